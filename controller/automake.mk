@@ -1,0 +1,20 @@
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+
+bin_PROGRAMS += controller/kovs-controller
+controller_kovs_controller_SOURCES = \
+	controller/gateway.c \
+	controller/gateway.h \
+	controller/kovs-controller.c \
+	controller/ofctrl.c \
+	controller/ofctrl.h \
+	controller/vswitch.c \
+	controller/vswitch.h
+controller_kovs_controller_LDADD = \
+	flows/libkovs-flows.a \
+	k8s/libkovs-k8s.a \
+	$(OVS_LIBS) \
+	$(JANSSON_LIBS) \
+	$(LIBCURL_LIBS) \
+	$(YAML_LIBS)

@@ -1,0 +1,168 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/gateway.h"
+
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <string.h>
+#include "flows/flows.h"
+#include "netlink-socket.h"
+#include "netlink.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(gateway);
+
+/* What was last applied. */
+static struct {
+    int ifindex;
+    ovs_be32 ip;
+    unsigned int plen;
+    ovs_be32 route_net[2];
+    unsigned int route_plen[2];
+    bool ok;
+} applied;
+
+bool
+gateway_is_configured(void)
+{
+    return applied.ok;
+}
+
+static int
+gateway_set_up(int ifindex)
+{
+    struct ofpbuf req;
+    struct ifinfomsg ifi;
+
+    ofpbuf_init(&req, 0);
+    nl_msg_put_nlmsghdr(&req, sizeof ifi, RTM_NEWLINK, NLM_F_REQUEST);
+    memset(&ifi, 0, sizeof ifi);
+    ifi.ifi_family = AF_UNSPEC;
+    ifi.ifi_index = ifindex;
+    ifi.ifi_flags = IFF_UP;
+    ifi.ifi_change = IFF_UP;
+    ofpbuf_put(&req, &ifi, sizeof ifi);
+    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
+static int
+gateway_set_address(int ifindex, ovs_be32 ip, unsigned int plen)
+{
+    struct ofpbuf req;
+    struct ifaddrmsg ifa;
+
+    ofpbuf_init(&req, 0);
+    nl_msg_put_nlmsghdr(&req, sizeof ifa, RTM_NEWADDR,
+                        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+    memset(&ifa, 0, sizeof ifa);
+    ifa.ifa_family = AF_INET;
+    ifa.ifa_prefixlen = plen;
+    ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa.ifa_index = ifindex;
+    ofpbuf_put(&req, &ifa, sizeof ifa);
+    nl_msg_put_be32(&req, IFA_LOCAL, ip);
+    nl_msg_put_be32(&req, IFA_ADDRESS, ip);
+    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
+/* Adds or replaces the route to 'net'/'plen' through the gateway, with
+ * 'src' as the preferred source so that replies come back to it. */
+static int
+gateway_set_route(int ifindex, ovs_be32 net, unsigned int plen, ovs_be32 src)
+{
+    struct ofpbuf req;
+    struct rtmsg rtm;
+
+    ofpbuf_init(&req, 0);
+    nl_msg_put_nlmsghdr(&req, sizeof rtm, RTM_NEWROUTE,
+                        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+    memset(&rtm, 0, sizeof rtm);
+    rtm.rtm_family = AF_INET;
+    rtm.rtm_dst_len = plen;
+    rtm.rtm_table = RT_TABLE_MAIN;
+    rtm.rtm_protocol = RTPROT_STATIC;
+    rtm.rtm_scope = RT_SCOPE_LINK;
+    rtm.rtm_type = RTN_UNICAST;
+    ofpbuf_put(&req, &rtm, sizeof rtm);
+    nl_msg_put_be32(&req, RTA_DST, net);
+    nl_msg_put_u32(&req, RTA_OIF, ifindex);
+    nl_msg_put_be32(&req, RTA_PREFSRC, src);
+    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
+void
+gateway_run(const struct gateway_config *cfg, bool force)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    const struct flows_local *local = cfg->local;
+
+    if (!cfg->ifindex || !local->valid) {
+        applied.ok = false;
+        return;
+    }
+
+    ovs_be32 route_net[2] = { 0, 0 };
+    unsigned int route_plen[2] = { 0, 0 };
+    for (size_t i = 0; i < 2; i++) {
+        const struct k8s_cidr *c = cfg->routes[i];
+        if (c && k8s_addr_is_ipv4(&c->addr)) {
+            route_net[i] = in6_addr_get_mapped_ipv4(&c->addr);
+            route_plen[i] = c->plen;
+        }
+    }
+
+    if (!force && applied.ok && applied.ifindex == cfg->ifindex
+        && applied.ip == local->gateway_ip
+        && applied.plen == local->pod_cidr.plen
+        && !memcmp(applied.route_net, route_net, sizeof route_net)
+        && !memcmp(applied.route_plen, route_plen, sizeof route_plen)) {
+        return;
+    }
+
+    char ifname[IF_NAMESIZE] = "?";
+    if_indextoname(cfg->ifindex, ifname);
+
+    int error = gateway_set_up(cfg->ifindex);
+    if (!error) {
+        error = gateway_set_address(cfg->ifindex, local->gateway_ip,
+                                    local->pod_cidr.plen);
+    }
+    for (size_t i = 0; !error && i < 2; i++) {
+        if (route_plen[i] || route_net[i]) {
+            error = gateway_set_route(cfg->ifindex, route_net[i],
+                                      route_plen[i], local->gateway_ip);
+        }
+    }
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s (ifindex %d): cannot configure the gateway "
+                     "address and routes: %s", ifname, cfg->ifindex,
+                     ovs_strerror(error));
+        applied.ok = false;
+        return;
+    }
+
+    VLOG_INFO("%s: "IP_FMT"/%u, routes through it for %d prefixes", ifname,
+              IP_ARGS(local->gateway_ip), local->pod_cidr.plen,
+              (route_plen[0] || route_net[0]) + (route_plen[1]
+                                                 || route_net[1]));
+    applied.ifindex = cfg->ifindex;
+    applied.ip = local->gateway_ip;
+    applied.plen = local->pod_cidr.plen;
+    memcpy(applied.route_net, route_net, sizeof route_net);
+    memcpy(applied.route_plen, route_plen, sizeof route_plen);
+    applied.ok = true;
+}

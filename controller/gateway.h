@@ -1,0 +1,33 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_GATEWAY_H
+#define CONTROLLER_GATEWAY_H 1
+
+/* The node's side of the gateway port kovs-gw0: its address (the first
+ * address of the node's podCIDR), its link state, and the host routes that
+ * send the cluster and service CIDRs through it.  Programmed over rtnetlink
+ * in the node's network namespace, and reapplied whenever the interface is
+ * recreated (an ovs-vswitchd restart) or the addressing changes. */
+
+#include <stdbool.h>
+
+struct flows_local;
+struct k8s_cidr;
+
+struct gateway_config {
+    int ifindex;                    /* Of kovs-gw0; 0 if absent. */
+    const struct flows_local *local;
+    const struct k8s_cidr *routes[2];   /* Cluster and service CIDRs; NULL
+                                         * entries are skipped. */
+};
+
+/* Applies 'cfg' if it differs from what was last applied, or if
+ * 'force'. */
+void gateway_run(const struct gateway_config *cfg, bool force);
+
+/* Returns true if the last application succeeded. */
+bool gateway_is_configured(void);
+
+#endif /* controller/gateway.h */

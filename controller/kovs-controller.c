@@ -1,0 +1,476 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "command-line.h"
+#include "controller/gateway.h"
+#include "controller/ofctrl.h"
+#include "controller/vswitch.h"
+#include "daemon.h"
+#include "dirs.h"
+#include "fatal-signal.h"
+#include "flow.h"
+#include "flows/flow-table.h"
+#include "flows/flows.h"
+#include "flows/pipeline.h"
+#include "k8s/k8s-model.h"
+#include "k8s/k8s-state.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "socket-util.h"
+#include "timeval.h"
+#include "unixctl.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(kovs_controller);
+
+/* Command-line configuration. */
+static char *ovsdb_remote;
+static char *node_name;
+static char *state_file;
+static char *bridge_name = "br-int";
+static char *datapath_type;
+static char *tunnel_type = "vxlan";
+static char *unixctl_path;
+static bool has_cluster_cidr, has_service_cidr;
+static struct k8s_cidr cluster_cidr, service_cidr;
+
+/* Everything the main loop works on. */
+struct controller {
+    struct k8s_cluster cluster;
+    struct k8s_state_file *state;
+    struct flow_table flows;
+    struct flows_changes changes;
+    struct flows_input input;
+    struct flows_local local;
+    bool exiting;
+
+    /* Statistics for the status command. */
+    size_t last_recomputed;         /* Owners recomputed last time. */
+    uint64_t n_computations;
+    long long int last_compute_ms;
+};
+
+static void parse_options(int argc, char *argv[]);
+static void register_unixctl_commands(struct unixctl_server *,
+                                      struct controller *);
+
+int
+main(int argc, char *argv[])
+{
+    struct unixctl_server *unixctl;
+    struct controller c;
+
+    ovs_cmdl_proctitle_init(argc, argv);
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    service_start(&argc, &argv);
+    fatal_ignore_sigpipe();
+    parse_options(argc, argv);
+
+    daemonize_start(false);
+    int error = unixctl_server_create(unixctl_path, &unixctl);
+    if (error) {
+        ovs_fatal(error, "could not create unixctl server");
+    }
+    daemonize_complete();
+
+    memset(&c, 0, sizeof c);
+    k8s_cluster_init(&c.cluster);
+    c.state = k8s_state_file_create(state_file);
+    flow_table_init(&c.flows);
+    flows_changes_init(&c.changes);
+    c.changes.all = true;
+    register_unixctl_commands(unixctl, &c);
+
+    vswitch_init(ovsdb_remote);
+    char *ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
+                                    bridge_name);
+    ofctrl_init(ofctrl_target);
+    free(ofctrl_target);
+
+    const struct vswitch_config vcfg = {
+        .bridge = bridge_name,
+        .datapath_type = datapath_type,
+        .node_name = node_name,
+        .tunnel_type = tunnel_type,
+    };
+    const struct vswitch_ports *ports = vswitch_get_ports();
+    c.input = (struct flows_input) {
+        .cluster = &c.cluster,
+        .node_name = node_name,
+        .has_cluster_cidr = has_cluster_cidr,
+        .cluster_cidr = cluster_cidr,
+        .has_service_cidr = has_service_cidr,
+        .service_cidr = service_cidr,
+        .pod_ports = &ports->pods,
+        .tunnel_ports = &ports->tunnels,
+    };
+
+    VLOG_INFO("kovs-controller for node %s, bridge %s, state file %s",
+              node_name, bridge_name, state_file);
+
+    while (!c.exiting) {
+        k8s_state_file_run(c.state, &c.cluster);
+
+        flows_local_init(&c.input, &c.local);
+        vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
+        c.input.gateway_ofport = ports->gateway_ofport;
+
+        struct gateway_config gcfg = {
+            .ifindex = ports->gateway_ifindex,
+            .local = &c.local,
+            .routes = {
+                has_cluster_cidr ? &cluster_cidr : NULL,
+                has_service_cidr ? &service_cidr : NULL,
+            },
+        };
+        gateway_run(&gcfg, false);
+
+        /* Flows are computed only from complete inputs: the Kubernetes
+         * state and the switch's configuration.  Until both are there, the
+         * switch keeps whatever flows it has. */
+        bool ready = (k8s_state_file_n_reads(c.state) > 0
+                      && vswitch_is_ready());
+        if (ready && (c.changes.all || k8s_cluster_has_changes(&c.cluster)
+                      || !sset_is_empty(&c.changes.pods)
+                      || !sset_is_empty(&c.changes.nodes))) {
+            long long int start = time_msec();
+            c.last_recomputed = flows_compute_changes(&c.input, &c.changes,
+                                                      &c.flows);
+            c.last_compute_ms = time_msec() - start;
+            c.n_computations++;
+            k8s_cluster_clear_changes(&c.cluster);
+            flows_changes_clear(&c.changes);
+        }
+
+        if (ofctrl_run() && ready) {
+            ofctrl_put(&c.flows);
+        }
+
+        unixctl_server_run(unixctl);
+
+        k8s_state_file_wait(c.state);
+        vswitch_wait();
+        ofctrl_wait();
+        unixctl_server_wait(unixctl);
+        if (c.exiting) {
+            poll_immediate_wake();
+        }
+        poll_block();
+    }
+
+    unixctl_server_destroy(unixctl);
+    ofctrl_destroy();
+    vswitch_destroy();
+    flows_changes_destroy(&c.changes);
+    flow_table_destroy(&c.flows);
+    k8s_state_file_destroy(c.state);
+    k8s_cluster_destroy(&c.cluster);
+    service_stop();
+    return 0;
+}
+
+/* unixctl commands. */
+
+static void
+kovs_unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                  const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    c->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+kovs_unixctl_connection_status(struct unixctl_conn *conn,
+                               int argc OVS_UNUSED,
+                               const char *argv[] OVS_UNUSED,
+                               void *c_ OVS_UNUSED)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&ds, "openflow: ");
+    ofctrl_format_connection(&ds);
+    ds_put_format(&ds, "\novsdb: %s: %s\n", ovsdb_remote,
+                  vswitch_is_connected() ? "connected" : "not connected");
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+static void
+kovs_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    c->changes.all = true;
+    ofctrl_force_resync();
+    poll_immediate_wake();
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                    const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    struct ofctrl_stats s;
+
+    ofctrl_get_stats(&s);
+    ds_put_format(&ds, "node: %s\n", node_name);
+    ds_put_format(&ds, "state file: %s (%u reads)\n", state_file,
+                  k8s_state_file_n_reads(c->state));
+    for (int kind = 0; kind < K8S_N_KINDS; kind++) {
+        ds_put_format(&ds, "objects %s: %"PRIuSIZE"\n",
+                      k8s_kind_name(kind),
+                      k8s_cluster_count(&c->cluster, kind));
+    }
+    if (c->local.valid) {
+        ds_put_format(&ds, "gateway: "IP_FMT"/%u "ETH_ADDR_FMT" port %d%s\n",
+                      IP_ARGS(c->local.gateway_ip), c->local.pod_cidr.plen,
+                      ETH_ADDR_ARGS(c->local.gateway_mac),
+                      ofp_to_u16(c->input.gateway_ofport),
+                      gateway_is_configured() ? "" : " (not configured)");
+    } else {
+        ds_put_cstr(&ds, "gateway: none (this node has no IPv4 podCIDR)\n");
+    }
+    ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
+                  shash_count(c->input.pod_ports));
+    ds_put_format(&ds, "tunnel ports: %"PRIuSIZE"\n",
+                  shash_count(c->input.tunnel_ports));
+    ds_put_format(&ds, "desired flows: %"PRIuSIZE"\n",
+                  flow_table_count(&c->flows));
+    ds_put_format(&ds, "installed flows: %"PRIuSIZE"\n", s.n_installed);
+    ds_put_format(&ds, "switch: %s\n", s.connected ? "connected"
+                  : "not connected");
+    ds_put_format(&ds, "computations: %"PRIu64"\n", c->n_computations);
+    ds_put_format(&ds, "last computation: %"PRIuSIZE" owners in %lld ms\n",
+                  c->last_recomputed, c->last_compute_ms);
+    ds_put_format(&ds, "last update flow-mods: %"PRIuSIZE"\n",
+                  s.last_flow_mods);
+    ds_put_format(&ds, "total flow-mods: %"PRIu64"\n", s.total_flow_mods);
+    ds_put_format(&ds, "bundles: %"PRIu64"\n", s.n_bundles);
+    ds_put_format(&ds, "full syncs: %"PRIu64"\n", s.n_full_syncs);
+    ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
+                  s.last_latency_ms, s.max_latency_ms,
+                  s.in_flight ? " (a bundle is in flight)" : "");
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* "cookie KIND [NAMESPACE/]NAME": the cookie of an object's flows, for
+ * 'ovs-ofctl dump-flows br-int cookie=C/-1'. */
+static void
+kovs_unixctl_cookie(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                    const char *argv[], void *c_ OVS_UNUSED)
+{
+    enum kovs_owner_kind kind;
+    if (!kovs_owner_kind_from_name(argv[1], &kind)) {
+        unixctl_command_reply_error(conn, "unknown kind (use pipeline, "
+                                    "node, pod, service, policy, "
+                                    "endpoint)");
+        return;
+    }
+
+    uint64_t cookie;
+    if (kind == KOVS_OWNER_PIPELINE) {
+        cookie = KOVS_COOKIE_PIPELINE;
+    } else {
+        const char *slash = strchr(argv[2] ? argv[2] : "", '/');
+        if (!argv[2]) {
+            unixctl_command_reply_error(conn, "name required");
+            return;
+        }
+        if (slash) {
+            char *ns = xmemdup0(argv[2], slash - argv[2]);
+            cookie = kovs_cookie(kind, ns, slash + 1);
+            free(ns);
+        } else {
+            cookie = kovs_cookie(kind, NULL, argv[2]);
+        }
+    }
+    char *reply = xasprintf("0x%"PRIx64, cookie);
+    unixctl_command_reply(conn, reply);
+    free(reply);
+}
+
+static void
+register_unixctl_commands(struct unixctl_server *unixctl OVS_UNUSED,
+                          struct controller *c)
+{
+    unixctl_command_register("exit", "", 0, 0, kovs_unixctl_exit, c);
+    unixctl_command_register("connection-status", "", 0, 0,
+                             kovs_unixctl_connection_status, c);
+    unixctl_command_register("recompute", "", 0, 0, kovs_unixctl_recompute,
+                             c);
+    unixctl_command_register("status", "", 0, 0, kovs_unixctl_status, c);
+    unixctl_command_register("cookie", "KIND [NAMESPACE/]NAME", 1, 2,
+                             kovs_unixctl_cookie, c);
+}
+
+/* Command line. */
+
+OVS_NO_RETURN static void usage(void);
+
+static void
+usage(void)
+{
+    printf("%s: Kubernetes networking on Open vSwitch\n"
+           "usage: %s [OPTIONS] [OVSDB]\n"
+           "\n"
+           "OVSDB is the switch's database (default: unix:%s/db.sock).\n"
+           "\n"
+           "Options:\n"
+           "  --node-name=NAME        this node's Kubernetes name"
+           " (default: host name)\n"
+           "  --k8s-state=FILE        read the cluster from FILE, a List as"
+           " 'kubectl get\n"
+           "                          ... -o json' prints it\n"
+           "  --bridge=NAME           integration bridge (default: br-int)\n"
+           "  --datapath-type=TYPE    system or netdev, for a bridge kovs"
+           " creates\n"
+           "  --cluster-cidr=CIDR     the cluster's pod network\n"
+           "  --service-cidr=CIDR     the cluster's Service network\n"
+           "  --tunnel-type=TYPE      vxlan (default)\n"
+           "  --unixctl=SOCKET        override default control socket name\n"
+           "  -h, --help              display this help message\n"
+           "  -V, --version           display version information\n",
+           program_name, program_name, ovs_rundir());
+    daemon_usage();
+    vlog_usage();
+    exit(EXIT_SUCCESS);
+}
+
+static void
+parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
+{
+    ovs_be32 ip;
+    unsigned int plen;
+    char *error = ip_parse_cidr(arg, &ip, &plen);
+    if (error) {
+        ovs_fatal(0, "--%s=%s: %s", option, arg, error);
+    }
+    if (ip & ~be32_prefix_mask(plen)) {
+        ovs_fatal(0, "--%s=%s: host bits are set", option, arg);
+    }
+    c->addr = in6_addr_mapped_ipv4(ip);
+    c->plen = plen;
+}
+
+static void
+parse_options(int argc, char *argv[])
+{
+    enum {
+        OPT_NODE_NAME = UCHAR_MAX + 1,
+        OPT_K8S_STATE,
+        OPT_BRIDGE,
+        OPT_DATAPATH_TYPE,
+        OPT_CLUSTER_CIDR,
+        OPT_SERVICE_CIDR,
+        OPT_TUNNEL_TYPE,
+        OPT_UNIXCTL,
+        DAEMON_OPTION_ENUMS,
+        VLOG_OPTION_ENUMS,
+    };
+    static const struct option long_options[] = {
+        {"node-name", required_argument, NULL, OPT_NODE_NAME},
+        {"k8s-state", required_argument, NULL, OPT_K8S_STATE},
+        {"bridge", required_argument, NULL, OPT_BRIDGE},
+        {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
+        {"cluster-cidr", required_argument, NULL, OPT_CLUSTER_CIDR},
+        {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
+        {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
+        {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        DAEMON_LONG_OPTIONS,
+        VLOG_LONG_OPTIONS,
+        {NULL, 0, NULL, 0},
+    };
+    char *short_options = ovs_cmdl_long_options_to_short_options(long_options);
+
+    for (;;) {
+        int c = getopt_long(argc, argv, short_options, long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+
+        switch (c) {
+        case OPT_NODE_NAME:
+            node_name = xstrdup(optarg);
+            break;
+        case OPT_K8S_STATE:
+            state_file = xstrdup(optarg);
+            break;
+        case OPT_BRIDGE:
+            bridge_name = xstrdup(optarg);
+            break;
+        case OPT_DATAPATH_TYPE:
+            if (strcmp(optarg, "system") && strcmp(optarg, "netdev")) {
+                ovs_fatal(0, "--datapath-type=%s: must be system or netdev",
+                          optarg);
+            }
+            datapath_type = xstrdup(optarg);
+            break;
+        case OPT_CLUSTER_CIDR:
+            parse_cidr_option("cluster-cidr", optarg, &cluster_cidr);
+            has_cluster_cidr = true;
+            break;
+        case OPT_SERVICE_CIDR:
+            parse_cidr_option("service-cidr", optarg, &service_cidr);
+            has_service_cidr = true;
+            break;
+        case OPT_TUNNEL_TYPE:
+            if (strcmp(optarg, "vxlan")) {
+                ovs_fatal(0, "--tunnel-type=%s: only vxlan is supported",
+                          optarg);
+            }
+            tunnel_type = xstrdup(optarg);
+            break;
+        case OPT_UNIXCTL:
+            unixctl_path = xstrdup(optarg);
+            break;
+        case 'h':
+            usage();
+        case 'V':
+            ovs_print_version(0, 0);
+            exit(EXIT_SUCCESS);
+        DAEMON_OPTION_HANDLERS
+        VLOG_OPTION_HANDLERS
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            abort();
+        }
+    }
+    free(short_options);
+
+    argc -= optind;
+    argv += optind;
+    if (argc > 1) {
+        ovs_fatal(0, "at most one non-option argument (the OVSDB remote) "
+                  "is allowed; use --help for usage");
+    }
+    ovsdb_remote = (argc == 1 ? xstrdup(argv[0])
+                    : xasprintf("unix:%s/db.sock", ovs_rundir()));
+
+    if (!node_name) {
+        char hostname[256];
+        if (gethostname(hostname, sizeof hostname)) {
+            ovs_fatal(errno, "cannot get the host name; use --node-name");
+        }
+        hostname[sizeof hostname - 1] = '\0';
+        node_name = xstrdup(hostname);
+    }
+    if (!state_file) {
+        ovs_fatal(0, "no source of Kubernetes state: use --k8s-state=FILE");
+    }
+}

@@ -1,0 +1,477 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/ofctrl.h"
+
+#include "flows/flow-table.h"
+#include "flows/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofp-util.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/rconn.h"
+#include "openvswitch/vlog.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(ofctrl);
+
+/* A flow as the switch has it. */
+struct installed_flow {
+    struct hmap_node hmap_node;     /* In 'installed', by flow_key_hash(). */
+    uint8_t table_id;
+    uint16_t priority;
+    struct minimatch match;
+    uint64_t cookie;
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+};
+
+enum ofctrl_state {
+    S_DISCONNECTED,
+    S_DUMPING,          /* Waiting for the switch's flows. */
+    S_READY,
+};
+
+static struct rconn *swconn;
+static unsigned int seqno;
+static enum ofctrl_state state;
+static ovs_be32 dump_xid;
+static struct hmap installed = HMAP_INITIALIZER(&installed);
+static bool need_full_sync;
+static uint32_t next_bundle_id = 1;
+
+/* The bundle awaiting its barrier reply, if any. */
+static ovs_be32 barrier_xid;
+static bool barrier_pending;
+static long long int bundle_sent_msec;
+
+static struct ofctrl_stats stats;
+
+static void installed_clear(void);
+
+void
+ofctrl_init(const char *target)
+{
+    swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
+    rconn_connect(swconn, target, target);
+    seqno = rconn_get_connection_seqno(swconn);
+    state = S_DISCONNECTED;
+}
+
+void
+ofctrl_destroy(void)
+{
+    rconn_destroy(swconn);
+    swconn = NULL;
+    installed_clear();
+    hmap_destroy(&installed);
+}
+
+static enum ofputil_protocol
+ofctrl_protocol(void)
+{
+    return ofputil_protocol_from_ofp_version(rconn_get_version(swconn));
+}
+
+static void
+ofctrl_send(struct ofpbuf *msg)
+{
+    rconn_send(swconn, msg, NULL);
+}
+
+static void
+installed_flow_free(struct installed_flow *f)
+{
+    minimatch_destroy(&f->match);
+    free(f->ofpacts);
+    free(f);
+}
+
+static void
+installed_clear(void)
+{
+    struct installed_flow *f;
+    HMAP_FOR_EACH_POP (f, hmap_node, &installed) {
+        installed_flow_free(f);
+    }
+}
+
+static struct installed_flow *
+installed_find(uint8_t table_id, uint16_t priority,
+               const struct minimatch *match, uint32_t hash)
+{
+    struct installed_flow *f;
+    HMAP_FOR_EACH_WITH_HASH (f, hmap_node, hash, &installed) {
+        if (f->table_id == table_id && f->priority == priority
+            && minimatch_equal(&f->match, match)) {
+            return f;
+        }
+    }
+    return NULL;
+}
+
+/* Asks the switch for all of its flows; the replies rebuild 'installed'. */
+static void
+ofctrl_start_dump(void)
+{
+    struct ofputil_flow_stats_request fsr;
+
+    memset(&fsr, 0, sizeof fsr);
+    fsr.aggregate = false;
+    match_init_catchall(&fsr.match);
+    fsr.table_id = 0xff;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(&fsr,
+                                                           ofctrl_protocol());
+    dump_xid = ((struct ofp_header *) msg->data)->xid;
+    installed_clear();
+    state = S_DUMPING;
+    ofctrl_send(msg);
+}
+
+static void
+ofctrl_handle_flow_stats(const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        int error = ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts);
+        if (error) {
+            if (error != EOF) {
+                VLOG_WARN("cannot decode the switch's flow dump: %s",
+                          ofperr_to_string(error));
+                ofctrl_force_resync();
+            }
+            break;
+        }
+
+        uint64_t cookie = ntohll(fs.cookie);
+        if (kovs_cookie_kind(cookie) == KOVS_OWNER_LEARNED) {
+            /* Learned at run time by the switch (session affinity): not
+             * kovs's to compare or remove. */
+            continue;
+        }
+        struct installed_flow *f = xzalloc(sizeof *f);
+        f->table_id = fs.table_id;
+        f->priority = fs.priority;
+        minimatch_init(&f->match, &fs.match);
+        f->cookie = cookie;
+        f->ofpacts = xmemdup(fs.ofpacts, fs.ofpacts_len);
+        f->ofpacts_len = fs.ofpacts_len;
+        hmap_insert(&installed, &f->hmap_node,
+                    flow_key_hash(f->table_id, f->priority, &f->match));
+    }
+    ofpbuf_uninit(&ofpacts);
+
+    if (!ofpmp_more(oh) && state == S_DUMPING) {
+        VLOG_INFO("switch holds %"PRIuSIZE" flows", hmap_count(&installed));
+        state = S_READY;
+        need_full_sync = true;
+    }
+}
+
+static void
+ofctrl_handle_error(const struct ofp_header *oh)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
+
+    VLOG_WARN_RL(&rl, "switch reported an error, resynchronizing: %s", s);
+    free(s);
+    ofctrl_force_resync();
+}
+
+static void
+ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
+{
+    switch (type) {
+    case OFPTYPE_ECHO_REQUEST:
+        ofctrl_send(ofputil_encode_echo_reply(oh));
+        break;
+
+    case OFPTYPE_FLOW_STATS_REPLY:
+        if (state == S_DUMPING && oh->xid == dump_xid) {
+            ofctrl_handle_flow_stats(oh);
+        }
+        break;
+
+    case OFPTYPE_BARRIER_REPLY:
+        if (barrier_pending && oh->xid == barrier_xid) {
+            barrier_pending = false;
+            long long int latency = time_msec() - bundle_sent_msec;
+            stats.last_latency_ms = latency;
+            stats.max_latency_ms = MAX(stats.max_latency_ms, latency);
+            VLOG_DBG("bundle installed in %lld ms", latency);
+        }
+        break;
+
+    case OFPTYPE_ERROR:
+        ofctrl_handle_error(oh);
+        break;
+
+    default:
+        /* Bundle replies, port status and the like need nothing. */
+        break;
+    }
+}
+
+bool
+ofctrl_run(void)
+{
+    rconn_run(swconn);
+
+    if (seqno != rconn_get_connection_seqno(swconn)) {
+        seqno = rconn_get_connection_seqno(swconn);
+        barrier_pending = false;
+        installed_clear();
+        state = S_DISCONNECTED;
+    }
+    if (!rconn_is_connected(swconn)) {
+        state = S_DISCONNECTED;
+        return false;
+    }
+    if (state == S_DISCONNECTED) {
+        VLOG_INFO("%s: connected", rconn_get_name(swconn));
+        ofctrl_start_dump();
+    }
+
+    for (int i = 0; i < 200; i++) {
+        struct ofpbuf *msg = rconn_recv(swconn);
+        if (!msg) {
+            break;
+        }
+        const struct ofp_header *oh = msg->data;
+        enum ofptype type;
+        if (!ofptype_decode(&type, oh)) {
+            ofctrl_recv(oh, type);
+        }
+        ofpbuf_delete(msg);
+    }
+    return state == S_READY;
+}
+
+void
+ofctrl_wait(void)
+{
+    rconn_run_wait(swconn);
+    rconn_recv_wait(swconn);
+}
+
+void
+ofctrl_force_resync(void)
+{
+    if (swconn && rconn_is_connected(swconn)) {
+        ofctrl_start_dump();
+    }
+}
+
+/* A bundle being built: the flow-mods are collected first, so that a diff
+ * that finds nothing to change sends nothing at all. */
+struct ofctrl_bundle {
+    enum ofp_version version;
+    enum ofputil_protocol protocol;
+    struct ovs_list msgs;           /* Flow-mods, as "struct ofpbuf"s. */
+    size_t n_msgs;
+};
+
+static void
+ofctrl_bundle_init(struct ofctrl_bundle *bundle)
+{
+    bundle->version = rconn_get_version(swconn);
+    bundle->protocol = ofctrl_protocol();
+    ovs_list_init(&bundle->msgs);
+    bundle->n_msgs = 0;
+}
+
+static void
+ofctrl_bundle_add(struct ofctrl_bundle *bundle, struct ofpbuf *msg)
+{
+    ovs_list_push_back(&bundle->msgs, &msg->list_node);
+    bundle->n_msgs++;
+}
+
+/* Sends the collected flow-mods as one atomic, ordered bundle, then a
+ * barrier whose reply tells that the switch has it all. */
+static void
+ofctrl_bundle_send(struct ofctrl_bundle *bundle)
+{
+    const uint16_t flags = OFPBF_ATOMIC | OFPBF_ORDERED;
+    uint32_t id = next_bundle_id++;
+
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = id,
+        .type = OFPBCT_OPEN_REQUEST,
+        .flags = flags,
+    };
+    ofctrl_send(ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
+
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &bundle->msgs) {
+        struct ofputil_bundle_add_msg bam = {
+            .bundle_id = id,
+            .flags = flags,
+            .msg = msg->data,
+        };
+        ofctrl_send(ofputil_encode_bundle_add(bundle->version, &bam));
+        ofpbuf_delete(msg);
+    }
+
+    bc.type = OFPBCT_COMMIT_REQUEST;
+    ofctrl_send(ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
+
+    struct ofpbuf *barrier = ofputil_encode_barrier_request(bundle->version);
+    barrier_xid = ((struct ofp_header *) barrier->data)->xid;
+    barrier_pending = true;
+    bundle_sent_msec = time_msec();
+    ofctrl_send(barrier);
+    VLOG_DBG("sent %"PRIuSIZE" flow-mods in bundle %"PRIu32,
+             bundle->n_msgs, id);
+}
+
+static void
+ofctrl_add_flow_mod(struct ofctrl_bundle *bundle, uint16_t command,
+                    uint8_t table_id, uint16_t priority,
+                    const struct minimatch *match, uint64_t cookie,
+                    const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct ofputil_flow_mod fm = {
+        .match = *match,
+        .priority = priority,
+        .new_cookie = htonll(cookie),
+        .modify_cookie = command == OFPFC_MODIFY_STRICT,
+        .table_id = table_id,
+        .command = command,
+        .buffer_id = UINT32_MAX,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .ofpacts = CONST_CAST(struct ofpact *, ofpacts),
+        .ofpacts_len = ofpacts_len,
+    };
+    if (command == OFPFC_DELETE_STRICT) {
+        fm.new_cookie = OVS_BE64_MAX;
+    }
+    ofctrl_bundle_add(bundle, ofputil_encode_flow_mod(&fm, bundle->protocol));
+}
+
+/* Makes the switch's flow for the key of 'key' match the desired one,
+ * adding the flow-mod to 'bundle' if they differ, and updates
+ * 'installed'. */
+static void
+ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
+                uint8_t table_id, uint16_t priority,
+                const struct minimatch *match)
+{
+    uint32_t hash = flow_key_hash(table_id, priority, match);
+    const struct desired_flow *d = flow_table_lookup(ft, table_id, priority,
+                                                     match, hash);
+    struct installed_flow *i = installed_find(table_id, priority, match,
+                                              hash);
+    if (d && !i) {
+        ofctrl_add_flow_mod(bundle, OFPFC_ADD, table_id, priority, match,
+                            d->cookie, d->ofpacts, d->ofpacts_len);
+        i = xzalloc(sizeof *i);
+        i->table_id = table_id;
+        i->priority = priority;
+        minimatch_clone(&i->match, match);
+        i->cookie = d->cookie;
+        i->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
+        i->ofpacts_len = d->ofpacts_len;
+        hmap_insert(&installed, &i->hmap_node, hash);
+    } else if (!d && i) {
+        ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
+                            match, i->cookie, NULL, 0);
+        hmap_remove(&installed, &i->hmap_node);
+        installed_flow_free(i);
+    } else if (d && i && (d->cookie != i->cookie
+                          || !ofpacts_equal(d->ofpacts, d->ofpacts_len,
+                                            i->ofpacts, i->ofpacts_len))) {
+        ofctrl_add_flow_mod(bundle, OFPFC_MODIFY_STRICT, table_id, priority,
+                            match, d->cookie, d->ofpacts, d->ofpacts_len);
+        i->cookie = d->cookie;
+        free(i->ofpacts);
+        i->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
+        i->ofpacts_len = d->ofpacts_len;
+    }
+}
+
+void
+ofctrl_put(struct flow_table *ft)
+{
+    if (state != S_READY || (!need_full_sync && !flow_table_has_tracked(ft))) {
+        return;
+    }
+
+    struct ofctrl_bundle bundle;
+    ofctrl_bundle_init(&bundle);
+
+    if (need_full_sync) {
+        /* Every desired key, then every installed key nobody wants. */
+        const struct desired_flow *d;
+        FLOW_TABLE_FOR_EACH (d, ft) {
+            ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
+                            &d->match);
+        }
+        struct installed_flow *i;
+        HMAP_FOR_EACH_SAFE (i, hmap_node, &installed) {
+            if (!flow_table_lookup(ft, i->table_id, i->priority, &i->match,
+                                   i->hmap_node.hash)) {
+                ofctrl_sync_key(&bundle, ft, i->table_id, i->priority,
+                                &i->match);
+            }
+        }
+        need_full_sync = false;
+        stats.n_full_syncs++;
+    } else {
+        const struct desired_flow *d;
+        FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
+            ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
+                            &d->match);
+        }
+    }
+    flow_table_clear_tracked(ft);
+
+    stats.last_flow_mods = bundle.n_msgs;
+    if (bundle.n_msgs) {
+        ofctrl_bundle_send(&bundle);
+        stats.total_flow_mods += bundle.n_msgs;
+        stats.n_bundles++;
+    }
+}
+
+void
+ofctrl_get_stats(struct ofctrl_stats *s)
+{
+    *s = stats;
+    s->connected = swconn && rconn_is_connected(swconn);
+    s->n_installed = hmap_count(&installed);
+    s->in_flight = barrier_pending;
+}
+
+void
+ofctrl_format_connection(struct ds *ds)
+{
+    ds_put_format(ds, "%s: %s", rconn_get_target(swconn),
+                  rconn_is_connected(swconn) ? "connected"
+                  : rconn_get_state(swconn));
+    if (rconn_is_connected(swconn)) {
+        ds_put_format(ds, " (%s)", state == S_READY ? "in sync"
+                      : "dumping flows");
+    }
+}

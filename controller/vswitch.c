@@ -1,0 +1,425 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/vswitch.h"
+
+#include <net/if.h>
+#include "flow.h"
+#include "flows/flows.h"
+#include "hash.h"
+#include "k8s/k8s-model.h"
+#include "lib/vswitch-idl.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovsdb-idl.h"
+#include "packets.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(vswitch);
+
+/* The MTU of pod-facing interfaces when traffic may cross a VXLAN tunnel
+ * over a 1500-byte underlay. */
+#define VSWITCH_OVERLAY_MTU 1450
+
+static struct ovsdb_idl_loop idl_loop;
+static struct vswitch_ports ports;
+
+void
+vswitch_init(const char *remote)
+{
+    struct ovsdb_idl *idl = ovsdb_idl_create(remote, &ovsrec_idl_class,
+                                             true, true);
+    idl_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(idl);
+    shash_init(&ports.pods);
+    shash_init(&ports.tunnels);
+}
+
+void
+vswitch_destroy(void)
+{
+    ovsdb_idl_loop_destroy(&idl_loop);
+    shash_destroy_free_data(&ports.pods);
+    shash_destroy_free_data(&ports.tunnels);
+}
+
+bool
+vswitch_is_ready(void)
+{
+    return ovsdb_idl_has_ever_connected(idl_loop.idl);
+}
+
+bool
+vswitch_is_connected(void)
+{
+    return ovsdb_idl_is_connected(idl_loop.idl);
+}
+
+const struct vswitch_ports *
+vswitch_get_ports(void)
+{
+    return &ports;
+}
+
+void
+vswitch_wait(void)
+{
+    ovsdb_idl_wait(idl_loop.idl);
+}
+
+static const struct ovsrec_bridge *
+find_bridge(const char *name)
+{
+    const struct ovsrec_bridge *br;
+    OVSREC_BRIDGE_FOR_EACH (br, idl_loop.idl) {
+        if (!strcmp(br->name, name)) {
+            return br;
+        }
+    }
+    return NULL;
+}
+
+/* Returns a datapath id for the node's bridge that stays the same across
+ * restarts: a hash of the node and bridge names, as 16 hex digits. */
+static char *
+stable_datapath_id(const struct vswitch_config *cfg)
+{
+    uint32_t h = hash_string(cfg->node_name, 0);
+    uint32_t l = hash_string(cfg->bridge, h);
+    uint64_t dpid = ((((uint64_t) h << 32) | l) & UINT64_C(0xffffffffffff))
+                    | (UINT64_C(0x6b6f) << 48);
+    return xasprintf("%016"PRIx64, dpid);
+}
+
+static const struct ovsrec_port *
+add_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
+         const char *name, const char *type)
+{
+    struct ovsrec_interface *iface = ovsrec_interface_insert(txn);
+    ovsrec_interface_set_name(iface, name);
+    ovsrec_interface_set_type(iface, type);
+
+    struct ovsrec_port *port = ovsrec_port_insert(txn);
+    ovsrec_port_set_name(port, name);
+    ovsrec_port_set_interfaces(port, &iface, 1);
+    if (br) {
+        ovsrec_bridge_update_ports_addvalue(br, port);
+    }
+    return port;
+}
+
+/* Creates the bridge, or makes its settings what kovs needs. */
+static const struct ovsrec_bridge *
+ensure_bridge(struct ovsdb_idl_txn *txn, const struct vswitch_config *cfg)
+{
+    const struct ovsrec_open_vswitch *ovs
+        = ovsrec_open_vswitch_first(idl_loop.idl);
+    if (!ovs) {
+        return NULL;
+    }
+
+    char *dpid = stable_datapath_id(cfg);
+    const struct ovsrec_bridge *br = find_bridge(cfg->bridge);
+    if (!br) {
+        VLOG_INFO("creating bridge %s", cfg->bridge);
+        const struct ovsrec_port *local = add_port(txn, NULL, cfg->bridge,
+                                                   "internal");
+        struct ovsrec_bridge *nbr = ovsrec_bridge_insert(txn);
+        ovsrec_bridge_set_name(nbr, cfg->bridge);
+        struct ovsrec_port *local_port = CONST_CAST(struct ovsrec_port *,
+                                                    local);
+        ovsrec_bridge_set_ports(nbr, &local_port, 1);
+        if (cfg->datapath_type) {
+            ovsrec_bridge_set_datapath_type(nbr, cfg->datapath_type);
+        }
+        ovsrec_open_vswitch_update_bridges_addvalue(ovs, nbr);
+        br = nbr;
+    }
+
+    if (!br->fail_mode || strcmp(br->fail_mode, "secure")) {
+        ovsrec_bridge_set_fail_mode(br, "secure");
+    }
+    if (!smap_get(&br->other_config, "datapath-id")
+        || strcmp(smap_get(&br->other_config, "datapath-id"), dpid)) {
+        ovsrec_bridge_update_other_config_setkey(br, "datapath-id", dpid);
+    }
+    if (!smap_get_bool(&br->other_config, "disable-in-band", false)) {
+        ovsrec_bridge_update_other_config_setkey(br, "disable-in-band",
+                                                 "true");
+    }
+    free(dpid);
+    return br;
+}
+
+static const struct ovsrec_interface *
+port_iface(const struct ovsrec_port *port)
+{
+    return port->n_interfaces == 1 ? port->interfaces[0] : NULL;
+}
+
+/* The gateway port: an internal port whose MAC is the one the flows use
+ * for the gateway. */
+static void
+ensure_gateway(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+               const struct flows_local *local)
+{
+    const struct ovsrec_interface *iface = NULL;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (!strcmp(br->ports[i]->name, VSWITCH_GATEWAY_NAME)) {
+            iface = port_iface(br->ports[i]);
+            break;
+        }
+    }
+    if (!iface) {
+        VLOG_INFO("adding gateway port %s", VSWITCH_GATEWAY_NAME);
+        const struct ovsrec_port *port = add_port(txn, br,
+                                                  VSWITCH_GATEWAY_NAME,
+                                                  "internal");
+        iface = port_iface(port);
+    } else if (strcmp(iface->type, "internal")) {
+        ovsrec_interface_set_type(iface, "internal");
+    }
+
+    if (local->valid) {
+        char mac[ETH_ADDR_STRLEN + 1];
+        snprintf(mac, sizeof mac, ETH_ADDR_FMT,
+                 ETH_ADDR_ARGS(local->gateway_mac));
+        if (!iface->mac || strcmp(iface->mac, mac)) {
+            ovsrec_interface_set_mac(iface, mac);
+        }
+    }
+    int64_t mtu = VSWITCH_OVERLAY_MTU;
+    if (!iface->n_mtu_request || iface->mtu_request[0] != mtu) {
+        ovsrec_interface_set_mtu_request(iface, &mtu, 1);
+    }
+}
+
+/* Returns the name of the tunnel port for peer node 'node': the node's
+ * name if it is a usable interface name, otherwise one derived from its
+ * hash.  The caller frees it. */
+static char *
+tunnel_port_name(const char *node)
+{
+    size_t len = strlen(node);
+    bool usable = len > 0 && len < IFNAMSIZ
+                  && strcmp(node, VSWITCH_GATEWAY_NAME)
+                  && strncmp(node, "br-", 3)
+                  && strspn(node, "abcdefghijklmnopqrstuvwxyz"
+                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                  "0123456789-_.") == len;
+    return usable ? xstrdup(node)
+                  : xasprintf("kovs-%08"PRIx32, hash_string(node, 0));
+}
+
+/* Returns the IPv4 InternalIP of 'node', or 0. */
+static ovs_be32
+node_tunnel_ip(const struct k8s_node *node)
+{
+    for (size_t i = 0; i < node->n_internal_ips; i++) {
+        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
+            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
+        }
+    }
+    return 0;
+}
+
+/* One tunnel port per peer node with an IPv4 InternalIP; ports of nodes
+ * that are gone (or of this node) are removed. */
+static void
+ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+               const struct vswitch_config *cfg,
+               const struct k8s_cluster *cluster)
+{
+    struct sset seen = SSET_INITIALIZER(&seen);
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        const struct ovsrec_interface *iface = port_iface(port);
+        const char *node_name = iface ? smap_get(&iface->external_ids,
+                                                 "kovs-node") : NULL;
+        if (!node_name) {
+            continue;
+        }
+        const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NODE,
+                                                        "", node_name);
+        ovs_be32 ip = obj ? node_tunnel_ip(k8s_node_cast(obj)) : 0;
+        if (!ip || !strcmp(node_name, cfg->node_name)
+            || !sset_add(&seen, node_name)) {
+            VLOG_INFO("removing tunnel port %s of node %s", port->name,
+                      node_name);
+            ovsrec_bridge_update_ports_delvalue(br, port);
+            continue;
+        }
+
+        char remote[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &ip, remote, sizeof remote);
+        if (strcmp(iface->type, cfg->tunnel_type)) {
+            ovsrec_interface_set_type(iface, cfg->tunnel_type);
+        }
+        const char *cur = smap_get(&iface->options, "remote_ip");
+        if (!cur || strcmp(cur, remote)
+            || !smap_get(&iface->options, "key")) {
+            VLOG_INFO("tunnel port %s of node %s: remote_ip=%s",
+                      port->name, node_name, remote);
+            struct smap options = SMAP_INITIALIZER(&options);
+            smap_add(&options, "remote_ip", remote);
+            smap_add(&options, "key", "flow");
+            ovsrec_interface_set_options(iface, &options);
+            smap_destroy(&options);
+        }
+    }
+
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
+        ovs_be32 ip = node_tunnel_ip(k8s_node_cast(obj));
+        if (!ip || !strcmp(obj->name, cfg->node_name)
+            || sset_contains(&seen, obj->name)) {
+            continue;
+        }
+        char *name = tunnel_port_name(obj->name);
+        char remote[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &ip, remote, sizeof remote);
+        VLOG_INFO("adding tunnel port %s to node %s (%s)", name, obj->name,
+                  remote);
+
+        const struct ovsrec_port *port = add_port(txn, br, name,
+                                                  cfg->tunnel_type);
+        const struct ovsrec_interface *iface = port_iface(port);
+        struct smap options = SMAP_INITIALIZER(&options);
+        smap_add(&options, "remote_ip", remote);
+        smap_add(&options, "key", "flow");
+        ovsrec_interface_set_options(iface, &options);
+        smap_destroy(&options);
+        ovsrec_interface_update_external_ids_setkey(iface, "kovs-node",
+                                                    obj->name);
+        free(name);
+    }
+    sset_destroy(&seen);
+}
+
+static ofp_port_t
+iface_ofport(const struct ovsrec_interface *iface)
+{
+    return (iface->n_ofport && iface->ofport[0] > 0
+            && iface->ofport[0] < ofp_to_u16(OFPP_MAX)
+            ? u16_to_ofp(iface->ofport[0]) : 0);
+}
+
+static bool
+flows_port_equal(const struct flows_port *a, const struct flows_port *b)
+{
+    return a->ofport == b->ofport && eth_addr_equals(a->mac, b->mac);
+}
+
+/* Replaces 'old' by 'new', adding to 'changed' every key whose port
+ * differs. */
+static void
+swap_ports(struct shash *old, struct shash *new, struct sset *changed)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, new) {
+        const struct flows_port *o = shash_find_data(old, node->name);
+        if (!o || !flows_port_equal(o, node->data)) {
+            sset_add(changed, node->name);
+        }
+    }
+    SHASH_FOR_EACH (node, old) {
+        if (!shash_find(new, node->name)) {
+            sset_add(changed, node->name);
+        }
+    }
+    shash_destroy_free_data(old);
+    shash_swap(old, new);
+}
+
+/* Reads the ports of 'br' into 'ports', recording what changed. */
+static void
+read_ports(const struct ovsrec_bridge *br, struct flows_changes *changes)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+    struct shash pods = SHASH_INITIALIZER(&pods);
+    struct shash tunnels = SHASH_INITIALIZER(&tunnels);
+    ofp_port_t gateway_ofport = 0;
+    int gateway_ifindex = 0;
+
+    for (size_t i = 0; br && i < br->n_ports; i++) {
+        const struct ovsrec_interface *iface = port_iface(br->ports[i]);
+        if (!iface) {
+            continue;
+        }
+        ofp_port_t ofport = iface_ofport(iface);
+        const char *iface_id = smap_get(&iface->external_ids, "iface-id");
+        const char *node = smap_get(&iface->external_ids, "kovs-node");
+
+        if (!strcmp(iface->name, VSWITCH_GATEWAY_NAME)) {
+            gateway_ofport = ofport;
+            gateway_ifindex = iface->n_ifindex ? iface->ifindex[0] : 0;
+        } else if (iface_id && ofport) {
+            const char *mac_s = smap_get(&iface->external_ids,
+                                         "attached-mac");
+            struct eth_addr mac;
+            if (!mac_s || !eth_addr_from_string(mac_s, &mac)
+                || eth_addr_is_multicast(mac) || eth_addr_is_zero(mac)) {
+                VLOG_WARN_RL(&rl, "interface %s (iface-id %s): "
+                             "external_ids:attached-mac: %s: the pod gets "
+                             "no flows until it is a unicast MAC",
+                             iface->name, iface_id,
+                             mac_s ? mac_s : "missing");
+                continue;
+            }
+            if (!strchr(iface_id, '/')) {
+                VLOG_WARN_RL(&rl, "interface %s: external_ids:iface-id "
+                             "\"%s\" is not \"namespace/name\"",
+                             iface->name, iface_id);
+                continue;
+            }
+            struct flows_port *p = xmalloc(sizeof *p);
+            p->ofport = ofport;
+            p->mac = mac;
+            if (!shash_add_once(&pods, iface_id, p)) {
+                VLOG_WARN_RL(&rl, "interface %s: iface-id %s is used by "
+                             "another interface too", iface->name, iface_id);
+                free(p);
+            }
+        } else if (node && ofport) {
+            struct flows_port *p = xzalloc(sizeof *p);
+            p->ofport = ofport;
+            if (!shash_add_once(&tunnels, node, p)) {
+                free(p);
+            }
+        }
+    }
+
+    if (gateway_ofport != ports.gateway_ofport) {
+        changes->all = true;
+    }
+    ports.gateway_ofport = gateway_ofport;
+    ports.gateway_ifindex = gateway_ifindex;
+    swap_ports(&ports.pods, &pods, &changes->pods);
+    swap_ports(&ports.tunnels, &tunnels, &changes->nodes);
+}
+
+void
+vswitch_run(const struct vswitch_config *cfg,
+            const struct k8s_cluster *cluster,
+            const struct flows_local *local,
+            struct flows_changes *changes)
+{
+    struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&idl_loop);
+
+    if (txn) {
+        ovsdb_idl_txn_add_comment(txn, "kovs-controller: node %s",
+                                  cfg->node_name);
+        const struct ovsrec_bridge *br = ensure_bridge(txn, cfg);
+        if (br && find_bridge(cfg->bridge)) {
+            ensure_gateway(br, txn, local);
+            ensure_tunnels(br, txn, cfg, cluster);
+        }
+    }
+    read_ports(find_bridge(cfg->bridge), changes);
+    ovsdb_idl_loop_commit_and_wait(&idl_loop);
+}

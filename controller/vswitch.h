@@ -1,0 +1,60 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_VSWITCH_H
+#define CONTROLLER_VSWITCH_H 1
+
+/* The node's Open vSwitch configuration, through OVSDB (ovsdb-idl).
+ *
+ * Makes sure br-int exists as kovs needs it (fail-mode secure, a stable
+ * datapath id), with the gateway port kovs-gw0 and one VXLAN port per peer
+ * node, and removes the tunnel ports of nodes that are gone.  Reads back
+ * the OpenFlow port numbers of pods (external_ids:iface-id), tunnels
+ * (external_ids:kovs-node) and the gateway, which the flows depend on. */
+
+#include <stdbool.h>
+#include "openvswitch/shash.h"
+#include "openvswitch/types.h"
+
+struct flows_changes;
+struct flows_local;
+struct k8s_cluster;
+
+#define VSWITCH_GATEWAY_NAME "kovs-gw0"
+
+struct vswitch_config {
+    const char *bridge;             /* "br-int". */
+    const char *datapath_type;      /* For a bridge kovs creates; NULL for
+                                     * the switch's default. */
+    const char *node_name;
+    const char *tunnel_type;        /* "vxlan". */
+};
+
+/* The ports kovs found on the bridge. */
+struct vswitch_ports {
+    ofp_port_t gateway_ofport;      /* 0 if none yet. */
+    int gateway_ifindex;            /* Interface.ifindex, 0 if unknown. */
+    struct shash pods;              /* "ns/name" -> struct flows_port. */
+    struct shash tunnels;           /* Node name -> struct flows_port. */
+};
+
+void vswitch_init(const char *remote);
+void vswitch_destroy(void);
+
+/* Reads the database and, when connected, brings the bridge to what
+ * 'config', 'cluster' and 'local' call for.  Records in 'changes' the pods
+ * and nodes whose ports changed since the last call. */
+void vswitch_run(const struct vswitch_config *,
+                 const struct k8s_cluster *cluster,
+                 const struct flows_local *local,
+                 struct flows_changes *changes);
+void vswitch_wait(void);
+
+/* True once the database contents have been received at least once. */
+bool vswitch_is_ready(void);
+bool vswitch_is_connected(void);
+
+const struct vswitch_ports *vswitch_get_ports(void);
+
+#endif /* controller/vswitch.h */

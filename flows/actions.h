@@ -1,0 +1,154 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_ACTIONS_H
+#define FLOWS_ACTIONS_H 1
+
+/* Small builders for the actions the pipeline stages use, on top of the
+ * OVS library's ofpact encoders.  They keep the stages readable: a stage
+ * says "load the port kind, go to SPOOFGUARD", not how an ofpact is laid
+ * out. */
+
+#include <stdint.h>
+#include "openvswitch/meta-flow.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "flow.h"
+#include "openvswitch/types.h"
+#include "packets.h"
+
+/* goto_table:TABLE. */
+static inline void
+flows_put_goto(struct ofpbuf *ofpacts, uint8_t table)
+{
+    ofpact_put_GOTO_TABLE(ofpacts)->table_id = table;
+}
+
+/* set_field:VALUE->FIELD, for a field of at most 32 bits. */
+static inline void
+flows_put_load(struct ofpbuf *ofpacts, enum mf_field_id field, uint32_t value)
+{
+    const struct mf_field *mf = mf_from_id(field);
+    union mf_value v;
+
+    memset(&v, 0, sizeof v);
+    switch (mf->n_bytes) {
+    case 1:
+        v.u8 = value;
+        break;
+    case 2:
+        v.be16 = htons(value);
+        break;
+    case 4:
+        v.be32 = htonl(value);
+        break;
+    case 8:
+        v.be64 = htonll(value);
+        break;
+    default:
+        OVS_NOT_REACHED();
+    }
+    ofpact_put_set_field(ofpacts, mf, &v, NULL);
+}
+
+/* set_field:VALUE->FIELD[OFS..OFS+N_BITS-1]. */
+static inline void
+flows_put_load_bits(struct ofpbuf *ofpacts, enum mf_field_id field,
+                    unsigned int ofs, unsigned int n_bits, uint32_t value)
+{
+    const struct mf_field *mf = mf_from_id(field);
+    union mf_value v, m;
+
+    ovs_assert(mf->n_bytes == 4 && ofs + n_bits <= 32);
+    uint32_t mask = (n_bits == 32 ? UINT32_MAX : ((1u << n_bits) - 1)) << ofs;
+    memset(&v, 0, sizeof v);
+    memset(&m, 0, sizeof m);
+    v.be32 = htonl(value << ofs);
+    m.be32 = htonl(mask);
+    ofpact_put_set_field(ofpacts, mf, &v, &m);
+}
+
+/* set_field:MAC->FIELD (eth_src, eth_dst, arp_sha, arp_tha). */
+static inline void
+flows_put_set_mac(struct ofpbuf *ofpacts, enum mf_field_id field,
+                  struct eth_addr mac)
+{
+    union mf_value v;
+
+    memset(&v, 0, sizeof v);
+    v.mac = mac;
+    ofpact_put_set_field(ofpacts, mf_from_id(field), &v, NULL);
+}
+
+/* move:SRC[]->DST[], whole fields of equal width. */
+static inline void
+flows_put_move(struct ofpbuf *ofpacts, enum mf_field_id src,
+               enum mf_field_id dst)
+{
+    struct ofpact_reg_move *move = ofpact_put_REG_MOVE(ofpacts);
+
+    move->src.field = mf_from_id(src);
+    move->src.ofs = 0;
+    move->src.n_bits = move->src.field->n_bits;
+    move->dst.field = mf_from_id(dst);
+    move->dst.ofs = 0;
+    move->dst.n_bits = move->dst.field->n_bits;
+}
+
+/* output:PORT. */
+static inline void
+flows_put_output(struct ofpbuf *ofpacts, ofp_port_t port)
+{
+    struct ofpact_output *output = ofpact_put_OUTPUT(ofpacts);
+
+    output->port = port;
+    output->max_len = 0;
+}
+
+/* output:FIELD[], the port number held in a 32-bit register. */
+static inline void
+flows_put_output_reg(struct ofpbuf *ofpacts, enum mf_field_id field)
+{
+    struct ofpact_output_reg *output = ofpact_put_OUTPUT_REG(ofpacts);
+
+    output->max_len = 0;
+    output->src.field = mf_from_id(field);
+    output->src.ofs = 0;
+    output->src.n_bits = 32;
+}
+
+/* dec_ttl, telling the controller (id 0) when the TTL expires. */
+static inline void
+flows_put_dec_ttl(struct ofpbuf *ofpacts)
+{
+    struct ofpact_cnt_ids *ids = ofpact_put_DEC_TTL(ofpacts);
+    uint16_t id = 0;
+
+    ofpbuf_put(ofpacts, &id, sizeof id);
+    ids = ofpacts->header;
+    ids->n_controllers = 1;
+    ofpact_finish_DEC_TTL(ofpacts, &ids);
+}
+
+/* The actions that turn an ARP request into a reply saying that the
+ * requested address is at 'mac', sent back where the request came from.
+ * The address is taken from the request itself, so one flow can answer for
+ * a whole prefix.  Uses 'scratch' (a 32-bit register) to swap the sender
+ * and target addresses. */
+static inline void
+flows_put_arp_reply(struct ofpbuf *ofpacts, struct eth_addr mac,
+                    enum mf_field_id scratch)
+{
+    flows_put_move(ofpacts, MFF_ETH_SRC, MFF_ETH_DST);
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, mac);
+    flows_put_load(ofpacts, MFF_ARP_OP, ARP_OP_REPLY);
+    flows_put_move(ofpacts, MFF_ARP_SHA, MFF_ARP_THA);
+    flows_put_set_mac(ofpacts, MFF_ARP_SHA, mac);
+    flows_put_move(ofpacts, MFF_ARP_TPA, scratch);
+    flows_put_move(ofpacts, MFF_ARP_SPA, MFF_ARP_TPA);
+    flows_put_move(ofpacts, scratch, MFF_ARP_SPA);
+    flows_put_output(ofpacts, OFPP_IN_PORT);
+}
+
+#endif /* flows/actions.h */

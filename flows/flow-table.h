@@ -1,0 +1,103 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_FLOW_TABLE_H
+#define FLOWS_FLOW_TABLE_H 1
+
+/* The desired flow table: every flow kovs wants on br-int, each with the
+ * owner (a cookie, see pipeline.h) that wants it, plus the record of what
+ * changed since the switch was last brought up to date.
+ *
+ * A flow is identified by its key (table, priority, match).  Several owners
+ * may want the same key: each keeps its own entry, and the entry with the
+ * lowest cookie is the one the switch gets, so the choice never depends on
+ * the order of computation.
+ *
+ * Owners are recomputed whole: flow_table_remove_owner() drops an owner's
+ * flows, the stage that owns them adds them again.  Both steps are recorded
+ * as "tracked" entries, so that ofctrl can compare just those keys with what
+ * is installed and send only the real difference. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/hmap.h"
+#include "openvswitch/list.h"
+#include "openvswitch/match.h"
+
+struct ofpbuf;
+struct ofpact;
+
+struct desired_flow {
+    struct hmap_node key_node;      /* In flow_table's 'flows' by key. */
+    struct ovs_list owner_node;     /* In the owner's 'flows'. */
+    struct ovs_list track_node;     /* In flow_table's 'tracked'. */
+    bool tracked;                   /* Is 'track_node' in a list? */
+    bool removed;                   /* Removed, kept until tracked. */
+
+    uint8_t table_id;
+    uint16_t priority;
+    struct minimatch match;
+    uint64_t cookie;                /* The owner. */
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+};
+
+struct flow_table {
+    struct hmap flows;              /* "struct desired_flow"s by key. */
+    struct hmap owners;             /* "struct flow_owner"s by cookie. */
+    struct ovs_list tracked;        /* Added or removed since last cleared. */
+    size_t n_flows;
+};
+
+void flow_table_init(struct flow_table *);
+void flow_table_destroy(struct flow_table *);
+
+/* Adds a flow owned by 'cookie'.  Copies 'match' and 'ofpacts'.  Adding the
+ * same key twice for one owner keeps the first entry. */
+void flow_table_add(struct flow_table *, uint64_t cookie, uint8_t table_id,
+                    uint16_t priority, const struct match *,
+                    const struct ofpbuf *ofpacts);
+
+/* Removes every flow of the owner 'cookie'.  Returns the number removed. */
+size_t flow_table_remove_owner(struct flow_table *, uint64_t cookie);
+
+/* Removes every owner's flows, as the start of a full recomputation. */
+void flow_table_remove_all(struct flow_table *);
+
+/* Returns the number of flows owned by 'cookie'. */
+size_t flow_table_owner_count(const struct flow_table *, uint64_t cookie);
+
+/* Returns the hash of a flow key, as used in 'flows' (and by ofctrl for its
+ * own table of installed flows). */
+uint32_t flow_key_hash(uint8_t table_id, uint16_t priority,
+                       const struct minimatch *);
+
+/* Returns the flow the switch should have for the key (the entry with the
+ * lowest cookie), or NULL if no owner wants that key. */
+const struct desired_flow *flow_table_lookup(const struct flow_table *,
+                                             uint8_t table_id,
+                                             uint16_t priority,
+                                             const struct minimatch *,
+                                             uint32_t hash);
+
+/* Returns the number of distinct keys: the flows the switch should have. */
+size_t flow_table_count(const struct flow_table *);
+
+/* Iterates over the entries added or removed since the last
+ * flow_table_clear_tracked(). */
+#define FLOW_TABLE_FOR_EACH_TRACKED(FLOW, FT) \
+    LIST_FOR_EACH (FLOW, track_node, &(FT)->tracked)
+
+/* Iterates over all present entries (including every owner's entry for a
+ * shared key). */
+#define FLOW_TABLE_FOR_EACH(FLOW, FT) \
+    HMAP_FOR_EACH (FLOW, key_node, &(FT)->flows)
+
+bool flow_table_has_tracked(const struct flow_table *);
+
+/* Forgets what was tracked and frees the removed entries. */
+void flow_table_clear_tracked(struct flow_table *);
+
+#endif /* flows/flow-table.h */

@@ -1,0 +1,164 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "flows/flows.h"
+
+#include "flows/flow-table.h"
+#include "flows/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "sset.h"
+
+void
+flows_local_init(const struct flows_input *in, struct flows_local *local)
+{
+    memset(local, 0, sizeof *local);
+
+    const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_NODE,
+                                                    "", in->node_name);
+    if (!obj) {
+        return;
+    }
+    const struct k8s_node *node = k8s_node_cast(obj);
+    for (size_t i = 0; i < node->n_pod_cidrs; i++) {
+        const struct k8s_cidr *c = &node->pod_cidrs[i];
+        if (k8s_addr_is_ipv4(&c->addr) && c->plen <= 30) {
+            local->valid = true;
+            local->pod_cidr = *c;
+            local->pod_mask = be32_prefix_mask(c->plen);
+            local->pod_net = in6_addr_get_mapped_ipv4(&c->addr)
+                             & local->pod_mask;
+            local->gateway_ip = htonl(ntohl(local->pod_net) + 1);
+            local->gateway_mac = flows_gateway_mac(local->gateway_ip);
+            return;
+        }
+    }
+}
+
+void
+flows_compute_all(const struct flows_input *in, struct flow_table *ft)
+{
+    struct flows_local local;
+    flows_local_init(in, &local);
+
+    /* Owners of objects that no longer exist must go too, so start from
+     * nothing; ofctrl still sends only what really differs. */
+    flow_table_remove_all(ft);
+
+    flows_pipeline_compute(in, &local, ft);
+
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, in->cluster) {
+        flows_node_compute(in, &local, obj->name, ft);
+    }
+    K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
+        flows_pod_compute(in, &local, obj->namespace, obj->name, ft);
+    }
+}
+
+void
+flows_changes_init(struct flows_changes *c)
+{
+    c->all = false;
+    sset_init(&c->pods);
+    sset_init(&c->nodes);
+}
+
+void
+flows_changes_clear(struct flows_changes *c)
+{
+    c->all = false;
+    sset_clear(&c->pods);
+    sset_clear(&c->nodes);
+}
+
+void
+flows_changes_destroy(struct flows_changes *c)
+{
+    if (c) {
+        sset_destroy(&c->pods);
+        sset_destroy(&c->nodes);
+    }
+}
+
+/* Splits "namespace/name" into its parts, which the caller frees. */
+static void
+split_key(const char *key, char **namespace, char **name)
+{
+    const char *slash = strchr(key, '/');
+    if (slash) {
+        *namespace = xmemdup0(key, slash - key);
+        *name = xstrdup(slash + 1);
+    } else {
+        *namespace = xstrdup("");
+        *name = xstrdup(key);
+    }
+}
+
+size_t
+flows_compute_changes(const struct flows_input *in,
+                      const struct flows_changes *changes,
+                      struct flow_table *ft)
+{
+    bool all = changes->all;
+    struct sset pods = SSET_INITIALIZER(&pods);
+    struct sset nodes = SSET_INITIALIZER(&nodes);
+
+    const char *key;
+    SSET_FOR_EACH (key, &changes->pods) {
+        sset_add(&pods, key);
+    }
+    SSET_FOR_EACH (key, &changes->nodes) {
+        sset_add(&nodes, key);
+    }
+
+    const struct k8s_change *change;
+    K8S_CHANGE_FOR_EACH (change, in->cluster) {
+        switch (change->kind) {
+        case K8S_NODE:
+            if (!strcmp(change->name, in->node_name)) {
+                /* This node's podCIDR is in every flow's input. */
+                all = true;
+            } else {
+                sset_add(&nodes, change->name);
+            }
+            break;
+        case K8S_POD:
+            sset_add_and_free(&pods, xasprintf("%s/%s", change->namespace,
+                                               change->name));
+            break;
+        case K8S_NAMESPACE:
+        case K8S_SERVICE:
+        case K8S_ENDPOINT_SLICE:
+        case K8S_NETWORK_POLICY:
+        case K8S_N_KINDS:
+            break;
+        }
+    }
+
+    size_t n;
+    if (all) {
+        flows_compute_all(in, ft);
+        n = 1 + k8s_cluster_count(in->cluster, K8S_NODE)
+            + k8s_cluster_count(in->cluster, K8S_POD);
+    } else {
+        struct flows_local local;
+        flows_local_init(in, &local);
+        SSET_FOR_EACH (key, &nodes) {
+            flows_node_compute(in, &local, key, ft);
+        }
+        SSET_FOR_EACH (key, &pods) {
+            char *namespace, *name;
+            split_key(key, &namespace, &name);
+            flows_pod_compute(in, &local, namespace, name, ft);
+            free(namespace);
+            free(name);
+        }
+        n = sset_count(&nodes) + sset_count(&pods);
+    }
+    sset_destroy(&pods);
+    sset_destroy(&nodes);
+    return n;
+}

@@ -1,0 +1,104 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_FLOWS_H
+#define FLOWS_FLOWS_H 1
+
+/* Translation of the cluster model into br-int's desired flows.
+ *
+ * Everything here is pure: the same input gives the same flows, nothing
+ * here does I/O or keeps state between calls.  The input is the cluster
+ * model plus what the controller knows about this node's switch (which
+ * OpenFlow port each pod and tunnel has); the output goes into a "struct
+ * flow_table", one owner (cookie) per object.
+ *
+ * Each stage lives in its own file:
+ *
+ *     pipeline.c   the skeleton: table misses, the gateway, cluster ARP
+ *     node.c       one peer node: its tunnel and the route to its podCIDRs
+ *     pod.c        one local pod: classification, spoofguard, ARP, routing
+ */
+
+#include <stdbool.h>
+#include "k8s/k8s-model.h"
+#include "sset.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/types.h"
+#include "packets.h"
+
+struct flow_table;
+
+/* An OpenFlow port of br-int that carries a pod (keyed "namespace/name" by
+ * its external_ids:iface-id) or a tunnel (keyed by the peer node's name). */
+struct flows_port {
+    ofp_port_t ofport;
+    struct eth_addr mac;            /* attached-mac, for pod ports. */
+};
+
+/* What the flows depend on besides the cluster model. */
+struct flows_input {
+    const struct k8s_cluster *cluster;
+    const char *node_name;          /* This node. */
+
+    bool has_cluster_cidr;
+    struct k8s_cidr cluster_cidr;
+    bool has_service_cidr;
+    struct k8s_cidr service_cidr;
+
+    ofp_port_t gateway_ofport;      /* 0 if kovs-gw0 has no port yet. */
+    const struct shash *pod_ports;      /* "ns/name" -> struct flows_port. */
+    const struct shash *tunnel_ports;   /* node name -> struct flows_port. */
+};
+
+/* This node's addressing, derived from its Node object: the first IPv4
+ * podCIDR, the gateway (its first address) and the gateway's MAC. */
+struct flows_local {
+    bool valid;                     /* False until the Node has a podCIDR. */
+    struct k8s_cidr pod_cidr;
+    ovs_be32 pod_net, pod_mask;
+    ovs_be32 gateway_ip;
+    struct eth_addr gateway_mac;
+};
+
+void flows_local_init(const struct flows_input *, struct flows_local *);
+
+/* Returns the MAC kovs gives the gateway of a node whose gateway IP is
+ * 'gateway_ip'. */
+struct eth_addr flows_gateway_mac(ovs_be32 gateway_ip);
+
+/* Recomputes every owner: the pipeline, every peer node, every local pod. */
+void flows_compute_all(const struct flows_input *, struct flow_table *);
+
+/* What changed since the last computation, besides the cluster's own
+ * change list. */
+struct flows_changes {
+    bool all;                       /* Recompute everything. */
+    struct sset pods;               /* "ns/name" of pods whose port
+                                     * changed. */
+    struct sset nodes;              /* Names of nodes whose tunnel port
+                                     * changed. */
+};
+
+void flows_changes_init(struct flows_changes *);
+void flows_changes_clear(struct flows_changes *);
+void flows_changes_destroy(struct flows_changes *);
+
+/* Recomputes exactly the owners that the cluster's recorded changes and
+ * 'changes' touch.  Returns the number of owners recomputed. */
+size_t flows_compute_changes(const struct flows_input *,
+                             const struct flows_changes *,
+                             struct flow_table *);
+
+/* The individual stages.  Each first removes its owner's flows from 'ft'
+ * and then adds the current ones (none if the object is gone or does not
+ * concern this node). */
+void flows_pipeline_compute(const struct flows_input *,
+                            const struct flows_local *, struct flow_table *);
+void flows_node_compute(const struct flows_input *, const struct flows_local *,
+                        const char *node_name, struct flow_table *);
+void flows_pod_compute(const struct flows_input *, const struct flows_local *,
+                       const char *namespace, const char *name,
+                       struct flow_table *);
+
+#endif /* flows/flows.h */

@@ -1,0 +1,217 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "flows/pipeline.h"
+
+#include <string.h>
+#include "flows/actions.h"
+#include "flows/flow-table.h"
+#include "flows/flows.h"
+#include "hash.h"
+#include "openvswitch/match.h"
+
+const char *
+kovs_table_name(uint8_t table)
+{
+    switch (table) {
+#define KOVS_TABLE(NAME, NUMBER) case NUMBER: return #NAME;
+        KOVS_TABLES
+#undef KOVS_TABLE
+    }
+    return NULL;
+}
+
+uint8_t
+kovs_table_next(uint8_t table)
+{
+    static const uint8_t tables[] = {
+#define KOVS_TABLE(NAME, NUMBER) NUMBER,
+        KOVS_TABLES
+#undef KOVS_TABLE
+    };
+
+    for (size_t i = 0; i + 1 < ARRAY_SIZE(tables); i++) {
+        if (tables[i] == table) {
+            return tables[i + 1];
+        }
+    }
+    OVS_NOT_REACHED();
+}
+
+uint64_t
+kovs_cookie(enum kovs_owner_kind kind, const char *namespace,
+            const char *name)
+{
+    uint32_t basis = hash_string(namespace ? namespace : "", kind);
+    uint32_t lo = hash_string(name, basis);
+    uint32_t hi = hash_string(name, lo ^ 0x6b6f7673);
+    uint64_t id = (((uint64_t) hi << 32) | lo) & KOVS_COOKIE_ID_MASK;
+
+    return ((uint64_t) kind << KOVS_COOKIE_KIND_SHIFT) | id;
+}
+
+const char *
+kovs_owner_kind_name(enum kovs_owner_kind kind)
+{
+    switch (kind) {
+#define KOVS_OWNER_KIND(ENUM, VALUE, NAME) case KOVS_OWNER_##ENUM: return NAME;
+        KOVS_OWNER_KINDS
+#undef KOVS_OWNER_KIND
+    }
+    return NULL;
+}
+
+bool
+kovs_owner_kind_from_name(const char *name, enum kovs_owner_kind *kind)
+{
+#define KOVS_OWNER_KIND(ENUM, VALUE, NAME)      \
+    if (!strcmp(name, NAME)) {                  \
+        *kind = KOVS_OWNER_##ENUM;              \
+        return true;                            \
+    }
+    KOVS_OWNER_KINDS
+#undef KOVS_OWNER_KIND
+    return false;
+}
+
+struct eth_addr
+flows_gateway_mac(ovs_be32 gateway_ip)
+{
+    uint32_t ip = ntohl(gateway_ip);
+
+    /* A locally administered unicast MAC that embeds the IP. */
+    return (struct eth_addr) { .ea = { 0x0a, 0x58, ip >> 24, ip >> 16,
+                                       ip >> 8, ip } };
+}
+
+/* The skeleton of the pipeline, owned by KOVS_COOKIE_PIPELINE: every
+ * table's miss flow, the gateway port, and ARP answers for the gateway and
+ * for the cluster behind it. */
+void
+flows_pipeline_compute(const struct flows_input *in,
+                       const struct flows_local *local,
+                       struct flow_table *ft)
+{
+    const uint64_t cookie = KOVS_COOKIE_PIPELINE;
+    struct ofpbuf ofpacts;
+    struct match match;
+
+    flow_table_remove_owner(ft, cookie);
+    ofpbuf_init(&ofpacts, 256);
+
+    /* Table misses.  Tables that end a packet's journey (or that only let
+     * through what they know) drop; the others pass to the next table. */
+    static const uint8_t dropping[] = {
+        KOVS_T_CLASSIFIER, KOVS_T_SPOOFGUARD, KOVS_T_OUTPUT,
+    };
+#define KOVS_TABLE(NAME, NUMBER)                                        \
+    {                                                                   \
+        bool drop = false;                                              \
+        for (size_t i = 0; i < ARRAY_SIZE(dropping); i++) {             \
+            drop = drop || dropping[i] == NUMBER;                       \
+        }                                                               \
+        match_init_catchall(&match);                                    \
+        ofpbuf_clear(&ofpacts);                                         \
+        if (!drop && NUMBER != KOVS_T_L3_FORWARDING) {                  \
+            flows_put_goto(&ofpacts, kovs_table_next(NUMBER));          \
+        }                                                               \
+        if (NUMBER != KOVS_T_L3_FORWARDING) {                           \
+            flow_table_add(ft, cookie, NUMBER, KOVS_PRIO_DEFAULT,       \
+                           &match, &ofpacts);                           \
+        }                                                               \
+    }
+    KOVS_TABLES
+#undef KOVS_TABLE
+
+    /* ARP that no flow answers is dropped, never flooded. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    ofpbuf_clear(&ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_DEFAULT + 1, &match,
+                   &ofpacts);
+
+    /* OUTPUT: to the port L3_FORWARDING chose. */
+    match_init_catchall(&match);
+    ofpbuf_clear(&ofpacts);
+    flows_put_output_reg(&ofpacts, KOVS_REG_OUT_PORT);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_LOW, &match,
+                   &ofpacts);
+
+    if (!local->valid || !in->gateway_ofport) {
+        /* Without this node's podCIDR or its gateway port, only the
+         * skeleton exists: every packet drops. */
+        ofpbuf_uninit(&ofpacts);
+        return;
+    }
+
+    /* CLASSIFIER: the gateway, the node's own stack. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, in->gateway_ofport);
+    ofpbuf_clear(&ofpacts);
+    flows_put_load_bits(&ofpacts, KOVS_REG_PORT_KIND, 0, 4,
+                        KOVS_PORT_GATEWAY);
+    flows_put_goto(&ofpacts, KOVS_T_ARP);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    /* ARP: anyone asking for the gateway's address. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+    match_set_nw_dst(&match, local->gateway_ip);
+    ofpbuf_clear(&ofpacts);
+    flows_put_arp_reply(&ofpacts, local->gateway_mac, MFF_REG2);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH, &match, &ofpacts);
+
+    /* ARP: the node's stack asking for an address of the cluster or of a
+     * Service, which it routes through the gateway.  Local pods answer for
+     * themselves at a higher priority. */
+    const struct k8s_cidr *behind_gateway[2];
+    size_t n = 0;
+    if (in->has_cluster_cidr && k8s_addr_is_ipv4(&in->cluster_cidr.addr)) {
+        behind_gateway[n++] = &in->cluster_cidr;
+    }
+    if (in->has_service_cidr && k8s_addr_is_ipv4(&in->service_cidr.addr)) {
+        behind_gateway[n++] = &in->service_cidr;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct k8s_cidr *c = behind_gateway[i];
+        match_init_catchall(&match);
+        match_set_in_port(&match, in->gateway_ofport);
+        match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+        match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+        match_set_nw_dst_masked(&match, in6_addr_get_mapped_ipv4(&c->addr),
+                                be32_prefix_mask(c->plen));
+        ofpbuf_clear(&ofpacts);
+        flows_put_arp_reply(&ofpacts, KOVS_VIRTUAL_MAC, MFF_REG2);
+        flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_LOW, &match,
+                       &ofpacts);
+    }
+
+    /* L3_FORWARDING: the gateway's own address, and by default everything
+     * that is not a pod of this cluster: the node's stack routes it. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, local->gateway_ip);
+    ofpbuf_clear(&ofpacts);
+    flows_put_set_mac(&ofpacts, MFF_ETH_DST, local->gateway_mac);
+    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(in->gateway_ofport));
+    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    ofpbuf_clear(&ofpacts);
+    flows_put_set_mac(&ofpacts, MFF_ETH_SRC, KOVS_VIRTUAL_MAC);
+    flows_put_set_mac(&ofpacts, MFF_ETH_DST, local->gateway_mac);
+    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(in->gateway_ofport));
+    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_DEFAULT,
+                   &match, &ofpacts);
+
+    ofpbuf_uninit(&ofpacts);
+}

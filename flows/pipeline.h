@@ -1,0 +1,157 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_PIPELINE_H
+#define FLOWS_PIPELINE_H 1
+
+/* The br-int pipeline: the one place that names its tables, registers,
+ * conntrack marks and zones, and the layout of flow cookies.  Table numbers
+ * are part of the user interface: operators type them
+ * ('ovs-ofctl dump-flows br-int table=60'), so they never change. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "openvswitch/meta-flow.h"
+#include "packets.h"
+
+/* Tables, in the order a packet visits them.  Every table exists from the
+ * start; a table with no job yet passes packets to the next one. */
+#define KOVS_TABLES                                                        \
+    /* Classifies a packet by its in_port (pod, gateway, tunnel, br-ex     \
+     * patch) and records the kind in REG_PORT_KIND. */                    \
+    KOVS_TABLE(CLASSIFIER, 0)                                              \
+    /* A pod may only send from its own MAC and IP (ARP sha and spa        \
+     * too); everything else drops. */                                     \
+    KOVS_TABLE(SPOOFGUARD, 10)                                             \
+    /* Answers ARP for the gateway, for local pods and for the rest of     \
+     * the cluster with flows; nothing is flooded. */                      \
+    KOVS_TABLE(ARP, 20)                                                    \
+    /* Sends IP traffic through conntrack: un-DNATs replies and learns     \
+     * the connection state. */                                            \
+    KOVS_TABLE(CT_ZONE, 30)                                                \
+    /* Drops invalid connections; established and related ones skip load   \
+     * balancing. */                                                       \
+    KOVS_TABLE(CT_STATE, 31)                                               \
+    /* New connections to a Service (VIP, protocol, port) go to the        \
+     * Service's select group; no endpoints: reject. */                    \
+    KOVS_TABLE(SERVICE_LB, 40)                                             \
+    /* Learned client-to-endpoint flows for sessionAffinity ClientIP. */   \
+    KOVS_TABLE(AFFINITY, 41)                                               \
+    /* Per endpoint: DNAT to the endpoint and mark the connection as a     \
+     * Service connection. */                                              \
+    KOVS_TABLE(ENDPOINT_DNAT, 42)                                          \
+    /* NetworkPolicy egress rules as conjunctions; isolated pods' misses   \
+     * drop. */                                                            \
+    KOVS_TABLE(EGRESS_POLICY, 50)                                          \
+    /* Routing: a local pod gets its MACs rewritten and its TTL            \
+     * decremented, a peer node's podCIDR goes to that node's tunnel,      \
+     * anything else leaves through the gateway. */                        \
+    KOVS_TABLE(L3_FORWARDING, 60)                                          \
+    /* Masquerades traffic leaving the cluster to the node IP; hairpin     \
+     * SNAT. */                                                            \
+    KOVS_TABLE(SNAT, 65)                                                   \
+    /* NetworkPolicy ingress rules as conjunctions; isolated pods' misses  \
+     * drop. */                                                            \
+    KOVS_TABLE(INGRESS_POLICY, 70)                                         \
+    /* Commits new allowed connections to conntrack. */                    \
+    KOVS_TABLE(CT_COMMIT, 80)                                              \
+    /* Outputs to the port L3_FORWARDING chose, kept in REG_OUT_PORT. */   \
+    KOVS_TABLE(OUTPUT, 90)
+
+enum kovs_table {
+#define KOVS_TABLE(NAME, NUMBER) KOVS_T_##NAME = NUMBER,
+    KOVS_TABLES
+#undef KOVS_TABLE
+};
+
+/* Returns the name of table 'table' ("L3_FORWARDING"), or NULL if the
+ * pipeline has no such table. */
+const char *kovs_table_name(uint8_t table);
+
+/* Returns the table a packet visits after 'table', which must be one of the
+ * pipeline's tables other than the last. */
+uint8_t kovs_table_next(uint8_t table);
+
+/* Registers.  Each is named once here; flows use the MFF_ names below. */
+
+/* REG_PORT_KIND (reg0[0..3]): where the packet entered br-int. */
+#define KOVS_REG_PORT_KIND      MFF_REG0
+#define KOVS_PORT_KIND_MASK     0xfu
+enum kovs_port_kind {
+    KOVS_PORT_POD = 1,          /* A local pod's veth. */
+    KOVS_PORT_GATEWAY = 2,      /* kovs-gw0, the node's own stack. */
+    KOVS_PORT_TUNNEL = 3,       /* A peer node's tunnel. */
+    KOVS_PORT_EXTERNAL = 4,     /* The patch port from br-ex. */
+};
+
+/* REG_OUT_PORT (reg1): the OpenFlow port the packet leaves through, chosen
+ * by L3_FORWARDING and used by OUTPUT. */
+#define KOVS_REG_OUT_PORT       MFF_REG1
+
+/* Conntrack zones. */
+#define KOVS_CT_ZONE_POD        1   /* Every connection seen on br-int. */
+
+/* The tunnel key (VNI) of pod traffic between nodes. */
+#define KOVS_TUNNEL_VNI         1
+
+/* Addresses the pipeline uses as MACs of routers that do not exist:
+ * KOVS_VIRTUAL_MAC answers ARP for addresses behind the gateway route (other
+ * nodes' pods) and is the destination MAC of packets sent through a
+ * tunnel. */
+#define KOVS_VIRTUAL_MAC        ((struct eth_addr) ETH_ADDR_C(aa,bb,cc,dd,ee,ff))
+
+/* Priorities.  Within a table, more specific jobs get higher priorities. */
+#define KOVS_PRIO_DEFAULT       0       /* A table's miss flow. */
+#define KOVS_PRIO_LOW           100
+#define KOVS_PRIO_NORMAL        200
+#define KOVS_PRIO_HIGH          300
+
+/* Cookies.  Every flow's cookie names its owner:
+ *
+ *     bits 63...56: the owner's kind (enum kovs_owner_kind)
+ *     bits 55...0:  a stable id of the object within its kind, a hash of
+ *                   its namespace and name, so that the same object has the
+ *                   same cookie on every node and after every restart.
+ *
+ * 'ovs-ofctl dump-flows br-int cookie=C/-1' lists one owner's flows. */
+#define KOVS_OWNER_KINDS                                                \
+    KOVS_OWNER_KIND(PIPELINE, 1, "pipeline")                            \
+    KOVS_OWNER_KIND(NODE, 2, "node")                                    \
+    KOVS_OWNER_KIND(POD, 3, "pod")                                      \
+    KOVS_OWNER_KIND(SERVICE, 4, "service")                              \
+    KOVS_OWNER_KIND(POLICY, 5, "policy")                                \
+    KOVS_OWNER_KIND(ENDPOINT, 6, "endpoint")                            \
+    KOVS_OWNER_KIND(LEARNED, 7, "learned")
+
+enum kovs_owner_kind {
+#define KOVS_OWNER_KIND(ENUM, VALUE, NAME) KOVS_OWNER_##ENUM = VALUE,
+    KOVS_OWNER_KINDS
+#undef KOVS_OWNER_KIND
+};
+
+#define KOVS_COOKIE_KIND_SHIFT  56
+#define KOVS_COOKIE_ID_MASK     ((UINT64_C(1) << KOVS_COOKIE_KIND_SHIFT) - 1)
+
+/* Returns the cookie of the object of 'kind' named 'namespace'/'name'
+ * ('namespace' may be "" or NULL for cluster-scoped objects). */
+uint64_t kovs_cookie(enum kovs_owner_kind kind, const char *namespace,
+                     const char *name);
+
+/* Returns the owner kind encoded in 'cookie'. */
+static inline enum kovs_owner_kind
+kovs_cookie_kind(uint64_t cookie)
+{
+    return cookie >> KOVS_COOKIE_KIND_SHIFT;
+}
+
+/* Returns the name of owner kind 'kind' ("pod"), or NULL.  Conversely, finds
+ * the kind named 'name'. */
+const char *kovs_owner_kind_name(enum kovs_owner_kind kind);
+bool kovs_owner_kind_from_name(const char *name, enum kovs_owner_kind *kind);
+
+/* The cookie of the pipeline's own flows (table misses, the gateway). */
+#define KOVS_COOKIE_PIPELINE \
+    ((uint64_t) KOVS_OWNER_PIPELINE << KOVS_COOKIE_KIND_SHIFT)
+
+#endif /* flows/pipeline.h */

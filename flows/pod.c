@@ -1,0 +1,148 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "flows/flows.h"
+
+#include "flows/actions.h"
+#include "flows/flow-table.h"
+#include "flows/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+
+/* Returns the first IPv4 address of 'pod' in this node's podCIDR, or 0. */
+static ovs_be32
+pod_ipv4(const struct k8s_pod *pod, const struct flows_local *local)
+{
+    for (size_t i = 0; i < pod->n_ips; i++) {
+        if (k8s_addr_is_ipv4(&pod->ips[i])) {
+            ovs_be32 ip = in6_addr_get_mapped_ipv4(&pod->ips[i]);
+            if ((ip & local->pod_mask) == local->pod_net) {
+                return ip;
+            }
+        }
+    }
+    return 0;
+}
+
+/* A local pod's flows, owned by its cookie:
+ *
+ *   CLASSIFIER     its port is a pod port
+ *   SPOOFGUARD     it may send IP from its own MAC and IP, and ARP that
+ *                  tells the truth about both
+ *   ARP            requests for its address are answered with its MAC
+ *   L3_FORWARDING  packets to its address go to its port, with the MACs
+ *                  rewritten and the TTL decremented when they were routed
+ *
+ * A pod gets flows only once it is scheduled here, is not on the host
+ * network, has an IPv4 address in this node's podCIDR and has a port. */
+void
+flows_pod_compute(const struct flows_input *in,
+                  const struct flows_local *local,
+                  const char *namespace, const char *name,
+                  struct flow_table *ft)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_POD, namespace, name);
+    flow_table_remove_owner(ft, cookie);
+
+    const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
+                                                    namespace, name);
+    if (!obj || !local->valid || !in->gateway_ofport) {
+        return;
+    }
+    const struct k8s_pod *pod = k8s_pod_cast(obj);
+    if (pod->host_network || strcmp(pod->node_name, in->node_name)) {
+        return;
+    }
+    ovs_be32 ip = pod_ipv4(pod, local);
+    if (!ip) {
+        return;
+    }
+
+    struct ds key = DS_EMPTY_INITIALIZER;
+    ds_put_format(&key, "%s/%s", namespace, name);
+    const struct flows_port *port = shash_find_data(in->pod_ports,
+                                                    ds_cstr(&key));
+    ds_destroy(&key);
+    if (!port || !port->ofport || eth_addr_is_zero(port->mac)) {
+        return;
+    }
+
+    struct ofpbuf ofpacts;
+    struct match match;
+    ofpbuf_init(&ofpacts, 256);
+
+    /* CLASSIFIER. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, port->ofport);
+    flows_put_load_bits(&ofpacts, KOVS_REG_PORT_KIND, 0, 4, KOVS_PORT_POD);
+    flows_put_goto(&ofpacts, KOVS_T_SPOOFGUARD);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    /* SPOOFGUARD: IP from its own MAC and address. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, port->ofport);
+    match_set_dl_src(&match, port->mac);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_src(&match, ip);
+    ofpbuf_clear(&ofpacts);
+    flows_put_goto(&ofpacts, KOVS_T_ARP);
+    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    /* SPOOFGUARD: ARP whose sender fields are its own. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, port->ofport);
+    match_set_dl_src(&match, port->mac);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_nw_src(&match, ip);
+    match_set_arp_sha(&match, port->mac);
+    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    /* ARP: answer for the pod, except to the pod itself (a pod probing
+     * for a duplicate of its own address must hear nothing). */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+    match_set_nw_dst(&match, ip);
+    ofpbuf_clear(&ofpacts);
+    flows_put_arp_reply(&ofpacts, port->mac, MFF_REG2);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    match_set_in_port(&match, port->ofport);
+    ofpbuf_clear(&ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH, &match, &ofpacts);
+
+    /* L3_FORWARDING: switched (the sender already addressed the pod's
+     * MAC: a pod or the node on the same subnet)... */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_dl_dst(&match, port->mac);
+    match_set_nw_dst(&match, ip);
+    ofpbuf_clear(&ofpacts);
+    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_HIGH, &match,
+                   &ofpacts);
+
+    /* ...or routed (from another node's pod through a tunnel, or sent to
+     * the gateway's MAC). */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, ip);
+    ofpbuf_clear(&ofpacts);
+    flows_put_set_mac(&ofpacts, MFF_ETH_SRC, local->gateway_mac);
+    flows_put_set_mac(&ofpacts, MFF_ETH_DST, port->mac);
+    flows_put_dec_ttl(&ofpacts);
+    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    ofpbuf_uninit(&ofpacts);
+}

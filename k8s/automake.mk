@@ -1,0 +1,14 @@
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+
+# k8s/: the cluster model, its JSON decoders and the state-file source.
+noinst_LIBRARIES += k8s/libkovs-k8s.a
+k8s_libkovs_k8s_a_SOURCES = \
+	k8s/k8s-decode.c \
+	k8s/k8s-decode.h \
+	k8s/k8s-model.c \
+	k8s/k8s-model.h \
+	k8s/k8s-state.c \
+	k8s/k8s-state.h
+k8s_libkovs_k8s_a_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)

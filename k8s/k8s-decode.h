@@ -1,0 +1,41 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef K8S_DECODE_H
+#define K8S_DECODE_H 1
+
+/* Decoding of Kubernetes JSON into the typed model (k8s-model.h).
+ *
+ * Decoders validate every field kovs uses, apply the defaults the API server
+ * would apply, and ignore fields kovs does not use.  An object with a bad
+ * field (malformed IP or CIDR, wrong JSON type, missing required field,
+ * value out of range, unknown enum value) is rejected whole with a message
+ * that names the object and the field, for example:
+ *
+ *     Pod default/web: status.podIPs[1].ip: "10.0.0.300" is not an IP address
+ */
+
+#include <stddef.h>
+#include "k8s-model.h"
+
+struct svec;
+
+/* Decodes one object of any of the six kinds from the JSON text 'json' of
+ * 'len' bytes, using its "kind" member.  Returns the new object, which the
+ * caller owns, or NULL with '*errorp' set to a message the caller frees. */
+struct k8s_object *k8s_decode_object(const char *json, size_t len,
+                                     char **errorp);
+
+/* Decodes a "List" document (what 'kubectl get ... -o json' prints) of
+ * 'len' bytes into 'snapshot', an initialized cluster.  Each valid item of
+ * one of the six kinds is put into 'snapshot'; each invalid item is skipped
+ * and adds its message to 'warnings'; items of other kinds are ignored.
+ * Returns 0 on success, otherwise an errno value with '*errorp' set to a
+ * message (the caller frees it) if the document as a whole is unusable (not
+ * JSON, not an object with an "items" array). */
+int k8s_decode_list(const char *json, size_t len,
+                    struct k8s_cluster *snapshot, struct svec *warnings,
+                    char **errorp);
+
+#endif /* k8s/k8s-decode.h */

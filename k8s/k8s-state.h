@@ -1,0 +1,38 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef K8S_STATE_H
+#define K8S_STATE_H 1
+
+/* The state-file source of the cluster model: a JSON List exactly as
+ * 'kubectl get nodes,namespaces,pods,services,endpointslices,
+ * networkpolicies -A -o json' prints it.  The file is re-read whenever it
+ * changes; a file that fails to parse keeps the last good state and logs
+ * why. */
+
+#include <stdbool.h>
+
+struct k8s_cluster;
+
+struct k8s_state_file *k8s_state_file_create(const char *path);
+void k8s_state_file_destroy(struct k8s_state_file *);
+
+/* Re-reads the file if its identity, size or modification time changed
+ * since the last read (or if it was never read), and makes 'cluster' hold
+ * exactly its objects with k8s_cluster_replace_kind(), so that only real
+ * differences become changes.  Invalid objects are skipped with a warning
+ * naming the object and the field.  If the file cannot be read or parsed,
+ * 'cluster' is left untouched and the reason is logged. */
+void k8s_state_file_run(struct k8s_state_file *, struct k8s_cluster *cluster);
+
+/* Arranges for poll_block() to wake up when it is time to check the file
+ * again. */
+void k8s_state_file_wait(const struct k8s_state_file *);
+
+/* Return the number of successful reads and the time of the last one (in
+ * milliseconds, time_msec(); 0 if there was none), for status reporting. */
+unsigned int k8s_state_file_n_reads(const struct k8s_state_file *);
+long long int k8s_state_file_last_read(const struct k8s_state_file *);
+
+#endif /* k8s/k8s-state.h */

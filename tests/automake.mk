@@ -1,0 +1,51 @@
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+
+# Unit-test programs.
+noinst_PROGRAMS += tests/test-k8s tests/test-flows
+tests_test_k8s_SOURCES = tests/test-k8s.c
+tests_test_k8s_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
+tests_test_k8s_LDADD = k8s/libkovs-k8s.a $(OVS_LIBS) $(JANSSON_LIBS)
+tests_test_flows_SOURCES = tests/test-flows.c
+tests_test_flows_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
+	$(OVS_LIBS) $(JANSSON_LIBS)
+
+# The autotest suite: unit, sandbox and cluster tests.
+TESTSUITE_AT = \
+	tests/testsuite.at \
+	tests/kovs-macros.at \
+	tests/k8s.at \
+	tests/flows.at \
+	tests/sandbox.at \
+	tests/cluster.at
+TESTSUITE = $(srcdir)/tests/testsuite
+EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
+	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh
+DISTCLEANFILES += tests/atconfig tests/atlocal
+
+AUTOTEST = $(AUTOM4TE) -l autotest
+AUTOTEST_PATH = $(abs_top_builddir)/controller:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities
+
+$(TESTSUITE): $(TESTSUITE_AT) $(srcdir)/tests/package.m4
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -I '$(srcdir)/tests' \
+		-o $@.tmp $@.at && mv $@.tmp $@
+
+$(srcdir)/tests/package.m4: $(top_srcdir)/configure.ac
+	$(AM_V_GEN){ \
+	  echo 'm4_define([AT_PACKAGE_NAME], [$(PACKAGE_NAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_TARNAME], [$(PACKAGE_TARNAME)])'; \
+	  echo 'm4_define([AT_PACKAGE_VERSION], [$(PACKAGE_VERSION)])'; \
+	  echo 'm4_define([AT_PACKAGE_STRING], [$(PACKAGE_STRING)])'; \
+	  echo 'm4_define([AT_PACKAGE_BUGREPORT], [$(PACKAGE_BUGREPORT)])'; \
+	} > $@
+
+# 'make check' runs the whole suite; TESTSUITEFLAGS adds options, for
+# example TESTSUITEFLAGS='-j2' or TESTSUITEFLAGS='-k cluster'.
+check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(noinst_PROGRAMS) \
+		$(bin_PROGRAMS)
+	$(SHELL) '$(TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)' \
+		$(TESTSUITEFLAGS)
+
+clean-local:
+	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
