@@ -133,8 +133,14 @@ gateway_run(const struct gateway_config *cfg, bool force)
         return;
     }
 
-    char ifname[IF_NAMESIZE] = "?";
-    if_indextoname(cfg->ifindex, ifname);
+    /* The index comes from the database: make sure it really is the
+     * gateway in this namespace before touching it. */
+    char ifname[IF_NAMESIZE];
+    if (!if_indextoname(cfg->ifindex, ifname)
+        || strcmp(ifname, cfg->ifname)) {
+        applied.ok = false;
+        return;
+    }
 
     int error = gateway_set_up(cfg->ifindex);
     if (!error) {

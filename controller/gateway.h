@@ -17,7 +17,8 @@ struct flows_local;
 struct k8s_cidr;
 
 struct gateway_config {
-    int ifindex;                    /* Of kovs-gw0; 0 if absent. */
+    const char *ifname;             /* "kovs-gw0". */
+    int ifindex;                    /* Its index; 0 if absent. */
     const struct flows_local *local;
     const struct k8s_cidr *routes[2];   /* Cluster and service CIDRs; NULL
                                          * entries are skipped. */

@@ -125,6 +125,7 @@ main(int argc, char *argv[])
         c.input.gateway_ofport = ports->gateway_ofport;
 
         struct gateway_config gcfg = {
+            .ifname = VSWITCH_GATEWAY_NAME,
             .ifindex = ports->gateway_ifindex,
             .local = &c.local,
             .routes = {

@@ -34,8 +34,15 @@ struct installed_flow {
     uint16_t priority;
     struct minimatch match;
     uint64_t cookie;
+
+    /* The actions: either as kovs built them (when kovs installed the
+     * flow), or, for a flow read back from the switch, in OpenFlow 1.5
+     * wire format.  Decoded actions are not byte-for-byte what kovs builds,
+     * but the wire format of the same actions is, so that is how dumped
+     * flows are compared. */
     struct ofpact *ofpacts;
     size_t ofpacts_len;
+    bool wire;
 };
 
 enum ofctrl_state {
@@ -148,6 +155,7 @@ ofctrl_handle_flow_stats(const struct ofp_header *oh)
 {
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     uint64_t stub[1024 / 8];
+    uint64_t wire_stub[1024 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
 
     for (;;) {
@@ -173,8 +181,13 @@ ofctrl_handle_flow_stats(const struct ofp_header *oh)
         f->priority = fs.priority;
         minimatch_init(&f->match, &fs.match);
         f->cookie = cookie;
-        f->ofpacts = xmemdup(fs.ofpacts, fs.ofpacts_len);
-        f->ofpacts_len = fs.ofpacts_len;
+        struct ofpbuf wire = OFPBUF_STUB_INITIALIZER(wire_stub);
+        ofpacts_put_openflow_instructions(fs.ofpacts, fs.ofpacts_len, &wire,
+                                          OFP15_VERSION);
+        f->ofpacts = xmemdup(wire.data, wire.size);
+        f->ofpacts_len = wire.size;
+        f->wire = true;
+        ofpbuf_uninit(&wire);
         hmap_insert(&installed, &f->hmap_node,
                     flow_key_hash(f->table_id, f->priority, &f->match));
     }
@@ -367,7 +380,33 @@ ofctrl_add_flow_mod(struct ofctrl_bundle *bundle, uint16_t command,
     if (command == OFPFC_DELETE_STRICT) {
         fm.new_cookie = OVS_BE64_MAX;
     }
-    ofctrl_bundle_add(bundle, ofputil_encode_flow_mod(&fm, bundle->protocol));
+    struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, bundle->protocol);
+    if (VLOG_IS_DBG_ENABLED()) {
+        char *s = ofp_to_string(msg->data, msg->size, NULL, NULL, 1);
+        VLOG_DBG("%s", s);
+        free(s);
+    }
+    ofctrl_bundle_add(bundle, msg);
+}
+
+/* Returns true if the installed flow 'i' has the actions of 'd'. */
+static bool
+installed_actions_equal(const struct installed_flow *i,
+                        const struct desired_flow *d)
+{
+    if (!i->wire) {
+        return ofpacts_equal(d->ofpacts, d->ofpacts_len,
+                             i->ofpacts, i->ofpacts_len);
+    }
+
+    uint64_t stub[1024 / 8];
+    struct ofpbuf wire = OFPBUF_STUB_INITIALIZER(stub);
+    ofpacts_put_openflow_instructions(d->ofpacts, d->ofpacts_len, &wire,
+                                      OFP15_VERSION);
+    bool equal = (wire.size == i->ofpacts_len
+                  && !memcmp(wire.data, i->ofpacts, wire.size));
+    ofpbuf_uninit(&wire);
+    return equal;
 }
 
 /* Makes the switch's flow for the key of 'key' match the desired one,
@@ -400,14 +439,14 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
         hmap_remove(&installed, &i->hmap_node);
         installed_flow_free(i);
     } else if (d && i && (d->cookie != i->cookie
-                          || !ofpacts_equal(d->ofpacts, d->ofpacts_len,
-                                            i->ofpacts, i->ofpacts_len))) {
+                          || !installed_actions_equal(i, d))) {
         ofctrl_add_flow_mod(bundle, OFPFC_MODIFY_STRICT, table_id, priority,
                             match, d->cookie, d->ofpacts, d->ofpacts_len);
         i->cookie = d->cookie;
         free(i->ofpacts);
         i->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
         i->ofpacts_len = d->ofpacts_len;
+        i->wire = false;
     }
 }
 
@@ -422,12 +461,8 @@ ofctrl_put(struct flow_table *ft)
     ofctrl_bundle_init(&bundle);
 
     if (need_full_sync) {
-        /* Every desired key, then every installed key nobody wants. */
-        const struct desired_flow *d;
-        FLOW_TABLE_FOR_EACH (d, ft) {
-            ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
-                            &d->match);
-        }
+        /* Removals first, then additions and modifications, so that a
+         * removal can never undo an addition in the same bundle. */
         struct installed_flow *i;
         HMAP_FOR_EACH_SAFE (i, hmap_node, &installed) {
             if (!flow_table_lookup(ft, i->table_id, i->priority, &i->match,
@@ -435,6 +470,11 @@ ofctrl_put(struct flow_table *ft)
                 ofctrl_sync_key(&bundle, ft, i->table_id, i->priority,
                                 &i->match);
             }
+        }
+        const struct desired_flow *d;
+        FLOW_TABLE_FOR_EACH (d, ft) {
+            ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
+                            &d->match);
         }
         need_full_sync = false;
         stats.n_full_syncs++;

@@ -9,6 +9,7 @@
 #include "hash.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
+#include "packets.h"
 #include "util.h"
 
 /* The flows of one owner. */
@@ -115,8 +116,17 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
                uint16_t priority, const struct match *match,
                const struct ofpbuf *ofpacts)
 {
+    /* Keys must compare equal to what the switch reports back in a flow
+     * dump, which is how a restart finds nothing to change: a match on
+     * dl_type comes back with packet_type=eth made explicit. */
     struct minimatch mm;
-    minimatch_init(&mm, match);
+    if (match->wc.masks.dl_type && !match->wc.masks.packet_type) {
+        struct match canonical = *match;
+        match_set_packet_type(&canonical, htonl(PT_ETH));
+        minimatch_init(&mm, &canonical);
+    } else {
+        minimatch_init(&mm, match);
+    }
     uint32_t hash = flow_key_hash(table_id, priority, &mm);
 
     bool shared = false;

@@ -1,0 +1,169 @@
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+#
+# Shell helpers for the sandbox tests: a real ovsdb-server and ovs-vswitchd
+# (dummy datapath) in the test's own directory, kovs-controller connected
+# to them, and small generators for state files.  Sourced by the test suite
+# (tests/kovs-macros.at); every function is safe under 'set -u'.
+
+# kovs_on_exit CMD: runs CMD when the test ends, pass or fail, most recent
+# first.
+kovs_on_exit () {
+    if [ ! -f cleanup ]; then
+        : > cleanup
+        trap '. ./cleanup' EXIT
+    fi
+    { echo "$1"; cat cleanup; } > cleanup.tmp && mv cleanup.tmp cleanup
+}
+
+# kovs_wait_until CMD...: retries CMD for up to KOVS_WAIT seconds (default
+# 15), returning its status.
+kovs_wait_until () {
+    local deadline=$(( $(date +%s) + ${KOVS_WAIT:-15} ))
+    while :; do
+        if "$@"; then
+            return 0
+        fi
+        if [ "$(date +%s)" -ge "$deadline" ]; then
+            echo "timed out waiting for: $*" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# kill_pidfile FILE: stops the daemon whose pid FILE holds, if running.
+kill_pidfile () {
+    if [ -f "$1" ]; then
+        local pid
+        pid=$(cat "$1")
+        kill "$pid" 2>/dev/null
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -9 "$pid" 2>/dev/null
+        rm -f "$1"
+    fi
+    return 0
+}
+
+# sandbox_start: ovsdb-server and ovs-vswitchd --enable-dummy=override in the
+# current directory, stopped when the test ends.
+sandbox_start () {
+    OVS_RUNDIR=$PWD OVS_LOGDIR=$PWD OVS_DBDIR=$PWD OVS_SYSCONFDIR=$PWD
+    export OVS_RUNDIR OVS_LOGDIR OVS_DBDIR OVS_SYSCONFDIR
+    ovsdb-tool create conf.db /usr/share/openvswitch/vswitch.ovsschema ||
+        return 1
+    ovsdb-server --detach --no-chdir --pidfile --log-file \
+        --remote=punix:"$PWD/db.sock" conf.db || return 1
+    kovs_on_exit "kill_pidfile '$PWD/ovsdb-server.pid'"
+    ovs-vsctl --no-wait init || return 1
+    sandbox_start_vswitchd
+}
+
+sandbox_start_vswitchd () {
+    ovs-vswitchd --enable-dummy=override --disable-system --detach \
+        --no-chdir --pidfile --log-file -vvconn -vofproto_dpif \
+        -vunixctl || return 1
+    kovs_on_exit "kill_pidfile '$PWD/ovs-vswitchd.pid'"
+}
+
+# kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE.
+kovs_start () {
+    local node=$1 state=$2
+    shift 2
+    kovs-controller --detach --no-chdir --pidfile --log-file \
+        --node-name="$node" --k8s-state="$state" \
+        --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+        -vofctrl:file:dbg "$@" || return 1
+    kovs_on_exit "kill_pidfile '$PWD/kovs-controller.pid'"
+}
+
+# kovs_stop: stops kovs-controller.
+kovs_stop () {
+    ovs-appctl -t kovs-controller exit 2>/dev/null
+    kovs_wait_until sh -c '! kill -0 $(cat kovs-controller.pid 2>/dev/null) 2>/dev/null'
+    rm -f kovs-controller.pid
+}
+
+# kovs_status_field NAME: prints one field of the status command.
+kovs_status_field () {
+    ovs-appctl -t kovs-controller status | sed -n "s/^$1: //p"
+}
+
+# kovs_in_sync: true when the switch has exactly what kovs wants and no
+# bundle is in flight.
+kovs_in_sync () {
+    local status
+    status=$(ovs-appctl -t kovs-controller status 2>/dev/null) || return 1
+    local desired installed
+    desired=$(echo "$status" | sed -n 's/^desired flows: //p')
+    installed=$(echo "$status" | sed -n 's/^installed flows: //p')
+    [ -n "$desired" ] && [ "$desired" = "$installed" ] &&
+        [ "$desired" -gt 0 ] &&
+        echo "$status" | grep -q '^switch: connected' &&
+        ! echo "$status" | grep -q 'in flight'
+}
+
+# kovs_wait_sync: waits for kovs_in_sync, after the state file's changes
+# have been read (reads counter moved past $1 if given).
+kovs_wait_sync () {
+    if [ $# -gt 0 ]; then
+        kovs_wait_until sh -c "[ \$(ovs-appctl -t kovs-controller status | sed -n 's/^state file: .* (\([0-9]*\) reads)/\1/p') -gt $1 ]" ||
+            return 1
+    fi
+    kovs_wait_until kovs_in_sync
+}
+
+# kovs_reads: the number of state-file reads so far.
+kovs_reads () {
+    ovs-appctl -t kovs-controller status |
+        sed -n 's/^state file: .* (\([0-9]*\) reads)/\1/p'
+}
+
+# dump_flows [BRIDGE] [SPEC]: br-int's flows without statistics, sorted.
+dump_flows () {
+    ovs-ofctl -O OpenFlow15 --no-stats dump-flows "${1:-br-int}" ${2:+"$2"} |
+        sed -e 's/ *reset_counts//' | sort
+}
+
+# ofport NAME: the OpenFlow port number of interface NAME.
+ofport () {
+    ovs-vsctl get Interface "$1" ofport
+}
+
+# State-file generators.  Each prints one object; k8s_list wraps objects
+# into a List.  Write the result with write_state for an atomic update.
+k8s_node () {   # NAME INTERNAL-IP POD-CIDR
+    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":["%s"]},"status":{"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}]}}' \
+        "$1" "$3" "$3" "$2" "$1"
+}
+
+k8s_namespace () {   # NAME [LABELS-JSON]
+    printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","labels":%s}}' \
+        "$1" "${2:-{\}}"
+}
+
+k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]
+    printf '{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"%s","name":"%s","labels":%s},"spec":{"nodeName":"%s","containers":[{"name":"c","image":"x","ports":[{"name":"http","containerPort":80}]}]},"status":{"phase":"Running","podIP":"%s","podIPs":[{"ip":"%s"}]}}' \
+        "$1" "$2" "${5:-{\}}" "$3" "$4" "$4"
+}
+
+k8s_list () {
+    local sep=""
+    printf '{"apiVersion":"v1","kind":"List","items":['
+    for obj in "$@"; do
+        printf '%s%s' "$sep" "$obj"
+        sep=","
+    done
+    printf '],"metadata":{"resourceVersion":""}}\n'
+}
+
+# write_state FILE OBJ...: replaces FILE atomically with a List of OBJs.
+write_state () {
+    local file=$1
+    shift
+    k8s_list "$@" > "$file.tmp" && mv "$file.tmp" "$file"
+}
