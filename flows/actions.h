@@ -25,7 +25,25 @@ flows_put_goto(struct ofpbuf *ofpacts, uint8_t table)
     ofpact_put_GOTO_TABLE(ofpacts)->table_id = table;
 }
 
-/* set_field:VALUE->FIELD, for a field of at most 32 bits. */
+/* set_field:VALUE/MASK->FIELD ('mask' NULL for all ones).  Unlike the
+ * library's ofpact_put_set_field(), never leaves padding bytes
+ * uninitialized, so that the same actions are always the same bytes: that
+ * is how ofctrl tells that a recomputed flow did not change. */
+static inline void
+flows_put_set_field(struct ofpbuf *ofpacts, const struct mf_field *mf,
+                    const union mf_value *value, const union mf_value *mask)
+{
+    struct ofpact_set_field *sf = ofpact_put_set_field(ofpacts, mf, NULL,
+                                                       NULL);
+    memcpy(sf->value, value, mf->n_bytes);
+    if (mask) {
+        memcpy(ofpact_set_field_mask(sf), mask, mf->n_bytes);
+    } else {
+        memset(ofpact_set_field_mask(sf), 0xff, mf->n_bytes);
+    }
+}
+
+/* set_field:VALUE->FIELD, for a field of at most 64 bits. */
 static inline void
 flows_put_load(struct ofpbuf *ofpacts, enum mf_field_id field, uint32_t value)
 {
@@ -49,7 +67,7 @@ flows_put_load(struct ofpbuf *ofpacts, enum mf_field_id field, uint32_t value)
     default:
         OVS_NOT_REACHED();
     }
-    ofpact_put_set_field(ofpacts, mf, &v, NULL);
+    flows_put_set_field(ofpacts, mf, &v, NULL);
 }
 
 /* set_field:VALUE->FIELD[OFS..OFS+N_BITS-1]. */
@@ -66,7 +84,7 @@ flows_put_load_bits(struct ofpbuf *ofpacts, enum mf_field_id field,
     memset(&m, 0, sizeof m);
     v.be32 = htonl(value << ofs);
     m.be32 = htonl(mask);
-    ofpact_put_set_field(ofpacts, mf, &v, &m);
+    flows_put_set_field(ofpacts, mf, &v, &m);
 }
 
 /* set_field:MAC->FIELD (eth_src, eth_dst, arp_sha, arp_tha). */
@@ -78,7 +96,7 @@ flows_put_set_mac(struct ofpbuf *ofpacts, enum mf_field_id field,
 
     memset(&v, 0, sizeof v);
     v.mac = mac;
-    ofpact_put_set_field(ofpacts, mf_from_id(field), &v, NULL);
+    flows_put_set_field(ofpacts, mf_from_id(field), &v, NULL);
 }
 
 /* move:SRC[]->DST[], whole fields of equal width. */

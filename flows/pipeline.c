@@ -191,6 +191,26 @@ flows_pipeline_compute(const struct flows_input *in,
                        &ofpacts);
     }
 
+    /* ARP from the node's stack for an address of this node's podCIDR
+     * that no pod has: no answer (the pods answer for themselves). */
+    match_init_catchall(&match);
+    match_set_in_port(&match, in->gateway_ofport);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+    match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
+    ofpbuf_clear(&ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_LOW + 50, &match,
+                   &ofpacts);
+
+    /* L3_FORWARDING: an address of this node's podCIDR that no pod has
+     * goes nowhere (sending it to the node would only bring it back). */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
+    ofpbuf_clear(&ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW, &match,
+                   &ofpacts);
+
     /* L3_FORWARDING: the gateway's own address, and by default everything
      * that is not a pod of this cluster: the node's stack routes it. */
     match_init_catchall(&match);

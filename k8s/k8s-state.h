@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 struct k8s_cluster;
+struct k8s_state_file;
 
 struct k8s_state_file *k8s_state_file_create(const char *path);
 void k8s_state_file_destroy(struct k8s_state_file *);
@@ -23,7 +24,12 @@ void k8s_state_file_destroy(struct k8s_state_file *);
  * exactly its objects with k8s_cluster_replace_kind(), so that only real
  * differences become changes.  Invalid objects are skipped with a warning
  * naming the object and the field.  If the file cannot be read or parsed,
- * 'cluster' is left untouched and the reason is logged. */
+ * 'cluster' is left untouched and the reason is logged.
+ *
+ * The file is also read again about a second after a failed attempt (a
+ * writer may have been caught half way), and once more about a second after
+ * reading a file modified within the last second (a further write within
+ * the same timestamp tick would not show in stat()). */
 void k8s_state_file_run(struct k8s_state_file *, struct k8s_cluster *cluster);
 
 /* Arranges for poll_block() to wake up when it is time to check the file

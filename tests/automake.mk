@@ -24,6 +24,7 @@ EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
+AUTOM4TE = autom4te
 AUTOTEST = $(AUTOM4TE) -l autotest
 AUTOTEST_PATH = $(abs_top_builddir)/controller:$(abs_top_builddir)/tests:$(abs_top_builddir)/utilities
 

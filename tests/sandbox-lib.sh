@@ -7,14 +7,25 @@
 # to them, and small generators for state files.  Sourced by the test suite
 # (tests/kovs-macros.at); every function is safe under 'set -u'.
 
-# kovs_on_exit CMD: runs CMD when the test ends, pass or fail, most recent
-# first.
+# kovs_test_init: prepares the current shell (a test's own shell, not an
+# AT_CHECK subshell) to run ./cleanup when the test ends, pass or fail.
+kovs_test_init () {
+    : > cleanup
+    trap '. ./cleanup' EXIT
+}
+
+# kovs_on_exit CMD: adds CMD to ./cleanup, most recent first.  Safe to call
+# from a subshell.
 kovs_on_exit () {
-    if [ ! -f cleanup ]; then
-        : > cleanup
-        trap '. ./cleanup' EXIT
-    fi
-    { echo "$1"; cat cleanup; } > cleanup.tmp && mv cleanup.tmp cleanup
+    { echo "$1"; cat cleanup 2>/dev/null; } > cleanup.tmp &&
+        mv cleanup.tmp cleanup
+}
+
+# sandbox_env: points the OVS tools at the current directory.  Must run in
+# the test's own shell.
+sandbox_env () {
+    OVS_RUNDIR=$PWD OVS_LOGDIR=$PWD OVS_DBDIR=$PWD OVS_SYSCONFDIR=$PWD
+    export OVS_RUNDIR OVS_LOGDIR OVS_DBDIR OVS_SYSCONFDIR
 }
 
 # kovs_wait_until CMD...: retries CMD for up to KOVS_WAIT seconds (default
@@ -52,8 +63,7 @@ kill_pidfile () {
 # sandbox_start: ovsdb-server and ovs-vswitchd --enable-dummy=override in the
 # current directory, stopped when the test ends.
 sandbox_start () {
-    OVS_RUNDIR=$PWD OVS_LOGDIR=$PWD OVS_DBDIR=$PWD OVS_SYSCONFDIR=$PWD
-    export OVS_RUNDIR OVS_LOGDIR OVS_DBDIR OVS_SYSCONFDIR
+    sandbox_env
     ovsdb-tool create conf.db /usr/share/openvswitch/vswitch.ovsschema ||
         return 1
     ovsdb-server --detach --no-chdir --pidfile --log-file \
@@ -77,7 +87,8 @@ kovs_start () {
     kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-state="$state" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        -vofctrl:file:dbg "$@" || return 1
+        -vofctrl:file:dbg -vconsole:warn "$@" 2>>kovs-controller.stderr ||
+        { cat kovs-controller.stderr >&2; return 1; }
     kovs_on_exit "kill_pidfile '$PWD/kovs-controller.pid'"
 }
 
@@ -129,6 +140,12 @@ dump_flows () {
         sed -e 's/ *reset_counts//' | sort
 }
 
+# flows_same_as FILE: true if br-int's flows are those saved in FILE by
+# dump_flows.
+flows_same_as () {
+    dump_flows > flows.now 2>/dev/null && cmp -s "$1" flows.now
+}
+
 # ofport NAME: the OpenFlow port number of interface NAME.
 ofport () {
     ovs-vsctl get Interface "$1" ofport
@@ -166,4 +183,32 @@ write_state () {
     local file=$1
     shift
     k8s_list "$@" > "$file.tmp" && mv "$file.tmp" "$file"
+}
+
+# trace FLOW: ofproto/trace of FLOW through br-int, kept in trace.out so a
+# failing test shows it.
+trace () {
+    ovs-appctl ofproto/trace br-int "$1" > trace.out 2>&1
+    local status=$?
+    cat trace.out >> traces.log
+    return $status
+}
+
+# trace_output FLOW: the OpenFlow ports the packet leaves through, one per
+# line ("drop" if none).
+trace_output () {
+    trace "$1" || return 1
+    if grep -q '^Datapath actions: drop' trace.out; then
+        echo drop
+    else
+        sed -n 's/.*-> output port is \([0-9]*\).*/\1/p; s/^ *IN_PORT$/in_port/p' \
+            trace.out
+    fi
+}
+
+# trace_final_field FLOW FIELD: the value of FIELD in the trace's final
+# flow.
+trace_final_field () {
+    trace "$1" || return 1
+    sed -n "s/^Final flow: .*[,:]$2=\([^,]*\).*/\1/p" trace.out
 }

@@ -1,0 +1,1849 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "k8s-decode.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <string.h>
+
+/* This file uses jansson, whose enum names clash with those of
+ * openvswitch/json.h: nothing included here may pull that header in. */
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "packets.h"
+#include "svec.h"
+#include "util.h"
+
+/* The decoder.
+ *
+ * A decoder walks one object's JSON, keeping the path from the object's
+ * root to the member being decoded ("spec.ports[0].port"), and stops at the
+ * first problem, which it records as "<path>: <what is wrong>".  After an
+ * error nothing needs unwinding: the functions below just return false,
+ * and the path is discarded with the decoder. */
+struct decoder {
+    struct ds path;
+    char *error;
+};
+
+static void
+decoder_init(struct decoder *d)
+{
+    ds_init(&d->path);
+    d->error = NULL;
+}
+
+static void
+decoder_destroy(struct decoder *d)
+{
+    ds_destroy(&d->path);
+    free(d->error);
+}
+
+/* Appends ".key" to the path and returns the length to go back to with
+ * dec_pop(). */
+static size_t
+dec_push(struct decoder *d, const char *key)
+{
+    size_t mark = d->path.length;
+
+    if (mark) {
+        ds_put_char(&d->path, '.');
+    }
+    ds_put_cstr(&d->path, key);
+    return mark;
+}
+
+/* Appends ".key[index]" to the path. */
+static size_t
+dec_push_index(struct decoder *d, const char *key, size_t index)
+{
+    size_t mark = dec_push(d, key);
+
+    ds_put_format(&d->path, "[%"PRIuSIZE"]", index);
+    return mark;
+}
+
+/* Takes the path back to 'mark', dropping everything pushed since. */
+static void
+dec_pop(struct decoder *d, size_t mark)
+{
+    ds_truncate(&d->path, mark);
+}
+
+/* Records an error about the member at the current path, unless an error
+ * was already recorded.  Always returns false. */
+static bool OVS_PRINTF_FORMAT(2, 3)
+dec_error(struct decoder *d, const char *format, ...)
+{
+    if (!d->error) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        va_list args;
+
+        ds_put_format(&s, "%s: ", d->path.length ? ds_cstr(&d->path)
+                                                 : "(top level)");
+        va_start(args, format);
+        ds_put_format_valist(&s, format, args);
+        va_end(args);
+        d->error = ds_steal_cstr(&s);
+    }
+    return false;
+}
+
+/* JSON types, as the decoder expects them. */
+enum dec_type {
+    DEC_OBJECT,
+    DEC_ARRAY,
+    DEC_STRING,
+    DEC_INTEGER,
+    DEC_BOOLEAN,
+};
+
+static const char *
+dec_type_name(enum dec_type type)
+{
+    switch (type) {
+    case DEC_OBJECT:
+        return "an object";
+    case DEC_ARRAY:
+        return "an array";
+    case DEC_STRING:
+        return "a string";
+    case DEC_INTEGER:
+        return "an integer";
+    case DEC_BOOLEAN:
+        return "a boolean";
+    }
+    OVS_NOT_REACHED();
+}
+
+static const char *
+json_type_description(const json_t *value)
+{
+    switch (json_typeof(value)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "an unknown JSON value";
+}
+
+static bool
+dec_type_matches(const json_t *value, enum dec_type type)
+{
+    switch (type) {
+    case DEC_OBJECT:
+        return json_is_object(value);
+    case DEC_ARRAY:
+        return json_is_array(value);
+    case DEC_STRING:
+        return json_is_string(value);
+    case DEC_INTEGER:
+        return json_is_integer(value);
+    case DEC_BOOLEAN:
+        return json_is_boolean(value);
+    }
+    OVS_NOT_REACHED();
+}
+
+/* Checks that 'value', the JSON at the current path, has type 'type'.
+ * NULL (an absent or null member) passes. */
+static bool
+dec_check_type(struct decoder *d, const json_t *value, enum dec_type type)
+{
+    if (value && !dec_type_matches(value, type)) {
+        return dec_error(d, "expected %s, got %s",
+                         dec_type_name(type), json_type_description(value));
+    }
+    return true;
+}
+
+/* Returns member 'key' of 'object', or NULL if 'object' is NULL or the
+ * member is absent or null: for optional fields, null means absent. */
+static const json_t *
+dec_get(const json_t *object, const char *key)
+{
+    const json_t *value = object ? json_object_get(object, key) : NULL;
+
+    return value && !json_is_null(value) ? value : NULL;
+}
+
+/* Stores member 'key' of 'object' in '*valuep' (NULL if absent) after
+ * checking its type. */
+static bool
+dec_member(struct decoder *d, const json_t *object, const char *key,
+           enum dec_type type, const json_t **valuep)
+{
+    *valuep = dec_get(object, key);
+    if (*valuep && !dec_type_matches(*valuep, type)) {
+        dec_push(d, key);
+        return dec_check_type(d, *valuep, type);
+    }
+    return true;
+}
+
+/* Like dec_member(), for a member that must be present. */
+static bool
+dec_required(struct decoder *d, const json_t *object, const char *key,
+             enum dec_type type, const json_t **valuep)
+{
+    if (!dec_member(d, object, key, type, valuep)) {
+        return false;
+    } else if (!*valuep) {
+        dec_push(d, key);
+        return dec_error(d, "missing");
+    }
+    return true;
+}
+
+/* Stores string member 'key' of 'object' in '*sp', NULL if absent. */
+static bool
+dec_string(struct decoder *d, const json_t *object, const char *key,
+           const char **sp)
+{
+    const json_t *value;
+
+    if (!dec_member(d, object, key, DEC_STRING, &value)) {
+        return false;
+    }
+    *sp = value ? json_string_value(value) : NULL;
+    return true;
+}
+
+/* Stores a copy of string member 'key' of 'object' in '*sp', "" if
+ * absent.  The caller owns '*sp' even on failure. */
+static bool
+dec_strdup(struct decoder *d, const json_t *object, const char *key,
+           char **sp)
+{
+    const char *s;
+
+    if (!dec_string(d, object, key, &s)) {
+        return false;
+    }
+    *sp = xstrdup(s ? s : "");
+    return true;
+}
+
+static bool
+dec_bool(struct decoder *d, const json_t *object, const char *key,
+         bool default_value, bool *bp)
+{
+    const json_t *value;
+
+    if (!dec_member(d, object, key, DEC_BOOLEAN, &value)) {
+        return false;
+    }
+    *bp = value ? json_is_true(value) : default_value;
+    return true;
+}
+
+/* Checks that 'n', the value at the current path, is in [min, max]. */
+static bool
+dec_check_range(struct decoder *d, long long int n,
+                long long int min, long long int max)
+{
+    if (n < min || n > max) {
+        return dec_error(d, "%lld is not between %lld and %lld", n, min, max);
+    }
+    return true;
+}
+
+/* Stores integer member 'key' of 'object', which must be in [min, max], in
+ * '*np'.  An absent member is an error if 'required', otherwise it yields
+ * 'default_value'. */
+static bool
+dec_integer(struct decoder *d, const json_t *object, const char *key,
+            bool required, long long int min, long long int max,
+            long long int default_value, long long int *np)
+{
+    const json_t *value;
+
+    if (required
+        ? !dec_required(d, object, key, DEC_INTEGER, &value)
+        : !dec_member(d, object, key, DEC_INTEGER, &value)) {
+        return false;
+    } else if (!value) {
+        *np = default_value;
+        return true;
+    }
+
+    *np = json_integer_value(value);
+    size_t mark = dec_push(d, key);
+    if (!dec_check_range(d, *np, min, max)) {
+        return false;
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+/* A port number member: [min, 65535], 0 if absent and not 'required'. */
+static bool
+dec_port(struct decoder *d, const json_t *object, const char *key,
+         bool required, int min, uint16_t *portp)
+{
+    long long int n;
+
+    if (!dec_integer(d, object, key, required, min, 65535, 0, &n)) {
+        return false;
+    }
+    *portp = n;
+    return true;
+}
+
+/* Stores in '*indexp' the index of the string 'value' (the JSON at the
+ * current path) in 'names'.  An absent value or "" yields 'default_index',
+ * or is an error if 'default_index' is negative. */
+static bool
+dec_enum_value(struct decoder *d, const json_t *value,
+               const char *const names[], size_t n_names,
+               int default_index, int *indexp)
+{
+    if (!dec_check_type(d, value, DEC_STRING)) {
+        return false;
+    }
+
+    const char *s = value ? json_string_value(value) : "";
+    if (!*s && default_index >= 0) {
+        *indexp = default_index;
+        return true;
+    } else if (!value) {
+        return dec_error(d, "missing");
+    }
+
+    for (size_t i = 0; i < n_names; i++) {
+        if (!strcmp(s, names[i])) {
+            *indexp = i;
+            return true;
+        }
+    }
+
+    struct ds expected = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n_names; i++) {
+        ds_put_format(&expected, "%s%s", i ? ", " : "", names[i]);
+    }
+    dec_error(d, "\"%s\" is not one of %s", s, ds_cstr(&expected));
+    ds_destroy(&expected);
+    return false;
+}
+
+/* Like dec_enum_value() for member 'key' of 'object'. */
+static bool
+dec_enum(struct decoder *d, const json_t *object, const char *key,
+         const char *const names[], size_t n_names, int default_index,
+         int *indexp)
+{
+    size_t mark = dec_push(d, key);
+
+    if (!dec_enum_value(d, dec_get(object, key), names, n_names,
+                        default_index, indexp)) {
+        return false;
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+static const char *const protocol_names[] = {
+    [K8S_PROTO_TCP] = "TCP",
+    [K8S_PROTO_UDP] = "UDP",
+    [K8S_PROTO_SCTP] = "SCTP",
+};
+
+/* Member 'key' of 'object' as a protocol, TCP if absent. */
+static bool
+dec_protocol(struct decoder *d, const json_t *object, const char *key,
+             enum k8s_protocol *protocolp)
+{
+    int index;
+
+    if (!dec_enum(d, object, key, protocol_names, ARRAY_SIZE(protocol_names),
+                  K8S_PROTO_TCP, &index)) {
+        return false;
+    }
+    *protocolp = index;
+    return true;
+}
+
+/* Label maps: objects whose members are all strings. */
+static bool
+dec_labels(struct decoder *d, const json_t *object, const char *key,
+           struct smap *labels)
+{
+    const json_t *map;
+
+    if (!dec_member(d, object, key, DEC_OBJECT, &map)) {
+        return false;
+    } else if (map) {
+        const char *label;
+        json_t *value;
+
+        json_object_foreach ((json_t *) map, label, value) {
+            if (!json_is_string(value)) {
+                dec_push(d, key);
+                ds_put_format(&d->path, "[\"%s\"]", label);
+                return dec_check_type(d, value, DEC_STRING);
+            }
+            smap_replace(labels, label, json_string_value(value));
+        }
+    }
+    return true;
+}
+
+/* Addresses and prefixes. */
+
+/* Parses 's' as an IPv4 or IPv6 address into '*addr' (IPv4 mapped). */
+static bool
+parse_ip(const char *s, struct in6_addr *addr)
+{
+    struct in_addr ip4;
+
+    if (inet_pton(AF_INET, s, &ip4) == 1) {
+        in6_addr_set_mapped_ipv4(addr, ip4.s_addr);
+        return true;
+    }
+    return inet_pton(AF_INET6, s, addr) == 1;
+}
+
+/* Parses 's' as "address/length" into '*cidr', masking the host bits, and
+ * sets '*host_bits' to whether there were any. */
+static bool
+parse_cidr(const char *s, struct k8s_cidr *cidr, bool *host_bits)
+{
+    const char *slash = strchr(s, '/');
+    if (!slash) {
+        return false;
+    }
+
+    char *addr_s = xmemdup0(s, slash - s);
+    bool ok = parse_ip(addr_s, &cidr->addr);
+    bool ipv4 = strchr(addr_s, ':') == NULL;
+    free(addr_s);
+    if (!ok) {
+        return false;
+    }
+
+    /* The length: decimal, without sign or leading zeros. */
+    const char *len_s = slash + 1;
+    size_t n_digits = strspn(len_s, "0123456789");
+    if (!n_digits || n_digits > 3 || len_s[n_digits]
+        || (len_s[0] == '0' && n_digits > 1)) {
+        return false;
+    }
+    unsigned int plen = atoi(len_s);
+    if (ipv4) {
+        if (plen > 32) {
+            return false;
+        }
+    } else if (plen > 128) {
+        return false;
+    } else if (k8s_addr_is_ipv4(&cidr->addr)) {
+        /* An IPv4-mapped prefix written in IPv6 notation. */
+        if (plen < 96) {
+            return false;
+        }
+        plen -= 96;
+    }
+    cidr->plen = plen;
+
+    unsigned int bits = plen + (k8s_addr_is_ipv4(&cidr->addr) ? 96 : 0);
+    struct in6_addr mask = ipv6_create_mask(bits);
+    struct in6_addr masked = ipv6_addr_bitand(&cidr->addr, &mask);
+    *host_bits = !ipv6_addr_equals(&masked, &cidr->addr);
+    cidr->addr = masked;
+    return true;
+}
+
+/* Returns true if 'inner' is a strictly smaller prefix inside 'outer'. */
+static bool
+cidr_strictly_inside(const struct k8s_cidr *inner,
+                     const struct k8s_cidr *outer)
+{
+    bool ipv4 = k8s_addr_is_ipv4(&outer->addr);
+
+    if (ipv4 != k8s_addr_is_ipv4(&inner->addr)
+        || inner->plen <= outer->plen) {
+        return false;
+    }
+
+    struct in6_addr mask = ipv6_create_mask(outer->plen + (ipv4 ? 96 : 0));
+    struct in6_addr masked = ipv6_addr_bitand(&inner->addr, &mask);
+    return ipv6_addr_equals(&masked, &outer->addr);
+}
+
+/* Which addresses an IP field accepts. */
+enum ip_family {
+    IP_ANY,
+    IP_V4,
+    IP_V6,
+};
+
+/* Parses 'value', the JSON at the current path, which must be a string, as
+ * an IP address of 'family'. */
+static bool
+dec_ip_value(struct decoder *d, const json_t *value, enum ip_family family,
+             struct in6_addr *addr)
+{
+    if (!value) {
+        return dec_error(d, "missing");
+    } else if (!dec_check_type(d, value, DEC_STRING)) {
+        return false;
+    }
+
+    const char *s = json_string_value(value);
+    if (!parse_ip(s, addr)) {
+        return dec_error(d, "\"%s\" is not an IP address", s);
+    } else if (family == IP_V4 && !k8s_addr_is_ipv4(addr)) {
+        return dec_error(d, "\"%s\" is not an IPv4 address", s);
+    } else if (family == IP_V6 && k8s_addr_is_ipv4(addr)) {
+        return dec_error(d, "\"%s\" is not an IPv6 address", s);
+    }
+    return true;
+}
+
+/* How a CIDR field treats a prefix with host bits set ("10.0.0.1/24"). */
+enum cidr_mode {
+    CIDR_STRICT,                /* Reject it. */
+    CIDR_LENIENT,               /* Mask the host bits (and ignore white
+                                 * space around the prefix), as kube-proxy
+                                 * and NetworkPolicy implementations do. */
+};
+
+/* Parses 'value', the JSON at the current path, which must be a string, as
+ * a CIDR prefix. */
+static bool
+dec_cidr_value(struct decoder *d, const json_t *value, enum cidr_mode mode,
+               struct k8s_cidr *cidr)
+{
+    if (!value) {
+        return dec_error(d, "missing");
+    } else if (!dec_check_type(d, value, DEC_STRING)) {
+        return false;
+    }
+
+    const char *s = json_string_value(value);
+    char *trimmed = NULL;
+    if (mode == CIDR_LENIENT) {
+        size_t start = strspn(s, " \t");
+        size_t end = strlen(s);
+        while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t')) {
+            end--;
+        }
+        trimmed = xmemdup0(s + start, end - start);
+    }
+
+    bool host_bits;
+    bool ok = parse_cidr(trimmed ? trimmed : s, cidr, &host_bits);
+    free(trimmed);
+    if (!ok) {
+        return dec_error(d, "\"%s\" is not a CIDR prefix", s);
+    } else if (host_bits && mode == CIDR_STRICT) {
+        return dec_error(d, "\"%s\" has host bits set", s);
+    }
+    return true;
+}
+
+/* Decodes member 'key' of 'object', an optional array of IP address
+ * strings of 'family', into '*addrsp' and '*n_addrsp'. */
+static bool
+dec_ip_array(struct decoder *d, const json_t *object, const char *key,
+             enum ip_family family, struct in6_addr **addrsp,
+             size_t *n_addrsp)
+{
+    const json_t *array;
+
+    if (!dec_member(d, object, key, DEC_ARRAY, &array)) {
+        return false;
+    } else if (!array) {
+        return true;
+    }
+
+    *addrsp = xcalloc(json_array_size(array), sizeof **addrsp);
+    for (size_t i = 0; i < json_array_size(array); i++) {
+        size_t mark = dec_push_index(d, key, i);
+        if (!dec_ip_value(d, json_array_get(array, i), family,
+                          &(*addrsp)[i])) {
+            return false;
+        }
+        dec_pop(d, mark);
+        (*n_addrsp)++;
+    }
+    return true;
+}
+
+/* Decodes member 'key' of 'object', an optional array of CIDR strings,
+ * into '*cidrsp' and '*n_cidrsp'. */
+static bool
+dec_cidr_array(struct decoder *d, const json_t *object, const char *key,
+               enum cidr_mode mode, struct k8s_cidr **cidrsp,
+               size_t *n_cidrsp)
+{
+    const json_t *array;
+
+    if (!dec_member(d, object, key, DEC_ARRAY, &array)) {
+        return false;
+    } else if (!array) {
+        return true;
+    }
+
+    *cidrsp = xcalloc(json_array_size(array), sizeof **cidrsp);
+    for (size_t i = 0; i < json_array_size(array); i++) {
+        size_t mark = dec_push_index(d, key, i);
+        if (!dec_cidr_value(d, json_array_get(array, i), mode,
+                            &(*cidrsp)[i])) {
+            return false;
+        }
+        dec_pop(d, mark);
+        (*n_cidrsp)++;
+    }
+    return true;
+}
+
+/* Label selectors. */
+
+static const char *const selector_op_names[] = {
+    [K8S_SEL_IN] = "In",
+    [K8S_SEL_NOT_IN] = "NotIn",
+    [K8S_SEL_EXISTS] = "Exists",
+    [K8S_SEL_DOES_NOT_EXIST] = "DoesNotExist",
+};
+
+static bool
+dec_requirement(struct decoder *d, const json_t *expr,
+                struct k8s_requirement *req)
+{
+    const json_t *values;
+    const char *key;
+    int op;
+
+    if (!dec_check_type(d, expr, DEC_OBJECT)
+        || !dec_string(d, expr, "key", &key)) {
+        return false;
+    } else if (!key || !*key) {
+        dec_push(d, "key");
+        return dec_error(d, key ? "must not be empty" : "missing");
+    }
+    req->key = xstrdup(key);
+
+    if (!dec_enum(d, expr, "operator", selector_op_names,
+                  ARRAY_SIZE(selector_op_names), -1, &op)) {
+        return false;
+    }
+    req->op = op;
+
+    if (!dec_member(d, expr, "values", DEC_ARRAY, &values)) {
+        return false;
+    }
+    size_t n_values = values ? json_array_size(values) : 0;
+    for (size_t i = 0; i < n_values; i++) {
+        const json_t *value = json_array_get(values, i);
+        if (!json_is_string(value)) {
+            dec_push_index(d, "values", i);
+            return dec_check_type(d, value, DEC_STRING);
+        }
+        sset_add(&req->values, json_string_value(value));
+    }
+
+    bool needs_values = op == K8S_SEL_IN || op == K8S_SEL_NOT_IN;
+    if (needs_values != (n_values > 0)) {
+        dec_push(d, "values");
+        return dec_error(d, "must %sbe empty for operator %s",
+                         needs_values ? "not " : "", selector_op_names[op]);
+    }
+    return true;
+}
+
+/* Decodes 'value', the JSON object at the current path, as a label
+ * selector into 'selector', which must be initialized. */
+static bool
+dec_selector_value(struct decoder *d, const json_t *value,
+                   struct k8s_selector *selector)
+{
+    const json_t *exprs;
+
+    if (!dec_check_type(d, value, DEC_OBJECT)
+        || !dec_labels(d, value, "matchLabels", &selector->match_labels)
+        || !dec_member(d, value, "matchExpressions", DEC_ARRAY, &exprs)) {
+        return false;
+    } else if (!exprs) {
+        return true;
+    }
+
+    selector->reqs = xcalloc(json_array_size(exprs), sizeof *selector->reqs);
+    for (size_t i = 0; i < json_array_size(exprs); i++) {
+        struct k8s_requirement *req = &selector->reqs[selector->n_reqs++];
+        sset_init(&req->values);
+
+        size_t mark = dec_push_index(d, "matchExpressions", i);
+        if (!dec_requirement(d, json_array_get(exprs, i), req)) {
+            return false;
+        }
+        dec_pop(d, mark);
+    }
+    return true;
+}
+
+static struct k8s_selector *
+selector_create(void)
+{
+    struct k8s_selector *selector = xzalloc(sizeof *selector);
+
+    smap_init(&selector->match_labels);
+    return selector;
+}
+
+/* Decodes member 'key' of 'object', an optional selector, into '*selectorp'
+ * (NULL if absent). */
+static bool
+dec_optional_selector(struct decoder *d, const json_t *object,
+                      const char *key, struct k8s_selector **selectorp)
+{
+    const json_t *value;
+
+    if (!dec_member(d, object, key, DEC_OBJECT, &value)) {
+        return false;
+    } else if (value) {
+        *selectorp = selector_create();
+
+        size_t mark = dec_push(d, key);
+        if (!dec_selector_value(d, value, *selectorp)) {
+            return false;
+        }
+        dec_pop(d, mark);
+    }
+    return true;
+}
+
+/* Metadata, common to every kind. */
+
+static bool
+dec_metadata(struct decoder *d, const json_t *root, struct k8s_object *obj)
+{
+    const json_t *metadata;
+    const char *name;
+
+    if (!dec_member(d, root, "metadata", DEC_OBJECT, &metadata)) {
+        return false;
+    }
+    size_t mark = dec_push(d, "metadata");
+
+    if (!dec_string(d, metadata, "name", &name)) {
+        return false;
+    } else if (!name || !*name) {
+        dec_push(d, "name");
+        return dec_error(d, name ? "must not be empty" : "missing");
+    }
+    obj->name = xstrdup(name);
+
+    if (k8s_kind_is_namespaced(obj->kind)) {
+        const char *namespace;
+
+        if (!dec_string(d, metadata, "namespace", &namespace)) {
+            return false;
+        } else if (!namespace || !*namespace) {
+            dec_push(d, "namespace");
+            return dec_error(d, namespace ? "must not be empty" : "missing");
+        }
+        obj->namespace = xstrdup(namespace);
+    } else {
+        obj->namespace = xstrdup("");
+    }
+
+    if (!dec_labels(d, metadata, "labels", &obj->labels)
+        || !dec_strdup(d, metadata, "uid", &obj->uid)
+        || !dec_strdup(d, metadata, "resourceVersion",
+                       &obj->resource_version)) {
+        return false;
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+/* Node. */
+
+static bool
+dec_node(struct decoder *d, const json_t *root, struct k8s_object *obj)
+{
+    struct k8s_node *node = CONTAINER_OF(obj, struct k8s_node, obj);
+    const json_t *spec, *status, *cidrs, *addresses;
+
+    if (!dec_member(d, root, "spec", DEC_OBJECT, &spec)
+        || !dec_member(d, root, "status", DEC_OBJECT, &status)) {
+        return false;
+    }
+
+    /* spec.podCIDRs, or the older spec.podCIDR. */
+    size_t mark = dec_push(d, "spec");
+    if (!dec_member(d, spec, "podCIDRs", DEC_ARRAY, &cidrs)) {
+        return false;
+    } else if (cidrs && json_array_size(cidrs)) {
+        if (!dec_cidr_array(d, spec, "podCIDRs", CIDR_STRICT,
+                            &node->pod_cidrs, &node->n_pod_cidrs)) {
+            return false;
+        }
+    } else if (dec_get(spec, "podCIDR")) {
+        node->pod_cidrs = xmalloc(sizeof *node->pod_cidrs);
+        dec_push(d, "podCIDR");
+        if (!dec_cidr_value(d, dec_get(spec, "podCIDR"), CIDR_STRICT,
+                            node->pod_cidrs)) {
+            return false;
+        }
+        node->n_pod_cidrs = 1;
+    }
+    dec_pop(d, mark);
+
+    /* status.addresses[] of type InternalIP. */
+    mark = dec_push(d, "status");
+    if (!dec_member(d, status, "addresses", DEC_ARRAY, &addresses)) {
+        return false;
+    }
+    size_t n = addresses ? json_array_size(addresses) : 0;
+    node->internal_ips = xcalloc(n, sizeof *node->internal_ips);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *address = json_array_get(addresses, i);
+        const char *type;
+
+        size_t inner_mark = dec_push_index(d, "addresses", i);
+        if (!dec_check_type(d, address, DEC_OBJECT)
+            || !dec_string(d, address, "type", &type)) {
+            return false;
+        }
+        if (type && !strcmp(type, "InternalIP")) {
+            struct in6_addr *ip = &node->internal_ips[node->n_internal_ips];
+
+            dec_push(d, "address");
+            if (!dec_ip_value(d, dec_get(address, "address"), IP_ANY, ip)) {
+                return false;
+            }
+            node->n_internal_ips++;
+        }
+        dec_pop(d, inner_mark);
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+/* Namespace. */
+
+static bool
+dec_namespace(struct decoder *d OVS_UNUSED, const json_t *root OVS_UNUSED,
+              struct k8s_object *obj)
+{
+    /* The API server labels every namespace with its own name. */
+    smap_replace(&obj->labels, "kubernetes.io/metadata.name", obj->name);
+    return true;
+}
+
+/* Pod. */
+
+static bool
+dec_container_ports(struct decoder *d, const json_t *container,
+                    struct k8s_pod *pod, size_t *allocated)
+{
+    const json_t *ports;
+
+    if (!dec_check_type(d, container, DEC_OBJECT)
+        || !dec_member(d, container, "ports", DEC_ARRAY, &ports)) {
+        return false;
+    }
+    for (size_t i = 0; ports && i < json_array_size(ports); i++) {
+        const json_t *port = json_array_get(ports, i);
+
+        if (pod->n_ports >= *allocated) {
+            pod->ports = x2nrealloc(pod->ports, allocated, sizeof *pod->ports);
+        }
+        struct k8s_container_port *cp = &pod->ports[pod->n_ports++];
+        cp->name = NULL;
+
+        size_t mark = dec_push_index(d, "ports", i);
+        if (!dec_check_type(d, port, DEC_OBJECT)
+            || !dec_strdup(d, port, "name", &cp->name)
+            || !dec_protocol(d, port, "protocol", &cp->protocol)
+            || !dec_port(d, port, "containerPort", true, 1, &cp->port)) {
+            return false;
+        }
+        dec_pop(d, mark);
+    }
+    return true;
+}
+
+static bool
+dec_pod(struct decoder *d, const json_t *root, struct k8s_object *obj)
+{
+    struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
+    const json_t *metadata, *spec, *status, *containers, *pod_ips;
+
+    /* dec_metadata() already checked the type of "metadata". */
+    metadata = dec_get(root, "metadata");
+    if (dec_get(metadata, "deletionTimestamp")) {
+        const char *timestamp;
+
+        size_t mark = dec_push(d, "metadata");
+        if (!dec_string(d, metadata, "deletionTimestamp", &timestamp)) {
+            return false;
+        }
+        dec_pop(d, mark);
+        pod->terminating = true;
+    }
+
+    if (!dec_member(d, root, "spec", DEC_OBJECT, &spec)
+        || !dec_member(d, root, "status", DEC_OBJECT, &status)) {
+        return false;
+    }
+
+    size_t mark = dec_push(d, "spec");
+    if (!dec_strdup(d, spec, "nodeName", &pod->node_name)
+        || !dec_bool(d, spec, "hostNetwork", false, &pod->host_network)
+        || !dec_member(d, spec, "containers", DEC_ARRAY, &containers)) {
+        return false;
+    }
+    size_t allocated = 0;
+    for (size_t i = 0; containers && i < json_array_size(containers); i++) {
+        size_t inner_mark = dec_push_index(d, "containers", i);
+        if (!dec_container_ports(d, json_array_get(containers, i), pod,
+                                 &allocated)) {
+            return false;
+        }
+        dec_pop(d, inner_mark);
+    }
+    dec_pop(d, mark);
+
+    /* status.podIPs[].ip, or the older status.podIP. */
+    mark = dec_push(d, "status");
+    if (!dec_strdup(d, status, "phase", &pod->phase)
+        || !dec_member(d, status, "podIPs", DEC_ARRAY, &pod_ips)) {
+        return false;
+    }
+    if (pod_ips && json_array_size(pod_ips)) {
+        pod->ips = xcalloc(json_array_size(pod_ips), sizeof *pod->ips);
+        for (size_t i = 0; i < json_array_size(pod_ips); i++) {
+            const json_t *pod_ip = json_array_get(pod_ips, i);
+
+            size_t inner_mark = dec_push_index(d, "podIPs", i);
+            if (!dec_check_type(d, pod_ip, DEC_OBJECT)) {
+                return false;
+            }
+            dec_push(d, "ip");
+            if (!dec_ip_value(d, dec_get(pod_ip, "ip"), IP_ANY,
+                              &pod->ips[i])) {
+                return false;
+            }
+            dec_pop(d, inner_mark);
+            pod->n_ips++;
+        }
+    } else {
+        const char *pod_ip;
+
+        if (!dec_string(d, status, "podIP", &pod_ip)) {
+            return false;
+        } else if (pod_ip && *pod_ip) {
+            pod->ips = xmalloc(sizeof *pod->ips);
+            dec_push(d, "podIP");
+            if (!dec_ip_value(d, dec_get(status, "podIP"), IP_ANY,
+                              pod->ips)) {
+                return false;
+            }
+            pod->n_ips = 1;
+        }
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+/* Service. */
+
+static const char *const service_type_names[] = {
+    [K8S_SVC_CLUSTER_IP] = "ClusterIP",
+    [K8S_SVC_NODE_PORT] = "NodePort",
+    [K8S_SVC_LOAD_BALANCER] = "LoadBalancer",
+    [K8S_SVC_EXTERNAL_NAME] = "ExternalName",
+};
+
+static const char *const traffic_policy_names[] = {
+    [K8S_POLICY_CLUSTER] = "Cluster",
+    [K8S_POLICY_LOCAL] = "Local",
+};
+
+static const char *const session_affinity_names[] = { "None", "ClientIP" };
+
+static const char *const ip_mode_names[] = { "VIP", "Proxy" };
+
+static bool
+dec_service_port(struct decoder *d, const json_t *port,
+                 struct k8s_service_port *sp)
+{
+    const json_t *target;
+
+    if (!dec_check_type(d, port, DEC_OBJECT)
+        || !dec_strdup(d, port, "name", &sp->name)
+        || !dec_protocol(d, port, "protocol", &sp->protocol)
+        || !dec_port(d, port, "port", true, 1, &sp->port)
+        || !dec_port(d, port, "nodePort", false, 0, &sp->node_port)) {
+        return false;
+    }
+
+    /* targetPort: a number or a container port name, defaulting to
+     * 'port' (so do 0 and "", as in the API server). */
+    sp->target_port = sp->port;
+    target = dec_get(port, "targetPort");
+    if (target && json_is_string(target)) {
+        if (*json_string_value(target)) {
+            sp->target_port = 0;
+            sp->target_port_name = xstrdup(json_string_value(target));
+        }
+    } else if (target) {
+        size_t mark = dec_push(d, "targetPort");
+        if (!json_is_integer(target)) {
+            return dec_error(d, "expected an integer or a string, got %s",
+                             json_type_description(target));
+        } else if (json_integer_value(target)) {
+            if (!dec_check_range(d, json_integer_value(target), 1, 65535)) {
+                return false;
+            }
+            sp->target_port = json_integer_value(target);
+        }
+        dec_pop(d, mark);
+    }
+    return true;
+}
+
+/* Decodes 'ip', the JSON at the current path, as one cluster IP of
+ * 'svc': an address, "None" for a headless Service, or "" for none. */
+static bool
+dec_cluster_ip_value(struct decoder *d, const json_t *ip,
+                     struct k8s_service *svc)
+{
+    if (!dec_check_type(d, ip, DEC_STRING)) {
+        return false;
+    }
+
+    const char *s = json_string_value(ip);
+    if (!strcmp(s, "None")) {
+        svc->headless = true;
+    } else if (*s) {
+        if (!dec_ip_value(d, ip, IP_ANY,
+                          &svc->cluster_ips[svc->n_cluster_ips])) {
+            return false;
+        }
+        svc->n_cluster_ips++;
+    }
+    return true;
+}
+
+/* Decodes spec.clusterIPs, or the older spec.clusterIP, into 'svc'. */
+static bool
+dec_cluster_ips(struct decoder *d, const json_t *spec,
+                struct k8s_service *svc)
+{
+    const json_t *ips, *ip;
+
+    if (!dec_member(d, spec, "clusterIPs", DEC_ARRAY, &ips)) {
+        return false;
+    } else if (ips && json_array_size(ips)) {
+        svc->cluster_ips = xcalloc(json_array_size(ips),
+                                   sizeof *svc->cluster_ips);
+        for (size_t i = 0; i < json_array_size(ips); i++) {
+            size_t mark = dec_push_index(d, "clusterIPs", i);
+            if (!dec_cluster_ip_value(d, json_array_get(ips, i), svc)) {
+                return false;
+            }
+            dec_pop(d, mark);
+        }
+    } else if ((ip = dec_get(spec, "clusterIP")) != NULL) {
+        svc->cluster_ips = xmalloc(sizeof *svc->cluster_ips);
+
+        size_t mark = dec_push(d, "clusterIP");
+        if (!dec_cluster_ip_value(d, ip, svc)) {
+            return false;
+        }
+        dec_pop(d, mark);
+    }
+
+    if (svc->headless) {
+        svc->n_cluster_ips = 0;
+    }
+    return true;
+}
+
+static bool
+dec_service_spec(struct decoder *d, const json_t *spec,
+                 struct k8s_service *svc)
+{
+    const json_t *ports;
+    int type, affinity, etp, itp;
+    long long int timeout;
+
+    if (!dec_enum(d, spec, "type", service_type_names,
+                  ARRAY_SIZE(service_type_names), K8S_SVC_CLUSTER_IP, &type)
+        || !dec_cluster_ips(d, spec, svc)
+        || !dec_member(d, spec, "ports", DEC_ARRAY, &ports)) {
+        return false;
+    }
+    svc->type = type;
+
+    if (ports) {
+        svc->ports = xcalloc(json_array_size(ports), sizeof *svc->ports);
+        for (size_t i = 0; i < json_array_size(ports); i++) {
+            size_t mark = dec_push_index(d, "ports", i);
+            if (!dec_service_port(d, json_array_get(ports, i),
+                                  &svc->ports[svc->n_ports++])) {
+                return false;
+            }
+            dec_pop(d, mark);
+        }
+    }
+
+    /* Session affinity, and its timeout when it is ClientIP. */
+    if (!dec_enum(d, spec, "sessionAffinity", session_affinity_names,
+                  ARRAY_SIZE(session_affinity_names), 0, &affinity)) {
+        return false;
+    }
+    svc->affinity_client_ip = affinity == 1;
+    svc->affinity_timeout = 10800;
+    if (svc->affinity_client_ip) {
+        const json_t *config, *client_ip;
+
+        if (!dec_member(d, spec, "sessionAffinityConfig", DEC_OBJECT,
+                        &config)) {
+            return false;
+        }
+        size_t mark = dec_push(d, "sessionAffinityConfig");
+        if (!dec_member(d, config, "clientIP", DEC_OBJECT, &client_ip)) {
+            return false;
+        }
+        dec_push(d, "clientIP");
+        if (!dec_integer(d, client_ip, "timeoutSeconds", false, 1, 86400,
+                         10800, &timeout)) {
+            return false;
+        }
+        dec_pop(d, mark);
+        svc->affinity_timeout = timeout;
+    }
+
+    if (!dec_ip_array(d, spec, "externalIPs", IP_ANY, &svc->external_ips,
+                      &svc->n_external_ips)
+        || !dec_cidr_array(d, spec, "loadBalancerSourceRanges", CIDR_LENIENT,
+                           &svc->lb_source_ranges,
+                           &svc->n_lb_source_ranges)
+        || !dec_enum(d, spec, "externalTrafficPolicy", traffic_policy_names,
+                     ARRAY_SIZE(traffic_policy_names), K8S_POLICY_CLUSTER,
+                     &etp)
+        || !dec_enum(d, spec, "internalTrafficPolicy", traffic_policy_names,
+                     ARRAY_SIZE(traffic_policy_names), K8S_POLICY_CLUSTER,
+                     &itp)
+        || !dec_port(d, spec, "healthCheckNodePort", false, 0,
+                     &svc->health_check_node_port)) {
+        return false;
+    }
+    svc->external_traffic_policy = etp;
+    svc->internal_traffic_policy = itp;
+    return true;
+}
+
+/* Decodes status.loadBalancer.ingress[] into 'svc', skipping the entries
+ * without an IP (hostname only). */
+static bool
+dec_service_status(struct decoder *d, const json_t *status,
+                   struct k8s_service *svc)
+{
+    const json_t *lb, *ingress;
+
+    if (!dec_member(d, status, "loadBalancer", DEC_OBJECT, &lb)) {
+        return false;
+    }
+    size_t mark = dec_push(d, "loadBalancer");
+    if (!dec_member(d, lb, "ingress", DEC_ARRAY, &ingress)) {
+        return false;
+    }
+    size_t n = ingress ? json_array_size(ingress) : 0;
+    svc->lb_ingress = xcalloc(n, sizeof *svc->lb_ingress);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *entry = json_array_get(ingress, i);
+        struct k8s_lb_ingress *lbi = &svc->lb_ingress[svc->n_lb_ingress];
+        const json_t *ip;
+        int ip_mode;
+
+        size_t inner_mark = dec_push_index(d, "ingress", i);
+        if (!dec_check_type(d, entry, DEC_OBJECT)
+            || !dec_enum(d, entry, "ipMode", ip_mode_names,
+                         ARRAY_SIZE(ip_mode_names), 0, &ip_mode)
+            || !dec_member(d, entry, "ip", DEC_STRING, &ip)) {
+            return false;
+        }
+        if (ip && *json_string_value(ip)) {
+            dec_push(d, "ip");
+            if (!dec_ip_value(d, ip, IP_ANY, &lbi->ip)) {
+                return false;
+            }
+            lbi->proxy_mode = ip_mode == 1;
+            svc->n_lb_ingress++;
+        }
+        dec_pop(d, inner_mark);
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+static bool
+dec_service(struct decoder *d, const json_t *root, struct k8s_object *obj)
+{
+    struct k8s_service *svc = CONTAINER_OF(obj, struct k8s_service, obj);
+    const json_t *spec, *status;
+
+    if (!dec_member(d, root, "spec", DEC_OBJECT, &spec)
+        || !dec_member(d, root, "status", DEC_OBJECT, &status)) {
+        return false;
+    }
+
+    size_t mark = dec_push(d, "spec");
+    if (!dec_service_spec(d, spec, svc)) {
+        return false;
+    }
+    dec_pop(d, mark);
+
+    mark = dec_push(d, "status");
+    if (!dec_service_status(d, status, svc)) {
+        return false;
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+/* EndpointSlice. */
+
+enum address_type {
+    ADDRESS_IPV4,
+    ADDRESS_IPV6,
+    ADDRESS_FQDN,
+};
+
+static const char *const address_type_names[] = {
+    [ADDRESS_IPV4] = "IPv4",
+    [ADDRESS_IPV6] = "IPv6",
+    [ADDRESS_FQDN] = "FQDN",
+};
+
+static bool
+dec_endpoint(struct decoder *d, const json_t *endpoint,
+             enum ip_family family, struct k8s_endpoint *ep)
+{
+    const json_t *addresses, *conditions, *target;
+
+    if (!dec_check_type(d, endpoint, DEC_OBJECT)
+        || !dec_required(d, endpoint, "addresses", DEC_ARRAY, &addresses)) {
+        return false;
+    } else if (!json_array_size(addresses)) {
+        dec_push(d, "addresses");
+        return dec_error(d, "must not be empty");
+    } else if (!dec_ip_array(d, endpoint, "addresses", family,
+                             &ep->addresses, &ep->n_addresses)) {
+        return false;
+    }
+
+    if (!dec_member(d, endpoint, "conditions", DEC_OBJECT, &conditions)) {
+        return false;
+    }
+    size_t mark = dec_push(d, "conditions");
+    if (!dec_bool(d, conditions, "ready", true, &ep->ready)
+        || !dec_bool(d, conditions, "serving", true, &ep->serving)
+        || !dec_bool(d, conditions, "terminating", false,
+                     &ep->terminating)) {
+        return false;
+    }
+    dec_pop(d, mark);
+
+    if (!dec_strdup(d, endpoint, "nodeName", &ep->node_name)
+        || !dec_member(d, endpoint, "targetRef", DEC_OBJECT, &target)) {
+        return false;
+    }
+    mark = dec_push(d, "targetRef");
+    if (!dec_strdup(d, target, "namespace", &ep->target_namespace)
+        || !dec_strdup(d, target, "name", &ep->target_name)) {
+        return false;
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+static bool
+dec_endpoint_slice(struct decoder *d, const json_t *root,
+                   struct k8s_object *obj)
+{
+    struct k8s_endpoint_slice *slice
+        = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
+    const json_t *ports, *endpoints;
+    int address_type;
+
+    const char *service = smap_get(&obj->labels,
+                                   "kubernetes.io/service-name");
+    slice->service_name = xstrdup(service ? service : "");
+
+    if (!dec_enum(d, root, "addressType", address_type_names,
+                  ARRAY_SIZE(address_type_names), -1, &address_type)
+        || !dec_member(d, root, "ports", DEC_ARRAY, &ports)
+        || !dec_member(d, root, "endpoints", DEC_ARRAY, &endpoints)) {
+        return false;
+    }
+    slice->ipv6 = address_type == ADDRESS_IPV6;
+
+    if (ports) {
+        slice->ports = xcalloc(json_array_size(ports), sizeof *slice->ports);
+        for (size_t i = 0; i < json_array_size(ports); i++) {
+            const json_t *port = json_array_get(ports, i);
+            struct k8s_endpoint_port *ep = &slice->ports[slice->n_ports++];
+
+            size_t mark = dec_push_index(d, "ports", i);
+            if (!dec_check_type(d, port, DEC_OBJECT)
+                || !dec_strdup(d, port, "name", &ep->name)
+                || !dec_protocol(d, port, "protocol", &ep->protocol)
+                || !dec_port(d, port, "port", false, 0, &ep->port)) {
+                return false;
+            }
+            dec_pop(d, mark);
+        }
+    }
+
+    /* kovs has no use for FQDN endpoints: keep the slice, empty. */
+    if (endpoints && address_type != ADDRESS_FQDN) {
+        enum ip_family family = slice->ipv6 ? IP_V6 : IP_V4;
+
+        slice->endpoints = xcalloc(json_array_size(endpoints),
+                                   sizeof *slice->endpoints);
+        for (size_t i = 0; i < json_array_size(endpoints); i++) {
+            struct k8s_endpoint *ep = &slice->endpoints[slice->n_endpoints++];
+
+            size_t mark = dec_push_index(d, "endpoints", i);
+            if (!dec_endpoint(d, json_array_get(endpoints, i), family, ep)) {
+                return false;
+            }
+            dec_pop(d, mark);
+        }
+    }
+    return true;
+}
+
+/* NetworkPolicy. */
+
+static const char *const policy_type_names[] = { "Ingress", "Egress" };
+
+static bool
+dec_ip_block(struct decoder *d, const json_t *value,
+             struct k8s_ip_block *block)
+{
+    const json_t *except;
+
+    if (!dec_check_type(d, value, DEC_OBJECT)) {
+        return false;
+    }
+
+    size_t mark = dec_push(d, "cidr");
+    if (!dec_cidr_value(d, dec_get(value, "cidr"), CIDR_LENIENT,
+                        &block->cidr)) {
+        return false;
+    }
+    dec_pop(d, mark);
+
+    if (!dec_cidr_array(d, value, "except", CIDR_LENIENT, &block->except,
+                        &block->n_except)) {
+        return false;
+    }
+    for (size_t i = 0; i < block->n_except; i++) {
+        if (!cidr_strictly_inside(&block->except[i], &block->cidr)) {
+            except = dec_get(value, "except");
+            dec_push_index(d, "except", i);
+            return dec_error(d, "\"%s\" is not a strict subset of cidr "
+                             "\"%s\"",
+                             json_string_value(json_array_get(except, i)),
+                             json_string_value(dec_get(value, "cidr")));
+        }
+    }
+    return true;
+}
+
+static bool
+dec_policy_peer(struct decoder *d, const json_t *value,
+                struct k8s_policy_peer *peer)
+{
+    const json_t *ip_block;
+
+    if (!dec_check_type(d, value, DEC_OBJECT)
+        || !dec_optional_selector(d, value, "podSelector",
+                                  &peer->pod_selector)
+        || !dec_optional_selector(d, value, "namespaceSelector",
+                                  &peer->namespace_selector)
+        || !dec_member(d, value, "ipBlock", DEC_OBJECT, &ip_block)) {
+        return false;
+    }
+
+    bool selectors = peer->pod_selector || peer->namespace_selector;
+    if (ip_block && selectors) {
+        return dec_error(d, "ipBlock may not be combined with podSelector "
+                         "or namespaceSelector");
+    } else if (!ip_block && !selectors) {
+        return dec_error(d, "needs podSelector, namespaceSelector or "
+                         "ipBlock");
+    } else if (ip_block) {
+        peer->ip_block = xzalloc(sizeof *peer->ip_block);
+
+        size_t mark = dec_push(d, "ipBlock");
+        if (!dec_ip_block(d, ip_block, peer->ip_block)) {
+            return false;
+        }
+        dec_pop(d, mark);
+    }
+    return true;
+}
+
+static bool
+dec_policy_port(struct decoder *d, const json_t *value,
+                struct k8s_policy_port *pp)
+{
+    const json_t *port;
+
+    if (!dec_check_type(d, value, DEC_OBJECT)
+        || !dec_protocol(d, value, "protocol", &pp->protocol)) {
+        return false;
+    }
+
+    port = dec_get(value, "port");
+    if (port) {
+        size_t mark = dec_push(d, "port");
+        if (json_is_string(port)) {
+            if (!*json_string_value(port)) {
+                return dec_error(d, "must not be empty");
+            }
+            pp->port_name = xstrdup(json_string_value(port));
+        } else if (json_is_integer(port)) {
+            if (!dec_check_range(d, json_integer_value(port), 1, 65535)) {
+                return false;
+            }
+            pp->port = json_integer_value(port);
+        } else {
+            return dec_error(d, "expected an integer or a string, got %s",
+                             json_type_description(port));
+        }
+        dec_pop(d, mark);
+    }
+
+    if (!dec_port(d, value, "endPort", false, 1, &pp->end_port)) {
+        return false;
+    } else if (pp->end_port && (!pp->port || pp->end_port < pp->port)) {
+        dec_push(d, "endPort");
+        if (!pp->port) {
+            return dec_error(d, "requires a numeric port");
+        }
+        return dec_error(d, "%d is less than port %d",
+                         pp->end_port, pp->port);
+    }
+    return true;
+}
+
+/* Decodes 'value', the JSON at the current path, as one ingress or egress
+ * rule whose peers are in member 'peers_key' ("from" or "to"). */
+static bool
+dec_policy_rule(struct decoder *d, const json_t *value,
+                const char *peers_key, struct k8s_policy_rule *rule)
+{
+    const json_t *peers, *ports;
+
+    if (!dec_check_type(d, value, DEC_OBJECT)
+        || !dec_member(d, value, peers_key, DEC_ARRAY, &peers)
+        || !dec_member(d, value, "ports", DEC_ARRAY, &ports)) {
+        return false;
+    }
+
+    if (peers) {
+        rule->peers = xcalloc(json_array_size(peers), sizeof *rule->peers);
+        for (size_t i = 0; i < json_array_size(peers); i++) {
+            size_t mark = dec_push_index(d, peers_key, i);
+            if (!dec_policy_peer(d, json_array_get(peers, i),
+                                 &rule->peers[rule->n_peers++])) {
+                return false;
+            }
+            dec_pop(d, mark);
+        }
+    }
+
+    if (ports) {
+        rule->ports = xcalloc(json_array_size(ports), sizeof *rule->ports);
+        for (size_t i = 0; i < json_array_size(ports); i++) {
+            size_t mark = dec_push_index(d, "ports", i);
+            if (!dec_policy_port(d, json_array_get(ports, i),
+                                 &rule->ports[rule->n_ports++])) {
+                return false;
+            }
+            dec_pop(d, mark);
+        }
+    }
+    return true;
+}
+
+/* Decodes member 'key' ("ingress" or "egress") of 'spec'. */
+static bool
+dec_policy_rules(struct decoder *d, const json_t *spec, const char *key,
+                 const char *peers_key, struct k8s_policy_rule **rulesp,
+                 size_t *n_rulesp)
+{
+    const json_t *rules;
+
+    if (!dec_member(d, spec, key, DEC_ARRAY, &rules)) {
+        return false;
+    } else if (!rules) {
+        return true;
+    }
+
+    *rulesp = xcalloc(json_array_size(rules), sizeof **rulesp);
+    for (size_t i = 0; i < json_array_size(rules); i++) {
+        size_t mark = dec_push_index(d, key, i);
+        if (!dec_policy_rule(d, json_array_get(rules, i), peers_key,
+                             &(*rulesp)[(*n_rulesp)++])) {
+            return false;
+        }
+        dec_pop(d, mark);
+    }
+    return true;
+}
+
+static void
+init_network_policy(struct k8s_object *obj)
+{
+    struct k8s_network_policy *np
+        = CONTAINER_OF(obj, struct k8s_network_policy, obj);
+
+    smap_init(&np->pod_selector.match_labels);
+}
+
+static bool
+dec_network_policy(struct decoder *d, const json_t *root,
+                   struct k8s_object *obj)
+{
+    struct k8s_network_policy *np
+        = CONTAINER_OF(obj, struct k8s_network_policy, obj);
+    const json_t *spec, *pod_selector, *types;
+
+    if (!dec_member(d, root, "spec", DEC_OBJECT, &spec)) {
+        return false;
+    }
+    size_t mark = dec_push(d, "spec");
+
+    if (!dec_required(d, spec, "podSelector", DEC_OBJECT, &pod_selector)) {
+        return false;
+    }
+    size_t inner_mark = dec_push(d, "podSelector");
+    if (!dec_selector_value(d, pod_selector, &np->pod_selector)) {
+        return false;
+    }
+    dec_pop(d, inner_mark);
+
+    if (!dec_policy_rules(d, spec, "ingress", "from", &np->ingress,
+                          &np->n_ingress)
+        || !dec_policy_rules(d, spec, "egress", "to", &np->egress,
+                             &np->n_egress)
+        || !dec_member(d, spec, "policyTypes", DEC_ARRAY, &types)) {
+        return false;
+    }
+
+    /* Without policyTypes, a policy always isolates for ingress, and for
+     * egress only if it has egress rules. */
+    if (types && json_array_size(types)) {
+        for (size_t i = 0; i < json_array_size(types); i++) {
+            int type;
+
+            inner_mark = dec_push_index(d, "policyTypes", i);
+            if (!dec_enum_value(d, json_array_get(types, i),
+                                policy_type_names,
+                                ARRAY_SIZE(policy_type_names), -1, &type)) {
+                return false;
+            }
+            dec_pop(d, inner_mark);
+            if (type == 0) {
+                np->ingress_isolation = true;
+            } else {
+                np->egress_isolation = true;
+            }
+        }
+    } else {
+        const json_t *egress = dec_get(spec, "egress");
+
+        np->ingress_isolation = true;
+        np->egress_isolation = egress && json_array_size(egress) > 0;
+    }
+    dec_pop(d, mark);
+    return true;
+}
+
+/* The decoders of the kinds. */
+
+struct kind_decoder {
+    size_t size;                /* Size of the typed object. */
+
+    /* Optional: initializes what the destructor cannot take zeroed. */
+    void (*init)(struct k8s_object *);
+
+    /* Decodes the JSON object 'root' into 'obj', whose metadata is already
+     * decoded. */
+    bool (*decode)(struct decoder *, const json_t *root,
+                   struct k8s_object *obj);
+};
+
+static const struct kind_decoder kind_decoders[K8S_N_KINDS] = {
+    [K8S_NODE] = { sizeof(struct k8s_node), NULL, dec_node },
+    [K8S_NAMESPACE] = { sizeof(struct k8s_namespace), NULL, dec_namespace },
+    [K8S_POD] = { sizeof(struct k8s_pod), NULL, dec_pod },
+    [K8S_SERVICE] = { sizeof(struct k8s_service), NULL, dec_service },
+    [K8S_ENDPOINT_SLICE] = { sizeof(struct k8s_endpoint_slice), NULL,
+                             dec_endpoint_slice },
+    [K8S_NETWORK_POLICY] = { sizeof(struct k8s_network_policy),
+                             init_network_policy, dec_network_policy },
+};
+
+/* Returns a hash of 'root''s content that does not depend on the order of
+ * its members. */
+static uint32_t
+content_hash(const json_t *root)
+{
+    char *s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!s) {
+        out_of_memory();
+    }
+
+    uint32_t hash = hash_string(s, 0);
+    free(s);
+    return hash;
+}
+
+/* Decodes 'root' as an object of 'kind'.  'item' is its index in a List, or
+ * -1 for a lone object.  Returns the object, or NULL with '*errorp' set to
+ * a message that names the object and the field. */
+static struct k8s_object *
+decode_item(const json_t *root, enum k8s_kind kind, long long int item,
+            char **errorp)
+{
+    const struct kind_decoder *kd = &kind_decoders[kind];
+    struct k8s_object *obj = xzalloc(kd->size);
+    struct decoder d;
+
+    obj->kind = kind;
+    smap_init(&obj->labels);
+    if (kd->init) {
+        kd->init(obj);
+    }
+
+    decoder_init(&d);
+    if (dec_metadata(&d, root, obj) && kd->decode(&d, root, obj)) {
+        decoder_destroy(&d);
+        obj->content_hash = content_hash(root);
+        *errorp = NULL;
+        return obj;
+    }
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "%s ", k8s_kind_name(kind));
+    if (!obj->name) {
+        ds_put_cstr(&s, "(unnamed)");
+        if (item >= 0) {
+            ds_put_format(&s, " item %lld", item);
+        }
+    } else if (obj->namespace && obj->namespace[0]) {
+        ds_put_format(&s, "%s/%s", obj->namespace, obj->name);
+    } else {
+        ds_put_cstr(&s, obj->name);
+    }
+    ds_put_format(&s, ": %s", d.error);
+    *errorp = ds_steal_cstr(&s);
+
+    decoder_destroy(&d);
+    k8s_object_destroy(obj);
+    return NULL;
+}
+
+static char *
+kind_list(void)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    for (int i = 0; i < K8S_N_KINDS; i++) {
+        ds_put_format(&s, "%s%s", i ? ", " : "", k8s_kind_name(i));
+    }
+    return ds_steal_cstr(&s);
+}
+
+static json_t *
+parse_json(const char *json, size_t len, char **errorp)
+{
+    json_error_t error;
+    json_t *root = json_loadb(json, len, 0, &error);
+
+    if (!root) {
+        *errorp = xasprintf("not valid JSON: line %d, column %d: %s",
+                            error.line, error.column, error.text);
+    } else if (!json_is_object(root)) {
+        *errorp = xasprintf("expected a JSON object, got %s",
+                            json_type_description(root));
+        json_decref(root);
+        root = NULL;
+    }
+    return root;
+}
+
+struct k8s_object *
+k8s_decode_object(const char *json, size_t len, char **errorp)
+{
+    struct k8s_object *obj = NULL;
+    const json_t *kind_json;
+    enum k8s_kind kind;
+
+    json_t *root = parse_json(json, len, errorp);
+    if (!root) {
+        return NULL;
+    }
+
+    kind_json = json_object_get(root, "kind");
+    if (!kind_json) {
+        *errorp = xstrdup("kind: missing");
+    } else if (!json_is_string(kind_json)) {
+        *errorp = xasprintf("kind: expected a string, got %s",
+                            json_type_description(kind_json));
+    } else if (!k8s_kind_from_name(json_string_value(kind_json), &kind)) {
+        char *kinds = kind_list();
+        *errorp = xasprintf("kind: \"%s\" is not one of %s",
+                            json_string_value(kind_json), kinds);
+        free(kinds);
+    } else {
+        obj = decode_item(root, kind, -1, errorp);
+    }
+    json_decref(root);
+    return obj;
+}
+
+/* Determines the kind of List item 'item' (number 'index').  Items from the
+ * API server's typed lists ("PodList") have no "kind" of their own, so
+ * 'list_kind' supplies it.  Returns false, adding a warning if the item is
+ * malformed, if the item is not of one of the six kinds. */
+static bool
+list_item_kind(const json_t *item, size_t index, const char *list_kind,
+               struct svec *warnings, enum k8s_kind *kindp)
+{
+    const json_t *kind = json_object_get(item, "kind");
+    const char *name;
+
+    if (!json_is_object(item)) {
+        svec_add_nocopy(warnings,
+                        xasprintf("item %"PRIuSIZE": expected an object, "
+                                  "got %s", index,
+                                  json_type_description(item)));
+        return false;
+    } else if (kind && !json_is_string(kind)) {
+        svec_add_nocopy(warnings,
+                        xasprintf("item %"PRIuSIZE": kind: expected a "
+                                  "string, got %s", index,
+                                  json_type_description(kind)));
+        return false;
+    }
+
+    if (kind) {
+        name = json_string_value(kind);
+    } else if (list_kind) {
+        name = list_kind;
+    } else {
+        svec_add_nocopy(warnings,
+                        xasprintf("item %"PRIuSIZE": kind: missing", index));
+        return false;
+    }
+    return k8s_kind_from_name(name, kindp);
+}
+
+int
+k8s_decode_list(const char *json, size_t len, struct k8s_cluster *snapshot,
+                struct svec *warnings, char **errorp)
+{
+    struct svec dropped = SVEC_EMPTY_INITIALIZER;
+    const json_t *items, *kind;
+    char *list_kind = NULL;
+
+    if (!warnings) {
+        warnings = &dropped;
+    }
+
+    json_t *root = parse_json(json, len, errorp);
+    if (!root) {
+        return EINVAL;
+    }
+
+    items = json_object_get(root, "items");
+    if (!items || !json_is_array(items)) {
+        kind = json_object_get(root, "kind");
+        if (json_is_string(kind)) {
+            *errorp = xasprintf("document of kind \"%s\" has no \"items\" "
+                                "array (expected a List)",
+                                json_string_value(kind));
+        } else {
+            *errorp = xstrdup("document has no \"items\" array (expected a "
+                              "List)");
+        }
+        json_decref(root);
+        return EINVAL;
+    }
+
+    /* "PodList" -> "Pod", for items without a kind. */
+    kind = json_object_get(root, "kind");
+    if (json_is_string(kind)) {
+        const char *s = json_string_value(kind);
+        size_t n = strlen(s);
+
+        if (n > 4 && !strcmp(s + n - 4, "List")) {
+            list_kind = xmemdup0(s, n - 4);
+        }
+    }
+
+    for (size_t i = 0; i < json_array_size(items); i++) {
+        const json_t *item = json_array_get(items, i);
+        enum k8s_kind item_kind;
+        char *error;
+
+        if (!list_item_kind(item, i, list_kind, warnings, &item_kind)) {
+            continue;
+        }
+
+        struct k8s_object *obj = decode_item(item, item_kind, i, &error);
+        if (!obj) {
+            svec_add_nocopy(warnings, error);
+            continue;
+        }
+
+        if (k8s_cluster_find(snapshot, obj->kind, obj->namespace,
+                             obj->name)) {
+            svec_add_nocopy(warnings,
+                            xasprintf("%s %s%s%s: item %"PRIuSIZE" appears "
+                                      "more than once; the last one wins",
+                                      k8s_kind_name(obj->kind),
+                                      obj->namespace,
+                                      obj->namespace[0] ? "/" : "",
+                                      obj->name, i));
+        }
+        k8s_cluster_put(snapshot, obj);
+    }
+
+    free(list_kind);
+    json_decref(root);
+    svec_destroy(&dropped);
+    *errorp = NULL;
+    return 0;
+}

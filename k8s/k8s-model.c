@@ -1,0 +1,519 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "k8s-model.h"
+
+#include <string.h>
+
+#include "hash.h"
+#include "util.h"
+
+/* Kinds. */
+
+struct k8s_kind_info {
+    const char *name;
+    bool namespaced;
+};
+
+static const struct k8s_kind_info kind_infos[K8S_N_KINDS] = {
+#define K8S_KIND(ENUM, NAME, NAMESPACED) [K8S_##ENUM] = { NAME, NAMESPACED },
+    K8S_KINDS
+#undef K8S_KIND
+};
+
+const char *
+k8s_kind_name(enum k8s_kind kind)
+{
+    ovs_assert(kind < K8S_N_KINDS);
+    return kind_infos[kind].name;
+}
+
+bool
+k8s_kind_from_name(const char *name, enum k8s_kind *kind)
+{
+    for (int i = 0; i < K8S_N_KINDS; i++) {
+        if (!strcmp(name, kind_infos[i].name)) {
+            *kind = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+k8s_kind_is_namespaced(enum k8s_kind kind)
+{
+    ovs_assert(kind < K8S_N_KINDS);
+    return kind_infos[kind].namespaced;
+}
+
+const char *
+k8s_protocol_name(enum k8s_protocol protocol)
+{
+    switch (protocol) {
+    case K8S_PROTO_TCP:
+        return "TCP";
+    case K8S_PROTO_UDP:
+        return "UDP";
+    case K8S_PROTO_SCTP:
+        return "SCTP";
+    }
+    return "(unknown protocol)";
+}
+
+/* Label selectors. */
+
+static bool
+requirement_matches(const struct k8s_requirement *req,
+                    const struct smap *labels)
+{
+    const char *value = smap_get(labels, req->key);
+
+    switch (req->op) {
+    case K8S_SEL_IN:
+        return value && sset_contains(&req->values, value);
+    case K8S_SEL_NOT_IN:
+        return !value || !sset_contains(&req->values, value);
+    case K8S_SEL_EXISTS:
+        return value != NULL;
+    case K8S_SEL_DOES_NOT_EXIST:
+        return value == NULL;
+    }
+    OVS_NOT_REACHED();
+}
+
+/* Returns true if 'labels' satisfy every label and every requirement of
+ * 'selector'. */
+bool
+k8s_selector_matches(const struct k8s_selector *selector,
+                     const struct smap *labels)
+{
+    const struct smap_node *node;
+
+    SMAP_FOR_EACH (node, &selector->match_labels) {
+        const char *value = smap_get(labels, node->key);
+        if (!value || strcmp(value, node->value)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < selector->n_reqs; i++) {
+        if (!requirement_matches(&selector->reqs[i], labels)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool
+k8s_selector_is_empty(const struct k8s_selector *selector)
+{
+    return smap_is_empty(&selector->match_labels) && !selector->n_reqs;
+}
+
+/* Frees what 'selector' holds, but not 'selector' itself. */
+static void
+selector_destroy(struct k8s_selector *selector)
+{
+    smap_destroy(&selector->match_labels);
+    for (size_t i = 0; i < selector->n_reqs; i++) {
+        free(selector->reqs[i].key);
+        sset_destroy(&selector->reqs[i].values);
+    }
+    free(selector->reqs);
+}
+
+static void
+selector_free(struct k8s_selector *selector)
+{
+    if (selector) {
+        selector_destroy(selector);
+        free(selector);
+    }
+}
+
+/* Checked casts. */
+
+#define K8S_DEFINE_CAST(TYPE, KIND)                                     \
+    const struct TYPE *                                                 \
+    TYPE##_cast(const struct k8s_object *obj)                           \
+    {                                                                   \
+        ovs_assert(obj->kind == KIND);                                  \
+        return CONTAINER_OF(obj, struct TYPE, obj);                     \
+    }
+
+K8S_DEFINE_CAST(k8s_node, K8S_NODE)
+K8S_DEFINE_CAST(k8s_namespace, K8S_NAMESPACE)
+K8S_DEFINE_CAST(k8s_pod, K8S_POD)
+K8S_DEFINE_CAST(k8s_service, K8S_SERVICE)
+K8S_DEFINE_CAST(k8s_endpoint_slice, K8S_ENDPOINT_SLICE)
+K8S_DEFINE_CAST(k8s_network_policy, K8S_NETWORK_POLICY)
+
+/* Destruction.
+ *
+ * Every destructor copes with an object that the decoder gave up on half
+ * way: pointers still NULL, counts covering only the elements that were
+ * initialized. */
+
+static void
+node_destroy(struct k8s_object *obj)
+{
+    struct k8s_node *node = CONTAINER_OF(obj, struct k8s_node, obj);
+
+    free(node->internal_ips);
+    free(node->pod_cidrs);
+}
+
+static void
+namespace_destroy(struct k8s_object *obj OVS_UNUSED)
+{
+}
+
+static void
+pod_destroy(struct k8s_object *obj)
+{
+    struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
+
+    free(pod->node_name);
+    free(pod->phase);
+    free(pod->ips);
+    for (size_t i = 0; i < pod->n_ports; i++) {
+        free(pod->ports[i].name);
+    }
+    free(pod->ports);
+}
+
+static void
+service_destroy(struct k8s_object *obj)
+{
+    struct k8s_service *svc = CONTAINER_OF(obj, struct k8s_service, obj);
+
+    free(svc->cluster_ips);
+    for (size_t i = 0; i < svc->n_ports; i++) {
+        free(svc->ports[i].name);
+        free(svc->ports[i].target_port_name);
+    }
+    free(svc->ports);
+    free(svc->external_ips);
+    free(svc->lb_ingress);
+    free(svc->lb_source_ranges);
+}
+
+static void
+endpoint_slice_destroy(struct k8s_object *obj)
+{
+    struct k8s_endpoint_slice *slice
+        = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
+
+    free(slice->service_name);
+    for (size_t i = 0; i < slice->n_ports; i++) {
+        free(slice->ports[i].name);
+    }
+    free(slice->ports);
+    for (size_t i = 0; i < slice->n_endpoints; i++) {
+        struct k8s_endpoint *ep = &slice->endpoints[i];
+
+        free(ep->addresses);
+        free(ep->node_name);
+        free(ep->target_namespace);
+        free(ep->target_name);
+    }
+    free(slice->endpoints);
+}
+
+static void
+policy_rules_destroy(struct k8s_policy_rule *rules, size_t n_rules)
+{
+    for (size_t i = 0; i < n_rules; i++) {
+        struct k8s_policy_rule *rule = &rules[i];
+
+        for (size_t j = 0; j < rule->n_peers; j++) {
+            struct k8s_policy_peer *peer = &rule->peers[j];
+
+            selector_free(peer->pod_selector);
+            selector_free(peer->namespace_selector);
+            if (peer->ip_block) {
+                free(peer->ip_block->except);
+                free(peer->ip_block);
+            }
+        }
+        free(rule->peers);
+        for (size_t j = 0; j < rule->n_ports; j++) {
+            free(rule->ports[j].port_name);
+        }
+        free(rule->ports);
+    }
+    free(rules);
+}
+
+static void
+network_policy_destroy(struct k8s_object *obj)
+{
+    struct k8s_network_policy *np
+        = CONTAINER_OF(obj, struct k8s_network_policy, obj);
+
+    selector_destroy(&np->pod_selector);
+    policy_rules_destroy(np->ingress, np->n_ingress);
+    policy_rules_destroy(np->egress, np->n_egress);
+}
+
+static void (*const kind_destructors[K8S_N_KINDS])(struct k8s_object *) = {
+    [K8S_NODE] = node_destroy,
+    [K8S_NAMESPACE] = namespace_destroy,
+    [K8S_POD] = pod_destroy,
+    [K8S_SERVICE] = service_destroy,
+    [K8S_ENDPOINT_SLICE] = endpoint_slice_destroy,
+    [K8S_NETWORK_POLICY] = network_policy_destroy,
+};
+
+void
+k8s_object_destroy(struct k8s_object *obj)
+{
+    if (obj) {
+        ovs_assert(obj->kind < K8S_N_KINDS);
+        kind_destructors[obj->kind](obj);
+        free(obj->namespace);
+        free(obj->name);
+        free(obj->uid);
+        free(obj->resource_version);
+        smap_destroy(&obj->labels);
+        free(obj);
+    }
+}
+
+/* The cluster. */
+
+static uint32_t
+object_hash(const char *namespace, const char *name)
+{
+    return hash_string(name, hash_string(namespace, 0));
+}
+
+static uint32_t
+change_hash(enum k8s_kind kind, const char *namespace, const char *name)
+{
+    return hash_int(kind, object_hash(namespace, name));
+}
+
+static struct k8s_object *
+cluster_find__(const struct k8s_cluster *cluster, enum k8s_kind kind,
+               const char *namespace, const char *name, uint32_t hash)
+{
+    struct k8s_object *obj;
+
+    ovs_assert(kind < K8S_N_KINDS);
+    HMAP_FOR_EACH_WITH_HASH (obj, hmap_node, hash, &cluster->objects[kind]) {
+        if (!strcmp(obj->name, name) && !strcmp(obj->namespace, namespace)) {
+            return obj;
+        }
+    }
+    return NULL;
+}
+
+static struct k8s_change *
+cluster_find_change(const struct k8s_cluster *cluster, enum k8s_kind kind,
+                    const char *namespace, const char *name)
+{
+    struct k8s_change *change;
+
+    HMAP_FOR_EACH_WITH_HASH (change, hmap_node,
+                             change_hash(kind, namespace, name),
+                             &cluster->pending) {
+        if (change->kind == kind && !strcmp(change->name, name)
+            && !strcmp(change->namespace, namespace)) {
+            return change;
+        }
+    }
+    return NULL;
+}
+
+static void
+change_free(struct k8s_change *change)
+{
+    k8s_object_destroy(change->old);
+    free(change->namespace);
+    free(change->name);
+    free(change);
+}
+
+static void
+cluster_remove_change(struct k8s_cluster *cluster, struct k8s_change *change)
+{
+    ovs_list_remove(&change->list_node);
+    hmap_remove(&cluster->pending, &change->hmap_node);
+    change_free(change);
+}
+
+/* Records that the object of 'kind' named 'namespace'/'name' went from 'old'
+ * (NULL if it did not exist) to 'new' (NULL if it no longer exists).  'old'
+ * has already been taken out of the cluster and this function takes
+ * ownership of it; 'new' is in the cluster. */
+static void
+cluster_record_change(struct k8s_cluster *cluster, enum k8s_kind kind,
+                      const char *namespace, const char *name,
+                      struct k8s_object *old, struct k8s_object *new)
+{
+    struct k8s_change *change = cluster_find_change(cluster, kind,
+                                                    namespace, name);
+    if (!change) {
+        change = xmalloc(sizeof *change);
+        change->type = (!old ? K8S_CHANGE_ADDED
+                        : new ? K8S_CHANGE_MODIFIED
+                        : K8S_CHANGE_DELETED);
+        change->kind = kind;
+        change->namespace = xstrdup(namespace);
+        change->name = xstrdup(name);
+        change->old = old;
+        change->new = new;
+        ovs_list_push_back(&cluster->changes, &change->list_node);
+        hmap_insert(&cluster->pending, &change->hmap_node,
+                    change_hash(kind, namespace, name));
+        return;
+    }
+
+    /* Fold into the pending change.  'old' is the version that change made
+     * current, an intermediate version that nobody needs any more. */
+    ovs_assert(change->new == old);
+    change->new = new;
+    if (!change->old && !new) {
+        /* Added, then deleted: nothing happened. */
+        cluster_remove_change(cluster, change);
+    } else {
+        change->type = (!change->old ? K8S_CHANGE_ADDED
+                        : new ? K8S_CHANGE_MODIFIED
+                        : K8S_CHANGE_DELETED);
+    }
+    k8s_object_destroy(old);
+}
+
+void
+k8s_cluster_init(struct k8s_cluster *cluster)
+{
+    for (int i = 0; i < K8S_N_KINDS; i++) {
+        hmap_init(&cluster->objects[i]);
+    }
+    ovs_list_init(&cluster->changes);
+    hmap_init(&cluster->pending);
+}
+
+/* Frees every object and every change in 'cluster'. */
+void
+k8s_cluster_destroy(struct k8s_cluster *cluster)
+{
+    if (cluster) {
+        k8s_cluster_clear_changes(cluster);
+        hmap_destroy(&cluster->pending);
+        for (int i = 0; i < K8S_N_KINDS; i++) {
+            struct k8s_object *obj;
+
+            HMAP_FOR_EACH_POP (obj, hmap_node, &cluster->objects[i]) {
+                k8s_object_destroy(obj);
+            }
+            hmap_destroy(&cluster->objects[i]);
+        }
+    }
+}
+
+const struct k8s_object *
+k8s_cluster_find(const struct k8s_cluster *cluster, enum k8s_kind kind,
+                 const char *namespace, const char *name)
+{
+    return cluster_find__(cluster, kind, namespace, name,
+                          object_hash(namespace, name));
+}
+
+size_t
+k8s_cluster_count(const struct k8s_cluster *cluster, enum k8s_kind kind)
+{
+    ovs_assert(kind < K8S_N_KINDS);
+    return hmap_count(&cluster->objects[kind]);
+}
+
+bool
+k8s_cluster_put(struct k8s_cluster *cluster, struct k8s_object *obj)
+{
+    struct hmap *objects = &cluster->objects[obj->kind];
+    uint32_t hash = object_hash(obj->namespace, obj->name);
+    struct k8s_object *old = cluster_find__(cluster, obj->kind,
+                                            obj->namespace, obj->name, hash);
+    if (old) {
+        if (old->content_hash == obj->content_hash) {
+            k8s_object_destroy(obj);
+            return false;
+        }
+        hmap_replace(objects, &old->hmap_node, &obj->hmap_node);
+    } else {
+        hmap_insert(objects, &obj->hmap_node, hash);
+    }
+    cluster_record_change(cluster, obj->kind, obj->namespace, obj->name,
+                          old, obj);
+    return true;
+}
+
+bool
+k8s_cluster_delete(struct k8s_cluster *cluster, enum k8s_kind kind,
+                   const char *namespace, const char *name)
+{
+    struct k8s_object *obj = cluster_find__(cluster, kind, namespace, name,
+                                            object_hash(namespace, name));
+    if (!obj) {
+        return false;
+    }
+    hmap_remove(&cluster->objects[kind], &obj->hmap_node);
+    cluster_record_change(cluster, kind, obj->namespace, obj->name,
+                          obj, NULL);
+    return true;
+}
+
+void
+k8s_cluster_replace_kind(struct k8s_cluster *cluster,
+                         struct k8s_cluster *snapshot, enum k8s_kind kind)
+{
+    struct k8s_change *change;
+    struct k8s_object *obj;
+
+    ovs_assert(kind < K8S_N_KINDS);
+
+    /* The snapshot's own changes for 'kind' only say how it was built, and
+     * would point at objects that are about to move: drop them. */
+    LIST_FOR_EACH_SAFE (change, list_node, &snapshot->changes) {
+        if (change->kind == kind) {
+            cluster_remove_change(snapshot, change);
+        }
+    }
+
+    /* Delete what the snapshot no longer has. */
+    HMAP_FOR_EACH_SAFE (obj, hmap_node, &cluster->objects[kind]) {
+        if (!cluster_find__(snapshot, kind, obj->namespace, obj->name,
+                            obj->hmap_node.hash)) {
+            hmap_remove(&cluster->objects[kind], &obj->hmap_node);
+            cluster_record_change(cluster, kind, obj->namespace, obj->name,
+                                  obj, NULL);
+        }
+    }
+
+    /* Add or update the rest; unchanged objects are simply freed. */
+    HMAP_FOR_EACH_POP (obj, hmap_node, &snapshot->objects[kind]) {
+        k8s_cluster_put(cluster, obj);
+    }
+}
+
+bool
+k8s_cluster_has_changes(const struct k8s_cluster *cluster)
+{
+    return !ovs_list_is_empty(&cluster->changes);
+}
+
+/* Forgets every recorded change, freeing the old objects they held. */
+void
+k8s_cluster_clear_changes(struct k8s_cluster *cluster)
+{
+    struct k8s_change *change;
+
+    LIST_FOR_EACH_POP (change, list_node, &cluster->changes) {
+        change_free(change);
+    }
+    hmap_clear(&cluster->pending);
+}
