@@ -212,3 +212,79 @@ trace_final_field () {
     trace "$1" || return 1
     sed -n "s/^Final flow: .*[,:]$2=\([^,]*\).*/\1/p" trace.out
 }
+
+# Cluster tests (with tests/cluster-lib.sh): kovs-controller on each node of
+# a netns cluster, all reading the test's state.json.
+
+# cluster_kovs_start NODE: starts kovs-controller in NODE's namespace.
+cluster_kovs_start () {
+    cl_node_exec "$1" kovs-controller --detach --no-chdir --pidfile \
+        -vconsole:off --log-file --node-name="$1" \
+        --k8s-state="$PWD/state.json" --datapath-type=netdev \
+        --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+        -vofctrl:file:dbg
+}
+
+# cluster_wait_sync NODE [READS]: kovs_wait_sync for NODE's controller.
+cluster_wait_sync () {
+    (
+        OVS_RUNDIR=$CL_WORKDIR/$1
+        export OVS_RUNDIR
+        shift
+        kovs_wait_sync "$@"
+    )
+}
+
+# cluster_reads NODE: kovs_reads for NODE's controller.
+cluster_reads () {
+    (OVS_RUNDIR=$CL_WORKDIR/$1; export OVS_RUNDIR; kovs_reads)
+}
+
+# cluster_write_state OBJ...: write_state for state.json, then waits until
+# every node's controller has read it and its switch is in sync.
+cluster_write_state () {
+    local node reads_n1 reads_n2
+    reads_n1=$(cluster_reads n1)
+    reads_n2=$(cluster_reads n2)
+    write_state state.json "$@" &&
+        cluster_wait_sync n1 "$reads_n1" && cluster_wait_sync n2 "$reads_n2"
+}
+
+# cluster_http_matrix WHO...: fetches http://<ip>:80/ from every WHO to
+# every other WHO; prints "FROM -> TO ok" when the answer names TO.
+cluster_http_matrix () {
+    local from to body
+    for from in "$@"; do
+        for to in "$@"; do
+            [ "$from" = "$to" ] && continue
+            body=$(cl_http_get "$from" "http://$(cl_ip "$to"):80/" 2>/dev/null)
+            if [ "$body" = "${to#*/}" ]; then
+                echo "$from -> $to ok"
+            else
+                echo "$from -> $to fail"
+            fi
+        done
+    done
+}
+
+# expected_matrix RESULT WHO...: prints the matrix of cluster_*_matrix with
+# every pair RESULT.
+expected_matrix () {
+    local result=$1 from to
+    shift
+    for from in "$@"; do
+        for to in "$@"; do
+            [ "$from" = "$to" ] || echo "$from -> $to $result"
+        done
+    done
+}
+
+# cluster_has_tunnel NODE PEER: true if NODE's br-int has a tunnel port to
+# PEER; cluster_has_no_tunnel is its negation, for waiting.
+cluster_has_tunnel () {
+    cl_node_exec "$1" ovs-vsctl --bare --columns=name find interface \
+        external_ids:kovs-node="$2" | grep -q .
+}
+cluster_has_no_tunnel () {
+    ! cluster_has_tunnel "$@"
+}
