@@ -267,6 +267,33 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&ds);
 }
 
+/* "flow-summary": the number of desired flows in each table of the
+ * pipeline, with the table's name. */
+static void
+kovs_unixctl_flow_summary(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                          const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    size_t counts[256];
+    memset(counts, 0, sizeof counts);
+
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, &c->flows) {
+        counts[d->table_id]++;
+    }
+
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (int table = 0; table < 256; table++) {
+        const char *name = kovs_table_name(table);
+        if (name) {
+            ds_put_format(&ds, "table %2d %-15s %6"PRIuSIZE" flows\n",
+                          table, name, counts[table]);
+        }
+    }
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
 /* "cookie KIND [NAMESPACE/]NAME": the cookie of an object's flows, for
  * 'ovs-ofctl dump-flows br-int cookie=C/-1'. */
 static void
@@ -313,6 +340,8 @@ register_unixctl_commands(struct unixctl_server *unixctl OVS_UNUSED,
     unixctl_command_register("recompute", "", 0, 0, kovs_unixctl_recompute,
                              c);
     unixctl_command_register("status", "", 0, 0, kovs_unixctl_status, c);
+    unixctl_command_register("flow-summary", "", 0, 0,
+                             kovs_unixctl_flow_summary, c);
     unixctl_command_register("cookie", "KIND [NAMESPACE/]NAME", 1, 2,
                              kovs_unixctl_cookie, c);
 }

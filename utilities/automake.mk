@@ -4,5 +4,6 @@
 
 dist_noinst_SCRIPTS += \
 	utilities/build-ovs.sh \
+	utilities/demo.sh \
 	utilities/quickstart.sh
 EXTRA_DIST += utilities/demo-cluster.json
