@@ -80,8 +80,9 @@ do_check() {
     set -e
     local passed failed skipped
     passed=$(grep -cE '^ *[0-9]+: .*(ok|expected failure)$' "$log" || true)
-    failed=$(grep -cE '^ *[0-9]+: .*(FAILED|UNEXPECTED PASS)' "$log" || true)
-    skipped=$(grep -cE '^ *[0-9]+: .*skipped' "$log" || true)
+    failed=$(grep -cE '^ *[0-9]+: .*(FAILED \(|UNEXPECTED PASS)' "$log" ||
+             true)
+    skipped=$(grep -cE '^ *[0-9]+: .* skipped \([^)]*\)$' "$log" || true)
     if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
         # The suite did not run at all (a build or generation failure).
         failed=1
