@@ -250,6 +250,10 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "desired flows: %"PRIuSIZE"\n",
                   flow_table_count(&c->flows));
     ds_put_format(&ds, "installed flows: %"PRIuSIZE"\n", s.n_installed);
+    ds_put_format(&ds, "desired groups: %"PRIuSIZE"\n",
+                  hmap_count(&c->flows.groups));
+    ds_put_format(&ds, "installed groups: %"PRIuSIZE"\n",
+                  s.n_installed_groups);
     ds_put_format(&ds, "switch: %s\n", s.connected ? "connected"
                   : "not connected");
     ds_put_format(&ds, "computations: %"PRIu64"\n", c->n_computations);
@@ -257,7 +261,11 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   c->last_recomputed, c->last_compute_ms);
     ds_put_format(&ds, "last update flow-mods: %"PRIuSIZE"\n",
                   s.last_flow_mods);
+    ds_put_format(&ds, "last update group-mods: %"PRIuSIZE"\n",
+                  s.last_group_mods);
     ds_put_format(&ds, "total flow-mods: %"PRIu64"\n", s.total_flow_mods);
+    ds_put_format(&ds, "total group-mods: %"PRIu64"\n",
+                  s.total_group_mods);
     ds_put_format(&ds, "bundles: %"PRIu64"\n", s.n_bundles);
     ds_put_format(&ds, "full syncs: %"PRIu64"\n", s.n_full_syncs);
     ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",

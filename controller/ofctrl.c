@@ -15,6 +15,7 @@
 #include "openvswitch/ofp-bundle.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
+#include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-protocol.h"
@@ -45,6 +46,17 @@ struct installed_flow {
     bool wire;
 };
 
+/* A group as the switch has it, described by group_text(). */
+struct installed_group {
+    struct hmap_node hmap_node;     /* In 'installed_groups', by id. */
+    uint32_t group_id;
+    char *text;
+};
+
+/* Buckets per group-mod message: a group with more buckets is sent as one
+ * add or modify followed by insert-bucket messages in the same bundle. */
+#define OFCTRL_BUCKETS_PER_MSG 256
+
 enum ofctrl_state {
     S_DISCONNECTED,
     S_DUMPING,          /* Waiting for the switch's flows. */
@@ -55,7 +67,10 @@ static struct rconn *swconn;
 static unsigned int seqno;
 static enum ofctrl_state state;
 static ovs_be32 dump_xid;
+static ovs_be32 group_dump_xid;
+static bool flows_dumped, groups_dumped;
 static struct hmap installed = HMAP_INITIALIZER(&installed);
+static struct hmap installed_groups = HMAP_INITIALIZER(&installed_groups);
 static bool need_full_sync;
 static uint32_t next_bundle_id = 1;
 
@@ -84,6 +99,7 @@ ofctrl_destroy(void)
     swconn = NULL;
     installed_clear();
     hmap_destroy(&installed);
+    hmap_destroy(&installed_groups);
 }
 
 static enum ofputil_protocol
@@ -107,12 +123,74 @@ installed_flow_free(struct installed_flow *f)
 }
 
 static void
+installed_group_free(struct installed_group *g)
+{
+    free(g->text);
+    free(g);
+}
+
+static void
 installed_clear(void)
 {
     struct installed_flow *f;
     HMAP_FOR_EACH_POP (f, hmap_node, &installed) {
         installed_flow_free(f);
     }
+    struct installed_group *g;
+    HMAP_FOR_EACH_POP (g, hmap_node, &installed_groups) {
+        installed_group_free(g);
+    }
+}
+
+static struct installed_group *
+installed_group_find(uint32_t group_id)
+{
+    struct installed_group *g;
+    HMAP_FOR_EACH_WITH_HASH (g, hmap_node, hash_int(group_id, 0),
+                             &installed_groups) {
+        if (g->group_id == group_id) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+static void
+installed_group_set(uint32_t group_id, char *text)
+{
+    struct installed_group *g = installed_group_find(group_id);
+    if (!g) {
+        g = xzalloc(sizeof *g);
+        g->group_id = group_id;
+        hmap_insert(&installed_groups, &g->hmap_node, hash_int(group_id, 0));
+    } else {
+        free(g->text);
+    }
+    g->text = text;
+}
+
+/* Describes a select group's buckets as text, the same way for a group
+ * kovs built and one decoded from the switch, so the two compare. */
+static void
+group_text_add_bucket(struct ds *s, const struct ofpact *ofpacts,
+                      size_t ofpacts_len)
+{
+    struct ofpact_format_params fp = { .s = s };
+    ds_put_cstr(s, "bucket=");
+    ofpacts_format(ofpacts, ofpacts_len, &fp);
+    ds_put_char(s, '\n');
+}
+
+static char *
+desired_group_text(const struct desired_group *g)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "type=select\n");
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        group_text_add_bucket(&s, g->buckets[i].ofpacts,
+                              g->buckets[i].ofpacts_len);
+    }
+    return ds_steal_cstr(&s);
 }
 
 static struct installed_flow *
@@ -147,7 +225,58 @@ ofctrl_start_dump(void)
     dump_xid = ((struct ofp_header *) msg->data)->xid;
     installed_clear();
     state = S_DUMPING;
+    flows_dumped = groups_dumped = false;
     ofctrl_send(msg);
+
+    msg = ofputil_encode_group_desc_request(rconn_get_version(swconn),
+                                            OFPG_ALL);
+    group_dump_xid = ((struct ofp_header *) msg->data)->xid;
+    ofctrl_send(msg);
+}
+
+static void
+ofctrl_check_dumped(void)
+{
+    if (state == S_DUMPING && flows_dumped && groups_dumped) {
+        VLOG_INFO("switch holds %"PRIuSIZE" flows and %"PRIuSIZE" groups",
+                  hmap_count(&installed), hmap_count(&installed_groups));
+        state = S_READY;
+        need_full_sync = true;
+    }
+}
+
+static void
+ofctrl_handle_group_desc(const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+
+    for (;;) {
+        struct ofputil_group_desc gd;
+        int error = ofputil_decode_group_desc_reply(&gd, &b, oh->version);
+        if (error) {
+            if (error != EOF) {
+                VLOG_WARN("cannot decode the switch's group dump: %s",
+                          ofperr_to_string(error));
+                ofctrl_force_resync();
+            }
+            break;
+        }
+
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "type=%s\n",
+                      gd.type == OFPGT11_SELECT ? "select" : "other");
+        const struct ofputil_bucket *bucket;
+        LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
+            group_text_add_bucket(&s, bucket->ofpacts, bucket->ofpacts_len);
+        }
+        installed_group_set(gd.group_id, ds_steal_cstr(&s));
+        ofputil_uninit_group_desc(&gd);
+    }
+
+    if (!ofpmp_more(oh)) {
+        groups_dumped = true;
+        ofctrl_check_dumped();
+    }
 }
 
 static void
@@ -193,10 +322,9 @@ ofctrl_handle_flow_stats(const struct ofp_header *oh)
     }
     ofpbuf_uninit(&ofpacts);
 
-    if (!ofpmp_more(oh) && state == S_DUMPING) {
-        VLOG_INFO("switch holds %"PRIuSIZE" flows", hmap_count(&installed));
-        state = S_READY;
-        need_full_sync = true;
+    if (!ofpmp_more(oh)) {
+        flows_dumped = true;
+        ofctrl_check_dumped();
     }
 }
 
@@ -222,6 +350,12 @@ ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
     case OFPTYPE_FLOW_STATS_REPLY:
         if (state == S_DUMPING && oh->xid == dump_xid) {
             ofctrl_handle_flow_stats(oh);
+        }
+        break;
+
+    case OFPTYPE_GROUP_DESC_STATS_REPLY:
+        if (state == S_DUMPING && oh->xid == group_dump_xid) {
+            ofctrl_handle_group_desc(oh);
         }
         break;
 
@@ -300,8 +434,11 @@ ofctrl_force_resync(void)
 struct ofctrl_bundle {
     enum ofp_version version;
     enum ofputil_protocol protocol;
+    struct ovs_list group_adds;     /* Group adds and modifies, first. */
     struct ovs_list msgs;           /* Flow-mods, as "struct ofpbuf"s. */
-    size_t n_msgs;
+    struct ovs_list group_dels;     /* Group deletions, last. */
+    size_t n_msgs;                  /* Flow-mods. */
+    size_t n_group_msgs;            /* Group-mods. */
 };
 
 static void
@@ -309,8 +446,11 @@ ofctrl_bundle_init(struct ofctrl_bundle *bundle)
 {
     bundle->version = rconn_get_version(swconn);
     bundle->protocol = ofctrl_protocol();
+    ovs_list_init(&bundle->group_adds);
     ovs_list_init(&bundle->msgs);
+    ovs_list_init(&bundle->group_dels);
     bundle->n_msgs = 0;
+    bundle->n_group_msgs = 0;
 }
 
 static void
@@ -335,15 +475,20 @@ ofctrl_bundle_send(struct ofctrl_bundle *bundle)
     };
     ofctrl_send(ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
 
-    struct ofpbuf *msg;
-    LIST_FOR_EACH_POP (msg, list_node, &bundle->msgs) {
-        struct ofputil_bundle_add_msg bam = {
-            .bundle_id = id,
-            .flags = flags,
-            .msg = msg->data,
-        };
-        ofctrl_send(ofputil_encode_bundle_add(bundle->version, &bam));
-        ofpbuf_delete(msg);
+    struct ovs_list *lists[] = {
+        &bundle->group_adds, &bundle->msgs, &bundle->group_dels,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+        struct ofpbuf *msg;
+        LIST_FOR_EACH_POP (msg, list_node, lists[i]) {
+            struct ofputil_bundle_add_msg bam = {
+                .bundle_id = id,
+                .flags = flags,
+                .msg = msg->data,
+            };
+            ofctrl_send(ofputil_encode_bundle_add(bundle->version, &bam));
+            ofpbuf_delete(msg);
+        }
     }
 
     bc.type = OFPBCT_COMMIT_REQUEST;
@@ -354,8 +499,81 @@ ofctrl_bundle_send(struct ofctrl_bundle *bundle)
     barrier_pending = true;
     bundle_sent_msec = time_msec();
     ofctrl_send(barrier);
-    VLOG_DBG("sent %"PRIuSIZE" flow-mods in bundle %"PRIu32,
-             bundle->n_msgs, id);
+    VLOG_DBG("sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods in "
+             "bundle %"PRIu32, bundle->n_msgs, bundle->n_group_msgs, id);
+}
+
+/* Appends to 'list' the group-mods that give group 'g' its buckets with
+ * 'command' (OFPGC15_ADD or OFPGC15_MODIFY): the first message carries up
+ * to OFCTRL_BUCKETS_PER_MSG buckets, insert-bucket messages the rest. */
+static void
+ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
+                      const struct desired_group *g, struct ovs_list *list)
+{
+    size_t start = 0;
+    do {
+        struct ofputil_group_mod gm;
+        memset(&gm, 0, sizeof gm);
+        gm.command = start ? OFPGC15_INSERT_BUCKET : command;
+        gm.type = OFPGT11_SELECT;
+        gm.group_id = g->group_id;
+        gm.command_bucket_id = OFPG15_BUCKET_LAST;
+        ovs_list_init(&gm.buckets);
+
+        size_t end = MIN(g->n_buckets, start + OFCTRL_BUCKETS_PER_MSG);
+        struct ofputil_bucket *buckets = xcalloc(MAX(end - start, 1),
+                                                 sizeof *buckets);
+        for (size_t i = start; i < end; i++) {
+            struct ofputil_bucket *b = &buckets[i - start];
+            b->weight = 100;
+            b->watch_port = OFPP_ANY;
+            b->watch_group = OFPG_ANY;
+            b->bucket_id = i;
+            b->ofpacts = g->buckets[i].ofpacts;
+            b->ofpacts_len = g->buckets[i].ofpacts_len;
+            ovs_list_push_back(&gm.buckets, &b->list_node);
+        }
+        struct ofpbuf *msg = ofputil_encode_group_mod(bundle->version, &gm,
+                                                      NULL, -1);
+        free(buckets);
+        ovs_list_push_back(list, &msg->list_node);
+        bundle->n_group_msgs++;
+        start = end;
+    } while (start < g->n_buckets);
+}
+
+/* Makes the switch's group 'group_id' match the desired one. */
+static void
+ofctrl_sync_group(struct ofctrl_bundle *bundle, const struct flow_table *ft,
+                  uint32_t group_id)
+{
+    const struct desired_group *d = flow_table_find_group(ft, group_id);
+    struct installed_group *i = installed_group_find(group_id);
+
+    if (d) {
+        char *text = desired_group_text(d);
+        if (!i || strcmp(i->text, text)) {
+            ofctrl_put_group_mods(bundle, i ? OFPGC15_MODIFY : OFPGC15_ADD,
+                                  d, &bundle->group_adds);
+            installed_group_set(group_id, text);
+        } else {
+            free(text);
+        }
+    } else if (i) {
+        struct ofputil_group_mod gm;
+        memset(&gm, 0, sizeof gm);
+        gm.command = OFPGC15_DELETE;
+        gm.type = OFPGT11_SELECT;
+        gm.group_id = group_id;
+        gm.command_bucket_id = OFPG15_BUCKET_ALL;
+        ovs_list_init(&gm.buckets);
+        struct ofpbuf *msg = ofputil_encode_group_mod(bundle->version, &gm,
+                                                      NULL, -1);
+        ovs_list_push_back(&bundle->group_dels, &msg->list_node);
+        bundle->n_group_msgs++;
+        hmap_remove(&installed_groups, &i->hmap_node);
+        installed_group_free(i);
+    }
 }
 
 static void
@@ -461,6 +679,17 @@ ofctrl_put(struct flow_table *ft)
     ofctrl_bundle_init(&bundle);
 
     if (need_full_sync) {
+        const struct desired_group *dg;
+        FLOW_TABLE_FOR_EACH_GROUP (dg, ft) {
+            ofctrl_sync_group(&bundle, ft, dg->group_id);
+        }
+        struct installed_group *ig;
+        HMAP_FOR_EACH_SAFE (ig, hmap_node, &installed_groups) {
+            if (!flow_table_find_group(ft, ig->group_id)) {
+                ofctrl_sync_group(&bundle, ft, ig->group_id);
+            }
+        }
+
         /* Removals first, then additions and modifications, so that a
          * removal can never undo an addition in the same bundle. */
         struct installed_flow *i;
@@ -479,6 +708,10 @@ ofctrl_put(struct flow_table *ft)
         need_full_sync = false;
         stats.n_full_syncs++;
     } else {
+        const struct desired_group *dg;
+        FLOW_TABLE_FOR_EACH_TRACKED_GROUP (dg, ft) {
+            ofctrl_sync_group(&bundle, ft, dg->group_id);
+        }
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
             ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
@@ -488,9 +721,11 @@ ofctrl_put(struct flow_table *ft)
     flow_table_clear_tracked(ft);
 
     stats.last_flow_mods = bundle.n_msgs;
-    if (bundle.n_msgs) {
+    stats.last_group_mods = bundle.n_group_msgs;
+    if (bundle.n_msgs || bundle.n_group_msgs) {
         ofctrl_bundle_send(&bundle);
         stats.total_flow_mods += bundle.n_msgs;
+        stats.total_group_mods += bundle.n_group_msgs;
         stats.n_bundles++;
     }
 }
@@ -501,6 +736,7 @@ ofctrl_get_stats(struct ofctrl_stats *s)
     *s = stats;
     s->connected = swconn && rconn_is_connected(swconn);
     s->n_installed = hmap_count(&installed);
+    s->n_installed_groups = hmap_count(&installed_groups);
     s->in_flight = barrier_pending;
 }
 

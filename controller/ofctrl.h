@@ -42,8 +42,11 @@ void ofctrl_force_resync(void);
 struct ofctrl_stats {
     bool connected;
     size_t n_installed;             /* Flows kovs believes installed. */
+    size_t n_installed_groups;
     size_t last_flow_mods;          /* Flow-mods in the last bundle. */
+    size_t last_group_mods;         /* Group-mods in the last bundle. */
     uint64_t total_flow_mods;
+    uint64_t total_group_mods;
     uint64_t n_bundles;
     uint64_t n_full_syncs;
     long long int last_latency_ms;  /* Bundle sent to barrier reply. */

@@ -169,4 +169,80 @@ flows_put_arp_reply(struct ofpbuf *ofpacts, struct eth_addr mac,
     flows_put_output(ofpacts, OFPP_IN_PORT);
 }
 
+/* resubmit(,TABLE). */
+static inline void
+flows_put_resubmit(struct ofpbuf *ofpacts, uint8_t table)
+{
+    struct ofpact_resubmit *resubmit = ofpact_put_RESUBMIT(ofpacts);
+
+    resubmit->in_port = OFPP_IN_PORT;
+    resubmit->table_id = table;
+}
+
+/* group:GROUP_ID. */
+static inline void
+flows_put_group(struct ofpbuf *ofpacts, uint32_t group_id)
+{
+    ofpact_put_GROUP(ofpacts)->group_id = group_id;
+}
+
+/* Starts a ct action in 'zone' ('commit' for ct(commit)) that continues in
+ * 'table' (NX_CT_RECIRC_NONE for none).  Nested actions (nat, exec's
+ * set_field) follow; flows_put_ct_end() closes it.  Returns the offset to
+ * pass to flows_put_ct_end(). */
+static inline size_t
+flows_put_ct_start(struct ofpbuf *ofpacts, uint16_t zone, bool commit,
+                   uint8_t table)
+{
+    size_t ofs = ofpacts->size;
+    struct ofpact_conntrack *ct = ofpact_put_CT(ofpacts);
+
+    ct->flags = commit ? NX_CT_F_COMMIT : 0;
+    ct->zone_imm = zone;
+    ct->zone_src.field = NULL;
+    ct->alg = 0;
+    ct->recirc_table = table;
+    return ofs;
+}
+
+static inline void
+flows_put_ct_end(struct ofpbuf *ofpacts, size_t ofs)
+{
+    struct ofpact_conntrack *ct = ofpbuf_at_assert(ofpacts, ofs, sizeof *ct);
+
+    ofpacts->header = ct;
+    ofpact_finish_CT(ofpacts, &ct);
+}
+
+/* nat, inside a ct action: with 'flags' 0, applies the connection's
+ * existing NAT (un-NATs replies); with NX_NAT_F_SRC or NX_NAT_F_DST,
+ * translates to 'ip' and, if nonzero, 'port'. */
+static inline void
+flows_put_nat(struct ofpbuf *ofpacts, uint16_t flags, ovs_be32 ip,
+              uint16_t port)
+{
+    struct ofpact_nat *nat = ofpact_put_NAT(ofpacts);
+
+    nat->flags = flags;
+    if (flags & (NX_NAT_F_SRC | NX_NAT_F_DST)) {
+        nat->range_af = AF_INET;
+        nat->range.addr.ipv4.min = ip;
+        if (port) {
+            nat->range.proto.min = port;
+        }
+    } else {
+        nat->range_af = AF_UNSPEC;
+    }
+}
+
+/* ct(zone=ZONE,nat,table=TABLE): sends an IP packet through conntrack,
+ * un-NATing replies, and continues in TABLE. */
+static inline void
+flows_put_ct_nat(struct ofpbuf *ofpacts, uint16_t zone, uint8_t table)
+{
+    size_t ofs = flows_put_ct_start(ofpacts, zone, false, table);
+    flows_put_nat(ofpacts, 0, 0, 0);
+    flows_put_ct_end(ofpacts, ofs);
+}
+
 #endif /* flows/actions.h */

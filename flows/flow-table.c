@@ -18,6 +18,7 @@ struct flow_owner {
     uint64_t cookie;
     struct ovs_list flows;          /* "struct desired_flow"s. */
     size_t n_flows;
+    struct ovs_list groups;         /* "struct desired_group"s. */
 };
 
 void
@@ -27,6 +28,19 @@ flow_table_init(struct flow_table *ft)
     hmap_init(&ft->owners);
     ovs_list_init(&ft->tracked);
     ft->n_flows = 0;
+    hmap_init(&ft->groups);
+    ovs_list_init(&ft->tracked_groups);
+}
+
+static void
+desired_group_free(struct desired_group *g)
+{
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        free(g->buckets[i].ofpacts);
+    }
+    free(g->buckets);
+    free(g->key);
+    free(g);
 }
 
 static void
@@ -50,6 +64,12 @@ flow_table_destroy(struct flow_table *ft)
         desired_flow_free(f);
     }
     hmap_destroy(&ft->flows);
+
+    struct desired_group *g;
+    HMAP_FOR_EACH_POP (g, id_node, &ft->groups) {
+        desired_group_free(g);
+    }
+    hmap_destroy(&ft->groups);
 
     struct flow_owner *owner;
     HMAP_FOR_EACH_POP (owner, hmap_node, &ft->owners) {
@@ -87,12 +107,35 @@ flow_owner_find(const struct flow_table *ft, uint64_t cookie)
     return NULL;
 }
 
+static struct flow_owner *
+flow_owner_get(struct flow_table *ft, uint64_t cookie)
+{
+    struct flow_owner *owner = flow_owner_find(ft, cookie);
+    if (!owner) {
+        owner = xzalloc(sizeof *owner);
+        owner->cookie = cookie;
+        ovs_list_init(&owner->flows);
+        ovs_list_init(&owner->groups);
+        hmap_insert(&ft->owners, &owner->hmap_node, hash_uint64(cookie));
+    }
+    return owner;
+}
+
 static void
 flow_table_track(struct flow_table *ft, struct desired_flow *f)
 {
     if (!f->tracked) {
         ovs_list_push_back(&ft->tracked, &f->track_node);
         f->tracked = true;
+    }
+}
+
+static void
+group_track(struct flow_table *ft, struct desired_group *g)
+{
+    if (!g->tracked) {
+        ovs_list_push_back(&ft->tracked_groups, &g->track_node);
+        g->tracked = true;
     }
 }
 
@@ -141,13 +184,7 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
         }
     }
 
-    struct flow_owner *owner = flow_owner_find(ft, cookie);
-    if (!owner) {
-        owner = xzalloc(sizeof *owner);
-        owner->cookie = cookie;
-        ovs_list_init(&owner->flows);
-        hmap_insert(&ft->owners, &owner->hmap_node, hash_uint64(cookie));
-    }
+    struct flow_owner *owner = flow_owner_get(ft, cookie);
 
     f = xzalloc(sizeof *f);
     f->table_id = table_id;
@@ -188,9 +225,62 @@ flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
             flow_table_track(ft, f);
         }
     }
+    struct desired_group *g;
+    LIST_FOR_EACH_POP (g, owner_node, &owner->groups) {
+        hmap_remove(&ft->groups, &g->id_node);
+        g->removed = true;
+        group_track(ft, g);
+    }
     hmap_remove(&ft->owners, &owner->hmap_node);
     free(owner);
     return n;
+}
+
+const struct desired_group *
+flow_table_find_group(const struct flow_table *ft, uint32_t group_id)
+{
+    const struct desired_group *g;
+    HMAP_FOR_EACH_WITH_HASH (g, id_node, hash_int(group_id, 0), &ft->groups) {
+        if (g->group_id == group_id) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+uint32_t
+flow_table_add_group(struct flow_table *ft, uint64_t cookie, const char *key,
+                     const struct ofpbuf *buckets, size_t n_buckets)
+{
+    /* The id is a hash of the key, probing past ids that other keys hold;
+     * ids stay below OFPG_MAX. */
+    uint32_t id = hash_string(key, 0) % 0x7ffffff0 + 1;
+    for (;;) {
+        const struct desired_group *other = flow_table_find_group(ft, id);
+        if (!other) {
+            break;
+        }
+        if (!strcmp(other->key, key)) {
+            /* The same key twice: the first definition wins. */
+            return id;
+        }
+        id = id % 0x7ffffff0 + 1;
+    }
+
+    struct desired_group *g = xzalloc(sizeof *g);
+    g->group_id = id;
+    g->cookie = cookie;
+    g->key = xstrdup(key);
+    g->n_buckets = n_buckets;
+    g->buckets = xcalloc(n_buckets ? n_buckets : 1, sizeof *g->buckets);
+    for (size_t i = 0; i < n_buckets; i++) {
+        g->buckets[i].ofpacts = xmemdup(buckets[i].data, buckets[i].size);
+        g->buckets[i].ofpacts_len = buckets[i].size;
+    }
+    hmap_insert(&ft->groups, &g->id_node, hash_int(id, 0));
+    ovs_list_push_back(&flow_owner_get(ft, cookie)->groups, &g->owner_node);
+    group_track(ft, g);
+    return id;
 }
 
 void
@@ -234,7 +324,8 @@ flow_table_count(const struct flow_table *ft)
 bool
 flow_table_has_tracked(const struct flow_table *ft)
 {
-    return !ovs_list_is_empty(&ft->tracked);
+    return (!ovs_list_is_empty(&ft->tracked)
+            || !ovs_list_is_empty(&ft->tracked_groups));
 }
 
 void
@@ -245,6 +336,14 @@ flow_table_clear_tracked(struct flow_table *ft)
         f->tracked = false;
         if (f->removed) {
             desired_flow_free(f);
+        }
+    }
+
+    struct desired_group *g;
+    LIST_FOR_EACH_POP (g, track_node, &ft->tracked_groups) {
+        g->tracked = false;
+        if (g->removed) {
+            desired_group_free(g);
         }
     }
 }

@@ -44,11 +44,36 @@ struct desired_flow {
     size_t ofpacts_len;
 };
 
+/* A group: an OpenFlow select group, owned like a flow.  Its id is derived
+ * from a stable key (for example a Service port), so that it is the same
+ * after a restart. */
+struct desired_bucket {
+    struct ofpact *ofpacts;
+    size_t ofpacts_len;
+};
+
+struct desired_group {
+    struct hmap_node id_node;       /* In flow_table's 'groups' by id. */
+    struct ovs_list owner_node;     /* In the owner's 'groups'. */
+    struct ovs_list track_node;     /* In flow_table's 'tracked_groups'. */
+    bool tracked;
+    bool removed;
+
+    uint32_t group_id;
+    uint64_t cookie;                /* The owner. */
+    char *key;
+    struct desired_bucket *buckets;
+    size_t n_buckets;
+};
+
 struct flow_table {
     struct hmap flows;              /* "struct desired_flow"s by key. */
     struct hmap owners;             /* "struct flow_owner"s by cookie. */
     struct ovs_list tracked;        /* Added or removed since last cleared. */
     size_t n_flows;
+
+    struct hmap groups;             /* "struct desired_group"s by id. */
+    struct ovs_list tracked_groups; /* Added or removed since last cleared. */
 };
 
 void flow_table_init(struct flow_table *);
@@ -60,7 +85,24 @@ void flow_table_add(struct flow_table *, uint64_t cookie, uint8_t table_id,
                     uint16_t priority, const struct match *,
                     const struct ofpbuf *ofpacts);
 
-/* Removes every flow of the owner 'cookie'.  Returns the number removed. */
+/* Adds a select group owned by 'cookie', identified by 'key', with one
+ * bucket per element of 'buckets' (each a series of ofpacts, copied).
+ * Returns its group id, which flows use in their group action. */
+uint32_t flow_table_add_group(struct flow_table *, uint64_t cookie,
+                              const char *key, const struct ofpbuf *buckets,
+                              size_t n_buckets);
+
+/* Returns the present group with id 'group_id', or NULL. */
+const struct desired_group *flow_table_find_group(const struct flow_table *,
+                                                  uint32_t group_id);
+
+#define FLOW_TABLE_FOR_EACH_GROUP(GROUP, FT) \
+    HMAP_FOR_EACH (GROUP, id_node, &(FT)->groups)
+#define FLOW_TABLE_FOR_EACH_TRACKED_GROUP(GROUP, FT) \
+    LIST_FOR_EACH (GROUP, track_node, &(FT)->tracked_groups)
+
+/* Removes every flow and group of the owner 'cookie'.  Returns the number
+ * of flows removed. */
 size_t flow_table_remove_owner(struct flow_table *, uint64_t cookie);
 
 /* Removes every owner's flows, as the start of a full recomputation. */
@@ -97,7 +139,8 @@ size_t flow_table_count(const struct flow_table *);
 
 bool flow_table_has_tracked(const struct flow_table *);
 
-/* Forgets what was tracked and frees the removed entries. */
+/* Forgets what was tracked (flows and groups) and frees the removed
+ * entries. */
 void flow_table_clear_tracked(struct flow_table *);
 
 #endif /* flows/flow-table.h */

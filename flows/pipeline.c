@@ -87,6 +87,71 @@ flows_gateway_mac(ovs_be32 gateway_ip)
                                        ip >> 8, ip } };
 }
 
+/* Conntrack, for every IP packet:
+ *
+ *   CT_ZONE    ct(zone=POD,nat): un-DNATs replies of Service connections
+ *              and learns the state; a reply to the hairpin address is
+ *              first un-SNATed in the SNAT zone
+ *   CT_STATE   invalid drops; established and related skip load balancing
+ *   CT_COMMIT  commits new connections (Service ones are already committed,
+ *              with their DNAT, by ENDPOINT_DNAT) */
+static void
+flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
+{
+    const uint64_t cookie = KOVS_COOKIE_PIPELINE;
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_POD, KOVS_T_CT_STATE);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_LOW, &match,
+                   ofpacts);
+
+    match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+
+    match_init_catchall(&match);
+    match_set_ct_state_masked(&match, CS_INVALID | CS_TRACKED,
+                              CS_INVALID | CS_TRACKED);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+
+    static const uint32_t skip_lb[] = { CS_ESTABLISHED, CS_RELATED };
+    for (size_t i = 0; i < ARRAY_SIZE(skip_lb); i++) {
+        match_init_catchall(&match);
+        match_set_ct_state_masked(&match, skip_lb[i] | CS_TRACKED,
+                                  skip_lb[i] | CS_TRACKED);
+        ofpbuf_clear(ofpacts);
+        flows_put_goto(ofpacts, KOVS_T_EGRESS_POLICY);
+        flow_table_add(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL - 10,
+                       &match, ofpacts);
+    }
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    ofpbuf_clear(ofpacts);
+    size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD, true,
+                                    NX_CT_RECIRC_NONE);
+    flows_put_ct_end(ofpacts, ofs);
+    flows_put_goto(ofpacts, KOVS_T_OUTPUT);
+    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_LOW, &match,
+                   ofpacts);
+
+    match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
+                         KOVS_FLAG_SVC_DNAT, KOVS_FLAG_SVC_DNAT);
+    ofpbuf_clear(ofpacts);
+    flows_put_goto(ofpacts, KOVS_T_OUTPUT);
+    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_LOW + 10, &match,
+                   ofpacts);
+}
+
 /* The skeleton of the pipeline, owned by KOVS_COOKIE_PIPELINE: every
  * table's miss flow, the gateway port, and ARP answers for the gateway and
  * for the cluster behind it. */
@@ -103,28 +168,35 @@ flows_pipeline_compute(const struct flows_input *in,
     ofpbuf_init(&ofpacts, 256);
 
     /* Table misses.  Tables that end a packet's journey (or that only let
-     * through what they know) drop; the others pass to the next table. */
-    static const uint8_t dropping[] = {
-        KOVS_T_CLASSIFIER, KOVS_T_SPOOFGUARD, KOVS_T_OUTPUT,
-    };
+     * through what they know) drop; AFFINITY and ENDPOINT_DNAT are only
+     * visited by resubmit and give nothing back on a miss; SERVICE_LB
+     * passes what is not for a Service on to EGRESS_POLICY; the others
+     * pass to the next table.  L3_FORWARDING's miss comes with the
+     * gateway, below. */
 #define KOVS_TABLE(NAME, NUMBER)                                        \
-    {                                                                   \
-        bool drop = false;                                              \
-        for (size_t i = 0; i < ARRAY_SIZE(dropping); i++) {             \
-            drop = drop || dropping[i] == NUMBER;                       \
-        }                                                               \
-        match_init_catchall(&match);                                    \
-        ofpbuf_clear(&ofpacts);                                         \
-        if (!drop && NUMBER != KOVS_T_L3_FORWARDING) {                  \
-            flows_put_goto(&ofpacts, kovs_table_next(NUMBER));          \
-        }                                                               \
-        if (NUMBER != KOVS_T_L3_FORWARDING) {                           \
-            flow_table_add(ft, cookie, NUMBER, KOVS_PRIO_DEFAULT,       \
-                           &match, &ofpacts);                           \
-        }                                                               \
+    match_init_catchall(&match);                                        \
+    ofpbuf_clear(&ofpacts);                                             \
+    switch (NUMBER) {                                                   \
+    case KOVS_T_CLASSIFIER:                                             \
+    case KOVS_T_SPOOFGUARD:                                             \
+    case KOVS_T_AFFINITY:                                               \
+    case KOVS_T_ENDPOINT_DNAT:                                          \
+    case KOVS_T_OUTPUT:                                                 \
+        break;                                                          \
+    case KOVS_T_SERVICE_LB:                                             \
+        flows_put_goto(&ofpacts, KOVS_T_EGRESS_POLICY);                 \
+        break;                                                          \
+    default:                                                            \
+        flows_put_goto(&ofpacts, kovs_table_next(NUMBER));              \
+    }                                                                   \
+    if (NUMBER != KOVS_T_L3_FORWARDING) {                               \
+        flow_table_add(ft, cookie, NUMBER, KOVS_PRIO_DEFAULT, &match,   \
+                       &ofpacts);                                       \
     }
     KOVS_TABLES
 #undef KOVS_TABLE
+
+    flows_pipeline_conntrack(ft, &ofpacts);
 
     /* ARP that no flow answers is dropped, never flooded. */
     match_init_catchall(&match);

@@ -85,12 +85,36 @@ enum kovs_port_kind {
     KOVS_PORT_EXTERNAL = 4,     /* The patch port from br-ex. */
 };
 
+/* Flags in reg0, above the port kind. */
+#define KOVS_FLAG_SVC_DNAT      (1u << 4)   /* This new connection was
+                                             * DNATed to a Service
+                                             * endpoint (and committed). */
+#define KOVS_FLAG_AFF_DONE      (1u << 5)   /* AFFINITY was consulted. */
+#define KOVS_FLAG_AFF_HIT       (1u << 6)   /* AFFINITY chose the
+                                             * endpoint. */
+#define KOVS_FLAG_AFF_HIT_BIT   6
+
 /* REG_OUT_PORT (reg1): the OpenFlow port the packet leaves through, chosen
  * by L3_FORWARDING and used by OUTPUT. */
 #define KOVS_REG_OUT_PORT       MFF_REG1
 
+/* REG_EP_IP (reg3) and REG_EP_PORT (reg4[0..15]): the Service endpoint a
+ * select group bucket (or a learned affinity flow) chose, for
+ * ENDPOINT_DNAT. */
+#define KOVS_REG_EP_IP          MFF_REG3
+#define KOVS_REG_EP_PORT        MFF_REG4
+
 /* Conntrack zones. */
-#define KOVS_CT_ZONE_POD        1   /* Every connection seen on br-int. */
+#define KOVS_CT_ZONE_POD        1   /* Every connection seen on br-int;
+                                     * Service DNAT happens here. */
+#define KOVS_CT_ZONE_SNAT       2   /* Source NAT: hairpin. */
+
+/* ct_mark bits. */
+#define KOVS_CT_MARK_SERVICE    0x1 /* A connection to a Service. */
+
+/* The source address a pod sees when it reaches itself through a Service
+ * (hairpin): link-local, never a real peer. */
+#define KOVS_HAIRPIN_IP         0xa9fea9fc  /* 169.254.169.252 */
 
 /* The tunnel key (VNI) of pod traffic between nodes. */
 #define KOVS_TUNNEL_VNI         1

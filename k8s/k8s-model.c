@@ -388,6 +388,59 @@ cluster_record_change(struct k8s_cluster *cluster, enum k8s_kind kind,
     k8s_object_destroy(old);
 }
 
+static uint32_t
+service_slices_hash(const char *namespace, const char *service)
+{
+    return hash_string(service, hash_string(namespace, 0x5e5));
+}
+
+/* Keeps 'cluster''s index of EndpointSlices by Service up to date as 'obj'
+ * enters or leaves its objects. */
+static void
+cluster_index_add(struct k8s_cluster *cluster, struct k8s_object *obj)
+{
+    if (obj->kind == K8S_ENDPOINT_SLICE) {
+        struct k8s_endpoint_slice *slice
+            = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
+        hmap_insert(&cluster->slices, &slice->service_node,
+                    service_slices_hash(obj->namespace, slice->service_name));
+    }
+}
+
+static void
+cluster_index_remove(struct k8s_cluster *cluster, struct k8s_object *obj)
+{
+    if (obj->kind == K8S_ENDPOINT_SLICE) {
+        struct k8s_endpoint_slice *slice
+            = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
+        hmap_remove(&cluster->slices, &slice->service_node);
+    }
+}
+
+const struct k8s_endpoint_slice **
+k8s_cluster_service_slices(const struct k8s_cluster *cluster,
+                           const char *namespace, const char *name,
+                           size_t *n)
+{
+    const struct k8s_endpoint_slice **slices = NULL;
+    size_t allocated = 0;
+    const struct k8s_endpoint_slice *slice;
+
+    *n = 0;
+    HMAP_FOR_EACH_WITH_HASH (slice, service_node,
+                             service_slices_hash(namespace, name),
+                             &cluster->slices) {
+        if (!strcmp(slice->service_name, name)
+            && !strcmp(slice->obj.namespace, namespace)) {
+            if (*n >= allocated) {
+                slices = x2nrealloc(slices, &allocated, sizeof *slices);
+            }
+            slices[(*n)++] = slice;
+        }
+    }
+    return slices;
+}
+
 void
 k8s_cluster_init(struct k8s_cluster *cluster)
 {
@@ -396,6 +449,7 @@ k8s_cluster_init(struct k8s_cluster *cluster)
     }
     ovs_list_init(&cluster->changes);
     hmap_init(&cluster->pending);
+    hmap_init(&cluster->slices);
 }
 
 /* Frees every object and every change in 'cluster'. */
@@ -409,10 +463,12 @@ k8s_cluster_destroy(struct k8s_cluster *cluster)
             struct k8s_object *obj;
 
             HMAP_FOR_EACH_POP (obj, hmap_node, &cluster->objects[i]) {
+                cluster_index_remove(cluster, obj);
                 k8s_object_destroy(obj);
             }
             hmap_destroy(&cluster->objects[i]);
         }
+        hmap_destroy(&cluster->slices);
     }
 }
 
@@ -444,9 +500,11 @@ k8s_cluster_put(struct k8s_cluster *cluster, struct k8s_object *obj)
             return false;
         }
         hmap_replace(objects, &old->hmap_node, &obj->hmap_node);
+        cluster_index_remove(cluster, old);
     } else {
         hmap_insert(objects, &obj->hmap_node, hash);
     }
+    cluster_index_add(cluster, obj);
     cluster_record_change(cluster, obj->kind, obj->namespace, obj->name,
                           old, obj);
     return true;
@@ -462,6 +520,7 @@ k8s_cluster_delete(struct k8s_cluster *cluster, enum k8s_kind kind,
         return false;
     }
     hmap_remove(&cluster->objects[kind], &obj->hmap_node);
+    cluster_index_remove(cluster, obj);
     cluster_record_change(cluster, kind, obj->namespace, obj->name,
                           obj, NULL);
     return true;
@@ -489,6 +548,7 @@ k8s_cluster_replace_kind(struct k8s_cluster *cluster,
         if (!cluster_find__(snapshot, kind, obj->namespace, obj->name,
                             obj->hmap_node.hash)) {
             hmap_remove(&cluster->objects[kind], &obj->hmap_node);
+            cluster_index_remove(cluster, obj);
             cluster_record_change(cluster, kind, obj->namespace, obj->name,
                                   obj, NULL);
         }
@@ -496,6 +556,7 @@ k8s_cluster_replace_kind(struct k8s_cluster *cluster,
 
     /* Add or update the rest; unchanged objects are simply freed. */
     HMAP_FOR_EACH_POP (obj, hmap_node, &snapshot->objects[kind]) {
+        cluster_index_remove(snapshot, obj);
         k8s_cluster_put(cluster, obj);
     }
 }

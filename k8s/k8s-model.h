@@ -221,6 +221,8 @@ struct k8s_endpoint {
  * are kept with no endpoints. */
 struct k8s_endpoint_slice {
     struct k8s_object obj;
+    struct hmap_node service_node;  /* In k8s_cluster's 'slices', by hash
+                                     * of (namespace, service_name). */
     char *service_name;             /* kubernetes.io/service-name label,
                                      * "" if absent. */
     bool ipv6;                      /* addressType IPv6. */
@@ -315,6 +317,9 @@ struct k8s_cluster {
     struct ovs_list changes;            /* "struct k8s_change"s. */
     struct hmap pending;                /* The same "struct k8s_change"s by
                                          * hash of (kind, namespace, name). */
+    struct hmap slices;                 /* EndpointSlices by the Service they
+                                         * belong to (see
+                                         * k8s_cluster_service_slices()). */
 };
 
 void k8s_cluster_init(struct k8s_cluster *);
@@ -327,6 +332,13 @@ const struct k8s_object *k8s_cluster_find(const struct k8s_cluster *,
                                           const char *namespace,
                                           const char *name);
 size_t k8s_cluster_count(const struct k8s_cluster *, enum k8s_kind);
+
+/* Returns the EndpointSlices of the Service 'namespace'/'name' (those
+ * labelled kubernetes.io/service-name=<name> in its namespace) in a new
+ * array that the caller frees, and their number in '*n'. */
+const struct k8s_endpoint_slice **k8s_cluster_service_slices(
+    const struct k8s_cluster *, const char *namespace, const char *name,
+    size_t *n);
 
 /* Iterates over every object of kind KIND in CLUSTER. */
 #define K8S_CLUSTER_FOR_EACH(OBJ, KIND, CLUSTER) \

@@ -1,0 +1,52 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_PINCTRL_H
+#define CONTROLLER_PINCTRL_H 1
+
+/* Packet-in handling.
+ *
+ * Some packets need an answer that flows cannot give.  The pipeline sends
+ * them to the controller with a controller action whose userdata names what
+ * to do (flows/pinctrl-opcodes.h); pinctrl decodes the packet-in, runs the
+ * handler for its opcode and returns the answer as packet-outs.
+ *
+ * The only opcode so far is REJECT: the first packet of a connection to a
+ * Service without usable endpoints gets a TCP RST (connection refused), or an
+ * ICMP port unreachable for UDP, SCTP and other IP protocols, sent back out
+ * of the port the packet came in on.  IPv4 only for now.
+ *
+ * pinctrl does no I/O itself: the owner of the OpenFlow connection passes it
+ * each packet-in and sends what it returns.  It keeps only statistics. */
+
+#include <stdint.h>
+#include "openvswitch/list.h"
+#include "openvswitch/ofp-protocol.h"
+
+struct ofp_header;
+
+/* Handles packet-in message 'oh' (whose type is OFPTYPE_PACKET_IN), received
+ * on a connection that speaks 'version'.  Appends the messages to send back
+ * on that connection, zero or more packet-outs as struct ofpbufs linked
+ * through 'list_node', to 'replies'; the caller owns and sends them.
+ *
+ * Only NXT_PACKET_IN2 messages carry the userdata with the opcode: the
+ * connection must ask for that format.  A packet-in that cannot be decoded,
+ * that carries no or an unknown opcode, or whose packet the opcode's handler
+ * does not answer gets no reply and a rate-limited log message. */
+void pinctrl_handle_packet_in(const struct ofp_header *oh,
+                              enum ofp_version version,
+                              struct ovs_list *replies);
+
+/* Statistics, for the status command. */
+struct pinctrl_stats {
+    uint64_t n_packet_ins;          /* Packet-ins handled. */
+    uint64_t n_tcp_resets;          /* Rejected with a TCP RST. */
+    uint64_t n_icmp_unreachables;   /* Rejected with ICMP port unreachable
+                                     * (UDP, SCTP, other IP protocols). */
+    uint64_t n_ignored;             /* Packet-ins that got no answer. */
+};
+void pinctrl_get_stats(struct pinctrl_stats *);
+
+#endif /* controller/pinctrl.h */

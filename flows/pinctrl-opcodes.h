@@ -1,0 +1,67 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_PINCTRL_OPCODES_H
+#define FLOWS_PINCTRL_OPCODES_H 1
+
+/* The contract between the pipeline and kovs-controller's packet-in handler
+ * (controller/pinctrl.h).
+ *
+ * A flow that needs the controller to act on a packet sends it there with a
+ * controller action whose userdata begins with a one-byte opcode that says
+ * what to do.  The pipeline puts such actions with flows_put_controller();
+ * pinctrl decodes the opcode and dispatches on it.  Opcode values are part
+ * of the flows on the switch ('ovs-ofctl dump-flows' shows them as
+ * "controller(userdata=01)"), so they never change. */
+
+#include <stdint.h>
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+
+#define PINCTRL_OPCODES                                                 \
+    /* The packet is the first of a connection to a Service without    \
+     * usable endpoints: answer it the way kube-proxy does, with a TCP  \
+     * RST, or an ICMP port unreachable for UDP, SCTP and the rest. */  \
+    PINCTRL_OPCODE(REJECT, 1, "reject")
+
+enum pinctrl_opcode {
+#define PINCTRL_OPCODE(ENUM, VALUE, NAME) PINCTRL_OP_##ENUM = VALUE,
+    PINCTRL_OPCODES
+#undef PINCTRL_OPCODE
+};
+
+/* Returns the name of 'op' ("reject"), or NULL if 'op' is not an opcode. */
+static inline const char *
+pinctrl_opcode_name(unsigned int op)
+{
+    switch (op) {
+#define PINCTRL_OPCODE(ENUM, VALUE, NAME) case VALUE: return NAME;
+    PINCTRL_OPCODES
+#undef PINCTRL_OPCODE
+    }
+    return NULL;
+}
+
+/* controller(userdata=OP): sends the packet, whole, to controller 0 with
+ * reason "action" and 'op' as userdata.  Every byte of the ofpact is
+ * initialized, so that the same action is always the same bytes. */
+static inline void
+flows_put_controller(struct ofpbuf *ofpacts, enum pinctrl_opcode op)
+{
+    struct ofpact_controller *oc = ofpact_put_CONTROLLER(ofpacts);
+    uint8_t userdata = op;
+
+    oc->max_len = UINT16_MAX;
+    oc->controller_id = 0;
+    oc->reason = OFPR_ACTION;
+    oc->pause = false;
+    oc->meter_id = NX_CTLR_NO_METER;
+    oc->provider_meter_id = 0;
+    oc->userdata_len = sizeof userdata;
+    ofpbuf_put(ofpacts, &userdata, sizeof userdata);
+    oc = ofpacts->header;       /* ofpbuf_put() may have moved it. */
+    ofpact_finish_CONTROLLER(ofpacts, &oc);
+}
+
+#endif /* flows/pinctrl-opcodes.h */
