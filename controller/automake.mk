@@ -9,6 +9,8 @@ controller_kovs_controller_SOURCES = \
 	controller/kovs-controller.c \
 	controller/ofctrl.c \
 	controller/ofctrl.h \
+	controller/pinctrl.c \
+	controller/pinctrl.h \
 	controller/vswitch.c \
 	controller/vswitch.h
 controller_kovs_controller_LDADD = \

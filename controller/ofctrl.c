@@ -7,6 +7,7 @@
 #include "controller/ofctrl.h"
 
 #include "flows/flow-table.h"
+#include "controller/pinctrl.h"
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -18,11 +19,13 @@
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
+#include "openvswitch/poll-loop.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -80,6 +83,14 @@ static bool barrier_pending;
 static long long int bundle_sent_msec;
 
 static struct ofctrl_stats stats;
+
+/* After the switch rejects an update, the next attempt waits: 1 s, then
+ * twice as long each time it fails again, up to 30 s.  A successful update
+ * resets the delay. */
+#define OFCTRL_BACKOFF_MIN_MS 1000
+#define OFCTRL_BACKOFF_MAX_MS 30000
+static long long int retry_at;
+static int backoff_ms;
 
 static void installed_clear(void);
 
@@ -334,7 +345,11 @@ ofctrl_handle_error(const struct ofp_header *oh)
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
 
-    VLOG_WARN_RL(&rl, "switch reported an error, resynchronizing: %s", s);
+    backoff_ms = (!backoff_ms ? OFCTRL_BACKOFF_MIN_MS
+                  : MIN(backoff_ms * 2, OFCTRL_BACKOFF_MAX_MS));
+    retry_at = time_msec() + backoff_ms;
+    VLOG_WARN_RL(&rl, "switch reported an error, resynchronizing in %d ms: "
+                 "%s", backoff_ms, s);
     free(s);
     ofctrl_force_resync();
 }
@@ -362,6 +377,9 @@ ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
     case OFPTYPE_BARRIER_REPLY:
         if (barrier_pending && oh->xid == barrier_xid) {
             barrier_pending = false;
+            if (time_msec() >= retry_at) {
+                backoff_ms = 0;
+            }
             long long int latency = time_msec() - bundle_sent_msec;
             stats.last_latency_ms = latency;
             stats.max_latency_ms = MAX(stats.max_latency_ms, latency);
@@ -372,6 +390,16 @@ ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
     case OFPTYPE_ERROR:
         ofctrl_handle_error(oh);
         break;
+
+    case OFPTYPE_PACKET_IN: {
+        struct ovs_list replies = OVS_LIST_INITIALIZER(&replies);
+        pinctrl_handle_packet_in(oh, rconn_get_version(swconn), &replies);
+        struct ofpbuf *reply;
+        LIST_FOR_EACH_POP (reply, list_node, &replies) {
+            ofctrl_send(reply);
+        }
+        break;
+    }
 
     default:
         /* Bundle replies, port status and the like need nothing. */
@@ -396,6 +424,16 @@ ofctrl_run(void)
     }
     if (state == S_DISCONNECTED) {
         VLOG_INFO("%s: connected", rconn_get_name(swconn));
+
+        /* A service connection (the bridge's .mgmt socket) only gets
+         * packet-ins once it asks for them with a miss_send_len. */
+        struct ofputil_switch_config config = {
+            .frag = OFPUTIL_FRAG_NORMAL,
+            .invalid_ttl_to_controller = -1,
+            .miss_send_len = UINT16_MAX,
+        };
+        ofctrl_send(ofputil_encode_set_config(&config,
+                                              rconn_get_version(swconn)));
         ofctrl_start_dump();
     }
 
@@ -419,6 +457,9 @@ ofctrl_wait(void)
 {
     rconn_run_wait(swconn);
     rconn_recv_wait(swconn);
+    if (retry_at > time_msec()) {
+        poll_timer_wait_until(retry_at);
+    }
 }
 
 void
@@ -517,7 +558,7 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
         gm.command = start ? OFPGC15_INSERT_BUCKET : command;
         gm.type = OFPGT11_SELECT;
         gm.group_id = g->group_id;
-        gm.command_bucket_id = OFPG15_BUCKET_LAST;
+        gm.command_bucket_id = start ? OFPG15_BUCKET_LAST : OFPG15_BUCKET_ALL;
         ovs_list_init(&gm.buckets);
 
         size_t end = MIN(g->n_buckets, start + OFCTRL_BUCKETS_PER_MSG);
@@ -671,7 +712,8 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
 void
 ofctrl_put(struct flow_table *ft)
 {
-    if (state != S_READY || (!need_full_sync && !flow_table_has_tracked(ft))) {
+    if (state != S_READY || (!need_full_sync && !flow_table_has_tracked(ft))
+        || time_msec() < retry_at) {
         return;
     }
 

@@ -13,4 +13,7 @@ flows_libkovs_flows_a_SOURCES = \
 	flows/node.c \
 	flows/pipeline.c \
 	flows/pipeline.h \
-	flows/pod.c
+	flows/pinctrl-opcodes.h \
+	flows/pod.c \
+	flows/service.c \
+	flows/service.h

@@ -8,6 +8,7 @@
 
 #include "flows/flow-table.h"
 #include "flows/pipeline.h"
+#include "flows/service.h"
 #include "openvswitch/dynamic-string.h"
 #include "sset.h"
 
@@ -55,6 +56,9 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft)
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
         flows_pod_compute(in, &local, obj->namespace, obj->name, ft);
+    }
+    K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, in->cluster) {
+        flows_service_compute(in, obj->namespace, obj->name, ft);
     }
 }
 
@@ -105,6 +109,7 @@ flows_compute_changes(const struct flows_input *in,
     bool all = changes->all;
     struct sset pods = SSET_INITIALIZER(&pods);
     struct sset nodes = SSET_INITIALIZER(&nodes);
+    struct sset services = SSET_INITIALIZER(&services);
 
     const char *key;
     SSET_FOR_EACH (key, &changes->pods) {
@@ -129,9 +134,30 @@ flows_compute_changes(const struct flows_input *in,
             sset_add_and_free(&pods, xasprintf("%s/%s", change->namespace,
                                                change->name));
             break;
-        case K8S_NAMESPACE:
         case K8S_SERVICE:
-        case K8S_ENDPOINT_SLICE:
+            sset_add_and_free(&services, xasprintf("%s/%s",
+                                                   change->namespace,
+                                                   change->name));
+            break;
+        case K8S_ENDPOINT_SLICE: {
+            /* The Service the slice belonged to, and the one it belongs
+             * to now (a relabelled slice moves between Services). */
+            const struct k8s_object *versions[] = { change->old,
+                                                    change->new };
+            for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+                if (versions[i]) {
+                    const struct k8s_endpoint_slice *slice
+                        = k8s_endpoint_slice_cast(versions[i]);
+                    if (slice->service_name[0]) {
+                        sset_add_and_free(&services, xasprintf(
+                            "%s/%s", change->namespace,
+                            slice->service_name));
+                    }
+                }
+            }
+            break;
+        }
+        case K8S_NAMESPACE:
         case K8S_NETWORK_POLICY:
         case K8S_N_KINDS:
             break;
@@ -142,7 +168,8 @@ flows_compute_changes(const struct flows_input *in,
     if (all) {
         flows_compute_all(in, ft);
         n = 1 + k8s_cluster_count(in->cluster, K8S_NODE)
-            + k8s_cluster_count(in->cluster, K8S_POD);
+            + k8s_cluster_count(in->cluster, K8S_POD)
+            + k8s_cluster_count(in->cluster, K8S_SERVICE);
     } else {
         struct flows_local local;
         flows_local_init(in, &local);
@@ -156,9 +183,17 @@ flows_compute_changes(const struct flows_input *in,
             free(namespace);
             free(name);
         }
-        n = sset_count(&nodes) + sset_count(&pods);
+        SSET_FOR_EACH (key, &services) {
+            char *namespace, *name;
+            split_key(key, &namespace, &name);
+            flows_service_compute(in, namespace, name, ft);
+            free(namespace);
+            free(name);
+        }
+        n = sset_count(&nodes) + sset_count(&pods) + sset_count(&services);
     }
     sset_destroy(&pods);
     sset_destroy(&nodes);
+    sset_destroy(&services);
     return n;
 }

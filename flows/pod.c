@@ -35,6 +35,7 @@ pod_ipv4(const struct k8s_pod *pod, const struct flows_local *local)
  *   ARP            requests for its address are answered with its MAC
  *   L3_FORWARDING  packets to its address go to its port, with the MACs
  *                  rewritten and the TTL decremented when they were routed
+ *   SNAT, OUTPUT   hairpin: the pod reaching itself through a Service
  *
  * A pod gets flows only once it is scheduled here, is not on the host
  * network, has an IPv4 address in this node's podCIDR and has a port. */
@@ -142,6 +143,36 @@ flows_pod_compute(const struct flows_input *in,
     flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
     flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    /* Hairpin: a pod that reaches itself through a Service.  The new
+     * connection leaves by the port it came in on, source-NATed to the
+     * hairpin address in the SNAT zone so that the pod sees a peer other
+     * than itself and its replies come back through the pipeline. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_in_port(&match, port->ofport);
+    match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                  ofp_to_u16(port->ofport));
+    match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
+                         KOVS_FLAG_SVC_DNAT, KOVS_FLAG_SVC_DNAT);
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    ofpbuf_clear(&ofpacts);
+    size_t ofs = flows_put_ct_start(&ofpacts, KOVS_CT_ZONE_SNAT, true,
+                                    kovs_table_next(KOVS_T_SNAT));
+    flows_put_nat(&ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
+    flows_put_ct_end(&ofpacts, ofs);
+    flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_NORMAL, &match,
+                   &ofpacts);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, port->ofport);
+    match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                  ofp_to_u16(port->ofport));
+    ofpbuf_clear(&ofpacts);
+    flows_put_output(&ofpacts, OFPP_IN_PORT);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_NORMAL, &match,
                    &ofpacts);
 
     ofpbuf_uninit(&ofpacts);

@@ -168,6 +168,33 @@ k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]
         "$1" "$2" "${5:-{\}}" "$3" "$4" "$4"
 }
 
+k8s_service () {   # NAMESPACE NAME CLUSTER-IP PORTS-JSON [EXTRA-SPEC-JSON]
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"ClusterIP","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s}}' \
+        "$1" "$2" "$3" "$3" "$4" "${5:+,$5}"
+}
+
+# k8s_slice NAMESPACE NAME SERVICE PORTS-JSON ENDPOINT...: an EndpointSlice;
+# each ENDPOINT is "IP[,NODE[,CONDITIONS-JSON]]".
+k8s_slice () {
+    local ns=$1 name=$2 svc=$3 ports=$4 sep="" ep ip node cond
+    shift 4
+    printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"namespace":"%s","name":"%s","labels":{"kubernetes.io/service-name":"%s"}},"addressType":"IPv4","ports":%s,"endpoints":[' \
+        "$ns" "$name" "$svc" "$ports"
+    for ep in "$@"; do
+        ip=${ep%%,*}
+        node=""
+        cond='{"ready":true}'
+        case $ep in
+        *,*,*) node=${ep#*,}; node=${node%%,*}; cond=${ep#*,*,} ;;
+        *,*) node=${ep#*,} ;;
+        esac
+        printf '%s{"addresses":["%s"],"conditions":%s%s}' "$sep" "$ip" \
+            "$cond" "${node:+,\"nodeName\":\"$node\"}"
+        sep=","
+    done
+    printf ']}'
+}
+
 k8s_list () {
     local sep=""
     printf '{"apiVersion":"v1","kind":"List","items":['
@@ -207,10 +234,10 @@ trace_output () {
 }
 
 # trace_final_field FLOW FIELD: the value of FIELD in the trace's final
-# flow.
+# flow (after the last recirculation, when conntrack recirculates).
 trace_final_field () {
     trace "$1" || return 1
-    sed -n "s/^Final flow: .*[,:]$2=\([^,]*\).*/\1/p" trace.out
+    sed -n "s/^Final flow: .*[,:]$2=\([^,]*\).*/\1/p" trace.out | tail -1
 }
 
 # Cluster tests (with tests/cluster-lib.sh): kovs-controller on each node of

@@ -1,0 +1,407 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/pinctrl.h"
+
+#include <string.h>
+#include "csum.h"
+#include "dp-packet.h"
+#include "flow.h"
+#include "flows/actions.h"
+#include "flows/pinctrl-opcodes.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(pinctrl);
+
+/* ICMP destination unreachable code (RFC 792). */
+#define PINCTRL_ICMP4_PORT_UNREACH 3
+
+/* The TTL of the packets pinctrl composes. */
+#define PINCTRL_TTL 64
+
+static struct pinctrl_stats stats;
+
+/* A packet-in being handled. */
+struct pinctrl_packet_in {
+    const struct ofputil_packet_in *pin;    /* The decoded message. */
+    enum ofputil_protocol protocol;         /* For the replies. */
+    ofp_port_t in_port;                     /* Where the packet came in. */
+
+    /* The userdata after the opcode, for opcodes that take arguments. */
+    const uint8_t *args;
+    size_t args_len;
+
+    /* The packet, pointing into the message, with its header offsets and
+     * headers as flow_extract() found them.  Only the headers that
+     * flow_extract() found are known to be within the packet; a handler
+     * checks anything else it reads. */
+    struct dp_packet packet;
+    struct flow flow;
+};
+
+/* An opcode's handler answers 'pi' by appending packet-outs to 'replies' and
+ * returns true, or returns false (after saying why, through
+ * pinctrl_ignore()) if the packet gets no answer. */
+struct pinctrl_handler {
+    enum pinctrl_opcode opcode;
+    bool (*handle)(const struct pinctrl_packet_in *pi,
+                   struct ovs_list *replies);
+};
+
+static bool pinctrl_reject(const struct pinctrl_packet_in *,
+                           struct ovs_list *replies);
+
+static const struct pinctrl_handler handlers[] = {
+    { PINCTRL_OP_REJECT, pinctrl_reject },
+};
+
+static const struct pinctrl_handler *
+pinctrl_find_handler(uint8_t opcode)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(handlers); i++) {
+        if (handlers[i].opcode == opcode) {
+            return &handlers[i];
+        }
+    }
+    return NULL;
+}
+
+/* Logs, at debug level and rate-limited, that the packet in 'pi' gets no
+ * answer because 'reason'.  Returns false, for handlers to return. */
+static bool
+pinctrl_ignore(const struct pinctrl_packet_in *pi, const char *reason)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 20);
+
+    if (!VLOG_DROP_DBG(&rl)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        flow_format(&s, &pi->flow, NULL);
+        VLOG_DBG("%s: no answer to packet from table %"PRIu8" (cookie %#"
+                 PRIx64"), %s: %s", pinctrl_opcode_name(pi->pin->userdata[0]),
+                 pi->pin->table_id, ntohll(pi->pin->cookie), reason,
+                 ds_cstr(&s));
+        ds_destroy(&s);
+    }
+    return false;
+}
+
+/* Appends to 'replies' a packet-out, for 'pi''s connection, that sends
+ * 'packet' out of 'port' without going through the pipeline.  Frees
+ * 'packet'. */
+static void
+pinctrl_put_packet_out(const struct pinctrl_packet_in *pi,
+                       struct dp_packet *packet, ofp_port_t port,
+                       struct ovs_list *replies)
+{
+    uint64_t ofpacts_stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    struct ofputil_packet_out po;
+
+    flows_put_output(&ofpacts, port);
+
+    memset(&po, 0, sizeof po);
+    po.packet = dp_packet_data(packet);
+    po.packet_len = dp_packet_size(packet);
+    po.buffer_id = UINT32_MAX;
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, OFPP_CONTROLLER);
+    po.ofpacts = ofpacts.data;
+    po.ofpacts_len = ofpacts.size;
+
+    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
+    ovs_list_push_back(replies, &msg->list_node);
+
+    ofpbuf_uninit(&ofpacts);
+    dp_packet_delete(packet);
+}
+
+/* Decodes packet-in 'oh' and runs its opcode's handler.  Returns true if the
+ * handler answered it. */
+static bool
+pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
+                 struct ovs_list *replies)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    struct ofputil_packet_in pin;
+    size_t total_len;
+    uint32_t buffer_id;
+
+    enum ofperr error = ofputil_decode_packet_in(oh, true, NULL, NULL, &pin,
+                                                 &total_len, &buffer_id,
+                                                 NULL);
+    if (error) {
+        VLOG_WARN_RL(&rl, "cannot decode packet-in: %s",
+                     ofperr_to_string(error));
+        return false;
+    }
+
+    if (!pin.userdata_len) {
+        /* Not from a kovs controller action: for example, a packet whose
+         * TTL expired in dec_ttl. */
+        char reason[OFPUTIL_PACKET_IN_REASON_BUFSIZE];
+        VLOG_DBG_RL(&rl, "ignoring packet-in without userdata (reason %s, "
+                    "table %"PRIu8")",
+                    ofputil_packet_in_reason_to_string(pin.reason, reason,
+                                                       sizeof reason),
+                    pin.table_id);
+        return false;
+    }
+
+    uint8_t opcode = pin.userdata[0];
+    const struct pinctrl_handler *handler = pinctrl_find_handler(opcode);
+    if (!handler) {
+        VLOG_WARN_RL(&rl, "ignoring packet-in with unknown opcode %"PRIu8" "
+                     "(table %"PRIu8", cookie %#"PRIx64")",
+                     opcode, pin.table_id, ntohll(pin.cookie));
+        return false;
+    }
+
+    /* Every kovs controller action asks for the whole packet. */
+    if (buffer_id != UINT32_MAX || total_len != pin.packet_len) {
+        VLOG_WARN_RL(&rl, "%s: ignoring packet-in with %"PRIuSIZE" of "
+                     "%"PRIuSIZE" bytes of the packet",
+                     pinctrl_opcode_name(opcode), pin.packet_len, total_len);
+        return false;
+    }
+
+    enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
+        version);
+    if (!protocol) {
+        VLOG_WARN_RL(&rl, "cannot reply in OpenFlow version %#x", version);
+        return false;
+    }
+
+    /* kovs's pipeline handles only Ethernet packets. */
+    if (pin.flow_metadata.flow.packet_type != htonl(PT_ETH)) {
+        VLOG_DBG_RL(&rl, "%s: ignoring packet-in of a non-Ethernet packet",
+                    pinctrl_opcode_name(opcode));
+        return false;
+    }
+
+    struct pinctrl_packet_in pi = {
+        .pin = &pin,
+        .protocol = protocol,
+        .in_port = pin.flow_metadata.flow.in_port.ofp_port,
+        .args = pin.userdata + 1,
+        .args_len = pin.userdata_len - 1,
+    };
+    dp_packet_use_const(&pi.packet, pin.packet, pin.packet_len);
+    pi.packet.md.in_port.ofp_port = pi.in_port;
+    flow_extract(&pi.packet, &pi.flow);
+
+    bool answered = handler->handle(&pi, replies);
+    dp_packet_uninit(&pi.packet);
+    return answered;
+}
+
+void
+pinctrl_handle_packet_in(const struct ofp_header *oh, enum ofp_version version,
+                         struct ovs_list *replies)
+{
+    stats.n_packet_ins++;
+    if (!pinctrl_dispatch(oh, version, replies)) {
+        stats.n_ignored++;
+    }
+}
+
+void
+pinctrl_get_stats(struct pinctrl_stats *s)
+{
+    *s = stats;
+}
+
+/* REJECT. */
+
+/* Returns a new packet that answers 'pi''s IPv4 packet: its L2 headers with
+ * the Ethernet addresses swapped, then an IPv4 header from the packet's
+ * destination to its source, for an 'l4_len'-byte payload of protocol
+ * 'proto', checksum included.  The caller appends the 'l4_len' bytes, for
+ * which the packet has room. */
+static struct dp_packet *
+pinctrl_compose_ipv4_reply(const struct pinctrl_packet_in *pi,
+                           uint8_t proto, size_t l4_len)
+{
+    const struct dp_packet *request = &pi->packet;
+    size_t l2_len = (char *) dp_packet_l3(request)
+                    - (char *) dp_packet_data(request);
+    struct dp_packet *reply = dp_packet_new(l2_len + IP_HEADER_LEN + l4_len);
+
+    /* Keeps any VLAN headers, and the Ethertype, as they are. */
+    struct eth_header *eth = dp_packet_put(reply, dp_packet_data(request),
+                                           l2_len);
+    eth->eth_dst = pi->flow.dl_src;
+    eth->eth_src = pi->flow.dl_dst;
+
+    struct ip_header *ip = dp_packet_put_zeros(reply, IP_HEADER_LEN);
+    ip->ip_ihl_ver = IP_IHL_VER(IP_HEADER_LEN / 4, IP_VERSION);
+    ip->ip_tot_len = htons(IP_HEADER_LEN + l4_len);
+    ip->ip_frag_off = htons(IP_DONT_FRAGMENT);
+    ip->ip_ttl = PINCTRL_TTL;
+    ip->ip_proto = proto;
+    put_16aligned_be32(&ip->ip_src, pi->flow.nw_dst);
+    put_16aligned_be32(&ip->ip_dst, pi->flow.nw_src);
+    ip->ip_csum = csum(ip, IP_HEADER_LEN);
+
+    dp_packet_set_l3(reply, ip);
+    dp_packet_set_l4(reply, dp_packet_tail(reply));
+    return reply;
+}
+
+/* Answers a TCP segment with a RST that refuses the connection. */
+static bool
+pinctrl_reject_tcp(const struct pinctrl_packet_in *pi,
+                   struct ovs_list *replies)
+{
+    const struct dp_packet *request = &pi->packet;
+    const struct tcp_header *th = dp_packet_l4(request);
+    size_t l4_size = dp_packet_l4_size(request);
+
+    if (pi->flow.nw_frag) {
+        return pinctrl_ignore(pi, "fragmented TCP segment");
+    }
+    if (l4_size < TCP_HEADER_LEN) {
+        return pinctrl_ignore(pi, "truncated TCP header");
+    }
+    size_t th_len = TCP_OFFSET(th->tcp_ctl) * 4;
+    if (th_len < TCP_HEADER_LEN || th_len > l4_size) {
+        return pinctrl_ignore(pi, "bad TCP header length");
+    }
+    uint16_t flags = TCP_FLAGS(th->tcp_ctl);
+    if (flags & TCP_RST) {
+        return pinctrl_ignore(pi, "a RST is never answered");
+    }
+
+    /* RFC 793, "Reset Generation": the RST takes its sequence number from
+     * the segment's acknowledgment, if any, and acknowledges everything the
+     * segment occupies in sequence space. */
+    uint32_t seq = (flags & TCP_ACK
+                    ? ntohl(get_16aligned_be32(&th->tcp_ack))
+                    : 0);
+    uint32_t ack = (ntohl(get_16aligned_be32(&th->tcp_seq))
+                    + (l4_size - th_len)
+                    + (flags & TCP_SYN ? 1 : 0)
+                    + (flags & TCP_FIN ? 1 : 0));
+
+    struct dp_packet *reply = pinctrl_compose_ipv4_reply(pi, IPPROTO_TCP,
+                                                         TCP_HEADER_LEN);
+    struct tcp_header *rth = dp_packet_put_zeros(reply, TCP_HEADER_LEN);
+    rth->tcp_src = th->tcp_dst;
+    rth->tcp_dst = th->tcp_src;
+    put_16aligned_be32(&rth->tcp_seq, htonl(seq));
+    put_16aligned_be32(&rth->tcp_ack, htonl(ack));
+    rth->tcp_ctl = TCP_CTL(TCP_RST | TCP_ACK, TCP_HEADER_LEN / 4);
+    uint32_t partial = packet_csum_pseudoheader(dp_packet_l3(reply));
+    rth->tcp_csum = csum_finish(csum_continue(partial, rth, TCP_HEADER_LEN));
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 20);
+    VLOG_DBG_RL(&rl, "reject: TCP "IP_FMT":%"PRIu16" -> "IP_FMT":%"PRIu16
+                " refused with a RST out of port %"PRIu16,
+                IP_ARGS(pi->flow.nw_src), ntohs(th->tcp_src),
+                IP_ARGS(pi->flow.nw_dst), ntohs(th->tcp_dst),
+                ofp_to_u16(pi->in_port));
+
+    pinctrl_put_packet_out(pi, reply, pi->in_port, replies);
+    stats.n_tcp_resets++;
+    return true;
+}
+
+/* Answers a UDP, SCTP or other IP packet with an ICMP port unreachable from
+ * the address it was sent to, quoting its IP header and the first 8 bytes
+ * of its payload (RFC 792). */
+static bool
+pinctrl_reject_icmp(const struct pinctrl_packet_in *pi,
+                    struct ovs_list *replies)
+{
+    const struct dp_packet *request = &pi->packet;
+    uint8_t proto = pi->flow.nw_proto;
+    size_t l4_size = dp_packet_l4_size(request);
+
+    if ((proto == IPPROTO_UDP && l4_size < UDP_HEADER_LEN)
+        || (proto == IPPROTO_SCTP && l4_size < SCTP_HEADER_LEN)) {
+        return pinctrl_ignore(pi, "truncated L4 header");
+    }
+
+    size_t ip_len = (char *) dp_packet_l4(request)
+                    - (char *) dp_packet_l3(request);
+    size_t quote_len = ip_len + MIN(l4_size, ICMP_ERROR_DATA_L4_LEN);
+    struct dp_packet *reply = pinctrl_compose_ipv4_reply(
+        pi, IPPROTO_ICMP, ICMP_HEADER_LEN + quote_len);
+
+    struct icmp_header *icmp = dp_packet_put_zeros(reply, ICMP_HEADER_LEN);
+    icmp->icmp_type = ICMP4_DST_UNREACH;
+    icmp->icmp_code = PINCTRL_ICMP4_PORT_UNREACH;
+    dp_packet_put(reply, dp_packet_l3(request), quote_len);
+    icmp = dp_packet_l4(reply);
+    icmp->icmp_csum = csum(icmp, ICMP_HEADER_LEN + quote_len);
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 20);
+    VLOG_DBG_RL(&rl, "reject: IP protocol %"PRIu8" "IP_FMT" -> "IP_FMT
+                " (port %"PRIu16") refused with ICMP port unreachable out "
+                "of port %"PRIu16, proto, IP_ARGS(pi->flow.nw_src),
+                IP_ARGS(pi->flow.nw_dst), ntohs(pi->flow.tp_dst),
+                ofp_to_u16(pi->in_port));
+
+    pinctrl_put_packet_out(pi, reply, pi->in_port, replies);
+    stats.n_icmp_unreachables++;
+    return true;
+}
+
+/* Rejects the first packet of a connection to a Service without usable
+ * endpoints, sending the answer back out of the port it came in on. */
+static bool
+pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+{
+    const struct flow *flow = &pi->flow;
+
+    if (flow->dl_type == htons(ETH_TYPE_IPV6)) {
+        return pinctrl_ignore(pi, "IPv6 is not rejected yet");
+    } else if (flow->dl_type != htons(ETH_TYPE_IP)) {
+        return pinctrl_ignore(pi, "not an IP packet");
+    }
+
+    /* flow_extract() sets the L4 offset only if the IPv4 header is
+     * complete and its lengths are consistent. */
+    const struct ip_header *ip = dp_packet_l3(&pi->packet);
+    if (!dp_packet_l4(&pi->packet) || IP_VER(ip->ip_ihl_ver) != IP_VERSION) {
+        return pinctrl_ignore(pi, "malformed IPv4 header");
+    } else if (flow->nw_frag & FLOW_NW_FRAG_LATER) {
+        return pinctrl_ignore(pi, "not the first fragment");
+    }
+
+    /* RFC 1122 (3.2.2 and 4.2.3.10): never answer a packet sent to a
+     * broadcast or multicast address, or from anything but a single
+     * host. */
+    if (eth_addr_is_multicast(flow->dl_src)
+        || eth_addr_is_multicast(flow->dl_dst)
+        || ip_is_multicast(flow->nw_src)
+        || ip_is_multicast(flow->nw_dst)
+        || flow->nw_src == htonl(INADDR_ANY)
+        || flow->nw_src == htonl(INADDR_BROADCAST)
+        || flow->nw_dst == htonl(INADDR_BROADCAST)) {
+        return pinctrl_ignore(pi, "broadcast, multicast or no source");
+    }
+
+    if (ofp_to_u16(pi->in_port) >= ofp_to_u16(OFPP_MAX)
+        && pi->in_port != OFPP_LOCAL) {
+        return pinctrl_ignore(pi, "no port to answer through");
+    }
+
+    if (flow->nw_proto == IPPROTO_TCP) {
+        return pinctrl_reject_tcp(pi, replies);
+    } else if (flow->nw_proto == IPPROTO_ICMP) {
+        return pinctrl_ignore(pi, "ICMP is never answered with ICMP");
+    } else {
+        return pinctrl_reject_icmp(pi, replies);
+    }
+}

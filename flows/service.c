@@ -1,0 +1,343 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "flows/service.h"
+
+#include <stdlib.h>
+#include "flows/actions.h"
+#include "flows/flow-table.h"
+#include "flows/flows.h"
+#include "flows/pinctrl-opcodes.h"
+#include "flows/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-protocol.h"
+#include "smap.h"
+#include "util.h"
+
+/* The label that hands a Service to another proxy. */
+#define SERVICE_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
+
+/* The longest affinity a learned flow can hold: idle_timeout is 16 bits. */
+#define SERVICE_MAX_AFFINITY_TIMEOUT UINT16_MAX
+
+static uint8_t
+protocol_to_ip_proto(enum k8s_protocol protocol)
+{
+    switch (protocol) {
+    case K8S_PROTO_TCP:
+        return IPPROTO_TCP;
+    case K8S_PROTO_UDP:
+        return IPPROTO_UDP;
+    case K8S_PROTO_SCTP:
+        return IPPROTO_SCTP;
+    }
+    OVS_NOT_REACHED();
+}
+
+static int
+endpoint_compare(const void *a_, const void *b_)
+{
+    const struct service_endpoint *a = a_, *b = b_;
+    uint32_t ai = ntohl(a->ip), bi = ntohl(b->ip);
+    return (ai < bi ? -1 : ai > bi ? 1
+            : a->port < b->port ? -1 : a->port > b->port);
+}
+
+/* Adds the endpoints of 'slice' that serve 'sp' and pass 'filter' to
+ * 'eps'. */
+enum endpoint_filter {
+    EP_READY,                   /* Ready. */
+    EP_SERVING_TERMINATING,     /* Not ready, but serving and terminating. */
+};
+
+static void
+collect_endpoints(const struct k8s_endpoint_slice *slice,
+                  const struct k8s_service_port *sp, const char *node_name,
+                  bool local_only, enum endpoint_filter filter,
+                  struct service_endpoint **eps, size_t *n,
+                  size_t *allocated)
+{
+    if (slice->ipv6) {
+        return;
+    }
+    for (size_t i = 0; i < slice->n_ports; i++) {
+        const struct k8s_endpoint_port *ep_port = &slice->ports[i];
+        if (strcmp(ep_port->name, sp->name)
+            || ep_port->protocol != sp->protocol || !ep_port->port) {
+            continue;
+        }
+        for (size_t j = 0; j < slice->n_endpoints; j++) {
+            const struct k8s_endpoint *ep = &slice->endpoints[j];
+            bool usable = (filter == EP_READY ? ep->ready
+                           : !ep->ready && ep->serving && ep->terminating);
+            bool local = !strcmp(ep->node_name, node_name);
+            if (!usable || (local_only && !local)) {
+                continue;
+            }
+            for (size_t k = 0; k < ep->n_addresses; k++) {
+                if (!k8s_addr_is_ipv4(&ep->addresses[k])) {
+                    continue;
+                }
+                if (*n >= *allocated) {
+                    *eps = x2nrealloc(*eps, allocated, sizeof **eps);
+                }
+                (*eps)[(*n)++] = (struct service_endpoint) {
+                    .ip = in6_addr_get_mapped_ipv4(&ep->addresses[k]),
+                    .port = ep_port->port,
+                    .local = local,
+                };
+            }
+        }
+    }
+}
+
+size_t
+service_select_endpoints(const struct k8s_cluster *cluster,
+                         const struct k8s_service *svc,
+                         const struct k8s_service_port *sp,
+                         const char *node_name, bool local_only,
+                         struct service_endpoint **epsp)
+{
+    size_t n_slices;
+    const struct k8s_endpoint_slice **slices = k8s_cluster_service_slices(
+        cluster, svc->obj.namespace, svc->obj.name, &n_slices);
+
+    struct service_endpoint *eps = NULL;
+    size_t n = 0, allocated = 0;
+    for (int filter = EP_READY; filter <= EP_SERVING_TERMINATING && !n;
+         filter++) {
+        for (size_t i = 0; i < n_slices; i++) {
+            collect_endpoints(slices[i], sp, node_name, local_only, filter,
+                              &eps, &n, &allocated);
+        }
+    }
+    free(slices);
+
+    /* A stable order (so that recomputing gives the same group) without
+     * duplicates (an address in two slices). */
+    qsort(eps, n, sizeof *eps, endpoint_compare);
+    size_t n_unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!n_unique || endpoint_compare(&eps[n_unique - 1], &eps[i])) {
+            eps[n_unique++] = eps[i];
+        }
+    }
+    *epsp = eps;
+    return n_unique;
+}
+
+bool
+service_is_proxied(const struct k8s_service *svc)
+{
+    return (svc->type != K8S_SVC_EXTERNAL_NAME && !svc->headless
+            && !smap_get(&svc->obj.labels, SERVICE_PROXY_NAME_LABEL));
+}
+
+/* The ENDPOINT_DNAT flow of endpoint 'ep' for 'proto': DNAT to it, commit,
+ * mark the connection and the packet as a Service's, go on to policy.  The
+ * flow is the same whichever Service uses the endpoint, so Services share
+ * it. */
+static void
+endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
+                   const struct service_endpoint *ep, uint8_t proto,
+                   struct ofpbuf *ofpacts)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_proto(&match, proto);
+    match_set_reg(&match, KOVS_REG_EP_IP - MFF_REG0, ntohl(ep->ip));
+    match_set_reg_masked(&match, KOVS_REG_EP_PORT - MFF_REG0, ep->port,
+                         UINT16_MAX);
+
+    ofpbuf_clear(ofpacts);
+    flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 4, 1, 1);
+    size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD, true,
+                                    KOVS_T_EGRESS_POLICY);
+    flows_put_nat(ofpacts, NX_NAT_F_DST, ep->ip, ep->port);
+    union mf_value value = { .be32 = htonl(KOVS_CT_MARK_SERVICE) };
+    flows_put_set_field(ofpacts, mf_from_id(MFF_CT_MARK), &value, &value);
+    flows_put_ct_end(ofpacts, ofs);
+    flow_table_add(ft, cookie, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+}
+
+/* Appends the learn action that remembers, for sessionAffinity ClientIP,
+ * which endpoint (REG_EP_IP, REG_EP_PORT) this client got for this VIP and
+ * port, for 'timeout' seconds of inactivity. */
+static void
+put_affinity_learn(struct ofpbuf *ofpacts, uint8_t proto, uint32_t timeout,
+                   uint64_t cookie)
+{
+    const char *port_field = (proto == IPPROTO_TCP ? "NXM_OF_TCP_DST[]"
+                              : proto == IPPROTO_UDP ? "NXM_OF_UDP_DST[]"
+                              : "OXM_OF_SCTP_DST[]");
+    uint64_t learned = ((uint64_t) KOVS_OWNER_LEARNED
+                        << KOVS_COOKIE_KIND_SHIFT)
+                       | (cookie & KOVS_COOKIE_ID_MASK);
+    char *s = xasprintf(
+        "learn(table=%d,idle_timeout=%"PRIu32",priority=%d,"
+        "cookie=%#"PRIx64",eth_type=0x800,nw_proto=%d,"
+        "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],%s,"
+        "load:NXM_NX_REG3[]->NXM_NX_REG3[],"
+        "load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15],"
+        "load:0x1->NXM_NX_REG0[%d])",
+        KOVS_T_AFFINITY, MIN(timeout, SERVICE_MAX_AFFINITY_TIMEOUT),
+        KOVS_PRIO_NORMAL, learned, proto, port_field,
+        KOVS_FLAG_AFF_HIT_BIT);
+
+    enum ofputil_protocol usable;
+    struct ofpact_parse_params pp = {
+        .ofpacts = ofpacts,
+        .usable_protocols = &usable,
+    };
+    char *error = ofpacts_parse_actions(s, &pp);
+    ovs_assert(!error);
+    free(s);
+}
+
+/* The SERVICE_LB flows of one (VIP, protocol, port). */
+static void
+service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
+                  uint8_t proto, uint16_t port, const struct k8s_service *svc,
+                  size_t n_eps, bool has_eps_elsewhere, uint32_t group_id,
+                  struct ofpbuf *ofpacts)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, vip);
+    match_set_nw_proto(&match, proto);
+    match_set_tp_dst(&match, htons(port));
+
+    ofpbuf_clear(ofpacts);
+    if (!n_eps) {
+        if (!has_eps_elsewhere) {
+            /* No endpoint at all: refuse at once, as kube-proxy does. */
+            flows_put_controller(ofpacts, PINCTRL_OP_REJECT);
+        }
+        /* Otherwise internalTrafficPolicy Local without a local endpoint:
+         * drop. */
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL,
+                       &match, ofpacts);
+        return;
+    }
+
+    if (!svc->affinity_client_ip) {
+        flows_put_group(ofpacts, group_id);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL,
+                       &match, ofpacts);
+        return;
+    }
+
+    /* Session affinity: look the client up in AFFINITY first (a learned
+     * flow there loads the endpoint and sets AFF_HIT), then come back:
+     * with a hit straight to ENDPOINT_DNAT, without one to the group,
+     * whose buckets learn the choice. */
+    const uint32_t done = KOVS_FLAG_AFF_DONE, hit = KOVS_FLAG_AFF_HIT;
+    flows_put_resubmit(ofpacts, KOVS_T_AFFINITY);
+    flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 5, 1, 1);
+    flows_put_resubmit(ofpacts, KOVS_T_SERVICE_LB);
+    match_set_reg_masked(&match, 0, 0, done);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+
+    ofpbuf_clear(ofpacts);
+    flows_put_resubmit(ofpacts, KOVS_T_ENDPOINT_DNAT);
+    match_set_reg_masked(&match, 0, done | hit, done | hit);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 10,
+                   &match, ofpacts);
+
+    ofpbuf_clear(ofpacts);
+    flows_put_group(ofpacts, group_id);
+    match_set_reg_masked(&match, 0, done, done | hit);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 5,
+                   &match, ofpacts);
+}
+
+void
+flows_service_compute(const struct flows_input *in,
+                      const char *namespace, const char *name,
+                      struct flow_table *ft)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_SERVICE, namespace, name);
+    flow_table_remove_owner(ft, cookie);
+
+    const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_SERVICE,
+                                                    namespace, name);
+    if (!obj) {
+        return;
+    }
+    const struct k8s_service *svc = k8s_service_cast(obj);
+    if (!service_is_proxied(svc)) {
+        return;
+    }
+
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 256);
+    bool local_only = svc->internal_traffic_policy == K8S_POLICY_LOCAL;
+
+    for (size_t i = 0; i < svc->n_ports; i++) {
+        const struct k8s_service_port *sp = &svc->ports[i];
+        uint8_t proto = protocol_to_ip_proto(sp->protocol);
+
+        struct service_endpoint *eps;
+        size_t n_eps = service_select_endpoints(in->cluster, svc, sp,
+                                                in->node_name, local_only,
+                                                &eps);
+        bool has_eps_elsewhere = false;
+        if (!n_eps && local_only) {
+            struct service_endpoint *all;
+            has_eps_elsewhere = service_select_endpoints(
+                in->cluster, svc, sp, in->node_name, false, &all) > 0;
+            free(all);
+        }
+
+        uint32_t group_id = 0;
+        if (n_eps) {
+            struct ofpbuf *buckets = xcalloc(n_eps, sizeof *buckets);
+            for (size_t j = 0; j < n_eps; j++) {
+                struct ofpbuf *b = &buckets[j];
+                ofpbuf_init(b, 128);
+                flows_put_load(b, KOVS_REG_EP_IP, ntohl(eps[j].ip));
+                flows_put_load_bits(b, KOVS_REG_EP_PORT, 0, 16, eps[j].port);
+                if (svc->affinity_client_ip) {
+                    put_affinity_learn(b, proto, svc->affinity_timeout,
+                                       cookie);
+                }
+                flows_put_resubmit(b, KOVS_T_ENDPOINT_DNAT);
+
+                endpoint_dnat_flow(ft, cookie, &eps[j], proto, &ofpacts);
+            }
+            char *key = xasprintf("service %s/%s %s/%d", namespace, name,
+                                  k8s_protocol_name(sp->protocol), sp->port);
+            group_id = flow_table_add_group(ft, cookie, key, buckets, n_eps);
+            free(key);
+            for (size_t j = 0; j < n_eps; j++) {
+                ofpbuf_uninit(&buckets[j]);
+            }
+            free(buckets);
+        }
+
+        for (size_t j = 0; j < svc->n_cluster_ips; j++) {
+            if (k8s_addr_is_ipv4(&svc->cluster_ips[j])) {
+                service_vip_flows(ft, cookie,
+                                  in6_addr_get_mapped_ipv4(
+                                      &svc->cluster_ips[j]),
+                                  proto, sp->port, svc, n_eps,
+                                  has_eps_elsewhere, group_id, &ofpacts);
+            }
+        }
+        free(eps);
+    }
+    ofpbuf_uninit(&ofpacts);
+}

@@ -1,0 +1,52 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_SERVICE_H
+#define FLOWS_SERVICE_H 1
+
+/* Services: conntrack load balancing.
+ *
+ * Per Service port, one select group whose buckets load an endpoint into
+ * REG_EP_IP/REG_EP_PORT and resubmit to ENDPOINT_DNAT; per (VIP, protocol,
+ * port) one SERVICE_LB flow that sends new connections to the group (or,
+ * with sessionAffinity ClientIP, through AFFINITY first); per endpoint one
+ * ENDPOINT_DNAT flow that DNATs and commits, shared by every Service that
+ * uses the endpoint.  A Service with no usable endpoint rejects. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "k8s/k8s-model.h"
+#include "openvswitch/types.h"
+
+struct flow_table;
+struct flows_input;
+
+/* One endpoint of a Service port. */
+struct service_endpoint {
+    ovs_be32 ip;
+    uint16_t port;
+    bool local;                     /* On this node. */
+};
+
+/* Selects the endpoints of port 'sp' of 'svc' the way kube-proxy does:
+ * from every IPv4 EndpointSlice of the Service, the slice port with the
+ * same name and protocol, the ready endpoints, or if there are none the
+ * serving and terminating ones; only those on 'node_name' if
+ * 'local_only'.  Stores them, sorted and without duplicates, in a new
+ * array '*epsp' that the caller frees, and returns their number. */
+size_t service_select_endpoints(const struct k8s_cluster *,
+                                const struct k8s_service *,
+                                const struct k8s_service_port *sp,
+                                const char *node_name, bool local_only,
+                                struct service_endpoint **epsp);
+
+/* Returns false for the Services kovs leaves alone: headless, ExternalName
+ * and those labelled for another proxy. */
+bool service_is_proxied(const struct k8s_service *);
+
+/* Recomputes the flows and groups of Service 'namespace'/'name'. */
+void flows_service_compute(const struct flows_input *, const char *namespace,
+                           const char *name, struct flow_table *);
+
+#endif /* flows/service.h */
