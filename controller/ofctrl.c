@@ -18,6 +18,7 @@
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-switch.h"
 #include "openvswitch/ofp-protocol.h"
@@ -434,6 +435,11 @@ ofctrl_run(void)
         };
         ofctrl_send(ofputil_encode_set_config(&config,
                                               rconn_get_version(swconn)));
+
+        /* Only NXT_PACKET_IN2 carries a controller action's userdata,
+         * which tells pinctrl what to do with the packet. */
+        ofctrl_send(ofputil_encode_set_packet_in_format(
+                        rconn_get_version(swconn), OFPUTIL_PACKET_IN_NXT2));
         ofctrl_start_dump();
     }
 

@@ -15,6 +15,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-errors.h"
+#include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
@@ -147,14 +148,22 @@ pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
     }
 
     if (!pin.userdata_len) {
-        /* Not from a kovs controller action: for example, a packet whose
-         * TTL expired in dec_ttl. */
-        char reason[OFPUTIL_PACKET_IN_REASON_BUFSIZE];
-        VLOG_DBG_RL(&rl, "ignoring packet-in without userdata (reason %s, "
-                    "table %"PRIu8")",
-                    ofputil_packet_in_reason_to_string(pin.reason, reason,
-                                                       sizeof reason),
-                    pin.table_id);
+        enum ofpraw raw;
+        if (!ofpraw_decode(&raw, oh) && raw != OFPRAW_NXT_PACKET_IN2) {
+            /* Other formats drop the userdata, and with it the opcode. */
+            VLOG_WARN_RL(&rl, "ignoring packet-in in a format without "
+                         "userdata: the connection must ask for "
+                         "NXT_PACKET_IN2");
+        } else {
+            /* Not from a kovs controller action: for example, a packet
+             * whose TTL expired in dec_ttl. */
+            char reason[OFPUTIL_PACKET_IN_REASON_BUFSIZE];
+            VLOG_DBG_RL(&rl, "ignoring packet-in without userdata (reason "
+                        "%s, table %"PRIu8")",
+                        ofputil_packet_in_reason_to_string(
+                            pin.reason, reason, sizeof reason),
+                        pin.table_id);
+        }
         return false;
     }
 

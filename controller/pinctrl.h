@@ -32,7 +32,8 @@ struct ofp_header;
  * through 'list_node', to 'replies'; the caller owns and sends them.
  *
  * Only NXT_PACKET_IN2 messages carry the userdata with the opcode: the
- * connection must ask for that format.  A packet-in that cannot be decoded,
+ * connection must ask for that format (NXT_SET_PACKET_IN_FORMAT); other
+ * formats are ignored with a warning.  A packet-in that cannot be decoded,
  * that carries no or an unknown opcode, or whose packet the opcode's handler
  * does not answer gets no reply and a rate-limited log message. */
 void pinctrl_handle_packet_in(const struct ofp_header *oh,

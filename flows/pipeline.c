@@ -283,6 +283,19 @@ flows_pipeline_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW, &match,
                    &ofpacts);
 
+    /* L3_FORWARDING: a Service address that no Service port took in
+     * SERVICE_LB goes nowhere (the node would route it straight back). */
+    if (in->has_service_cidr && k8s_addr_is_ipv4(&in->service_cidr.addr)) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_dst_masked(
+            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.addr),
+            be32_prefix_mask(in->service_cidr.plen));
+        ofpbuf_clear(&ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW,
+                       &match, &ofpacts);
+    }
+
     /* L3_FORWARDING: the gateway's own address, and by default everything
      * that is not a pod of this cluster: the node's stack routes it. */
     match_init_catchall(&match);

@@ -93,6 +93,9 @@ enum kovs_port_kind {
 #define KOVS_FLAG_AFF_HIT       (1u << 6)   /* AFFINITY chose the
                                              * endpoint. */
 #define KOVS_FLAG_AFF_HIT_BIT   6
+#define KOVS_FLAG_AFF_CHOSEN    (1u << 7)   /* The group chose the endpoint
+                                             * and AFFINITY must learn
+                                             * it. */
 
 /* REG_OUT_PORT (reg1): the OpenFlow port the packet leaves through, chosen
  * by L3_FORWARDING and used by OUTPUT. */

@@ -145,26 +145,34 @@ flows_pod_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL, &match,
                    &ofpacts);
 
-    /* Hairpin: a pod that reaches itself through a Service.  The new
-     * connection leaves by the port it came in on, source-NATed to the
-     * hairpin address in the SNAT zone so that the pod sees a peer other
-     * than itself and its replies come back through the pipeline. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_in_port(&match, port->ofport);
-    match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                  ofp_to_u16(port->ofport));
-    match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
-                         KOVS_FLAG_SVC_DNAT, KOVS_FLAG_SVC_DNAT);
-    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
-                              CS_NEW | CS_TRACKED);
-    ofpbuf_clear(&ofpacts);
-    size_t ofs = flows_put_ct_start(&ofpacts, KOVS_CT_ZONE_SNAT, true,
-                                    kovs_table_next(KOVS_T_SNAT));
-    flows_put_nat(&ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
-    flows_put_ct_end(&ofpacts, ofs);
-    flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    /* Hairpin: a pod that reaches itself through a Service.  Its packets
+     * to the Service leave by the port they came in on, source-NATed to the
+     * hairpin address in the SNAT zone, so that the pod sees a peer other
+     * than itself and its replies come back through the pipeline (where
+     * CT_ZONE un-SNATs them).  The first packet commits the SNAT, the
+     * others apply it. */
+    for (int new = 0; new < 2; new++) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_in_port(&match, port->ofport);
+        match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                      ofp_to_u16(port->ofport));
+        match_set_ct_mark_masked(&match, KOVS_CT_MARK_SERVICE,
+                                 KOVS_CT_MARK_SERVICE);
+        match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
+                                  CS_NEW | CS_TRACKED);
+        ofpbuf_clear(&ofpacts);
+        size_t ofs = flows_put_ct_start(&ofpacts, KOVS_CT_ZONE_SNAT, new,
+                                        kovs_table_next(KOVS_T_SNAT));
+        if (new) {
+            flows_put_nat(&ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
+        } else {
+            flows_put_nat(&ofpacts, 0, 0, 0);
+        }
+        flows_put_ct_end(&ofpacts, ofs);
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_NORMAL, &match,
+                       &ofpacts);
+    }
 
     match_init_catchall(&match);
     match_set_in_port(&match, port->ofport);

@@ -241,9 +241,12 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
 
     /* Session affinity: look the client up in AFFINITY first (a learned
      * flow there loads the endpoint and sets AFF_HIT), then come back:
-     * with a hit straight to ENDPOINT_DNAT, without one to the group,
-     * whose buckets learn the choice. */
+     * with a hit straight to ENDPOINT_DNAT, without one to the group.  The
+     * group's buckets come back once more with AFF_CHOSEN, and that flow
+     * learns the choice (group buckets are action sets, which cannot hold
+     * a learn action) before going on to ENDPOINT_DNAT. */
     const uint32_t done = KOVS_FLAG_AFF_DONE, hit = KOVS_FLAG_AFF_HIT;
+    const uint32_t chosen = KOVS_FLAG_AFF_CHOSEN;
     flows_put_resubmit(ofpacts, KOVS_T_AFFINITY);
     flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 5, 1, 1);
     flows_put_resubmit(ofpacts, KOVS_T_SERVICE_LB);
@@ -259,8 +262,15 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
 
     ofpbuf_clear(ofpacts);
     flows_put_group(ofpacts, group_id);
-    match_set_reg_masked(&match, 0, done, done | hit);
+    match_set_reg_masked(&match, 0, done, done | hit | chosen);
     flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 5,
+                   &match, ofpacts);
+
+    ofpbuf_clear(ofpacts);
+    put_affinity_learn(ofpacts, proto, svc->affinity_timeout, cookie);
+    flows_put_resubmit(ofpacts, KOVS_T_ENDPOINT_DNAT);
+    match_set_reg_masked(&match, 0, done | chosen, done | hit | chosen);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 15,
                    &match, ofpacts);
 }
 
@@ -311,10 +321,11 @@ flows_service_compute(const struct flows_input *in,
                 flows_put_load(b, KOVS_REG_EP_IP, ntohl(eps[j].ip));
                 flows_put_load_bits(b, KOVS_REG_EP_PORT, 0, 16, eps[j].port);
                 if (svc->affinity_client_ip) {
-                    put_affinity_learn(b, proto, svc->affinity_timeout,
-                                       cookie);
+                    flows_put_load_bits(b, KOVS_REG_PORT_KIND, 7, 1, 1);
+                    flows_put_resubmit(b, KOVS_T_SERVICE_LB);
+                } else {
+                    flows_put_resubmit(b, KOVS_T_ENDPOINT_DNAT);
                 }
-                flows_put_resubmit(b, KOVS_T_ENDPOINT_DNAT);
 
                 endpoint_dnat_flow(ft, cookie, &eps[j], proto, &ofpacts);
             }

@@ -168,18 +168,50 @@ k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]
         "$1" "$2" "${5:-{\}}" "$3" "$4" "$4"
 }
 
-k8s_service () {   # NAMESPACE NAME CLUSTER-IP PORTS-JSON [EXTRA-SPEC-JSON]
-    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"ClusterIP","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s}}' \
-        "$1" "$2" "$3" "$3" "$4" "${5:+,$5}"
+# ports_json KIND SPEC: a JSON list of ports from a compact SPEC of
+# comma-separated entries.  KIND "service": NAME:PORT:TARGET[:PROTOCOL];
+# KIND "slice": NAME:PORT[:PROTOCOL].  (Test files are m4: JSON lists would
+# lose their brackets there, hence this.)
+ports_json () {
+    local kind=$1 sep="" entry name port target proto IFS_save=$IFS
+    printf '['
+    IFS=,
+    for entry in $2; do
+        IFS=:
+        set -- $entry
+        IFS=,
+        name=$1 port=$2
+        if [ "$kind" = service ]; then
+            target=$3 proto=${4:-TCP}
+            printf '%s{"name":"%s","port":%s,"targetPort":%s,"protocol":"%s"}' \
+                "$sep" "$name" "$port" "$target" "$proto"
+        else
+            proto=${3:-TCP}
+            printf '%s{"name":"%s","port":%s,"protocol":"%s"}' \
+                "$sep" "$name" "$port" "$proto"
+        fi
+        sep=","
+    done
+    IFS=$IFS_save
+    printf ']'
 }
 
-# k8s_slice NAMESPACE NAME SERVICE PORTS-JSON ENDPOINT...: an EndpointSlice;
-# each ENDPOINT is "IP[,NODE[,CONDITIONS-JSON]]".
+# k8s_service NAMESPACE NAME CLUSTER-IP PORTS [EXTRA-SPEC-MEMBERS]: PORTS as
+# for ports_json service; EXTRA-SPEC-MEMBERS are JSON members added to spec,
+# e.g. '"sessionAffinity":"ClientIP"'.
+k8s_service () {
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"ClusterIP","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s}}' \
+        "$1" "$2" "$3" "$3" "$(ports_json service "$4")" "${5:+,$5}"
+}
+
+# k8s_slice NAMESPACE NAME SERVICE PORTS ENDPOINT...: an EndpointSlice;
+# PORTS as for ports_json slice; each ENDPOINT is
+# "IP[,NODE[,CONDITIONS-JSON]]".
 k8s_slice () {
     local ns=$1 name=$2 svc=$3 ports=$4 sep="" ep ip node cond
     shift 4
     printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"namespace":"%s","name":"%s","labels":{"kubernetes.io/service-name":"%s"}},"addressType":"IPv4","ports":%s,"endpoints":[' \
-        "$ns" "$name" "$svc" "$ports"
+        "$ns" "$name" "$svc" "$(ports_json slice "$ports")"
     for ep in "$@"; do
         ip=${ep%%,*}
         node=""
@@ -314,4 +346,103 @@ cluster_has_tunnel () {
 }
 cluster_has_no_tunnel () {
     ! cluster_has_tunnel "$@"
+}
+
+# udp_state FROM IP PORT: sends one datagram from FROM (see cl_exec) to
+# IP:PORT on a connected socket and prints "answered NAME", "refused" (an
+# ICMP port unreachable came back) or "timeout" (nothing in 2 s).
+udp_state () {
+    cl_exec "$1" python3 -I -S -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.connect((sys.argv[1], int(sys.argv[2])))
+try:
+    s.send(b"hello")
+    print("answered " + s.recv(2048).decode().strip())
+except ConnectionRefusedError:
+    print("refused")
+except socket.timeout:
+    print("timeout")
+' "$2" "$3"
+}
+
+# elapsed_ms CMD...: runs CMD (its output discarded) and prints how many
+# milliseconds it took.
+elapsed_ms () {
+    local start end
+    start=$(date +%s%N)
+    "$@" >/dev/null 2>&1
+    end=$(date +%s%N)
+    echo $(( (end - start) / 1000000 ))
+}
+
+# http_names FROM URL COUNT: fetches URL COUNT times from FROM (new
+# connection each time) and prints the distinct answers, sorted.
+http_names () {
+    local i
+    for i in $(seq "$3"); do
+        cl_http_get "$1" "$2" 2>/dev/null
+    done | sort -u
+}
+
+# line_serve WHO PORT: a TCP server in WHO that answers every line it reads
+# with WHO's pod name, on every connection, until stopped.
+line_serve () {
+    cl_bg "$1" "line-$(echo "$1" | tr / _)-$2" python3 -I -S -c '
+import socket, sys, threading
+name = sys.argv[2]
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("0.0.0.0", int(sys.argv[1])))
+srv.listen(16)
+def serve(c):
+    f = c.makefile("rwb", buffering=0)
+    for line in f:
+        f.write(name.encode() + b"\n")
+while True:
+    c, _ = srv.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+' "$2" "${1#*/}"
+    cl_wait_until 5 cl_exec "$1" sh -c "ss -ltn | grep -q ':$2 '"
+}
+
+# tcp_session_start FROM IP PORT TAG: one long-lived TCP connection from FROM
+# to IP:PORT that sends a line every 0.2 s and logs each answer (the
+# server's name) to the file TAG.log in the current directory, or "closed"
+# when the connection breaks.
+tcp_session_start () {
+    cl_bg "$1" "$4" python3 -I -S -c '
+import socket, sys, time
+log = open(sys.argv[3], "a", buffering=1)
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+    f = s.makefile("rwb", buffering=0)
+    while True:
+        f.write(b"ping\n")
+        line = f.readline()
+        if not line:
+            break
+        log.write(line.decode())
+        time.sleep(0.2)
+except OSError as e:
+    log.write("error %s\n" % e)
+log.write("closed\n")
+' "$2" "$3" "$PWD/$4.log"
+}
+
+# tcp_session_answers TAG: the number of answers logged so far.
+tcp_session_answers () {
+    grep -vc -e closed -e error "$1.log" 2>/dev/null || echo 0
+}
+
+# line_once FROM IP PORT: one short TCP connection from FROM to IP:PORT that
+# sends one line and prints the answer (the server's name).
+line_once () {
+    cl_exec "$1" python3 -I -S -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
+s.sendall(b"ping\n")
+print(s.makefile("rb").readline().decode().strip())
+' "$2" "$3"
 }

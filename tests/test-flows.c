@@ -164,7 +164,7 @@ test_small_cluster(void)
     uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
     uint64_t n1 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n1");
 
-    CHECK(flow_table_owner_count(&f.ft, a) == 7, "pod a has %"PRIuSIZE
+    CHECK(flow_table_owner_count(&f.ft, a) == 10, "pod a has %"PRIuSIZE
           " flows", flow_table_owner_count(&f.ft, a));
     CHECK(flow_table_owner_count(&f.ft, c) == 0, "remote pod has flows");
     CHECK(flow_table_owner_count(&f.ft, h) == 0, "host-network pod has flows");
@@ -269,7 +269,7 @@ test_incremental_pod_change(void)
               d->cookie);
         n_tracked++;
     }
-    CHECK(n_tracked == 14, "tracked %"PRIuSIZE" entries (7 out, 7 in)",
+    CHECK(n_tracked == 20, "tracked %"PRIuSIZE" entries (10 out, 10 in)",
           n_tracked);
     CHECK(flow_table_count(&f.ft) == before, "flow count changed");
     flows_changes_destroy(&changes);

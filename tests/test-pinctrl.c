@@ -1,0 +1,1368 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ *
+ * Unit tests of controller/pinctrl: packet-in messages as the switch sends
+ * them for the pipeline's controller actions, and the packet-outs pinctrl
+ * answers with, with no switch.  'test-pinctrl NAME' runs one test;
+ * 'test-pinctrl --list' lists them. */
+
+#include <config.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "controller/pinctrl.h"
+#include "csum.h"
+#include "dp-packet.h"
+#include "flow.h"
+#include "flows/pinctrl-opcodes.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-msgs.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofp-print.h"
+#include "openvswitch/ofp-prop.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/ofpbuf.h"
+#include "packets.h"
+#include "util.h"
+
+static int n_failures;
+
+/* Whether decode_reply() keeps quiet about the replies it decodes. */
+static bool quiet;
+
+#define CHECK(COND, ...)                                        \
+    do {                                                        \
+        if (!(COND)) {                                          \
+            fprintf(stderr, "%s:%d: check failed: %s\n  ",      \
+                    __FILE__, __LINE__, #COND);                 \
+            fprintf(stderr, __VA_ARGS__);                       \
+            fputc('\n', stderr);                                \
+            n_failures++;                                       \
+        }                                                       \
+    } while (0)
+
+/* Reports a failed check of 'WHAT' at the caller's line. */
+#define FAIL(WHAT, ...)                                                 \
+    do {                                                                \
+        fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, WHAT);       \
+        fprintf(stderr, __VA_ARGS__);                                   \
+        fputc('\n', stderr);                                            \
+        n_failures++;                                                   \
+    } while (0)
+
+/* Checks that integer 'GOT' is 'EXPECTED', naming it 'WHAT'. */
+#define CHECK_EQ(WHAT, EXPECTED, GOT)                                   \
+    do {                                                                \
+        unsigned long long int expected__ = (EXPECTED);                 \
+        unsigned long long int got__ = (GOT);                           \
+        if (expected__ != got__) {                                      \
+            FAIL(WHAT, "expected %llu (%#llx), got %llu (%#llx)",       \
+                 expected__, expected__, got__, got__);                 \
+        }                                                               \
+    } while (0)
+
+#define CHECK_IP(WHAT, EXPECTED, GOT)                                   \
+    do {                                                                \
+        ovs_be32 expected__ = (EXPECTED);                               \
+        ovs_be32 got__ = (GOT);                                         \
+        if (expected__ != got__) {                                      \
+            FAIL(WHAT, "expected "IP_FMT", got "IP_FMT,                 \
+                 IP_ARGS(expected__), IP_ARGS(got__));                  \
+        }                                                               \
+    } while (0)
+
+#define CHECK_MAC(WHAT, EXPECTED, GOT)                                  \
+    do {                                                                \
+        struct eth_addr expected__ = (EXPECTED);                        \
+        struct eth_addr got__ = (GOT);                                  \
+        if (!eth_addr_equals(expected__, got__)) {                      \
+            FAIL(WHAT, "expected "ETH_ADDR_FMT", got "ETH_ADDR_FMT,     \
+                 ETH_ADDR_ARGS(expected__), ETH_ADDR_ARGS(got__));      \
+        }                                                               \
+    } while (0)
+
+/* The packets' cast: a client pod behind port 7 connects to a Service VIP,
+ * through the gateway's MAC. */
+#define IN_PORT 7
+#define CLIENT_MAC ((struct eth_addr) ETH_ADDR_C(0a,58,0a,f4,01,0a))
+#define ROUTER_MAC ((struct eth_addr) ETH_ADDR_C(0a,58,0a,f4,01,01))
+#define CLIENT_IP  htonl(0x0af4010a)   /* 10.244.1.10 */
+#define VIP        htonl(0x0a60000a)   /* 10.96.0.10 */
+#define CLIENT_PORT 33000
+#define SERVICE_PORT 80
+
+/* Composing requests. */
+
+/* How to compose a request packet.  request_ipv4() gives the defaults: an
+ * IPv4 packet from the client to the VIP; a test changes what it is
+ * about. */
+struct request {
+    struct eth_addr eth_src, eth_dst;
+    uint16_t vlan;              /* 802.1Q VID + 1, 0 for none. */
+    ovs_be16 dl_type;
+    ovs_be32 nw_src, nw_dst;    /* IPv4 only. */
+    uint8_t proto;
+    ovs_be16 frag_off;
+    const void *ip_options;     /* Multiple of 4 bytes. */
+    size_t ip_options_len;
+    const void *payload;        /* After the IPv4 header, or, for other
+                                 * Ethertypes, after the Ethernet header. */
+    size_t payload_len;
+    size_t eth_pad;             /* Bytes of Ethernet padding at the end. */
+};
+
+static struct request
+request_ipv4(uint8_t proto, const void *payload, size_t payload_len)
+{
+    return (struct request) {
+        .eth_src = CLIENT_MAC,
+        .eth_dst = ROUTER_MAC,
+        .dl_type = htons(ETH_TYPE_IP),
+        .nw_src = CLIENT_IP,
+        .nw_dst = VIP,
+        .proto = proto,
+        .payload = payload,
+        .payload_len = payload_len,
+    };
+}
+
+/* Composes 'r' as an Ethernet frame, with a correct IP checksum. */
+static struct dp_packet *
+compose_request(const struct request *r)
+{
+    struct dp_packet *p = dp_packet_new(256);
+
+    dp_packet_put(p, &r->eth_dst, sizeof r->eth_dst);
+    dp_packet_put(p, &r->eth_src, sizeof r->eth_src);
+    if (r->vlan) {
+        ovs_be16 tpid = htons(ETH_TYPE_VLAN_8021Q);
+        ovs_be16 tci = htons(r->vlan - 1);
+        dp_packet_put(p, &tpid, sizeof tpid);
+        dp_packet_put(p, &tci, sizeof tci);
+    }
+    dp_packet_put(p, &r->dl_type, sizeof r->dl_type);
+
+    if (r->dl_type == htons(ETH_TYPE_IP)) {
+        size_t ip_ofs = dp_packet_size(p);
+        size_t ip_len = IP_HEADER_LEN + r->ip_options_len;
+        struct ip_header *ip = dp_packet_put_zeros(p, IP_HEADER_LEN);
+        ip->ip_ihl_ver = IP_IHL_VER(ip_len / 4, IP_VERSION);
+        ip->ip_tot_len = htons(ip_len + r->payload_len);
+        ip->ip_id = htons(0x1234);
+        ip->ip_frag_off = r->frag_off;
+        ip->ip_ttl = 63;
+        ip->ip_proto = r->proto;
+        put_16aligned_be32(&ip->ip_src, r->nw_src);
+        put_16aligned_be32(&ip->ip_dst, r->nw_dst);
+        if (r->ip_options_len) {
+            dp_packet_put(p, r->ip_options, r->ip_options_len);
+        }
+        ip = dp_packet_at_assert(p, ip_ofs, ip_len);
+        ip->ip_csum = csum(ip, ip_len);
+    }
+    if (r->payload_len) {
+        dp_packet_put(p, r->payload, r->payload_len);
+    }
+    dp_packet_put_zeros(p, r->eth_pad);
+    return p;
+}
+
+/* Returns the pseudo-header checksum for 'l4_len' bytes of 'proto' from the
+ * client to the VIP. */
+static uint32_t
+request_pseudoheader(uint8_t proto, size_t l4_len)
+{
+    struct ip_header ip;
+
+    memset(&ip, 0, sizeof ip);
+    ip.ip_ihl_ver = IP_IHL_VER(5, IP_VERSION);
+    ip.ip_tot_len = htons(IP_HEADER_LEN + l4_len);
+    ip.ip_proto = proto;
+    put_16aligned_be32(&ip.ip_src, CLIENT_IP);
+    put_16aligned_be32(&ip.ip_dst, VIP);
+    return packet_csum_pseudoheader(&ip);
+}
+
+/* Writes into 'buf' a TCP segment from the client to the Service with
+ * 'flags', 'seq', 'ack', 'options_len' bytes of options (NOPs) and
+ * 'payload_len' bytes of payload, with a correct checksum.  Returns its
+ * length. */
+static size_t
+compose_tcp(uint8_t *buf, size_t size, uint16_t flags, uint32_t seq,
+            uint32_t ack, size_t options_len, size_t payload_len)
+{
+    size_t len = TCP_HEADER_LEN + options_len + payload_len;
+    ovs_assert(len <= size && options_len % 4 == 0);
+
+    struct tcp_header *th = (struct tcp_header *) buf;
+    memset(buf, 0, len);
+    th->tcp_src = htons(CLIENT_PORT);
+    th->tcp_dst = htons(SERVICE_PORT);
+    put_16aligned_be32(&th->tcp_seq, htonl(seq));
+    put_16aligned_be32(&th->tcp_ack, htonl(ack));
+    th->tcp_ctl = TCP_CTL(flags, (TCP_HEADER_LEN + options_len) / 4);
+    th->tcp_winsz = htons(64240);
+    memset(buf + TCP_HEADER_LEN, 1, options_len);   /* NOP options. */
+    for (size_t i = 0; i < payload_len; i++) {
+        buf[TCP_HEADER_LEN + options_len + i] = 'a' + i % 26;
+    }
+    th->tcp_csum = csum_finish(csum_continue(
+                                   request_pseudoheader(IPPROTO_TCP, len),
+                                   buf, len));
+    return len;
+}
+
+/* Writes into 'buf' a UDP datagram from the client to the Service with
+ * 'payload_len' bytes of payload.  Returns its length. */
+static size_t
+compose_udp(uint8_t *buf, size_t size, size_t payload_len)
+{
+    size_t len = UDP_HEADER_LEN + payload_len;
+    ovs_assert(len <= size);
+
+    struct udp_header *uh = (struct udp_header *) buf;
+    memset(buf, 0, len);
+    uh->udp_src = htons(CLIENT_PORT);
+    uh->udp_dst = htons(SERVICE_PORT);
+    uh->udp_len = htons(len);
+    for (size_t i = 0; i < payload_len; i++) {
+        buf[UDP_HEADER_LEN + i] = 'A' + i % 26;
+    }
+    uh->udp_csum = csum_finish(csum_continue(
+                                   request_pseudoheader(IPPROTO_UDP, len),
+                                   buf, len));
+    return len;
+}
+
+/* The test's usual request: a TCP SYN with sequence number 1000 from the
+ * client to the Service, composed in 'buf'. */
+#define SYN_BUF_SIZE 64
+static struct request
+request_syn(uint8_t buf[SYN_BUF_SIZE])
+{
+    return request_ipv4(IPPROTO_TCP, buf,
+                        compose_tcp(buf, SYN_BUF_SIZE, TCP_SYN, 1000, 0, 0,
+                                    0));
+}
+
+/* The userdata of the pipeline's REJECT controller action, taken from the
+ * action itself. */
+static void
+reject_userdata(uint8_t *userdata, size_t *userdata_len)
+{
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+    flows_put_controller(&ofpacts, PINCTRL_OP_REJECT);
+    const struct ofpact_controller *oc = ofpact_get_CONTROLLER(ofpacts.data);
+    ovs_assert(oc->userdata_len <= 8);
+    memcpy(userdata, oc->userdata, oc->userdata_len);
+    *userdata_len = oc->userdata_len;
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Returns a packet-in in 'format' for 'version' as the switch sends it when
+ * a flow in table 40 sends 'packet', received on 'in_port', to the
+ * controller with 'userdata'. */
+static struct ofpbuf *
+encode_packet_in_format(const void *packet, size_t packet_len,
+                        const uint8_t *userdata, size_t userdata_len,
+                        ofp_port_t in_port, enum ofp_version version,
+                        enum ofputil_packet_in_format format)
+{
+    struct ofputil_packet_in_private pin;
+
+    memset(&pin, 0, sizeof pin);
+    pin.base.packet = CONST_CAST(void *, packet);
+    pin.base.packet_len = packet_len;
+    match_init_catchall(&pin.base.flow_metadata);
+    match_set_in_port(&pin.base.flow_metadata, in_port);
+    pin.base.reason = OFPR_ACTION;
+    pin.base.table_id = 40;
+    pin.base.cookie = htonll(0x0400000000001234ULL);
+    pin.base.userdata = CONST_CAST(uint8_t *, userdata);
+    pin.base.userdata_len = userdata_len;
+    return ofputil_encode_packet_in_private(
+        &pin, ofputil_protocol_from_ofp_version(version), format);
+}
+
+/* The same, as an NXT_PACKET_IN2, the format that carries userdata. */
+static struct ofpbuf *
+encode_packet_in(const void *packet, size_t packet_len,
+                 const uint8_t *userdata, size_t userdata_len,
+                 ofp_port_t in_port, enum ofp_version version)
+{
+    return encode_packet_in_format(packet, packet_len, userdata,
+                                   userdata_len, in_port, version,
+                                   OFPUTIL_PACKET_IN_NXT2);
+}
+
+/* Runs pinctrl on packet-in 'msg' (and frees it), received on a connection
+ * that speaks 'version'.  Returns the number of replies, which it moves to
+ * 'replies'. */
+static size_t
+run_pinctrl(struct ofpbuf *msg, enum ofp_version version,
+            struct ovs_list *replies)
+{
+    enum ofptype type;
+
+    ovs_list_init(replies);
+    ovs_assert(!ofptype_decode(&type, msg->data)
+               && type == OFPTYPE_PACKET_IN);
+    pinctrl_handle_packet_in(msg->data, version, replies);
+    ofpbuf_delete(msg);
+    return ovs_list_size(replies);
+}
+
+/* Hands 'packet' to pinctrl with the REJECT opcode, as a packet-in on
+ * 'in_port' over OpenFlow 1.5.  Returns the number of replies, which it
+ * moves to 'replies'. */
+static size_t
+reject_on_port(const struct dp_packet *packet, ofp_port_t in_port,
+               enum ofp_version version, struct ovs_list *replies)
+{
+    uint8_t userdata[8];
+    size_t userdata_len;
+
+    reject_userdata(userdata, &userdata_len);
+    return run_pinctrl(encode_packet_in(dp_packet_data(packet),
+                                        dp_packet_size(packet), userdata,
+                                        userdata_len, in_port, version),
+                       version, replies);
+}
+
+static size_t
+reject(const struct dp_packet *packet, struct ovs_list *replies)
+{
+    return reject_on_port(packet, u16_to_ofp(IN_PORT), OFP15_VERSION,
+                          replies);
+}
+
+static void
+free_replies(struct ovs_list *replies)
+{
+    struct ofpbuf *msg;
+
+    LIST_FOR_EACH_POP (msg, list_node, replies) {
+        ofpbuf_delete(msg);
+    }
+}
+
+/* Checking replies. */
+
+/* A packet-out pinctrl sent, decoded. */
+struct reply {
+    struct ofpbuf *msg;
+    struct ofputil_packet_out po;
+    uint64_t ofpacts_stub[128 / 8];
+    struct ofpbuf ofpacts;
+    struct dp_packet packet;    /* Points into 'msg'. */
+    struct flow flow;
+};
+
+/* Decodes 'msg' into 'r', checking that it is a packet-out for 'version'
+ * that sends its packet, from the controller and unbuffered, out of
+ * 'out_port' and nowhere else.  Prints the message, so that a failure
+ * shows it.  Returns false if 'msg' cannot be decoded at all. */
+static bool
+decode_reply(struct ofpbuf *msg, enum ofp_version version,
+             ofp_port_t out_port, struct reply *r)
+{
+    const struct ofp_header *oh = msg->data;
+    enum ofptype type;
+
+    if (!quiet) {
+        char *s = ofp_to_string(oh, msg->size, NULL, NULL, 2);
+        printf("reply: %s\n", s);
+        free(s);
+    }
+
+    memset(r, 0, sizeof *r);
+    r->msg = msg;
+    ofpbuf_use_stub(&r->ofpacts, r->ofpacts_stub, sizeof r->ofpacts_stub);
+    CHECK_EQ("reply OpenFlow version", version, oh->version);
+    CHECK(!ofptype_decode(&type, oh) && type == OFPTYPE_PACKET_OUT,
+          "reply is not a packet-out");
+    enum ofperr error = ofputil_decode_packet_out(&r->po, oh, NULL,
+                                                  &r->ofpacts);
+    if (error) {
+        CHECK(!error, "cannot decode packet-out: %s",
+              ofperr_to_string(error));
+        ofpbuf_uninit(&r->ofpacts);
+        return false;
+    }
+    CHECK_EQ("packet-out buffer_id", UINT32_MAX, r->po.buffer_id);
+    CHECK_EQ("packet-out in_port", ofp_to_u16(OFPP_CONTROLLER),
+             ofp_to_u16(r->po.flow_metadata.flow.in_port.ofp_port));
+
+    const struct ofpact *a = r->po.ofpacts;
+    CHECK(r->po.ofpacts_len && a->type == OFPACT_OUTPUT
+          && ofpact_next(a) == ofpact_end(r->po.ofpacts, r->po.ofpacts_len),
+          "actions are not exactly one output");
+    if (r->po.ofpacts_len && a->type == OFPACT_OUTPUT) {
+        CHECK_EQ("output port", ofp_to_u16(out_port),
+                 ofp_to_u16(ofpact_get_OUTPUT(a)->port));
+    }
+
+    dp_packet_use_const(&r->packet, r->po.packet, r->po.packet_len);
+    flow_extract(&r->packet, &r->flow);
+    return true;
+}
+
+static void
+reply_uninit(struct reply *r)
+{
+    ofpbuf_uninit(&r->ofpacts);
+    dp_packet_uninit(&r->packet);
+    ofpbuf_delete(r->msg);
+}
+
+/* Expects 'replies' to hold exactly one message and decodes it into 'r', as
+ * decode_reply() does, taking it from 'replies'.  Returns false (after
+ * reporting the failure) if there is no such reply; otherwise the caller
+ * checks 'r' and then frees it with reply_uninit(). */
+static bool
+expect_one_reply(struct ovs_list *replies, enum ofp_version version,
+                 ofp_port_t out_port, struct reply *r)
+{
+    size_t n = ovs_list_size(replies);
+
+    CHECK_EQ("number of replies", 1, n);
+    if (n != 1) {
+        free_replies(replies);
+        return false;
+    }
+    struct ofpbuf *msg = CONTAINER_OF(ovs_list_pop_front(replies),
+                                      struct ofpbuf, list_node);
+    if (!decode_reply(msg, version, out_port, r)) {
+        ofpbuf_delete(msg);
+        return false;
+    }
+    return true;
+}
+
+/* Expects 'replies' to be empty, saying that 'what' gets no answer. */
+static void
+expect_no_reply(struct ovs_list *replies, const char *what)
+{
+    size_t n = ovs_list_size(replies);
+
+    CHECK(!n, "%s: expected no reply, got %"PRIuSIZE, what, n);
+    if (n) {
+        struct ofpbuf *msg;
+        LIST_FOR_EACH (msg, list_node, replies) {
+            char *s = ofp_to_string(msg->data, msg->size, NULL, NULL, 2);
+            fprintf(stderr, "  unexpected reply: %s\n", s);
+            free(s);
+        }
+    }
+    free_replies(replies);
+}
+
+/* Checks the Ethernet and IPv4 headers of reply 'r': from the router to the
+ * client (or 'vlan', as in struct request), from the VIP to the client
+ * with TTL 64, protocol 'proto', 'l4_len' bytes of payload and a valid
+ * checksum. */
+static void
+check_reply_ipv4(const struct reply *r, uint16_t vlan, uint8_t proto,
+                 size_t l4_len)
+{
+    const struct flow *f = &r->flow;
+
+    CHECK_MAC("reply eth_src", ROUTER_MAC, f->dl_src);
+    CHECK_MAC("reply eth_dst", CLIENT_MAC, f->dl_dst);
+    CHECK_EQ("reply dl_type", ETH_TYPE_IP, ntohs(f->dl_type));
+    CHECK_EQ("reply vlan", vlan ? (vlan - 1) | VLAN_CFI : 0,
+             ntohs(f->vlans[0].tci));
+    CHECK_IP("reply ip_src", VIP, f->nw_src);
+    CHECK_IP("reply ip_dst", CLIENT_IP, f->nw_dst);
+    CHECK_EQ("reply ip proto", proto, f->nw_proto);
+    CHECK_EQ("reply ttl", 64, f->nw_ttl);
+    CHECK_EQ("reply fragment", 0, f->nw_frag);
+
+    const struct ip_header *ip = dp_packet_l3(&r->packet);
+    CHECK(ip && dp_packet_l4(&r->packet), "reply has no IPv4 payload");
+    if (!ip || !dp_packet_l4(&r->packet)) {
+        return;
+    }
+    CHECK_EQ("reply ip header length", 5, IP_IHL(ip->ip_ihl_ver));
+    CHECK_EQ("reply ip tot_len", IP_HEADER_LEN + l4_len,
+             ntohs(ip->ip_tot_len));
+    CHECK_EQ("reply packet size",
+             (char *) ip - (char *) dp_packet_data(&r->packet)
+             + IP_HEADER_LEN + l4_len, dp_packet_size(&r->packet));
+    CHECK_EQ("reply ip checksum (0 if valid)", 0, csum(ip, IP_HEADER_LEN));
+}
+
+/* Checks that reply 'r' is a TCP RST|ACK from the Service to the client
+ * with 'seq' and 'ack'. */
+static void
+check_reply_rst(const struct reply *r, uint16_t vlan, uint32_t seq,
+                uint32_t ack)
+{
+    check_reply_ipv4(r, vlan, IPPROTO_TCP, TCP_HEADER_LEN);
+
+    const struct tcp_header *th = dp_packet_l4(&r->packet);
+    if (!th || dp_packet_l4_size(&r->packet) != TCP_HEADER_LEN) {
+        CHECK(false, "reply has no TCP header");
+        return;
+    }
+    CHECK_EQ("reply tcp_src", SERVICE_PORT, ntohs(th->tcp_src));
+    CHECK_EQ("reply tcp_dst", CLIENT_PORT, ntohs(th->tcp_dst));
+    CHECK_EQ("reply tcp flags", TCP_RST | TCP_ACK, TCP_FLAGS(th->tcp_ctl));
+    CHECK_EQ("reply tcp header length", TCP_HEADER_LEN,
+             TCP_OFFSET(th->tcp_ctl) * 4);
+    CHECK_EQ("reply tcp seq", seq, ntohl(get_16aligned_be32(&th->tcp_seq)));
+    CHECK_EQ("reply tcp ack", ack, ntohl(get_16aligned_be32(&th->tcp_ack)));
+    CHECK_EQ("reply tcp window", 0, ntohs(th->tcp_winsz));
+    uint32_t partial = packet_csum_pseudoheader(dp_packet_l3(&r->packet));
+    CHECK_EQ("reply tcp checksum (0 if valid)", 0,
+             ntohs(csum_finish(csum_continue(partial, th, TCP_HEADER_LEN))));
+}
+
+/* Checks that reply 'r' is an ICMP port unreachable from the VIP to the
+ * client that quotes the first 'quote_len' bytes of 'request''s IP
+ * packet. */
+static void
+check_reply_unreachable(const struct reply *r, uint16_t vlan,
+                        const struct dp_packet *request, size_t quote_len)
+{
+    check_reply_ipv4(r, vlan, IPPROTO_ICMP, ICMP_HEADER_LEN + quote_len);
+
+    const struct icmp_header *icmp = dp_packet_l4(&r->packet);
+    size_t l4_size = dp_packet_l4_size(&r->packet);
+    if (!icmp || l4_size != ICMP_HEADER_LEN + quote_len) {
+        CHECK(false, "reply's ICMP message has %"PRIuSIZE" bytes, "
+              "expected %"PRIuSIZE, l4_size, ICMP_HEADER_LEN + quote_len);
+        return;
+    }
+    CHECK_EQ("reply icmp type", ICMP4_DST_UNREACH, icmp->icmp_type);
+    CHECK_EQ("reply icmp code (port unreachable)", 3, icmp->icmp_code);
+    CHECK_EQ("reply icmp unused field", 0,
+             ntohl(get_16aligned_be32(&icmp->icmp_fields.gateway)));
+    CHECK_EQ("reply icmp checksum (0 if valid)", 0, csum(icmp, l4_size));
+
+    const uint8_t *quote = (const uint8_t *) (icmp + 1);
+    const uint8_t *orig = dp_packet_l3(request);
+    ovs_assert(orig);
+    for (size_t i = 0; i < quote_len; i++) {
+        if (quote[i] != orig[i]) {
+            CHECK(false, "quoted packet differs at byte %"PRIuSIZE": "
+                  "expected %#04x, got %#04x", i, orig[i], quote[i]);
+            break;
+        }
+    }
+}
+
+/* Checks pinctrl's statistics. */
+static void
+check_stats(uint64_t n_packet_ins, uint64_t n_tcp_resets,
+            uint64_t n_icmp_unreachables, uint64_t n_ignored)
+{
+    struct pinctrl_stats s;
+
+    pinctrl_get_stats(&s);
+    CHECK_EQ("packet-ins", n_packet_ins, s.n_packet_ins);
+    CHECK_EQ("TCP resets", n_tcp_resets, s.n_tcp_resets);
+    CHECK_EQ("ICMP port unreachables", n_icmp_unreachables,
+             s.n_icmp_unreachables);
+    CHECK_EQ("ignored packet-ins", n_ignored, s.n_ignored);
+}
+
+
+/* Rejects 'req' and checks that the answer is a RST with 'seq' and 'ack'
+ * out of the port the request came in on. */
+static void
+check_rst(const struct request *req, uint32_t seq, uint32_t ack)
+{
+    struct dp_packet *packet = compose_request(req);
+    struct ovs_list replies;
+    struct reply r;
+
+    reject(packet, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, u16_to_ofp(IN_PORT), &r)) {
+        check_reply_rst(&r, req->vlan, seq, ack);
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+}
+
+/* Rejects 'req' and checks that the answer is an ICMP port unreachable
+ * that quotes 'quote_len' bytes of it. */
+static void
+check_unreachable(const struct request *req, size_t quote_len)
+{
+    struct dp_packet *packet = compose_request(req);
+    struct ovs_list replies;
+    struct reply r;
+    struct flow flow;
+
+    flow_extract(packet, &flow);    /* Finds the request's IP header. */
+    reject(packet, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, u16_to_ofp(IN_PORT), &r)) {
+        check_reply_unreachable(&r, req->vlan, packet, quote_len);
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+}
+
+/* Hands 'packet' to REJECT, checks that it gets no answer, and frees it. */
+static void
+check_packet_ignored(struct dp_packet *packet, const char *what)
+{
+    struct ovs_list replies;
+
+    reject(packet, &replies);
+    expect_no_reply(&replies, what);
+    dp_packet_delete(packet);
+}
+
+static void
+check_ignored(const struct request *req, const char *what)
+{
+    check_packet_ignored(compose_request(req), what);
+}
+
+/* Returns the IPv4 header of 'packet', an untagged Ethernet frame. */
+static struct ip_header *
+packet_ip(struct dp_packet *packet)
+{
+    return dp_packet_at_assert(packet, ETH_HEADER_LEN, IP_HEADER_LEN);
+}
+
+/* Tests. */
+
+static void
+test_tcp_syn_refused(void)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+
+    check_rst(&req, 0, 1001);
+    check_stats(1, 1, 0, 0);
+}
+
+static void
+test_tcp_sequence_space(void)
+{
+    static const struct {
+        const char *what;
+        uint16_t flags;
+        uint32_t seq, ack;
+        size_t options_len, payload_len;
+        uint32_t rst_seq, rst_ack;
+    } cases[] = {
+        { "SYN", TCP_SYN, 1000, 0, 0, 0, 0, 1001 },
+        { "SYN with options", TCP_SYN, 1000, 0, 20, 0, 0, 1001 },
+        { "SYN with data", TCP_SYN, 1000, 0, 0, 10, 0, 1011 },
+        { "SYN at the end of sequence space", TCP_SYN, UINT32_MAX, 0, 0, 0,
+          0, 0 },
+        { "bare ACK", TCP_ACK, 42, 4242, 0, 0, 4242, 42 },
+        { "data with ACK", TCP_ACK | TCP_PSH, 5000, 7000, 0, 100, 7000,
+          5100 },
+        { "data with options and ACK", TCP_ACK | TCP_PSH, 5000, 7000, 12,
+          100, 7000, 5100 },
+        { "FIN with ACK", TCP_FIN | TCP_ACK, 9, 77, 0, 0, 77, 10 },
+        { "FIN with data and ACK", TCP_FIN | TCP_ACK | TCP_PSH, 9, 77, 0, 30,
+          77, 40 },
+        { "no flags, with data", 0, 42, 4242, 0, 5, 0, 47 },
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint8_t tcp[256];
+        size_t tcp_len = compose_tcp(tcp, sizeof tcp, cases[i].flags,
+                                     cases[i].seq, cases[i].ack,
+                                     cases[i].options_len,
+                                     cases[i].payload_len);
+        struct request req = request_ipv4(IPPROTO_TCP, tcp, tcp_len);
+        int n = n_failures;
+
+        check_rst(&req, cases[i].rst_seq, cases[i].rst_ack);
+        if (n_failures != n) {
+            fprintf(stderr, "  in case: %s\n", cases[i].what);
+        }
+    }
+    check_stats(ARRAY_SIZE(cases), ARRAY_SIZE(cases), 0, 0);
+}
+
+static void
+test_tcp_rst_not_answered(void)
+{
+    uint8_t tcp[64];
+    struct request req;
+
+    req = request_ipv4(IPPROTO_TCP, tcp,
+                       compose_tcp(tcp, sizeof tcp, TCP_RST, 1, 0, 0, 0));
+    check_ignored(&req, "RST");
+    req = request_ipv4(IPPROTO_TCP, tcp, compose_tcp(tcp, sizeof tcp,
+                                                     TCP_RST | TCP_ACK,
+                                                     1, 2, 0, 0));
+    check_ignored(&req, "RST|ACK");
+    check_stats(2, 0, 0, 2);
+}
+
+static void
+test_udp_port_unreachable(void)
+{
+    uint8_t udp[64];
+    struct request req = request_ipv4(IPPROTO_UDP, udp,
+                                      compose_udp(udp, sizeof udp, 40));
+
+    /* The IP header and the UDP header. */
+    check_unreachable(&req, IP_HEADER_LEN + 8);
+    check_stats(1, 0, 1, 0);
+}
+
+static void
+test_udp_empty_datagram(void)
+{
+    uint8_t udp[8];
+    struct request req = request_ipv4(IPPROTO_UDP, udp,
+                                      compose_udp(udp, sizeof udp, 0));
+
+    check_unreachable(&req, IP_HEADER_LEN + UDP_HEADER_LEN);
+    check_stats(1, 0, 1, 0);
+}
+
+static void
+test_sctp_port_unreachable(void)
+{
+    uint8_t sctp[SCTP_HEADER_LEN + 20] = { 0 };
+    struct request req = request_ipv4(IPPROTO_SCTP, sctp, sizeof sctp);
+
+    for (size_t i = 0; i < sizeof sctp; i++) {
+        sctp[i] = i + 1;
+    }
+    check_unreachable(&req, IP_HEADER_LEN + 8);
+    check_stats(1, 0, 1, 0);
+}
+
+static void
+test_other_protocol_unreachable(void)
+{
+    uint8_t gre[4] = { 0, 0, 0x65, 0x58 };
+    struct request req = request_ipv4(IPPROTO_GRE, gre, sizeof gre);
+
+    /* All there is, when the payload is shorter than 8 bytes. */
+    check_unreachable(&req, IP_HEADER_LEN + sizeof gre);
+
+    req = request_ipv4(253, NULL, 0);
+    check_unreachable(&req, IP_HEADER_LEN);
+    check_stats(2, 0, 2, 0);
+}
+
+static void
+test_ip_options_quoted(void)
+{
+    static const uint8_t options[8] = { 1, 1, 1, 1, 1, 1, 1, 0 };
+    uint8_t udp[64];
+    struct request req = request_ipv4(IPPROTO_UDP, udp,
+                                      compose_udp(udp, sizeof udp, 20));
+
+    req.ip_options = options;
+    req.ip_options_len = sizeof options;
+    check_unreachable(&req, IP_HEADER_LEN + sizeof options + 8);
+
+    /* The RST does not carry the options. */
+    uint8_t tcp[64];
+    req = request_ipv4(IPPROTO_TCP, tcp,
+                       compose_tcp(tcp, sizeof tcp, TCP_SYN, 7, 0, 0, 0));
+    req.ip_options = options;
+    req.ip_options_len = sizeof options;
+    check_rst(&req, 0, 8);
+    check_stats(2, 1, 1, 0);
+}
+
+static void
+test_icmp_not_answered(void)
+{
+    uint8_t icmp[16] = { 0 };
+    struct request req = request_ipv4(IPPROTO_ICMP, icmp, sizeof icmp);
+
+    icmp[0] = ICMP4_ECHO_REQUEST;
+    check_ignored(&req, "ICMP echo request");
+    icmp[0] = ICMP4_DST_UNREACH;
+    icmp[1] = 3;
+    check_ignored(&req, "ICMP port unreachable");
+    check_stats(2, 0, 0, 2);
+}
+
+static void
+test_ipv6_not_answered(void)
+{
+    uint8_t ip6[IPV6_HEADER_LEN + TCP_HEADER_LEN] = { 0 };
+    struct ovs_16aligned_ip6_hdr *nh = (void *) ip6;
+    struct request req = request_ipv4(0, ip6, sizeof ip6);
+
+    put_16aligned_be32(&nh->ip6_flow, htonl(6 << 28));
+    nh->ip6_plen = htons(TCP_HEADER_LEN);
+    nh->ip6_nxt = IPPROTO_TCP;
+    nh->ip6_hlim = 64;
+    nh->ip6_src.be16[0] = htons(0xfd00);
+    nh->ip6_src.be16[7] = htons(0x10);
+    nh->ip6_dst.be16[0] = htons(0xfd00);
+    nh->ip6_dst.be16[7] = htons(0x20);
+    struct tcp_header *th = (void *) (ip6 + IPV6_HEADER_LEN);
+    th->tcp_src = htons(CLIENT_PORT);
+    th->tcp_dst = htons(SERVICE_PORT);
+    th->tcp_ctl = TCP_CTL(TCP_SYN, 5);
+
+    req.dl_type = htons(ETH_TYPE_IPV6);
+    check_ignored(&req, "IPv6 TCP SYN");
+
+    req.dl_type = htons(ETH_TYPE_ARP);
+    check_ignored(&req, "ARP");
+    check_stats(2, 0, 0, 2);
+}
+
+static void
+test_broadcast_not_answered(void)
+{
+    uint8_t udp[16];
+    size_t udp_len = compose_udp(udp, sizeof udp, 8);
+    struct request req;
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.eth_dst = eth_addr_broadcast;
+    check_ignored(&req, "Ethernet broadcast");
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.eth_src = (struct eth_addr) ETH_ADDR_C(01,00,5e,00,00,fb);
+    check_ignored(&req, "Ethernet multicast source");
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.nw_dst = htonl(0xffffffff);
+    check_ignored(&req, "IP broadcast");
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.nw_dst = htonl(0xe00000fb);
+    check_ignored(&req, "IP multicast destination");
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.nw_src = htonl(0xe0000001);
+    check_ignored(&req, "IP multicast source");
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.nw_src = htonl(0);
+    check_ignored(&req, "no IP source");
+
+    check_stats(6, 0, 0, 6);
+}
+
+static void
+test_fragments(void)
+{
+    uint8_t udp[64];
+    size_t udp_len = compose_udp(udp, sizeof udp, 40);
+    struct request req;
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.frag_off = htons(IP_MORE_FRAGMENTS);
+    check_unreachable(&req, IP_HEADER_LEN + 8);
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.frag_off = htons(IP_DONT_FRAGMENT);
+    check_unreachable(&req, IP_HEADER_LEN + 8);
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.frag_off = htons(185);
+    check_ignored(&req, "last fragment");
+
+    req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    req.frag_off = htons(IP_MORE_FRAGMENTS | 185);
+    check_ignored(&req, "middle fragment");
+
+    uint8_t tcp[64];
+    req = request_ipv4(IPPROTO_TCP, tcp,
+                       compose_tcp(tcp, sizeof tcp, TCP_SYN, 1, 0, 0, 8));
+    req.frag_off = htons(IP_MORE_FRAGMENTS);
+    check_ignored(&req, "first fragment of a TCP segment");
+
+    check_stats(5, 0, 2, 3);
+}
+
+static void
+test_malformed_not_answered(void)
+{
+    uint8_t tcp[64], udp[64];
+    size_t tcp_len = compose_tcp(tcp, sizeof tcp, TCP_SYN, 1, 0, 0, 0);
+    size_t udp_len = compose_udp(udp, sizeof udp, 20);
+    struct request tcp_req = request_ipv4(IPPROTO_TCP, tcp, tcp_len);
+    struct request udp_req = request_ipv4(IPPROTO_UDP, udp, udp_len);
+    struct dp_packet *p;
+    size_t n = 0;
+
+    p = compose_request(&udp_req);
+    dp_packet_set_size(p, 10);
+    check_packet_ignored(p, "10 bytes");
+    n++;
+
+    p = compose_request(&udp_req);
+    dp_packet_set_size(p, ETH_HEADER_LEN);
+    check_packet_ignored(p, "Ethernet header only");
+    n++;
+
+    p = compose_request(&udp_req);
+    dp_packet_set_size(p, ETH_HEADER_LEN + 12);
+    check_packet_ignored(p, "truncated IPv4 header");
+    n++;
+
+    p = compose_request(&udp_req);
+    packet_ip(p)->ip_ihl_ver = IP_IHL_VER(4, IP_VERSION);
+    check_packet_ignored(p, "IPv4 header length 16");
+    n++;
+
+    p = compose_request(&udp_req);
+    packet_ip(p)->ip_ihl_ver = IP_IHL_VER(15, IP_VERSION);
+    check_packet_ignored(p, "IPv4 header length 60, longer than packet");
+    n++;
+
+    p = compose_request(&udp_req);
+    packet_ip(p)->ip_ihl_ver = IP_IHL_VER(5, 6);
+    check_packet_ignored(p, "IP version 6 in an IPv4 frame");
+    n++;
+
+    p = compose_request(&udp_req);
+    packet_ip(p)->ip_tot_len = htons(IP_HEADER_LEN + udp_len + 1);
+    check_packet_ignored(p, "IPv4 total length longer than packet");
+    n++;
+
+    p = compose_request(&udp_req);
+    packet_ip(p)->ip_tot_len = htons(IP_HEADER_LEN - 1);
+    check_packet_ignored(p, "IPv4 total length shorter than header");
+    n++;
+
+    p = compose_request(&tcp_req);
+    packet_ip(p)->ip_tot_len = htons(IP_HEADER_LEN + 10);
+    check_packet_ignored(p, "truncated TCP header");
+    n++;
+
+    p = compose_request(&tcp_req);
+    struct tcp_header *th = dp_packet_at_assert(
+        p, ETH_HEADER_LEN + IP_HEADER_LEN, TCP_HEADER_LEN);
+    th->tcp_ctl = TCP_CTL(TCP_SYN, 4);
+    check_packet_ignored(p, "TCP header length 16");
+    n++;
+
+    p = compose_request(&tcp_req);
+    th = dp_packet_at_assert(p, ETH_HEADER_LEN + IP_HEADER_LEN,
+                             TCP_HEADER_LEN);
+    th->tcp_ctl = TCP_CTL(TCP_SYN, 6);
+    check_packet_ignored(p, "TCP header longer than segment");
+    n++;
+
+    p = compose_request(&udp_req);
+    packet_ip(p)->ip_tot_len = htons(IP_HEADER_LEN + 4);
+    check_packet_ignored(p, "truncated UDP header");
+    n++;
+
+    uint8_t sctp[8] = { 0 };
+    struct request sctp_req = request_ipv4(IPPROTO_SCTP, sctp, sizeof sctp);
+    check_ignored(&sctp_req, "truncated SCTP header");
+    n++;
+
+    check_stats(n, 0, 0, n);
+}
+
+static void
+test_ethernet_padding(void)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+
+    /* 54 bytes, padded to the 60-byte minimum: the padding is not data. */
+    req.eth_pad = 6;
+    check_rst(&req, 0, 1001);
+
+    uint8_t udp[8];
+    req = request_ipv4(IPPROTO_UDP, udp, compose_udp(udp, sizeof udp, 0));
+    req.eth_pad = 18;
+    check_unreachable(&req, IP_HEADER_LEN + UDP_HEADER_LEN);
+    check_stats(2, 1, 1, 0);
+}
+
+static void
+test_vlan_kept(void)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+
+    req.vlan = 100 + 1;
+    check_rst(&req, 0, 1001);
+
+    uint8_t udp[16];
+    req = request_ipv4(IPPROTO_UDP, udp, compose_udp(udp, sizeof udp, 8));
+    req.vlan = 4094 + 1;
+    check_unreachable(&req, IP_HEADER_LEN + 8);
+}
+
+static void
+test_in_port(void)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+    struct dp_packet *packet = compose_request(&req);
+    struct ovs_list replies;
+    struct reply r;
+
+    /* Answered through the port the packet came in on, even the bridge's
+     * own. */
+    reject_on_port(packet, OFPP_LOCAL, OFP15_VERSION, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, OFPP_LOCAL, &r)) {
+        check_reply_rst(&r, 0, 0, 1001);
+        reply_uninit(&r);
+    }
+    reject_on_port(packet, u16_to_ofp(1), OFP15_VERSION, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, u16_to_ofp(1), &r)) {
+        reply_uninit(&r);
+    }
+
+    reject_on_port(packet, OFPP_CONTROLLER, OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "in_port CONTROLLER");
+    reject_on_port(packet, OFPP_NONE, OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "in_port NONE");
+    dp_packet_delete(packet);
+    check_stats(4, 2, 0, 2);
+}
+
+static void
+test_openflow_versions(void)
+{
+    static const enum ofp_version versions[] = {
+        OFP10_VERSION, OFP11_VERSION, OFP12_VERSION, OFP13_VERSION,
+        OFP14_VERSION, OFP15_VERSION,
+    };
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+    struct dp_packet *packet = compose_request(&req);
+
+    for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+        struct ovs_list replies;
+        struct reply r;
+        int n = n_failures;
+
+        reject_on_port(packet, u16_to_ofp(IN_PORT), versions[i], &replies);
+        if (expect_one_reply(&replies, versions[i], u16_to_ofp(IN_PORT),
+                             &r)) {
+            check_reply_rst(&r, 0, 0, 1001);
+            reply_uninit(&r);
+        }
+        if (n_failures != n) {
+            fprintf(stderr, "  in OpenFlow version %#x\n", versions[i]);
+        }
+    }
+    dp_packet_delete(packet);
+    check_stats(ARRAY_SIZE(versions), ARRAY_SIZE(versions), 0, 0);
+}
+
+static void
+test_opcodes(void)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+    struct dp_packet *packet = compose_request(&req);
+    const void *data = dp_packet_data(packet);
+    size_t size = dp_packet_size(packet);
+    ofp_port_t in_port = u16_to_ofp(IN_PORT);
+    struct ovs_list replies;
+    struct reply r;
+
+    /* No userdata: not from a kovs controller action. */
+    run_pinctrl(encode_packet_in(data, size, NULL, 0, in_port,
+                                 OFP15_VERSION), OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "no userdata");
+
+    static const uint8_t unknown[] = { 0 }, unknown2[] = { 0xff, 1 };
+    run_pinctrl(encode_packet_in(data, size, unknown, sizeof unknown,
+                                 in_port, OFP15_VERSION),
+                OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "opcode 0");
+    run_pinctrl(encode_packet_in(data, size, unknown2, sizeof unknown2,
+                                 in_port, OFP15_VERSION),
+                OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "opcode 255");
+
+    /* The standard packet-in formats drop the userdata. */
+    uint8_t userdata[8];
+    size_t userdata_len;
+    reject_userdata(userdata, &userdata_len);
+    run_pinctrl(encode_packet_in_format(data, size, userdata, userdata_len,
+                                        in_port, OFP15_VERSION,
+                                        OFPUTIL_PACKET_IN_STD),
+                OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "OpenFlow 1.5 standard packet-in");
+    run_pinctrl(encode_packet_in_format(data, size, userdata, userdata_len,
+                                        in_port, OFP10_VERSION,
+                                        OFPUTIL_PACKET_IN_NXT),
+                OFP10_VERSION, &replies);
+    expect_no_reply(&replies, "NXT_PACKET_IN");
+
+    /* Bytes after the opcode do not change REJECT. */
+    static const uint8_t reject_args[] = { PINCTRL_OP_REJECT, 1, 2, 3 };
+    run_pinctrl(encode_packet_in(data, size, reject_args, sizeof reject_args,
+                                 in_port, OFP15_VERSION),
+                OFP15_VERSION, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, in_port, &r)) {
+        check_reply_rst(&r, 0, 0, 1001);
+        reply_uninit(&r);
+    }
+
+    dp_packet_delete(packet);
+    check_stats(6, 1, 0, 5);
+}
+
+static void
+test_truncated_packet_in(void)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+    struct dp_packet *packet = compose_request(&req);
+    uint8_t userdata[8];
+    size_t userdata_len;
+    struct ovs_list replies;
+
+    reject_userdata(userdata, &userdata_len);
+
+    /* The switch says that the packet had more bytes than it sent. */
+    struct ofpbuf *msg = encode_packet_in(dp_packet_data(packet),
+                                          dp_packet_size(packet), userdata,
+                                          userdata_len, u16_to_ofp(IN_PORT),
+                                          OFP15_VERSION);
+    ofpprop_put_u32(msg, NXPINT_FULL_LEN, dp_packet_size(packet) + 100);
+    ofpmsg_update_length(msg);
+    run_pinctrl(msg, OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "truncated packet-in");
+
+    /* A packet-in without a packet does not decode. */
+    msg = encode_packet_in(dp_packet_data(packet), 0, userdata, userdata_len,
+                           u16_to_ofp(IN_PORT), OFP15_VERSION);
+    run_pinctrl(msg, OFP15_VERSION, &replies);
+    expect_no_reply(&replies, "empty packet");
+
+    dp_packet_delete(packet);
+    check_stats(2, 0, 0, 2);
+}
+
+/* Checks the checksums of reply 'r', whatever it answers. */
+static void
+check_reply_checksums(const struct reply *r)
+{
+    const struct ip_header *ip = dp_packet_l3(&r->packet);
+    const void *l4 = dp_packet_l4(&r->packet);
+    size_t l4_size = dp_packet_l4_size(&r->packet);
+
+    CHECK(ip && l4, "reply is not IPv4");
+    if (!ip || !l4) {
+        return;
+    }
+    CHECK_EQ("reply ip checksum (0 if valid)", 0, csum(ip, IP_HEADER_LEN));
+    CHECK_EQ("reply ttl", 64, ip->ip_ttl);
+    if (ip->ip_proto == IPPROTO_TCP) {
+        uint32_t partial = packet_csum_pseudoheader(ip);
+        CHECK_EQ("reply tcp checksum (0 if valid)", 0,
+                 ntohs(csum_finish(csum_continue(partial, l4, l4_size))));
+    } else {
+        CHECK_EQ("reply ip proto", IPPROTO_ICMP, ip->ip_proto);
+        CHECK_EQ("reply icmp checksum (0 if valid)", 0, csum(l4, l4_size));
+    }
+}
+
+/* Hands pinctrl 'packet' as a REJECT packet-in and, if it answers, checks
+ * the answer's checksums.  Returns the number of answers. */
+static size_t
+reject_any(const struct dp_packet *packet)
+{
+    struct ovs_list replies;
+    struct reply r;
+    size_t n = reject(packet, &replies);
+
+    CHECK(n <= 1, "%"PRIuSIZE" replies", n);
+    if (n == 1) {
+        if (expect_one_reply(&replies, OFP15_VERSION, u16_to_ofp(IN_PORT),
+                             &r)) {
+            check_reply_checksums(&r);
+            reply_uninit(&r);
+        }
+    } else {
+        free_replies(&replies);
+    }
+    return n;
+}
+
+static void
+test_packets_never_crash(void)
+{
+    static const uint8_t options[4] = { 1, 1, 1, 0 };
+    uint8_t tcp[128], udp[64], other[6] = { 1, 2, 3, 4, 5, 6 };
+    struct request reqs[4];
+
+    reqs[0] = request_ipv4(IPPROTO_TCP, tcp,
+                           compose_tcp(tcp, sizeof tcp, TCP_SYN | TCP_ACK,
+                                       1000, 2000, 8, 16));
+    reqs[1] = request_ipv4(IPPROTO_UDP, udp,
+                           compose_udp(udp, sizeof udp, 12));
+    reqs[1].ip_options = options;
+    reqs[1].ip_options_len = sizeof options;
+    reqs[2] = request_ipv4(IPPROTO_SCTP, other, sizeof other);
+    reqs[3] = request_ipv4(IPPROTO_UDP, udp, compose_udp(udp, sizeof udp, 12));
+    reqs[3].vlan = 10;
+
+    static const uint8_t values[] = { 0x00, 0xff, 0x01, 0x45, 0x80, 0x0f };
+    size_t n_packets = 0, n_answers = 0;
+
+    quiet = true;
+    for (size_t i = 0; i < ARRAY_SIZE(reqs); i++) {
+        struct dp_packet *base = compose_request(&reqs[i]);
+        size_t size = dp_packet_size(base);
+
+        /* Every truncation. */
+        for (size_t len = 1; len <= size; len++) {
+            struct dp_packet *p = dp_packet_clone(base);
+            dp_packet_set_size(p, len);
+            n_answers += reject_any(p);
+            n_packets++;
+            dp_packet_delete(p);
+        }
+
+        /* Every byte replaced by a few interesting values. */
+        for (size_t ofs = 0; ofs < size; ofs++) {
+            for (size_t v = 0; v < ARRAY_SIZE(values); v++) {
+                struct dp_packet *p = dp_packet_clone(base);
+                uint8_t *byte = dp_packet_at_assert(p, ofs, 1);
+                *byte = values[v];
+                n_answers += reject_any(p);
+                n_packets++;
+                dp_packet_delete(p);
+            }
+        }
+        dp_packet_delete(base);
+    }
+    printf("%"PRIuSIZE" packets, %"PRIuSIZE" answered\n",
+           n_packets, n_answers);
+    CHECK(n_answers > 0 && n_answers < n_packets,
+          "%"PRIuSIZE" of %"PRIuSIZE" packets answered", n_answers,
+          n_packets);
+
+    struct pinctrl_stats s;
+    pinctrl_get_stats(&s);
+    CHECK_EQ("packet-ins", n_packets, s.n_packet_ins);
+    CHECK_EQ("answered plus ignored", n_packets,
+             s.n_tcp_resets + s.n_icmp_unreachables + s.n_ignored);
+}
+
+/* Returns the OpenFlow 1.5 encoding of 'ofpacts'.  The caller frees it. */
+static struct ofpbuf *
+actions_to_wire(const struct ofpbuf *ofpacts)
+{
+    struct ofpbuf *wire = ofpbuf_new(64);
+
+    ofpacts_put_openflow_actions(ofpacts->data, ofpacts->size, wire,
+                                 OFP15_VERSION);
+    return wire;
+}
+
+static void
+test_controller_action(void)
+{
+    /* The same action is the same bytes, whatever the buffer held before,
+     * also when the buffer has to grow while the action is put. */
+    uint64_t stub_a[256 / 8], stub_b[16 / 8];
+    struct ofpbuf a, b;
+
+    memset(stub_a, 0xa5, sizeof stub_a);
+    memset(stub_b, 0x5a, sizeof stub_b);
+    ofpbuf_use_stub(&a, stub_a, sizeof stub_a);
+    ofpbuf_use_stub(&b, stub_b, sizeof stub_b);
+    flows_put_controller(&a, PINCTRL_OP_REJECT);
+    flows_put_controller(&b, PINCTRL_OP_REJECT);
+    CHECK(a.size == b.size && !memcmp(a.data, b.data, a.size),
+          "the same controller action differs in its bytes");
+
+    /* It is what operators see and write. */
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct ofpact_format_params fp = { .s = &s };
+    ofpacts_format(a.data, a.size, &fp);
+    CHECK(!strcmp(ds_cstr(&s), "controller(userdata=01)"),
+          "expected \"controller(userdata=01)\", got \"%s\"", ds_cstr(&s));
+    ds_destroy(&s);
+
+    uint64_t parsed_stub[256 / 8];
+    struct ofpbuf parsed = OFPBUF_STUB_INITIALIZER(parsed_stub);
+    enum ofputil_protocol usable = OFPUTIL_P_ANY;
+    struct ofpact_parse_params pp = {
+        .ofpacts = &parsed,
+        .usable_protocols = &usable,
+    };
+    char *error = ofpacts_parse_actions("controller(userdata=01)", &pp);
+    CHECK(!error, "cannot parse: %s", error);
+    free(error);
+
+    struct ofpbuf *wire_a = actions_to_wire(&a);
+    struct ofpbuf *wire_parsed = actions_to_wire(&parsed);
+    CHECK(wire_a->size == wire_parsed->size
+          && !memcmp(wire_a->data, wire_parsed->data, wire_a->size),
+          "the action differs on the wire from controller(userdata=01)");
+
+    ofpbuf_delete(wire_a);
+    ofpbuf_delete(wire_parsed);
+    ofpbuf_uninit(&parsed);
+    ofpbuf_uninit(&a);
+    ofpbuf_uninit(&b);
+
+    CHECK(!strcmp(pinctrl_opcode_name(PINCTRL_OP_REJECT), "reject"),
+          "opcode name");
+    CHECK(!pinctrl_opcode_name(0), "opcode 0 has a name");
+}
+
+static const struct {
+    const char *name;
+    void (*function)(void);
+} tests[] = {
+    { "tcp-syn-refused", test_tcp_syn_refused },
+    { "tcp-sequence-space", test_tcp_sequence_space },
+    { "tcp-rst-not-answered", test_tcp_rst_not_answered },
+    { "udp-port-unreachable", test_udp_port_unreachable },
+    { "udp-empty-datagram", test_udp_empty_datagram },
+    { "sctp-port-unreachable", test_sctp_port_unreachable },
+    { "other-protocol-unreachable", test_other_protocol_unreachable },
+    { "ip-options-quoted", test_ip_options_quoted },
+    { "icmp-not-answered", test_icmp_not_answered },
+    { "ipv6-not-answered", test_ipv6_not_answered },
+    { "broadcast-not-answered", test_broadcast_not_answered },
+    { "fragments", test_fragments },
+    { "malformed-not-answered", test_malformed_not_answered },
+    { "ethernet-padding", test_ethernet_padding },
+    { "vlan-kept", test_vlan_kept },
+    { "in-port", test_in_port },
+    { "openflow-versions", test_openflow_versions },
+    { "opcodes", test_opcodes },
+    { "truncated-packet-in", test_truncated_packet_in },
+    { "packets-never-crash", test_packets_never_crash },
+    { "controller-action", test_controller_action },
+};
+
+int
+main(int argc, char *argv[])
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s NAME|--list\n", argv[0]);
+        return 2;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
+        if (!strcmp(argv[1], "--list")) {
+            puts(tests[i].name);
+        } else if (!strcmp(argv[1], tests[i].name)) {
+            tests[i].function();
+            return n_failures ? 1 : 0;
+        }
+    }
+    if (strcmp(argv[1], "--list")) {
+        fprintf(stderr, "%s: unknown test\n", argv[1]);
+        return 2;
+    }
+    return 0;
+}
