@@ -14,6 +14,7 @@
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-bundle.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
@@ -27,6 +28,7 @@
 #include "openvswitch/rconn.h"
 #include "openvswitch/vlog.h"
 #include "openvswitch/poll-loop.h"
+#include "packets.h"
 #include "timeval.h"
 #include "util.h"
 
@@ -479,6 +481,7 @@ ofctrl_force_resync(void)
 /* A bundle being built: the flow-mods are collected first, so that a diff
  * that finds nothing to change sends nothing at all. */
 struct ofctrl_bundle {
+    struct ovs_list ct_flushes;     /* Sent after the bundle. */
     enum ofp_version version;
     enum ofputil_protocol protocol;
     struct ovs_list group_adds;     /* Group adds and modifies, first. */
@@ -493,6 +496,7 @@ ofctrl_bundle_init(struct ofctrl_bundle *bundle)
 {
     bundle->version = rconn_get_version(swconn);
     bundle->protocol = ofctrl_protocol();
+    ovs_list_init(&bundle->ct_flushes);
     ovs_list_init(&bundle->group_adds);
     ovs_list_init(&bundle->msgs);
     ovs_list_init(&bundle->group_dels);
@@ -540,6 +544,11 @@ ofctrl_bundle_send(struct ofctrl_bundle *bundle)
 
     bc.type = OFPBCT_COMMIT_REQUEST;
     ofctrl_send(ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
+
+    struct ofpbuf *flush;
+    LIST_FOR_EACH_POP (flush, list_node, &bundle->ct_flushes) {
+        ofctrl_send(flush);
+    }
 
     struct ofpbuf *barrier = ofputil_encode_barrier_request(bundle->version);
     barrier_xid = ((struct ofp_header *) barrier->data)->xid;
@@ -674,6 +683,38 @@ installed_actions_equal(const struct installed_flow *i,
     return equal;
 }
 
+/* When the ENDPOINT_DNAT flow of a UDP endpoint goes away, no Service uses
+ * the endpoint any more, but UDP "connections" to it would live on in
+ * conntrack and keep their clients talking to nobody: queue a flush of the
+ * conntrack entries whose reply comes from that endpoint, so that the next
+ * datagram is load-balanced again (as kube-proxy does). */
+static void
+ofctrl_queue_endpoint_flush(struct ofctrl_bundle *bundle, uint8_t table_id,
+                            const struct minimatch *mm)
+{
+    if (table_id != KOVS_T_ENDPOINT_DNAT) {
+        return;
+    }
+    struct match match;
+    minimatch_expand(mm, &match);
+    if (!match.wc.masks.nw_proto || match.flow.nw_proto != IPPROTO_UDP
+        || !match.wc.masks.regs[KOVS_REG_EP_IP - MFF_REG0]) {
+        return;
+    }
+
+    struct ofp_ct_match ctm;
+    memset(&ctm, 0, sizeof ctm);
+    ctm.ip_proto = IPPROTO_UDP;
+    ctm.l3_type = AF_INET;
+    ctm.tuple_reply.src = in6_addr_mapped_ipv4(
+        htonl(match.flow.regs[KOVS_REG_EP_IP - MFF_REG0]));
+    ctm.tuple_reply.src_port = htons(
+        match.flow.regs[KOVS_REG_EP_PORT - MFF_REG0] & 0xffff);
+    uint16_t zone = KOVS_CT_ZONE_POD;
+    struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone, bundle->version);
+    ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
+}
+
 /* Makes the switch's flow for the key of 'key' match the desired one,
  * adding the flow-mod to 'bundle' if they differ, and updates
  * 'installed'. */
@@ -701,6 +742,7 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
     } else if (!d && i) {
         ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
                             match, i->cookie, NULL, 0);
+        ofctrl_queue_endpoint_flush(bundle, table_id, match);
         hmap_remove(&installed, &i->hmap_node);
         installed_flow_free(i);
     } else if (d && i && (d->cookie != i->cookie

@@ -348,14 +348,17 @@ cluster_has_no_tunnel () {
     ! cluster_has_tunnel "$@"
 }
 
-# udp_state FROM IP PORT: sends one datagram from FROM (see cl_exec) to
-# IP:PORT on a connected socket and prints "answered NAME", "refused" (an
-# ICMP port unreachable came back) or "timeout" (nothing in 2 s).
+# udp_state FROM IP PORT [SPORT]: sends one datagram from FROM (see
+# cl_exec), from source port SPORT if given, to IP:PORT on a connected
+# socket and prints "answered NAME", "refused" (an ICMP port unreachable
+# came back) or "timeout" (nothing in 2 s).
 udp_state () {
     cl_exec "$1" python3 -I -S -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", int(sys.argv[3])))
 s.connect((sys.argv[1], int(sys.argv[2])))
 try:
     s.send(b"hello")
@@ -364,7 +367,7 @@ except ConnectionRefusedError:
     print("refused")
 except socket.timeout:
     print("timeout")
-' "$2" "$3"
+' "$2" "$3" "${4:-0}"
 }
 
 # elapsed_ms CMD...: runs CMD (its output discarded) and prints how many
