@@ -663,19 +663,19 @@ ofctrl_add_flow_mod(struct ofctrl_bundle *bundle, uint16_t command,
     ofctrl_bundle_add(bundle, msg);
 }
 
-/* Returns true if the installed flow 'i' has the actions of 'd'. */
+/* Returns true if the installed flow 'i' has the actions 'ofpacts'. */
 static bool
 installed_actions_equal(const struct installed_flow *i,
-                        const struct desired_flow *d)
+                        const struct ofpbuf *ofpacts)
 {
     if (!i->wire) {
-        return ofpacts_equal(d->ofpacts, d->ofpacts_len,
+        return ofpacts_equal(ofpacts->data, ofpacts->size,
                              i->ofpacts, i->ofpacts_len);
     }
 
     uint64_t stub[1024 / 8];
     struct ofpbuf wire = OFPBUF_STUB_INITIALIZER(stub);
-    ofpacts_put_openflow_instructions(d->ofpacts, d->ofpacts_len, &wire,
+    ofpacts_put_openflow_instructions(ofpacts->data, ofpacts->size, &wire,
                                       OFP15_VERSION);
     bool equal = (wire.size == i->ofpacts_len
                   && !memcmp(wire.data, i->ofpacts, wire.size));
@@ -723,38 +723,42 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
                 uint8_t table_id, uint16_t priority,
                 const struct minimatch *match)
 {
+    uint64_t stub[1024 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
     uint32_t hash = flow_key_hash(table_id, priority, match);
-    const struct desired_flow *d = flow_table_lookup(ft, table_id, priority,
-                                                     match, hash);
+    uint64_t cookie;
+    bool desired = flow_table_get_actions(ft, table_id, priority, match,
+                                          hash, &ofpacts, &cookie);
     struct installed_flow *i = installed_find(table_id, priority, match,
                                               hash);
-    if (d && !i) {
+    if (desired && !i) {
         ofctrl_add_flow_mod(bundle, OFPFC_ADD, table_id, priority, match,
-                            d->cookie, d->ofpacts, d->ofpacts_len);
+                            cookie, ofpacts.data, ofpacts.size);
         i = xzalloc(sizeof *i);
         i->table_id = table_id;
         i->priority = priority;
         minimatch_clone(&i->match, match);
-        i->cookie = d->cookie;
-        i->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
-        i->ofpacts_len = d->ofpacts_len;
+        i->cookie = cookie;
+        i->ofpacts = xmemdup(ofpacts.data, ofpacts.size);
+        i->ofpacts_len = ofpacts.size;
         hmap_insert(&installed, &i->hmap_node, hash);
-    } else if (!d && i) {
+    } else if (!desired && i) {
         ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
                             match, i->cookie, NULL, 0);
         ofctrl_queue_endpoint_flush(bundle, table_id, match);
         hmap_remove(&installed, &i->hmap_node);
         installed_flow_free(i);
-    } else if (d && i && (d->cookie != i->cookie
-                          || !installed_actions_equal(i, d))) {
+    } else if (desired && i && (cookie != i->cookie
+                                || !installed_actions_equal(i, &ofpacts))) {
         ofctrl_add_flow_mod(bundle, OFPFC_MODIFY_STRICT, table_id, priority,
-                            match, d->cookie, d->ofpacts, d->ofpacts_len);
-        i->cookie = d->cookie;
+                            match, cookie, ofpacts.data, ofpacts.size);
+        i->cookie = cookie;
         free(i->ofpacts);
-        i->ofpacts = xmemdup(d->ofpacts, d->ofpacts_len);
-        i->ofpacts_len = d->ofpacts_len;
+        i->ofpacts = xmemdup(ofpacts.data, ofpacts.size);
+        i->ofpacts_len = ofpacts.size;
         i->wire = false;
     }
+    ofpbuf_uninit(&ofpacts);
 }
 
 void

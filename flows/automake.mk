@@ -15,5 +15,7 @@ flows_libkovs_flows_a_SOURCES = \
 	flows/pipeline.h \
 	flows/pinctrl-opcodes.h \
 	flows/pod.c \
+	flows/policy.c \
+	flows/policy.h \
 	flows/service.c \
 	flows/service.h

@@ -19,6 +19,15 @@ struct flow_owner {
     struct ovs_list flows;          /* "struct desired_flow"s. */
     size_t n_flows;
     struct ovs_list groups;         /* "struct desired_group"s. */
+    struct ovs_list conj_ids;       /* "struct conj_id_entry"s. */
+};
+
+/* An allocated conjunction id. */
+struct conj_id_entry {
+    struct hmap_node hmap_node;     /* In flow_table's 'conj_ids', by id. */
+    struct ovs_list owner_node;     /* In the owner's 'conj_ids'. */
+    uint32_t id;
+    char *key;
 };
 
 void
@@ -30,6 +39,7 @@ flow_table_init(struct flow_table *ft)
     ft->n_flows = 0;
     hmap_init(&ft->groups);
     ovs_list_init(&ft->tracked_groups);
+    hmap_init(&ft->conj_ids);
 }
 
 static void
@@ -41,6 +51,23 @@ desired_group_free(struct desired_group *g)
     free(g->buckets);
     free(g->key);
     free(g);
+}
+
+/* Returns true if 'ofpacts' is nothing but conjunction() actions. */
+static bool
+ofpacts_are_conjunctions(const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    const struct ofpact *a;
+
+    if (!ofpacts_len) {
+        return false;
+    }
+    OFPACT_FOR_EACH (a, ofpacts, ofpacts_len) {
+        if (a->type != OFPACT_CONJUNCTION) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void
@@ -70,6 +97,13 @@ flow_table_destroy(struct flow_table *ft)
         desired_group_free(g);
     }
     hmap_destroy(&ft->groups);
+
+    struct conj_id_entry *c;
+    HMAP_FOR_EACH_POP (c, hmap_node, &ft->conj_ids) {
+        free(c->key);
+        free(c);
+    }
+    hmap_destroy(&ft->conj_ids);
 
     struct flow_owner *owner;
     HMAP_FOR_EACH_POP (owner, hmap_node, &ft->owners) {
@@ -116,6 +150,7 @@ flow_owner_get(struct flow_table *ft, uint64_t cookie)
         owner->cookie = cookie;
         ovs_list_init(&owner->flows);
         ovs_list_init(&owner->groups);
+        ovs_list_init(&owner->conj_ids);
         hmap_insert(&ft->owners, &owner->hmap_node, hash_uint64(cookie));
     }
     return owner;
@@ -177,6 +212,20 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
     HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
         if (flow_key_equals(f, table_id, priority, &mm)) {
             if (f->cookie == cookie) {
+                /* The same owner again: conjunctive clauses accumulate,
+                 * anything else keeps its first definition. */
+                if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)
+                    && ofpacts_are_conjunctions(ofpacts->data,
+                                                ofpacts->size)) {
+                    struct ofpbuf merged;
+                    ofpbuf_init(&merged, f->ofpacts_len + ofpacts->size);
+                    ofpbuf_put(&merged, f->ofpacts, f->ofpacts_len);
+                    ofpbuf_put(&merged, ofpacts->data, ofpacts->size);
+                    free(f->ofpacts);
+                    f->ofpacts_len = merged.size;
+                    f->ofpacts = ofpbuf_steal_data(&merged);
+                    flow_table_track(ft, f);
+                }
                 minimatch_destroy(&mm);
                 return;
             }
@@ -230,6 +279,12 @@ flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
         hmap_remove(&ft->groups, &g->id_node);
         g->removed = true;
         group_track(ft, g);
+    }
+    struct conj_id_entry *c;
+    LIST_FOR_EACH_POP (c, owner_node, &owner->conj_ids) {
+        hmap_remove(&ft->conj_ids, &c->hmap_node);
+        free(c->key);
+        free(c);
     }
     hmap_remove(&ft->owners, &owner->hmap_node);
     free(owner);
@@ -313,6 +368,107 @@ flow_table_lookup(const struct flow_table *ft, uint8_t table_id,
         }
     }
     return best;
+}
+
+static int
+conjunction_compare(const void *a_, const void *b_)
+{
+    const struct ofpact_conjunction *a = a_, *b = b_;
+    return (a->id != b->id ? (a->id < b->id ? -1 : 1)
+            : a->clause != b->clause ? (a->clause < b->clause ? -1 : 1)
+            : a->n_clauses != b->n_clauses
+            ? (a->n_clauses < b->n_clauses ? -1 : 1)
+            : 0);
+}
+
+bool
+flow_table_get_actions(const struct flow_table *ft, uint8_t table_id,
+                       uint16_t priority, const struct minimatch *match,
+                       uint32_t hash, struct ofpbuf *ofpacts,
+                       uint64_t *cookie)
+{
+    const struct desired_flow *best = NULL;
+    bool all_conjunctions = true;
+    size_t n_conj = 0;
+    const struct desired_flow *f;
+
+    HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
+        if (flow_key_equals(f, table_id, priority, match)) {
+            if (!best || f->cookie < best->cookie) {
+                best = f;
+            }
+            if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)) {
+                n_conj += f->ofpacts_len / sizeof(struct ofpact_conjunction);
+            } else {
+                all_conjunctions = false;
+            }
+        }
+    }
+    if (!best) {
+        return false;
+    }
+
+    ofpbuf_clear(ofpacts);
+    *cookie = best->cookie;
+    if (!all_conjunctions) {
+        ofpbuf_put(ofpacts, best->ofpacts, best->ofpacts_len);
+        return true;
+    }
+
+    struct ofpact_conjunction *conj = xcalloc(n_conj, sizeof *conj);
+    size_t n = 0;
+    HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
+        if (flow_key_equals(f, table_id, priority, match)) {
+            const struct ofpact *a;
+            OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+                ovs_assert(n < n_conj);
+                conj[n++] = *ofpact_get_CONJUNCTION(a);
+            }
+        }
+    }
+    qsort(conj, n, sizeof *conj, conjunction_compare);
+    for (size_t i = 0; i < n; i++) {
+        if (!i || conjunction_compare(&conj[i - 1], &conj[i])) {
+            struct ofpact_conjunction *c = ofpact_put_CONJUNCTION(ofpacts);
+            c->id = conj[i].id;
+            c->clause = conj[i].clause;
+            c->n_clauses = conj[i].n_clauses;
+        }
+    }
+    free(conj);
+    return true;
+}
+
+uint32_t
+flow_table_alloc_conj_id(struct flow_table *ft, uint64_t cookie,
+                         const char *key)
+{
+    uint32_t id = hash_string(key, 0x636f6e6a) % 0xfffffff0 + 1;
+    for (;;) {
+        const struct conj_id_entry *c;
+        bool taken = false;
+        HMAP_FOR_EACH_WITH_HASH (c, hmap_node, hash_int(id, 0),
+                                 &ft->conj_ids) {
+            if (c->id == id) {
+                if (!strcmp(c->key, key)) {
+                    return id;
+                }
+                taken = true;
+                break;
+            }
+        }
+        if (!taken) {
+            break;
+        }
+        id = id % 0xfffffff0 + 1;
+    }
+
+    struct conj_id_entry *c = xmalloc(sizeof *c);
+    c->id = id;
+    c->key = xstrdup(key);
+    hmap_insert(&ft->conj_ids, &c->hmap_node, hash_int(id, 0));
+    ovs_list_push_back(&flow_owner_get(ft, cookie)->conj_ids, &c->owner_node);
+    return id;
 }
 
 size_t

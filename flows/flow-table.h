@@ -12,7 +12,10 @@
  * A flow is identified by its key (table, priority, match).  Several owners
  * may want the same key: each keeps its own entry, and the entry with the
  * lowest cookie is the one the switch gets, so the choice never depends on
- * the order of computation.
+ * the order of computation.  The exception is conjunctive clauses: when
+ * every entry for a key has only conjunction() actions, the switch gets one
+ * flow with all of them (one address that is a peer of several rules is one
+ * flow), with the lowest cookie.
  *
  * Owners are recomputed whole: flow_table_remove_owner() drops an owner's
  * flows, the stage that owns them adds them again.  Both steps are recorded
@@ -74,6 +77,8 @@ struct flow_table {
 
     struct hmap groups;             /* "struct desired_group"s by id. */
     struct ovs_list tracked_groups; /* Added or removed since last cleared. */
+
+    struct hmap conj_ids;           /* Allocated conjunction ids. */
 };
 
 void flow_table_init(struct flow_table *);
@@ -123,6 +128,22 @@ const struct desired_flow *flow_table_lookup(const struct flow_table *,
                                              uint16_t priority,
                                              const struct minimatch *,
                                              uint32_t hash);
+
+/* Computes the actions the switch should have for the key: those of the
+ * entry with the lowest cookie, or, if every entry has only conjunction()
+ * actions, all of them merged, sorted and without duplicates.  Stores them
+ * in 'ofpacts' (cleared first) and the cookie in '*cookie'.  Returns false,
+ * with nothing stored, if no owner wants the key. */
+bool flow_table_get_actions(const struct flow_table *, uint8_t table_id,
+                            uint16_t priority, const struct minimatch *,
+                            uint32_t hash, struct ofpbuf *ofpacts,
+                            uint64_t *cookie);
+
+/* Allocates a conjunction id for 'key' (stable for the same key and the
+ * same set of other keys), owned by 'cookie' and released with the
+ * owner's flows.  Never 0. */
+uint32_t flow_table_alloc_conj_id(struct flow_table *, uint64_t cookie,
+                                  const char *key);
 
 /* Returns the number of distinct keys: the flows the switch should have. */
 size_t flow_table_count(const struct flow_table *);

@@ -8,6 +8,7 @@
 
 #include "flows/flow-table.h"
 #include "flows/pipeline.h"
+#include "flows/policy.h"
 #include "flows/service.h"
 #include "openvswitch/dynamic-string.h"
 #include "sset.h"
@@ -60,6 +61,9 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft)
     K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, in->cluster) {
         flows_service_compute(in, obj->namespace, obj->name, ft);
     }
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
+        flows_policy_compute(in, &local, obj->namespace, obj->name, ft);
+    }
 }
 
 void
@@ -110,10 +114,23 @@ flows_compute_changes(const struct flows_input *in,
     struct sset pods = SSET_INITIALIZER(&pods);
     struct sset nodes = SSET_INITIALIZER(&nodes);
     struct sset services = SSET_INITIALIZER(&services);
+    struct sset policies = SSET_INITIALIZER(&policies);
 
     const char *key;
     SSET_FOR_EACH (key, &changes->pods) {
         sset_add(&pods, key);
+
+        /* A pod's port is in the flows of the policies that select it. */
+        char *namespace, *name;
+        split_key(key, &namespace, &name);
+        const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
+                                                        namespace, name);
+        if (obj) {
+            policy_affected_by_pod(in->cluster, k8s_pod_cast(obj),
+                                   &policies);
+        }
+        free(namespace);
+        free(name);
     }
     SSET_FOR_EACH (key, &changes->nodes) {
         sset_add(&nodes, key);
@@ -133,6 +150,31 @@ flows_compute_changes(const struct flows_input *in,
         case K8S_POD:
             sset_add_and_free(&pods, xasprintf("%s/%s", change->namespace,
                                                change->name));
+            /* Policies that select it, or select it as a peer, before or
+             * after the change. */
+            if (change->old) {
+                policy_affected_by_pod(in->cluster,
+                                       k8s_pod_cast(change->old), &policies);
+            }
+            if (change->new) {
+                policy_affected_by_pod(in->cluster,
+                                       k8s_pod_cast(change->new), &policies);
+            }
+            break;
+        case K8S_NAMESPACE:
+            if (change->old) {
+                policy_affected_by_namespace(
+                    in->cluster, k8s_namespace_cast(change->old), &policies);
+            }
+            if (change->new) {
+                policy_affected_by_namespace(
+                    in->cluster, k8s_namespace_cast(change->new), &policies);
+            }
+            break;
+        case K8S_NETWORK_POLICY:
+            sset_add_and_free(&policies, xasprintf("%s/%s",
+                                                   change->namespace,
+                                                   change->name));
             break;
         case K8S_SERVICE:
             sset_add_and_free(&services, xasprintf("%s/%s",
@@ -157,8 +199,6 @@ flows_compute_changes(const struct flows_input *in,
             }
             break;
         }
-        case K8S_NAMESPACE:
-        case K8S_NETWORK_POLICY:
         case K8S_N_KINDS:
             break;
         }
@@ -169,7 +209,8 @@ flows_compute_changes(const struct flows_input *in,
         flows_compute_all(in, ft);
         n = 1 + k8s_cluster_count(in->cluster, K8S_NODE)
             + k8s_cluster_count(in->cluster, K8S_POD)
-            + k8s_cluster_count(in->cluster, K8S_SERVICE);
+            + k8s_cluster_count(in->cluster, K8S_SERVICE)
+            + k8s_cluster_count(in->cluster, K8S_NETWORK_POLICY);
     } else {
         struct flows_local local;
         flows_local_init(in, &local);
@@ -190,10 +231,19 @@ flows_compute_changes(const struct flows_input *in,
             free(namespace);
             free(name);
         }
-        n = sset_count(&nodes) + sset_count(&pods) + sset_count(&services);
+        SSET_FOR_EACH (key, &policies) {
+            char *namespace, *name;
+            split_key(key, &namespace, &name);
+            flows_policy_compute(in, &local, namespace, name, ft);
+            free(namespace);
+            free(name);
+        }
+        n = (sset_count(&nodes) + sset_count(&pods) + sset_count(&services)
+             + sset_count(&policies));
     }
     sset_destroy(&pods);
     sset_destroy(&nodes);
     sset_destroy(&services);
+    sset_destroy(&policies);
     return n;
 }

@@ -67,6 +67,11 @@ void flows_local_init(const struct flows_input *, struct flows_local *);
  * 'gateway_ip'. */
 struct eth_addr flows_gateway_mac(ovs_be32 gateway_ip);
 
+/* Returns the port of 'pod' if it is a pod of this node with a port on
+ * br-int, otherwise NULL. */
+const struct flows_port *flows_pod_port(const struct flows_input *,
+                                        const struct k8s_pod *);
+
 /* Recomputes every owner: the pipeline, every peer node, every local pod. */
 void flows_compute_all(const struct flows_input *, struct flow_table *);
 

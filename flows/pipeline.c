@@ -150,6 +150,30 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flows_put_goto(ofpacts, KOVS_T_OUTPUT);
     flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_LOW + 10, &match,
                    ofpacts);
+
+    /* NetworkPolicy judges new connections only: established and related
+     * packets (replies of allowed connections among them) pass both policy
+     * tables, and so does what the pod's own node sends it (kubelet
+     * probes). */
+    static const uint8_t policy_tables[] = {
+        KOVS_T_EGRESS_POLICY, KOVS_T_INGRESS_POLICY,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(policy_tables); i++) {
+        uint8_t table = policy_tables[i];
+        match_init_catchall(&match);
+        match_set_ct_state_masked(&match, CS_TRACKED, CS_NEW | CS_TRACKED);
+        ofpbuf_clear(ofpacts);
+        flows_put_goto(ofpacts, kovs_table_next(table));
+        flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY_PASS, &match,
+                       ofpacts);
+    }
+    match_init_catchall(&match);
+    match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
+                         KOVS_PORT_GATEWAY, KOVS_PORT_KIND_MASK);
+    ofpbuf_clear(ofpacts);
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_INGRESS_POLICY));
+    flow_table_add(ft, cookie, KOVS_T_INGRESS_POLICY, KOVS_PRIO_POLICY_PASS,
+                   &match, ofpacts);
 }
 
 /* The skeleton of the pipeline, owned by KOVS_COOKIE_PIPELINE: every

@@ -134,6 +134,13 @@ enum kovs_port_kind {
 #define KOVS_PRIO_NORMAL        200
 #define KOVS_PRIO_HIGH          300
 
+/* Priorities in EGRESS_POLICY and INGRESS_POLICY. */
+#define KOVS_PRIO_POLICY_PASS   300     /* Established, related, and from
+                                         * the pod's node. */
+#define KOVS_PRIO_POLICY_ALL    250     /* A rule allowing everything. */
+#define KOVS_PRIO_POLICY        200     /* Conjunctions and their ids. */
+#define KOVS_PRIO_POLICY_DROP   100     /* An isolated pod's default. */
+
 /* Cookies.  Every flow's cookie names its owner:
  *
  *     bits 63...56: the owner's kind (enum kovs_owner_kind)

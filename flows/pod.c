@@ -27,6 +27,21 @@ pod_ipv4(const struct k8s_pod *pod, const struct flows_local *local)
     return 0;
 }
 
+const struct flows_port *
+flows_pod_port(const struct flows_input *in, const struct k8s_pod *pod)
+{
+    if (pod->host_network || strcmp(pod->node_name, in->node_name)) {
+        return NULL;
+    }
+    struct ds key = DS_EMPTY_INITIALIZER;
+    ds_put_format(&key, "%s/%s", pod->obj.namespace, pod->obj.name);
+    const struct flows_port *port = shash_find_data(in->pod_ports,
+                                                    ds_cstr(&key));
+    ds_destroy(&key);
+    return (port && port->ofport && !eth_addr_is_zero(port->mac)
+            ? port : NULL);
+}
+
 /* A local pod's flows, owned by its cookie:
  *
  *   CLASSIFIER     its port is a pod port

@@ -1,0 +1,833 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "flows/policy.h"
+
+#include <stdlib.h>
+#include "flow.h"
+#include "flows/actions.h"
+#include "flows/flow-table.h"
+#include "flows/flows.h"
+#include "flows/pipeline.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "smap.h"
+#include "sset.h"
+#include "util.h"
+
+#define NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
+
+/* Address prefixes and port ranges. */
+
+static bool
+prefix_contains(ovs_be32 net, unsigned int plen, ovs_be32 ip)
+{
+    return !((ip ^ net) & be32_prefix_mask(plen));
+}
+
+static void
+cidr_subtract__(ovs_be32 net, unsigned int plen, const ovs_be32 *except_nets,
+                const unsigned int *except_plens, size_t n_except,
+                ovs_be32 **nets, unsigned int **plens, size_t *n,
+                size_t *allocated)
+{
+    bool overlaps = false;
+    for (size_t i = 0; i < n_except; i++) {
+        unsigned int common = MIN(plen, except_plens[i]);
+        if (prefix_contains(net, common, except_nets[i])) {
+            if (except_plens[i] <= plen) {
+                return;                 /* All of it is excepted. */
+            }
+            overlaps = true;
+        }
+    }
+    if (!overlaps) {
+        if (*n >= *allocated) {
+            size_t a = *allocated;
+            *nets = x2nrealloc(*nets, &a, sizeof **nets);
+            *plens = xrealloc(*plens, a * sizeof **plens);
+            *allocated = a;
+        }
+        (*nets)[*n] = net;
+        (*plens)[(*n)++] = plen;
+        return;
+    }
+
+    /* Part of it is excepted: split in halves. */
+    ovs_be32 half = htonl(1u << (31 - plen));
+    cidr_subtract__(net, plen + 1, except_nets, except_plens, n_except,
+                    nets, plens, n, allocated);
+    cidr_subtract__(net | half, plen + 1, except_nets, except_plens,
+                    n_except, nets, plens, n, allocated);
+}
+
+size_t
+policy_cidr_subtract(ovs_be32 net, unsigned int plen,
+                     const ovs_be32 *except_nets,
+                     const unsigned int *except_plens, size_t n_except,
+                     ovs_be32 **nets, unsigned int **plens)
+{
+    size_t n = 0, allocated = 0;
+    *nets = NULL;
+    *plens = NULL;
+    cidr_subtract__(net & be32_prefix_mask(plen), plen, except_nets,
+                    except_plens, n_except, nets, plens, &n, &allocated);
+    return n;
+}
+
+size_t
+policy_port_range_masks(uint16_t min, uint16_t max, uint16_t **values,
+                        uint16_t **masks)
+{
+    size_t n = 0, allocated = 0;
+    *values = NULL;
+    *masks = NULL;
+
+    uint32_t port = min;
+    while (port <= max) {
+        /* The largest aligned block starting at 'port' within range. */
+        unsigned int bits = 0;
+        while (bits < 16
+               && !(port & ((1u << (bits + 1)) - 1))
+               && port + (1u << (bits + 1)) - 1 <= max) {
+            bits++;
+        }
+        if (n >= allocated) {
+            size_t a = allocated;
+            *values = x2nrealloc(*values, &a, sizeof **values);
+            *masks = xrealloc(*masks, a * sizeof **masks);
+            allocated = a;
+        }
+        (*values)[n] = port;
+        (*masks)[n++] = (0xffffu << bits) & 0xffff;
+        port += 1u << bits;
+    }
+    return n;
+}
+
+/* Selection. */
+
+static ovs_be32
+pod_ipv4(const struct k8s_pod *pod)
+{
+    for (size_t i = 0; i < pod->n_ips; i++) {
+        if (k8s_addr_is_ipv4(&pod->ips[i])) {
+            return in6_addr_get_mapped_ipv4(&pod->ips[i]);
+        }
+    }
+    return 0;
+}
+
+/* Returns true if the namespace named 'ns' has labels that 'selector'
+ * matches.  A namespace without its object still has its name label. */
+static bool
+namespace_matches(const struct k8s_cluster *cluster, const char *ns,
+                  const struct k8s_selector *selector)
+{
+    const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NAMESPACE,
+                                                    "", ns);
+    if (obj) {
+        return k8s_selector_matches(selector, &obj->labels);
+    }
+    struct smap labels = SMAP_INITIALIZER(&labels);
+    smap_add(&labels, NAMESPACE_NAME_LABEL, ns);
+    bool matches = k8s_selector_matches(selector, &labels);
+    smap_destroy(&labels);
+    return matches;
+}
+
+/* Returns true if 'peer' (a selector peer of a policy in 'policy_ns')
+ * selects 'pod'. */
+static bool
+peer_selects_pod(const struct k8s_cluster *cluster, const char *policy_ns,
+                 const struct k8s_policy_peer *peer,
+                 const struct k8s_pod *pod)
+{
+    if (peer->ip_block) {
+        return false;
+    }
+    if (peer->namespace_selector) {
+        if (!namespace_matches(cluster, pod->obj.namespace,
+                               peer->namespace_selector)) {
+            return false;
+        }
+    } else if (strcmp(pod->obj.namespace, policy_ns)) {
+        return false;
+    }
+    return (!peer->pod_selector
+            || k8s_selector_matches(peer->pod_selector, &pod->obj.labels));
+}
+
+static bool
+ip_block_contains(const struct k8s_ip_block *block, ovs_be32 ip)
+{
+    if (!k8s_addr_is_ipv4(&block->cidr.addr)
+        || !prefix_contains(in6_addr_get_mapped_ipv4(&block->cidr.addr),
+                            block->cidr.plen, ip)) {
+        return false;
+    }
+    for (size_t i = 0; i < block->n_except; i++) {
+        const struct k8s_cidr *e = &block->except[i];
+        if (k8s_addr_is_ipv4(&e->addr)
+            && prefix_contains(in6_addr_get_mapped_ipv4(&e->addr), e->plen,
+                               ip)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool
+pod_is_peer_candidate(const struct k8s_pod *pod)
+{
+    return !pod->host_network && pod_ipv4(pod);
+}
+
+/* The peers of a rule: the prefixes to match, and the pods among them (for
+ * named ports of egress rules). */
+struct peers {
+    bool all;                       /* The rule has no peers: anyone. */
+    ovs_be32 *nets;
+    unsigned int *plens;
+    size_t n, allocated;
+    const struct k8s_pod **pods;
+    size_t n_pods, allocated_pods;
+};
+
+static void
+peers_add_net(struct peers *p, ovs_be32 net, unsigned int plen)
+{
+    if (p->n >= p->allocated) {
+        size_t a = p->allocated;
+        p->nets = x2nrealloc(p->nets, &a, sizeof *p->nets);
+        p->plens = xrealloc(p->plens, a * sizeof *p->plens);
+        p->allocated = a;
+    }
+    p->nets[p->n] = net;
+    p->plens[p->n++] = plen;
+}
+
+static void
+peers_add_pod(struct peers *p, const struct k8s_pod *pod)
+{
+    if (p->n_pods >= p->allocated_pods) {
+        p->pods = x2nrealloc(p->pods, &p->allocated_pods, sizeof *p->pods);
+    }
+    p->pods[p->n_pods++] = pod;
+}
+
+static void
+peers_destroy(struct peers *p)
+{
+    free(p->nets);
+    free(p->plens);
+    free(p->pods);
+}
+
+static void
+peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
+              const struct k8s_policy_rule *rule, struct peers *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!rule->n_peers) {
+        p->all = true;
+        return;
+    }
+
+    struct sset seen = SSET_INITIALIZER(&seen);
+    for (size_t i = 0; i < rule->n_peers; i++) {
+        const struct k8s_policy_peer *peer = &rule->peers[i];
+        const struct k8s_ip_block *block = peer->ip_block;
+
+        if (block) {
+            if (!k8s_addr_is_ipv4(&block->cidr.addr)) {
+                continue;
+            }
+            ovs_be32 *except_nets = xcalloc(block->n_except + 1,
+                                            sizeof *except_nets);
+            unsigned int *except_plens = xcalloc(block->n_except + 1,
+                                                 sizeof *except_plens);
+            size_t n_except = 0;
+            for (size_t j = 0; j < block->n_except; j++) {
+                if (k8s_addr_is_ipv4(&block->except[j].addr)) {
+                    except_nets[n_except] = in6_addr_get_mapped_ipv4(
+                        &block->except[j].addr);
+                    except_plens[n_except++] = block->except[j].plen;
+                }
+            }
+            ovs_be32 *nets;
+            unsigned int *plens;
+            size_t n = policy_cidr_subtract(
+                in6_addr_get_mapped_ipv4(&block->cidr.addr),
+                block->cidr.plen, except_nets, except_plens, n_except,
+                &nets, &plens);
+            for (size_t j = 0; j < n; j++) {
+                char *key = xasprintf(IP_FMT"/%u", IP_ARGS(nets[j]),
+                                      plens[j]);
+                if (sset_add(&seen, key)) {
+                    peers_add_net(p, nets[j], plens[j]);
+                }
+                free(key);
+            }
+            free(nets);
+            free(plens);
+            free(except_nets);
+            free(except_plens);
+
+            /* The pods inside the block, for named ports. */
+            const struct k8s_object *obj;
+            K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
+                const struct k8s_pod *pod = k8s_pod_cast(obj);
+                if (pod_is_peer_candidate(pod)
+                    && ip_block_contains(block, pod_ipv4(pod))) {
+                    peers_add_pod(p, pod);
+                }
+            }
+            continue;
+        }
+
+        const struct k8s_object *obj;
+        K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
+            const struct k8s_pod *pod = k8s_pod_cast(obj);
+            if (pod_is_peer_candidate(pod)
+                && peer_selects_pod(cluster, policy_ns, peer, pod)) {
+                ovs_be32 ip = pod_ipv4(pod);
+                char *key = xasprintf(IP_FMT"/32", IP_ARGS(ip));
+                if (sset_add(&seen, key)) {
+                    peers_add_net(p, ip, 32);
+                }
+                free(key);
+                peers_add_pod(p, pod);
+            }
+        }
+    }
+    sset_destroy(&seen);
+}
+
+/* Ports. */
+
+struct port_range {
+    uint8_t proto;
+    uint16_t min, max;              /* 0, 0 for every port. */
+};
+
+static uint8_t
+ip_proto(enum k8s_protocol protocol)
+{
+    return (protocol == K8S_PROTO_TCP ? IPPROTO_TCP
+            : protocol == K8S_PROTO_UDP ? IPPROTO_UDP : IPPROTO_SCTP);
+}
+
+/* The port ranges that 'rule' allows towards 'pod' (NULL: only the numeric
+ * ones), resolving named ports from the pod's containers.  Returns the
+ * number stored in the new array '*ranges' (sorted, without duplicates). */
+static size_t
+rule_port_ranges(const struct k8s_policy_rule *rule,
+                 const struct k8s_pod *pod, struct port_range **ranges)
+{
+    struct port_range *r = xcalloc(rule->n_ports + 1, sizeof *r);
+    size_t n = 0;
+
+    for (size_t i = 0; i < rule->n_ports; i++) {
+        const struct k8s_policy_port *p = &rule->ports[i];
+        uint8_t proto = ip_proto(p->protocol);
+        if (p->port_name) {
+            for (size_t j = 0; pod && j < pod->n_ports; j++) {
+                const struct k8s_container_port *cp = &pod->ports[j];
+                if (!strcmp(cp->name, p->port_name)
+                    && cp->protocol == p->protocol) {
+                    r[n++] = (struct port_range) { proto, cp->port,
+                                                   cp->port };
+                    break;
+                }
+            }
+        } else {
+            r[n++] = (struct port_range) {
+                proto, p->port, p->end_port ? p->end_port : p->port
+            };
+        }
+    }
+
+    /* Sort and remove duplicates, for a stable signature. */
+    for (size_t i = 1; i < n; i++) {
+        for (size_t j = i; j > 0 && memcmp(&r[j - 1], &r[j], sizeof *r) > 0;
+             j--) {
+            struct port_range tmp = r[j];
+            r[j] = r[j - 1];
+            r[j - 1] = tmp;
+        }
+    }
+    size_t n_unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!n_unique || memcmp(&r[n_unique - 1], &r[i], sizeof *r)) {
+            r[n_unique++] = r[i];
+        }
+    }
+    *ranges = r;
+    return n_unique;
+}
+
+static bool
+rule_has_named_ports(const struct k8s_policy_rule *rule)
+{
+    for (size_t i = 0; i < rule->n_ports; i++) {
+        if (rule->ports[i].port_name) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static char *
+port_ranges_signature(const struct port_range *r, size_t n)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%d:%d-%d,", r[i].proto, r[i].min, r[i].max);
+    }
+    return ds_steal_cstr(&s);
+}
+
+/* Flows. */
+
+enum policy_direction {
+    POLICY_INGRESS,
+    POLICY_EGRESS,
+};
+
+/* The parts of one conjunction. */
+struct conj_parts {
+    const ofp_port_t *ports;        /* This node's pods' OpenFlow ports. */
+    size_t n_ports;
+    const struct peers *peers;
+    const struct port_range *ranges;
+    size_t n_ranges;
+    bool all_ranges;                /* The rule has no ports. */
+};
+
+static void
+match_pod_port(struct match *match, enum policy_direction dir, ofp_port_t p)
+{
+    match_init_catchall(match);
+    if (dir == POLICY_INGRESS) {
+        match_set_reg(match, KOVS_REG_OUT_PORT - MFF_REG0, ofp_to_u16(p));
+    } else {
+        match_set_in_port(match, p);
+    }
+}
+
+/* conjunction(ID, CLAUSE/N_CLAUSES), with CLAUSE counted from 1 as
+ * ovs-ofctl prints it. */
+static void
+put_conjunction(struct ofpbuf *ofpacts, uint32_t id, uint8_t clause,
+                uint8_t n_clauses)
+{
+    struct ofpact_conjunction *c = ofpact_put_CONJUNCTION(ofpacts);
+    c->id = id;
+    c->clause = clause - 1;
+    c->n_clauses = n_clauses;
+}
+
+static void
+put_allow(struct ofpbuf *ofpacts, enum policy_direction dir)
+{
+    flows_put_goto(ofpacts, kovs_table_next(dir == POLICY_INGRESS
+                                            ? KOVS_T_INGRESS_POLICY
+                                            : KOVS_T_EGRESS_POLICY));
+}
+
+/* Emits the flows of one conjunction with id key 'key'. */
+static void
+emit_conjunction(struct flow_table *ft, uint64_t cookie,
+                 enum policy_direction dir, const char *key,
+                 const struct conj_parts *c)
+{
+    uint8_t table = (dir == POLICY_INGRESS ? KOVS_T_INGRESS_POLICY
+                     : KOVS_T_EGRESS_POLICY);
+    bool has_peers = !c->peers->all;
+    bool has_ranges = !c->all_ranges;
+
+    if (!c->n_ports || (has_peers && !c->peers->n)
+        || (has_ranges && !c->n_ranges)) {
+        return;                 /* Allows nothing. */
+    }
+
+    struct ofpbuf ofpacts;
+    struct match match;
+    ofpbuf_init(&ofpacts, 64);
+
+    uint8_t k = 1 + has_peers + has_ranges;
+    if (k == 1) {
+        /* Everything to (from) these pods: no conjunction needed, and a
+         * higher priority than the clauses that share the pod's match. */
+        put_allow(&ofpacts, dir);
+        for (size_t i = 0; i < c->n_ports; i++) {
+            match_pod_port(&match, dir, c->ports[i]);
+            flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY_ALL, &match,
+                           &ofpacts);
+        }
+        ofpbuf_uninit(&ofpacts);
+        return;
+    }
+
+    uint32_t id = flow_table_alloc_conj_id(ft, cookie, key);
+    uint8_t clause = 1;
+
+    ofpbuf_clear(&ofpacts);
+    put_conjunction(&ofpacts, id, clause, k);
+    for (size_t i = 0; i < c->n_ports; i++) {
+        match_pod_port(&match, dir, c->ports[i]);
+        flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
+                       &ofpacts);
+    }
+
+    if (has_peers) {
+        clause++;
+        ofpbuf_clear(&ofpacts);
+        put_conjunction(&ofpacts, id, clause, k);
+        for (size_t i = 0; i < c->peers->n; i++) {
+            match_init_catchall(&match);
+            match_set_dl_type(&match, htons(ETH_TYPE_IP));
+            if (dir == POLICY_INGRESS) {
+                match_set_nw_src_masked(&match, c->peers->nets[i],
+                                        be32_prefix_mask(c->peers->plens[i]));
+            } else {
+                match_set_nw_dst_masked(&match, c->peers->nets[i],
+                                        be32_prefix_mask(c->peers->plens[i]));
+            }
+            flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
+                           &ofpacts);
+        }
+    }
+
+    if (has_ranges) {
+        clause++;
+        ofpbuf_clear(&ofpacts);
+        put_conjunction(&ofpacts, id, clause, k);
+        for (size_t i = 0; i < c->n_ranges; i++) {
+            const struct port_range *r = &c->ranges[i];
+            match_init_catchall(&match);
+            match_set_dl_type(&match, htons(ETH_TYPE_IP));
+            match_set_nw_proto(&match, r->proto);
+            if (!r->min && !r->max) {
+                flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
+                               &ofpacts);
+                continue;
+            }
+            uint16_t *values, *masks;
+            size_t n = policy_port_range_masks(r->min, r->max, &values,
+                                               &masks);
+            for (size_t j = 0; j < n; j++) {
+                match_set_tp_dst_masked(&match, htons(values[j]),
+                                        htons(masks[j]));
+                flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
+                               &ofpacts);
+            }
+            free(values);
+            free(masks);
+        }
+    }
+
+    /* The rule's own flow: its packet count is the connections it
+     * allowed. */
+    match_init_catchall(&match);
+    match_set_conj_id(&match, id);
+    ofpbuf_clear(&ofpacts);
+    put_allow(&ofpacts, dir);
+    flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* A local pod that a policy selects. */
+struct selected_pod {
+    const struct k8s_pod *pod;
+    ofp_port_t ofport;
+};
+
+static void
+rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
+           const struct k8s_network_policy *np, enum policy_direction dir,
+           size_t rule_idx, const struct k8s_policy_rule *rule,
+           const struct selected_pod *sel, size_t n_sel)
+{
+    struct peers peers;
+    peers_collect(in->cluster, np->obj.namespace, rule, &peers);
+
+    ofp_port_t *ports = xcalloc(n_sel + 1, sizeof *ports);
+    const char *dir_name = dir == POLICY_INGRESS ? "ingress" : "egress";
+    struct conj_parts parts = {
+        .ports = ports,
+        .peers = &peers,
+        .all_ranges = !rule->n_ports,
+    };
+
+    if (!rule_has_named_ports(rule)) {
+        struct port_range *ranges;
+        parts.n_ranges = rule_port_ranges(rule, NULL, &ranges);
+        parts.ranges = ranges;
+        for (size_t i = 0; i < n_sel; i++) {
+            ports[i] = sel[i].ofport;
+        }
+        parts.n_ports = n_sel;
+        char *key = xasprintf("%s/%s %s %"PRIuSIZE, np->obj.namespace,
+                              np->obj.name, dir_name, rule_idx);
+        emit_conjunction(ft, cookie, dir, key, &parts);
+        free(key);
+        free(ranges);
+    } else if (dir == POLICY_INGRESS) {
+        /* Named ports resolve per destination pod: one conjunction per
+         * group of pods whose ports resolve alike. */
+        struct shash groups = SHASH_INITIALIZER(&groups);
+        for (size_t i = 0; i < n_sel; i++) {
+            struct port_range *ranges;
+            size_t n = rule_port_ranges(rule, sel[i].pod, &ranges);
+            char *sig = port_ranges_signature(ranges, n);
+            free(ranges);
+            struct sset *members = shash_find_data(&groups, sig);
+            if (!members) {
+                members = xmalloc(sizeof *members);
+                sset_init(members);
+                shash_add(&groups, sig, members);
+            }
+            sset_add_and_free(members, xasprintf("%"PRIuSIZE, i));
+            free(sig);
+        }
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &groups) {
+            struct sset *members = node->data;
+            const char *m;
+            size_t first = SIZE_MAX;
+            parts.n_ports = 0;
+            SSET_FOR_EACH (m, members) {
+                size_t i = strtoul(m, NULL, 10);
+                first = MIN(first, i);
+                ports[parts.n_ports++] = sel[i].ofport;
+            }
+            struct port_range *ranges;
+            parts.n_ranges = rule_port_ranges(rule, sel[first].pod, &ranges);
+            parts.ranges = ranges;
+            char *key = xasprintf("%s/%s %s %"PRIuSIZE" %s",
+                                  np->obj.namespace, np->obj.name, dir_name,
+                                  rule_idx, node->name);
+            emit_conjunction(ft, cookie, dir, key, &parts);
+            free(key);
+            free(ranges);
+            sset_destroy(members);
+            free(members);
+        }
+        shash_destroy(&groups);
+    } else {
+        /* Egress with named ports: they resolve per destination, so group
+         * the peer pods by resolution.  Only pods have named ports. */
+        for (size_t i = 0; i < n_sel; i++) {
+            ports[i] = sel[i].ofport;
+        }
+        parts.n_ports = n_sel;
+
+        struct shash groups = SHASH_INITIALIZER(&groups);
+        const struct k8s_object *obj;
+        size_t n_candidates = 0;
+        const struct k8s_pod **candidates = NULL;
+        if (peers.all) {
+            size_t allocated = 0;
+            K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
+                const struct k8s_pod *pod = k8s_pod_cast(obj);
+                if (pod_is_peer_candidate(pod)) {
+                    if (n_candidates >= allocated) {
+                        candidates = x2nrealloc(candidates, &allocated,
+                                                sizeof *candidates);
+                    }
+                    candidates[n_candidates++] = pod;
+                }
+            }
+        } else {
+            candidates = xmemdup(peers.pods,
+                                 MAX(peers.n_pods, 1) * sizeof *candidates);
+            n_candidates = peers.n_pods;
+        }
+        for (size_t i = 0; i < n_candidates; i++) {
+            struct port_range *ranges;
+            size_t n = rule_port_ranges(rule, candidates[i], &ranges);
+            char *sig = port_ranges_signature(ranges, n);
+            free(ranges);
+            struct peers *group = shash_find_data(&groups, sig);
+            if (!group) {
+                group = xzalloc(sizeof *group);
+                shash_add(&groups, sig, group);
+            }
+            peers_add_net(group, pod_ipv4(candidates[i]), 32);
+            peers_add_pod(group, candidates[i]);
+            free(sig);
+        }
+        free(candidates);
+
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &groups) {
+            struct peers *group = node->data;
+            struct port_range *ranges;
+            parts.n_ranges = rule_port_ranges(rule, group->pods[0], &ranges);
+            parts.ranges = ranges;
+            parts.peers = group;
+            char *key = xasprintf("%s/%s %s %"PRIuSIZE" %s",
+                                  np->obj.namespace, np->obj.name, dir_name,
+                                  rule_idx, node->name);
+            emit_conjunction(ft, cookie, dir, key, &parts);
+            free(key);
+            free(ranges);
+            peers_destroy(group);
+            free(group);
+        }
+        shash_destroy(&groups);
+    }
+    free(ports);
+    peers_destroy(&peers);
+}
+
+void
+flows_policy_compute(const struct flows_input *in,
+                     const struct flows_local *local,
+                     const char *namespace, const char *name,
+                     struct flow_table *ft)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_POLICY, namespace, name);
+    flow_table_remove_owner(ft, cookie);
+
+    const struct k8s_object *obj = k8s_cluster_find(
+        in->cluster, K8S_NETWORK_POLICY, namespace, name);
+    if (!obj || !local->valid) {
+        return;
+    }
+    const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+
+    /* The pods of this node that the policy selects. */
+    struct selected_pod *sel = NULL;
+    size_t n_sel = 0, allocated = 0;
+    const struct k8s_object *pobj;
+    K8S_CLUSTER_FOR_EACH (pobj, K8S_POD, in->cluster) {
+        const struct k8s_pod *pod = k8s_pod_cast(pobj);
+        if (strcmp(pod->obj.namespace, namespace)
+            || strcmp(pod->node_name, in->node_name) || pod->host_network
+            || !k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
+            continue;
+        }
+        const struct flows_port *port = flows_pod_port(in, pod);
+        if (!port) {
+            continue;
+        }
+        if (n_sel >= allocated) {
+            sel = x2nrealloc(sel, &allocated, sizeof *sel);
+        }
+        sel[n_sel++] = (struct selected_pod) { pod, port->ofport };
+    }
+
+    struct ofpbuf ofpacts;
+    struct match match;
+    ofpbuf_init(&ofpacts, 0);
+    for (int d = POLICY_INGRESS; d <= POLICY_EGRESS; d++) {
+        bool isolates = (d == POLICY_INGRESS ? np->ingress_isolation
+                         : np->egress_isolation);
+        if (!isolates) {
+            continue;
+        }
+        uint8_t table = (d == POLICY_INGRESS ? KOVS_T_INGRESS_POLICY
+                         : KOVS_T_EGRESS_POLICY);
+
+        /* Isolation: what no rule allows drops.  Every policy that
+         * isolates the pod wants the same flow; it stays while any does. */
+        for (size_t i = 0; i < n_sel; i++) {
+            match_pod_port(&match, d, sel[i].ofport);
+            flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY_DROP, &match,
+                           &ofpacts);
+        }
+
+        const struct k8s_policy_rule *rules = (d == POLICY_INGRESS
+                                               ? np->ingress : np->egress);
+        size_t n_rules = d == POLICY_INGRESS ? np->n_ingress : np->n_egress;
+        for (size_t i = 0; i < n_rules; i++) {
+            rule_flows(ft, cookie, in, np, d, i, &rules[i], sel, n_sel);
+        }
+    }
+    ofpbuf_uninit(&ofpacts);
+    free(sel);
+}
+
+/* Dependencies. */
+
+static bool
+policy_may_select(const struct k8s_cluster *cluster,
+                  const struct k8s_network_policy *np,
+                  const struct k8s_pod *pod)
+{
+    if (!strcmp(np->obj.namespace, pod->obj.namespace)
+        && k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
+        return true;
+    }
+    for (int d = 0; d < 2; d++) {
+        const struct k8s_policy_rule *rules = d ? np->egress : np->ingress;
+        size_t n_rules = d ? np->n_egress : np->n_ingress;
+        for (size_t i = 0; i < n_rules; i++) {
+            const struct k8s_policy_rule *rule = &rules[i];
+            if (!rule->n_peers && rule_has_named_ports(rule)) {
+                return true;    /* Named ports towards any pod. */
+            }
+            for (size_t j = 0; j < rule->n_peers; j++) {
+                const struct k8s_policy_peer *peer = &rule->peers[j];
+                ovs_be32 ip = pod_ipv4(pod);
+                if (peer->ip_block
+                    ? ip && ip_block_contains(peer->ip_block, ip)
+                    : peer_selects_pod(cluster, np->obj.namespace, peer,
+                                       pod)) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
+void
+policy_affected_by_pod(const struct k8s_cluster *cluster,
+                       const struct k8s_pod *pod, struct sset *policies)
+{
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
+        if (policy_may_select(cluster, k8s_network_policy_cast(obj), pod)) {
+            sset_add_and_free(policies, xasprintf("%s/%s", obj->namespace,
+                                                  obj->name));
+        }
+    }
+}
+
+void
+policy_affected_by_namespace(const struct k8s_cluster *cluster,
+                             const struct k8s_namespace *ns,
+                             struct sset *policies)
+{
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
+        const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+        bool affected = false;
+        for (int d = 0; d < 2 && !affected; d++) {
+            const struct k8s_policy_rule *rules = d ? np->egress : np->ingress;
+            size_t n_rules = d ? np->n_egress : np->n_ingress;
+            for (size_t i = 0; i < n_rules && !affected; i++) {
+                for (size_t j = 0; j < rules[i].n_peers; j++) {
+                    const struct k8s_selector *s
+                        = rules[i].peers[j].namespace_selector;
+                    if (s && k8s_selector_matches(s, &ns->obj.labels)) {
+                        affected = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if (affected) {
+            sset_add_and_free(policies, xasprintf("%s/%s", obj->namespace,
+                                                  obj->name));
+        }
+    }
+}

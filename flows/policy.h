@@ -1,0 +1,63 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef FLOWS_POLICY_H
+#define FLOWS_POLICY_H 1
+
+/* NetworkPolicy: ingress and egress ACLs as conjunctive matches.
+ *
+ * A rule of a policy becomes one conjunction (per group of pods whose named
+ * ports resolve alike) of up to three clauses: the policy's pods on this
+ * node (the destination port for ingress, the source port for egress), the
+ * peers (addresses and prefixes) and the ports (protocol and value/mask
+ * port ranges).  A clause flow that several rules share is one flow with
+ * several conjunction() actions, so the number of flows grows with peers
+ * plus ports, not their product.  A rule's conj_id flow allows the
+ * connection; a pod that any policy isolates drops what no rule allows.
+ * Only new connections are judged: established and related traffic
+ * passes, and so does traffic from the pod's own node. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include "k8s/k8s-model.h"
+#include "openvswitch/types.h"
+
+struct flow_table;
+struct flows_input;
+struct flows_local;
+struct sset;
+
+/* Recomputes the flows of NetworkPolicy 'namespace'/'name'. */
+void flows_policy_compute(const struct flows_input *,
+                          const struct flows_local *,
+                          const char *namespace, const char *name,
+                          struct flow_table *);
+
+/* Adds to 'policies' ("namespace/name") every policy whose flows may
+ * depend on pod 'pod' (any version of it): those that select it and those
+ * with a peer that selects it. */
+void policy_affected_by_pod(const struct k8s_cluster *,
+                            const struct k8s_pod *pod, struct sset *policies);
+
+/* Same for a namespace (its labels select peers). */
+void policy_affected_by_namespace(const struct k8s_cluster *,
+                                  const struct k8s_namespace *,
+                                  struct sset *policies);
+
+/* Address prefixes: 'cidr' less every prefix in 'except', as the smallest
+ * list of non-overlapping IPv4 prefixes, stored in a new array '*out' that
+ * the caller frees.  Returns their number. */
+size_t policy_cidr_subtract(ovs_be32 net, unsigned int plen,
+                            const ovs_be32 *except_nets,
+                            const unsigned int *except_plens,
+                            size_t n_except, ovs_be32 **nets,
+                            unsigned int **plens);
+
+/* Port ranges: the value/mask pairs that together match exactly the ports
+ * 'min'...'max'.  Stores them in new arrays the caller frees and returns
+ * their number. */
+size_t policy_port_range_masks(uint16_t min, uint16_t max, uint16_t **values,
+                               uint16_t **masks);
+
+#endif /* flows/policy.h */
