@@ -3,13 +3,17 @@
 # Licensed under the Apache License, Version 2.0.
 
 # Unit-test programs.
-noinst_PROGRAMS += tests/test-k8s tests/test-flows tests/test-pinctrl
+noinst_PROGRAMS += tests/test-k8s tests/test-flows tests/test-pinctrl \
+	tests/test-policy
 tests_test_k8s_SOURCES = tests/test-k8s.c
 tests_test_k8s_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_test_k8s_LDADD = k8s/libkovs-k8s.a $(OVS_LIBS) $(JANSSON_LIBS)
 tests_test_pinctrl_SOURCES = tests/test-pinctrl.c \
 	controller/pinctrl.c controller/pinctrl.h
 tests_test_pinctrl_LDADD = $(OVS_LIBS)
+tests_test_policy_SOURCES = tests/test-policy.c
+tests_test_policy_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
+	$(OVS_LIBS) $(JANSSON_LIBS)
 tests_test_flows_SOURCES = tests/test-flows.c
 tests_test_flows_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
 	$(OVS_LIBS) $(JANSSON_LIBS)
@@ -21,6 +25,7 @@ TESTSUITE_AT = \
 	tests/k8s.at \
 	tests/flows.at \
 	tests/pinctrl.at \
+	tests/policy-unit.at \
 	tests/sandbox.at \
 	tests/cluster.at \
 	tests/service.at
