@@ -26,6 +26,7 @@
 #include "openvswitch/vlog.h"
 #include "packets.h"
 #include "socket-util.h"
+#include "svec.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -181,6 +182,11 @@ main(int argc, char *argv[])
 
 /* unixctl commands. */
 
+struct policy_stats_request {
+    struct unixctl_conn *conn;
+    struct controller *c;
+};
+
 static void
 kovs_unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   const char *argv[] OVS_UNUSED, void *c_)
@@ -275,6 +281,83 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&ds);
 }
 
+/* "policy-stats": for each NetworkPolicy rule, the new connections it
+ * allowed, and for each isolated pod the packets dropped, from the
+ * switch's counters. */
+static void
+policy_stats_reply(const struct ofctrl_flow_stat *stats, size_t n,
+                   const char *error, void *aux)
+{
+    struct policy_stats_request *req = aux;
+    struct controller *c = req->c;
+    if (error) {
+        unixctl_command_reply_error(req->conn, error);
+        free(req);
+        return;
+    }
+
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        const struct ofctrl_flow_stat *st = &stats[i];
+        const char *dir = (st->table_id == KOVS_T_INGRESS_POLICY ? "ingress"
+                           : st->table_id == KOVS_T_EGRESS_POLICY ? "egress"
+                           : NULL);
+        if (!dir) {
+            continue;
+        }
+        if (st->match.wc.masks.conj_id) {
+            const char *key = flow_table_conj_id_key(&c->flows,
+                                                     st->match.flow.conj_id);
+            svec_add_nocopy(&lines, xasprintf(
+                "rule %s: %"PRIu64" connections allowed",
+                key ? key : "(unknown)", st->n_packets));
+        } else if (st->priority == KOVS_PRIO_POLICY_DROP) {
+            ofp_port_t port = (st->table_id == KOVS_T_INGRESS_POLICY
+                               ? u16_to_ofp(st->match.flow.regs[
+                                     KOVS_REG_OUT_PORT - MFF_REG0])
+                               : st->match.flow.in_port.ofp_port);
+            const char *pod = "(unknown pod)";
+            struct shash_node *node;
+            SHASH_FOR_EACH (node, c->input.pod_ports) {
+                const struct flows_port *p = node->data;
+                if (p->ofport == port) {
+                    pod = node->name;
+                    break;
+                }
+            }
+            svec_add_nocopy(&lines, xasprintf(
+                "pod %s %s: %"PRIu64" packets dropped", pod, dir,
+                st->n_packets));
+        }
+    }
+    svec_sort(&lines);
+
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&ds, "%s\n", lines.names[i]);
+    }
+    unixctl_command_reply(req->conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+    svec_destroy(&lines);
+    free(req);
+}
+
+static void
+kovs_unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                          const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct policy_stats_request *req = xmalloc(sizeof *req);
+    req->conn = conn;
+    req->c = c_;
+    if (!ofctrl_request_flow_stats(
+            (uint64_t) KOVS_OWNER_POLICY << KOVS_COOKIE_KIND_SHIFT,
+            ~KOVS_COOKIE_ID_MASK, policy_stats_reply, req)) {
+        free(req);
+        unixctl_command_reply_error(conn, "not connected to the switch, or "
+                                    "a request is already pending");
+    }
+}
+
 /* "flow-summary": the number of desired flows in each table of the
  * pipeline, with the table's name. */
 static void
@@ -348,6 +431,8 @@ register_unixctl_commands(struct unixctl_server *unixctl OVS_UNUSED,
     unixctl_command_register("recompute", "", 0, 0, kovs_unixctl_recompute,
                              c);
     unixctl_command_register("status", "", 0, 0, kovs_unixctl_status, c);
+    unixctl_command_register("policy-stats", "", 0, 0,
+                             kovs_unixctl_policy_stats, c);
     unixctl_command_register("flow-summary", "", 0, 0,
                              kovs_unixctl_flow_summary, c);
     unixctl_command_register("cookie", "KIND [NAMESPACE/]NAME", 1, 2,

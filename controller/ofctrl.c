@@ -87,6 +87,85 @@ static long long int bundle_sent_msec;
 
 static struct ofctrl_stats stats;
 
+/* A pending request for flow statistics. */
+static struct {
+    bool pending;
+    ovs_be32 xid;
+    ofctrl_flow_stats_cb *cb;
+    void *aux;
+    struct ofctrl_flow_stat *stats;
+    size_t n, allocated;
+} stats_request;
+
+static void
+stats_request_finish(const char *error)
+{
+    if (stats_request.pending) {
+        stats_request.pending = false;
+        stats_request.cb(stats_request.stats, stats_request.n, error,
+                         stats_request.aux);
+        free(stats_request.stats);
+        stats_request.stats = NULL;
+        stats_request.n = stats_request.allocated = 0;
+    }
+}
+
+bool
+ofctrl_request_flow_stats(uint64_t cookie, uint64_t cookie_mask,
+                          ofctrl_flow_stats_cb *cb, void *aux)
+{
+    if (stats_request.pending || !swconn || !rconn_is_connected(swconn)) {
+        return false;
+    }
+
+    struct ofputil_flow_stats_request fsr;
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.table_id = 0xff;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    fsr.cookie = htonll(cookie);
+    fsr.cookie_mask = htonll(cookie_mask);
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
+        &fsr, ofputil_protocol_from_ofp_version(rconn_get_version(swconn)));
+    stats_request.xid = ((struct ofp_header *) msg->data)->xid;
+    stats_request.pending = true;
+    stats_request.cb = cb;
+    stats_request.aux = aux;
+    rconn_send(swconn, msg, NULL);
+    return true;
+}
+
+static void
+stats_request_handle_reply(const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+    for (;;) {
+        struct ofputil_flow_stats fs;
+        if (ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts)) {
+            break;
+        }
+        if (stats_request.n >= stats_request.allocated) {
+            stats_request.stats = x2nrealloc(stats_request.stats,
+                                             &stats_request.allocated,
+                                             sizeof *stats_request.stats);
+        }
+        stats_request.stats[stats_request.n++] = (struct ofctrl_flow_stat) {
+            .table_id = fs.table_id,
+            .priority = fs.priority,
+            .match = fs.match,
+            .cookie = ntohll(fs.cookie),
+            .n_packets = fs.packet_count,
+        };
+    }
+    ofpbuf_uninit(&ofpacts);
+    if (!ofpmp_more(oh)) {
+        stats_request_finish(NULL);
+    }
+}
+
 /* After the switch rejects an update, the next attempt waits: 1 s, then
  * twice as long each time it fails again, up to 30 s.  A successful update
  * resets the delay. */
@@ -368,6 +447,8 @@ ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
     case OFPTYPE_FLOW_STATS_REPLY:
         if (state == S_DUMPING && oh->xid == dump_xid) {
             ofctrl_handle_flow_stats(oh);
+        } else if (stats_request.pending && oh->xid == stats_request.xid) {
+            stats_request_handle_reply(oh);
         }
         break;
 
@@ -418,6 +499,7 @@ ofctrl_run(void)
     if (seqno != rconn_get_connection_seqno(swconn)) {
         seqno = rconn_get_connection_seqno(swconn);
         barrier_pending = false;
+        stats_request_finish("the connection to the switch was lost");
         installed_clear();
         state = S_DISCONNECTED;
     }

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/match.h"
 
 struct ds;
 struct flow_table;
@@ -54,6 +55,27 @@ struct ofctrl_stats {
     bool in_flight;                 /* A bundle awaits its barrier. */
 };
 void ofctrl_get_stats(struct ofctrl_stats *);
+
+/* Flow statistics, on request. */
+struct ofctrl_flow_stat {
+    uint8_t table_id;
+    uint16_t priority;
+    struct match match;
+    uint64_t cookie;
+    uint64_t n_packets;
+};
+
+/* Called with the statistics of the requested flows ('n' of them), or with
+ * 'error' set if the connection was lost first. */
+typedef void ofctrl_flow_stats_cb(const struct ofctrl_flow_stat *, size_t n,
+                                  const char *error, void *aux);
+
+/* Asks the switch for the statistics of its flows whose cookie matches
+ * 'cookie' under 'cookie_mask', and calls 'cb' with them once they are all
+ * in.  Returns false (and never calls 'cb') if not connected or another
+ * request is pending. */
+bool ofctrl_request_flow_stats(uint64_t cookie, uint64_t cookie_mask,
+                               ofctrl_flow_stats_cb *cb, void *aux);
 
 /* Appends the connection state to 'ds'. */
 void ofctrl_format_connection(struct ds *);

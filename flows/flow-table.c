@@ -471,6 +471,18 @@ flow_table_alloc_conj_id(struct flow_table *ft, uint64_t cookie,
     return id;
 }
 
+const char *
+flow_table_conj_id_key(const struct flow_table *ft, uint32_t id)
+{
+    const struct conj_id_entry *c;
+    HMAP_FOR_EACH_WITH_HASH (c, hmap_node, hash_int(id, 0), &ft->conj_ids) {
+        if (c->id == id) {
+            return c->key;
+        }
+    }
+    return NULL;
+}
+
 size_t
 flow_table_count(const struct flow_table *ft)
 {

@@ -145,6 +145,9 @@ bool flow_table_get_actions(const struct flow_table *, uint8_t table_id,
 uint32_t flow_table_alloc_conj_id(struct flow_table *, uint64_t cookie,
                                   const char *key);
 
+/* Returns the key that conjunction id 'id' was allocated for, or NULL. */
+const char *flow_table_conj_id_key(const struct flow_table *, uint32_t id);
+
 /* Returns the number of distinct keys: the flows the switch should have. */
 size_t flow_table_count(const struct flow_table *);
 
