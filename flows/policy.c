@@ -17,6 +17,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "smap.h"
 #include "sset.h"
+#include "svec.h"
 #include "util.h"
 
 #define NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
@@ -228,9 +229,55 @@ peers_destroy(struct peers *p)
     free(p->pods);
 }
 
+/* Calls peers_add_pod() for each pod that selector peer 'peer' of a
+ * policy in 'policy_ns' selects, and adds its address. */
+static void
+peers_collect_selected(const struct k8s_cluster *cluster,
+                       const char *policy_ns,
+                       const struct k8s_policy_peer *peer, struct peers *p,
+                       struct sset *seen)
+{
+    struct svec namespaces = SVEC_EMPTY_INITIALIZER;
+    if (peer->namespace_selector) {
+        const struct k8s_object *obj;
+        K8S_CLUSTER_FOR_EACH (obj, K8S_NAMESPACE, cluster) {
+            if (k8s_selector_matches(peer->namespace_selector,
+                                     &obj->labels)) {
+                svec_add(&namespaces, obj->name);
+            }
+        }
+    } else {
+        svec_add(&namespaces, policy_ns);
+    }
+
+    for (size_t i = 0; i < namespaces.n; i++) {
+        size_t n;
+        const struct k8s_pod **pods = k8s_cluster_namespace_pods(
+            cluster, namespaces.names[i], &n);
+        for (size_t j = 0; j < n; j++) {
+            const struct k8s_pod *pod = pods[j];
+            if (pod_is_peer_candidate(pod)
+                && (!peer->pod_selector
+                    || k8s_selector_matches(peer->pod_selector,
+                                            &pod->obj.labels))) {
+                ovs_be32 ip = pod_ipv4(pod);
+                char *key = xasprintf(IP_FMT"/32", IP_ARGS(ip));
+                if (sset_add(seen, key)) {
+                    peers_add_net(p, ip, 32);
+                }
+                free(key);
+                peers_add_pod(p, pod);
+            }
+        }
+        free(pods);
+    }
+    svec_destroy(&namespaces);
+}
+
 static void
 peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
-              const struct k8s_policy_rule *rule, struct peers *p)
+              const struct k8s_policy_rule *rule, bool want_block_pods,
+              struct peers *p)
 {
     memset(p, 0, sizeof *p);
     if (!rule->n_peers) {
@@ -279,31 +326,20 @@ peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
             free(except_plens);
 
             /* The pods inside the block, for named ports. */
-            const struct k8s_object *obj;
-            K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
-                const struct k8s_pod *pod = k8s_pod_cast(obj);
-                if (pod_is_peer_candidate(pod)
-                    && ip_block_contains(block, pod_ipv4(pod))) {
-                    peers_add_pod(p, pod);
+            if (want_block_pods) {
+                const struct k8s_object *obj;
+                K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
+                    const struct k8s_pod *pod = k8s_pod_cast(obj);
+                    if (pod_is_peer_candidate(pod)
+                        && ip_block_contains(block, pod_ipv4(pod))) {
+                        peers_add_pod(p, pod);
+                    }
                 }
             }
             continue;
         }
 
-        const struct k8s_object *obj;
-        K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
-            const struct k8s_pod *pod = k8s_pod_cast(obj);
-            if (pod_is_peer_candidate(pod)
-                && peer_selects_pod(cluster, policy_ns, peer, pod)) {
-                ovs_be32 ip = pod_ipv4(pod);
-                char *key = xasprintf(IP_FMT"/32", IP_ARGS(ip));
-                if (sset_add(&seen, key)) {
-                    peers_add_net(p, ip, 32);
-                }
-                free(key);
-                peers_add_pod(p, pod);
-            }
-        }
+        peers_collect_selected(cluster, policy_ns, peer, p, &seen);
     }
     sset_destroy(&seen);
 }
@@ -555,7 +591,8 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
            const struct selected_pod *sel, size_t n_sel)
 {
     struct peers peers;
-    peers_collect(in->cluster, np->obj.namespace, rule, &peers);
+    peers_collect(in->cluster, np->obj.namespace, rule,
+                  dir == POLICY_EGRESS && rule_has_named_ports(rule), &peers);
 
     ofp_port_t *ports = xcalloc(n_sel + 1, sizeof *ports);
     const char *dir_name = dir == POLICY_INGRESS ? "ingress" : "egress";
@@ -706,11 +743,12 @@ flows_policy_compute(const struct flows_input *in,
     /* The pods of this node that the policy selects. */
     struct selected_pod *sel = NULL;
     size_t n_sel = 0, allocated = 0;
-    const struct k8s_object *pobj;
-    K8S_CLUSTER_FOR_EACH (pobj, K8S_POD, in->cluster) {
-        const struct k8s_pod *pod = k8s_pod_cast(pobj);
-        if (strcmp(pod->obj.namespace, namespace)
-            || strcmp(pod->node_name, in->node_name) || pod->host_network
+    size_t n_ns_pods;
+    const struct k8s_pod **ns_pods = k8s_cluster_namespace_pods(
+        in->cluster, namespace, &n_ns_pods);
+    for (size_t i = 0; i < n_ns_pods; i++) {
+        const struct k8s_pod *pod = ns_pods[i];
+        if (strcmp(pod->node_name, in->node_name) || pod->host_network
             || !k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
             continue;
         }
@@ -723,6 +761,7 @@ flows_policy_compute(const struct flows_input *in,
         }
         sel[n_sel++] = (struct selected_pod) { pod, port->ofport };
     }
+    free(ns_pods);
 
     struct ofpbuf ofpacts;
     struct match match;

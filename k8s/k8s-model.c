@@ -399,7 +399,11 @@ service_slices_hash(const char *namespace, const char *service)
 static void
 cluster_index_add(struct k8s_cluster *cluster, struct k8s_object *obj)
 {
-    if (obj->kind == K8S_ENDPOINT_SLICE) {
+    if (obj->kind == K8S_POD) {
+        struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
+        hmap_insert(&cluster->pods_by_namespace, &pod->namespace_node,
+                    hash_string(obj->namespace, 0));
+    } else if (obj->kind == K8S_ENDPOINT_SLICE) {
         struct k8s_endpoint_slice *slice
             = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
         hmap_insert(&cluster->slices, &slice->service_node,
@@ -410,11 +414,35 @@ cluster_index_add(struct k8s_cluster *cluster, struct k8s_object *obj)
 static void
 cluster_index_remove(struct k8s_cluster *cluster, struct k8s_object *obj)
 {
-    if (obj->kind == K8S_ENDPOINT_SLICE) {
+    if (obj->kind == K8S_POD) {
+        struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
+        hmap_remove(&cluster->pods_by_namespace, &pod->namespace_node);
+    } else if (obj->kind == K8S_ENDPOINT_SLICE) {
         struct k8s_endpoint_slice *slice
             = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
         hmap_remove(&cluster->slices, &slice->service_node);
     }
+}
+
+const struct k8s_pod **
+k8s_cluster_namespace_pods(const struct k8s_cluster *cluster,
+                           const char *namespace, size_t *n)
+{
+    const struct k8s_pod **pods = NULL;
+    size_t allocated = 0;
+    const struct k8s_pod *pod;
+
+    *n = 0;
+    HMAP_FOR_EACH_WITH_HASH (pod, namespace_node, hash_string(namespace, 0),
+                             &cluster->pods_by_namespace) {
+        if (!strcmp(pod->obj.namespace, namespace)) {
+            if (*n >= allocated) {
+                pods = x2nrealloc(pods, &allocated, sizeof *pods);
+            }
+            pods[(*n)++] = pod;
+        }
+    }
+    return pods;
 }
 
 const struct k8s_endpoint_slice **
@@ -450,6 +478,7 @@ k8s_cluster_init(struct k8s_cluster *cluster)
     ovs_list_init(&cluster->changes);
     hmap_init(&cluster->pending);
     hmap_init(&cluster->slices);
+    hmap_init(&cluster->pods_by_namespace);
 }
 
 /* Frees every object and every change in 'cluster'. */
@@ -469,6 +498,7 @@ k8s_cluster_destroy(struct k8s_cluster *cluster)
             hmap_destroy(&cluster->objects[i]);
         }
         hmap_destroy(&cluster->slices);
+        hmap_destroy(&cluster->pods_by_namespace);
     }
 }
 

@@ -139,6 +139,8 @@ struct k8s_container_port {
 /* Pod (v1). */
 struct k8s_pod {
     struct k8s_object obj;
+    struct hmap_node namespace_node;    /* In k8s_cluster's
+                                         * 'pods_by_namespace'. */
     char *node_name;                /* spec.nodeName, "" if unscheduled. */
     bool host_network;              /* spec.hostNetwork. */
     char *phase;                    /* status.phase, "" if absent. */
@@ -320,6 +322,7 @@ struct k8s_cluster {
     struct hmap slices;                 /* EndpointSlices by the Service they
                                          * belong to (see
                                          * k8s_cluster_service_slices()). */
+    struct hmap pods_by_namespace;      /* Pods by hash of namespace. */
 };
 
 void k8s_cluster_init(struct k8s_cluster *);
@@ -332,6 +335,12 @@ const struct k8s_object *k8s_cluster_find(const struct k8s_cluster *,
                                           const char *namespace,
                                           const char *name);
 size_t k8s_cluster_count(const struct k8s_cluster *, enum k8s_kind);
+
+/* Returns the pods of namespace 'namespace' in a new array that the caller
+ * frees, and their number in '*n'. */
+const struct k8s_pod **k8s_cluster_namespace_pods(const struct k8s_cluster *,
+                                                  const char *namespace,
+                                                  size_t *n);
 
 /* Returns the EndpointSlices of the Service 'namespace'/'name' (those
  * labelled kubernetes.io/service-name=<name> in its namespace) in a new
