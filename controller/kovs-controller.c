@@ -19,6 +19,7 @@
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
+#include "k8s/k8s-client.h"
 #include "k8s/k8s-model.h"
 #include "k8s/k8s-state.h"
 #include "openvswitch/dynamic-string.h"
@@ -37,6 +38,12 @@ VLOG_DEFINE_THIS_MODULE(kovs_controller);
 static char *ovsdb_remote;
 static char *node_name;
 static char *state_file;
+static char *kubeconfig;
+static char *k8s_api;
+static char *k8s_token_file;
+static char *k8s_ca_file;
+static int k8s_watch_timeout;
+static struct k8s_client_config client_cfg;  /* Used without 'state_file'. */
 static char *bridge_name = "br-int";
 static char *datapath_type;
 static char *tunnel_type = "vxlan";
@@ -47,7 +54,8 @@ static struct k8s_cidr cluster_cidr, service_cidr;
 /* Everything the main loop works on. */
 struct controller {
     struct k8s_cluster cluster;
-    struct k8s_state_file *state;
+    struct k8s_state_file *state;   /* The source: either a state file... */
+    struct k8s_client *client;      /* ...or the API server. */
     struct flow_table flows;
     struct flows_changes changes;
     struct flows_input input;
@@ -58,9 +66,19 @@ struct controller {
     size_t last_recomputed;         /* Owners recomputed last time. */
     uint64_t n_computations;
     long long int last_compute_ms;
+
+    /* From reading an API change to its flows installed (barrier reply). */
+    bool event_computed;            /* Flows computed from a change that
+                                     * ofctrl_put() has not seen yet. */
+    bool event_in_flight;           /* Its bundle awaits the barrier. */
+    long long int event_msec;       /* When that change was read. */
+    long long int last_event_latency_ms;
+    long long int max_event_latency_ms;
 };
 
 static void parse_options(int argc, char *argv[]);
+static bool k8s_source_ready(const struct controller *);
+static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
                                       struct controller *);
 
@@ -85,7 +103,11 @@ main(int argc, char *argv[])
 
     memset(&c, 0, sizeof c);
     k8s_cluster_init(&c.cluster);
-    c.state = k8s_state_file_create(state_file);
+    if (state_file) {
+        c.state = k8s_state_file_create(state_file);
+    } else {
+        c.client = k8s_client_create(&client_cfg);
+    }
     flow_table_init(&c.flows);
     flows_changes_init(&c.changes);
     c.changes.all = true;
@@ -115,11 +137,17 @@ main(int argc, char *argv[])
         .tunnel_ports = &ports->tunnels,
     };
 
-    VLOG_INFO("kovs-controller for node %s, bridge %s, state file %s",
-              node_name, bridge_name, state_file);
+    VLOG_INFO("kovs-controller for node %s, bridge %s, %s %s",
+              node_name, bridge_name,
+              state_file ? "state file" : "API server",
+              state_file ? state_file : client_cfg.server);
 
     while (!c.exiting) {
-        k8s_state_file_run(c.state, &c.cluster);
+        if (c.state) {
+            k8s_state_file_run(c.state, &c.cluster);
+        } else {
+            k8s_client_run(c.client, &c.cluster);
+        }
 
         flows_local_init(&c.input, &c.local);
         vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
@@ -139,12 +167,16 @@ main(int argc, char *argv[])
         /* Flows are computed only from complete inputs: the Kubernetes
          * state and the switch's configuration.  Until both are there, the
          * switch keeps whatever flows it has. */
-        bool ready = (k8s_state_file_n_reads(c.state) > 0
-                      && vswitch_is_ready());
+        bool ready = k8s_source_ready(&c) && vswitch_is_ready();
         if (ready && (c.changes.all || k8s_cluster_has_changes(&c.cluster)
                       || !sset_is_empty(&c.changes.pods)
                       || !sset_is_empty(&c.changes.nodes))) {
             long long int start = time_msec();
+            if (c.client && k8s_cluster_has_changes(&c.cluster)
+                && !c.event_computed && !c.event_in_flight) {
+                c.event_computed = true;
+                c.event_msec = k8s_client_last_change_msec(c.client);
+            }
             c.last_recomputed = flows_compute_changes(&c.input, &c.changes,
                                                       &c.flows);
             c.last_compute_ms = time_msec() - start;
@@ -153,13 +185,28 @@ main(int argc, char *argv[])
             flows_changes_clear(&c.changes);
         }
 
-        if (ofctrl_run() && ready) {
+        bool ofctrl_ready = ofctrl_run();
+        event_latency_run(&c);
+        if (ofctrl_ready && ready) {
+            struct ofctrl_stats before, after;
+
+            ofctrl_get_stats(&before);
             ofctrl_put(&c.flows);
+            ofctrl_get_stats(&after);
+            if (c.event_computed) {
+                /* A change that altered no flow has nothing to wait for. */
+                c.event_computed = false;
+                c.event_in_flight = after.n_bundles != before.n_bundles;
+            }
         }
 
         unixctl_server_run(unixctl);
 
-        k8s_state_file_wait(c.state);
+        if (c.state) {
+            k8s_state_file_wait(c.state);
+        } else {
+            k8s_client_wait(c.client);
+        }
         vswitch_wait();
         ofctrl_wait();
         unixctl_server_wait(unixctl);
@@ -175,9 +222,46 @@ main(int argc, char *argv[])
     flows_changes_destroy(&c.changes);
     flow_table_destroy(&c.flows);
     k8s_state_file_destroy(c.state);
+    k8s_client_destroy(c.client);
+    k8s_client_config_destroy(&client_cfg);
     k8s_cluster_destroy(&c.cluster);
     service_stop();
     return 0;
+}
+
+/* Returns true once the source of the Kubernetes state has given a
+ * complete picture of the cluster. */
+static bool
+k8s_source_ready(const struct controller *c)
+{
+    return (c->state
+            ? k8s_state_file_n_reads(c->state) > 0
+            : k8s_client_is_synced(c->client));
+}
+
+/* Once the bundle carrying the flows of an API change is acknowledged by
+ * its barrier reply, records how long that took from reading the change. */
+static void
+event_latency_run(struct controller *c)
+{
+    struct ofctrl_stats s;
+
+    if (!c->event_in_flight) {
+        return;
+    }
+    ofctrl_get_stats(&s);
+    if (!s.connected) {
+        /* The bundle is lost with the connection; the resynchronization
+         * will install the flows, but that is not this measurement. */
+        c->event_in_flight = false;
+    } else if (!s.in_flight) {
+        long long int latency = time_msec() - c->event_msec;
+
+        c->event_in_flight = false;
+        c->last_event_latency_ms = latency;
+        c->max_event_latency_ms = MAX(c->max_event_latency_ms, latency);
+        VLOG_DBG("API change installed %lld ms after it was read", latency);
+    }
 }
 
 /* unixctl commands. */
@@ -233,8 +317,15 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
     ofctrl_get_stats(&s);
     ds_put_format(&ds, "node: %s\n", node_name);
-    ds_put_format(&ds, "state file: %s (%u reads)\n", state_file,
-                  k8s_state_file_n_reads(c->state));
+    if (c->state) {
+        ds_put_format(&ds, "state file: %s (%u reads)\n", state_file,
+                      k8s_state_file_n_reads(c->state));
+    } else {
+        k8s_client_format_status(c->client, &ds);
+        ds_put_format(&ds, "api change to install latency: last %lld ms, "
+                      "max %lld ms\n", c->last_event_latency_ms,
+                      c->max_event_latency_ms);
+    }
     for (int kind = 0; kind < K8S_N_KINDS; kind++) {
         ds_put_format(&ds, "objects %s: %"PRIuSIZE"\n",
                       k8s_kind_name(kind),
@@ -450,6 +541,11 @@ usage(void)
            "usage: %s [OPTIONS] [OVSDB]\n"
            "\n"
            "OVSDB is the switch's database (default: unix:%s/db.sock).\n"
+           "The Kubernetes state comes from --k8s-state, else --kubeconfig,"
+           " else, in a\n"
+           "pod, the service account (KUBERNETES_SERVICE_HOST and _PORT,"
+           " token and CA),\n"
+           "else --k8s-api.\n"
            "\n"
            "Options:\n"
            "  --node-name=NAME        this node's Kubernetes name"
@@ -457,6 +553,21 @@ usage(void)
            "  --k8s-state=FILE        read the cluster from FILE, a List as"
            " 'kubectl get\n"
            "                          ... -o json' prints it\n"
+           "  --kubeconfig=FILE       list and watch the API server of"
+           " FILE's current\n"
+           "                          context\n"
+           "  --k8s-api=URL           the API server's URL (overrides the"
+           " kubeconfig's\n"
+           "                          or the in-cluster address)\n"
+           "  --k8s-token-file=FILE   bearer token for the API server,"
+           " re-read as it\n"
+           "                          rotates\n"
+           "  --k8s-ca-file=FILE      the API server's CA certificates"
+           " (default: the\n"
+           "                          system's)\n"
+           "  --k8s-watch-timeout=SECS  renew watches after SECS to"
+           " 1.5*SECS seconds\n"
+           "                          (default 300)\n"
            "  --bridge=NAME           integration bridge (default: br-int)\n"
            "  --datapath-type=TYPE    system or netdev, for a bridge kovs"
            " creates\n"
@@ -488,12 +599,80 @@ parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
     c->plen = plen;
 }
 
+/* Returns 'file_name' made absolute, relative to the current directory, in
+ * memory the caller frees. */
+static char *
+absolute_file_name(const char *file_name)
+{
+    char *abs = abs_file_name(NULL, file_name);
+    return abs ? abs : xstrdup(file_name);
+}
+
+/* Works out, from the options and the environment, where the Kubernetes
+ * state comes from: a state file, or an API server reached through a
+ * kubeconfig, the pod's service account, or explicit options. */
+static void
+configure_k8s_source(void)
+{
+    char *error;
+
+    if (state_file) {
+        if (kubeconfig || k8s_api || k8s_token_file || k8s_ca_file) {
+            ovs_fatal(0, "--k8s-state cannot be combined with --kubeconfig, "
+                      "--k8s-api, --k8s-token-file or --k8s-ca-file");
+        }
+        return;
+    }
+
+    k8s_client_config_init(&client_cfg);
+    if (kubeconfig) {
+        if (k8s_client_config_from_kubeconfig(kubeconfig, &client_cfg,
+                                              &error)) {
+            ovs_fatal(0, "%s", error);
+        }
+    } else if (getenv("KUBERNETES_SERVICE_HOST")) {
+        if (k8s_client_config_in_cluster(NULL, &client_cfg, &error)) {
+            ovs_fatal(0, "%s", error);
+        }
+    } else if (!k8s_api) {
+        ovs_fatal(0, "no source of Kubernetes state: use --k8s-state=FILE, "
+                  "--kubeconfig=FILE or --k8s-api=URL, or run in a pod");
+    }
+
+    if (k8s_api
+        && k8s_client_config_set_server(&client_cfg, k8s_api, &error)) {
+        ovs_fatal(0, "--k8s-api=%s: %s", k8s_api, error);
+    }
+    /* The daemon may change directory: file names are made absolute. */
+    if (k8s_token_file) {
+        free(client_cfg.token);
+        client_cfg.token = NULL;
+        free(client_cfg.token_file);
+        client_cfg.token_file = absolute_file_name(k8s_token_file);
+    }
+    if (k8s_ca_file) {
+        free(client_cfg.ca_data);
+        client_cfg.ca_data = NULL;
+        free(client_cfg.ca_file);
+        client_cfg.ca_file = absolute_file_name(k8s_ca_file);
+    }
+    client_cfg.watch_timeout = k8s_watch_timeout;
+    if (k8s_client_config_check(&client_cfg, &error)) {
+        ovs_fatal(0, "%s", error);
+    }
+}
+
 static void
 parse_options(int argc, char *argv[])
 {
     enum {
         OPT_NODE_NAME = UCHAR_MAX + 1,
         OPT_K8S_STATE,
+        OPT_KUBECONFIG,
+        OPT_K8S_API,
+        OPT_K8S_TOKEN_FILE,
+        OPT_K8S_CA_FILE,
+        OPT_K8S_WATCH_TIMEOUT,
         OPT_BRIDGE,
         OPT_DATAPATH_TYPE,
         OPT_CLUSTER_CIDR,
@@ -506,6 +685,12 @@ parse_options(int argc, char *argv[])
     static const struct option long_options[] = {
         {"node-name", required_argument, NULL, OPT_NODE_NAME},
         {"k8s-state", required_argument, NULL, OPT_K8S_STATE},
+        {"kubeconfig", required_argument, NULL, OPT_KUBECONFIG},
+        {"k8s-api", required_argument, NULL, OPT_K8S_API},
+        {"k8s-token-file", required_argument, NULL, OPT_K8S_TOKEN_FILE},
+        {"k8s-ca-file", required_argument, NULL, OPT_K8S_CA_FILE},
+        {"k8s-watch-timeout", required_argument, NULL,
+         OPT_K8S_WATCH_TIMEOUT},
         {"bridge", required_argument, NULL, OPT_BRIDGE},
         {"datapath-type", required_argument, NULL, OPT_DATAPATH_TYPE},
         {"cluster-cidr", required_argument, NULL, OPT_CLUSTER_CIDR},
@@ -532,6 +717,25 @@ parse_options(int argc, char *argv[])
             break;
         case OPT_K8S_STATE:
             state_file = xstrdup(optarg);
+            break;
+        case OPT_KUBECONFIG:
+            kubeconfig = xstrdup(optarg);
+            break;
+        case OPT_K8S_API:
+            k8s_api = xstrdup(optarg);
+            break;
+        case OPT_K8S_TOKEN_FILE:
+            k8s_token_file = xstrdup(optarg);
+            break;
+        case OPT_K8S_CA_FILE:
+            k8s_ca_file = xstrdup(optarg);
+            break;
+        case OPT_K8S_WATCH_TIMEOUT:
+            if (!str_to_int(optarg, 10, &k8s_watch_timeout)
+                || k8s_watch_timeout < 1) {
+                ovs_fatal(0, "--k8s-watch-timeout=%s: expected a positive "
+                          "number of seconds", optarg);
+            }
             break;
         case OPT_BRIDGE:
             bridge_name = xstrdup(optarg);
@@ -593,7 +797,5 @@ parse_options(int argc, char *argv[])
         hostname[sizeof hostname - 1] = '\0';
         node_name = xstrdup(hostname);
     }
-    if (!state_file) {
-        ovs_fatal(0, "no source of Kubernetes state: use --k8s-state=FILE");
-    }
+    configure_k8s_source();
 }

@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include "k8s-decode.h"
+#include "k8s-decode-private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1672,6 +1673,17 @@ decode_item(const json_t *root, enum k8s_kind kind, long long int item,
     decoder_destroy(&d);
     k8s_object_destroy(obj);
     return NULL;
+}
+
+struct k8s_object *
+k8s_decode_json(const json_t *root, enum k8s_kind kind, char **errorp)
+{
+    if (!json_is_object(root)) {
+        *errorp = xasprintf("%s: expected a JSON object, got %s",
+                            k8s_kind_name(kind), json_type_description(root));
+        return NULL;
+    }
+    return decode_item(root, kind, -1, errorp);
 }
 
 static char *

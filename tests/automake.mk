@@ -4,10 +4,13 @@
 
 # Unit-test programs.
 noinst_PROGRAMS += tests/test-k8s tests/test-flows tests/test-pinctrl \
-	tests/test-policy
+	tests/test-policy tests/test-k8s-client
 tests_test_k8s_SOURCES = tests/test-k8s.c
 tests_test_k8s_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_test_k8s_LDADD = k8s/libkovs-k8s.a $(OVS_LIBS) $(JANSSON_LIBS)
+tests_test_k8s_client_SOURCES = tests/test-k8s-client.c
+tests_test_k8s_client_LDADD = k8s/libkovs-k8s.a $(OVS_LIBS) \
+	$(JANSSON_LIBS) $(LIBCURL_LIBS) $(YAML_LIBS)
 tests_test_pinctrl_SOURCES = tests/test-pinctrl.c \
 	controller/pinctrl.c controller/pinctrl.h
 tests_test_pinctrl_LDADD = $(OVS_LIBS)
@@ -28,10 +31,12 @@ TESTSUITE_AT = \
 	tests/policy-unit.at \
 	tests/sandbox.at \
 	tests/cluster.at \
-	tests/service.at
+	tests/service.at \
+	tests/apiserver.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
-	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh
+	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh \
+	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te

@@ -26,7 +26,8 @@ packages="autoconf automake make gcc pkg-config
           libjansson-dev libcurl4-openssl-dev libyaml-dev libssl-dev
           libcap-ng-dev libunbound-dev
           openvswitch-source openvswitch-switch
-          iproute2 iputils-ping ethtool procps python3 kmod"
+          iproute2 iputils-ping ethtool procps python3 python3-yaml
+          openssl kmod"
 
 install_packages() {
     local missing=""
