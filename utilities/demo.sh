@@ -97,6 +97,14 @@ start() {
         done
     done
 
+    say "HTTP through the Service demo/web (ClusterIP 10.96.0.100), load-balanced"
+    for client in demo/client-1 demo/client-2; do
+        answers=$(for i in 1 2 3 4 5 6 7 8 9 10; do
+                      cl_http_get "$client" http://10.96.0.100/ || echo failed
+                  done | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')
+        echo "$client -> http://10.96.0.100/ 10 times: $answers"
+    done
+
     for node in node1 node2; do
         say "Flows on $node (ovs-appctl -t kovs-controller flow-summary)"
         (OVS_RUNDIR=$workdir/$node; export OVS_RUNDIR
