@@ -265,11 +265,11 @@ installed_group_set(uint32_t group_id, char *text)
 /* Describes a select group's buckets as text, the same way for a group
  * kovs built and one decoded from the switch, so the two compare. */
 static void
-group_text_add_bucket(struct ds *s, const struct ofpact *ofpacts,
-                      size_t ofpacts_len)
+group_text_add_bucket(struct ds *s, uint16_t weight,
+                      const struct ofpact *ofpacts, size_t ofpacts_len)
 {
     struct ofpact_format_params fp = { .s = s };
-    ds_put_cstr(s, "bucket=");
+    ds_put_format(s, "bucket=weight:%"PRIu16",", weight);
     ofpacts_format(ofpacts, ofpacts_len, &fp);
     ds_put_char(s, '\n');
 }
@@ -278,9 +278,10 @@ static char *
 desired_group_text(const struct desired_group *g)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_cstr(&s, "type=select\n");
+    ds_put_format(&s, "type=select,hash=%s\n", g->hash_proto ? "5-tuple" : "");
     for (size_t i = 0; i < g->n_buckets; i++) {
-        group_text_add_bucket(&s, g->buckets[i].ofpacts,
+        group_text_add_bucket(&s, g->buckets[i].weight,
+                              g->buckets[i].ofpacts,
                               g->buckets[i].ofpacts_len);
     }
     return ds_steal_cstr(&s);
@@ -356,11 +357,14 @@ ofctrl_handle_group_desc(const struct ofp_header *oh)
         }
 
         struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "type=%s\n",
-                      gd.type == OFPGT11_SELECT ? "select" : "other");
+        ds_put_format(&s, "type=%s,hash=%s\n",
+                      gd.type == OFPGT11_SELECT ? "select" : "other",
+                      !strcmp(gd.props.selection_method, "hash")
+                      ? "5-tuple" : "");
         const struct ofputil_bucket *bucket;
         LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
-            group_text_add_bucket(&s, bucket->ofpacts, bucket->ofpacts_len);
+            group_text_add_bucket(&s, bucket->weight, bucket->ofpacts,
+                                  bucket->ofpacts_len);
         }
         installed_group_set(gd.group_id, ds_steal_cstr(&s));
         ofputil_uninit_group_desc(&gd);
@@ -657,13 +661,33 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
         gm.group_id = g->group_id;
         gm.command_bucket_id = start ? OFPG15_BUCKET_LAST : OFPG15_BUCKET_ALL;
         ovs_list_init(&gm.buckets);
+        if (g->hash_proto && !start) {
+            /* Select by a hash of the 5-tuple, independent of the dp_hash
+             * a parent group used to choose this one. */
+            ovs_strlcpy(gm.props.selection_method, "hash",
+                        sizeof gm.props.selection_method);
+            union mf_value all_ones;
+            memset(&all_ones, 0xff, sizeof all_ones);
+            enum mf_field_id ports[2] = {
+                g->hash_proto == IPPROTO_TCP ? MFF_TCP_SRC
+                : g->hash_proto == IPPROTO_UDP ? MFF_UDP_SRC : MFF_SCTP_SRC,
+                g->hash_proto == IPPROTO_TCP ? MFF_TCP_DST
+                : g->hash_proto == IPPROTO_UDP ? MFF_UDP_DST : MFF_SCTP_DST,
+            };
+            field_array_set(MFF_ETH_TYPE, &all_ones, &gm.props.fields);
+            field_array_set(MFF_IP_PROTO, &all_ones, &gm.props.fields);
+            field_array_set(MFF_IPV4_SRC, &all_ones, &gm.props.fields);
+            field_array_set(MFF_IPV4_DST, &all_ones, &gm.props.fields);
+            field_array_set(ports[0], &all_ones, &gm.props.fields);
+            field_array_set(ports[1], &all_ones, &gm.props.fields);
+        }
 
         size_t end = MIN(g->n_buckets, start + OFCTRL_BUCKETS_PER_MSG);
         struct ofputil_bucket *buckets = xcalloc(MAX(end - start, 1),
                                                  sizeof *buckets);
         for (size_t i = start; i < end; i++) {
             struct ofputil_bucket *b = &buckets[i - start];
-            b->weight = 100;
+            b->weight = g->buckets[i].weight;
             b->watch_port = OFPP_ANY;
             b->watch_group = OFPG_ANY;
             b->bucket_id = i;
@@ -673,6 +697,7 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
         }
         struct ofpbuf *msg = ofputil_encode_group_mod(bundle->version, &gm,
                                                       NULL, -1);
+        ofputil_group_properties_destroy(&gm.props);
         free(buckets);
         ovs_list_push_back(list, &msg->list_node);
         bundle->n_group_msgs++;
@@ -832,8 +857,13 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
         installed_flow_free(i);
     } else if (desired && i && (cookie != i->cookie
                                 || !installed_actions_equal(i, &ofpacts))) {
-        ofctrl_add_flow_mod(bundle, OFPFC_MODIFY_STRICT, table_id, priority,
-                            match, cookie, ofpacts.data, ofpacts.size);
+        /* A modify keeps the flow's counters but, in OpenFlow 1.5, cannot
+         * change its cookie: a new owner (a shared flow whose first owner
+         * went away) takes an add, which replaces the flow whole. */
+        ofctrl_add_flow_mod(bundle, (cookie != i->cookie ? OFPFC_ADD
+                                     : OFPFC_MODIFY_STRICT),
+                            table_id, priority, match, cookie, ofpacts.data,
+                            ofpacts.size);
         i->cookie = cookie;
         free(i->ofpacts);
         i->ofpacts = xmemdup(ofpacts.data, ofpacts.size);

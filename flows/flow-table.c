@@ -305,7 +305,8 @@ flow_table_find_group(const struct flow_table *ft, uint32_t group_id)
 
 uint32_t
 flow_table_add_group(struct flow_table *ft, uint64_t cookie, const char *key,
-                     const struct ofpbuf *buckets, size_t n_buckets)
+                     const struct ofpbuf *buckets, const uint16_t *weights,
+                     size_t n_buckets, uint8_t hash_proto)
 {
     /* The id is a hash of the key, probing past ids that other keys hold;
      * ids stay below OFPG_MAX. */
@@ -331,7 +332,9 @@ flow_table_add_group(struct flow_table *ft, uint64_t cookie, const char *key,
     for (size_t i = 0; i < n_buckets; i++) {
         g->buckets[i].ofpacts = xmemdup(buckets[i].data, buckets[i].size);
         g->buckets[i].ofpacts_len = buckets[i].size;
+        g->buckets[i].weight = weights ? weights[i] : 100;
     }
+    g->hash_proto = hash_proto;
     hmap_insert(&ft->groups, &g->id_node, hash_int(id, 0));
     ovs_list_push_back(&flow_owner_get(ft, cookie)->groups, &g->owner_node);
     group_track(ft, g);

@@ -53,6 +53,7 @@ struct desired_flow {
 struct desired_bucket {
     struct ofpact *ofpacts;
     size_t ofpacts_len;
+    uint16_t weight;
 };
 
 struct desired_group {
@@ -65,6 +66,10 @@ struct desired_group {
     uint32_t group_id;
     uint64_t cookie;                /* The owner. */
     char *key;
+    uint8_t hash_proto;             /* 0: the switch's default selection
+                                     * (dp_hash); otherwise select by a hash
+                                     * of the IPv4 5-tuple of this IP
+                                     * protocol. */
     struct desired_bucket *buckets;
     size_t n_buckets;
 };
@@ -91,11 +96,14 @@ void flow_table_add(struct flow_table *, uint64_t cookie, uint8_t table_id,
                     const struct ofpbuf *ofpacts);
 
 /* Adds a select group owned by 'cookie', identified by 'key', with one
- * bucket per element of 'buckets' (each a series of ofpacts, copied).
- * Returns its group id, which flows use in their group action. */
+ * bucket per element of 'buckets' (each a series of ofpacts, copied),
+ * weighted by 'weights' (NULL: all 100), selecting as 'hash_proto' says
+ * (see struct desired_group).  Returns its group id, which flows use in
+ * their group action. */
 uint32_t flow_table_add_group(struct flow_table *, uint64_t cookie,
                               const char *key, const struct ofpbuf *buckets,
-                              size_t n_buckets);
+                              const uint16_t *weights, size_t n_buckets,
+                              uint8_t hash_proto);
 
 /* Returns the present group with id 'group_id', or NULL. */
 const struct desired_group *flow_table_find_group(const struct flow_table *,

@@ -22,6 +22,11 @@
 /* The label that hands a Service to another proxy. */
 #define SERVICE_PROXY_NAME_LABEL "service.kubernetes.io/service-proxy-name"
 
+/* The most buckets kovs puts in one group.  A Service port with more
+ * endpoints gets a group of groups: ovs-vswitchd describes a group in one
+ * message of at most 64 kB, about a thousand buckets. */
+#define SERVICE_MAX_BUCKETS 500
+
 /* The longest affinity a learned flow can hold: idle_timeout is 16 bits. */
 #define SERVICE_MAX_AFFINITY_TIMEOUT UINT16_MAX
 
@@ -274,6 +279,45 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
                    &match, ofpacts);
 }
 
+/* Adds the group that spreads connections over 'buckets' and returns its
+ * id.  Up to SERVICE_MAX_BUCKETS that is one group; beyond, a group of
+ * sub-groups of at most that many buckets, each weighted by its size so
+ * that every endpoint gets its share.  The sub-groups select by a hash of
+ * the 5-tuple, so that their choice does not depend on the parent's. */
+static uint32_t
+service_group(struct flow_table *ft, uint64_t cookie, const char *key,
+              const struct ofpbuf *buckets, size_t n, uint8_t proto)
+{
+    if (n <= SERVICE_MAX_BUCKETS) {
+        return flow_table_add_group(ft, cookie, key, buckets, NULL, n, 0);
+    }
+
+    size_t n_parts = DIV_ROUND_UP(n, SERVICE_MAX_BUCKETS);
+    struct ofpbuf *parts = xcalloc(n_parts, sizeof *parts);
+    uint16_t *weights = xcalloc(n_parts, sizeof *weights);
+    for (size_t i = 0; i < n_parts; i++) {
+        size_t start = i * SERVICE_MAX_BUCKETS;
+        size_t len = MIN(n - start, SERVICE_MAX_BUCKETS);
+        char *part_key = xasprintf("%s part %"PRIuSIZE, key, i);
+        uint32_t part = flow_table_add_group(ft, cookie, part_key,
+                                             &buckets[start], NULL, len,
+                                             proto);
+        free(part_key);
+
+        ofpbuf_init(&parts[i], 16);
+        flows_put_group(&parts[i], part);
+        weights[i] = len;
+    }
+    uint32_t id = flow_table_add_group(ft, cookie, key, parts, weights,
+                                       n_parts, 0);
+    for (size_t i = 0; i < n_parts; i++) {
+        ofpbuf_uninit(&parts[i]);
+    }
+    free(parts);
+    free(weights);
+    return id;
+}
+
 void
 flows_service_compute(const struct flows_input *in,
                       const char *namespace, const char *name,
@@ -331,7 +375,7 @@ flows_service_compute(const struct flows_input *in,
             }
             char *key = xasprintf("service %s/%s %s/%d", namespace, name,
                                   k8s_protocol_name(sp->protocol), sp->port);
-            group_id = flow_table_add_group(ft, cookie, key, buckets, n_eps);
+            group_id = service_group(ft, cookie, key, buckets, n_eps, proto);
             free(key);
             for (size_t j = 0; j < n_eps; j++) {
                 ofpbuf_uninit(&buckets[j]);

@@ -30,6 +30,7 @@ TESTSUITE_AT = \
 	tests/pinctrl.at \
 	tests/policy-unit.at \
 	tests/sandbox.at \
+	tests/service-sandbox.at \
 	tests/cluster.at \
 	tests/service.at \
 	tests/apiserver.at

@@ -15,6 +15,7 @@
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
+#include "flows/service.h"
 #include "k8s/k8s-decode.h"
 #include "k8s/k8s-model.h"
 #include "openvswitch/dynamic-string.h"
@@ -374,6 +375,1053 @@ test_cookies(void)
           "next table");
 }
 
+/* Services.
+ *
+ * The objects of these tests are written as JSON with ' for " and with a
+ * comma allowed right before a closing bracket or brace, so that the macros
+ * below can simply be put one after another. */
+
+#define SERVICE(NS, NAME, SPEC)                                         \
+    "{'kind':'Service','metadata':{'namespace':'" NS "','name':'" NAME  \
+    "'},'spec':{" SPEC "}},"
+#define SLICE(NS, NAME, SVC, PORTS, ENDPOINTS)                          \
+    "{'kind':'EndpointSlice','metadata':{'namespace':'" NS "',"         \
+    "'name':'" NAME "','labels':{'kubernetes.io/service-name':'" SVC    \
+    "'}},'addressType':'IPv4','ports':[" PORTS "],"                     \
+    "'endpoints':[" ENDPOINTS "]},"
+#define EP(IP, NODE, CONDITIONS)                                        \
+    "{'addresses':['" IP "'],'nodeName':'" NODE "',"                    \
+    "'conditions':{" CONDITIONS "}},"
+#define PORT(NAME, NUMBER) "{'name':'" NAME "','port':" #NUMBER "},"
+#define PORT_PROTO(NAME, NUMBER, PROTO)                                 \
+    "{'name':'" NAME "','port':" #NUMBER ",'protocol':'" PROTO "'},"
+
+/* Turns the relaxed JSON of these tests into JSON. */
+static char *
+relaxed_json(const char *s)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            ds_put_char(&ds, '"');
+        } else if (*p == ',' && (p[1] == ']' || p[1] == '}' || !p[1])) {
+            /* A trailing comma. */
+        } else {
+            ds_put_char(&ds, *p);
+        }
+    }
+    return ds_steal_cstr(&ds);
+}
+
+/* Adds the objects in 'items' (relaxed JSON, see above) to 'f''s cluster and
+ * forgets the changes, as if they had always been there. */
+static void
+fixture_add(struct fixture *f, const char *items)
+{
+    char *raw = xasprintf("{'kind':'List','items':[%s]}", items);
+    char *json = relaxed_json(raw);
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    char *error = NULL;
+
+    int retval = k8s_decode_list(json, strlen(json), &f->cluster, &warnings,
+                                 &error);
+    if (retval || warnings.n) {
+        fprintf(stderr, "bad test objects: %s\n", error ? error : "");
+        for (size_t i = 0; i < warnings.n; i++) {
+            fprintf(stderr, "  %s\n", warnings.names[i]);
+        }
+        fprintf(stderr, "in %s\n", json);
+        abort();
+    }
+    svec_destroy(&warnings);
+    free(json);
+    free(raw);
+    k8s_cluster_clear_changes(&f->cluster);
+}
+
+/* Replaces one object of 'f''s cluster, given in relaxed JSON, recording the
+ * change. */
+static void
+fixture_put(struct fixture *f, const char *object)
+{
+    char *json = relaxed_json(object);
+    char *error = NULL;
+    struct k8s_object *obj = k8s_decode_object(json, strlen(json), &error);
+    if (!obj) {
+        fprintf(stderr, "bad test object: %s\nin %s\n", error, json);
+        abort();
+    }
+    CHECK(k8s_cluster_put(&f->cluster, obj), "no change in %s", json);
+    free(json);
+}
+
+static const struct k8s_service *
+find_service(const struct fixture *f, const char *ns, const char *name)
+{
+    const struct k8s_object *obj = k8s_cluster_find(&f->cluster, K8S_SERVICE,
+                                                    ns, name);
+    ovs_assert(obj);
+    return k8s_service_cast(obj);
+}
+
+/* Returns the endpoints service_select_endpoints() picks for the port named
+ * 'port_name' of Service 'ns'/'name' on node 'node', as "IP:PORT" separated
+ * by spaces, in the order it returns them, with "(local)" after the local
+ * ones if 'show_local'.  The caller frees the string. */
+static char *
+select_endpoints(const struct fixture *f, const char *ns, const char *name,
+                 const char *port_name, const char *node, bool local_only,
+                 bool show_local)
+{
+    const struct k8s_service *svc = find_service(f, ns, name);
+    const struct k8s_service_port *sp = NULL;
+    for (size_t i = 0; i < svc->n_ports; i++) {
+        if (!strcmp(svc->ports[i].name, port_name)) {
+            sp = &svc->ports[i];
+        }
+    }
+    ovs_assert(sp);
+
+    struct service_endpoint *eps;
+    size_t n = service_select_endpoints(&f->cluster, svc, sp, node,
+                                        local_only, &eps);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s"IP_FMT":%"PRIu16"%s", i ? " " : "",
+                      IP_ARGS(eps[i].ip), eps[i].port,
+                      show_local && eps[i].local ? "(local)" : "");
+    }
+    free(eps);
+    return ds_steal_cstr(&s);
+}
+
+/* Checks that select_endpoints() gives 'expected'. */
+#define CHECK_ENDPOINTS(F, NS, NAME, PORT, NODE, LOCAL_ONLY, EXPECTED)  \
+    do {                                                                \
+        char *got_ = select_endpoints(F, NS, NAME, PORT, NODE,          \
+                                      LOCAL_ONLY, false);               \
+        CHECK(!strcmp(got_, EXPECTED),                                  \
+              "Service %s/%s port \"%s\" on %s%s:\n"                    \
+              "    expected: %s\n    got:      %s", NS, NAME, PORT,     \
+              NODE, LOCAL_ONLY ? " (local only)" : "", EXPECTED, got_); \
+        free(got_);                                                     \
+    } while (0)
+
+#define HTTP_SERVICE(NS, NAME, IP)                                      \
+    SERVICE(NS, NAME, "'clusterIP':'" IP "','ports':[{'name':'http',"   \
+            "'port':80,'targetPort':8080}]")
+
+static void
+test_service_endpoint_conditions(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        /* No conditions at all: ready. */
+        HTTP_SERVICE("default", "none", "10.96.0.1")
+        SLICE("default", "none-1", "none", PORT("http", 8080),
+              "{'addresses':['10.244.1.10']},")
+        /* Empty conditions: ready. */
+        HTTP_SERVICE("default", "empty", "10.96.0.2")
+        SLICE("default", "empty-1", "empty", PORT("http", 8080),
+              EP("10.244.1.10", "n1", ""))
+        /* Not ready and terminating, serving absent: serving. */
+        HTTP_SERVICE("default", "serving", "10.96.0.3")
+        SLICE("default", "serving-1", "serving", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "'ready':false,'terminating':true"))
+        /* Not ready and serving, terminating absent: not terminating, so
+         * not usable. */
+        HTTP_SERVICE("default", "terminating", "10.96.0.4")
+        SLICE("default", "terminating-1", "terminating", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "'ready':false,'serving':true")));
+
+    CHECK_ENDPOINTS(&f, "default", "none", "http", "n1", false,
+                    "10.244.1.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "empty", "http", "n1", false,
+                    "10.244.1.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "serving", "http", "n1", false,
+                    "10.244.1.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "terminating", "http", "n1", false, "");
+    fixture_destroy(&f);
+}
+
+static void
+test_service_endpoint_ready_first(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        HTTP_SERVICE("default", "mixed", "10.96.0.1")
+        SLICE("default", "mixed-1", "mixed", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "'ready':true")
+              EP("10.244.1.11", "n1",
+                 "'ready':false,'serving':true,'terminating':true")
+              EP("10.244.2.10", "n2", "'ready':true")
+              EP("10.244.2.11", "n2", "'ready':false,'serving':false,"
+                 "'terminating':false"))
+        /* Nothing ready: the serving terminating ones, never the others. */
+        HTTP_SERVICE("default", "draining", "10.96.0.2")
+        SLICE("default", "draining-1", "draining", PORT("http", 8080),
+              EP("10.244.1.10", "n1",
+                 "'ready':false,'serving':true,'terminating':true")
+              EP("10.244.1.11", "n1",
+                 "'ready':false,'serving':false,'terminating':true")
+              EP("10.244.2.10", "n2",
+                 "'ready':false,'serving':true,'terminating':false")
+              EP("10.244.2.11", "n2",
+                 "'ready':false,'serving':true,'terminating':true"))
+        /* Nothing serving. */
+        HTTP_SERVICE("default", "down", "10.96.0.3")
+        SLICE("default", "down-1", "down", PORT("http", 8080),
+              EP("10.244.1.10", "n1",
+                 "'ready':false,'serving':false,'terminating':true")
+              EP("10.244.1.11", "n1", "'ready':false")));
+
+    CHECK_ENDPOINTS(&f, "default", "mixed", "http", "n1", false,
+                    "10.244.1.10:8080 10.244.2.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "draining", "http", "n1", false,
+                    "10.244.1.10:8080 10.244.2.11:8080");
+    CHECK_ENDPOINTS(&f, "default", "down", "http", "n1", false, "");
+    fixture_destroy(&f);
+}
+
+static void
+test_service_endpoint_slices_merged(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        HTTP_SERVICE("default", "web", "10.96.0.1")
+        /* Given out of order; 10.244.1.9 sorts before 10.244.1.10 and
+         * 10.244.2.0 after both. */
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.2.0", "n2", "")
+              EP("10.244.1.10", "n1", ""))
+        SLICE("default", "web-2", "web", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.1.9", "n1", ""))
+        /* The same address with another port number is another
+         * endpoint. */
+        SLICE("default", "web-3", "web", PORT("http", 80),
+              EP("10.244.1.10", "n1", ""))
+        /* Slices of another Service, of a Service of the same name in
+         * another namespace, and without a Service. */
+        HTTP_SERVICE("default", "other", "10.96.0.2")
+        SLICE("default", "other-1", "other", PORT("http", 8080),
+              EP("10.244.3.1", "n2", ""))
+        SLICE("kube-system", "web-1", "web", PORT("http", 8080),
+              EP("10.244.3.2", "n2", ""))
+        "{'kind':'EndpointSlice','metadata':{'namespace':'default',"
+        " 'name':'orphan'},'addressType':'IPv4','ports':["
+        PORT("http", 8080) "],'endpoints':[" EP("10.244.3.3", "n2", "")
+        "]},"
+        /* An IPv6 slice of the Service. */
+        "{'kind':'EndpointSlice','metadata':{'namespace':'default',"
+        " 'name':'web-v6','labels':{'kubernetes.io/service-name':'web'}},"
+        " 'addressType':'IPv6','ports':[" PORT("http", 8080) "],"
+        " 'endpoints':[{'addresses':['fd00::10'],'nodeName':'n1'}]},");
+
+    CHECK_ENDPOINTS(&f, "default", "web", "http", "n1", false,
+                    "10.244.1.9:8080 10.244.1.10:80 10.244.1.10:8080 "
+                    "10.244.2.0:8080");
+    CHECK_ENDPOINTS(&f, "default", "other", "http", "n1", false,
+                    "10.244.3.1:8080");
+    fixture_destroy(&f);
+}
+
+static void
+test_service_endpoint_ports(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        /* Ports matched by name; the number comes from the slice, whatever
+         * the Service's targetPort (a number or a name) says. */
+        SERVICE("default", "multi",
+                "'clusterIP':'10.96.0.1','ports':["
+                "{'name':'http','port':80,'targetPort':'web'},"
+                "{'name':'metrics','port':9090,'targetPort':9100},"
+                "{'name':'dns','port':53,'protocol':'UDP'},"
+                "{'name':'dns-tcp','port':53,'protocol':'TCP'},"
+                "{'name':'none','port':81}]")
+        SLICE("default", "multi-1", "multi",
+              PORT("http", 8081)
+              PORT("metrics", 9101)
+              PORT_PROTO("dns", 5353, "UDP")
+              PORT_PROTO("dns-tcp", 5354, "TCP")
+              PORT("unused", 7),
+              EP("10.244.1.10", "n1", ""))
+        /* The same name with another protocol serves nothing; a port
+         * without a number is ignored. */
+        SLICE("default", "multi-2", "multi",
+              PORT_PROTO("http", 8082, "UDP")
+              PORT_PROTO("dns", 5355, "TCP")
+              "{'name':'metrics'},",
+              EP("10.244.1.11", "n1", ""))
+        /* An unnamed port. */
+        SERVICE("default", "unnamed",
+                "'clusterIP':'10.96.0.2','ports':[{'port':80}]")
+        SLICE("default", "unnamed-1", "unnamed", "{'port':8080},",
+              EP("10.244.1.10", "n1", ""))
+        SLICE("default", "unnamed-2", "unnamed", PORT("http", 8081),
+              EP("10.244.1.11", "n1", ""))
+        SLICE("default", "unnamed-3", "unnamed", PORT("", 8082),
+              EP("10.244.2.10", "n2", "")));
+
+    CHECK_ENDPOINTS(&f, "default", "multi", "http", "n1", false,
+                    "10.244.1.10:8081");
+    CHECK_ENDPOINTS(&f, "default", "multi", "metrics", "n1", false,
+                    "10.244.1.10:9101");
+    CHECK_ENDPOINTS(&f, "default", "multi", "dns", "n1", false,
+                    "10.244.1.10:5353");
+    CHECK_ENDPOINTS(&f, "default", "multi", "dns-tcp", "n1", false,
+                    "10.244.1.10:5354");
+    CHECK_ENDPOINTS(&f, "default", "multi", "none", "n1", false, "");
+    CHECK_ENDPOINTS(&f, "default", "unnamed", "", "n1", false,
+                    "10.244.1.10:8080 10.244.2.10:8082");
+    fixture_destroy(&f);
+}
+
+static void
+test_service_endpoint_local(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        HTTP_SERVICE("default", "web", "10.96.0.1")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.10", "n2", "")
+              "{'addresses':['10.244.3.10']},")
+        /* Ready only on n2; on n1 one serving terminating endpoint and one
+         * not serving. */
+        HTTP_SERVICE("default", "drain", "10.96.0.2")
+        SLICE("default", "drain-1", "drain", PORT("http", 8080),
+              EP("10.244.2.10", "n2", "")
+              EP("10.244.1.10", "n1",
+                 "'ready':false,'serving':true,'terminating':true")
+              EP("10.244.1.11", "n1",
+                 "'ready':false,'serving':false,'terminating':true")));
+
+    /* Every endpoint, those on n1 marked local; one without a node is not
+     * local. */
+    char *s = select_endpoints(&f, "default", "web", "http", "n1", false,
+                               true);
+    const char *expected = "10.244.1.10:8080(local) 10.244.2.10:8080 "
+                           "10.244.3.10:8080";
+    CHECK(!strcmp(s, expected), "expected %s\n  got      %s", expected, s);
+    free(s);
+
+    CHECK_ENDPOINTS(&f, "default", "web", "http", "n1", true,
+                    "10.244.1.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "web", "http", "n2", true,
+                    "10.244.2.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "web", "http", "n3", true, "");
+
+    /* Cluster-wide, a ready endpoint exists, so the terminating one is not
+     * used; locally on n1 none is ready, so it is. */
+    CHECK_ENDPOINTS(&f, "default", "drain", "http", "n1", false,
+                    "10.244.2.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "drain", "http", "n1", true,
+                    "10.244.1.10:8080");
+    CHECK_ENDPOINTS(&f, "default", "drain", "http", "n2", true,
+                    "10.244.2.10:8080");
+    fixture_destroy(&f);
+}
+
+/* Returns the number of present flows of 'cookie' in 'table'. */
+static size_t
+count_flows(const struct flow_table *ft, uint64_t cookie, uint8_t table)
+{
+    const struct desired_flow *d;
+    size_t n = 0;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        n += d->cookie == cookie && d->table_id == table;
+    }
+    return n;
+}
+
+/* Returns the flow the switch gets for the key of 'd'. */
+static const struct desired_flow *
+effective_flow(const struct flow_table *ft, const struct desired_flow *d)
+{
+    return flow_table_lookup(ft, d->table_id, d->priority, &d->match,
+                             flow_key_hash(d->table_id, d->priority,
+                                           &d->match));
+}
+
+/* Returns the number of distinct keys in 'table' with 'priority'. */
+static size_t
+count_keys(const struct flow_table *ft, uint8_t table, uint16_t priority)
+{
+    const struct desired_flow *d;
+    size_t n = 0;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        n += (d->table_id == table && d->priority == priority
+              && effective_flow(ft, d) == d);
+    }
+    return n;
+}
+
+static char *
+format_flow(const struct desired_flow *d)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct match m;
+    minimatch_expand(&d->match, &m);
+    ds_put_format(&s, "table=%d priority=%d ", d->table_id, d->priority);
+    match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
+    ds_put_cstr(&s, " actions=");
+    struct ofpact_format_params fp = { .s = &s };
+    ofpacts_format(d->ofpacts, d->ofpacts_len, &fp);
+    return ds_steal_cstr(&s);
+}
+
+/* Formats the present flows of 'cookie' in 'table', one per line,
+ * sorted. */
+static char *
+format_table(const struct flow_table *ft, uint64_t cookie, uint8_t table)
+{
+    char *all = format_flows(ft, cookie);
+    char *prefix = xasprintf("table=%d ", table);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    char *save_ptr = NULL;
+    for (char *line = strtok_r(all, "\n", &save_ptr); line;
+         line = strtok_r(NULL, "\n", &save_ptr)) {
+        if (!strncmp(line, prefix, strlen(prefix))) {
+            ds_put_format(&s, "%s\n", line);
+        }
+    }
+    free(prefix);
+    free(all);
+    return ds_steal_cstr(&s);
+}
+
+/* Formats the present groups of 'cookie' (all if 0), one per line, sorted,
+ * as "KEY: BUCKET | BUCKET". */
+static char *
+format_groups(const struct flow_table *ft, uint64_t cookie)
+{
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        if (cookie && g->cookie != cookie) {
+            continue;
+        }
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%s:", g->key);
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            ds_put_cstr(&s, i ? " | " : " ");
+            struct ofpact_format_params fp = { .s = &s };
+            ofpacts_format(g->buckets[i].ofpacts, g->buckets[i].ofpacts_len,
+                           &fp);
+        }
+        svec_add_nocopy(&lines, ds_steal_cstr(&s));
+    }
+    svec_sort(&lines);
+
+    struct ds all = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&all, "%s\n", lines.names[i]);
+    }
+    svec_destroy(&lines);
+    return ds_steal_cstr(&all);
+}
+
+static size_t
+count_groups(const struct flow_table *ft, uint64_t cookie)
+{
+    const struct desired_group *g;
+    size_t n = 0;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        n += g->cookie == cookie;
+    }
+    return n;
+}
+
+/* Returns the group of 'ft' whose key is 'key', or NULL. */
+static const struct desired_group *
+find_group_by_key(const struct flow_table *ft, const char *key)
+{
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        if (!strcmp(g->key, key)) {
+            return g;
+        }
+    }
+    return NULL;
+}
+
+#define CHECK_TEXT(GOT, EXPECTED, WHAT)                                 \
+    CHECK(!strcmp(GOT, EXPECTED), "%s:\n  expected:\n%s  got:\n%s",     \
+          WHAT, EXPECTED, GOT)
+
+static void
+test_service_not_proxied(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    flows_compute_all(&f.in, &f.ft);
+    size_t n_base = flow_table_count(&f.ft);
+
+    fixture_add(&f,
+        SERVICE("default", "headless",
+                "'clusterIP':'None','ports':[{'name':'http','port':80}]")
+        SLICE("default", "headless-1", "headless", PORT("http", 80),
+              EP("10.244.1.10", "n1", ""))
+        SERVICE("default", "external",
+                "'type':'ExternalName','externalName':'example.com',"
+                "'ports':[{'name':'http','port':80}]")
+        SLICE("default", "external-1", "external", PORT("http", 80),
+              EP("10.244.1.11", "n1", ""))
+        "{'kind':'Service','metadata':{'namespace':'default',"
+        " 'name':'elsewhere','labels':{"
+        "  'service.kubernetes.io/service-proxy-name':'other-proxy'}},"
+        " 'spec':{'clusterIP':'10.96.0.3','ports':[{'name':'http',"
+        "  'port':80}]}},"
+        SLICE("default", "elsewhere-1", "elsewhere", PORT("http", 80),
+              EP("10.244.2.10", "n2", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    static const char *const names[] = { "headless", "external",
+                                         "elsewhere" };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        uint64_t cookie = kovs_cookie(KOVS_OWNER_SERVICE, "default",
+                                      names[i]);
+        CHECK(!service_is_proxied(find_service(&f, "default", names[i])),
+              "Service default/%s is proxied", names[i]);
+        char *s = format_flows(&f.ft, cookie);
+        CHECK(!*s, "Service default/%s has flows:\n%s", names[i], s);
+        free(s);
+        s = format_groups(&f.ft, cookie);
+        CHECK(!*s, "Service default/%s has groups:\n%s", names[i], s);
+        free(s);
+    }
+    CHECK(flow_table_count(&f.ft) == n_base, "%"PRIuSIZE" flows, expected "
+          "%"PRIuSIZE" as without the Services", flow_table_count(&f.ft),
+          n_base);
+    char *s = format_groups(&f.ft, 0);
+    CHECK(!*s, "groups:\n%s", s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+static void
+test_service_lb_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    flows_compute_all(&f.in, &f.ft);
+    size_t n_base = flow_table_count(&f.ft);
+
+    fixture_add(&f,
+        SERVICE("default", "web",
+                "'clusterIP':'10.96.0.10',"
+                "'clusterIPs':['10.96.0.10','10.96.0.11'],'ports':["
+                "{'name':'http','port':80,'targetPort':8080},"
+                "{'name':'dns','port':53,'protocol':'UDP'}]")
+        SLICE("default", "web-1", "web",
+              PORT("http", 8080) PORT_PROTO("dns", 5353, "UDP"),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.10", "n2", "")
+              EP("10.244.1.11", "n1", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    const struct desired_group *tcp = find_group_by_key(
+        &f.ft, "service default/web TCP/80");
+    const struct desired_group *udp = find_group_by_key(
+        &f.ft, "service default/web UDP/53");
+    char *s = format_groups(&f.ft, 0);
+    CHECK(tcp && udp && count_groups(&f.ft, web) == 2,
+          "expected the groups of TCP/80 and UDP/53, got\n%s", s);
+    free(s);
+    if (!tcp || !udp) {
+        fixture_destroy(&f);
+        return;
+    }
+
+    /* One flow per (VIP, protocol, port), to that port's group. */
+    char *expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=10.96.0.10,"
+        "tp_dst=53 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=10.96.0.11,"
+        "tp_dst=53 actions=group:%"PRIu32"\n",
+        tcp->group_id, tcp->group_id, udp->group_id, udp->group_id);
+    s = format_table(&f.ft, web, KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows");
+    free(s);
+    free(expected);
+
+    /* One bucket per endpoint, in address order. */
+    s = format_groups(&f.ft, web);
+    CHECK_TEXT(s,
+        "service default/web TCP/80: "
+        "set_field:0xaf4010a->reg3,set_field:0x1f90/0xffff->reg4,"
+        "resubmit(,42) | "
+        "set_field:0xaf4010b->reg3,set_field:0x1f90/0xffff->reg4,"
+        "resubmit(,42) | "
+        "set_field:0xaf4020a->reg3,set_field:0x1f90/0xffff->reg4,"
+        "resubmit(,42)\n"
+        "service default/web UDP/53: "
+        "set_field:0xaf4010a->reg3,set_field:0x14e9/0xffff->reg4,"
+        "resubmit(,42) | "
+        "set_field:0xaf4010b->reg3,set_field:0x14e9/0xffff->reg4,"
+        "resubmit(,42) | "
+        "set_field:0xaf4020a->reg3,set_field:0x14e9/0xffff->reg4,"
+        "resubmit(,42)\n", "groups");
+    free(s);
+
+    /* One ENDPOINT_DNAT flow per endpoint and protocol. */
+    s = format_table(&f.ft, web, KOVS_T_ENDPOINT_DNAT);
+    CHECK(count_flows(&f.ft, web, KOVS_T_ENDPOINT_DNAT) == 6,
+          "expected 6 ENDPOINT_DNAT flows, got\n%s", s);
+    static const char *const dnat[] = {
+        "table=42 priority=200 tcp,reg3=0xaf4010a,reg4=0x1f90/0xffff "
+        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "nat(dst=10.244.1.10:8080),exec(set_field:0x1/0x1->ct_mark))",
+        "table=42 priority=200 udp,reg3=0xaf4020a,reg4=0x14e9/0xffff "
+        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "nat(dst=10.244.2.10:5353),exec(set_field:0x1/0x1->ct_mark))",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(dnat); i++) {
+        CHECK(strstr(s, dnat[i]), "expected flow\n    %s\n  in\n%s",
+              dnat[i], s);
+    }
+    free(s);
+
+    CHECK(flow_table_count(&f.ft) == n_base + 4 + 6, "%"PRIuSIZE" flows, "
+          "expected %"PRIuSIZE, flow_table_count(&f.ft), n_base + 4 + 6);
+    fixture_destroy(&f);
+}
+
+static void
+test_service_shared_endpoint(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    flows_compute_all(&f.in, &f.ft);
+    size_t n_base = flow_table_count(&f.ft);
+
+    /* web and api both use 10.244.1.10:8080/TCP. */
+    fixture_add(&f,
+        HTTP_SERVICE("default", "web", "10.96.0.10")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.10", "n1", ""))
+        HTTP_SERVICE("default", "api", "10.96.0.11")
+        SLICE("default", "api-1", "api", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    uint64_t api = kovs_cookie(KOVS_OWNER_SERVICE, "default", "api");
+    CHECK(count_flows(&f.ft, web, KOVS_T_ENDPOINT_DNAT) == 1
+          && count_flows(&f.ft, api, KOVS_T_ENDPOINT_DNAT) == 1,
+          "each Service should want the endpoint's ENDPOINT_DNAT flow");
+    CHECK(count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL) == 1,
+          "%"PRIuSIZE" ENDPOINT_DNAT keys, expected 1",
+          count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL));
+    CHECK(flow_table_count(&f.ft) == n_base + 2 + 1, "%"PRIuSIZE" flows, "
+          "expected %"PRIuSIZE" (2 SERVICE_LB, 1 ENDPOINT_DNAT)",
+          flow_table_count(&f.ft), n_base + 3);
+
+    /* Either Service may go first: the flow stays for the other. */
+    static const char *const order[] = { "web", "api" };
+    for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
+        flow_table_clear_tracked(&f.ft);
+        ovs_assert(k8s_cluster_delete(&f.cluster, K8S_SERVICE, "default",
+                                      order[i]));
+        struct flows_changes changes;
+        flows_changes_init(&changes);
+        flows_compute_changes(&f.in, &changes, &f.ft);
+        flows_changes_destroy(&changes);
+        k8s_cluster_clear_changes(&f.cluster);
+
+        size_t left = ARRAY_SIZE(order) - i - 1;
+        CHECK(count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL)
+              == (left ? 1 : 0), "after deleting default/%s: %"PRIuSIZE
+              " ENDPOINT_DNAT keys, expected %d", order[i],
+              count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL),
+              left ? 1 : 0);
+        CHECK(flow_table_count(&f.ft) == n_base + 2 * left,
+              "after deleting default/%s: %"PRIuSIZE" flows, expected "
+              "%"PRIuSIZE, order[i], flow_table_count(&f.ft),
+              n_base + 2 * left);
+        if (left) {
+            CHECK(count_flows(&f.ft, api, KOVS_T_ENDPOINT_DNAT) == 1,
+                  "default/api lost its ENDPOINT_DNAT flow");
+        }
+    }
+    fixture_destroy(&f);
+}
+
+static bool
+tracked_flow_has_twin(const struct flow_table *ft,
+                      const struct desired_flow *self)
+{
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
+        if (d != self && d->removed != self->removed
+            && d->table_id == self->table_id
+            && d->priority == self->priority
+            && minimatch_equal(&d->match, &self->match)
+            && ofpacts_equal(d->ofpacts, d->ofpacts_len, self->ofpacts,
+                             self->ofpacts_len)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void
+test_service_endpoint_removed(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    /* web and api share 10.244.1.10; web also has 10.244.1.11 and
+     * 10.244.2.10. */
+    fixture_add(&f,
+        HTTP_SERVICE("default", "web", "10.96.0.10")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.1.11", "n1", "")
+              EP("10.244.2.10", "n2", ""))
+        HTTP_SERVICE("default", "api", "10.96.0.11")
+        SLICE("default", "api-1", "api", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.11", "n2", "")));
+    flows_compute_all(&f.in, &f.ft);
+    flow_table_clear_tracked(&f.ft);
+    size_t n_before = flow_table_count(&f.ft);
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    const struct desired_group *g = find_group_by_key(
+        &f.ft, "service default/web TCP/80");
+    ovs_assert(g);
+    uint32_t group_id = g->group_id;
+
+    /* 10.244.1.11 leaves the slice. */
+    fixture_put(&f,
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.10", "n2", "")));
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft);
+    flows_changes_destroy(&changes);
+    CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
+
+    /* The switch must see exactly one change: the removed endpoint's
+     * ENDPOINT_DNAT flow.  Every other tracked entry is a removal and an
+     * addition of the same flow, which ofctrl sends nothing for. */
+    const struct desired_flow *d;
+    size_t n_tracked = 0, n_deleted = 0;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, &f.ft) {
+        n_tracked++;
+        char *s = format_flow(d);
+        CHECK(d->cookie == web, "tracked a flow of cookie %#"PRIx64": %s",
+              d->cookie, s);
+        const struct desired_flow *now = effective_flow(&f.ft, d);
+        if (d->removed && !now) {
+            n_deleted++;
+            CHECK(strstr(s, "table=42 priority=200 tcp,reg3=0xaf4010b,"),
+                  "deleted flow %s, expected only 10.244.1.11's "
+                  "ENDPOINT_DNAT flow", s);
+        } else if (d->removed
+                   && !ofpacts_equal(now->ofpacts, now->ofpacts_len,
+                                     d->ofpacts, d->ofpacts_len)) {
+            char *now_s = format_flow(now);
+            CHECK(false, "flow changed from\n    %s\n  to\n    %s", s,
+                  now_s);
+            free(now_s);
+        } else if (!d->removed) {
+            CHECK(tracked_flow_has_twin(&f.ft, d),
+                  "flow added or changed: %s", s);
+        }
+        free(s);
+    }
+    CHECK(n_deleted == 1, "%"PRIuSIZE" flows deleted, expected 1",
+          n_deleted);
+    /* 1 SERVICE_LB and 3 ENDPOINT_DNAT out, 1 and 2 in. */
+    CHECK(n_tracked == 7, "tracked %"PRIuSIZE" entries, expected 7",
+          n_tracked);
+    CHECK(flow_table_count(&f.ft) == n_before - 1, "%"PRIuSIZE" flows, "
+          "expected %"PRIuSIZE, flow_table_count(&f.ft), n_before - 1);
+
+    /* Only web's group is tracked: out with 3 buckets, in with 2, same
+     * id. */
+    size_t n_out = 0, n_in = 0;
+    FLOW_TABLE_FOR_EACH_TRACKED_GROUP (g, &f.ft) {
+        CHECK(g->cookie == web && g->group_id == group_id,
+              "tracked group %s (id %"PRIu32")", g->key, g->group_id);
+        if (g->removed) {
+            n_out++;
+            CHECK(g->n_buckets == 3, "old group has %"PRIuSIZE" buckets",
+                  g->n_buckets);
+        } else {
+            n_in++;
+            CHECK(g->n_buckets == 2, "new group has %"PRIuSIZE" buckets",
+                  g->n_buckets);
+        }
+    }
+    CHECK(n_out == 1 && n_in == 1, "%"PRIuSIZE" groups removed and "
+          "%"PRIuSIZE" added, expected 1 and 1", n_out, n_in);
+    fixture_destroy(&f);
+}
+
+static void
+test_service_no_endpoints(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        SERVICE("default", "empty",
+                "'clusterIP':'10.96.0.10','ports':["
+                "{'name':'http','port':80},"
+                "{'name':'dns','port':53,'protocol':'UDP'}]")
+        /* Endpoints, none usable. */
+        HTTP_SERVICE("default", "down", "10.96.0.11")
+        SLICE("default", "down-1", "down", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "'ready':false")));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t empty = kovs_cookie(KOVS_OWNER_SERVICE, "default", "empty");
+    uint64_t down = kovs_cookie(KOVS_OWNER_SERVICE, "default", "down");
+    char *s = format_flows(&f.ft, empty);
+    CHECK_TEXT(s,
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=controller(userdata=01)\n"
+        "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=10.96.0.10,"
+        "tp_dst=53 actions=controller(userdata=01)\n",
+        "flows of default/empty");
+    free(s);
+    s = format_flows(&f.ft, down);
+    CHECK_TEXT(s,
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
+        "tp_dst=80 actions=controller(userdata=01)\n",
+        "flows of default/down");
+    free(s);
+    s = format_groups(&f.ft, 0);
+    CHECK(!*s, "expected no groups, got\n%s", s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+static void
+test_service_local_policy(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        /* Endpoints on n2 only: drop on n1. */
+        SERVICE("default", "remote",
+                "'clusterIP':'10.96.0.10','internalTrafficPolicy':'Local',"
+                "'ports':[{'name':'http','port':80}]")
+        SLICE("default", "remote-1", "remote", PORT("http", 8080),
+              EP("10.244.2.10", "n2", ""))
+        /* Endpoints on both nodes: only n1's. */
+        SERVICE("default", "both",
+                "'clusterIP':'10.96.0.11','internalTrafficPolicy':'Local',"
+                "'ports':[{'name':'http','port':80}]")
+        SLICE("default", "both-1", "both", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.10", "n2", ""))
+        /* No endpoint anywhere: reject. */
+        SERVICE("default", "nowhere",
+                "'clusterIP':'10.96.0.12','internalTrafficPolicy':'Local',"
+                "'ports':[{'name':'http','port':80}]"));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t remote = kovs_cookie(KOVS_OWNER_SERVICE, "default", "remote");
+    char *s = format_flows(&f.ft, remote);
+    CHECK_TEXT(s,
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=drop\n", "flows of default/remote");
+    free(s);
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, &f.ft) {
+        if (d->cookie == remote) {
+            CHECK(!d->ofpacts_len, "the drop flow has %"PRIuSIZE" bytes of "
+                  "actions", d->ofpacts_len);
+        }
+    }
+    CHECK(!count_groups(&f.ft, remote), "default/remote has a group");
+
+    s = format_groups(&f.ft, kovs_cookie(KOVS_OWNER_SERVICE, "default",
+                                         "both"));
+    CHECK_TEXT(s,
+        "service default/both TCP/80: set_field:0xaf4010a->reg3,"
+        "set_field:0x1f90/0xffff->reg4,resubmit(,42)\n",
+        "groups of default/both");
+    free(s);
+
+    s = format_table(&f.ft, kovs_cookie(KOVS_OWNER_SERVICE, "default",
+                                        "nowhere"), KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s,
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.12,"
+        "tp_dst=80 actions=controller(userdata=01)\n",
+        "flows of default/nowhere");
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* Returns the idle_timeout of the one learn action among the flows of
+ * 'cookie', or -1 if there is not exactly one. */
+static int
+affinity_timeout(const struct flow_table *ft, uint64_t cookie)
+{
+    const struct desired_flow *d;
+    int timeout = -1, n = 0;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        if (d->cookie != cookie) {
+            continue;
+        }
+        const struct ofpact *a;
+        OFPACT_FOR_EACH (a, d->ofpacts, d->ofpacts_len) {
+            if (a->type == OFPACT_LEARN) {
+                timeout = ofpact_get_LEARN(a)->idle_timeout;
+                n++;
+            }
+        }
+    }
+    return n == 1 ? timeout : -1;
+}
+
+#define AFFINITY_SERVICE(NAME, IP, CONFIG)                              \
+    SERVICE("default", NAME,                                            \
+            "'clusterIP':'" IP "','sessionAffinity':'ClientIP',"        \
+            CONFIG "'ports':[{'name':'http','port':80}]")               \
+    SLICE("default", NAME "-1", NAME, PORT("http", 8080),               \
+          EP("10.244.1.10", "n1", "") EP("10.244.2.10", "n2", ""))
+
+static void
+test_service_affinity(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        AFFINITY_SERVICE("short", "10.96.0.10",
+            "'sessionAffinityConfig':{'clientIP':{'timeoutSeconds':300}},")
+        AFFINITY_SERVICE("day", "10.96.0.11",
+            "'sessionAffinityConfig':{'clientIP':{'timeoutSeconds':86400}},")
+        AFFINITY_SERVICE("default", "10.96.0.12", ""));
+    flows_compute_all(&f.in, &f.ft);
+
+    static const struct {
+        const char *name;
+        int timeout;
+    } cases[] = {
+        { "short", 300 },
+        { "day", 65535 },
+        { "default", 10800 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t cookie = kovs_cookie(KOVS_OWNER_SERVICE, "default",
+                                      cases[i].name);
+        int timeout = affinity_timeout(&f.ft, cookie);
+        char *s = format_flows(&f.ft, cookie);
+        CHECK(timeout == cases[i].timeout, "default/%s: expected one learn "
+              "action with idle_timeout=%d, got %d in\n%s", cases[i].name,
+              cases[i].timeout, timeout, s);
+        free(s);
+    }
+
+    /* The learned flow matches the client, the VIP and the port and gives
+     * back the endpoint. */
+    char *s = format_table(&f.ft, kovs_cookie(KOVS_OWNER_SERVICE, "default",
+                                              "short"), KOVS_T_SERVICE_LB);
+    CHECK(strstr(s, "learn(table=41,idle_timeout=300,priority=200,"),
+          "no learn action into AFFINITY in\n%s", s);
+    CHECK(strstr(s, "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],NXM_OF_TCP_DST[],"
+                 "load:NXM_NX_REG3[]->NXM_NX_REG3[],"
+                 "load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15]"),
+          "the learned flow does not key on client, VIP and port in\n%s",
+          s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* Recomputing an unchanged Service (with affinity, whose learn action is
+ * the most intricate) gives byte-identical flows and groups. */
+static void
+test_service_recompute_identical(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        AFFINITY_SERVICE("sticky", "10.96.0.10",
+            "'sessionAffinityConfig':{'clientIP':{'timeoutSeconds':300}},")
+        HTTP_SERVICE("default", "web", "10.96.0.11")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.11", "n1", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    for (int round = 0; round < 2; round++) {
+        flow_table_clear_tracked(&f.ft);
+        /* Leave garbage in the allocator so that stray padding would
+         * show. */
+        for (int i = 0; i < 64; i++) {
+            void *p = xmalloc(512);
+            memset(p, 0xa5 + round, 512);
+            free(p);
+        }
+        if (round) {
+            flows_compute_all(&f.in, &f.ft);
+        } else {
+            flows_service_compute(&f.in, "default", "sticky", &f.ft);
+        }
+
+        size_t n_removed = 0, n_same = 0;
+        const struct desired_flow *old;
+        FLOW_TABLE_FOR_EACH_TRACKED (old, &f.ft) {
+            if (!old->removed || kovs_cookie_kind(old->cookie)
+                                 != KOVS_OWNER_SERVICE) {
+                continue;
+            }
+            n_removed++;
+            const struct desired_flow *new = effective_flow(&f.ft, old);
+            if (new && ofpacts_equal(new->ofpacts, new->ofpacts_len,
+                                     old->ofpacts, old->ofpacts_len)) {
+                n_same++;
+            } else {
+                char *s = format_flow(old);
+                CHECK(false, "round %d: recomputed flow differs: %s",
+                      round, s);
+                free(s);
+            }
+        }
+        CHECK(n_removed && n_same == n_removed, "round %d: %"PRIuSIZE
+              " of %"PRIuSIZE" recomputed flows have identical actions",
+              round, n_same, n_removed);
+
+        size_t n_groups = 0;
+        const struct desired_group *g;
+        FLOW_TABLE_FOR_EACH_TRACKED_GROUP (g, &f.ft) {
+            if (!g->removed) {
+                continue;
+            }
+            n_groups++;
+            const struct desired_group *new = flow_table_find_group(
+                &f.ft, g->group_id);
+            bool same = new && new->n_buckets == g->n_buckets;
+            for (size_t i = 0; same && i < g->n_buckets; i++) {
+                same = ofpacts_equal(new->buckets[i].ofpacts,
+                                     new->buckets[i].ofpacts_len,
+                                     g->buckets[i].ofpacts,
+                                     g->buckets[i].ofpacts_len);
+            }
+            CHECK(same, "round %d: recomputed group %s differs", round,
+                  g->key);
+        }
+        CHECK(n_groups == (round ? 2 : 1), "round %d: %"PRIuSIZE" groups "
+              "recomputed", round, n_groups);
+    }
+    fixture_destroy(&f);
+}
+
 static const struct {
     const char *name;
     void (*function)(void);
@@ -384,6 +1432,20 @@ static const struct {
     { "recompute-identical", test_recompute_identical },
     { "shared-keys", test_shared_keys },
     { "cookies", test_cookies },
+    { "service-endpoint-conditions", test_service_endpoint_conditions },
+    { "service-endpoint-ready-first", test_service_endpoint_ready_first },
+    { "service-endpoint-slices-merged",
+      test_service_endpoint_slices_merged },
+    { "service-endpoint-ports", test_service_endpoint_ports },
+    { "service-endpoint-local", test_service_endpoint_local },
+    { "service-not-proxied", test_service_not_proxied },
+    { "service-lb-flows", test_service_lb_flows },
+    { "service-shared-endpoint", test_service_shared_endpoint },
+    { "service-endpoint-removed", test_service_endpoint_removed },
+    { "service-no-endpoints", test_service_no_endpoints },
+    { "service-local-policy", test_service_local_policy },
+    { "service-affinity", test_service_affinity },
+    { "service-recompute-identical", test_service_recompute_identical },
 };
 
 int
