@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "k8s-decode.h"
+#include "hash.h"
 #include "k8s-model.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
@@ -44,7 +45,8 @@ struct k8s_state_file {
     struct svec last_warnings;  /* Warnings of the last successful read. */
     char *last_error;           /* Why the last attempt failed, or NULL. */
 
-    unsigned int n_reads;       /* Successful reads. */
+    unsigned int n_reads;       /* Successful reads of new contents. */
+    uint32_t last_hash;         /* Hash of the contents last applied. */
     long long int last_read;    /* time_msec() of the last one, or 0. */
 };
 
@@ -161,6 +163,8 @@ count_differences(const struct k8s_cluster *cluster,
 
 /* Reads and decodes the file and, if that works, makes 'cluster' hold
  * exactly its objects. */
+static void state_file_schedule_reread(struct k8s_state_file *);
+
 static void
 state_file_read(struct k8s_state_file *sf, struct k8s_cluster *cluster)
 {
@@ -195,6 +199,16 @@ state_file_read(struct k8s_state_file *sf, struct k8s_cluster *cluster)
     /* Decode into a fresh snapshot.  A file caught half-written fails here
      * and is read again once it changes (or after a while, in case its
      * modification time did not move). */
+    /* The same contents as last time (a re-read, or a rewrite with nothing
+     * new): nothing to do. */
+    uint32_t hash = hash_bytes(data, len, 0);
+    if (sf->n_reads && !sf->last_error && hash == sf->last_hash) {
+        free(data);
+        VLOG_DBG("state file %s: unchanged", sf->path);
+        state_file_schedule_reread(sf);
+        return;
+    }
+
     struct svec warnings = SVEC_EMPTY_INITIALIZER;
     struct k8s_cluster snapshot;
     char *decode_error;
@@ -245,11 +259,17 @@ state_file_read(struct k8s_state_file *sf, struct k8s_cluster *cluster)
     free(sf->last_error);
     sf->last_error = NULL;
     sf->n_reads++;
-    sf->last_read = time_msec();
+    sf->last_hash = hash;
+    state_file_schedule_reread(sf);
+}
 
-    /* A write that lands within the granularity of the file system's
-     * timestamps, without changing the size, would go unnoticed: if the
-     * file is that fresh, read it once more a little later. */
+/* A write that lands within the granularity of the file system's
+ * timestamps, without changing the size, would go unnoticed: if the file is
+ * that fresh, read it once more a little later. */
+static void
+state_file_schedule_reread(struct k8s_state_file *sf)
+{
+    sf->last_read = time_msec();
     long long int mtime = (sf->st.st_mtim.tv_sec * 1000LL
                            + sf->st.st_mtim.tv_nsec / 1000000);
     sf->next_reread = (time_wall_msec() - mtime < K8S_STATE_REREAD_INTERVAL

@@ -33,11 +33,13 @@ TESTSUITE_AT = \
 	tests/service-sandbox.at \
 	tests/cluster.at \
 	tests/service.at \
+	tests/policy.at \
 	tests/apiserver.at
 TESTSUITE = $(srcdir)/tests/testsuite
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh \
-	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py
+	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \
+	tests/policy-lib.sh tests/netpol-probe.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te

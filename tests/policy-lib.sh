@@ -1,0 +1,132 @@
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+#
+# Shell helpers for the NetworkPolicy tests (tests/policy.at), on top of
+# tests/cluster-lib.sh and tests/sandbox-lib.sh.  The model cluster (nodes
+# n1 and n2; namespaces x, y, z; pods a, b, c in each, each with servers on
+# TCP 80, TCP 81 and UDP 80 and a ClusterIP Service of its own) and the
+# reachability probes live in tests/netpol-probe.py, whose comment
+# describes them.
+#
+# A reachability grid, as policy_matrix prints it and the tests expect it:
+#
+#     tcp/80 x/a x/b x/c y/a y/b y/c z/a z/b z/c
+#     x/a     .   .   X   .   .   .   .   .   .
+#     ...
+#
+# one row per source, one column per destination: "." the connection was
+# answered by the destination pod, "X" it was denied (timed out or
+# refused), "?" anything else, "-" not probed.
+
+NETPOL_PROBE=$abs_top_srcdir/tests/netpol-probe.py
+
+# netpol_probe ARG...: runs tests/netpol-probe.py.
+netpol_probe () {
+    python3 -I -S "$NETPOL_PROBE" "$@"
+}
+
+# policy_cluster_start: builds the model cluster in the cluster that
+# cl_init/cl_use attached this shell to: the two nodes with kovs-controller,
+# the nine pods plugged in, their servers listening, both switches in sync,
+# the tunnel neighbours primed.  The state file state.json holds the model
+# and no NetworkPolicy; netns.txt says in which network namespace each pod
+# and node is ("WHO NETNS" lines, for policy_matrix).
+policy_cluster_start () {
+    local node ns name cidr gw mac tag
+    cl_node_add n1 198.18.0.11/24 && cl_node_add n2 198.18.0.12/24 &&
+        policy_write_state &&
+        cluster_kovs_start n1 && cluster_kovs_start n2 || return 1
+    netpol_probe pods > pods.txt || return 1
+    printf 'n1 %s-n1\nn2 %s-n2\n' "$CL_PREFIX" "$CL_PREFIX" > netns.txt
+    while read -r node ns name cidr gw mac; do
+        cl_pod_add "$node" "$ns" "$name" "$cidr" "$gw" "$mac" &&
+            echo "$ns/$name $(cl_pod_netns "$ns/$name")" >> netns.txt ||
+            return 1
+    done < pods.txt
+    while read -r node ns name cidr gw mac; do
+        tag=netpol-${ns}_$name
+        rm -f "$tag.ready"
+        cl_bg "$ns/$name" "$tag" python3 -I -S "$NETPOL_PROBE" serve \
+            "$ns/$name" "$PWD/$tag.ready" || return 1
+    done < pods.txt
+    while read -r node ns name cidr gw mac; do
+        tag=netpol-${ns}_$name
+        cl_wait_until 5 test -e "$tag.ready" ||
+            { cat "$CL_WORKDIR/cl-state/bg/$tag.log" >&2; return 1; }
+    done < pods.txt
+    cluster_wait_sync n1 && cluster_wait_sync n2 && cl_tnl_neigh_prime
+}
+
+# policy_write_state [FILE...]: replaces state.json, atomically, with the
+# model plus the objects that the FILEs describe.  The new file's
+# modification time is set 10 s in the past (to the nanosecond, so that it
+# still differs from the previous file's): kovs-controller reads a file
+# modified less than a second ago once more a second later, and that read
+# of the previous file, landing between the read count that policy_apply
+# takes and the rename, would pass for the read of the new one.
+policy_write_state () {
+    netpol_probe state "$@" > state.json.tmp &&
+        touch -d "@$(( $(date +%s) - 10 )).$(date +%N)" state.json.tmp &&
+        mv state.json.tmp state.json
+}
+
+# policy_apply [FILE...]: replaces state.json with the model plus the
+# objects that the FILEs describe (NetworkPolicies, and Pod and Namespace
+# label changes; see "netpol-probe.py state"), then waits until both
+# controllers have read it and their switches are in sync.  Without FILE,
+# back to the model alone.
+#
+# Then it empties both datapath flow caches: the switch's OpenFlow tables
+# change at the barrier, but the datapath keeps the flows it cached from
+# the old tables until a revalidator round catches up (milliseconds,
+# much longer on a loaded machine), and a grid probed at once would see
+# the old policy for some pairs.  Saves each node's policy
+# tables (50 and 70) in policy-flows.NODE for a failing test's directory.
+policy_apply () {
+    local r1 r2 node table
+    r1=$(cluster_reads n1) && r2=$(cluster_reads n2) || return 1
+    policy_write_state "$@" || return 1
+    cluster_wait_sync n1 "$r1" && cluster_wait_sync n2 "$r2" || return 1
+    for node in n1 n2; do
+        cl_node_exec $node ovs-appctl revalidator/purge || return 1
+        for table in 50 70; do
+            cl_node_exec $node ovs-ofctl -O OpenFlow15 --no-stats \
+                dump-flows br-int table=$table
+        done > policy-flows.$node 2>&1
+    done
+    return 0
+}
+
+# policy_matrix PROTO PORT [--service] [--from WHO,...]: the reachability
+# grid on PROTO (tcp or udp) PORT, from every pod (or from each WHO, a pod
+# or a node) to every pod, by pod IP or, with --service, by the ClusterIP
+# of the destination pod's Service.
+policy_matrix () {
+    netpol_probe matrix netns.txt "$@"
+}
+
+# policy_session_start FROM TO TAG: a long-lived TCP connection from pod
+# FROM to port 80 of pod TO (by pod IP) that sends a line every 0.2 s and
+# logs each answer in TAG.log (see tcp_session_start in
+# tests/sandbox-lib.sh).  Returns once the first answer is logged.
+policy_session_start () {
+    tcp_session_start "$1" "$(cl_ip "$2")" 80 "$3" &&
+        cl_wait_until 5 test -s "$3.log"
+}
+
+# policy_session_alive TAG: waits until TAG's connection has logged three
+# more answers than it had, and succeeds if it never broke; otherwise
+# prints its log.
+policy_session_alive () {
+    local n
+    n=$(tcp_session_answers "$1")
+    if cl_wait_until 5 sh -c "test \$(grep -c . '$1.log') -ge $((n + 3))" \
+            2>/dev/null &&
+       ! grep -q -e closed -e error "$1.log"; then
+        return 0
+    fi
+    echo "connection $1 broke or stalled after $n answers; its log:"
+    cat "$1.log"
+    return 1
+}
