@@ -1615,19 +1615,56 @@ static const struct kind_decoder kind_decoders[K8S_N_KINDS] = {
                              init_network_policy, dec_network_policy },
 };
 
-/* Returns a hash of 'root''s content that does not depend on the order of
- * its members. */
+/* Returns a hash of 'json''s content that does not depend on the order of
+ * object members, computed by walking the tree (no serialization). */
+static uint32_t
+json_content_hash(const json_t *json, uint32_t basis)
+{
+    switch (json_typeof(json)) {
+    case JSON_OBJECT: {
+        /* Members combine by addition, which does not care about order. */
+        uint32_t sum = 0;
+        const char *key;
+        const json_t *value;
+        json_object_foreach (CONST_CAST(json_t *, json), key, value) {
+            sum += hash_string(key, json_content_hash(value, 0x6f626a));
+        }
+        return hash_2words(basis ^ 1, sum);
+    }
+    case JSON_ARRAY: {
+        uint32_t hash = hash_int(2, basis);
+        size_t i;
+        const json_t *value;
+        json_array_foreach (json, i, value) {
+            hash = json_content_hash(value, hash);
+        }
+        return hash;
+    }
+    case JSON_STRING:
+        return hash_bytes(json_string_value(json), json_string_length(json),
+                          basis ^ 3);
+    case JSON_INTEGER:
+        return hash_uint64_basis(json_integer_value(json), basis ^ 4);
+    case JSON_REAL: {
+        double d = json_real_value(json);
+        uint64_t bits;
+        memcpy(&bits, &d, sizeof bits);
+        return hash_uint64_basis(bits, basis ^ 5);
+    }
+    case JSON_TRUE:
+        return hash_int(6, basis);
+    case JSON_FALSE:
+        return hash_int(7, basis);
+    case JSON_NULL:
+    default:
+        return hash_int(8, basis);
+    }
+}
+
 static uint32_t
 content_hash(const json_t *root)
 {
-    char *s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!s) {
-        out_of_memory();
-    }
-
-    uint32_t hash = hash_string(s, 0);
-    free(s);
-    return hash;
+    return json_content_hash(root, 0);
 }
 
 /* Decodes 'root' as an object of 'kind'.  'item' is its index in a List, or
@@ -1782,6 +1819,224 @@ list_item_kind(const json_t *item, size_t index, const char *list_kind,
     return k8s_kind_from_name(name, kindp);
 }
 
+/* Splitting a List into its items.
+ *
+ * A large List (tens of thousands of objects) parsed whole would hold the
+ * tree of every item at once, many times the size of the text.  Instead,
+ * the text is scanned for the top-level members, every one is checked to be
+ * valid JSON, and the "items" array is cut into one span of text per item,
+ * so that each item is parsed, decoded and freed on its own. */
+
+struct text_span {
+    const char *start;
+    size_t len;
+};
+
+static const char *
+scan_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+        p++;
+    }
+    return p;
+}
+
+/* Skips a string starting at 'p' (at its opening quote).  Returns the
+ * position after the closing quote, or NULL. */
+static const char *
+scan_string(const char *p, const char *end)
+{
+    for (p++; p < end; p++) {
+        if (*p == '\\') {
+            p++;
+        } else if (*p == '"') {
+            return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* Skips one JSON value starting at 'p'.  Returns the position after it, or
+ * NULL if the text ends first.  (Validity is checked by the parser.) */
+static const char *
+scan_value(const char *p, const char *end)
+{
+    if (p >= end) {
+        return NULL;
+    }
+    if (*p == '"') {
+        return scan_string(p, end);
+    }
+    if (*p == '{' || *p == '[') {
+        int depth = 0;
+        for (; p < end; p++) {
+            if (*p == '"') {
+                p = scan_string(p, end);
+                if (!p) {
+                    return NULL;
+                }
+                p--;
+            } else if (*p == '{' || *p == '[') {
+                depth++;
+            } else if (*p == '}' || *p == ']') {
+                if (--depth == 0) {
+                    return p + 1;
+                }
+            }
+        }
+        return NULL;
+    }
+    while (p < end && !strchr(",}] \t\n\r", *p)) {
+        p++;
+    }
+    return p;
+}
+
+static bool
+span_is_valid_json(const char *start, size_t len)
+{
+    json_error_t error;
+    json_t *json = json_loadb(start, len, JSON_DECODE_ANY, &error);
+    json_decref(json);
+    return json != NULL;
+}
+
+/* Scans the List 'json' of 'len' bytes.  On success returns true with the
+ * items' spans in '*items' (the caller frees the array) and the List's own
+ * "kind" in '*kind' (NULL if absent; the caller frees it).  Returns false
+ * if the text is not a valid JSON object with an "items" array. */
+static bool
+scan_list(const char *json, size_t len, struct text_span **items,
+          size_t *n_items, char **kind)
+{
+    const char *end = json + len;
+    const char *p = scan_ws(json, end);
+    bool has_items = false;
+    size_t allocated = 0;
+
+    *items = NULL;
+    *n_items = 0;
+    *kind = NULL;
+    if (p >= end || *p != '{') {
+        goto error;
+    }
+    p = scan_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        goto error;
+    }
+    for (;;) {
+        if (p >= end || *p != '"') {
+            goto error;
+        }
+        const char *key = p + 1;
+        p = scan_string(p, end);
+        if (!p) {
+            goto error;
+        }
+        size_t key_len = p - 1 - key;
+        p = scan_ws(p, end);
+        if (p >= end || *p != ':') {
+            goto error;
+        }
+        p = scan_ws(p + 1, end);
+
+        if (key_len == 5 && !memcmp(key, "items", 5) && p < end && *p == '['
+            && !has_items) {
+            has_items = true;
+            p = scan_ws(p + 1, end);
+            if (p < end && *p == ']') {
+                p++;
+            } else {
+                for (;;) {
+                    const char *start = p;
+                    p = scan_value(p, end);
+                    if (!p || p == start) {
+                        goto error;
+                    }
+                    if (*n_items >= allocated) {
+                        *items = x2nrealloc(*items, &allocated,
+                                            sizeof **items);
+                    }
+                    (*items)[(*n_items)++] = (struct text_span) {
+                        start, p - start
+                    };
+                    p = scan_ws(p, end);
+                    if (p < end && *p == ',') {
+                        p = scan_ws(p + 1, end);
+                    } else if (p < end && *p == ']') {
+                        p++;
+                        break;
+                    } else {
+                        goto error;
+                    }
+                }
+            }
+        } else {
+            const char *start = p;
+            p = scan_value(p, end);
+            if (!p || p == start || !span_is_valid_json(start, p - start)) {
+                goto error;
+            }
+            if (key_len == 4 && !memcmp(key, "kind", 4) && *start == '"') {
+                free(*kind);
+                *kind = xmemdup0(start + 1, p - start - 2);
+            }
+        }
+
+        p = scan_ws(p, end);
+        if (p < end && *p == ',') {
+            p = scan_ws(p + 1, end);
+        } else if (p < end && *p == '}') {
+            p = scan_ws(p + 1, end);
+            break;
+        } else {
+            goto error;
+        }
+    }
+    if (p != end || !has_items) {
+        goto error;
+    }
+    return true;
+
+error:
+    free(*items);
+    *items = NULL;
+    *n_items = 0;
+    free(*kind);
+    *kind = NULL;
+    return false;
+}
+
+/* Decodes List item number 'i' (already parsed as 'item') into 'snapshot',
+ * or adds a warning. */
+static void
+decode_list_item(const json_t *item, size_t i, const char *list_kind,
+                 struct k8s_cluster *snapshot, struct svec *warnings)
+{
+    enum k8s_kind item_kind;
+    char *error;
+
+    if (!list_item_kind(item, i, list_kind, warnings, &item_kind)) {
+        return;
+    }
+
+    struct k8s_object *obj = decode_item(item, item_kind, i, &error);
+    if (!obj) {
+        svec_add_nocopy(warnings, error);
+        return;
+    }
+
+    if (k8s_cluster_find(snapshot, obj->kind, obj->namespace, obj->name)) {
+        svec_add_nocopy(warnings,
+                        xasprintf("%s %s%s%s: item %"PRIuSIZE" appears "
+                                  "more than once; the last one wins",
+                                  k8s_kind_name(obj->kind), obj->namespace,
+                                  obj->namespace[0] ? "/" : "", obj->name,
+                                  i));
+    }
+    k8s_cluster_put(snapshot, obj);
+}
+
 int
 k8s_decode_list(const char *json, size_t len, struct k8s_cluster *snapshot,
                 struct svec *warnings, char **errorp)
@@ -1794,6 +2049,46 @@ k8s_decode_list(const char *json, size_t len, struct k8s_cluster *snapshot,
         warnings = &dropped;
     }
 
+    /* The usual case: a valid List, decoded one item at a time so that only
+     * one item's tree is held at once.  If an item turns out not to be
+     * valid JSON, the whole document is invalid: fall back to the
+     * whole-document parser for its error. */
+    struct text_span *spans;
+    size_t n_spans;
+    if (scan_list(json, len, &spans, &n_spans, &list_kind)) {
+        if (list_kind) {
+            size_t n = strlen(list_kind);
+            if (n > 4 && !strcmp(list_kind + n - 4, "List")) {
+                list_kind[n - 4] = '\0';
+            } else {
+                free(list_kind);
+                list_kind = NULL;
+            }
+        }
+        bool ok = true;
+        for (size_t i = 0; i < n_spans && ok; i++) {
+            json_error_t error;
+            json_t *item = json_loadb(spans[i].start, spans[i].len,
+                                      JSON_DECODE_ANY, &error);
+            if (item) {
+                decode_list_item(item, i, list_kind, snapshot, warnings);
+                json_decref(item);
+            } else {
+                ok = false;
+            }
+        }
+        free(spans);
+        free(list_kind);
+        list_kind = NULL;
+        if (ok) {
+            svec_destroy(&dropped);
+            *errorp = NULL;
+            return 0;
+        }
+    }
+
+    /* Anything else goes through the whole-document parser, which says
+     * precisely what is wrong. */
     json_t *root = parse_json(json, len, errorp);
     if (!root) {
         return EINVAL;
@@ -1826,31 +2121,8 @@ k8s_decode_list(const char *json, size_t len, struct k8s_cluster *snapshot,
     }
 
     for (size_t i = 0; i < json_array_size(items); i++) {
-        const json_t *item = json_array_get(items, i);
-        enum k8s_kind item_kind;
-        char *error;
-
-        if (!list_item_kind(item, i, list_kind, warnings, &item_kind)) {
-            continue;
-        }
-
-        struct k8s_object *obj = decode_item(item, item_kind, i, &error);
-        if (!obj) {
-            svec_add_nocopy(warnings, error);
-            continue;
-        }
-
-        if (k8s_cluster_find(snapshot, obj->kind, obj->namespace,
-                             obj->name)) {
-            svec_add_nocopy(warnings,
-                            xasprintf("%s %s%s%s: item %"PRIuSIZE" appears "
-                                      "more than once; the last one wins",
-                                      k8s_kind_name(obj->kind),
-                                      obj->namespace,
-                                      obj->namespace[0] ? "/" : "",
-                                      obj->name, i));
-        }
-        k8s_cluster_put(snapshot, obj);
+        decode_list_item(json_array_get(items, i), i, list_kind, snapshot,
+                         warnings);
     }
 
     free(list_kind);

@@ -33,7 +33,8 @@ struct k8s_object *k8s_decode_object(const char *json, size_t len,
  * and adds its message to 'warnings'; items of other kinds are ignored.
  * Returns 0 on success, otherwise an errno value with '*errorp' set to a
  * message (the caller frees it) if the document as a whole is unusable (not
- * JSON, not an object with an "items" array). */
+ * JSON, not an object with an "items" array); 'snapshot' may then hold
+ * some of the items, and the caller discards it. */
 int k8s_decode_list(const char *json, size_t len,
                     struct k8s_cluster *snapshot, struct svec *warnings,
                     char **errorp);

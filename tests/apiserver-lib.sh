@@ -5,13 +5,16 @@
 # Shell helpers for the tests against the fake API server
 # (tests/fake-apiserver.py): certificates, the server itself, changes and
 # faults through its control port, and kovs-controller connected to it.
-# Sourced by tests/apiserver.at after tests/sandbox-lib.sh, whose helpers
-# (kovs_on_exit, kovs_wait_until, kill_pidfile, k8s_* generators) these
-# use.  Everything works in the current directory, on 127.0.0.1 only.
+# Sourced by tests/apiserver.at after tests/sandbox-lib.sh and
+# tests/cluster-lib.sh, whose helpers (kovs_on_exit, kovs_wait_until,
+# kill_pidfile, k8s_* generators, cl_node_exec) these use.  Everything
+# works in the current directory; the server listens on 127.0.0.1 (api_start)
+# or on an address of a cluster's underlay (api_start_in_netns).
 
-# api_certs: a test CA (ca.crt), a server certificate for 127.0.0.1 signed
-# by it (server.crt, server.key), a client certificate signed by it
-# (client.crt, client.key) and an unrelated CA (other-ca.crt).
+# api_certs [ADDRESS]: a test CA (ca.crt), a server certificate for
+# 127.0.0.1 (and ADDRESS, if given) signed by it (server.crt, server.key), a
+# client certificate signed by it (client.crt, client.key) and an unrelated
+# CA (other-ca.crt).
 api_certs () {
     local ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
     {
@@ -21,7 +24,7 @@ api_certs () {
             -days 2 -subj /CN=kovs-other-ca &&
         openssl req $ec -keyout server.key -out server.csr \
             -subj /CN=127.0.0.1 &&
-        printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
+        printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost${1:+,IP:$1}" \
             'basicConstraints=CA:FALSE' \
             'extendedKeyUsage=serverAuth' > server.ext &&
         openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
@@ -41,28 +44,78 @@ api_certs () {
 # ./api-token and client certificates signed by ca.crt; ./token is the
 # controller's copy of the token.
 api_start () {
-    api_certs || return 1
+    api_certs && _api_serve "" 127.0.0.1 "$@"
+}
+
+# api_start_in_netns NETNS ADDRESS [OPTION...]: api_start, with the server
+# in network namespace NETNS serving the API on ADDRESS (an address of
+# NETNS, which the server's certificate names too).  Its control port
+# stays on NETNS's loopback; api_ctl goes there.
+api_start_in_netns () {
+    api_certs "$2" && _api_serve "$@"
+}
+
+# _api_serve NETNS ADDRESS [OPTION...]: the rest of api_start and
+# api_start_in_netns: the token, then the server in the background, in
+# NETNS unless it is empty.
+_api_serve () {
+    local netns="$1" address="$2"
+    shift 2
+    printf '%s' "$netns" > api-netns
+    echo "$address" > api-address
     echo "kovs-test-token-$$" > api-token
     cp api-token token
-    python3 "$abs_top_srcdir/tests/fake-apiserver.py" serve "$PWD" \
-        --token-file="$PWD/api-token" --cert=server.crt --key=server.key \
-        --client-ca=ca.crt --max-page=2 --bookmark-interval=1 "$@" \
-        > fake-apiserver.stderr 2>&1 &
+    set -- serve "$PWD" --token-file="$PWD/api-token" --cert=server.crt \
+        --key=server.key --client-ca=ca.crt --max-page=2 \
+        --bookmark-interval=1 "$@"
+    if [ -n "$netns" ]; then
+        ip netns exec "$netns" python3 -c "$_api_py_bind" "$address" \
+            "$abs_top_srcdir/tests/fake-apiserver.py" "$@" \
+            > fake-apiserver.stderr 2>&1 &
+    else
+        python3 "$abs_top_srcdir/tests/fake-apiserver.py" "$@" \
+            > fake-apiserver.stderr 2>&1 &
+    fi
     echo $! > fake-apiserver.pid
     kovs_on_exit "kill_pidfile '$PWD/fake-apiserver.pid'"
     kovs_wait_until test -s api-port ||
         { cat fake-apiserver.stderr >&2; return 1; }
 }
 
+# tests/fake-apiserver.py with its API port bound to the address argv[1]
+# instead of 127.0.0.1; argv[2] is the script, the rest its arguments.
+_api_py_bind='
+import importlib.util, socketserver, sys
+address, path = sys.argv[1], sys.argv[2]
+spec = importlib.util.spec_from_file_location("fake_apiserver", path)
+fake = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fake)
+def server_bind(self):
+    self.server_address = (address, 0)
+    socketserver.TCPServer.server_bind(self)
+    self.server_name, self.server_port = self.server_address
+fake.ApiServer.server_bind = server_bind
+sys.argv = sys.argv[2:]
+sys.exit(fake.main())
+'
+
 # api_url: the fake API server's URL.
 api_url () {
-    echo "https://127.0.0.1:$(cat api-port)"
+    echo "https://$(cat api-address):$(cat api-port)"
 }
 
 # api_ctl COMMAND [ARG...]: a command to the fake API server (see
-# tests/fake-apiserver.py).
+# tests/fake-apiserver.py), through its control port, in the server's
+# network namespace.
 api_ctl () {
-    python3 "$abs_top_srcdir/tests/fake-apiserver.py" ctl "$PWD" "$@"
+    local netns
+    netns=$(cat api-netns)
+    if [ -n "$netns" ]; then
+        ip netns exec "$netns" \
+            python3 "$abs_top_srcdir/tests/fake-apiserver.py" ctl "$PWD" "$@"
+    else
+        python3 "$abs_top_srcdir/tests/fake-apiserver.py" ctl "$PWD" "$@"
+    fi
 }
 
 # api_put OBJ...: adds or replaces objects (from the k8s_* generators).
@@ -92,10 +145,11 @@ api_has_watches () {
 # api_env CMD...: runs CMD without the environment variables that would
 # send its requests to a proxy or make it think it runs in a pod.
 api_env () {
-    env -u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT \
-        -u https_proxy -u HTTPS_PROXY -u http_proxy -u HTTP_PROXY \
-        -u all_proxy -u ALL_PROXY "$@"
+    env $_api_env_unset "$@"
 }
+_api_env_unset="-u KUBERNETES_SERVICE_HOST -u KUBERNETES_SERVICE_PORT
+    -u https_proxy -u HTTPS_PROXY -u http_proxy -u HTTP_PROXY
+    -u all_proxy -u ALL_PROXY"
 
 # api_kovs_start NODE [OPTION...]: starts kovs-controller for NODE with
 # OPTIONs (which say how to reach the fake API server), watches renewed
@@ -198,4 +252,75 @@ trace_is () {
 api_plug () {
     ovs-vsctl add-port br-int "$1" -- set interface "$1" type=dummy \
         external_ids:iface-id="$2" external_ids:attached-mac="$3"
+}
+
+# The netns cluster (tests/cluster-lib.sh) against the fake API server,
+# started by api_start_in_netns in the cluster's underlay.
+
+# api_cluster_kovs_start NODE: starts kovs-controller in NODE's namespace
+# like cluster_kovs_start, but reading the cluster from the fake API server
+# (with --k8s-api, the token file and the CA), its watches renewed every 2
+# to 3 seconds, with debug logs of the API client.
+api_cluster_kovs_start () {
+    cl_node_exec "$1" env $_api_env_unset kovs-controller --detach \
+        --no-chdir --pidfile -vconsole:off --log-file --node-name="$1" \
+        --k8s-api="$(api_url)" --k8s-token-file="$PWD/token" \
+        --k8s-ca-file="$PWD/ca.crt" --k8s-watch-timeout=2 \
+        --datapath-type=netdev \
+        --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+        -vofctrl:file:dbg -vk8s_client:file:dbg
+}
+
+# api_on_node NODE CMD...: runs CMD (a function of this file or of
+# tests/sandbox-lib.sh, e.g. kovs_api_synced or dump_flows) against NODE's
+# kovs-controller and switch.
+api_on_node () {
+    (
+        OVS_RUNDIR=$CL_WORKDIR/$1
+        export OVS_RUNDIR
+        shift
+        "$@"
+    )
+}
+
+# api_cluster_wait FIELD VALUE: waits until the status FIELD (e.g.
+# "objects Pod") of every node's kovs-controller is VALUE and its switch has
+# the flows computed from that.
+api_cluster_wait () {
+    local f
+    for f in "$CL_WORKDIR"/cl-state/nodes/*; do
+        api_on_node "${f##*/}" kovs_wait_until kovs_status_is "$1" "$2" &&
+            api_on_node "${f##*/}" kovs_wait_until kovs_in_sync || return 1
+    done
+}
+
+# kovs_api_failing KIND: true if the status shows the requests for KIND
+# ("Pod") failing, that is, their last error, shown until one succeeds.
+kovs_api_failing () {
+    ovs-appctl -t kovs-controller status | grep -q "^api $1: last error: "
+}
+
+# kovs_api_working: true if the status shows no kind's requests failing.
+kovs_api_working () {
+    local status
+    status=$(ovs-appctl -t kovs-controller status) &&
+        ! echo "$status" | grep -q '^api [A-Za-z]*: last error: '
+}
+
+# http_answers FROM URL COUNT [NAME...]: fetches URL from FROM (see
+# cl_http_get) COUNT times, a new connection each time, or with NAMEs until
+# each NAME has answered (at most COUNT times), and prints the answers,
+# sorted and without repeats; a fetch that fails answers "no answer".
+# Unlike http_names (tests/sandbox-lib.sh), a failed fetch shows, and the
+# usual case takes a few fetches, not COUNT.
+http_answers () {
+    local from="$1" url="$2" count="$3" want seen="" body _
+    shift 3
+    want=$(printf '%s\n' "$@" | sort -u)
+    for _ in $(seq "$count"); do
+        body=$(cl_http_get "$from" "$url" 2>/dev/null) || body="no answer"
+        seen=$(printf '%s\n%s\n' "$seen" "$body" | sed '/^$/d' | sort -u)
+        [ $# -gt 0 ] && [ "$seen" = "$want" ] && break
+    done
+    echo "$seen"
 }
