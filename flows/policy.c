@@ -762,6 +762,10 @@ flows_policy_compute(const struct flows_input *in,
         sel[n_sel++] = (struct selected_pod) { pod, port->ofport };
     }
     free(ns_pods);
+    if (!n_sel) {
+        /* None of this node's pods: the peers do not matter here. */
+        return;
+    }
 
     struct ofpbuf ofpacts;
     struct match match;
