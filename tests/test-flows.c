@@ -25,19 +25,8 @@
 #include "openvswitch/shash.h"
 #include "svec.h"
 #include "util.h"
+#include "tests/unit-test.h"
 
-static int n_failures;
-
-#define CHECK(COND, ...)                                        \
-    do {                                                        \
-        if (!(COND)) {                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n  ",      \
-                    __FILE__, __LINE__, #COND);                 \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fputc('\n', stderr);                                \
-            n_failures++;                                       \
-        }                                                       \
-    } while (0)
 
 /* A two-node cluster: n1 (this node) with pods default/a and default/b,
  * n2 with default/c, and a host-network pod on n1. */
@@ -1422,10 +1411,7 @@ test_service_recompute_identical(void)
     fixture_destroy(&f);
 }
 
-static const struct {
-    const char *name;
-    void (*function)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
     { "incremental-pod-change", test_incremental_pod_change },
@@ -1451,21 +1437,5 @@ static const struct {
 int
 main(int argc, char *argv[])
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s NAME|--list\n", argv[0]);
-        return 2;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
-        if (!strcmp(argv[1], "--list")) {
-            puts(tests[i].name);
-        } else if (!strcmp(argv[1], tests[i].name)) {
-            tests[i].function();
-            return n_failures ? 1 : 0;
-        }
-    }
-    if (strcmp(argv[1], "--list")) {
-        fprintf(stderr, "%s: unknown test\n", argv[1]);
-        return 2;
-    }
-    return 0;
+    return unit_test_main(argc, argv, tests, ARRAY_SIZE(tests));
 }

@@ -28,22 +28,11 @@
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
 #include "util.h"
+#include "tests/unit-test.h"
 
-static int n_failures;
 
 /* Whether decode_reply() keeps quiet about the replies it decodes. */
 static bool quiet;
-
-#define CHECK(COND, ...)                                        \
-    do {                                                        \
-        if (!(COND)) {                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n  ",      \
-                    __FILE__, __LINE__, #COND);                 \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fputc('\n', stderr);                                \
-            n_failures++;                                       \
-        }                                                       \
-    } while (0)
 
 /* Reports a failed check of 'WHAT' at the caller's line. */
 #define FAIL(WHAT, ...)                                                 \
@@ -1318,10 +1307,7 @@ test_controller_action(void)
     CHECK(!pinctrl_opcode_name(0), "opcode 0 has a name");
 }
 
-static const struct {
-    const char *name;
-    void (*function)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
     { "tcp-syn-refused", test_tcp_syn_refused },
     { "tcp-sequence-space", test_tcp_sequence_space },
     { "tcp-rst-not-answered", test_tcp_rst_not_answered },
@@ -1348,21 +1334,5 @@ static const struct {
 int
 main(int argc, char *argv[])
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s NAME|--list\n", argv[0]);
-        return 2;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
-        if (!strcmp(argv[1], "--list")) {
-            puts(tests[i].name);
-        } else if (!strcmp(argv[1], tests[i].name)) {
-            tests[i].function();
-            return n_failures ? 1 : 0;
-        }
-    }
-    if (strcmp(argv[1], "--list")) {
-        fprintf(stderr, "%s: unknown test\n", argv[1]);
-        return 2;
-    }
-    return 0;
+    return unit_test_main(argc, argv, tests, ARRAY_SIZE(tests));
 }

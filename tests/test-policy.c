@@ -27,19 +27,8 @@
 #include "sset.h"
 #include "svec.h"
 #include "util.h"
+#include "tests/unit-test.h"
 
-static int n_failures;
-
-#define CHECK(COND, ...)                                        \
-    do {                                                        \
-        if (!(COND)) {                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n  ",      \
-                    __FILE__, __LINE__, #COND);                 \
-            fprintf(stderr, __VA_ARGS__);                       \
-            fputc('\n', stderr);                                \
-            n_failures++;                                       \
-        }                                                       \
-    } while (0)
 
 /* A cluster of node n1 (this one) and n2, namespace "x" with pods
  * described by the caller, and the policies the caller adds. */
@@ -470,10 +459,7 @@ test_affected_policies(void)
     fixture_destroy(&f);
 }
 
-static const struct {
-    const char *name;
-    void (*function)(void);
-} tests[] = {
+static const struct unit_test tests[] = {
     { "flow-count", test_flow_count },
     { "shared-peer", test_shared_peer },
     { "cidr-subtract", test_cidr_subtract },
@@ -486,21 +472,5 @@ static const struct {
 int
 main(int argc, char *argv[])
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s NAME|--list\n", argv[0]);
-        return 2;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(tests); i++) {
-        if (!strcmp(argv[1], "--list")) {
-            puts(tests[i].name);
-        } else if (!strcmp(argv[1], tests[i].name)) {
-            tests[i].function();
-            return n_failures ? 1 : 0;
-        }
-    }
-    if (strcmp(argv[1], "--list")) {
-        fprintf(stderr, "%s: unknown test\n", argv[1]);
-        return 2;
-    }
-    return 0;
+    return unit_test_main(argc, argv, tests, ARRAY_SIZE(tests));
 }
