@@ -109,6 +109,11 @@
 #   7. IPv6 is disabled in every namespace (unless CL_IPV6=1): otherwise
 #      router solicitations, MLD and DAD packets from every interface go
 #      through the bridges and show up in flow statistics and traces.
+#   8. The host end of a pod's veth stays a live interface of the node's
+#      stack (the userspace datapath reads it with a packet socket), so the
+#      node must not answer ARP on it: arp_ignore=8.  Otherwise a pod may
+#      learn the veth's MAC for its gateway address and its replies to the
+#      node bypass br-int (and conntrack's un-DNAT).
 
 # ---------------------------------------------------------------------------
 # Internal helpers.
@@ -626,6 +631,13 @@ EOF
     ip -n "$netns" addr add "$cidr" dev eth0 &&
     ip -n "$netns" route add default via "$gw" dev eth0 &&
     ip -n "$nodens" link set "$hostif" mtu 1450 || return 1
+    # Requirement 8: the userspace datapath reads the host end with a
+    # packet socket, so the node's own stack sees the pod's frames too.  It
+    # must not answer the pod's ARP for the gateway address (which it owns,
+    # on kovs-gw0) with this veth's MAC: the pod would then send to the
+    # node's stack directly, around br-int and its conntrack.
+    ip netns exec "$nodens" sysctl -qw \
+        "net.ipv4.conf.$hostif.arp_ignore=8" || return 1
     cl_node_exec "$node" ovs-vsctl --timeout=10 \
         -- --may-exist add-br br-int \
         -- set bridge br-int datapath_type=netdev \
