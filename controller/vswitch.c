@@ -29,6 +29,23 @@ VLOG_DEFINE_THIS_MODULE(vswitch);
 static struct ovsdb_idl_loop idl_loop;
 static struct vswitch_ports ports;
 
+/* What the last full pass of vswitch_run() saw. */
+static bool last_local_valid;
+static struct eth_addr last_gateway_mac;
+
+/* Returns true if 'cluster' has a recorded change to a Node. */
+static bool
+cluster_nodes_changed(const struct k8s_cluster *cluster)
+{
+    const struct k8s_change *change;
+    K8S_CHANGE_FOR_EACH (change, cluster) {
+        if (change->kind == K8S_NODE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 void
 vswitch_init(const char *remote)
 {
@@ -411,6 +428,20 @@ vswitch_run(const struct vswitch_config *cfg,
 {
     struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&idl_loop);
 
+    /* Nothing to do unless the database, the Nodes or this node's
+     * addressing changed since the last pass: walking a thousand ports on
+     * every wake-up of the main loop is not free. */
+    static unsigned int last_seqno;
+    static bool done_once;
+    unsigned int seqno = ovsdb_idl_get_seqno(idl_loop.idl);
+    bool nodes_changed = changes->all || cluster_nodes_changed(cluster);
+    if (done_once && seqno == last_seqno && !nodes_changed
+        && local->valid == last_local_valid
+        && eth_addr_equals(local->gateway_mac, last_gateway_mac)) {
+        ovsdb_idl_loop_commit_and_wait(&idl_loop);
+        return;
+    }
+
     if (txn) {
         ovsdb_idl_txn_add_comment(txn, "kovs-controller: node %s",
                                   cfg->node_name);
@@ -422,4 +453,8 @@ vswitch_run(const struct vswitch_config *cfg,
     }
     read_ports(find_bridge(cfg->bridge), changes);
     ovsdb_idl_loop_commit_and_wait(&idl_loop);
+    last_seqno = ovsdb_idl_get_seqno(idl_loop.idl);
+    last_local_valid = local->valid;
+    last_gateway_mac = local->gateway_mac;
+    done_once = true;
 }

@@ -119,6 +119,9 @@ flows_compute_changes(const struct flows_input *in,
     const char *key;
     SSET_FOR_EACH (key, &changes->pods) {
         sset_add(&pods, key);
+        if (all) {
+            continue;
+        }
 
         /* A pod's port is in the flows of the policies that select it. */
         char *namespace, *name;
@@ -138,6 +141,12 @@ flows_compute_changes(const struct flows_input *in,
 
     const struct k8s_change *change;
     K8S_CHANGE_FOR_EACH (change, in->cluster) {
+        if (all) {
+            /* Everything is recomputed anyway: finding out what each change
+             * touches would only cost time (on a cold start, every pod
+             * against every policy). */
+            break;
+        }
         switch (change->kind) {
         case K8S_NODE:
             if (!strcmp(change->name, in->node_name)) {

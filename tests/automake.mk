@@ -69,3 +69,4 @@ check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(noinst_PROGRAMS) \
 
 clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
+dist_noinst_SCRIPTS += tests/bench/gen-cluster.py tests/bench/run-bench.sh

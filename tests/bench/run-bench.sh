@@ -1,0 +1,676 @@
+#! /bin/bash
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+#
+# The kovs scale benchmark.
+#
+#     tests/bench/run-bench.sh [-o FILE] [small|medium|large|all]...
+#
+# (default: small and medium).  For each size it generates a synthetic
+# cluster (tests/bench/gen-cluster.py), plays node-0 of it and measures, on
+# this machine and in this run:
+#
+#   1. cold compute: 'kovs-ctl compute' from the state file to the desired
+#      flows, no switch: CPU time (decode, compute) and peak RSS;
+#   2. cold install: from kovs-controller's start to the barrier reply of a
+#      fully installed br-int (every tunnel port made, every flow and group
+#      installed) on a fresh 'ovs-vswitchd --enable-dummy', against
+#      'ovs-ofctl -O OpenFlow15 bundle' installing the very same flows and
+#      groups (dumped from the first run's switch) into a fresh ovs-vswitchd
+#      with the same ports, in one atomic bundle;
+#   3. incremental: single-endpoint changes, pod label changes that
+#      policies select on, policy edits, each written to the state file and
+#      waited for (read, computed, installed): flow-mods and group-mods
+#      sent, the controller's own install latency (bundle to barrier
+#      reply), its computation time, and the wall time from the write to
+#      the switch being in sync;
+#   4. restart: kovs-controller restarted on the fully installed switch:
+#      flow-mods sent and time to being in sync.
+#
+# Cold compute, cold install, the baseline and restart run KOVS_BENCH_RUNS
+# times (default 3) and report the median; incremental changes report the
+# median (and 90th percentile, maximum) over the changes.  One markdown table
+# per size is printed and written to FILE (default bench-results.md in the
+# build directory); each measured number is also in the work directory's
+# logs, kept with KOVS_BENCH_KEEP=1.
+#
+# Each change file is written with a modification time in the past: a fresh
+# file is read a second time a second later (k8s/k8s-state.c), and each
+# change is measured alone, without that second read.
+#
+# The binaries come from the build directory (KOVS_BUILDDIR, default
+# _build): build first with 'make -C _build'.  The script uses a temporary
+# directory under /tmp and stops every daemon it started, even when
+# interrupted.  It needs ovsdb-server, ovs-vswitchd, ovs-vsctl, ovs-ofctl
+# and ovs-appctl (Open vSwitch 3.1) and python3.
+#
+# Other knobs: KOVS_BENCH_SEED (default 1), KOVS_BENCH_ENDPOINT_CHANGES
+# (100), KOVS_BENCH_LABEL_CHANGES (20), KOVS_BENCH_POLICY_CHANGES (10),
+# KOVS_BENCH_TIMEOUT (seconds to wait for any one step, default 900),
+# KOVS_BENCH_CONTROLLER_ARGS (more kovs-controller options, e.g. to log).
+
+set -u
+
+srcdir=$(cd "$(dirname "$0")/../.." && pwd)
+builddir=${KOVS_BUILDDIR:-$srcdir/_build}
+GEN=$srcdir/tests/bench/gen-cluster.py
+KOVS_CTL=$builddir/utilities/kovs-ctl
+KOVS_CONTROLLER=$builddir/controller/kovs-controller
+RUNS=${KOVS_BENCH_RUNS:-3}
+SEED=${KOVS_BENCH_SEED:-1}
+N_ENDPOINT=${KOVS_BENCH_ENDPOINT_CHANGES:-100}
+N_LABEL=${KOVS_BENCH_LABEL_CHANGES:-20}
+N_POLICY=${KOVS_BENCH_POLICY_CHANGES:-10}
+TIMEOUT=${KOVS_BENCH_TIMEOUT:-900}
+NODE=node-0
+CLUSTER_CIDR=10.244.0.0/14
+SERVICE_CIDR=10.96.0.0/12
+
+output=$builddir/bench-results.md
+sizes=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    -o) output=$(realpath -m "$2"); shift 2 ;;
+    -o*) output=$(realpath -m "${1#-o}"); shift ;;
+    -h|--help) sed -n '/^# The kovs/,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    small|medium|large) sizes+=("$1"); shift ;;
+    all) sizes+=(small medium large); shift ;;
+    *) echo "$0: unknown argument $1 (use --help)" >&2; exit 2 ;;
+    esac
+done
+[ ${#sizes[@]} -gt 0 ] || sizes=(small medium)
+
+for prog in "$KOVS_CTL" "$KOVS_CONTROLLER"; do
+    if [ ! -x "$prog" ]; then
+        echo "$0: $prog not found: build first (make -C $builddir)" >&2
+        exit 1
+    fi
+done
+for prog in ovsdb-tool ovsdb-server ovsdb-client ovs-vswitchd ovs-vsctl \
+            ovs-ofctl ovs-appctl python3; do
+    command -v $prog >/dev/null || { echo "$0: $prog not found" >&2; exit 1; }
+done
+
+. "$srcdir/tests/sandbox-lib.sh"
+KOVS_WAIT=$TIMEOUT
+
+WORK=$(mktemp -d /tmp/kovs-bench.XXXXXX)
+gen_pid=
+
+# Run copies of the binaries, so that a rebuild during the run changes
+# nothing.
+mkdir -p "$WORK/bin"
+cp -p "$KOVS_CTL" "$KOVS_CONTROLLER" "$WORK/bin/" || exit 1
+KOVS_CTL=$WORK/bin/kovs-ctl
+KOVS_CONTROLLER=$WORK/bin/kovs-controller
+
+# Stops every daemon started from $WORK (each left its pidfile there), and
+# the change generator.
+cleanup () {
+    local pidfile
+    trap - EXIT INT TERM
+    if [ -n "$gen_pid" ]; then
+        kill "$gen_pid" 2>/dev/null
+    fi
+    for pidfile in $(find "$WORK" -name kovs-controller.pid) \
+                   $(find "$WORK" -name ovs-vswitchd.pid) \
+                   $(find "$WORK" -name ovsdb-server.pid); do
+        kill_pidfile "$pidfile"
+    done
+    if [ "${KOVS_BENCH_KEEP:-0}" = 1 ]; then
+        echo "work directory kept: $WORK" >&2
+    else
+        rm -rf "$WORK"
+    fi
+}
+trap cleanup EXIT
+trap 'echo "interrupted" >&2; exit 130' INT TERM
+
+log () {
+    echo "[$(date +%T)] $*" >&2
+}
+
+die () {
+    log "error: $*"
+    exit 1
+}
+
+# Microseconds since the epoch, without forking.
+now_us () {
+    local t=$EPOCHREALTIME
+    echo "${t/./}"
+}
+
+ms_between () {     # START-US END-US
+    echo $(( ($2 - $1 + 500) / 1000 ))
+}
+
+# stats: reads numbers, one per line; prints "median p90 max" (median of an
+# even count is the mean of the middle two, rounded).
+stats () {
+    sort -n | awk '{ v[NR] = $1 }
+        END {
+            if (!NR) { print "- - -"; exit }
+            m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            p = v[int((NR * 9 + 9) / 10)]
+            printf "%s %s %s\n", fmt(m), fmt(p), fmt(v[NR])
+        }
+        function fmt(x) { return (x == int(x)) ? x : sprintf("%.1f", x) }'
+}
+
+median () {
+    stats | cut -d' ' -f1
+}
+
+# Sandboxes: an ovsdb-server and ovs-vswitchd (dummy datapath, default log
+# levels, so that logging costs nothing) in directory $1, which becomes
+# the current directory and OVS_RUNDIR.  $2 is a database file to start
+# from, or empty for a new one.
+sandbox_up () {
+    local dir=$1 db=${2:-}
+    mkdir -p "$dir" && cd "$dir" || return 1
+    sandbox_env
+    if [ -n "$db" ]; then
+        cp "$db" conf.db || return 1
+    else
+        ovsdb-tool create conf.db /usr/share/openvswitch/vswitch.ovsschema ||
+            return 1
+    fi
+    ovsdb-server --detach --no-chdir --pidfile --log-file -vconsole:off \
+        --remote=punix:"$PWD/db.sock" conf.db 2>>daemons.stderr || return 1
+    [ -n "$db" ] || ovs-vsctl --no-wait init || return 1
+    ovs-vswitchd --enable-dummy=override --disable-system --detach \
+        --no-chdir --pidfile --log-file -vconsole:off 2>>daemons.stderr ||
+        return 1
+}
+
+sandbox_down () {
+    kill_pidfile "$PWD/kovs-controller.pid"
+    kill_pidfile "$PWD/ovs-vswitchd.pid"
+    kill_pidfile "$PWD/ovsdb-server.pid"
+}
+
+# The template switch of a size: br-int as kovs-controller configures it
+# (from a start with an empty cluster: its datapath id, fail mode and
+# gateway port kovs-gw0), with one dummy port per pod of node-0 as a CNI
+# plugin plugs them; no tunnels.  Only the database is kept, so a switch
+# started from it has no flows.
+make_template () {
+    local pods=$1 dir=$2 i=0 args=() key mac
+    sandbox_up "$dir" || return 1
+    echo '{"apiVersion":"v1","kind":"List","items":[]}' > empty.json
+    STATE=$PWD/empty.json start_controller
+    kovs_wait_until sh -c 'ovs-vsctl get bridge br-int \
+        other_config:datapath-id >/dev/null 2>&1 &&
+        ovs-vsctl get interface kovs-gw0 ofport >/dev/null 2>&1' ||
+        return 1
+    stop_controller
+    while read -r key mac; do
+        args+=(-- add-port br-int "pod$i" -- set interface "pod$i" type=dummy
+               "external_ids:iface-id=$key" "external_ids:attached-mac=$mac")
+        i=$((i + 1))
+        if [ ${#args[@]} -ge 800 ]; then
+            ovs-vsctl "${args[@]}" || return 1
+            args=()
+        fi
+    done < "$pods"
+    if [ ${#args[@]} -gt 0 ]; then
+        ovs-vsctl "${args[@]}" || return 1
+    fi
+    ovsdb-client backup unix:"$PWD/db.sock" > ../template.db || return 1
+    sandbox_down
+}
+
+# Waits until br-int exists in ovs-vswitchd with at least $1 ports.
+wait_ports () {
+    kovs_wait_until sh -c "[ \$(ovs-ofctl -O OpenFlow15 dump-ports-desc \
+        br-int 2>/dev/null | grep -c '^ *[0-9a-zA-Z-]*(') -ge $1 ]"
+}
+
+# status_read: reads kovs-controller's status into S_* variables; returns
+# false if the controller does not answer.
+status_read () {
+    local out
+    out=$(ovs-appctl -t kovs-controller status 2>/dev/null) || return 1
+    eval "$(echo "$out" | awk -F': ' '
+        /^state file:/ { s = $0; sub(/.*\(/, "", s); sub(/ reads\).*/, "", s)
+                         print "S_READS=" s }
+        $1 == "pod ports" { print "S_POD_PORTS=" $2 }
+        $1 == "tunnel ports" { print "S_TUNNEL_PORTS=" $2 }
+        $1 == "desired flows" { print "S_DESIRED=" $2 }
+        $1 == "installed flows" { print "S_INSTALLED=" $2 }
+        $1 == "desired groups" { print "S_DESIRED_GROUPS=" $2 }
+        $1 == "installed groups" { print "S_INSTALLED_GROUPS=" $2 }
+        $1 == "switch" { print "S_CONNECTED=" ($2 == "connected") }
+        $1 == "computations" { print "S_COMPUTATIONS=" $2 }
+        $1 == "last computation" { split($2, a, " ")
+                                   print "S_OWNERS=" a[1]
+                                   print "S_COMPUTE_MS=" a[4] }
+        $1 == "total flow-mods" { print "S_FLOW_MODS=" $2 }
+        $1 == "total group-mods" { print "S_GROUP_MODS=" $2 }
+        $1 == "bundles" { print "S_BUNDLES=" $2 }
+        $1 == "full syncs" { print "S_FULL_SYNCS=" $2 }
+        $1 == "install latency" { split($2, a, " ")
+                                  print "S_LATENCY=" a[2]
+                                  print "S_MAX_LATENCY=" a[5]
+                                  print "S_IN_FLIGHT=" (index($0, "in flight") > 0) }')"
+}
+
+# True if the switch has what the controller wants and nothing is in
+# flight.
+status_in_sync () {
+    [ "$S_CONNECTED" = 1 ] && [ "$S_IN_FLIGHT" = 0 ] &&
+        [ "$S_DESIRED" -gt 0 ] && [ "$S_DESIRED" = "$S_INSTALLED" ] &&
+        [ "$S_DESIRED_GROUPS" = "$S_INSTALLED_GROUPS" ]
+}
+
+controller_alive () {
+    [ -f kovs-controller.pid ] && kill -0 "$(cat kovs-controller.pid)" 2>/dev/null
+}
+
+# wait_for CONDITION: polls the status every 10 ms until the shell function
+# CONDITION (which reads S_*) is true.
+wait_for () {
+    local deadline=$(( $(date +%s) + TIMEOUT ))
+    while :; do
+        if status_read && "$1"; then
+            return 0
+        fi
+        controller_alive || die "kovs-controller died; see $PWD/kovs-controller.log"
+        [ "$(date +%s)" -lt "$deadline" ] ||
+            die "timed out waiting for $1 in $PWD"
+        sleep 0.01
+    done
+}
+
+# The controller is fully installed: every peer has its tunnel, every pod
+# its port, and the switch has all the flows and groups.
+fully_installed () {
+    [ "$S_TUNNEL_PORTS" = "$((N_NODES - 1))" ] &&
+        [ "$S_POD_PORTS" = "$N_LOCAL_PODS" ] && status_in_sync &&
+        { [ -z "$EXPECT_FLOWS" ] || [ "$S_DESIRED" = "$EXPECT_FLOWS" ]; }
+}
+
+start_controller () {
+    "$KOVS_CONTROLLER" --detach --no-chdir --pidfile --log-file \
+        -vconsole:off --node-name=$NODE --k8s-state="$STATE" \
+        --cluster-cidr=$CLUSTER_CIDR --service-cidr=$SERVICE_CIDR \
+        ${KOVS_BENCH_CONTROLLER_ARGS:-} 2>>daemons.stderr ||
+        die "kovs-controller did not start"
+}
+
+stop_controller () {
+    ovs-appctl -t kovs-controller exit >/dev/null 2>&1
+    kovs_wait_until sh -c '! kill -0 $(cat kovs-controller.pid 2>/dev/null) 2>/dev/null' ||
+        kill_pidfile "$PWD/kovs-controller.pid"
+    rm -f kovs-controller.pid
+}
+
+# CPU time (ms) of process $1 so far, and its peak RSS (kB).
+proc_cpu_ms () {
+    awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' \
+        "/proc/$1/stat"
+}
+proc_peak_rss_kb () {
+    awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
+}
+
+# The switch's flows and groups in 'ovs-ofctl bundle' syntax.
+dump_bundle () {
+    ovs-ofctl -O OpenFlow15 dump-groups br-int |
+        sed -n 's/^ *\(group_id=.*\)/group add \1/p'
+    ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int |
+        sed -n 's/ reset_counts,/ /; s/, reset_counts / /; s/^ *\(cookie=.*\)/flow add \1/p'
+}
+
+# br-int's ports as a kovs-ctl ports file (and kovs-gw0's port on stdout).
+ports_file () {
+    ovs-vsctl --format=json --columns=name,ofport,external_ids \
+        list Interface | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+out = open(sys.argv[1], "w")
+for name, ofport, ids in doc["data"]:
+    ids = dict(ids[1])
+    if name == "kovs-gw0":
+        print(ofport)
+    elif "iface-id" in ids and "attached-mac" in ids:
+        out.write("%s %d %s\n" % (ids["iface-id"], ofport, ids["attached-mac"]))
+    elif "kovs-node" in ids:
+        out.write("%s %d\n" % (ids["kovs-node"], ofport))
+' "$1"
+}
+
+# Flows and groups as one normalized line each, sorted, for comparisons
+# (ovs-ofctl leaves out "table=0").
+normalize_flows () {
+    sed -e 's/^flow add //; s/ reset_counts,/ /; s/, reset_counts / /' \
+        -e 's/^ *//; s/, table=0,/,/' | sort
+}
+
+fmt_mb () {
+    awk -v k="$1" 'BEGIN { printf "%.0f MB", k / 1024 }'
+}
+
+# One size.
+bench_size () {
+    local size=$1 dir=$WORK/$size
+    mkdir -p "$dir"
+    local R=$dir/results
+    : > "$R"
+
+    log "$size: generating the cluster"
+    STATE=$dir/state.json
+    python3 "$GEN" --seed="$SEED" --local-pods="$dir/local-pods" \
+        "$size" "$STATE" || die "gen-cluster.py failed"
+    N_LOCAL_PODS=$(wc -l < "$dir/local-pods")
+
+    # 1. Cold compute.
+    local i out
+    for i in $(seq "$RUNS"); do
+        log "$size: cold compute, run $i"
+        out=$("$KOVS_CTL" compute --node=$NODE --all-local-ports \
+              --cluster-cidr=$CLUSTER_CIDR --service-cidr=$SERVICE_CIDR \
+              "$STATE") || die "kovs-ctl compute failed"
+        echo "$out" > "$dir/compute.$i.out"
+        echo "$out" | awk '
+            /^decode:/ { print "decode_cpu " $2 }
+            /^compute:/ { print "compute_cpu " $2 }
+            /^total:/ { print "total_cpu " $2 }
+            /^peak rss:/ { print "peak_rss " $3 }' >> "$R"
+    done
+    N_NODES=$(sed -n 's/^objects Node: //p' "$dir/compute.1.out")
+    local summary
+    summary=$(awk '/^objects / { sub(/^objects /, ""); printf "%s%s", sep, $0; sep = ", " }' \
+              "$dir/compute.1.out")
+
+    # 2. Cold install by kovs-controller, each run on a fresh switch.
+    log "$size: making the template switch"
+    make_template "$dir/local-pods" "$dir/template" ||
+        die "cannot make the template switch"
+    EXPECT_FLOWS=
+    local t0 t1 pid vs_pid vs_cpu0
+    for i in $(seq "$RUNS"); do
+        log "$size: cold install, run $i"
+        sandbox_up "$dir/install-$i" "$dir/template.db" ||
+            die "cannot start the switch"
+        wait_ports "$((N_LOCAL_PODS + 2))" || die "ports did not appear"
+        vs_pid=$(cat ovs-vswitchd.pid)
+        vs_cpu0=$(proc_cpu_ms "$vs_pid")
+        t0=$(now_us)
+        start_controller
+        wait_for fully_installed
+        t1=$(now_us)
+        pid=$(cat kovs-controller.pid)
+        echo "install_ms $(ms_between "$t0" "$t1")" >> "$R"
+        echo "install_ctl_cpu $(proc_cpu_ms "$pid")" >> "$R"
+        echo "install_vs_cpu $(( $(proc_cpu_ms "$vs_pid") - vs_cpu0 ))" >> "$R"
+        echo "install_ctl_rss $(proc_peak_rss_kb "$pid")" >> "$R"
+        echo "install_flow_mods $S_FLOW_MODS" >> "$R"
+        echo "install_group_mods $S_GROUP_MODS" >> "$R"
+        echo "install_bundles $S_BUNDLES" >> "$R"
+        if [ "$i" = 1 ]; then
+            EXPECT_FLOWS=$S_DESIRED
+            echo "flows $S_DESIRED" >> "$R"
+            echo "groups $S_DESIRED_GROUPS" >> "$R"
+            dump_bundle > "$dir/baseline.bundle"
+            ovsdb-client backup unix:"$PWD/db.sock" > "$dir/installed.db"
+
+            # kovs-ctl, given this switch's ports, must want exactly what
+            # the controller installed.
+            local gw
+            gw=$(ports_file "$dir/ports")
+            "$KOVS_CTL" compute --node=$NODE --ports="$dir/ports" \
+                --gateway-ofport="$gw" --cluster-cidr=$CLUSTER_CIDR \
+                --service-cidr=$SERVICE_CIDR --dump "$STATE" \
+                > "$dir/kovs-ctl.bundle" 2>/dev/null
+            if cmp -s <(normalize_flows < "$dir/kovs-ctl.bundle") \
+                      <(normalize_flows < "$dir/baseline.bundle"); then
+                echo "ctl_matches yes" >> "$R"
+            else
+                echo "ctl_matches no" >> "$R"
+                log "$size: kovs-ctl compute --dump differs from the switch" \
+                    "(see $dir/*.bundle)"
+            fi
+        fi
+        if [ "$i" != "$RUNS" ]; then
+            sandbox_down
+        fi
+    done
+    local live=$PWD
+
+    # The baseline: the same flows and groups, one ovs-ofctl bundle, into a
+    # fresh ovs-vswitchd with the same ports.
+    local n_ports
+    n_ports=$(( N_LOCAL_PODS + N_NODES - 1 + 2 ))
+    for i in $(seq "$RUNS"); do
+        log "$size: baseline (ovs-ofctl bundle), run $i"
+        sandbox_up "$dir/baseline-$i" "$dir/installed.db" ||
+            die "cannot start the baseline switch"
+        wait_ports "$n_ports" || die "baseline ports did not appear"
+        ovs-ofctl -O OpenFlow15 del-flows br-int
+        vs_pid=$(cat ovs-vswitchd.pid)
+        vs_cpu0=$(proc_cpu_ms "$vs_pid")
+        t0=$(now_us)
+        ovs-ofctl -O OpenFlow15 bundle br-int "$dir/baseline.bundle" ||
+            die "ovs-ofctl bundle failed"
+        t1=$(now_us)
+        echo "baseline_ms $(ms_between "$t0" "$t1")" >> "$R"
+        echo "baseline_vs_cpu $(( $(proc_cpu_ms "$vs_pid") - vs_cpu0 ))" >> "$R"
+        local n
+        n=$(ovs-ofctl -O OpenFlow15 dump-aggregate br-int |
+            sed -n 's/.*flow_count=\([0-9]*\).*/\1/p')
+        [ "$n" = "$EXPECT_FLOWS" ] ||
+            log "$size: baseline switch has $n flows, not $EXPECT_FLOWS"
+        sandbox_down
+    done
+
+    # 3. Incremental changes, on the last cold install's switch.
+    cd "$live" && sandbox_env
+    log "$size: incremental changes"
+    local changes=$dir/changes
+    : > "$changes"
+    coproc GEN_PROC { exec python3 "$GEN" --seed="$SEED" changes "$size" \
+                           "$STATE"; }
+    gen_pid=$GEN_PROC_PID
+    local line
+    read -r line <&"${GEN_PROC[0]}" || die "the change generator failed"
+    local kind count n_done description
+    for kind in endpoint label policy; do
+        case $kind in
+        endpoint) count=$N_ENDPOINT ;;
+        label) count=$N_LABEL ;;
+        policy) count=$N_POLICY ;;
+        esac
+        for n_done in $(seq "$count"); do
+            if [ $kind = label ]; then
+                dump_flows > "$dir/label-before" 2>/dev/null
+            fi
+            status_read || die "no status"
+            local reads0=$S_READS fm0=$S_FLOW_MODS gm0=$S_GROUP_MODS
+            local b0=$S_BUNDLES c0=$S_COMPUTATIONS
+            echo "$kind" >&"${GEN_PROC[1]}"
+            read -r description <&"${GEN_PROC[0]}" ||
+                die "the change generator failed"
+            t0=$(now_us)
+            CHANGE_READS=$reads0 CHANGE_COMPUTATIONS=$c0
+            wait_for change_installed
+            t1=$(now_us)
+            local latency=0
+            if [ "$S_BUNDLES" -gt "$b0" ]; then
+                latency=$S_LATENCY
+            fi
+            local extra=""
+            if [ $kind = label ]; then
+                extra=$(label_check "$description")
+            fi
+            echo "$kind flow_mods=$((S_FLOW_MODS - fm0)) group_mods=$((S_GROUP_MODS - gm0)) bundles=$((S_BUNDLES - b0)) latency=$latency compute=$S_COMPUTE_MS owners=$S_OWNERS wall=$(ms_between "$t0" "$t1") $extra| $description" >> "$changes"
+        done
+    done
+    exec {GEN_PROC[1]}>&-
+    wait "$gen_pid" 2>/dev/null
+    gen_pid=
+
+    # 4. Restart on the fully installed switch.
+    status_read || die "no status"
+    EXPECT_FLOWS=$S_DESIRED
+    for i in $(seq "$RUNS"); do
+        log "$size: restart, run $i"
+        stop_controller
+        t0=$(now_us)
+        start_controller
+        wait_for restarted
+        t1=$(now_us)
+        echo "restart_ms $(ms_between "$t0" "$t1")" >> "$R"
+        echo "restart_mods $((S_FLOW_MODS + S_GROUP_MODS))" >> "$R"
+    done
+    sandbox_down
+    cd "$WORK"
+
+    report_size "$size" "$summary" >> "$output"
+}
+
+# The change has been read, computed and installed.
+change_installed () {
+    [ "$S_READS" -gt "$CHANGE_READS" ] &&
+        [ "$S_COMPUTATIONS" -gt "$CHANGE_COMPUTATIONS" ] && status_in_sync
+}
+
+# A restarted controller has computed everything and synchronized with the
+# switch.
+restarted () {
+    [ "$S_READS" -ge 1 ] && [ "$S_COMPUTATIONS" -ge 1 ] &&
+        [ "$S_FULL_SYNCS" -ge 1 ] && [ "$S_DESIRED" = "$EXPECT_FLOWS" ] &&
+        fully_installed
+}
+
+# label_check DESCRIPTION: after a pod label change, the owners (cookies) of
+# the flows that changed on the switch: "changed_owners=N outside=M" where
+# M counts owners that are not among the policies that select or reference
+# the pod (the generator's "concerned=" list).
+label_check () {
+    dump_flows > "$dir/label-after" 2>/dev/null
+    local concerned cookies name allowed="" outside=0 n=0 c
+    concerned=$(echo "$1" | sed -n 's/.* concerned=\([^ ]*\).*/\1/p')
+    for name in $(echo "$concerned" | tr , ' '); do
+        [ "$name" = - ] && continue
+        allowed="$allowed $(ovs-appctl -t kovs-controller cookie policy "$name")"
+    done
+    cookies=$(diff "$dir/label-before" "$dir/label-after" |
+              sed -n 's/^[<>] *cookie=\(0x[0-9a-f]*\),.*/\1/p' | sort -u)
+    for c in $cookies; do
+        n=$((n + 1))
+        case " $allowed " in
+        *" $c "*) ;;
+        *) outside=$((outside + 1)) ;;
+        esac
+    done
+    echo "changed_owners=$n outside=$outside "
+}
+
+# Values of KEY in the results file, one per line.
+values () {
+    sed -n "s/^$1 //p" "$R"
+}
+
+# Values of FIELD for changes of KIND.
+change_values () {
+    grep "^$1 " "$changes" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+change_mods () {
+    grep "^$1 " "$changes" | awk '{ split($2, f, "="); split($3, g, "=")
+                                     print f[2] + g[2] }'
+}
+
+report_size () {
+    local size=$1 summary=$2
+    local flows groups cpu rss decode compute inst base ratio
+    flows=$(values flows)
+    groups=$(values groups)
+    decode=$(values decode_cpu | median)
+    compute=$(values compute_cpu | median)
+    cpu=$(values total_cpu | median)
+    rss=$(values peak_rss | median)
+    inst=$(values install_ms | median)
+    base=$(values baseline_ms | median)
+    ratio=$(awk -v a="$inst" -v b="$base" 'BEGIN { printf "%.2f", a / b }')
+
+    local ep_mods ep_lat ep_wall ep_comp lb_mods lb_wall lb_comp lb_owners
+    local np_mods np_lat np_wall np_comp lb_lat out_total changed
+    ep_mods=$(change_mods endpoint | stats)
+    ep_lat=$(change_values endpoint latency | stats)
+    ep_comp=$(change_values endpoint compute | stats)
+    ep_wall=$(change_values endpoint wall | stats)
+    lb_mods=$(change_mods label | stats)
+    lb_lat=$(change_values label latency | stats)
+    lb_comp=$(change_values label compute | stats)
+    lb_wall=$(change_values label wall | stats)
+    lb_owners=$(change_values label owners | stats)
+    changed=$(change_values label changed_owners | stats)
+    out_total=$(change_values label outside | awk '{ s += $1 } END { print s + 0 }')
+    np_mods=$(change_mods policy | stats)
+    np_lat=$(change_values policy latency | stats)
+    np_comp=$(change_values policy compute | stats)
+    np_wall=$(change_values policy wall | stats)
+
+    local triple="(median / p90 / max)"
+    cat <<EOF
+
+### $size: $summary
+
+Node $NODE: $N_LOCAL_PODS local pods, $((N_NODES - 1)) tunnels; $flows flows, $groups groups.
+Medians of $RUNS runs; incremental figures over the changes $triple.
+
+| measurement | result | target (large) |
+| --- | --- | --- |
+| cold compute, CPU (decode + compute) | $cpu ms ($decode + $compute) | < 1000 ms |
+| cold compute, peak RSS | $(fmt_mb "$rss") | < 300 MB |
+| cold install, kovs-controller start to barrier reply | $inst ms | |
+| cold install, ovs-ofctl bundle of the same flows and groups | $base ms | |
+| cold install, ratio | $ratio | <= 1.2 |
+| cold install, controller CPU / peak RSS | $(values install_ctl_cpu | median) ms / $(fmt_mb "$(values install_ctl_rss | median)") | |
+| cold install, ovs-vswitchd CPU: kovs / baseline | $(values install_vs_cpu | median) ms / $(values baseline_vs_cpu | median) ms | |
+| cold install, flow-mods + group-mods (bundles) | $(values install_flow_mods | median) + $(values install_group_mods | median) ($(values install_bundles | median)) | |
+| kovs-ctl compute --dump equals the installed flows | $(values ctl_matches | head -1) | |
+| endpoint change ($N_ENDPOINT): flow-mods + group-mods $triple | ${ep_mods// / \/ } | <= 10 |
+| endpoint change: install latency, ms $triple | ${ep_lat// / \/ } | < 5 ms median |
+| endpoint change: computation, ms $triple | ${ep_comp// / \/ } | |
+| endpoint change: file write to sync, ms $triple | ${ep_wall// / \/ } | |
+| pod label change ($N_LABEL): flow-mods + group-mods $triple | ${lb_mods// / \/ } | |
+| pod label change: owners recomputed $triple | ${lb_owners// / \/ } | |
+| pod label change: owners whose flows changed $triple; outside the policies that select or reference the pod | ${changed// / \/ }; $out_total | 0 outside |
+| pod label change: install latency / computation / write to sync, ms (median) | ${lb_lat%% *} / ${lb_comp%% *} / ${lb_wall%% *} | |
+| policy edit ($N_POLICY): flow-mods + group-mods $triple | ${np_mods// / \/ } | |
+| policy edit: install latency / computation / write to sync, ms (median) | ${np_lat%% *} / ${np_comp%% *} / ${np_wall%% *} | |
+| restart: flow-mods + group-mods (each run) | $(values restart_mods | tr '\n' ' ' | sed 's/ $//') | 0 |
+| restart: start to in sync | $(values restart_ms | median) ms | |
+EOF
+}
+
+machine () {
+    local cpu mem
+    cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+    mem=$(awk '/^MemTotal:/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
+    echo "Machine: $cpu, $(nproc) cores, $mem RAM, Linux $(uname -r)," \
+        "$(ovs-vswitchd --version | head -1 | sed 's/.*) //;s/^/Open vSwitch /');" \
+        "$(date -u +%Y-%m-%d)."
+    if git -C "$srcdir" rev-parse --short HEAD >/dev/null 2>&1; then
+        echo "kovs $(git -C "$srcdir" rev-parse --short HEAD)$(git -C "$srcdir" \
+            diff --quiet HEAD -- 2>/dev/null || echo ' (with local changes)')," \
+            "binaries built $(date -u -r "$KOVS_CONTROLLER" '+%Y-%m-%d %H:%M UTC')."
+    fi
+}
+
+{
+    echo "## kovs scale benchmark"
+    echo
+    machine
+} > "$output"
+
+for size in "${sizes[@]}"; do
+    bench_size "$size"
+done
+cat "$output"
+log "results written to $output"

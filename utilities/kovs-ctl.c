@@ -1,0 +1,669 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ *
+ * kovs-ctl: offline tools on a snapshot of the cluster, with no switch.
+ *
+ *     kovs-ctl compute --node=NAME [OPTIONS] STATE.json
+ *
+ * decodes STATE.json (a List as 'kubectl get ... -o json' prints it), builds
+ * the flows that kovs-controller on node NAME would want on br-int, and
+ * prints how many flows and groups that is, the time taken by decoding and
+ * by computing, and the peak memory.  With --dump it also prints the flows
+ * and groups as 'ovs-ofctl -O OpenFlow15 bundle' input, so that the very
+ * same flows can be installed without kovs, or compared with a switch's. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include "command-line.h"
+#include "flow.h"
+#include "flows/flow-table.h"
+#include "flows/flows.h"
+#include "flows/pipeline.h"
+#include "k8s/k8s-decode.h"
+#include "k8s/k8s-model.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "packets.h"
+#include "svec.h"
+#include "util.h"
+
+/* First OpenFlow port numbers given to synthesized ports. */
+#define KOVS_CTL_FIRST_POD_OFPORT    1000
+#define KOVS_CTL_FIRST_TUNNEL_OFPORT 10000
+
+/* Options of "compute". */
+struct compute_options {
+    const char *node_name;
+    bool has_cluster_cidr;
+    struct k8s_cidr cluster_cidr;
+    bool has_service_cidr;
+    struct k8s_cidr service_cidr;
+    const char *ports_file;
+    bool all_local_ports;
+    int gateway_ofport;
+    bool dump;
+    const char *dump_flows_file;
+    const char *dump_groups_file;
+    const char *state_file;
+};
+
+/* Time and memory. */
+
+struct usage_mark {
+    double cpu_ms;                  /* User plus system CPU time. */
+    double wall_ms;
+};
+
+static double
+timespec_ms(const struct timespec *ts)
+{
+    return ts->tv_sec * 1000.0 + ts->tv_nsec / 1e6;
+}
+
+static void
+usage_mark_take(struct usage_mark *m)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    m->cpu_ms = timespec_ms(&ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    m->wall_ms = timespec_ms(&ts);
+}
+
+/* Returns the peak resident set size so far, in kB. */
+static long
+peak_rss_kb(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) ? -1 : ru.ru_maxrss;
+}
+
+/* Input. */
+
+/* Reads all of 'path' into a new buffer that the caller frees, storing its
+ * length in '*lenp'.  Exits with a message on failure. */
+static char *
+read_file(const char *path, size_t *lenp)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ovs_fatal(errno, "%s: cannot open", path);
+    }
+    size_t allocated = 1 << 20, len = 0;
+    char *data = xmalloc(allocated);
+    for (;;) {
+        if (len == allocated) {
+            data = x2nrealloc(data, &allocated, 1);
+        }
+        size_t n = fread(data + len, 1, allocated - len, f);
+        if (!n) {
+            break;
+        }
+        len += n;
+    }
+    if (ferror(f)) {
+        ovs_fatal(errno, "%s: read error", path);
+    }
+    fclose(f);
+    *lenp = len;
+    return data;
+}
+
+static void
+add_port(struct shash *ports, const char *key, int ofport,
+         const struct eth_addr *mac)
+{
+    struct flows_port *p = xzalloc(sizeof *p);
+    p->ofport = u16_to_ofp(ofport);
+    if (mac) {
+        p->mac = *mac;
+    }
+    if (!shash_add_once(ports, key, p)) {
+        ovs_fatal(0, "port %s is listed twice", key);
+    }
+}
+
+/* Reads a ports file: "NAMESPACE/NAME OFPORT MAC" for a pod's port,
+ * "NODE OFPORT" for the tunnel port to peer NODE.  Blank lines and lines
+ * starting with '#' are ignored. */
+static void
+read_ports_file(const char *path, struct shash *pods, struct shash *tunnels)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        ovs_fatal(errno, "%s: cannot open", path);
+    }
+
+    struct ds line = DS_EMPTY_INITIALIZER;
+    int line_number = 0;
+    while (!ds_get_line(&line, f)) {
+        line_number++;
+        char *save_ptr = NULL;
+        char *key = strtok_r(ds_cstr(&line), " \t", &save_ptr);
+        if (!key || key[0] == '#') {
+            continue;
+        }
+        char *ofport_s = strtok_r(NULL, " \t", &save_ptr);
+        char *mac_s = strtok_r(NULL, " \t", &save_ptr);
+        int ofport;
+        if (!ofport_s || !str_to_int(ofport_s, 10, &ofport)
+            || ofport <= 0 || ofport >= ofp_to_u16(OFPP_MAX)) {
+            ovs_fatal(0, "%s:%d: bad or missing OpenFlow port number",
+                      path, line_number);
+        }
+        if (strchr(key, '/')) {
+            struct eth_addr mac;
+            if (!mac_s || !eth_addr_from_string(mac_s, &mac)) {
+                ovs_fatal(0, "%s:%d: pod port %s: bad or missing MAC",
+                          path, line_number, key);
+            }
+            add_port(pods, key, ofport, &mac);
+        } else {
+            add_port(tunnels, key, ofport, NULL);
+        }
+    }
+    ds_destroy(&line);
+    fclose(f);
+}
+
+/* Gives every pod of node 'node_name' that is not on the host network a
+ * port, with a MAC derived from its first IPv4 address. */
+static void
+synthesize_pod_ports(const struct k8s_cluster *cluster, const char *node_name,
+                     struct shash *pods)
+{
+    struct svec keys = SVEC_EMPTY_INITIALIZER;
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
+        const struct k8s_pod *pod = k8s_pod_cast(obj);
+        if (!pod->host_network && !strcmp(pod->node_name, node_name)) {
+            svec_add_nocopy(&keys, xasprintf("%s/%s", obj->namespace,
+                                             obj->name));
+        }
+    }
+    /* Sorted, so that the same snapshot always gets the same numbers. */
+    svec_sort(&keys);
+
+    for (size_t i = 0; i < keys.n; i++) {
+        const char *key = keys.names[i];
+        const char *slash = strchr(key, '/');
+        char *ns = xmemdup0(key, slash - key);
+        const struct k8s_pod *pod = k8s_pod_cast(
+            k8s_cluster_find(cluster, K8S_POD, ns, slash + 1));
+        free(ns);
+
+        ovs_be32 ip = 0;
+        for (size_t j = 0; j < pod->n_ips && !ip; j++) {
+            if (k8s_addr_is_ipv4(&pod->ips[j])) {
+                ip = in6_addr_get_mapped_ipv4(&pod->ips[j]);
+            }
+        }
+        uint32_t h = ntohl(ip);
+        struct eth_addr mac = ETH_ADDR_C(0a, 58, 00, 00, 00, 00);
+        mac.ea[2] = h >> 24;
+        mac.ea[3] = h >> 16;
+        mac.ea[4] = h >> 8;
+        mac.ea[5] = h;
+        add_port(pods, key, KOVS_CTL_FIRST_POD_OFPORT + i, &mac);
+    }
+    svec_destroy(&keys);
+}
+
+/* Gives every peer node a tunnel port. */
+static void
+synthesize_tunnel_ports(const struct k8s_cluster *cluster,
+                        const char *node_name, struct shash *tunnels)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
+        if (strcmp(obj->name, node_name)) {
+            svec_add(&names, obj->name);
+        }
+    }
+    svec_sort(&names);
+    for (size_t i = 0; i < names.n; i++) {
+        add_port(tunnels, names.names[i], KOVS_CTL_FIRST_TUNNEL_OFPORT + i,
+                 NULL);
+    }
+    svec_destroy(&names);
+}
+
+/* Output. */
+
+/* Appends 'ft''s flows to 'lines' in ovs-ofctl flow syntax, one line per
+ * flow the switch would get (a key that several owners want is one flow),
+ * prefixed with 'prefix'. */
+static void
+format_flows(const struct flow_table *ft, const char *prefix,
+             struct svec *lines)
+{
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        uint32_t hash = d->key_node.hash;
+        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match, hash)
+            != d) {
+            continue;           /* Another owner's entry stands for it. */
+        }
+        uint64_t cookie;
+        ovs_assert(flow_table_get_actions(ft, d->table_id, d->priority,
+                                          &d->match, hash, &ofpacts,
+                                          &cookie));
+
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%scookie=%#"PRIx64", table=%d, priority=%d",
+                      prefix, cookie, d->table_id, d->priority);
+        struct match m;
+        minimatch_expand(&d->match, &m);
+        size_t before = s.length;
+        ds_put_char(&s, ',');
+        match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
+        if (s.length == before + 1) {
+            ds_truncate(&s, before);
+        }
+        ds_put_cstr(&s, " actions=");
+        struct ofpact_format_params fp = { .s = &s };
+        ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+        svec_add_nocopy(lines, ds_steal_cstr(&s));
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* Appends 'ft''s groups to 'lines' in ovs-ofctl group syntax (OpenFlow
+ * 1.5), the buckets numbered and weighted as kovs-controller sends them,
+ * prefixed with 'prefix'. */
+static void
+format_groups(const struct flow_table *ft, const char *prefix,
+              struct svec *lines)
+{
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%sgroup_id=%"PRIu32",type=select", prefix,
+                      g->group_id);
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            ds_put_format(&s, ",bucket=bucket_id:%"PRIuSIZE",weight:100,"
+                          "actions=", i);
+            struct ofpact_format_params fp = { .s = &s };
+            ofpacts_format(g->buckets[i].ofpacts, g->buckets[i].ofpacts_len,
+                           &fp);
+        }
+        svec_add_nocopy(lines, ds_steal_cstr(&s));
+    }
+}
+
+static void
+write_lines(const char *path, const struct svec *lines)
+{
+    FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "w");
+    if (!f) {
+        ovs_fatal(errno, "%s: cannot create", path);
+    }
+    for (size_t i = 0; i < lines->n; i++) {
+        fputs(lines->names[i], f);
+        fputc('\n', f);
+    }
+    if (f == stdout ? fflush(f) : fclose(f)) {
+        ovs_fatal(errno, "%s: write error", path);
+    }
+}
+
+/* "compute". */
+
+OVS_NO_RETURN static void compute_usage(void);
+
+static void
+compute_usage(void)
+{
+    printf("usage: %s compute --node=NAME [OPTIONS] STATE.json\n"
+           "\n"
+           "Computes the flows kovs-controller on node NAME wants from the\n"
+           "cluster in STATE.json, with no switch, and prints their number,\n"
+           "the time taken and the peak memory.\n"
+           "\n"
+           "Options:\n"
+           "  --node=NAME             the node kovs-controller runs on\n"
+           "  --cluster-cidr=CIDR     the cluster's pod network\n"
+           "  --service-cidr=CIDR     the cluster's Service network\n"
+           "  --ports=FILE            br-int's ports: \"NAMESPACE/POD OFPORT"
+           " MAC\" for\n"
+           "                          a pod, \"NODE OFPORT\" for the tunnel"
+           " to a peer\n"
+           "  --all-local-ports       give every pod of the node a port\n"
+           "  --gateway-ofport=N      kovs-gw0's OpenFlow port (default 1)\n"
+           "  --dump                  print the flows and groups as"
+           " 'ovs-ofctl -O\n"
+           "                          OpenFlow15 bundle' input (the"
+           " summary goes\n"
+           "                          to stderr)\n"
+           "  --dump-flows=FILE       write the flows in add-flows syntax\n"
+           "  --dump-groups=FILE      write the groups in add-groups syntax\n"
+           "\n"
+           "Without tunnel ports in --ports, every peer node gets one"
+           " (OpenFlow\n"
+           "ports from %d up, by node name); --all-local-ports numbers pod"
+           " ports\n"
+           "from %d up, by NAMESPACE/NAME.\n",
+           program_name, KOVS_CTL_FIRST_TUNNEL_OFPORT,
+           KOVS_CTL_FIRST_POD_OFPORT);
+    exit(EXIT_SUCCESS);
+}
+
+static void
+parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
+{
+    ovs_be32 ip;
+    unsigned int plen;
+    char *error = ip_parse_cidr(arg, &ip, &plen);
+    if (error) {
+        ovs_fatal(0, "--%s=%s: %s", option, arg, error);
+    }
+    c->addr = in6_addr_mapped_ipv4(ip & be32_prefix_mask(plen));
+    c->plen = plen;
+}
+
+static void
+compute_parse_options(int argc, char *argv[], struct compute_options *o)
+{
+    enum {
+        OPT_NODE = UCHAR_MAX + 1,
+        OPT_CLUSTER_CIDR,
+        OPT_SERVICE_CIDR,
+        OPT_PORTS,
+        OPT_ALL_LOCAL_PORTS,
+        OPT_GATEWAY_OFPORT,
+        OPT_DUMP,
+        OPT_DUMP_FLOWS,
+        OPT_DUMP_GROUPS,
+    };
+    static const struct option long_options[] = {
+        {"node", required_argument, NULL, OPT_NODE},
+        {"cluster-cidr", required_argument, NULL, OPT_CLUSTER_CIDR},
+        {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
+        {"ports", required_argument, NULL, OPT_PORTS},
+        {"all-local-ports", no_argument, NULL, OPT_ALL_LOCAL_PORTS},
+        {"gateway-ofport", required_argument, NULL, OPT_GATEWAY_OFPORT},
+        {"dump", no_argument, NULL, OPT_DUMP},
+        {"dump-flows", required_argument, NULL, OPT_DUMP_FLOWS},
+        {"dump-groups", required_argument, NULL, OPT_DUMP_GROUPS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+
+    memset(o, 0, sizeof *o);
+    o->gateway_ofport = 1;
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, "h", long_options, NULL);
+        if (c == -1) {
+            break;
+        }
+        switch (c) {
+        case OPT_NODE:
+            o->node_name = optarg;
+            break;
+        case OPT_CLUSTER_CIDR:
+            parse_cidr_option("cluster-cidr", optarg, &o->cluster_cidr);
+            o->has_cluster_cidr = true;
+            break;
+        case OPT_SERVICE_CIDR:
+            parse_cidr_option("service-cidr", optarg, &o->service_cidr);
+            o->has_service_cidr = true;
+            break;
+        case OPT_PORTS:
+            o->ports_file = optarg;
+            break;
+        case OPT_ALL_LOCAL_PORTS:
+            o->all_local_ports = true;
+            break;
+        case OPT_GATEWAY_OFPORT:
+            if (!str_to_int(optarg, 10, &o->gateway_ofport)
+                || o->gateway_ofport <= 0
+                || o->gateway_ofport >= ofp_to_u16(OFPP_MAX)) {
+                ovs_fatal(0, "--gateway-ofport=%s: not a port number",
+                          optarg);
+            }
+            break;
+        case OPT_DUMP:
+            o->dump = true;
+            break;
+        case OPT_DUMP_FLOWS:
+            o->dump_flows_file = optarg;
+            break;
+        case OPT_DUMP_GROUPS:
+            o->dump_groups_file = optarg;
+            break;
+        case 'h':
+            compute_usage();
+        case '?':
+            exit(EXIT_FAILURE);
+        default:
+            OVS_NOT_REACHED();
+        }
+    }
+    if (optind != argc - 1) {
+        ovs_fatal(0, "compute: exactly one state file is required "
+                  "(use --help for usage)");
+    }
+    o->state_file = argv[optind];
+    if (!o->node_name) {
+        ovs_fatal(0, "compute: --node is required");
+    }
+    if (o->ports_file && o->all_local_ports) {
+        ovs_fatal(0, "compute: --ports and --all-local-ports are exclusive");
+    }
+}
+
+static void
+print_summary(FILE *out, const struct compute_options *o,
+              const struct k8s_cluster *cluster, const struct flow_table *ft,
+              size_t file_size, size_t n_warnings,
+              const struct usage_mark marks[3], long rss_decoded,
+              const struct shash *pods, const struct shash *tunnels)
+{
+    fprintf(out, "state file: %s (%"PRIuSIZE" bytes)\n", o->state_file,
+            file_size);
+    for (int kind = 0; kind < K8S_N_KINDS; kind++) {
+        fprintf(out, "objects %s: %"PRIuSIZE"\n", k8s_kind_name(kind),
+                k8s_cluster_count(cluster, kind));
+    }
+    if (n_warnings) {
+        fprintf(out, "skipped objects: %"PRIuSIZE"\n", n_warnings);
+    }
+    fprintf(out, "node: %s, pod ports: %"PRIuSIZE", tunnel ports: "
+            "%"PRIuSIZE"\n", o->node_name, shash_count(pods),
+            shash_count(tunnels));
+
+    size_t counts[256];
+    memset(counts, 0, sizeof counts);
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
+                              d->key_node.hash) == d) {
+            counts[d->table_id]++;
+        }
+    }
+    for (int table = 0; table < 256; table++) {
+        const char *name = kovs_table_name(table);
+        if (name) {
+            fprintf(out, "table %2d %-15s %7"PRIuSIZE" flows\n", table, name,
+                    counts[table]);
+        }
+    }
+
+    size_t n_buckets = 0;
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        n_buckets += g->n_buckets;
+    }
+    fprintf(out, "flows: %"PRIuSIZE"\n", flow_table_count(ft));
+    fprintf(out, "groups: %"PRIuSIZE" (%"PRIuSIZE" buckets)\n",
+            hmap_count(&ft->groups), n_buckets);
+    fprintf(out, "decode: %.0f ms cpu, %.0f ms wall\n",
+            marks[1].cpu_ms - marks[0].cpu_ms,
+            marks[1].wall_ms - marks[0].wall_ms);
+    fprintf(out, "compute: %.0f ms cpu, %.0f ms wall\n",
+            marks[2].cpu_ms - marks[1].cpu_ms,
+            marks[2].wall_ms - marks[1].wall_ms);
+    fprintf(out, "total: %.0f ms cpu, %.0f ms wall\n",
+            marks[2].cpu_ms - marks[0].cpu_ms,
+            marks[2].wall_ms - marks[0].wall_ms);
+    fprintf(out, "peak rss: %ld kB (after decode: %ld kB)\n", peak_rss_kb(),
+            rss_decoded);
+}
+
+static int
+cmd_compute(int argc, char *argv[])
+{
+    struct compute_options o;
+    compute_parse_options(argc, argv, &o);
+
+    /* Decode: from the file on disk to the cluster model. */
+    struct usage_mark marks[3];
+    usage_mark_take(&marks[0]);
+
+    size_t len;
+    char *json = read_file(o.state_file, &len);
+    struct k8s_cluster cluster;
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    char *error = NULL;
+    k8s_cluster_init(&cluster);
+    if (k8s_decode_list(json, len, &cluster, &warnings, &error)) {
+        ovs_fatal(0, "%s: %s", o.state_file, error);
+    }
+    free(json);
+    k8s_cluster_clear_changes(&cluster);
+    for (size_t i = 0; i < warnings.n; i++) {
+        fprintf(stderr, "%s: skipped %s\n", o.state_file, warnings.names[i]);
+    }
+
+    long rss_decoded = peak_rss_kb();
+
+    /* This node's ports, as the switch would report them. */
+    struct shash pods = SHASH_INITIALIZER(&pods);
+    struct shash tunnels = SHASH_INITIALIZER(&tunnels);
+    if (o.ports_file) {
+        read_ports_file(o.ports_file, &pods, &tunnels);
+    } else if (o.all_local_ports) {
+        synthesize_pod_ports(&cluster, o.node_name, &pods);
+    }
+    if (shash_is_empty(&tunnels)) {
+        synthesize_tunnel_ports(&cluster, o.node_name, &tunnels);
+    }
+
+    struct flows_input in = {
+        .cluster = &cluster,
+        .node_name = o.node_name,
+        .has_cluster_cidr = o.has_cluster_cidr,
+        .cluster_cidr = o.cluster_cidr,
+        .has_service_cidr = o.has_service_cidr,
+        .service_cidr = o.service_cidr,
+        .gateway_ofport = u16_to_ofp(o.gateway_ofport),
+        .pod_ports = &pods,
+        .tunnel_ports = &tunnels,
+    };
+
+    /* Compute: from the model to the desired flows. */
+    usage_mark_take(&marks[1]);
+    struct flow_table ft;
+    flow_table_init(&ft);
+    flows_compute_all(&in, &ft);
+    flow_table_clear_tracked(&ft);
+    usage_mark_take(&marks[2]);
+
+    print_summary(o.dump ? stderr : stdout, &o, &cluster, &ft, len,
+                  warnings.n, marks, rss_decoded, &pods, &tunnels);
+
+    if (o.dump || o.dump_flows_file || o.dump_groups_file) {
+        struct svec groups = SVEC_EMPTY_INITIALIZER;
+        struct svec flows = SVEC_EMPTY_INITIALIZER;
+        if (o.dump_groups_file) {
+            format_groups(&ft, "", &groups);
+            svec_sort(&groups);
+            write_lines(o.dump_groups_file, &groups);
+            svec_clear(&groups);
+        }
+        if (o.dump_flows_file) {
+            format_flows(&ft, "", &flows);
+            svec_sort(&flows);
+            write_lines(o.dump_flows_file, &flows);
+            svec_clear(&flows);
+        }
+        if (o.dump) {
+            /* One atomic bundle, groups first as kovs-controller sends
+             * them. */
+            format_groups(&ft, "group add ", &groups);
+            svec_sort(&groups);
+            write_lines("-", &groups);
+            format_flows(&ft, "flow add ", &flows);
+            svec_sort(&flows);
+            write_lines("-", &flows);
+        }
+        svec_destroy(&groups);
+        svec_destroy(&flows);
+    }
+
+    flow_table_destroy(&ft);
+    shash_destroy_free_data(&pods);
+    shash_destroy_free_data(&tunnels);
+    k8s_cluster_destroy(&cluster);
+    svec_destroy(&warnings);
+    return 0;
+}
+
+OVS_NO_RETURN static void usage(void);
+
+static void
+usage(void)
+{
+    printf("%s: offline tools for kovs\n"
+           "usage: %s COMMAND [OPTIONS] [ARGS]\n"
+           "\n"
+           "Commands:\n"
+           "  compute --node=NAME [OPTIONS] STATE.json\n"
+           "      the flows kovs-controller on NAME wants for the cluster"
+           " in\n"
+           "      STATE.json, with no switch ('compute --help' for more)\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help              display this help message\n"
+           "  -V, --version           display version information\n",
+           program_name, program_name);
+    exit(EXIT_SUCCESS);
+}
+
+int
+main(int argc, char *argv[])
+{
+    ovs_set_program_name(argv[0], PACKAGE_VERSION);
+    vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
+
+    if (argc < 2) {
+        ovs_fatal(0, "missing command name; use --help for help");
+    }
+    const char *command = argv[1];
+    if (!strcmp(command, "-h") || !strcmp(command, "--help")) {
+        usage();
+    } else if (!strcmp(command, "-V") || !strcmp(command, "--version")) {
+        ovs_print_version(0, 0);
+        return 0;
+    } else if (!strcmp(command, "compute")) {
+        return cmd_compute(argc - 1, argv + 1);
+    }
+    ovs_fatal(0, "unknown command \"%s\"; use --help for help", command);
+}
