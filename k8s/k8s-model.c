@@ -396,13 +396,41 @@ service_slices_hash(const char *namespace, const char *service)
 
 /* Keeps 'cluster''s index of EndpointSlices by Service up to date as 'obj'
  * enters or leaves its objects. */
+/* The pods of one namespace, for k8s_cluster_namespace_pods(). */
+struct k8s_namespace_pods {
+    struct hmap_node hmap_node;     /* In 'pods_by_namespace'. */
+    char *namespace;
+    struct ovs_list pods;           /* "struct k8s_pod"s. */
+};
+
+static struct k8s_namespace_pods *
+namespace_pods_find(const struct k8s_cluster *cluster, const char *namespace)
+{
+    struct k8s_namespace_pods *nsp;
+    HMAP_FOR_EACH_WITH_HASH (nsp, hmap_node, hash_string(namespace, 0),
+                             &cluster->pods_by_namespace) {
+        if (!strcmp(nsp->namespace, namespace)) {
+            return nsp;
+        }
+    }
+    return NULL;
+}
+
 static void
 cluster_index_add(struct k8s_cluster *cluster, struct k8s_object *obj)
 {
     if (obj->kind == K8S_POD) {
         struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
-        hmap_insert(&cluster->pods_by_namespace, &pod->namespace_node,
-                    hash_string(obj->namespace, 0));
+        struct k8s_namespace_pods *nsp
+            = namespace_pods_find(cluster, obj->namespace);
+        if (!nsp) {
+            nsp = xmalloc(sizeof *nsp);
+            nsp->namespace = xstrdup(obj->namespace);
+            ovs_list_init(&nsp->pods);
+            hmap_insert(&cluster->pods_by_namespace, &nsp->hmap_node,
+                        hash_string(obj->namespace, 0));
+        }
+        ovs_list_push_back(&nsp->pods, &pod->namespace_node);
     } else if (obj->kind == K8S_ENDPOINT_SLICE) {
         struct k8s_endpoint_slice *slice
             = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
@@ -416,7 +444,14 @@ cluster_index_remove(struct k8s_cluster *cluster, struct k8s_object *obj)
 {
     if (obj->kind == K8S_POD) {
         struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
-        hmap_remove(&cluster->pods_by_namespace, &pod->namespace_node);
+        ovs_list_remove(&pod->namespace_node);
+        struct k8s_namespace_pods *nsp
+            = namespace_pods_find(cluster, obj->namespace);
+        if (nsp && ovs_list_is_empty(&nsp->pods)) {
+            hmap_remove(&cluster->pods_by_namespace, &nsp->hmap_node);
+            free(nsp->namespace);
+            free(nsp);
+        }
     } else if (obj->kind == K8S_ENDPOINT_SLICE) {
         struct k8s_endpoint_slice *slice
             = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
@@ -433,9 +468,10 @@ k8s_cluster_namespace_pods(const struct k8s_cluster *cluster,
     const struct k8s_pod *pod;
 
     *n = 0;
-    HMAP_FOR_EACH_WITH_HASH (pod, namespace_node, hash_string(namespace, 0),
-                             &cluster->pods_by_namespace) {
-        if (!strcmp(pod->obj.namespace, namespace)) {
+    const struct k8s_namespace_pods *nsp = namespace_pods_find(cluster,
+                                                               namespace);
+    if (nsp) {
+        LIST_FOR_EACH (pod, namespace_node, &nsp->pods) {
             if (*n >= allocated) {
                 pods = x2nrealloc(pods, &allocated, sizeof *pods);
             }

@@ -139,7 +139,8 @@ struct k8s_container_port {
 /* Pod (v1). */
 struct k8s_pod {
     struct k8s_object obj;
-    struct hmap_node namespace_node;    /* In k8s_cluster's
+    struct ovs_list namespace_node;     /* In its namespace's list in
+                                         * k8s_cluster's
                                          * 'pods_by_namespace'. */
     char *node_name;                /* spec.nodeName, "" if unscheduled. */
     bool host_network;              /* spec.hostNetwork. */
@@ -322,7 +323,8 @@ struct k8s_cluster {
     struct hmap slices;                 /* EndpointSlices by the Service they
                                          * belong to (see
                                          * k8s_cluster_service_slices()). */
-    struct hmap pods_by_namespace;      /* Pods by hash of namespace. */
+    struct hmap pods_by_namespace;      /* One list of pods per namespace
+                                         * (struct k8s_namespace_pods). */
 };
 
 void k8s_cluster_init(struct k8s_cluster *);
