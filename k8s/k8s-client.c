@@ -7,6 +7,7 @@
 #include "k8s-client.h"
 
 #include <curl/curl.h>
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -867,8 +868,13 @@ describe_curl_error(const struct watcher *w, const char *what,
                     CURLcode result)
 {
     if (w->errbuf[0]) {
-        return xasprintf("%s: %s (%s)", what, curl_easy_strerror(result),
-                         w->errbuf);
+        /* curl's message may end in white space. */
+        size_t len = strlen(w->errbuf);
+        while (len && isspace((unsigned char) w->errbuf[len - 1])) {
+            len--;
+        }
+        return xasprintf("%s: %s (%.*s)", what, curl_easy_strerror(result),
+                         (int) len, w->errbuf);
     }
     return xasprintf("%s: %s", what, curl_easy_strerror(result));
 }
