@@ -668,18 +668,11 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
                         sizeof gm.props.selection_method);
             union mf_value all_ones;
             memset(&all_ones, 0xff, sizeof all_ones);
-            enum mf_field_id ports[2] = {
-                g->hash_proto == IPPROTO_TCP ? MFF_TCP_SRC
-                : g->hash_proto == IPPROTO_UDP ? MFF_UDP_SRC : MFF_SCTP_SRC,
-                g->hash_proto == IPPROTO_TCP ? MFF_TCP_DST
-                : g->hash_proto == IPPROTO_UDP ? MFF_UDP_DST : MFF_SCTP_DST,
-            };
-            field_array_set(MFF_ETH_TYPE, &all_ones, &gm.props.fields);
-            field_array_set(MFF_IP_PROTO, &all_ones, &gm.props.fields);
-            field_array_set(MFF_IPV4_SRC, &all_ones, &gm.props.fields);
-            field_array_set(MFF_IPV4_DST, &all_ones, &gm.props.fields);
-            field_array_set(ports[0], &all_ones, &gm.props.fields);
-            field_array_set(ports[1], &all_ones, &gm.props.fields);
+            enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS];
+            size_t n = flow_group_hash_fields(g->hash_proto, fields);
+            for (size_t i = 0; i < n; i++) {
+                field_array_set(fields[i], &all_ones, &gm.props.fields);
+            }
         }
 
         size_t end = MIN(g->n_buckets, start + OFCTRL_BUCKETS_PER_MSG);

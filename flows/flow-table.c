@@ -7,6 +7,7 @@
 #include "flows/flow-table.h"
 
 #include "hash.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
@@ -289,6 +290,42 @@ flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
     hmap_remove(&ft->owners, &owner->hmap_node);
     free(owner);
     return n;
+}
+
+size_t
+flow_group_hash_fields(uint8_t hash_proto,
+                       enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS])
+{
+    bool tcp = hash_proto == IPPROTO_TCP, udp = hash_proto == IPPROTO_UDP;
+
+    fields[0] = MFF_ETH_TYPE;
+    fields[1] = MFF_IP_PROTO;
+    fields[2] = MFF_IPV4_SRC;
+    fields[3] = MFF_IPV4_DST;
+    fields[4] = tcp ? MFF_TCP_SRC : udp ? MFF_UDP_SRC : MFF_SCTP_SRC;
+    fields[5] = tcp ? MFF_TCP_DST : udp ? MFF_UDP_DST : MFF_SCTP_DST;
+    return FLOW_GROUP_MAX_HASH_FIELDS;
+}
+
+void
+flow_group_format(const struct desired_group *g, struct ds *s)
+{
+    ds_put_format(s, "group_id=%"PRIu32",type=select", g->group_id);
+    if (g->hash_proto) {
+        enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS];
+        size_t n = flow_group_hash_fields(g->hash_proto, fields);
+        ds_put_cstr(s, ",selection_method=hash,fields(");
+        for (size_t i = 0; i < n; i++) {
+            ds_put_format(s, "%s%s", i ? "," : "", mf_from_id(fields[i])->name);
+        }
+        ds_put_char(s, ')');
+    }
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        ds_put_format(s, ",bucket=bucket_id:%"PRIuSIZE",weight:%"PRIu16
+                      ",actions=", i, g->buckets[i].weight);
+        struct ofpact_format_params fp = { .s = s };
+        ofpacts_format(g->buckets[i].ofpacts, g->buckets[i].ofpacts_len, &fp);
+    }
 }
 
 const struct desired_group *

@@ -28,7 +28,9 @@
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
 
+struct ds;
 struct ofpbuf;
 struct ofpact;
 
@@ -104,6 +106,16 @@ uint32_t flow_table_add_group(struct flow_table *, uint64_t cookie,
                               const char *key, const struct ofpbuf *buckets,
                               const uint16_t *weights, size_t n_buckets,
                               uint8_t hash_proto);
+
+/* The fields a group with 'hash_proto' nonzero selects by (the IPv4
+ * 5-tuple of that IP protocol), stored in 'fields'.  Returns their
+ * number. */
+#define FLOW_GROUP_MAX_HASH_FIELDS 6
+size_t flow_group_hash_fields(uint8_t hash_proto,
+                              enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS]);
+
+/* Appends 'g' to 's' in ovs-ofctl's add-group syntax (OpenFlow 1.5). */
+void flow_group_format(const struct desired_group *g, struct ds *s);
 
 /* Returns the present group with id 'group_id', or NULL. */
 const struct desired_group *flow_table_find_group(const struct flow_table *,

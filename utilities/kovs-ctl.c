@@ -294,15 +294,8 @@ format_groups(const struct flow_table *ft, const char *prefix,
     const struct desired_group *g;
     FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
         struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "%sgroup_id=%"PRIu32",type=select", prefix,
-                      g->group_id);
-        for (size_t i = 0; i < g->n_buckets; i++) {
-            ds_put_format(&s, ",bucket=bucket_id:%"PRIuSIZE",weight:100,"
-                          "actions=", i);
-            struct ofpact_format_params fp = { .s = &s };
-            ofpacts_format(g->buckets[i].ofpacts, g->buckets[i].ofpacts_len,
-                           &fp);
-        }
+        ds_put_cstr(&s, prefix);
+        flow_group_format(g, &s);
         svec_add_nocopy(lines, ds_steal_cstr(&s));
     }
 }
