@@ -7,6 +7,7 @@
 #include "controller/ofctrl.h"
 
 #include "flows/flow-table.h"
+#include "flows/flows.h"
 #include "controller/pinctrl.h"
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
@@ -783,36 +784,21 @@ installed_actions_equal(const struct installed_flow *i,
     return equal;
 }
 
-/* When the ENDPOINT_DNAT flow of a UDP endpoint goes away, no Service uses
- * the endpoint any more, but UDP "connections" to it would live on in
- * conntrack and keep their clients talking to nobody: queue a flush of the
- * conntrack entries whose reply comes from that endpoint, so that the next
- * datagram is load-balanced again (as kube-proxy does). */
+/* Some flows stand for conntrack state (see
+ * flows_conntrack_flush_on_removal()): when such a flow goes away, queue
+ * the flush of that state, to be sent after the bundle. */
 static void
-ofctrl_queue_endpoint_flush(struct ofctrl_bundle *bundle, uint8_t table_id,
-                            const struct minimatch *mm)
+ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle, uint8_t table_id,
+                      const struct minimatch *match)
 {
-    if (table_id != KOVS_T_ENDPOINT_DNAT) {
-        return;
-    }
-    struct match match;
-    minimatch_expand(mm, &match);
-    if (!match.wc.masks.nw_proto || match.flow.nw_proto != IPPROTO_UDP
-        || !match.wc.masks.regs[KOVS_REG_EP_IP - MFF_REG0]) {
-        return;
-    }
-
     struct ofp_ct_match ctm;
-    memset(&ctm, 0, sizeof ctm);
-    ctm.ip_proto = IPPROTO_UDP;
-    ctm.l3_type = AF_INET;
-    ctm.tuple_reply.src = in6_addr_mapped_ipv4(
-        htonl(match.flow.regs[KOVS_REG_EP_IP - MFF_REG0]));
-    ctm.tuple_reply.src_port = htons(
-        match.flow.regs[KOVS_REG_EP_PORT - MFF_REG0] & 0xffff);
-    uint16_t zone = KOVS_CT_ZONE_POD;
-    struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone, bundle->version);
-    ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
+    uint16_t zone;
+
+    if (flows_conntrack_flush_on_removal(table_id, match, &ctm, &zone)) {
+        struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone,
+                                                 bundle->version);
+        ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
+    }
 }
 
 /* Makes the switch's flow for the key of 'key' match the desired one,
@@ -845,7 +831,7 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
     } else if (!desired && i) {
         ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
                             match, i->cookie, NULL, 0);
-        ofctrl_queue_endpoint_flush(bundle, table_id, match);
+        ofctrl_queue_ct_flush(bundle, table_id, match);
         hmap_remove(&installed, &i->hmap_node);
         installed_flow_free(i);
     } else if (desired && i && (cookie != i->cookie

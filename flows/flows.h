@@ -28,6 +28,8 @@
 #include "packets.h"
 
 struct flow_table;
+struct minimatch;
+struct ofp_ct_match;
 
 /* An OpenFlow port of br-int that carries a pod (keyed "namespace/name" by
  * its external_ids:iface-id) or a tunnel (keyed by the peer node's name). */
@@ -71,6 +73,18 @@ struct eth_addr flows_gateway_mac(ovs_be32 gateway_ip);
  * br-int, otherwise NULL. */
 const struct flows_port *flows_pod_port(const struct flows_input *,
                                         const struct k8s_pod *);
+
+/* Returns true if removing the flow with key ('table_id', 'match') from the
+ * switch must also flush conntrack entries, and then stores which ones in
+ * '*ctm' and '*zone'.  (When the ENDPOINT_DNAT flow of a UDP endpoint goes
+ * away, no Service uses the endpoint any more, but UDP "connections" to it
+ * would live on in conntrack: the entries whose replies come from it are
+ * flushed, so that the next datagram is load-balanced again, as kube-proxy
+ * does.) */
+bool flows_conntrack_flush_on_removal(uint8_t table_id,
+                                      const struct minimatch *match,
+                                      struct ofp_ct_match *ctm,
+                                      uint16_t *zone);
 
 /* Recomputes every owner: the pipeline, every peer node, every local pod. */
 void flows_compute_all(const struct flows_input *, struct flow_table *);

@@ -15,6 +15,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-protocol.h"
 #include "smap.h"
 #include "util.h"
@@ -171,6 +172,32 @@ endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
     flows_put_ct_end(ofpacts, ofs);
     flow_table_add(ft, cookie, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL, &match,
                    ofpacts);
+}
+
+bool
+flows_conntrack_flush_on_removal(uint8_t table_id,
+                                 const struct minimatch *mm,
+                                 struct ofp_ct_match *ctm, uint16_t *zone)
+{
+    if (table_id != KOVS_T_ENDPOINT_DNAT) {
+        return false;
+    }
+    struct match match;
+    minimatch_expand(mm, &match);
+    if (!match.wc.masks.nw_proto || match.flow.nw_proto != IPPROTO_UDP
+        || !match.wc.masks.regs[KOVS_REG_EP_IP - MFF_REG0]) {
+        return false;
+    }
+
+    memset(ctm, 0, sizeof *ctm);
+    ctm->ip_proto = IPPROTO_UDP;
+    ctm->l3_type = AF_INET;
+    ctm->tuple_reply.src = in6_addr_mapped_ipv4(
+        htonl(match.flow.regs[KOVS_REG_EP_IP - MFF_REG0]));
+    ctm->tuple_reply.src_port = htons(
+        match.flow.regs[KOVS_REG_EP_PORT - MFF_REG0] & 0xffff);
+    *zone = KOVS_CT_ZONE_POD;
+    return true;
 }
 
 /* Appends the learn action that remembers, for sessionAffinity ClientIP,
