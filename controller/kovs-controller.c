@@ -20,6 +20,7 @@
 #include "flows/flows.h"
 #include "flows/pipeline.h"
 #include "k8s/k8s-client.h"
+#include "k8s/k8s-decode.h"
 #include "k8s/k8s-model.h"
 #include "k8s/k8s-state.h"
 #include "openvswitch/dynamic-string.h"
@@ -586,17 +587,10 @@ usage(void)
 static void
 parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
 {
-    ovs_be32 ip;
-    unsigned int plen;
-    char *error = ip_parse_cidr(arg, &ip, &plen);
+    char *error = k8s_parse_cidr_option(option, arg, c);
     if (error) {
-        ovs_fatal(0, "--%s=%s: %s", option, arg, error);
+        ovs_fatal(0, "%s", error);
     }
-    if (ip & ~be32_prefix_mask(plen)) {
-        ovs_fatal(0, "--%s=%s: host bits are set", option, arg);
-    }
-    c->addr = in6_addr_mapped_ipv4(ip);
-    c->plen = plen;
 }
 
 /* Returns 'file_name' made absolute, relative to the current directory, in

@@ -69,20 +69,9 @@ flows_pod_compute(const struct flows_input *in,
         return;
     }
     const struct k8s_pod *pod = k8s_pod_cast(obj);
-    if (pod->host_network || strcmp(pod->node_name, in->node_name)) {
-        return;
-    }
-    ovs_be32 ip = pod_ipv4(pod, local);
+    const struct flows_port *port = flows_pod_port(in, pod);
+    ovs_be32 ip = port ? pod_ipv4(pod, local) : 0;
     if (!ip) {
-        return;
-    }
-
-    struct ds key = DS_EMPTY_INITIALIZER;
-    ds_put_format(&key, "%s/%s", namespace, name);
-    const struct flows_port *port = shash_find_data(in->pod_ports,
-                                                    ds_cstr(&key));
-    ds_destroy(&key);
-    if (!port || !port->ofport || eth_addr_is_zero(port->mac)) {
         return;
     }
 

@@ -472,6 +472,20 @@ parse_cidr(const char *s, struct k8s_cidr *cidr, bool *host_bits)
     return true;
 }
 
+char *
+k8s_parse_cidr_option(const char *option, const char *arg,
+                      struct k8s_cidr *cidr)
+{
+    bool host_bits;
+    if (!parse_cidr(arg, cidr, &host_bits)) {
+        return xasprintf("--%s=%s: not an address prefix", option, arg);
+    }
+    if (host_bits) {
+        return xasprintf("--%s=%s: host bits are set", option, arg);
+    }
+    return NULL;
+}
+
 /* Returns true if 'inner' is a strictly smaller prefix inside 'outer'. */
 static bool
 cidr_strictly_inside(const struct k8s_cidr *inner,

@@ -39,4 +39,11 @@ int k8s_decode_list(const char *json, size_t len,
                     struct k8s_cluster *snapshot, struct svec *warnings,
                     char **errorp);
 
+/* Parses 'arg', the value of command-line option --'option', as an address
+ * prefix ("10.244.0.0/16") into '*cidr'.  Returns NULL, or an error message
+ * that names the option (the caller frees it) if 'arg' is not a prefix or
+ * has host bits set. */
+char *k8s_parse_cidr_option(const char *option, const char *arg,
+                            struct k8s_cidr *cidr);
+
 #endif /* k8s/k8s-decode.h */

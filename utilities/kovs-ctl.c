@@ -360,14 +360,10 @@ compute_usage(void)
 static void
 parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
 {
-    ovs_be32 ip;
-    unsigned int plen;
-    char *error = ip_parse_cidr(arg, &ip, &plen);
+    char *error = k8s_parse_cidr_option(option, arg, c);
     if (error) {
-        ovs_fatal(0, "--%s=%s: %s", option, arg, error);
+        ovs_fatal(0, "%s", error);
     }
-    c->addr = in6_addr_mapped_ipv4(ip & be32_prefix_mask(plen));
-    c->plen = plen;
 }
 
 static void
