@@ -38,69 +38,10 @@
 #include "svec.h"
 #include "timeval.h"
 #include "util.h"
+#include "tests/fatal-check.h"
 
 /* Checks. */
 
-static void OVS_NO_RETURN OVS_PRINTF_FORMAT(3, 4)
-fail_at(const char *file, int line, const char *format, ...)
-{
-    va_list args;
-
-    fprintf(stderr, "%s:%d: ", file, line);
-    va_start(args, format);
-    vfprintf(stderr, format, args);
-    va_end(args);
-    putc('\n', stderr);
-    exit(1);
-}
-
-#define FAIL(...) fail_at(__FILE__, __LINE__, __VA_ARGS__)
-
-#define CHECK(COND)                                                     \
-    do {                                                                \
-        if (!(COND)) {                                                  \
-            FAIL("check failed: %s", #COND);                            \
-        }                                                               \
-    } while (0)
-
-#define CHECK_INT(GOT, EXPECTED)                                        \
-    check_int(__FILE__, __LINE__, #GOT, (GOT), (EXPECTED))
-#define CHECK_STR(GOT, EXPECTED)                                        \
-    check_str(__FILE__, __LINE__, #GOT, (GOT), (EXPECTED))
-#define CHECK_CONTAINS(GOT, EXPECTED)                                   \
-    check_contains(__FILE__, __LINE__, #GOT, (GOT), (EXPECTED))
-
-static void
-check_int(const char *file, int line, const char *what,
-          long long int got, long long int expected)
-{
-    if (got != expected) {
-        fail_at(file, line, "%s: expected %lld, got %lld",
-                what, expected, got);
-    }
-}
-
-static void
-check_str(const char *file, int line, const char *what,
-          const char *got, const char *expected)
-{
-    if (!got || !expected ? got != expected : strcmp(got, expected)) {
-        fail_at(file, line, "%s:\n  expected: %s%s%s\n  got:      %s%s%s",
-                what, expected ? "\"" : "", expected ? expected : "NULL",
-                expected ? "\"" : "", got ? "\"" : "", got ? got : "NULL",
-                got ? "\"" : "");
-    }
-}
-
-static void
-check_contains(const char *file, int line, const char *what,
-               const char *got, const char *expected)
-{
-    if (!got || !strstr(got, expected)) {
-        fail_at(file, line, "%s:\n  expected a message containing: %s\n"
-                "  got: %s", what, expected, got ? got : "(no message)");
-    }
-}
 
 /* Fixtures. */
 
