@@ -59,15 +59,11 @@ policy_cluster_start () {
 }
 
 # policy_write_state [FILE...]: replaces state.json, atomically, with the
-# model plus the objects that the FILEs describe.  The new file's
-# modification time is set 10 s in the past (to the nanosecond, so that it
-# still differs from the previous file's): kovs-controller reads a file
-# modified less than a second ago once more a second later, and that read
-# of the previous file, landing between the read count that policy_apply
-# takes and the rename, would pass for the read of the new one.
+# model plus the objects that the FILEs describe.  (kovs-controller's read
+# count moves only for new contents, so a re-read of the previous file
+# never passes for the read of this one.)
 policy_write_state () {
     netpol_probe state "$@" > state.json.tmp &&
-        touch -d "@$(( $(date +%s) - 10 )).$(date +%N)" state.json.tmp &&
         mv state.json.tmp state.json
 }
 

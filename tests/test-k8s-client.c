@@ -40,9 +40,6 @@
 #include "util.h"
 #include "tests/fatal-check.h"
 
-/* Checks. */
-
-
 /* Fixtures. */
 
 static void
