@@ -578,6 +578,13 @@ emit_conjunction(struct flow_table *ft, uint64_t cookie,
     ofpbuf_uninit(&ofpacts);
 }
 
+/* The selected pods whose named ports resolve alike, for one rule. */
+struct selected_group {
+    size_t first;                   /* Index of the first one in 'sel'. */
+    ofp_port_t *ports;
+    size_t n_ports;
+};
+
 /* A local pod that a policy selects. */
 struct selected_pod {
     const struct k8s_pod *pod;
@@ -624,28 +631,25 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
             size_t n = rule_port_ranges(rule, sel[i].pod, &ranges);
             char *sig = port_ranges_signature(ranges, n);
             free(ranges);
-            struct sset *members = shash_find_data(&groups, sig);
-            if (!members) {
-                members = xmalloc(sizeof *members);
-                sset_init(members);
-                shash_add(&groups, sig, members);
+            struct selected_group *group = shash_find_data(&groups, sig);
+            if (!group) {
+                group = xzalloc(sizeof *group);
+                group->first = i;
+                shash_add(&groups, sig, group);
             }
-            sset_add_and_free(members, xasprintf("%"PRIuSIZE, i));
+            group->ports = xrealloc(group->ports, (group->n_ports + 1)
+                                    * sizeof *group->ports);
+            group->ports[group->n_ports++] = sel[i].ofport;
             free(sig);
         }
         struct shash_node *node;
         SHASH_FOR_EACH (node, &groups) {
-            struct sset *members = node->data;
-            const char *m;
-            size_t first = SIZE_MAX;
-            parts.n_ports = 0;
-            SSET_FOR_EACH (m, members) {
-                size_t i = strtoul(m, NULL, 10);
-                first = MIN(first, i);
-                ports[parts.n_ports++] = sel[i].ofport;
-            }
+            struct selected_group *group = node->data;
             struct port_range *ranges;
-            parts.n_ranges = rule_port_ranges(rule, sel[first].pod, &ranges);
+            parts.ports = group->ports;
+            parts.n_ports = group->n_ports;
+            parts.n_ranges = rule_port_ranges(rule, sel[group->first].pod,
+                                              &ranges);
             parts.ranges = ranges;
             char *key = xasprintf("%s/%s %s %"PRIuSIZE" %s",
                                   np->obj.namespace, np->obj.name, dir_name,
@@ -653,8 +657,8 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
             emit_conjunction(ft, cookie, dir, key, &parts);
             free(key);
             free(ranges);
-            sset_destroy(members);
-            free(members);
+            free(group->ports);
+            free(group);
         }
         shash_destroy(&groups);
     } else {
