@@ -11,6 +11,7 @@
 #include "command-line.h"
 #include "controller/gateway.h"
 #include "controller/ofctrl.h"
+#include "controller/pinctrl.h"
 #include "controller/vswitch.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -369,6 +370,13 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
                   s.last_latency_ms, s.max_latency_ms,
                   s.in_flight ? " (a bundle is in flight)" : "");
+
+    struct pinctrl_stats ps;
+    pinctrl_get_stats(&ps);
+    ds_put_format(&ds, "packet-ins: %"PRIu64" (rejected with TCP RST %"
+                  PRIu64", with ICMP port unreachable %"PRIu64
+                  ", ignored %"PRIu64")\n", ps.n_packet_ins,
+                  ps.n_tcp_resets, ps.n_icmp_unreachables, ps.n_ignored);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
@@ -485,9 +493,16 @@ kovs_unixctl_cookie(struct unixctl_conn *conn, int argc OVS_UNUSED,
 {
     enum kovs_owner_kind kind;
     if (!kovs_owner_kind_from_name(argv[1], &kind)) {
-        unixctl_command_reply_error(conn, "unknown kind (use pipeline, "
-                                    "node, pod, service, policy, "
-                                    "endpoint)");
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        ds_put_format(&ds, "%s: unknown kind; the kinds are", argv[1]);
+        for (int k = 0; k < 256; k++) {
+            const char *name = kovs_owner_kind_name(k);
+            if (name) {
+                ds_put_format(&ds, " %s", name);
+            }
+        }
+        unixctl_command_reply_error(conn, ds_cstr(&ds));
+        ds_destroy(&ds);
         return;
     }
 
