@@ -70,6 +70,7 @@ void
 flows_changes_init(struct flows_changes *c)
 {
     c->all = false;
+    c->neighbors = false;
     sset_init(&c->pods);
     sset_init(&c->nodes);
 }
@@ -78,6 +79,7 @@ void
 flows_changes_clear(struct flows_changes *c)
 {
     c->all = false;
+    c->neighbors = false;
     sset_clear(&c->pods);
     sset_clear(&c->nodes);
 }

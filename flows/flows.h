@@ -38,6 +38,28 @@ struct flows_port {
     struct eth_addr mac;            /* attached-mac, for pod ports. */
 };
 
+/* A neighbor on the external network whose MAC the controller resolved. */
+struct flows_neighbor {
+    ovs_be32 ip;
+    struct eth_addr mac;
+};
+
+/* The external bridge (--external-bridge), once kovs knows everything about
+ * it that flows need. */
+struct flows_external {
+    const char *bridge;             /* "br-ex". */
+    ofp_port_t patch_ofport;        /* br-int's patch port to br-ex. */
+    ofp_port_t ex_patch_ofport;     /* br-ex's patch port to br-int. */
+    ofp_port_t uplink_ofport;       /* br-ex's uplink. */
+    struct eth_addr mac;            /* br-ex's MAC, the node IP's. */
+    ovs_be32 node_ip;               /* This node's IP, on br-ex. */
+    ovs_be32 subnet_mask;           /* Of the node IP's subnet. */
+    ovs_be32 gateway_ip;            /* The default gateway, 0 if none. */
+
+    const struct flows_neighbor *neighbors;     /* Resolved next hops. */
+    size_t n_neighbors;
+};
+
 /* What the flows depend on besides the cluster model. */
 struct flows_input {
     const struct k8s_cluster *cluster;
@@ -51,6 +73,11 @@ struct flows_input {
     ofp_port_t gateway_ofport;      /* 0 if kovs-gw0 has no port yet. */
     const struct shash *pod_ports;      /* "ns/name" -> struct flows_port. */
     const struct shash *tunnel_ports;   /* node name -> struct flows_port. */
+
+    /* NULL without an external bridge (or until it is ready): then there
+     * is no SNAT, no NodePort and no external address, and traffic that
+     * leaves the cluster goes through the node's stack. */
+    const struct flows_external *external;
 };
 
 /* This node's addressing, derived from its Node object: the first IPv4
@@ -97,6 +124,7 @@ struct flows_changes {
                                      * changed. */
     struct sset nodes;              /* Names of nodes whose tunnel port
                                      * changed. */
+    bool neighbors;                 /* The resolved neighbors changed. */
 };
 
 void flows_changes_init(struct flows_changes *);

@@ -23,7 +23,14 @@
     /* The packet is the first of a connection to a Service without    \
      * usable endpoints: answer it the way kube-proxy does, with a TCP  \
      * RST, or an ICMP port unreachable for UDP, SCTP and the rest. */  \
-    PINCTRL_OPCODE(REJECT, 1, "reject")
+    PINCTRL_OPCODE(REJECT, 1, "reject")                                 \
+    /* The packet leaves through br-ex, but the MAC of its next hop (the   \
+     * IPv4 address in REG_NEXTHOP) is not known: resolve it with ARP.     \
+     * The packet itself is dropped. */                                    \
+    PINCTRL_OPCODE(RESOLVE, 2, "resolve")                               \
+    /* An ARP packet from the external network about the node IP: learn    \
+     * its sender's MAC if kovs asked for it. */                           \
+    PINCTRL_OPCODE(NEIGHBOR, 3, "neighbor")
 
 enum pinctrl_opcode {
 #define PINCTRL_OPCODE(ENUM, VALUE, NAME) PINCTRL_OP_##ENUM = VALUE,

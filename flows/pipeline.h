@@ -48,8 +48,12 @@
      * decremented, a peer node's podCIDR goes to that node's tunnel,      \
      * anything else leaves through the gateway. */                        \
     KOVS_TABLE(L3_FORWARDING, 60)                                          \
-    /* Masquerades traffic leaving the cluster to the node IP; hairpin     \
-     * SNAT. */                                                            \
+    /* Packets leaving through br-ex get the MAC of their next hop (the    \
+     * address in REG_NEXTHOP); an unknown next hop is resolved by the     \
+     * controller (ARP) and the packet dropped meanwhile. */               \
+    KOVS_TABLE(NEIGHBOR, 62)                                               \
+    /* Masquerades traffic leaving the cluster to the node IP, and         \
+     * NodePort traffic sent on to another node; hairpin SNAT. */          \
     KOVS_TABLE(SNAT, 65)                                                   \
     /* NetworkPolicy ingress rules as conjunctions; isolated pods' misses  \
      * drop. */                                                            \
@@ -107,10 +111,26 @@ enum kovs_port_kind {
 #define KOVS_REG_EP_IP          MFF_REG3
 #define KOVS_REG_EP_PORT        MFF_REG4
 
+/* REG_NEXTHOP (reg5): the IPv4 address of the next hop of a packet that
+ * leaves through br-ex, chosen by L3_FORWARDING and resolved to a MAC by
+ * NEIGHBOR. */
+#define KOVS_REG_NEXTHOP        MFF_REG5
+
 /* Conntrack zones. */
 #define KOVS_CT_ZONE_POD        1   /* Every connection seen on br-int;
                                      * Service DNAT happens here. */
-#define KOVS_CT_ZONE_SNAT       2   /* Source NAT: hairpin. */
+#define KOVS_CT_ZONE_SNAT       2   /* Source NAT: hairpin, and to the node
+                                     * IP (traffic leaving the cluster,
+                                     * NodePort traffic sent to another
+                                     * node).  br-ex looks packets up in it
+                                     * to tell replies of kovs's SNAT from
+                                     * the node's own traffic. */
+
+/* The source ports of SNAT to the node IP: above Linux's default ephemeral
+ * range (32768-60999), so that the node's own connections, which the
+ * kernel's conntrack tracks and OVS's does not, never use them. */
+#define KOVS_SNAT_PORT_MIN      61000
+#define KOVS_SNAT_PORT_MAX      65535
 
 /* ct_mark bits. */
 #define KOVS_CT_MARK_SERVICE    0x1 /* A connection to a Service. */
@@ -127,6 +147,29 @@ enum kovs_port_kind {
  * nodes' pods) and is the destination MAC of packets sent through a
  * tunnel. */
 #define KOVS_VIRTUAL_MAC        ((struct eth_addr) ETH_ADDR_C(aa,bb,cc,dd,ee,ff))
+
+/* The external bridge, br-ex: two tables.  Its flows carry the cookies of
+ * the same owners as br-int's ("external" for the fixed ones, a Service's
+ * for its NodePorts and external addresses). */
+#define KOVS_EX_TABLES                                                      \
+    /* Packets from br-int go out of the uplink; packets from the uplink   \
+     * for kovs (NodePorts, external and LoadBalancer IPs) go to br-int;   \
+     * other IP packets to the node IP are looked up in the SNAT zone;     \
+     * everything else is switched as a plain bridge would (NORMAL). */    \
+    KOVS_EX_TABLE(EX_IN, 0)                                                \
+    /* Replies of kovs's SNAT (established or related in the SNAT zone)    \
+     * go to br-int; the node's own traffic to NORMAL. */                  \
+    KOVS_EX_TABLE(EX_SNAT_REPLY, 1)
+
+enum kovs_ex_table {
+#define KOVS_EX_TABLE(NAME, NUMBER) KOVS_T_##NAME = NUMBER,
+    KOVS_EX_TABLES
+#undef KOVS_EX_TABLE
+};
+
+/* The VXLAN port of the underlay: tunnel packets to the node IP never go
+ * through conntrack on br-ex. */
+#define KOVS_VXLAN_PORT         4789
 
 /* Priorities.  Within a table, more specific jobs get higher priorities. */
 #define KOVS_PRIO_DEFAULT       0       /* A table's miss flow. */
@@ -156,7 +199,9 @@ enum kovs_port_kind {
     KOVS_OWNER_KIND(SERVICE, 4, "service")                              \
     KOVS_OWNER_KIND(POLICY, 5, "policy")                                \
     KOVS_OWNER_KIND(ENDPOINT, 6, "endpoint")                            \
-    KOVS_OWNER_KIND(LEARNED, 7, "learned")
+    KOVS_OWNER_KIND(LEARNED, 7, "learned")                              \
+    KOVS_OWNER_KIND(EXTERNAL, 8, "external")                            \
+    KOVS_OWNER_KIND(NEIGHBOR, 9, "neighbor")
 
 enum kovs_owner_kind {
 #define KOVS_OWNER_KIND(ENUM, VALUE, NAME) KOVS_OWNER_##ENUM = VALUE,
