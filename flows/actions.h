@@ -15,6 +15,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "flow.h"
+#include "flows/pipeline.h"
 #include "openvswitch/types.h"
 #include "packets.h"
 
@@ -217,7 +218,7 @@ flows_put_ct_end(struct ofpbuf *ofpacts, size_t ofs)
 /* nat, inside a ct action: with 'flags' 0, applies the connection's
  * existing NAT (un-NATs replies); with NX_NAT_F_SRC or NX_NAT_F_DST,
  * translates to 'ip' and, if nonzero, 'port'. */
-static inline void
+static inline struct ofpact_nat *
 flows_put_nat(struct ofpbuf *ofpacts, uint16_t flags, ovs_be32 ip,
               uint16_t port)
 {
@@ -233,6 +234,7 @@ flows_put_nat(struct ofpbuf *ofpacts, uint16_t flags, ovs_be32 ip,
     } else {
         nat->range_af = AF_UNSPEC;
     }
+    return nat;
 }
 
 /* ct(zone=ZONE,nat,table=TABLE): sends an IP packet through conntrack,
@@ -242,6 +244,27 @@ flows_put_ct_nat(struct ofpbuf *ofpacts, uint16_t zone, uint8_t table)
 {
     size_t ofs = flows_put_ct_start(ofpacts, zone, false, table);
     flows_put_nat(ofpacts, 0, 0, 0);
+    flows_put_ct_end(ofpacts, ofs);
+}
+
+/* ct(zone=ZONE,table=TABLE): looks an IP packet up in conntrack, changing
+ * nothing, and continues in TABLE with its state. */
+static inline void
+flows_put_ct_lookup(struct ofpbuf *ofpacts, uint16_t zone, uint8_t table)
+{
+    size_t ofs = flows_put_ct_start(ofpacts, zone, false, table);
+    flows_put_ct_end(ofpacts, ofs);
+}
+
+/* ct(commit,zone=SNAT,nat(src=IP:MIN-MAX),table=TABLE): masquerades a new
+ * connection to the node IP 'ip', with a source port of the SNAT range
+ * (pipeline.h), and continues in TABLE. */
+static inline void
+flows_put_snat_to_node(struct ofpbuf *ofpacts, ovs_be32 ip, uint8_t table)
+{
+    size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, true, table);
+    flows_put_nat(ofpacts, NX_NAT_F_SRC, ip,
+                  KOVS_SNAT_PORT_MIN)->range.proto.max = KOVS_SNAT_PORT_MAX;
     flows_put_ct_end(ofpacts, ofs);
 }
 

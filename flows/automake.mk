@@ -6,6 +6,7 @@
 noinst_LIBRARIES += flows/libkovs-flows.a
 flows_libkovs_flows_a_SOURCES = \
 	flows/actions.h \
+	flows/external.c \
 	flows/flow-table.c \
 	flows/flow-table.h \
 	flows/flows.c \

@@ -86,6 +86,12 @@ struct flow_table {
     struct ovs_list tracked_groups; /* Added or removed since last cleared. */
 
     struct hmap conj_ids;           /* Allocated conjunction ids. */
+
+    /* The desired flows of the external bridge (br-ex), or NULL.  Its
+     * flows belong to the same owners as this table's: removing an owner
+     * here removes its flows there too, so that a stage that recomputes an
+     * owner puts its flows in both tables. */
+    struct flow_table *external;
 };
 
 void flow_table_init(struct flow_table *);

@@ -50,6 +50,8 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft)
     flow_table_remove_all(ft);
 
     flows_pipeline_compute(in, &local, ft);
+    flows_external_compute(in, &local, ft);
+    flows_neighbor_compute(in, ft);
 
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, in->cluster) {
@@ -218,13 +220,16 @@ flows_compute_changes(const struct flows_input *in,
     size_t n;
     if (all) {
         flows_compute_all(in, ft);
-        n = 1 + k8s_cluster_count(in->cluster, K8S_NODE)
+        n = 3 + k8s_cluster_count(in->cluster, K8S_NODE)
             + k8s_cluster_count(in->cluster, K8S_POD)
             + k8s_cluster_count(in->cluster, K8S_SERVICE)
             + k8s_cluster_count(in->cluster, K8S_NETWORK_POLICY);
     } else {
         struct flows_local local;
         flows_local_init(in, &local);
+        if (changes->neighbors) {
+            flows_neighbor_compute(in, ft);
+        }
         SSET_FOR_EACH (key, &nodes) {
             flows_node_compute(in, &local, key, ft);
         }
@@ -249,8 +254,8 @@ flows_compute_changes(const struct flows_input *in,
             free(namespace);
             free(name);
         }
-        n = (sset_count(&nodes) + sset_count(&pods) + sset_count(&services)
-             + sset_count(&policies));
+        n = (changes->neighbors + sset_count(&nodes) + sset_count(&pods)
+             + sset_count(&services) + sset_count(&policies));
     }
     sset_destroy(&pods);
     sset_destroy(&nodes);

@@ -18,6 +18,10 @@
  *     pipeline.c   the skeleton: table misses, the gateway, cluster ARP
  *     node.c       one peer node: its tunnel and the route to its podCIDRs
  *     pod.c        one local pod: classification, spoofguard, ARP, routing
+ *     service.c    one Service: load balancing (flows/service.h)
+ *     policy.c     one NetworkPolicy (flows/policy.h)
+ *     external.c   the external bridge: br-ex's own flows, SNAT, and the
+ *                  next hops of traffic leaving the cluster
  */
 
 #include <stdbool.h>
@@ -147,5 +151,8 @@ void flows_node_compute(const struct flows_input *, const struct flows_local *,
 void flows_pod_compute(const struct flows_input *, const struct flows_local *,
                        const char *namespace, const char *name,
                        struct flow_table *);
+void flows_external_compute(const struct flows_input *,
+                            const struct flows_local *, struct flow_table *);
+void flows_neighbor_compute(const struct flows_input *, struct flow_table *);
 
 #endif /* flows/flows.h */

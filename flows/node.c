@@ -11,6 +11,20 @@
 #include "flows/pipeline.h"
 #include "openvswitch/match.h"
 
+/* Routes a packet through the tunnel 'port': MACs rewritten, TTL
+ * decremented. */
+static void
+put_tunnel_route(struct ofpbuf *ofpacts, const struct flows_local *local,
+                 const struct flows_port *port)
+{
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
+    flows_put_dec_ttl(ofpacts);
+    flows_put_load(ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+    flows_put_load(ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+}
+
 /* A peer node's flows, owned by its cookie:
  *
  *   CLASSIFIER     packets from its tunnel with the cluster's VNI enter the
@@ -69,14 +83,60 @@ flows_node_compute(const struct flows_input *in,
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
         match_set_nw_dst_masked(&match, net, mask);
         ofpbuf_clear(&ofpacts);
-        flows_put_set_mac(&ofpacts, MFF_ETH_SRC, local->gateway_mac);
-        flows_put_set_mac(&ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
-        flows_put_dec_ttl(&ofpacts);
-        flows_put_load(&ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
-        flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
-        flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+        put_tunnel_route(&ofpacts, local, port);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
                        &match, &ofpacts);
+    }
+
+    /* L3_FORWARDING: the node's own IP, through the tunnel too, so that
+     * replies to traffic that node source-NATed to its IP go back to it. */
+    for (size_t i = 0; i < node->n_internal_ips; i++) {
+        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
+            match_init_catchall(&match);
+            match_set_dl_type(&match, htons(ETH_TYPE_IP));
+            match_set_nw_dst(&match,
+                             in6_addr_get_mapped_ipv4(&node->internal_ips[i]));
+            ofpbuf_clear(&ofpacts);
+            put_tunnel_route(&ofpacts, local, port);
+            flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
+                           &match, &ofpacts);
+            break;
+        }
+    }
+
+    /* SNAT: a Service connection from outside this node (NodePort or
+     * external address) DNATed to an endpoint on that node is masqueraded
+     * to this node's IP, so that the endpoint's replies come back here to
+     * be un-DNATed. */
+    const struct flows_external *ex = in->external;
+    static const enum kovs_port_kind outside[] = {
+        KOVS_PORT_EXTERNAL, KOVS_PORT_TUNNEL,
+    };
+    for (size_t i = 0; ex && i < ARRAY_SIZE(outside); i++) {
+        for (int new = 0; new < 2; new++) {
+            const uint32_t value = outside[i] | (new ? KOVS_FLAG_SVC_DNAT : 0);
+            const uint32_t mask = (KOVS_PORT_KIND_MASK
+                                   | (new ? KOVS_FLAG_SVC_DNAT : 0));
+            match_init_catchall(&match);
+            match_set_dl_type(&match, htons(ETH_TYPE_IP));
+            match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                          ofp_to_u16(port->ofport));
+            match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
+                                 value, mask);
+            match_set_ct_state_masked(&match,
+                                      (new ? CS_NEW : 0) | CS_TRACKED,
+                                      CS_NEW | CS_TRACKED);
+            ofpbuf_clear(&ofpacts);
+            if (new) {
+                flows_put_snat_to_node(&ofpacts, ex->node_ip,
+                                       kovs_table_next(KOVS_T_SNAT));
+            } else {
+                flows_put_ct_nat(&ofpacts, KOVS_CT_ZONE_SNAT,
+                                 kovs_table_next(KOVS_T_SNAT));
+            }
+            flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_NORMAL, &match,
+                           &ofpacts);
+        }
     }
     ofpbuf_uninit(&ofpacts);
 }

@@ -234,22 +234,29 @@ put_affinity_learn(struct ofpbuf *ofpacts, uint8_t proto, uint32_t timeout,
     free(s);
 }
 
-/* The SERVICE_LB flows of one (VIP, protocol, port). */
+/* Adds 'value' under 'mask' to what 'match' requires of reg0 (the port
+ * kind and the flags). */
 static void
-service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
-                  uint8_t proto, uint16_t port, const struct k8s_service *svc,
-                  size_t n_eps, bool has_eps_elsewhere, uint32_t group_id,
+match_add_reg0(struct match *match, uint32_t value, uint32_t mask)
+{
+    match_set_reg_masked(match, 0, match->flow.regs[0] | value,
+                         match->wc.masks.regs[0] | mask);
+}
+
+/* The SERVICE_LB flows that send new connections matching 'base' (an
+ * address, protocol and port, and maybe a source or a port kind) to
+ * 'group_id', which spreads them over 'n_eps' endpoints, at priorities
+ * 'prio' to 'prio' + 15. */
+static void
+service_vip_flows(struct flow_table *ft, uint64_t cookie,
+                  const struct match *base, uint16_t prio,
+                  const struct k8s_service *svc, size_t n_eps,
+                  bool has_eps_elsewhere, uint32_t group_id,
                   struct ofpbuf *ofpacts)
 {
-    struct match match;
-
-    match_init_catchall(&match);
+    struct match match = *base;
     match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
                               CS_NEW | CS_TRACKED);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, vip);
-    match_set_nw_proto(&match, proto);
-    match_set_tp_dst(&match, htons(port));
 
     ofpbuf_clear(ofpacts);
     if (!n_eps) {
@@ -257,17 +264,15 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
             /* No endpoint at all: refuse at once, as kube-proxy does. */
             flows_put_controller(ofpacts, PINCTRL_OP_REJECT);
         }
-        /* Otherwise internalTrafficPolicy Local without a local endpoint:
+        /* Otherwise a traffic policy Local without a local endpoint:
          * drop. */
-        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL,
-                       &match, ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio, &match, ofpacts);
         return;
     }
 
     if (!svc->affinity_client_ip) {
         flows_put_group(ofpacts, group_id);
-        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL,
-                       &match, ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio, &match, ofpacts);
         return;
     }
 
@@ -279,31 +284,40 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie, ovs_be32 vip,
      * a learn action) before going on to ENDPOINT_DNAT. */
     const uint32_t done = KOVS_FLAG_AFF_DONE, hit = KOVS_FLAG_AFF_HIT;
     const uint32_t chosen = KOVS_FLAG_AFF_CHOSEN;
+    uint8_t proto = base->flow.nw_proto;
     flows_put_resubmit(ofpacts, KOVS_T_AFFINITY);
     flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 5, 1, 1);
     flows_put_resubmit(ofpacts, KOVS_T_SERVICE_LB);
-    match_set_reg_masked(&match, 0, 0, done);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    match_add_reg0(&match, 0, done);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio, &match, ofpacts);
 
     ofpbuf_clear(ofpacts);
     flows_put_resubmit(ofpacts, KOVS_T_ENDPOINT_DNAT);
-    match_set_reg_masked(&match, 0, done | hit, done | hit);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 10,
-                   &match, ofpacts);
+    match = *base;
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    match_add_reg0(&match, done | hit, done | hit);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio + 10, &match,
+                   ofpacts);
 
     ofpbuf_clear(ofpacts);
     flows_put_group(ofpacts, group_id);
-    match_set_reg_masked(&match, 0, done, done | hit | chosen);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 5,
-                   &match, ofpacts);
+    match = *base;
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    match_add_reg0(&match, done, done | hit | chosen);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio + 5, &match,
+                   ofpacts);
 
     ofpbuf_clear(ofpacts);
     put_affinity_learn(ofpacts, proto, svc->affinity_timeout, cookie);
     flows_put_resubmit(ofpacts, KOVS_T_ENDPOINT_DNAT);
-    match_set_reg_masked(&match, 0, done | chosen, done | hit | chosen);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL + 15,
-                   &match, ofpacts);
+    match = *base;
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    match_add_reg0(&match, done | chosen, done | hit | chosen);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio + 15, &match,
+                   ofpacts);
 }
 
 /* Adds the group that spreads connections over 'buckets' and returns its
@@ -345,6 +359,168 @@ service_group(struct flow_table *ft, uint64_t cookie, const char *key,
     return id;
 }
 
+/* The endpoints of one Service port, and the group that spreads
+ * connections over them. */
+struct service_target {
+    struct service_endpoint *eps;
+    size_t n;
+    uint32_t group_id;              /* 0 if 'n' is 0. */
+};
+
+/* Selects the endpoints of 'sp' ('local_only': on this node only) into 't'
+ * and, if 'key' is nonnull, adds their group, keyed 'key', and their
+ * ENDPOINT_DNAT flows. */
+static void
+service_target_init(const struct flows_input *in, struct flow_table *ft,
+                    uint64_t cookie, const struct k8s_service *svc,
+                    const struct k8s_service_port *sp, bool local_only,
+                    const char *key, struct service_target *t,
+                    struct ofpbuf *ofpacts)
+{
+    uint8_t proto = protocol_to_ip_proto(sp->protocol);
+
+    t->n = service_select_endpoints(in->cluster, svc, sp, in->node_name,
+                                    local_only, &t->eps);
+    t->group_id = 0;
+    if (!t->n || !key) {
+        return;
+    }
+
+    struct ofpbuf *buckets = xcalloc(t->n, sizeof *buckets);
+    for (size_t j = 0; j < t->n; j++) {
+        struct ofpbuf *b = &buckets[j];
+        ofpbuf_init(b, 128);
+        flows_put_load(b, KOVS_REG_EP_IP, ntohl(t->eps[j].ip));
+        flows_put_load_bits(b, KOVS_REG_EP_PORT, 0, 16, t->eps[j].port);
+        if (svc->affinity_client_ip) {
+            flows_put_load_bits(b, KOVS_REG_PORT_KIND, 7, 1, 1);
+            flows_put_resubmit(b, KOVS_T_SERVICE_LB);
+        } else {
+            flows_put_resubmit(b, KOVS_T_ENDPOINT_DNAT);
+        }
+        endpoint_dnat_flow(ft, cookie, &t->eps[j], proto, ofpacts);
+    }
+    t->group_id = service_group(ft, cookie, key, buckets, t->n, proto);
+    for (size_t j = 0; j < t->n; j++) {
+        ofpbuf_uninit(&buckets[j]);
+    }
+    free(buckets);
+}
+
+/* An address and port where a Service port takes connections from outside
+ * the cluster: the node IP with a NodePort, an external IP, a load
+ * balancer's IP (the only kind that 'source_ranges' apply to). */
+struct service_frontend {
+    ovs_be32 ip;
+    uint16_t port;
+    bool source_ranges;
+};
+
+static size_t
+service_frontends(const struct flows_external *ex,
+                  const struct k8s_service *svc,
+                  const struct k8s_service_port *sp,
+                  struct service_frontend **fesp)
+{
+    size_t n = 0;
+    struct service_frontend *fes = xcalloc(1 + svc->n_external_ips
+                                           + svc->n_lb_ingress, sizeof *fes);
+    if (sp->node_port && (svc->type == K8S_SVC_NODE_PORT
+                          || svc->type == K8S_SVC_LOAD_BALANCER)) {
+        fes[n++] = (struct service_frontend) { ex->node_ip, sp->node_port,
+                                               false };
+    }
+    for (size_t i = 0; i < svc->n_external_ips; i++) {
+        if (k8s_addr_is_ipv4(&svc->external_ips[i])) {
+            fes[n++] = (struct service_frontend) {
+                in6_addr_get_mapped_ipv4(&svc->external_ips[i]), sp->port,
+                false };
+        }
+    }
+    for (size_t i = 0; svc->type == K8S_SVC_LOAD_BALANCER
+                       && i < svc->n_lb_ingress; i++) {
+        const struct k8s_lb_ingress *lb = &svc->lb_ingress[i];
+        if (!lb->proxy_mode && k8s_addr_is_ipv4(&lb->ip)) {
+            fes[n++] = (struct service_frontend) {
+                in6_addr_get_mapped_ipv4(&lb->ip), sp->port,
+                svc->n_lb_source_ranges > 0 };
+        }
+    }
+    *fesp = fes;
+    return n;
+}
+
+/* The flows of one front end 'fe' of Service port 'sp':
+ *
+ *   br-ex        the address and port go to br-int
+ *   SERVICE_LB   with externalTrafficPolicy Cluster, any endpoint ('all');
+ *                with Local, this node's endpoints ('local', drop if none
+ *                while there are others), except for this node's pods and
+ *                the node itself, which get any endpoint; with source
+ *                ranges, only from those ranges, and a drop for the rest */
+static void
+service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
+                       uint64_t cookie, const struct k8s_service *svc,
+                       uint8_t proto, const struct service_frontend *fe,
+                       const struct service_target *all,
+                       const struct service_target *local,
+                       struct ofpbuf *ofpacts)
+{
+    struct match base;
+    match_init_catchall(&base);
+    match_set_dl_type(&base, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&base, fe->ip);
+    match_set_nw_proto(&base, proto);
+    match_set_tp_dst(&base, htons(fe->port));
+
+    if (ft->external) {
+        struct match match = base;
+        match_set_in_port(&match, ex->uplink_ofport);
+        ofpbuf_clear(ofpacts);
+        flows_put_output(ofpacts, ex->ex_patch_ofport);
+        flow_table_add(ft->external, cookie, KOVS_T_EX_IN, KOVS_PRIO_NORMAL,
+                       &match, ofpacts);
+    }
+
+    if (fe->source_ranges) {
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL - 20,
+                       &base, ofpacts);
+    }
+
+    size_t n_sources = fe->source_ranges ? svc->n_lb_source_ranges : 1;
+    for (size_t i = 0; i < n_sources; i++) {
+        struct match match = base;
+        if (fe->source_ranges) {
+            const struct k8s_cidr *c = &svc->lb_source_ranges[i];
+            if (!k8s_addr_is_ipv4(&c->addr)) {
+                continue;
+            }
+            match_set_nw_src_masked(&match,
+                                    in6_addr_get_mapped_ipv4(&c->addr),
+                                    be32_prefix_mask(c->plen));
+        }
+
+        if (svc->external_traffic_policy != K8S_POLICY_LOCAL) {
+            service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL, svc,
+                              all->n, false, all->group_id, ofpacts);
+            continue;
+        }
+
+        service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL, svc,
+                          local->n, all->n > 0, local->group_id, ofpacts);
+        static const enum kovs_port_kind inside[] = {
+            KOVS_PORT_POD, KOVS_PORT_GATEWAY,
+        };
+        for (size_t j = 0; j < ARRAY_SIZE(inside); j++) {
+            struct match m = match;
+            match_add_reg0(&m, inside[j], KOVS_PORT_KIND_MASK);
+            service_vip_flows(ft, cookie, &m, KOVS_PRIO_NORMAL + 20, svc,
+                              all->n, false, all->group_id, ofpacts);
+        }
+    }
+}
+
 void
 flows_service_compute(const struct flows_input *in,
                       const char *namespace, const char *name,
@@ -365,61 +541,61 @@ flows_service_compute(const struct flows_input *in,
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
-    bool local_only = svc->internal_traffic_policy == K8S_POLICY_LOCAL;
+    bool itp_local = svc->internal_traffic_policy == K8S_POLICY_LOCAL;
+    bool etp_local = svc->external_traffic_policy == K8S_POLICY_LOCAL;
 
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
         uint8_t proto = protocol_to_ip_proto(sp->protocol);
 
-        struct service_endpoint *eps;
-        size_t n_eps = service_select_endpoints(in->cluster, svc, sp,
-                                                in->node_name, local_only,
-                                                &eps);
-        bool has_eps_elsewhere = false;
-        if (!n_eps && local_only) {
-            struct service_endpoint *all;
-            has_eps_elsewhere = service_select_endpoints(
-                in->cluster, svc, sp, in->node_name, false, &all) > 0;
-            free(all);
+        struct service_frontend *fes = NULL;
+        size_t n_fes = (in->external
+                        ? service_frontends(in->external, svc, sp, &fes)
+                        : 0);
+
+        char *key = xasprintf("service %s/%s %s/%d", namespace, name,
+                              k8s_protocol_name(sp->protocol), sp->port);
+        struct service_target all, local = { .eps = NULL };
+        /* Without a front end, internalTrafficPolicy Local needs only the
+         * number of endpoints elsewhere, not their group. */
+        service_target_init(in, ft, cookie, svc, sp, false,
+                            !itp_local || n_fes ? key : NULL, &all,
+                            &ofpacts);
+        if (itp_local || (etp_local && n_fes)) {
+            char *local_key = xasprintf("%s local", key);
+            service_target_init(in, ft, cookie, svc, sp, true, local_key,
+                                &local, &ofpacts);
+            free(local_key);
         }
+        free(key);
 
-        uint32_t group_id = 0;
-        if (n_eps) {
-            struct ofpbuf *buckets = xcalloc(n_eps, sizeof *buckets);
-            for (size_t j = 0; j < n_eps; j++) {
-                struct ofpbuf *b = &buckets[j];
-                ofpbuf_init(b, 128);
-                flows_put_load(b, KOVS_REG_EP_IP, ntohl(eps[j].ip));
-                flows_put_load_bits(b, KOVS_REG_EP_PORT, 0, 16, eps[j].port);
-                if (svc->affinity_client_ip) {
-                    flows_put_load_bits(b, KOVS_REG_PORT_KIND, 7, 1, 1);
-                    flows_put_resubmit(b, KOVS_T_SERVICE_LB);
-                } else {
-                    flows_put_resubmit(b, KOVS_T_ENDPOINT_DNAT);
-                }
-
-                endpoint_dnat_flow(ft, cookie, &eps[j], proto, &ofpacts);
-            }
-            char *key = xasprintf("service %s/%s %s/%d", namespace, name,
-                                  k8s_protocol_name(sp->protocol), sp->port);
-            group_id = service_group(ft, cookie, key, buckets, n_eps, proto);
-            free(key);
-            for (size_t j = 0; j < n_eps; j++) {
-                ofpbuf_uninit(&buckets[j]);
-            }
-            free(buckets);
-        }
-
+        struct match match;
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_proto(&match, proto);
+        match_set_tp_dst(&match, htons(sp->port));
         for (size_t j = 0; j < svc->n_cluster_ips; j++) {
             if (k8s_addr_is_ipv4(&svc->cluster_ips[j])) {
-                service_vip_flows(ft, cookie,
-                                  in6_addr_get_mapped_ipv4(
-                                      &svc->cluster_ips[j]),
-                                  proto, sp->port, svc, n_eps,
-                                  has_eps_elsewhere, group_id, &ofpacts);
+                match_set_nw_dst(&match, in6_addr_get_mapped_ipv4(
+                                     &svc->cluster_ips[j]));
+                if (itp_local) {
+                    service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL,
+                                      svc, local.n, all.n > 0,
+                                      local.group_id, &ofpacts);
+                } else {
+                    service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL,
+                                      svc, all.n, false, all.group_id,
+                                      &ofpacts);
+                }
             }
         }
-        free(eps);
+        for (size_t j = 0; j < n_fes; j++) {
+            service_frontend_flows(in->external, ft, cookie, svc, proto,
+                                   &fes[j], &all, &local, &ofpacts);
+        }
+        free(fes);
+        free(all.eps);
+        free(local.eps);
     }
     ofpbuf_uninit(&ofpacts);
 }

@@ -158,7 +158,7 @@ test_small_cluster(void)
           " flows", flow_table_owner_count(&f.ft, a));
     CHECK(flow_table_owner_count(&f.ft, c) == 0, "remote pod has flows");
     CHECK(flow_table_owner_count(&f.ft, h) == 0, "host-network pod has flows");
-    CHECK(flow_table_owner_count(&f.ft, n2) == 2, "peer node has %"PRIuSIZE
+    CHECK(flow_table_owner_count(&f.ft, n2) == 3, "peer node has %"PRIuSIZE
           " flows", flow_table_owner_count(&f.ft, n2));
     CHECK(flow_table_owner_count(&f.ft, n1) == 0, "own node has flows");
 
@@ -169,10 +169,10 @@ test_small_cluster(void)
         "table=10 priority=200 ip,in_port=4,dl_src=0a:00:00:00:01:0a,"
         "nw_src=10.244.1.10 actions=goto_table:20",
         "table=60 priority=300 ip,dl_dst=0a:00:00:00:01:0a,nw_dst=10.244.1.10"
-        " actions=set_field:0x4->reg1,goto_table:65",
+        " actions=set_field:0x4->reg1,goto_table:62",
         "table=60 priority=200 ip,nw_dst=10.244.1.10 actions=set_field:"
         "0a:58:0a:f4:01:01->eth_src,set_field:0a:00:00:00:01:0a->eth_dst,"
-        "dec_ttl,set_field:0x4->reg1,goto_table:65",
+        "dec_ttl,set_field:0x4->reg1,goto_table:62",
     };
     for (size_t i = 0; i < ARRAY_SIZE(expected_a); i++) {
         CHECK(strstr(s, expected_a[i]), "expected flow\n    %s\n  in\n%s",
@@ -184,7 +184,7 @@ test_small_cluster(void)
     CHECK(strstr(s, "table=60 priority=200 ip,nw_dst=10.244.2.0/24 actions="
                  "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:"
                  "ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0x3"
-                 "->reg1,goto_table:65"), "tunnel route missing in\n%s", s);
+                 "->reg1,goto_table:62"), "tunnel route missing in\n%s", s);
     CHECK(strstr(s, "table=0 priority=200 tun_id=0x1,in_port=3 actions="
                  "set_field:0x3/0xf->reg0,goto_table:30"),
           "tunnel classifier missing in\n%s", s);
@@ -1242,7 +1242,7 @@ test_service_local_policy(void)
     s = format_groups(&f.ft, kovs_cookie(KOVS_OWNER_SERVICE, "default",
                                          "both"));
     CHECK_TEXT(s,
-        "service default/both TCP/80: set_field:0xaf4010a->reg3,"
+        "service default/both TCP/80 local: set_field:0xaf4010a->reg3,"
         "set_field:0x1f90/0xffff->reg4,resubmit(,42)\n",
         "groups of default/both");
     free(s);

@@ -1,0 +1,306 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "flows/flows.h"
+
+#include "flows/actions.h"
+#include "flows/flow-table.h"
+#include "flows/pinctrl-opcodes.h"
+#include "flows/pipeline.h"
+#include "openvswitch/match.h"
+
+/* Sets 'match' to packets of kind 'kind' (enum kovs_port_kind). */
+static void
+match_port_kind(struct match *match, enum kovs_port_kind kind)
+{
+    match_set_reg_masked(match, KOVS_REG_PORT_KIND - MFF_REG0, kind,
+                         KOVS_PORT_KIND_MASK);
+}
+
+/* br-ex's flows.  The bridge stays what the node's own traffic expects, a
+ * plain NORMAL switch, except for what kovs takes:
+ *
+ *   - packets from br-int leave through the uplink, never through NORMAL
+ *     (they carry br-ex's MAC as source, which NORMAL would learn on the
+ *     patch port);
+ *   - ARP replies to the node IP are also copied to br-int, where the
+ *     controller learns the next hops it asked for;
+ *   - IP packets to the node IP, except the VXLAN underlay, are looked up
+ *     in the SNAT zone: replies of kovs's SNAT go to br-int.
+ *
+ * NodePorts and external addresses are the Services' (service.c). */
+static void
+external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
+                      struct ofpbuf *ofpacts)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
+    struct match match;
+
+    match_init_catchall(&match);
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, OFPP_NORMAL);
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_DEFAULT, &match,
+                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_DEFAULT,
+                   &match, ofpacts);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, ex->ex_patch_ofport);
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, ex->uplink_ofport);
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_HIGH, &match,
+                   ofpacts);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, ex->uplink_ofport);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REPLY, UINT8_MAX);
+    match_set_nw_dst(&match, ex->node_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, OFPP_NORMAL);
+    flows_put_output(ofpacts, ex->ex_patch_ofport);
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, ex->uplink_ofport);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, ex->node_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_lookup(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_EX_SNAT_REPLY);
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_LOW, &match,
+                   ofpacts);
+
+    match_set_nw_proto(&match, IPPROTO_UDP);
+    match_set_tp_dst(&match, htons(KOVS_VXLAN_PORT));
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, OFPP_NORMAL);
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_LOW + 10, &match,
+                   ofpacts);
+
+    static const uint32_t replies[] = { CS_ESTABLISHED, CS_RELATED };
+    for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
+        match_init_catchall(&match);
+        match_set_ct_state_masked(&match, replies[i] | CS_TRACKED,
+                                  replies[i] | CS_TRACKED);
+        ofpbuf_clear(ofpacts);
+        flows_put_output(ofpacts, ex->ex_patch_ofport);
+        flow_table_add(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_NORMAL,
+                       &match, ofpacts);
+    }
+}
+
+/* br-int's side of the external network, owned by the "external" cookie:
+ *
+ *   CLASSIFIER     the patch port from br-ex: kind EXTERNAL; its ARP goes
+ *                  to the controller (neighbor learning), its IP to
+ *                  conntrack
+ *   CT_ZONE        a packet to the node IP is first un-SNATed in the SNAT
+ *                  zone (a reply of traffic kovs masqueraded)
+ *   L3_FORWARDING  the node IP goes to the node's stack; what is outside
+ *                  the cluster leaves through br-ex, to the next hop: the
+ *                  destination itself on the node IP's subnet, otherwise
+ *                  the default gateway; the cluster CIDR never does, and
+ *                  nothing from outside is routed back out
+ *   NEIGHBOR       an unknown next hop goes to the controller (RESOLVE)
+ *   SNAT           new connections leaving the cluster are committed (in
+ *                  the pod zone first, before their addresses change) and
+ *                  masqueraded to the node IP; their later packets get the
+ *                  same translation */
+static void
+external_int_flows(const struct flows_input *in,
+                   const struct flows_local *local,
+                   const struct flows_external *ex, struct flow_table *ft,
+                   struct ofpbuf *ofpacts)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
+    struct match match;
+
+    /* CLASSIFIER. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, ex->patch_ofport);
+    ofpbuf_clear(ofpacts);
+    flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 0, 4,
+                        KOVS_PORT_EXTERNAL);
+    flows_put_goto(ofpacts, KOVS_T_ARP);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+
+    /* ARP from the external network: learn from it, answer nothing. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_port_kind(&match, KOVS_PORT_EXTERNAL);
+    ofpbuf_clear(ofpacts);
+    flows_put_controller(ofpacts, PINCTRL_OP_NEIGHBOR);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH + 10, &match,
+                   ofpacts);
+
+    /* CT_ZONE: the node IP, un-SNATed first.  Only an untracked packet:
+     * after the lookup it comes back here with its destination unchanged
+     * unless it was a reply. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, ex->node_ip);
+    match_set_ct_state_masked(&match, 0, CS_TRACKED);
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+
+    /* L3_FORWARDING: the node IP is the node's stack's. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, ex->node_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, KOVS_VIRTUAL_MAC);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, local->gateway_mac);
+    flows_put_load(ofpacts, KOVS_REG_OUT_PORT,
+                   ofp_to_u16(in->gateway_ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
+                   &match, ofpacts);
+
+    /* L3_FORWARDING: the rest of the cluster CIDR is nobody's. */
+    if (in->has_cluster_cidr && k8s_addr_is_ipv4(&in->cluster_cidr.addr)) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_dst_masked(
+            &match, in6_addr_get_mapped_ipv4(&in->cluster_cidr.addr),
+            be32_prefix_mask(in->cluster_cidr.plen));
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW - 50,
+                       &match, ofpacts);
+    }
+
+    /* L3_FORWARDING: nothing from outside goes back out. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_port_kind(&match, KOVS_PORT_EXTERNAL);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_DEFAULT + 3,
+                   &match, ofpacts);
+
+    /* L3_FORWARDING: out through br-ex, to the destination on the node
+     * IP's subnet or to the default gateway. */
+    for (int onlink = 0; onlink < 2; onlink++) {
+        if (!onlink && !ex->gateway_ip) {
+            continue;
+        }
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        ofpbuf_clear(ofpacts);
+        if (onlink) {
+            match_set_nw_dst_masked(&match, ex->node_ip & ex->subnet_mask,
+                                    ex->subnet_mask);
+            flows_put_move(ofpacts, MFF_IPV4_DST, KOVS_REG_NEXTHOP);
+        } else {
+            flows_put_load(ofpacts, KOVS_REG_NEXTHOP, ntohl(ex->gateway_ip));
+        }
+        flows_put_set_mac(ofpacts, MFF_ETH_SRC, ex->mac);
+        flows_put_dec_ttl(ofpacts);
+        flows_put_load(ofpacts, KOVS_REG_OUT_PORT,
+                       ofp_to_u16(ex->patch_ofport));
+        flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
+                       KOVS_PRIO_DEFAULT + 1 + onlink, &match, ofpacts);
+    }
+
+    /* NEIGHBOR: a next hop without a MAC yet. */
+    match_init_catchall(&match);
+    match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                  ofp_to_u16(ex->patch_ofport));
+    ofpbuf_clear(ofpacts);
+    flows_put_controller(ofpacts, PINCTRL_OP_RESOLVE);
+    flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_LOW, &match,
+                   ofpacts);
+
+    /* SNAT: to the node IP, for everything that leaves through br-ex. */
+    for (int state = 0; state < 3; state++) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                      ofp_to_u16(ex->patch_ofport));
+        ofpbuf_clear(ofpacts);
+        if (state == 0) {
+            /* Established: the connection's own translation, if any (a
+             * reply to a client outside has none). */
+            match_set_ct_state_masked(&match, CS_TRACKED,
+                                      CS_NEW | CS_TRACKED);
+            flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_OUTPUT);
+        } else {
+            match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                                      CS_NEW | CS_TRACKED);
+            if (state == 1) {
+                /* Not yet committed in the pod zone (a Service's DNAT
+                 * commits there itself). */
+                match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
+                                     0, KOVS_FLAG_SVC_DNAT);
+                size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD,
+                                                true, NX_CT_RECIRC_NONE);
+                flows_put_ct_end(ofpacts, ofs);
+            } else {
+                match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
+                                     KOVS_FLAG_SVC_DNAT, KOVS_FLAG_SVC_DNAT);
+            }
+            flows_put_snat_to_node(ofpacts, ex->node_ip, KOVS_T_OUTPUT);
+        }
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_LOW, &match,
+                       ofpacts);
+    }
+}
+
+/* The flows of the external bridge, on both bridges (see above), owned by
+ * the "external" cookie.  None without an external bridge. */
+void
+flows_external_compute(const struct flows_input *in,
+                       const struct flows_local *local,
+                       struct flow_table *ft)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
+    flow_table_remove_owner(ft, cookie);
+
+    const struct flows_external *ex = in->external;
+    if (!ex || !ft->external || !local->valid || !in->gateway_ofport) {
+        return;
+    }
+
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 256);
+    external_bridge_flows(ex, ft->external, &ofpacts);
+    external_int_flows(in, local, ex, ft, &ofpacts);
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* NEIGHBOR: one flow per resolved next hop, owned by the "neighbor"
+ * cookie. */
+void
+flows_neighbor_compute(const struct flows_input *in, struct flow_table *ft)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_NEIGHBOR, NULL, "");
+    flow_table_remove_owner(ft, cookie);
+
+    const struct flows_external *ex = in->external;
+    if (!ex) {
+        return;
+    }
+
+    struct ofpbuf ofpacts;
+    struct match match;
+    ofpbuf_init(&ofpacts, 64);
+    for (size_t i = 0; i < ex->n_neighbors; i++) {
+        const struct flows_neighbor *n = &ex->neighbors[i];
+        match_init_catchall(&match);
+        match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
+                      ofp_to_u16(ex->patch_ofport));
+        match_set_reg(&match, KOVS_REG_NEXTHOP - MFF_REG0, ntohl(n->ip));
+        ofpbuf_clear(&ofpacts);
+        flows_put_set_mac(&ofpacts, MFF_ETH_DST, n->mac);
+        flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_NEIGHBOR));
+        flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_NORMAL, &match,
+                       &ofpacts);
+    }
+    ofpbuf_uninit(&ofpacts);
+}
