@@ -11,6 +11,8 @@ controller_kovs_controller_SOURCES = \
 	controller/ofctrl.h \
 	controller/pinctrl.c \
 	controller/pinctrl.h \
+	controller/uplink.c \
+	controller/uplink.h \
 	controller/vswitch.c \
 	controller/vswitch.h
 controller_kovs_controller_LDADD = \

@@ -318,6 +318,52 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
     sset_destroy(&seen);
 }
 
+/* Makes sure a patch port 'name' to 'peer' exists on 'br'. */
+static void
+ensure_patch_port(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+                  const char *name, const char *peer)
+{
+    const struct ovsrec_interface *iface = NULL;
+    for (size_t i = 0; i < br->n_ports; i++) {
+        if (!strcmp(br->ports[i]->name, name)) {
+            iface = port_iface(br->ports[i]);
+            break;
+        }
+    }
+    if (!iface) {
+        VLOG_INFO("adding patch port %s to bridge %s", name, br->name);
+        iface = port_iface(add_port(txn, br, name, "patch"));
+    } else if (strcmp(iface->type, "patch")) {
+        ovsrec_interface_set_type(iface, "patch");
+    }
+    const char *cur = smap_get(&iface->options, "peer");
+    if (!cur || strcmp(cur, peer)) {
+        struct smap options = SMAP_INITIALIZER(&options);
+        smap_add(&options, "peer", peer);
+        ovsrec_interface_set_options(iface, &options);
+        smap_destroy(&options);
+    }
+}
+
+/* The patch ports between br-int and the external bridge, which the
+ * operator must have created. */
+static void
+ensure_external(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+                const struct vswitch_config *cfg)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    const struct ovsrec_bridge *ex = find_bridge(cfg->external_bridge);
+    if (!ex) {
+        VLOG_WARN_RL(&rl, "external bridge %s does not exist: no SNAT, "
+                     "NodePorts or external addresses until it does (create "
+                     "it with the uplink and the node IP)",
+                     cfg->external_bridge);
+        return;
+    }
+    ensure_patch_port(br, txn, VSWITCH_PATCH_INT_NAME, VSWITCH_PATCH_EX_NAME);
+    ensure_patch_port(ex, txn, VSWITCH_PATCH_EX_NAME, VSWITCH_PATCH_INT_NAME);
+}
+
 static ofp_port_t
 iface_ofport(const struct ovsrec_interface *iface)
 {
@@ -353,14 +399,69 @@ swap_ports(struct shash *old, struct shash *new, struct sset *changed)
     shash_swap(old, new);
 }
 
+/* Reads what kovs needs of the external bridge 'ex' (NULL if it does not
+ * exist) and its patch port on br-int, 'patch_ofport'. */
+static void
+read_external(const struct ovsrec_bridge *ex, ofp_port_t patch_ofport,
+              struct flows_changes *changes)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct vswitch_external e = { .patch_ofport = patch_ofport };
+    size_t n_uplinks = 0;
+
+    for (size_t i = 0; ex && i < ex->n_ports; i++) {
+        const struct ovsrec_interface *iface = port_iface(ex->ports[i]);
+        if (!iface) {
+            continue;
+        }
+        if (!strcmp(iface->name, ex->name)) {
+            if (iface->mac_in_use) {
+                eth_addr_from_string(iface->mac_in_use, &e.mac);
+            }
+        } else if (!strcmp(iface->name, VSWITCH_PATCH_EX_NAME)) {
+            e.ex_patch_ofport = iface_ofport(iface);
+        } else if (!strcmp(iface->type, "") || !strcmp(iface->type, "system")
+                   || !strcmp(iface->type, "dpdk")
+                   || !strcmp(iface->type, "afxdp")) {
+            e.uplink_ofport = iface_ofport(iface);
+            n_uplinks++;
+        }
+    }
+    if (ex && n_uplinks != 1) {
+        VLOG_WARN_RL(&rl, "external bridge %s has %"PRIuSIZE" uplinks (ports "
+                     "other than its own, internal ports and patch ports); "
+                     "kovs needs exactly one", ex->name, n_uplinks);
+        e.uplink_ofport = 0;
+    }
+    e.ready = (e.patch_ofport && e.ex_patch_ofport && e.uplink_ofport
+               && !eth_addr_is_zero(e.mac));
+    const struct vswitch_external *old = &ports.external;
+    if (e.ready != old->ready || e.patch_ofport != old->patch_ofport
+        || e.ex_patch_ofport != old->ex_patch_ofport
+        || e.uplink_ofport != old->uplink_ofport
+        || !eth_addr_equals(e.mac, old->mac)) {
+        if (e.ready) {
+            VLOG_INFO("external bridge %s: uplink port %d, patch port %d "
+                      "(br-int's %d), MAC "ETH_ADDR_FMT, ex->name,
+                      ofp_to_u16(e.uplink_ofport),
+                      ofp_to_u16(e.ex_patch_ofport),
+                      ofp_to_u16(e.patch_ofport), ETH_ADDR_ARGS(e.mac));
+        }
+        changes->all = true;
+        ports.external = e;
+    }
+}
+
 /* Reads the ports of 'br' into 'ports', recording what changed. */
 static void
-read_ports(const struct ovsrec_bridge *br, struct flows_changes *changes)
+read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
+           struct flows_changes *changes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct shash pods = SHASH_INITIALIZER(&pods);
     struct shash tunnels = SHASH_INITIALIZER(&tunnels);
     ofp_port_t gateway_ofport = 0;
+    ofp_port_t patch_ofport = 0;
     int gateway_ifindex = 0;
 
     for (size_t i = 0; br && i < br->n_ports; i++) {
@@ -375,6 +476,8 @@ read_ports(const struct ovsrec_bridge *br, struct flows_changes *changes)
         if (!strcmp(iface->name, VSWITCH_GATEWAY_NAME)) {
             gateway_ofport = ofport;
             gateway_ifindex = iface->n_ifindex ? iface->ifindex[0] : 0;
+        } else if (!strcmp(iface->name, VSWITCH_PATCH_INT_NAME)) {
+            patch_ofport = ofport;
         } else if (iface_id && ofport) {
             const char *mac_s = smap_get(&iface->external_ids,
                                          "attached-mac");
@@ -418,6 +521,10 @@ read_ports(const struct ovsrec_bridge *br, struct flows_changes *changes)
     ports.gateway_ifindex = gateway_ifindex;
     swap_ports(&ports.pods, &pods, &changes->pods);
     swap_ports(&ports.tunnels, &tunnels, &changes->nodes);
+    if (cfg->external_bridge) {
+        read_external(find_bridge(cfg->external_bridge), patch_ofport,
+                      changes);
+    }
 }
 
 void
@@ -449,9 +556,12 @@ vswitch_run(const struct vswitch_config *cfg,
         if (br && find_bridge(cfg->bridge)) {
             ensure_gateway(br, txn, local);
             ensure_tunnels(br, txn, cfg, cluster);
+            if (cfg->external_bridge) {
+                ensure_external(br, txn, cfg);
+            }
         }
     }
-    read_ports(find_bridge(cfg->bridge), changes);
+    read_ports(find_bridge(cfg->bridge), cfg, changes);
     ovsdb_idl_loop_commit_and_wait(&idl_loop);
     last_seqno = ovsdb_idl_get_seqno(idl_loop.idl);
     last_local_valid = local->valid;

@@ -23,12 +23,28 @@ struct k8s_cluster;
 
 #define VSWITCH_GATEWAY_NAME "kovs-gw0"
 
+/* The patch ports between br-int and the external bridge. */
+#define VSWITCH_PATCH_INT_NAME "kovs-patch-int"  /* On br-int. */
+#define VSWITCH_PATCH_EX_NAME "kovs-patch-ex"    /* On the external bridge. */
+
 struct vswitch_config {
     const char *bridge;             /* "br-int". */
     const char *datapath_type;      /* For a bridge kovs creates; NULL for
                                      * the switch's default. */
     const char *node_name;
     const char *tunnel_type;        /* "vxlan". */
+    const char *external_bridge;    /* "br-ex", or NULL for none. */
+};
+
+/* The external bridge as kovs found it.  The operator creates it, with the
+ * uplink and the node IP; kovs adds the pair of patch ports between it and
+ * br-int and owns its flow table. */
+struct vswitch_external {
+    bool ready;                     /* All of the below is known. */
+    ofp_port_t patch_ofport;        /* br-int's patch port. */
+    ofp_port_t ex_patch_ofport;     /* br-ex's patch port. */
+    ofp_port_t uplink_ofport;       /* br-ex's only other port. */
+    struct eth_addr mac;            /* br-ex's own (local port's) MAC. */
 };
 
 /* The ports kovs found on the bridge. */
@@ -37,6 +53,7 @@ struct vswitch_ports {
     int gateway_ifindex;            /* Interface.ifindex, 0 if unknown. */
     struct shash pods;              /* "ns/name" -> struct flows_port. */
     struct shash tunnels;           /* Node name -> struct flows_port. */
+    struct vswitch_external external;
 };
 
 void vswitch_init(const char *remote);

@@ -1,0 +1,129 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/uplink.h"
+
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include "netdev.h"
+#include "openvswitch/vlog.h"
+#include "ovs-router.h"
+#include "packets.h"
+#include "route-table.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(uplink);
+
+static uint64_t last_seq;
+static bool read_once;
+static char *last_bridge;
+static ovs_be32 last_node_ip;
+
+void
+uplink_init(void)
+{
+    route_table_init();
+}
+
+void
+uplink_wait(void)
+{
+    route_table_wait();
+}
+
+/* Finds the prefix of 'node_ip' among the addresses of 'bridge'. */
+static bool
+read_subnet(const char *bridge, ovs_be32 node_ip, ovs_be32 *mask)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct netdev *netdev;
+    int error = netdev_open(bridge, "system", &netdev);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: cannot open to read its addresses (%s)",
+                     bridge, ovs_strerror(error));
+        return false;
+    }
+
+    struct in6_addr *addrs, *masks;
+    int n;
+    bool found = false;
+    error = netdev_get_addr_list(netdev, &addrs, &masks, &n);
+    if (!error) {
+        for (int i = 0; i < n && !found; i++) {
+            if (IN6_IS_ADDR_V4MAPPED(&addrs[i])
+                && in6_addr_get_mapped_ipv4(&addrs[i]) == node_ip) {
+                *mask = in6_addr_get_mapped_ipv4(&masks[i]);
+                found = true;
+            }
+        }
+        free(addrs);
+        free(masks);
+    }
+    netdev_close(netdev);
+    if (!found) {
+        VLOG_WARN_RL(&rl, "%s does not have the node IP "IP_FMT": kovs "
+                     "needs it there for SNAT, NodePorts and external "
+                     "addresses", bridge, IP_ARGS(node_ip));
+    }
+    return found;
+}
+
+/* Returns the default gateway if the default route goes through
+ * 'bridge'. */
+static ovs_be32
+read_gateway(const char *bridge)
+{
+    struct in6_addr any = in6_addr_mapped_ipv4(htonl(0));
+    struct in6_addr gw = in6addr_any, src = in6addr_any;
+    char dev[IFNAMSIZ];
+
+    if (ovs_router_lookup(0, &any, dev, &src, &gw)
+        && !strcmp(dev, bridge) && IN6_IS_ADDR_V4MAPPED(&gw)) {
+        return in6_addr_get_mapped_ipv4(&gw);
+    }
+    return 0;
+}
+
+bool
+uplink_run(const char *bridge, ovs_be32 node_ip, struct uplink_info *info)
+{
+    route_table_run();
+
+    uint64_t seq = route_table_get_change_seq();
+    if (read_once && seq == last_seq && node_ip == last_node_ip
+        && last_bridge && !strcmp(last_bridge, bridge)) {
+        return false;
+    }
+    read_once = true;
+    last_seq = seq;
+    last_node_ip = node_ip;
+    free(last_bridge);
+    last_bridge = xstrdup(bridge);
+
+    struct uplink_info new = { .valid = false };
+    if (node_ip && read_subnet(bridge, node_ip, &new.subnet_mask)) {
+        new.valid = true;
+        new.gateway_ip = read_gateway(bridge);
+    }
+    if (new.valid == info->valid && new.subnet_mask == info->subnet_mask
+        && new.gateway_ip == info->gateway_ip) {
+        return false;
+    }
+    if (new.valid && new.gateway_ip) {
+        VLOG_INFO("%s: node IP "IP_FMT"/%d, default gateway "IP_FMT,
+                  bridge, IP_ARGS(node_ip),
+                  ip_count_cidr_bits(new.subnet_mask),
+                  IP_ARGS(new.gateway_ip));
+    } else if (new.valid) {
+        VLOG_INFO("%s: node IP "IP_FMT"/%d, no default gateway: only "
+                  "destinations on that subnet are reachable from pods",
+                  bridge, IP_ARGS(node_ip),
+                  ip_count_cidr_bits(new.subnet_mask));
+    }
+    *info = new;
+    return true;
+}

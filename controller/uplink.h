@@ -1,0 +1,35 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_UPLINK_H
+#define CONTROLLER_UPLINK_H 1
+
+/* The node's addressing on the external bridge, as the kernel has it: the
+ * prefix of the node IP's subnet (its destinations are on-link) and the
+ * default gateway (the next hop of everything else).  Read from the
+ * bridge's addresses and from the kernel's routing table (lib/route-table,
+ * which follows route changes over rtnetlink). */
+
+#include <stdbool.h>
+#include "openvswitch/types.h"
+
+struct ds;
+
+struct uplink_info {
+    bool valid;                     /* The node IP is on the bridge. */
+    ovs_be32 subnet_mask;
+    ovs_be32 gateway_ip;            /* 0 if there is no default route
+                                     * through the bridge. */
+};
+
+void uplink_init(void);
+
+/* Reads the addressing of 'bridge' for node IP 'node_ip' into '*info' when
+ * the kernel's routes changed since the last call or when the arguments
+ * differ.  Returns true if '*info' changed. */
+bool uplink_run(const char *bridge, ovs_be32 node_ip,
+                struct uplink_info *info);
+void uplink_wait(void);
+
+#endif /* controller/uplink.h */
