@@ -59,6 +59,7 @@ struct controller {
     struct k8s_state_file *state;   /* The source: either a state file... */
     struct k8s_client *client;      /* ...or the API server. */
     struct flow_table flows;
+    struct ofctrl *br_int;          /* The integration bridge's flows. */
     struct flows_changes changes;
     struct flows_input input;
     struct flows_local local;
@@ -118,7 +119,7 @@ main(int argc, char *argv[])
     vswitch_init(ovsdb_remote);
     char *ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                     bridge_name);
-    ofctrl_init(ofctrl_target);
+    c.br_int = ofctrl_create(bridge_name, ofctrl_target);
     free(ofctrl_target);
 
     const struct vswitch_config vcfg = {
@@ -187,14 +188,14 @@ main(int argc, char *argv[])
             flows_changes_clear(&c.changes);
         }
 
-        bool ofctrl_ready = ofctrl_run();
+        bool ofctrl_ready = ofctrl_run(c.br_int);
         event_latency_run(&c);
         if (ofctrl_ready && ready) {
             struct ofctrl_stats before, after;
 
-            ofctrl_get_stats(&before);
-            ofctrl_put(&c.flows);
-            ofctrl_get_stats(&after);
+            ofctrl_get_stats(c.br_int, &before);
+            ofctrl_put(c.br_int, &c.flows);
+            ofctrl_get_stats(c.br_int, &after);
             if (c.event_computed) {
                 /* A change that altered no flow has nothing to wait for. */
                 c.event_computed = false;
@@ -210,7 +211,7 @@ main(int argc, char *argv[])
             k8s_client_wait(c.client);
         }
         vswitch_wait();
-        ofctrl_wait();
+        ofctrl_wait(c.br_int);
         unixctl_server_wait(unixctl);
         if (c.exiting) {
             poll_immediate_wake();
@@ -218,8 +219,10 @@ main(int argc, char *argv[])
         poll_block();
     }
 
+    /* The connection goes first: a policy-stats request still pending gets
+     * its error reply while its unixctl connection is open. */
+    ofctrl_destroy(c.br_int);
     unixctl_server_destroy(unixctl);
-    ofctrl_destroy();
     vswitch_destroy();
     flows_changes_destroy(&c.changes);
     flow_table_destroy(&c.flows);
@@ -251,7 +254,7 @@ event_latency_run(struct controller *c)
     if (!c->event_in_flight) {
         return;
     }
-    ofctrl_get_stats(&s);
+    ofctrl_get_stats(c->br_int, &s);
     if (!s.connected) {
         /* The bundle is lost with the connection; the resynchronization
          * will install the flows, but that is not this measurement. */
@@ -285,13 +288,13 @@ kovs_unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
 static void
 kovs_unixctl_connection_status(struct unixctl_conn *conn,
                                int argc OVS_UNUSED,
-                               const char *argv[] OVS_UNUSED,
-                               void *c_ OVS_UNUSED)
+                               const char *argv[] OVS_UNUSED, void *c_)
 {
+    struct controller *c = c_;
     struct ds ds = DS_EMPTY_INITIALIZER;
 
     ds_put_cstr(&ds, "openflow: ");
-    ofctrl_format_connection(&ds);
+    ofctrl_format_connection(c->br_int, &ds);
     ds_put_format(&ds, "\novsdb: %s: %s\n", ovsdb_remote,
                   vswitch_is_connected() ? "connected" : "not connected");
     unixctl_command_reply(conn, ds_cstr(&ds));
@@ -304,7 +307,7 @@ kovs_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
 {
     struct controller *c = c_;
     c->changes.all = true;
-    ofctrl_force_resync();
+    ofctrl_force_resync(c->br_int);
     poll_immediate_wake();
     unixctl_command_reply(conn, NULL);
 }
@@ -317,7 +320,7 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct ds ds = DS_EMPTY_INITIALIZER;
     struct ofctrl_stats s;
 
-    ofctrl_get_stats(&s);
+    ofctrl_get_stats(c->br_int, &s);
     ds_put_format(&ds, "node: %s\n", node_name);
     if (c->state) {
         ds_put_format(&ds, "state file: %s (%u reads)\n", state_file,
@@ -446,10 +449,12 @@ static void
 kovs_unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
                           const char *argv[] OVS_UNUSED, void *c_)
 {
+    struct controller *c = c_;
     struct policy_stats_request *req = xmalloc(sizeof *req);
     req->conn = conn;
-    req->c = c_;
+    req->c = c;
     if (!ofctrl_request_flow_stats(
+            c->br_int,
             (uint64_t) KOVS_OWNER_POLICY << KOVS_COOKIE_KIND_SHIFT,
             ~KOVS_COOKIE_ID_MASK, policy_stats_reply, req)) {
         free(req);

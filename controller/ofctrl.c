@@ -70,52 +70,75 @@ enum ofctrl_state {
     S_READY,
 };
 
-static struct rconn *swconn;
-static unsigned int seqno;
-static enum ofctrl_state state;
-static ovs_be32 dump_xid;
-static ovs_be32 group_dump_xid;
-static bool flows_dumped, groups_dumped;
-static struct hmap installed = HMAP_INITIALIZER(&installed);
-static struct hmap installed_groups = HMAP_INITIALIZER(&installed_groups);
-static bool need_full_sync;
-static uint32_t next_bundle_id = 1;
-
-/* The bundle awaiting its barrier reply, if any. */
-static ovs_be32 barrier_xid;
-static bool barrier_pending;
-static long long int bundle_sent_msec;
-
-static struct ofctrl_stats stats;
+/* After the switch rejects an update, the next attempt waits: 1 s, then
+ * twice as long each time it fails again, up to 30 s.  A successful update
+ * resets the delay. */
+#define OFCTRL_BACKOFF_MIN_MS 1000
+#define OFCTRL_BACKOFF_MAX_MS 30000
 
 /* A pending request for flow statistics. */
-static struct {
+struct flow_stats_request {
     bool pending;
     ovs_be32 xid;
     ofctrl_flow_stats_cb *cb;
     void *aux;
     struct ofctrl_flow_stat *stats;
     size_t n, allocated;
-} stats_request;
+};
+
+/* The OpenFlow connection to one bridge, and what the bridge holds. */
+struct ofctrl {
+    char *name;                     /* The bridge's name, for logs. */
+    struct rconn *swconn;
+    unsigned int seqno;             /* Connection seqno last seen. */
+    enum ofctrl_state state;
+
+    /* The dump of the switch's flows and groups after a connection. */
+    ovs_be32 dump_xid;
+    ovs_be32 group_dump_xid;
+    bool flows_dumped, groups_dumped;
+
+    struct hmap installed;          /* Contains "struct installed_flow"s. */
+    struct hmap installed_groups;   /* Contains "struct installed_group"s. */
+    bool need_full_sync;
+    uint32_t next_bundle_id;
+
+    /* The bundle awaiting its barrier reply, if any. */
+    ovs_be32 barrier_xid;
+    bool barrier_pending;
+    long long int bundle_sent_msec;
+
+    struct ofctrl_stats stats;
+    struct flow_stats_request stats_request;
+
+    /* Backoff after an error from the switch: no update before 'retry_at',
+     * and the next error waits twice 'backoff_ms'. */
+    long long int retry_at;
+    int backoff_ms;
+};
 
 static void
-stats_request_finish(const char *error)
+stats_request_finish(struct ofctrl *of, const char *error)
 {
-    if (stats_request.pending) {
-        stats_request.pending = false;
-        stats_request.cb(stats_request.stats, stats_request.n, error,
-                         stats_request.aux);
-        free(stats_request.stats);
-        stats_request.stats = NULL;
-        stats_request.n = stats_request.allocated = 0;
+    struct flow_stats_request *req = &of->stats_request;
+
+    if (req->pending) {
+        req->pending = false;
+        req->cb(req->stats, req->n, error, req->aux);
+        free(req->stats);
+        req->stats = NULL;
+        req->n = req->allocated = 0;
     }
 }
 
 bool
-ofctrl_request_flow_stats(uint64_t cookie, uint64_t cookie_mask,
+ofctrl_request_flow_stats(struct ofctrl *of,
+                          uint64_t cookie, uint64_t cookie_mask,
                           ofctrl_flow_stats_cb *cb, void *aux)
 {
-    if (stats_request.pending || !swconn || !rconn_is_connected(swconn)) {
+    struct flow_stats_request *req = &of->stats_request;
+
+    if (req->pending || !rconn_is_connected(of->swconn)) {
         return false;
     }
 
@@ -128,18 +151,20 @@ ofctrl_request_flow_stats(uint64_t cookie, uint64_t cookie_mask,
     fsr.cookie = htonll(cookie);
     fsr.cookie_mask = htonll(cookie_mask);
     struct ofpbuf *msg = ofputil_encode_flow_stats_request(
-        &fsr, ofputil_protocol_from_ofp_version(rconn_get_version(swconn)));
-    stats_request.xid = ((struct ofp_header *) msg->data)->xid;
-    stats_request.pending = true;
-    stats_request.cb = cb;
-    stats_request.aux = aux;
-    rconn_send(swconn, msg, NULL);
+        &fsr, ofputil_protocol_from_ofp_version(
+            rconn_get_version(of->swconn)));
+    req->xid = ((struct ofp_header *) msg->data)->xid;
+    req->pending = true;
+    req->cb = cb;
+    req->aux = aux;
+    rconn_send(of->swconn, msg, NULL);
     return true;
 }
 
 static void
-stats_request_handle_reply(const struct ofp_header *oh)
+stats_request_handle_reply(struct ofctrl *of, const struct ofp_header *oh)
 {
+    struct flow_stats_request *req = &of->stats_request;
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 0);
@@ -148,12 +173,11 @@ stats_request_handle_reply(const struct ofp_header *oh)
         if (ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts)) {
             break;
         }
-        if (stats_request.n >= stats_request.allocated) {
-            stats_request.stats = x2nrealloc(stats_request.stats,
-                                             &stats_request.allocated,
-                                             sizeof *stats_request.stats);
+        if (req->n >= req->allocated) {
+            req->stats = x2nrealloc(req->stats, &req->allocated,
+                                    sizeof *req->stats);
         }
-        stats_request.stats[stats_request.n++] = (struct ofctrl_flow_stat) {
+        req->stats[req->n++] = (struct ofctrl_flow_stat) {
             .table_id = fs.table_id,
             .priority = fs.priority,
             .match = fs.match,
@@ -163,49 +187,70 @@ stats_request_handle_reply(const struct ofp_header *oh)
     }
     ofpbuf_uninit(&ofpacts);
     if (!ofpmp_more(oh)) {
-        stats_request_finish(NULL);
+        stats_request_finish(of, NULL);
     }
 }
 
-/* After the switch rejects an update, the next attempt waits: 1 s, then
- * twice as long each time it fails again, up to 30 s.  A successful update
- * resets the delay. */
-#define OFCTRL_BACKOFF_MIN_MS 1000
-#define OFCTRL_BACKOFF_MAX_MS 30000
-static long long int retry_at;
-static int backoff_ms;
+static void installed_clear(struct ofctrl *);
 
-static void installed_clear(void);
-
-void
-ofctrl_init(const char *target)
+struct ofctrl *
+ofctrl_create(const char *name, const char *target)
 {
-    swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
-    rconn_connect(swconn, target, target);
-    seqno = rconn_get_connection_seqno(swconn);
-    state = S_DISCONNECTED;
+    struct ofctrl *of = xzalloc(sizeof *of);
+
+    of->name = xstrdup(name);
+    of->swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
+    rconn_connect(of->swconn, target, target);
+    of->seqno = rconn_get_connection_seqno(of->swconn);
+    of->state = S_DISCONNECTED;
+    hmap_init(&of->installed);
+    hmap_init(&of->installed_groups);
+    of->next_bundle_id = 1;
+    return of;
 }
 
 void
-ofctrl_destroy(void)
+ofctrl_destroy(struct ofctrl *of)
 {
-    rconn_destroy(swconn);
-    swconn = NULL;
-    installed_clear();
-    hmap_destroy(&installed);
-    hmap_destroy(&installed_groups);
+    if (of) {
+        stats_request_finish(of, "the connection to the switch was closed");
+        rconn_destroy(of->swconn);
+        installed_clear(of);
+        hmap_destroy(&of->installed);
+        hmap_destroy(&of->installed_groups);
+        free(of->name);
+        free(of);
+    }
+}
+
+const char *
+ofctrl_get_name(const struct ofctrl *of)
+{
+    return of->name;
+}
+
+enum ofp_version
+ofctrl_get_version(const struct ofctrl *of)
+{
+    return rconn_is_connected(of->swconn) ? rconn_get_version(of->swconn) : 0;
 }
 
 static enum ofputil_protocol
-ofctrl_protocol(void)
+ofctrl_protocol(const struct ofctrl *of)
 {
-    return ofputil_protocol_from_ofp_version(rconn_get_version(swconn));
+    return ofputil_protocol_from_ofp_version(rconn_get_version(of->swconn));
 }
 
 static void
-ofctrl_send(struct ofpbuf *msg)
+ofctrl_send(struct ofctrl *of, struct ofpbuf *msg)
 {
-    rconn_send(swconn, msg, NULL);
+    rconn_send(of->swconn, msg, NULL);
+}
+
+bool
+ofctrl_send_msg(struct ofctrl *of, struct ofpbuf *msg)
+{
+    return !rconn_send(of->swconn, msg, NULL);
 }
 
 static void
@@ -224,24 +269,24 @@ installed_group_free(struct installed_group *g)
 }
 
 static void
-installed_clear(void)
+installed_clear(struct ofctrl *of)
 {
     struct installed_flow *f;
-    HMAP_FOR_EACH_POP (f, hmap_node, &installed) {
+    HMAP_FOR_EACH_POP (f, hmap_node, &of->installed) {
         installed_flow_free(f);
     }
     struct installed_group *g;
-    HMAP_FOR_EACH_POP (g, hmap_node, &installed_groups) {
+    HMAP_FOR_EACH_POP (g, hmap_node, &of->installed_groups) {
         installed_group_free(g);
     }
 }
 
 static struct installed_group *
-installed_group_find(uint32_t group_id)
+installed_group_find(const struct ofctrl *of, uint32_t group_id)
 {
     struct installed_group *g;
     HMAP_FOR_EACH_WITH_HASH (g, hmap_node, hash_int(group_id, 0),
-                             &installed_groups) {
+                             &of->installed_groups) {
         if (g->group_id == group_id) {
             return g;
         }
@@ -250,13 +295,14 @@ installed_group_find(uint32_t group_id)
 }
 
 static void
-installed_group_set(uint32_t group_id, char *text)
+installed_group_set(struct ofctrl *of, uint32_t group_id, char *text)
 {
-    struct installed_group *g = installed_group_find(group_id);
+    struct installed_group *g = installed_group_find(of, group_id);
     if (!g) {
         g = xzalloc(sizeof *g);
         g->group_id = group_id;
-        hmap_insert(&installed_groups, &g->hmap_node, hash_int(group_id, 0));
+        hmap_insert(&of->installed_groups, &g->hmap_node,
+                    hash_int(group_id, 0));
     } else {
         free(g->text);
     }
@@ -289,11 +335,11 @@ desired_group_text(const struct desired_group *g)
 }
 
 static struct installed_flow *
-installed_find(uint8_t table_id, uint16_t priority,
+installed_find(const struct ofctrl *of, uint8_t table_id, uint16_t priority,
                const struct minimatch *match, uint32_t hash)
 {
     struct installed_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, hmap_node, hash, &installed) {
+    HMAP_FOR_EACH_WITH_HASH (f, hmap_node, hash, &of->installed) {
         if (f->table_id == table_id && f->priority == priority
             && minimatch_equal(&f->match, match)) {
             return f;
@@ -304,7 +350,7 @@ installed_find(uint8_t table_id, uint16_t priority,
 
 /* Asks the switch for all of its flows; the replies rebuild 'installed'. */
 static void
-ofctrl_start_dump(void)
+ofctrl_start_dump(struct ofctrl *of)
 {
     struct ofputil_flow_stats_request fsr;
 
@@ -315,33 +361,34 @@ ofctrl_start_dump(void)
     fsr.out_port = OFPP_ANY;
     fsr.out_group = OFPG_ANY;
 
-    struct ofpbuf *msg = ofputil_encode_flow_stats_request(&fsr,
-                                                           ofctrl_protocol());
-    dump_xid = ((struct ofp_header *) msg->data)->xid;
-    installed_clear();
-    state = S_DUMPING;
-    flows_dumped = groups_dumped = false;
-    ofctrl_send(msg);
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
+        &fsr, ofctrl_protocol(of));
+    of->dump_xid = ((struct ofp_header *) msg->data)->xid;
+    installed_clear(of);
+    of->state = S_DUMPING;
+    of->flows_dumped = of->groups_dumped = false;
+    ofctrl_send(of, msg);
 
-    msg = ofputil_encode_group_desc_request(rconn_get_version(swconn),
+    msg = ofputil_encode_group_desc_request(rconn_get_version(of->swconn),
                                             OFPG_ALL);
-    group_dump_xid = ((struct ofp_header *) msg->data)->xid;
-    ofctrl_send(msg);
+    of->group_dump_xid = ((struct ofp_header *) msg->data)->xid;
+    ofctrl_send(of, msg);
 }
 
 static void
-ofctrl_check_dumped(void)
+ofctrl_check_dumped(struct ofctrl *of)
 {
-    if (state == S_DUMPING && flows_dumped && groups_dumped) {
-        VLOG_INFO("switch holds %"PRIuSIZE" flows and %"PRIuSIZE" groups",
-                  hmap_count(&installed), hmap_count(&installed_groups));
-        state = S_READY;
-        need_full_sync = true;
+    if (of->state == S_DUMPING && of->flows_dumped && of->groups_dumped) {
+        VLOG_INFO("%s: switch holds %"PRIuSIZE" flows and %"PRIuSIZE
+                  " groups", of->name, hmap_count(&of->installed),
+                  hmap_count(&of->installed_groups));
+        of->state = S_READY;
+        of->need_full_sync = true;
     }
 }
 
 static void
-ofctrl_handle_group_desc(const struct ofp_header *oh)
+ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
 {
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
 
@@ -350,9 +397,9 @@ ofctrl_handle_group_desc(const struct ofp_header *oh)
         int error = ofputil_decode_group_desc_reply(&gd, &b, oh->version);
         if (error) {
             if (error != EOF) {
-                VLOG_WARN("cannot decode the switch's group dump: %s",
-                          ofperr_to_string(error));
-                ofctrl_force_resync();
+                VLOG_WARN("%s: cannot decode the switch's group dump: %s",
+                          of->name, ofperr_to_string(error));
+                ofctrl_force_resync(of);
             }
             break;
         }
@@ -367,18 +414,18 @@ ofctrl_handle_group_desc(const struct ofp_header *oh)
             group_text_add_bucket(&s, bucket->weight, bucket->ofpacts,
                                   bucket->ofpacts_len);
         }
-        installed_group_set(gd.group_id, ds_steal_cstr(&s));
+        installed_group_set(of, gd.group_id, ds_steal_cstr(&s));
         ofputil_uninit_group_desc(&gd);
     }
 
     if (!ofpmp_more(oh)) {
-        groups_dumped = true;
-        ofctrl_check_dumped();
+        of->groups_dumped = true;
+        ofctrl_check_dumped(of);
     }
 }
 
 static void
-ofctrl_handle_flow_stats(const struct ofp_header *oh)
+ofctrl_handle_flow_stats(struct ofctrl *of, const struct ofp_header *oh)
 {
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     uint64_t stub[1024 / 8];
@@ -390,9 +437,9 @@ ofctrl_handle_flow_stats(const struct ofp_header *oh)
         int error = ofputil_decode_flow_stats_reply(&fs, &b, false, &ofpacts);
         if (error) {
             if (error != EOF) {
-                VLOG_WARN("cannot decode the switch's flow dump: %s",
-                          ofperr_to_string(error));
-                ofctrl_force_resync();
+                VLOG_WARN("%s: cannot decode the switch's flow dump: %s",
+                          of->name, ofperr_to_string(error));
+                ofctrl_force_resync(of);
             }
             break;
         }
@@ -415,77 +462,81 @@ ofctrl_handle_flow_stats(const struct ofp_header *oh)
         f->ofpacts_len = wire.size;
         f->wire = true;
         ofpbuf_uninit(&wire);
-        hmap_insert(&installed, &f->hmap_node,
+        hmap_insert(&of->installed, &f->hmap_node,
                     flow_key_hash(f->table_id, f->priority, &f->match));
     }
     ofpbuf_uninit(&ofpacts);
 
     if (!ofpmp_more(oh)) {
-        flows_dumped = true;
-        ofctrl_check_dumped();
+        of->flows_dumped = true;
+        ofctrl_check_dumped(of);
     }
 }
 
 static void
-ofctrl_handle_error(const struct ofp_header *oh)
+ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
 
-    backoff_ms = (!backoff_ms ? OFCTRL_BACKOFF_MIN_MS
-                  : MIN(backoff_ms * 2, OFCTRL_BACKOFF_MAX_MS));
-    retry_at = time_msec() + backoff_ms;
-    VLOG_WARN_RL(&rl, "switch reported an error, resynchronizing in %d ms: "
-                 "%s", backoff_ms, s);
+    of->backoff_ms = (!of->backoff_ms ? OFCTRL_BACKOFF_MIN_MS
+                      : MIN(of->backoff_ms * 2, OFCTRL_BACKOFF_MAX_MS));
+    of->retry_at = time_msec() + of->backoff_ms;
+    VLOG_WARN_RL(&rl, "%s: switch reported an error, resynchronizing in "
+                 "%d ms: %s", of->name, of->backoff_ms, s);
     free(s);
-    ofctrl_force_resync();
+    ofctrl_force_resync(of);
 }
 
 static void
-ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
+ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
+            enum ofptype type)
 {
     switch (type) {
     case OFPTYPE_ECHO_REQUEST:
-        ofctrl_send(ofputil_encode_echo_reply(oh));
+        ofctrl_send(of, ofputil_encode_echo_reply(oh));
         break;
 
     case OFPTYPE_FLOW_STATS_REPLY:
-        if (state == S_DUMPING && oh->xid == dump_xid) {
-            ofctrl_handle_flow_stats(oh);
-        } else if (stats_request.pending && oh->xid == stats_request.xid) {
-            stats_request_handle_reply(oh);
+        if (of->state == S_DUMPING && oh->xid == of->dump_xid) {
+            ofctrl_handle_flow_stats(of, oh);
+        } else if (of->stats_request.pending
+                   && oh->xid == of->stats_request.xid) {
+            stats_request_handle_reply(of, oh);
         }
         break;
 
     case OFPTYPE_GROUP_DESC_STATS_REPLY:
-        if (state == S_DUMPING && oh->xid == group_dump_xid) {
-            ofctrl_handle_group_desc(oh);
+        if (of->state == S_DUMPING && oh->xid == of->group_dump_xid) {
+            ofctrl_handle_group_desc(of, oh);
         }
         break;
 
     case OFPTYPE_BARRIER_REPLY:
-        if (barrier_pending && oh->xid == barrier_xid) {
-            barrier_pending = false;
-            if (time_msec() >= retry_at) {
-                backoff_ms = 0;
+        if (of->barrier_pending && oh->xid == of->barrier_xid) {
+            of->barrier_pending = false;
+            if (time_msec() >= of->retry_at) {
+                of->backoff_ms = 0;
             }
-            long long int latency = time_msec() - bundle_sent_msec;
-            stats.last_latency_ms = latency;
-            stats.max_latency_ms = MAX(stats.max_latency_ms, latency);
-            VLOG_DBG("bundle installed in %lld ms", latency);
+            long long int latency = time_msec() - of->bundle_sent_msec;
+            of->stats.last_latency_ms = latency;
+            of->stats.max_latency_ms = MAX(of->stats.max_latency_ms,
+                                           latency);
+            VLOG_DBG("%s: bundle installed in %lld ms", of->name, latency);
         }
         break;
 
     case OFPTYPE_ERROR:
-        ofctrl_handle_error(oh);
+        ofctrl_handle_error(of, oh);
         break;
 
     case OFPTYPE_PACKET_IN: {
         struct ovs_list replies = OVS_LIST_INITIALIZER(&replies);
-        pinctrl_handle_packet_in(oh, rconn_get_version(swconn), &replies);
+        pinctrl_handle_packet_in(oh, rconn_get_version(of->swconn),
+                                 &replies);
         struct ofpbuf *reply;
         LIST_FOR_EACH_POP (reply, list_node, &replies) {
-            ofctrl_send(reply);
+            ofctrl_send(of, reply);
         }
         break;
     }
@@ -497,23 +548,24 @@ ofctrl_recv(const struct ofp_header *oh, enum ofptype type)
 }
 
 bool
-ofctrl_run(void)
+ofctrl_run(struct ofctrl *of)
 {
-    rconn_run(swconn);
+    rconn_run(of->swconn);
 
-    if (seqno != rconn_get_connection_seqno(swconn)) {
-        seqno = rconn_get_connection_seqno(swconn);
-        barrier_pending = false;
-        stats_request_finish("the connection to the switch was lost");
-        installed_clear();
-        state = S_DISCONNECTED;
+    if (of->seqno != rconn_get_connection_seqno(of->swconn)) {
+        of->seqno = rconn_get_connection_seqno(of->swconn);
+        of->barrier_pending = false;
+        stats_request_finish(of, "the connection to the switch was lost");
+        installed_clear(of);
+        of->state = S_DISCONNECTED;
     }
-    if (!rconn_is_connected(swconn)) {
-        state = S_DISCONNECTED;
+    if (!rconn_is_connected(of->swconn)) {
+        of->state = S_DISCONNECTED;
         return false;
     }
-    if (state == S_DISCONNECTED) {
-        VLOG_INFO("%s: connected", rconn_get_name(swconn));
+    if (of->state == S_DISCONNECTED) {
+        VLOG_INFO("%s: connected to %s", of->name,
+                  rconn_get_target(of->swconn));
 
         /* A service connection (the bridge's .mgmt socket) only gets
          * packet-ins once it asks for them with a miss_send_len. */
@@ -522,46 +574,47 @@ ofctrl_run(void)
             .invalid_ttl_to_controller = -1,
             .miss_send_len = UINT16_MAX,
         };
-        ofctrl_send(ofputil_encode_set_config(&config,
-                                              rconn_get_version(swconn)));
+        ofctrl_send(of, ofputil_encode_set_config(
+                        &config, rconn_get_version(of->swconn)));
 
         /* Only NXT_PACKET_IN2 carries a controller action's userdata,
          * which tells pinctrl what to do with the packet. */
-        ofctrl_send(ofputil_encode_set_packet_in_format(
-                        rconn_get_version(swconn), OFPUTIL_PACKET_IN_NXT2));
-        ofctrl_start_dump();
+        ofctrl_send(of, ofputil_encode_set_packet_in_format(
+                        rconn_get_version(of->swconn),
+                        OFPUTIL_PACKET_IN_NXT2));
+        ofctrl_start_dump(of);
     }
 
     for (int i = 0; i < 200; i++) {
-        struct ofpbuf *msg = rconn_recv(swconn);
+        struct ofpbuf *msg = rconn_recv(of->swconn);
         if (!msg) {
             break;
         }
         const struct ofp_header *oh = msg->data;
         enum ofptype type;
         if (!ofptype_decode(&type, oh)) {
-            ofctrl_recv(oh, type);
+            ofctrl_recv(of, oh, type);
         }
         ofpbuf_delete(msg);
     }
-    return state == S_READY;
+    return of->state == S_READY;
 }
 
 void
-ofctrl_wait(void)
+ofctrl_wait(struct ofctrl *of)
 {
-    rconn_run_wait(swconn);
-    rconn_recv_wait(swconn);
-    if (retry_at > time_msec()) {
-        poll_timer_wait_until(retry_at);
+    rconn_run_wait(of->swconn);
+    rconn_recv_wait(of->swconn);
+    if (of->retry_at > time_msec()) {
+        poll_timer_wait_until(of->retry_at);
     }
 }
 
 void
-ofctrl_force_resync(void)
+ofctrl_force_resync(struct ofctrl *of)
 {
-    if (swconn && rconn_is_connected(swconn)) {
-        ofctrl_start_dump();
+    if (rconn_is_connected(of->swconn)) {
+        ofctrl_start_dump(of);
     }
 }
 
@@ -579,10 +632,10 @@ struct ofctrl_bundle {
 };
 
 static void
-ofctrl_bundle_init(struct ofctrl_bundle *bundle)
+ofctrl_bundle_init(const struct ofctrl *of, struct ofctrl_bundle *bundle)
 {
-    bundle->version = rconn_get_version(swconn);
-    bundle->protocol = ofctrl_protocol();
+    bundle->version = rconn_get_version(of->swconn);
+    bundle->protocol = ofctrl_protocol(of);
     ovs_list_init(&bundle->ct_flushes);
     ovs_list_init(&bundle->group_adds);
     ovs_list_init(&bundle->msgs);
@@ -601,17 +654,17 @@ ofctrl_bundle_add(struct ofctrl_bundle *bundle, struct ofpbuf *msg)
 /* Sends the collected flow-mods as one atomic, ordered bundle, then a
  * barrier whose reply tells that the switch has it all. */
 static void
-ofctrl_bundle_send(struct ofctrl_bundle *bundle)
+ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
 {
     const uint16_t flags = OFPBF_ATOMIC | OFPBF_ORDERED;
-    uint32_t id = next_bundle_id++;
+    uint32_t id = of->next_bundle_id++;
 
     struct ofputil_bundle_ctrl_msg bc = {
         .bundle_id = id,
         .type = OFPBCT_OPEN_REQUEST,
         .flags = flags,
     };
-    ofctrl_send(ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
+    ofctrl_send(of, ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
 
     struct ovs_list *lists[] = {
         &bundle->group_adds, &bundle->msgs, &bundle->group_dels,
@@ -624,26 +677,27 @@ ofctrl_bundle_send(struct ofctrl_bundle *bundle)
                 .flags = flags,
                 .msg = msg->data,
             };
-            ofctrl_send(ofputil_encode_bundle_add(bundle->version, &bam));
+            ofctrl_send(of, ofputil_encode_bundle_add(bundle->version, &bam));
             ofpbuf_delete(msg);
         }
     }
 
     bc.type = OFPBCT_COMMIT_REQUEST;
-    ofctrl_send(ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
+    ofctrl_send(of, ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
 
     struct ofpbuf *flush;
     LIST_FOR_EACH_POP (flush, list_node, &bundle->ct_flushes) {
-        ofctrl_send(flush);
+        ofctrl_send(of, flush);
     }
 
     struct ofpbuf *barrier = ofputil_encode_barrier_request(bundle->version);
-    barrier_xid = ((struct ofp_header *) barrier->data)->xid;
-    barrier_pending = true;
-    bundle_sent_msec = time_msec();
-    ofctrl_send(barrier);
-    VLOG_DBG("sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods in "
-             "bundle %"PRIu32, bundle->n_msgs, bundle->n_group_msgs, id);
+    of->barrier_xid = ((struct ofp_header *) barrier->data)->xid;
+    of->barrier_pending = true;
+    of->bundle_sent_msec = time_msec();
+    ofctrl_send(of, barrier);
+    VLOG_DBG("%s: sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods "
+             "in bundle %"PRIu32, of->name, bundle->n_msgs,
+             bundle->n_group_msgs, id);
 }
 
 /* Appends to 'list' the group-mods that give group 'g' its buckets with
@@ -701,18 +755,18 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
 
 /* Makes the switch's group 'group_id' match the desired one. */
 static void
-ofctrl_sync_group(struct ofctrl_bundle *bundle, const struct flow_table *ft,
-                  uint32_t group_id)
+ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
+                  const struct flow_table *ft, uint32_t group_id)
 {
     const struct desired_group *d = flow_table_find_group(ft, group_id);
-    struct installed_group *i = installed_group_find(group_id);
+    struct installed_group *i = installed_group_find(of, group_id);
 
     if (d) {
         char *text = desired_group_text(d);
         if (!i || strcmp(i->text, text)) {
             ofctrl_put_group_mods(bundle, i ? OFPGC15_MODIFY : OFPGC15_ADD,
                                   d, &bundle->group_adds);
-            installed_group_set(group_id, text);
+            installed_group_set(of, group_id, text);
         } else {
             free(text);
         }
@@ -728,7 +782,7 @@ ofctrl_sync_group(struct ofctrl_bundle *bundle, const struct flow_table *ft,
                                                       NULL, -1);
         ovs_list_push_back(&bundle->group_dels, &msg->list_node);
         bundle->n_group_msgs++;
-        hmap_remove(&installed_groups, &i->hmap_node);
+        hmap_remove(&of->installed_groups, &i->hmap_node);
         installed_group_free(i);
     }
 }
@@ -805,9 +859,9 @@ ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle, uint8_t table_id,
  * adding the flow-mod to 'bundle' if they differ, and updates
  * 'installed'. */
 static void
-ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
-                uint8_t table_id, uint16_t priority,
-                const struct minimatch *match)
+ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
+                const struct flow_table *ft, uint8_t table_id,
+                uint16_t priority, const struct minimatch *match)
 {
     uint64_t stub[1024 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
@@ -815,7 +869,7 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
     uint64_t cookie;
     bool desired = flow_table_get_actions(ft, table_id, priority, match,
                                           hash, &ofpacts, &cookie);
-    struct installed_flow *i = installed_find(table_id, priority, match,
+    struct installed_flow *i = installed_find(of, table_id, priority, match,
                                               hash);
     if (desired && !i) {
         ofctrl_add_flow_mod(bundle, OFPFC_ADD, table_id, priority, match,
@@ -827,12 +881,12 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
         i->cookie = cookie;
         i->ofpacts = xmemdup(ofpacts.data, ofpacts.size);
         i->ofpacts_len = ofpacts.size;
-        hmap_insert(&installed, &i->hmap_node, hash);
+        hmap_insert(&of->installed, &i->hmap_node, hash);
     } else if (!desired && i) {
         ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
                             match, i->cookie, NULL, 0);
         ofctrl_queue_ct_flush(bundle, table_id, match);
-        hmap_remove(&installed, &i->hmap_node);
+        hmap_remove(&of->installed, &i->hmap_node);
         installed_flow_free(i);
     } else if (desired && i && (cookie != i->cookie
                                 || !installed_actions_equal(i, &ofpacts))) {
@@ -853,86 +907,87 @@ ofctrl_sync_key(struct ofctrl_bundle *bundle, const struct flow_table *ft,
 }
 
 void
-ofctrl_put(struct flow_table *ft)
+ofctrl_put(struct ofctrl *of, struct flow_table *ft)
 {
-    if (state != S_READY || (!need_full_sync && !flow_table_has_tracked(ft))
-        || time_msec() < retry_at) {
+    if (of->state != S_READY
+        || (!of->need_full_sync && !flow_table_has_tracked(ft))
+        || time_msec() < of->retry_at) {
         return;
     }
 
     struct ofctrl_bundle bundle;
-    ofctrl_bundle_init(&bundle);
+    ofctrl_bundle_init(of, &bundle);
 
-    if (need_full_sync) {
+    if (of->need_full_sync) {
         const struct desired_group *dg;
         FLOW_TABLE_FOR_EACH_GROUP (dg, ft) {
-            ofctrl_sync_group(&bundle, ft, dg->group_id);
+            ofctrl_sync_group(of, &bundle, ft, dg->group_id);
         }
         struct installed_group *ig;
-        HMAP_FOR_EACH_SAFE (ig, hmap_node, &installed_groups) {
+        HMAP_FOR_EACH_SAFE (ig, hmap_node, &of->installed_groups) {
             if (!flow_table_find_group(ft, ig->group_id)) {
-                ofctrl_sync_group(&bundle, ft, ig->group_id);
+                ofctrl_sync_group(of, &bundle, ft, ig->group_id);
             }
         }
 
         /* Removals first, then additions and modifications, so that a
          * removal can never undo an addition in the same bundle. */
         struct installed_flow *i;
-        HMAP_FOR_EACH_SAFE (i, hmap_node, &installed) {
+        HMAP_FOR_EACH_SAFE (i, hmap_node, &of->installed) {
             if (!flow_table_lookup(ft, i->table_id, i->priority, &i->match,
                                    i->hmap_node.hash)) {
-                ofctrl_sync_key(&bundle, ft, i->table_id, i->priority,
+                ofctrl_sync_key(of, &bundle, ft, i->table_id, i->priority,
                                 &i->match);
             }
         }
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH (d, ft) {
-            ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
+            ofctrl_sync_key(of, &bundle, ft, d->table_id, d->priority,
                             &d->match);
         }
-        need_full_sync = false;
-        stats.n_full_syncs++;
+        of->need_full_sync = false;
+        of->stats.n_full_syncs++;
     } else {
         const struct desired_group *dg;
         FLOW_TABLE_FOR_EACH_TRACKED_GROUP (dg, ft) {
-            ofctrl_sync_group(&bundle, ft, dg->group_id);
+            ofctrl_sync_group(of, &bundle, ft, dg->group_id);
         }
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
-            ofctrl_sync_key(&bundle, ft, d->table_id, d->priority,
+            ofctrl_sync_key(of, &bundle, ft, d->table_id, d->priority,
                             &d->match);
         }
     }
     flow_table_clear_tracked(ft);
 
-    stats.last_flow_mods = bundle.n_msgs;
-    stats.last_group_mods = bundle.n_group_msgs;
+    of->stats.last_flow_mods = bundle.n_msgs;
+    of->stats.last_group_mods = bundle.n_group_msgs;
     if (bundle.n_msgs || bundle.n_group_msgs) {
-        ofctrl_bundle_send(&bundle);
-        stats.total_flow_mods += bundle.n_msgs;
-        stats.total_group_mods += bundle.n_group_msgs;
-        stats.n_bundles++;
+        ofctrl_bundle_send(of, &bundle);
+        of->stats.total_flow_mods += bundle.n_msgs;
+        of->stats.total_group_mods += bundle.n_group_msgs;
+        of->stats.n_bundles++;
     }
 }
 
 void
-ofctrl_get_stats(struct ofctrl_stats *s)
+ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *s)
 {
-    *s = stats;
-    s->connected = swconn && rconn_is_connected(swconn);
-    s->n_installed = hmap_count(&installed);
-    s->n_installed_groups = hmap_count(&installed_groups);
-    s->in_flight = barrier_pending;
+    *s = of->stats;
+    s->connected = rconn_is_connected(of->swconn);
+    s->n_installed = hmap_count(&of->installed);
+    s->n_installed_groups = hmap_count(&of->installed_groups);
+    s->in_flight = of->barrier_pending;
 }
 
 void
-ofctrl_format_connection(struct ds *ds)
+ofctrl_format_connection(const struct ofctrl *of, struct ds *ds)
 {
-    ds_put_format(ds, "%s: %s", rconn_get_target(swconn),
-                  rconn_is_connected(swconn) ? "connected"
-                  : rconn_get_state(swconn));
-    if (rconn_is_connected(swconn)) {
-        ds_put_format(ds, " (%s)", state == S_READY ? "in sync"
+    ds_put_format(ds, "%s: %s", rconn_get_target(of->swconn),
+                  rconn_is_connected(of->swconn) ? "connected"
+                  : rconn_get_state(of->swconn));
+    if (rconn_is_connected(of->swconn)) {
+        ds_put_format(ds, " (%s)", of->state == S_READY ? "in sync"
                       : "dumping flows");
     }
 }

@@ -5,39 +5,53 @@
 #ifndef CONTROLLER_OFCTRL_H
 #define CONTROLLER_OFCTRL_H 1
 
-/* The OpenFlow connection to br-int.
+/* An OpenFlow connection to a bridge.
  *
- * ofctrl keeps what is installed on the switch and brings it to the desired
- * flow table (flows/flow-table.h) by sending the difference, and only the
- * difference, as one atomic, ordered OpenFlow 1.5 bundle followed by a
- * barrier.  On every (re)connection it first dumps the switch's flows and
+ * An ofctrl keeps what is installed on its bridge and brings it to the
+ * desired flow table (flows/flow-table.h) by sending the difference, and only
+ * the difference, as one atomic, ordered OpenFlow 1.5 bundle followed by a
+ * barrier.  On every (re)connection it first dumps the bridge's flows and
  * diffs against them, so a restart of kovs-controller or of ovs-vswitchd
- * changes nothing a packet can see. */
+ * changes nothing a packet can see.
+ *
+ * Each bridge whose flow table kovs owns (br-int, and soon br-ex) has its own
+ * ofctrl, with its own installed flows and groups, statistics, pending
+ * flow-statistics request and backoff.  The packet-ins that arrive on a
+ * connection go to pinctrl, and its answers go back on the same
+ * connection. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "openvswitch/match.h"
+#include "openvswitch/ofp-protocol.h"
 
 struct ds;
 struct flow_table;
+struct ofctrl;
+struct ofpbuf;
 
-/* Connects to 'target' (usually "unix:<rundir>/<bridge>.mgmt"). */
-void ofctrl_init(const char *target);
-void ofctrl_destroy(void);
+/* Creates an ofctrl for the bridge called 'name' (used in log messages),
+ * connecting to 'target' (usually "unix:<rundir>/<bridge>.mgmt").  The
+ * caller owns the result and frees it with ofctrl_destroy(). */
+struct ofctrl *ofctrl_create(const char *name, const char *target);
 
-/* Processes messages from the switch.  Returns true if ofctrl is ready to
+/* Closes the connection and frees 'of'.  A pending flow-statistics request
+ * gets its callback, with an error.  Accepts NULL. */
+void ofctrl_destroy(struct ofctrl *of);
+
+/* Processes messages from the switch.  Returns true if 'of' is ready to
  * take the desired state (connected and the switch's flows dumped). */
-bool ofctrl_run(void);
-void ofctrl_wait(void);
+bool ofctrl_run(struct ofctrl *of);
+void ofctrl_wait(struct ofctrl *of);
 
-/* Brings the switch to 'ft': sends the difference for the tracked entries
- * of 'ft' (or a full diff after a reconnection) as one bundle, then clears
+/* Brings the bridge to 'ft': sends the difference for the tracked entries of
+ * 'ft' (or a full diff after a reconnection) as one bundle, then clears
  * 'ft''s tracking.  Does nothing (keeping the tracking) while not ready. */
-void ofctrl_put(struct flow_table *ft);
+void ofctrl_put(struct ofctrl *of, struct flow_table *ft);
 
 /* Forces a full dump-and-diff on the next ofctrl_put(). */
-void ofctrl_force_resync(void);
+void ofctrl_force_resync(struct ofctrl *of);
 
 /* Statistics, for the status command. */
 struct ofctrl_stats {
@@ -54,7 +68,7 @@ struct ofctrl_stats {
     long long int max_latency_ms;
     bool in_flight;                 /* A bundle awaits its barrier. */
 };
-void ofctrl_get_stats(struct ofctrl_stats *);
+void ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *);
 
 /* Flow statistics, on request. */
 struct ofctrl_flow_stat {
@@ -66,7 +80,7 @@ struct ofctrl_flow_stat {
 };
 
 /* Called with the statistics of the requested flows ('n' of them), or with
- * 'error' set if the connection was lost first. */
+ * 'error' set if the connection was lost, or the ofctrl destroyed, first. */
 typedef void ofctrl_flow_stats_cb(const struct ofctrl_flow_stat *, size_t n,
                                   const char *error, void *aux);
 
@@ -74,10 +88,23 @@ typedef void ofctrl_flow_stats_cb(const struct ofctrl_flow_stat *, size_t n,
  * 'cookie' under 'cookie_mask', and calls 'cb' with them once they are all
  * in.  Returns false (and never calls 'cb') if not connected or another
  * request is pending. */
-bool ofctrl_request_flow_stats(uint64_t cookie, uint64_t cookie_mask,
+bool ofctrl_request_flow_stats(struct ofctrl *of,
+                               uint64_t cookie, uint64_t cookie_mask,
                                ofctrl_flow_stats_cb *cb, void *aux);
 
 /* Appends the connection state to 'ds'. */
-void ofctrl_format_connection(struct ds *);
+void ofctrl_format_connection(const struct ofctrl *of, struct ds *);
+
+/* Sends 'msg' (for example, a packet-out built by pinctrl) on the
+ * connection, and takes ownership of it.  Returns false, freeing 'msg', if
+ * not connected. */
+bool ofctrl_send_msg(struct ofctrl *of, struct ofpbuf *msg);
+
+/* Returns the OpenFlow version negotiated with the switch, or 0 if not
+ * connected. */
+enum ofp_version ofctrl_get_version(const struct ofctrl *of);
+
+/* Returns the bridge name given to ofctrl_create(). */
+const char *ofctrl_get_name(const struct ofctrl *of);
 
 #endif /* controller/ofctrl.h */
