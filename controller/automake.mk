@@ -7,6 +7,8 @@ controller_kovs_controller_SOURCES = \
 	controller/gateway.c \
 	controller/gateway.h \
 	controller/kovs-controller.c \
+	controller/neighbor.c \
+	controller/neighbor.h \
 	controller/ofctrl.c \
 	controller/ofctrl.h \
 	controller/pinctrl.c \

@@ -7,11 +7,13 @@
 #include "controller/pinctrl.h"
 
 #include <string.h>
+#include "controller/neighbor.h"
 #include "csum.h"
 #include "dp-packet.h"
 #include "flow.h"
 #include "flows/actions.h"
 #include "flows/pinctrl-opcodes.h"
+#include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-errors.h"
@@ -50,9 +52,9 @@ struct pinctrl_packet_in {
     struct flow flow;
 };
 
-/* An opcode's handler answers 'pi' by appending packet-outs to 'replies' and
- * returns true, or returns false (after saying why, through
- * pinctrl_ignore()) if the packet gets no answer. */
+/* An opcode's handler handles 'pi', appending any packet-outs to 'replies',
+ * and returns true, or returns false (after saying why, through
+ * pinctrl_ignore()) if it cannot handle the packet. */
 struct pinctrl_handler {
     enum pinctrl_opcode opcode;
     bool (*handle)(const struct pinctrl_packet_in *pi,
@@ -61,9 +63,15 @@ struct pinctrl_handler {
 
 static bool pinctrl_reject(const struct pinctrl_packet_in *,
                            struct ovs_list *replies);
+static bool pinctrl_resolve(const struct pinctrl_packet_in *,
+                            struct ovs_list *replies);
+static bool pinctrl_neighbor(const struct pinctrl_packet_in *,
+                             struct ovs_list *replies);
 
 static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_REJECT, pinctrl_reject },
+    { PINCTRL_OP_RESOLVE, pinctrl_resolve },
+    { PINCTRL_OP_NEIGHBOR, pinctrl_neighbor },
 };
 
 static const struct pinctrl_handler *
@@ -128,7 +136,7 @@ pinctrl_put_packet_out(const struct pinctrl_packet_in *pi,
 }
 
 /* Decodes packet-in 'oh' and runs its opcode's handler.  Returns true if the
- * handler answered it. */
+ * handler handled it. */
 static bool
 pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
                  struct ovs_list *replies)
@@ -209,9 +217,9 @@ pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
     pi.packet.md.in_port.ofp_port = pi.in_port;
     flow_extract(&pi.packet, &pi.flow);
 
-    bool answered = handler->handle(&pi, replies);
+    bool handled = handler->handle(&pi, replies);
     dp_packet_uninit(&pi.packet);
-    return answered;
+    return handled;
 }
 
 void
@@ -413,4 +421,47 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
     } else {
         return pinctrl_reject_icmp(pi, replies);
     }
+}
+
+/* RESOLVE. */
+
+/* Hands the next hop of a packet leaving through br-ex to the neighbor
+ * table, whose ARP request, if any, goes back to br-int. */
+static bool
+pinctrl_resolve(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+{
+    const struct flow *md = &pi->pin->flow_metadata.flow;
+    ovs_be32 next_hop = htonl(md->regs[KOVS_REG_NEXTHOP - MFF_REG0]);
+
+    if (!neighbor_resolve(next_hop, ofputil_protocol_to_ofp_version(
+                              pi->protocol), replies)) {
+        return pinctrl_ignore(pi, "next hop not resolvable (none, "
+                              "broadcast, multicast or the node IP), or "
+                              "neighbor table disabled or full");
+    }
+    stats.n_resolves++;
+    return true;
+}
+
+/* NEIGHBOR. */
+
+/* Hands the sender of an ARP packet about the node IP to the neighbor
+ * table. */
+static bool
+pinctrl_neighbor(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+{
+    const struct flow *flow = &pi->flow;
+
+    /* flow_extract() fills in the ARP fields only for Ethernet and IPv4
+     * addresses; its nw_proto is the ARP opcode. */
+    if (flow->dl_type != htons(ETH_TYPE_ARP)
+        || (flow->nw_proto != ARP_OP_REPLY
+            && flow->nw_proto != ARP_OP_REQUEST)) {
+        return pinctrl_ignore(pi, "not an Ethernet IPv4 ARP packet");
+    }
+    if (!neighbor_learn(flow->nw_src, flow->arp_sha)) {
+        return pinctrl_ignore(pi, "unsolicited or bogus ARP sender");
+    }
+    stats.n_arp_learned++;
+    return true;
 }

@@ -12,13 +12,26 @@
  * to do (flows/pinctrl-opcodes.h); pinctrl decodes the packet-in, runs the
  * handler for its opcode and returns the answer as packet-outs.
  *
- * The only opcode so far is REJECT: the first packet of a connection to a
- * Service without usable endpoints gets a TCP RST (connection refused), or an
- * ICMP port unreachable for UDP, SCTP and other IP protocols, sent back out
- * of the port the packet came in on.  IPv4 only for now.
+ * The opcodes:
+ *
+ *   - REJECT: the first packet of a connection to a Service without usable
+ *     endpoints gets a TCP RST (connection refused), or an ICMP port
+ *     unreachable for UDP, SCTP and other IP protocols, sent back out of the
+ *     port the packet came in on.  IPv4 only for now.
+ *
+ *   - RESOLVE: a packet leaving through br-ex whose next hop (REG_NEXTHOP,
+ *     in the packet-in's metadata) has no MAC yet.  pinctrl hands the next
+ *     hop to the neighbor table (controller/neighbor.h), which answers with
+ *     an ARP request, a packet-out on br-int, the bridge the packet-in came
+ *     from; the packet itself is dropped.
+ *
+ *   - NEIGHBOR: an ARP packet from the external network about the node IP.
+ *     pinctrl hands its sender's IP and MAC to the neighbor table, which
+ *     learns them if it asked for them.  No answer.
  *
  * pinctrl does no I/O itself: the owner of the OpenFlow connection passes it
- * each packet-in and sends what it returns.  It keeps only statistics. */
+ * each packet-in and sends what it returns.  It keeps only statistics; the
+ * neighbor table keeps what RESOLVE and NEIGHBOR find out. */
 
 #include <stdint.h>
 #include "openvswitch/list.h"
@@ -35,7 +48,7 @@ struct ofp_header;
  * connection must ask for that format (NXT_SET_PACKET_IN_FORMAT); other
  * formats are ignored with a warning.  A packet-in that cannot be decoded,
  * that carries no or an unknown opcode, or whose packet the opcode's handler
- * does not answer gets no reply and a rate-limited log message. */
+ * cannot handle gets no reply and a rate-limited log message. */
 void pinctrl_handle_packet_in(const struct ofp_header *oh,
                               enum ofp_version version,
                               struct ovs_list *replies);
@@ -46,7 +59,12 @@ struct pinctrl_stats {
     uint64_t n_tcp_resets;          /* Rejected with a TCP RST. */
     uint64_t n_icmp_unreachables;   /* Rejected with ICMP port unreachable
                                      * (UDP, SCTP, other IP protocols). */
-    uint64_t n_ignored;             /* Packet-ins that got no answer. */
+    uint64_t n_resolves;            /* Next hops handed to the neighbor
+                                     * table (RESOLVE). */
+    uint64_t n_arp_learned;         /* ARP packets that resolved or
+                                     * confirmed a neighbor (NEIGHBOR). */
+    uint64_t n_ignored;             /* Packet-ins not handled: malformed,
+                                     * not answerable, or unsolicited. */
 };
 void pinctrl_get_stats(struct pinctrl_stats *);
 

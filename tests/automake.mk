@@ -12,6 +12,7 @@ tests_test_k8s_client_SOURCES = tests/test-k8s-client.c
 tests_test_k8s_client_LDADD = k8s/libkovs-k8s.a $(OVS_LIBS) \
 	$(JANSSON_LIBS) $(LIBCURL_LIBS) $(YAML_LIBS)
 tests_test_pinctrl_SOURCES = tests/test-pinctrl.c \
+	controller/neighbor.c controller/neighbor.h \
 	controller/pinctrl.c controller/pinctrl.h
 tests_test_pinctrl_LDADD = $(OVS_LIBS)
 tests_test_policy_SOURCES = tests/test-policy.c

@@ -2,21 +2,26 @@
  *
  * Licensed under the Apache License, Version 2.0.
  *
- * Unit tests of controller/pinctrl: packet-in messages as the switch sends
- * them for the pipeline's controller actions, and the packet-outs pinctrl
- * answers with, with no switch.  'test-pinctrl NAME' runs one test;
- * 'test-pinctrl --list' lists them. */
+ * Unit tests of controller/pinctrl and the neighbor table behind it
+ * (controller/neighbor): packet-in messages as the switch sends them for
+ * the pipeline's controller actions, and the packet-outs pinctrl answers
+ * with, with no switch and a clock the tests set.  'test-pinctrl NAME'
+ * runs one test; 'test-pinctrl --list' lists them. */
 
 #include <config.h>
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "controller/neighbor.h"
 #include "controller/pinctrl.h"
 #include "csum.h"
 #include "dp-packet.h"
 #include "flow.h"
+#include "flows/flows.h"
 #include "flows/pinctrl-opcodes.h"
+#include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -238,20 +243,52 @@ request_syn(uint8_t buf[SYN_BUF_SIZE])
                                     0));
 }
 
-/* The userdata of the pipeline's REJECT controller action, taken from the
- * action itself. */
+/* The userdata of the pipeline's controller action for 'op', taken from
+ * the action itself. */
 static void
-reject_userdata(uint8_t *userdata, size_t *userdata_len)
+opcode_userdata(enum pinctrl_opcode op, uint8_t *userdata,
+                size_t *userdata_len)
 {
     uint64_t stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
 
-    flows_put_controller(&ofpacts, PINCTRL_OP_REJECT);
+    flows_put_controller(&ofpacts, op);
     const struct ofpact_controller *oc = ofpact_get_CONTROLLER(ofpacts.data);
     ovs_assert(oc->userdata_len <= 8);
     memcpy(userdata, oc->userdata, oc->userdata_len);
     *userdata_len = oc->userdata_len;
     ofpbuf_uninit(&ofpacts);
+}
+
+static void
+reject_userdata(uint8_t *userdata, size_t *userdata_len)
+{
+    opcode_userdata(PINCTRL_OP_REJECT, userdata, userdata_len);
+}
+
+/* Returns a packet-in in 'format' for 'version' as the switch sends it when
+ * a flow in table 'table_id' sends 'packet', with 'metadata' (in_port,
+ * registers), to the controller with 'userdata'. */
+static struct ofpbuf *
+encode_packet_in__(const void *packet, size_t packet_len,
+                   const uint8_t *userdata, size_t userdata_len,
+                   const struct match *metadata, uint8_t table_id,
+                   enum ofp_version version,
+                   enum ofputil_packet_in_format format)
+{
+    struct ofputil_packet_in_private pin;
+
+    memset(&pin, 0, sizeof pin);
+    pin.base.packet = CONST_CAST(void *, packet);
+    pin.base.packet_len = packet_len;
+    pin.base.flow_metadata = *metadata;
+    pin.base.reason = OFPR_ACTION;
+    pin.base.table_id = table_id;
+    pin.base.cookie = htonll(0x0400000000001234ULL);
+    pin.base.userdata = CONST_CAST(uint8_t *, userdata);
+    pin.base.userdata_len = userdata_len;
+    return ofputil_encode_packet_in_private(
+        &pin, ofputil_protocol_from_ofp_version(version), format);
 }
 
 /* Returns a packet-in in 'format' for 'version' as the switch sends it when
@@ -263,20 +300,12 @@ encode_packet_in_format(const void *packet, size_t packet_len,
                         ofp_port_t in_port, enum ofp_version version,
                         enum ofputil_packet_in_format format)
 {
-    struct ofputil_packet_in_private pin;
+    struct match metadata;
 
-    memset(&pin, 0, sizeof pin);
-    pin.base.packet = CONST_CAST(void *, packet);
-    pin.base.packet_len = packet_len;
-    match_init_catchall(&pin.base.flow_metadata);
-    match_set_in_port(&pin.base.flow_metadata, in_port);
-    pin.base.reason = OFPR_ACTION;
-    pin.base.table_id = 40;
-    pin.base.cookie = htonll(0x0400000000001234ULL);
-    pin.base.userdata = CONST_CAST(uint8_t *, userdata);
-    pin.base.userdata_len = userdata_len;
-    return ofputil_encode_packet_in_private(
-        &pin, ofputil_protocol_from_ofp_version(version), format);
+    match_init_catchall(&metadata);
+    match_set_in_port(&metadata, in_port);
+    return encode_packet_in__(packet, packet_len, userdata, userdata_len,
+                              &metadata, 40, version, format);
 }
 
 /* The same, as an NXT_PACKET_IN2, the format that carries userdata. */
@@ -1243,6 +1272,790 @@ test_packets_never_crash(void)
              s.n_tcp_resets + s.n_icmp_unreachables + s.n_ignored);
 }
 
+/* The neighbor table: RESOLVE and NEIGHBOR. */
+
+/* The external network's cast: the node on br-ex, behind br-int's patch
+ * port; its default gateway; another host on its subnet; and a server
+ * beyond the gateway that pods talk to. */
+#define PATCH_PORT 2
+#define NODE_IP     htonl(0xc0a8010a)   /* 192.168.1.10 */
+#define BREX_MAC    ((struct eth_addr) ETH_ADDR_C(52,54,00,00,01,0a))
+#define GATEWAY_IP  htonl(0xc0a80101)   /* 192.168.1.1 */
+#define GATEWAY_MAC ((struct eth_addr) ETH_ADDR_C(52,54,00,00,01,01))
+#define GATEWAY_MAC2 ((struct eth_addr) ETH_ADDR_C(52,54,00,00,01,fe))
+#define HOST_IP     htonl(0xc0a80114)   /* 192.168.1.20 */
+#define HOST_MAC    ((struct eth_addr) ETH_ADDR_C(52,54,00,00,01,14))
+#define SERVER_IP   htonl(0x08080808)   /* 8.8.8.8 */
+
+/* The neighbor table's clock, in milliseconds: tests set it.  It starts at
+ * T0. */
+#define T0 1000000
+static long long int now_ms;
+
+static long long int
+test_clock(void)
+{
+    return now_ms;
+}
+
+/* The header line of /proc/net/arp. */
+#define ARP_FILE_HEADER "IP address       HW type     Flags       "     \
+    "HW address            Mask     Device\n"
+
+/* Sets up the neighbor table for the node on br-ex, at time T0, with
+ * 'kernel_entries' (lines in /proc/net/arp format, or "") as the kernel's
+ * neighbour table. */
+static void
+neighbor_setup(const char *kernel_entries)
+{
+    FILE *stream = fopen("arp", "w");
+    ovs_assert(stream);
+    fputs(ARP_FILE_HEADER, stream);
+    fputs(kernel_entries, stream);
+    ovs_assert(!fclose(stream));
+
+    now_ms = T0;
+    neighbor_set_clock(test_clock);
+    neighbor_set_arp_file("arp");
+
+    struct neighbor_config cfg = {
+        .node_ip = NODE_IP,
+        .mac = BREX_MAC,
+        .out_port = u16_to_ofp(PATCH_PORT),
+        .kernel_dev = "br-ex",
+    };
+    neighbor_configure(&cfg);
+}
+
+/* Hands pinctrl a RESOLVE packet-in, as NEIGHBOR's table miss sends it: a
+ * pod's TCP SYN to the server, with 'next_hop' in REG_NEXTHOP, over
+ * 'version'.  Returns the number of replies, which it moves to
+ * 'replies'. */
+static size_t
+resolve_on(ovs_be32 next_hop, enum ofp_version version,
+           struct ovs_list *replies)
+{
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+    req.nw_dst = SERVER_IP;
+    struct dp_packet *packet = compose_request(&req);
+
+    uint8_t userdata[8];
+    size_t userdata_len;
+    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
+
+    struct match metadata;
+    match_init_catchall(&metadata);
+    match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
+    match_set_reg(&metadata, KOVS_REG_NEXTHOP - MFF_REG0, ntohl(next_hop));
+
+    struct ofpbuf *msg = encode_packet_in__(
+        dp_packet_data(packet), dp_packet_size(packet), userdata,
+        userdata_len, &metadata, KOVS_T_NEIGHBOR, version,
+        OFPUTIL_PACKET_IN_NXT2);
+    dp_packet_delete(packet);
+    return run_pinctrl(msg, version, replies);
+}
+
+static size_t
+resolve(ovs_be32 next_hop, struct ovs_list *replies)
+{
+    return resolve_on(next_hop, OFP15_VERSION, replies);
+}
+
+/* Hands pinctrl a NEIGHBOR packet-in for 'packet', an ARP packet that came
+ * from br-ex.  Returns the number of replies, which it moves to 'replies',
+ * and frees 'packet'. */
+static size_t
+neighbor_packet_in(struct dp_packet *packet, struct ovs_list *replies)
+{
+    uint8_t userdata[8];
+    size_t userdata_len;
+    opcode_userdata(PINCTRL_OP_NEIGHBOR, userdata, &userdata_len);
+
+    struct match metadata;
+    match_init_catchall(&metadata);
+    match_set_in_port(&metadata, u16_to_ofp(PATCH_PORT));
+
+    struct ofpbuf *msg = encode_packet_in__(
+        dp_packet_data(packet), dp_packet_size(packet), userdata,
+        userdata_len, &metadata, KOVS_T_CLASSIFIER, OFP15_VERSION,
+        OFPUTIL_PACKET_IN_NXT2);
+    dp_packet_delete(packet);
+    return run_pinctrl(msg, OFP15_VERSION, replies);
+}
+
+/* Returns a new ARP packet 'op' from 'spa' at 'sha': a reply to the node,
+ * or a broadcast request for the node IP. */
+static struct dp_packet *
+compose_arp_packet(uint16_t op, ovs_be32 spa, struct eth_addr sha)
+{
+    struct dp_packet *packet = dp_packet_new(0);
+
+    compose_arp(packet, op, sha,
+                op == ARP_OP_REPLY ? BREX_MAC : eth_addr_zero,
+                op == ARP_OP_REQUEST, spa, NODE_IP);
+    return packet;
+}
+
+/* Hands pinctrl an ARP reply from 'ip' at 'mac' to the node, and checks
+ * that pinctrl does not answer it. */
+static void
+arp_reply(ovs_be32 ip, struct eth_addr mac)
+{
+    struct ovs_list replies;
+
+    neighbor_packet_in(compose_arp_packet(ARP_OP_REPLY, ip, mac), &replies);
+    expect_no_reply(&replies, "ARP reply");
+}
+
+/* Checks that 'r' is an ARP request for 'ip' from the node. */
+static void
+check_arp_request(const struct reply *r, ovs_be32 ip)
+{
+    const struct flow *f = &r->flow;
+
+    CHECK_MAC("request eth_dst", eth_addr_broadcast, f->dl_dst);
+    CHECK_MAC("request eth_src", BREX_MAC, f->dl_src);
+    CHECK_EQ("request dl_type", ETH_TYPE_ARP, ntohs(f->dl_type));
+    CHECK_EQ("request vlan", 0, ntohs(f->vlans[0].tci));
+    CHECK_EQ("request size", ETH_HEADER_LEN + ARP_ETH_HEADER_LEN,
+             dp_packet_size(&r->packet));
+
+    const struct arp_eth_header *arp = dp_packet_l3(&r->packet);
+    CHECK(arp, "request has no ARP header");
+    if (!arp) {
+        return;
+    }
+    CHECK_EQ("request ar_hrd", ARP_HRD_ETHERNET, ntohs(arp->ar_hrd));
+    CHECK_EQ("request ar_pro", ETH_TYPE_IP, ntohs(arp->ar_pro));
+    CHECK_EQ("request ar_hln", ETH_ADDR_LEN, arp->ar_hln);
+    CHECK_EQ("request ar_pln", 4, arp->ar_pln);
+    CHECK_EQ("request ar_op", ARP_OP_REQUEST, ntohs(arp->ar_op));
+    CHECK_MAC("request ar_sha", BREX_MAC, arp->ar_sha);
+    CHECK_IP("request ar_spa", NODE_IP, get_16aligned_be32(&arp->ar_spa));
+    CHECK_MAC("request ar_tha", eth_addr_zero, arp->ar_tha);
+    CHECK_IP("request ar_tpa", ip, get_16aligned_be32(&arp->ar_tpa));
+}
+
+/* Expects 'replies' to be exactly one ARP request for 'ip', in 'version',
+ * out of 'port'.  Frees 'replies'. */
+static void
+expect_arp_request_on(struct ovs_list *replies, ovs_be32 ip,
+                      enum ofp_version version, ofp_port_t port)
+{
+    struct reply r;
+
+    if (expect_one_reply(replies, version, port, &r)) {
+        check_arp_request(&r, ip);
+        reply_uninit(&r);
+    }
+}
+
+static void
+expect_arp_request(struct ovs_list *replies, ovs_be32 ip)
+{
+    expect_arp_request_on(replies, ip, OFP15_VERSION,
+                          u16_to_ofp(PATCH_PORT));
+}
+
+/* Sets the clock to T0 + 'ms' and runs the neighbor table's timers, moving
+ * the requests they send to 'msgs'. */
+static void
+run_timers_at(long long int ms, struct ovs_list *msgs)
+{
+    now_ms = T0 + ms;
+    ovs_list_init(msgs);
+    neighbor_run(OFP15_VERSION, msgs);
+}
+
+/* At T0 + 'ms', expects the timers to send nothing. */
+static void
+expect_quiet_at(long long int ms)
+{
+    struct ovs_list msgs;
+    char what[64];
+
+    run_timers_at(ms, &msgs);
+    snprintf(what, sizeof what, "timers at T0 + %lld ms", ms);
+    expect_no_reply(&msgs, what);
+}
+
+/* At T0 + 'ms', expects the timers to send one request, for 'ip'. */
+static void
+expect_request_at(long long int ms, ovs_be32 ip)
+{
+    struct ovs_list msgs;
+    int n = n_failures;
+
+    run_timers_at(ms, &msgs);
+    expect_arp_request(&msgs, ip);
+    if (n_failures != n) {
+        fprintf(stderr, "  in the timers at T0 + %lld ms\n", ms);
+    }
+}
+
+/* Checks that the timers next have work at T0 + 'ms', or never if 'ms' is
+ * LLONG_MAX. */
+static void
+expect_next_run(long long int ms)
+{
+    long long int next = neighbor_next_run();
+
+    CHECK_EQ("next run (ms after T0, or LLONG_MAX)", ms,
+             next == LLONG_MAX ? LLONG_MAX : next - T0);
+}
+
+/* Checks that neighbor_get() returns exactly the 'n' pairs in
+ * 'expected'. */
+static void
+check_neighbors(const struct flows_neighbor *expected, size_t n)
+{
+    struct flows_neighbor *got;
+    size_t n_got = neighbor_get(&got);
+
+    CHECK_EQ("number of resolved neighbors", n, n_got);
+    for (size_t i = 0; i < MIN(n, n_got); i++) {
+        CHECK_IP("neighbor ip", expected[i].ip, got[i].ip);
+        CHECK_MAC("neighbor mac", expected[i].mac, got[i].mac);
+    }
+    free(got);
+}
+
+static void
+check_no_neighbors(void)
+{
+    check_neighbors(NULL, 0);
+}
+
+/* Checks that neighbor_format() prints 'expected'. */
+static void
+check_format(const char *expected)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    neighbor_format(&s);
+    CHECK(!strcmp(ds_cstr(&s), expected),
+          "neighbor table:\nexpected:\n%sgot:\n%s", expected, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* Checks pinctrl's statistics for the neighbor opcodes. */
+static void
+check_neighbor_stats(uint64_t n_packet_ins, uint64_t n_resolves,
+                     uint64_t n_arp_learned, uint64_t n_ignored)
+{
+    struct pinctrl_stats s;
+
+    pinctrl_get_stats(&s);
+    CHECK_EQ("packet-ins", n_packet_ins, s.n_packet_ins);
+    CHECK_EQ("resolves", n_resolves, s.n_resolves);
+    CHECK_EQ("ARP packets learned", n_arp_learned, s.n_arp_learned);
+    CHECK_EQ("ignored packet-ins", n_ignored, s.n_ignored);
+    CHECK_EQ("TCP resets", 0, s.n_tcp_resets);
+    CHECK_EQ("ICMP port unreachables", 0, s.n_icmp_unreachables);
+}
+
+static void
+test_resolve_sends_arp_request(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    uint64_t seqno = neighbor_seqno();
+
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    check_no_neighbors();
+    CHECK_EQ("seqno after an incomplete entry", seqno, neighbor_seqno());
+    check_format("192.168.1.1     incomplete        incomplete age 0.000s, "
+                 "1 request unanswered\n");
+    check_neighbor_stats(1, 1, 0, 0);
+
+    /* The request speaks the connection's OpenFlow version. */
+    static const enum ofp_version versions[] = {
+        OFP10_VERSION, OFP13_VERSION, OFP15_VERSION,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(versions); i++) {
+        ovs_be32 ip = htonl(ntohl(HOST_IP) + i);
+        int n = n_failures;
+
+        resolve_on(ip, versions[i], &replies);
+        expect_arp_request_on(&replies, ip, versions[i],
+                              u16_to_ofp(PATCH_PORT));
+        if (n_failures != n) {
+            fprintf(stderr, "  in OpenFlow version %#x\n", versions[i]);
+        }
+    }
+    check_neighbor_stats(4, 4, 0, 0);
+    neighbor_destroy();
+}
+
+static void
+test_resolve_rate_limited(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+
+    /* More packets to the same next hop within the second: no request,
+     * however many. */
+    for (int i = 0; i < 10; i++) {
+        now_ms = T0 + i * 100 + 99;
+        resolve(GATEWAY_IP, &replies);
+        expect_no_reply(&replies, "another miss within 1 s");
+    }
+    expect_quiet_at(999);
+
+    /* Another next hop gets its own request. */
+    resolve(HOST_IP, &replies);
+    expect_arp_request(&replies, HOST_IP);
+
+    /* The retry is the timers' job: a miss at 1 s still sends nothing
+     * itself, the timers send one request. */
+    now_ms = T0 + 1000;
+    resolve(GATEWAY_IP, &replies);
+    expect_no_reply(&replies, "a miss at 1 s");
+    expect_request_at(1000, GATEWAY_IP);
+    expect_quiet_at(1000);
+    check_neighbor_stats(13, 13, 0, 0);
+    neighbor_destroy();
+}
+
+static void
+test_arp_reply_resolves(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    uint64_t seqno = neighbor_seqno();
+
+    now_ms = T0 + 250;
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a resolution");
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    now_ms = T0 + 1250;
+    check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 1.000s\n");
+    check_neighbor_stats(2, 1, 1, 0);
+
+    /* No retry once resolved, and no request for a miss. */
+    expect_quiet_at(1250);
+    expect_quiet_at(5000);
+    resolve(GATEWAY_IP, &replies);
+    expect_no_reply(&replies, "a miss of a resolved next hop");
+
+    /* The same MAC again confirms without changing the pairs. */
+    seqno = neighbor_seqno();
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    CHECK_EQ("seqno after a confirmation", seqno, neighbor_seqno());
+
+    /* A new MAC replaces the old one; an ARP request from the neighbor for
+     * the node IP says so as well as a reply. */
+    neighbor_packet_in(compose_arp_packet(ARP_OP_REQUEST, GATEWAY_IP,
+                                          GATEWAY_MAC2), &replies);
+    expect_no_reply(&replies, "ARP request for the node IP");
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a new MAC");
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC2 },
+                    1);
+
+    /* Entries come sorted by IP. */
+    resolve(SERVER_IP, &replies);
+    expect_arp_request(&replies, SERVER_IP);
+    resolve(HOST_IP, &replies);
+    expect_arp_request(&replies, HOST_IP);
+    arp_reply(HOST_IP, HOST_MAC);
+    arp_reply(SERVER_IP, GATEWAY_MAC);
+    struct flows_neighbor expected[] = {
+        { SERVER_IP, GATEWAY_MAC },
+        { GATEWAY_IP, GATEWAY_MAC2 },
+        { HOST_IP, HOST_MAC },
+    };
+    check_neighbors(expected, ARRAY_SIZE(expected));
+    check_neighbor_stats(9, 4, 5, 0);
+    neighbor_destroy();
+}
+
+static void
+test_unsolicited_arp_ignored(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    uint64_t seqno = neighbor_seqno();
+
+    /* A reply, or a request, from an address kovs did not ask for. */
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    neighbor_packet_in(compose_arp_packet(ARP_OP_REQUEST, HOST_IP, HOST_MAC),
+                       &replies);
+    expect_no_reply(&replies, "unsolicited ARP request");
+    check_no_neighbors();
+    check_format("");
+    CHECK_EQ("seqno after unsolicited ARP", seqno, neighbor_seqno());
+    check_neighbor_stats(2, 0, 0, 2);
+
+    /* It stays unknown: a later miss asks for it. */
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    check_no_neighbors();
+
+    /* Asked for, but with a MAC no neighbor has, or not ARP at all. */
+    arp_reply(GATEWAY_IP, eth_addr_zero);
+    arp_reply(GATEWAY_IP, eth_addr_broadcast);
+    arp_reply(GATEWAY_IP, (struct eth_addr) ETH_ADDR_C(01,00,5e,00,00,01));
+
+    struct dp_packet *packet = compose_arp_packet(ARP_OP_REPLY, GATEWAY_IP,
+                                                  GATEWAY_MAC);
+    struct arp_eth_header *arp = dp_packet_l3(packet);
+    arp->ar_op = htons(3);          /* RARP request. */
+    neighbor_packet_in(packet, &replies);
+    expect_no_reply(&replies, "ARP opcode 3");
+
+    packet = compose_arp_packet(ARP_OP_REPLY, GATEWAY_IP, GATEWAY_MAC);
+    arp = dp_packet_l3(packet);
+    arp->ar_pro = htons(ETH_TYPE_IPV6);
+    neighbor_packet_in(packet, &replies);
+    expect_no_reply(&replies, "ARP for another protocol");
+
+    uint8_t tcp[SYN_BUF_SIZE];
+    struct request req = request_syn(tcp);
+    req.nw_src = GATEWAY_IP;
+    req.eth_src = GATEWAY_MAC;
+    neighbor_packet_in(compose_request(&req), &replies);
+    expect_no_reply(&replies, "IPv4 packet");
+
+    check_no_neighbors();
+    CHECK_EQ("seqno after bogus ARP", seqno, neighbor_seqno());
+    check_neighbor_stats(9, 1, 0, 8);
+    neighbor_destroy();
+}
+
+static void
+test_resolve_ignored_addresses(void)
+{
+    const struct {
+        const char *what;
+        ovs_be32 ip;
+    } cases[] = {
+        { "no next hop", htonl(0) },
+        { "broadcast", htonl(0xffffffff) },
+        { "multicast", htonl(0xe0000001) },
+        { "the node IP", NODE_IP },
+    };
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        resolve(cases[i].ip, &replies);
+        expect_no_reply(&replies, cases[i].what);
+    }
+    check_format("");
+    check_neighbor_stats(ARRAY_SIZE(cases), 0, 0, ARRAY_SIZE(cases));
+
+    /* Without a node IP, the table does nothing. */
+    struct neighbor_config cfg = { .out_port = u16_to_ofp(PATCH_PORT) };
+    neighbor_configure(&cfg);
+    resolve(GATEWAY_IP, &replies);
+    expect_no_reply(&replies, "a miss while disabled");
+    check_format("");
+    neighbor_destroy();
+}
+
+static void
+test_resolve_retries_give_up(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    expect_next_run(1000);
+
+    expect_quiet_at(999);
+    expect_request_at(1000, GATEWAY_IP);
+    expect_next_run(2000);
+    expect_quiet_at(1500);
+    now_ms = T0 + 1500;
+    check_format("192.168.1.1     incomplete        incomplete age 1.500s, "
+                 "2 requests unanswered\n");
+
+    /* Late timers send one request, not the ones they missed. */
+    expect_request_at(2400, GATEWAY_IP);
+    expect_next_run(3400);
+
+    /* Three requests unanswered: given up. */
+    expect_quiet_at(3399);
+    check_format("192.168.1.1     incomplete        incomplete age 3.399s, "
+                 "3 requests unanswered\n");
+    uint64_t seqno = neighbor_seqno();
+    expect_quiet_at(3400);
+    check_format("");
+    expect_next_run(LLONG_MAX);
+    CHECK_EQ("seqno after an incomplete entry went", seqno, neighbor_seqno());
+
+    /* A reply after that is unsolicited. */
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    check_no_neighbors();
+
+    /* A later miss starts again. */
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    expect_next_run(4400);
+    check_neighbor_stats(3, 2, 0, 1);
+    neighbor_destroy();
+}
+
+static void
+test_refresh_and_expiry(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    now_ms = T0 + 100;
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    expect_next_run(100 + NEIGHBOR_REFRESH_MSEC);
+
+    /* Refreshed 30 s after the confirmation, then every second up to three
+     * requests; usable meanwhile. */
+    expect_quiet_at(30099);
+    expect_request_at(30100, GATEWAY_IP);
+    expect_next_run(31100);
+    expect_quiet_at(31099);
+    expect_request_at(31100, GATEWAY_IP);
+    expect_request_at(32100, GATEWAY_IP);
+    expect_next_run(100 + NEIGHBOR_EXPIRY_MSEC);
+    expect_quiet_at(33100);
+    expect_quiet_at(60100);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    now_ms = T0 + 50100;
+    check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 50.000s, "
+                 "3 requests unanswered\n");
+
+    /* Expires 90 s after the confirmation. */
+    uint64_t seqno = neighbor_seqno();
+    expect_quiet_at(90099);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    CHECK_EQ("seqno before expiry", seqno, neighbor_seqno());
+    expect_quiet_at(90100);
+    check_no_neighbors();
+    check_format("");
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by expiry");
+    expect_next_run(LLONG_MAX);
+
+    /* A refresh that is answered pushes both back. */
+    now_ms = T0 + 100000;
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    expect_request_at(130000, GATEWAY_IP);
+    now_ms = T0 + 130500;
+    seqno = neighbor_seqno();
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    CHECK_EQ("seqno after a refresh", seqno, neighbor_seqno());
+    expect_next_run(160500);
+    expect_quiet_at(131000);
+    expect_quiet_at(160499);
+    expect_request_at(160500, GATEWAY_IP);
+    expect_quiet_at(161499);
+    expect_request_at(161500, GATEWAY_IP);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    neighbor_destroy();
+}
+
+static void
+test_kernel_first_guess(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup(
+        "192.168.1.1      0x1         0x2         52:54:00:00:01:01     "
+        "*        br-ex\n"
+        "192.168.1.20     0x1         0x2         52:54:00:00:01:14     "
+        "*        eth1\n"
+        "192.168.1.21     0x1         0x0         00:00:00:00:00:00     "
+        "*        br-ex\n"
+        "192.168.1.22     0x1         0xa         52:54:00:00:01:16     "
+        "*        br-ex\n"
+        "192.168.1.23     0x1         0x6         52:54:00:00:01:17     "
+        "*        br-ex\n");
+    uint64_t seqno = neighbor_seqno();
+
+    /* A complete entry on br-ex is used at once, and confirmed. */
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a guess");
+    check_format("192.168.1.1     52:54:00:00:01:01 guessed    age 0.000s, "
+                 "1 request unanswered\n");
+
+    /* A permanent entry is complete too. */
+    ovs_be32 perm_ip = htonl(0xc0a80117);
+    resolve(perm_ip, &replies);
+    expect_arp_request(&replies, perm_ip);
+    struct flows_neighbor guessed[] = {
+        { GATEWAY_IP, GATEWAY_MAC },
+        { perm_ip, (struct eth_addr) ETH_ADDR_C(52,54,00,00,01,17) },
+    };
+    check_neighbors(guessed, ARRAY_SIZE(guessed));
+
+    /* Another device's entry, an incomplete entry, a published (proxy)
+     * entry, and no entry at all are no guess. */
+    const ovs_be32 unguessed[] = {
+        HOST_IP, htonl(0xc0a80115), htonl(0xc0a80116), SERVER_IP,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(unguessed); i++) {
+        resolve(unguessed[i], &replies);
+        expect_arp_request(&replies, unguessed[i]);
+    }
+    check_neighbors(guessed, ARRAY_SIZE(guessed));
+
+    /* The reply confirms the guess, or corrects it. */
+    seqno = neighbor_seqno();
+    arp_reply(perm_ip, guessed[1].mac);
+    CHECK_EQ("seqno after a confirmed guess", seqno, neighbor_seqno());
+    now_ms = T0 + 500;
+    arp_reply(GATEWAY_IP, GATEWAY_MAC2);
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a corrected guess");
+    guessed[0].mac = GATEWAY_MAC2;
+    check_neighbors(guessed, ARRAY_SIZE(guessed));
+    check_format(
+        "8.8.8.8         incomplete        incomplete age 0.500s, "
+        "1 request unanswered\n"
+        "192.168.1.1     52:54:00:00:01:fe resolved   age 0.000s\n"
+        "192.168.1.20    incomplete        incomplete age 0.500s, "
+        "1 request unanswered\n"
+        "192.168.1.21    incomplete        incomplete age 0.500s, "
+        "1 request unanswered\n"
+        "192.168.1.22    incomplete        incomplete age 0.500s, "
+        "1 request unanswered\n"
+        "192.168.1.23    52:54:00:00:01:17 resolved   age 0.500s\n");
+    neighbor_destroy();
+
+    /* A guess that no reply confirms is dropped like an incomplete
+     * entry. */
+    neighbor_setup("192.168.1.1 0x1 0x2 52:54:00:00:01:01 * br-ex\n");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    expect_request_at(1000, GATEWAY_IP);
+    expect_request_at(2000, GATEWAY_IP);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    seqno = neighbor_seqno();
+    expect_quiet_at(3000);
+    check_no_neighbors();
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a dropped guess");
+
+    /* Without a kernel device, or a readable table, no guess. */
+    struct neighbor_config cfg = {
+        .node_ip = NODE_IP,
+        .mac = BREX_MAC,
+        .out_port = u16_to_ofp(PATCH_PORT),
+    };
+    neighbor_configure(&cfg);
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    check_no_neighbors();
+    neighbor_destroy();
+
+    neighbor_setup("");
+    neighbor_set_arp_file("no-such-file");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    check_no_neighbors();
+    neighbor_destroy();
+}
+
+static void
+test_configure_flushes(void)
+{
+    struct ovs_list replies;
+
+    neighbor_setup("");
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    resolve(HOST_IP, &replies);
+    expect_arp_request(&replies, HOST_IP);
+
+    /* The same configuration, or another kernel device, keeps the table. */
+    struct neighbor_config cfg = {
+        .node_ip = NODE_IP,
+        .mac = BREX_MAC,
+        .out_port = u16_to_ofp(PATCH_PORT),
+        .kernel_dev = "br-ex",
+    };
+    uint64_t seqno = neighbor_seqno();
+    neighbor_configure(&cfg);
+    cfg.kernel_dev = "br-ex2";
+    neighbor_configure(&cfg);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    CHECK_EQ("seqno after the same configuration", seqno, neighbor_seqno());
+
+    /* A new port flushes it; requests go to the new port. */
+    cfg.out_port = u16_to_ofp(PATCH_PORT + 1);
+    neighbor_configure(&cfg);
+    check_no_neighbors();
+    check_format("");
+    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a flush");
+    expect_next_run(LLONG_MAX);
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request_on(&replies, GATEWAY_IP, OFP15_VERSION,
+                          u16_to_ofp(PATCH_PORT + 1));
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+
+    /* So do a new MAC and a new node IP. */
+    cfg.mac = GATEWAY_MAC2;
+    neighbor_configure(&cfg);
+    check_no_neighbors();
+    resolve(GATEWAY_IP, &replies);
+    free_replies(&replies);
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    cfg.node_ip = htonl(ntohl(NODE_IP) + 1);
+    neighbor_configure(&cfg);
+    check_no_neighbors();
+    neighbor_destroy();
+}
+
+static void
+test_table_full(void)
+{
+    struct ovs_list msgs;
+
+    neighbor_setup("");
+    ovs_list_init(&msgs);
+    for (uint32_t i = 0; i < NEIGHBOR_MAX_ENTRIES; i++) {
+        CHECK(neighbor_resolve(htonl(0x0a000001 + i), OFP15_VERSION, &msgs),
+              "cannot add neighbor %"PRIu32, i);
+    }
+    CHECK_EQ("requests", NEIGHBOR_MAX_ENTRIES, ovs_list_size(&msgs));
+    free_replies(&msgs);
+
+    /* Full: a new next hop is ignored, a known one still learns. */
+    struct ovs_list replies;
+    resolve(GATEWAY_IP, &replies);
+    expect_no_reply(&replies, "a miss when the table is full");
+    arp_reply(htonl(0x0a000001), GATEWAY_MAC);
+    check_neighbors(&(struct flows_neighbor) { htonl(0x0a000001),
+                                               GATEWAY_MAC }, 1);
+    check_neighbor_stats(2, 0, 1, 1);
+
+    /* Once the incomplete ones are given up, there is room again. */
+    run_timers_at(1000, &msgs);
+    CHECK_EQ("retries", NEIGHBOR_MAX_ENTRIES - 1, ovs_list_size(&msgs));
+    free_replies(&msgs);
+    run_timers_at(2000, &msgs);
+    free_replies(&msgs);
+    expect_quiet_at(3000);
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    neighbor_destroy();
+}
+
 /* Returns the OpenFlow 1.5 encoding of 'ofpacts'.  The caller frees it. */
 static struct ofpbuf *
 actions_to_wire(const struct ofpbuf *ofpacts)
@@ -1304,6 +2117,18 @@ test_controller_action(void)
 
     CHECK(!strcmp(pinctrl_opcode_name(PINCTRL_OP_REJECT), "reject"),
           "opcode name");
+    CHECK(!strcmp(pinctrl_opcode_name(PINCTRL_OP_RESOLVE), "resolve"),
+          "opcode name");
+    CHECK(!strcmp(pinctrl_opcode_name(PINCTRL_OP_NEIGHBOR), "neighbor"),
+          "opcode name");
+
+    /* The neighbor opcodes' userdata is their number. */
+    uint8_t userdata[8];
+    size_t userdata_len;
+    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
+    CHECK(userdata_len == 1 && userdata[0] == 2, "RESOLVE userdata");
+    opcode_userdata(PINCTRL_OP_NEIGHBOR, userdata, &userdata_len);
+    CHECK(userdata_len == 1 && userdata[0] == 3, "NEIGHBOR userdata");
     CHECK(!pinctrl_opcode_name(0), "opcode 0 has a name");
 }
 
@@ -1329,6 +2154,16 @@ static const struct unit_test tests[] = {
     { "truncated-packet-in", test_truncated_packet_in },
     { "packets-never-crash", test_packets_never_crash },
     { "controller-action", test_controller_action },
+    { "resolve-sends-arp-request", test_resolve_sends_arp_request },
+    { "resolve-rate-limited", test_resolve_rate_limited },
+    { "arp-reply-resolves", test_arp_reply_resolves },
+    { "unsolicited-arp-ignored", test_unsolicited_arp_ignored },
+    { "resolve-ignored-addresses", test_resolve_ignored_addresses },
+    { "resolve-retries-give-up", test_resolve_retries_give_up },
+    { "refresh-and-expiry", test_refresh_and_expiry },
+    { "kernel-first-guess", test_kernel_first_guess },
+    { "configure-flushes", test_configure_flushes },
+    { "table-full", test_table_full },
 };
 
 int

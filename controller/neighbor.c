@@ -1,0 +1,476 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/neighbor.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <net/if_arp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dp-packet.h"
+#include "flows/actions.h"
+#include "flows/flows.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/hmap.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-packet.h"
+#include "openvswitch/ofpbuf.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/vlog.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(neighbor);
+
+#define NEIGHBOR_ARP_FILE "/proc/net/arp"
+
+enum neighbor_state {
+    NEIGHBOR_INCOMPLETE,        /* No MAC yet. */
+    NEIGHBOR_GUESSED,           /* MAC from the kernel, not confirmed. */
+    NEIGHBOR_RESOLVED,          /* MAC confirmed by ARP. */
+};
+
+static const char *
+neighbor_state_name(enum neighbor_state state)
+{
+    switch (state) {
+    case NEIGHBOR_INCOMPLETE: return "incomplete";
+    case NEIGHBOR_GUESSED: return "guessed";
+    case NEIGHBOR_RESOLVED: return "resolved";
+    }
+    OVS_NOT_REACHED();
+}
+
+struct neighbor_entry {
+    struct hmap_node node;      /* In 'neighbors', by hash of 'ip'. */
+    ovs_be32 ip;
+    struct eth_addr mac;        /* Zero while incomplete. */
+    enum neighbor_state state;
+    long long int confirmed;    /* When last confirmed; when added, for an
+                                 * entry not confirmed yet. */
+    long long int last_request; /* When its last request went out. */
+    unsigned int n_requests;    /* Requests since 'confirmed'. */
+};
+
+/* The table, and its configuration ('cfg.kernel_dev' is owned). */
+static struct hmap neighbors = HMAP_INITIALIZER(&neighbors);
+static struct neighbor_config cfg;
+
+/* Changes whenever an entry with a MAC comes, goes or changes its MAC. */
+static uint64_t seqno;
+
+/* Overridable by tests. */
+static char *arp_file;
+static long long int (*neighbor_clock)(void) = time_msec;
+
+static long long int
+neighbor_now(void)
+{
+    return neighbor_clock();
+}
+
+static bool
+neighbor_has_mac(const struct neighbor_entry *e)
+{
+    return e->state != NEIGHBOR_INCOMPLETE;
+}
+
+static struct neighbor_entry *
+neighbor_find(ovs_be32 ip)
+{
+    struct neighbor_entry *e;
+
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash_int(ntohl(ip), 0), &neighbors) {
+        if (e->ip == ip) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+static void
+neighbor_remove(struct neighbor_entry *e)
+{
+    if (neighbor_has_mac(e)) {
+        seqno++;
+    }
+    hmap_remove(&neighbors, &e->node);
+    free(e);
+}
+
+static void
+neighbor_flush(void)
+{
+    struct neighbor_entry *e;
+
+    HMAP_FOR_EACH_SAFE (e, node, &neighbors) {
+        neighbor_remove(e);
+    }
+}
+
+void
+neighbor_configure(const struct neighbor_config *new)
+{
+    if (new->node_ip != cfg.node_ip || !eth_addr_equals(new->mac, cfg.mac)
+        || new->out_port != cfg.out_port) {
+        if (!hmap_is_empty(&neighbors)) {
+            VLOG_INFO("flushing %"PRIuSIZE" neighbors: the node IP, MAC or "
+                      "port changed", hmap_count(&neighbors));
+        }
+        neighbor_flush();
+    }
+
+    char *kernel_dev = nullable_xstrdup(new->kernel_dev);
+    free(CONST_CAST(char *, cfg.kernel_dev));
+    cfg = *new;
+    cfg.kernel_dev = kernel_dev;
+}
+
+/* Looks up 'ip' on 'cfg.kernel_dev' in the kernel's neighbour table.  If
+ * it has a complete entry, stores its MAC in '*mac' and returns true. */
+static bool
+neighbor_kernel_lookup(ovs_be32 ip, struct eth_addr *mac)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    const char *file = arp_file ? arp_file : NEIGHBOR_ARP_FILE;
+
+    if (!cfg.kernel_dev) {
+        return false;
+    }
+
+    FILE *stream = fopen(file, "r");
+    if (!stream) {
+        VLOG_WARN_RL(&rl, "%s: open failed (%s)", file, ovs_strerror(errno));
+        return false;
+    }
+
+    /* After a header line, one line per entry, of six columns: IP address,
+     * HW type, Flags, HW address, Mask, Device.  For example:
+     *
+     *   192.168.1.1  0x1  0x2  52:54:00:12:34:56  *  br-ex
+     */
+    struct ds line = DS_EMPTY_INITIALIZER;
+    bool found = false;
+    bool header = true;
+    while (!found && !ds_get_line(&line, stream)) {
+        char ip_s[16], mac_s[18], dev[32];
+        unsigned int type, flags;
+        ovs_be32 entry_ip;
+
+        if (header) {
+            header = false;
+        } else if (sscanf(ds_cstr(&line), "%15s %x %x %17s %*s %31s",
+                          ip_s, &type, &flags, mac_s, dev) == 5
+                   && ip_parse(ip_s, &entry_ip) && entry_ip == ip
+                   && !strcmp(dev, cfg.kernel_dev)
+                   && type == ARPHRD_ETHER
+                   && (flags & ATF_COM) && !(flags & ATF_PUBL)
+                   && eth_addr_from_string(mac_s, mac)
+                   && !eth_addr_is_zero(*mac)
+                   && !eth_addr_is_multicast(*mac)) {
+            found = true;
+        }
+    }
+    ds_destroy(&line);
+    fclose(stream);
+    return found;
+}
+
+/* Appends to 'msgs' an ARP request for 'e', in OpenFlow 'version', and
+ * counts it. */
+static void
+neighbor_send_request(struct neighbor_entry *e, long long int now,
+                      enum ofp_version version, struct ovs_list *msgs)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+    e->last_request = now;
+    e->n_requests++;
+
+    enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
+        version);
+    if (!protocol) {
+        VLOG_WARN_RL(&rl, "cannot send ARP request for "IP_FMT" in OpenFlow "
+                     "version %#x", IP_ARGS(e->ip), version);
+        return;
+    }
+
+    uint64_t packet_stub[128 / 8];
+    struct dp_packet packet;
+    dp_packet_use_stub(&packet, packet_stub, sizeof packet_stub);
+    compose_arp(&packet, ARP_OP_REQUEST, cfg.mac, eth_addr_zero, true,
+                cfg.node_ip, e->ip);
+
+    uint64_t ofpacts_stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    flows_put_output(&ofpacts, cfg.out_port);
+
+    struct ofputil_packet_out po;
+    memset(&po, 0, sizeof po);
+    po.packet = dp_packet_data(&packet);
+    po.packet_len = dp_packet_size(&packet);
+    po.buffer_id = UINT32_MAX;
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, OFPP_CONTROLLER);
+    po.ofpacts = ofpacts.data;
+    po.ofpacts_len = ofpacts.size;
+
+    struct ofpbuf *msg = ofputil_encode_packet_out(&po, protocol);
+    ovs_list_push_back(msgs, &msg->list_node);
+
+    VLOG_DBG_RL(&rl, "ARP request %u for "IP_FMT" (%s)", e->n_requests,
+                IP_ARGS(e->ip), neighbor_state_name(e->state));
+
+    ofpbuf_uninit(&ofpacts);
+    dp_packet_uninit(&packet);
+}
+
+bool
+neighbor_resolve(ovs_be32 ip, enum ofp_version version,
+                 struct ovs_list *msgs)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+    if (!cfg.node_ip || !ip || ip == htonl(INADDR_BROADCAST)
+        || ip_is_multicast(ip) || ip == cfg.node_ip) {
+        return false;
+    }
+    if (neighbor_find(ip)) {
+        /* Its timers send the requests. */
+        return true;
+    }
+    if (hmap_count(&neighbors) >= NEIGHBOR_MAX_ENTRIES) {
+        VLOG_WARN_RL(&rl, "cannot resolve "IP_FMT": the neighbor table is "
+                     "full (%d entries)", IP_ARGS(ip), NEIGHBOR_MAX_ENTRIES);
+        return false;
+    }
+
+    long long int now = neighbor_now();
+    struct neighbor_entry *e = xzalloc(sizeof *e);
+    e->ip = ip;
+    e->confirmed = now;
+    if (neighbor_kernel_lookup(ip, &e->mac)) {
+        e->state = NEIGHBOR_GUESSED;
+        seqno++;
+        VLOG_DBG_RL(&rl, IP_FMT" is at "ETH_ADDR_FMT", says the kernel; "
+                    "confirming", IP_ARGS(ip), ETH_ADDR_ARGS(e->mac));
+    } else {
+        e->state = NEIGHBOR_INCOMPLETE;
+    }
+    hmap_insert(&neighbors, &e->node, hash_int(ntohl(ip), 0));
+    neighbor_send_request(e, now, version, msgs);
+    return true;
+}
+
+bool
+neighbor_learn(ovs_be32 ip, struct eth_addr mac)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+
+    if (eth_addr_is_zero(mac) || eth_addr_is_multicast(mac)) {
+        return false;
+    }
+    struct neighbor_entry *e = neighbor_find(ip);
+    if (!e) {
+        return false;
+    }
+
+    if (!eth_addr_equals(e->mac, mac)) {
+        if (neighbor_has_mac(e)) {
+            VLOG_INFO_RL(&rl, IP_FMT" moved from "ETH_ADDR_FMT" to "
+                         ETH_ADDR_FMT, IP_ARGS(ip), ETH_ADDR_ARGS(e->mac),
+                         ETH_ADDR_ARGS(mac));
+        } else {
+            VLOG_INFO_RL(&rl, IP_FMT" is at "ETH_ADDR_FMT, IP_ARGS(ip),
+                         ETH_ADDR_ARGS(mac));
+        }
+        e->mac = mac;
+        seqno++;
+    }
+    e->state = NEIGHBOR_RESOLVED;
+    e->confirmed = neighbor_now();
+    e->n_requests = 0;
+    return true;
+}
+
+/* Returns when 'e' next needs neighbor_run(): its next request, or its
+ * removal. */
+static long long int
+neighbor_deadline(const struct neighbor_entry *e)
+{
+    if (e->state != NEIGHBOR_RESOLVED) {
+        /* The next request or, after the last one, giving up. */
+        return e->last_request + NEIGHBOR_RETRY_MSEC;
+    }
+
+    long long int request = (!e->n_requests
+                             ? e->confirmed + NEIGHBOR_REFRESH_MSEC
+                             : e->n_requests < NEIGHBOR_MAX_REQUESTS
+                             ? e->last_request + NEIGHBOR_RETRY_MSEC
+                             : LLONG_MAX);
+    return MIN(request, e->confirmed + NEIGHBOR_EXPIRY_MSEC);
+}
+
+void
+neighbor_run(enum ofp_version version, struct ovs_list *msgs)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    long long int now = neighbor_now();
+    struct neighbor_entry *e;
+
+    HMAP_FOR_EACH_SAFE (e, node, &neighbors) {
+        if (now < neighbor_deadline(e)) {
+            continue;
+        }
+
+        if (e->state == NEIGHBOR_RESOLVED
+            ? now >= e->confirmed + NEIGHBOR_EXPIRY_MSEC
+            : e->n_requests >= NEIGHBOR_MAX_REQUESTS) {
+            VLOG_INFO_RL(&rl, "forgetting %s neighbor "IP_FMT": no ARP "
+                         "reply for %lld ms, to %u requests",
+                         neighbor_state_name(e->state), IP_ARGS(e->ip),
+                         now - e->confirmed, e->n_requests);
+            neighbor_remove(e);
+        } else {
+            neighbor_send_request(e, now, version, msgs);
+        }
+    }
+}
+
+long long int
+neighbor_next_run(void)
+{
+    long long int next = LLONG_MAX;
+    const struct neighbor_entry *e;
+
+    HMAP_FOR_EACH (e, node, &neighbors) {
+        next = MIN(next, neighbor_deadline(e));
+    }
+    return next;
+}
+
+void
+neighbor_wait(void)
+{
+    long long int next = neighbor_next_run();
+
+    if (next != LLONG_MAX) {
+        poll_timer_wait_until(next);
+    }
+}
+
+uint64_t
+neighbor_seqno(void)
+{
+    return seqno;
+}
+
+static int
+neighbor_compare(const void *a_, const void *b_)
+{
+    const struct neighbor_entry *const *a = a_;
+    const struct neighbor_entry *const *b = b_;
+    uint32_t a_ip = ntohl((*a)->ip);
+    uint32_t b_ip = ntohl((*b)->ip);
+
+    return a_ip < b_ip ? -1 : a_ip > b_ip;
+}
+
+/* Returns the table's entries, sorted by IP, in a new array of
+ * hmap_count(&neighbors) pointers that the caller frees. */
+static const struct neighbor_entry **
+neighbor_sorted(void)
+{
+    const struct neighbor_entry **sorted;
+    const struct neighbor_entry *e;
+    size_t n = 0;
+
+    sorted = xmalloc(hmap_count(&neighbors) * sizeof *sorted);
+    HMAP_FOR_EACH (e, node, &neighbors) {
+        sorted[n++] = e;
+    }
+    qsort(sorted, n, sizeof *sorted, neighbor_compare);
+    return sorted;
+}
+
+size_t
+neighbor_get(struct flows_neighbor **neighborsp)
+{
+    const struct neighbor_entry **sorted = neighbor_sorted();
+    size_t n_entries = hmap_count(&neighbors);
+    struct flows_neighbor *out = xmalloc(n_entries * sizeof *out);
+    size_t n = 0;
+
+    for (size_t i = 0; i < n_entries; i++) {
+        if (neighbor_has_mac(sorted[i])) {
+            out[n].ip = sorted[i]->ip;
+            out[n].mac = sorted[i]->mac;
+            n++;
+        }
+    }
+    free(sorted);
+
+    *neighborsp = out;
+    return n;
+}
+
+void
+neighbor_format(struct ds *s)
+{
+    const struct neighbor_entry **sorted = neighbor_sorted();
+    size_t n = hmap_count(&neighbors);
+    long long int now = neighbor_now();
+
+    for (size_t i = 0; i < n; i++) {
+        const struct neighbor_entry *e = sorted[i];
+        long long int age = now - e->confirmed;
+
+        size_t start = s->length;
+        ds_put_format(s, IP_FMT, IP_ARGS(e->ip));
+        ds_put_char_multiple(s, ' ', MAX(1, start + 16 - s->length));
+        if (neighbor_has_mac(e)) {
+            ds_put_format(s, ETH_ADDR_FMT, ETH_ADDR_ARGS(e->mac));
+        } else {
+            ds_put_format(s, "%-17s", "incomplete");
+        }
+        ds_put_format(s, " %-10s age %lld.%03llds", neighbor_state_name(
+                          e->state), age / 1000, age % 1000);
+        if (e->n_requests) {
+            ds_put_format(s, ", %u request%s unanswered", e->n_requests,
+                          e->n_requests == 1 ? "" : "s");
+        }
+        ds_put_char(s, '\n');
+    }
+    free(sorted);
+}
+
+void
+neighbor_destroy(void)
+{
+    neighbor_flush();
+    hmap_destroy(&neighbors);
+    hmap_init(&neighbors);
+    free(CONST_CAST(char *, cfg.kernel_dev));
+    memset(&cfg, 0, sizeof cfg);
+    free(arp_file);
+    arp_file = NULL;
+}
+
+void
+neighbor_set_arp_file(const char *file)
+{
+    free(arp_file);
+    arp_file = nullable_xstrdup(file);
+}
+
+void
+neighbor_set_clock(long long int (*clock)(void))
+{
+    neighbor_clock = clock ? clock : time_msec;
+}

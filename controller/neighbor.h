@@ -1,0 +1,144 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_NEIGHBOR_H
+#define CONTROLLER_NEIGHBOR_H 1
+
+/* The neighbor table: the MACs of the next hops on the external network,
+ * resolved with ARP the way a host's ARP cache does it.
+ *
+ * A packet that leaves the cluster through br-ex needs the MAC of its next
+ * hop, which br-int's NEIGHBOR table sets from the neighbors resolved here
+ * (flows/pipeline.h).  A packet whose next hop has no flow yet goes to the
+ * controller (RESOLVE, flows/pinctrl-opcodes.h), and pinctrl calls
+ * neighbor_resolve() with the next hop's address:
+ *
+ *   - If the kernel's neighbour table (/proc/net/arp) has a complete entry
+ *     for the address on br-ex, its MAC is taken at once as a guess
+ *     ("guessed") so that traffic flows without waiting, and an ARP request
+ *     confirms it.
+ *
+ *   - Otherwise the entry is "incomplete" and an ARP request asks for it.
+ *
+ * ARP requests are broadcast packet-outs on br-int, from the controller to
+ * br-int's patch port to br-ex: from br-ex's MAC and the node IP, for the
+ * next hop's address.  The replies, addressed to the node IP, come back as
+ * packet-ins (NEIGHBOR), and pinctrl hands them to neighbor_learn(), which
+ * resolves the entry ("resolved").  Only addresses that kovs asked for are
+ * learned: unsolicited ARP does not add entries.
+ *
+ * An incomplete or guessed entry is asked for again every
+ * NEIGHBOR_RETRY_MSEC, NEIGHBOR_MAX_REQUESTS times in all; then, still
+ * unanswered, it is dropped (the kernel's entry may be stale), until a
+ * later packet asks for it again.  However many packets miss, an address
+ * gets at most one request per NEIGHBOR_RETRY_MSEC.
+ *
+ * A resolved entry is asked for again NEIGHBOR_REFRESH_MSEC after its last
+ * confirmation, and again every NEIGHBOR_RETRY_MSEC up to
+ * NEIGHBOR_MAX_REQUESTS requests; it stays usable meanwhile, and expires if
+ * no reply confirms it within NEIGHBOR_EXPIRY_MSEC of its last
+ * confirmation.  Refreshes are broadcast too, so that a neighbor whose MAC
+ * changed is found again.
+ *
+ * The table holds at most NEIGHBOR_MAX_ENTRIES addresses.
+ *
+ * Everything happens on the caller's thread: the module keeps the table and
+ * the timers; the owner of br-int's OpenFlow connection sends the
+ * packet-outs it returns and, whenever neighbor_seqno() changes, gives
+ * neighbor_get()'s pairs to the flows. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "openvswitch/list.h"
+#include "openvswitch/ofp-protocol.h"
+#include "openvswitch/types.h"
+#include "packets.h"
+
+struct ds;
+struct flows_neighbor;
+
+/* How often an unanswered address is asked for again. */
+#define NEIGHBOR_RETRY_MSEC 1000
+
+/* How many unanswered requests an address gets in a row. */
+#define NEIGHBOR_MAX_REQUESTS 3
+
+/* A resolved entry is asked for again this long after its last
+ * confirmation... */
+#define NEIGHBOR_REFRESH_MSEC (30 * 1000)
+
+/* ...and expires if it is not confirmed this long after it. */
+#define NEIGHBOR_EXPIRY_MSEC (90 * 1000)
+
+/* The most addresses the table holds. */
+#define NEIGHBOR_MAX_ENTRIES 4096
+
+struct neighbor_config {
+    ovs_be32 node_ip;           /* ARP requests' sender IP; 0 disables the
+                                 * table. */
+    struct eth_addr mac;        /* br-ex's MAC: ARP requests' sender MAC. */
+    ofp_port_t out_port;        /* br-int's patch port to br-ex, where the
+                                 * ARP requests go. */
+    const char *kernel_dev;     /* "br-ex": the kernel's neighbour entries
+                                 * of this device are a first guess; NULL
+                                 * for none. */
+};
+
+/* Applies 'cfg', which the module copies.  A change of the node IP, the MAC
+ * or the port flushes the table. */
+void neighbor_configure(const struct neighbor_config *cfg);
+
+/* A packet needs the MAC of next hop 'ip'.  If 'ip' is new to the table,
+ * adds it and appends an ARP request, a packet-out in OpenFlow 'version' (a
+ * struct ofpbuf linked through 'list_node'), to 'msgs'; otherwise its
+ * timers already take care of it.  Returns true if 'ip' is in the table
+ * now.  Returns false, and does nothing, for address 0, broadcast and
+ * multicast addresses and the node IP itself, while the table is disabled,
+ * and if the table is full. */
+bool neighbor_resolve(ovs_be32 ip, enum ofp_version version,
+                      struct ovs_list *msgs);
+
+/* An ARP packet said that 'ip' is at 'mac'.  If 'ip' is in the table,
+ * resolves it to 'mac', confirmed now, and returns true.  Returns false,
+ * and changes nothing, if 'ip' is not in the table or 'mac' is zero or
+ * multicast. */
+bool neighbor_learn(ovs_be32 ip, struct eth_addr mac);
+
+/* Runs the timers: sends the requests that are due, as packet-outs in
+ * OpenFlow 'version' appended to 'msgs', and drops the entries that gave up
+ * or expired. */
+void neighbor_run(enum ofp_version version, struct ovs_list *msgs);
+
+/* Arranges for the poll loop to wake up when neighbor_run() has work. */
+void neighbor_wait(void);
+
+/* Returns the time at which neighbor_run() next has work, LLONG_MAX if
+ * none. */
+long long int neighbor_next_run(void);
+
+/* Returns a sequence number that changes whenever the set of resolved (ip,
+ * mac) pairs, those neighbor_get() returns, changes. */
+uint64_t neighbor_seqno(void);
+
+/* Stores in '*neighbors' a new array of the entries that have a MAC
+ * (guessed or resolved), sorted by IP, and returns how many there are.  The
+ * caller frees the array. */
+size_t neighbor_get(struct flows_neighbor **neighbors);
+
+/* Appends to 's' one line per entry, sorted by IP: its IP, its MAC or
+ * "incomplete", its state, and its age (since its last confirmation, or
+ * since it was added if it has none). */
+void neighbor_format(struct ds *s);
+
+/* Empties the table and frees everything, configuration included. */
+void neighbor_destroy(void);
+
+/* For tests: reads the kernel's neighbour table from 'file' instead of
+ * /proc/net/arp (NULL restores it), and takes the time, in milliseconds,
+ * from 'clock' instead of time_msec() (NULL restores it). */
+void neighbor_set_arp_file(const char *file);
+void neighbor_set_clock(long long int (*clock)(void));
+
+#endif /* controller/neighbor.h */
