@@ -6,6 +6,8 @@ bin_PROGRAMS += controller/kovs-controller
 controller_kovs_controller_SOURCES = \
 	controller/gateway.c \
 	controller/gateway.h \
+	controller/healthcheck.c \
+	controller/healthcheck.h \
 	controller/kovs-controller.c \
 	controller/neighbor.c \
 	controller/neighbor.h \

@@ -4,7 +4,7 @@
 
 # Unit-test programs.
 noinst_PROGRAMS += tests/test-k8s tests/test-flows tests/test-pinctrl \
-	tests/test-policy tests/test-k8s-client
+	tests/test-policy tests/test-k8s-client tests/test-healthcheck
 tests_test_k8s_SOURCES = tests/test-k8s.c
 tests_test_k8s_CPPFLAGS = $(AM_CPPFLAGS) $(JANSSON_CFLAGS)
 tests_test_k8s_LDADD = k8s/libkovs-k8s.a $(OVS_LIBS) $(JANSSON_LIBS)
@@ -15,6 +15,9 @@ tests_test_pinctrl_SOURCES = tests/test-pinctrl.c \
 	controller/neighbor.c controller/neighbor.h \
 	controller/pinctrl.c controller/pinctrl.h
 tests_test_pinctrl_LDADD = $(OVS_LIBS)
+tests_test_healthcheck_SOURCES = tests/test-healthcheck.c \
+	controller/healthcheck.c controller/healthcheck.h
+tests_test_healthcheck_LDADD = $(OVS_LIBS)
 tests_test_policy_SOURCES = tests/test-policy.c
 tests_test_policy_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
 	$(OVS_LIBS) $(JANSSON_LIBS)
@@ -29,6 +32,7 @@ TESTSUITE_AT = \
 	tests/k8s.at \
 	tests/flows.at \
 	tests/pinctrl.at \
+	tests/healthcheck.at \
 	tests/policy-unit.at \
 	tests/sandbox.at \
 	tests/service-sandbox.at \

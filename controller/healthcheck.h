@@ -1,0 +1,82 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_HEALTHCHECK_H
+#define CONTROLLER_HEALTHCHECK_H 1
+
+/* The healthCheckNodePort server.
+ *
+ * A Service of type LoadBalancer or NodePort with externalTrafficPolicy
+ * Local has a spec.healthCheckNodePort.  Every node answers HTTP on that
+ * port, so that an external load balancer sends the Service's traffic only
+ * to nodes that have local endpoints for it: any request gets
+ * "200 OK" if the Service has at least one endpoint on this node and
+ * "503 Service Unavailable" otherwise, with a JSON body that names the
+ * Service and gives the count:
+ *
+ *   {"service":{"namespace":"NS","name":"NAME"},"localEndpoints":N,
+ *    "serviceProxyHealthy":true}
+ *
+ * and the count, again, in an X-Load-Balancing-Endpoint-Weight header.
+ *
+ * Each Service has its own TCP listener.  A listener is opened when its
+ * Service first appears in an update and closed, with its connections,
+ * when the Service is no longer in one; a change of the endpoint count
+ * alone never reopens it.  A port that cannot be bound (another process
+ * holds it) is logged and retried every few seconds.  If two Services
+ * claim the same port, the first one set in an update is served and the
+ * other is logged.
+ *
+ * Every request is read up to the end of its headers and answered once;
+ * the connection is then closed.  A request larger than
+ * HEALTHCHECK_MAX_REQUEST bytes, or not complete within
+ * HEALTHCHECK_REQUEST_TIMEOUT_MS, gets its connection closed without an
+ * answer.  Each listener serves at most HEALTHCHECK_MAX_CONNS connections
+ * at once; further connections wait in the kernel's accept queue.
+ *
+ * The server runs in the caller's poll loop: healthcheck_run() does the
+ * work that is ready, healthcheck_wait() arranges for poll_block() to wake
+ * up when there is more. */
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ds;
+
+#define HEALTHCHECK_MAX_REQUEST 8192
+#define HEALTHCHECK_REQUEST_TIMEOUT_MS 5000
+#define HEALTHCHECK_MAX_CONNS 64
+#define HEALTHCHECK_BIND_RETRY_MS 5000
+
+/* Starts serving, with listeners bound to 'bind_ip' (an IPv4 or IPv6
+ * address), or to all IPv4 addresses if 'bind_ip' is NULL or "".  Calling
+ * it again with another address reopens the existing listeners on that
+ * address.  Services may be set before the server starts; their listeners
+ * open when it does. */
+void healthcheck_init(const char *bind_ip);
+
+/* Stops serving: closes every listener and connection and forgets every
+ * Service.  Safe to call when the server is not running. */
+void healthcheck_destroy(void);
+
+/* An update is the complete list of Services that have a health check
+ * port: between healthcheck_start_update() and healthcheck_finish_update()
+ * the caller calls healthcheck_set() once for each of them.  A Service that
+ * is not set loses its listener when the update finishes. */
+void healthcheck_start_update(void);
+
+/* Declares that Service 'namespace'/'name' (copied) has health check port
+ * 'port' (nonzero) and 'n_local_endpoints' ready endpoints on this node. */
+void healthcheck_set(uint16_t port, const char *namespace, const char *name,
+                     size_t n_local_endpoints);
+void healthcheck_finish_update(void);
+
+void healthcheck_run(void);
+void healthcheck_wait(void);
+
+/* Appends one line per Service, in port order, to 'ds', for the status
+ * command, e.g. "port 32000: default/web, 1 local endpoint, listening". */
+void healthcheck_format(struct ds *);
+
+#endif /* controller/healthcheck.h */
