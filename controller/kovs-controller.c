@@ -10,8 +10,11 @@
 #include <unistd.h>
 #include "command-line.h"
 #include "controller/gateway.h"
+#include "controller/healthcheck.h"
+#include "controller/neighbor.h"
 #include "controller/ofctrl.h"
 #include "controller/pinctrl.h"
+#include "controller/uplink.h"
 #include "controller/vswitch.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -20,6 +23,7 @@
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
+#include "flows/service.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-decode.h"
 #include "k8s/k8s-model.h"
@@ -49,6 +53,7 @@ static struct k8s_client_config client_cfg;  /* Used without 'state_file'. */
 static char *bridge_name = "br-int";
 static char *datapath_type;
 static char *tunnel_type = "vxlan";
+static char *external_bridge;
 static char *unixctl_path;
 static bool has_cluster_cidr, has_service_cidr;
 static struct k8s_cidr cluster_cidr, service_cidr;
@@ -60,6 +65,14 @@ struct controller {
     struct k8s_client *client;      /* ...or the API server. */
     struct flow_table flows;
     struct ofctrl *br_int;          /* The integration bridge's flows. */
+
+    /* The external bridge (--external-bridge), if any. */
+    struct ofctrl *br_ex;
+    struct flow_table ex_flows;
+    struct flows_external external;
+    struct uplink_info uplink;
+    uint64_t neighbor_seqno;
+    struct flows_neighbor *neighbors;
     struct flows_changes changes;
     struct flows_input input;
     struct flows_local local;
@@ -80,6 +93,8 @@ struct controller {
 };
 
 static void parse_options(int argc, char *argv[]);
+static void external_run(struct controller *);
+static void healthcheck_update(const struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
@@ -112,6 +127,7 @@ main(int argc, char *argv[])
         c.client = k8s_client_create(&client_cfg);
     }
     flow_table_init(&c.flows);
+    flow_table_init(&c.ex_flows);
     flows_changes_init(&c.changes);
     c.changes.all = true;
     register_unixctl_commands(unixctl, &c);
@@ -121,12 +137,23 @@ main(int argc, char *argv[])
                                     bridge_name);
     c.br_int = ofctrl_create(bridge_name, ofctrl_target);
     free(ofctrl_target);
+    if (external_bridge) {
+        c.flows.external = &c.ex_flows;
+        ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
+                                  external_bridge);
+        c.br_ex = ofctrl_create(external_bridge, ofctrl_target);
+        free(ofctrl_target);
+        uplink_init();
+        healthcheck_init(NULL);
+        c.neighbor_seqno = neighbor_seqno();
+    }
 
     const struct vswitch_config vcfg = {
         .bridge = bridge_name,
         .datapath_type = datapath_type,
         .node_name = node_name,
         .tunnel_type = tunnel_type,
+        .external_bridge = external_bridge,
     };
     const struct vswitch_ports *ports = vswitch_get_ports();
     c.input = (struct flows_input) {
@@ -166,6 +193,9 @@ main(int argc, char *argv[])
             },
         };
         gateway_run(&gcfg, false);
+        if (external_bridge) {
+            external_run(&c);
+        }
 
         /* Flows are computed only from complete inputs: the Kubernetes
          * state and the switch's configuration.  Until both are there, the
@@ -173,7 +203,8 @@ main(int argc, char *argv[])
         bool ready = k8s_source_ready(&c) && vswitch_is_ready();
         if (ready && (c.changes.all || k8s_cluster_has_changes(&c.cluster)
                       || !sset_is_empty(&c.changes.pods)
-                      || !sset_is_empty(&c.changes.nodes))) {
+                      || !sset_is_empty(&c.changes.nodes)
+                      || c.changes.neighbors)) {
             long long int start = time_msec();
             if (c.client && k8s_cluster_has_changes(&c.cluster)
                 && !c.event_computed && !c.event_in_flight) {
@@ -184,11 +215,26 @@ main(int argc, char *argv[])
                                                       &c.flows);
             c.last_compute_ms = time_msec() - start;
             c.n_computations++;
+            if (external_bridge) {
+                healthcheck_update(&c);
+            }
             k8s_cluster_clear_changes(&c.cluster);
             flows_changes_clear(&c.changes);
         }
 
         bool ofctrl_ready = ofctrl_run(c.br_int);
+        if (c.br_ex) {
+            if (ofctrl_run(c.br_ex) && ready) {
+                ofctrl_put(c.br_ex, &c.ex_flows);
+            }
+            struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+            neighbor_run(ofctrl_get_version(c.br_int), &msgs);
+            struct ofpbuf *msg;
+            LIST_FOR_EACH_POP (msg, list_node, &msgs) {
+                ofctrl_send_msg(c.br_int, msg);
+            }
+            healthcheck_run();
+        }
         event_latency_run(&c);
         if (ofctrl_ready && ready) {
             struct ofctrl_stats before, after;
@@ -212,6 +258,12 @@ main(int argc, char *argv[])
         }
         vswitch_wait();
         ofctrl_wait(c.br_int);
+        if (c.br_ex) {
+            ofctrl_wait(c.br_ex);
+            uplink_wait();
+            neighbor_wait();
+            healthcheck_wait();
+        }
         unixctl_server_wait(unixctl);
         if (c.exiting) {
             poll_immediate_wake();
@@ -222,16 +274,114 @@ main(int argc, char *argv[])
     /* The connection goes first: a policy-stats request still pending gets
      * its error reply while its unixctl connection is open. */
     ofctrl_destroy(c.br_int);
+    ofctrl_destroy(c.br_ex);
+    if (external_bridge) {
+        healthcheck_destroy();
+        neighbor_destroy();
+    }
+    free(c.neighbors);
     unixctl_server_destroy(unixctl);
     vswitch_destroy();
     flows_changes_destroy(&c.changes);
     flow_table_destroy(&c.flows);
+    flow_table_destroy(&c.ex_flows);
     k8s_state_file_destroy(c.state);
     k8s_client_destroy(c.client);
     k8s_client_config_destroy(&client_cfg);
     k8s_cluster_destroy(&c.cluster);
     service_stop();
     return 0;
+}
+
+/* Returns this node's IPv4 InternalIP, or 0. */
+static ovs_be32
+node_ip(const struct controller *c)
+{
+    const struct k8s_object *obj = k8s_cluster_find(&c->cluster, K8S_NODE,
+                                                    "", node_name);
+    const struct k8s_node *node = obj ? k8s_node_cast(obj) : NULL;
+    for (size_t i = 0; node && i < node->n_internal_ips; i++) {
+        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
+            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
+        }
+    }
+    return 0;
+}
+
+/* Brings what the flows know of the external bridge up to date: its ports
+ * (from vswitch), the node IP (this node's InternalIP), its subnet and
+ * default gateway (from the kernel) and the resolved next hops (from
+ * pinctrl).  Without all of them, there are no external flows. */
+static void
+external_run(struct controller *c)
+{
+    const struct vswitch_external *vx = &vswitch_get_ports()->external;
+    ovs_be32 ip = node_ip(c);
+    uplink_run(external_bridge, ip, &c->uplink);
+
+    struct flows_external ex = {
+        .bridge = external_bridge,
+        .patch_ofport = vx->patch_ofport,
+        .ex_patch_ofport = vx->ex_patch_ofport,
+        .uplink_ofport = vx->uplink_ofport,
+        .mac = vx->mac,
+        .node_ip = ip,
+        .subnet_mask = c->uplink.subnet_mask,
+        .gateway_ip = c->uplink.gateway_ip,
+        .neighbors = c->external.neighbors,
+        .n_neighbors = c->external.n_neighbors,
+    };
+    bool ready = vx->ready && ip && c->uplink.valid;
+    const struct flows_external *old = &c->external;
+    if (ready != (c->input.external != NULL)
+        || ex.patch_ofport != old->patch_ofport
+        || ex.ex_patch_ofport != old->ex_patch_ofport
+        || ex.uplink_ofport != old->uplink_ofport
+        || !eth_addr_equals(ex.mac, old->mac) || ex.node_ip != old->node_ip
+        || ex.subnet_mask != old->subnet_mask
+        || ex.gateway_ip != old->gateway_ip) {
+        c->changes.all = true;
+    }
+    c->external = ex;
+    c->input.external = ready ? &c->external : NULL;
+
+    struct neighbor_config ncfg = {
+        .node_ip = ready ? ip : 0,
+        .mac = vx->mac,
+        .out_port = vx->patch_ofport,
+        .kernel_dev = external_bridge,
+    };
+    neighbor_configure(&ncfg);
+    uint64_t seqno = neighbor_seqno();
+    if (seqno != c->neighbor_seqno) {
+        c->neighbor_seqno = seqno;
+        free(c->neighbors);
+        c->external.n_neighbors = neighbor_get(&c->neighbors);
+        c->external.neighbors = c->neighbors;
+        c->changes.neighbors = true;
+    }
+}
+
+/* Serves the health check node port of every LoadBalancer Service with
+ * externalTrafficPolicy Local, with its number of local endpoints. */
+static void
+healthcheck_update(const struct controller *c)
+{
+    healthcheck_start_update();
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, &c->cluster) {
+        const struct k8s_service *svc = k8s_service_cast(obj);
+        if (svc->health_check_node_port
+            && svc->external_traffic_policy == K8S_POLICY_LOCAL
+            && svc->type == K8S_SVC_LOAD_BALANCER
+            && service_is_proxied(svc)) {
+            healthcheck_set(svc->health_check_node_port, obj->namespace,
+                            obj->name,
+                            service_count_local_ready(&c->cluster, svc,
+                                                      node_name));
+        }
+    }
+    healthcheck_finish_update();
 }
 
 /* Returns true once the source of the Kubernetes state has given a
@@ -595,6 +745,9 @@ usage(void)
            "  --cluster-cidr=CIDR     the cluster's pod network\n"
            "  --service-cidr=CIDR     the cluster's Service network\n"
            "  --tunnel-type=TYPE      vxlan (default)\n"
+           "  --external-bridge=NAME  the bridge with the uplink and the node IP\n"
+           "                          (usually br-ex): SNAT, NodePorts, external\n"
+           "                          and LoadBalancer IPs\n"
            "  --unixctl=SOCKET        override default control socket name\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n",
@@ -692,6 +845,7 @@ parse_options(int argc, char *argv[])
         OPT_CLUSTER_CIDR,
         OPT_SERVICE_CIDR,
         OPT_TUNNEL_TYPE,
+        OPT_EXTERNAL_BRIDGE,
         OPT_UNIXCTL,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
@@ -710,6 +864,7 @@ parse_options(int argc, char *argv[])
         {"cluster-cidr", required_argument, NULL, OPT_CLUSTER_CIDR},
         {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
         {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
+        {"external-bridge", required_argument, NULL, OPT_EXTERNAL_BRIDGE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -776,6 +931,10 @@ parse_options(int argc, char *argv[])
             }
             tunnel_type = xstrdup(optarg);
             break;
+        case OPT_EXTERNAL_BRIDGE:
+            external_bridge = optarg;
+            break;
+
         case OPT_UNIXCTL:
             unixctl_path = xstrdup(optarg);
             break;

@@ -10,29 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include "netdev.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
-#include "ovs-router.h"
 #include "packets.h"
-#include "route-table.h"
+#include "timeval.h"
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(uplink);
 
-static uint64_t last_seq;
-static bool read_once;
+/* The kernel's IPv4 routes, one per line after a header: interface,
+ * destination, gateway, flags, ... mask, in hexadecimal (network byte
+ * order read as a host integer). */
+#define UPLINK_ROUTE_FILE "/proc/net/route"
+
+/* How often the addressing is read again. */
+#define UPLINK_POLL_MSEC 5000
+
+static long long int next_read;
 static char *last_bridge;
 static ovs_be32 last_node_ip;
 
 void
 uplink_init(void)
 {
-    route_table_init();
+    next_read = LLONG_MIN;
 }
 
 void
 uplink_wait(void)
 {
-    route_table_wait();
+    poll_timer_wait_until(next_read);
 }
 
 /* Finds the prefix of 'node_ip' among the addresses of 'bridge'. */
@@ -72,34 +79,42 @@ read_subnet(const char *bridge, ovs_be32 node_ip, ovs_be32 *mask)
     return found;
 }
 
-/* Returns the default gateway if the default route goes through
+/* Returns the default gateway if the kernel's default route goes through
  * 'bridge'. */
 static ovs_be32
 read_gateway(const char *bridge)
 {
-    struct in6_addr any = in6_addr_mapped_ipv4(htonl(0));
-    struct in6_addr gw = in6addr_any, src = in6addr_any;
-    char dev[IFNAMSIZ];
-
-    if (ovs_router_lookup(0, &any, dev, &src, &gw)
-        && !strcmp(dev, bridge) && IN6_IS_ADDR_V4MAPPED(&gw)) {
-        return in6_addr_get_mapped_ipv4(&gw);
+    FILE *f = fopen(UPLINK_ROUTE_FILE, "r");
+    if (!f) {
+        return 0;
     }
-    return 0;
+
+    char line[256];
+    ovs_be32 gateway = 0;
+    while (fgets(line, sizeof line, f)) {
+        char dev[IFNAMSIZ + 1];
+        uint32_t dst, gw, mask;
+        unsigned int flags;
+        if (sscanf(line, "%16s %"SCNx32" %"SCNx32" %x %*d %*d %*d %"SCNx32,
+                   dev, &dst, &gw, &flags, &mask) == 5
+            && !strcmp(dev, bridge) && !dst && !mask
+            && (flags & 0x3) == 0x3) {      /* RTF_UP | RTF_GATEWAY. */
+            gateway = (OVS_FORCE ovs_be32) gw;
+            break;
+        }
+    }
+    fclose(f);
+    return gateway;
 }
 
 bool
 uplink_run(const char *bridge, ovs_be32 node_ip, struct uplink_info *info)
 {
-    route_table_run();
-
-    uint64_t seq = route_table_get_change_seq();
-    if (read_once && seq == last_seq && node_ip == last_node_ip
+    if (time_msec() < next_read && node_ip == last_node_ip
         && last_bridge && !strcmp(last_bridge, bridge)) {
         return false;
     }
-    read_once = true;
-    last_seq = seq;
+    next_read = time_msec() + UPLINK_POLL_MSEC;
     last_node_ip = node_ip;
     free(last_bridge);
     last_bridge = xstrdup(bridge);

@@ -8,8 +8,8 @@
 /* The node's addressing on the external bridge, as the kernel has it: the
  * prefix of the node IP's subnet (its destinations are on-link) and the
  * default gateway (the next hop of everything else).  Read from the
- * bridge's addresses and from the kernel's routing table (lib/route-table,
- * which follows route changes over rtnetlink). */
+ * bridge's addresses and from the kernel's routing table, every few
+ * seconds. */
 
 #include <stdbool.h>
 #include "openvswitch/types.h"
@@ -26,8 +26,8 @@ struct uplink_info {
 void uplink_init(void);
 
 /* Reads the addressing of 'bridge' for node IP 'node_ip' into '*info' when
- * the kernel's routes changed since the last call or when the arguments
- * differ.  Returns true if '*info' changed. */
+ * it is time to read it again or when the arguments differ.  Returns true
+ * if '*info' changed. */
 bool uplink_run(const char *bridge, ovs_be32 node_ip,
                 struct uplink_info *info);
 void uplink_wait(void);

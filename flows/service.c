@@ -18,6 +18,8 @@
 #include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-protocol.h"
 #include "smap.h"
+#include "sset.h"
+#include <arpa/inet.h>
 #include "util.h"
 
 /* The label that hands a Service to another proxy. */
@@ -598,4 +600,38 @@ flows_service_compute(const struct flows_input *in,
         free(local.eps);
     }
     ofpbuf_uninit(&ofpacts);
+}
+
+size_t
+service_count_local_ready(const struct k8s_cluster *cluster,
+                          const struct k8s_service *svc,
+                          const char *node_name)
+{
+    size_t n_slices;
+    const struct k8s_endpoint_slice **slices = k8s_cluster_service_slices(
+        cluster, svc->obj.namespace, svc->obj.name, &n_slices);
+
+    struct sset ips = SSET_INITIALIZER(&ips);
+    for (size_t i = 0; i < n_slices; i++) {
+        const struct k8s_endpoint_slice *slice = slices[i];
+        for (size_t j = 0; !slice->ipv6 && j < slice->n_endpoints; j++) {
+            const struct k8s_endpoint *ep = &slice->endpoints[j];
+            if (!ep->ready || strcmp(ep->node_name, node_name)) {
+                continue;
+            }
+            for (size_t k = 0; k < ep->n_addresses; k++) {
+                if (k8s_addr_is_ipv4(&ep->addresses[k])) {
+                    char s[INET_ADDRSTRLEN];
+                    ovs_be32 ip = in6_addr_get_mapped_ipv4(
+                        &ep->addresses[k]);
+                    inet_ntop(AF_INET, &ip, s, sizeof s);
+                    sset_add(&ips, s);
+                }
+            }
+        }
+    }
+    free(slices);
+    size_t n = sset_count(&ips);
+    sset_destroy(&ips);
+    return n;
 }

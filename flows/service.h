@@ -45,6 +45,12 @@ size_t service_select_endpoints(const struct k8s_cluster *,
  * and those labelled for another proxy. */
 bool service_is_proxied(const struct k8s_service *);
 
+/* Returns the number of distinct ready IPv4 endpoints of 'svc' on node
+ * 'node_name', what its health check node port reports. */
+size_t service_count_local_ready(const struct k8s_cluster *,
+                                 const struct k8s_service *,
+                                 const char *node_name);
+
 /* Recomputes the flows and groups of Service 'namespace'/'name'. */
 void flows_service_compute(const struct flows_input *, const char *namespace,
                            const char *name, struct flow_table *);

@@ -38,6 +38,7 @@ TESTSUITE_AT = \
 	tests/service-sandbox.at \
 	tests/cluster.at \
 	tests/service.at \
+	tests/external.at \
 	tests/policy.at \
 	tests/apiserver.at
 TESTSUITE = $(srcdir)/tests/testsuite

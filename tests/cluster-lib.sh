@@ -849,6 +849,27 @@ except Exception as e:
 ' "$2" "$t"
 }
 
+# cl_http_status FROM URL: HTTP GET of URL from FROM; prints the status
+# code, then the body, whatever the status; fails only if no answer came
+# within CL_TIMEOUT seconds.
+cl_http_status() {
+    local ns t="${CL_TIMEOUT:-3}"
+    ns=$(_cl_ns "$1") || return 1
+    timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
+import sys, urllib.error, urllib.request
+url, timeout = sys.argv[1], float(sys.argv[2])
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+try:
+    r = opener.open(url, timeout=timeout)
+except urllib.error.HTTPError as e:
+    r = e
+except Exception as e:
+    sys.stderr.write("cl_http_status: %s: %s\n" % (url, e))
+    sys.exit(1)
+sys.stdout.write("%d\n%s\n" % (r.status, r.read().decode()))
+' "$2" "$t"
+}
+
 # cl_tcp_state FROM IP PORT: tries a TCP connection from FROM to IP:PORT
 # and prints how it ended: "connected", "refused" (a TCP RST, e.g. a
 # Service without endpoints), "unreachable" (ICMP error) or "timeout" (no

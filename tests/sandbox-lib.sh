@@ -169,9 +169,10 @@ k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]
 }
 
 # ports_json KIND SPEC: a JSON list of ports from a compact SPEC of
-# comma-separated entries.  KIND "service": NAME:PORT:TARGET[:PROTOCOL];
-# KIND "slice": NAME:PORT[:PROTOCOL].  (Test files are m4: JSON lists would
-# lose their brackets there, hence this.)
+# comma-separated entries.  KIND "service":
+# NAME:PORT:TARGET[:PROTOCOL[:NODEPORT]]; KIND "slice": NAME:PORT[:PROTOCOL].
+# (Test files are m4: JSON lists would lose their brackets there, hence
+# this.)
 ports_json () {
     local kind=$1 sep="" entry name port target proto IFS_save=$IFS
     printf '['
@@ -183,8 +184,9 @@ ports_json () {
         name=$1 port=$2
         if [ "$kind" = service ]; then
             target=$3 proto=${4:-TCP}
-            printf '%s{"name":"%s","port":%s,"targetPort":%s,"protocol":"%s"}' \
-                "$sep" "$name" "$port" "$target" "$proto"
+            printf '%s{"name":"%s","port":%s,"targetPort":%s,"protocol":"%s"%s}' \
+                "$sep" "$name" "$port" "$target" "$proto" \
+                "${5:+,\"nodePort\":$5}"
         else
             proto=${3:-TCP}
             printf '%s{"name":"%s","port":%s,"protocol":"%s"}' \
@@ -202,6 +204,27 @@ ports_json () {
 k8s_service () {
     printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"ClusterIP","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s}}' \
         "$1" "$2" "$3" "$3" "$(ports_json service "$4")" "${5:+,$5}"
+}
+
+# k8s_service_ext NAMESPACE NAME TYPE CLUSTER-IP PORTS [EXTRA-SPEC-MEMBERS
+# [STATUS]]: a Service of TYPE (NodePort, LoadBalancer); PORTS as for
+# ports_json service, usually with nodePorts; STATUS is the JSON of its
+# status.
+k8s_service_ext () {
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"%s","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s},"status":%s}' \
+        "$1" "$2" "$3" "$4" "$4" "$(ports_json service "$5")" "${6:+,$6}" \
+        "${7:-{\}}"
+}
+
+# json_strings WORD...: a JSON list of the WORDs as strings.
+json_strings () {
+    local sep=""
+    printf '['
+    for w in "$@"; do
+        printf '%s"%s"' "$sep" "$w"
+        sep=","
+    done
+    printf ']'
 }
 
 # k8s_slice NAMESPACE NAME SERVICE PORTS ENDPOINT...: an EndpointSlice;
@@ -275,13 +298,15 @@ trace_final_field () {
 # Cluster tests (with tests/cluster-lib.sh): kovs-controller on each node of
 # a netns cluster, all reading the test's state.json.
 
-# cluster_kovs_start NODE: starts kovs-controller in NODE's namespace.
+# cluster_kovs_start NODE [OPTION...]: starts kovs-controller in NODE's namespace.
 cluster_kovs_start () {
-    cl_node_exec "$1" kovs-controller --detach --no-chdir --pidfile \
-        -vconsole:off --log-file --node-name="$1" \
+    local node=$1
+    shift
+    cl_node_exec "$node" kovs-controller --detach --no-chdir --pidfile \
+        -vconsole:off --log-file --node-name="$node" \
         --k8s-state="$PWD/state.json" --datapath-type=netdev \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        -vofctrl:file:dbg
+        -vofctrl:file:dbg "$@"
 }
 
 # cluster_wait_sync NODE [READS]: kovs_wait_sync for NODE's controller.
