@@ -528,8 +528,55 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     pinctrl_get_stats(&ps);
     ds_put_format(&ds, "packet-ins: %"PRIu64" (rejected with TCP RST %"
                   PRIu64", with ICMP port unreachable %"PRIu64
+                  ", next hops to resolve %"PRIu64", ARP learned %"PRIu64
                   ", ignored %"PRIu64")\n", ps.n_packet_ins,
-                  ps.n_tcp_resets, ps.n_icmp_unreachables, ps.n_ignored);
+                  ps.n_tcp_resets, ps.n_icmp_unreachables, ps.n_resolves,
+                  ps.n_arp_learned, ps.n_ignored);
+
+    if (external_bridge) {
+        const struct flows_external *ex = &c->external;
+        ds_put_format(&ds, "external bridge %s: ", external_bridge);
+        if (c->input.external) {
+            ds_put_format(&ds, "node IP "IP_FMT"/%d, MAC "ETH_ADDR_FMT
+                          ", uplink port %d, patch port %d, ",
+                          IP_ARGS(ex->node_ip),
+                          ip_count_cidr_bits(ex->subnet_mask),
+                          ETH_ADDR_ARGS(ex->mac),
+                          ofp_to_u16(ex->uplink_ofport),
+                          ofp_to_u16(ex->patch_ofport));
+            if (ex->gateway_ip) {
+                ds_put_format(&ds, "gateway "IP_FMT"\n",
+                              IP_ARGS(ex->gateway_ip));
+            } else {
+                ds_put_cstr(&ds, "no gateway\n");
+            }
+        } else {
+            ds_put_cstr(&ds, "not ready (see the log)\n");
+        }
+        ofctrl_get_stats(c->br_ex, &s);
+        ds_put_format(&ds, "%s flows: %"PRIuSIZE" desired, %"PRIuSIZE
+                      " installed\n", external_bridge,
+                      flow_table_count(&c->ex_flows), s.n_installed);
+        ds_put_format(&ds, "neighbors: %"PRIuSIZE" resolved\n",
+                      c->external.n_neighbors);
+        healthcheck_format(&ds);
+    }
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* "neighbors": the next hops on the external network and their MACs. */
+static void
+kovs_unixctl_neighbors(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *c_ OVS_UNUSED)
+{
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    if (!external_bridge) {
+        unixctl_command_reply_error(conn, "no external bridge "
+                                    "(--external-bridge)");
+        return;
+    }
+    neighbor_format(&ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
@@ -693,6 +740,8 @@ register_unixctl_commands(struct unixctl_server *unixctl OVS_UNUSED,
     unixctl_command_register("recompute", "", 0, 0, kovs_unixctl_recompute,
                              c);
     unixctl_command_register("status", "", 0, 0, kovs_unixctl_status, c);
+    unixctl_command_register("neighbors", "", 0, 0, kovs_unixctl_neighbors,
+                             c);
     unixctl_command_register("policy-stats", "", 0, 0,
                              kovs_unixctl_policy_stats, c);
     unixctl_command_register("flow-summary", "", 0, 0,

@@ -113,7 +113,11 @@
 #      stack (the userspace datapath reads it with a packet socket), so the
 #      node must not answer ARP on it: arp_ignore=8.  Otherwise a pod may
 #      learn the veth's MAC for its gateway address and its replies to the
-#      node bypass br-int (and conntrack's un-DNAT).
+#      node bypass br-int (and conntrack's un-DNAT).  The same holds for a
+#      node's uplink eth0: answering ARP for the node IP there would make
+#      the underlay send the node IP's traffic to eth0's MAC, which the
+#      node's stack takes directly (a NodePort's SYN would get the stack's
+#      RST) instead of br-ex.
 
 # ---------------------------------------------------------------------------
 # Internal helpers.
@@ -490,6 +494,9 @@ EOF
 
     _cl_veth "$CL_PREFIX-ul" "$ulif" "$netns" eth0 &&
     ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul || return 1
+    # Requirement 8, for the uplink.
+    ip netns exec "$netns" sysctl -qw net.ipv4.conf.eth0.arp_ignore=8 ||
+        return 1
 
     # Requirement 3: the node IP is on br-ex, the bridge's own port.  Without
     # --no-wait, ovs-vsctl returns once ovs-vswitchd has created the tap.
