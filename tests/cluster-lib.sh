@@ -838,43 +838,47 @@ cl_http_stop() {
     cl_bg_stop "http-$(_cl_key "$1")-$2"
 }
 
-# cl_http_get FROM URL: HTTP GET of URL from FROM; prints the body and
-# succeeds on a 2xx answer within CL_TIMEOUT seconds.  Uses python3 (curl
-# is not always installed) and ignores any http_proxy setting.
-cl_http_get() {
+# _cl_http FROM URL MODE: HTTP GET of URL from FROM within CL_TIMEOUT
+# seconds.  MODE "body": prints the body, succeeds on a 2xx answer; MODE
+# "status": prints the status code, then the body, whatever the status.
+# Uses python3 (curl is not always installed) and ignores any http_proxy
+# setting.
+_cl_http() {
     local ns t="${CL_TIMEOUT:-3}"
     ns=$(_cl_ns "$1") || return 1
     timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
-import sys, urllib.request
-url, timeout = sys.argv[1], float(sys.argv[2])
+import sys, urllib.error, urllib.request
+url, timeout, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 try:
-    sys.stdout.write(opener.open(url, timeout=timeout).read().decode())
+    r = opener.open(url, timeout=timeout)
+except urllib.error.HTTPError as e:
+    if mode != "status":
+        sys.stderr.write("cl_http_get: %s: %s\n" % (url, e))
+        sys.exit(1)
+    r = e
 except Exception as e:
-    sys.stderr.write("cl_http_get: %s: %s\n" % (url, e))
+    sys.stderr.write("cl_http_%s: %s: %s\n" % (mode, url, e))
     sys.exit(1)
-' "$2" "$t"
+body = r.read().decode()
+if mode == "status":
+    sys.stdout.write("%d\n%s\n" % (r.status, body))
+else:
+    sys.stdout.write(body)
+' "$2" "$t" "$3"
+}
+
+# cl_http_get FROM URL: HTTP GET of URL from FROM; prints the body and
+# succeeds on a 2xx answer within CL_TIMEOUT seconds.
+cl_http_get() {
+    _cl_http "$1" "$2" body
 }
 
 # cl_http_status FROM URL: HTTP GET of URL from FROM; prints the status
 # code, then the body, whatever the status; fails only if no answer came
 # within CL_TIMEOUT seconds.
 cl_http_status() {
-    local ns t="${CL_TIMEOUT:-3}"
-    ns=$(_cl_ns "$1") || return 1
-    timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
-import sys, urllib.error, urllib.request
-url, timeout = sys.argv[1], float(sys.argv[2])
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-try:
-    r = opener.open(url, timeout=timeout)
-except urllib.error.HTTPError as e:
-    r = e
-except Exception as e:
-    sys.stderr.write("cl_http_status: %s: %s\n" % (url, e))
-    sys.exit(1)
-sys.stdout.write("%d\n%s\n" % (r.status, r.read().decode()))
-' "$2" "$t"
+    _cl_http "$1" "$2" status
 }
 
 # cl_tcp_state FROM IP PORT: tries a TCP connection from FROM to IP:PORT

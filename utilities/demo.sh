@@ -67,9 +67,12 @@ start() {
         cl_node_exec "$node" kovs-controller --detach --no-chdir --pidfile \
             -vconsole:off --log-file --node-name="$node" \
             --k8s-state="$state" --datapath-type=netdev \
-            --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12
+            --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+            --external-bridge=br-ex
         echo "kovs-controller running on $node"
     done
+    cl_ext_add outside 198.18.0.100/24
+    echo "external host outside: 198.18.0.100 on the underlay, not a node"
 
     say "Plugging in pods (what a CNI plugin does)"
     echo "$pods" | while read -r node pod ip mac; do
@@ -103,6 +106,20 @@ start() {
                       cl_http_get "$client" http://10.96.0.100/ || echo failed
                   done | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')
         echo "$client -> http://10.96.0.100/ 10 times: $answers"
+    done
+
+    say "Out of the cluster and in: SNAT to the node IP, the NodePort 30080"
+    cl_http_serve outside 8080
+    for client in demo/client-1 demo/client-2; do
+        body=$(cl_http_get "$client" http://198.18.0.100:8080/clientip ||
+               echo "(failed)")
+        echo "$client -> http://198.18.0.100:8080/ (outside): it sees $body"
+    done
+    for ip in 198.18.0.11 198.18.0.12; do
+        answers=$(for i in 1 2 3 4 5 6; do
+                      cl_http_get outside "http://$ip:30080/" || echo failed
+                  done | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')
+        echo "outside -> http://$ip:30080/ 6 times: $answers"
     done
 
     for node in node1 node2; do
