@@ -135,6 +135,9 @@ start() {
         cl_node_inspect "$node"
         echo "ip netns exec $prefix-$node ovs-appctl -t kovs-controller status"
         echo "ip netns exec $prefix-$node ovs-appctl -t kovs-controller flow-summary"
+        echo "ip netns exec $prefix-$node ovs-ofctl -O OpenFlow15 dump-flows br-ex"
+        echo "ip netns exec $prefix-$node ovs-appctl -t kovs-controller neighbors"
+        echo "ip netns exec $prefix-$node ovs-appctl dpctl/dump-conntrack zone=2"
         echo "ip netns exec $prefix-$node ovs-ofctl dump-flows br-int cookie=\$(ip netns exec $prefix-$node ovs-appctl -t kovs-controller cookie pod demo/web-1)/-1"
         echo
     done
