@@ -73,6 +73,7 @@ struct controller {
     struct uplink_info uplink;
     uint64_t neighbor_seqno;
     struct flows_neighbor *neighbors;
+    long long int next_gateway_resolve;
     struct flows_changes changes;
     struct flows_input input;
     struct flows_local local;
@@ -228,7 +229,15 @@ main(int argc, char *argv[])
                 ofctrl_put(c.br_ex, &c.ex_flows);
             }
             struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
-            neighbor_run(ofctrl_get_version(c.br_int), &msgs);
+            enum ofp_version version = ofctrl_get_version(c.br_int);
+            neighbor_run(version, &msgs);
+            if (c.input.external && c.external.gateway_ip && version
+                && time_msec() >= c.next_gateway_resolve) {
+                /* The default gateway is everybody's next hop: resolve it
+                 * before the first packet needs it. */
+                neighbor_resolve(c.external.gateway_ip, version, &msgs);
+                c.next_gateway_resolve = time_msec() + 10 * 1000;
+            }
             struct ofpbuf *msg;
             LIST_FOR_EACH_POP (msg, list_node, &msgs) {
                 ofctrl_send_msg(c.br_int, msg);
