@@ -1907,7 +1907,8 @@ test_service_lb_source_ranges(void)
         "{'kind':'Service','metadata':{'namespace':'default','name':'lb'},"
         " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.10',"
         "  'externalIPs':['203.0.113.5'],"
-        "  'loadBalancerSourceRanges':['192.0.2.0/24','198.51.100.0/25'],"
+        "  'loadBalancerSourceRanges':['192.0.2.0/24','2001:db8::/32',"
+        "   '198.51.100.0/25'],"
         "  'ports':[{'name':'http','port':80,'nodePort':30080}]},"
         " 'status':{'loadBalancer':{'ingress':["
         "  {'ip':'203.0.113.10'},"
@@ -1948,6 +1949,30 @@ test_service_lb_source_ranges(void)
         "actions=output:2\n",
         "br-ex flows");
     free(s);
+
+    /* Source ranges of the other family do not restrict an IPv4 load
+     * balancer IP, as in kube-proxy, which filters them by family. */
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'v6'},"
+        " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.11',"
+        "  'loadBalancerSourceRanges':['2001:db8::/32'],"
+        "  'ports':[{'name':'http','port':80}]},"
+        " 'status':{'loadBalancer':{'ingress':[{'ip':'203.0.113.20'}]}}},"
+        SLICE("default", "v6-1", "v6", PORT("http", 8080),
+              EP("10.244.2.10", "n2", "")));
+    flows_service_compute(&f.in, "default", "v6", &f.ft);
+    g = group_id_of(&f.ft, "service default/v6 TCP/80");
+    expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=203.0.113.20,"
+        "tp_dst=80 actions=group:%"PRIu32"\n",
+        g, g);
+    s = format_table(&f.ft, kovs_cookie(KOVS_OWNER_SERVICE, "default", "v6"),
+                     KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows with IPv6 source ranges only");
+    free(s);
+    free(expected);
     fixture_destroy(&f);
 }
 
