@@ -424,6 +424,15 @@ service_frontends(const struct flows_external *ex,
                   const struct k8s_service_port *sp,
                   struct service_frontend **fesp)
 {
+    /* Only IPv4 source ranges restrict an IPv4 address: ranges of the other
+     * family alone leave it open, as in kube-proxy. */
+    bool source_ranges = false;
+    for (size_t i = 0; i < svc->n_lb_source_ranges; i++) {
+        if (k8s_addr_is_ipv4(&svc->lb_source_ranges[i].addr)) {
+            source_ranges = true;
+        }
+    }
+
     size_t n = 0;
     struct service_frontend *fes = xcalloc(1 + svc->n_external_ips
                                            + svc->n_lb_ingress, sizeof *fes);
@@ -445,7 +454,7 @@ service_frontends(const struct flows_external *ex,
         if (!lb->proxy_mode && k8s_addr_is_ipv4(&lb->ip)) {
             fes[n++] = (struct service_frontend) {
                 in6_addr_get_mapped_ipv4(&lb->ip), sp->port,
-                svc->n_lb_source_ranges > 0 };
+                source_ranges };
         }
     }
     *fesp = fes;

@@ -58,6 +58,10 @@ struct fixture {
     struct shash tunnel_ports;
     struct flows_input in;
     struct flow_table ft;
+
+    /* The external bridge, unused until fixture_external(). */
+    struct flows_external ex;
+    struct flow_table ex_ft;        /* br-ex's desired flows. */
 };
 
 static void
@@ -98,12 +102,15 @@ fixture_init(struct fixture *f)
         .tunnel_ports = &f->tunnel_ports,
     };
     flow_table_init(&f->ft);
+    memset(&f->ex, 0, sizeof f->ex);
+    flow_table_init(&f->ex_ft);
 }
 
 static void
 fixture_destroy(struct fixture *f)
 {
     flow_table_destroy(&f->ft);
+    flow_table_destroy(&f->ex_ft);
     shash_destroy_free_data(&f->pod_ports);
     shash_destroy_free_data(&f->tunnel_ports);
     k8s_cluster_destroy(&f->cluster);
@@ -1411,6 +1418,663 @@ test_service_recompute_identical(void)
     fixture_destroy(&f);
 }
 
+/* The external bridge.
+ *
+ * n1's node IP, 198.18.0.11, is on br-ex, whose uplink is its port 1 and
+ * whose patch port to br-int is its port 2; br-int's patch port to br-ex is
+ * port 7.  The node IP's subnet is 198.18.0.0/24, with the default gateway
+ * 198.18.0.1; the cluster CIDR is 10.244.0.0/16. */
+
+#define EX_COOKIE kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "")
+#define NEIGHBOR_COOKIE kovs_cookie(KOVS_OWNER_NEIGHBOR, NULL, "")
+
+/* Gives 'f' the external bridge described above, linking br-ex's flow
+ * table to br-int's. */
+static void
+fixture_external(struct fixture *f)
+{
+    f->ex = (struct flows_external) {
+        .bridge = "br-ex",
+        .patch_ofport = u16_to_ofp(7),
+        .ex_patch_ofport = u16_to_ofp(2),
+        .uplink_ofport = u16_to_ofp(1),
+        .mac = ETH_ADDR_C(02,00,c6,12,00,0b),
+        .node_ip = htonl(0xc612000b),           /* 198.18.0.11 */
+        .subnet_mask = htonl(0xffffff00),
+        .gateway_ip = htonl(0xc6120001),        /* 198.18.0.1 */
+    };
+    f->in.external = &f->ex;
+    f->ft.external = &f->ex_ft;
+
+    char *error = k8s_parse_cidr_option("cluster-cidr", "10.244.0.0/16",
+                                        &f->in.cluster_cidr);
+    ovs_assert(!error);
+    f->in.has_cluster_cidr = true;
+}
+
+/* Without an external bridge there are no external or neighbor flows, no
+ * SNAT, and no front ends for NodePorts or external addresses, even with
+ * br-ex's table linked. */
+static void
+test_external_absent(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    f.ft.external = &f.ex_ft;
+    fixture_add(&f,
+        SERVICE("default", "np",
+                "'type':'NodePort','clusterIP':'10.96.0.10',"
+                "'externalIPs':['203.0.113.5'],"
+                "'ports':[{'name':'http','port':80,'nodePort':30080}]")
+        SLICE("default", "np-1", "np", PORT("http", 8080),
+              EP("10.244.2.10", "n2", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    CHECK(!flow_table_owner_count(&f.ft, EX_COOKIE), "%"PRIuSIZE
+          " external flows", flow_table_owner_count(&f.ft, EX_COOKIE));
+    CHECK(!flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE), "%"PRIuSIZE
+          " neighbor flows", flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE));
+    char *s = format_flows(&f.ex_ft, 0);
+    CHECK(!*s, "br-ex has flows:\n%s", s);
+    free(s);
+
+    /* The peer node: its classifier and its two routes, no SNAT. */
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    s = format_table(&f.ft, n2, KOVS_T_SNAT);
+    CHECK(!*s, "SNAT flows without br-ex:\n%s", s);
+    free(s);
+    CHECK(flow_table_owner_count(&f.ft, n2) == 3, "peer node has %"PRIuSIZE
+          " flows", flow_table_owner_count(&f.ft, n2));
+
+    /* The Service: its ClusterIP only. */
+    uint64_t np = kovs_cookie(KOVS_OWNER_SERVICE, "default", "np");
+    s = format_table(&f.ft, np, KOVS_T_SERVICE_LB);
+    CHECK(count_flows(&f.ft, np, KOVS_T_SERVICE_LB) == 1
+          && strstr(s, "nw_dst=10.96.0.10,"),
+          "expected only the ClusterIP's SERVICE_LB flow, got\n%s", s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* br-ex is a NORMAL switch except for what kovs takes. */
+static void
+test_external_bridge_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft);
+
+    char *s = format_flows(&f.ex_ft, 0);
+    CHECK_TEXT(s,
+        "table=0 priority=0  actions=NORMAL\n"
+        "table=0 priority=100 ip,in_port=1,nw_dst=198.18.0.11 "
+        "actions=ct(table=1,zone=2)\n"
+        "table=0 priority=110 udp,in_port=1,nw_dst=198.18.0.11,tp_dst=4789 "
+        "actions=NORMAL\n"
+        "table=0 priority=200 arp,in_port=1,arp_tpa=198.18.0.11,arp_op=2 "
+        "actions=NORMAL,output:2\n"
+        "table=0 priority=300 in_port=2 actions=output:1\n"
+        "table=1 priority=0  actions=NORMAL\n"
+        "table=1 priority=200 ct_state=+est+trk actions=output:2\n"
+        "table=1 priority=200 ct_state=+rel+trk actions=output:2\n",
+        "br-ex's flows");
+    free(s);
+    CHECK(flow_table_owner_count(&f.ex_ft, EX_COOKIE) == 8,
+          "br-ex has %"PRIuSIZE" external flows",
+          flow_table_owner_count(&f.ex_ft, EX_COOKIE));
+
+    /* Nothing before the node has a podCIDR or the gateway a port. */
+    f.in.gateway_ofport = 0;
+    flows_compute_all(&f.in, &f.ft);
+    CHECK(!flow_table_count(&f.ex_ft), "%"PRIuSIZE" br-ex flows without "
+          "the gateway's port", flow_table_count(&f.ex_ft));
+    CHECK(!flow_table_owner_count(&f.ft, EX_COOKIE), "%"PRIuSIZE
+          " br-int external flows without the gateway's port",
+          flow_table_owner_count(&f.ft, EX_COOKIE));
+    fixture_destroy(&f);
+}
+
+/* br-int's side: classification of the patch port, ARP to the controller,
+ * un-SNAT of the node IP, and the routes out through br-ex. */
+static void
+test_external_int_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft);
+
+    static const uint8_t tables[] = {
+        KOVS_T_CLASSIFIER, KOVS_T_ARP, KOVS_T_CT_ZONE, KOVS_T_L3_FORWARDING,
+        KOVS_T_NEIGHBOR,
+    };
+    struct ds got = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
+        char *s = format_table(&f.ft, EX_COOKIE, tables[i]);
+        ds_put_cstr(&got, s);
+        free(s);
+    }
+    CHECK_TEXT(ds_cstr(&got),
+        "table=0 priority=200 in_port=7 "
+        "actions=set_field:0x4/0xf->reg0,goto_table:20\n"
+        "table=20 priority=310 arp,reg0=0x4/0xf "
+        "actions=controller(userdata=03)\n"
+        "table=30 priority=200 ct_state=-trk,ip,nw_dst=198.18.0.11 "
+        "actions=ct(table=30,zone=2,nat)\n"
+        /* Outside the cluster, through br-ex: the default gateway, ... */
+        "table=60 priority=1 ip actions=set_field:0xc6120001->reg5,"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        /* ... or the destination itself on the node IP's subnet. */
+        "table=60 priority=2 ip,nw_dst=198.18.0.0/24 "
+        "actions=move:NXM_OF_IP_DST[]->NXM_NX_REG5[],"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        /* The node IP is the node's stack's. */
+        "table=60 priority=200 ip,nw_dst=198.18.0.11 "
+        "actions=set_field:aa:bb:cc:dd:ee:ff->eth_src,"
+        "set_field:0a:58:0a:f4:01:01->eth_dst,set_field:0x2->reg1,"
+        "goto_table:62\n"
+        /* Never from outside back out, never into the cluster CIDR. */
+        "table=60 priority=3 ip,reg0=0x4/0xf actions=drop\n"
+        "table=60 priority=50 ip,nw_dst=10.244.0.0/16 actions=drop\n"
+        "table=62 priority=100 reg1=0x7 actions=controller(userdata=02)\n",
+        "br-int's external flows");
+    ds_destroy(&got);
+
+    /* Without a default gateway only the subnet is routed out; without a
+     * cluster CIDR nothing is dropped for it. */
+    f.ex.gateway_ip = 0;
+    f.in.has_cluster_cidr = false;
+    flows_compute_all(&f.in, &f.ft);
+    char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_L3_FORWARDING);
+    CHECK_TEXT(s,
+        "table=60 priority=2 ip,nw_dst=198.18.0.0/24 "
+        "actions=move:NXM_OF_IP_DST[]->NXM_NX_REG5[],"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=200 ip,nw_dst=198.18.0.11 "
+        "actions=set_field:aa:bb:cc:dd:ee:ff->eth_src,"
+        "set_field:0a:58:0a:f4:01:01->eth_dst,set_field:0x2->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=3 ip,reg0=0x4/0xf actions=drop\n",
+        "L3_FORWARDING without gateway or cluster CIDR");
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* Connections leaving through br-ex are masqueraded to the node IP: new
+ * ones committed in the pod zone first unless a Service's DNAT did it,
+ * established ones with their own translation. */
+static void
+test_external_snat(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft);
+
+    char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_SNAT);
+    CHECK_TEXT(s,
+        "table=65 priority=100 ct_state=+new+trk,ip,reg0=0/0x10,reg1=0x7 "
+        "actions=ct(commit,zone=1),"
+        "ct(commit,table=90,zone=2,nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=100 ct_state=+new+trk,ip,reg0=0x10/0x10,"
+        "reg1=0x7 actions="
+        "ct(commit,table=90,zone=2,nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=100 ct_state=-new+trk,ip,reg1=0x7 "
+        "actions=ct(table=90,zone=2,nat)\n",
+        "SNAT flows");
+    free(s);
+    /* CLASSIFIER, ARP, CT_ZONE, NEIGHBOR: 1 each; L3_FORWARDING: 5;
+     * SNAT: 3. */
+    CHECK(flow_table_owner_count(&f.ft, EX_COOKIE) == 12,
+          "%"PRIuSIZE" external flows on br-int, expected 12",
+          flow_table_owner_count(&f.ft, EX_COOKIE));
+    fixture_destroy(&f);
+}
+
+/* One NEIGHBOR flow per resolved next hop, recomputed on its own. */
+static void
+test_external_neighbors(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft);
+    CHECK(!flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE),
+          "neighbor flows without neighbors");
+
+    static const struct flows_neighbor neighbors[] = {
+        { .ip = CONSTANT_HTONL(0xc6120001),
+          .mac = ETH_ADDR_C(02,00,c6,12,00,01) },
+        { .ip = CONSTANT_HTONL(0xc612000c),
+          .mac = ETH_ADDR_C(02,00,c6,12,00,0c) },
+    };
+    f.ex.neighbors = neighbors;
+    f.ex.n_neighbors = ARRAY_SIZE(neighbors);
+    flow_table_clear_tracked(&f.ft);
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.neighbors = true;
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft);
+    CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
+
+    char *s = format_flows(&f.ft, NEIGHBOR_COOKIE);
+    CHECK_TEXT(s,
+        "table=62 priority=200 reg1=0x7,reg5=0xc6120001 "
+        "actions=set_field:02:00:c6:12:00:01->eth_dst,goto_table:65\n"
+        "table=62 priority=200 reg1=0x7,reg5=0xc612000c "
+        "actions=set_field:02:00:c6:12:00:0c->eth_dst,goto_table:65\n",
+        "NEIGHBOR flows");
+    free(s);
+    const struct desired_flow *d;
+    size_t n_tracked = 0;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, &f.ft) {
+        CHECK(d->cookie == NEIGHBOR_COOKIE && !d->removed,
+              "tracked a flow of cookie %#"PRIx64, d->cookie);
+        n_tracked++;
+    }
+    CHECK(n_tracked == 2, "tracked %"PRIuSIZE" flows, expected 2",
+          n_tracked);
+
+    /* One forgotten: its flow goes. */
+    f.ex.n_neighbors = 1;
+    flows_compute_changes(&f.in, &changes, &f.ft);
+    CHECK(flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE) == 1,
+          "%"PRIuSIZE" neighbor flows, expected 1",
+          flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE));
+    flows_changes_destroy(&changes);
+    fixture_destroy(&f);
+}
+
+/* A peer node's IP goes through its tunnel; with br-ex, Service connections
+ * from outside this node sent to that node are masqueraded to the node
+ * IP. */
+static void
+test_external_node_snat(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *s = format_table(&f.ft, n2, KOVS_T_L3_FORWARDING);
+    CHECK_TEXT(s,
+        "table=60 priority=200 ip,nw_dst=10.244.2.0/24 actions="
+        "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0x3->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=200 ip,nw_dst=198.18.0.12 actions="
+        "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0x3->reg1,"
+        "goto_table:62\n",
+        "n2's routes");
+    free(s);
+
+    s = format_table(&f.ft, n2, KOVS_T_SNAT);
+    CHECK_TEXT(s,
+        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x13/0x1f,reg1=0x3 "
+        "actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x14/0x1f,reg1=0x3 "
+        "actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x3/0xf,reg1=0x3 "
+        "actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x4/0xf,reg1=0x3 "
+        "actions=ct(table=70,zone=2,nat)\n",
+        "n2's SNAT flows");
+    free(s);
+    CHECK(flow_table_owner_count(&f.ft, n2) == 7, "peer node has %"PRIuSIZE
+          " flows, expected 7", flow_table_owner_count(&f.ft, n2));
+    fixture_destroy(&f);
+}
+
+/* Returns the id of the group keyed 'key', or 0 (reported) if there is
+ * none. */
+static uint32_t
+group_id_of(const struct flow_table *ft, const char *key)
+{
+    const struct desired_group *g = find_group_by_key(ft, key);
+    CHECK(g, "no group %s", key);
+    return g ? g->group_id : 0;
+}
+
+/* A NodePort with externalTrafficPolicy Cluster: the node IP and the node
+ * port, from anywhere, to any endpoint, like the ClusterIP. */
+static void
+test_service_nodeport_cluster(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    fixture_add(&f,
+        SERVICE("default", "web",
+                "'type':'NodePort','clusterIP':'10.96.0.10',"
+                "'ports':[{'name':'http','port':80,'nodePort':30080},"
+                "{'name':'dns','port':53,'protocol':'UDP',"
+                "'nodePort':30053}]")
+        SLICE("default", "web-1", "web",
+              PORT("http", 8080) PORT_PROTO("dns", 5353, "UDP"),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.10", "n2", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    uint32_t tcp = group_id_of(&f.ft, "service default/web TCP/80");
+    uint32_t udp = group_id_of(&f.ft, "service default/web UDP/53");
+    CHECK(count_groups(&f.ft, web) == 2, "%"PRIuSIZE" groups, expected 2",
+          count_groups(&f.ft, web));
+
+    char *expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=198.18.0.11,"
+        "tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=10.96.0.10,"
+        "tp_dst=53 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=198.18.0.11,"
+        "tp_dst=30053 actions=group:%"PRIu32"\n",
+        tcp, tcp, udp, udp);
+    char *s = format_table(&f.ft, web, KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows");
+    free(s);
+    free(expected);
+
+    s = format_flows(&f.ex_ft, web);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tcp,in_port=1,nw_dst=198.18.0.11,tp_dst=30080 "
+        "actions=output:2\n"
+        "table=0 priority=200 udp,in_port=1,nw_dst=198.18.0.11,tp_dst=30053 "
+        "actions=output:2\n",
+        "br-ex flows");
+    free(s);
+
+    /* A ClusterIP Service's nodePort, left over from a former type, is no
+     * front end. */
+    fixture_put(&f,
+        SERVICE("default", "web",
+                "'clusterIP':'10.96.0.10',"
+                "'ports':[{'name':'http','port':80,'nodePort':30080}]"));
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    flows_compute_changes(&f.in, &changes, &f.ft);
+    flows_changes_destroy(&changes);
+    CHECK(count_flows(&f.ft, web, KOVS_T_SERVICE_LB) == 1,
+          "%"PRIuSIZE" SERVICE_LB flows, expected 1",
+          count_flows(&f.ft, web, KOVS_T_SERVICE_LB));
+    CHECK(!flow_table_owner_count(&f.ex_ft, web), "%"PRIuSIZE" br-ex flows "
+          "for a ClusterIP Service", flow_table_owner_count(&f.ex_ft, web));
+    fixture_destroy(&f);
+}
+
+/* A NodePort with externalTrafficPolicy Local: from outside, this node's
+ * endpoints only, and a drop if it has none while others do; this node's
+ * pods and the node itself still get every endpoint. */
+static void
+test_service_nodeport_local(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    fixture_add(&f,
+        SERVICE("default", "both",
+                "'type':'NodePort','clusterIP':'10.96.0.10',"
+                "'externalTrafficPolicy':'Local',"
+                "'ports':[{'name':'http','port':80,'nodePort':30080}]")
+        SLICE("default", "both-1", "both", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.2.10", "n2", ""))
+        SERVICE("default", "remote",
+                "'type':'NodePort','clusterIP':'10.96.0.11',"
+                "'externalTrafficPolicy':'Local',"
+                "'ports':[{'name':'http','port':80,'nodePort':30081}]")
+        SLICE("default", "remote-1", "remote", PORT("http", 8080),
+              EP("10.244.2.10", "n2", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    /* Both: the local group for the outside, the whole one inside. */
+    uint64_t both = kovs_cookie(KOVS_OWNER_SERVICE, "default", "both");
+    uint32_t all = group_id_of(&f.ft, "service default/both TCP/80");
+    uint32_t local = group_id_of(&f.ft, "service default/both TCP/80 local");
+    char *s = format_groups(&f.ft, both);
+    CHECK_TEXT(s,
+        "service default/both TCP/80 local: set_field:0xaf4010a->reg3,"
+        "set_field:0x1f90/0xffff->reg4,resubmit(,42)\n"
+        "service default/both TCP/80: set_field:0xaf4010a->reg3,"
+        "set_field:0x1f90/0xffff->reg4,resubmit(,42) | "
+        "set_field:0xaf4020a->reg3,set_field:0x1f90/0xffff->reg4,"
+        "resubmit(,42)\n",
+        "groups of default/both");
+    free(s);
+    char *expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=198.18.0.11,"
+        "tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp,reg0=0x1/0xf,"
+        "nw_dst=198.18.0.11,tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp,reg0=0x2/0xf,"
+        "nw_dst=198.18.0.11,tp_dst=30080 actions=group:%"PRIu32"\n",
+        all, local, all, all);
+    s = format_table(&f.ft, both, KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows of default/both");
+    free(s);
+    free(expected);
+
+    /* Remote only: the outside drops, the inside gets the endpoints. */
+    uint64_t remote = kovs_cookie(KOVS_OWNER_SERVICE, "default", "remote");
+    all = group_id_of(&f.ft, "service default/remote TCP/80");
+    CHECK(!find_group_by_key(&f.ft, "service default/remote TCP/80 local"),
+          "default/remote has a local group");
+    expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=198.18.0.11,"
+        "tp_dst=30081 actions=drop\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp,reg0=0x1/0xf,"
+        "nw_dst=198.18.0.11,tp_dst=30081 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp,reg0=0x2/0xf,"
+        "nw_dst=198.18.0.11,tp_dst=30081 actions=group:%"PRIu32"\n",
+        all, all, all);
+    s = format_table(&f.ft, remote, KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows of default/remote");
+    free(s);
+    free(expected);
+
+    /* br-ex takes the node port either way. */
+    s = format_flows(&f.ex_ft, remote);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tcp,in_port=1,nw_dst=198.18.0.11,tp_dst=30081 "
+        "actions=output:2\n", "br-ex flows of default/remote");
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* A LoadBalancer: its node port, its ingress IP (not one in ipMode Proxy),
+ * its external IP; the source ranges apply to the ingress IP only, a flow
+ * per range and a drop for the rest. */
+static void
+test_service_lb_source_ranges(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'lb'},"
+        " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.10',"
+        "  'externalIPs':['203.0.113.5'],"
+        "  'loadBalancerSourceRanges':['192.0.2.0/24','2001:db8::/32',"
+        "   '198.51.100.0/25'],"
+        "  'ports':[{'name':'http','port':80,'nodePort':30080}]},"
+        " 'status':{'loadBalancer':{'ingress':["
+        "  {'ip':'203.0.113.10'},"
+        "  {'ip':'203.0.113.11','ipMode':'Proxy'}]}}},"
+        SLICE("default", "lb-1", "lb", PORT("http", 8080),
+              EP("10.244.2.10", "n2", "")));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t lb = kovs_cookie(KOVS_OWNER_SERVICE, "default", "lb");
+    uint32_t g = group_id_of(&f.ft, "service default/lb TCP/80");
+    char *expected = xasprintf(
+        "table=40 priority=180 tcp,nw_dst=203.0.113.10,tp_dst=80 "
+        "actions=drop\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=198.18.0.11,"
+        "tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=203.0.113.5,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_src=192.0.2.0/24,"
+        "nw_dst=203.0.113.10,tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,"
+        "nw_src=198.51.100.0/25,nw_dst=203.0.113.10,tp_dst=80 "
+        "actions=group:%"PRIu32"\n",
+        g, g, g, g, g);
+    char *s = format_table(&f.ft, lb, KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows");
+    free(s);
+    free(expected);
+
+    s = format_flows(&f.ex_ft, lb);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tcp,in_port=1,nw_dst=198.18.0.11,tp_dst=30080 "
+        "actions=output:2\n"
+        "table=0 priority=200 tcp,in_port=1,nw_dst=203.0.113.10,tp_dst=80 "
+        "actions=output:2\n"
+        "table=0 priority=200 tcp,in_port=1,nw_dst=203.0.113.5,tp_dst=80 "
+        "actions=output:2\n",
+        "br-ex flows");
+    free(s);
+
+    /* Source ranges of the other family do not restrict an IPv4 load
+     * balancer IP, as in kube-proxy, which filters them by family. */
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'v6'},"
+        " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.11',"
+        "  'loadBalancerSourceRanges':['2001:db8::/32'],"
+        "  'ports':[{'name':'http','port':80}]},"
+        " 'status':{'loadBalancer':{'ingress':[{'ip':'203.0.113.20'}]}}},"
+        SLICE("default", "v6-1", "v6", PORT("http", 8080),
+              EP("10.244.2.10", "n2", "")));
+    flows_service_compute(&f.in, "default", "v6", &f.ft);
+    g = group_id_of(&f.ft, "service default/v6 TCP/80");
+    expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=203.0.113.20,"
+        "tp_dst=80 actions=group:%"PRIu32"\n",
+        g, g);
+    s = format_table(&f.ft, kovs_cookie(KOVS_OWNER_SERVICE, "default", "v6"),
+                     KOVS_T_SERVICE_LB);
+    CHECK_TEXT(s, expected, "SERVICE_LB flows with IPv6 source ranges only");
+    free(s);
+    free(expected);
+    fixture_destroy(&f);
+}
+
+/* An external IP of a ClusterIP Service without endpoints is rejected like
+ * its ClusterIP. */
+static void
+test_service_external_ip_reject(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    fixture_add(&f,
+        SERVICE("default", "empty",
+                "'clusterIP':'10.96.0.10','externalIPs':['203.0.113.5'],"
+                "'ports':[{'name':'http','port':80}]"));
+    flows_compute_all(&f.in, &f.ft);
+
+    uint64_t empty = kovs_cookie(KOVS_OWNER_SERVICE, "default", "empty");
+    char *s = format_flows(&f.ft, empty);
+    CHECK_TEXT(s,
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
+        "tp_dst=80 actions=controller(userdata=01)\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=203.0.113.5,"
+        "tp_dst=80 actions=controller(userdata=01)\n",
+        "br-int flows");
+    free(s);
+    s = format_flows(&f.ex_ft, empty);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tcp,in_port=1,nw_dst=203.0.113.5,tp_dst=80 "
+        "actions=output:2\n", "br-ex flows");
+    free(s);
+    CHECK(!count_groups(&f.ft, empty), "%"PRIuSIZE" groups",
+          count_groups(&f.ft, empty));
+    fixture_destroy(&f);
+}
+
+/* An owner's flows on br-ex go with its flows on br-int, and are tracked
+ * there. */
+static void
+test_external_owner_removed(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    fixture_add(&f,
+        SERVICE("default", "web",
+                "'type':'NodePort','clusterIP':'10.96.0.10',"
+                "'ports':[{'name':'http','port':80,'nodePort':30080}]")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.10", "n1", "")));
+    flows_compute_all(&f.in, &f.ft);
+    flow_table_clear_tracked(&f.ft);
+    flow_table_clear_tracked(&f.ex_ft);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    size_t n_ex = flow_table_count(&f.ex_ft);
+    CHECK(n_ex == 9 && flow_table_owner_count(&f.ex_ft, web) == 1,
+          "%"PRIuSIZE" br-ex flows, %"PRIuSIZE" of default/web; expected "
+          "9 and 1", n_ex, flow_table_owner_count(&f.ex_ft, web));
+
+    /* Removing the owner from br-int's table removes it from br-ex's. */
+    size_t n = flow_table_remove_owner(&f.ft, web);
+    CHECK(n == 3, "removed %"PRIuSIZE" br-int flows, expected 3", n);
+    CHECK(!flow_table_owner_count(&f.ex_ft, web), "default/web keeps "
+          "%"PRIuSIZE" br-ex flows", flow_table_owner_count(&f.ex_ft, web));
+    CHECK(flow_table_count(&f.ex_ft) == n_ex - 1, "%"PRIuSIZE" br-ex "
+          "flows, expected %"PRIuSIZE, flow_table_count(&f.ex_ft),
+          n_ex - 1);
+    const struct desired_flow *d;
+    size_t n_tracked = 0;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, &f.ex_ft) {
+        CHECK(d->cookie == web && d->removed, "tracked a br-ex flow of "
+              "cookie %#"PRIx64, d->cookie);
+        n_tracked++;
+    }
+    CHECK(n_tracked == 1, "tracked %"PRIuSIZE" br-ex flows, expected 1",
+          n_tracked);
+
+    /* So does deleting the Service, and its recomputation puts them back
+     * before that. */
+    flows_service_compute(&f.in, "default", "web", &f.ft);
+    CHECK(flow_table_owner_count(&f.ex_ft, web) == 1, "recomputed "
+          "default/web has %"PRIuSIZE" br-ex flows",
+          flow_table_owner_count(&f.ex_ft, web));
+    ovs_assert(k8s_cluster_delete(&f.cluster, K8S_SERVICE, "default",
+                                  "web"));
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    flows_compute_changes(&f.in, &changes, &f.ft);
+    flows_changes_destroy(&changes);
+    CHECK(!flow_table_owner_count(&f.ex_ft, web), "deleted default/web "
+          "keeps %"PRIuSIZE" br-ex flows",
+          flow_table_owner_count(&f.ex_ft, web));
+
+    /* A full recomputation without the external bridge empties br-ex. */
+    f.in.external = NULL;
+    flows_compute_all(&f.in, &f.ft);
+    CHECK(!flow_table_count(&f.ex_ft), "%"PRIuSIZE" br-ex flows left",
+          flow_table_count(&f.ex_ft));
+    fixture_destroy(&f);
+}
+
 static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
@@ -1432,6 +2096,17 @@ static const struct unit_test tests[] = {
     { "service-local-policy", test_service_local_policy },
     { "service-affinity", test_service_affinity },
     { "service-recompute-identical", test_service_recompute_identical },
+    { "external-absent", test_external_absent },
+    { "external-bridge-flows", test_external_bridge_flows },
+    { "external-int-flows", test_external_int_flows },
+    { "external-snat", test_external_snat },
+    { "external-neighbors", test_external_neighbors },
+    { "external-node-snat", test_external_node_snat },
+    { "service-nodeport-cluster", test_service_nodeport_cluster },
+    { "service-nodeport-local", test_service_nodeport_local },
+    { "service-lb-source-ranges", test_service_lb_source_ranges },
+    { "service-external-ip-reject", test_service_external_ip_reject },
+    { "external-owner-removed", test_external_owner_removed },
 };
 
 int
