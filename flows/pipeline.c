@@ -108,7 +108,10 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_LOW, &match,
                    ofpacts);
 
+    /* Only an untracked packet: after the lookup, a reply comes back with
+     * its destination un-SNATed; anything else would match again. */
     match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
+    match_set_ct_state_masked(&match, 0, CS_TRACKED);
     ofpbuf_clear(ofpacts);
     flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
     flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
@@ -303,6 +306,15 @@ flows_pipeline_compute(const struct flows_input *in,
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
+    ofpbuf_clear(&ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW, &match,
+                   &ofpacts);
+
+    /* L3_FORWARDING: the hairpin address is nobody's: only replies to it
+     * exist, and CT_ZONE un-SNATs those. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
     ofpbuf_clear(&ofpacts);
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW, &match,
                    &ofpacts);
