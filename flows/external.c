@@ -81,16 +81,10 @@ external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
     flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_LOW + 10, &match,
                    ofpacts);
 
-    static const uint32_t replies[] = { CS_ESTABLISHED, CS_RELATED };
-    for (size_t i = 0; i < ARRAY_SIZE(replies); i++) {
-        match_init_catchall(&match);
-        match_set_ct_state_masked(&match, replies[i] | CS_TRACKED,
-                                  replies[i] | CS_TRACKED);
-        ofpbuf_clear(ofpacts);
-        flows_put_output(ofpacts, ex->ex_patch_ofport);
-        flow_table_add(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_NORMAL,
-                       &match, ofpacts);
-    }
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, ex->ex_patch_ofport);
+    flows_add_established(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_NORMAL,
+                          ofpacts);
 }
 
 /* br-int's side of the external network, owned by the "external" cookie:

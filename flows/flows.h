@@ -151,6 +151,12 @@ void flows_node_compute(const struct flows_input *, const struct flows_local *,
 void flows_pod_compute(const struct flows_input *, const struct flows_local *,
                        const char *namespace, const char *name,
                        struct flow_table *);
+/* Adds two flows owned by 'cookie' to 'table_id' at 'priority' with
+ * 'ofpacts': one for established packets, one for related ones (conntrack
+ * state +trk+est, +trk+rel). */
+void flows_add_established(struct flow_table *, uint64_t cookie,
+                           uint8_t table_id, uint16_t priority,
+                           const struct ofpbuf *ofpacts);
 void flows_external_compute(const struct flows_input *,
                             const struct flows_local *, struct flow_table *);
 void flows_neighbor_compute(const struct flows_input *, struct flow_table *);

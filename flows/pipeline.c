@@ -87,6 +87,21 @@ flows_gateway_mac(ovs_be32 gateway_ip)
                                        ip >> 8, ip } };
 }
 
+void
+flows_add_established(struct flow_table *ft, uint64_t cookie,
+                      uint8_t table_id, uint16_t priority,
+                      const struct ofpbuf *ofpacts)
+{
+    static const uint32_t states[] = { CS_ESTABLISHED, CS_RELATED };
+    for (size_t i = 0; i < ARRAY_SIZE(states); i++) {
+        struct match match;
+        match_init_catchall(&match);
+        match_set_ct_state_masked(&match, states[i] | CS_TRACKED,
+                                  states[i] | CS_TRACKED);
+        flow_table_add(ft, cookie, table_id, priority, &match, ofpacts);
+    }
+}
+
 /* Conntrack, for every IP packet:
  *
  *   CT_ZONE    ct(zone=POD,nat): un-DNATs replies of Service connections
@@ -124,16 +139,10 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flow_table_add(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL, &match,
                    ofpacts);
 
-    static const uint32_t skip_lb[] = { CS_ESTABLISHED, CS_RELATED };
-    for (size_t i = 0; i < ARRAY_SIZE(skip_lb); i++) {
-        match_init_catchall(&match);
-        match_set_ct_state_masked(&match, skip_lb[i] | CS_TRACKED,
-                                  skip_lb[i] | CS_TRACKED);
-        ofpbuf_clear(ofpacts);
-        flows_put_goto(ofpacts, KOVS_T_EGRESS_POLICY);
-        flow_table_add(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL - 10,
-                       &match, ofpacts);
-    }
+    ofpbuf_clear(ofpacts);
+    flows_put_goto(ofpacts, KOVS_T_EGRESS_POLICY);
+    flows_add_established(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL - 10,
+                          ofpacts);
 
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
