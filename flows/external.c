@@ -123,9 +123,13 @@ external_int_flows(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
                    ofpacts);
 
-    /* ARP from the external network: learn from it, answer nothing. */
+    /* ARP from the external network: learn from the replies to the node
+     * IP (the answers to kovs's own requests), answer nothing.  The rest,
+     * broadcasts that br-ex's NORMAL floods here among them, drops. */
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REPLY, UINT8_MAX);
+    match_set_nw_dst(&match, ex->node_ip);
     match_port_kind(&match, KOVS_PORT_EXTERNAL);
     ofpbuf_clear(ofpacts);
     flows_put_controller(ofpacts, PINCTRL_OP_NEIGHBOR);

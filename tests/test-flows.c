@@ -1558,8 +1558,8 @@ test_external_int_flows(void)
     CHECK_TEXT(ds_cstr(&got),
         "table=0 priority=200 in_port=7 "
         "actions=set_field:0x4/0xf->reg0,goto_table:20\n"
-        "table=20 priority=310 arp,reg0=0x4/0xf "
-        "actions=controller(userdata=03)\n"
+        "table=20 priority=310 arp,reg0=0x4/0xf,arp_tpa=198.18.0.11,"
+        "arp_op=2 actions=controller(userdata=03)\n"
         "table=30 priority=200 ct_state=-trk,ip,nw_dst=198.18.0.11 "
         "actions=ct(table=30,zone=2,nat)\n"
         /* Outside the cluster, through br-ex: the default gateway, ... */
