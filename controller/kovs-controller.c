@@ -96,6 +96,7 @@ struct controller {
 static void parse_options(int argc, char *argv[]);
 static void external_run(struct controller *);
 static void healthcheck_update(const struct controller *);
+static void warn_unserved_frontends(const struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
@@ -214,6 +215,9 @@ main(int argc, char *argv[])
             }
             c.last_recomputed = flows_compute_changes(&c.input, &c.changes,
                                                       &c.flows);
+            if (!external_bridge) {
+                warn_unserved_frontends(&c);
+            }
             c.last_compute_ms = time_msec() - start;
             c.n_computations++;
             if (external_bridge) {
@@ -368,6 +372,34 @@ external_run(struct controller *c)
         c->external.n_neighbors = neighbor_get(&c->neighbors);
         c->external.neighbors = c->neighbors;
         c->changes.neighbors = true;
+    }
+}
+
+/* Logs, for each changed Service that asks for traffic from outside the
+ * cluster, that this node does not serve it: only an external bridge
+ * (--external-bridge) gives NodePorts, external IPs and LoadBalancer
+ * IPs. */
+static void
+warn_unserved_frontends(const struct controller *c)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    const struct k8s_change *change;
+    K8S_CHANGE_FOR_EACH (change, &c->cluster) {
+        if (change->kind != K8S_SERVICE || !change->new) {
+            continue;
+        }
+        const struct k8s_service *svc = k8s_service_cast(change->new);
+        bool node_ports = false;
+        for (size_t i = 0; i < svc->n_ports; i++) {
+            node_ports |= svc->ports[i].node_port != 0;
+        }
+        if ((node_ports || svc->n_external_ips || svc->n_lb_ingress)
+            && service_is_proxied(svc)) {
+            VLOG_INFO_RL(&rl, "service %s/%s: its NodePorts, external IPs "
+                         "and LoadBalancer IPs are not served on this node: "
+                         "kovs-controller runs without --external-bridge",
+                         change->namespace, change->name);
+        }
     }
 }
 
