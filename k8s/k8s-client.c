@@ -881,33 +881,6 @@ describe_curl_error(const struct watcher *w, const char *what,
 
 /* Lists. */
 
-/* Counts how many objects k8s_cluster_replace_kind() will add, modify and
- * delete in 'cluster' to make it hold what 'snapshot' holds. */
-static void
-count_differences(const struct k8s_cluster *cluster,
-                  const struct k8s_cluster *snapshot, enum k8s_kind kind,
-                  size_t *added, size_t *modified, size_t *deleted)
-{
-    const struct k8s_object *obj;
-    size_t n_kept = 0;
-
-    *added = *modified = 0;
-    K8S_CLUSTER_FOR_EACH (obj, kind, snapshot) {
-        const struct k8s_object *cur = k8s_cluster_find(cluster, kind,
-                                                        obj->namespace,
-                                                        obj->name);
-        if (!cur) {
-            (*added)++;
-        } else {
-            n_kept++;
-            if (cur->content_hash != obj->content_hash) {
-                (*modified)++;
-            }
-        }
-    }
-    *deleted = k8s_cluster_count(cluster, kind) - n_kept;
-}
-
 /* Applies the complete list, at 'resource_version', and moves on to
  * watching. */
 static void
@@ -915,11 +888,11 @@ watcher_list_complete(struct watcher *w, const char *resource_version)
 {
     struct k8s_cluster *cluster = w->client->cluster;
     size_t n_objects = k8s_cluster_count(w->snapshot, w->kind);
-    size_t added, modified, deleted;
+    struct k8s_replace_counts counts = { 0, 0, 0 };
 
-    count_differences(cluster, w->snapshot, w->kind,
-                      &added, &modified, &deleted);
-    k8s_cluster_replace_kind(cluster, w->snapshot, w->kind);
+    k8s_cluster_replace_kind(cluster, w->snapshot, w->kind, &counts);
+    size_t added = counts.added, modified = counts.modified;
+    size_t deleted = counts.deleted;
     if (added || modified || deleted) {
         w->client->last_change_msec = time_msec();
     }

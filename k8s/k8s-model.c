@@ -594,10 +594,16 @@ k8s_cluster_delete(struct k8s_cluster *cluster, enum k8s_kind kind,
 
 void
 k8s_cluster_replace_kind(struct k8s_cluster *cluster,
-                         struct k8s_cluster *snapshot, enum k8s_kind kind)
+                         struct k8s_cluster *snapshot, enum k8s_kind kind,
+                         struct k8s_replace_counts *counts)
 {
+    struct k8s_replace_counts dummy;
     struct k8s_change *change;
     struct k8s_object *obj;
+
+    if (!counts) {
+        counts = &dummy;
+    }
 
     ovs_assert(kind < K8S_N_KINDS);
 
@@ -617,13 +623,22 @@ k8s_cluster_replace_kind(struct k8s_cluster *cluster,
             cluster_index_remove(cluster, obj);
             cluster_record_change(cluster, kind, obj->namespace, obj->name,
                                   obj, NULL);
+            counts->deleted++;
         }
     }
 
     /* Add or update the rest; unchanged objects are simply freed. */
     HMAP_FOR_EACH_POP (obj, hmap_node, &snapshot->objects[kind]) {
         cluster_index_remove(snapshot, obj);
-        k8s_cluster_put(cluster, obj);
+        bool existed = cluster_find__(cluster, kind, obj->namespace,
+                                      obj->name, obj->hmap_node.hash);
+        if (k8s_cluster_put(cluster, obj)) {
+            if (existed) {
+                counts->modified++;
+            } else {
+                counts->added++;
+            }
+        }
     }
 }
 

@@ -365,13 +365,23 @@ bool k8s_cluster_put(struct k8s_cluster *, struct k8s_object *obj);
 bool k8s_cluster_delete(struct k8s_cluster *, enum k8s_kind,
                         const char *namespace, const char *name);
 
+/* How many objects k8s_cluster_replace_kind() added, modified and
+ * deleted. */
+struct k8s_replace_counts {
+    size_t added;
+    size_t modified;
+    size_t deleted;
+};
+
 /* Makes 'cluster' hold exactly the objects of 'kind' in 'snapshot' (a
  * cluster holding a fresh full list), recording only real differences:
  * unchanged objects produce no change.  Objects are moved out of
- * 'snapshot', which is left empty for that kind. */
+ * 'snapshot', which is left empty for that kind.  Adds the number of
+ * objects added, modified and deleted to '*counts' if it is nonnull. */
 void k8s_cluster_replace_kind(struct k8s_cluster *cluster,
                               struct k8s_cluster *snapshot,
-                              enum k8s_kind kind);
+                              enum k8s_kind kind,
+                              struct k8s_replace_counts *counts);
 
 bool k8s_cluster_has_changes(const struct k8s_cluster *);
 void k8s_cluster_clear_changes(struct k8s_cluster *);

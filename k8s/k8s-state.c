@@ -138,32 +138,6 @@ read_whole_file(int fd, off_t size_hint, char **datap, size_t *lenp)
     return 0;
 }
 
-/* Counts how many objects of 'kind' k8s_cluster_replace_kind() will add,
- * modify and delete in 'cluster' to make it hold what 'snapshot' holds. */
-static void
-count_differences(const struct k8s_cluster *cluster,
-                  const struct k8s_cluster *snapshot, enum k8s_kind kind,
-                  size_t *added, size_t *modified, size_t *deleted)
-{
-    const struct k8s_object *obj;
-
-    K8S_CLUSTER_FOR_EACH (obj, kind, snapshot) {
-        const struct k8s_object *cur = k8s_cluster_find(cluster, kind,
-                                                        obj->namespace,
-                                                        obj->name);
-        if (!cur) {
-            (*added)++;
-        } else if (cur->content_hash != obj->content_hash) {
-            (*modified)++;
-        }
-    }
-    K8S_CLUSTER_FOR_EACH (obj, kind, cluster) {
-        if (!k8s_cluster_find(snapshot, kind, obj->namespace, obj->name)) {
-            (*deleted)++;
-        }
-    }
-}
-
 /* Reads and decodes the file and, if that works, makes 'cluster' hold
  * exactly its objects. */
 static void state_file_schedule_reread(struct k8s_state_file *);
@@ -239,15 +213,16 @@ state_file_read(struct k8s_state_file *sf, struct k8s_cluster *cluster)
     svec_swap(&warnings, &sf->last_warnings);
     svec_destroy(&warnings);
 
-    size_t added = 0, modified = 0, deleted = 0, n_objects = 0;
+    struct k8s_replace_counts counts = { 0, 0, 0 };
+    size_t n_objects = 0;
     for (int kind = 0; kind < K8S_N_KINDS; kind++) {
         n_objects += k8s_cluster_count(&snapshot, kind);
-        count_differences(cluster, &snapshot, kind,
-                          &added, &modified, &deleted);
-        k8s_cluster_replace_kind(cluster, &snapshot, kind);
+        k8s_cluster_replace_kind(cluster, &snapshot, kind, &counts);
     }
     k8s_cluster_destroy(&snapshot);
 
+    size_t added = counts.added, modified = counts.modified;
+    size_t deleted = counts.deleted;
     size_t n_changes = added + modified + deleted;
     if (n_changes || sf->last_error || !sf->n_reads) {
         VLOG_INFO("state file %s: read %"PRIuSIZE" objects, applied "

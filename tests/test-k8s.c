@@ -1923,7 +1923,11 @@ test_cluster_replace_kind(void)
     k8s_cluster_put(&snapshot, DECODE_OK("{'kind': 'Namespace', 'metadata':"
                                          " {'name': 'default'}}"));
 
-    k8s_cluster_replace_kind(&cluster, &snapshot, K8S_POD);
+    struct k8s_replace_counts counts = { 0, 0, 0 };
+    k8s_cluster_replace_kind(&cluster, &snapshot, K8S_POD, &counts);
+    CHECK_INT(counts.added, 1);
+    CHECK_INT(counts.modified, 1);
+    CHECK_INT(counts.deleted, 1);
 
     /* Only real differences are changes; "c" is gone. */
     CHECK_CHANGE_SET(&cluster, "ADDED Pod default/d; DELETED Pod default/c; "
@@ -1946,7 +1950,7 @@ test_cluster_replace_kind(void)
 
     /* Replacing with an empty snapshot deletes everything of the kind. */
     k8s_cluster_clear_changes(&cluster);
-    k8s_cluster_replace_kind(&cluster, &snapshot, K8S_NODE);
+    k8s_cluster_replace_kind(&cluster, &snapshot, K8S_NODE, NULL);
     CHECK_CHANGES(&cluster, "DELETED Node n1");
 
     k8s_cluster_destroy(&snapshot);
