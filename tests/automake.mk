@@ -42,7 +42,7 @@ TESTSUITE_AT = \
 	tests/policy.at \
 	tests/apiserver.at
 TESTSUITE = $(srcdir)/tests/testsuite
-noinst_HEADERS += tests/unit-test.h tests/fatal-check.h
+noinst_HEADERS += tests/unit-test.h tests/unit-test-main.h tests/fatal-check.h
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh \
 	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "openvswitch/compiler.h"
+#include "tests/unit-test-main.h"
 
 static void OVS_NO_RETURN OVS_PRINTF_FORMAT(3, 4)
 fail_at(const char *file, int line, const char *format, ...)
@@ -75,6 +76,14 @@ check_contains(const char *file, int line, const char *what,
         fail_at(file, line, "%s:\n  expected a message containing: %s\n"
                 "  got: %s", what, expected, got ? got : "(no message)");
     }
+}
+
+/* See unit_test_run(). */
+static inline int
+unit_test_main(int argc, char *argv[], const struct unit_test *tests,
+               size_t n_tests)
+{
+    return unit_test_run(argc, argv, tests, n_tests, NULL);
 }
 
 #endif /* tests/fatal-check.h */

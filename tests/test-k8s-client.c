@@ -704,12 +704,7 @@ run_watch(int argc, char *argv[])
     return 0;
 }
 
-struct test_case {
-    const char *name;
-    void (*function)(void);
-};
-
-static const struct test_case test_cases[] = {
+static const struct unit_test test_cases[] = {
     { "kubeconfig-token-and-ca-data", test_kubeconfig_token_and_ca_data },
     { "kubeconfig-relative-files", test_kubeconfig_relative_files },
     { "kubeconfig-client-certificate-data",
@@ -725,17 +720,6 @@ static const struct test_case test_cases[] = {
     { "base64", test_base64 },
 };
 
-static void
-usage(void)
-{
-    printf("usage: %s NAME | --list | --all\n"
-           "       %s watch URL CA-FILE TOKEN-FILE STOP-FILE\n"
-           "Runs the API client's unit test case NAME, lists the test "
-           "cases, or runs\nthem all; or runs the client until STOP-FILE "
-           "exists and lists the objects\nit holds, and prints them.\n",
-           program_name, program_name);
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -745,35 +729,5 @@ main(int argc, char *argv[])
         vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
         return run_watch(argc, argv);
     }
-    if (argc != 2) {
-        usage();
-        return 2;
-    }
-
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage();
-        return 0;
-    } else if (!strcmp(argv[1], "--list")) {
-        for (size_t i = 0; i < ARRAY_SIZE(test_cases); i++) {
-            printf("%s\n", test_cases[i].name);
-        }
-        return 0;
-    } else if (!strcmp(argv[1], "--all")) {
-        for (size_t i = 0; i < ARRAY_SIZE(test_cases); i++) {
-            printf("%s\n", test_cases[i].name);
-            fflush(stdout);
-            test_cases[i].function();
-        }
-        return 0;
-    }
-
-    for (size_t i = 0; i < ARRAY_SIZE(test_cases); i++) {
-        if (!strcmp(argv[1], test_cases[i].name)) {
-            test_cases[i].function();
-            return 0;
-        }
-    }
-    fprintf(stderr, "%s: unknown test case \"%s\" (use --list)\n",
-            program_name, argv[1]);
-    return 2;
+    return unit_test_main(argc, argv, test_cases, ARRAY_SIZE(test_cases));
 }

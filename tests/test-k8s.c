@@ -2271,12 +2271,7 @@ test_state_file_rereads_fresh_file(void)
 
 /* The test cases. */
 
-struct test_case {
-    const char *name;
-    void (*function)(void);
-};
-
-static const struct test_case test_cases[] = {
+static const struct unit_test test_cases[] = {
     { "kinds-and-protocols", test_kinds_and_protocols },
     { "node-all-fields", test_node_all_fields },
     { "node-defaults", test_node_defaults },
@@ -2328,48 +2323,10 @@ static const struct test_case test_cases[] = {
     { "state-file-rereads-fresh-file", test_state_file_rereads_fresh_file },
 };
 
-static void
-usage(void)
-{
-    printf("usage: %s NAME | --list | --all\n"
-           "Runs the k8s module's unit test case NAME, lists the test "
-           "cases, or runs them all.\n", program_name);
-}
-
 int
 main(int argc, char *argv[])
 {
     set_program_name(argv[0]);
 
-    if (argc != 2) {
-        usage();
-        return 2;
-    }
-
-    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        usage();
-        return 0;
-    } else if (!strcmp(argv[1], "--list")) {
-        for (size_t i = 0; i < ARRAY_SIZE(test_cases); i++) {
-            printf("%s\n", test_cases[i].name);
-        }
-        return 0;
-    } else if (!strcmp(argv[1], "--all")) {
-        for (size_t i = 0; i < ARRAY_SIZE(test_cases); i++) {
-            printf("%s\n", test_cases[i].name);
-            fflush(stdout);
-            test_cases[i].function();
-        }
-        return 0;
-    }
-
-    for (size_t i = 0; i < ARRAY_SIZE(test_cases); i++) {
-        if (!strcmp(argv[1], test_cases[i].name)) {
-            test_cases[i].function();
-            return 0;
-        }
-    }
-    fprintf(stderr, "%s: unknown test case \"%s\" (use --list)\n",
-            program_name, argv[1]);
-    return 2;
+    return unit_test_main(argc, argv, test_cases, ARRAY_SIZE(test_cases));
 }
