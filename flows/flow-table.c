@@ -313,6 +313,22 @@ flow_group_hash_fields(uint8_t hash_proto,
 }
 
 void
+flow_table_format_flow(uint8_t table_id, uint16_t priority,
+                       const struct minimatch *mm,
+                       const struct ofpact *ofpacts, size_t ofpacts_len,
+                       struct ds *s)
+{
+    struct match match;
+    minimatch_expand(mm, &match);
+    ds_put_format(s, "table=%"PRIu8" priority=%"PRIu16" ", table_id,
+                  priority);
+    match_format(&match, NULL, s, OFP_DEFAULT_PRIORITY);
+    ds_put_cstr(s, " actions=");
+    struct ofpact_format_params fp = { .s = s };
+    ofpacts_format(ofpacts, ofpacts_len, &fp);
+}
+
+void
 flow_group_format(const struct desired_group *g, struct ds *s)
 {
     ds_put_format(s, "group_id=%"PRIu32",type=select", g->group_id);

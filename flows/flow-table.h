@@ -120,6 +120,13 @@ uint32_t flow_table_add_group(struct flow_table *, uint64_t cookie,
 size_t flow_group_hash_fields(uint8_t hash_proto,
                               enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS]);
 
+/* Appends the flow with key ('table_id', 'priority', 'match') and actions
+ * 'ofpacts' to 's' as "table=T priority=P MATCH actions=ACTIONS". */
+void flow_table_format_flow(uint8_t table_id, uint16_t priority,
+                            const struct minimatch *match,
+                            const struct ofpact *ofpacts,
+                            size_t ofpacts_len, struct ds *s);
+
 /* Appends 'g' to 's' in ovs-ofctl's add-group syntax (OpenFlow 1.5). */
 void flow_group_format(const struct desired_group *g, struct ds *s);
 

@@ -116,6 +116,16 @@ fixture_destroy(struct fixture *f)
     k8s_cluster_destroy(&f->cluster);
 }
 
+/* Formats one desired flow as flow_table_format_flow() does. */
+static char *
+format_flow(const struct desired_flow *d)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_table_format_flow(d->table_id, d->priority, &d->match, d->ofpacts,
+                           d->ofpacts_len, &s);
+    return ds_steal_cstr(&s);
+}
+
 /* Formats the flows of 'cookie' (all flows if 0) one per line, sorted, as
  * "table=T priority=P MATCH actions=ACTIONS". */
 static char *
@@ -128,15 +138,7 @@ format_flows(const struct flow_table *ft, uint64_t cookie)
         if (cookie && d->cookie != cookie) {
             continue;
         }
-        struct ds s = DS_EMPTY_INITIALIZER;
-        struct match m;
-        minimatch_expand(&d->match, &m);
-        ds_put_format(&s, "table=%d priority=%d ", d->table_id, d->priority);
-        match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
-        ds_put_cstr(&s, " actions=");
-        struct ofpact_format_params fp = { .s = &s };
-        ofpacts_format(d->ofpacts, d->ofpacts_len, &fp);
-        svec_add_nocopy(&lines, ds_steal_cstr(&s));
+        svec_add_nocopy(&lines, format_flow(d));
     }
     svec_sort(&lines);
 
@@ -759,19 +761,6 @@ count_keys(const struct flow_table *ft, uint8_t table, uint16_t priority)
     return n;
 }
 
-static char *
-format_flow(const struct desired_flow *d)
-{
-    struct ds s = DS_EMPTY_INITIALIZER;
-    struct match m;
-    minimatch_expand(&d->match, &m);
-    ds_put_format(&s, "table=%d priority=%d ", d->table_id, d->priority);
-    match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
-    ds_put_cstr(&s, " actions=");
-    struct ofpact_format_params fp = { .s = &s };
-    ofpacts_format(d->ofpacts, d->ofpacts_len, &fp);
-    return ds_steal_cstr(&s);
-}
 
 /* Formats the present flows of 'cookie' in 'table', one per line,
  * sorted. */

@@ -158,13 +158,8 @@ owner_flows(const struct flow_table *ft, uint64_t cookie, uint8_t table,
                                flow_key_hash(d->table_id, d->priority,
                                              &d->match), &ofpacts, &c);
         struct ds s = DS_EMPTY_INITIALIZER;
-        struct match m;
-        minimatch_expand(&d->match, &m);
-        ds_put_format(&s, "priority=%d ", d->priority);
-        match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
-        ds_put_cstr(&s, " actions=");
-        struct ofpact_format_params fp = { .s = &s };
-        ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+        flow_table_format_flow(d->table_id, d->priority, &d->match,
+                               ofpacts.data, ofpacts.size, &s);
         svec_add_nocopy(&lines, ds_steal_cstr(&s));
         ofpbuf_uninit(&ofpacts);
     }
