@@ -136,28 +136,15 @@ external_int_flows(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH + 10, &match,
                    ofpacts);
 
-    /* CT_ZONE: the node IP, un-SNATed first.  Only an untracked packet:
-     * after the lookup it comes back here with its destination unchanged
-     * unless it was a reply. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, ex->node_ip);
-    match_set_ct_state_masked(&match, 0, CS_TRACKED);
-    ofpbuf_clear(ofpacts);
-    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
-    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    /* CT_ZONE: the node IP, un-SNATed first. */
+    flows_add_unsnat(ft, cookie, ex->node_ip, ofpacts);
 
     /* L3_FORWARDING: the node IP is the node's stack's. */
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_dst(&match, ex->node_ip);
     ofpbuf_clear(ofpacts);
-    flows_put_set_mac(ofpacts, MFF_ETH_SRC, KOVS_VIRTUAL_MAC);
-    flows_put_set_mac(ofpacts, MFF_ETH_DST, local->gateway_mac);
-    flows_put_load(ofpacts, KOVS_REG_OUT_PORT,
-                   ofp_to_u16(in->gateway_ofport));
-    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flows_put_to_node(ofpacts, in, local);
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
                    &match, ofpacts);
 

@@ -157,6 +157,17 @@ void flows_pod_compute(const struct flows_input *, const struct flows_local *,
 void flows_add_established(struct flow_table *, uint64_t cookie,
                            uint8_t table_id, uint16_t priority,
                            const struct ofpbuf *ofpacts);
+/* CT_ZONE: adds the flow, owned by 'cookie', that first looks packets to
+ * 'ip' (an address kovs source-NATs to) up in the SNAT zone, un-SNATing
+ * replies. */
+void flows_add_unsnat(struct flow_table *, uint64_t cookie, ovs_be32 ip,
+                      struct ofpbuf *ofpacts);
+
+/* Puts the actions of L3_FORWARDING that route a packet to the node's own
+ * stack, through the gateway port. */
+void flows_put_to_node(struct ofpbuf *ofpacts, const struct flows_input *,
+                       const struct flows_local *);
+
 void flows_external_compute(const struct flows_input *,
                             const struct flows_local *, struct flow_table *);
 void flows_neighbor_compute(const struct flows_input *, struct flow_table *);

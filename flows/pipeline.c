@@ -102,6 +102,33 @@ flows_add_established(struct flow_table *ft, uint64_t cookie,
     }
 }
 
+void
+flows_add_unsnat(struct flow_table *ft, uint64_t cookie, ovs_be32 ip,
+                 struct ofpbuf *ofpacts)
+{
+    /* Only an untracked packet: after the lookup, a reply comes back with
+     * its destination un-SNATed; anything else would match again. */
+    struct match match;
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, ip);
+    match_set_ct_state_masked(&match, 0, CS_TRACKED);
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
+                   ofpacts);
+}
+
+void
+flows_put_to_node(struct ofpbuf *ofpacts, const struct flows_input *in,
+                  const struct flows_local *local)
+{
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, KOVS_VIRTUAL_MAC);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, local->gateway_mac);
+    flows_put_load(ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(in->gateway_ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+}
+
 /* Conntrack, for every IP packet:
  *
  *   CT_ZONE    ct(zone=POD,nat): un-DNATs replies of Service connections
@@ -123,14 +150,7 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_LOW, &match,
                    ofpacts);
 
-    /* Only an untracked packet: after the lookup, a reply comes back with
-     * its destination un-SNATed; anything else would match again. */
-    match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
-    match_set_ct_state_masked(&match, 0, CS_TRACKED);
-    ofpbuf_clear(ofpacts);
-    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
-    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    flows_add_unsnat(ft, cookie, htonl(KOVS_HAIRPIN_IP), ofpacts);
 
     match_init_catchall(&match);
     match_set_ct_state_masked(&match, CS_INVALID | CS_TRACKED,
@@ -356,10 +376,7 @@ flows_pipeline_compute(const struct flows_input *in,
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     ofpbuf_clear(&ofpacts);
-    flows_put_set_mac(&ofpacts, MFF_ETH_SRC, KOVS_VIRTUAL_MAC);
-    flows_put_set_mac(&ofpacts, MFF_ETH_DST, local->gateway_mac);
-    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(in->gateway_ofport));
-    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flows_put_to_node(&ofpacts, in, local);
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_DEFAULT,
                    &match, &ofpacts);
 
