@@ -74,6 +74,8 @@ struct controller {
     uint64_t neighbor_seqno;
     struct flows_neighbor *neighbors;
     long long int next_gateway_resolve;
+    struct sset hc_services;        /* "ns/name" of the Services whose
+                                     * health check port kovs serves. */
     struct flows_changes changes;
     struct flows_input input;
     struct flows_local local;
@@ -95,7 +97,7 @@ struct controller {
 
 static void parse_options(int argc, char *argv[]);
 static void external_run(struct controller *);
-static void healthcheck_update(const struct controller *);
+static void healthcheck_update(struct controller *);
 static void warn_unserved_frontends(const struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
@@ -130,6 +132,7 @@ main(int argc, char *argv[])
     }
     flow_table_init(&c.flows);
     flow_table_init(&c.ex_flows);
+    sset_init(&c.hc_services);
     flows_changes_init(&c.changes);
     c.changes.all = true;
     register_unixctl_commands(unixctl, &c);
@@ -298,6 +301,7 @@ main(int argc, char *argv[])
     flows_changes_destroy(&c.changes);
     flow_table_destroy(&c.flows);
     flow_table_destroy(&c.ex_flows);
+    sset_destroy(&c.hc_services);
     k8s_state_file_destroy(c.state);
     k8s_client_destroy(c.client);
     k8s_client_config_destroy(&client_cfg);
@@ -403,24 +407,68 @@ warn_unserved_frontends(const struct controller *c)
     }
 }
 
-/* Serves the health check node port of every LoadBalancer Service with
- * externalTrafficPolicy Local, with its number of local endpoints. */
-static void
-healthcheck_update(const struct controller *c)
+/* Returns true if 'svc' has a health check node port that kovs serves: a
+ * LoadBalancer with externalTrafficPolicy Local. */
+static bool
+service_has_health_check(const struct k8s_service *svc)
 {
-    healthcheck_start_update();
-    const struct k8s_object *obj;
-    K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, &c->cluster) {
-        const struct k8s_service *svc = k8s_service_cast(obj);
-        if (svc->health_check_node_port
+    return (svc->health_check_node_port
             && svc->external_traffic_policy == K8S_POLICY_LOCAL
             && svc->type == K8S_SVC_LOAD_BALANCER
-            && service_is_proxied(svc)) {
-            healthcheck_set(svc->health_check_node_port, obj->namespace,
-                            obj->name,
-                            service_count_local_ready(&c->cluster, svc,
-                                                      node_name));
+            && service_is_proxied(svc));
+}
+
+/* Serves the health check node port of every Service that has one, with
+ * its number of local endpoints.  Only the Services that changed are
+ * looked at again (all of them after a full recomputation); an update
+ * without a Service or EndpointSlice change leaves the server alone. */
+static void
+healthcheck_update(struct controller *c)
+{
+    bool changed = c->changes.all;
+    if (c->changes.all) {
+        sset_clear(&c->hc_services);
+        const struct k8s_object *obj;
+        K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, &c->cluster) {
+            if (service_has_health_check(k8s_service_cast(obj))) {
+                sset_add_and_free(&c->hc_services, xasprintf(
+                                      "%s/%s", obj->namespace, obj->name));
+            }
         }
+    } else {
+        const struct k8s_change *change;
+        K8S_CHANGE_FOR_EACH (change, &c->cluster) {
+            if (change->kind == K8S_ENDPOINT_SLICE) {
+                changed = true;
+            } else if (change->kind == K8S_SERVICE) {
+                changed = true;
+                char *key = xasprintf("%s/%s", change->namespace,
+                                      change->name);
+                if (change->new && service_has_health_check(
+                        k8s_service_cast(change->new))) {
+                    sset_add(&c->hc_services, key);
+                } else {
+                    sset_find_and_delete(&c->hc_services, key);
+                }
+                free(key);
+            }
+        }
+    }
+    if (!changed) {
+        return;
+    }
+
+    healthcheck_start_update();
+    const char *key;
+    SSET_FOR_EACH (key, &c->hc_services) {
+        const char *slash = strchr(key, '/');
+        char *namespace = xmemdup0(key, slash - key);
+        const struct k8s_service *svc = k8s_service_cast(
+            k8s_cluster_find(&c->cluster, K8S_SERVICE, namespace, slash + 1));
+        healthcheck_set(svc->health_check_node_port, namespace, slash + 1,
+                        service_count_local_ready(&c->cluster, svc,
+                                                  node_name));
+        free(namespace);
     }
     healthcheck_finish_update();
 }
