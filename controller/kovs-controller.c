@@ -348,13 +348,11 @@ external_run(struct controller *c)
         .neighbors = c->external.neighbors,
         .n_neighbors = c->external.n_neighbors,
     };
+    /* vswitch_run() asks for a full recomputation when the ports or the
+     * MAC change; what this adds to them needs one too. */
     bool ready = vx->ready && ip && c->uplink.valid;
     const struct flows_external *old = &c->external;
-    if (ready != (c->input.external != NULL)
-        || ex.patch_ofport != old->patch_ofport
-        || ex.ex_patch_ofport != old->ex_patch_ofport
-        || ex.uplink_ofport != old->uplink_ofport
-        || !eth_addr_equals(ex.mac, old->mac) || ex.node_ip != old->node_ip
+    if (ready != (c->input.external != NULL) || ex.node_ip != old->node_ip
         || ex.subnet_mask != old->subnet_mask
         || ex.gateway_ip != old->gateway_ip) {
         c->changes.all = true;
