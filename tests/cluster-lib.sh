@@ -824,18 +824,25 @@ server.serve_forever()
 # "GET /clientip" with the client's address.  Returns once it listens (at
 # most 5 s).  Stop it with cl_http_stop or cl_cleanup.
 cl_http_serve() {
-    local who="$1" port="$2" tag ready
-    tag=http-$(_cl_key "$who")-$port
-    ready=$CL_WORKDIR/cl-state/bg/$tag.ready
-    rm -f "$ready"
-    cl_bg "$who" "$tag" python3 -I -S -c "$_cl_py_http" "${who#*/}" "$port" \
-        "$ready" || return 1
-    _cl_bg_ready "$tag" "$ready"
+    _cl_serve http "$_cl_py_http" "$1" "$2"
 }
 
 # cl_http_stop WHO PORT: stops the server cl_http_serve started.
 cl_http_stop() {
     cl_bg_stop "http-$(_cl_key "$1")-$2"
+}
+
+# _cl_serve KIND SCRIPT WHO PORT: starts the python3 server SCRIPT, with
+# arguments WHO's name, PORT and a file to create once it serves, in WHO
+# in the background (tagged KIND-WHO-PORT), and waits for that file.
+_cl_serve() {
+    local kind="$1" script="$2" who="$3" port="$4" tag ready
+    tag=$kind-$(_cl_key "$who")-$port
+    ready=$CL_WORKDIR/cl-state/bg/$tag.ready
+    rm -f "$ready"
+    cl_bg "$who" "$tag" python3 -I -S -c "$script" "${who#*/}" "$port" \
+        "$ready" || return 1
+    _cl_bg_ready "$tag" "$ready"
 }
 
 # _cl_http FROM URL MODE: HTTP GET of URL from FROM within CL_TIMEOUT
@@ -927,13 +934,7 @@ while True:
 # datagram with WHO's name, or with the client's address if the datagram is
 # "clientip".  Returns once it is bound.  Stop with cl_udp_stop.
 cl_udp_serve() {
-    local who="$1" port="$2" tag ready
-    tag=udp-$(_cl_key "$who")-$port
-    ready=$CL_WORKDIR/cl-state/bg/$tag.ready
-    rm -f "$ready"
-    cl_bg "$who" "$tag" python3 -I -S -c "$_cl_py_udp" "${who#*/}" "$port" \
-        "$ready" || return 1
-    _cl_bg_ready "$tag" "$ready"
+    _cl_serve udp "$_cl_py_udp" "$1" "$2"
 }
 
 # cl_udp_stop WHO PORT: stops the server cl_udp_serve started.
