@@ -142,12 +142,9 @@ format_flows(const struct flow_table *ft, uint64_t cookie)
     }
     svec_sort(&lines);
 
-    struct ds all = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(&all, "%s\n", lines.names[i]);
-    }
+    char *all = svec_join(&lines, "\n", lines.n ? "\n" : "");
     svec_destroy(&lines);
-    return ds_steal_cstr(&all);
+    return all;
 }
 
 static void
@@ -805,12 +802,9 @@ format_groups(const struct flow_table *ft, uint64_t cookie)
     }
     svec_sort(&lines);
 
-    struct ds all = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(&all, "%s\n", lines.names[i]);
-    }
+    char *all = svec_join(&lines, "\n", lines.n ? "\n" : "");
     svec_destroy(&lines);
-    return ds_steal_cstr(&all);
+    return all;
 }
 
 static size_t

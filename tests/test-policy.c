@@ -164,13 +164,10 @@ owner_flows(const struct flow_table *ft, uint64_t cookie, uint8_t table,
         ofpbuf_uninit(&ofpacts);
     }
     svec_sort(&lines);
-    struct ds all = DS_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < lines.n; i++) {
-        ds_put_format(&all, "%s\n", lines.names[i]);
-    }
+    char *all = svec_join(&lines, "\n", lines.n ? "\n" : "");
     *n = lines.n;
     svec_destroy(&lines);
-    return ds_steal_cstr(&all);
+    return all;
 }
 
 static uint64_t
