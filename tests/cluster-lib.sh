@@ -254,6 +254,17 @@ _cl_is_node() {
     [ -r "$CL_WORKDIR/cl-state/nodes/$1" ]
 }
 
+# _cl_put_host KIND NAME NETNS IP/LEN ULIF: records node or external host
+# (KIND "nodes" or "ext") NAME, for _cl_get.
+_cl_put_host() {
+    cat >"$CL_WORKDIR/cl-state/$1/$2" <<EOF
+netns=$3
+ip=${4%/*}
+cidr=$4
+ulif=$5
+EOF
+}
+
 # _cl_get KIND KEY FIELD: prints FIELD of the state file of a node, an
 # external host or a pod (KIND nodes, ext or pods).  Fails if it is unknown.
 _cl_get() {
@@ -471,12 +482,7 @@ cl_node_add() {
     ulif=$(_cl_ifname "n$n" "$node")
     rm -rf "$dir" && mkdir -p "$dir" || return 1
     _cl_netns_add "$netns" || return 1
-    cat >"$CL_WORKDIR/cl-state/nodes/$node" <<EOF
-netns=$netns
-ip=${cidr%/*}
-cidr=$cidr
-ulif=$ulif
-EOF
+    _cl_put_host nodes "$node" "$netns" "$cidr" "$ulif"
 
     # Requirement 2: the daemons run inside the node namespace.
     ovsdb-tool create "$dir/conf.db" "$CL_SCHEMA" || return 1
@@ -587,12 +593,7 @@ cl_ext_add() {
     n=$(_cl_seq)
     ulif=$(_cl_ifname "x$n" "$name")
     _cl_netns_add "$netns" || return 1
-    cat >"$CL_WORKDIR/cl-state/ext/$name" <<EOF
-netns=$netns
-ip=${cidr%/*}
-cidr=$cidr
-ulif=$ulif
-EOF
+    _cl_put_host ext "$name" "$netns" "$cidr" "$ulif"
     _cl_veth "$CL_PREFIX-ul" "$ulif" "$netns" eth0 &&
     ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul &&
     ip -n "$netns" addr add "$cidr" dev eth0
