@@ -575,12 +575,18 @@ dec_cidr_value(struct decoder *d, const json_t *value, enum cidr_mode mode,
     return true;
 }
 
-/* Decodes member 'key' of 'object', an optional array of IP address
- * strings of 'family', into '*addrsp' and '*n_addrsp'. */
+/* Decodes one element of an array of strings into 'elem', with 'arg' (an
+ * enum ip_family or enum cidr_mode) telling how. */
+typedef bool dec_string_fn(struct decoder *, const json_t *value, int arg,
+                           void *elem);
+
+/* Decodes member 'key' of 'object', an optional array of strings, with
+ * 'decode' and 'arg' into a new array of '*np' elements of 'elem_size'
+ * bytes at '*itemsp'. */
 static bool
-dec_ip_array(struct decoder *d, const json_t *object, const char *key,
-             enum ip_family family, struct in6_addr **addrsp,
-             size_t *n_addrsp)
+dec_string_array(struct decoder *d, const json_t *object, const char *key,
+                 dec_string_fn *decode, int arg, size_t elem_size,
+                 void **itemsp, size_t *np)
 {
     const json_t *array;
 
@@ -590,17 +596,44 @@ dec_ip_array(struct decoder *d, const json_t *object, const char *key,
         return true;
     }
 
-    *addrsp = xcalloc(json_array_size(array), sizeof **addrsp);
+    char *items = xcalloc(json_array_size(array), elem_size);
+    *itemsp = items;
     for (size_t i = 0; i < json_array_size(array); i++) {
         size_t mark = dec_push_index(d, key, i);
-        if (!dec_ip_value(d, json_array_get(array, i), family,
-                          &(*addrsp)[i])) {
+        if (!decode(d, json_array_get(array, i), arg,
+                    items + i * elem_size)) {
             return false;
         }
         dec_pop(d, mark);
-        (*n_addrsp)++;
+        (*np)++;
     }
     return true;
+}
+
+static bool
+dec_ip_elem(struct decoder *d, const json_t *value, int family, void *addr)
+{
+    return dec_ip_value(d, value, family, addr);
+}
+
+static bool
+dec_cidr_elem(struct decoder *d, const json_t *value, int mode, void *cidr)
+{
+    return dec_cidr_value(d, value, mode, cidr);
+}
+
+/* Decodes member 'key' of 'object', an optional array of IP address
+ * strings of 'family', into '*addrsp' and '*n_addrsp'. */
+static bool
+dec_ip_array(struct decoder *d, const json_t *object, const char *key,
+             enum ip_family family, struct in6_addr **addrsp,
+             size_t *n_addrsp)
+{
+    void *items = NULL;
+    bool ok = dec_string_array(d, object, key, dec_ip_elem, family,
+                               sizeof **addrsp, &items, n_addrsp);
+    *addrsp = items;
+    return ok;
 }
 
 /* Decodes member 'key' of 'object', an optional array of CIDR strings,
@@ -610,25 +643,11 @@ dec_cidr_array(struct decoder *d, const json_t *object, const char *key,
                enum cidr_mode mode, struct k8s_cidr **cidrsp,
                size_t *n_cidrsp)
 {
-    const json_t *array;
-
-    if (!dec_member(d, object, key, DEC_ARRAY, &array)) {
-        return false;
-    } else if (!array) {
-        return true;
-    }
-
-    *cidrsp = xcalloc(json_array_size(array), sizeof **cidrsp);
-    for (size_t i = 0; i < json_array_size(array); i++) {
-        size_t mark = dec_push_index(d, key, i);
-        if (!dec_cidr_value(d, json_array_get(array, i), mode,
-                            &(*cidrsp)[i])) {
-            return false;
-        }
-        dec_pop(d, mark);
-        (*n_cidrsp)++;
-    }
-    return true;
+    void *items = NULL;
+    bool ok = dec_string_array(d, object, key, dec_cidr_elem, mode,
+                               sizeof **cidrsp, &items, n_cidrsp);
+    *cidrsp = items;
+    return ok;
 }
 
 /* Label selectors. */
