@@ -337,7 +337,6 @@ external_run(struct controller *c)
     uplink_run(external_bridge, ip, &c->uplink);
 
     struct flows_external ex = {
-        .bridge = external_bridge,
         .patch_ofport = vx->patch_ofport,
         .ex_patch_ofport = vx->ex_patch_ofport,
         .uplink_ofport = vx->uplink_ofport,

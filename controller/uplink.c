@@ -107,12 +107,12 @@ read_gateway(const char *bridge)
     return gateway;
 }
 
-bool
+void
 uplink_run(const char *bridge, ovs_be32 node_ip, struct uplink_info *info)
 {
     if (time_msec() < next_read && node_ip == last_node_ip
         && last_bridge && !strcmp(last_bridge, bridge)) {
-        return false;
+        return;
     }
     next_read = time_msec() + UPLINK_POLL_MSEC;
     last_node_ip = node_ip;
@@ -126,7 +126,7 @@ uplink_run(const char *bridge, ovs_be32 node_ip, struct uplink_info *info)
     }
     if (new.valid == info->valid && new.subnet_mask == info->subnet_mask
         && new.gateway_ip == info->gateway_ip) {
-        return false;
+        return;
     }
     if (new.valid && new.gateway_ip) {
         VLOG_INFO("%s: node IP "IP_FMT"/%d, default gateway "IP_FMT,
@@ -140,5 +140,4 @@ uplink_run(const char *bridge, ovs_be32 node_ip, struct uplink_info *info)
                   ip_count_cidr_bits(new.subnet_mask));
     }
     *info = new;
-    return true;
 }

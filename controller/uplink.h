@@ -26,9 +26,8 @@ struct uplink_info {
 void uplink_init(void);
 
 /* Reads the addressing of 'bridge' for node IP 'node_ip' into '*info' when
- * it is time to read it again or when the arguments differ.  Returns true
- * if '*info' changed. */
-bool uplink_run(const char *bridge, ovs_be32 node_ip,
+ * it is time to read it again or when the arguments differ. */
+void uplink_run(const char *bridge, ovs_be32 node_ip,
                 struct uplink_info *info);
 void uplink_wait(void);
 

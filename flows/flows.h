@@ -51,7 +51,6 @@ struct flows_neighbor {
 /* The external bridge (--external-bridge), once kovs knows everything about
  * it that flows need. */
 struct flows_external {
-    const char *bridge;             /* "br-ex". */
     ofp_port_t patch_ofport;        /* br-int's patch port to br-ex. */
     ofp_port_t ex_patch_ofport;     /* br-ex's patch port to br-int. */
     ofp_port_t uplink_ofport;       /* br-ex's uplink. */

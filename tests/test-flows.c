@@ -1417,7 +1417,6 @@ static void
 fixture_external(struct fixture *f)
 {
     f->ex = (struct flows_external) {
-        .bridge = "br-ex",
         .patch_ofport = u16_to_ofp(7),
         .ex_patch_ofport = u16_to_ofp(2),
         .uplink_ofport = u16_to_ofp(1),
