@@ -18,8 +18,6 @@
 #include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-protocol.h"
 #include "smap.h"
-#include "sset.h"
-#include <arpa/inet.h>
 #include "util.h"
 
 /* The label that hands a Service to another proxy. */
@@ -611,6 +609,14 @@ flows_service_compute(const struct flows_input *in,
     ofpbuf_uninit(&ofpacts);
 }
 
+static int
+compare_be32(const void *a_, const void *b_)
+{
+    uint32_t a = ntohl(*(const ovs_be32 *) a_);
+    uint32_t b = ntohl(*(const ovs_be32 *) b_);
+    return a < b ? -1 : a > b;
+}
+
 size_t
 service_count_local_ready(const struct k8s_cluster *cluster,
                           const struct k8s_service *svc,
@@ -620,7 +626,8 @@ service_count_local_ready(const struct k8s_cluster *cluster,
     const struct k8s_endpoint_slice **slices = k8s_cluster_service_slices(
         cluster, svc->obj.namespace, svc->obj.name, &n_slices);
 
-    struct sset ips = SSET_INITIALIZER(&ips);
+    ovs_be32 *ips = NULL;
+    size_t n = 0, allocated = 0;
     for (size_t i = 0; i < n_slices; i++) {
         const struct k8s_endpoint_slice *slice = slices[i];
         for (size_t j = 0; !slice->ipv6 && j < slice->n_endpoints; j++) {
@@ -630,17 +637,22 @@ service_count_local_ready(const struct k8s_cluster *cluster,
             }
             for (size_t k = 0; k < ep->n_addresses; k++) {
                 if (k8s_addr_is_ipv4(&ep->addresses[k])) {
-                    char s[INET_ADDRSTRLEN];
-                    ovs_be32 ip = in6_addr_get_mapped_ipv4(
-                        &ep->addresses[k]);
-                    inet_ntop(AF_INET, &ip, s, sizeof s);
-                    sset_add(&ips, s);
+                    if (n >= allocated) {
+                        ips = x2nrealloc(ips, &allocated, sizeof *ips);
+                    }
+                    ips[n++] = in6_addr_get_mapped_ipv4(&ep->addresses[k]);
                 }
             }
         }
     }
     free(slices);
-    size_t n = sset_count(&ips);
-    sset_destroy(&ips);
-    return n;
+
+    /* An address in two slices counts once. */
+    qsort(ips, n, sizeof *ips, compare_be32);
+    size_t n_unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        n_unique += !i || ips[i] != ips[i - 1];
+    }
+    free(ips);
+    return n_unique;
 }
