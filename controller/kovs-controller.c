@@ -79,6 +79,7 @@ struct controller {
     struct flows_changes changes;
     struct flows_input input;
     struct flows_local local;
+    int own_node_state;             /* What check_own_node() last saw. */
     bool exiting;
 
     /* Statistics for the status command. */
@@ -99,6 +100,7 @@ static void parse_options(int argc, char *argv[]);
 static void external_run(struct controller *);
 static void healthcheck_update(struct controller *);
 static void warn_unserved_frontends(const struct controller *);
+static void check_own_node(struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
@@ -185,6 +187,7 @@ main(int argc, char *argv[])
         }
 
         flows_local_init(&c.input, &c.local);
+        check_own_node(&c);
         vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
         c.input.gateway_ofport = ports->gateway_ofport;
 
@@ -401,6 +404,47 @@ warn_unserved_frontends(const struct controller *c)
                          "kovs-controller runs without --external-bridge",
                          change->namespace, change->name);
         }
+    }
+}
+
+/* Logs, when it changes, whether this node's own Node object gives kovs
+ * a pod network: without one (no Node object yet, or no podCIDR with room
+ * for a gateway and pods) the node's pods get no flows. */
+static void
+check_own_node(struct controller *c)
+{
+    enum { OWN_NODE_UNKNOWN, OWN_NODE_MISSING, OWN_NODE_NO_CIDR, OWN_NODE_OK };
+    const struct k8s_object *obj = k8s_cluster_find(&c->cluster, K8S_NODE,
+                                                    "", node_name);
+    int state = (!k8s_source_ready(c) ? OWN_NODE_UNKNOWN
+                 : !obj ? OWN_NODE_MISSING
+                 : !c->local.valid ? OWN_NODE_NO_CIDR
+                 : OWN_NODE_OK);
+    if (state == c->own_node_state) {
+        return;
+    }
+    c->own_node_state = state;
+
+    if (state == OWN_NODE_MISSING) {
+        VLOG_WARN("Node %s: no such Node object: this node's pods get no "
+                  "flows until it exists (is --node-name right?)", node_name);
+    } else if (state == OWN_NODE_NO_CIDR) {
+        const struct k8s_node *node = k8s_node_cast(obj);
+        struct ds cidrs = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < node->n_pod_cidrs; i++) {
+            ds_put_format(&cidrs, "%s", i ? ", " : "");
+            ipv6_format_mapped(&node->pod_cidrs[i].addr, &cidrs);
+            ds_put_format(&cidrs, "/%u", node->pod_cidrs[i].plen);
+        }
+        VLOG_WARN("Node %s: spec.podCIDRs (%s) has no IPv4 prefix of length "
+                  "30 or less, which a gateway and pods need: this node's "
+                  "pods get no flows", node_name,
+                  cidrs.length ? ds_cstr(&cidrs) : "none");
+        ds_destroy(&cidrs);
+    } else if (state == OWN_NODE_OK) {
+        VLOG_INFO("Node %s: pod network "IP_FMT"/%u, gateway "IP_FMT,
+                  node_name, IP_ARGS(c->local.pod_net),
+                  c->local.pod_cidr.plen, IP_ARGS(c->local.gateway_ip));
     }
 }
 
