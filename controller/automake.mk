@@ -26,3 +26,5 @@ controller_kovs_controller_LDADD = \
 	$(JANSSON_LIBS) \
 	$(LIBCURL_LIBS) \
 	$(YAML_LIBS)
+
+dist_man_MANS += controller/kovs-controller.8

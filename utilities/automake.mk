@@ -13,3 +13,5 @@ bin_PROGRAMS += utilities/kovs-ctl
 utilities_kovs_ctl_SOURCES = utilities/kovs-ctl.c
 utilities_kovs_ctl_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
 	$(OVS_LIBS) $(JANSSON_LIBS)
+
+dist_man_MANS += utilities/kovs-ctl.8
