@@ -68,7 +68,7 @@ shell_tools="sh cat cp ls mkdir mv rm"
 
 for p in $kovs_programs; do
     [ -x "$build/$p" ] ||
-        die "$build/$p is missing: build kovs first (utilities/quickstart.sh build)"
+        die "$build/$p is missing (utilities/quickstart.sh build)"
 done
 version=$("$build/controller/kovs-controller" --version | sed -n '1s/^.* //p')
 [ -n "$version" ] || die "kovs-controller --version printed no version"
@@ -153,8 +153,8 @@ if [ -x "$root/usr/bin/kovs-cni" ]; then
     cni_dir=$root/usr/lib/kovs/cni
     echo /usr/bin/kovs-cni > "$cni_dir/files"
     shared_objects "$build/controller/kovs-cni" >> "$cni_dir/files"
-    loader=$(shared_objects "$build/controller/kovs-cni" |
-             grep '/ld-linux[^/]*$' || true)
+    loader=$(readelf -l "$build/controller/kovs-cni" |
+             sed -n 's/.*program interpreter: \(.*\)]$/\1/p')
     id=$(cd "$root" && sed 's|^/||' "$cni_dir/files" | xargs cat |
          sha256sum | cut -c1-12)
     echo "$id" > "$cni_dir/id"
@@ -165,8 +165,9 @@ if [ -x "$root/usr/bin/kovs-cni" ]; then
         echo 'case $0 in */*) here=${0%/*} ;; *) here=. ;; esac'
         echo "bundle=\$here/kovs-cni.d/$id"
         if [ -n "$loader" ]; then
-            echo "exec \"\$bundle/${loader##*/}\" --library-path \"\$bundle\" \\"
-            echo '    --argv0 "$0" "$bundle/kovs-cni" "$@"'
+            echo "exec \"\$bundle/${loader##*/}\" \\"
+            echo '    --library-path "$bundle" --argv0 "$0" \'
+            echo '    "$bundle/kovs-cni" "$@"'
         else
             echo 'exec "$bundle/kovs-cni" "$@"'
         fi
@@ -212,7 +213,7 @@ FROM scratch
 COPY rootfs/ /
 ENV PATH=/usr/sbin:/usr/bin OVS_RUNDIR=/var/run/openvswitch
 LABEL org.opencontainers.image.title="kovs" \\
-      org.opencontainers.image.description="kovs-controller, kovs-cni and the Open vSwitch tools" \\
+      org.opencontainers.image.description="kovs and the Open vSwitch tools" \\
       org.opencontainers.image.version="$version" \\
       org.opencontainers.image.revision="$revision"
 CMD ["kovs-controller", "--help"]
