@@ -5,7 +5,7 @@
 
 """Checks the deployment manifests in k8s/deploy/.
 
-    check-manifests.py DIR
+    check-manifests.py [--source=TOP] DIR
 
 Parses every *.yaml file in DIR and checks that together they deploy
 kovs-controller as the project means: a DaemonSet on the host network and
@@ -17,7 +17,9 @@ CNI binary directory; the CNI configuration and state directories mounted
 from the node; a liveness probe that asks kovs-controller a unixctl command
 it has.  It also checks what the API server would check of the pod
 template: names, that each volumeMount names a volume that exists, that
-hostPath volumes have an absolute path and a valid type.
+hostPath volumes have an absolute path and a valid type.  The unixctl
+commands are read from kovs's source in TOP (by default, two directories
+above DIR, where k8s/deploy is).
 
 Prints one line per problem and exits 1 if there is any."""
 
@@ -284,10 +286,13 @@ def check_host_mount(c, volumes, path, host_path, writable=False):
                 % (c.get("name"), path))
 
 
+source_top = None
+
+
 def unixctl_commands():
     """Returns the unixctl commands kovs-controller registers, from its
-    source beside the manifests' directory, or None if it is not there."""
-    top = os.path.dirname(os.path.dirname(os.path.abspath(sys.argv[1])))
+    source in source_top, or None if it is not there."""
+    top = source_top
     commands = set(UNIXCTL_BUILTIN)
     sources = glob.glob(os.path.join(top, "controller", "*.c"))
     if not sources:
@@ -347,10 +352,17 @@ def check_install_cni(pod, c, volumes):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: %s DIR\n" % sys.argv[0])
+    global source_top
+    args = sys.argv[1:]
+    if args and args[0].startswith("--source="):
+        source_top = args.pop(0)[len("--source="):]
+    if len(args) != 1:
+        sys.stderr.write("usage: %s [--source=TOP] DIR\n" % sys.argv[0])
         return 2
-    objects = load(sys.argv[1])
+    if source_top is None:
+        source_top = os.path.dirname(os.path.dirname(
+            os.path.abspath(args[0])))
+    objects = load(args[0])
     sa = check_rbac(objects)
     check_daemonset(objects, sa)
     for p in problems:

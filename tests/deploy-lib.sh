@@ -2,8 +2,9 @@
 #
 # Licensed under the Apache License, Version 2.0.
 #
-# Shell helpers of the container image test (tests/image.at): podman with
-# the test's own configuration and storage, and what the DaemonSet says.
+# Shell helpers of the deployment tests: the container image (tests/image.at)
+# under podman with the test's own configuration and storage, what the
+# DaemonSet says, and broken copies of the manifests (tests/apiserver.at).
 
 # image_podman_init: points podman at the test's own configuration and
 # storage (settings this machine needs, nothing in /etc touched) and checks
@@ -118,4 +119,51 @@ image_mini_rootfs () {
     cp -L --parents /bin/sh $(ldd /bin/sh |
         awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }') \
         "$1/"
+}
+
+# deploy_broken_manifests DEFECT: copies k8s/deploy into directory DEFECT
+# with that one defect in the DaemonSet.
+deploy_broken_manifests () {
+    mkdir "$1" && cp "$abs_top_srcdir"/k8s/deploy/*.yaml "$1/" &&
+    python3 - "$1/kovs-daemonset.yaml" "$1" <<'EOF'
+import sys
+import yaml
+
+path, defect = sys.argv[1], sys.argv[2]
+docs = list(yaml.safe_load_all(open(path)))
+ds = [d for d in docs if d and d.get("kind") == "DaemonSet"][0]
+pod = ds["spec"]["template"]["spec"]
+c = pod["containers"][0]
+init = pod["initContainers"][0]
+volumes = {v["name"]: v for v in pod["volumes"]}
+if defect == "mount-of-missing-volume":
+    init["volumeMounts"][0]["name"] = "cni-binaries"
+elif defect == "bad-hostpath-type":
+    volumes["cni-conf"]["hostPath"]["type"] = "Dir"
+elif defect == "relative-hostpath":
+    volumes["cni-state"]["hostPath"]["path"] = "var/lib/cni"
+elif defect == "no-init-container":
+    del pod["initContainers"]
+    pod["volumes"].remove(volumes["cni-bin"])
+elif defect == "init-container-elsewhere":
+    init["command"] = ["kovs-install-cni", "/opt/cni/bin"]
+elif defect == "no-cni-conf-mount":
+    c["volumeMounts"] = [m for m in c["volumeMounts"]
+                         if m["mountPath"] != "/etc/cni/net.d"]
+    pod["volumes"].remove(volumes["cni-conf"])
+elif defect == "cni-conf-dir-not-mounted":
+    c["args"].append("--cni-conf-dir=/etc/kovs/net.d")
+elif defect == "read-only-cni-state":
+    [m for m in c["volumeMounts"]
+     if m["mountPath"] == "/var/lib/cni"][0]["readOnly"] = True
+elif defect == "probe-of-unknown-command":
+    c["livenessProbe"]["exec"]["command"][3] = "healthz"
+elif defect == "http-probe":
+    c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}}
+elif defect == "no-host-pid":
+    del pod["hostPID"]
+else:
+    sys.exit("unknown defect " + defect)
+yaml.safe_dump_all(docs, open(path, "w"))
+EOF
 }
