@@ -117,18 +117,27 @@ shared_objects() {
                        $1 ~ /^\// { print $1 }'
 }
 
+# debian_program NAME: prints the path of program NAME where Debian's
+# packages install it, whatever $PATH says.
+debian_program() {
+    local d
+    for d in /usr/bin /usr/sbin /bin /sbin; do
+        if [ -x "$d/$1" ]; then
+            echo "$d/$1"
+            return 0
+        fi
+    done
+    return 1
+}
+
 # Every file taken from the system, at the path it has here (ldd prints
 # absolute paths): the OVS tools, the shell tools and the shared objects
 # of every program.
 system_files=$work/system-files
 : > "$system_files"
 for t in $ovs_tools $shell_tools; do
-    path=$(command -v "$t") ||
+    path=$(debian_program "$t") ||
         die "$t is missing (apt-get install openvswitch-switch)"
-    case $path in
-    /usr/bin/*) ;;
-    *) die "$t is $path, not in /usr/bin" ;;
-    esac
     echo "$path" >> "$system_files"
     shared_objects "$path" >> "$system_files"
 done
