@@ -3,8 +3,10 @@
 # Licensed under the Apache License, Version 2.0.
 
 dist_noinst_SCRIPTS += \
+	utilities/build-image.sh \
 	utilities/build-ovs.sh \
 	utilities/demo.sh \
+	utilities/kovs-install-cni.sh \
 	utilities/quickstart.sh
 EXTRA_DIST += utilities/demo-cluster.json
 
