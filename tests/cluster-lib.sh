@@ -118,6 +118,11 @@
 #      the underlay send the node IP's traffic to eth0's MAC, which the
 #      node's stack takes directly (a NodePort's SYN would get the stack's
 #      RST) instead of br-ex.
+#   9. A node does not forward IP packets (net.ipv4.ip_forward=0) unless a
+#      test turns it on.  A new namespace inherits the host's setting, which
+#      other software on the machine changes; a packet kovs leaves to the
+#      node's stack (to an address the node does not own) would then be
+#      dropped or answered with an ICMP error depending on the host.
 
 # ---------------------------------------------------------------------------
 # Internal helpers.
@@ -500,9 +505,9 @@ cl_node_add() {
 
     _cl_veth "$CL_PREFIX-ul" "$ulif" "$netns" eth0 &&
     ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul || return 1
-    # Requirement 8, for the uplink.
-    ip netns exec "$netns" sysctl -qw net.ipv4.conf.eth0.arp_ignore=8 ||
-        return 1
+    # Requirement 8, for the uplink; requirement 9.
+    ip netns exec "$netns" sysctl -qw net.ipv4.conf.eth0.arp_ignore=8 \
+        net.ipv4.ip_forward=0 || return 1
 
     # Requirement 3: the node IP is on br-ex, the bridge's own port.  Without
     # --no-wait, ovs-vsctl returns once ovs-vswitchd has created the tap.
