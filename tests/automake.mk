@@ -40,6 +40,7 @@ TESTSUITE_AT = \
 	tests/service.at \
 	tests/external.at \
 	tests/policy.at \
+	tests/faults.at \
 	tests/apiserver.at
 TESTSUITE = $(srcdir)/tests/testsuite
 noinst_HEADERS += tests/unit-test.h tests/unit-test-main.h tests/fatal-check.h
