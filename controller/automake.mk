@@ -4,6 +4,8 @@
 
 bin_PROGRAMS += controller/kovs-controller
 controller_kovs_controller_SOURCES = \
+	controller/dpcache.c \
+	controller/dpcache.h \
 	controller/gateway.c \
 	controller/gateway.h \
 	controller/healthcheck.c \

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "command-line.h"
+#include "controller/dpcache.h"
 #include "controller/gateway.h"
 #include "controller/healthcheck.h"
 #include "controller/neighbor.h"
@@ -234,6 +235,13 @@ main(int argc, char *argv[])
         }
 
         bool ofctrl_ready = ofctrl_run(c.br_int);
+        if (ofctrl_take_datapath_purge(c.br_int)) {
+            /* A NetworkPolicy change is in the tables: no packet may keep
+             * a verdict the datapath cached from the old ones (see
+             * controller/dpcache.h for Open vSwitch 3.1.0's reason). */
+            dpcache_purge();
+        }
+        dpcache_run();
         if (c.br_ex) {
             if (ofctrl_run(c.br_ex) && ready) {
                 ofctrl_put(c.br_ex, &c.ex_flows);
@@ -277,6 +285,7 @@ main(int argc, char *argv[])
         }
         vswitch_wait();
         ofctrl_wait(c.br_int);
+        dpcache_wait();
         if (c.br_ex) {
             ofctrl_wait(c.br_ex);
             uplink_wait();
@@ -294,6 +303,7 @@ main(int argc, char *argv[])
      * its error reply while its unixctl connection is open. */
     ofctrl_destroy(c.br_int);
     ofctrl_destroy(c.br_ex);
+    dpcache_destroy();
     if (external_bridge) {
         healthcheck_destroy();
         neighbor_destroy();
@@ -653,6 +663,7 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
                   s.last_latency_ms, s.max_latency_ms,
                   s.in_flight ? " (a bundle is in flight)" : "");
+    dpcache_format_status(&ds);
 
     struct pinctrl_stats ps;
     pinctrl_get_stats(&ps);

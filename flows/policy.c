@@ -22,6 +22,13 @@
 
 #define NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
 
+bool
+flows_table_change_purges_datapath(uint8_t table_id)
+{
+    return (table_id == KOVS_T_EGRESS_POLICY
+            || table_id == KOVS_T_INGRESS_POLICY);
+}
+
 /* Address prefixes and port ranges. */
 
 static bool
