@@ -23,6 +23,8 @@
 # Functions (each documented where it is defined):
 #   cluster   cl_init WORKDIR PREFIX, cl_use WORKDIR, cl_cleanup [WORKDIR]
 #   nodes     cl_node_add NODE IP/LEN, cl_node_exec NODE CMD...,
+#             cl_node_kill NODE DAEMON, cl_node_vswitchd_start NODE,
+#             cl_node_ovsdb_start NODE,
 #             cl_node_ip NODE, cl_node_inspect NODE, cl_tnl_neigh_prime,
 #             cl_node_kill NODE DAEMON, cl_node_vswitchd_start NODE
 #   external  cl_ext_add NAME IP/LEN
@@ -585,6 +587,16 @@ cl_node_vswitchd_start() {
     done
     ip -n "$netns" addr replace "$cidr" dev br-ex &&
         ip -n "$netns" link set br-ex up
+}
+
+# cl_node_ovsdb_start NODE: starts NODE's ovsdb-server again on the
+# database it had, as cl_node_add did.
+cl_node_ovsdb_start() {
+    local dir="$CL_WORKDIR/$1"
+    _cl_exec "$1" ovsdb-server "$dir/conf.db" \
+        --remote="punix:$dir/db.sock" --no-chdir \
+        -vconsole:off --detach --pidfile --log-file ||
+        { _cl_err "ovsdb-server failed, see $dir/ovsdb-server.log"; return 1; }
 }
 
 # cl_node_ip NODE: prints NODE's IP (without length).
