@@ -36,6 +36,7 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "sset.h"
 #include "svec.h"
 #include "util.h"
 
@@ -574,6 +575,11 @@ cmd_compute(int argc, char *argv[])
     flows_compute_all(&in, &ft);
     flow_table_clear_tracked(&ft);
     usage_mark_take(&marks[2]);
+    const char **ft_warnings = sset_sort(&ft.warnings);
+    for (size_t i = 0; i < sset_count(&ft.warnings); i++) {
+        fprintf(stderr, "%s: %s\n", o.state_file, ft_warnings[i]);
+    }
+    free(ft_warnings);
 
     print_summary(o.dump ? stderr : stdout, &o, &cluster, &ft, len,
                   warnings.n, marks, rss_decoded, &pods, &tunnels);
