@@ -338,7 +338,7 @@ test_cidr_subtract(void)
         ovs_be32 *nets;
         unsigned int *plens;
         size_t n = policy_cidr_subtract(net, plen, except_nets, except_plens,
-                                        n_except, SIZE_MAX - 1, &nets,
+                                        n_except, SIZE_MAX, &nets,
                                         &plens);
 
         /* The reference: every address of the block, one by one. */
@@ -441,7 +441,7 @@ test_cidr_subtract_scale(void)
     ovs_be32 *nets;
     unsigned int *plens;
     size_t n = policy_cidr_subtract(htonl(0x0a000000), 8, excepts,
-                                    except_plens, N, SIZE_MAX - 1, &nets,
+                                    except_plens, N, SIZE_MAX, &nets,
                                     &plens);
     check_prefix_list(nets, plens, n, (UINT64_C(1) << 24) - N);
     CHECK(!has_mergeable_siblings(nets, plens, n), "two prefixes could be "
@@ -639,7 +639,7 @@ test_policy_flow_limit(void)
     ovs_be32 *nets;
     unsigned int *plens;
     size_t n_prefixes = policy_cidr_subtract(htonl(0x0a000000), 8, ips,
-                                             plens32, 3000, SIZE_MAX - 1,
+                                             plens32, 3000, SIZE_MAX,
                                              &nets, &plens);
     free(nets);
     free(plens);
