@@ -81,6 +81,8 @@ struct controller {
     struct flows_input input;
     struct flows_local local;
     int own_node_state;             /* What check_own_node() last saw. */
+    struct sset flow_warnings;      /* The flow table's warnings already
+                                     * logged. */
     bool exiting;
 
     /* Statistics for the status command. */
@@ -102,6 +104,7 @@ static void external_run(struct controller *);
 static void healthcheck_update(struct controller *);
 static void warn_unserved_frontends(const struct controller *);
 static void check_own_node(struct controller *);
+static void log_flow_warnings(struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
@@ -134,6 +137,7 @@ main(int argc, char *argv[])
         c.client = k8s_client_create(&client_cfg);
     }
     flow_table_init(&c.flows);
+    sset_init(&c.flow_warnings);
     flow_table_init(&c.ex_flows);
     sset_init(&c.hc_services);
     flows_changes_init(&c.changes);
@@ -225,6 +229,7 @@ main(int argc, char *argv[])
             if (!external_bridge) {
                 warn_unserved_frontends(&c);
             }
+            log_flow_warnings(&c);
             c.last_compute_ms = time_msec() - start;
             c.n_computations++;
             if (external_bridge) {
@@ -313,6 +318,7 @@ main(int argc, char *argv[])
     vswitch_destroy();
     flows_changes_destroy(&c.changes);
     flow_table_destroy(&c.flows);
+    sset_destroy(&c.flow_warnings);
     flow_table_destroy(&c.ex_flows);
     sset_destroy(&c.hc_services);
     k8s_state_file_destroy(c.state);
@@ -467,6 +473,28 @@ service_has_health_check(const struct k8s_service *svc)
             && svc->external_traffic_policy == K8S_POLICY_LOCAL
             && svc->type == K8S_SVC_LOAD_BALANCER
             && service_is_proxied(svc));
+}
+
+/* Logs each warning of the flow table that was not there after the last
+ * computation: an object that asks for what kovs cannot honour is named
+ * once, however often it is recomputed, and again if the problem goes
+ * away and comes back. */
+static void
+log_flow_warnings(struct controller *c)
+{
+    const struct sset *warnings = &c->flows.warnings;
+    if (sset_is_empty(warnings) && sset_is_empty(&c->flow_warnings)) {
+        return;
+    }
+
+    const char *warning;
+    SSET_FOR_EACH (warning, warnings) {
+        if (!sset_contains(&c->flow_warnings, warning)) {
+            VLOG_WARN("%s", warning);
+        }
+    }
+    sset_destroy(&c->flow_warnings);
+    sset_clone(&c->flow_warnings, warnings);
 }
 
 /* Serves the health check node port of every Service that has one, with

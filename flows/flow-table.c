@@ -6,11 +6,14 @@
 
 #include "flows/flow-table.h"
 
+#include <stdarg.h>
+
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
+#include "svec.h"
 #include "util.h"
 
 /* The flows of one owner. */
@@ -21,6 +24,7 @@ struct flow_owner {
     size_t n_flows;
     struct ovs_list groups;         /* "struct desired_group"s. */
     struct ovs_list conj_ids;       /* "struct conj_id_entry"s. */
+    struct svec warnings;           /* See flow_table_add_warning(). */
 };
 
 /* An allocated conjunction id. */
@@ -41,6 +45,7 @@ flow_table_init(struct flow_table *ft)
     hmap_init(&ft->groups);
     ovs_list_init(&ft->tracked_groups);
     hmap_init(&ft->conj_ids);
+    sset_init(&ft->warnings);
     ft->external = NULL;
 }
 
@@ -109,9 +114,11 @@ flow_table_destroy(struct flow_table *ft)
 
     struct flow_owner *owner;
     HMAP_FOR_EACH_POP (owner, hmap_node, &ft->owners) {
+        svec_destroy(&owner->warnings);
         free(owner);
     }
     hmap_destroy(&ft->owners);
+    sset_destroy(&ft->warnings);
 }
 
 uint32_t
@@ -153,6 +160,7 @@ flow_owner_get(struct flow_table *ft, uint64_t cookie)
         ovs_list_init(&owner->flows);
         ovs_list_init(&owner->groups);
         ovs_list_init(&owner->conj_ids);
+        svec_init(&owner->warnings);
         hmap_insert(&ft->owners, &owner->hmap_node, hash_uint64(cookie));
     }
     return owner;
@@ -292,9 +300,29 @@ flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
         free(c->key);
         free(c);
     }
+    for (size_t i = 0; i < owner->warnings.n; i++) {
+        sset_find_and_delete(&ft->warnings, owner->warnings.names[i]);
+    }
+    svec_destroy(&owner->warnings);
     hmap_remove(&ft->owners, &owner->hmap_node);
     free(owner);
     return n;
+}
+
+void
+flow_table_add_warning(struct flow_table *ft, uint64_t cookie,
+                       const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char *warning = xvasprintf(format, args);
+    va_end(args);
+
+    if (sset_add(&ft->warnings, warning)) {
+        svec_add_nocopy(&flow_owner_get(ft, cookie)->warnings, warning);
+    } else {
+        free(warning);
+    }
 }
 
 size_t

@@ -29,6 +29,8 @@
 #include "openvswitch/list.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
+#include "openvswitch/compiler.h"
+#include "sset.h"
 
 struct ds;
 struct ofpbuf;
@@ -87,6 +89,12 @@ struct flow_table {
 
     struct hmap conj_ids;           /* Allocated conjunction ids. */
 
+    /* What the owners' objects ask for that their flows do not honour,
+     * each a message that names the object ("NetworkPolicy ns/name: ..."):
+     * the union of every present owner's warnings.  flows/ does no
+     * logging; the controller reports what appears here. */
+    struct sset warnings;
+
     /* The desired flows of the external bridge (br-ex), or NULL.  Its
      * flows belong to the same owners as this table's: removing an owner
      * here removes its flows there too, so that a stage that recomputes an
@@ -142,6 +150,16 @@ const struct desired_group *flow_table_find_group(const struct flow_table *,
 /* Removes every flow and group of the owner 'cookie'.  Returns the number
  * of flows removed. */
 size_t flow_table_remove_owner(struct flow_table *, uint64_t cookie);
+
+/* Records, for owner 'cookie', a warning (printf-formatted, naming the
+ * object and its field) about something its object asks for that its flows
+ * do not honour.  It stays in 'ft->warnings' until the owner is removed
+ * (recomputing an owner removes it first), so a caller that compares
+ * 'ft->warnings' before and after a computation sees each problem appear
+ * once, however often the owner is recomputed. */
+void flow_table_add_warning(struct flow_table *, uint64_t cookie,
+                            const char *format, ...)
+    OVS_PRINTF_FORMAT(3, 4);
 
 /* Removes every owner's flows, as the start of a full recomputation. */
 void flow_table_remove_all(struct flow_table *);

@@ -6,6 +6,7 @@
 
 #include "flows/policy.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include "flow.h"
 #include "flows/actions.h"
@@ -37,54 +38,104 @@ prefix_contains(ovs_be32 net, unsigned int plen, ovs_be32 ip)
     return !((ip ^ net) & be32_prefix_mask(plen));
 }
 
-static void
-cidr_subtract__(ovs_be32 net, unsigned int plen, const ovs_be32 *except_nets,
-                const unsigned int *except_plens, size_t n_except,
-                ovs_be32 **nets, unsigned int **plens, size_t *n,
-                size_t *allocated)
-{
-    bool overlaps = false;
-    for (size_t i = 0; i < n_except; i++) {
-        unsigned int common = MIN(plen, except_plens[i]);
-        if (prefix_contains(net, common, except_nets[i])) {
-            if (except_plens[i] <= plen) {
-                return;                 /* All of it is excepted. */
-            }
-            overlaps = true;
-        }
-    }
-    if (!overlaps) {
-        if (*n >= *allocated) {
-            size_t a = *allocated;
-            *nets = x2nrealloc(*nets, &a, sizeof **nets);
-            *plens = xrealloc(*plens, a * sizeof **plens);
-            *allocated = a;
-        }
-        (*nets)[*n] = net;
-        (*plens)[(*n)++] = plen;
-        return;
-    }
+/* An address range [start, end], in host byte order, with room for the
+ * end of 0.0.0.0/0 plus one. */
+struct addr_range {
+    uint64_t start, end;
+};
 
-    /* Part of it is excepted: split in halves. */
-    ovs_be32 half = htonl(1u << (31 - plen));
-    cidr_subtract__(net, plen + 1, except_nets, except_plens, n_except,
-                    nets, plens, n, allocated);
-    cidr_subtract__(net | half, plen + 1, except_nets, except_plens,
-                    n_except, nets, plens, n, allocated);
+static int
+addr_range_compare(const void *a_, const void *b_)
+{
+    const struct addr_range *a = a_, *b = b_;
+    return (a->start != b->start ? (a->start < b->start ? -1 : 1)
+            : a->end != b->end ? (a->end < b->end ? -1 : 1)
+            : 0);
 }
 
+/* The output of policy_cidr_subtract(). */
+struct prefix_list {
+    ovs_be32 *nets;
+    unsigned int *plens;
+    size_t n, allocated;
+    size_t max;
+};
+
+/* Appends the fewest prefixes that cover exactly [start, end] (start <=
+ * end), largest first from 'start' up, stopping once there are more than
+ * 'list->max'. */
+static void
+prefix_list_add_range(struct prefix_list *list, uint64_t start, uint64_t end)
+{
+    while (start <= end && list->n <= list->max) {
+        /* The largest block aligned at 'start' that ends within range. */
+        unsigned int bits = start ? MIN(ctz64(start), 32) : 32;
+        while ((UINT64_C(1) << bits) - 1 > end - start) {
+            bits--;
+        }
+        if (list->n >= list->allocated) {
+            size_t a = list->allocated;
+            list->nets = x2nrealloc(list->nets, &a, sizeof *list->nets);
+            list->plens = xrealloc(list->plens, a * sizeof *list->plens);
+            list->allocated = a;
+        }
+        list->nets[list->n] = htonl(start);
+        list->plens[list->n++] = 32 - bits;
+        start += UINT64_C(1) << bits;
+    }
+}
+
+/* Sorts the excepted ranges, then walks the block once from its lowest
+ * address up, emitting the gaps between excepted ranges as prefixes: 
+ * O(n log n) in the number of excepts, plus O(1) per prefix emitted (at
+ * most 62 per gap).  Gaps are separated by excepted addresses, so no
+ * prefix can span two of them, and the prefixes of each gap are the
+ * fewest possible: the list is the smallest. */
 size_t
 policy_cidr_subtract(ovs_be32 net, unsigned int plen,
                      const ovs_be32 *except_nets,
                      const unsigned int *except_plens, size_t n_except,
-                     ovs_be32 **nets, unsigned int **plens)
+                     size_t max, ovs_be32 **nets, unsigned int **plens)
 {
-    size_t n = 0, allocated = 0;
-    *nets = NULL;
-    *plens = NULL;
-    cidr_subtract__(net & be32_prefix_mask(plen), plen, except_nets,
-                    except_plens, n_except, nets, plens, &n, &allocated);
-    return n;
+    struct prefix_list list = { .max = max };
+    uint64_t block_start = ntohl(net & be32_prefix_mask(plen));
+    uint64_t block_end = block_start + (UINT64_C(1) << (32 - plen)) - 1;
+
+    struct addr_range *ranges = xmalloc((n_except + 1) * sizeof *ranges);
+    size_t n_ranges = 0;
+    for (size_t i = 0; i < n_except; i++) {
+        unsigned int eplen = except_plens[i];
+        uint64_t start = ntohl(except_nets[i] & be32_prefix_mask(eplen));
+        uint64_t end = start + (UINT64_C(1) << (32 - eplen)) - 1;
+        if (end < block_start || start > block_end) {
+            continue;               /* Outside the block. */
+        }
+        if (start <= block_start && end >= block_end) {
+            n_ranges = 0;           /* All of it is excepted. */
+            goto done;
+        }
+        ranges[n_ranges++] = (struct addr_range) { start, end };
+    }
+    qsort(ranges, n_ranges, sizeof *ranges, addr_range_compare);
+
+    /* 'next' is the lowest address of the block not yet covered or
+     * excepted. */
+    uint64_t next = block_start;
+    for (size_t i = 0; i < n_ranges && list.n <= max; i++) {
+        if (ranges[i].start > next) {
+            prefix_list_add_range(&list, next, ranges[i].start - 1);
+        }
+        next = MAX(next, ranges[i].end + 1);
+    }
+    if (next <= block_end) {
+        prefix_list_add_range(&list, next, block_end);
+    }
+
+done:
+    free(ranges);
+    *nets = list.nets;
+    *plens = list.plens;
+    return list.n;              /* At most max + 1. */
 }
 
 size_t
@@ -281,11 +332,44 @@ peers_collect_selected(const struct k8s_cluster *cluster,
     svec_destroy(&namespaces);
 }
 
-static void
-peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
-              const struct k8s_policy_rule *rule, bool want_block_pods,
-              struct peers *p)
+/* One policy's computation: where its flows and warnings go, and how many
+ * more flows it may add (see POLICY_MAX_FLOWS). */
+struct policy_ctx {
+    struct flow_table *ft;
+    uint64_t cookie;
+    const struct k8s_network_policy *np;
+    size_t budget;
+};
+
+/* Records a warning about field 'field' (under "spec.") of the policy. */
+static void OVS_PRINTF_FORMAT(3, 4)
+policy_warn(const struct policy_ctx *ctx, const char *field,
+            const char *format, ...)
 {
+    va_list args;
+    va_start(args, format);
+    char *msg = xvasprintf(format, args);
+    va_end(args);
+
+    flow_table_add_warning(ctx->ft, ctx->cookie,
+                           "NetworkPolicy %s/%s: spec.%s: %s",
+                           ctx->np->obj.namespace, ctx->np->obj.name, field,
+                           msg);
+    free(msg);
+}
+
+/* Collects the peers of 'rule' (field 'rule_field', for example
+ * "ingress[0]", with its peers in 'peers_field', "from" or "to") into
+ * 'p'.  An ipBlock that cannot be expressed within the policy's limits
+ * adds nothing (the rule allows less than it asks, never more), with a
+ * warning. */
+static void
+peers_collect(const struct policy_ctx *ctx, const struct k8s_cluster *cluster,
+              const struct k8s_policy_rule *rule, const char *rule_field,
+              const char *peers_field, bool want_block_pods, struct peers *p)
+{
+    const char *policy_ns = ctx->np->obj.namespace;
+
     memset(p, 0, sizeof *p);
     if (!rule->n_peers) {
         p->all = true;
@@ -301,6 +385,17 @@ peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
             if (!k8s_addr_is_ipv4(&block->cidr.addr)) {
                 continue;
             }
+            char *field = xasprintf("%s.%s[%"PRIuSIZE"].ipBlock", rule_field,
+                                    peers_field, i);
+            if (block->n_except > POLICY_MAX_EXCEPTS) {
+                policy_warn(ctx, field, "except has %"PRIuSIZE" entries, "
+                            "more than the %d kovs accepts: this peer "
+                            "allows nothing", block->n_except,
+                            POLICY_MAX_EXCEPTS);
+                free(field);
+                continue;
+            }
+
             ovs_be32 *except_nets = xcalloc(block->n_except + 1,
                                             sizeof *except_nets);
             unsigned int *except_plens = xcalloc(block->n_except + 1,
@@ -318,7 +413,22 @@ peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
             size_t n = policy_cidr_subtract(
                 in6_addr_get_mapped_ipv4(&block->cidr.addr),
                 block->cidr.plen, except_nets, except_plens, n_except,
-                &nets, &plens);
+                ctx->budget, &nets, &plens);
+            free(except_nets);
+            free(except_plens);
+            if (n > ctx->budget) {
+                policy_warn(ctx, field, "cidr less except is more than "
+                            "%"PRIuSIZE" prefixes, more flows than the "
+                            "policy has left of kovs's limit of %d per "
+                            "policy: this peer allows nothing",
+                            ctx->budget, POLICY_MAX_FLOWS);
+                free(nets);
+                free(plens);
+                free(field);
+                continue;
+            }
+            free(field);
+
             for (size_t j = 0; j < n; j++) {
                 char *key = xasprintf(IP_FMT"/%u", IP_ARGS(nets[j]),
                                       plens[j]);
@@ -329,8 +439,6 @@ peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
             }
             free(nets);
             free(plens);
-            free(except_nets);
-            free(except_plens);
 
             /* The pods inside the block, for named ports. */
             if (want_block_pods) {
@@ -598,37 +706,136 @@ struct selected_pod {
     ofp_port_t ofport;
 };
 
+/* One conjunction of a rule. */
+struct rule_conj {
+    char *key;                      /* For its conjunction id. */
+    ofp_port_t *ports;
+    size_t n_ports;
+    struct port_range *ranges;
+    size_t n_ranges;
+    struct peers *peers;            /* NULL: the rule's own peers. */
+};
+
+/* A rule's conjunctions, planned before any of its flows is added, so that
+ * a rule takes effect whole or not at all. */
+struct rule_plan {
+    struct peers peers;             /* The rule's peers. */
+    bool all_ranges;                /* The rule has no ports. */
+    struct rule_conj *conjs;
+    size_t n_conjs, allocated_conjs;
+};
+
+/* Adds a conjunction to 'plan', which takes ownership of 'key', 'ports',
+ * 'ranges' and 'peers' (NULL for the rule's peers). */
 static void
-rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
-           const struct k8s_network_policy *np, enum policy_direction dir,
-           size_t rule_idx, const struct k8s_policy_rule *rule,
+rule_plan_add(struct rule_plan *plan, char *key, ofp_port_t *ports,
+              size_t n_ports, struct port_range *ranges, size_t n_ranges,
+              struct peers *peers)
+{
+    if (plan->n_conjs >= plan->allocated_conjs) {
+        plan->conjs = x2nrealloc(plan->conjs, &plan->allocated_conjs,
+                                 sizeof *plan->conjs);
+    }
+    plan->conjs[plan->n_conjs++] = (struct rule_conj) {
+        .key = key,
+        .ports = ports,
+        .n_ports = n_ports,
+        .ranges = ranges,
+        .n_ranges = n_ranges,
+        .peers = peers,
+    };
+}
+
+static struct conj_parts
+rule_plan_parts(const struct rule_plan *plan, const struct rule_conj *c)
+{
+    return (struct conj_parts) {
+        .ports = c->ports,
+        .n_ports = c->n_ports,
+        .peers = c->peers ? c->peers : &plan->peers,
+        .ranges = c->ranges,
+        .n_ranges = c->n_ranges,
+        .all_ranges = plan->all_ranges,
+    };
+}
+
+static void
+rule_plan_destroy(struct rule_plan *plan)
+{
+    for (size_t i = 0; i < plan->n_conjs; i++) {
+        struct rule_conj *c = &plan->conjs[i];
+        free(c->key);
+        free(c->ports);
+        free(c->ranges);
+        if (c->peers) {
+            peers_destroy(c->peers);
+            free(c->peers);
+        }
+    }
+    free(plan->conjs);
+    peers_destroy(&plan->peers);
+}
+
+/* Returns the number of flows emit_conjunction() adds for 'c' (at most:
+ * flows that the policy's other rules share with it count again). */
+static size_t
+conj_n_flows(const struct conj_parts *c)
+{
+    bool has_peers = !c->peers->all;
+    bool has_ranges = !c->all_ranges;
+
+    if (!c->n_ports || (has_peers && !c->peers->n)
+        || (has_ranges && !c->n_ranges)) {
+        return 0;
+    }
+    if (!has_peers && !has_ranges) {
+        return c->n_ports;
+    }
+
+    size_t n = c->n_ports + 1 + (has_peers ? c->peers->n : 0);
+    for (size_t i = 0; has_ranges && i < c->n_ranges; i++) {
+        const struct port_range *r = &c->ranges[i];
+        if (!r->min && !r->max) {
+            n++;
+        } else {
+            uint16_t *values, *masks;
+            n += policy_port_range_masks(r->min, r->max, &values, &masks);
+            free(values);
+            free(masks);
+        }
+    }
+    return n;
+}
+
+/* Adds the flows of rule 'rule_idx' ('rule') in direction 'dir' of the
+ * policy, for its local pods 'sel', if they fit in what the policy has
+ * left of POLICY_MAX_FLOWS; otherwise the rule allows nothing and the
+ * policy gets a warning. */
+static void
+rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
+           enum policy_direction dir, size_t rule_idx,
+           const struct k8s_policy_rule *rule,
            const struct selected_pod *sel, size_t n_sel)
 {
-    struct peers peers;
-    peers_collect(in->cluster, np->obj.namespace, rule,
-                  dir == POLICY_EGRESS && rule_has_named_ports(rule), &peers);
-
-    ofp_port_t *ports = xcalloc(n_sel + 1, sizeof *ports);
+    const struct k8s_network_policy *np = ctx->np;
     const char *dir_name = dir == POLICY_INGRESS ? "ingress" : "egress";
-    struct conj_parts parts = {
-        .ports = ports,
-        .peers = &peers,
-        .all_ranges = !rule->n_ports,
-    };
+    char *field = xasprintf("%s[%"PRIuSIZE"]", dir_name, rule_idx);
+    struct rule_plan plan = { .all_ranges = !rule->n_ports };
+    peers_collect(ctx, in->cluster, rule, field,
+                  dir == POLICY_INGRESS ? "from" : "to",
+                  dir == POLICY_EGRESS && rule_has_named_ports(rule),
+                  &plan.peers);
 
     if (!rule_has_named_ports(rule)) {
         struct port_range *ranges;
-        parts.n_ranges = rule_port_ranges(rule, NULL, &ranges);
-        parts.ranges = ranges;
+        size_t n_ranges = rule_port_ranges(rule, NULL, &ranges);
+        ofp_port_t *ports = xcalloc(n_sel + 1, sizeof *ports);
         for (size_t i = 0; i < n_sel; i++) {
             ports[i] = sel[i].ofport;
         }
-        parts.n_ports = n_sel;
         char *key = xasprintf("%s/%s %s %"PRIuSIZE, np->obj.namespace,
                               np->obj.name, dir_name, rule_idx);
-        emit_conjunction(ft, cookie, dir, key, &parts);
-        free(key);
-        free(ranges);
+        rule_plan_add(&plan, key, ports, n_sel, ranges, n_ranges, NULL);
     } else if (dir == POLICY_INGRESS) {
         /* Named ports resolve per destination pod: one conjunction per
          * group of pods whose ports resolve alike. */
@@ -653,34 +860,24 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
         SHASH_FOR_EACH (node, &groups) {
             struct selected_group *group = node->data;
             struct port_range *ranges;
-            parts.ports = group->ports;
-            parts.n_ports = group->n_ports;
-            parts.n_ranges = rule_port_ranges(rule, sel[group->first].pod,
-                                              &ranges);
-            parts.ranges = ranges;
+            size_t n_ranges = rule_port_ranges(rule, sel[group->first].pod,
+                                               &ranges);
             char *key = xasprintf("%s/%s %s %"PRIuSIZE" %s",
                                   np->obj.namespace, np->obj.name, dir_name,
                                   rule_idx, node->name);
-            emit_conjunction(ft, cookie, dir, key, &parts);
-            free(key);
-            free(ranges);
-            free(group->ports);
+            rule_plan_add(&plan, key, group->ports, group->n_ports, ranges,
+                          n_ranges, NULL);
             free(group);
         }
         shash_destroy(&groups);
     } else {
         /* Egress with named ports: they resolve per destination, so group
          * the peer pods by resolution.  Only pods have named ports. */
-        for (size_t i = 0; i < n_sel; i++) {
-            ports[i] = sel[i].ofport;
-        }
-        parts.n_ports = n_sel;
-
         struct shash groups = SHASH_INITIALIZER(&groups);
         const struct k8s_object *obj;
         size_t n_candidates = 0;
         const struct k8s_pod **candidates = NULL;
-        if (peers.all) {
+        if (plan.peers.all) {
             size_t allocated = 0;
             K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
                 const struct k8s_pod *pod = k8s_pod_cast(obj);
@@ -692,13 +889,13 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
                     candidates[n_candidates++] = pod;
                 }
             }
-        } else if (peers.n_pods) {
+        } else if (plan.peers.n_pods) {
             /* Without peer pods (a selector that matches none, ipBlock
              * peers only), a named port resolves nowhere and the rule
              * allows nothing. */
-            candidates = xmemdup(peers.pods,
-                                 peers.n_pods * sizeof *candidates);
-            n_candidates = peers.n_pods;
+            candidates = xmemdup(plan.peers.pods,
+                                 plan.peers.n_pods * sizeof *candidates);
+            n_candidates = plan.peers.n_pods;
         }
         for (size_t i = 0; i < n_candidates; i++) {
             struct port_range *ranges;
@@ -720,22 +917,39 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
         SHASH_FOR_EACH (node, &groups) {
             struct peers *group = node->data;
             struct port_range *ranges;
-            parts.n_ranges = rule_port_ranges(rule, group->pods[0], &ranges);
-            parts.ranges = ranges;
-            parts.peers = group;
+            size_t n_ranges = rule_port_ranges(rule, group->pods[0], &ranges);
+            ofp_port_t *ports = xcalloc(n_sel + 1, sizeof *ports);
+            for (size_t i = 0; i < n_sel; i++) {
+                ports[i] = sel[i].ofport;
+            }
             char *key = xasprintf("%s/%s %s %"PRIuSIZE" %s",
                                   np->obj.namespace, np->obj.name, dir_name,
                                   rule_idx, node->name);
-            emit_conjunction(ft, cookie, dir, key, &parts);
-            free(key);
-            free(ranges);
-            peers_destroy(group);
-            free(group);
+            rule_plan_add(&plan, key, ports, n_sel, ranges, n_ranges, group);
         }
         shash_destroy(&groups);
     }
-    free(ports);
-    peers_destroy(&peers);
+
+    size_t n_flows = 0;
+    for (size_t i = 0; i < plan.n_conjs; i++) {
+        struct conj_parts parts = rule_plan_parts(&plan, &plan.conjs[i]);
+        n_flows += conj_n_flows(&parts);
+    }
+    if (n_flows > ctx->budget) {
+        policy_warn(ctx, field, "%"PRIuSIZE" flows, more than the "
+                    "%"PRIuSIZE" the policy has left of kovs's limit of %d "
+                    "per policy: this rule allows nothing", n_flows,
+                    ctx->budget, POLICY_MAX_FLOWS);
+    } else {
+        for (size_t i = 0; i < plan.n_conjs; i++) {
+            struct conj_parts parts = rule_plan_parts(&plan, &plan.conjs[i]);
+            emit_conjunction(ctx->ft, ctx->cookie, dir, plan.conjs[i].key,
+                             &parts);
+        }
+        ctx->budget -= n_flows;
+    }
+    rule_plan_destroy(&plan);
+    free(field);
 }
 
 void
@@ -781,6 +995,12 @@ flows_policy_compute(const struct flows_input *in,
         return;
     }
 
+    struct policy_ctx ctx = {
+        .ft = ft,
+        .cookie = cookie,
+        .np = np,
+        .budget = POLICY_MAX_FLOWS,
+    };
     struct ofpbuf ofpacts;
     struct match match;
     ofpbuf_init(&ofpacts, 0);
@@ -794,7 +1014,8 @@ flows_policy_compute(const struct flows_input *in,
                          : KOVS_T_EGRESS_POLICY);
 
         /* Isolation: what no rule allows drops.  Every policy that
-         * isolates the pod wants the same flow; it stays while any does. */
+         * isolates the pod wants the same flow; it stays while any does.
+         * It never counts against the limit: isolation always holds. */
         for (size_t i = 0; i < n_sel; i++) {
             match_pod_port(&match, d, sel[i].ofport);
             flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY_DROP, &match,
@@ -805,7 +1026,7 @@ flows_policy_compute(const struct flows_input *in,
                                                ? np->ingress : np->egress);
         size_t n_rules = d == POLICY_INGRESS ? np->n_ingress : np->n_egress;
         for (size_t i = 0; i < n_rules; i++) {
-            rule_flows(ft, cookie, in, np, d, i, &rules[i], sel, n_sel);
+            rule_flows(&ctx, in, d, i, &rules[i], sel, n_sel);
         }
     }
     ofpbuf_uninit(&ofpacts);

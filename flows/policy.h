@@ -23,6 +23,16 @@
 #include "k8s/k8s-model.h"
 #include "openvswitch/types.h"
 
+/* What one NetworkPolicy may cost on a node.  An ipBlock, or a rule, that
+ * would go beyond them allows nothing (a peer or rule that kovs cannot
+ * express never allows more than the policy asks), the isolation of the
+ * selected pods stays, the policy's other peers and rules take effect,
+ * and the flow table records a warning naming the policy and the field
+ * (struct flow_table's 'warnings'). */
+#define POLICY_MAX_EXCEPTS 10000    /* Entries of one ipBlock's except. */
+#define POLICY_MAX_FLOWS 65536      /* Flows of one policy's rules on one
+                                     * node, isolation flows not counted. */
+
 struct flow_table;
 struct flows_input;
 struct flows_local;
@@ -45,13 +55,16 @@ void policy_affected_by_namespace(const struct k8s_cluster *,
                                   const struct k8s_namespace *,
                                   struct sset *policies);
 
-/* Address prefixes: 'cidr' less every prefix in 'except', as the smallest
- * list of non-overlapping IPv4 prefixes, stored in a new array '*out' that
- * the caller frees.  Returns their number. */
+/* Address prefixes: 'net'/'plen' less every prefix in 'except', as the
+ * smallest list of non-overlapping IPv4 prefixes, sorted by address,
+ * stored in new arrays '*nets' and '*plens' that the caller frees.
+ * Returns their number, or 'max' + 1 if there would be more than 'max'
+ * (then only the first 'max' + 1 are stored).  Takes O(n log n) time in
+ * the number of excepts, plus O(1) per prefix stored. */
 size_t policy_cidr_subtract(ovs_be32 net, unsigned int plen,
                             const ovs_be32 *except_nets,
                             const unsigned int *except_plens,
-                            size_t n_except, ovs_be32 **nets,
+                            size_t n_except, size_t max, ovs_be32 **nets,
                             unsigned int **plens);
 
 /* Port ranges: the value/mask pairs that together match exactly the ports

@@ -125,8 +125,11 @@ service_select_endpoints(const struct k8s_cluster *cluster,
     free(slices);
 
     /* A stable order (so that recomputing gives the same group) without
-     * duplicates (an address in two slices). */
-    qsort(eps, n, sizeof *eps, endpoint_compare);
+     * duplicates (an address in two slices).  (qsort() may not be given
+     * the null pointer of an empty array.) */
+    if (n) {
+        qsort(eps, n, sizeof *eps, endpoint_compare);
+    }
     size_t n_unique = 0;
     for (size_t i = 0; i < n; i++) {
         if (!n_unique || endpoint_compare(&eps[n_unique - 1], &eps[i])) {
@@ -648,7 +651,9 @@ service_count_local_ready(const struct k8s_cluster *cluster,
     free(slices);
 
     /* An address in two slices counts once. */
-    qsort(ips, n, sizeof *ips, compare_be32);
+    if (n) {
+        qsort(ips, n, sizeof *ips, compare_be32);
+    }
     size_t n_unique = 0;
     for (size_t i = 0; i < n; i++) {
         n_unique += !i || ips[i] != ips[i - 1];

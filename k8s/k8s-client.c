@@ -1187,6 +1187,33 @@ watcher_watch_data(struct watcher *w, const char *data, size_t n)
     return true;
 }
 
+unsigned long long int
+k8s_client_apply_watch_stream(struct k8s_cluster *cluster,
+                              enum k8s_kind kind, const char *data, size_t n,
+                              char **resource_version, char **end)
+{
+    struct k8s_client client = { .cluster = cluster };
+    struct watcher w = {
+        .client = &client,
+        .kind = kind,
+        .path = k8s_resource_paths[kind],
+        .state = W_WATCHING,
+        .body = DS_EMPTY_INITIALIZER,
+    };
+
+    if (!watcher_watch_data(&w, data, n)) {
+        *end = (w.abort_reason ? w.abort_reason
+                : xstrdup("watch: history expired (410)"));
+    } else {
+        *end = NULL;
+        free(w.abort_reason);
+    }
+    *resource_version = w.resource_version;
+    ds_destroy(&w.body);
+    free(w.last_error);
+    return w.n_events;
+}
+
 static void
 watcher_watch_done(struct watcher *w, CURLcode result, long status)
 {

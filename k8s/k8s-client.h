@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "k8s/k8s-model.h"
 
 struct ds;
 struct k8s_cluster;
@@ -148,6 +149,18 @@ bool k8s_client_is_synced(const struct k8s_client *client);
  * that changed the cluster, 0 if never, so that the caller can tell how long
  * a change takes from being read to taking effect. */
 long long int k8s_client_last_change_msec(const struct k8s_client *client);
+
+/* Applies the 'n' bytes at 'data', the body of a watch of 'kind' (one JSON
+ * event per line: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR), to
+ * 'cluster' exactly as a client's watch does, without a connection.
+ * Returns the number of events applied and stores in '*resource_version'
+ * the last resourceVersion seen (NULL if none) and in '*end' why the
+ * stream would end the watch (NULL if it would not): a malformed line, an
+ * ERROR event, an event too large.  The caller frees both.  For tests and
+ * fuzzing of the watch decoder. */
+unsigned long long int k8s_client_apply_watch_stream(
+    struct k8s_cluster *cluster, enum k8s_kind kind, const char *data,
+    size_t n, char **resource_version, char **end);
 
 /* Appends the client's status to 'ds', one line per kind:
  *

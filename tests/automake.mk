@@ -79,3 +79,36 @@ check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(noinst_PROGRAMS) \
 clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
 dist_noinst_SCRIPTS += tests/bench/gen-cluster.py tests/bench/run-bench.sh
+
+# Fuzz targets (libFuzzer), built with clang apart from everything else by
+# 'make fuzz' and run by tests/fuzz/run.sh (utilities/quickstart.sh check
+# runs each for a minute).  kovs's sources are compiled again with the
+# fuzzer's instrumentation; libopenvswitch is the same static library.
+FUZZ_CC = clang
+FUZZ_CFLAGS = $(KOVS_WARNING_CFLAGS) -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CPPFLAGS = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
+	$(JANSSON_CFLAGS) $(LIBCURL_CFLAGS) $(YAML_CFLAGS)
+FUZZ_K8S_SRC = $(addprefix $(srcdir)/, \
+	$(filter %.c,$(k8s_libkovs_k8s_a_SOURCES)))
+FUZZ_FLOWS_SRC = $(addprefix $(srcdir)/, \
+	$(filter %.c,$(flows_libkovs_flows_a_SOURCES)) utilities/snapshot.c)
+FUZZ_LIBS = $(OVS_LIBS) $(JANSSON_LIBS) $(LIBCURL_LIBS) $(YAML_LIBS)
+FUZZ_TARGETS = tests/fuzz/fuzz-state tests/fuzz/fuzz-watch
+
+fuzz: $(FUZZ_TARGETS)
+.PHONY: fuzz
+tests/fuzz/fuzz-state: $(srcdir)/tests/fuzz/fuzz-state.c \
+		$(FUZZ_K8S_SRC) $(FUZZ_FLOWS_SRC) config.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o $@ \
+		$(filter %.c,$^) $(FUZZ_LIBS)
+tests/fuzz/fuzz-watch: $(srcdir)/tests/fuzz/fuzz-watch.c \
+		$(FUZZ_K8S_SRC) config.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CCLD)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CPPFLAGS) -o $@ \
+		$(filter %.c,$^) $(FUZZ_LIBS)
+CLEANFILES += $(FUZZ_TARGETS)
+EXTRA_DIST += tests/fuzz/fuzz-state.c tests/fuzz/fuzz-watch.c \
+	tests/fuzz/run.sh tests/fuzz/k8s.dict tests/fuzz/corpus-state \
+	tests/fuzz/corpus-watch

@@ -704,6 +704,72 @@ run_watch(int argc, char *argv[])
     return 0;
 }
 
+/* A watch stream applies its events in order, the resourceVersion follows
+ * bookmarks, a bad object is skipped, and an ERROR event, an expired
+ * history or a malformed line ends it. */
+static void
+test_watch_stream(void)
+{
+    static const char stream[] =
+        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\","
+        "\"metadata\":{\"namespace\":\"x\",\"name\":\"a\","
+        "\"resourceVersion\":\"10\"},\"spec\":{\"nodeName\":\"n1\"},"
+        "\"status\":{\"podIP\":\"10.244.1.10\"}}}\n"
+        "\r\n"
+        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\","
+        "\"metadata\":{\"namespace\":\"x\",\"name\":\"b\","
+        "\"resourceVersion\":\"11\"},\"spec\":{\"nodeName\":\"n1\"},"
+        "\"status\":{\"podIP\":\"10.244.1.11\"}}}\n"
+        "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Pod\","
+        "\"metadata\":{\"namespace\":\"x\",\"name\":\"a\","
+        "\"resourceVersion\":\"12\"},\"spec\":{\"nodeName\":\"n1\"},"
+        "\"status\":{\"podIP\":\"10.244.1.99\"}}}\n"
+        "{\"type\":\"DELETED\",\"object\":{\"kind\":\"Pod\","
+        "\"metadata\":{\"namespace\":\"x\",\"name\":\"b\","
+        "\"resourceVersion\":\"13\"}}}\n"
+        "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\","
+        "\"metadata\":{\"resourceVersion\":\"20\"}}}\n"
+        "{\"type\":\"ERROR\",\"object\":{\"kind\":\"Status\","
+        "\"code\":500,\"message\":\"internal\"}}\n"
+        "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Pod\","
+        "\"metadata\":{\"namespace\":\"x\",\"name\":\"late\"}}}\n";
+    struct k8s_cluster cluster;
+    k8s_cluster_init(&cluster);
+    char *rv, *end;
+    unsigned long long int n = k8s_client_apply_watch_stream(
+        &cluster, K8S_POD, stream, strlen(stream), &rv, &end);
+    CHECK_INT(n, 4);
+    CHECK_STR(rv, "20");
+    CHECK_STR(end, "watch: ERROR event: code 500: internal");
+    CHECK(!k8s_cluster_find(&cluster, K8S_POD, "x", "b"));
+    CHECK(!k8s_cluster_find(&cluster, K8S_POD, "x", "late"));
+    const struct k8s_object *a = k8s_cluster_find(&cluster, K8S_POD, "x",
+                                                  "a");
+    CHECK(a && k8s_pod_cast(a)->n_ips == 1);
+    free(rv);
+    free(end);
+
+    /* Expired history; a malformed line; a partial last line is kept. */
+    static const char expired[] =
+        "{\"type\":\"ERROR\",\"object\":{\"code\":410}}\n";
+    n = k8s_client_apply_watch_stream(&cluster, K8S_POD, expired,
+                                      strlen(expired), &rv, &end);
+    CHECK_INT(n, 0);
+    CHECK(!rv);
+    CHECK_STR(end, "watch: history expired (410)");
+    free(end);
+    static const char malformed[] = "{\"type\":\n";
+    n = k8s_client_apply_watch_stream(&cluster, K8S_POD, malformed,
+                                      strlen(malformed), &rv, &end);
+    CHECK_CONTAINS(end, "malformed watch event");
+    free(end);
+    n = k8s_client_apply_watch_stream(&cluster, K8S_POD, malformed,
+                                      strlen(malformed) - 1, &rv, &end);
+    CHECK(!end);
+    CHECK(k8s_cluster_find(&cluster, K8S_POD, "x", "a"));
+    k8s_cluster_destroy(&cluster);
+}
+
 static const struct unit_test test_cases[] = {
     { "kubeconfig-token-and-ca-data", test_kubeconfig_token_and_ca_data },
     { "kubeconfig-relative-files", test_kubeconfig_relative_files },
@@ -718,6 +784,7 @@ static const struct unit_test test_cases[] = {
       test_server_urls_and_files_are_checked },
     { "token-file", test_token_file },
     { "base64", test_base64 },
+    { "watch-stream", test_watch_stream },
 };
 
 int

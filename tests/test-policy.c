@@ -185,10 +185,11 @@ test_flow_count(void)
     fixture_init(&f);
     add_pod(&f, "server", "n1", "10.244.1.10", "server", 0);
     for (int i = 0; i < 100; i++) {
-        char name[16], ip[16];
-        snprintf(name, sizeof name, "client%d", i);
-        snprintf(ip, sizeof ip, "10.244.2.%d", i + 10);
+        char *name = xasprintf("client%d", i);
+        char *ip = xasprintf("10.244.2.%d", i + 10);
         add_pod(&f, name, "n2", ip, "client", 0);
+        free(name);
+        free(ip);
     }
     struct ds ports = DS_EMPTY_INITIALIZER;
     for (int i = 0; i < 10; i++) {
@@ -262,52 +263,439 @@ test_shared_peer(void)
     fixture_destroy(&f);
 }
 
-/* ipBlock except: non-overlapping prefixes covering exactly the rest. */
+/* Checks that 'nets'/'plens' (n of them) are sorted, do not overlap, and
+ * cover exactly 'size' addresses; returns true if so. */
+static bool
+check_prefix_list(const ovs_be32 *nets, const unsigned int *plens, size_t n,
+                  uint64_t size)
+{
+    uint64_t total = 0, next = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t start = ntohl(nets[i]);
+        uint64_t len = UINT64_C(1) << (32 - plens[i]);
+        CHECK(!(start & (len - 1)), IP_FMT"/%u has host bits",
+              IP_ARGS(nets[i]), plens[i]);
+        CHECK(start >= next, IP_FMT"/%u overlaps or precedes its "
+              "predecessor", IP_ARGS(nets[i]), plens[i]);
+        if (n_failures) {
+            return false;
+        }
+        total += len;
+        next = start + len;
+    }
+    CHECK(total == size, "the prefixes cover %"PRIu64" addresses, expected "
+          "%"PRIu64, total, size);
+    return !n_failures;
+}
+
+/* Returns true if two of the 'n' sorted prefixes are the halves of one
+ * larger prefix, which a smallest list never has. */
+static bool
+has_mergeable_siblings(const ovs_be32 *nets, const unsigned int *plens,
+                       size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        unsigned int p = plens[i];
+        if (p && p == plens[i - 1]
+            && (nets[i] ^ nets[i - 1]) == htonl(UINT32_C(1) << (32 - p))
+            && !(nets[i - 1] & htonl(UINT32_C(1) << (32 - p)))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ipBlock except: against a brute-force reference on random inputs (every
+ * address of the block, small blocks), the union of the prefixes is the
+ * block less the excepts, no two overlap, and no two could be merged. */
 static void
 test_cidr_subtract(void)
 {
     random_init();
-    for (int iter = 0; iter < 200; iter++) {
-        unsigned int plen = 8 + random_range(16);
+    for (int iter = 0; iter < 300 && !n_failures; iter++) {
+        unsigned int plen = 16 + random_range(17);
         ovs_be32 net = htonl(random_uint32()) & be32_prefix_mask(plen);
-        ovs_be32 except_nets[3];
-        unsigned int except_plens[3];
-        size_t n_except = random_range(4);
+        size_t n_except = random_range(40);
+        ovs_be32 *except_nets = xmalloc((n_except + 1)
+                                        * sizeof *except_nets);
+        unsigned int *except_plens = xmalloc((n_except + 1)
+                                             * sizeof *except_plens);
         for (size_t i = 0; i < n_except; i++) {
-            except_plens[i] = plen + 1 + random_range(32 - plen);
-            except_nets[i] = (net | (htonl(random_uint32())
-                                     & ~be32_prefix_mask(plen)))
-                             & be32_prefix_mask(except_plens[i]);
+            /* Mostly inside the block, at any depth (nested and repeated
+             * ones included); now and then outside it or containing it;
+             * host bits set on purpose. */
+            unsigned int r = random_range(20);
+            except_plens[i] = (r == 0 ? random_range(plen + 1)
+                               : plen + random_range(33 - plen));
+            except_nets[i] = (r == 1 ? htonl(random_uint32())
+                              : net | (htonl(random_uint32())
+                                       & ~be32_prefix_mask(plen)));
+            if (r > 1 && i && random_range(4) == 0) {
+                except_nets[i] = except_nets[i - 1];
+            }
         }
+
         ovs_be32 *nets;
         unsigned int *plens;
         size_t n = policy_cidr_subtract(net, plen, except_nets, except_plens,
-                                        n_except, &nets, &plens);
-        /* Sample addresses: each is covered once iff not excepted. */
-        for (int s = 0; s < 500; s++) {
-            ovs_be32 ip = net | (htonl(random_uint32())
-                                 & ~be32_prefix_mask(plen));
-            if (s < (int) n_except) {
-                ip = except_nets[s];
-            }
+                                        n_except, SIZE_MAX, &nets,
+                                        &plens);
+
+        /* The reference: every address of the block, one by one. */
+        uint64_t size = UINT64_C(1) << (32 - plen);
+        uint64_t n_kept = 0;
+        size_t j = 0;
+        for (uint64_t a = 0; a < size && !n_failures; a++) {
+            ovs_be32 ip = htonl(ntohl(net) + a);
             bool excepted = false;
-            for (size_t i = 0; i < n_except; i++) {
-                excepted |= !((ip ^ except_nets[i])
-                              & be32_prefix_mask(except_plens[i]));
+            for (size_t i = 0; i < n_except && !excepted; i++) {
+                excepted = !((ip ^ except_nets[i])
+                             & be32_prefix_mask(except_plens[i]));
             }
-            int covered = 0;
-            for (size_t i = 0; i < n; i++) {
-                covered += !((ip ^ nets[i]) & be32_prefix_mask(plens[i]));
+            n_kept += !excepted;
+            /* The output is sorted: advance to the prefix that could hold
+             * 'ip'. */
+            while (j < n && ntohl(nets[j])
+                   + (UINT64_C(1) << (32 - plens[j])) <= ntohl(ip)) {
+                j++;
             }
-            CHECK(covered == !excepted, IP_FMT" covered %d times, excepted "
-                  "%d", IP_ARGS(ip), covered, excepted);
-            if (n_failures) {
-                break;
-            }
+            bool covered = (j < n && !((ip ^ nets[j])
+                                       & be32_prefix_mask(plens[j])));
+            CHECK(covered == !excepted, IP_FMT" in "IP_FMT"/%u: covered %d, "
+                  "excepted %d", IP_ARGS(ip), IP_ARGS(net), plen, covered,
+                  excepted);
         }
+        check_prefix_list(nets, plens, n, n_kept);
+        CHECK(!has_mergeable_siblings(nets, plens, n), "two prefixes of "
+              IP_FMT"/%u less %"PRIuSIZE" excepts could be one",
+              IP_ARGS(net), plen, n_except);
         free(nets);
         free(plens);
+        free(except_nets);
+        free(except_plens);
     }
+
+    /* 0.0.0.0/0 less nothing, and less itself. */
+    ovs_be32 *nets;
+    unsigned int *plens;
+    size_t n = policy_cidr_subtract(0, 0, NULL, NULL, 0, 10, &nets, &plens);
+    CHECK(n == 1 && plens[0] == 0, "0.0.0.0/0 gave %"PRIuSIZE" prefixes",
+          n);
+    free(nets);
+    free(plens);
+    ovs_be32 all = 0;
+    unsigned int all_plen = 0;
+    n = policy_cidr_subtract(0, 0, &all, &all_plen, 1, 10, &nets, &plens);
+    CHECK(n == 0, "0.0.0.0/0 less itself gave %"PRIuSIZE" prefixes", n);
+    free(nets);
+    free(plens);
+
+    /* 0.0.0.0/0 less 10.0.0.1: 32 prefixes; with at most 5, 6 come
+     * back. */
+    ovs_be32 one = htonl(0x0a000001);
+    unsigned int one_plen = 32;
+    n = policy_cidr_subtract(0, 0, &one, &one_plen, 1, 100, &nets, &plens);
+    CHECK(n == 32, "0.0.0.0/0 less one address: %"PRIuSIZE" prefixes", n);
+    check_prefix_list(nets, plens, n, (UINT64_C(1) << 32) - 1);
+    free(nets);
+    free(plens);
+    n = policy_cidr_subtract(0, 0, &one, &one_plen, 1, 5, &nets, &plens);
+    CHECK(n == 6, "with at most 5 prefixes: %"PRIuSIZE" returned", n);
+    free(nets);
+    free(plens);
+}
+
+/* 'n' distinct scattered addresses of 10.0.0.0/8, the same every run. */
+static ovs_be32 *
+scattered_addresses(size_t n)
+{
+    ovs_be32 *ips = xmalloc(n * sizeof *ips);
+    uint32_t step = (UINT32_C(1) << 24) / n;
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245 + 12345;
+        ips[i] = htonl(0x0a000000 | (i * step + (x >> 8) % step));
+    }
+    return ips;
+}
+
+/* 30,000 scattered /32 excepts in a /8 (one every 559 addresses or so):
+ * the result is exactly the block less those addresses, in a number of
+ * prefixes that only the excepts' positions determine. */
+static void
+test_cidr_subtract_scale(void)
+{
+    enum { N = 30000 };
+    ovs_be32 *excepts = scattered_addresses(N);
+    unsigned int *except_plens = xmalloc(N * sizeof *except_plens);
+    for (size_t i = 0; i < N; i++) {
+        except_plens[i] = 32;
+    }
+    /* In reverse order, so that sorting them is part of the work. */
+    for (size_t i = 0; i < N / 2; i++) {
+        ovs_be32 tmp = excepts[i];
+        excepts[i] = excepts[N - 1 - i];
+        excepts[N - 1 - i] = tmp;
+    }
+
+    ovs_be32 *nets;
+    unsigned int *plens;
+    size_t n = policy_cidr_subtract(htonl(0x0a000000), 8, excepts,
+                                    except_plens, N, SIZE_MAX, &nets,
+                                    &plens);
+    check_prefix_list(nets, plens, n, (UINT64_C(1) << 24) - N);
+    CHECK(!has_mergeable_siblings(nets, plens, n), "two prefixes could be "
+          "one");
+
+    /* The expected number: the fewest prefixes of each gap between two
+     * excepted addresses, counted from the sizes and alignment of the
+     * gaps alone. */
+    size_t expected = 0;
+    uint64_t start = 0x0a000000;
+    for (size_t i = N; i-- > 0;) {
+        uint64_t end = ntohl(excepts[i]);     /* Exclusive. */
+        while (start < end) {
+            uint64_t len = start & -start;
+            while (start + len > end) {
+                len >>= 1;
+            }
+            start += len;
+            expected++;
+        }
+        start = end + 1;
+    }
+    for (uint64_t end = 0x0b000000; start < end; ) {
+        uint64_t len = start & -start;
+        while (start + len > end) {
+            len >>= 1;
+        }
+        start += len;
+        expected++;
+    }
+    CHECK(n == expected, "%"PRIuSIZE" prefixes, expected %"PRIuSIZE,
+          n, expected);
+    CHECK(n > 200000, "only %"PRIuSIZE" prefixes", n);
+
+    /* Every excepted address is left out. */
+    for (size_t i = 0, j = 0; i < N; i++) {
+        ovs_be32 ip = excepts[N - 1 - i];
+        while (j < n && ntohl(nets[j]) + (UINT64_C(1) << (32 - plens[j]))
+                        <= ntohl(ip)) {
+            j++;
+        }
+        if (j < n && !((ip ^ nets[j]) & be32_prefix_mask(plens[j]))) {
+            CHECK(false, IP_FMT" is excepted but covered", IP_ARGS(ip));
+            break;
+        }
+    }
+    free(nets);
+    free(plens);
+    free(excepts);
+    free(except_plens);
+}
+
+/* Adds to 'f' policy x/NAME selecting app=server with one ingress rule per
+ * element of 'rules' (a JSON array's contents of peers each), all on TCP
+ * port 80. */
+static void
+add_ingress_policy(struct fixture *f, const char *name,
+                   const char *const *rules, size_t n_rules)
+{
+    struct ds json = DS_EMPTY_INITIALIZER;
+    ds_put_format(&json,
+        "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"x\","
+        " \"name\":\"%s\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
+        " {\"app\":\"server\"}},\"ingress\":[", name);
+    for (size_t i = 0; i < n_rules; i++) {
+        ds_put_format(&json, "%s{\"from\":[%s],\"ports\":[{\"port\":80}]}",
+                      i ? "," : "", rules[i]);
+    }
+    ds_put_cstr(&json, "]}}");
+    add_json(f, ds_cstr(&json));
+    ds_destroy(&json);
+}
+
+/* An ipBlock peer of 10.0.0.0/8 less the first 'n' scattered addresses. */
+static char *
+scattered_ip_block(size_t n)
+{
+    ovs_be32 *ips = scattered_addresses(n);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "{\"ipBlock\":{\"cidr\":\"10.0.0.0/8\",\"except\":[");
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "%s\""IP_FMT"/32\"", i ? "," : "",
+                      IP_ARGS(ips[i]));
+    }
+    ds_put_cstr(&s, "]}}");
+    free(ips);
+    return ds_steal_cstr(&s);
+}
+
+static size_t
+count_lines_with(const char *s, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, needle)) != NULL;
+         p += strlen(needle)) {
+        n++;
+    }
+    return n;
+}
+
+static void
+check_warnings(const struct flow_table *ft, const char *const *expected,
+               size_t n_expected)
+{
+    CHECK(sset_count(&ft->warnings) == n_expected, "%"PRIuSIZE" warnings, "
+          "expected %"PRIuSIZE, sset_count(&ft->warnings), n_expected);
+    for (size_t i = 0; i < n_expected; i++) {
+        CHECK(sset_contains(&ft->warnings, expected[i]),
+              "missing warning: %s", expected[i]);
+    }
+    const char *w;
+    SSET_FOR_EACH (w, &ft->warnings) {
+        fprintf(stderr, "warning: %s\n", w);
+    }
+}
+
+/* An ipBlock with more excepts than kovs accepts (30,000 scattered
+ * addresses) allows nothing, with a warning naming the policy and the
+ * field; the rule's other peer, the policy's other rule and the isolation
+ * of the selected pod stay. */
+static void
+test_ip_block_too_many_excepts(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    add_pod(&f, "server", "n1", "10.244.1.10", "server", 0);
+    add_pod(&f, "client", "n2", "10.244.2.10", "client", 0);
+    char *block = scattered_ip_block(30000);
+    char *rule0 = xasprintf("%s,{\"podSelector\":{\"matchLabels\":"
+                            "{\"app\":\"client\"}}}", block);
+    const char *rules[] = {
+        rule0,
+        "{\"ipBlock\":{\"cidr\":\"192.168.0.0/16\","
+        " \"except\":[\"192.168.1.0/24\"]}}",
+    };
+    add_ingress_policy(&f, "big", rules, ARRAY_SIZE(rules));
+    fixture_compute(&f);
+
+    size_t n;
+    char *s = owner_flows(&f.ft, policy_cookie("big"), KOVS_T_INGRESS_POLICY,
+                          &n);
+    CHECK(!strstr(s, "nw_src=10.0.0.0/") && !strstr(s, "nw_src=10.128"),
+          "the ipBlock that kovs cannot express allows something:\n%.2000s",
+          s);
+    CHECK(strstr(s, "nw_src=10.244.2.10 "), "the rule's pod peer is "
+          "missing:\n%s", s);
+    CHECK(count_lines_with(s, "nw_src=192.168.") == 8, "the second rule's "
+          "ipBlock should be 8 prefixes:\n%s", s);
+    CHECK(strstr(s, "priority=100 reg1=0xa actions=drop"), "the server is "
+          "not isolated:\n%s", s);
+    /* Isolation; the pod and port clauses that both rules share; the
+     * first rule's pod peer and conj_id; the second's 8 prefixes and
+     * conj_id. */
+    CHECK(n == 1 + 2 + (1 + 1) + (8 + 1), "%"PRIuSIZE
+          " flows:\n%s", n, s);
+    const char *warnings[] = {
+        "NetworkPolicy x/big: spec.ingress[0].from[0].ipBlock: except has "
+        "30000 entries, more than the 10000 kovs accepts: this peer allows "
+        "nothing",
+    };
+    check_warnings(&f.ft, warnings, ARRAY_SIZE(warnings));
+
+    /* The warning goes with the policy's flows. */
+    flow_table_remove_owner(&f.ft, policy_cookie("big"));
+    CHECK(sset_is_empty(&f.ft.warnings), "the warning outlived the "
+          "policy's flows");
+    free(s);
+    free(rule0);
+    free(block);
+    fixture_destroy(&f);
+}
+
+/* Within the limits, 3,000 scattered excepts are what they say: one flow
+ * per prefix of the rest.  Beyond the limit of flows per policy, a rule
+ * whose peers are each within it but together are not allows nothing, and
+ * the next rule still takes effect. */
+static void
+test_policy_flow_limit(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    add_pod(&f, "server", "n1", "10.244.1.10", "server", 0);
+    char *block = scattered_ip_block(3000);
+    char *two_blocks = xasprintf("%s,%s", block,
+                                 "{\"ipBlock\":{\"cidr\":\"11.0.0.0/8\"}}");
+    const char *rules[] = { two_blocks };
+    add_ingress_policy(&f, "fits", rules, ARRAY_SIZE(rules));
+    fixture_compute(&f);
+
+    ovs_be32 *ips = scattered_addresses(3000);
+    unsigned int *plens32 = xmalloc(3000 * sizeof *plens32);
+    for (size_t i = 0; i < 3000; i++) {
+        plens32[i] = 32;
+    }
+    ovs_be32 *nets;
+    unsigned int *plens;
+    size_t n_prefixes = policy_cidr_subtract(htonl(0x0a000000), 8, ips,
+                                             plens32, 3000, SIZE_MAX,
+                                             &nets, &plens);
+    free(nets);
+    free(plens);
+    free(ips);
+    free(plens32);
+
+    size_t n;
+    char *s = owner_flows(&f.ft, policy_cookie("fits"),
+                          KOVS_T_INGRESS_POLICY, &n);
+    CHECK(n == 1 + 1 + n_prefixes + 1 + 1 + 1, "%"PRIuSIZE" flows for %"
+          PRIuSIZE" prefixes", n, n_prefixes);
+    CHECK(n + 3 <= POLICY_MAX_FLOWS && 3 * n_prefixes + 3 > POLICY_MAX_FLOWS,
+          "%"PRIuSIZE" prefixes: the test needs a block that fits once but "
+          "not three times", n_prefixes);
+    check_warnings(&f.ft, NULL, 0);
+    free(s);
+    fixture_destroy(&f);
+
+    /* The same block three times in one rule (each distinct: /32s added
+     * to 12.0.0.0/8 and 13.0.0.0/8 copies) is more than fits. */
+    fixture_init(&f);
+    add_pod(&f, "server", "n1", "10.244.1.10", "server", 0);
+    struct ds peers = DS_EMPTY_INITIALIZER;
+    for (int k = 0; k < 3; k++) {
+        char *b = scattered_ip_block(3000);
+        /* 10.x.y.z becomes 1K.x.y.z: the same block elsewhere. */
+        for (char *p = b; k && (p = strstr(p, "\"10.")) != NULL; p++) {
+            p[2] = "023"[k];
+        }
+        ds_put_format(&peers, "%s%s", k ? "," : "", b);
+        free(b);
+    }
+    const char *rules2[] = {
+        ds_cstr(&peers),
+        "{\"ipBlock\":{\"cidr\":\"192.168.0.0/16\"}}",
+    };
+    add_ingress_policy(&f, "too-big", rules2, ARRAY_SIZE(rules2));
+    fixture_compute(&f);
+    s = owner_flows(&f.ft, policy_cookie("too-big"), KOVS_T_INGRESS_POLICY,
+                    &n);
+    CHECK(n == 1 + (1 + 1 + 1 + 1), "%"PRIuSIZE" flows: only isolation and "
+          "the second rule expected", n);
+    CHECK(strstr(s, "nw_src=192.168.0.0/16"), "the second rule is "
+          "missing:\n%.2000s", s);
+    char *warning = xasprintf(
+        "NetworkPolicy x/too-big: spec.ingress[0]: %"PRIuSIZE" flows, more "
+        "than the 65536 the policy has left of kovs's limit of 65536 per "
+        "policy: this rule allows nothing", 3 * n_prefixes + 3);
+    const char *warnings[] = { warning };
+    check_warnings(&f.ft, warnings, ARRAY_SIZE(warnings));
+    free(warning);
+    free(s);
+    ds_destroy(&peers);
+    free(two_blocks);
+    free(block);
+    fixture_destroy(&f);
 }
 
 /* endPort ranges as value/mask pairs match exactly the range. */
@@ -503,6 +891,9 @@ static const struct unit_test tests[] = {
     { "flow-count", test_flow_count },
     { "shared-peer", test_shared_peer },
     { "cidr-subtract", test_cidr_subtract },
+    { "cidr-subtract-scale", test_cidr_subtract_scale },
+    { "ip-block-too-many-excepts", test_ip_block_too_many_excepts },
+    { "policy-flow-limit", test_policy_flow_limit },
     { "port-ranges", test_port_ranges },
     { "named-ports", test_named_ports },
     { "named-port-without-peer-pods", test_named_port_without_peer_pods },

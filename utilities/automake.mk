@@ -12,7 +12,8 @@ EXTRA_DIST += utilities/demo-cluster.json
 
 # kovs-ctl: offline tools on a snapshot of the cluster (no switch).
 bin_PROGRAMS += utilities/kovs-ctl
-utilities_kovs_ctl_SOURCES = utilities/kovs-ctl.c
+utilities_kovs_ctl_SOURCES = utilities/kovs-ctl.c \
+	utilities/snapshot.c utilities/snapshot.h
 utilities_kovs_ctl_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
 	$(OVS_LIBS) $(JANSSON_LIBS)
 

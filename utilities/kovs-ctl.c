@@ -36,12 +36,10 @@
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "sset.h"
 #include "svec.h"
 #include "util.h"
-
-/* First OpenFlow port numbers given to synthesized ports. */
-#define KOVS_CTL_FIRST_POD_OFPORT    1000
-#define KOVS_CTL_FIRST_TUNNEL_OFPORT 10000
+#include "utilities/snapshot.h"
 
 /* Options of "compute". */
 struct compute_options {
@@ -121,20 +119,6 @@ read_file(const char *path, size_t *lenp)
     return data;
 }
 
-static void
-add_port(struct shash *ports, const char *key, int ofport,
-         const struct eth_addr *mac)
-{
-    struct flows_port *p = xzalloc(sizeof *p);
-    p->ofport = u16_to_ofp(ofport);
-    if (mac) {
-        p->mac = *mac;
-    }
-    if (!shash_add_once(ports, key, p)) {
-        ovs_fatal(0, "port %s is listed twice", key);
-    }
-}
-
 /* Reads a ports file: "NAMESPACE/NAME OFPORT MAC" for a pod's port,
  * "NODE OFPORT" for the tunnel port to peer NODE.  Blank lines and lines
  * starting with '#' are ignored. */
@@ -169,76 +153,13 @@ read_ports_file(const char *path, struct shash *pods, struct shash *tunnels)
                 ovs_fatal(0, "%s:%d: pod port %s: bad or missing MAC",
                           path, line_number, key);
             }
-            add_port(pods, key, ofport, &mac);
+            snapshot_add_port(pods, key, ofport, &mac);
         } else {
-            add_port(tunnels, key, ofport, NULL);
+            snapshot_add_port(tunnels, key, ofport, NULL);
         }
     }
     ds_destroy(&line);
     fclose(f);
-}
-
-/* Gives every pod of node 'node_name' that is not on the host network a
- * port, with a MAC derived from its first IPv4 address. */
-static void
-synthesize_pod_ports(const struct k8s_cluster *cluster, const char *node_name,
-                     struct shash *pods)
-{
-    struct svec keys = SVEC_EMPTY_INITIALIZER;
-    const struct k8s_object *obj;
-    K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
-        const struct k8s_pod *pod = k8s_pod_cast(obj);
-        if (!pod->host_network && !strcmp(pod->node_name, node_name)) {
-            svec_add_nocopy(&keys, xasprintf("%s/%s", obj->namespace,
-                                             obj->name));
-        }
-    }
-    /* Sorted, so that the same snapshot always gets the same numbers. */
-    svec_sort(&keys);
-
-    for (size_t i = 0; i < keys.n; i++) {
-        const char *key = keys.names[i];
-        const char *slash = strchr(key, '/');
-        char *ns = xmemdup0(key, slash - key);
-        const struct k8s_pod *pod = k8s_pod_cast(
-            k8s_cluster_find(cluster, K8S_POD, ns, slash + 1));
-        free(ns);
-
-        ovs_be32 ip = 0;
-        for (size_t j = 0; j < pod->n_ips && !ip; j++) {
-            if (k8s_addr_is_ipv4(&pod->ips[j])) {
-                ip = in6_addr_get_mapped_ipv4(&pod->ips[j]);
-            }
-        }
-        uint32_t h = ntohl(ip);
-        struct eth_addr mac = ETH_ADDR_C(0a, 58, 00, 00, 00, 00);
-        mac.ea[2] = h >> 24;
-        mac.ea[3] = h >> 16;
-        mac.ea[4] = h >> 8;
-        mac.ea[5] = h;
-        add_port(pods, key, KOVS_CTL_FIRST_POD_OFPORT + i, &mac);
-    }
-    svec_destroy(&keys);
-}
-
-/* Gives every peer node a tunnel port. */
-static void
-synthesize_tunnel_ports(const struct k8s_cluster *cluster,
-                        const char *node_name, struct shash *tunnels)
-{
-    struct svec names = SVEC_EMPTY_INITIALIZER;
-    const struct k8s_object *obj;
-    K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
-        if (strcmp(obj->name, node_name)) {
-            svec_add(&names, obj->name);
-        }
-    }
-    svec_sort(&names);
-    for (size_t i = 0; i < names.n; i++) {
-        add_port(tunnels, names.names[i], KOVS_CTL_FIRST_TUNNEL_OFPORT + i,
-                 NULL);
-    }
-    svec_destroy(&names);
 }
 
 /* Output. */
@@ -352,8 +273,8 @@ compute_usage(void)
            "ports from %d up, by node name); --all-local-ports numbers pod"
            " ports\n"
            "from %d up, by NAMESPACE/NAME.\n",
-           program_name, KOVS_CTL_FIRST_TUNNEL_OFPORT,
-           KOVS_CTL_FIRST_POD_OFPORT);
+           program_name, SNAPSHOT_FIRST_TUNNEL_OFPORT,
+           SNAPSHOT_FIRST_POD_OFPORT);
     exit(EXIT_SUCCESS);
 }
 
@@ -549,10 +470,10 @@ cmd_compute(int argc, char *argv[])
     if (o.ports_file) {
         read_ports_file(o.ports_file, &pods, &tunnels);
     } else if (o.all_local_ports) {
-        synthesize_pod_ports(&cluster, o.node_name, &pods);
+        snapshot_pod_ports(&cluster, o.node_name, &pods);
     }
     if (shash_is_empty(&tunnels)) {
-        synthesize_tunnel_ports(&cluster, o.node_name, &tunnels);
+        snapshot_tunnel_ports(&cluster, o.node_name, &tunnels);
     }
 
     struct flows_input in = {
@@ -574,6 +495,11 @@ cmd_compute(int argc, char *argv[])
     flows_compute_all(&in, &ft);
     flow_table_clear_tracked(&ft);
     usage_mark_take(&marks[2]);
+    const char **ft_warnings = sset_sort(&ft.warnings);
+    for (size_t i = 0; i < sset_count(&ft.warnings); i++) {
+        fprintf(stderr, "%s: %s\n", o.state_file, ft_warnings[i]);
+    }
+    free(ft_warnings);
 
     print_summary(o.dump ? stderr : stdout, &o, &cluster, &ft, len,
                   warnings.n, marks, rss_decoded, &pods, &tunnels);

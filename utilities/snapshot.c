@@ -1,0 +1,90 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "utilities/snapshot.h"
+
+#include <string.h>
+#include "flow.h"
+#include "flows/flows.h"
+#include "k8s/k8s-model.h"
+#include "openvswitch/shash.h"
+#include "packets.h"
+#include "svec.h"
+#include "util.h"
+
+void
+snapshot_add_port(struct shash *ports, const char *key, int ofport,
+                  const struct eth_addr *mac)
+{
+    struct flows_port *p = xzalloc(sizeof *p);
+    p->ofport = u16_to_ofp(ofport);
+    if (mac) {
+        p->mac = *mac;
+    }
+    if (!shash_add_once(ports, key, p)) {
+        ovs_fatal(0, "port %s is listed twice", key);
+    }
+}
+
+void
+snapshot_pod_ports(const struct k8s_cluster *cluster, const char *node_name,
+                   struct shash *pods)
+{
+    struct svec keys = SVEC_EMPTY_INITIALIZER;
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
+        const struct k8s_pod *pod = k8s_pod_cast(obj);
+        if (!pod->host_network && !strcmp(pod->node_name, node_name)) {
+            svec_add_nocopy(&keys, xasprintf("%s/%s", obj->namespace,
+                                             obj->name));
+        }
+    }
+    /* Sorted, so that the same snapshot always gets the same numbers. */
+    svec_sort(&keys);
+
+    for (size_t i = 0; i < keys.n; i++) {
+        const char *key = keys.names[i];
+        const char *slash = strchr(key, '/');
+        char *ns = xmemdup0(key, slash - key);
+        const struct k8s_pod *pod = k8s_pod_cast(
+            k8s_cluster_find(cluster, K8S_POD, ns, slash + 1));
+        free(ns);
+
+        ovs_be32 ip = 0;
+        for (size_t j = 0; j < pod->n_ips && !ip; j++) {
+            if (k8s_addr_is_ipv4(&pod->ips[j])) {
+                ip = in6_addr_get_mapped_ipv4(&pod->ips[j]);
+            }
+        }
+        uint32_t h = ntohl(ip);
+        struct eth_addr mac = ETH_ADDR_C(0a, 58, 00, 00, 00, 00);
+        mac.ea[2] = h >> 24;
+        mac.ea[3] = h >> 16;
+        mac.ea[4] = h >> 8;
+        mac.ea[5] = h;
+        snapshot_add_port(pods, key, SNAPSHOT_FIRST_POD_OFPORT + i, &mac);
+    }
+    svec_destroy(&keys);
+}
+
+void
+snapshot_tunnel_ports(const struct k8s_cluster *cluster,
+                      const char *node_name, struct shash *tunnels)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
+        if (strcmp(obj->name, node_name)) {
+            svec_add(&names, obj->name);
+        }
+    }
+    svec_sort(&names);
+    for (size_t i = 0; i < names.n; i++) {
+        snapshot_add_port(tunnels, names.names[i],
+                          SNAPSHOT_FIRST_TUNNEL_OFPORT + i, NULL);
+    }
+    svec_destroy(&names);
+}

@@ -1,0 +1,40 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef UTILITIES_SNAPSHOT_H
+#define UTILITIES_SNAPSHOT_H 1
+
+/* The switch of a node as kovs-ctl imagines it, to compute the node's flows
+ * from a snapshot of the cluster with no switch: the ports that
+ * kovs-controller would find on br-int ("namespace/name" or node name ->
+ * struct flows_port, as in struct flows_input). */
+
+#include "openvswitch/shash.h"
+
+struct eth_addr;
+struct k8s_cluster;
+
+/* First OpenFlow port numbers given to synthesized ports. */
+#define SNAPSHOT_FIRST_POD_OFPORT    1000
+#define SNAPSHOT_FIRST_TUNNEL_OFPORT 10000
+
+/* Adds to 'ports' a new struct flows_port for 'key' with OpenFlow port
+ * 'ofport' and MAC '*mac' (if nonnull).  A key added twice is fatal. */
+void snapshot_add_port(struct shash *ports, const char *key, int ofport,
+                       const struct eth_addr *mac);
+
+/* Gives every pod of node 'node_name' that is not on the host network a
+ * port, numbered in the order of their names from
+ * SNAPSHOT_FIRST_POD_OFPORT up, with a MAC derived from its first IPv4
+ * address. */
+void snapshot_pod_ports(const struct k8s_cluster *, const char *node_name,
+                        struct shash *pods);
+
+/* Gives every peer node (every Node but 'node_name') a tunnel port,
+ * numbered in the order of their names from SNAPSHOT_FIRST_TUNNEL_OFPORT
+ * up. */
+void snapshot_tunnel_ports(const struct k8s_cluster *, const char *node_name,
+                           struct shash *tunnels);
+
+#endif /* utilities/snapshot.h */
