@@ -155,7 +155,7 @@ long long int k8s_client_last_change_msec(const struct k8s_client *client);
  * 'cluster' exactly as a client's watch does, without a connection.
  * Returns the number of events applied and stores in '*resource_version'
  * the last resourceVersion seen (NULL if none) and in '*end' why the
- * stream would end the watch (NULL if it would not): a malformed line, an
+ * stream would end the watch (NULL if it would not): an
  * ERROR event, an event too large.  The caller frees both.  For tests and
  * fuzzing of the watch decoder. */
 unsigned long long int k8s_client_apply_watch_stream(
