@@ -78,6 +78,8 @@ struct controller {
                                      * health check port kovs serves. */
     struct flows_changes changes;
     struct flows_input input;
+    struct svec flow_warnings;      /* What the last computation could not
+                                     * honour, for the log. */
     struct flows_local local;
     bool exiting;
 
@@ -99,6 +101,7 @@ static void parse_options(int argc, char *argv[]);
 static void external_run(struct controller *);
 static void healthcheck_update(struct controller *);
 static void warn_unserved_frontends(const struct controller *);
+static void log_flow_warnings(struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
@@ -170,7 +173,9 @@ main(int argc, char *argv[])
         .service_cidr = service_cidr,
         .pod_ports = &ports->pods,
         .tunnel_ports = &ports->tunnels,
+        .warnings = &c.flow_warnings,
     };
+    svec_init(&c.flow_warnings);
 
     VLOG_INFO("kovs-controller for node %s, bridge %s, %s %s",
               node_name, bridge_name,
@@ -218,6 +223,7 @@ main(int argc, char *argv[])
             }
             c.last_recomputed = flows_compute_changes(&c.input, &c.changes,
                                                       &c.flows);
+            log_flow_warnings(&c);
             if (!external_bridge) {
                 warn_unserved_frontends(&c);
             }
@@ -299,6 +305,7 @@ main(int argc, char *argv[])
     unixctl_server_destroy(unixctl);
     vswitch_destroy();
     flows_changes_destroy(&c.changes);
+    svec_destroy(&c.flow_warnings);
     flow_table_destroy(&c.flows);
     flow_table_destroy(&c.ex_flows);
     sset_destroy(&c.hc_services);
@@ -374,6 +381,22 @@ external_run(struct controller *c)
         c->external.neighbors = c->neighbors;
         c->changes.neighbors = true;
     }
+}
+
+/* Logs what the computation just done could not honour as the objects
+ * ask (each object's problems once per computation of that object), and
+ * forgets it. */
+static void
+log_flow_warnings(struct controller *c)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 50);
+    const char *warning;
+    size_t i;
+
+    SVEC_FOR_EACH (i, warning, &c->flow_warnings) {
+        VLOG_WARN_RL(&rl, "%s", warning);
+    }
+    svec_clear(&c->flow_warnings);
 }
 
 /* Logs, for each changed Service that asks for traffic from outside the

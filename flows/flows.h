@@ -34,6 +34,7 @@
 struct flow_table;
 struct minimatch;
 struct ofp_ct_match;
+struct svec;
 
 /* An OpenFlow port of br-int that carries a pod (keyed "namespace/name" by
  * its external_ids:iface-id) or a tunnel (keyed by the peer node's name). */
@@ -81,6 +82,12 @@ struct flows_input {
      * is no SNAT, no NodePort and no external address, and traffic that
      * leaves the cluster goes through the node's stack. */
     const struct flows_external *external;
+
+    /* Where the stages report what they cannot honour as the objects ask:
+     * one message per object and field, naming the object as "Kind
+     * namespace/name" and the field, for the caller to log.  A stage
+     * reports each time it computes the object.  NULL: not reported. */
+    struct svec *warnings;
 };
 
 /* This node's addressing, derived from its Node object: the first IPv4

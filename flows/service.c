@@ -18,6 +18,7 @@
 #include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-protocol.h"
 #include "smap.h"
+#include "svec.h"
 #include "util.h"
 
 /* The label that hands a Service to another proxy. */
@@ -28,7 +29,8 @@
  * message of at most 64 kB, about a thousand buckets. */
 #define SERVICE_MAX_BUCKETS 500
 
-/* The longest affinity a learned flow can hold: idle_timeout is 16 bits. */
+/* The longest affinity a learned flow can hold: idle_timeout is 16 bits.
+ * A Service that asks for more gets this, with a warning. */
 #define SERVICE_MAX_AFFINITY_TIMEOUT UINT16_MAX
 
 static uint8_t
@@ -125,8 +127,11 @@ service_select_endpoints(const struct k8s_cluster *cluster,
     free(slices);
 
     /* A stable order (so that recomputing gives the same group) without
-     * duplicates (an address in two slices). */
-    qsort(eps, n, sizeof *eps, endpoint_compare);
+     * duplicates (an address in two slices).  Without endpoints 'eps' is
+     * NULL, which qsort() must not be given. */
+    if (n) {
+        qsort(eps, n, sizeof *eps, endpoint_compare);
+    }
     size_t n_unique = 0;
     for (size_t i = 0; i < n; i++) {
         if (!n_unique || endpoint_compare(&eps[n_unique - 1], &eps[i])) {
@@ -547,6 +552,16 @@ flows_service_compute(const struct flows_input *in,
     if (!service_is_proxied(svc)) {
         return;
     }
+    if (svc->affinity_client_ip
+        && svc->affinity_timeout > SERVICE_MAX_AFFINITY_TIMEOUT
+        && in->warnings) {
+        svec_add_nocopy(in->warnings, xasprintf(
+            "Service %s/%s: spec.sessionAffinityConfig.clientIP."
+            "timeoutSeconds: %"PRIu32" is longer than a learned flow can "
+            "last (%d s of inactivity); using %d", namespace, name,
+            svc->affinity_timeout, SERVICE_MAX_AFFINITY_TIMEOUT,
+            SERVICE_MAX_AFFINITY_TIMEOUT));
+    }
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
@@ -647,8 +662,11 @@ service_count_local_ready(const struct k8s_cluster *cluster,
     }
     free(slices);
 
-    /* An address in two slices counts once. */
-    qsort(ips, n, sizeof *ips, compare_be32);
+    /* An address in two slices counts once.  ('ips' is NULL if 'n' is
+     * 0.) */
+    if (n) {
+        qsort(ips, n, sizeof *ips, compare_be32);
+    }
     size_t n_unique = 0;
     for (size_t i = 0; i < n; i++) {
         n_unique += !i || ips[i] != ips[i - 1];

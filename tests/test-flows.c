@@ -58,6 +58,7 @@ struct fixture {
     struct shash tunnel_ports;
     struct flows_input in;
     struct flow_table ft;
+    struct svec warnings;           /* What the stages reported. */
 
     /* The external bridge, unused until fixture_external(). */
     struct flows_external ex;
@@ -100,7 +101,9 @@ fixture_init(struct fixture *f)
         .gateway_ofport = u16_to_ofp(2),
         .pod_ports = &f->pod_ports,
         .tunnel_ports = &f->tunnel_ports,
+        .warnings = &f->warnings,
     };
+    svec_init(&f->warnings);
     flow_table_init(&f->ft);
     memset(&f->ex, 0, sizeof f->ex);
     flow_table_init(&f->ex_ft);
@@ -111,6 +114,7 @@ fixture_destroy(struct fixture *f)
 {
     flow_table_destroy(&f->ft);
     flow_table_destroy(&f->ex_ft);
+    svec_destroy(&f->warnings);
     shash_destroy_free_data(&f->pod_ports);
     shash_destroy_free_data(&f->tunnel_ports);
     k8s_cluster_destroy(&f->cluster);
@@ -1307,6 +1311,16 @@ test_service_affinity(void)
               cases[i].timeout, timeout, s);
         free(s);
     }
+
+    /* Only the Service whose timeout is capped is reported, once, by name
+     * and field. */
+    char *w = svec_join(&f.warnings, "\n", f.warnings.n ? "\n" : "");
+    CHECK_TEXT(w,
+        "Service default/day: "
+        "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 86400 is "
+        "longer than a learned flow can last (65535 s of inactivity); "
+        "using 65535\n", "warnings");
+    free(w);
 
     /* The learned flow matches the client, the VIP and the port and gives
      * back the endpoint. */

@@ -555,6 +555,7 @@ cmd_compute(int argc, char *argv[])
         synthesize_tunnel_ports(&cluster, o.node_name, &tunnels);
     }
 
+    struct svec flow_warnings = SVEC_EMPTY_INITIALIZER;
     struct flows_input in = {
         .cluster = &cluster,
         .node_name = o.node_name,
@@ -565,6 +566,7 @@ cmd_compute(int argc, char *argv[])
         .gateway_ofport = u16_to_ofp(o.gateway_ofport),
         .pod_ports = &pods,
         .tunnel_ports = &tunnels,
+        .warnings = &flow_warnings,
     };
 
     /* Compute: from the model to the desired flows. */
@@ -574,6 +576,10 @@ cmd_compute(int argc, char *argv[])
     flows_compute_all(&in, &ft);
     flow_table_clear_tracked(&ft);
     usage_mark_take(&marks[2]);
+    for (size_t i = 0; i < flow_warnings.n; i++) {
+        fprintf(stderr, "%s: %s\n", o.state_file, flow_warnings.names[i]);
+    }
+    svec_destroy(&flow_warnings);
 
     print_summary(o.dump ? stderr : stdout, &o, &cluster, &ft, len,
                   warnings.n, marks, rss_decoded, &pods, &tunnels);
