@@ -325,7 +325,12 @@ static char *
 desired_group_text(const struct desired_group *g)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "type=select,hash=%s\n", g->hash_proto ? "5-tuple" : "");
+    struct ofputil_group_props props;
+    flow_group_get_props(g, &props);
+    ds_put_cstr(&s, "type=select");
+    flow_group_props_format(&props, &s);
+    ds_put_char(&s, '\n');
+    ofputil_group_properties_destroy(&props);
     for (size_t i = 0; i < g->n_buckets; i++) {
         group_text_add_bucket(&s, g->buckets[i].weight,
                               g->buckets[i].ofpacts,
@@ -405,10 +410,10 @@ ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
         }
 
         struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "type=%s,hash=%s\n",
-                      gd.type == OFPGT11_SELECT ? "select" : "other",
-                      !strcmp(gd.props.selection_method, "hash")
-                      ? "5-tuple" : "");
+        ds_put_format(&s, "type=%s",
+                      gd.type == OFPGT11_SELECT ? "select" : "other");
+        flow_group_props_format(&gd.props, &s);
+        ds_put_char(&s, '\n');
         const struct ofputil_bucket *bucket;
         LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
             group_text_add_bucket(&s, bucket->weight, bucket->ofpacts,
@@ -716,18 +721,8 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
         gm.group_id = g->group_id;
         gm.command_bucket_id = start ? OFPG15_BUCKET_LAST : OFPG15_BUCKET_ALL;
         ovs_list_init(&gm.buckets);
-        if (g->hash_proto && !start) {
-            /* Select by a hash of the 5-tuple, independent of the dp_hash
-             * a parent group used to choose this one. */
-            ovs_strlcpy(gm.props.selection_method, "hash",
-                        sizeof gm.props.selection_method);
-            union mf_value all_ones;
-            memset(&all_ones, 0xff, sizeof all_ones);
-            enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS];
-            size_t n = flow_group_hash_fields(g->hash_proto, fields);
-            for (size_t i = 0; i < n; i++) {
-                field_array_set(fields[i], &all_ones, &gm.props.fields);
-            }
+        if (!start) {
+            flow_group_get_props(g, &gm.props);
         }
 
         size_t end = MIN(g->n_buckets, start + OFCTRL_BUCKETS_PER_MSG);

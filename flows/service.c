@@ -29,6 +29,11 @@
  * message of at most 64 kB, about a thousand buckets. */
 #define SERVICE_MAX_BUCKETS 500
 
+/* The most buckets of a group that selects by dp_hash: ovs-vswitchd maps
+ * at most 256 hash values to buckets, and beyond falls back to a hash that
+ * leaves UDP ports out (see flow_group_get_props()). */
+#define SERVICE_MAX_DP_HASH_BUCKETS 256
+
 /* The longest affinity a learned flow can hold: idle_timeout is 16 bits.
  * A Service that asks for more gets this, with a warning. */
 #define SERVICE_MAX_AFFINITY_TIMEOUT UINT16_MAX
@@ -326,24 +331,42 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
 }
 
 /* Adds the group that spreads connections over 'buckets' and returns its
- * id.  Up to SERVICE_MAX_BUCKETS that is one group; beyond, a group of
- * sub-groups of at most that many buckets, each weighted by its size so
- * that every endpoint gets its share.  The sub-groups select by a hash of
- * the 5-tuple, so that their choice does not depend on the parent's. */
+ * id.  Every new connection is load-balanced anew, UDP and SCTP included
+ * (each new source port of a client may get another endpoint, as with
+ * kube-proxy), in the cheapest way that works for 'n' endpoints:
+ *
+ *   - up to SERVICE_MAX_DP_HASH_BUCKETS, one group that selects by the
+ *     datapath's hash of the 5-tuple (no upcall per connection);
+ *
+ *   - up to SERVICE_MAX_BUCKETS, one group that selects by a hash of the
+ *     5-tuple fields, which ovs-vswitchd computes (an upcall per
+ *     connection);
+ *
+ *   - beyond, a group (selecting by the datapath's hash) of sub-groups of
+ *     nearly equal size, at most SERVICE_MAX_BUCKETS buckets each,
+ *     weighted by their size so that every endpoint gets its share.  The
+ *     sub-groups select by the 5-tuple fields, so that their choice does
+ *     not depend on the dp_hash that chose them. */
 static uint32_t
 service_group(struct flow_table *ft, uint64_t cookie, const char *key,
               const struct ofpbuf *buckets, size_t n, uint8_t proto)
 {
-    if (n <= SERVICE_MAX_BUCKETS) {
+    if (n <= SERVICE_MAX_DP_HASH_BUCKETS) {
         return flow_table_add_group(ft, cookie, key, buckets, NULL, n, 0);
+    } else if (n <= SERVICE_MAX_BUCKETS) {
+        return flow_table_add_group(ft, cookie, key, buckets, NULL, n,
+                                    proto);
     }
 
+    /* Parts of equal size, give or take one, keep the parent's weights
+     * close, which its dp_hash needs to honour them (it has at most 256
+     * hash values for the ratio of the total to the smallest weight). */
     size_t n_parts = DIV_ROUND_UP(n, SERVICE_MAX_BUCKETS);
     struct ofpbuf *parts = xcalloc(n_parts, sizeof *parts);
     uint16_t *weights = xcalloc(n_parts, sizeof *weights);
+    size_t start = 0;
     for (size_t i = 0; i < n_parts; i++) {
-        size_t start = i * SERVICE_MAX_BUCKETS;
-        size_t len = MIN(n - start, SERVICE_MAX_BUCKETS);
+        size_t len = n / n_parts + (i < n % n_parts);
         char *part_key = xasprintf("%s part %"PRIuSIZE, key, i);
         uint32_t part = flow_table_add_group(ft, cookie, part_key,
                                              &buckets[start], NULL, len,
@@ -353,6 +376,7 @@ service_group(struct flow_table *ft, uint64_t cookie, const char *key,
         ofpbuf_init(&parts[i], 16);
         flows_put_group(&parts[i], part);
         weights[i] = len;
+        start += len;
     }
     uint32_t id = flow_table_add_group(ft, cookie, key, parts, weights,
                                        n_parts, 0);
