@@ -1297,15 +1297,15 @@ test_service_no_endpoints(void)
     char *s = format_flows(&f.ft, empty);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
-        "tp_dst=80 actions=controller(userdata=01)\n"
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n"
         "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=10.96.0.10,"
-        "tp_dst=53 actions=controller(userdata=01)\n",
+        "tp_dst=53 actions=controller(userdata=01,meter_id=1)\n",
         "flows of default/empty");
     free(s);
     s = format_flows(&f.ft, down);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
-        "tp_dst=80 actions=controller(userdata=01)\n",
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n",
         "flows of default/down");
     free(s);
     s = format_groups(&f.ft, 0);
@@ -1366,7 +1366,7 @@ test_service_local_policy(void)
                                         "nowhere"), KOVS_T_SERVICE_LB);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.12,"
-        "tp_dst=80 actions=controller(userdata=01)\n",
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n",
         "flows of default/nowhere");
     free(s);
     fixture_destroy(&f);
@@ -1676,7 +1676,7 @@ test_external_int_flows(void)
         "table=0 priority=200 in_port=7 "
         "actions=set_field:0x4/0xf->reg0,goto_table:20\n"
         "table=20 priority=310 arp,reg0=0x4/0xf,arp_tpa=198.18.0.11,"
-        "arp_op=2 actions=controller(userdata=03)\n"
+        "arp_op=2 actions=controller(userdata=03,meter_id=3)\n"
         "table=30 priority=200 ct_state=-trk,ip,nw_dst=198.18.0.11 "
         "actions=ct(table=30,zone=2,nat)\n"
         /* Outside the cluster, through br-ex: the default gateway, ... */
@@ -1696,7 +1696,8 @@ test_external_int_flows(void)
         /* Never from outside back out, never into the cluster CIDR. */
         "table=60 priority=3 ip,reg0=0x4/0xf actions=drop\n"
         "table=60 priority=50 ip,nw_dst=10.244.0.0/16 actions=drop\n"
-        "table=62 priority=100 reg1=0x7 actions=controller(userdata=02)\n",
+        "table=62 priority=100 reg1=0x7 "
+        "actions=controller(userdata=02,meter_id=2)\n",
         "br-int's external flows");
     ds_destroy(&got);
 
@@ -2111,9 +2112,9 @@ test_service_external_ip_reject(void)
     char *s = format_flows(&f.ft, empty);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
-        "tp_dst=80 actions=controller(userdata=01)\n"
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n"
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=203.0.113.5,"
-        "tp_dst=80 actions=controller(userdata=01)\n",
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n",
         "br-int flows");
     free(s);
     s = format_flows(&f.ex_ft, empty);
