@@ -4,6 +4,8 @@
 
 bin_PROGRAMS += controller/kovs-controller
 controller_kovs_controller_SOURCES = \
+	controller/dpcache.c \
+	controller/dpcache.h \
 	controller/gateway.c \
 	controller/gateway.h \
 	controller/healthcheck.c \
@@ -26,3 +28,5 @@ controller_kovs_controller_LDADD = \
 	$(JANSSON_LIBS) \
 	$(LIBCURL_LIBS) \
 	$(YAML_LIBS)
+
+dist_man_MANS += controller/kovs-controller.8

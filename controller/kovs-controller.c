@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "command-line.h"
+#include "controller/dpcache.h"
 #include "controller/gateway.h"
 #include "controller/healthcheck.h"
 #include "controller/neighbor.h"
@@ -82,6 +83,7 @@ struct controller {
     struct svec flow_warnings;      /* What the last computation could not
                                      * honour, for the log. */
     struct flows_local local;
+    int own_node_state;             /* What check_own_node() last saw. */
     bool exiting;
 
     /* Statistics for the status command. */
@@ -104,6 +106,7 @@ static void healthcheck_update(struct controller *);
 static void warn_unserved_frontends(const struct controller *);
 static void log_flow_warnings(struct controller *);
 static void set_meters(struct ofctrl *);
+static void check_own_node(struct controller *);
 static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 static void register_unixctl_commands(struct unixctl_server *,
@@ -193,6 +196,7 @@ main(int argc, char *argv[])
         }
 
         flows_local_init(&c.input, &c.local);
+        check_own_node(&c);
         vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
         c.input.gateway_ofport = ports->gateway_ofport;
 
@@ -240,6 +244,13 @@ main(int argc, char *argv[])
         }
 
         bool ofctrl_ready = ofctrl_run(c.br_int);
+        if (ofctrl_take_datapath_purge(c.br_int)) {
+            /* A NetworkPolicy change is in the tables: no packet may keep
+             * a verdict the datapath cached from the old ones (see
+             * controller/dpcache.h for Open vSwitch 3.1.0's reason). */
+            dpcache_purge();
+        }
+        dpcache_run();
         if (c.br_ex) {
             if (ofctrl_run(c.br_ex) && ready) {
                 ofctrl_put(c.br_ex, &c.ex_flows);
@@ -283,6 +294,7 @@ main(int argc, char *argv[])
         }
         vswitch_wait();
         ofctrl_wait(c.br_int);
+        dpcache_wait();
         if (c.br_ex) {
             ofctrl_wait(c.br_ex);
             uplink_wait();
@@ -300,6 +312,7 @@ main(int argc, char *argv[])
      * its error reply while its unixctl connection is open. */
     ofctrl_destroy(c.br_int);
     ofctrl_destroy(c.br_ex);
+    dpcache_destroy();
     if (external_bridge) {
         healthcheck_destroy();
         neighbor_destroy();
@@ -454,6 +467,47 @@ warn_unserved_frontends(const struct controller *c)
                          "kovs-controller runs without --external-bridge",
                          change->namespace, change->name);
         }
+    }
+}
+
+/* Logs, when it changes, whether this node's own Node object gives kovs
+ * a pod network: without one (no Node object yet, or no podCIDR with room
+ * for a gateway and pods) the node's pods get no flows. */
+static void
+check_own_node(struct controller *c)
+{
+    enum { OWN_NODE_UNKNOWN, OWN_NODE_MISSING, OWN_NODE_NO_CIDR, OWN_NODE_OK };
+    const struct k8s_object *obj = k8s_cluster_find(&c->cluster, K8S_NODE,
+                                                    "", node_name);
+    int state = (!k8s_source_ready(c) ? OWN_NODE_UNKNOWN
+                 : !obj ? OWN_NODE_MISSING
+                 : !c->local.valid ? OWN_NODE_NO_CIDR
+                 : OWN_NODE_OK);
+    if (state == c->own_node_state) {
+        return;
+    }
+    c->own_node_state = state;
+
+    if (state == OWN_NODE_MISSING) {
+        VLOG_WARN("Node %s: no such Node object: this node's pods get no "
+                  "flows until it exists (is --node-name right?)", node_name);
+    } else if (state == OWN_NODE_NO_CIDR) {
+        const struct k8s_node *node = k8s_node_cast(obj);
+        struct ds cidrs = DS_EMPTY_INITIALIZER;
+        for (size_t i = 0; i < node->n_pod_cidrs; i++) {
+            ds_put_format(&cidrs, "%s", i ? ", " : "");
+            ipv6_format_mapped(&node->pod_cidrs[i].addr, &cidrs);
+            ds_put_format(&cidrs, "/%u", node->pod_cidrs[i].plen);
+        }
+        VLOG_WARN("Node %s: spec.podCIDRs (%s) has no IPv4 prefix of length "
+                  "30 or less, which a gateway and pods need: this node's "
+                  "pods get no flows", node_name,
+                  cidrs.length ? ds_cstr(&cidrs) : "none");
+        ds_destroy(&cidrs);
+    } else if (state == OWN_NODE_OK) {
+        VLOG_INFO("Node %s: pod network "IP_FMT"/%u, gateway "IP_FMT,
+                  node_name, IP_ARGS(c->local.pod_net),
+                  c->local.pod_cidr.plen, IP_ARGS(c->local.gateway_ip));
     }
 }
 
@@ -665,6 +719,7 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
                   s.last_latency_ms, s.max_latency_ms,
                   s.in_flight ? " (a bundle is in flight)" : "");
+    dpcache_format_status(&ds);
 
     struct pinctrl_stats ps;
     pinctrl_get_stats(&ps);

@@ -127,7 +127,11 @@ struct ofctrl {
     /* The bundle awaiting its barrier reply, if any. */
     ovs_be32 barrier_xid;
     bool barrier_pending;
+    bool barrier_purges;            /* The bundle changed a table of
+                                     * flows_table_change_purges_datapath(). */
     long long int bundle_sent_msec;
+    bool purge_datapath;            /* Such a bundle is installed; see
+                                     * ofctrl_take_datapath_purge(). */
 
     struct ofctrl_stats stats;
     struct flow_stats_request stats_request;
@@ -706,6 +710,7 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_BARRIER_REPLY:
         if (of->barrier_pending && oh->xid == of->barrier_xid) {
             of->barrier_pending = false;
+            of->purge_datapath |= of->barrier_purges;
             if (time_msec() >= of->retry_at) {
                 of->backoff_ms = 0;
             }
@@ -823,6 +828,8 @@ struct ofctrl_bundle {
     size_t n_msgs;                  /* Flow-mods. */
     size_t n_group_msgs;            /* Group-mods. */
     size_t n_meter_msgs;            /* Meter-mods. */
+    bool purges;                    /* A flow-mod in a table of
+                                     * flows_table_change_purges_datapath(). */
 
     /* The meters added because the switch lacked them: flows that name
      * one are sent again even if the switch has them, since ovs-vswitchd
@@ -847,6 +854,7 @@ ofctrl_bundle_init(const struct ofctrl *of, struct ofctrl_bundle *bundle)
     bundle->n_meter_msgs = 0;
     bundle->added_meters = NULL;
     bundle->n_added_meters = 0;
+    bundle->purges = false;
 }
 
 static void
@@ -912,6 +920,7 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     struct ofpbuf *barrier = ofputil_encode_barrier_request(bundle->version);
     of->barrier_xid = ((struct ofp_header *) barrier->data)->xid;
     of->barrier_pending = true;
+    of->barrier_purges = bundle->purges;
     of->bundle_sent_msec = time_msec();
     ofctrl_send(of, barrier);
     VLOG_DBG("%s: sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods "
@@ -1102,6 +1111,7 @@ ofctrl_add_flow_mod(struct ofctrl_bundle *bundle, uint16_t command,
         fm.new_cookie = OVS_BE64_MAX;
     }
     struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, bundle->protocol);
+    bundle->purges |= flows_table_change_purges_datapath(table_id);
     if (VLOG_IS_DBG_ENABLED()) {
         char *s = ofp_to_string(msg->data, msg->size, NULL, NULL, 1);
         VLOG_DBG("%s", s);
@@ -1265,6 +1275,14 @@ ofctrl_put(struct ofctrl *of, struct flow_table *ft)
         of->stats.n_bundles++;
     }
     ofctrl_bundle_destroy(&bundle);
+}
+
+bool
+ofctrl_take_datapath_purge(struct ofctrl *of)
+{
+    bool purge = of->purge_datapath;
+    of->purge_datapath = false;
+    return purge;
 }
 
 void

@@ -50,6 +50,12 @@ void ofctrl_wait(struct ofctrl *of);
  * 'ft''s tracking.  Does nothing (keeping the tracking) while not ready. */
 void ofctrl_put(struct ofctrl *of, struct flow_table *ft);
 
+/* Returns true, once, after the barrier reply of a bundle that added,
+ * changed or removed a flow in a table for which
+ * flows_table_change_purges_datapath() is true: the caller should then
+ * purge the switch's datapath flow cache (controller/dpcache.h). */
+bool ofctrl_take_datapath_purge(struct ofctrl *of);
+
 /* Sets the meters the bridge should have, 'n' of them (copied): after
  * every (re)connection ofctrl dumps the switch's meters and adds, modifies
  * and deletes them to match, before the flows that use them.  A switch

@@ -123,6 +123,14 @@ bool flows_conntrack_flush_on_removal(uint8_t table_id,
                                       struct ofp_ct_match *ctm,
                                       uint16_t *zone);
 
+/* Returns true if adding, changing or removing a flow in table 'table_id'
+ * decides, for connections whose packets the switch has already seen,
+ * whether their next new connection passes or drops: a NetworkPolicy
+ * table.  After such a change has reached the switch, its datapath flow
+ * cache must be emptied (see controller/dpcache.h for why), so that no
+ * packet keeps a verdict of the old policy. */
+bool flows_table_change_purges_datapath(uint8_t table_id);
+
 /* Recomputes every owner: the pipeline, every peer node, every local pod. */
 void flows_compute_all(const struct flows_input *, struct flow_table *);
 

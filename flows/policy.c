@@ -22,6 +22,13 @@
 
 #define NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
 
+bool
+flows_table_change_purges_datapath(uint8_t table_id)
+{
+    return (table_id == KOVS_T_EGRESS_POLICY
+            || table_id == KOVS_T_INGRESS_POLICY);
+}
+
 /* Address prefixes and port ranges. */
 
 static bool
@@ -685,9 +692,12 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
                     candidates[n_candidates++] = pod;
                 }
             }
-        } else {
+        } else if (peers.n_pods) {
+            /* Without peer pods (a selector that matches none, ipBlock
+             * peers only), a named port resolves nowhere and the rule
+             * allows nothing. */
             candidates = xmemdup(peers.pods,
-                                 MAX(peers.n_pods, 1) * sizeof *candidates);
+                                 peers.n_pods * sizeof *candidates);
             n_candidates = peers.n_pods;
         }
         for (size_t i = 0; i < n_candidates; i++) {

@@ -18,6 +18,7 @@
  * openvswitch/json.h: nothing included here may pull that header in. */
 #include "fatal-signal.h"
 #include "hash.h"
+#include "k8s-decode.h"
 #include "k8s-decode-private.h"
 #include "k8s-model.h"
 #include "openvswitch/dynamic-string.h"
@@ -61,6 +62,7 @@ VLOG_DEFINE_THIS_MODULE(k8s_client);
  * or an event larger than this is treated as a failure. */
 #define K8S_MAX_PAGE_BYTES (256 * 1024 * 1024)
 #define K8S_MAX_EVENT_BYTES (16 * 1024 * 1024)
+#define K8S_MAX_LIST_BYTES (4ULL * 1024 * 1024 * 1024)
 #define K8S_MAX_ERROR_BYTES (64 * 1024)
 
 /* The API resource of each kind. */
@@ -104,6 +106,7 @@ struct watcher {
     bool need_list;             /* The next request is a List page. */
     char *continue_token;       /* For the next page, NULL for the first. */
     struct k8s_cluster *snapshot;   /* The pages so far, NULL if none. */
+    unsigned long long int list_bytes;  /* Their size in all. */
     struct svec warnings;       /* Invalid objects in this list. */
     struct svec last_warnings;  /* Those of the last complete list. */
 
@@ -330,6 +333,11 @@ k8s_client_create(const struct k8s_client_config *cfg)
         client->token = xstrdup(cfg->token);
     }
     client->token_next_read = LLONG_MIN;
+    if ((cfg->token || cfg->token_file) && cfg->server
+        && !strncmp(cfg->server, "http://", 7)) {
+        VLOG_WARN("API server %s is plain http: the bearer token is sent "
+                  "in clear; use an https:// address", cfg->server);
+    }
 
     client->multi = curl_multi_init();
     if (!client->multi) {
@@ -620,6 +628,7 @@ watcher_discard_list(struct watcher *w)
     }
     free(w->continue_token);
     w->continue_token = NULL;
+    w->list_bytes = 0;
     svec_clear(&w->warnings);
 }
 
@@ -931,67 +940,40 @@ watcher_list_complete(struct watcher *w, const char *resource_version)
 }
 
 /* Decodes one List page in 'w->body' into the snapshot.  Returns NULL on
- * success, otherwise an error message. */
+ * success, otherwise an error message.  An item that does not decode, even
+ * one that is not valid JSON, is skipped with a warning: one object never
+ * stops a list. */
 static char *
 watcher_list_page(struct watcher *w)
 {
-    json_error_t jerror;
-    json_t *root = json_loadb(w->body.string ? w->body.string : "",
-                              w->body.length, 0, &jerror);
-    char *error = NULL;
+    struct k8s_list_meta meta;
+    char *error;
 
-    if (!root) {
-        return xasprintf("list: malformed response: line %d, column %d: "
-                         "%s", jerror.line, jerror.column, jerror.text);
-    } else if (!json_is_object(root)) {
-        json_decref(root);
-        return xstrdup("list: malformed response: not a JSON object");
+    w->list_bytes += w->body.length;
+    if (w->list_bytes > K8S_MAX_LIST_BYTES) {
+        return xasprintf("list: larger than %llu bytes in all pages",
+                         (unsigned long long) K8S_MAX_LIST_BYTES);
+    }
+    if (k8s_decode_list_page(w->body.string ? w->body.string : "",
+                             w->body.length, k8s_kind_name(w->kind),
+                             w->snapshot, &w->warnings, &meta, &error)) {
+        char *message = xasprintf("list: malformed response: %s", error);
+        free(error);
+        return message;
     }
 
-    json_t *metadata = json_object_get(root, "metadata");
-    json_t *items = json_object_get(root, "items");
-    const char *rv = (json_is_object(metadata)
-                      ? json_member_string(metadata, "resourceVersion")
-                      : NULL);
-    const char *cont = (json_is_object(metadata)
-                        ? json_member_string(metadata, "continue") : NULL);
+    const char *rv = meta.resource_version;
+    const char *cont = meta.continue_token;
     if (!rv || !rv[0]) {
         error = xstrdup("list: response has no metadata.resourceVersion");
-    } else if (items && !json_is_array(items) && !json_is_null(items)) {
-        error = xstrdup("list: response's \"items\" is not an array");
+    } else if (cont && cont[0]) {
+        free(w->continue_token);
+        w->continue_token = xstrdup(cont);
+        watcher_schedule(w, 0);
     } else {
-        size_t i;
-        json_t *item;
-
-        json_array_foreach (items, i, item) {
-            char *item_error;
-
-            if (!json_is_object(item)) {
-                svec_add_nocopy(&w->warnings,
-                                xasprintf("item %"PRIuSIZE": not an "
-                                          "object", i));
-                continue;
-            }
-            strip_type_meta(item);
-
-            struct k8s_object *obj = k8s_decode_json(item, w->kind,
-                                                     &item_error);
-            if (obj) {
-                k8s_cluster_put(w->snapshot, obj);
-            } else {
-                svec_add_nocopy(&w->warnings, item_error);
-            }
-        }
-
-        if (cont && cont[0]) {
-            free(w->continue_token);
-            w->continue_token = xstrdup(cont);
-            watcher_schedule(w, 0);
-        } else {
-            watcher_list_complete(w, rv);
-        }
+        watcher_list_complete(w, rv);
     }
-    json_decref(root);
+    k8s_list_meta_destroy(&meta);
     return error;
 }
 
@@ -1097,12 +1079,21 @@ watcher_handle_line(struct watcher *w, const char *line, size_t len)
     }
 
     json_error_t jerror;
-    json_t *event = json_loadb(line, len, 0, &jerror);
+    json_t *event = json_loadb(line, len, JSON_ALLOW_NUL, &jerror);
     if (!event) {
-        w->abort_reason = xasprintf("malformed watch event: line %d, "
-                                    "column %d: %s", jerror.line,
-                                    jerror.column, jerror.text);
-        return false;
+        /* Without a parse there is no object to name and no
+         * resourceVersion to move to: skip the event and go on with the
+         * stream, rather than end the watch and get the same event again
+         * from the same resourceVersion forever. */
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 10);
+        struct ds text = DS_EMPTY_INITIALIZER;
+        ds_put_printable(&text, line, MIN(len, 200));
+        VLOG_WARN_RL(&rl, "%s: skipped a watch event that is not valid "
+                     "JSON (column %d: %s): %s", watcher_name(w),
+                     jerror.column, jerror.text, ds_cstr(&text));
+        ds_destroy(&text);
+        w->n_errors++;
+        return true;
     }
 
     const char *type = (json_is_object(event)

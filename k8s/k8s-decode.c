@@ -165,7 +165,17 @@ dec_type_matches(const json_t *value, enum dec_type type)
     OVS_NOT_REACHED();
 }
 
-/* Checks that 'value', the JSON at the current path, has type 'type'.
+/* Returns true if the JSON string 'value' holds a NUL character (JSON's
+ * "\u0000"), which no C string can carry. */
+static bool
+json_string_has_nul(const json_t *value)
+{
+    return memchr(json_string_value(value), '\0',
+                  json_string_length(value)) != NULL;
+}
+
+/* Checks that 'value', the JSON at the current path, has type 'type', and
+ * that a string has no NUL character (everything kovs reads is text).
  * NULL (an absent or null member) passes. */
 static bool
 dec_check_type(struct decoder *d, const json_t *value, enum dec_type type)
@@ -173,6 +183,8 @@ dec_check_type(struct decoder *d, const json_t *value, enum dec_type type)
     if (value && !dec_type_matches(value, type)) {
         return dec_error(d, "expected %s, got %s",
                          dec_type_name(type), json_type_description(value));
+    } else if (value && type == DEC_STRING && json_string_has_nul(value)) {
+        return dec_error(d, "contains a NUL character");
     }
     return true;
 }
@@ -194,7 +206,9 @@ dec_member(struct decoder *d, const json_t *object, const char *key,
            enum dec_type type, const json_t **valuep)
 {
     *valuep = dec_get(object, key);
-    if (*valuep && !dec_type_matches(*valuep, type)) {
+    if (*valuep && (!dec_type_matches(*valuep, type)
+                    || (type == DEC_STRING
+                        && json_string_has_nul(*valuep)))) {
         dec_push(d, key);
         return dec_check_type(d, *valuep, type);
     }
@@ -397,7 +411,7 @@ dec_labels(struct decoder *d, const json_t *object, const char *key,
         json_t *value;
 
         json_object_foreach ((json_t *) map, label, value) {
-            if (!json_is_string(value)) {
+            if (!json_is_string(value) || json_string_has_nul(value)) {
                 dec_push(d, key);
                 ds_put_format(&d->path, "[\"%s\"]", label);
                 return dec_check_type(d, value, DEC_STRING);
@@ -688,7 +702,7 @@ dec_requirement(struct decoder *d, const json_t *expr,
     size_t n_values = values ? json_array_size(values) : 0;
     for (size_t i = 0; i < n_values; i++) {
         const json_t *value = json_array_get(values, i);
-        if (!json_is_string(value)) {
+        if (!json_is_string(value) || json_string_has_nul(value)) {
             dec_push_index(d, "values", i);
             return dec_check_type(d, value, DEC_STRING);
         }
@@ -767,6 +781,83 @@ dec_optional_selector(struct decoder *d, const json_t *object,
 
 /* Metadata, common to every kind. */
 
+/* The forms of DNS name the API server requires of object names. */
+enum dns_name {
+    DNS_1123_LABEL,             /* "a-b": [a-z0-9-], at most 63, starting
+                                 * and ending with [a-z0-9]. */
+    DNS_1035_LABEL,             /* The same, starting with [a-z]. */
+    DNS_1123_SUBDOMAIN,         /* Labels joined by '.', at most 253. */
+};
+
+/* What the API server accepts as each kind's metadata.name (its
+ * validation's NameIsDNSSubdomain, NameIsDNSLabel or
+ * NameIsDNS1035Label). */
+static const enum dns_name kind_name_forms[K8S_N_KINDS] = {
+    [K8S_NODE] = DNS_1123_SUBDOMAIN,
+    [K8S_NAMESPACE] = DNS_1123_LABEL,
+    [K8S_POD] = DNS_1123_SUBDOMAIN,
+    [K8S_SERVICE] = DNS_1035_LABEL,
+    [K8S_ENDPOINT_SLICE] = DNS_1123_SUBDOMAIN,
+    [K8S_NETWORK_POLICY] = DNS_1123_SUBDOMAIN,
+};
+
+static bool
+dns_label_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+}
+
+/* Returns NULL if 's' has the form 'form', otherwise what is wrong with
+ * it.  Names that pass contain neither '/' nor white space, so
+ * "namespace/name" keys built from them never collide. */
+static const char *
+dns_name_problem(const char *s, enum dns_name form)
+{
+    size_t len = strlen(s);
+    size_t max = form == DNS_1123_SUBDOMAIN ? 253 : 63;
+
+    if (len > max) {
+        return (form == DNS_1123_SUBDOMAIN
+                ? "is longer than 253 characters"
+                : "is longer than 63 characters");
+    }
+    for (size_t start = 0; start <= len; ) {
+        size_t n = 0;
+        while (start + n < len && dns_label_char(s[start + n])) {
+            n++;
+        }
+        const char *label = s + start;
+        if (start + n < len
+            && (s[start + n] != '.' || form != DNS_1123_SUBDOMAIN)) {
+            return (form == DNS_1123_SUBDOMAIN
+                    ? "must consist of lower case letters, digits, '-' "
+                      "and '.'"
+                    : "must consist of lower case letters, digits and '-'");
+        } else if (!n || label[0] == '-' || label[n - 1] == '-') {
+            return "must start and end each part with a letter or digit";
+        } else if (form == DNS_1035_LABEL
+                   && !(label[0] >= 'a' && label[0] <= 'z')) {
+            return "must start with a lower case letter";
+        }
+        start += n + 1;
+    }
+    return NULL;
+}
+
+/* Checks that member 'key' of 'metadata', 's', has the form 'form'. */
+static bool
+dec_check_dns_name(struct decoder *d, const char *key, const char *s,
+                   enum dns_name form)
+{
+    const char *problem = dns_name_problem(s, form);
+    if (problem) {
+        dec_push(d, key);
+        return dec_error(d, "\"%s\" is not a valid name: it %s", s,
+                         problem);
+    }
+    return true;
+}
+
 static bool
 dec_metadata(struct decoder *d, const json_t *root, struct k8s_object *obj)
 {
@@ -785,6 +876,9 @@ dec_metadata(struct decoder *d, const json_t *root, struct k8s_object *obj)
         return dec_error(d, name ? "must not be empty" : "missing");
     }
     obj->name = xstrdup(name);
+    if (!dec_check_dns_name(d, "name", name, kind_name_forms[obj->kind])) {
+        return false;
+    }
 
     if (k8s_kind_is_namespaced(obj->kind)) {
         const char *namespace;
@@ -794,6 +888,10 @@ dec_metadata(struct decoder *d, const json_t *root, struct k8s_object *obj)
         } else if (!namespace || !*namespace) {
             dec_push(d, "namespace");
             return dec_error(d, namespace ? "must not be empty" : "missing");
+        }
+        if (!dec_check_dns_name(d, "namespace", namespace,
+                                DNS_1123_LABEL)) {
+            return false;
         }
         obj->namespace = xstrdup(namespace);
     } else {
@@ -1038,6 +1136,11 @@ dec_service_port(struct decoder *d, const json_t *port,
     sp->target_port = sp->port;
     target = dec_get(port, "targetPort");
     if (target && json_is_string(target)) {
+        size_t mark = dec_push(d, "targetPort");
+        if (!dec_check_type(d, target, DEC_STRING)) {
+            return false;
+        }
+        dec_pop(d, mark);
         if (*json_string_value(target)) {
             sp->target_port = 0;
             sp->target_port_name = xstrdup(json_string_value(target));
@@ -1460,7 +1563,9 @@ dec_policy_port(struct decoder *d, const json_t *value,
     if (port) {
         size_t mark = dec_push(d, "port");
         if (json_is_string(port)) {
-            if (!*json_string_value(port)) {
+            if (!dec_check_type(d, port, DEC_STRING)) {
+                return false;
+            } else if (!*json_string_value(port)) {
                 return dec_error(d, "must not be empty");
             }
             pp->port_name = xstrdup(json_string_value(port));
@@ -1771,7 +1876,7 @@ static json_t *
 parse_json(const char *json, size_t len, char **errorp)
 {
     json_error_t error;
-    json_t *root = json_loadb(json, len, 0, &error);
+    json_t *root = json_loadb(json, len, JSON_ALLOW_NUL, &error);
 
     if (!root) {
         *errorp = xasprintf("not valid JSON: line %d, column %d: %s",
@@ -1815,6 +1920,17 @@ k8s_decode_object(const char *json, size_t len, char **errorp)
     return obj;
 }
 
+/* Returns a copy of string member 'key' of 'object' (a JSON object or
+ * NULL), or NULL if there is no such string. */
+static char *
+json_member_strdup(const json_t *object, const char *key)
+{
+    const json_t *value = json_is_object(object)
+                          ? json_object_get(object, key) : NULL;
+    return (json_is_string(value) && !json_string_has_nul(value)
+            ? xstrdup(json_string_value(value)) : NULL);
+}
+
 /* Determines the kind of List item 'item' (number 'index').  Items from the
  * API server's typed lists ("PodList") have no "kind" of their own, so
  * 'list_kind' supplies it.  Returns false, adding a warning if the item is
@@ -1849,7 +1965,25 @@ list_item_kind(const json_t *item, size_t index, const char *list_kind,
                         xasprintf("item %"PRIuSIZE": kind: missing", index));
         return false;
     }
-    return k8s_kind_from_name(name, kindp);
+    if (!k8s_kind_from_name(name, kindp)) {
+        /* Not one of the six kinds: perhaps another kind from the same
+         * "kubectl get", perhaps a typo ("Networkpolicy"). */
+        const json_t *metadata = json_object_get(item, "metadata");
+        char *ns = json_member_strdup(metadata, "namespace");
+        char *obj_name = json_member_strdup(metadata, "name");
+        char *kinds = kind_list();
+        svec_add_nocopy(warnings,
+                        xasprintf("%s %s%s%s (item %"PRIuSIZE"): kind: "
+                                  "kovs reads only %s", name,
+                                  ns ? ns : "", ns ? "/" : "",
+                                  obj_name ? obj_name : "(unnamed)", index,
+                                  kinds));
+        free(kinds);
+        free(ns);
+        free(obj_name);
+        return false;
+    }
+    return true;
 }
 
 /* Splitting a List into its items.
@@ -1925,31 +2059,47 @@ scan_value(const char *p, const char *end)
     return p;
 }
 
-static bool
-span_is_valid_json(const char *start, size_t len)
+/* The flags for parsing every JSON text: strings may hold "\u0000" (the
+ * decoder then rejects the one field that does), and a lone value is a
+ * document of its own. */
+#define K8S_JSON_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL)
+
+/* Parses the span of 'len' bytes at 'start'.  Returns the value (the caller
+ * owns it), or NULL with '*errorp' set to jansson's message. */
+static json_t *
+parse_span(const char *start, size_t len, char **errorp)
 {
     json_error_t error;
-    json_t *json = json_loadb(start, len, JSON_DECODE_ANY, &error);
-    json_decref(json);
-    return json != NULL;
+    json_t *json = json_loadb(start, len, K8S_JSON_FLAGS, &error);
+
+    *errorp = (json ? NULL
+               : xasprintf("not valid JSON: line %d, column %d: %s",
+                           error.line, error.column, error.text));
+    return json;
 }
 
-/* Scans the List 'json' of 'len' bytes.  On success returns true with the
- * items' spans in '*items' (the caller frees the array) and the List's own
- * "kind" in '*kind' (NULL if absent; the caller frees it).  Returns false
- * if the text is not a valid JSON object with an "items" array. */
+/* The text of a List: the span of each item and the List's own "kind" and
+ * "metadata" members. */
+struct list_text {
+    struct text_span *items;
+    size_t n_items;
+    struct text_span kind;      /* len 0 if absent. */
+    struct text_span metadata;  /* len 0 if absent. */
+};
+
+/* Scans the List 'json' of 'len' bytes into 'lt'.  Returns true on
+ * success (the caller frees 'lt->items'), false if the text is not a JSON
+ * object with an "items" array.  The spans are not checked to be valid
+ * JSON: each is parsed on its own later. */
 static bool
-scan_list(const char *json, size_t len, struct text_span **items,
-          size_t *n_items, char **kind)
+scan_list(const char *json, size_t len, struct list_text *lt)
 {
     const char *end = json + len;
     const char *p = scan_ws(json, end);
     bool has_items = false;
     size_t allocated = 0;
 
-    *items = NULL;
-    *n_items = 0;
-    *kind = NULL;
+    memset(lt, 0, sizeof *lt);
     if (p >= end || *p != '{') {
         goto error;
     }
@@ -1986,11 +2136,11 @@ scan_list(const char *json, size_t len, struct text_span **items,
                     if (!p || p == start) {
                         goto error;
                     }
-                    if (*n_items >= allocated) {
-                        *items = x2nrealloc(*items, &allocated,
-                                            sizeof **items);
+                    if (lt->n_items >= allocated) {
+                        lt->items = x2nrealloc(lt->items, &allocated,
+                                               sizeof *lt->items);
                     }
-                    (*items)[(*n_items)++] = (struct text_span) {
+                    lt->items[lt->n_items++] = (struct text_span) {
                         start, p - start
                     };
                     p = scan_ws(p, end);
@@ -2007,12 +2157,13 @@ scan_list(const char *json, size_t len, struct text_span **items,
         } else {
             const char *start = p;
             p = scan_value(p, end);
-            if (!p || p == start || !span_is_valid_json(start, p - start)) {
+            if (!p || p == start) {
                 goto error;
             }
-            if (key_len == 4 && !memcmp(key, "kind", 4) && *start == '"') {
-                free(*kind);
-                *kind = xmemdup0(start + 1, p - start - 2);
+            if (key_len == 4 && !memcmp(key, "kind", 4)) {
+                lt->kind = (struct text_span) { start, p - start };
+            } else if (key_len == 8 && !memcmp(key, "metadata", 8)) {
+                lt->metadata = (struct text_span) { start, p - start };
             }
         }
 
@@ -2032,28 +2183,36 @@ scan_list(const char *json, size_t len, struct text_span **items,
     return true;
 
 error:
-    free(*items);
-    *items = NULL;
-    *n_items = 0;
-    free(*kind);
-    *kind = NULL;
+    free(lt->items);
+    memset(lt, 0, sizeof *lt);
     return false;
 }
 
-/* Decodes List item number 'i' (already parsed as 'item') into 'snapshot',
- * or adds a warning. */
+/* Decodes List item number 'i', the text 'span', into 'snapshot', or adds
+ * a warning: one bad item, even one that is not valid JSON, never costs the
+ * others. */
 static void
-decode_list_item(const json_t *item, size_t i, const char *list_kind,
-                 struct k8s_cluster *snapshot, struct svec *warnings)
+decode_list_item(const struct text_span *span, size_t i,
+                 const char *list_kind, struct k8s_cluster *snapshot,
+                 struct svec *warnings)
 {
     enum k8s_kind item_kind;
     char *error;
 
+    json_t *item = parse_span(span->start, span->len, &error);
+    if (!item) {
+        svec_add_nocopy(warnings, xasprintf("item %"PRIuSIZE": %s", i,
+                                            error));
+        free(error);
+        return;
+    }
     if (!list_item_kind(item, i, list_kind, warnings, &item_kind)) {
+        json_decref(item);
         return;
     }
 
     struct k8s_object *obj = decode_item(item, item_kind, i, &error);
+    json_decref(item);
     if (!obj) {
         svec_add_nocopy(warnings, error);
         return;
@@ -2070,97 +2229,96 @@ decode_list_item(const json_t *item, size_t i, const char *list_kind,
     k8s_cluster_put(snapshot, obj);
 }
 
+void
+k8s_list_meta_destroy(struct k8s_list_meta *meta)
+{
+    if (meta) {
+        free(meta->resource_version);
+        free(meta->continue_token);
+    }
+}
+
 int
-k8s_decode_list(const char *json, size_t len, struct k8s_cluster *snapshot,
-                struct svec *warnings, char **errorp)
+k8s_decode_list_page(const char *json, size_t len, const char *item_kind,
+                     struct k8s_cluster *snapshot, struct svec *warnings,
+                     struct k8s_list_meta *meta, char **errorp)
 {
     struct svec dropped = SVEC_EMPTY_INITIALIZER;
-    const json_t *items, *kind;
+    struct list_text lt;
     char *list_kind = NULL;
 
+    *errorp = NULL;
     if (!warnings) {
         warnings = &dropped;
     }
-
-    /* The usual case: a valid List, decoded one item at a time so that only
-     * one item's tree is held at once.  If an item turns out not to be
-     * valid JSON, the whole document is invalid: fall back to the
-     * whole-document parser for its error. */
-    struct text_span *spans;
-    size_t n_spans;
-    if (scan_list(json, len, &spans, &n_spans, &list_kind)) {
-        if (list_kind) {
-            size_t n = strlen(list_kind);
-            if (n > 4 && !strcmp(list_kind + n - 4, "List")) {
-                list_kind[n - 4] = '\0';
-            } else {
-                free(list_kind);
-                list_kind = NULL;
-            }
-        }
-        bool ok = true;
-        for (size_t i = 0; i < n_spans && ok; i++) {
-            json_error_t error;
-            json_t *item = json_loadb(spans[i].start, spans[i].len,
-                                      JSON_DECODE_ANY, &error);
-            if (item) {
-                decode_list_item(item, i, list_kind, snapshot, warnings);
-                json_decref(item);
-            } else {
-                ok = false;
-            }
-        }
-        free(spans);
-        free(list_kind);
-        list_kind = NULL;
-        if (ok) {
-            svec_destroy(&dropped);
-            *errorp = NULL;
-            return 0;
-        }
+    if (meta) {
+        memset(meta, 0, sizeof *meta);
     }
 
-    /* Anything else goes through the whole-document parser, which says
-     * precisely what is wrong. */
-    json_t *root = parse_json(json, len, errorp);
-    if (!root) {
-        return EINVAL;
-    }
-
-    items = json_object_get(root, "items");
-    if (!items || !json_is_array(items)) {
-        kind = json_object_get(root, "kind");
-        if (json_is_string(kind)) {
-            *errorp = xasprintf("document of kind \"%s\" has no \"items\" "
-                                "array (expected a List)",
-                                json_string_value(kind));
-        } else {
-            *errorp = xstrdup("document has no \"items\" array (expected a "
-                              "List)");
+    /* A List is scanned into one span of text per item, and each item is
+     * parsed, decoded and freed on its own.  Only when the text is not a
+     * JSON object with an "items" array does the whole-document parser
+     * run, for a message that says precisely what is wrong. */
+    if (!scan_list(json, len, &lt)) {
+        json_t *root = parse_span(json, len, errorp);
+        if (root) {
+            const json_t *kind = json_is_object(root)
+                                 ? json_object_get(root, "kind") : NULL;
+            *errorp = (!json_is_object(root)
+                       ? xasprintf("expected a JSON object, got %s",
+                                   json_type_description(root))
+                       : json_is_string(kind)
+                       ? xasprintf("document of kind \"%s\" has no "
+                                   "\"items\" array (expected a List)",
+                                   json_string_value(kind))
+                       : xstrdup("document has no \"items\" array "
+                                 "(expected a List)"));
+            json_decref(root);
         }
-        json_decref(root);
+        svec_destroy(&dropped);
         return EINVAL;
     }
 
     /* "PodList" -> "Pod", for items without a kind. */
-    kind = json_object_get(root, "kind");
-    if (json_is_string(kind)) {
-        const char *s = json_string_value(kind);
-        size_t n = strlen(s);
-
-        if (n > 4 && !strcmp(s + n - 4, "List")) {
-            list_kind = xmemdup0(s, n - 4);
+    json_t *kind = lt.kind.len ? parse_span(lt.kind.start, lt.kind.len,
+                                            errorp) : NULL;
+    if (item_kind) {
+        list_kind = xstrdup(item_kind);
+    } else if (json_is_string(kind)) {
+        const char *k = json_string_value(kind);
+        size_t n = strlen(k);
+        if (n > 4 && !strcmp(k + n - 4, "List")) {
+            list_kind = xmemdup0(k, n - 4);
         }
     }
+    json_decref(kind);
+    free(*errorp);
+    *errorp = NULL;
 
-    for (size_t i = 0; i < json_array_size(items); i++) {
-        decode_list_item(json_array_get(items, i), i, list_kind, snapshot,
-                         warnings);
+    if (meta && lt.metadata.len) {
+        json_t *metadata = parse_span(lt.metadata.start, lt.metadata.len,
+                                      errorp);
+        free(*errorp);
+        *errorp = NULL;
+        meta->resource_version = json_member_strdup(metadata,
+                                                    "resourceVersion");
+        meta->continue_token = json_member_strdup(metadata, "continue");
+        json_decref(metadata);
     }
 
+    for (size_t i = 0; i < lt.n_items; i++) {
+        decode_list_item(&lt.items[i], i, list_kind, snapshot, warnings);
+    }
+    free(lt.items);
     free(list_kind);
-    json_decref(root);
     svec_destroy(&dropped);
-    *errorp = NULL;
     return 0;
+}
+
+int
+k8s_decode_list(const char *json, size_t len, struct k8s_cluster *snapshot,
+                struct svec *warnings, char **errorp)
+{
+    return k8s_decode_list_page(json, len, NULL, snapshot, warnings, NULL,
+                                errorp);
 }

@@ -29,8 +29,8 @@ struct k8s_object *k8s_decode_object(const char *json, size_t len,
 
 /* Decodes a "List" document (what 'kubectl get ... -o json' prints) of
  * 'len' bytes into 'snapshot', an initialized cluster.  Each valid item of
- * one of the six kinds is put into 'snapshot'; each invalid item is skipped
- * and adds its message to 'warnings'; items of other kinds are ignored.
+ * one of the six kinds is put into 'snapshot'; each invalid item, and each
+ * item of another kind, is skipped and adds its message to 'warnings'.
  * Returns 0 on success, otherwise an errno value with '*errorp' set to a
  * message (the caller frees it) if the document as a whole is unusable (not
  * JSON, not an object with an "items" array); 'snapshot' may then hold
@@ -38,6 +38,25 @@ struct k8s_object *k8s_decode_object(const char *json, size_t len,
 int k8s_decode_list(const char *json, size_t len,
                     struct k8s_cluster *snapshot, struct svec *warnings,
                     char **errorp);
+
+/* The metadata of a List: what the API server's paginated lists carry. */
+struct k8s_list_meta {
+    char *resource_version;     /* metadata.resourceVersion, or NULL. */
+    char *continue_token;       /* metadata.continue, or NULL. */
+};
+
+void k8s_list_meta_destroy(struct k8s_list_meta *);
+
+/* Like k8s_decode_list(), for one page of the API server's list of a kind:
+ * items without a "kind" are of kind 'item_kind' (a kind's name, or NULL
+ * to take it from the List's "kind", "PodList" giving "Pod"), and if
+ * 'meta' is nonnull the List's metadata is stored there (the caller
+ * destroys it).  An item that is not even valid JSON is skipped with a
+ * warning like any other bad item, so one object can never make a whole
+ * List unusable. */
+int k8s_decode_list_page(const char *json, size_t len, const char *item_kind,
+                         struct k8s_cluster *snapshot, struct svec *warnings,
+                         struct k8s_list_meta *meta, char **errorp);
 
 /* Parses 'arg', the value of command-line option --'option', as an address
  * prefix ("10.244.0.0/16") into '*cidr'.  Returns NULL, or an error message

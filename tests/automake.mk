@@ -40,13 +40,16 @@ TESTSUITE_AT = \
 	tests/service.at \
 	tests/external.at \
 	tests/policy.at \
-	tests/apiserver.at
+	tests/faults.at \
+	tests/apiserver.at \
+	tests/image.at
 TESTSUITE = $(srcdir)/tests/testsuite
 noinst_HEADERS += tests/unit-test.h tests/unit-test-main.h tests/fatal-check.h
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh \
 	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \
-	tests/policy-lib.sh tests/netpol-probe.py
+	tests/policy-lib.sh tests/netpol-probe.py tests/deploy-lib.sh \
+	tests/repro/stale-megaflow.sh
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te

@@ -5,18 +5,27 @@
 
 """Checks the deployment manifests in k8s/deploy/.
 
-    check-manifests.py DIR
+    check-manifests.py [--source=TOP] DIR
 
 Parses every *.yaml file in DIR and checks that together they deploy
-kovs-controller as the project means: a DaemonSet on the host network,
-privileged, with the OVS run directory mounted and the node name from the
-downward API, running as a ServiceAccount bound to a ClusterRole that may
-list and watch exactly the six kinds kovs reads, and nothing else.
+kovs-controller as the project means: a DaemonSet on the host network and
+the host's process IDs, privileged, with the OVS run directory mounted and
+the node name from the downward API, running as a ServiceAccount bound to a
+ClusterRole that may list and watch exactly the six kinds kovs reads, and
+nothing else; an init container that installs kovs-cni into the node's
+CNI binary directory; the CNI configuration and state directories mounted
+from the node; a liveness probe that asks kovs-controller a unixctl command
+it has.  It also checks what the API server would check of the pod
+template: names, that each volumeMount names a volume that exists, that
+hostPath volumes have an absolute path and a valid type.  The unixctl
+commands are read from kovs's source in TOP (by default, two directories
+above DIR, where k8s/deploy is).
 
 Prints one line per problem and exits 1 if there is any."""
 
 import glob
 import os
+import re
 import sys
 
 import yaml
@@ -26,6 +35,24 @@ EXPECTED_RULES = {
     ("discovery.k8s.io", "endpointslices"),
     ("networking.k8s.io", "networkpolicies"),
 }
+
+# The valid values of a hostPath volume's type ("" is the default).
+HOSTPATH_TYPES = {"", "DirectoryOrCreate", "Directory", "FileOrCreate",
+                  "File", "Socket", "CharDevice", "BlockDevice"}
+
+# The unixctl commands every OVS daemon has, besides its own.
+UNIXCTL_BUILTIN = {"help", "version", "list-commands"}
+
+# Host directories of the CNI: where the runtime finds plugins, where it
+# reads network configurations, and the state plugins keep.
+CNI_BIN_DIR = "/opt/cni/bin"
+CNI_CONF_DIR = "/etc/cni/net.d"
+CNI_STATE_DIR = "/var/lib/cni"
+
+# Where kovs-install-cni installs without an argument.
+INSTALL_CNI_DEFAULT = "/host/opt/cni/bin"
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 problems = []
 
@@ -134,6 +161,12 @@ def check_daemonset(objects, sa):
     if pod.get("hostNetwork") is not True:
         problem("DaemonSet: hostNetwork must be true")
 
+    if pod.get("hostPID") is not True:
+        problem("DaemonSet: hostPID must be true (kovs-controller's pidfile "
+                "and unixctl socket in the host's OVS run directory must "
+                "name the pid the node sees)")
+
+    volumes = check_pod_volumes(pod)
     containers = pod.get("containers") or []
     if len(containers) != 1:
         problem("DaemonSet: expected one container")
@@ -160,21 +193,176 @@ def check_daemonset(objects, sa):
                 problem("DaemonSet: env %s refers to a missing ConfigMap "
                         "key" % e.get("name"))
 
-    volumes = {v.get("name"): v for v in pod.get("volumes") or []}
-    mounted = {m.get("mountPath"): volumes.get(m.get("name"))
-               for m in c.get("volumeMounts") or []}
-    run = mounted.get("/var/run/openvswitch")
-    if not run or (run.get("hostPath") or {}).get("path") != \
-            "/var/run/openvswitch":
-        problem("DaemonSet: /var/run/openvswitch is not mounted from the "
-                "host")
+    check_host_mount(c, volumes, "/var/run/openvswitch",
+                     "/var/run/openvswitch")
+    conf_dir = option(cmdline, "--cni-conf-dir") or CNI_CONF_DIR
+    check_host_mount(c, volumes, conf_dir, CNI_CONF_DIR, writable=True)
+    check_host_mount(c, volumes, CNI_STATE_DIR, CNI_STATE_DIR, writable=True)
+    check_liveness_probe(c, cmdline)
+    check_install_cni(pod, c, volumes)
+
+
+def option(cmdline, name):
+    """Returns the value of --name=VALUE in cmdline, or None."""
+    for arg in cmdline:
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1:]
+    return None
+
+
+def check_pod_volumes(pod):
+    """Checks the pod template's containers, volumes and mounts as the API
+    server would, and returns {name: volume}."""
+    volumes = {}
+    for v in pod.get("volumes") or []:
+        name = v.get("name")
+        if not name or not DNS1123_LABEL.match(name):
+            problem("DaemonSet: volume name %r is not a DNS label" % name)
+        if name in volumes:
+            problem("DaemonSet: volume %s defined twice" % name)
+        volumes[name] = v
+        if "hostPath" in v:
+            hp = v["hostPath"] or {}
+            if not str(hp.get("path", "")).startswith("/"):
+                problem("DaemonSet: volume %s: hostPath.path %r is not "
+                        "absolute" % (name, hp.get("path")))
+            if hp.get("type", "") not in HOSTPATH_TYPES:
+                problem("DaemonSet: volume %s: hostPath.type %r is not one "
+                        "of %s" % (name, hp.get("type"),
+                                   sorted(HOSTPATH_TYPES)))
+
+    used = set()
+    names = set()
+    for c in (pod.get("initContainers") or []) + \
+            (pod.get("containers") or []):
+        cname = c.get("name")
+        if not cname or not DNS1123_LABEL.match(cname):
+            problem("DaemonSet: container name %r is not a DNS label"
+                    % cname)
+        if cname in names:
+            problem("DaemonSet: container %s defined twice" % cname)
+        names.add(cname)
+        if not c.get("image"):
+            problem("DaemonSet: container %s has no image" % cname)
+        paths = set()
+        for m in c.get("volumeMounts") or []:
+            if m.get("name") not in volumes:
+                problem("DaemonSet: container %s mounts volume %r, which "
+                        "does not exist" % (cname, m.get("name")))
+            used.add(m.get("name"))
+            path = m.get("mountPath")
+            if not str(path or "").startswith("/"):
+                problem("DaemonSet: container %s: mountPath %r is not "
+                        "absolute" % (cname, path))
+            if path in paths:
+                problem("DaemonSet: container %s mounts %s twice"
+                        % (cname, path))
+            paths.add(path)
+    for name in volumes:
+        if name not in used:
+            problem("DaemonSet: volume %s is not mounted by any container"
+                    % name)
+    return volumes
+
+
+def host_mount(c, volumes, path):
+    """Returns the mount of container c at path and its hostPath volume's
+    source, or (None, None)."""
+    for m in c.get("volumeMounts") or []:
+        if m.get("mountPath") == path:
+            v = volumes.get(m.get("name")) or {}
+            return m, (v.get("hostPath") or {}).get("path")
+    return None, None
+
+
+def check_host_mount(c, volumes, path, host_path, writable=False):
+    """Checks that container c has the node's host_path at path."""
+    m, source = host_mount(c, volumes, path)
+    if source != host_path:
+        problem("DaemonSet: container %s: %s is not mounted from the "
+                "host's %s" % (c.get("name"), path, host_path))
+    elif writable and m.get("readOnly"):
+        problem("DaemonSet: container %s: %s must be writable"
+                % (c.get("name"), path))
+
+
+source_top = None
+
+
+def unixctl_commands():
+    """Returns the unixctl commands kovs-controller registers, from its
+    source in source_top, or None if it is not there."""
+    top = source_top
+    commands = set(UNIXCTL_BUILTIN)
+    sources = glob.glob(os.path.join(top, "controller", "*.c"))
+    if not sources:
+        return None
+    for path in sources:
+        with open(path) as f:
+            commands.update(re.findall(
+                r'unixctl_command_register\(\s*"([^"]+)"', f.read()))
+    return commands
+
+
+def check_liveness_probe(c, cmdline):
+    probe = c.get("livenessProbe")
+    if not probe:
+        return
+    command = (probe.get("exec") or {}).get("command") or []
+    if command[:3] != ["ovs-appctl", "-t", "kovs-controller"] or \
+            len(command) < 4:
+        problem("DaemonSet: the liveness probe must be ovs-appctl -t "
+                "kovs-controller COMMAND (kovs-controller answers nothing "
+                "else), not %r" % (command or probe))
+        return
+    commands = unixctl_commands()
+    if commands is not None and command[3] not in commands:
+        problem("DaemonSet: the liveness probe's %r is not a unixctl "
+                "command of kovs-controller" % command[3])
+    if not any(arg == "--pidfile" or arg.startswith("--pidfile=")
+               for arg in cmdline):
+        problem("DaemonSet: ovs-appctl -t kovs-controller needs "
+                "kovs-controller's --pidfile")
+
+
+def check_install_cni(pod, c, volumes):
+    inits = pod.get("initContainers") or []
+    installers = [i for i in inits
+                  if ((i.get("command") or []) + (i.get("args") or []))[:1]
+                  == ["kovs-install-cni"]]
+    if len(installers) != 1:
+        problem("DaemonSet: expected one init container running "
+                "kovs-install-cni, found %d" % len(installers))
+        return
+    i = installers[0]
+    if i.get("image") != c.get("image"):
+        problem("DaemonSet: init container %s runs image %r, the controller "
+                "%r: kovs-cni must come from the controller's image"
+                % (i.get("name"), i.get("image"), c.get("image")))
+    cmdline = (i.get("command") or []) + (i.get("args") or [])
+    dest = cmdline[1] if len(cmdline) > 1 else INSTALL_CNI_DEFAULT
+    m, source = host_mount(i, volumes, dest)
+    if source != CNI_BIN_DIR:
+        problem("DaemonSet: init container %s installs into %s, which is "
+                "not mounted from the host's %s"
+                % (i.get("name"), dest, CNI_BIN_DIR))
+    elif m.get("readOnly"):
+        problem("DaemonSet: init container %s: %s must be writable"
+                % (i.get("name"), dest))
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: %s DIR\n" % sys.argv[0])
+    global source_top
+    args = sys.argv[1:]
+    if args and args[0].startswith("--source="):
+        source_top = args.pop(0)[len("--source="):]
+    if len(args) != 1:
+        sys.stderr.write("usage: %s [--source=TOP] DIR\n" % sys.argv[0])
         return 2
-    objects = load(sys.argv[1])
+    if source_top is None:
+        source_top = os.path.dirname(os.path.dirname(
+            os.path.abspath(args[0])))
+    objects = load(args[0])
     sa = check_rbac(objects)
     check_daemonset(objects, sa)
     for p in problems:

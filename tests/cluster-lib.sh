@@ -23,7 +23,8 @@
 # Functions (each documented where it is defined):
 #   cluster   cl_init WORKDIR PREFIX, cl_use WORKDIR, cl_cleanup [WORKDIR]
 #   nodes     cl_node_add NODE IP/LEN, cl_node_exec NODE CMD...,
-#             cl_node_ip NODE, cl_node_inspect NODE, cl_tnl_neigh_prime
+#             cl_node_ip NODE, cl_node_inspect NODE, cl_tnl_neigh_prime,
+#             cl_node_kill NODE DAEMON, cl_node_vswitchd_start NODE
 #   external  cl_ext_add NAME IP/LEN
 #   pods      cl_pod_add NODE NAMESPACE NAME IP/LEN GATEWAY_IP MAC,
 #             cl_pod_del NODE NAMESPACE NAME,
@@ -118,6 +119,11 @@
 #      the underlay send the node IP's traffic to eth0's MAC, which the
 #      node's stack takes directly (a NodePort's SYN would get the stack's
 #      RST) instead of br-ex.
+#   9. A node does not forward IP packets (net.ipv4.ip_forward=0) unless a
+#      test turns it on.  A new namespace inherits the host's setting, which
+#      other software on the machine changes; a packet kovs leaves to the
+#      node's stack (to an address the node does not own) would then be
+#      dropped or answered with an ICMP error depending on the host.
 
 # ---------------------------------------------------------------------------
 # Internal helpers.
@@ -500,9 +506,9 @@ cl_node_add() {
 
     _cl_veth "$CL_PREFIX-ul" "$ulif" "$netns" eth0 &&
     ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul || return 1
-    # Requirement 8, for the uplink.
-    ip netns exec "$netns" sysctl -qw net.ipv4.conf.eth0.arp_ignore=8 ||
-        return 1
+    # Requirement 8, for the uplink; requirement 9.
+    ip netns exec "$netns" sysctl -qw net.ipv4.conf.eth0.arp_ignore=8 \
+        net.ipv4.ip_forward=0 || return 1
 
     # Requirement 3: the node IP is on br-ex, the bridge's own port.  Without
     # --no-wait, ovs-vsctl returns once ovs-vswitchd has created the tap.
@@ -544,6 +550,41 @@ cl_node_exec() {
     [ -r "${CL_WORKDIR:-}/cl-state/nodes/$node" ] ||
         { _cl_err "unknown node '$node'"; return 1; }
     _cl_exec "$node" "$@"
+}
+
+# cl_node_kill NODE DAEMON: kills NODE's DAEMON (ovs-vswitchd, ovsdb-server
+# or kovs-controller) with SIGKILL, as a crash would, and waits until it is
+# gone.
+cl_node_kill() {
+    local netns pid _
+    _cl_need_init || return 1
+    netns=$(_cl_ns "$1") || return 1
+    pid=$(_cl_pidfile_pid "$CL_WORKDIR/$1/$2.pid" "$netns")
+    [ -n "$pid" ] || { _cl_err "$2 does not run on $1"; return 1; }
+    kill -KILL "$pid"
+    for _ in $(seq 50); do
+        _cl_alive "$pid" || return 0
+        sleep 0.1
+    done
+    _cl_err "$2 ($pid) on $1 did not die"
+}
+
+# cl_node_vswitchd_start NODE: starts NODE's ovs-vswitchd again, as
+# cl_node_add did, and puts the node IP back on br-ex, whose tap device
+# went with the previous ovs-vswitchd (as the node's network configuration
+# would when the interface reappears).
+cl_node_vswitchd_start() {
+    local dir="$CL_WORKDIR/$1" netns cidr _
+    netns=$(_cl_ns "$1") && cidr=$(_cl_get nodes "$1" cidr) || return 1
+    _cl_exec "$1" ovs-vswitchd "unix:$dir/db.sock" --disable-system \
+        --no-chdir -vconsole:off --detach --pidfile --log-file ||
+        { _cl_err "ovs-vswitchd failed, see $dir/ovs-vswitchd.log"; return 1; }
+    for _ in $(seq 100); do
+        ip -n "$netns" link show br-ex >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    ip -n "$netns" addr replace "$cidr" dev br-ex &&
+        ip -n "$netns" link set br-ex up
 }
 
 # cl_node_ip NODE: prints NODE's IP (without length).

@@ -58,6 +58,13 @@ three ports and the pod as its one endpoint.
         of its own, never used before in the test's directory (the count
         is kept in ./netpol-probe.runs), so that no probe meets the
         conntrack entry of an earlier one.
+
+    netpol-probe.py traffic NETNS-FILE
+        Until killed: from every pod to every other pod by pod IP, a TCP
+        connection attempt to port 80 about every half second (each from a
+        new source port the kernel picks, given up after 0.3 s), as busy
+        clients do.  It keeps the switches' datapath flows of every pair
+        alive across policy changes.  Prints nothing.
 """
 
 import ctypes
@@ -554,6 +561,34 @@ def matrix(netns_file, proto, port, via_service, sources):
         print((src.ljust(width) + cells).rstrip())
 
 
+def traffic(netns_file):
+    with open(netns_file) as f:
+        netns = dict(line.split() for line in f if line.strip())
+
+    def client(src):
+        enter_netns(netns[src.who])
+        dsts = [(dst.ip, 80) for dst in PODS if dst is not src]
+        while True:
+            start = time.monotonic()
+            socks = []
+            for addr in dsts:
+                s = socket.socket()
+                s.setblocking(False)
+                s.connect_ex(addr)
+                socks.append(s)
+            time.sleep(0.3)
+            for s in socks:
+                s.close()
+            time.sleep(max(0.5 - (time.monotonic() - start), 0.05))
+
+    threads = [threading.Thread(target=client, args=(pod,), daemon=True)
+               for pod in PODS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def main(argv):
     if not argv:
         fail("usage: see the comment at the top of %s" % __file__)
@@ -567,6 +602,8 @@ def main(argv):
         sys.stdout.write("\n")
     elif cmd == "serve" and len(args) == 2:
         serve(args[0], args[1])
+    elif cmd == "traffic" and len(args) == 1:
+        traffic(args[0])
     elif cmd == "matrix" and len(args) >= 3:
         netns_file, proto, port = args[0], args[1], int(args[2])
         via_service, sources = False, []

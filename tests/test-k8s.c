@@ -471,10 +471,29 @@ test_decode_object_documents(void)
                     "not valid JSON: line 1");
     decode_fails_at(__FILE__, __LINE__, "", "not valid JSON");
 
-    /* Embedded NUL bytes are not accepted. */
-    static const char nul[] = "{\"kind\": \"Pod\", \"x\": \"a\\u0000b\"}";
-    CHECK(!k8s_decode_object(nul, strlen(nul), &error));
-    CHECK_CONTAINS(error, "not valid JSON");
+    /* A NUL character is harmless where kovs does not read (an
+     * annotation) and rejects the object, naming the field, where it
+     * does. */
+    static const char nul_ok[] =
+        "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", "
+        "\"namespace\": \"x\", \"annotations\": {\"a\": \"a\\u0000b\"}}}";
+    struct k8s_object *ok = k8s_decode_object(nul_ok, strlen(nul_ok),
+                                              &error);
+    CHECK(ok != NULL);
+    k8s_object_destroy(ok);
+    static const char nul_label[] =
+        "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", "
+        "\"namespace\": \"x\", \"labels\": {\"app\": \"a\\u0000b\"}}}";
+    CHECK(!k8s_decode_object(nul_label, strlen(nul_label), &error));
+    CHECK_STR(error, "Pod x/p: metadata.labels[\"app\"]: contains a NUL "
+              "character");
+    free(error);
+    static const char nul_name[] =
+        "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p\\u0000q\", "
+        "\"namespace\": \"x\"}}";
+    CHECK(!k8s_decode_object(nul_name, strlen(nul_name), &error));
+    CHECK_STR(error, "Pod (unnamed): metadata.name: contains a NUL "
+              "character");
     free(error);
 
     /* Input need not be NUL-terminated. */
@@ -1600,7 +1619,7 @@ test_list_mixed_good_and_bad(void)
                               &error), 0);
     CHECK_STR(error, NULL);
 
-    /* The good objects arrive; the Deployment is ignored silently. */
+    /* The good objects arrive; the Deployment is skipped. */
     CHECK_INT(k8s_cluster_count(&snapshot, K8S_NODE), 1);
     CHECK_INT(k8s_cluster_count(&snapshot, K8S_NAMESPACE), 1);
     CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 1);
@@ -1612,22 +1631,113 @@ test_list_mixed_good_and_bad(void)
 
     /* Each bad one is named. */
     char *all = svec_join(&warnings, "\n", "");
-    CHECK_INT(warnings.n, 5);
+    CHECK_INT(warnings.n, 6);
     CHECK_STR(warnings.names[0],
               "Pod (unnamed) item 1: metadata.name: missing");
     CHECK_STR(warnings.names[1],
+              "Deployment default/d (item 3): kind: kovs reads only Node, "
+              "Namespace, Pod, Service, EndpointSlice, NetworkPolicy");
+    CHECK_STR(warnings.names[2],
               "Service default/bad: spec.ports[0].port: expected an "
               "integer, got a string");
-    CHECK_STR(warnings.names[2], "item 5: expected an object, got an "
+    CHECK_STR(warnings.names[3], "item 5: expected an object, got an "
               "integer");
-    CHECK_STR(warnings.names[3], "item 6: kind: missing");
-    CHECK_CONTAINS(warnings.names[4], "Pod default/good: item 8 appears "
+    CHECK_STR(warnings.names[4], "item 6: kind: missing");
+    CHECK_CONTAINS(warnings.names[5], "Pod default/good: item 8 appears "
                    "more than once");
     free(all);
 
     svec_destroy(&warnings);
     k8s_cluster_destroy(&snapshot);
     free(json);
+}
+
+/* Values that no decoder can take (a NUL character where kovs reads,
+ * integers beyond 64 bits, 1e400, nesting 3000 deep, lone surrogates,
+ * invalid UTF-8) and names that the API server would refuse cost their own
+ * item only. */
+static void
+test_list_hostile_items(void)
+{
+    static const char *const bad[] = {
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\\u0000\","
+        "\"namespace\":\"x\"}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"b\","
+        "\"namespace\":\"x\",\"generation\":123456789012345678901234567890}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"c\","
+        "\"namespace\":\"x\",\"generation\":1e400}}",
+        NULL,                   /* Nesting, below. */
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"\\ud800\","
+        "\"namespace\":\"x\"}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"e\xff\","
+        "\"namespace\":\"x\"}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"f/g\","
+        "\"namespace\":\"x\"}}",
+        "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"h\","
+        "\"namespace\":\"x/y\"}}",
+        "{\"kind\":\"Service\",\"metadata\":{\"name\":\"9svc\","
+        "\"namespace\":\"x\"}}",
+        "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a.b\"}}",
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"Upper\"}}",
+        "{\"kind\":\"Networkpolicy\",\"metadata\":{\"name\":\"p\","
+        "\"namespace\":\"x\"}}",
+    };
+    struct ds json = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&json, "{\"kind\":\"List\",\"items\":["
+                "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"first\","
+                "\"namespace\":\"x\"}}");
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        ds_put_char(&json, ',');
+        if (bad[i]) {
+            ds_put_cstr(&json, bad[i]);
+        } else {
+            ds_put_cstr(&json, "{\"kind\":\"Pod\",\"metadata\":"
+                        "{\"name\":\"d\",\"namespace\":\"x\"},\"x\":");
+            for (int j = 0; j < 3000; j++) {
+                ds_put_char(&json, '[');
+            }
+            for (int j = 0; j < 3000; j++) {
+                ds_put_char(&json, ']');
+            }
+            ds_put_char(&json, '}');
+        }
+    }
+    ds_put_cstr(&json, ",{\"kind\":\"Pod\",\"metadata\":{\"name\":"
+                "\"last.one\",\"namespace\":\"x\"}}]}");
+
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    struct k8s_cluster snapshot;
+    char *error;
+
+    k8s_cluster_init(&snapshot);
+    CHECK_INT(k8s_decode_list(json.string, json.length, &snapshot,
+                              &warnings, &error), 0);
+    CHECK_STR(error, NULL);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 2);
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "first"));
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "last.one"));
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_SERVICE), 0);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_NAMESPACE), 0);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_NODE), 0);
+    CHECK_INT(warnings.n, ARRAY_SIZE(bad));
+    CHECK_CONTAINS(warnings.names[0], "metadata.name: contains a NUL "
+                   "character");
+    CHECK_STR(warnings.names[6], "Pod f/g: metadata.name: \"f/g\" is not "
+              "a valid name: it must consist of lower case letters, digits, "
+              "'-' and '.'");
+    CHECK_STR(warnings.names[7], "Pod h: metadata.namespace: \"x/y\" is "
+              "not a valid name: it must consist of lower case letters, "
+              "digits and '-'");
+    CHECK_CONTAINS(warnings.names[8], "must start with a lower case letter");
+    CHECK_CONTAINS(warnings.names[11], "Networkpolicy x/p (item 12): kind: "
+                   "kovs reads only");
+    for (size_t i = 1; i < 6; i++) {
+        CHECK_CONTAINS(warnings.names[i], "not valid JSON");
+    }
+    svec_destroy(&warnings);
+    k8s_cluster_destroy(&snapshot);
+    ds_destroy(&json);
 }
 
 static void
@@ -2300,6 +2410,7 @@ static const struct unit_test test_cases[] = {
     { "content-hash", test_content_hash },
     { "list-mixed-good-and-bad", test_list_mixed_good_and_bad },
     { "list-typed", test_list_typed },
+    { "list-hostile-items", test_list_hostile_items },
     { "list-rejects-bad-documents", test_list_rejects_bad_documents },
     { "selector-match-labels", test_selector_match_labels },
     { "selector-in", test_selector_in },

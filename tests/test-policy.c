@@ -368,6 +368,54 @@ test_named_ports(void)
     fixture_destroy(&f);
 }
 
+/* An egress rule with a named port whose peers are no pods (a selector
+ * that matches none, ipBlock peers only, a namespace that does not exist)
+ * allows nothing: the pod stays isolated, and other policies still get
+ * their flows. */
+static void
+test_named_port_without_peer_pods(void)
+{
+    static const char *const peers[] = {
+        "{\"podSelector\":{\"matchLabels\":{\"app\":\"none\"}}}",
+        "{\"ipBlock\":{\"cidr\":\"192.0.2.0/24\"}}",
+        "{\"namespaceSelector\":{\"matchLabels\":"
+        "{\"kubernetes.io/metadata.name\":\"missing\"}}}",
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(peers); i++) {
+        struct fixture f;
+        fixture_init(&f);
+        add_pod(&f, "client", "n1", "10.244.1.10", "client", 0);
+        add_pod(&f, "web", "n2", "10.244.2.10", "web", 8080);
+        char *json = xasprintf(
+            "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":"
+            "\"x\",\"name\":\"p\"},\"spec\":{\"podSelector\":{},"
+            "\"policyTypes\":[\"Egress\"],\"egress\":[{\"to\":[%s],"
+            "\"ports\":[{\"port\":\"http\"}]}]}}", peers[i]);
+        add_json(&f, json);
+        free(json);
+        add_json(&f,
+            "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":"
+            "\"x\",\"name\":\"other\"},\"spec\":{\"podSelector\":{},"
+            "\"ingress\":[{\"ports\":[{\"port\":80}]}]}}");
+        fixture_compute(&f);
+
+        size_t n;
+        char *s = owner_flows(&f.ft, policy_cookie("p"),
+                              KOVS_T_EGRESS_POLICY, &n);
+        CHECK(n == 1 && strstr(s, "actions=drop"),
+              "peer %s: expected only the isolation drop, got\n%s",
+              peers[i], s);
+        free(s);
+        s = owner_flows(&f.ft, policy_cookie("other"),
+                        KOVS_T_INGRESS_POLICY, &n);
+        CHECK(strstr(s, "tp_dst=80"), "policy x/other lost its rule:\n%s",
+              s);
+        free(s);
+        fixture_destroy(&f);
+    }
+}
+
 /* policyTypes: a policy with only egress rules and no policyTypes isolates
  * both ways; one with policyTypes [Egress] only egress. */
 static void
@@ -457,6 +505,7 @@ static const struct unit_test tests[] = {
     { "cidr-subtract", test_cidr_subtract },
     { "port-ranges", test_port_ranges },
     { "named-ports", test_named_ports },
+    { "named-port-without-peer-pods", test_named_port_without_peer_pods },
     { "policy-types", test_policy_types },
     { "affected-policies", test_affected_policies },
 };
