@@ -27,6 +27,11 @@ VLOG_DEFINE_THIS_MODULE(healthcheck);
  * example, out of file descriptors). */
 #define HEALTHCHECK_ACCEPT_BACKOFF_MS 1000
 
+/* The most connections a listener accepts in one healthcheck_run(), so that
+ * a flood of connections cannot hold up the rest of the main loop: the
+ * next iteration accepts the next ones. */
+#define HEALTHCHECK_ACCEPT_BATCH 256
+
 /* A Service with a health check port, and its listener. */
 struct healthcheck_service {
     struct hmap_node hmap_node;     /* In 'services', by 'port'. */
@@ -303,7 +308,41 @@ healthcheck_unbind(struct healthcheck_service *s)
     s->next_bind = LLONG_MIN;
 }
 
-/* Accepts connections on 's''s listener, up to the limit. */
+static void healthcheck_conn_run(struct healthcheck_service *,
+                                 struct healthcheck_conn *);
+
+/* Makes room for one more connection on 's' by closing the connection that
+ * has waited longest for its request, or if every connection is being
+ * answered, the oldest one. */
+static void
+healthcheck_evict(struct healthcheck_service *s)
+{
+    struct healthcheck_conn *victim = NULL, *c;
+
+    LIST_FOR_EACH (c, list_node, &s->conns) {
+        if (!c->reply.length) {
+            victim = c;
+            break;
+        }
+    }
+    if (!victim) {
+        victim = CONTAINER_OF(ovs_list_front(&s->conns),
+                              struct healthcheck_conn, list_node);
+    }
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    VLOG_DBG_RL(&rl, "Service %s/%s: health check port %"PRIu16": %d "
+                "connections, closing %s to admit a new one",
+                s->namespace, s->name, s->port, HEALTHCHECK_MAX_CONNS,
+                stream_get_name(victim->stream));
+    healthcheck_conn_close(s, victim);
+}
+
+/* Accepts every connection pending on 's''s listener (up to
+ * HEALTHCHECK_ACCEPT_BATCH at a time).  A new connection always gets in: at
+ * the limit, it takes the place of the oldest one still waiting for its
+ * request, so that idle or slow clients never keep a probe out.  A request
+ * that came with the connection is answered at once. */
 static void
 healthcheck_accept(struct healthcheck_service *s, long long int now)
 {
@@ -311,7 +350,7 @@ healthcheck_accept(struct healthcheck_service *s, long long int now)
         return;
     }
 
-    while (s->n_conns < HEALTHCHECK_MAX_CONNS) {
+    for (int i = 0; i < HEALTHCHECK_ACCEPT_BATCH; i++) {
         struct stream *stream;
         int error = pstream_accept(s->pstream, &stream);
         if (error) {
@@ -327,6 +366,9 @@ healthcheck_accept(struct healthcheck_service *s, long long int now)
             return;
         }
 
+        if (s->n_conns >= HEALTHCHECK_MAX_CONNS) {
+            healthcheck_evict(s);
+        }
         struct healthcheck_conn *c = xzalloc(sizeof *c);
         c->stream = stream;
         c->deadline = now + HEALTHCHECK_REQUEST_TIMEOUT_MS;
@@ -334,6 +376,7 @@ healthcheck_accept(struct healthcheck_service *s, long long int now)
         ds_init(&c->reply);
         ovs_list_push_back(&s->conns, &c->list_node);
         s->n_conns++;
+        healthcheck_conn_run(s, c);
     }
 }
 
@@ -557,12 +600,10 @@ healthcheck_wait(void)
             poll_timer_wait_until(s->next_bind);
             continue;
         }
-        if (s->n_conns < HEALTHCHECK_MAX_CONNS) {
-            if (time_msec() < s->next_accept) {
-                poll_timer_wait_until(s->next_accept);
-            } else {
-                pstream_wait(s->pstream);
-            }
+        if (time_msec() < s->next_accept) {
+            poll_timer_wait_until(s->next_accept);
+        } else {
+            pstream_wait(s->pstream);
         }
 
         struct healthcheck_conn *c;

@@ -32,8 +32,12 @@
  * the connection is then closed.  A request larger than
  * HEALTHCHECK_MAX_REQUEST bytes, or not complete within
  * HEALTHCHECK_REQUEST_TIMEOUT_MS, gets its connection closed without an
- * answer.  Each listener serves at most HEALTHCHECK_MAX_CONNS connections
- * at once; further connections wait in the kernel's accept queue.
+ * answer.  Each listener accepts every connection as soon as it arrives and
+ * answers a request as soon as its headers are complete.  It holds at most
+ * HEALTHCHECK_MAX_CONNS connections at once: at the limit, a new connection
+ * takes the place of the oldest one still waiting for its request, so that
+ * idle or slow clients, however many, never keep a load balancer's probe
+ * waiting.
  *
  * The server runs in the caller's poll loop: healthcheck_run() does the
  * work that is ready, healthcheck_wait() arranges for poll_block() to wake

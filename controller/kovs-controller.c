@@ -30,6 +30,7 @@
 #include "k8s/k8s-model.h"
 #include "k8s/k8s-state.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
@@ -103,6 +104,7 @@ static void parse_options(int argc, char *argv[]);
 static void external_run(struct controller *);
 static void healthcheck_update(struct controller *);
 static void warn_unserved_frontends(const struct controller *);
+static void set_meters(struct ofctrl *);
 static void check_own_node(struct controller *);
 static void log_flow_warnings(struct controller *);
 static bool k8s_source_ready(const struct controller *);
@@ -148,6 +150,7 @@ main(int argc, char *argv[])
     char *ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                     bridge_name);
     c.br_int = ofctrl_create(bridge_name, ofctrl_target);
+    set_meters(c.br_int);
     free(ofctrl_target);
     if (external_bridge) {
         c.flows.external = &c.ex_flows;
@@ -393,6 +396,33 @@ external_run(struct controller *c)
         c->external.neighbors = c->neighbors;
         c->changes.neighbors = true;
     }
+}
+
+/* Gives 'of' (br-int's ofctrl) the pipeline's meters (flows/pipeline.h):
+ * packets per second, with a burst, and a band that drops the excess. */
+static void
+set_meters(struct ofctrl *of)
+{
+    struct ofputil_meter_config *meters = xcalloc(kovs_n_meters,
+                                                  sizeof *meters);
+    struct ofputil_meter_band *bands = xcalloc(kovs_n_meters,
+                                               sizeof *bands);
+    for (size_t i = 0; i < kovs_n_meters; i++) {
+        bands[i] = (struct ofputil_meter_band) {
+            .type = OFPMBT13_DROP,
+            .rate = kovs_meters[i].pktps,
+            .burst_size = kovs_meters[i].burst,
+        };
+        meters[i] = (struct ofputil_meter_config) {
+            .meter_id = kovs_meters[i].id,
+            .flags = OFPMF13_PKTPS | OFPMF13_BURST | OFPMF13_STATS,
+            .n_bands = 1,
+            .bands = &bands[i],
+        };
+    }
+    ofctrl_set_meters(of, meters, kovs_n_meters);
+    free(bands);
+    free(meters);
 }
 
 /* Logs, for each changed Service that asks for traffic from outside the
@@ -676,6 +706,9 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   s.n_installed_groups);
     ds_put_format(&ds, "switch: %s\n", s.connected ? "connected"
                   : "not connected");
+    ds_put_format(&ds, "meters: %"PRIuSIZE" desired, %"PRIuSIZE" installed, "
+                  "%"PRIu64" meter-mods in all\n", s.n_desired_meters,
+                  s.n_installed_meters, s.total_meter_mods);
     ds_put_format(&ds, "computations: %"PRIu64"\n", c->n_computations);
     ds_put_format(&ds, "last computation: %"PRIuSIZE" owners in %lld ms\n",
                   c->last_recomputed, c->last_compute_ms);

@@ -19,6 +19,7 @@
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-flow.h"
 #include "openvswitch/ofp-group.h"
+#include "openvswitch/ofp-meter.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-print.h"
@@ -57,6 +58,13 @@ struct installed_flow {
 struct installed_group {
     struct hmap_node hmap_node;     /* In 'installed_groups', by id. */
     uint32_t group_id;
+    char *text;
+};
+
+/* A meter as the switch has it, described by meter_text(). */
+struct installed_meter {
+    struct hmap_node hmap_node;     /* In 'installed_meters', by id. */
+    uint32_t meter_id;
     char *text;
 };
 
@@ -101,6 +109,19 @@ struct ofctrl {
     struct hmap installed;          /* Contains "struct installed_flow"s. */
     struct hmap installed_groups;   /* Contains "struct installed_group"s. */
     bool need_full_sync;
+
+    /* Meters: those the bridge should have (ofctrl_set_meters()), and
+     * those it has.  Meter-mods cannot go in a bundle (ovs-vswitchd
+     * refuses them there), so they are sent just before a bundle (adds and
+     * modifies, so that the flows that name a meter find it) and just
+     * after it (deletions).  They change only after a (re)connection. */
+    struct ofputil_meter_config *meters;
+    size_t n_meters;
+    struct hmap installed_meters;   /* Contains "struct installed_meter"s. */
+    ovs_be32 meter_features_xid;
+    ovs_be32 meter_dump_xid;
+    bool meters_dumped;
+    bool meters_supported;          /* The switch has pktps meters. */
     uint32_t next_bundle_id;
 
     /* The bundle awaiting its barrier reply, if any. */
@@ -209,8 +230,33 @@ ofctrl_create(const char *name, const char *target)
     of->state = S_DISCONNECTED;
     hmap_init(&of->installed);
     hmap_init(&of->installed_groups);
+    hmap_init(&of->installed_meters);
     of->next_bundle_id = 1;
     return of;
+}
+
+static void
+meters_free(struct ofputil_meter_config *meters, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(meters[i].bands);
+    }
+    free(meters);
+}
+
+void
+ofctrl_set_meters(struct ofctrl *of, const struct ofputil_meter_config *meters,
+                  size_t n)
+{
+    meters_free(of->meters, of->n_meters);
+    of->meters = xmemdup(meters, n * sizeof *meters);
+    for (size_t i = 0; i < n; i++) {
+        of->meters[i].bands = xmemdup(meters[i].bands,
+                                      meters[i].n_bands
+                                      * sizeof *meters[i].bands);
+    }
+    of->n_meters = n;
+    ofctrl_force_resync(of);
 }
 
 void
@@ -222,6 +268,8 @@ ofctrl_destroy(struct ofctrl *of)
         installed_clear(of);
         hmap_destroy(&of->installed);
         hmap_destroy(&of->installed_groups);
+        hmap_destroy(&of->installed_meters);
+        meters_free(of->meters, of->n_meters);
         free(of->name);
         free(of);
     }
@@ -273,6 +321,13 @@ installed_group_free(struct installed_group *g)
 }
 
 static void
+installed_meter_free(struct installed_meter *m)
+{
+    free(m->text);
+    free(m);
+}
+
+static void
 installed_clear(struct ofctrl *of)
 {
     struct installed_flow *f;
@@ -283,6 +338,48 @@ installed_clear(struct ofctrl *of)
     HMAP_FOR_EACH_POP (g, hmap_node, &of->installed_groups) {
         installed_group_free(g);
     }
+    struct installed_meter *m;
+    HMAP_FOR_EACH_POP (m, hmap_node, &of->installed_meters) {
+        installed_meter_free(m);
+    }
+}
+
+static struct installed_meter *
+installed_meter_find(const struct ofctrl *of, uint32_t meter_id)
+{
+    struct installed_meter *m;
+    HMAP_FOR_EACH_WITH_HASH (m, hmap_node, hash_int(meter_id, 0),
+                             &of->installed_meters) {
+        if (m->meter_id == meter_id) {
+            return m;
+        }
+    }
+    return NULL;
+}
+
+static void
+installed_meter_set(struct ofctrl *of, uint32_t meter_id, char *text)
+{
+    struct installed_meter *m = installed_meter_find(of, meter_id);
+    if (!m) {
+        m = xzalloc(sizeof *m);
+        m->meter_id = meter_id;
+        hmap_insert(&of->installed_meters, &m->hmap_node,
+                    hash_int(meter_id, 0));
+    } else {
+        free(m->text);
+    }
+    m->text = text;
+}
+
+/* Describes a meter's configuration as text, the same way for a meter kovs
+ * wants and one decoded from the switch, so the two compare. */
+static char *
+meter_text(const struct ofputil_meter_config *mc)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ofputil_format_meter_config(&s, mc);
+    return ds_steal_cstr(&s);
 }
 
 static struct installed_group *
@@ -329,7 +426,12 @@ static char *
 desired_group_text(const struct desired_group *g)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    ds_put_format(&s, "type=select,hash=%s\n", g->hash_proto ? "5-tuple" : "");
+    struct ofputil_group_props props;
+    flow_group_get_props(g, &props);
+    ds_put_cstr(&s, "type=select");
+    flow_group_props_format(&props, &s);
+    ds_put_char(&s, '\n');
+    ofputil_group_properties_destroy(&props);
     for (size_t i = 0; i < g->n_buckets; i++) {
         group_text_add_bucket(&s, g->buckets[i].weight,
                               g->buckets[i].ofpacts,
@@ -377,15 +479,33 @@ ofctrl_start_dump(struct ofctrl *of)
                                             OFPG_ALL);
     of->group_dump_xid = ((struct ofp_header *) msg->data)->xid;
     ofctrl_send(of, msg);
+
+    /* Meters only where kovs wants some: first whether the switch has
+     * them at all, then which it has. */
+    of->meters_dumped = !of->n_meters;
+    if (of->n_meters) {
+        enum ofp_version version = rconn_get_version(of->swconn);
+        msg = ofputil_encode_meter_request(version, OFPUTIL_METER_FEATURES,
+                                           0);
+        of->meter_features_xid = ((struct ofp_header *) msg->data)->xid;
+        ofctrl_send(of, msg);
+        msg = ofputil_encode_meter_request(version, OFPUTIL_METER_CONFIG,
+                                           OFPM13_ALL);
+        of->meter_dump_xid = ((struct ofp_header *) msg->data)->xid;
+        ofctrl_send(of, msg);
+    }
 }
 
 static void
 ofctrl_check_dumped(struct ofctrl *of)
 {
-    if (of->state == S_DUMPING && of->flows_dumped && of->groups_dumped) {
-        VLOG_INFO("%s: switch holds %"PRIuSIZE" flows and %"PRIuSIZE
-                  " groups", of->name, hmap_count(&of->installed),
-                  hmap_count(&of->installed_groups));
+    if (of->state == S_DUMPING && of->flows_dumped && of->groups_dumped
+        && of->meters_dumped) {
+        VLOG_INFO("%s: switch holds %"PRIuSIZE" flows, %"PRIuSIZE
+                  " groups and %"PRIuSIZE" meters", of->name,
+                  hmap_count(&of->installed),
+                  hmap_count(&of->installed_groups),
+                  hmap_count(&of->installed_meters));
         of->state = S_READY;
         of->need_full_sync = true;
     }
@@ -409,10 +529,10 @@ ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
         }
 
         struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "type=%s,hash=%s\n",
-                      gd.type == OFPGT11_SELECT ? "select" : "other",
-                      !strcmp(gd.props.selection_method, "hash")
-                      ? "5-tuple" : "");
+        ds_put_format(&s, "type=%s",
+                      gd.type == OFPGT11_SELECT ? "select" : "other");
+        flow_group_props_format(&gd.props, &s);
+        ds_put_char(&s, '\n');
         const struct ofputil_bucket *bucket;
         LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
             group_text_add_bucket(&s, bucket->weight, bucket->ofpacts,
@@ -424,6 +544,52 @@ ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
 
     if (!ofpmp_more(oh)) {
         of->groups_dumped = true;
+        ofctrl_check_dumped(of);
+    }
+}
+
+static void
+ofctrl_handle_meter_features(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofputil_meter_features mf;
+    ofputil_decode_meter_features(oh, &mf);
+
+    bool supported = (mf.max_meters
+                      && mf.capabilities & OFPMF13_PKTPS
+                      && mf.capabilities & OFPMF13_BURST
+                      && mf.band_types & (1u << OFPMBT13_DROP));
+    if (!supported) {
+        VLOG_WARN("%s: the switch has no meters of packets per second "
+                  "(at most %"PRIu32" meters): packet-ins are not "
+                  "rate-limited", of->name, mf.max_meters);
+    }
+    of->meters_supported = supported;
+}
+
+static void
+ofctrl_handle_meter_config(struct ofctrl *of, const struct ofp_header *oh)
+{
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf bands;
+    ofpbuf_init(&bands, 64);
+
+    for (;;) {
+        struct ofputil_meter_config mc;
+        int error = ofputil_decode_meter_config(&b, &mc, &bands);
+        if (error) {
+            if (error != EOF) {
+                VLOG_WARN("%s: cannot decode the switch's meter dump: %s",
+                          of->name, ofperr_to_string(error));
+                ofctrl_force_resync(of);
+            }
+            break;
+        }
+        installed_meter_set(of, mc.meter_id, meter_text(&mc));
+    }
+    ofpbuf_uninit(&bands);
+
+    if (!ofpmp_more(oh)) {
+        of->meters_dumped = true;
         ofctrl_check_dumped(of);
     }
 }
@@ -481,6 +647,19 @@ static void
 ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+    if (of->state == S_DUMPING && !of->meters_dumped
+        && (oh->xid == of->meter_features_xid
+            || oh->xid == of->meter_dump_xid)) {
+        /* A switch without meters may refuse to talk about them. */
+        VLOG_WARN_RL(&rl, "%s: the switch has no meters: packet-ins are "
+                     "not rate-limited", of->name);
+        of->meters_supported = false;
+        of->meters_dumped = true;
+        ofctrl_check_dumped(of);
+        return;
+    }
+
     char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
 
     of->backoff_ms = (!of->backoff_ms ? OFCTRL_BACKOFF_MIN_MS
@@ -513,6 +692,18 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_GROUP_DESC_STATS_REPLY:
         if (of->state == S_DUMPING && oh->xid == of->group_dump_xid) {
             ofctrl_handle_group_desc(of, oh);
+        }
+        break;
+
+    case OFPTYPE_METER_FEATURES_STATS_REPLY:
+        if (of->state == S_DUMPING && oh->xid == of->meter_features_xid) {
+            ofctrl_handle_meter_features(of, oh);
+        }
+        break;
+
+    case OFPTYPE_METER_CONFIG_STATS_REPLY:
+        if (of->state == S_DUMPING && oh->xid == of->meter_dump_xid) {
+            ofctrl_handle_meter_config(of, oh);
         }
         break;
 
@@ -629,13 +820,22 @@ struct ofctrl_bundle {
     struct ovs_list ct_flushes;     /* Sent after the bundle. */
     enum ofp_version version;
     enum ofputil_protocol protocol;
+    struct ovs_list meter_adds;     /* Meter adds and modifies, before. */
     struct ovs_list group_adds;     /* Group adds and modifies, first. */
     struct ovs_list msgs;           /* Flow-mods, as "struct ofpbuf"s. */
     struct ovs_list group_dels;     /* Group deletions, last. */
+    struct ovs_list meter_dels;     /* Meter deletions, after. */
     size_t n_msgs;                  /* Flow-mods. */
     size_t n_group_msgs;            /* Group-mods. */
+    size_t n_meter_msgs;            /* Meter-mods. */
     bool purges;                    /* A flow-mod in a table of
                                      * flows_table_change_purges_datapath(). */
+
+    /* The meters added because the switch lacked them: flows that name
+     * one are sent again even if the switch has them, since ovs-vswitchd
+     * binds a flow to its meter only when it installs the flow. */
+    uint32_t *added_meters;
+    size_t n_added_meters;
 };
 
 static void
@@ -644,12 +844,23 @@ ofctrl_bundle_init(const struct ofctrl *of, struct ofctrl_bundle *bundle)
     bundle->version = rconn_get_version(of->swconn);
     bundle->protocol = ofctrl_protocol(of);
     ovs_list_init(&bundle->ct_flushes);
+    ovs_list_init(&bundle->meter_adds);
     ovs_list_init(&bundle->group_adds);
     ovs_list_init(&bundle->msgs);
     ovs_list_init(&bundle->group_dels);
+    ovs_list_init(&bundle->meter_dels);
     bundle->n_msgs = 0;
     bundle->n_group_msgs = 0;
+    bundle->n_meter_msgs = 0;
+    bundle->added_meters = NULL;
+    bundle->n_added_meters = 0;
     bundle->purges = false;
+}
+
+static void
+ofctrl_bundle_destroy(struct ofctrl_bundle *bundle)
+{
+    free(bundle->added_meters);
 }
 
 static void
@@ -667,6 +878,11 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     const uint16_t flags = OFPBF_ATOMIC | OFPBF_ORDERED;
     uint32_t id = of->next_bundle_id++;
 
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &bundle->meter_adds) {
+        ofctrl_send(of, msg);
+    }
+
     struct ofputil_bundle_ctrl_msg bc = {
         .bundle_id = id,
         .type = OFPBCT_OPEN_REQUEST,
@@ -678,7 +894,6 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
         &bundle->group_adds, &bundle->msgs, &bundle->group_dels,
     };
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-        struct ofpbuf *msg;
         LIST_FOR_EACH_POP (msg, list_node, lists[i]) {
             struct ofputil_bundle_add_msg bam = {
                 .bundle_id = id,
@@ -693,6 +908,10 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     bc.type = OFPBCT_COMMIT_REQUEST;
     ofctrl_send(of, ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
 
+    LIST_FOR_EACH_POP (msg, list_node, &bundle->meter_dels) {
+        ofctrl_send(of, msg);
+    }
+
     struct ofpbuf *flush;
     LIST_FOR_EACH_POP (flush, list_node, &bundle->ct_flushes) {
         ofctrl_send(of, flush);
@@ -705,8 +924,9 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     of->bundle_sent_msec = time_msec();
     ofctrl_send(of, barrier);
     VLOG_DBG("%s: sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods "
-             "in bundle %"PRIu32, of->name, bundle->n_msgs,
-             bundle->n_group_msgs, id);
+             "in bundle %"PRIu32" and %"PRIuSIZE" meter-mods around it",
+             of->name, bundle->n_msgs, bundle->n_group_msgs, id,
+             bundle->n_meter_msgs);
 }
 
 /* Appends to 'list' the group-mods that give group 'g' its buckets with
@@ -725,18 +945,8 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
         gm.group_id = g->group_id;
         gm.command_bucket_id = start ? OFPG15_BUCKET_LAST : OFPG15_BUCKET_ALL;
         ovs_list_init(&gm.buckets);
-        if (g->hash_proto && !start) {
-            /* Select by a hash of the 5-tuple, independent of the dp_hash
-             * a parent group used to choose this one. */
-            ovs_strlcpy(gm.props.selection_method, "hash",
-                        sizeof gm.props.selection_method);
-            union mf_value all_ones;
-            memset(&all_ones, 0xff, sizeof all_ones);
-            enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS];
-            size_t n = flow_group_hash_fields(g->hash_proto, fields);
-            for (size_t i = 0; i < n; i++) {
-                field_array_set(fields[i], &all_ones, &gm.props.fields);
-            }
+        if (!start) {
+            flow_group_get_props(g, &gm.props);
         }
 
         size_t end = MIN(g->n_buckets, start + OFCTRL_BUCKETS_PER_MSG);
@@ -794,6 +1004,88 @@ ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
         hmap_remove(&of->installed_groups, &i->hmap_node);
         installed_group_free(i);
     }
+}
+
+static void
+ofctrl_put_meter_mod(struct ofctrl_bundle *bundle, uint16_t command,
+                     const struct ofputil_meter_config *mc,
+                     struct ovs_list *list)
+{
+    struct ofputil_meter_mod mm = {
+        .command = command,
+        .meter = *mc,
+    };
+    struct ofpbuf *msg = ofputil_encode_meter_mod(bundle->version, &mm);
+    ovs_list_push_back(list, &msg->list_node);
+    bundle->n_meter_msgs++;
+}
+
+/* Makes the switch's meters match the desired ones (if it has meters at
+ * all), recording in 'bundle' those it lacked. */
+static void
+ofctrl_sync_meters(struct ofctrl *of, struct ofctrl_bundle *bundle)
+{
+    if (!of->meters_supported) {
+        return;
+    }
+
+    for (size_t i = 0; i < of->n_meters; i++) {
+        const struct ofputil_meter_config *mc = &of->meters[i];
+        struct installed_meter *m = installed_meter_find(of, mc->meter_id);
+        char *text = meter_text(mc);
+        if (m && !strcmp(m->text, text)) {
+            free(text);
+            continue;
+        }
+        ofctrl_put_meter_mod(bundle, m ? OFPMC13_MODIFY : OFPMC13_ADD, mc,
+                             &bundle->meter_adds);
+        if (!m) {
+            bundle->added_meters = xrealloc(
+                bundle->added_meters,
+                (bundle->n_added_meters + 1) * sizeof *bundle->added_meters);
+            bundle->added_meters[bundle->n_added_meters++] = mc->meter_id;
+        }
+        installed_meter_set(of, mc->meter_id, text);
+    }
+
+    struct installed_meter *m;
+    HMAP_FOR_EACH_SAFE (m, hmap_node, &of->installed_meters) {
+        bool wanted = false;
+        for (size_t i = 0; i < of->n_meters; i++) {
+            wanted |= of->meters[i].meter_id == m->meter_id;
+        }
+        if (!wanted) {
+            struct ofputil_meter_config mc = { .meter_id = m->meter_id };
+            ofctrl_put_meter_mod(bundle, OFPMC13_DELETE, &mc,
+                                 &bundle->meter_dels);
+            hmap_remove(&of->installed_meters, &m->hmap_node);
+            installed_meter_free(m);
+        }
+    }
+}
+
+/* Returns true if 'ofpacts' has a controller action whose meter 'bundle'
+ * adds to the switch. */
+static bool
+ofpacts_use_added_meter(const struct ofctrl_bundle *bundle,
+                        const struct ofpbuf *ofpacts)
+{
+    const struct ofpact *a;
+
+    if (!bundle->n_added_meters) {
+        return false;
+    }
+    OFPACT_FOR_EACH (a, ofpacts->data, ofpacts->size) {
+        if (a->type == OFPACT_CONTROLLER) {
+            uint32_t id = ofpact_get_CONTROLLER(a)->meter_id;
+            for (size_t i = 0; i < bundle->n_added_meters; i++) {
+                if (bundle->added_meters[i] == id) {
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
 }
 
 static void
@@ -899,7 +1191,9 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
         hmap_remove(&of->installed, &i->hmap_node);
         installed_flow_free(i);
     } else if (desired && i && (cookie != i->cookie
-                                || !installed_actions_equal(i, &ofpacts))) {
+                                || !installed_actions_equal(i, &ofpacts)
+                                || ofpacts_use_added_meter(bundle,
+                                                           &ofpacts))) {
         /* A modify keeps the flow's counters but, in OpenFlow 1.5, cannot
          * change its cookie: a new owner (a shared flow whose first owner
          * went away) takes an add, which replaces the flow whole. */
@@ -929,6 +1223,7 @@ ofctrl_put(struct ofctrl *of, struct flow_table *ft)
     ofctrl_bundle_init(of, &bundle);
 
     if (of->need_full_sync) {
+        ofctrl_sync_meters(of, &bundle);
         const struct desired_group *dg;
         FLOW_TABLE_FOR_EACH_GROUP (dg, ft) {
             ofctrl_sync_group(of, &bundle, ft, dg->group_id);
@@ -972,12 +1267,14 @@ ofctrl_put(struct ofctrl *of, struct flow_table *ft)
 
     of->stats.last_flow_mods = bundle.n_msgs;
     of->stats.last_group_mods = bundle.n_group_msgs;
-    if (bundle.n_msgs || bundle.n_group_msgs) {
+    if (bundle.n_msgs || bundle.n_group_msgs || bundle.n_meter_msgs) {
         ofctrl_bundle_send(of, &bundle);
         of->stats.total_flow_mods += bundle.n_msgs;
         of->stats.total_group_mods += bundle.n_group_msgs;
+        of->stats.total_meter_mods += bundle.n_meter_msgs;
         of->stats.n_bundles++;
     }
+    ofctrl_bundle_destroy(&bundle);
 }
 
 bool
@@ -995,6 +1292,8 @@ ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *s)
     s->connected = rconn_is_connected(of->swconn);
     s->n_installed = hmap_count(&of->installed);
     s->n_installed_groups = hmap_count(&of->installed_groups);
+    s->n_desired_meters = of->meters_supported ? of->n_meters : 0;
+    s->n_installed_meters = hmap_count(&of->installed_meters);
     s->in_flight = of->barrier_pending;
 }
 

@@ -56,6 +56,15 @@ void ofctrl_put(struct ofctrl *of, struct flow_table *ft);
  * purge the switch's datapath flow cache (controller/dpcache.h). */
 bool ofctrl_take_datapath_purge(struct ofctrl *of);
 
+/* Sets the meters the bridge should have, 'n' of them (copied): after
+ * every (re)connection ofctrl dumps the switch's meters and adds, modifies
+ * and deletes them to match, before the flows that use them.  A switch
+ * without packets-per-second meters gets none, with a warning.  By default
+ * a bridge has no meters, and ofctrl leaves its meters alone. */
+struct ofputil_meter_config;
+void ofctrl_set_meters(struct ofctrl *of,
+                       const struct ofputil_meter_config *meters, size_t n);
+
 /* Forces a full dump-and-diff on the next ofctrl_put(). */
 void ofctrl_force_resync(struct ofctrl *of);
 
@@ -64,10 +73,13 @@ struct ofctrl_stats {
     bool connected;
     size_t n_installed;             /* Flows kovs believes installed. */
     size_t n_installed_groups;
+    size_t n_desired_meters;        /* 0 if the switch has no meters. */
+    size_t n_installed_meters;
     size_t last_flow_mods;          /* Flow-mods in the last bundle. */
     size_t last_group_mods;         /* Group-mods in the last bundle. */
     uint64_t total_flow_mods;
     uint64_t total_group_mods;
+    uint64_t total_meter_mods;
     uint64_t n_bundles;
     uint64_t n_full_syncs;
     long long int last_latency_ms;  /* Bundle sent to barrier reply. */

@@ -8,8 +8,12 @@
 
 #include <stdarg.h>
 
+#include "bitmap.h"
 #include "hash.h"
+#include "nx-match.h"
+#include "odp-netlink.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-group.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
@@ -325,19 +329,55 @@ flow_table_add_warning(struct flow_table *ft, uint64_t cookie,
     }
 }
 
-size_t
-flow_group_hash_fields(uint8_t hash_proto,
-                       enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS])
+void
+flow_group_get_props(const struct desired_group *g,
+                     struct ofputil_group_props *props)
 {
-    bool tcp = hash_proto == IPPROTO_TCP, udp = hash_proto == IPPROTO_UDP;
+    memset(props, 0, sizeof *props);
+    if (!g->hash_proto) {
+        ovs_strlcpy(props->selection_method, "dp_hash",
+                    sizeof props->selection_method);
+        props->selection_method_param = (uint64_t) OVS_HASH_ALG_L4 << 32;
+        return;
+    }
 
-    fields[0] = MFF_ETH_TYPE;
-    fields[1] = MFF_IP_PROTO;
-    fields[2] = MFF_IPV4_SRC;
-    fields[3] = MFF_IPV4_DST;
-    fields[4] = tcp ? MFF_TCP_SRC : udp ? MFF_UDP_SRC : MFF_SCTP_SRC;
-    fields[5] = tcp ? MFF_TCP_DST : udp ? MFF_UDP_DST : MFF_SCTP_DST;
-    return FLOW_GROUP_MAX_HASH_FIELDS;
+    bool tcp = g->hash_proto == IPPROTO_TCP;
+    bool udp = g->hash_proto == IPPROTO_UDP;
+    const enum mf_field_id fields[] = {
+        MFF_ETH_TYPE, MFF_IP_PROTO, MFF_IPV4_SRC, MFF_IPV4_DST,
+        tcp ? MFF_TCP_SRC : udp ? MFF_UDP_SRC : MFF_SCTP_SRC,
+        tcp ? MFF_TCP_DST : udp ? MFF_UDP_DST : MFF_SCTP_DST,
+    };
+    ovs_strlcpy(props->selection_method, "hash",
+                sizeof props->selection_method);
+    union mf_value all_ones;
+    memset(&all_ones, 0xff, sizeof all_ones);
+    for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        field_array_set(fields[i], &all_ones, &props->fields);
+    }
+}
+
+void
+flow_group_props_format(const struct ofputil_group_props *props,
+                        struct ds *s)
+{
+    if (!props->selection_method[0]) {
+        return;
+    }
+    ds_put_format(s, ",selection_method=%s", props->selection_method);
+    if (props->selection_method_param) {
+        ds_put_format(s, ",selection_method_param=%"PRIu64,
+                      props->selection_method_param);
+    }
+    size_t n = bitmap_count1(props->fields.used.bm, MFF_N_IDS);
+    if (n == 1) {
+        ds_put_cstr(s, ",fields=");
+        oxm_format_field_array(s, &props->fields);
+    } else if (n > 1) {
+        ds_put_cstr(s, ",fields(");
+        oxm_format_field_array(s, &props->fields);
+        ds_put_char(s, ')');
+    }
 }
 
 void
@@ -360,15 +400,10 @@ void
 flow_group_format(const struct desired_group *g, struct ds *s)
 {
     ds_put_format(s, "group_id=%"PRIu32",type=select", g->group_id);
-    if (g->hash_proto) {
-        enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS];
-        size_t n = flow_group_hash_fields(g->hash_proto, fields);
-        ds_put_cstr(s, ",selection_method=hash,fields(");
-        for (size_t i = 0; i < n; i++) {
-            ds_put_format(s, "%s%s", i ? "," : "", mf_from_id(fields[i])->name);
-        }
-        ds_put_char(s, ')');
-    }
+    struct ofputil_group_props props;
+    flow_group_get_props(g, &props);
+    flow_group_props_format(&props, s);
+    ofputil_group_properties_destroy(&props);
     for (size_t i = 0; i < g->n_buckets; i++) {
         ds_put_format(s, ",bucket=bucket_id:%"PRIuSIZE",weight:%"PRIu16
                       ",actions=", i, g->buckets[i].weight);

@@ -35,6 +35,7 @@
 struct ds;
 struct ofpbuf;
 struct ofpact;
+struct ofputil_group_props;
 
 struct desired_flow {
     struct hmap_node key_node;      /* In flow_table's 'flows' by key. */
@@ -70,10 +71,11 @@ struct desired_group {
     uint32_t group_id;
     uint64_t cookie;                /* The owner. */
     char *key;
-    uint8_t hash_proto;             /* 0: the switch's default selection
-                                     * (dp_hash); otherwise select by a hash
-                                     * of the IPv4 5-tuple of this IP
-                                     * protocol. */
+    uint8_t hash_proto;             /* How the group selects a bucket
+                                     * for a new connection (see
+                                     * flow_group_get_props()): 0, by
+                                     * dp_hash; otherwise, by a hash of the
+                                     * IPv4 5-tuple of this IP protocol. */
     struct desired_bucket *buckets;
     size_t n_buckets;
 };
@@ -121,12 +123,32 @@ uint32_t flow_table_add_group(struct flow_table *, uint64_t cookie,
                               const uint16_t *weights, size_t n_buckets,
                               uint8_t hash_proto);
 
-/* The fields a group with 'hash_proto' nonzero selects by (the IPv4
- * 5-tuple of that IP protocol), stored in 'fields'.  Returns their
- * number. */
-#define FLOW_GROUP_MAX_HASH_FIELDS 6
-size_t flow_group_hash_fields(uint8_t hash_proto,
-                              enum mf_field_id fields[FLOW_GROUP_MAX_HASH_FIELDS]);
+/* Stores in 'props' (which the caller destroys with
+ * ofputil_group_properties_destroy()) the selection method of 'g':
+ *
+ *   - 'hash_proto' 0: "dp_hash" with the datapath's L4 hash
+ *     (OVS_HASH_ALG_L4), a hash of the 5-tuple that the datapath computes
+ *     itself, UDP and SCTP ports included.  A new connection costs a
+ *     recirculation, no upcall: the megaflows match the hash's low bits.
+ *     (The switch's default, with no selection method, is dp_hash with
+ *     the symmetric L4 hash, which leaves UDP ports out, so that every
+ *     UDP socket of a client would get the same bucket.)  ovs-vswitchd
+ *     maps at most 256 hash values to buckets: beyond 256 buckets of equal
+ *     weight it falls back to a hash that also leaves UDP ports out.
+ *
+ *   - otherwise "hash" with the IPv4 5-tuple of that protocol as fields:
+ *     ovs-vswitchd hashes them when it translates, so any number of
+ *     buckets works and the choice does not depend on dp_hash (which a
+ *     parent group already used), but each new connection is an upcall
+ *     and a megaflow of its own. */
+void flow_group_get_props(const struct desired_group *,
+                          struct ofputil_group_props *);
+
+/* Appends the selection method in 'props' to 's' as ovs-ofctl prints it in
+ * a group: nothing for the switch's default, otherwise
+ * ",selection_method=M[,selection_method_param=P][,fields(F,...)]". */
+void flow_group_props_format(const struct ofputil_group_props *,
+                             struct ds *);
 
 /* Appends the flow with key ('table_id', 'priority', 'match') and actions
  * 'ofpacts' to 's' as "table=T priority=P MATCH actions=ACTIONS". */

@@ -34,6 +34,7 @@
 struct flow_table;
 struct minimatch;
 struct ofp_ct_match;
+struct svec;
 
 /* An OpenFlow port of br-int that carries a pod (keyed "namespace/name" by
  * its external_ids:iface-id) or a tunnel (keyed by the peer node's name). */

@@ -10,30 +10,36 @@
  *
  * A flow that needs the controller to act on a packet sends it there with a
  * controller action whose userdata begins with a one-byte opcode that says
- * what to do.  The pipeline puts such actions with flows_put_controller();
- * pinctrl decodes the opcode and dispatches on it.  Opcode values are part
- * of the flows on the switch ('ovs-ofctl dump-flows' shows them as
- * "controller(userdata=01)"), so they never change. */
+ * what to do, and goes through the meter of that opcode (pipeline.h), which
+ * bounds how many such packets a second reach the controller.  The
+ * pipeline puts such actions with flows_put_controller(); pinctrl decodes
+ * the opcode and dispatches on it.  Opcode values are part of the flows on
+ * the switch ('ovs-ofctl dump-flows' shows them as
+ * "controller(userdata=01,meter_id=1)"), so they never change.
+ *
+ *     PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) */
 
 #include <stdint.h>
+#include "flows/pipeline.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
+#include "util.h"
 
 #define PINCTRL_OPCODES                                                 \
     /* The packet is the first of a connection to a Service without    \
      * usable endpoints: answer it the way kube-proxy does, with a TCP  \
      * RST, or an ICMP port unreachable for UDP, SCTP and the rest. */  \
-    PINCTRL_OPCODE(REJECT, 1, "reject")                                 \
+    PINCTRL_OPCODE(REJECT, 1, "reject", KOVS_METER_REJECT)              \
     /* The packet leaves through br-ex, but the MAC of its next hop (the   \
      * IPv4 address in REG_NEXTHOP) is not known: resolve it with ARP.     \
      * The packet itself is dropped. */                                    \
-    PINCTRL_OPCODE(RESOLVE, 2, "resolve")                               \
+    PINCTRL_OPCODE(RESOLVE, 2, "resolve", KOVS_METER_RESOLVE)           \
     /* An ARP packet from the external network about the node IP: learn    \
      * its sender's MAC if kovs asked for it. */                           \
-    PINCTRL_OPCODE(NEIGHBOR, 3, "neighbor")
+    PINCTRL_OPCODE(NEIGHBOR, 3, "neighbor", KOVS_METER_NEIGHBOR)
 
 enum pinctrl_opcode {
-#define PINCTRL_OPCODE(ENUM, VALUE, NAME) PINCTRL_OP_##ENUM = VALUE,
+#define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) PINCTRL_OP_##ENUM = VALUE,
     PINCTRL_OPCODES
 #undef PINCTRL_OPCODE
 };
@@ -43,16 +49,29 @@ static inline const char *
 pinctrl_opcode_name(unsigned int op)
 {
     switch (op) {
-#define PINCTRL_OPCODE(ENUM, VALUE, NAME) case VALUE: return NAME;
+#define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) case VALUE: return NAME;
     PINCTRL_OPCODES
 #undef PINCTRL_OPCODE
     }
     return NULL;
 }
 
-/* controller(userdata=OP): sends the packet, whole, to controller 0 with
- * reason "action" and 'op' as userdata.  Every byte of the ofpact is
- * initialized, so that the same action is always the same bytes. */
+/* Returns the id of the meter that the packets of 'op' go through. */
+static inline uint32_t
+pinctrl_opcode_meter(enum pinctrl_opcode op)
+{
+    switch (op) {
+#define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) case VALUE: return METER;
+    PINCTRL_OPCODES
+#undef PINCTRL_OPCODE
+    }
+    OVS_NOT_REACHED();
+}
+
+/* controller(userdata=OP,meter_id=M): sends the packet, whole, to
+ * controller 0 with reason "action" and 'op' as userdata, through 'op''s
+ * meter M.  Every byte of the ofpact is initialized, so that the same
+ * action is always the same bytes. */
 static inline void
 flows_put_controller(struct ofpbuf *ofpacts, enum pinctrl_opcode op)
 {
@@ -63,7 +82,7 @@ flows_put_controller(struct ofpbuf *ofpacts, enum pinctrl_opcode op)
     oc->controller_id = 0;
     oc->reason = OFPR_ACTION;
     oc->pause = false;
-    oc->meter_id = NX_CTLR_NO_METER;
+    oc->meter_id = pinctrl_opcode_meter(op);
     oc->provider_meter_id = 0;
     oc->userdata_len = sizeof userdata;
     ofpbuf_put(ofpacts, &userdata, sizeof userdata);

@@ -41,6 +41,13 @@ kovs_table_next(uint8_t table)
     OVS_NOT_REACHED();
 }
 
+const struct kovs_meter kovs_meters[] = {
+#define KOVS_METER(NAME, ID, PKTPS, BURST) { #NAME, ID, PKTPS, BURST },
+    KOVS_METERS
+#undef KOVS_METER
+};
+const size_t kovs_n_meters = ARRAY_SIZE(kovs_meters);
+
 uint64_t
 kovs_cookie(enum kovs_owner_kind kind, const char *namespace,
             const char *name)

@@ -171,6 +171,49 @@ enum kovs_ex_table {
  * through conntrack on br-ex. */
 #define KOVS_VXLAN_PORT         4789
 
+/* Meters of br-int.  Every packet that br-int sends to kovs-controller
+ * goes through one, so that no flood (a pod hammering a Service without
+ * endpoints, say) loads the controller beyond a budget per reason: each
+ * meter lets PKTPS packets per second through, and BURST more at once
+ * after a quiet spell, and drops the rest in the datapath.  A controller
+ * action names the meter of its reason (flows_put_controller()); the
+ * switch's "controller" meter covers every packet-in that names none (a
+ * TTL that expires in dec_ttl).  br-ex sends nothing to the controller.
+ * 'ovs-ofctl -O OpenFlow15 meter-stats br-int' shows what each passed and
+ * dropped.
+ *
+ *     KOVS_METER(NAME, ID, PKTPS, BURST) */
+#define KOVS_METERS                                                         \
+    /* Connections to Services without endpoints, to reject. */            \
+    KOVS_METER(REJECT, 1, 200, 200)                                         \
+    /* Next hops to resolve with ARP. */                                    \
+    KOVS_METER(RESOLVE, 2, 100, 100)                                        \
+    /* ARP replies from the external network to the node IP. */            \
+    KOVS_METER(NEIGHBOR, 3, 100, 100)                                       \
+    /* Any other packet-in: OpenFlow's "controller" meter. */              \
+    KOVS_METER(OTHER, KOVS_METER_ID_CONTROLLER, 100, 100)
+
+/* OpenFlow's meter id for the packet-ins no meter of their own covers
+ * (OFPM13_CONTROLLER). */
+#define KOVS_METER_ID_CONTROLLER 0xfffffffeu
+
+enum kovs_meter_id {
+#define KOVS_METER(NAME, ID, PKTPS, BURST) KOVS_METER_##NAME = ID,
+    KOVS_METERS
+#undef KOVS_METER
+};
+
+struct kovs_meter {
+    const char *name;               /* "REJECT". */
+    uint32_t id;
+    uint32_t pktps;                 /* Packets per second. */
+    uint32_t burst;                 /* Packets. */
+};
+
+/* The meters of br-int, in the order of KOVS_METERS. */
+extern const struct kovs_meter kovs_meters[];
+extern const size_t kovs_n_meters;
+
 /* Priorities.  Within a table, more specific jobs get higher priorities. */
 #define KOVS_PRIO_DEFAULT       0       /* A table's miss flow. */
 #define KOVS_PRIO_LOW           100

@@ -18,6 +18,7 @@
 #include "openvswitch/ofp-ct.h"
 #include "openvswitch/ofp-protocol.h"
 #include "smap.h"
+#include "svec.h"
 #include "util.h"
 
 /* The label that hands a Service to another proxy. */
@@ -28,7 +29,13 @@
  * message of at most 64 kB, about a thousand buckets. */
 #define SERVICE_MAX_BUCKETS 500
 
-/* The longest affinity a learned flow can hold: idle_timeout is 16 bits. */
+/* The most buckets of a group that selects by dp_hash: ovs-vswitchd maps
+ * at most 256 hash values to buckets, and beyond falls back to a hash that
+ * leaves UDP ports out (see flow_group_get_props()). */
+#define SERVICE_MAX_DP_HASH_BUCKETS 256
+
+/* The longest affinity a learned flow can hold: idle_timeout is 16 bits.
+ * A Service that asks for more gets this, with a warning. */
 #define SERVICE_MAX_AFFINITY_TIMEOUT UINT16_MAX
 
 static uint8_t
@@ -125,8 +132,8 @@ service_select_endpoints(const struct k8s_cluster *cluster,
     free(slices);
 
     /* A stable order (so that recomputing gives the same group) without
-     * duplicates (an address in two slices).  (qsort() may not be given
-     * the null pointer of an empty array.) */
+     * duplicates (an address in two slices).  Without endpoints 'eps' is
+     * NULL, which qsort() must not be given. */
     if (n) {
         qsort(eps, n, sizeof *eps, endpoint_compare);
     }
@@ -324,24 +331,42 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
 }
 
 /* Adds the group that spreads connections over 'buckets' and returns its
- * id.  Up to SERVICE_MAX_BUCKETS that is one group; beyond, a group of
- * sub-groups of at most that many buckets, each weighted by its size so
- * that every endpoint gets its share.  The sub-groups select by a hash of
- * the 5-tuple, so that their choice does not depend on the parent's. */
+ * id.  Every new connection is load-balanced anew, UDP and SCTP included
+ * (each new source port of a client may get another endpoint, as with
+ * kube-proxy), in the cheapest way that works for 'n' endpoints:
+ *
+ *   - up to SERVICE_MAX_DP_HASH_BUCKETS, one group that selects by the
+ *     datapath's hash of the 5-tuple (no upcall per connection);
+ *
+ *   - up to SERVICE_MAX_BUCKETS, one group that selects by a hash of the
+ *     5-tuple fields, which ovs-vswitchd computes (an upcall per
+ *     connection);
+ *
+ *   - beyond, a group (selecting by the datapath's hash) of sub-groups of
+ *     nearly equal size, at most SERVICE_MAX_BUCKETS buckets each,
+ *     weighted by their size so that every endpoint gets its share.  The
+ *     sub-groups select by the 5-tuple fields, so that their choice does
+ *     not depend on the dp_hash that chose them. */
 static uint32_t
 service_group(struct flow_table *ft, uint64_t cookie, const char *key,
               const struct ofpbuf *buckets, size_t n, uint8_t proto)
 {
-    if (n <= SERVICE_MAX_BUCKETS) {
+    if (n <= SERVICE_MAX_DP_HASH_BUCKETS) {
         return flow_table_add_group(ft, cookie, key, buckets, NULL, n, 0);
+    } else if (n <= SERVICE_MAX_BUCKETS) {
+        return flow_table_add_group(ft, cookie, key, buckets, NULL, n,
+                                    proto);
     }
 
+    /* Parts of equal size, give or take one, keep the parent's weights
+     * close, which its dp_hash needs to honour them (it has at most 256
+     * hash values for the ratio of the total to the smallest weight). */
     size_t n_parts = DIV_ROUND_UP(n, SERVICE_MAX_BUCKETS);
     struct ofpbuf *parts = xcalloc(n_parts, sizeof *parts);
     uint16_t *weights = xcalloc(n_parts, sizeof *weights);
+    size_t start = 0;
     for (size_t i = 0; i < n_parts; i++) {
-        size_t start = i * SERVICE_MAX_BUCKETS;
-        size_t len = MIN(n - start, SERVICE_MAX_BUCKETS);
+        size_t len = n / n_parts + (i < n % n_parts);
         char *part_key = xasprintf("%s part %"PRIuSIZE, key, i);
         uint32_t part = flow_table_add_group(ft, cookie, part_key,
                                              &buckets[start], NULL, len,
@@ -351,6 +376,7 @@ service_group(struct flow_table *ft, uint64_t cookie, const char *key,
         ofpbuf_init(&parts[i], 16);
         flows_put_group(&parts[i], part);
         weights[i] = len;
+        start += len;
     }
     uint32_t id = flow_table_add_group(ft, cookie, key, parts, weights,
                                        n_parts, 0);
@@ -550,6 +576,15 @@ flows_service_compute(const struct flows_input *in,
     if (!service_is_proxied(svc)) {
         return;
     }
+    if (svc->affinity_client_ip
+        && svc->affinity_timeout > SERVICE_MAX_AFFINITY_TIMEOUT) {
+        flow_table_add_warning(
+            ft, cookie, "Service %s/%s: spec.sessionAffinityConfig.clientIP."
+            "timeoutSeconds: %"PRIu32" is longer than a learned flow can "
+            "last (%d s of inactivity); using %d", namespace, name,
+            svc->affinity_timeout, SERVICE_MAX_AFFINITY_TIMEOUT,
+            SERVICE_MAX_AFFINITY_TIMEOUT);
+    }
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
@@ -650,7 +685,8 @@ service_count_local_ready(const struct k8s_cluster *cluster,
     }
     free(slices);
 
-    /* An address in two slices counts once. */
+    /* An address in two slices counts once.  ('ips' is NULL if 'n' is
+     * 0.) */
     if (n) {
         qsort(ips, n, sizeof *ips, compare_be32);
     }

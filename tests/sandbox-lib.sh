@@ -397,6 +397,35 @@ except socket.timeout:
 ' "$2" "$3" "${4:-0}"
 }
 
+# udp_spread FROM IP PORT N: sends a datagram from FROM (see cl_exec) to
+# IP:PORT on each of N new sockets, so each from a new source port (each
+# retried up to 3 times, 1 s apart, on its own socket), and prints how many
+# each server answered, "NAME COUNT" sorted by name, and "none COUNT" for
+# the sockets that got no answer.
+udp_spread () {
+    cl_exec "$1" python3 -I -S -c '
+import collections, socket, sys
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+counts = collections.Counter()
+for _ in range(n):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(1)
+    s.connect((ip, port))
+    name = "none"
+    for _ in range(3):
+        try:
+            s.send(b"hello")
+            name = s.recv(2048).decode().strip()
+            break
+        except OSError:
+            pass
+    s.close()
+    counts[name] += 1
+for name in sorted(counts):
+    print(name, counts[name])
+' "$2" "$3" "$4"
+}
+
 # elapsed_ms CMD...: runs CMD (its output discarded) and prints how many
 # milliseconds it took.
 elapsed_ms () {

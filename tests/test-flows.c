@@ -20,7 +20,9 @@
 #include "k8s/k8s-model.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
+#include "odp-netlink.h"
 #include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofp-group.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/shash.h"
 #include "svec.h"
@@ -978,6 +980,125 @@ test_service_lb_flows(void)
     fixture_destroy(&f);
 }
 
+/* Returns the relaxed JSON of a Service 'name' (ClusterIP 'ip', UDP port
+ * 53) and a slice of 'n' endpoints on n2.  The caller frees it. */
+static char *
+udp_service_with_endpoints(const char *name, const char *ip, size_t n)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_format(&s, "{'kind':'Service','metadata':{'namespace':'default',"
+                  "'name':'%s'},'spec':{'clusterIP':'%s','ports':["
+                  "{'name':'dns','port':53,'protocol':'UDP'}]}},", name, ip);
+    ds_put_format(&s, "{'kind':'EndpointSlice','metadata':{'namespace':"
+                  "'default','name':'%s-1','labels':{"
+                  "'kubernetes.io/service-name':'%s'}},'addressType':'IPv4',"
+                  "'ports':[{'name':'dns','port':5353,'protocol':'UDP'}],"
+                  "'endpoints':[", name, name);
+    for (size_t i = 0; i < n; i++) {
+        ds_put_format(&s, "{'addresses':['10.244.%"PRIuSIZE".%"PRIuSIZE"'],"
+                      "'nodeName':'n2','conditions':{}},",
+                      100 + i / 200, i % 200 + 1);
+    }
+    ds_put_cstr(&s, "]},");
+    return ds_steal_cstr(&s);
+}
+
+/* Formats the groups of 'cookie' as the switch would list them, without
+ * their buckets but with their number and weights: "selection_method=...
+ * N buckets, weights W,W,...", one per line, sorted. */
+static char *
+format_group_selections(const struct flow_table *ft, uint64_t cookie)
+{
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        if (g->cookie != cookie) {
+            continue;
+        }
+        struct ds s = DS_EMPTY_INITIALIZER;
+        struct ofputil_group_props props;
+        flow_group_get_props(g, &props);
+        flow_group_props_format(&props, &s);
+        ofputil_group_properties_destroy(&props);
+        ds_put_format(&s, " %"PRIuSIZE" buckets, weights ", g->n_buckets);
+        for (size_t i = 0; i < g->n_buckets; i++) {
+            if (!i || g->buckets[i].weight != g->buckets[i - 1].weight) {
+                ds_put_format(&s, "%s%"PRIu16, i ? "," : "",
+                              g->buckets[i].weight);
+            }
+        }
+        svec_add_nocopy(&lines, ds_steal_cstr(&s));
+    }
+    svec_sort(&lines);
+    char *all = svec_join(&lines, "\n", lines.n ? "\n" : "");
+    svec_destroy(&lines);
+    return all;
+}
+
+static void
+test_service_group_selection(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    char *small = udp_service_with_endpoints("small", "10.96.0.10", 3);
+    char *dp_max = udp_service_with_endpoints("dpmax", "10.96.0.11", 256);
+    char *medium = udp_service_with_endpoints("medium", "10.96.0.12", 300);
+    char *large = udp_service_with_endpoints("large", "10.96.0.13", 1201);
+    char *all = xasprintf("%s%s%s%s", small, dp_max, medium, large);
+    fixture_add(&f, all);
+    free(all);
+    free(small);
+    free(dp_max);
+    free(medium);
+    free(large);
+    flows_compute_all(&f.in, &f.ft);
+
+    static const struct {
+        const char *name;
+        const char *groups;
+    } cases[] = {
+        /* Up to 256 endpoints: the datapath hashes the 5-tuple (the L4
+         * hash, algorithm 0, UDP ports included) and ovs-vswitchd maps
+         * every hash value to a bucket. */
+        { "small", ",selection_method=dp_hash 3 buckets, weights 100\n" },
+        { "dpmax", ",selection_method=dp_hash 256 buckets, weights 100\n" },
+        /* More than dp_hash can map: ovs-vswitchd hashes the 5-tuple. */
+        { "medium", ",selection_method=hash,fields(eth_type,ip_src,"
+          "ip_dst,nw_proto,udp_src,udp_dst) 300 buckets, weights 100\n" },
+        /* More than one group can hold: groups of nearly equal size that
+         * hash the 5-tuple, chosen by dp_hash in proportion to their
+         * size. */
+        { "large", ",selection_method=dp_hash 3 buckets, weights 401,400\n"
+          ",selection_method=hash,fields(eth_type,ip_src,ip_dst,nw_proto,"
+          "udp_src,udp_dst) 400 buckets, weights 100\n"
+          ",selection_method=hash,fields(eth_type,ip_src,ip_dst,nw_proto,"
+          "udp_src,udp_dst) 400 buckets, weights 100\n"
+          ",selection_method=hash,fields(eth_type,ip_src,ip_dst,nw_proto,"
+          "udp_src,udp_dst) 401 buckets, weights 100\n" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t cookie = kovs_cookie(KOVS_OWNER_SERVICE, "default",
+                                      cases[i].name);
+        char *s = format_group_selections(&f.ft, cookie);
+        char *what = xasprintf("groups of default/%s", cases[i].name);
+        CHECK_TEXT(s, cases[i].groups, what);
+        free(what);
+        free(s);
+    }
+
+    /* dp_hash's parameter names the L4 hash, which is 0, so the switch
+     * shows no parameter. */
+    const struct desired_group *g = find_group_by_key(
+        &f.ft, "service default/small UDP/53");
+    struct ofputil_group_props props;
+    flow_group_get_props(g, &props);
+    CHECK(props.selection_method_param >> 32 == OVS_HASH_ALG_L4
+          && (uint32_t) props.selection_method_param == 0,
+          "selection_method_param %#"PRIx64, props.selection_method_param);
+    ofputil_group_properties_destroy(&props);
+    fixture_destroy(&f);
+}
+
 static void
 test_service_shared_endpoint(void)
 {
@@ -1172,15 +1293,15 @@ test_service_no_endpoints(void)
     char *s = format_flows(&f.ft, empty);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
-        "tp_dst=80 actions=controller(userdata=01)\n"
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n"
         "table=40 priority=200 ct_state=+new+trk,udp,nw_dst=10.96.0.10,"
-        "tp_dst=53 actions=controller(userdata=01)\n",
+        "tp_dst=53 actions=controller(userdata=01,meter_id=1)\n",
         "flows of default/empty");
     free(s);
     s = format_flows(&f.ft, down);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
-        "tp_dst=80 actions=controller(userdata=01)\n",
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n",
         "flows of default/down");
     free(s);
     s = format_groups(&f.ft, 0);
@@ -1241,7 +1362,7 @@ test_service_local_policy(void)
                                         "nowhere"), KOVS_T_SERVICE_LB);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.12,"
-        "tp_dst=80 actions=controller(userdata=01)\n",
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n",
         "flows of default/nowhere");
     free(s);
     fixture_destroy(&f);
@@ -1307,6 +1428,22 @@ test_service_affinity(void)
               cases[i].timeout, timeout, s);
         free(s);
     }
+
+    /* Only the Service whose timeout is capped is reported, once, by name
+     * and field. */
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    const char *warning;
+    SSET_FOR_EACH (warning, &f.ft.warnings) {
+        svec_add(&warnings, warning);
+    }
+    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
+    svec_destroy(&warnings);
+    CHECK_TEXT(w,
+        "Service default/day: "
+        "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 86400 is "
+        "longer than a learned flow can last (65535 s of inactivity); "
+        "using 65535\n", "warnings");
+    free(w);
 
     /* The learned flow matches the client, the VIP and the port and gives
      * back the endpoint. */
@@ -1541,7 +1678,7 @@ test_external_int_flows(void)
         "table=0 priority=200 in_port=7 "
         "actions=set_field:0x4/0xf->reg0,goto_table:20\n"
         "table=20 priority=310 arp,reg0=0x4/0xf,arp_tpa=198.18.0.11,"
-        "arp_op=2 actions=controller(userdata=03)\n"
+        "arp_op=2 actions=controller(userdata=03,meter_id=3)\n"
         "table=30 priority=200 ct_state=-trk,ip,nw_dst=198.18.0.11 "
         "actions=ct(table=30,zone=2,nat)\n"
         /* Outside the cluster, through br-ex: the default gateway, ... */
@@ -1561,7 +1698,8 @@ test_external_int_flows(void)
         /* Never from outside back out, never into the cluster CIDR. */
         "table=60 priority=3 ip,reg0=0x4/0xf actions=drop\n"
         "table=60 priority=50 ip,nw_dst=10.244.0.0/16 actions=drop\n"
-        "table=62 priority=100 reg1=0x7 actions=controller(userdata=02)\n",
+        "table=62 priority=100 reg1=0x7 "
+        "actions=controller(userdata=02,meter_id=2)\n",
         "br-int's external flows");
     ds_destroy(&got);
 
@@ -1976,9 +2114,9 @@ test_service_external_ip_reject(void)
     char *s = format_flows(&f.ft, empty);
     CHECK_TEXT(s,
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.10,"
-        "tp_dst=80 actions=controller(userdata=01)\n"
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n"
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=203.0.113.5,"
-        "tp_dst=80 actions=controller(userdata=01)\n",
+        "tp_dst=80 actions=controller(userdata=01,meter_id=1)\n",
         "br-int flows");
     free(s);
     s = format_flows(&f.ex_ft, empty);
@@ -2072,6 +2210,7 @@ static const struct unit_test tests[] = {
     { "service-endpoint-local", test_service_endpoint_local },
     { "service-not-proxied", test_service_not_proxied },
     { "service-lb-flows", test_service_lb_flows },
+    { "service-group-selection", test_service_group_selection },
     { "service-shared-endpoint", test_service_shared_endpoint },
     { "service-endpoint-removed", test_service_endpoint_removed },
     { "service-no-endpoints", test_service_no_endpoints },

@@ -843,28 +843,156 @@ test_connection_limit(void)
         healthcheck_run();
     }
 
-    /* One more waits, unanswered... */
+    /* One more is answered at once... */
     int fd = client_connect_or_die(port);
     static const char request[] = "GET /healthz HTTP/1.1\r\n\r\n";
     CHECK(!client_send(fd, request, strlen(request)), "send failed");
-    run_for(300);
     struct ds got = DS_EMPTY_INITIALIZER;
-    int error = client_recv(fd, &got);
-    CHECK(!error && !got.length, "over the limit: expected nothing, got "
-          "\"%s\" (%s)", ds_cstr(&got), ovs_retval_to_string(error));
-
-    /* ...until an idle connection goes away. */
-    close(idle[0]);
-    error = run_until_closed(fd, &got, ANSWER_WAIT_MS);
-    CHECK(error == EOF, "connection not closed cleanly: %s",
+    int error = run_until_closed(fd, &got, ANSWER_WAIT_MS);
+    CHECK(error == EOF, "over the limit: connection not closed cleanly: %s",
           ovs_retval_to_string(error));
     char *expected = expected_answer("200 OK", WEB_BODY(1), 1);
-    CHECK_TEXT("answer once under the limit", expected, ds_cstr(&got));
-    free(expected);
+    CHECK_TEXT("answer over the limit", expected, ds_cstr(&got));
     ds_destroy(&got);
     close(fd);
 
-    for (size_t i = 1; i < ARRAY_SIZE(idle); i++) {
+    /* ...in place of the oldest idle connection, which the server closed
+     * unanswered, while the next oldest is still served. */
+    ds_init(&got);
+    error = client_recv(idle[0], &got);
+    CHECK((error == EOF || error == ECONNRESET) && !got.length,
+          "oldest idle connection: expected it closed unanswered, got "
+          "\"%s\" (%s)", ds_cstr(&got), ovs_retval_to_string(error));
+    ds_destroy(&got);
+
+    ds_init(&got);
+    CHECK(!client_send(idle[1], request, strlen(request)), "send failed");
+    error = run_until_closed(idle[1], &got, ANSWER_WAIT_MS);
+    CHECK(error == EOF, "second oldest idle connection not closed cleanly: "
+          "%s", ovs_retval_to_string(error));
+    CHECK_TEXT("answer on the second oldest idle connection", expected,
+               ds_cstr(&got));
+    ds_destroy(&got);
+    free(expected);
+
+    for (size_t i = 0; i < ARRAY_SIZE(idle); i++) {
+        close(idle[i]);
+    }
+    healthcheck_destroy();
+}
+
+/* Starts connecting to 127.0.0.1:'port' without waiting for the connection
+ * to be established.  Returns the socket, in non-blocking mode. */
+static int
+client_connect_nonblocking(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        ovs_fatal(errno, "socket");
+    }
+    set_nonblocking(fd);
+
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET,
+        .sin_port = htons(port),
+        .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+    };
+    if (connect(fd, (struct sockaddr *) &sin, sizeof sin) < 0
+        && errno != EINPROGRESS) {
+        ovs_fatal(errno, "connect to 127.0.0.1:%"PRIu16, port);
+    }
+    return fd;
+}
+
+/* Runs the server until 'fd', connecting, is connected or 'ms' milliseconds
+ * have passed.  Returns true if it is connected. */
+static bool
+run_until_connected(int fd, long long int ms)
+{
+    long long int deadline = time_msec() + ms;
+
+    for (;;) {
+        healthcheck_run();
+        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+        if (poll(&pfd, 1, 0) > 0) {
+            return check_connection_completion(fd) == 0;
+        }
+        if (time_msec() >= deadline) {
+            return false;
+        }
+        healthcheck_wait();
+        poll_fd_wait(fd, POLLOUT);
+        poll_timer_wait_until(deadline);
+        poll_block();
+    }
+}
+
+static void
+test_idle_connections_do_not_starve(void)
+{
+    uint16_t port = free_port();
+    healthcheck_init("127.0.0.1");
+    set_web(port, 1);
+
+    /* Far more clients than the server serves at once: half of them
+     * connect and say nothing, the other half send the start of a request
+     * and never finish it.  They connect as fast as they can, with the
+     * server running in between. */
+    enum { N_IDLE = 200 };
+    static const char partial[] = "GET /healthz HTTP/1.1\r\n";
+    int idle[N_IDLE];
+    for (size_t i = 0; i < N_IDLE; i++) {
+        idle[i] = client_connect_nonblocking(port);
+        if (i % 2) {
+            CHECK(run_until_connected(idle[i], ANSWER_WAIT_MS)
+                  && !client_send(idle[i], partial, strlen(partial)),
+                  "idle client %"PRIuSIZE" cannot connect and send", i);
+        }
+        healthcheck_run();
+    }
+
+    /* A load balancer's probe is answered well before the idle clients
+     * time out. */
+    long long int start = time_msec();
+    int fd = client_connect_nonblocking(port);
+    struct ds got = DS_EMPTY_INITIALIZER;
+    int error = ETIMEDOUT;
+    if (run_until_connected(fd, ANSWER_WAIT_MS)) {
+        static const char request[] = "GET /healthz HTTP/1.1\r\n"
+                                      "Host: 127.0.0.1\r\n\r\n";
+        error = client_send(fd, request, strlen(request));
+        if (!error) {
+            error = run_until_closed(fd, &got,
+                                     ANSWER_WAIT_MS - (time_msec() - start));
+        }
+    }
+    long long int elapsed = time_msec() - start;
+    char *expected = expected_answer("200 OK", WEB_BODY(1), 1);
+    CHECK(error == EOF, "probe with %d idle clients: %s after %lld ms",
+          N_IDLE, !error ? "no answer" : ovs_retval_to_string(error),
+          elapsed);
+    CHECK_TEXT("answer to the probe", expected, ds_cstr(&got));
+    CHECK(elapsed < HEALTHCHECK_REQUEST_TIMEOUT_MS,
+          "probe answered after %lld ms, not before the %d ms the idle "
+          "clients may take", elapsed, HEALTHCHECK_REQUEST_TIMEOUT_MS);
+    ds_destroy(&got);
+    close(fd);
+
+    /* The newest of the idle clients is still connected and is answered
+     * once it finishes its request. */
+    ds_init(&got);
+    int newest = idle[N_IDLE - 1];
+    error = client_send(newest, "\r\n", 2);
+    if (!error) {
+        error = run_until_closed(newest, &got, ANSWER_WAIT_MS);
+    }
+    CHECK(error == EOF, "newest idle client: %s",
+          !error ? "no answer" : ovs_retval_to_string(error));
+    CHECK_TEXT("answer to the newest idle client", expected, ds_cstr(&got));
+    ds_destroy(&got);
+    free(expected);
+
+    for (size_t i = 0; i < N_IDLE; i++) {
         close(idle[i]);
     }
     healthcheck_destroy();
@@ -976,6 +1104,8 @@ static const struct unit_test tests[] = {
     { "server-wakes-for-client", test_server_wakes_for_client },
     { "request-timeout", test_request_timeout },
     { "connection-limit", test_connection_limit },
+    { "idle-connections-do-not-starve",
+      test_idle_connections_do_not_starve },
     { "set-before-init", test_set_before_init },
     { "bind-address-change", test_bind_address_change },
 };

@@ -2088,8 +2088,9 @@ test_controller_action(void)
     struct ds s = DS_EMPTY_INITIALIZER;
     struct ofpact_format_params fp = { .s = &s };
     ofpacts_format(a.data, a.size, &fp);
-    CHECK(!strcmp(ds_cstr(&s), "controller(userdata=01)"),
-          "expected \"controller(userdata=01)\", got \"%s\"", ds_cstr(&s));
+    CHECK(!strcmp(ds_cstr(&s), "controller(userdata=01,meter_id=1)"),
+          "expected \"controller(userdata=01,meter_id=1)\", got \"%s\"",
+          ds_cstr(&s));
     ds_destroy(&s);
 
     uint64_t parsed_stub[256 / 8];
@@ -2099,7 +2100,8 @@ test_controller_action(void)
         .ofpacts = &parsed,
         .usable_protocols = &usable,
     };
-    char *error = ofpacts_parse_actions("controller(userdata=01)", &pp);
+    char *error = ofpacts_parse_actions(
+        "controller(userdata=01,meter_id=1)", &pp);
     CHECK(!error, "cannot parse: %s", error);
     free(error);
 
@@ -2107,7 +2109,8 @@ test_controller_action(void)
     struct ofpbuf *wire_parsed = actions_to_wire(&parsed);
     CHECK(wire_a->size == wire_parsed->size
           && !memcmp(wire_a->data, wire_parsed->data, wire_a->size),
-          "the action differs on the wire from controller(userdata=01)");
+          "the action differs on the wire from "
+          "controller(userdata=01,meter_id=1)");
 
     ofpbuf_delete(wire_a);
     ofpbuf_delete(wire_parsed);
