@@ -112,17 +112,6 @@ policy_port_range_masks(uint16_t min, uint16_t max, uint16_t **values,
 
 /* Selection. */
 
-static ovs_be32
-pod_ipv4(const struct k8s_pod *pod)
-{
-    for (size_t i = 0; i < pod->n_ips; i++) {
-        if (k8s_addr_is_ipv4(&pod->ips[i])) {
-            return in6_addr_get_mapped_ipv4(&pod->ips[i]);
-        }
-    }
-    return 0;
-}
-
 /* Returns true if the namespace named 'ns' has labels that 'selector'
  * matches.  A namespace without its object still has its name label. */
 static bool
@@ -183,9 +172,9 @@ ip_block_contains(const struct k8s_ip_block *block, ovs_be32 ip)
 }
 
 static bool
-pod_is_peer_candidate(const struct k8s_pod *pod)
+pod_is_peer_candidate(const struct flows_input *in, const struct k8s_pod *pod)
 {
-    return !pod->host_network && pod_ipv4(pod);
+    return !pod->host_network && flows_pod_ipv4(in, pod);
 }
 
 /* The peers of a rule: the prefixes to match, and the pods among them (for
@@ -232,11 +221,11 @@ peers_destroy(struct peers *p)
 /* Calls peers_add_pod() for each pod that selector peer 'peer' of a
  * policy in 'policy_ns' selects, and adds its address. */
 static void
-peers_collect_selected(const struct k8s_cluster *cluster,
-                       const char *policy_ns,
+peers_collect_selected(const struct flows_input *in, const char *policy_ns,
                        const struct k8s_policy_peer *peer, struct peers *p,
                        struct sset *seen)
 {
+    const struct k8s_cluster *cluster = in->cluster;
     struct svec namespaces = SVEC_EMPTY_INITIALIZER;
     if (peer->namespace_selector) {
         const struct k8s_object *obj;
@@ -256,11 +245,11 @@ peers_collect_selected(const struct k8s_cluster *cluster,
             cluster, namespaces.names[i], &n);
         for (size_t j = 0; j < n; j++) {
             const struct k8s_pod *pod = pods[j];
-            if (pod_is_peer_candidate(pod)
+            if (pod_is_peer_candidate(in, pod)
                 && (!peer->pod_selector
                     || k8s_selector_matches(peer->pod_selector,
                                             &pod->obj.labels))) {
-                ovs_be32 ip = pod_ipv4(pod);
+                ovs_be32 ip = flows_pod_ipv4(in, pod);
                 char *key = xasprintf(IP_FMT"/32", IP_ARGS(ip));
                 if (sset_add(seen, key)) {
                     peers_add_net(p, ip, 32);
@@ -275,10 +264,11 @@ peers_collect_selected(const struct k8s_cluster *cluster,
 }
 
 static void
-peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
+peers_collect(const struct flows_input *in, const char *policy_ns,
               const struct k8s_policy_rule *rule, bool want_block_pods,
               struct peers *p)
 {
+    const struct k8s_cluster *cluster = in->cluster;
     memset(p, 0, sizeof *p);
     if (!rule->n_peers) {
         p->all = true;
@@ -330,8 +320,8 @@ peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
                 const struct k8s_object *obj;
                 K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
                     const struct k8s_pod *pod = k8s_pod_cast(obj);
-                    if (pod_is_peer_candidate(pod)
-                        && ip_block_contains(block, pod_ipv4(pod))) {
+                    if (pod_is_peer_candidate(in, pod)
+                        && ip_block_contains(block, flows_pod_ipv4(in, pod))) {
                         peers_add_pod(p, pod);
                     }
                 }
@@ -339,7 +329,7 @@ peers_collect(const struct k8s_cluster *cluster, const char *policy_ns,
             continue;
         }
 
-        peers_collect_selected(cluster, policy_ns, peer, p, &seen);
+        peers_collect_selected(in, policy_ns, peer, p, &seen);
     }
     sset_destroy(&seen);
 }
@@ -598,7 +588,7 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
            const struct selected_pod *sel, size_t n_sel)
 {
     struct peers peers;
-    peers_collect(in->cluster, np->obj.namespace, rule,
+    peers_collect(in, np->obj.namespace, rule,
                   dir == POLICY_EGRESS && rule_has_named_ports(rule), &peers);
 
     ofp_port_t *ports = xcalloc(n_sel + 1, sizeof *ports);
@@ -677,7 +667,7 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
             size_t allocated = 0;
             K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
                 const struct k8s_pod *pod = k8s_pod_cast(obj);
-                if (pod_is_peer_candidate(pod)) {
+                if (pod_is_peer_candidate(in, pod)) {
                     if (n_candidates >= allocated) {
                         candidates = x2nrealloc(candidates, &allocated,
                                                 sizeof *candidates);
@@ -700,7 +690,7 @@ rule_flows(struct flow_table *ft, uint64_t cookie, const struct flows_input *in,
                 group = xzalloc(sizeof *group);
                 shash_add(&groups, sig, group);
             }
-            peers_add_net(group, pod_ipv4(candidates[i]), 32);
+            peers_add_net(group, flows_pod_ipv4(in, candidates[i]), 32);
             peers_add_pod(group, candidates[i]);
             free(sig);
         }
@@ -805,10 +795,11 @@ flows_policy_compute(const struct flows_input *in,
 /* Dependencies. */
 
 static bool
-policy_may_select(const struct k8s_cluster *cluster,
+policy_may_select(const struct flows_input *in,
                   const struct k8s_network_policy *np,
                   const struct k8s_pod *pod)
 {
+    const struct k8s_cluster *cluster = in->cluster;
     if (!strcmp(np->obj.namespace, pod->obj.namespace)
         && k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
         return true;
@@ -823,7 +814,7 @@ policy_may_select(const struct k8s_cluster *cluster,
             }
             for (size_t j = 0; j < rule->n_peers; j++) {
                 const struct k8s_policy_peer *peer = &rule->peers[j];
-                ovs_be32 ip = pod_ipv4(pod);
+                ovs_be32 ip = flows_pod_ipv4(in, pod);
                 if (peer->ip_block
                     ? ip && ip_block_contains(peer->ip_block, ip)
                     : peer_selects_pod(cluster, np->obj.namespace, peer,
@@ -837,12 +828,12 @@ policy_may_select(const struct k8s_cluster *cluster,
 }
 
 void
-policy_affected_by_pod(const struct k8s_cluster *cluster,
+policy_affected_by_pod(const struct flows_input *in,
                        const struct k8s_pod *pod, struct sset *policies)
 {
     const struct k8s_object *obj;
-    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
-        if (policy_may_select(cluster, k8s_network_policy_cast(obj), pod)) {
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
+        if (policy_may_select(in, k8s_network_policy_cast(obj), pod)) {
             sset_add_and_free(policies, xasprintf("%s/%s", obj->namespace,
                                                   obj->name));
         }
