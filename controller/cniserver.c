@@ -253,7 +253,7 @@ update_marks(const struct cniserver_input *in)
             shash_add(&new_pending, pi->name, seq);
         }
     }
-    shash_destroy_free_data(&pending_marks);
+    shash_clear_free_data(&pending_marks);
     shash_swap(&pending_marks, &new_pending);
     shash_destroy(&new_pending);
 

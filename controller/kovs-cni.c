@@ -871,6 +871,9 @@ main(int argc OVS_UNUSED, char *argv[])
     set_program_name(argv[0]);
     vlog_set_levels(NULL, VLF_CONSOLE, VLL_WARN);
     vlog_set_levels(NULL, VLF_SYSLOG, VLL_OFF);
+    /* Waiting for kovs-controller is the plugin's job, not a stall. */
+    vlog_set_levels(vlog_module_from_name("timeval"), VLF_ANY_DESTINATION,
+                    VLL_OFF);
 
     struct smap envmap = SMAP_INITIALIZER(&envmap);
     for (char **e = environ; *e; e++) {

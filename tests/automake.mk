@@ -52,7 +52,8 @@ noinst_HEADERS += tests/unit-test.h tests/unit-test-main.h tests/fatal-check.h
 EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh \
 	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \
-	tests/policy-lib.sh tests/netpol-probe.py tests/cni-runtime.go
+	tests/policy-lib.sh tests/netpol-probe.py tests/cni-runtime.go \
+	tests/cni-lib.sh
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te

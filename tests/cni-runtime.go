@@ -29,6 +29,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -50,7 +51,8 @@ var (
 )
 
 func fail(err error) {
-	if e, ok := err.(*types.Error); ok {
+	var e *types.Error
+	if errors.As(err, &e) {
 		fmt.Fprintf(os.Stderr, "code %d: %s: %s\n", e.Code, e.Msg, e.Details)
 	} else {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
