@@ -318,7 +318,8 @@ get_member(const struct json *obj, const char *name, enum json_type type,
         && !(type == JSON_TRUE && value->type == JSON_FALSE)) {
         cni_error_set(error, CNI_ERR_INVALID_CONFIG,
                       "\"%s\" must be a JSON %s, not %s", name,
-                      type == JSON_TRUE ? "boolean" : json_type_to_string(type),
+                      (type == JSON_TRUE ? "boolean"
+                       : json_type_to_string(type)),
                       json_type_to_string(value->type));
         return NULL;
     }

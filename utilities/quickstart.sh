@@ -27,7 +27,8 @@ packages="autoconf automake make gcc pkg-config
           libcap-ng-dev libunbound-dev
           openvswitch-source openvswitch-switch
           iproute2 iputils-ping ethtool procps python3 python3-yaml
-          openssl kmod"
+          openssl kmod
+          golang-go golang-github-appc-cni-dev containernetworking-plugins"
 
 install_packages() {
     local missing=""
