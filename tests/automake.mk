@@ -83,7 +83,8 @@ check-local: tests/atconfig tests/atlocal $(TESTSUITE) $(noinst_PROGRAMS) \
 clean-local:
 	test ! -f '$(TESTSUITE)' || $(SHELL) '$(TESTSUITE)' -C tests --clean
 	rm -rf tests/go-cache
-dist_noinst_SCRIPTS += tests/bench/gen-cluster.py tests/bench/run-bench.sh
+dist_noinst_SCRIPTS += tests/bench/gen-cluster.py tests/bench/run-bench.sh \
+	tests/bench/cni-bench.sh
 
 # The CNI runtime client of the cluster tests, in Go against Debian's libcni
 # (golang-github-appc-cni-dev), built offline.  Without Go, the tests that
