@@ -674,6 +674,7 @@ cmd_add(const struct request *r, struct cni_error *error)
         free(a.host_ifname);
         a.host_ifname = NULL;   /* Not ours to delete. */
         add_undo(r, &a, &ns);
+        ok = false;
         goto out;
     }
     ok = configure_host_end(a.host_ifname, &r->conf, error);
