@@ -62,6 +62,7 @@ static struct sset installed;
 static struct shash pending_marks;  /* Interface name -> uint64_t *. */
 static uint64_t seqno;              /* Changes with 'cni_ports' and
                                      * 'installed'. */
+static bool marks_computed;         /* 'installed' is up to date. */
 
 /* "cni/attach" requests waiting for their pod's flows. */
 struct attach_waiter {
@@ -157,13 +158,17 @@ cniserver_destroy(void)
 const struct shash *
 cniserver_ports(void)
 {
-    return &cni_ports;
+    /* Until they are known (after a restart, that takes the node's
+     * podCIDR), the ports on br-int stay as they are. */
+    return cni_ports_ipam_seqno != UINT64_MAX ? &cni_ports : NULL;
 }
 
 const struct sset *
 cniserver_installed(void)
 {
-    return &installed;
+    /* Until the marks are computed, the ones in the database (from before
+     * a restart) stay as they are. */
+    return marks_computed ? &installed : NULL;
 }
 
 uint64_t
@@ -177,8 +182,10 @@ cniserver_seqno(void)
 static void
 update_cni_ports(void)
 {
-    unsigned int plen = (last.local && last.local->valid
-                         ? last.local->pod_cidr.plen : 32);
+    if (!last.local || !last.local->valid) {
+        return;
+    }
+    unsigned int plen = last.local->pod_cidr.plen;
     if (ipam.seqno == cni_ports_ipam_seqno && plen == cni_ports_plen) {
         return;
     }
@@ -257,8 +264,9 @@ update_marks(const struct cniserver_input *in)
     shash_swap(&pending_marks, &new_pending);
     shash_destroy(&new_pending);
 
-    if (!sset_equals(&installed, &new_installed)) {
+    if (!marks_computed || !sset_equals(&installed, &new_installed)) {
         sset_swap(&installed, &new_installed);
+        marks_computed = true;
         seqno++;
         poll_immediate_wake();
     }

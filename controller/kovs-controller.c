@@ -172,8 +172,6 @@ main(int argc, char *argv[])
         .node_name = node_name,
         .tunnel_type = tunnel_type,
         .external_bridge = external_bridge,
-        .cni_ports = cniserver_ports(),
-        .installed = cniserver_installed(),
     };
     const struct vswitch_ports *ports = vswitch_get_ports();
     c.input = (struct flows_input) {
@@ -200,6 +198,8 @@ main(int argc, char *argv[])
         }
 
         flows_local_init(&c.input, &c.local);
+        vcfg.cni_ports = cniserver_ports();
+        vcfg.installed = cniserver_installed();
         vcfg.cni_seqno = cniserver_seqno();
         vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
         c.input.gateway_ofport = ports->gateway_ofport;
