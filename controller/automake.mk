@@ -2,14 +2,20 @@
 #
 # Licensed under the Apache License, Version 2.0.
 
-bin_PROGRAMS += controller/kovs-controller
+bin_PROGRAMS += controller/kovs-controller controller/kovs-cni
 controller_kovs_controller_SOURCES = \
+	controller/cni.c \
+	controller/cni.h \
+	controller/cniserver.c \
+	controller/cniserver.h \
 	controller/dpcache.c \
 	controller/dpcache.h \
 	controller/gateway.c \
 	controller/gateway.h \
 	controller/healthcheck.c \
 	controller/healthcheck.h \
+	controller/ipam.c \
+	controller/ipam.h \
 	controller/kovs-controller.c \
 	controller/neighbor.c \
 	controller/neighbor.h \
@@ -28,5 +34,14 @@ controller_kovs_controller_LDADD = \
 	$(JANSSON_LIBS) \
 	$(LIBCURL_LIBS) \
 	$(YAML_LIBS)
+
+# The CNI plugin.
+controller_kovs_cni_SOURCES = \
+	controller/cni.c \
+	controller/cni.h \
+	controller/ipam.c \
+	controller/ipam.h \
+	controller/kovs-cni.c
+controller_kovs_cni_LDADD = $(OVS_LIBS)
 
 dist_man_MANS += controller/kovs-controller.8

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "command-line.h"
 #include "controller/dpcache.h"
+#include "controller/cniserver.h"
 #include "controller/gateway.h"
 #include "controller/healthcheck.h"
 #include "controller/neighbor.h"
@@ -57,6 +58,8 @@ static char *datapath_type;
 static char *tunnel_type = "vxlan";
 static char *external_bridge;
 static char *unixctl_path;
+static char *cni_conf_dir = "/etc/cni/net.d";
+static char *ipam_file;
 static bool has_cluster_cidr, has_service_cidr;
 static struct k8s_cidr cluster_cidr, service_cidr;
 
@@ -131,6 +134,16 @@ main(int argc, char *argv[])
     }
     daemonize_complete();
 
+    struct cniserver_config ccfg = {
+        .conf_dir = cni_conf_dir,
+        .ipam_file = ipam_file,
+        .run_dir = ovs_rundir(),
+        .control_socket = (unixctl_path ? unixctl_server_get_path(unixctl)
+                           : NULL),
+        .mtu = VSWITCH_OVERLAY_MTU,
+    };
+    cniserver_init(&ccfg);
+
     memset(&c, 0, sizeof c);
     k8s_cluster_init(&c.cluster);
     if (state_file) {
@@ -163,7 +176,7 @@ main(int argc, char *argv[])
         c.neighbor_seqno = neighbor_seqno();
     }
 
-    const struct vswitch_config vcfg = {
+    struct vswitch_config vcfg = {
         .bridge = bridge_name,
         .datapath_type = datapath_type,
         .node_name = node_name,
@@ -196,6 +209,9 @@ main(int argc, char *argv[])
 
         flows_local_init(&c.input, &c.local);
         check_own_node(&c);
+        vcfg.cni_ports = cniserver_ports();
+        vcfg.installed = cniserver_installed();
+        vcfg.cni_seqno = cniserver_seqno();
         vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
         c.input.gateway_ofport = ports->gateway_ofport;
 
@@ -271,11 +287,12 @@ main(int argc, char *argv[])
             healthcheck_run();
         }
         event_latency_run(&c);
+        bool put_done = false;
         if (ofctrl_ready && ready) {
             struct ofctrl_stats before, after;
 
             ofctrl_get_stats(c.br_int, &before);
-            ofctrl_put(c.br_int, &c.flows);
+            put_done = ofctrl_put(c.br_int, &c.flows);
             ofctrl_get_stats(c.br_int, &after);
             if (c.event_computed) {
                 /* A change that altered no flow has nothing to wait for. */
@@ -283,6 +300,22 @@ main(int argc, char *argv[])
                 c.event_in_flight = after.n_bundles != before.n_bundles;
             }
         }
+
+        struct ofctrl_stats ss;
+        ofctrl_get_stats(c.br_int, &ss);
+        struct cniserver_input cin = {
+            .node_name = node_name,
+            .cluster = &c.cluster,
+            .local = &c.local,
+            .ports = ports,
+            .flows = &c.flows,
+            .br_int = c.br_int,
+            .put_done = put_done,
+            .k8s_ready = k8s_source_ready(&c),
+            .ovsdb_connected = vswitch_is_connected(),
+            .switch_connected = ss.connected,
+        };
+        cniserver_run(&cin);
 
         unixctl_server_run(unixctl);
 
@@ -300,6 +333,7 @@ main(int argc, char *argv[])
             neighbor_wait();
             healthcheck_wait();
         }
+        cniserver_wait();
         unixctl_server_wait(unixctl);
         if (c.exiting) {
             poll_immediate_wake();
@@ -317,6 +351,7 @@ main(int argc, char *argv[])
         neighbor_destroy();
     }
     free(c.neighbors);
+    cniserver_destroy();
     unixctl_server_destroy(unixctl);
     vswitch_destroy();
     flows_changes_destroy(&c.changes);
@@ -695,6 +730,7 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
                   shash_count(c->input.pod_ports));
+    cniserver_format_status(&ds);
     ds_put_format(&ds, "tunnel ports: %"PRIuSIZE"\n",
                   shash_count(c->input.tunnel_ports));
     ds_put_format(&ds, "desired flows: %"PRIuSIZE"\n",
@@ -999,10 +1035,16 @@ usage(void)
            "  --external-bridge=NAME  the bridge with the uplink and the node IP\n"
            "                          (usually br-ex): SNAT, NodePorts, external\n"
            "                          and LoadBalancer IPs\n"
+           "  --cni-conf-dir=DIR      write the CNI configuration list"
+           " there once ready\n"
+           "                          (default: /etc/cni/net.d; empty:"
+           " nowhere)\n"
+           "  --ipam-file=FILE        keep kovs-cni's pod addresses in FILE\n"
+           "                          (default: %s/kovs-ipam.json)\n"
            "  --unixctl=SOCKET        override default control socket name\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n",
-           program_name, program_name, ovs_rundir());
+           program_name, program_name, ovs_rundir(), ovs_dbdir());
     daemon_usage();
     vlog_usage();
     exit(EXIT_SUCCESS);
@@ -1098,6 +1140,8 @@ parse_options(int argc, char *argv[])
         OPT_TUNNEL_TYPE,
         OPT_EXTERNAL_BRIDGE,
         OPT_UNIXCTL,
+        OPT_CNI_CONF_DIR,
+        OPT_IPAM_FILE,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -1117,6 +1161,8 @@ parse_options(int argc, char *argv[])
         {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
         {"external-bridge", required_argument, NULL, OPT_EXTERNAL_BRIDGE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
+        {"cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR},
+        {"ipam-file", required_argument, NULL, OPT_IPAM_FILE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -1189,6 +1235,13 @@ parse_options(int argc, char *argv[])
         case OPT_UNIXCTL:
             unixctl_path = xstrdup(optarg);
             break;
+        case OPT_CNI_CONF_DIR:
+            /* The daemon may change directory. */
+            cni_conf_dir = optarg[0] ? absolute_file_name(optarg) : "";
+            break;
+        case OPT_IPAM_FILE:
+            ipam_file = absolute_file_name(optarg);
+            break;
         case 'h':
             usage();
         case 'V':
@@ -1220,6 +1273,9 @@ parse_options(int argc, char *argv[])
         }
         hostname[sizeof hostname - 1] = '\0';
         node_name = xstrdup(hostname);
+    }
+    if (!ipam_file) {
+        ipam_file = xasprintf("%s/kovs-ipam.json", ovs_dbdir());
     }
     configure_k8s_source();
 }

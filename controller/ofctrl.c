@@ -129,6 +129,12 @@ struct ofctrl {
     bool barrier_pending;
     bool barrier_purges;            /* The bundle changed a table of
                                      * flows_table_change_purges_datapath(). */
+    uint64_t barrier_seqno;         /* The 'sent_seqno' it acknowledges. */
+
+    /* Bundles sent, and the number of the last one the switch is known to
+     * have committed. */
+    uint64_t sent_seqno;
+    uint64_t acked_seqno;
     long long int bundle_sent_msec;
     bool purge_datapath;            /* Such a bundle is installed; see
                                      * ofctrl_take_datapath_purge(). */
@@ -217,6 +223,7 @@ stats_request_handle_reply(struct ofctrl *of, const struct ofp_header *oh)
 }
 
 static void installed_clear(struct ofctrl *);
+static void ofctrl_put__(struct ofctrl *, struct flow_table *);
 
 struct ofctrl *
 ofctrl_create(const char *name, const char *target)
@@ -668,6 +675,9 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
     VLOG_WARN_RL(&rl, "%s: switch reported an error, resynchronizing in "
                  "%d ms: %s", of->name, of->backoff_ms, s);
     free(s);
+    /* The barrier of a bundle that failed acknowledges nothing; the
+     * resynchronization will tell what the switch has. */
+    of->barrier_pending = false;
     ofctrl_force_resync(of);
 }
 
@@ -711,6 +721,7 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
         if (of->barrier_pending && oh->xid == of->barrier_xid) {
             of->barrier_pending = false;
             of->purge_datapath |= of->barrier_purges;
+            of->acked_seqno = of->barrier_seqno;
             if (time_msec() >= of->retry_at) {
                 of->backoff_ms = 0;
             }
@@ -921,6 +932,7 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     of->barrier_xid = ((struct ofp_header *) barrier->data)->xid;
     of->barrier_pending = true;
     of->barrier_purges = bundle->purges;
+    of->barrier_seqno = ++of->sent_seqno;
     of->bundle_sent_msec = time_msec();
     ofctrl_send(of, barrier);
     VLOG_DBG("%s: sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods "
@@ -1210,15 +1222,38 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
     ofpbuf_uninit(&ofpacts);
 }
 
-void
+bool
 ofctrl_put(struct ofctrl *of, struct flow_table *ft)
 {
-    if (of->state != S_READY
-        || (!of->need_full_sync && !flow_table_has_tracked(ft))
-        || time_msec() < of->retry_at) {
-        return;
+    if (of->state != S_READY || time_msec() < of->retry_at) {
+        return false;
     }
+    if (of->need_full_sync || flow_table_has_tracked(ft)) {
+        ofctrl_put__(of, ft);
+    }
+    if (!of->barrier_pending) {
+        /* Every bundle was acknowledged, or the switch's flows were dumped
+         * since and found to be the desired ones. */
+        of->acked_seqno = of->sent_seqno;
+    }
+    return true;
+}
 
+uint64_t
+ofctrl_get_sent_seqno(const struct ofctrl *of)
+{
+    return of->sent_seqno;
+}
+
+uint64_t
+ofctrl_get_acked_seqno(const struct ofctrl *of)
+{
+    return of->acked_seqno;
+}
+
+static void
+ofctrl_put__(struct ofctrl *of, struct flow_table *ft)
+{
     struct ofctrl_bundle bundle;
     ofctrl_bundle_init(of, &bundle);
 

@@ -47,8 +47,18 @@ void ofctrl_wait(struct ofctrl *of);
 
 /* Brings the bridge to 'ft': sends the difference for the tracked entries of
  * 'ft' (or a full diff after a reconnection) as one bundle, then clears
- * 'ft''s tracking.  Does nothing (keeping the tracking) while not ready. */
-void ofctrl_put(struct ofctrl *of, struct flow_table *ft);
+ * 'ft''s tracking, and returns true: once ofctrl_get_acked_seqno() reaches
+ * ofctrl_get_sent_seqno(), the switch has all of 'ft'.  Does nothing
+ * (keeping the tracking) and returns false while not ready. */
+bool ofctrl_put(struct ofctrl *of, struct flow_table *ft);
+
+/* The number of bundles sent so far on any connection, and the number of
+ * the last one the switch acknowledged with a barrier reply (or that a
+ * dump of its flows since confirmed).  The switch has everything of the
+ * flow table given to a successful ofctrl_put() once the second reaches
+ * what the first was right after that call. */
+uint64_t ofctrl_get_sent_seqno(const struct ofctrl *of);
+uint64_t ofctrl_get_acked_seqno(const struct ofctrl *of);
 
 /* Returns true, once, after the barrier reply of a bundle that added,
  * changed or removed a flow in a table for which

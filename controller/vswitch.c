@@ -22,10 +22,6 @@
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
 
-/* The MTU of pod-facing interfaces when traffic may cross a VXLAN tunnel
- * over a 1500-byte underlay. */
-#define VSWITCH_OVERLAY_MTU 1450
-
 static struct ovsdb_idl_loop idl_loop;
 static struct vswitch_ports ports;
 
@@ -53,7 +49,29 @@ vswitch_init(const char *remote)
                                              true, true);
     idl_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(idl);
     shash_init(&ports.pods);
+    shash_init(&ports.pod_ifaces);
     shash_init(&ports.tunnels);
+    ports.datapath_type = xstrdup("");
+}
+
+static void
+pod_iface_free(void *iface_)
+{
+    struct vswitch_pod_iface *iface = iface_;
+    if (iface) {
+        free(iface->name);
+        free(iface);
+    }
+}
+
+static void
+pod_ifaces_clear(struct shash *ifaces)
+{
+    struct shash_node *node;
+    SHASH_FOR_EACH_SAFE (node, ifaces) {
+        pod_iface_free(node->data);
+        shash_delete(ifaces, node);
+    }
 }
 
 void
@@ -61,7 +79,10 @@ vswitch_destroy(void)
 {
     ovsdb_idl_loop_destroy(&idl_loop);
     shash_destroy_free_data(&ports.pods);
+    pod_ifaces_clear(&ports.pod_ifaces);
+    shash_destroy(&ports.pod_ifaces);
     shash_destroy_free_data(&ports.tunnels);
+    free(ports.datapath_type);
 }
 
 bool
@@ -364,6 +385,91 @@ ensure_external(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
     ensure_patch_port(ex, txn, VSWITCH_PATCH_EX_NAME, VSWITCH_PATCH_INT_NAME);
 }
 
+/* Sets external_ids key 'key' of 'iface' to 'value' (NULL: removes it),
+ * if it is not that already. */
+static void
+iface_set_external_id(const struct ovsrec_interface *iface, const char *key,
+                      const char *value)
+{
+    const char *cur = smap_get(&iface->external_ids, key);
+    if (value && (!cur || strcmp(cur, value))) {
+        ovsrec_interface_update_external_ids_setkey(iface, key, value);
+    } else if (!value && cur) {
+        ovsrec_interface_update_external_ids_delkey(iface, key);
+    }
+}
+
+/* Gives the pod interface 'iface' of kovs-cni what 'cp' says. */
+static void
+set_cni_iface(const struct ovsrec_interface *iface,
+              const struct vswitch_cni_port *cp)
+{
+    char mac[ETH_ADDR_STRLEN + 1];
+    snprintf(mac, sizeof mac, ETH_ADDR_FMT, ETH_ADDR_ARGS(cp->mac));
+    iface_set_external_id(iface, "iface-id", cp->iface_id);
+    iface_set_external_id(iface, "attached-mac", mac);
+    iface_set_external_id(iface, "ip-addresses", cp->ip_addresses);
+    iface_set_external_id(iface, "kovs-cni-attachment", cp->attachment);
+}
+
+/* The ports of kovs-cni's pods: exactly those of 'cfg->cni_ports' among
+ * the ports tagged as kovs-cni's. */
+static void
+ensure_cni_ports(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+                 const struct vswitch_config *cfg)
+{
+    struct sset present = SSET_INITIALIZER(&present);
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        const struct ovsrec_interface *iface = port_iface(port);
+        if (!iface) {
+            continue;
+        }
+        const struct vswitch_cni_port *cp
+            = shash_find_data(cfg->cni_ports, iface->name);
+        if (cp) {
+            set_cni_iface(iface, cp);
+            sset_add(&present, iface->name);
+        } else if (smap_get(&iface->external_ids, "kovs-cni-attachment")) {
+            VLOG_INFO("removing port %s of pod %s (kovs-cni attachment %s)",
+                      port->name,
+                      smap_get_def(&iface->external_ids, "iface-id", "?"),
+                      smap_get(&iface->external_ids, "kovs-cni-attachment"));
+            ovsrec_bridge_update_ports_delvalue(br, port);
+        }
+    }
+
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, cfg->cni_ports) {
+        const struct vswitch_cni_port *cp = node->data;
+        if (sset_contains(&present, node->name)) {
+            continue;
+        }
+        VLOG_INFO("adding port %s of pod %s (%s)", node->name, cp->iface_id,
+                  cp->ip_addresses);
+        const struct ovsrec_port *port = add_port(txn, br, node->name, "");
+        set_cni_iface(port_iface(port), cp);
+    }
+    sset_destroy(&present);
+}
+
+/* Marks each pod interface of 'br' whose name is in 'installed' with
+ * external_ids:kovs-installed=true, and unmarks the others. */
+static void
+mark_installed(const struct ovsrec_bridge *br, const struct sset *installed)
+{
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_interface *iface = port_iface(br->ports[i]);
+        if (!iface || !smap_get(&iface->external_ids, "iface-id")) {
+            continue;
+        }
+        iface_set_external_id(iface, "kovs-installed",
+                              sset_contains(installed, iface->name)
+                              ? "true" : NULL);
+    }
+}
+
 static ofp_port_t
 iface_ofport(const struct ovsrec_interface *iface)
 {
@@ -375,7 +481,32 @@ iface_ofport(const struct ovsrec_interface *iface)
 static bool
 flows_port_equal(const struct flows_port *a, const struct flows_port *b)
 {
-    return a->ofport == b->ofport && eth_addr_equals(a->mac, b->mac);
+    return (a->ofport == b->ofport && eth_addr_equals(a->mac, b->mac)
+            && a->ip == b->ip);
+}
+
+/* Returns the first IPv4 address in 'ip_addresses', a comma-separated list
+ * of "IP/LEN" or "IP" (external_ids:ip-addresses), or 0. */
+static ovs_be32
+first_ipv4(const char *ip_addresses)
+{
+    ovs_be32 ip = 0;
+    if (ip_addresses) {
+        char *copy = xstrdup(ip_addresses);
+        char *save = NULL;
+        for (char *tok = strtok_r(copy, ", ", &save); tok && !ip;
+             tok = strtok_r(NULL, ", ", &save)) {
+            char *slash = strchr(tok, '/');
+            if (slash) {
+                *slash = '\0';
+            }
+            if (!ip_parse(tok, &ip)) {
+                ip = 0;
+            }
+        }
+        free(copy);
+    }
+    return ip;
 }
 
 /* Replaces 'old' by 'new', adding to 'changed' every key whose port
@@ -459,6 +590,7 @@ read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct shash pods = SHASH_INITIALIZER(&pods);
+    struct shash pod_ifaces = SHASH_INITIALIZER(&pod_ifaces);
     struct shash tunnels = SHASH_INITIALIZER(&tunnels);
     ofp_port_t gateway_ofport = 0;
     ofp_port_t patch_ofport = 0;
@@ -497,13 +629,29 @@ read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
                              iface->name, iface_id);
                 continue;
             }
+            const char *ips = smap_get(&iface->external_ids,
+                                       "ip-addresses");
             struct flows_port *p = xmalloc(sizeof *p);
             p->ofport = ofport;
             p->mac = mac;
+            p->ip = first_ipv4(ips);
+            if (ips && !p->ip) {
+                VLOG_WARN_RL(&rl, "interface %s (iface-id %s): "
+                             "external_ids:ip-addresses: \"%s\" has no IPv4 "
+                             "address; the Pod object's is used", iface->name,
+                             iface_id, ips);
+            }
             if (!shash_add_once(&pods, iface_id, p)) {
                 VLOG_WARN_RL(&rl, "interface %s: iface-id %s is used by "
                              "another interface too", iface->name, iface_id);
                 free(p);
+            } else {
+                struct vswitch_pod_iface *pi = xmalloc(sizeof *pi);
+                pi->name = xstrdup(iface->name);
+                pi->installed = smap_get_bool(&iface->external_ids,
+                                              "kovs-installed", false);
+                pi->has_ip = p->ip != 0;
+                shash_add(&pod_ifaces, iface_id, pi);
             }
         } else if (node && ofport) {
             struct flows_port *p = xzalloc(sizeof *p);
@@ -520,6 +668,12 @@ read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
     ports.gateway_ofport = gateway_ofport;
     ports.gateway_ifindex = gateway_ifindex;
     swap_ports(&ports.pods, &pods, &changes->pods);
+    pod_ifaces_clear(&ports.pod_ifaces);
+    shash_swap(&ports.pod_ifaces, &pod_ifaces);
+    shash_destroy(&pod_ifaces);
+    free(ports.datapath_type);
+    ports.datapath_type = xstrdup(br && br->datapath_type
+                                  ? br->datapath_type : "");
     swap_ports(&ports.tunnels, &tunnels, &changes->nodes);
     if (cfg->external_bridge) {
         read_external(find_bridge(cfg->external_bridge), patch_ofport,
@@ -539,10 +693,12 @@ vswitch_run(const struct vswitch_config *cfg,
      * addressing changed since the last pass: walking a thousand ports on
      * every wake-up of the main loop is not free. */
     static unsigned int last_seqno;
+    static uint64_t last_cni_seqno;
     static bool done_once;
     unsigned int seqno = ovsdb_idl_get_seqno(idl_loop.idl);
     bool nodes_changed = changes->all || cluster_nodes_changed(cluster);
     if (done_once && seqno == last_seqno && !nodes_changed
+        && cfg->cni_seqno == last_cni_seqno
         && local->valid == last_local_valid
         && eth_addr_equals(local->gateway_mac, last_gateway_mac)) {
         ovsdb_idl_loop_commit_and_wait(&idl_loop);
@@ -559,11 +715,20 @@ vswitch_run(const struct vswitch_config *cfg,
             if (cfg->external_bridge) {
                 ensure_external(br, txn, cfg);
             }
+            if (cfg->cni_ports) {
+                ensure_cni_ports(br, txn, cfg);
+            }
+            if (cfg->installed) {
+                mark_installed(br, cfg->installed);
+            }
         }
     }
     read_ports(find_bridge(cfg->bridge), cfg, changes);
     ovsdb_idl_loop_commit_and_wait(&idl_loop);
     last_seqno = ovsdb_idl_get_seqno(idl_loop.idl);
+    if (txn) {
+        last_cni_seqno = cfg->cni_seqno;
+    }
     last_local_valid = local->valid;
     last_gateway_mac = local->gateway_mac;
     done_once = true;

@@ -16,12 +16,19 @@
 #include <stdbool.h>
 #include "openvswitch/shash.h"
 #include "openvswitch/types.h"
+#include "packets.h"
 
 struct flows_changes;
 struct flows_local;
 struct k8s_cluster;
+struct sset;
 
 #define VSWITCH_GATEWAY_NAME "kovs-gw0"
+
+/* The MTU of pod-facing interfaces (the gateway port, and the pods that
+ * kovs-cni plugs) when traffic may cross a VXLAN tunnel over a 1500-byte
+ * underlay. */
+#define VSWITCH_OVERLAY_MTU 1450
 
 /* The patch ports between br-int and the external bridge. */
 #define VSWITCH_PATCH_INT_NAME "kovs-patch-int"  /* On br-int. */
@@ -34,6 +41,17 @@ struct vswitch_config {
     const char *node_name;
     const char *tunnel_type;        /* "vxlan". */
     const char *external_bridge;    /* "br-ex", or NULL for none. */
+
+    /* The ports of kovs-cni's pods: the interface name of each to a
+     * struct vswitch_cni_port.  Ports tagged as kovs-cni's
+     * (external_ids:kovs-cni-attachment) that are not here are removed. */
+    const struct shash *cni_ports;
+    /* Interfaces whose pod has its flows installed: they get
+     * external_ids:kovs-installed=true, every other pod interface loses it.
+     * NULL leaves the marks as they are. */
+    const struct sset *installed;
+    /* Changes whenever 'cni_ports' or 'installed' changes. */
+    uint64_t cni_seqno;
 };
 
 /* The external bridge as kovs found it.  The operator creates it, with the
@@ -47,11 +65,32 @@ struct vswitch_external {
     struct eth_addr mac;            /* br-ex's own (local port's) MAC. */
 };
 
+/* A pod port kovs-cni plugged: what kovs-controller puts on br-int for
+ * it, keyed by the interface name (the host end of the pod's veth). */
+struct vswitch_cni_port {
+    char *iface_id;                 /* "namespace/name". */
+    struct eth_addr mac;            /* The pod's MAC. */
+    char *ip_addresses;             /* "IP/LEN", the pod's address. */
+    char *attachment;               /* "containerID/ifname". */
+};
+
+/* A pod's interface on br-int. */
+struct vswitch_pod_iface {
+    char *name;                     /* Interface name. */
+    bool installed;                 /* external_ids:kovs-installed=true. */
+    bool has_ip;                    /* external_ids:ip-addresses has an
+                                     * IPv4 address. */
+};
+
 /* The ports kovs found on the bridge. */
 struct vswitch_ports {
     ofp_port_t gateway_ofport;      /* 0 if none yet. */
     int gateway_ifindex;            /* Interface.ifindex, 0 if unknown. */
+    char *datapath_type;            /* The bridge's, "" for the default. */
     struct shash pods;              /* "ns/name" -> struct flows_port. */
+    struct shash pod_ifaces;        /* "ns/name" ->
+                                     * struct vswitch_pod_iface, for the
+                                     * same pods. */
     struct shash tunnels;           /* Node name -> struct flows_port. */
     struct vswitch_external external;
 };

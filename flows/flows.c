@@ -133,7 +133,7 @@ flows_compute_changes(const struct flows_input *in,
         const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
                                                         namespace, name);
         if (obj) {
-            policy_affected_by_pod(in->cluster, k8s_pod_cast(obj),
+            policy_affected_by_pod(in, k8s_pod_cast(obj),
                                    &policies);
         }
         free(namespace);
@@ -166,11 +166,11 @@ flows_compute_changes(const struct flows_input *in,
             /* Policies that select it, or select it as a peer, before or
              * after the change. */
             if (change->old) {
-                policy_affected_by_pod(in->cluster,
+                policy_affected_by_pod(in,
                                        k8s_pod_cast(change->old), &policies);
             }
             if (change->new) {
-                policy_affected_by_pod(in->cluster,
+                policy_affected_by_pod(in,
                                        k8s_pod_cast(change->new), &policies);
             }
             break;

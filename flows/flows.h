@@ -41,6 +41,10 @@ struct svec;
 struct flows_port {
     ofp_port_t ofport;
     struct eth_addr mac;            /* attached-mac, for pod ports. */
+    ovs_be32 ip;                    /* For pod ports, the IPv4 address that
+                                     * whoever plugged the pod gave it
+                                     * (external_ids:ip-addresses), or 0.
+                                     * It wins over the Pod object's. */
 };
 
 /* A neighbor on the external network whose MAC the controller resolved. */
@@ -104,6 +108,15 @@ struct eth_addr flows_gateway_mac(ovs_be32 gateway_ip);
  * br-int, otherwise NULL. */
 const struct flows_port *flows_pod_port(const struct flows_input *,
                                         const struct k8s_pod *);
+
+/* Returns the IPv4 address of 'pod': the one its port on this node carries,
+ * if any (on a real node the Pod object learns its address only after the
+ * CNI plugin has plugged it), otherwise the first IPv4 address of the Pod
+ * object, otherwise 0. */
+ovs_be32 flows_pod_ipv4(const struct flows_input *, const struct k8s_pod *);
+
+/* Returns the first IPv4 address of the Pod object 'pod', or 0. */
+ovs_be32 flows_pod_object_ipv4(const struct k8s_pod *);
 
 /* Returns true if removing the flow with key ('table_id', 'match') from the
  * switch must also flush conntrack entries, and then stores which ones in

@@ -12,19 +12,22 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 
-/* Returns the first IPv4 address of 'pod' in this node's podCIDR, or 0. */
-static ovs_be32
-pod_ipv4(const struct k8s_pod *pod, const struct flows_local *local)
+ovs_be32
+flows_pod_object_ipv4(const struct k8s_pod *pod)
 {
     for (size_t i = 0; i < pod->n_ips; i++) {
         if (k8s_addr_is_ipv4(&pod->ips[i])) {
-            ovs_be32 ip = in6_addr_get_mapped_ipv4(&pod->ips[i]);
-            if ((ip & local->pod_mask) == local->pod_net) {
-                return ip;
-            }
+            return in6_addr_get_mapped_ipv4(&pod->ips[i]);
         }
     }
     return 0;
+}
+
+ovs_be32
+flows_pod_ipv4(const struct flows_input *in, const struct k8s_pod *pod)
+{
+    const struct flows_port *port = flows_pod_port(in, pod);
+    return port && port->ip ? port->ip : flows_pod_object_ipv4(pod);
 }
 
 const struct flows_port *
@@ -70,8 +73,8 @@ flows_pod_compute(const struct flows_input *in,
     }
     const struct k8s_pod *pod = k8s_pod_cast(obj);
     const struct flows_port *port = flows_pod_port(in, pod);
-    ovs_be32 ip = port ? pod_ipv4(pod, local) : 0;
-    if (!ip) {
+    ovs_be32 ip = port ? flows_pod_ipv4(in, pod) : 0;
+    if (!ip || (ip & local->pod_mask) != local->pod_net) {
         return;
     }
 

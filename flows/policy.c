@@ -170,17 +170,6 @@ policy_port_range_masks(uint16_t min, uint16_t max, uint16_t **values,
 
 /* Selection. */
 
-static ovs_be32
-pod_ipv4(const struct k8s_pod *pod)
-{
-    for (size_t i = 0; i < pod->n_ips; i++) {
-        if (k8s_addr_is_ipv4(&pod->ips[i])) {
-            return in6_addr_get_mapped_ipv4(&pod->ips[i]);
-        }
-    }
-    return 0;
-}
-
 /* Returns true if the namespace named 'ns' has labels that 'selector'
  * matches.  A namespace without its object still has its name label. */
 static bool
@@ -241,9 +230,9 @@ ip_block_contains(const struct k8s_ip_block *block, ovs_be32 ip)
 }
 
 static bool
-pod_is_peer_candidate(const struct k8s_pod *pod)
+pod_is_peer_candidate(const struct flows_input *in, const struct k8s_pod *pod)
 {
-    return !pod->host_network && pod_ipv4(pod);
+    return !pod->host_network && flows_pod_ipv4(in, pod);
 }
 
 /* The peers of a rule: the prefixes to match, and the pods among them (for
@@ -290,11 +279,11 @@ peers_destroy(struct peers *p)
 /* Calls peers_add_pod() for each pod that selector peer 'peer' of a
  * policy in 'policy_ns' selects, and adds its address. */
 static void
-peers_collect_selected(const struct k8s_cluster *cluster,
-                       const char *policy_ns,
+peers_collect_selected(const struct flows_input *in, const char *policy_ns,
                        const struct k8s_policy_peer *peer, struct peers *p,
                        struct sset *seen)
 {
+    const struct k8s_cluster *cluster = in->cluster;
     struct svec namespaces = SVEC_EMPTY_INITIALIZER;
     if (peer->namespace_selector) {
         const struct k8s_object *obj;
@@ -314,11 +303,11 @@ peers_collect_selected(const struct k8s_cluster *cluster,
             cluster, namespaces.names[i], &n);
         for (size_t j = 0; j < n; j++) {
             const struct k8s_pod *pod = pods[j];
-            if (pod_is_peer_candidate(pod)
+            if (pod_is_peer_candidate(in, pod)
                 && (!peer->pod_selector
                     || k8s_selector_matches(peer->pod_selector,
                                             &pod->obj.labels))) {
-                ovs_be32 ip = pod_ipv4(pod);
+                ovs_be32 ip = flows_pod_ipv4(in, pod);
                 char *key = xasprintf(IP_FMT"/32", IP_ARGS(ip));
                 if (sset_add(seen, key)) {
                     peers_add_net(p, ip, 32);
@@ -364,10 +353,11 @@ policy_warn(const struct policy_ctx *ctx, const char *field,
  * adds nothing (the rule allows less than it asks, never more), with a
  * warning. */
 static void
-peers_collect(const struct policy_ctx *ctx, const struct k8s_cluster *cluster,
+peers_collect(const struct policy_ctx *ctx, const struct flows_input *in,
               const struct k8s_policy_rule *rule, const char *rule_field,
               const char *peers_field, bool want_block_pods, struct peers *p)
 {
+    const struct k8s_cluster *cluster = in->cluster;
     const char *policy_ns = ctx->np->obj.namespace;
 
     memset(p, 0, sizeof *p);
@@ -445,8 +435,9 @@ peers_collect(const struct policy_ctx *ctx, const struct k8s_cluster *cluster,
                 const struct k8s_object *obj;
                 K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
                     const struct k8s_pod *pod = k8s_pod_cast(obj);
-                    if (pod_is_peer_candidate(pod)
-                        && ip_block_contains(block, pod_ipv4(pod))) {
+                    if (pod_is_peer_candidate(in, pod)
+                        && ip_block_contains(block,
+                                             flows_pod_ipv4(in, pod))) {
                         peers_add_pod(p, pod);
                     }
                 }
@@ -454,7 +445,7 @@ peers_collect(const struct policy_ctx *ctx, const struct k8s_cluster *cluster,
             continue;
         }
 
-        peers_collect_selected(cluster, policy_ns, peer, p, &seen);
+        peers_collect_selected(in, policy_ns, peer, p, &seen);
     }
     sset_destroy(&seen);
 }
@@ -821,7 +812,7 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
     const char *dir_name = dir == POLICY_INGRESS ? "ingress" : "egress";
     char *field = xasprintf("%s[%"PRIuSIZE"]", dir_name, rule_idx);
     struct rule_plan plan = { .all_ranges = !rule->n_ports };
-    peers_collect(ctx, in->cluster, rule, field,
+    peers_collect(ctx, in, rule, field,
                   dir == POLICY_INGRESS ? "from" : "to",
                   dir == POLICY_EGRESS && rule_has_named_ports(rule),
                   &plan.peers);
@@ -881,7 +872,7 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
             size_t allocated = 0;
             K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
                 const struct k8s_pod *pod = k8s_pod_cast(obj);
-                if (pod_is_peer_candidate(pod)) {
+                if (pod_is_peer_candidate(in, pod)) {
                     if (n_candidates >= allocated) {
                         candidates = x2nrealloc(candidates, &allocated,
                                                 sizeof *candidates);
@@ -907,7 +898,7 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
                 group = xzalloc(sizeof *group);
                 shash_add(&groups, sig, group);
             }
-            peers_add_net(group, pod_ipv4(candidates[i]), 32);
+            peers_add_net(group, flows_pod_ipv4(in, candidates[i]), 32);
             peers_add_pod(group, candidates[i]);
             free(sig);
         }
@@ -1036,10 +1027,11 @@ flows_policy_compute(const struct flows_input *in,
 /* Dependencies. */
 
 static bool
-policy_may_select(const struct k8s_cluster *cluster,
+policy_may_select(const struct flows_input *in,
                   const struct k8s_network_policy *np,
                   const struct k8s_pod *pod)
 {
+    const struct k8s_cluster *cluster = in->cluster;
     if (!strcmp(np->obj.namespace, pod->obj.namespace)
         && k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
         return true;
@@ -1054,7 +1046,7 @@ policy_may_select(const struct k8s_cluster *cluster,
             }
             for (size_t j = 0; j < rule->n_peers; j++) {
                 const struct k8s_policy_peer *peer = &rule->peers[j];
-                ovs_be32 ip = pod_ipv4(pod);
+                ovs_be32 ip = flows_pod_ipv4(in, pod);
                 if (peer->ip_block
                     ? ip && ip_block_contains(peer->ip_block, ip)
                     : peer_selects_pod(cluster, np->obj.namespace, peer,
@@ -1068,12 +1060,12 @@ policy_may_select(const struct k8s_cluster *cluster,
 }
 
 void
-policy_affected_by_pod(const struct k8s_cluster *cluster,
+policy_affected_by_pod(const struct flows_input *in,
                        const struct k8s_pod *pod, struct sset *policies)
 {
     const struct k8s_object *obj;
-    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
-        if (policy_may_select(cluster, k8s_network_policy_cast(obj), pod)) {
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
+        if (policy_may_select(in, k8s_network_policy_cast(obj), pod)) {
             sset_add_and_free(policies, xasprintf("%s/%s", obj->namespace,
                                                   obj->name));
         }

@@ -46,8 +46,8 @@ void flows_policy_compute(const struct flows_input *,
 
 /* Adds to 'policies' ("namespace/name") every policy whose flows may
  * depend on pod 'pod' (any version of it): those that select it and those
- * with a peer that selects it. */
-void policy_affected_by_pod(const struct k8s_cluster *,
+ * with a peer that selects it, by labels or by address. */
+void policy_affected_by_pod(const struct flows_input *,
                             const struct k8s_pod *pod, struct sset *policies);
 
 /* Same for a namespace (its labels select peers). */

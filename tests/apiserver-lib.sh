@@ -159,6 +159,7 @@ api_kovs_start () {
     shift
     api_env kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-watch-timeout=2 \
+        --cni-conf-dir="$PWD/net.d" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
         -vofctrl:file:dbg -vk8s_client:file:dbg -vkovs_controller:file:dbg \
         -vconsole:warn \
@@ -266,7 +267,7 @@ api_cluster_kovs_start () {
         --no-chdir --pidfile -vconsole:off --log-file --node-name="$1" \
         --k8s-api="$(api_url)" --k8s-token-file="$PWD/token" \
         --k8s-ca-file="$PWD/ca.crt" --k8s-watch-timeout=2 \
-        --datapath-type=netdev \
+        --datapath-type=netdev --cni-conf-dir="$CL_WORKDIR/$1/net.d" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
         -vofctrl:file:dbg -vk8s_client:file:dbg
 }

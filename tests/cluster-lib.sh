@@ -30,6 +30,10 @@
 #   external  cl_ext_add NAME IP/LEN
 #   pods      cl_pod_add NODE NAMESPACE NAME IP/LEN GATEWAY_IP MAC,
 #             cl_pod_del NODE NAMESPACE NAME,
+#   CNI pods  cl_pod_sandbox NODE NAMESPACE NAME,
+#             cl_pod_cni_add NODE NAMESPACE NAME,
+#             cl_pod_cni_del NODE NAMESPACE NAME, cl_cni NODE VERB ARG...,
+#             cl_pod_cid NAMESPACE/NAME
 #             cl_pod_exec NAMESPACE NAME CMD...,
 #             cl_pod_ip|cl_pod_mac|cl_pod_port|cl_pod_netns|cl_pod_node NS/NAME
 #   anywhere  cl_exec WHO CMD..., cl_ip WHO, cl_bg WHO TAG CMD...,
@@ -723,6 +727,101 @@ cl_pod_del() {
     _cl_netns_del "$netns"
     rm -f "$CL_WORKDIR/cl-state/pods/${ns}_$name"
 }
+
+# Pods plugged through kovs-cni, driven by a CNI runtime client
+# (tests/cni-runtime, libcni) from the configuration list kovs-controller
+# wrote in WORKDIR/NODE/net.d, as containerd would: the pod's namespace is
+# its sandbox, created first, and ADD gives it its interface and address.
+# The plugins are found in CL_CNI_PATH (default: the directory of the
+# kovs-cni in PATH, then /usr/lib/cni, for the chained loopback plugin).
+
+# cl_cni NODE VERB ARG...: runs the CNI runtime client on NODE (in its
+# namespace, as the node's container runtime) with VERB (add, check, del,
+# gc, status, version) and ARGs; CL_CNI_CONF names another configuration
+# list file in WORKDIR/NODE/net.d.
+cl_cni() {
+    local node="$1" plugin_dir
+    shift
+    _cl_need_init || return 1
+    plugin_dir=$(dirname "$(command -v kovs-cni)") ||
+        { _cl_err "kovs-cni not found in PATH"; return 1; }
+    cl_node_exec "$node" cni-runtime \
+        -conf-dir="$CL_WORKDIR/$node/net.d" \
+        -conf="${CL_CNI_CONF:-10-kovs.conflist}" \
+        -path="${CL_CNI_PATH:-$plugin_dir:/usr/lib/cni}" \
+        -cache-dir="$CL_WORKDIR/$node/cni-cache" "$@"
+}
+
+# cl_pod_sandbox NODE NAMESPACE NAME: creates the pod's sandbox, a network
+# namespace PREFIX-pN_NAME with only lo, so that processes can start in it
+# (cl_pod_exec, cl_bg) before it has an interface.  Its container ID
+# (cl_pod_cid) is "cN-NAME".
+cl_pod_sandbox() {
+    local node="$1" ns="$2" name="$3" key n netns
+    _cl_need_init || return 1
+    _cl_check_name namespace "$ns" && _cl_check_name pod "$name" || return 1
+    _cl_is_node "$node" || { _cl_err "unknown node '$node'"; return 1; }
+    key=${ns}_$name
+    [ ! -e "$CL_WORKDIR/cl-state/pods/$key" ] ||
+        { _cl_err "pod $ns/$name already exists"; return 1; }
+    n=$(_cl_seq)
+    netns=$CL_PREFIX-p${n}_$(printf %.24s "$name")
+    _cl_netns_add "$netns" || return 1
+    printf 'netns=%s\nnode=%s\ncid=c%s-%s\n' "$netns" "$node" "$n" "$name" \
+        >"$CL_WORKDIR/cl-state/pods/$key"
+}
+
+# The fields of a pod that an ADD result gives, for _cl_get.
+_cl_py_cni_result='
+import json, sys
+r = json.load(open(sys.argv[1]))
+ip = r["ips"][0]
+pod = r["interfaces"][ip["interface"]]
+print("ip=%s\ncidr=%s\ngw=%s\nmac=%s\nhostif=%s" % (
+    ip["address"].split("/")[0], ip["address"], ip["gateway"], pod["mac"],
+    r["interfaces"][0]["name"]))
+'
+
+# cl_pod_cni_add NODE NAMESPACE NAME: plugs pod NAMESPACE/NAME into NODE
+# through kovs-cni (ADD), creating its sandbox first unless
+# cl_pod_sandbox did.  Records what the result says (address, gateway,
+# MAC, host interface) for cl_pod_ip and the others, and keeps the result
+# in WORKDIR/cl-state/pods/NAMESPACE_NAME.result.  Fails, with the
+# runtime's error on stderr, if ADD does.
+cl_pod_cni_add() {
+    local node="$1" ns="$2" name="$3" key f netns cid
+    _cl_need_init || return 1
+    key=${ns}_$name
+    f=$CL_WORKDIR/cl-state/pods/$key
+    [ -e "$f" ] || cl_pod_sandbox "$node" "$ns" "$name" || return 1
+    [ "$(_cl_get pods "$key" node)" = "$node" ] ||
+        { _cl_err "pod $ns/$name is not on $node"; return 1; }
+    netns=$(_cl_get pods "$key" netns)
+    cid=$(_cl_get pods "$key" cid)
+    cl_cni "$node" add "$cid" "/run/netns/$netns" "$ns" "$name" \
+        >"$f.result" || return 1
+    python3 -I -S -c "$_cl_py_cni_result" "$f.result" >>"$f" ||
+        { _cl_err "cannot read the result of ADD"; return 1; }
+}
+
+# cl_pod_cni_del NODE NAMESPACE NAME: unplugs the pod through kovs-cni
+# (DEL), then removes its sandbox.
+cl_pod_cni_del() {
+    local node="$1" ns="$2" name="$3" key netns cid
+    _cl_need_init || return 1
+    key=${ns}_$name
+    netns=$(_cl_get pods "$key" netns) ||
+        { _cl_err "unknown pod $ns/$name"; return 1; }
+    cid=$(_cl_get pods "$key" cid)
+    cl_cni "$node" del "$cid" "/run/netns/$netns" || return 1
+    _cl_netns_del "$netns"
+    rm -f "$CL_WORKDIR/cl-state/pods/$key" \
+          "$CL_WORKDIR/cl-state/pods/$key.result"
+}
+
+# cl_pod_cid NAMESPACE/NAME: prints the container ID of a pod plugged
+# through kovs-cni.
+cl_pod_cid() { _cl_pod_field "$1" cid; }
 
 # cl_pod_exec NAMESPACE NAME CMD...: runs CMD in the pod's namespace.
 cl_pod_exec() {

@@ -87,6 +87,7 @@ kovs_start () {
     kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-state="$state" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+        --cni-conf-dir="$PWD/net.d" \
         -vofctrl:file:dbg -vconsole:warn "$@" 2>>kovs-controller.stderr ||
         { cat kovs-controller.stderr >&2; return 1; }
     # Asked to exit, it frees everything, so that a build with
@@ -168,6 +169,13 @@ k8s_namespace () {   # NAME [LABELS-JSON]
 k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]
     printf '{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"%s","name":"%s","labels":%s},"spec":{"nodeName":"%s","containers":[{"name":"c","image":"x","ports":[{"name":"http","containerPort":80}]}]},"status":{"phase":"Running","podIP":"%s","podIPs":[{"ip":"%s"}]}}' \
         "$1" "$2" "${5:-{\}}" "$3" "$4" "$4"
+}
+
+k8s_pod_pending () {   # NAMESPACE NAME NODE [LABELS-JSON]
+    # A Pod as it is when the CNI plugin plugs it: scheduled, without
+    # addresses yet (the kubelet reports them after ADD).
+    printf '{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"%s","name":"%s","labels":%s},"spec":{"nodeName":"%s","containers":[{"name":"c","image":"x","ports":[{"name":"http","containerPort":80}]}]},"status":{"phase":"Pending"}}' \
+        "$1" "$2" "${4:-{\}}" "$3"
 }
 
 # ports_json KIND SPEC: a JSON list of ports from a compact SPEC of
@@ -308,7 +316,7 @@ cluster_kovs_start () {
         -vconsole:off --log-file --node-name="$node" \
         --k8s-state="$PWD/state.json" --datapath-type=netdev \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        -vofctrl:file:dbg "$@"
+        --cni-conf-dir="$CL_WORKDIR/$node/net.d" -vofctrl:file:dbg "$@"
 }
 
 # cluster_wait_sync NODE [READS]: kovs_wait_sync for NODE's controller.

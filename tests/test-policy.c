@@ -865,7 +865,7 @@ test_affected_policies(void)
     const struct k8s_object *z = k8s_cluster_find(&f.cluster, K8S_POD, "x",
                                                   "z");
     struct sset policies = SSET_INITIALIZER(&policies);
-    policy_affected_by_pod(&f.cluster, k8s_pod_cast(z), &policies);
+    policy_affected_by_pod(&f.in, k8s_pod_cast(z), &policies);
     CHECK(sset_is_empty(&policies), "an unrelated pod affects %"PRIuSIZE
           " policies", sset_count(&policies));
 
@@ -878,7 +878,7 @@ test_affected_policies(void)
     struct k8s_object *obj = k8s_decode_object(client, strlen(client),
                                                &error);
     ovs_assert(obj);
-    policy_affected_by_pod(&f.cluster, k8s_pod_cast(obj), &policies);
+    policy_affected_by_pod(&f.in, k8s_pod_cast(obj), &policies);
     CHECK(sset_count(&policies) == 1 && sset_contains(&policies, "x/p1"),
           "expected only x/p1, got %"PRIuSIZE" policies",
           sset_count(&policies));

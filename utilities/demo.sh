@@ -5,7 +5,8 @@
 #
 # The kovs demo: a two-node cluster of network namespaces, each node with its
 # own ovsdb-server, userspace-datapath ovs-vswitchd and kovs-controller, two
-# pods per node, from utilities/demo-cluster.json.
+# pods per node, from utilities/demo-cluster.json, plugged through kovs-cni
+# by a CNI runtime client (tests/cni-runtime, on libcni).
 #
 #   utilities/demo.sh start BUILDDIR    start it (replacing a running demo)
 #   utilities/demo.sh stop BUILDDIR     tear it down completely
@@ -17,19 +18,53 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${2:-$top/_build}
 workdir=${KOVS_DEMO_DIR:-/var/tmp/kovs-demo}
-prefix=kdemo
+prefix=${KOVS_DEMO_PREFIX:-kdemo}
 state=$workdir/cluster-state.json
 
 export CL_NO_TRAP=1
 . "$top/tests/cluster-lib.sh"
 . "$top/tests/sandbox-lib.sh"
-export PATH=$build/controller:$build/utilities:$PATH
+export PATH=$build/controller:$build/utilities:$build/tests:$PATH
 
-# Pods of the demo: node, namespace/name, address, MAC.
-pods="node1 demo/web-1 10.244.1.10 0a:00:00:00:01:0a
-node1 demo/client-1 10.244.1.11 0a:00:00:00:01:0b
-node2 demo/web-2 10.244.2.10 0a:00:00:00:02:0a
-node2 demo/client-2 10.244.2.11 0a:00:00:00:02:0b"
+# Pods of the demo: node, namespace/name.
+pods="node1 demo/web-1
+node1 demo/client-1
+node2 demo/web-2
+node2 demo/client-2"
+
+# set_addresses IN OUT [NAMESPACE/NAME=IP]...: writes OUT, the state file
+# IN with each Pod's address as given (none for the others, as before the
+# CNI plugin ran) and the EndpointSlices' endpoints at the addresses of
+# their pods (those without one left out): what the kubelet and the
+# endpoint controller publish once pods are plugged.
+set_addresses() {
+    python3 - "$@" <<'EOF'
+import json, sys
+state = json.load(open(sys.argv[1]))
+ips = dict(a.split("=") for a in sys.argv[3:])
+for item in state["items"]:
+    if item["kind"] == "Pod":
+        key = "%s/%s" % (item["metadata"]["namespace"],
+                         item["metadata"]["name"])
+        status = item.setdefault("status", {})
+        status.pop("podIP", None)
+        status.pop("podIPs", None)
+        if key in ips:
+            status["podIP"] = ips[key]
+            status["podIPs"] = [{"ip": ips[key]}]
+    elif item["kind"] == "EndpointSlice":
+        endpoints = []
+        for e in item["endpoints"]:
+            ref = e.get("targetRef", {})
+            key = "%s/%s" % (ref.get("namespace"), ref.get("name"))
+            if key in ips:
+                e["addresses"] = [ips[key]]
+                endpoints.append(e)
+        item["endpoints"] = endpoints
+json.dump(state, open(sys.argv[2] + ".tmp", "w"), indent=1)
+EOF
+    mv "$2.tmp" "$2"
+}
 
 say() {
     printf '\n== %s\n' "$*"
@@ -54,7 +89,10 @@ start() {
 
     say "Starting two nodes (network namespaces $prefix-node1, $prefix-node2)"
     mkdir -p "$workdir"
-    cp "$top/utilities/demo-cluster.json" "$state"
+    command -v cni-runtime >/dev/null ||
+        { echo "demo: $build/tests/cni-runtime not built (needs golang-go)" >&2
+          exit 1; }
+    set_addresses "$top/utilities/demo-cluster.json" "$state"
     if ! cl_init "$workdir" "$prefix" ||
        ! cl_node_add node1 198.18.0.11/24 ||
        ! cl_node_add node2 198.18.0.12/24; then
@@ -68,22 +106,35 @@ start() {
             -vconsole:off --log-file --node-name="$node" \
             --k8s-state="$state" --datapath-type=netdev \
             --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-            --external-bridge=br-ex
+            --external-bridge=br-ex --cni-conf-dir="$workdir/$node/net.d"
         echo "kovs-controller running on $node"
+    done
+    for node in node1 node2; do
+        cl_wait_until 10 test -s "$workdir/$node/net.d/10-kovs.conflist"
+        echo "$node ready for pods: $workdir/$node/net.d/10-kovs.conflist"
     done
     cl_ext_add outside 198.18.0.100/24
     echo "external host outside: 198.18.0.100 on the underlay, not a node"
 
-    say "Plugging in pods (what a CNI plugin does)"
-    echo "$pods" | while read -r node pod ip mac; do
-        gw=${ip%.*}.1
-        cl_pod_add "$node" "${pod%/*}" "${pod#*/}" "$ip/24" "$gw" "$mac"
-        echo "$pod on $node: $ip/24 via $gw, MAC $mac"
-    done
+    say "Plugging in pods through kovs-cni (CNI ADD, as a container runtime does)"
+    local assigned=""
+    while read -r node pod; do
+        cl_pod_cni_add "$node" "${pod%/*}" "${pod#*/}"
+        echo "$pod on $node: $(cl_pod_ip "$pod") via $(_cl_pod_field "$pod" gw)," \
+             "MAC $(cl_pod_mac "$pod"), port $(cl_pod_port "$pod")"
+        assigned="$assigned $pod=$(cl_pod_ip "$pod")"
+    done <<EOT
+$pods
+EOT
+    local reads1 reads2
+    reads1=$(cluster_reads node1)
+    reads2=$(cluster_reads node2)
+    # shellcheck disable=SC2086
+    set_addresses "$top/utilities/demo-cluster.json" "$state" $assigned
+    echo "pod addresses and the Service's endpoints published in $state"
 
-    for node in node1 node2; do
-        cluster_wait_sync "$node" >/dev/null
-    done
+    cluster_wait_sync node1 "$reads1" >/dev/null
+    cluster_wait_sync node2 "$reads2" >/dev/null
     echo "both switches hold the flows their controller wants"
 
     say "Ping between every pair of pods"
@@ -127,7 +178,7 @@ start() {
         (OVS_RUNDIR=$workdir/$node; export OVS_RUNDIR
          ovs-appctl -t kovs-controller flow-summary
          ovs-appctl -t kovs-controller status | grep -E \
-             '^(desired|installed) flows|^gateway|^tunnel ports|^pod ports')
+             '^(desired|installed) flows|^gateway|^tunnel ports|^pod ports|^cni')
     done
 
     say "How to inspect"
@@ -138,6 +189,7 @@ start() {
         echo "ip netns exec $prefix-$node ovs-ofctl -O OpenFlow15 dump-flows br-ex"
         echo "ip netns exec $prefix-$node ovs-appctl -t kovs-controller neighbors"
         echo "ip netns exec $prefix-$node ovs-appctl dpctl/dump-conntrack zone=2"
+        echo "cat $workdir/$node/net.d/10-kovs.conflist   # kovs-cni's configuration"
         echo "ip netns exec $prefix-$node ovs-ofctl dump-flows br-int cookie=\$(ip netns exec $prefix-$node ovs-appctl -t kovs-controller cookie pod demo/web-1)/-1"
         echo
     done

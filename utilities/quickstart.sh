@@ -38,7 +38,8 @@ packages="autoconf automake make gcc pkg-config
           openvswitch-source openvswitch-switch
           iproute2 iputils-ping ethtool procps python3 python3-yaml
           openssl kmod clang libclang-rt-14-dev
-          podman runc binutils"
+          podman runc binutils
+          golang-go golang-github-appc-cni-dev containernetworking-plugins"
 
 install_packages() {
     local missing=""

@@ -296,6 +296,7 @@ start_controller () {
     "$KOVS_CONTROLLER" --detach --no-chdir --pidfile --log-file \
         -vconsole:off --node-name=$NODE --k8s-state="$STATE" \
         --cluster-cidr=$CLUSTER_CIDR --service-cidr=$SERVICE_CIDR \
+        --cni-conf-dir="$PWD/net.d" \
         ${KOVS_BENCH_CONTROLLER_ARGS:-} 2>>daemons.stderr ||
         die "kovs-controller did not start"
 }

@@ -1,0 +1,431 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/ipam.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "dirs.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
+#include "sha1.h"
+#include "sset.h"
+#include "svec.h"
+#include "util.h"
+
+static uint32_t
+ip_hash(ovs_be32 ip)
+{
+    return hash_int((OVS_FORCE uint32_t) ip, 0);
+}
+
+struct ipam_attachment *
+ipam_find(const struct ipam *ipam, const char *container_id,
+          const char *ifname)
+{
+    char *key = xasprintf("%s/%s", container_id, ifname);
+    struct ipam_attachment *att, *found = NULL;
+    HMAP_FOR_EACH_WITH_HASH (att, key_node, hash_string(key, 0),
+                             &ipam->attachments) {
+        if (!strcmp(att->key, key)) {
+            found = att;
+            break;
+        }
+    }
+    free(key);
+    return found;
+}
+
+struct ipam_attachment *
+ipam_find_by_ip(const struct ipam *ipam, ovs_be32 ip)
+{
+    struct ipam_attachment *att;
+    HMAP_FOR_EACH_WITH_HASH (att, ip_node, ip_hash(ip), &ipam->by_ip) {
+        if (att->ip == ip) {
+            return att;
+        }
+    }
+    return NULL;
+}
+
+struct eth_addr
+ipam_mac_for_ip(ovs_be32 ip)
+{
+    uint32_t h = ntohl(ip);
+    struct eth_addr mac = { .ea = { 0x0a, 0x58, h >> 24, (h >> 16) & 0xff,
+                                    (h >> 8) & 0xff, h & 0xff } };
+    return mac;
+}
+
+char *
+ipam_host_ifname(const char *container_id, const char *ifname)
+{
+    uint8_t digest[SHA1_DIGEST_SIZE];
+    char *key = xasprintf("%s/%s", container_id, ifname);
+    sha1_bytes(key, strlen(key), digest);
+    free(key);
+
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "kovs");
+    for (size_t i = 0; s.length < 15; i++) {
+        ds_put_format(&s, "%02x", digest[i]);
+    }
+    ds_truncate(&s, 15);
+    return ds_steal_cstr(&s);
+}
+
+static struct ipam_attachment *
+attachment_create(const char *container_id, const char *ifname,
+                  const char *pod, ovs_be32 ip)
+{
+    struct ipam_attachment *att = xzalloc(sizeof *att);
+    att->key = xasprintf("%s/%s", container_id, ifname);
+    att->container_id = xstrdup(container_id);
+    att->ifname = xstrdup(ifname);
+    att->pod = xstrdup(pod);
+    att->ip = ip;
+    att->mac = ipam_mac_for_ip(ip);
+    att->host_ifname = ipam_host_ifname(container_id, ifname);
+    return att;
+}
+
+static void
+attachment_free(struct ipam_attachment *att)
+{
+    if (att) {
+        free(att->key);
+        free(att->container_id);
+        free(att->ifname);
+        free(att->pod);
+        free(att->host_ifname);
+        free(att);
+    }
+}
+
+static void
+attachment_insert(struct ipam *ipam, struct ipam_attachment *att)
+{
+    hmap_insert(&ipam->attachments, &att->key_node, hash_string(att->key, 0));
+    hmap_insert(&ipam->by_ip, &att->ip_node, ip_hash(att->ip));
+}
+
+static void
+attachment_remove(struct ipam *ipam, struct ipam_attachment *att)
+{
+    hmap_remove(&ipam->attachments, &att->key_node);
+    hmap_remove(&ipam->by_ip, &att->ip_node);
+}
+
+/* Persistence. */
+
+static struct json *
+ipam_to_json(const struct ipam *ipam)
+{
+    struct json *list = json_array_create_empty();
+    const struct ipam_attachment *att;
+    HMAP_FOR_EACH (att, key_node, &ipam->attachments) {
+        struct json *a = json_object_create();
+        json_object_put_string(a, "containerID", att->container_id);
+        json_object_put_string(a, "ifname", att->ifname);
+        json_object_put_string(a, "pod", att->pod);
+        json_object_put_format(a, "ip", IP_FMT, IP_ARGS(att->ip));
+        json_object_put(a, "attached", json_boolean_create(att->attached));
+        json_array_add(list, a);
+    }
+    struct json *j = json_object_create();
+    json_object_put(j, "attachments", list);
+    if (ipam->last) {
+        json_object_put_format(j, "last", IP_FMT, IP_ARGS(ipam->last));
+    }
+    return j;
+}
+
+/* Writes the table to its file: a temporary file beside it, flushed to
+ * disk, then renamed over it, then the directory flushed, so that a crash
+ * leaves either the old or the new table.  Returns NULL or an error
+ * message. */
+static char *
+ipam_save(const struct ipam *ipam)
+{
+    if (!ipam->file_name) {
+        return NULL;
+    }
+
+    struct json *j = ipam_to_json(ipam);
+    char *text = json_to_string(j, JSSF_SORT | JSSF_PRETTY);
+    json_destroy(j);
+
+    char *tmp = xasprintf("%s.tmp", ipam->file_name);
+    char *error = NULL;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        error = xasprintf("%s: %s", tmp, ovs_strerror(errno));
+        goto out;
+    }
+    size_t len = strlen(text);
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, text + done, len - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            error = xasprintf("%s: %s", tmp, ovs_strerror(errno));
+            close(fd);
+            unlink(tmp);
+            goto out;
+        }
+        done += n;
+    }
+    if (fsync(fd) || close(fd)) {
+        error = xasprintf("%s: %s", tmp, ovs_strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    if (rename(tmp, ipam->file_name)) {
+        error = xasprintf("%s: %s", ipam->file_name, ovs_strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    char *dir = dir_name(ipam->file_name);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+
+out:
+    free(tmp);
+    free(text);
+    return error;
+}
+
+/* Loads the table from 'j'.  Entries that make no sense are skipped with
+ * an error message (the last one is returned). */
+static char *
+ipam_from_json(struct ipam *ipam, const struct json *j)
+{
+    char *error = NULL;
+    if (j->type != JSON_OBJECT) {
+        return xstrdup("not a JSON object");
+    }
+    const struct json *last = shash_find_data(json_object(j), "last");
+    if (last && last->type == JSON_STRING) {
+        ip_parse(json_string(last), &ipam->last);
+    }
+    const struct json *list = shash_find_data(json_object(j),
+                                              "attachments");
+    if (!list || list->type != JSON_ARRAY) {
+        return xstrdup("no \"attachments\" list");
+    }
+    const struct json_array *a = json_array(list);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct json *e = a->elems[i];
+        const struct shash *o = e->type == JSON_OBJECT ? json_object(e) : NULL;
+        const struct json *id = o ? shash_find_data(o, "containerID") : NULL;
+        const struct json *ifn = o ? shash_find_data(o, "ifname") : NULL;
+        const struct json *pod = o ? shash_find_data(o, "pod") : NULL;
+        const struct json *ip_s = o ? shash_find_data(o, "ip") : NULL;
+        const struct json *attached = o ? shash_find_data(o, "attached")
+                                        : NULL;
+        ovs_be32 ip;
+        if (!id || id->type != JSON_STRING || !ifn
+            || ifn->type != JSON_STRING || !pod || pod->type != JSON_STRING
+            || !ip_s || ip_s->type != JSON_STRING
+            || !ip_parse(json_string(ip_s), &ip) || !ip) {
+            free(error);
+            error = xasprintf("attachment %"PRIuSIZE" is incomplete", i);
+            continue;
+        }
+        if (ipam_find(ipam, json_string(id), json_string(ifn))
+            || ipam_find_by_ip(ipam, ip)) {
+            free(error);
+            error = xasprintf("attachment %"PRIuSIZE" (%s/%s, "IP_FMT") "
+                              "repeats another one's attachment or "
+                              "address", i, json_string(id),
+                              json_string(ifn), IP_ARGS(ip));
+            continue;
+        }
+        struct ipam_attachment *att = attachment_create(
+            json_string(id), json_string(ifn), json_string(pod), ip);
+        att->attached = attached && attached->type == JSON_TRUE;
+        attachment_insert(ipam, att);
+    }
+    return error;
+}
+
+char *
+ipam_init(struct ipam *ipam, const char *file_name)
+{
+    memset(ipam, 0, sizeof *ipam);
+    ipam->file_name = nullable_xstrdup(file_name);
+    hmap_init(&ipam->attachments);
+    hmap_init(&ipam->by_ip);
+    if (!file_name || access(file_name, F_OK)) {
+        return NULL;
+    }
+
+    struct json *j = json_from_file(file_name);
+    char *error;
+    if (j->type == JSON_STRING) {
+        error = xasprintf("%s: %s", file_name, json_string(j));
+    } else {
+        char *e = ipam_from_json(ipam, j);
+        error = e ? xasprintf("%s: %s", file_name, e) : NULL;
+        free(e);
+    }
+    json_destroy(j);
+    return error;
+}
+
+void
+ipam_destroy(struct ipam *ipam)
+{
+    if (ipam) {
+        struct ipam_attachment *att;
+        HMAP_FOR_EACH_POP (att, key_node, &ipam->attachments) {
+            attachment_free(att);
+        }
+        hmap_destroy(&ipam->attachments);
+        hmap_destroy(&ipam->by_ip);
+        free(ipam->file_name);
+    }
+}
+
+/* Allocation. */
+
+char *
+ipam_allocate(struct ipam *ipam, const char *container_id,
+              const char *ifname, const char *pod, ovs_be32 net,
+              unsigned int plen, struct ipam_attachment **attp)
+{
+    struct ipam_attachment *att = ipam_find(ipam, container_id, ifname);
+    if (att) {
+        *attp = att;
+        return NULL;
+    }
+    if (plen > 30) {
+        return xasprintf("the podCIDR "IP_FMT"/%u has no room for pods",
+                         IP_ARGS(net), plen);
+    }
+
+    /* The usable addresses are first + 2 (after the gateway) to the one
+     * before the broadcast address. */
+    uint32_t mask = plen ? UINT32_MAX << (32 - plen) : 0;
+    uint32_t first = (ntohl(net) & mask) + 2;
+    uint32_t last = (ntohl(net) | ~mask) - 1;
+    uint32_t n = last - first + 1;
+    uint32_t prev = ntohl(ipam->last);
+    uint32_t start = prev >= first && prev < last ? prev + 1 : first;
+
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t cand = first + (start - first + i) % n;
+        if (ipam_find_by_ip(ipam, htonl(cand))) {
+            continue;
+        }
+        ovs_be32 old_last = ipam->last;
+        att = attachment_create(container_id, ifname, pod, htonl(cand));
+        attachment_insert(ipam, att);
+        ipam->last = htonl(cand);
+        char *error = ipam_save(ipam);
+        if (error) {
+            attachment_remove(ipam, att);
+            attachment_free(att);
+            ipam->last = old_last;
+            return error;
+        }
+        ipam->seqno++;
+        *attp = att;
+        return NULL;
+    }
+    return xasprintf("every address of the podCIDR "IP_FMT"/%u is "
+                     "allocated (%"PRIu32" pods)", IP_ARGS(net), plen, n);
+}
+
+char *
+ipam_set_attached(struct ipam *ipam, struct ipam_attachment *att)
+{
+    if (att->attached) {
+        return NULL;
+    }
+    att->attached = true;
+    char *error = ipam_save(ipam);
+    if (error) {
+        att->attached = false;
+        return error;
+    }
+    ipam->seqno++;
+    return NULL;
+}
+
+char *
+ipam_release(struct ipam *ipam, const char *container_id,
+             const char *ifname)
+{
+    struct ipam_attachment *att = ipam_find(ipam, container_id, ifname);
+    if (!att) {
+        return NULL;
+    }
+    attachment_remove(ipam, att);
+    char *error = ipam_save(ipam);
+    if (error) {
+        attachment_insert(ipam, att);
+        return error;
+    }
+    attachment_free(att);
+    ipam->seqno++;
+    return NULL;
+}
+
+char *
+ipam_gc(struct ipam *ipam, const struct sset *valid, struct svec *released)
+{
+    struct ipam_attachment *att;
+    struct svec keys = SVEC_EMPTY_INITIALIZER;
+
+    HMAP_FOR_EACH_SAFE (att, key_node, &ipam->attachments) {
+        if (!sset_contains(valid, att->key)) {
+            svec_add(&keys, att->key);
+        }
+    }
+    if (!keys.n) {
+        svec_destroy(&keys);
+        return NULL;
+    }
+
+    /* Removed from the table first, freed only once the file says so. */
+    struct ipam_attachment **removed = xmalloc(keys.n * sizeof *removed);
+    for (size_t i = 0; i < keys.n; i++) {
+        HMAP_FOR_EACH_WITH_HASH (att, key_node, hash_string(keys.names[i], 0),
+                                 &ipam->attachments) {
+            if (!strcmp(att->key, keys.names[i])) {
+                break;
+            }
+        }
+        removed[i] = att;
+        attachment_remove(ipam, att);
+    }
+    char *error = ipam_save(ipam);
+    for (size_t i = 0; i < keys.n; i++) {
+        if (error) {
+            attachment_insert(ipam, removed[i]);
+        } else {
+            svec_add(released, removed[i]->key);
+            attachment_free(removed[i]);
+        }
+    }
+    if (!error) {
+        ipam->seqno++;
+    }
+    free(removed);
+    svec_destroy(&keys);
+    return error;
+}

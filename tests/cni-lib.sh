@@ -1,0 +1,124 @@
+# Copyright (c) 2026 The kovs authors.
+#
+# Licensed under the Apache License, Version 2.0.
+#
+# Shell helpers for the kovs-cni cluster tests (tests/cni.at), on top of
+# tests/cluster-lib.sh (which plugs pods through the CNI runtime client:
+# cl_pod_cni_add and the others) and tests/sandbox-lib.sh.
+
+# cni_cluster_start OBJ...: the two-node cluster (n1 198.18.0.11 with
+# 10.244.1.0/24, n2 198.18.0.12 with 10.244.2.0/24) with kovs-controller on
+# each node, the state file holding the nodes, namespace default and the
+# OBJs, and both nodes ready for pods (their CNI configuration written).
+# No pod is plugged yet.
+cni_cluster_start () {
+    cl_node_add n1 198.18.0.11/24 && cl_node_add n2 198.18.0.12/24 &&
+        cni_write_state "$@" &&
+        cluster_kovs_start n1 && cluster_kovs_start n2 &&
+        cl_wait_until 10 cni_node_ready n1 &&
+        cl_wait_until 10 cni_node_ready n2 &&
+        cl_tnl_neigh_prime
+}
+
+# cni_write_state OBJ...: state.json with the two nodes, namespace default
+# and the OBJs.
+cni_write_state () {
+    write_state state.json "$(k8s_node n1 198.18.0.11 10.244.1.0/24)" \
+        "$(k8s_node n2 198.18.0.12 10.244.2.0/24)" \
+        "$(k8s_namespace default)" "$@"
+}
+
+# cni_node_ready NODE: true once NODE's kovs-controller wrote its CNI
+# configuration list.
+cni_node_ready () {
+    test -s "$CL_WORKDIR/$1/net.d/10-kovs.conflist"
+}
+
+# cni_status NODE: kovs-cni's line of kovs-controller's status on NODE.
+cni_status () {
+    cl_node_exec "$1" ovs-appctl -t kovs-controller status |
+        sed -n 's/^cni: //p'
+}
+
+# cni_attachments NODE: the number of attachments (allocated addresses) of
+# NODE's kovs-controller.
+cni_attachments () {
+    cni_status "$1" | sed 's/ attachments.*//'
+}
+
+# cni_port_ids NODE NAMESPACE/NAME: the external_ids of the pod's port on
+# NODE's br-int (nothing if it has none).
+cni_port_ids () {
+    cl_node_exec "$1" ovs-vsctl --bare --columns=external_ids find \
+        interface external_ids:iface-id="$2"
+}
+
+# cni_status_fails NODE: true if STATUS of NODE's kovs-cni fails.
+cni_status_fails () {
+    ! cl_cni "$1" status 2>/dev/null
+}
+
+# cni_no_port NODE NAMESPACE/NAME: true if the pod has no port on NODE's
+# br-int.
+cni_no_port () {
+    test -z "$(cni_port_ids "$1" "$2")"
+}
+
+# cni_restart NODE: stops NODE's kovs-controller and starts it again.
+cni_restart () {
+    local pidfile=$CL_WORKDIR/$1/kovs-controller.pid pid
+    pid=$(cat "$pidfile") || return 1
+    cl_node_exec "$1" ovs-appctl -t kovs-controller exit || return 1
+    cl_wait_until 10 sh -c "! kill -0 $pid 2>/dev/null" || return 1
+    cluster_kovs_start "$1"
+}
+
+# k8s_deny_ingress NAMESPACE NAME APP: a NetworkPolicy that isolates the
+# pods labelled app=APP for ingress, allowing nothing.
+k8s_deny_ingress () {
+    printf '{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"namespace":"%s","name":"%s"},"spec":{"podSelector":{"matchLabels":{"app":"%s"}},"policyTypes":["Ingress"]}}' \
+        "$1" "$2" "$3"
+}
+
+# The prober of cni_probe_start: tries, over and over, a TCP connection to
+# port PORT of every address of FIRST..LAST (the last octet), all at once
+# with non-blocking sockets, each try lasting at most 50 ms, and appends
+# every address that answered to OUT (once each).  Runs until killed.
+_cni_py_prober='
+import select, socket, sys, time
+prefix, first, last, port, out = sys.argv[1], int(sys.argv[2]), \
+    int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+seen = set()
+open(out, "w").close()
+open(out + ".ready", "w").close()
+while True:
+    socks = {}
+    for i in range(first, last + 1):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        s.connect_ex(("%s.%d" % (prefix, i), port))
+        socks[s.fileno()] = (s, "%s.%d" % (prefix, i))
+    deadline = time.time() + 0.05
+    while socks and time.time() < deadline:
+        _, w, _ = select.select([], [s for s, _ in socks.values()], [],
+                                max(0, deadline - time.time()))
+        for s in w:
+            sock, ip = socks.pop(s.fileno())
+            if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                if ip not in seen:
+                    seen.add(ip)
+                    with open(out, "a") as f:
+                        f.write(ip + "\n")
+            sock.close()
+    for s, _ in socks.values():
+        s.close()
+'
+
+# cni_probe_start WHO PREFIX FIRST LAST PORT OUT: starts the prober in WHO
+# (in the background, tagged "prober"), probing PREFIX.FIRST to PREFIX.LAST
+# on TCP PORT and writing to OUT each address that ever answered.
+cni_probe_start () {
+    rm -f "$6" "$6.ready"
+    cl_bg "$1" prober python3 -I -S -c "$_cni_py_prober" "$2" "$3" "$4" \
+        "$5" "$6" && _cl_bg_ready prober "$6.ready"
+}
