@@ -44,4 +44,4 @@ controller_kovs_cni_SOURCES = \
 	controller/kovs-cni.c
 controller_kovs_cni_LDADD = $(OVS_LIBS)
 
-dist_man_MANS += controller/kovs-controller.8
+dist_man_MANS += controller/kovs-controller.8 controller/kovs-cni.8
