@@ -1064,6 +1064,15 @@ except OSError as e:
 ' "$2" "$3" "$t" || echo timeout
 }
 
+# cl_syn_retrans POD: prints how many TCP SYNs POD's network namespace has
+# retransmitted so far (the kernel's TcpExtTCPSynRetrans).
+cl_syn_retrans() {
+    local ns
+    ns=$(_cl_ns "$1") || return 1
+    ip netns exec "$ns" nstat -asz TcpExtTCPSynRetrans |
+        awk '$1 == "TcpExtTCPSynRetrans" { n = $2 } END { print n + 0 }'
+}
+
 # cl_tcp_probe FROM IP PORT: succeeds if FROM can open a TCP connection to
 # IP:PORT within CL_TIMEOUT seconds.  Prints nothing.
 cl_tcp_probe() {

@@ -434,16 +434,6 @@ for name in sorted(counts):
 ' "$2" "$3" "$4"
 }
 
-# elapsed_ms CMD...: runs CMD (its output discarded) and prints how many
-# milliseconds it took.
-elapsed_ms () {
-    local start end
-    start=$(date +%s%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s%N)
-    echo $(( (end - start) / 1000000 ))
-}
-
 # http_names FROM URL COUNT: fetches URL COUNT times from FROM (new
 # connection each time) and prints the distinct answers, sorted.
 http_names () {
