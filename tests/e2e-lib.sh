@@ -11,6 +11,7 @@
 # stops it.
 #
 #   e2e_echo_serve WHO PORT               keep-alive HTTP backend
+#   e2e_echo_stop WHO PORT                stops it
 #   e2e_http_many FROM URL COUNT          COUNT GETs, one answer per line
 #   e2e_nginx_ingress WHO HOST=IP:PORT... nginx virtual hosts to Services
 #   e2e_dnsmasq_serve WHO NAME=IP...      dnsmasq answering NAMEs
@@ -53,15 +54,15 @@ server.serve_forever()
 
 # e2e_echo_serve WHO PORT: starts the keep-alive HTTP backend on TCP PORT
 # in WHO (answers "NAME FORWARDED-FOR REQUEST", NAME being a pod's name
-# without namespace).  Returns once it listens.  Stop it with
-# "cl_bg_stop echo-WHO-PORT" (WHO with "/" as "_") or cl_cleanup; stopped,
-# it closes its connections as a pod's process does when the kubelet
-# terminates it.
+# without namespace).  Returns once it listens.  Stop it with e2e_echo_stop
+# or cl_cleanup.
 e2e_echo_serve() {
     _cl_serve echo "$_e2e_py_echo" "$1" "$2"
 }
 
-# e2e_echo_stop WHO PORT: stops the backend that e2e_echo_serve started.
+# e2e_echo_stop WHO PORT: stops the backend that e2e_echo_serve started
+# (SIGTERM): its connections close, as a pod's do when the kubelet
+# terminates its containers.
 e2e_echo_stop() {
     cl_bg_stop "echo-$(_cl_key "$1")-$2"
 }
