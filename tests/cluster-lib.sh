@@ -899,7 +899,10 @@ cl_etc_file() {
     [ -e "/etc/$2" ] ||
         { _cl_err "/etc/$2 does not exist, nothing to mount over"; return 1; }
     d=$CL_ETC_NETNS/$ns
-    mkdir -p "$d" && cat >"$d/$2.tmp" && mv "$d/$2.tmp" "$d/$2"
+    # Written beside the directory, then renamed into it: an "ip netns
+    # exec" running meanwhile mounts every file it finds there.
+    mkdir -p "$d" && cat >"$CL_ETC_NETNS/.$ns.$2.tmp" &&
+        mv "$CL_ETC_NETNS/.$ns.$2.tmp" "$d/$2"
 }
 
 # cl_resolv_conf WHO NAMESERVER [SEARCH...]: gives WHO a resolv.conf with
@@ -1062,7 +1065,8 @@ _cl_serve() {
 _cl_http() {
     local ns t="${CL_TIMEOUT:-3}"
     ns=$(_cl_ns "$1") || return 1
-    timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
+    # As in cl_tcp_state, the outer bound leaves python time to start.
+    timeout $((t + 10)) ip netns exec "$ns" python3 -I -S -c '
 import sys, urllib.error, urllib.request
 url, timeout, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -1102,9 +1106,13 @@ cl_http_status() {
 # Service without endpoints), "unreachable" (ICMP error) or "timeout" (no
 # answer in CL_TIMEOUT seconds, e.g. dropped by a policy).
 cl_tcp_state() {
-    local ns t="${CL_TIMEOUT:-3}"
+    local ns t="${CL_TIMEOUT:-3}" state
     ns=$(_cl_ns "$1") || return 1
-    timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
+    # The outer bound only stops a probe that hangs: on a loaded machine
+    # python's start alone can take seconds, and the probe's own timeout
+    # is what decides "timeout".  A probe stopped after it printed its
+    # answer still gives one line.
+    state=$(timeout $((t + 10)) ip netns exec "$ns" python3 -I -S -c '
 import errno, socket, sys
 try:
     socket.create_connection((sys.argv[1], int(sys.argv[2])),
@@ -1117,7 +1125,8 @@ except socket.timeout:
 except OSError as e:
     print("unreachable" if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
           else "error: %s" % e)
-' "$2" "$3" "$t" || echo timeout
+' "$2" "$3" "$t")
+    echo "${state:-timeout}"
 }
 
 # cl_tcp_probe FROM IP PORT: succeeds if FROM can open a TCP connection to
