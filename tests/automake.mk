@@ -44,6 +44,7 @@ TESTSUITE_AT = \
 	tests/cluster.at \
 	tests/service.at \
 	tests/external.at \
+	tests/e2e.at \
 	tests/policy.at \
 	tests/faults.at \
 	tests/apiserver.at \
@@ -55,7 +56,8 @@ EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/package.m4 tests/cluster-lib.sh tests/sandbox-lib.sh \
 	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \
 	tests/policy-lib.sh tests/netpol-probe.py tests/deploy-lib.sh \
-	tests/repro/stale-megaflow.sh tests/cni-runtime.go tests/cni-lib.sh
+	tests/repro/stale-megaflow.sh tests/cni-runtime.go tests/cni-lib.sh \
+	tests/e2e-lib.sh
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te

@@ -38,6 +38,7 @@
 #             cl_pod_ip|cl_pod_mac|cl_pod_port|cl_pod_netns|cl_pod_node NS/NAME
 #   anywhere  cl_exec WHO CMD..., cl_ip WHO, cl_bg WHO TAG CMD...,
 #             cl_bg_stop TAG, cl_wait_until SECONDS CMD...
+#   /etc      cl_etc_file WHO FILE, cl_resolv_conf WHO NAMESERVER [SEARCH...]
 #   probes    cl_ping FROM IP, cl_ping_matrix WHO...,
 #             cl_http_serve WHO PORT, cl_http_stop WHO PORT,
 #             cl_http_get FROM URL,
@@ -135,6 +136,8 @@
 # Internal helpers.
 
 CL_SCHEMA=${CL_SCHEMA:-/usr/share/openvswitch/vswitch.ovsschema}
+# Where "ip netns exec" looks for a namespace's own /etc files.
+CL_ETC_NETNS=/etc/netns
 
 # _cl_err MESSAGE...: prints MESSAGE on stderr and returns 1.
 _cl_err() {
@@ -230,6 +233,7 @@ _cl_stop_pidfile() {
 # which also deletes its interfaces and the veth peers of those.
 _cl_netns_del() {
     local pids
+    _cl_etc_del "$1"
     ip netns list 2>/dev/null | awk '{print $1}' | grep -qxF "$1" || return 0
     pids=$(ip netns pids "$1" 2>/dev/null)
     # shellcheck disable=SC2086
@@ -429,11 +433,15 @@ cl_use() {
 # _cl_sweep_prefix: kills and deletes every namespace named "$CL_PREFIX-*",
 # whether or not this shell created it.
 _cl_sweep_prefix() {
-    local ns
+    local ns d
     for ns in $(ip netns list 2>/dev/null | awk '{print $1}' |
                 grep "^$CL_PREFIX-"); do
         _cl_netns_del "$ns"
     done
+    for d in "$CL_ETC_NETNS/$CL_PREFIX"-*; do
+        [ -d "$d" ] && _cl_etc_del "${d##*/}"
+    done
+    return 0
 }
 
 # cl_cleanup: removes everything the cluster created: the processes of
@@ -877,6 +885,57 @@ cl_exec() {
 }
 
 # ---------------------------------------------------------------------------
+# Files in /etc per namespace.  "ip netns exec NETNS" (and so cl_exec,
+# cl_bg and every probe) bind-mounts each file of /etc/netns/NETNS over the
+# file of the same name in /etc, for the command it runs: a pod gets its own
+# resolv.conf (pointing at a cluster DNS Service), an external host its own
+# hosts.  Processes started before the file was written keep the host's.
+# The directory goes with its namespace (_cl_netns_del, cl_cleanup), and
+# cl_init removes those that a crashed run of the same PREFIX left.
+
+# _cl_etc_del NETNS: removes /etc/netns/NETNS if it exists.
+_cl_etc_del() {
+    case $1 in
+        "" | */* | . | ..) return 0 ;;
+    esac
+    [ -e "$CL_ETC_NETNS/$1" ] || return 0
+    rm -rf "${CL_ETC_NETNS:?}/$1" ||
+        _cl_err "could not remove $CL_ETC_NETNS/$1"
+}
+
+# cl_etc_file WHO FILE: writes standard input to /etc/netns/NETNS/FILE, the
+# file that commands run in WHO (a pod, node or external host) see as
+# /etc/FILE.  /etc/FILE must exist on the host.
+cl_etc_file() {
+    local ns d
+    ns=$(_cl_ns "$1") || return 1
+    case $2 in
+        "" | */* | . | ..) _cl_err "invalid file name '$2'"; return 1 ;;
+    esac
+    [ -e "/etc/$2" ] ||
+        { _cl_err "/etc/$2 does not exist, nothing to mount over"; return 1; }
+    d=$CL_ETC_NETNS/$ns
+    # Written beside the directory, then renamed into it: an "ip netns
+    # exec" running meanwhile mounts every file it finds there.
+    mkdir -p "$d" && cat >"$CL_ETC_NETNS/.$ns.$2.tmp" &&
+        mv "$CL_ETC_NETNS/.$ns.$2.tmp" "$d/$2"
+}
+
+# cl_resolv_conf WHO NAMESERVER [SEARCH...]: gives WHO a resolv.conf with
+# NAMESERVER (a cluster DNS Service's ClusterIP) and the SEARCH domains,
+# with the kubelet's ndots:5 and short timeouts (1 s, 2 attempts) so that a
+# query that gets no answer fails within seconds.
+cl_resolv_conf() {
+    local who="$1" server="$2"
+    shift 2
+    {
+        echo "nameserver $server"
+        [ $# -eq 0 ] || echo "search $*"
+        echo "options ndots:5 timeout:1 attempts:2"
+    } | cl_etc_file "$who" resolv.conf
+}
+
+# ---------------------------------------------------------------------------
 # Background processes.
 
 # cl_bg WHO TAG CMD...: starts CMD in the background in WHO's namespace,
@@ -1022,7 +1081,8 @@ _cl_serve() {
 _cl_http() {
     local ns t="${CL_TIMEOUT:-3}"
     ns=$(_cl_ns "$1") || return 1
-    timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
+    # As in cl_tcp_state, the outer bound leaves python time to start.
+    timeout $((t + 10)) ip netns exec "$ns" python3 -I -S -c '
 import sys, urllib.error, urllib.request
 url, timeout, mode = sys.argv[1], float(sys.argv[2]), sys.argv[3]
 opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -1062,9 +1122,13 @@ cl_http_status() {
 # Service without endpoints), "unreachable" (ICMP error) or "timeout" (no
 # answer in CL_TIMEOUT seconds, e.g. dropped by a policy).
 cl_tcp_state() {
-    local ns t="${CL_TIMEOUT:-3}"
+    local ns t="${CL_TIMEOUT:-3}" state
     ns=$(_cl_ns "$1") || return 1
-    timeout $((t + 2)) ip netns exec "$ns" python3 -I -S -c '
+    # The outer bound only stops a probe that hangs: on a loaded machine
+    # python's start alone can take seconds, and the probe's own timeout
+    # is what decides "timeout".  A probe stopped after it printed its
+    # answer still gives one line.
+    state=$(timeout $((t + 10)) ip netns exec "$ns" python3 -I -S -c '
 import errno, socket, sys
 try:
     socket.create_connection((sys.argv[1], int(sys.argv[2])),
@@ -1077,7 +1141,8 @@ except socket.timeout:
 except OSError as e:
     print("unreachable" if e.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH)
           else "error: %s" % e)
-' "$2" "$3" "$t" || echo timeout
+' "$2" "$3" "$t")
+    echo "${state:-timeout}"
 }
 
 # cl_syn_retrans POD: prints how many TCP SYNs POD's network namespace has

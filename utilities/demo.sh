@@ -4,9 +4,10 @@
 # Licensed under the Apache License, Version 2.0.
 #
 # The kovs demo: a two-node cluster of network namespaces, each node with its
-# own ovsdb-server, userspace-datapath ovs-vswitchd and kovs-controller, two
-# pods per node, from utilities/demo-cluster.json, plugged through kovs-cni
-# by a CNI runtime client (tests/cni-runtime, on libcni).
+# own ovsdb-server, userspace-datapath ovs-vswitchd and kovs-controller, and
+# the pods of utilities/demo-cluster.json (among them nginx as an Ingress
+# controller), plugged through kovs-cni by a CNI runtime client
+# (tests/cni-runtime, on libcni).
 #
 #   utilities/demo.sh start BUILDDIR    start it (replacing a running demo)
 #   utilities/demo.sh stop BUILDDIR     tear it down completely
@@ -24,13 +25,17 @@ state=$workdir/cluster-state.json
 export CL_NO_TRAP=1
 . "$top/tests/cluster-lib.sh"
 . "$top/tests/sandbox-lib.sh"
+. "$top/tests/e2e-lib.sh"
 export PATH=$build/controller:$build/utilities:$build/tests:$PATH
 
 # Pods of the demo: node, namespace/name.
 pods="node1 demo/web-1
 node1 demo/client-1
 node2 demo/web-2
-node2 demo/client-2"
+node2 demo/client-2
+node1 demo/api-1
+node2 demo/api-2
+node1 demo/ingress"
 
 # set_addresses IN OUT [NAMESPACE/NAME=IP]...: writes OUT, the state file
 # IN with each Pod's address as given (none for the others, as before the
@@ -172,6 +177,28 @@ EOT
                   done | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')
         echo "outside -> http://$ip:30080/ 6 times: $answers"
     done
+
+    say "Ingress: nginx (demo/ingress) at the LoadBalancer IP 203.0.113.10"
+    # As an Ingress controller configures it: a.example to the Service web,
+    # b.example to the Service api, whose pods echo X-Forwarded-For.  The
+    # outside host resolves both names to the LoadBalancer IP, which its
+    # router sends to node1 (externalTrafficPolicy Local: nginx's node).
+    e2e_echo_serve demo/api-1 80
+    e2e_echo_serve demo/api-2 80
+    e2e_nginx_ingress demo/ingress a.example=10.96.0.100:80 \
+        b.example=10.96.0.101:80
+    cl_exec outside ip route add 203.0.113.0/24 via 198.18.0.11
+    printf '127.0.0.1 localhost\n203.0.113.10 a.example b.example\n' |
+        cl_etc_file outside hosts
+    for host in a.example b.example; do
+        answers=$(e2e_http_many outside "http://$host/" 10 |
+                  awk '{ print $1 }' | sort | uniq -c |
+                  awk '{ printf "%s x%s  ", $2, $1 }')
+        echo "outside -> http://$host/ 10 times: $answers"
+    done
+    echo "demo/api got X-Forwarded-For:" \
+         "$(e2e_http_many outside http://b.example/ 1 | awk '{ print $2 }')"
+    echo "nginx's configuration: $workdir/nginx-demo_ingress/nginx.conf"
 
     for node in node1 node2; do
         say "Flows on $node (ovs-appctl -t kovs-controller flow-summary)"

@@ -37,7 +37,7 @@ packages="autoconf automake make gcc pkg-config
           libcap-ng-dev libunbound-dev
           openvswitch-source openvswitch-switch
           iproute2 iputils-ping ethtool procps python3 python3-yaml
-          openssl kmod clang libclang-rt-14-dev
+          openssl kmod clang libclang-rt-14-dev nginx-light dnsmasq-base
           podman runc binutils
           golang-go golang-github-appc-cni-dev containernetworking-plugins"
 
@@ -53,9 +53,29 @@ install_packages() {
         echo "quickstart: installing$missing" >&2
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q >/dev/null
-        # The packaged switch must not start its own daemons: kovs's tests
-        # and demo run their own, one set per node.
-        apt-get install -y -q --no-install-recommends $missing >/dev/null
+        # The packaged switch, nginx (nginx-light depends on it) and their
+        # like must not start host-wide daemons: kovs's tests and demo run
+        # their own, one set per node or pod.  A policy-rc.d that refuses
+        # every start holds while the packages install, and nginx's
+        # service, if this install brought it, is then disabled, so that
+        # no boot starts it either.
+        local policy=/usr/sbin/policy-rc.d own_policy=false had_nginx=false
+        if dpkg-query -W -f='${Status}' nginx-common 2>/dev/null |
+                grep -q "install ok installed"; then
+            had_nginx=true
+        fi
+        if [ ! -e "$policy" ]; then
+            printf '#!/bin/sh\nexit 101\n' > "$policy"
+            chmod 755 "$policy"
+            own_policy=true
+        fi
+        apt-get install -y -q --no-install-recommends $missing >/dev/null ||
+            { $own_policy && rm -f "$policy"; return 1; }
+        $own_policy && rm -f "$policy"
+        if ! $had_nginx && command -v systemctl >/dev/null &&
+               systemctl is-enabled -q nginx.service 2>/dev/null; then
+            systemctl disable -q nginx.service || true
+        fi
     fi
 }
 
