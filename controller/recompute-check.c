@@ -31,6 +31,9 @@ struct check_request {
     uint64_t sent_int, sent_ex;     /* ofctrl's sent seqnos at the start. */
     struct svec lines;              /* The differences found so far. */
     char *error;                    /* Why the check failed, or NULL. */
+    char *in_memory;                /* Why the full computation started
+                                     * from the in-memory model, or NULL
+                                     * if from raw objects. */
 };
 
 static struct check_request *request;
@@ -260,6 +263,18 @@ compare_with_full_computation(struct check_request *req)
     struct k8s_cluster fresh;
     const struct k8s_cluster *cluster = cfg.input->cluster;
 
+    if (!req->file && cfg.state && k8s_state_file_error(cfg.state)) {
+        /* The model holds the last good state, which the file no longer
+         * has. */
+        req->in_memory = xasprintf("the state file cannot be used (%s), "
+                                   "the model keeps the last good state",
+                                   k8s_state_file_error(cfg.state));
+        file = NULL;
+    } else if (!file) {
+        req->in_memory = xstrdup("without FILE, the objects of an API "
+                                 "server are not read again");
+    }
+
     k8s_cluster_init(&fresh);
     if (file) {
         char *error;
@@ -325,19 +340,19 @@ request_finish(struct check_request *req)
         }
         unixctl_command_reply_error(req->conn, ds_cstr(&s));
         ds_destroy(&s);
+    } else if (req->in_memory) {
+        char *reply = xasprintf("no differences (recomputed from the "
+                                "in-memory model: %s)\n", req->in_memory);
+        unixctl_command_reply(req->conn, reply);
+        free(reply);
     } else {
-        unixctl_command_reply(
-            req->conn,
-            (!req->file && !cfg.state_file
-             ? "no differences (recomputed from the in-memory model: "
-               "without FILE, the objects of an API server are not read "
-               "again)\n"
-             : "no differences\n"));
+        unixctl_command_reply(req->conn, "no differences\n");
     }
 
     svec_destroy(&req->lines);
     free(req->file);
     free(req->error);
+    free(req->in_memory);
     free(req);
     request = NULL;
 }

@@ -204,9 +204,15 @@ k8s_state_file_is_current(const struct k8s_state_file *sf)
 {
     struct stat st;
 
-    return (sf->n_reads && !sf->last_error && sf->have_stat
-            && sf->next_reread == LLONG_MAX
+    return (sf->n_reads && sf->have_stat
+            && (sf->last_error || sf->next_reread == LLONG_MAX)
             && !stat(sf->path, &st) && stat_equal(&st, &sf->st));
+}
+
+const char *
+k8s_state_file_error(const struct k8s_state_file *sf)
+{
+    return sf->last_error;
 }
 
 /* Reads and decodes the file and, if that works, makes 'cluster' hold
