@@ -23,6 +23,8 @@ controller_kovs_controller_SOURCES = \
 	controller/ofctrl.h \
 	controller/pinctrl.c \
 	controller/pinctrl.h \
+	controller/recompute-check.c \
+	controller/recompute-check.h \
 	controller/uplink.c \
 	controller/uplink.h \
 	controller/vswitch.c \

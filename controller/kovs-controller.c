@@ -16,6 +16,7 @@
 #include "controller/neighbor.h"
 #include "controller/ofctrl.h"
 #include "controller/pinctrl.h"
+#include "controller/recompute-check.h"
 #include "controller/uplink.h"
 #include "controller/vswitch.h"
 #include "daemon.h"
@@ -175,6 +176,11 @@ main(int argc, char *argv[])
         healthcheck_init(NULL);
         c.neighbor_seqno = neighbor_seqno();
     }
+    recompute_check_register(&(struct recompute_check_config) {
+        .state_file = state_file, .state = c.state, .client = c.client,
+        .input = &c.input, .changes = &c.changes, .flows = &c.flows,
+        .ex_flows = c.br_ex ? &c.ex_flows : NULL,
+        .br_int = c.br_int, .br_ex = c.br_ex });
 
     struct vswitch_config vcfg = {
         .bridge = bridge_name,

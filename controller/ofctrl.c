@@ -52,6 +52,8 @@ struct installed_flow {
     struct ofpact *ofpacts;
     size_t ofpacts_len;
     bool wire;
+    char *text;                     /* For a check's dump: "cookie=C
+                                     * actions=A" as the switch has it. */
 };
 
 /* A group as the switch has it, described by group_text(). */
@@ -92,6 +94,19 @@ struct flow_stats_request {
     void *aux;
     struct ofctrl_flow_stat *stats;
     size_t n, allocated;
+};
+
+/* A pending check of the switch against a desired flow table: a dump of
+ * its flows and groups of its own, compared once complete. */
+struct ofctrl_check {
+    bool pending;
+    ovs_be32 flow_xid, group_xid;
+    bool flows_dumped, groups_dumped;
+    struct hmap flows;              /* "struct installed_flow"s. */
+    struct hmap groups;             /* "struct installed_group"s. */
+    const struct flow_table *ft;
+    ofctrl_check_cb *cb;
+    void *aux;
 };
 
 /* The OpenFlow connection to one bridge, and what the bridge holds. */
@@ -141,6 +156,7 @@ struct ofctrl {
 
     struct ofctrl_stats stats;
     struct flow_stats_request stats_request;
+    struct ofctrl_check check;
 
     /* Backoff after an error from the switch: no update before 'retry_at',
      * and the next error waits twice 'backoff_ms'. */
@@ -224,6 +240,7 @@ stats_request_handle_reply(struct ofctrl *of, const struct ofp_header *oh)
 
 static void installed_clear(struct ofctrl *);
 static void ofctrl_put__(struct ofctrl *, struct flow_table *);
+static void check_finish(struct ofctrl *, const char *error);
 
 struct ofctrl *
 ofctrl_create(const char *name, const char *target)
@@ -238,6 +255,8 @@ ofctrl_create(const char *name, const char *target)
     hmap_init(&of->installed);
     hmap_init(&of->installed_groups);
     hmap_init(&of->installed_meters);
+    hmap_init(&of->check.flows);
+    hmap_init(&of->check.groups);
     of->next_bundle_id = 1;
     return of;
 }
@@ -271,8 +290,11 @@ ofctrl_destroy(struct ofctrl *of)
 {
     if (of) {
         stats_request_finish(of, "the connection to the switch was closed");
+        check_finish(of, "the connection to the switch was closed");
         rconn_destroy(of->swconn);
         installed_clear(of);
+        hmap_destroy(&of->check.flows);
+        hmap_destroy(&of->check.groups);
         hmap_destroy(&of->installed);
         hmap_destroy(&of->installed_groups);
         hmap_destroy(&of->installed_meters);
@@ -317,6 +339,7 @@ installed_flow_free(struct installed_flow *f)
 {
     minimatch_destroy(&f->match);
     free(f->ofpacts);
+    free(f->text);
     free(f);
 }
 
@@ -390,11 +413,10 @@ meter_text(const struct ofputil_meter_config *mc)
 }
 
 static struct installed_group *
-installed_group_find(const struct ofctrl *of, uint32_t group_id)
+group_map_find(const struct hmap *groups, uint32_t group_id)
 {
     struct installed_group *g;
-    HMAP_FOR_EACH_WITH_HASH (g, hmap_node, hash_int(group_id, 0),
-                             &of->installed_groups) {
+    HMAP_FOR_EACH_WITH_HASH (g, hmap_node, hash_int(group_id, 0), groups) {
         if (g->group_id == group_id) {
             return g;
         }
@@ -402,19 +424,31 @@ installed_group_find(const struct ofctrl *of, uint32_t group_id)
     return NULL;
 }
 
+/* Sets the text of group 'group_id' in 'groups', taking 'text'. */
 static void
-installed_group_set(struct ofctrl *of, uint32_t group_id, char *text)
+group_map_set(struct hmap *groups, uint32_t group_id, char *text)
 {
-    struct installed_group *g = installed_group_find(of, group_id);
+    struct installed_group *g = group_map_find(groups, group_id);
     if (!g) {
         g = xzalloc(sizeof *g);
         g->group_id = group_id;
-        hmap_insert(&of->installed_groups, &g->hmap_node,
-                    hash_int(group_id, 0));
+        hmap_insert(groups, &g->hmap_node, hash_int(group_id, 0));
     } else {
         free(g->text);
     }
     g->text = text;
+}
+
+static struct installed_group *
+installed_group_find(const struct ofctrl *of, uint32_t group_id)
+{
+    return group_map_find(&of->installed_groups, group_id);
+}
+
+static void
+installed_group_set(struct ofctrl *of, uint32_t group_id, char *text)
+{
+    group_map_set(&of->installed_groups, group_id, text);
 }
 
 /* Describes a select group's buckets as text, the same way for a group
@@ -448,17 +482,26 @@ desired_group_text(const struct desired_group *g)
 }
 
 static struct installed_flow *
-installed_find(const struct ofctrl *of, uint8_t table_id, uint16_t priority,
-               const struct minimatch *match, uint32_t hash)
+installed_find_in(const struct hmap *flows, uint8_t table_id,
+                  uint16_t priority, const struct minimatch *match,
+                  uint32_t hash)
 {
     struct installed_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, hmap_node, hash, &of->installed) {
+    HMAP_FOR_EACH_WITH_HASH (f, hmap_node, hash, flows) {
         if (f->table_id == table_id && f->priority == priority
             && minimatch_equal(&f->match, match)) {
             return f;
         }
     }
     return NULL;
+}
+
+static struct installed_flow *
+installed_find(const struct ofctrl *of, uint8_t table_id, uint16_t priority,
+               const struct minimatch *match, uint32_t hash)
+{
+    return installed_find_in(&of->installed, table_id, priority, match,
+                             hash);
 }
 
 /* Asks the switch for all of its flows; the replies rebuild 'installed'. */
@@ -518,8 +561,10 @@ ofctrl_check_dumped(struct ofctrl *of)
     }
 }
 
+/* Adds the groups of the group description reply 'oh' to 'groups'. */
 static void
-ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
+parse_group_desc(struct ofctrl *of, const struct ofp_header *oh,
+                 struct hmap *groups)
 {
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
 
@@ -545,10 +590,15 @@ ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
             group_text_add_bucket(&s, bucket->weight, bucket->ofpacts,
                                   bucket->ofpacts_len);
         }
-        installed_group_set(of, gd.group_id, ds_steal_cstr(&s));
+        group_map_set(groups, gd.group_id, ds_steal_cstr(&s));
         ofputil_uninit_group_desc(&gd);
     }
+}
 
+static void
+ofctrl_handle_group_desc(struct ofctrl *of, const struct ofp_header *oh)
+{
+    parse_group_desc(of, oh, &of->installed_groups);
     if (!ofpmp_more(oh)) {
         of->groups_dumped = true;
         ofctrl_check_dumped(of);
@@ -601,8 +651,12 @@ ofctrl_handle_meter_config(struct ofctrl *of, const struct ofp_header *oh)
     }
 }
 
+/* Adds the flows of the flow statistics reply 'oh' to 'flows', learned
+ * flows excepted, with their actions in wire format and, if 'text', as
+ * text too. */
 static void
-ofctrl_handle_flow_stats(struct ofctrl *of, const struct ofp_header *oh)
+parse_flow_stats(struct ofctrl *of, const struct ofp_header *oh,
+                 struct hmap *flows, bool text)
 {
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     uint64_t stub[1024 / 8];
@@ -639,11 +693,23 @@ ofctrl_handle_flow_stats(struct ofctrl *of, const struct ofp_header *oh)
         f->ofpacts_len = wire.size;
         f->wire = true;
         ofpbuf_uninit(&wire);
-        hmap_insert(&of->installed, &f->hmap_node,
+        if (text) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            struct ofpact_format_params fp = { .s = &s };
+            ds_put_format(&s, "cookie=%#"PRIx64" actions=", cookie);
+            ofpacts_format(fs.ofpacts, fs.ofpacts_len, &fp);
+            f->text = ds_steal_cstr(&s);
+        }
+        hmap_insert(flows, &f->hmap_node,
                     flow_key_hash(f->table_id, f->priority, &f->match));
     }
     ofpbuf_uninit(&ofpacts);
+}
 
+static void
+ofctrl_handle_flow_stats(struct ofctrl *of, const struct ofp_header *oh)
+{
+    parse_flow_stats(of, oh, &of->installed, false);
     if (!ofpmp_more(oh)) {
         of->flows_dumped = true;
         ofctrl_check_dumped(of);
@@ -696,12 +762,24 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
         } else if (of->stats_request.pending
                    && oh->xid == of->stats_request.xid) {
             stats_request_handle_reply(of, oh);
+        } else if (of->check.pending && oh->xid == of->check.flow_xid) {
+            parse_flow_stats(of, oh, &of->check.flows, true);
+            of->check.flows_dumped = !ofpmp_more(oh);
+            if (of->check.flows_dumped && of->check.groups_dumped) {
+                check_finish(of, NULL);
+            }
         }
         break;
 
     case OFPTYPE_GROUP_DESC_STATS_REPLY:
         if (of->state == S_DUMPING && oh->xid == of->group_dump_xid) {
             ofctrl_handle_group_desc(of, oh);
+        } else if (of->check.pending && oh->xid == of->check.group_xid) {
+            parse_group_desc(of, oh, &of->check.groups);
+            of->check.groups_dumped = !ofpmp_more(oh);
+            if (of->check.flows_dumped && of->check.groups_dumped) {
+                check_finish(of, NULL);
+            }
         }
         break;
 
@@ -763,6 +841,7 @@ ofctrl_run(struct ofctrl *of)
         of->seqno = rconn_get_connection_seqno(of->swconn);
         of->barrier_pending = false;
         stats_request_finish(of, "the connection to the switch was lost");
+        check_finish(of, "the connection to the switch was lost");
         installed_clear(of);
         of->state = S_DISCONNECTED;
     }
@@ -1341,5 +1420,208 @@ ofctrl_format_connection(const struct ofctrl *of, struct ds *ds)
     if (rconn_is_connected(of->swconn)) {
         ds_put_format(ds, " (%s)", of->state == S_READY ? "in sync"
                       : "dumping flows");
+    }
+}
+
+bool
+ofctrl_is_idle(const struct ofctrl *of)
+{
+    return (rconn_is_connected(of->swconn) && of->state == S_READY
+            && !of->need_full_sync && !of->barrier_pending
+            && of->acked_seqno == of->sent_seqno);
+}
+
+/* Checking the switch against a desired flow table. */
+
+bool
+ofctrl_request_check(struct ofctrl *of, const struct flow_table *ft,
+                     ofctrl_check_cb *cb, void *aux)
+{
+    struct ofctrl_check *chk = &of->check;
+
+    if (chk->pending || !rconn_is_connected(of->swconn)) {
+        return false;
+    }
+
+    struct ofputil_flow_stats_request fsr;
+    memset(&fsr, 0, sizeof fsr);
+    match_init_catchall(&fsr.match);
+    fsr.table_id = 0xff;
+    fsr.out_port = OFPP_ANY;
+    fsr.out_group = OFPG_ANY;
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
+        &fsr, ofctrl_protocol(of));
+    chk->flow_xid = ((struct ofp_header *) msg->data)->xid;
+    ofctrl_send(of, msg);
+
+    msg = ofputil_encode_group_desc_request(rconn_get_version(of->swconn),
+                                            OFPG_ALL);
+    chk->group_xid = ((struct ofp_header *) msg->data)->xid;
+    ofctrl_send(of, msg);
+
+    chk->pending = true;
+    chk->flows_dumped = chk->groups_dumped = false;
+    chk->ft = ft;
+    chk->cb = cb;
+    chk->aux = aux;
+    return true;
+}
+
+/* Returns "table=T priority=P MATCH" for a flow key, in memory the caller
+ * frees. */
+static char *
+check_flow_key(uint8_t table_id, uint16_t priority,
+               const struct minimatch *mm)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct match match;
+    minimatch_expand(mm, &match);
+    ds_put_format(&s, "table=%"PRIu8" priority=%"PRIu16" ", table_id,
+                  priority);
+    match_format(&match, NULL, &s, OFP_DEFAULT_PRIORITY);
+    return ds_steal_cstr(&s);
+}
+
+/* Returns the text of a group (see desired_group_text()) on one line, in
+ * memory the caller frees, taking 'text'. */
+static char *
+check_group_line(char *text)
+{
+    for (char *p = text; *p; p++) {
+        if (*p == '\n') {
+            *p = ' ';
+        }
+    }
+    size_t len = strlen(text);
+    while (len && text[len - 1] == ' ') {
+        text[--len] = '\0';
+    }
+    return text;
+}
+
+static void
+check_add_diff(struct ofctrl_check_diff **diffs, size_t *n,
+               size_t *allocated, uint64_t cookie, char *key,
+               char *desired, char *installed)
+{
+    if (*n >= *allocated) {
+        *diffs = x2nrealloc(*diffs, allocated, sizeof **diffs);
+    }
+    (*diffs)[(*n)++] = (struct ofctrl_check_diff) {
+        .cookie = cookie,
+        .key = key,
+        .desired = desired,
+        .installed = installed,
+    };
+}
+
+/* Compares the check's dump with its flow table, calls its callback with
+ * the differences (or with 'error'), and forgets the dump. */
+static void
+check_finish(struct ofctrl *of, const char *error)
+{
+    struct ofctrl_check *chk = &of->check;
+    struct ofctrl_check_diff *diffs = NULL;
+    size_t n = 0, allocated = 0;
+
+    if (!chk->pending) {
+        return;
+    }
+    chk->pending = false;
+
+    if (!error) {
+        const struct flow_table *ft = chk->ft;
+        uint64_t stub[1024 / 8];
+        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+
+        /* The switch's flows, each against the desired one. */
+        struct installed_flow *i;
+        HMAP_FOR_EACH (i, hmap_node, &chk->flows) {
+            uint64_t cookie;
+            if (!flow_table_get_actions(ft, i->table_id, i->priority,
+                                        &i->match, i->hmap_node.hash,
+                                        &ofpacts, &cookie)) {
+                check_add_diff(&diffs, &n, &allocated, i->cookie,
+                               check_flow_key(i->table_id, i->priority,
+                                              &i->match),
+                               NULL, xstrdup(i->text));
+            } else if (cookie != i->cookie
+                       || !installed_actions_equal(i, &ofpacts)) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+                struct ofpact_format_params fp = { .s = &s };
+                ds_put_format(&s, "cookie=%#"PRIx64" actions=", cookie);
+                ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+                check_add_diff(&diffs, &n, &allocated, cookie,
+                               check_flow_key(i->table_id, i->priority,
+                                              &i->match),
+                               ds_steal_cstr(&s), xstrdup(i->text));
+            }
+        }
+
+        /* The desired flows that the switch lacks. */
+        const struct desired_flow *d;
+        FLOW_TABLE_FOR_EACH (d, ft) {
+            uint32_t hash = d->key_node.hash;
+            if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
+                                  hash) != d
+                || installed_find_in(&chk->flows, d->table_id, d->priority,
+                                     &d->match, hash)) {
+                continue;
+            }
+            uint64_t cookie;
+            flow_table_get_actions(ft, d->table_id, d->priority, &d->match,
+                                   hash, &ofpacts, &cookie);
+            struct ds s = DS_EMPTY_INITIALIZER;
+            struct ofpact_format_params fp = { .s = &s };
+            ds_put_format(&s, "cookie=%#"PRIx64" actions=", cookie);
+            ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+            check_add_diff(&diffs, &n, &allocated, cookie,
+                           check_flow_key(d->table_id, d->priority,
+                                          &d->match),
+                           ds_steal_cstr(&s), NULL);
+        }
+        ofpbuf_uninit(&ofpacts);
+
+        /* Groups, both ways. */
+        struct installed_group *ig;
+        HMAP_FOR_EACH (ig, hmap_node, &chk->groups) {
+            const struct desired_group *dg = flow_table_find_group(
+                ft, ig->group_id);
+            char *text = dg ? desired_group_text(dg) : NULL;
+            if (!text || strcmp(text, ig->text)) {
+                check_add_diff(&diffs, &n, &allocated, dg ? dg->cookie : 0,
+                               xasprintf("group_id=%"PRIu32, ig->group_id),
+                               text ? check_group_line(text) : NULL,
+                               check_group_line(xstrdup(ig->text)));
+            } else {
+                free(text);
+            }
+        }
+        const struct desired_group *dg;
+        FLOW_TABLE_FOR_EACH_GROUP (dg, ft) {
+            if (!group_map_find(&chk->groups, dg->group_id)) {
+                check_add_diff(&diffs, &n, &allocated, dg->cookie,
+                               xasprintf("group_id=%"PRIu32, dg->group_id),
+                               check_group_line(desired_group_text(dg)),
+                               NULL);
+            }
+        }
+    }
+
+    chk->cb(diffs, n, error, chk->aux);
+    for (size_t k = 0; k < n; k++) {
+        free(diffs[k].key);
+        free(diffs[k].desired);
+        free(diffs[k].installed);
+    }
+    free(diffs);
+
+    struct installed_flow *f;
+    HMAP_FOR_EACH_POP (f, hmap_node, &chk->flows) {
+        installed_flow_free(f);
+    }
+    struct installed_group *g;
+    HMAP_FOR_EACH_POP (g, hmap_node, &chk->groups) {
+        installed_group_free(g);
     }
 }

@@ -120,6 +120,38 @@ bool ofctrl_request_flow_stats(struct ofctrl *of,
                                uint64_t cookie, uint64_t cookie_mask,
                                ofctrl_flow_stats_cb *cb, void *aux);
 
+/* Returns true if 'of' is connected, has sent the switch everything it was
+ * last given with ofctrl_put() and the switch has acknowledged it: no
+ * bundle or resynchronization is under way. */
+bool ofctrl_is_idle(const struct ofctrl *of);
+
+/* One difference between the switch and a desired flow table: a flow, by
+ * its key ("table=T priority=P MATCH"), or a group ("group_id=N"), with
+ * what each side has ("cookie=C actions=A" for a flow, the type and
+ * buckets for a group), NULL for the side that lacks it.  'cookie' is the
+ * desired flow's or group's owner, otherwise the switch's flow's (0 for a
+ * group only the switch has). */
+struct ofctrl_check_diff {
+    uint64_t cookie;
+    char *key;
+    char *desired;
+    char *installed;
+};
+
+/* Called with the differences ('n' of them, which the callee must not keep)
+ * or, if the connection was lost or the ofctrl destroyed first, with
+ * 'error' set. */
+typedef void ofctrl_check_cb(const struct ofctrl_check_diff *, size_t n,
+                             const char *error, void *aux);
+
+/* Dumps the switch's flows (learned flows excepted) and groups afresh,
+ * independently of what 'of' believes is installed, and once they are all
+ * in compares them with 'ft' (which must still exist then: flows by key,
+ * cookie and actions, groups by id and buckets) and calls 'cb'.  Returns
+ * false (and never calls 'cb') if not connected or a check is pending. */
+bool ofctrl_request_check(struct ofctrl *of, const struct flow_table *ft,
+                          ofctrl_check_cb *cb, void *aux);
+
 /* Appends the connection state to 'ds'. */
 void ofctrl_format_connection(const struct ofctrl *of, struct ds *);
 

@@ -138,6 +138,83 @@ read_whole_file(int fd, off_t size_hint, char **datap, size_t *lenp)
     return 0;
 }
 
+/* Decodes the List 'data' of 'len' bytes into a snapshot and, if that
+ * works, makes 'cluster' hold exactly its objects, adding what changed to
+ * '*counts' and storing the number of objects in '*n_objects'.  Returns 0,
+ * or an errno value with '*errorp' set (and 'cluster' untouched).  Skipped
+ * objects are added to 'warnings'. */
+static int
+state_decode(const char *data, size_t len, struct k8s_cluster *cluster,
+             struct svec *warnings, struct k8s_replace_counts *counts,
+             size_t *n_objects, char **errorp)
+{
+    struct k8s_cluster snapshot;
+
+    k8s_cluster_init(&snapshot);
+    int error = k8s_decode_list(data, len, &snapshot, warnings, errorp);
+    if (!error) {
+        *n_objects = 0;
+        for (int kind = 0; kind < K8S_N_KINDS; kind++) {
+            *n_objects += k8s_cluster_count(&snapshot, kind);
+            k8s_cluster_replace_kind(cluster, &snapshot, kind, counts);
+        }
+    }
+    k8s_cluster_destroy(&snapshot);
+    return error;
+}
+
+int
+k8s_state_file_load(const char *path, struct k8s_cluster *cluster,
+                    char **errorp)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int error = errno;
+        *errorp = xasprintf("%s: cannot open: %s", path,
+                            ovs_strerror(error));
+        return error;
+    }
+
+    char *data;
+    size_t len;
+    int error = read_whole_file(fd, 0, &data, &len);
+    close(fd);
+    if (error) {
+        *errorp = xasprintf("%s: cannot read: %s", path,
+                            ovs_strerror(error));
+        return error;
+    }
+
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    size_t n_objects;
+    char *decode_error;
+    error = state_decode(data, len, cluster, &warnings, NULL, &n_objects,
+                         &decode_error);
+    free(data);
+    svec_destroy(&warnings);
+    if (error) {
+        *errorp = xasprintf("%s: %s", path, decode_error);
+        free(decode_error);
+    }
+    return error;
+}
+
+bool
+k8s_state_file_is_current(const struct k8s_state_file *sf)
+{
+    struct stat st;
+
+    return (sf->n_reads && sf->have_stat
+            && (sf->last_error || sf->next_reread == LLONG_MAX)
+            && !stat(sf->path, &st) && stat_equal(&st, &sf->st));
+}
+
+const char *
+k8s_state_file_error(const struct k8s_state_file *sf)
+{
+    return sf->last_error;
+}
+
 /* Reads and decodes the file and, if that works, makes 'cluster' hold
  * exactly its objects. */
 static void state_file_schedule_reread(struct k8s_state_file *);
@@ -187,15 +264,15 @@ state_file_read(struct k8s_state_file *sf, struct k8s_cluster *cluster)
     }
 
     struct svec warnings = SVEC_EMPTY_INITIALIZER;
-    struct k8s_cluster snapshot;
+    struct k8s_replace_counts counts = { 0, 0, 0 };
+    size_t n_objects;
     char *decode_error;
 
-    k8s_cluster_init(&snapshot);
-    error = k8s_decode_list(data, len, &snapshot, &warnings, &decode_error);
+    error = state_decode(data, len, cluster, &warnings, &counts, &n_objects,
+                         &decode_error);
     free(data);
     if (error) {
         state_file_failed(sf, decode_error);
-        k8s_cluster_destroy(&snapshot);
         svec_destroy(&warnings);
         return;
     }
@@ -212,14 +289,6 @@ state_file_read(struct k8s_state_file *sf, struct k8s_cluster *cluster)
     }
     svec_swap(&warnings, &sf->last_warnings);
     svec_destroy(&warnings);
-
-    struct k8s_replace_counts counts = { 0, 0, 0 };
-    size_t n_objects = 0;
-    for (int kind = 0; kind < K8S_N_KINDS; kind++) {
-        n_objects += k8s_cluster_count(&snapshot, kind);
-        k8s_cluster_replace_kind(cluster, &snapshot, kind, &counts);
-    }
-    k8s_cluster_destroy(&snapshot);
 
     size_t added = counts.added, modified = counts.modified;
     size_t deleted = counts.deleted;

@@ -36,6 +36,24 @@ void k8s_state_file_run(struct k8s_state_file *, struct k8s_cluster *cluster);
  * again. */
 void k8s_state_file_wait(const struct k8s_state_file *);
 
+/* Makes 'cluster' (initialized, usually empty) hold exactly the objects of
+ * the state file at 'path', read and decoded as k8s_state_file_run() does
+ * it, but once, now, and without logging.  Returns 0, or an errno value
+ * with '*errorp' set to a message (naming 'path') that the caller frees. */
+int k8s_state_file_load(const char *path, struct k8s_cluster *cluster,
+                        char **errorp);
+
+/* Returns true if the model is up to date with the file as it is now: the
+ * file was read successfully once, has not changed since the last attempt
+ * to read it, and that attempt either failed (the model keeps the last good
+ * state, see k8s_state_file_error()) or leaves no read due (a file written
+ * within the last second is read once more a second later). */
+bool k8s_state_file_is_current(const struct k8s_state_file *);
+
+/* Returns why the last attempt to read the file failed, or NULL if it
+ * worked. */
+const char *k8s_state_file_error(const struct k8s_state_file *);
+
 /* Return the number of successful reads and the time of the last one (in
  * milliseconds, time_msec(); 0 if there was none), for status reporting. */
 unsigned int k8s_state_file_n_reads(const struct k8s_state_file *);

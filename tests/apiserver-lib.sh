@@ -165,6 +165,7 @@ api_kovs_start () {
         -vconsole:warn \
         "$@" 2>>kovs-controller.stderr ||
         { cat kovs-controller.stderr >&2; return 1; }
+    kovs_register "${OVS_RUNDIR:-$PWD}" api
     kovs_on_exit "kill_pidfile '$PWD/kovs-controller.pid'"
 }
 
@@ -269,7 +270,69 @@ api_cluster_kovs_start () {
         --k8s-ca-file="$PWD/ca.crt" --k8s-watch-timeout=2 \
         --datapath-type=netdev --cni-conf-dir="$CL_WORKDIR/$1/net.d" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        -vofctrl:file:dbg -vk8s_client:file:dbg
+        -vofctrl:file:dbg -vk8s_client:file:dbg &&
+        kovs_register "$CL_WORKDIR/$1" api
+}
+
+# api_dump_objects FILE: fetches every object of the fake API server over
+# its API, as a client would (a List per kind, page by page, with the
+# token), and writes them to FILE as one List, each item with its kind, as
+# a state file holds them.  Prints the highest resourceVersion of the
+# lists.
+api_dump_objects () {
+    local netns
+    netns=$(cat api-netns)
+    ${netns:+ip netns exec "$netns"} python3 -c "$_api_dump_py" \
+        "$abs_top_srcdir/tests/fake-apiserver.py" "$(api_url)" \
+        "$PWD/ca.crt" "$PWD/api-token" "$1"
+}
+_api_dump_py='
+import importlib.util, json, ssl, sys, urllib.parse, urllib.request
+path, url, ca, token_file, out = sys.argv[1:6]
+spec = importlib.util.spec_from_file_location("fake_apiserver", path)
+fake = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(fake)
+token = open(token_file).read().strip()
+opener = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}),
+    urllib.request.HTTPSHandler(context=ssl.create_default_context(cafile=ca)))
+items, rv = [], 0
+for kind, (kpath, _, api_version, _) in fake.RESOURCES.items():
+    cont = ""
+    while True:
+        query = "?limit=500" + ("&continue=" + urllib.parse.quote(cont)
+                                if cont else "")
+        req = urllib.request.Request(url + kpath + query, headers={
+            "Authorization": "Bearer " + token})
+        with opener.open(req, timeout=10) as reply:
+            doc = json.load(reply)
+        for item in doc.get("items") or []:
+            item.setdefault("kind", kind)
+            item.setdefault("apiVersion", api_version)
+            items.append(item)
+        meta = doc.get("metadata") or {}
+        rv = max(rv, int(meta.get("resourceVersion") or 0))
+        cont = meta.get("continue")
+        if not cont:
+            break
+with open(out, "w") as f:
+    json.dump({"apiVersion": "v1", "kind": "List", "items": items}, f)
+print(rv)
+'
+
+# kovs_api_caught_up RV: true if every kind's watch of kovs-controller is
+# at resourceVersion RV or later (asking the fake API server for a
+# bookmark, which brings a quiet kind's watch there).
+kovs_api_caught_up () {
+    local status rvs rv
+    api_ctl bookmark > /dev/null 2>&1
+    status=$(ovs-appctl -t kovs-controller status) || return 1
+    rvs=$(echo "$status" |
+          sed -n 's/^api [A-Za-z]*: .* at resourceVersion "\([0-9]*\)".*/\1/p')
+    [ "$(echo "$rvs" | grep -c .)" -eq 6 ] || return 1
+    for rv in $rvs; do
+        [ "$rv" -ge "$1" ] || return 1
+    done
 }
 
 # api_on_node NODE CMD...: runs CMD (a function of this file or of

@@ -90,9 +90,87 @@ kovs_start () {
         --cni-conf-dir="$PWD/net.d" \
         -vofctrl:file:dbg -vconsole:warn "$@" 2>>kovs-controller.stderr ||
         { cat kovs-controller.stderr >&2; return 1; }
+    kovs_register "$OVS_RUNDIR" state
     # Asked to exit, it frees everything, so that a build with
     # AddressSanitizer checks it for leaks; killed if it does not.
     kovs_on_exit "KOVS_WAIT=5 kovs_stop; kill_pidfile '$PWD/kovs-controller.pid'"
+}
+
+# kovs_register RUNDIR SOURCE: records that a kovs-controller runs with its
+# control socket in RUNDIR, reading SOURCE ("state" for a state file, "api"
+# for the fake API server), so that kovs_check_recompute_all checks it when
+# the test ends.
+kovs_register () {
+    grep -qx "$1 $2" "$PWD/kovs-controllers" 2>/dev/null ||
+        echo "$1 $2" >> "$PWD/kovs-controllers"
+}
+
+# kovs_check_recompute RUNDIR [FILE]: runs check-recompute [FILE] on the
+# kovs-controller of RUNDIR, asking again while it answers that it is busy
+# (a change still being computed or installed), for up to KOVS_WAIT
+# seconds.  Prints the differences, if any, and then fails.
+kovs_check_recompute () {
+    local rundir=$1 file=${2:-} out
+    local deadline=$(( $(date +%s) + ${KOVS_WAIT:-15} ))
+    while :; do
+        if out=$(OVS_RUNDIR=$rundir ovs-appctl -t kovs-controller \
+                     check-recompute ${file:+"$file"} 2>&1); then
+            return 0
+        fi
+        case $out in
+        busy:*)
+            if [ "$(date +%s)" -ge "$deadline" ]; then
+                echo "check-recompute in $rundir: still $out"
+                return 1
+            fi
+            sleep 0.1
+            ;;
+        *)
+            echo "check-recompute${file:+ $file} in $rundir:"
+            echo "$out"
+            return 1
+            ;;
+        esac
+    done
+}
+
+# kovs_check_recompute_all: checks every kovs-controller that the test
+# started and that still runs (kovs_register) with kovs_check_recompute:
+# the ones that read a state file against that file, the ones that read
+# the fake API server against its objects fetched over its API (see
+# api_dump_objects).  A controller that the test stopped is not checked;
+# one that died is a failure.  Prints nothing if all is well.
+kovs_check_recompute_all () {
+    local rundir source file status=0 api_rv=
+    [ -f "$PWD/kovs-controllers" ] || return 0
+    while read -r rundir source; do
+        [ -f "$rundir/kovs-controller.pid" ] || continue
+        if ! kill -0 "$(cat "$rundir/kovs-controller.pid")" 2>/dev/null; then
+            echo "kovs-controller in $rundir is not running"
+            status=1
+            continue
+        fi
+        file=
+        if [ "$source" = api ]; then
+            if [ -z "$api_rv" ]; then
+                if ! api_rv=$(api_dump_objects "$PWD/api-objects.json")
+                then
+                    echo "cannot fetch the fake API server's objects"
+                    return 1
+                fi
+            fi
+            file=$PWD/api-objects.json
+            if ! (OVS_RUNDIR=$rundir; export OVS_RUNDIR
+                  kovs_wait_until kovs_api_caught_up "$api_rv"); then
+                echo "kovs-controller in $rundir never reached" \
+                     "resourceVersion $api_rv"
+                status=1
+                continue
+            fi
+        fi
+        kovs_check_recompute "$rundir" $file || status=1
+    done < "$PWD/kovs-controllers"
+    return $status
 }
 
 # kovs_stop: stops kovs-controller.
@@ -316,7 +394,8 @@ cluster_kovs_start () {
         -vconsole:off --log-file --node-name="$node" \
         --k8s-state="$PWD/state.json" --datapath-type=netdev \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        --cni-conf-dir="$CL_WORKDIR/$node/net.d" -vofctrl:file:dbg "$@"
+        --cni-conf-dir="$CL_WORKDIR/$node/net.d" -vofctrl:file:dbg "$@" &&
+        kovs_register "$CL_WORKDIR/$node" state
 }
 
 # cluster_wait_sync NODE [READS]: kovs_wait_sync for NODE's controller.
