@@ -59,6 +59,8 @@ struct trace_options {
     bool has_proto;
     int dport, sport;           /* -1 if not given. */
     const char *via_node;       /* --node: where an address enters. */
+    ovs_be32 src_ip;            /* --src: a source address other than the
+                                 * sender's own, or 0. */
     bool has_cluster_cidr;
     struct k8s_cidr cluster_cidr;
     bool has_service_cidr;
@@ -234,6 +236,10 @@ trace_usage(void)
            " decides\n"
            "                          which endpoint a Service's group"
            " picks\n"
+           "  --src IP                the source address the packet"
+           " carries, if\n"
+           "                          not the sender's own (a spoofed"
+           " packet)\n"
            "  --node NAME             the node where an address that is no"
            " pod's\n"
            "                          or node's enters (through its"
@@ -342,6 +348,7 @@ trace_parse_options(int argc, char *argv[], struct trace_options *o)
                             || !strcmp(name, "--port")
                             || !strcmp(name, "--sport")
                             || !strcmp(name, "--node")
+                            || !strcmp(name, "--src")
                             || !strcmp(name, "--cluster-cidr")
                             || !strcmp(name, "--service-cidr"));
         if (takes_value && !value) {
@@ -376,6 +383,10 @@ trace_parse_options(int argc, char *argv[], struct trace_options *o)
             o->sport = parse_port_number(name, value);
         } else if (!strcmp(name, "--node")) {
             o->via_node = value;
+        } else if (!strcmp(name, "--src")) {
+            if (!ip_parse(value, &o->src_ip)) {
+                trace_fatal("--src %s: not an IPv4 address", value);
+            }
         } else if (!strcmp(name, "--cluster-cidr")) {
             parse_cidr("cluster-cidr", value, &o->cluster_cidr);
             o->has_cluster_cidr = true;
@@ -1056,7 +1067,7 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
 
     char *ep = find_dnat(ctx, i + 1);
     if (stage_has_action(st, "controller")) {
-        ds_put_cstr(s, ": rejected: the Service has no usable endpoint");
+        ds_put_cstr(s, " has no usable endpoint: rejected");
     } else if (stage_has_action(st, "drop") || !st->actions.n) {
         ds_put_cstr(s, ": dropped: no endpoint on this node and the "
                     "Service's traffic policy is Local");
@@ -1137,8 +1148,9 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
                           ETH_ADDR_ARGS(pkt->dl_src), IP_ARGS(pkt->nw_src),
                           key ? key : "?");
         } else {
-            ds_put_format(&s, "source MAC and address are %s's own",
-                          obj ? obj->name : "the pod");
+            ds_put_format(&s, "source MAC and address are pod %s/%s's own",
+                          obj ? obj->namespace : "?",
+                          obj ? obj->name : "?");
         }
         break;
 
@@ -1276,8 +1288,9 @@ format_packet(const struct trace_packet *pkt, struct ds *s)
     if (pkt->proto == IPPROTO_ICMP) {
         ds_put_cstr(s, ",icmp_type=8,icmp_code=0");
     } else {
-        ds_put_format(s, ",tp_src=%"PRIu16",tp_dst=%"PRIu16, pkt->sport,
-                      pkt->dport);
+        const char *l4 = pkt->proto == IPPROTO_TCP ? "tcp" : "udp";
+        ds_put_format(s, ",%s_src=%"PRIu16",%s_dst=%"PRIu16, l4, pkt->sport,
+                      l4, pkt->dport);
         if (pkt->proto == IPPROTO_TCP) {
             ds_put_cstr(s, ",tcp_flags=syn");
         }
@@ -1385,7 +1398,10 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
         const char *key, *peer;
         if (rejected) {
             set_verdict(ctx, "rejected", xasprintf(
-                            "rejected on node %s: %s", node, last->what));
+                            "rejected on node %s in %s: %s", node,
+                            kovs_table_name(last->table)
+                            ? kovs_table_name(last->table) : "?",
+                            last->what));
         } else if (hairpin) {
             key = pod_key_by_ofport(tn, ofp_to_u16(pkt->in_port));
             set_verdict(ctx, "delivered", xasprintf(
@@ -1502,6 +1518,10 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt)
         }
     }
 
+    if (o->src_ip) {
+        pkt->nw_src = o->src_ip;
+    }
+
     /* A destination in the same subnet is reached by its own MAC (that is
      * what ARP answers); anything else through the gateway. */
     pkt->dl_dst = tn->local.gateway_mac;
@@ -1555,7 +1575,8 @@ describe_packet(const struct trace_ctx *ctx, struct ds *s)
     const struct trace_options *o = ctx->o;
     const char *proto = (o->proto == IPPROTO_TCP ? "tcp"
                          : o->proto == IPPROTO_UDP ? "udp" : "icmp");
-    ds_put_format(s, "%s "IP_FMT, proto, IP_ARGS(o->from.ip));
+    ds_put_format(s, "%s "IP_FMT, proto,
+                  IP_ARGS(o->src_ip ? o->src_ip : o->from.ip));
     if (o->proto != IPPROTO_ICMP) {
         ds_put_format(s, ":%d", o->sport >= 0 ? o->sport : 40000);
     }
@@ -1593,54 +1614,65 @@ print_text(const struct trace_ctx *ctx)
     }
 }
 
+/* libopenvswitch has functions of its own named json_object(),
+ * json_array(), json_string(), json_integer() and json_null(), which take
+ * the place of jansson's in kovs-ctl: JSON values are built here only with
+ * jansson functions that libopenvswitch lacks (json_pack(),
+ * json_stringn()). */
+static json_t *
+jstr(const char *s)
+{
+    return json_stringn(s, strlen(s));
+}
+
 static void
 print_json(const struct trace_ctx *ctx)
 {
-    json_t *root = json_object();
+    json_t *root = json_pack("{}");
     struct ds s = DS_EMPTY_INITIALIZER;
     describe_packet(ctx, &s);
-    json_object_set_new(root, "packet", json_string(ds_cstr(&s)));
+    json_object_set_new(root, "packet", jstr(ds_cstr(&s)));
     ds_destroy(&s);
 
-    json_t *stages = json_array();
+    json_t *stages = json_pack("[]");
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
         const char *table = kovs_table_name(st->table);
         char *cookie = xasprintf("%#"PRIx64, st->cookie);
-        json_t *o = json_object();
-        json_object_set_new(o, "node", json_string(st->node));
-        json_object_set_new(o, "table", json_integer(st->table));
+        json_t *o = json_pack("{}");
+        json_object_set_new(o, "node", jstr(st->node));
+        json_object_set_new(o, "table", json_pack("I", (json_int_t) st->table));
         json_object_set_new(o, "table_name",
-                            table ? json_string(table) : json_null());
-        json_object_set_new(o, "priority", json_integer(st->priority));
-        json_object_set_new(o, "cookie", json_string(cookie));
-        json_object_set_new(o, "owner", json_string(st->owner));
-        json_object_set_new(o, "match", json_string(st->match));
-        json_t *actions = json_array();
+                            table ? jstr(table) : json_pack("n"));
+        json_object_set_new(o, "priority", json_pack("I", (json_int_t) st->priority));
+        json_object_set_new(o, "cookie", jstr(cookie));
+        json_object_set_new(o, "owner", jstr(st->owner));
+        json_object_set_new(o, "match", jstr(st->match));
+        json_t *actions = json_pack("[]");
         for (size_t j = 0; j < st->actions.n; j++) {
             json_array_append_new(actions,
-                                  json_string(st->actions.names[j]));
+                                  jstr(st->actions.names[j]));
         }
         json_object_set_new(o, "actions", actions);
-        json_object_set_new(o, "description", json_string(st->what));
+        json_object_set_new(o, "description", jstr(st->what));
         json_array_append_new(stages, o);
         free(cookie);
     }
     json_object_set_new(root, "stages", stages);
 
-    json_t *verdict = json_object();
-    json_object_set_new(verdict, "result", json_string(ctx->result));
-    json_object_set_new(verdict, "text", json_string(ctx->verdict));
+    json_t *verdict = json_pack("{}");
+    json_object_set_new(verdict, "result", jstr(ctx->result));
+    json_object_set_new(verdict, "text", jstr(ctx->verdict));
     json_object_set_new(root, "verdict", verdict);
 
     if (ctx->o->verbose) {
-        json_t *raw = json_array();
+        json_t *raw = json_pack("[]");
         for (size_t i = 0; i + 1 < ctx->raw.n; i += 2) {
-            json_t *o = json_object();
+            json_t *o = json_pack("{}");
             json_object_set_new(o, "command",
-                                json_string(ctx->raw.names[i]));
+                                jstr(ctx->raw.names[i]));
             json_object_set_new(o, "output",
-                                json_string(ctx->raw.names[i + 1]));
+                                jstr(ctx->raw.names[i + 1]));
             json_array_append_new(raw, o);
         }
         json_object_set_new(root, "raw", raw);
