@@ -1641,10 +1641,12 @@ print_json(const struct trace_ctx *ctx)
         char *cookie = xasprintf("%#"PRIx64, st->cookie);
         json_t *o = json_pack("{}");
         json_object_set_new(o, "node", jstr(st->node));
-        json_object_set_new(o, "table", json_pack("I", (json_int_t) st->table));
+        json_object_set_new(o, "table",
+                            json_pack("I", (json_int_t) st->table));
         json_object_set_new(o, "table_name",
                             table ? jstr(table) : json_pack("n"));
-        json_object_set_new(o, "priority", json_pack("I", (json_int_t) st->priority));
+        json_object_set_new(o, "priority",
+                            json_pack("I", (json_int_t) st->priority));
         json_object_set_new(o, "cookie", jstr(cookie));
         json_object_set_new(o, "owner", jstr(st->owner));
         json_object_set_new(o, "match", jstr(st->match));
