@@ -45,6 +45,7 @@ TESTSUITE_AT = \
 	tests/service.at \
 	tests/external.at \
 	tests/policy.at \
+	tests/trace.at \
 	tests/faults.at \
 	tests/apiserver.at \
 	tests/cni.at \

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 struct trace_switch {
     char *dir;
     bool stopped;
+    pid_t child;                /* The command trace_switch_run() runs, or
+                                 * 0. */
 };
 
 /* The daemons, in the order they start (and the reverse of the order they
@@ -64,17 +67,28 @@ trace_switch_stop(struct trace_switch *sw)
     }
     sw->stopped = true;
 
+    if (sw->child > 0) {
+        kill(sw->child, SIGTERM);
+    }
+
     for (int i = ARRAY_SIZE(daemons) - 1; i >= 0; i--) {
         pid_t pid = read_pidfile(sw->dir, daemons[i]);
         if (pid <= 0) {
             continue;
         }
+        /* A daemon removes its pidfile as it exits (a zombie that no one
+         * reaps would still pass kill(pid, 0)). */
+        char *pidfile = xasprintf("%s/%s.pid", sw->dir, daemons[i]);
         kill(pid, SIGTERM);
-        for (int j = 0; j < 50 && !kill(pid, 0); j++) {
-            struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+        for (int j = 0; j < 200 && !access(pidfile, F_OK)
+                 && !kill(pid, 0); j++) {
+            struct timespec ts = { .tv_nsec = 5 * 1000 * 1000 };
             nanosleep(&ts, NULL);
         }
-        kill(pid, SIGKILL);
+        if (!access(pidfile, F_OK)) {
+            kill(pid, SIGKILL);
+        }
+        free(pidfile);
     }
 
     DIR *d = opendir(sw->dir);
@@ -99,7 +113,7 @@ trace_switch_hook(void *sw_)
 }
 
 int
-trace_switch_run(struct trace_switch *sw OVS_UNUSED,
+trace_switch_run(struct trace_switch *sw,
                  const char *const argv[], struct ds *output)
 {
     int fds[2];
@@ -129,24 +143,34 @@ trace_switch_run(struct trace_switch *sw OVS_UNUSED,
     }
 
     close(fds[1]);
+    sw->child = pid;
     char buf[4096];
     for (;;) {
+        /* A fatal signal is acted upon here, within a tenth of a second,
+         * even while the command runs: fatal_signal_run() stops the
+         * command and the switch and ends kovs-ctl. */
+        struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+        fatal_signal_run();
+        if (poll(&pfd, 1, 100) <= 0) {
+            continue;
+        }
         ssize_t n = read(fds[0], buf, sizeof buf);
         if (n > 0) {
             ds_put_buffer(output, buf, n);
         } else if (!n || errno != EINTR) {
             break;
         }
-        fatal_signal_run();
     }
     close(fds[0]);
 
     int status;
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR) {
+            sw->child = 0;
             return -1;
         }
     }
+    sw->child = 0;
 
     /* A fatal signal that came meanwhile stops the switch and kovs-ctl
      * now. */

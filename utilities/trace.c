@@ -1413,10 +1413,9 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
                 what += 9;
             }
             set_verdict(ctx, "dropped", xasprintf(
-                            "dropped on node %s in %s by %s: %s", node,
+                            "dropped on node %s in %s: %s", node,
                             kovs_table_name(last->table)
-                            ? kovs_table_name(last->table) : "?",
-                            last->owner, what));
+                            ? kovs_table_name(last->table) : "?", what));
         } else if ((key = pod_key_by_ofport(tn, out)) != NULL) {
             set_verdict(ctx, "delivered", xasprintf(
                             "delivered to pod %s on node %s", key, node));
