@@ -522,6 +522,12 @@ resolve_service_port(const struct k8s_cluster *cluster,
         }
     }
     if (!sp) {
+        if (o->has_proto && !o->to.port && o->dport < 0) {
+            trace_fatal("--to svc %s/%s: the Service has no %s port",
+                        o->to.namespace, o->to.name,
+                        o->proto == IPPROTO_TCP ? "TCP"
+                        : o->proto == IPPROTO_UDP ? "UDP" : "ICMP");
+        }
         if (o->to.port || o->dport >= 0) {
             /* A port the Service lacks: trace it anyway, as a client
              * would send it. */
@@ -1230,6 +1236,20 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
         } else {
             ds_put_format(&s, "to node %s's own stack through the gateway",
                           tn->name);
+        }
+        break;
+
+    case KOVS_T_SNAT:
+        if (kind == KOVS_OWNER_POD && obj) {
+            ds_put_format(&s, "hairpin: pod %s/%s reaches itself through "
+                          "a Service, source NATed to "IP_FMT" (SNAT "
+                          "zone %d)", obj->namespace, obj->name,
+                          IP_ARGS(htonl(KOVS_HAIRPIN_IP)),
+                          KOVS_CT_ZONE_SNAT);
+        } else if (miss && !drops) {
+            ds_put_cstr(&s, "nothing to do");
+        } else {
+            ds_put_cstr(&s, drops ? "dropped" : "source NAT");
         }
         break;
 
