@@ -1090,9 +1090,7 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
 }
 
 static void
-describe_output_port(const struct trace_ctx *ctx OVS_UNUSED,
-                     const struct trace_node *tn, int port,
-                     struct ds *s)
+describe_output_port(const struct trace_node *tn, int port, struct ds *s)
 {
     const char *key, *peer;
     if (port == TRACE_GATEWAY_OFPORT) {
@@ -1129,7 +1127,7 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
     switch (st->table) {
     case KOVS_T_CLASSIFIER:
         if (drops) {
-            ds_put_format(s.length ? &s : &s, "dropped: port %d is no pod, "
+            ds_put_format(&s, "dropped: port %d is no pod, "
                           "tunnel or gateway port of this node",
                           ofp_to_u16(pkt->in_port));
         } else if (kind == KOVS_OWNER_POD && obj) {
@@ -1266,7 +1264,7 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
             ds_put_cstr(&s, "output back to the pod it came from (hairpin)");
         } else if (st->output >= 0) {
             ds_put_cstr(&s, "output to ");
-            describe_output_port(ctx, tn, st->output, &s);
+            describe_output_port(tn, st->output, &s);
         } else {
             ds_put_cstr(&s, drops ? "dropped: no output port" : "output");
         }
