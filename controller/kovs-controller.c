@@ -932,12 +932,23 @@ kovs_unixctl_flow_summary(struct unixctl_conn *conn, int argc OVS_UNUSED,
 }
 
 /* "cookie KIND [NAMESPACE/]NAME": the cookie of an object's flows, for
- * 'ovs-ofctl dump-flows br-int cookie=C/-1'. */
+ * 'ovs-ofctl dump-flows br-int cookie=C/-1'.  "cookie COOKIE": the
+ * owner of flows with cookie COOKIE, as a log line names it. */
 static void
-kovs_unixctl_cookie(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                    const char *argv[], void *c_ OVS_UNUSED)
+kovs_unixctl_cookie(struct unixctl_conn *conn, int argc,
+                    const char *argv[], void *c_)
 {
+    struct controller *c = c_;
     enum kovs_owner_kind kind;
+    unsigned long long int value;
+    if (argc == 2 && !kovs_owner_kind_from_name(argv[1], &kind)
+        && str_to_ullong(argv[1], 0, &value)) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        kovs_cookie_format_owner(&c->cluster, value, &ds);
+        unixctl_command_reply(conn, ds_cstr(&ds));
+        ds_destroy(&ds);
+        return;
+    }
     if (!kovs_owner_kind_from_name(argv[1], &kind)) {
         struct ds ds = DS_EMPTY_INITIALIZER;
         ds_put_format(&ds, "%s: unknown kind; the kinds are", argv[1]);
@@ -990,7 +1001,8 @@ register_unixctl_commands(struct unixctl_server *unixctl OVS_UNUSED,
                              kovs_unixctl_policy_stats, c);
     unixctl_command_register("flow-summary", "", 0, 0,
                              kovs_unixctl_flow_summary, c);
-    unixctl_command_register("cookie", "KIND [NAMESPACE/]NAME", 1, 2,
+    unixctl_command_register("cookie", "KIND [NAMESPACE/]NAME | COOKIE",
+                             1, 2,
                              kovs_unixctl_cookie, c);
 }
 

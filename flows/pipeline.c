@@ -11,6 +11,8 @@
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "hash.h"
+#include "k8s/k8s-model.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 
 const char *
@@ -82,6 +84,73 @@ kovs_owner_kind_from_name(const char *name, enum kovs_owner_kind *kind)
     KOVS_OWNER_KINDS
 #undef KOVS_OWNER_KIND
     return false;
+}
+
+/* The Kubernetes kind of the objects that own flows of owner kind 'kind'.
+ * Returns false for the owners that are no Kubernetes object. */
+static bool
+owner_kind_to_k8s(enum kovs_owner_kind kind, enum k8s_kind *k8s_kind)
+{
+    switch (kind) {
+    case KOVS_OWNER_NODE:
+        *k8s_kind = K8S_NODE;
+        return true;
+    case KOVS_OWNER_POD:
+        *k8s_kind = K8S_POD;
+        return true;
+    case KOVS_OWNER_SERVICE:
+        *k8s_kind = K8S_SERVICE;
+        return true;
+    case KOVS_OWNER_POLICY:
+        *k8s_kind = K8S_NETWORK_POLICY;
+        return true;
+    case KOVS_OWNER_PIPELINE:
+    case KOVS_OWNER_ENDPOINT:
+    case KOVS_OWNER_LEARNED:
+    case KOVS_OWNER_EXTERNAL:
+    case KOVS_OWNER_NEIGHBOR:
+    default:
+        return false;
+    }
+}
+
+const struct k8s_object *
+kovs_cookie_find_owner(const struct k8s_cluster *cluster, uint64_t cookie)
+{
+    enum kovs_owner_kind kind = kovs_cookie_kind(cookie);
+    enum k8s_kind k8s_kind;
+    if (!owner_kind_to_k8s(kind, &k8s_kind)) {
+        return NULL;
+    }
+
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, k8s_kind, cluster) {
+        if (kovs_cookie(kind, obj->namespace, obj->name) == cookie) {
+            return obj;
+        }
+    }
+    return NULL;
+}
+
+void
+kovs_cookie_format_owner(const struct k8s_cluster *cluster, uint64_t cookie,
+                         struct ds *s)
+{
+    const struct k8s_object *obj = kovs_cookie_find_owner(cluster, cookie);
+    enum kovs_owner_kind kind = kovs_cookie_kind(cookie);
+    enum k8s_kind k8s_kind;
+    if (obj) {
+        ds_put_format(s, "%s ", k8s_kind_name(obj->kind));
+        if (obj->namespace && obj->namespace[0]) {
+            ds_put_format(s, "%s/", obj->namespace);
+        }
+        ds_put_cstr(s, obj->name);
+    } else if (!owner_kind_to_k8s(kind, &k8s_kind)
+               && kovs_owner_kind_name(kind)) {
+        ds_put_cstr(s, kovs_owner_kind_name(kind));
+    } else {
+        ds_put_format(s, "unknown owner %#"PRIx64, cookie);
+    }
 }
 
 struct eth_addr

@@ -272,6 +272,25 @@ kovs_cookie_kind(uint64_t cookie)
 const char *kovs_owner_kind_name(enum kovs_owner_kind kind);
 bool kovs_owner_kind_from_name(const char *name, enum kovs_owner_kind *kind);
 
+/* Finds the object of 'cluster' whose flows carry 'cookie': a Node, Pod,
+ * Service or NetworkPolicy.  Returns NULL for the owners that are no
+ * Kubernetes object (the pipeline, the external bridge, the neighbors) and
+ * for cookies that no object of 'cluster' has.  This is the reverse of
+ * kovs_cookie(): it hashes the name of every object of the kind that the
+ * cookie names, so it takes time linear in their number. */
+struct k8s_cluster;
+struct k8s_object;
+struct ds;
+const struct k8s_object *kovs_cookie_find_owner(const struct k8s_cluster *,
+                                                uint64_t cookie);
+
+/* Appends to 's' the owner of 'cookie' in 'cluster', as a log line names
+ * it: "Pod default/web-1", "Node n2", or the owner kind's name for the
+ * owners that are no Kubernetes object ("pipeline"), or "unknown owner
+ * 0x..." for a cookie that no object of 'cluster' has. */
+void kovs_cookie_format_owner(const struct k8s_cluster *, uint64_t cookie,
+                              struct ds *s);
+
 /* The cookie of the pipeline's own flows (table misses, the gateway). */
 #define KOVS_COOKIE_PIPELINE \
     ((uint64_t) KOVS_OWNER_PIPELINE << KOVS_COOKIE_KIND_SHIFT)

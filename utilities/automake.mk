@@ -10,10 +10,12 @@ dist_noinst_SCRIPTS += \
 	utilities/quickstart.sh
 EXTRA_DIST += utilities/demo-cluster.json
 
-# kovs-ctl: offline tools on a snapshot of the cluster (no switch).
+# kovs-ctl: offline tools on a snapshot of the cluster.
 bin_PROGRAMS += utilities/kovs-ctl
 utilities_kovs_ctl_SOURCES = utilities/kovs-ctl.c \
-	utilities/snapshot.c utilities/snapshot.h
+	utilities/snapshot.c utilities/snapshot.h \
+	utilities/trace.c utilities/trace.h \
+	utilities/trace-switch.c utilities/trace-switch.h
 utilities_kovs_ctl_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \
 	$(OVS_LIBS) $(JANSSON_LIBS)
 

@@ -2,16 +2,18 @@
  *
  * Licensed under the Apache License, Version 2.0.
  *
- * kovs-ctl: offline tools on a snapshot of the cluster, with no switch.
+ * kovs-ctl: offline tools on a snapshot of the cluster.
  *
  *     kovs-ctl compute --node=NAME [OPTIONS] STATE.json
+ *     kovs-ctl trace --from SOURCE --to DESTINATION [OPTIONS] STATE.json
  *
  * decodes STATE.json (a List as 'kubectl get ... -o json' prints it), builds
  * the flows that kovs-controller on node NAME would want on br-int, and
  * prints how many flows and groups that is, the time taken by decoding and
  * by computing, and the peak memory.  With --dump it also prints the flows
  * and groups as 'ovs-ofctl -O OpenFlow15 bundle' input, so that the very
- * same flows can be installed without kovs, or compared with a switch's. */
+ * same flows can be installed without kovs, or compared with a switch's.
+ * "trace" is in utilities/trace.h. */
 
 #include <config.h>
 
@@ -40,6 +42,7 @@
 #include "svec.h"
 #include "util.h"
 #include "utilities/snapshot.h"
+#include "utilities/trace.h"
 
 /* Options of "compute". */
 struct compute_options {
@@ -163,63 +166,6 @@ read_ports_file(const char *path, struct shash *pods, struct shash *tunnels)
 }
 
 /* Output. */
-
-/* Appends 'ft''s flows to 'lines' in ovs-ofctl flow syntax, one line per
- * flow the switch would get (a key that several owners want is one flow),
- * prefixed with 'prefix'. */
-static void
-format_flows(const struct flow_table *ft, const char *prefix,
-             struct svec *lines)
-{
-    struct ofpbuf ofpacts;
-    ofpbuf_init(&ofpacts, 0);
-
-    const struct desired_flow *d;
-    FLOW_TABLE_FOR_EACH (d, ft) {
-        uint32_t hash = d->key_node.hash;
-        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match, hash)
-            != d) {
-            continue;           /* Another owner's entry stands for it. */
-        }
-        uint64_t cookie;
-        ovs_assert(flow_table_get_actions(ft, d->table_id, d->priority,
-                                          &d->match, hash, &ofpacts,
-                                          &cookie));
-
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "%scookie=%#"PRIx64", table=%d, priority=%d",
-                      prefix, cookie, d->table_id, d->priority);
-        struct match m;
-        minimatch_expand(&d->match, &m);
-        size_t before = s.length;
-        ds_put_char(&s, ',');
-        match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
-        if (s.length == before + 1) {
-            ds_truncate(&s, before);
-        }
-        ds_put_cstr(&s, " actions=");
-        struct ofpact_format_params fp = { .s = &s };
-        ofpacts_format(ofpacts.data, ofpacts.size, &fp);
-        svec_add_nocopy(lines, ds_steal_cstr(&s));
-    }
-    ofpbuf_uninit(&ofpacts);
-}
-
-/* Appends 'ft''s groups to 'lines' in ovs-ofctl group syntax (OpenFlow
- * 1.5), the buckets numbered and weighted as kovs-controller sends them,
- * prefixed with 'prefix'. */
-static void
-format_groups(const struct flow_table *ft, const char *prefix,
-              struct svec *lines)
-{
-    const struct desired_group *g;
-    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
-        struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_cstr(&s, prefix);
-        flow_group_format(g, &s);
-        svec_add_nocopy(lines, ds_steal_cstr(&s));
-    }
-}
 
 static void
 write_lines(const char *path, const struct svec *lines)
@@ -508,13 +454,13 @@ cmd_compute(int argc, char *argv[])
         struct svec groups = SVEC_EMPTY_INITIALIZER;
         struct svec flows = SVEC_EMPTY_INITIALIZER;
         if (o.dump_groups_file) {
-            format_groups(&ft, "", &groups);
+            snapshot_format_groups(&ft, "", &groups);
             svec_sort(&groups);
             write_lines(o.dump_groups_file, &groups);
             svec_clear(&groups);
         }
         if (o.dump_flows_file) {
-            format_flows(&ft, "", &flows);
+            snapshot_format_flows(&ft, "", &flows);
             svec_sort(&flows);
             write_lines(o.dump_flows_file, &flows);
             svec_clear(&flows);
@@ -522,10 +468,10 @@ cmd_compute(int argc, char *argv[])
         if (o.dump) {
             /* One atomic bundle, groups first as kovs-controller sends
              * them. */
-            format_groups(&ft, "group add ", &groups);
+            snapshot_format_groups(&ft, "group add ", &groups);
             svec_sort(&groups);
             write_lines("-", &groups);
-            format_flows(&ft, "flow add ", &flows);
+            snapshot_format_flows(&ft, "flow add ", &flows);
             svec_sort(&flows);
             write_lines("-", &flows);
         }
@@ -554,6 +500,10 @@ usage(void)
            "      the flows kovs-controller on NAME wants for the cluster"
            " in\n"
            "      STATE.json, with no switch ('compute --help' for more)\n"
+           "  trace --from SOURCE --to DESTINATION [OPTIONS] STATE.json\n"
+           "      the path of one packet through the flows of the nodes it"
+           " crosses,\n"
+           "      in Kubernetes terms ('trace --help' for more)\n"
            "\n"
            "Options:\n"
            "  -h, --help              display this help message\n"
@@ -579,6 +529,8 @@ main(int argc, char *argv[])
         return 0;
     } else if (!strcmp(command, "compute")) {
         return cmd_compute(argc - 1, argv + 1);
+    } else if (!strcmp(command, "trace")) {
+        return trace_command(argc - 1, argv + 1);
     }
     ovs_fatal(0, "unknown command \"%s\"; use --help for help", command);
 }

@@ -8,7 +8,12 @@
 
 #include <string.h>
 #include "flow.h"
+#include "flows/flow-table.h"
 #include "flows/flows.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/match.h"
+#include "openvswitch/ofp-actions.h"
+#include "openvswitch/ofpbuf.h"
 #include "k8s/k8s-model.h"
 #include "openvswitch/shash.h"
 #include "packets.h"
@@ -87,4 +92,55 @@ snapshot_tunnel_ports(const struct k8s_cluster *cluster,
                           SNAPSHOT_FIRST_TUNNEL_OFPORT + i, NULL);
     }
     svec_destroy(&names);
+}
+
+void
+snapshot_format_flows(const struct flow_table *ft, const char *prefix,
+                      struct svec *lines)
+{
+    struct ofpbuf ofpacts;
+    ofpbuf_init(&ofpacts, 0);
+
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        uint32_t hash = d->key_node.hash;
+        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match, hash)
+            != d) {
+            continue;           /* Another owner's entry stands for it. */
+        }
+        uint64_t cookie;
+        ovs_assert(flow_table_get_actions(ft, d->table_id, d->priority,
+                                          &d->match, hash, &ofpacts,
+                                          &cookie));
+
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "%scookie=%#"PRIx64", table=%d, priority=%d",
+                      prefix, cookie, d->table_id, d->priority);
+        struct match m;
+        minimatch_expand(&d->match, &m);
+        size_t before = s.length;
+        ds_put_char(&s, ',');
+        match_format(&m, NULL, &s, OFP_DEFAULT_PRIORITY);
+        if (s.length == before + 1) {
+            ds_truncate(&s, before);
+        }
+        ds_put_cstr(&s, " actions=");
+        struct ofpact_format_params fp = { .s = &s };
+        ofpacts_format(ofpacts.data, ofpacts.size, &fp);
+        svec_add_nocopy(lines, ds_steal_cstr(&s));
+    }
+    ofpbuf_uninit(&ofpacts);
+}
+
+void
+snapshot_format_groups(const struct flow_table *ft, const char *prefix,
+                       struct svec *lines)
+{
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_GROUP (g, ft) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_cstr(&s, prefix);
+        flow_group_format(g, &s);
+        svec_add_nocopy(lines, ds_steal_cstr(&s));
+    }
 }

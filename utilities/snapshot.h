@@ -13,7 +13,9 @@
 #include "openvswitch/shash.h"
 
 struct eth_addr;
+struct flow_table;
 struct k8s_cluster;
+struct svec;
 
 /* First OpenFlow port numbers given to synthesized ports. */
 #define SNAPSHOT_FIRST_POD_OFPORT    1000
@@ -36,5 +38,17 @@ void snapshot_pod_ports(const struct k8s_cluster *, const char *node_name,
  * up. */
 void snapshot_tunnel_ports(const struct k8s_cluster *, const char *node_name,
                            struct shash *tunnels);
+
+/* Appends 'ft''s flows to 'lines' in ovs-ofctl flow syntax, one line per
+ * flow the switch would get (a key that several owners want is one flow),
+ * prefixed with 'prefix'. */
+void snapshot_format_flows(const struct flow_table *ft, const char *prefix,
+                           struct svec *lines);
+
+/* Appends 'ft''s groups to 'lines' in ovs-ofctl group syntax (OpenFlow
+ * 1.5), the buckets numbered and weighted as kovs-controller sends them,
+ * prefixed with 'prefix'. */
+void snapshot_format_groups(const struct flow_table *ft, const char *prefix,
+                            struct svec *lines);
 
 #endif /* utilities/snapshot.h */
