@@ -10,6 +10,8 @@ controller_kovs_controller_SOURCES = \
 	controller/cniserver.h \
 	controller/dpcache.c \
 	controller/dpcache.h \
+	controller/engine.c \
+	controller/engine.h \
 	controller/gateway.c \
 	controller/gateway.h \
 	controller/healthcheck.c \

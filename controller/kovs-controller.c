@@ -9,8 +9,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "command-line.h"
-#include "controller/dpcache.h"
 #include "controller/cniserver.h"
+#include "controller/dpcache.h"
+#include "controller/engine.h"
 #include "controller/gateway.h"
 #include "controller/healthcheck.h"
 #include "controller/neighbor.h"
@@ -79,20 +80,13 @@ struct controller {
     uint64_t neighbor_seqno;
     struct flows_neighbor *neighbors;
     long long int next_gateway_resolve;
-    struct sset hc_services;        /* "ns/name" of the Services whose
-                                     * health check port kovs serves. */
-    struct flows_changes changes;
+    struct engine engine;
     struct flows_input input;
     struct flows_local local;
     int own_node_state;             /* What check_own_node() last saw. */
     struct sset flow_warnings;      /* The flow table's warnings already
                                      * logged. */
     bool exiting;
-
-    /* Statistics for the status command. */
-    size_t last_recomputed;         /* Owners recomputed last time. */
-    uint64_t n_computations;
-    long long int last_compute_ms;
 
     /* From reading an API change to its flows installed (barrier reply). */
     bool event_computed;            /* Flows computed from a change that
@@ -105,8 +99,6 @@ struct controller {
 
 static void parse_options(int argc, char *argv[]);
 static void external_run(struct controller *);
-static void healthcheck_update(struct controller *);
-static void warn_unserved_frontends(const struct controller *);
 static void set_meters(struct ofctrl *);
 static void check_own_node(struct controller *);
 static void log_flow_warnings(struct controller *);
@@ -154,9 +146,7 @@ main(int argc, char *argv[])
     flow_table_init(&c.flows);
     sset_init(&c.flow_warnings);
     flow_table_init(&c.ex_flows);
-    sset_init(&c.hc_services);
-    flows_changes_init(&c.changes);
-    c.changes.all = true;
+    engine_init(&c.engine, node_name, &c.cluster);
     register_unixctl_commands(unixctl, &c);
 
     vswitch_init(ovsdb_remote);
@@ -207,12 +197,16 @@ main(int argc, char *argv[])
             k8s_client_run(c.client, &c.cluster);
         }
 
+        engine_read_k8s(&c.engine);
+
         flows_local_init(&c.input, &c.local);
         check_own_node(&c);
         vcfg.cni_ports = cniserver_ports();
         vcfg.installed = cniserver_installed();
         vcfg.cni_seqno = cniserver_seqno();
-        vswitch_run(&vcfg, &c.cluster, &c.local, &c.changes);
+        vswitch_run(&vcfg, &c.cluster, &c.local,
+                    engine_output_stale(&c.engine, ENGINE_OUT_TUNNELS),
+                    engine_ports_change(&c.engine));
         c.input.gateway_ofport = ports->gateway_ofport;
 
         struct gateway_config gcfg = {
@@ -233,29 +227,21 @@ main(int argc, char *argv[])
          * state and the switch's configuration.  Until both are there, the
          * switch keeps whatever flows it has. */
         bool ready = k8s_source_ready(&c) && vswitch_is_ready();
-        if (ready && (c.changes.all || k8s_cluster_has_changes(&c.cluster)
-                      || !sset_is_empty(&c.changes.pods)
-                      || !sset_is_empty(&c.changes.nodes)
-                      || c.changes.neighbors)) {
-            long long int start = time_msec();
-            if (c.client && k8s_cluster_has_changes(&c.cluster)
-                && !c.event_computed && !c.event_in_flight) {
+        if (ready && engine_has_changes(&c.engine)) {
+            bool k8s_changed = (engine_input_state(&c.engine, ENGINE_IN_K8S)
+                                != ENGINE_UNCHANGED);
+            if (c.client && k8s_changed && !c.event_computed
+                && !c.event_in_flight) {
                 c.event_computed = true;
                 c.event_msec = k8s_client_last_change_msec(c.client);
             }
-            c.last_recomputed = flows_compute_changes(&c.input, &c.changes,
-                                                      &c.flows);
-            if (!external_bridge) {
-                warn_unserved_frontends(&c);
-            }
+            struct engine_outputs outs = {
+                .input = &c.input,
+                .br_int = &c.flows,
+                .br_ex = external_bridge ? &c.ex_flows : NULL,
+            };
+            engine_run(&c.engine, &outs);
             log_flow_warnings(&c);
-            c.last_compute_ms = time_msec() - start;
-            c.n_computations++;
-            if (external_bridge) {
-                healthcheck_update(&c);
-            }
-            k8s_cluster_clear_changes(&c.cluster);
-            flows_changes_clear(&c.changes);
         }
 
         bool ofctrl_ready = ofctrl_run(c.br_int);
@@ -354,11 +340,10 @@ main(int argc, char *argv[])
     cniserver_destroy();
     unixctl_server_destroy(unixctl);
     vswitch_destroy();
-    flows_changes_destroy(&c.changes);
+    engine_destroy(&c.engine);
     flow_table_destroy(&c.flows);
     sset_destroy(&c.flow_warnings);
     flow_table_destroy(&c.ex_flows);
-    sset_destroy(&c.hc_services);
     k8s_state_file_destroy(c.state);
     k8s_client_destroy(c.client);
     k8s_client_config_destroy(&client_cfg);
@@ -411,7 +396,7 @@ external_run(struct controller *c)
     if (ready != (c->input.external != NULL) || ex.node_ip != old->node_ip
         || ex.subnet_mask != old->subnet_mask
         || ex.gateway_ip != old->gateway_ip) {
-        c->changes.all = true;
+        engine_input_changed(&c->engine, ENGINE_IN_UPLINK, ENGINE_ALL);
     }
     c->external = ex;
     c->input.external = ready ? &c->external : NULL;
@@ -429,7 +414,7 @@ external_run(struct controller *c)
         free(c->neighbors);
         c->external.n_neighbors = neighbor_get(&c->neighbors);
         c->external.neighbors = c->neighbors;
-        c->changes.neighbors = true;
+        engine_input_changed(&c->engine, ENGINE_IN_NEIGHBORS, ENGINE_SOME);
     }
 }
 
@@ -458,34 +443,6 @@ set_meters(struct ofctrl *of)
     ofctrl_set_meters(of, meters, kovs_n_meters);
     free(bands);
     free(meters);
-}
-
-/* Logs, for each changed Service that asks for traffic from outside the
- * cluster, that this node does not serve it: only an external bridge
- * (--external-bridge) gives NodePorts, external IPs and LoadBalancer
- * IPs. */
-static void
-warn_unserved_frontends(const struct controller *c)
-{
-    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-    const struct k8s_change *change;
-    K8S_CHANGE_FOR_EACH (change, &c->cluster) {
-        if (change->kind != K8S_SERVICE || !change->new) {
-            continue;
-        }
-        const struct k8s_service *svc = k8s_service_cast(change->new);
-        bool node_ports = false;
-        for (size_t i = 0; i < svc->n_ports; i++) {
-            node_ports |= svc->ports[i].node_port != 0;
-        }
-        if ((node_ports || svc->n_external_ips || svc->n_lb_ingress)
-            && service_is_proxied(svc)) {
-            VLOG_INFO_RL(&rl, "service %s/%s: its NodePorts, external IPs "
-                         "and LoadBalancer IPs are not served on this node: "
-                         "kovs-controller runs without --external-bridge",
-                         change->namespace, change->name);
-        }
-    }
 }
 
 /* Logs, when it changes, whether this node's own Node object gives kovs
@@ -529,17 +486,6 @@ check_own_node(struct controller *c)
     }
 }
 
-/* Returns true if 'svc' has a health check node port that kovs serves: a
- * LoadBalancer with externalTrafficPolicy Local. */
-static bool
-service_has_health_check(const struct k8s_service *svc)
-{
-    return (svc->health_check_node_port
-            && svc->external_traffic_policy == K8S_POLICY_LOCAL
-            && svc->type == K8S_SVC_LOAD_BALANCER
-            && service_is_proxied(svc));
-}
-
 /* Logs each warning of the flow table that was not there after the last
  * computation: an object that asks for what kovs cannot honour is named
  * once, however often it is recomputed, and again if the problem goes
@@ -560,61 +506,6 @@ log_flow_warnings(struct controller *c)
     }
     sset_destroy(&c->flow_warnings);
     sset_clone(&c->flow_warnings, warnings);
-}
-
-/* Serves the health check node port of every Service that has one, with
- * its number of local endpoints.  Only the Services that changed are
- * looked at again (all of them after a full recomputation); an update
- * without a Service or EndpointSlice change leaves the server alone. */
-static void
-healthcheck_update(struct controller *c)
-{
-    bool changed = c->changes.all;
-    if (c->changes.all) {
-        sset_clear(&c->hc_services);
-        const struct k8s_object *obj;
-        K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, &c->cluster) {
-            if (service_has_health_check(k8s_service_cast(obj))) {
-                sset_add_and_free(&c->hc_services, xasprintf(
-                                      "%s/%s", obj->namespace, obj->name));
-            }
-        }
-    } else {
-        const struct k8s_change *change;
-        K8S_CHANGE_FOR_EACH (change, &c->cluster) {
-            if (change->kind == K8S_ENDPOINT_SLICE) {
-                changed = true;
-            } else if (change->kind == K8S_SERVICE) {
-                changed = true;
-                char *key = xasprintf("%s/%s", change->namespace,
-                                      change->name);
-                if (change->new && service_has_health_check(
-                        k8s_service_cast(change->new))) {
-                    sset_add(&c->hc_services, key);
-                } else {
-                    sset_find_and_delete(&c->hc_services, key);
-                }
-                free(key);
-            }
-        }
-    }
-    if (!changed) {
-        return;
-    }
-
-    healthcheck_start_update();
-    const char *key;
-    SSET_FOR_EACH (key, &c->hc_services) {
-        const char *slash = strchr(key, '/');
-        char *namespace = xmemdup0(key, slash - key);
-        const struct k8s_service *svc = k8s_service_cast(
-            k8s_cluster_find(&c->cluster, K8S_SERVICE, namespace, slash + 1));
-        healthcheck_set(svc->health_check_node_port, namespace, slash + 1,
-                        service_count_local_ready(&c->cluster, svc,
-                                                  node_name));
-        free(namespace);
-    }
-    healthcheck_finish_update();
 }
 
 /* Returns true once the source of the Kubernetes state has given a
@@ -689,7 +580,7 @@ kovs_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
                        const char *argv[] OVS_UNUSED, void *c_)
 {
     struct controller *c = c_;
-    c->changes.all = true;
+    engine_input_changed(&c->engine, ENGINE_IN_OPTIONS, ENGINE_ALL);
     ofctrl_force_resync(c->br_int);
     poll_immediate_wake();
     unixctl_command_reply(conn, NULL);
@@ -745,9 +636,9 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "meters: %"PRIuSIZE" desired, %"PRIuSIZE" installed, "
                   "%"PRIu64" meter-mods in all\n", s.n_desired_meters,
                   s.n_installed_meters, s.total_meter_mods);
-    ds_put_format(&ds, "computations: %"PRIu64"\n", c->n_computations);
+    ds_put_format(&ds, "computations: %"PRIu64"\n", c->engine.n_computations);
     ds_put_format(&ds, "last computation: %"PRIuSIZE" owners in %lld ms\n",
-                  c->last_recomputed, c->last_compute_ms);
+                  c->engine.last_recomputed, c->engine.last_compute_ms);
     ds_put_format(&ds, "last update flow-mods: %"PRIuSIZE"\n",
                   s.last_flow_mods);
     ds_put_format(&ds, "last update group-mods: %"PRIuSIZE"\n",

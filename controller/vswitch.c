@@ -6,6 +6,8 @@
 
 #include "controller/vswitch.h"
 
+#include "controller/engine.h"
+
 #include <net/if.h>
 #include "flow.h"
 #include "flows/flows.h"
@@ -28,19 +30,6 @@ static struct vswitch_ports ports;
 /* What the last full pass of vswitch_run() saw. */
 static bool last_local_valid;
 static struct eth_addr last_gateway_mac;
-
-/* Returns true if 'cluster' has a recorded change to a Node. */
-static bool
-cluster_nodes_changed(const struct k8s_cluster *cluster)
-{
-    const struct k8s_change *change;
-    K8S_CHANGE_FOR_EACH (change, cluster) {
-        if (change->kind == K8S_NODE) {
-            return true;
-        }
-    }
-    return false;
-}
 
 void
 vswitch_init(const char *remote)
@@ -534,7 +523,7 @@ swap_ports(struct shash *old, struct shash *new, struct sset *changed)
  * exist) and its patch port on br-int, 'patch_ofport'. */
 static void
 read_external(const struct ovsrec_bridge *ex, ofp_port_t patch_ofport,
-              struct flows_changes *changes)
+              struct engine_ports_change *changes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     struct vswitch_external e = { .patch_ofport = patch_ofport };
@@ -586,7 +575,7 @@ read_external(const struct ovsrec_bridge *ex, ofp_port_t patch_ofport,
 /* Reads the ports of 'br' into 'ports', recording what changed. */
 static void
 read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
-           struct flows_changes *changes)
+           struct engine_ports_change *changes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct shash pods = SHASH_INITIALIZER(&pods);
@@ -685,7 +674,7 @@ void
 vswitch_run(const struct vswitch_config *cfg,
             const struct k8s_cluster *cluster,
             const struct flows_local *local,
-            struct flows_changes *changes)
+            bool nodes_changed, struct engine_ports_change *changes)
 {
     struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&idl_loop);
 
@@ -696,7 +685,6 @@ vswitch_run(const struct vswitch_config *cfg,
     static uint64_t last_cni_seqno;
     static bool done_once;
     unsigned int seqno = ovsdb_idl_get_seqno(idl_loop.idl);
-    bool nodes_changed = changes->all || cluster_nodes_changed(cluster);
     if (done_once && seqno == last_seqno && !nodes_changed
         && cfg->cni_seqno == last_cni_seqno
         && local->valid == last_local_valid

@@ -18,7 +18,7 @@
 #include "openvswitch/types.h"
 #include "packets.h"
 
-struct flows_changes;
+struct engine_ports_change;
 struct flows_local;
 struct k8s_cluster;
 struct sset;
@@ -99,12 +99,14 @@ void vswitch_init(const char *remote);
 void vswitch_destroy(void);
 
 /* Reads the database and, when connected, brings the bridge to what
- * 'config', 'cluster' and 'local' call for.  Records in 'changes' the pods
- * and nodes whose ports changed since the last call. */
+ * 'config', 'cluster' and 'local' call for.  The tunnel ports are looked
+ * at again when the database changed or 'nodes_changed' says the Nodes
+ * did.  Records in 'changes' the pods and nodes whose ports changed since
+ * the last call, or that everything may have. */
 void vswitch_run(const struct vswitch_config *,
                  const struct k8s_cluster *cluster,
-                 const struct flows_local *local,
-                 struct flows_changes *changes);
+                 const struct flows_local *local, bool nodes_changed,
+                 struct engine_ports_change *changes);
 void vswitch_wait(void);
 
 /* True once the database contents have been received at least once. */
