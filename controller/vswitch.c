@@ -242,18 +242,6 @@ tunnel_port_name(const char *node)
                   : xasprintf("kovs-%08"PRIx32, hash_string(node, 0));
 }
 
-/* Returns the IPv4 InternalIP of 'node', or 0. */
-static ovs_be32
-node_tunnel_ip(const struct k8s_node *node)
-{
-    for (size_t i = 0; i < node->n_internal_ips; i++) {
-        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
-            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
-        }
-    }
-    return 0;
-}
-
 /* One tunnel port per peer node with an IPv4 InternalIP; ports of nodes
  * that are gone (or of this node) are removed. */
 static void
@@ -273,7 +261,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
         }
         const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NODE,
                                                         "", node_name);
-        ovs_be32 ip = obj ? node_tunnel_ip(k8s_node_cast(obj)) : 0;
+        ovs_be32 ip = obj ? k8s_node_internal_ipv4(k8s_node_cast(obj)) : 0;
         if (!ip || !strcmp(node_name, cfg->node_name)
             || !sset_add(&seen, node_name)) {
             VLOG_INFO("removing tunnel port %s of node %s", port->name,
@@ -302,7 +290,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
 
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
-        ovs_be32 ip = node_tunnel_ip(k8s_node_cast(obj));
+        ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
         if (!ip || !strcmp(obj->name, cfg->node_name)
             || sset_contains(&seen, obj->name)) {
             continue;

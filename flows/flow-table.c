@@ -616,6 +616,12 @@ flow_table_count(const struct flow_table *ft)
     return ft->n_flows;
 }
 
+size_t
+flow_table_group_count(const struct flow_table *ft)
+{
+    return hmap_count(&ft->groups);
+}
+
 bool
 flow_table_has_tracked(const struct flow_table *ft)
 {

@@ -224,6 +224,9 @@ const char *flow_table_conj_id_key(const struct flow_table *, uint32_t id);
 /* Returns the number of distinct keys: the flows the switch should have. */
 size_t flow_table_count(const struct flow_table *);
 
+/* Returns the number of present groups. */
+size_t flow_table_group_count(const struct flow_table *);
+
 /* Iterates over the entries added or removed since the last
  * flow_table_clear_tracked(). */
 #define FLOW_TABLE_FOR_EACH_TRACKED(FLOW, FT) \

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "packets.h"
 #include "util.h"
 
 /* Kinds. */
@@ -658,4 +659,15 @@ k8s_cluster_clear_changes(struct k8s_cluster *cluster)
         change_free(change);
     }
     hmap_clear(&cluster->pending);
+}
+
+ovs_be32
+k8s_node_internal_ipv4(const struct k8s_node *node)
+{
+    for (size_t i = 0; node && i < node->n_internal_ips; i++) {
+        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
+            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
+        }
+    }
+    return 0;
 }

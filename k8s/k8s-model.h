@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
+#include "openvswitch/types.h"
 #include "smap.h"
 #include "sset.h"
 
@@ -124,6 +125,10 @@ struct k8s_node {
     struct k8s_cidr *pod_cidrs;     /* spec.podCIDRs, or spec.podCIDR. */
     size_t n_pod_cidrs;
 };
+
+/* Returns the first IPv4 InternalIP of 'node' (the node's address, its
+ * tunnel endpoint), or 0 if it has none or 'node' is NULL. */
+ovs_be32 k8s_node_internal_ipv4(const struct k8s_node *node);
 
 /* Namespace (v1).  'obj.labels' always has kubernetes.io/metadata.name. */
 struct k8s_namespace {
