@@ -231,7 +231,7 @@ engine_run_flows(struct engine *e, const struct engine_outputs *out)
     sset_swap(&changes.pods, &e->ports.pods);
     sset_swap(&changes.nodes, &e->ports.nodes);
     e->last_recomputed = flows_compute_changes(out->input, &changes,
-                                               out->br_int);
+                                               out->br_int, out->br_ex);
     flows_changes_destroy(&changes);
 
     e->last_compute_ms = time_msec() - start;

@@ -93,7 +93,6 @@ main(int argc, char *argv[])
     free(ofctrl_target);
     if (opts.external_bridge) {
         c.br_ex = external_bridge_create(opts.external_bridge);
-        c.flows.external = &c.br_ex->flows;
     }
 
     struct vswitch_config vcfg = {

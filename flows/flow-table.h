@@ -96,12 +96,6 @@ struct flow_table {
      * the union of every present owner's warnings.  flows/ does no
      * logging; the controller reports what appears here. */
     struct sset warnings;
-
-    /* The desired flows of the external bridge (br-ex), or NULL.  Its
-     * flows belong to the same owners as this table's: removing an owner
-     * here removes its flows there too, so that a stage that recomputes an
-     * owner puts its flows in both tables. */
-    struct flow_table *external;
 };
 
 void flow_table_init(struct flow_table *);
