@@ -55,7 +55,7 @@ kovs_unixctl_connection_status(struct unixctl_conn *conn,
     ds_put_cstr(&ds, "openflow: ");
     ofctrl_format_connection(c->br_int, &ds);
     ds_put_format(&ds, "\novsdb: %s: %s\n", c->opts->ovsdb_remote,
-                  vswitch_is_connected() ? "connected" : "not connected");
+                  vswitch_is_connected(c->vswitch) ? "connected" : "not connected");
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }

@@ -20,6 +20,7 @@ struct controller_options;
 struct external_bridge;
 struct ofctrl;
 struct unixctl_server;
+struct vswitch;
 
 struct controller {
     const struct controller_options *opts;
@@ -31,6 +32,7 @@ struct controller {
     struct flow_table flows;        /* br-int's desired flows. */
     struct ofctrl *br_int;          /* br-int's OpenFlow connection. */
     struct external_bridge *br_ex;  /* NULL without --external-bridge. */
+    struct vswitch *vswitch;        /* The switch's database. */
 
     struct flows_input input;
     struct flows_local local;

@@ -10,6 +10,7 @@
 #include "controller/healthcheck.h"
 #include "controller/neighbor.h"
 #include "controller/ofctrl.h"
+#include "controller/pinctrl.h"
 #include "controller/vswitch.h"
 #include "dirs.h"
 #include "flow.h"
@@ -26,7 +27,7 @@ external_bridge_create(const char *name)
     struct external_bridge *xb = xzalloc(sizeof *xb);
     xb->name = xstrdup(name);
     char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
-    xb->ofctrl = ofctrl_create(name, target);
+    xb->ofctrl = ofctrl_create(name, target, pinctrl_handle_packet_in);
     free(target);
     flow_table_init(&xb->flows);
     uplink_init();

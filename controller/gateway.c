@@ -105,7 +105,7 @@ gateway_set_route(int ifindex, ovs_be32 net, unsigned int plen, ovs_be32 src)
 }
 
 void
-gateway_run(const struct gateway_config *cfg, bool force)
+gateway_run(const struct gateway_config *cfg)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     const struct flows_local *local = cfg->local;
@@ -125,7 +125,7 @@ gateway_run(const struct gateway_config *cfg, bool force)
         }
     }
 
-    if (!force && applied.ok && applied.ifindex == cfg->ifindex
+    if (applied.ok && applied.ifindex == cfg->ifindex
         && applied.ip == local->gateway_ip
         && applied.plen == local->pod_cidr.plen
         && !memcmp(applied.route_net, route_net, sizeof route_net)

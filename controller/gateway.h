@@ -24,9 +24,9 @@ struct gateway_config {
                                          * entries are skipped. */
 };
 
-/* Applies 'cfg' if it differs from what was last applied, or if
- * 'force'. */
-void gateway_run(const struct gateway_config *cfg, bool force);
+/* Applies 'cfg' if it differs from what was last applied, or if the last
+ * application failed. */
+void gateway_run(const struct gateway_config *cfg);
 
 /* Returns true if the last application succeeded. */
 bool gateway_is_configured(void);

@@ -14,6 +14,7 @@
 #include "controller/gateway.h"
 #include "controller/ofctrl.h"
 #include "controller/options.h"
+#include "controller/pinctrl.h"
 #include "controller/vswitch.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -85,10 +86,11 @@ main(int argc, char *argv[])
     engine_init(&c.engine, opts.node_name, &c.cluster);
     controller_commands_register(&c);
 
-    vswitch_init(opts.ovsdb_remote);
+    c.vswitch = vswitch_create(opts.ovsdb_remote);
     char *ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                     opts.bridge_name);
-    c.br_int = ofctrl_create(opts.bridge_name, ofctrl_target);
+    c.br_int = ofctrl_create(opts.bridge_name, ofctrl_target,
+                             pinctrl_handle_packet_in);
     set_meters(c.br_int);
     free(ofctrl_target);
     if (opts.external_bridge) {
@@ -102,7 +104,7 @@ main(int argc, char *argv[])
         .tunnel_type = opts.tunnel_type,
         .external_bridge = opts.external_bridge,
     };
-    const struct vswitch_ports *ports = vswitch_get_ports();
+    const struct vswitch_ports *ports = vswitch_get_ports(c.vswitch);
     c.input = (struct flows_input) {
         .cluster = &c.cluster,
         .node_name = opts.node_name,
@@ -133,7 +135,7 @@ main(int argc, char *argv[])
         vcfg.cni_ports = cniserver_ports();
         vcfg.installed = cniserver_installed();
         vcfg.cni_seqno = cniserver_seqno();
-        vswitch_run(&vcfg, &c.cluster, &c.local,
+        vswitch_run(c.vswitch, &vcfg, &c.cluster, &c.local,
                     engine_output_stale(&c.engine, ENGINE_OUT_TUNNELS),
                     engine_ports_change(&c.engine));
         c.input.gateway_ofport = ports->gateway_ofport;
@@ -147,7 +149,7 @@ main(int argc, char *argv[])
                 opts.has_service_cidr ? &opts.service_cidr : NULL,
             },
         };
-        gateway_run(&gcfg, false);
+        gateway_run(&gcfg);
         if (c.br_ex) {
             c.input.external = external_bridge_update(
                 c.br_ex, &ports->external, own_node_ipv4(&c), &c.engine);
@@ -156,7 +158,7 @@ main(int argc, char *argv[])
         /* Flows are computed only from complete inputs: the Kubernetes
          * state and the switch's configuration.  Until both are there, the
          * switch keeps whatever flows it has. */
-        bool ready = k8s_source_ready(&c) && vswitch_is_ready();
+        bool ready = k8s_source_ready(&c) && vswitch_is_ready(c.vswitch);
         if (ready && engine_has_changes(&c.engine)) {
             bool k8s_changed = (engine_input_state(&c.engine, ENGINE_IN_K8S)
                                 != ENGINE_UNCHANGED);
@@ -211,7 +213,7 @@ main(int argc, char *argv[])
             .br_int = c.br_int,
             .put_done = put_done,
             .k8s_ready = k8s_source_ready(&c),
-            .ovsdb_connected = vswitch_is_connected(),
+            .ovsdb_connected = vswitch_is_connected(c.vswitch),
             .switch_connected = ss.connected,
         };
         cniserver_run(&cin);
@@ -223,7 +225,7 @@ main(int argc, char *argv[])
         } else {
             k8s_client_wait(c.client);
         }
-        vswitch_wait();
+        vswitch_wait(c.vswitch);
         ofctrl_wait(c.br_int);
         dpcache_wait();
         if (c.br_ex) {
@@ -244,7 +246,7 @@ main(int argc, char *argv[])
     dpcache_destroy();
     cniserver_destroy();
     unixctl_server_destroy(unixctl);
-    vswitch_destroy();
+    vswitch_destroy(c.vswitch);
     engine_destroy(&c.engine);
     flow_table_destroy(&c.flows);
     sset_destroy(&c.flow_warnings);

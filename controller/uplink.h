@@ -14,8 +14,6 @@
 #include <stdbool.h>
 #include "openvswitch/types.h"
 
-struct ds;
-
 struct uplink_info {
     bool valid;                     /* The node IP is on the bridge. */
     ovs_be32 subnet_mask;
