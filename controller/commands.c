@@ -55,7 +55,8 @@ kovs_unixctl_connection_status(struct unixctl_conn *conn,
     ds_put_cstr(&ds, "openflow: ");
     ofctrl_format_connection(c->br_int, &ds);
     ds_put_format(&ds, "\novsdb: %s: %s\n", c->opts->ovsdb_remote,
-                  vswitch_is_connected(c->vswitch) ? "connected" : "not connected");
+                  (vswitch_is_connected(c->vswitch) ? "connected"
+                   : "not connected"));
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }
@@ -100,7 +101,8 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       IP_ARGS(c->local.gateway_ip), c->local.pod_cidr.plen,
                       ETH_ADDR_ARGS(c->local.gateway_mac),
                       ofp_to_u16(c->input.gateway_ofport),
-                      gateway_is_configured() ? "" : " (not configured)");
+                      (gateway_is_configured(&c->gateway) ? ""
+                       : " (not configured)"));
     } else {
         ds_put_cstr(&ds, "gateway: none (this node has no IPv4 podCIDR)\n");
     }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "controller/engine.h"
+#include "controller/gateway.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "k8s/k8s-model.h"
@@ -33,6 +34,7 @@ struct controller {
     struct ofctrl *br_int;          /* br-int's OpenFlow connection. */
     struct external_bridge *br_ex;  /* NULL without --external-bridge. */
     struct vswitch *vswitch;        /* The switch's database. */
+    struct gateway gateway;         /* kovs-gw0 in the kernel. */
 
     struct flows_input input;
     struct flows_local local;

@@ -30,7 +30,7 @@ external_bridge_create(const char *name)
     xb->ofctrl = ofctrl_create(name, target, pinctrl_handle_packet_in);
     free(target);
     flow_table_init(&xb->flows);
-    uplink_init();
+    uplink_init(&xb->uplink);
     healthcheck_init(NULL);
     xb->neighbor_seqno = neighbor_seqno();
     return xb;
@@ -44,6 +44,7 @@ external_bridge_destroy(struct external_bridge *xb)
         healthcheck_destroy();
         neighbor_destroy();
         free(xb->neighbors);
+        uplink_destroy(&xb->uplink);
         flow_table_destroy(&xb->flows);
         free(xb->name);
         free(xb);
@@ -55,7 +56,7 @@ external_bridge_update(struct external_bridge *xb,
                        const struct vswitch_external *vx, ovs_be32 ip,
                        struct engine *engine)
 {
-    uplink_run(xb->name, ip, &xb->uplink);
+    uplink_run(&xb->uplink, xb->name, ip, &xb->uplink_info);
 
     struct flows_external ex = {
         .patch_ofport = vx->patch_ofport,
@@ -63,14 +64,14 @@ external_bridge_update(struct external_bridge *xb,
         .uplink_ofport = vx->uplink_ofport,
         .mac = vx->mac,
         .node_ip = ip,
-        .subnet_mask = xb->uplink.subnet_mask,
-        .gateway_ip = xb->uplink.gateway_ip,
+        .subnet_mask = xb->uplink_info.subnet_mask,
+        .gateway_ip = xb->uplink_info.gateway_ip,
         .neighbors = xb->external.neighbors,
         .n_neighbors = xb->external.n_neighbors,
     };
     /* The ports input reports the changes of the ports and of the MAC;
      * these are the uplink's. */
-    bool ready = vx->ready && ip && xb->uplink.valid;
+    bool ready = vx->ready && ip && xb->uplink_info.valid;
     const struct flows_external *old = &xb->external;
     if (ready != xb->ready || ex.node_ip != old->node_ip
         || ex.subnet_mask != old->subnet_mask
@@ -127,7 +128,7 @@ void
 external_bridge_wait(struct external_bridge *xb)
 {
     ofctrl_wait(xb->ofctrl);
-    uplink_wait();
+    uplink_wait(&xb->uplink);
     neighbor_wait();
     healthcheck_wait();
 }

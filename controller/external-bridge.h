@@ -30,7 +30,8 @@ struct external_bridge {
     struct flows_external external;
     bool ready;
 
-    struct uplink_info uplink;
+    struct uplink uplink;           /* Reads 'uplink_info'. */
+    struct uplink_info uplink_info;
     uint64_t neighbor_seqno;
     struct flows_neighbor *neighbors;
     long long int next_gateway_resolve;

@@ -149,7 +149,7 @@ main(int argc, char *argv[])
                 opts.has_service_cidr ? &opts.service_cidr : NULL,
             },
         };
-        gateway_run(&gcfg);
+        gateway_run(&c.gateway, &gcfg);
         if (c.br_ex) {
             c.input.external = external_bridge_update(
                 c.br_ex, &ports->external, own_node_ipv4(&c), &c.engine);
