@@ -86,7 +86,7 @@ engine_init(struct engine *e, const char *node_name,
     e->cluster = cluster;
     sset_init(&e->ports.pods);
     sset_init(&e->ports.nodes);
-    sset_init(&e->hc_services);
+    k8s_key_set_init(&e->hc_services);
 
     /* Nothing has been computed yet. */
     e->inputs[ENGINE_IN_OPTIONS] = ENGINE_ALL;
@@ -98,7 +98,7 @@ engine_destroy(struct engine *e)
     if (e) {
         sset_destroy(&e->ports.pods);
         sset_destroy(&e->ports.nodes);
-        sset_destroy(&e->hc_services);
+        k8s_key_set_destroy(&e->hc_services);
     }
 }
 
@@ -284,42 +284,39 @@ static void
 engine_run_healthcheck(struct engine *e)
 {
     if (engine_output_all(e, ENGINE_OUT_HEALTHCHECK)) {
-        sset_clear(&e->hc_services);
+        k8s_key_set_clear(&e->hc_services);
         const struct k8s_object *obj;
         K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, e->cluster) {
             if (service_has_health_check(k8s_service_cast(obj))) {
-                sset_add_and_free(&e->hc_services, xasprintf(
-                                      "%s/%s", obj->namespace, obj->name));
+                k8s_key_set_add(&e->hc_services, K8S_SERVICE,
+                                obj->namespace, obj->name);
             }
         }
     } else {
         const struct k8s_change *change;
         K8S_CHANGE_FOR_EACH (change, e->cluster) {
             if (change->kind == K8S_SERVICE) {
-                char *key = xasprintf("%s/%s", change->namespace,
-                                      change->name);
                 if (change->new && service_has_health_check(
                         k8s_service_cast(change->new))) {
-                    sset_add(&e->hc_services, key);
+                    k8s_key_set_add(&e->hc_services, K8S_SERVICE,
+                                    change->namespace, change->name);
                 } else {
-                    sset_find_and_delete(&e->hc_services, key);
+                    k8s_key_set_remove(&e->hc_services, K8S_SERVICE,
+                                       change->namespace, change->name);
                 }
-                free(key);
             }
         }
     }
 
     healthcheck_start_update();
-    const char *key;
-    SSET_FOR_EACH (key, &e->hc_services) {
-        const char *slash = strchr(key, '/');
-        char *namespace = xmemdup0(key, slash - key);
+    const struct k8s_key *key;
+    K8S_KEY_SET_FOR_EACH (key, &e->hc_services) {
         const struct k8s_service *svc = k8s_service_cast(
-            k8s_cluster_find(e->cluster, K8S_SERVICE, namespace, slash + 1));
-        healthcheck_set(svc->health_check_node_port, namespace, slash + 1,
-                        service_count_local_ready(e->cluster, svc,
-                                                  e->node_name));
-        free(namespace);
+            k8s_cluster_find(e->cluster, K8S_SERVICE, key->namespace,
+                             key->name));
+        healthcheck_set(svc->health_check_node_port, key->namespace,
+                        key->name, service_count_local_ready(e->cluster, svc,
+                                                             e->node_name));
     }
     healthcheck_finish_update();
 }

@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "openvswitch/types.h"
+#include "k8s/k8s-model.h"
 #include "sset.h"
 
 struct flow_table;
@@ -78,9 +79,9 @@ struct engine {
     unsigned int k8s_kinds;         /* 1 << kind of each changed object. */
     struct engine_ports_change ports;
 
-    /* The healthcheck output's state: "namespace/name" of the Services
-     * whose health check node port kovs serves. */
-    struct sset hc_services;
+    /* The healthcheck output's state: the Services whose health check
+     * node port kovs serves. */
+    struct k8s_key_set hc_services;
 
     /* Statistics. */
     size_t last_recomputed;         /* Owners recomputed last time. */
