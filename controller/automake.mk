@@ -8,8 +8,14 @@ controller_kovs_controller_SOURCES = \
 	controller/cni.h \
 	controller/cniserver.c \
 	controller/cniserver.h \
+	controller/commands.c \
+	controller/controller.h \
 	controller/dpcache.c \
 	controller/dpcache.h \
+	controller/engine.c \
+	controller/engine.h \
+	controller/external-bridge.c \
+	controller/external-bridge.h \
 	controller/gateway.c \
 	controller/gateway.h \
 	controller/healthcheck.c \
@@ -21,6 +27,8 @@ controller_kovs_controller_SOURCES = \
 	controller/neighbor.h \
 	controller/ofctrl.c \
 	controller/ofctrl.h \
+	controller/options.c \
+	controller/options.h \
 	controller/pinctrl.c \
 	controller/pinctrl.h \
 	controller/recompute-check.c \

@@ -20,20 +20,10 @@
 
 VLOG_DEFINE_THIS_MODULE(gateway);
 
-/* What was last applied. */
-static struct {
-    int ifindex;
-    ovs_be32 ip;
-    unsigned int plen;
-    ovs_be32 route_net[2];
-    unsigned int route_plen[2];
-    bool ok;
-} applied;
-
 bool
-gateway_is_configured(void)
+gateway_is_configured(const struct gateway *gw)
 {
-    return applied.ok;
+    return gw->ok;
 }
 
 static int
@@ -105,13 +95,13 @@ gateway_set_route(int ifindex, ovs_be32 net, unsigned int plen, ovs_be32 src)
 }
 
 void
-gateway_run(const struct gateway_config *cfg, bool force)
+gateway_run(struct gateway *applied, const struct gateway_config *cfg)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     const struct flows_local *local = cfg->local;
 
     if (!cfg->ifindex || !local->valid) {
-        applied.ok = false;
+        applied->ok = false;
         return;
     }
 
@@ -125,11 +115,11 @@ gateway_run(const struct gateway_config *cfg, bool force)
         }
     }
 
-    if (!force && applied.ok && applied.ifindex == cfg->ifindex
-        && applied.ip == local->gateway_ip
-        && applied.plen == local->pod_cidr.plen
-        && !memcmp(applied.route_net, route_net, sizeof route_net)
-        && !memcmp(applied.route_plen, route_plen, sizeof route_plen)) {
+    if (applied->ok && applied->ifindex == cfg->ifindex
+        && applied->ip == local->gateway_ip
+        && applied->plen == local->pod_cidr.plen
+        && !memcmp(applied->route_net, route_net, sizeof route_net)
+        && !memcmp(applied->route_plen, route_plen, sizeof route_plen)) {
         return;
     }
 
@@ -138,7 +128,7 @@ gateway_run(const struct gateway_config *cfg, bool force)
     char ifname[IF_NAMESIZE];
     if (!if_indextoname(cfg->ifindex, ifname)
         || strcmp(ifname, cfg->ifname)) {
-        applied.ok = false;
+        applied->ok = false;
         return;
     }
 
@@ -157,7 +147,7 @@ gateway_run(const struct gateway_config *cfg, bool force)
         VLOG_WARN_RL(&rl, "%s (ifindex %d): cannot configure the gateway "
                      "address and routes: %s", ifname, cfg->ifindex,
                      ovs_strerror(error));
-        applied.ok = false;
+        applied->ok = false;
         return;
     }
 
@@ -165,10 +155,10 @@ gateway_run(const struct gateway_config *cfg, bool force)
               IP_ARGS(local->gateway_ip), local->pod_cidr.plen,
               (route_plen[0] || route_net[0]) + (route_plen[1]
                                                  || route_net[1]));
-    applied.ifindex = cfg->ifindex;
-    applied.ip = local->gateway_ip;
-    applied.plen = local->pod_cidr.plen;
-    memcpy(applied.route_net, route_net, sizeof route_net);
-    memcpy(applied.route_plen, route_plen, sizeof route_plen);
-    applied.ok = true;
+    applied->ifindex = cfg->ifindex;
+    applied->ip = local->gateway_ip;
+    applied->plen = local->pod_cidr.plen;
+    memcpy(applied->route_net, route_net, sizeof route_net);
+    memcpy(applied->route_plen, route_plen, sizeof route_plen);
+    applied->ok = true;
 }

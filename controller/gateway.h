@@ -12,6 +12,7 @@
  * recreated (an ovs-vswitchd restart) or the addressing changes. */
 
 #include <stdbool.h>
+#include "openvswitch/types.h"
 
 struct flows_local;
 struct k8s_cidr;
@@ -24,11 +25,21 @@ struct gateway_config {
                                          * entries are skipped. */
 };
 
-/* Applies 'cfg' if it differs from what was last applied, or if
- * 'force'. */
-void gateway_run(const struct gateway_config *cfg, bool force);
+/* What was last applied. */
+struct gateway {
+    int ifindex;
+    ovs_be32 ip;
+    unsigned int plen;
+    ovs_be32 route_net[2];
+    unsigned int route_plen[2];
+    bool ok;                        /* The last application succeeded. */
+};
+
+/* Applies 'cfg' if it differs from what was last applied to 'gw' (which
+ * starts zeroed), or if the last application failed. */
+void gateway_run(struct gateway *gw, const struct gateway_config *cfg);
 
 /* Returns true if the last application succeeded. */
-bool gateway_is_configured(void);
+bool gateway_is_configured(const struct gateway *);
 
 #endif /* controller/gateway.h */

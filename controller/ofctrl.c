@@ -8,7 +8,6 @@
 
 #include "flows/flow-table.h"
 #include "flows/flows.h"
-#include "controller/pinctrl.h"
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
@@ -112,6 +111,7 @@ struct ofctrl_check {
 /* The OpenFlow connection to one bridge, and what the bridge holds. */
 struct ofctrl {
     char *name;                     /* The bridge's name, for logs. */
+    ofctrl_packet_in_cb *packet_in; /* Handler of packet-ins, or NULL. */
     struct rconn *swconn;
     unsigned int seqno;             /* Connection seqno last seen. */
     enum ofctrl_state state;
@@ -243,11 +243,13 @@ static void ofctrl_put__(struct ofctrl *, struct flow_table *);
 static void check_finish(struct ofctrl *, const char *error);
 
 struct ofctrl *
-ofctrl_create(const char *name, const char *target)
+ofctrl_create(const char *name, const char *target,
+              ofctrl_packet_in_cb *packet_in)
 {
     struct ofctrl *of = xzalloc(sizeof *of);
 
     of->name = xstrdup(name);
+    of->packet_in = packet_in;
     of->swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
     rconn_connect(of->swconn, target, target);
     of->seqno = rconn_get_connection_seqno(of->swconn);
@@ -817,8 +819,9 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
 
     case OFPTYPE_PACKET_IN: {
         struct ovs_list replies = OVS_LIST_INITIALIZER(&replies);
-        pinctrl_handle_packet_in(oh, rconn_get_version(of->swconn),
-                                 &replies);
+        if (of->packet_in) {
+            of->packet_in(oh, rconn_get_version(of->swconn), &replies);
+        }
         struct ofpbuf *reply;
         LIST_FOR_EACH_POP (reply, list_node, &replies) {
             ofctrl_send(of, reply);

@@ -14,11 +14,11 @@
  * diffs against them, so a restart of kovs-controller or of ovs-vswitchd
  * changes nothing a packet can see.
  *
- * Each bridge whose flow table kovs owns (br-int, and soon br-ex) has its own
+ * Each bridge whose flow table kovs owns (br-int and br-ex) has its own
  * ofctrl, with its own installed flows and groups, statistics, pending
  * flow-statistics request and backoff.  The packet-ins that arrive on a
- * connection go to pinctrl, and its answers go back on the same
- * connection. */
+ * connection go to the handler that its creator gives it, and the
+ * handler's answers go back on the same connection. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,12 +29,23 @@
 struct ds;
 struct flow_table;
 struct ofctrl;
+struct ofp_header;
 struct ofpbuf;
+struct ovs_list;
+
+/* Handles the packet-in 'oh', of OpenFlow version 'version', appending to
+ * 'replies' the messages (struct ofpbuf) to send back on the same
+ * connection. */
+typedef void ofctrl_packet_in_cb(const struct ofp_header *oh,
+                                 enum ofp_version version,
+                                 struct ovs_list *replies);
 
 /* Creates an ofctrl for the bridge called 'name' (used in log messages),
- * connecting to 'target' (usually "unix:<rundir>/<bridge>.mgmt").  The
+ * connecting to 'target' (usually "unix:<rundir>/<bridge>.mgmt"), that
+ * gives the packet-ins it receives to 'packet_in' (NULL: drops them).  The
  * caller owns the result and frees it with ofctrl_destroy(). */
-struct ofctrl *ofctrl_create(const char *name, const char *target);
+struct ofctrl *ofctrl_create(const char *name, const char *target,
+                             ofctrl_packet_in_cb *packet_in);
 
 /* Closes the connection and frees 'of'.  A pending flow-statistics request
  * gets its callback, with an error.  Accepts NULL. */

@@ -6,6 +6,7 @@
 
 #include "controller/recompute-check.h"
 
+#include "controller/engine.h"
 #include "controller/ofctrl.h"
 #include "controller/vswitch.h"
 #include "flows/flow-table.h"
@@ -42,18 +43,15 @@ static struct check_request *request;
 static const char *
 busy_reason(bool reads_state_file)
 {
-    const struct flows_changes *ch = cfg.changes;
-
     if (cfg.state ? !k8s_state_file_n_reads(cfg.state)
         : !k8s_client_is_synced(cfg.client)) {
         return "the Kubernetes state is not complete yet";
-    } else if (!vswitch_is_ready()) {
+    } else if (!vswitch_is_ready(cfg.vswitch)) {
         return "the switch's configuration is not read yet";
     } else if (reads_state_file && !k8s_state_file_is_current(cfg.state)) {
         return "the state file changed since it was read";
-    } else if (k8s_cluster_has_changes(cfg.input->cluster) || ch->all
-               || !sset_is_empty(&ch->pods) || !sset_is_empty(&ch->nodes)
-               || ch->neighbors) {
+    } else if (k8s_cluster_has_changes(cfg.input->cluster)
+               || engine_has_changes(cfg.engine)) {
         return "changes are waiting to be computed";
     } else if (flow_table_has_tracked(cfg.flows)
                || (cfg.ex_flows && flow_table_has_tracked(cfg.ex_flows))) {
@@ -291,10 +289,7 @@ compare_with_full_computation(struct check_request *req)
     struct flow_table full, full_ex;
     flow_table_init(&full);
     flow_table_init(&full_ex);
-    if (cfg.ex_flows) {
-        full.external = &full_ex;
-    }
-    flows_compute_all(&in, &full);
+    flows_compute_all(&in, &full, cfg.ex_flows ? &full_ex : NULL);
 
     const struct k8s_cluster *clusters[] = { cluster, cfg.input->cluster };
     compare_tables(ofctrl_get_name(cfg.br_int), "incremental", cfg.flows,

@@ -27,12 +27,13 @@
  * otherwise fails at once with a message that starts "busy:", so that a
  * caller can simply ask again. */
 
+struct engine;
 struct flow_table;
-struct flows_changes;
 struct flows_input;
 struct k8s_client;
 struct k8s_state_file;
 struct ofctrl;
+struct vswitch;
 
 /* What the check reads of the controller.  Every pointer must stay valid
  * as long as the controller runs. */
@@ -41,7 +42,8 @@ struct recompute_check_config {
     const struct k8s_state_file *state; /* Its reader, or NULL... */
     const struct k8s_client *client;    /* ...and then the API client. */
     const struct flows_input *input;    /* The inputs of the flows. */
-    const struct flows_changes *changes; /* Changes not yet computed. */
+    const struct engine *engine;        /* Changes not yet computed. */
+    const struct vswitch *vswitch;      /* The switch's configuration. */
     const struct flow_table *flows;     /* br-int's desired table. */
     const struct flow_table *ex_flows;  /* br-ex's, or NULL. */
     struct ofctrl *br_int;

@@ -26,20 +26,26 @@ VLOG_DEFINE_THIS_MODULE(uplink);
 /* How often the addressing is read again. */
 #define UPLINK_POLL_MSEC 5000
 
-static long long int next_read;
-static char *last_bridge;
-static ovs_be32 last_node_ip;
-
 void
-uplink_init(void)
+uplink_init(struct uplink *u)
 {
-    next_read = LLONG_MIN;
+    u->next_read = LLONG_MIN;
+    u->last_bridge = NULL;
+    u->last_node_ip = 0;
 }
 
 void
-uplink_wait(void)
+uplink_destroy(struct uplink *u)
 {
-    poll_timer_wait_until(next_read);
+    if (u) {
+        free(u->last_bridge);
+    }
+}
+
+void
+uplink_wait(const struct uplink *u)
+{
+    poll_timer_wait_until(u->next_read);
 }
 
 /* Finds the prefix of 'node_ip' among the addresses of 'bridge'. */
@@ -108,16 +114,17 @@ read_gateway(const char *bridge)
 }
 
 void
-uplink_run(const char *bridge, ovs_be32 node_ip, struct uplink_info *info)
+uplink_run(struct uplink *u, const char *bridge, ovs_be32 node_ip,
+           struct uplink_info *info)
 {
-    if (time_msec() < next_read && node_ip == last_node_ip
-        && last_bridge && !strcmp(last_bridge, bridge)) {
+    if (time_msec() < u->next_read && node_ip == u->last_node_ip
+        && u->last_bridge && !strcmp(u->last_bridge, bridge)) {
         return;
     }
-    next_read = time_msec() + UPLINK_POLL_MSEC;
-    last_node_ip = node_ip;
-    free(last_bridge);
-    last_bridge = xstrdup(bridge);
+    u->next_read = time_msec() + UPLINK_POLL_MSEC;
+    u->last_node_ip = node_ip;
+    free(u->last_bridge);
+    u->last_bridge = xstrdup(bridge);
 
     struct uplink_info new = { .valid = false };
     if (node_ip && read_subnet(bridge, node_ip, &new.subnet_mask)) {

@@ -14,8 +14,6 @@
 #include <stdbool.h>
 #include "openvswitch/types.h"
 
-struct ds;
-
 struct uplink_info {
     bool valid;                     /* The node IP is on the bridge. */
     ovs_be32 subnet_mask;
@@ -23,12 +21,20 @@ struct uplink_info {
                                      * through the bridge. */
 };
 
-void uplink_init(void);
+/* What the last read was of, and when the next is due. */
+struct uplink {
+    long long int next_read;
+    char *last_bridge;
+    ovs_be32 last_node_ip;
+};
+
+void uplink_init(struct uplink *);
+void uplink_destroy(struct uplink *);
 
 /* Reads the addressing of 'bridge' for node IP 'node_ip' into '*info' when
  * it is time to read it again or when the arguments differ. */
-void uplink_run(const char *bridge, ovs_be32 node_ip,
+void uplink_run(struct uplink *, const char *bridge, ovs_be32 node_ip,
                 struct uplink_info *info);
-void uplink_wait(void);
+void uplink_wait(const struct uplink *);
 
 #endif /* controller/uplink.h */

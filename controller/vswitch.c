@@ -6,6 +6,8 @@
 
 #include "controller/vswitch.h"
 
+#include "controller/engine.h"
+
 #include <net/if.h>
 #include "flow.h"
 #include "flows/flows.h"
@@ -22,36 +24,58 @@
 
 VLOG_DEFINE_THIS_MODULE(vswitch);
 
-static struct ovsdb_idl_loop idl_loop;
-static struct vswitch_ports ports;
+struct vswitch {
+    struct ovsdb_idl_loop idl_loop;
+    struct vswitch_ports ports;
 
-/* What the last full pass of vswitch_run() saw. */
-static bool last_local_valid;
-static struct eth_addr last_gateway_mac;
+    /* What the last full pass of vswitch_run() saw. */
+    bool done_once;
+    unsigned int last_seqno;        /* Of the database. */
+    uint64_t last_cni_seqno;
+    bool last_local_valid;
+    struct eth_addr last_gateway_mac;
+};
 
-/* Returns true if 'cluster' has a recorded change to a Node. */
-static bool
-cluster_nodes_changed(const struct k8s_cluster *cluster)
+/* The columns kovs reads or writes: the database's other tables and
+ * columns are not monitored. */
+static const struct ovsdb_idl_column *const monitored_columns[] = {
+    &ovsrec_open_vswitch_col_bridges,
+
+    &ovsrec_bridge_col_name,
+    &ovsrec_bridge_col_ports,
+    &ovsrec_bridge_col_fail_mode,
+    &ovsrec_bridge_col_other_config,
+    &ovsrec_bridge_col_datapath_type,
+
+    &ovsrec_port_col_name,
+    &ovsrec_port_col_interfaces,
+
+    &ovsrec_interface_col_name,
+    &ovsrec_interface_col_type,
+    &ovsrec_interface_col_options,
+    &ovsrec_interface_col_external_ids,
+    &ovsrec_interface_col_ofport,
+    &ovsrec_interface_col_ifindex,
+    &ovsrec_interface_col_mac,
+    &ovsrec_interface_col_mac_in_use,
+    &ovsrec_interface_col_mtu_request,
+};
+
+struct vswitch *
+vswitch_create(const char *remote)
 {
-    const struct k8s_change *change;
-    K8S_CHANGE_FOR_EACH (change, cluster) {
-        if (change->kind == K8S_NODE) {
-            return true;
-        }
-    }
-    return false;
-}
-
-void
-vswitch_init(const char *remote)
-{
+    struct vswitch *vs = xzalloc(sizeof *vs);
     struct ovsdb_idl *idl = ovsdb_idl_create(remote, &ovsrec_idl_class,
-                                             true, true);
-    idl_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(idl);
-    shash_init(&ports.pods);
-    shash_init(&ports.pod_ifaces);
-    shash_init(&ports.tunnels);
-    ports.datapath_type = xstrdup("");
+                                             false, true);
+    for (size_t i = 0; i < ARRAY_SIZE(monitored_columns); i++) {
+        ovsdb_idl_add_column(idl, monitored_columns[i]);
+    }
+    vs->idl_loop = (struct ovsdb_idl_loop) OVSDB_IDL_LOOP_INITIALIZER(idl);
+    shash_init(&vs->ports.pods);
+    shash_init(&vs->ports.pod_ifaces);
+    shash_init(&vs->ports.tunnels);
+    vs->ports.datapath_type = xstrdup("");
+    return vs;
 }
 
 static void
@@ -75,45 +99,48 @@ pod_ifaces_clear(struct shash *ifaces)
 }
 
 void
-vswitch_destroy(void)
+vswitch_destroy(struct vswitch *vs)
 {
-    ovsdb_idl_loop_destroy(&idl_loop);
-    shash_destroy_free_data(&ports.pods);
-    pod_ifaces_clear(&ports.pod_ifaces);
-    shash_destroy(&ports.pod_ifaces);
-    shash_destroy_free_data(&ports.tunnels);
-    free(ports.datapath_type);
+    if (vs) {
+        ovsdb_idl_loop_destroy(&vs->idl_loop);
+        shash_destroy_free_data(&vs->ports.pods);
+        pod_ifaces_clear(&vs->ports.pod_ifaces);
+        shash_destroy(&vs->ports.pod_ifaces);
+        shash_destroy_free_data(&vs->ports.tunnels);
+        free(vs->ports.datapath_type);
+        free(vs);
+    }
 }
 
 bool
-vswitch_is_ready(void)
+vswitch_is_ready(const struct vswitch *vs)
 {
-    return ovsdb_idl_has_ever_connected(idl_loop.idl);
+    return ovsdb_idl_has_ever_connected(vs->idl_loop.idl);
 }
 
 bool
-vswitch_is_connected(void)
+vswitch_is_connected(const struct vswitch *vs)
 {
-    return ovsdb_idl_is_connected(idl_loop.idl);
+    return ovsdb_idl_is_connected(vs->idl_loop.idl);
 }
 
 const struct vswitch_ports *
-vswitch_get_ports(void)
+vswitch_get_ports(const struct vswitch *vs)
 {
-    return &ports;
+    return &vs->ports;
 }
 
 void
-vswitch_wait(void)
+vswitch_wait(struct vswitch *vs)
 {
-    ovsdb_idl_wait(idl_loop.idl);
+    ovsdb_idl_wait(vs->idl_loop.idl);
 }
 
 static const struct ovsrec_bridge *
-find_bridge(const char *name)
+find_bridge(struct vswitch *vs, const char *name)
 {
     const struct ovsrec_bridge *br;
-    OVSREC_BRIDGE_FOR_EACH (br, idl_loop.idl) {
+    OVSREC_BRIDGE_FOR_EACH (br, vs->idl_loop.idl) {
         if (!strcmp(br->name, name)) {
             return br;
         }
@@ -152,16 +179,17 @@ add_port(struct ovsdb_idl_txn *txn, const struct ovsrec_bridge *br,
 
 /* Creates the bridge, or makes its settings what kovs needs. */
 static const struct ovsrec_bridge *
-ensure_bridge(struct ovsdb_idl_txn *txn, const struct vswitch_config *cfg)
+ensure_bridge(struct vswitch *vs, struct ovsdb_idl_txn *txn,
+              const struct vswitch_config *cfg)
 {
     const struct ovsrec_open_vswitch *ovs
-        = ovsrec_open_vswitch_first(idl_loop.idl);
+        = ovsrec_open_vswitch_first(vs->idl_loop.idl);
     if (!ovs) {
         return NULL;
     }
 
     char *dpid = stable_datapath_id(cfg);
-    const struct ovsrec_bridge *br = find_bridge(cfg->bridge);
+    const struct ovsrec_bridge *br = find_bridge(vs, cfg->bridge);
     if (!br) {
         VLOG_INFO("creating bridge %s", cfg->bridge);
         const struct ovsrec_port *local = add_port(txn, NULL, cfg->bridge,
@@ -253,18 +281,6 @@ tunnel_port_name(const char *node)
                   : xasprintf("kovs-%08"PRIx32, hash_string(node, 0));
 }
 
-/* Returns the IPv4 InternalIP of 'node', or 0. */
-static ovs_be32
-node_tunnel_ip(const struct k8s_node *node)
-{
-    for (size_t i = 0; i < node->n_internal_ips; i++) {
-        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
-            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
-        }
-    }
-    return 0;
-}
-
 /* One tunnel port per peer node with an IPv4 InternalIP; ports of nodes
  * that are gone (or of this node) are removed. */
 static void
@@ -284,7 +300,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
         }
         const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NODE,
                                                         "", node_name);
-        ovs_be32 ip = obj ? node_tunnel_ip(k8s_node_cast(obj)) : 0;
+        ovs_be32 ip = obj ? k8s_node_internal_ipv4(k8s_node_cast(obj)) : 0;
         if (!ip || !strcmp(node_name, cfg->node_name)
             || !sset_add(&seen, node_name)) {
             VLOG_INFO("removing tunnel port %s of node %s", port->name,
@@ -313,7 +329,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
 
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
-        ovs_be32 ip = node_tunnel_ip(k8s_node_cast(obj));
+        ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
         if (!ip || !strcmp(obj->name, cfg->node_name)
             || sset_contains(&seen, obj->name)) {
             continue;
@@ -369,11 +385,12 @@ ensure_patch_port(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
 /* The patch ports between br-int and the external bridge, which the
  * operator must have created. */
 static void
-ensure_external(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+ensure_external(struct vswitch *vs, const struct ovsrec_bridge *br,
+                struct ovsdb_idl_txn *txn,
                 const struct vswitch_config *cfg)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    const struct ovsrec_bridge *ex = find_bridge(cfg->external_bridge);
+    const struct ovsrec_bridge *ex = find_bridge(vs, cfg->external_bridge);
     if (!ex) {
         VLOG_WARN_RL(&rl, "external bridge %s does not exist: no SNAT, "
                      "NodePorts or external addresses until it does (create "
@@ -533,8 +550,9 @@ swap_ports(struct shash *old, struct shash *new, struct sset *changed)
 /* Reads what kovs needs of the external bridge 'ex' (NULL if it does not
  * exist) and its patch port on br-int, 'patch_ofport'. */
 static void
-read_external(const struct ovsrec_bridge *ex, ofp_port_t patch_ofport,
-              struct flows_changes *changes)
+read_external(struct vswitch *vs, const struct ovsrec_bridge *ex,
+              ofp_port_t patch_ofport,
+              struct engine_ports_change *changes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     struct vswitch_external e = { .patch_ofport = patch_ofport };
@@ -566,7 +584,7 @@ read_external(const struct ovsrec_bridge *ex, ofp_port_t patch_ofport,
     }
     e.ready = (e.patch_ofport && e.ex_patch_ofport && e.uplink_ofport
                && !eth_addr_is_zero(e.mac));
-    const struct vswitch_external *old = &ports.external;
+    const struct vswitch_external *old = &vs->ports.external;
     if (e.ready != old->ready || e.patch_ofport != old->patch_ofport
         || e.ex_patch_ofport != old->ex_patch_ofport
         || e.uplink_ofport != old->uplink_ofport
@@ -579,14 +597,15 @@ read_external(const struct ovsrec_bridge *ex, ofp_port_t patch_ofport,
                       ofp_to_u16(e.patch_ofport), ETH_ADDR_ARGS(e.mac));
         }
         changes->all = true;
-        ports.external = e;
+        vs->ports.external = e;
     }
 }
 
 /* Reads the ports of 'br' into 'ports', recording what changed. */
 static void
-read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
-           struct flows_changes *changes)
+read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
+           const struct vswitch_config *cfg,
+           struct engine_ports_change *changes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
     struct shash pods = SHASH_INITIALIZER(&pods);
@@ -662,58 +681,55 @@ read_ports(const struct ovsrec_bridge *br, const struct vswitch_config *cfg,
         }
     }
 
-    if (gateway_ofport != ports.gateway_ofport) {
+    if (gateway_ofport != vs->ports.gateway_ofport) {
         changes->all = true;
     }
-    ports.gateway_ofport = gateway_ofport;
-    ports.gateway_ifindex = gateway_ifindex;
-    swap_ports(&ports.pods, &pods, &changes->pods);
-    pod_ifaces_clear(&ports.pod_ifaces);
-    shash_swap(&ports.pod_ifaces, &pod_ifaces);
+    vs->ports.gateway_ofport = gateway_ofport;
+    vs->ports.gateway_ifindex = gateway_ifindex;
+    swap_ports(&vs->ports.pods, &pods, &changes->pods);
+    pod_ifaces_clear(&vs->ports.pod_ifaces);
+    shash_swap(&vs->ports.pod_ifaces, &pod_ifaces);
     shash_destroy(&pod_ifaces);
-    free(ports.datapath_type);
-    ports.datapath_type = xstrdup(br && br->datapath_type
+    free(vs->ports.datapath_type);
+    vs->ports.datapath_type = xstrdup(br && br->datapath_type
                                   ? br->datapath_type : "");
-    swap_ports(&ports.tunnels, &tunnels, &changes->nodes);
+    swap_ports(&vs->ports.tunnels, &tunnels, &changes->nodes);
     if (cfg->external_bridge) {
-        read_external(find_bridge(cfg->external_bridge), patch_ofport,
+        read_external(vs, find_bridge(vs, cfg->external_bridge),
+                      patch_ofport,
                       changes);
     }
 }
 
 void
-vswitch_run(const struct vswitch_config *cfg,
+vswitch_run(struct vswitch *vs, const struct vswitch_config *cfg,
             const struct k8s_cluster *cluster,
             const struct flows_local *local,
-            struct flows_changes *changes)
+            bool nodes_changed, struct engine_ports_change *changes)
 {
-    struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&idl_loop);
+    struct ovsdb_idl_txn *txn = ovsdb_idl_loop_run(&vs->idl_loop);
 
     /* Nothing to do unless the database, the Nodes or this node's
      * addressing changed since the last pass: walking a thousand ports on
      * every wake-up of the main loop is not free. */
-    static unsigned int last_seqno;
-    static uint64_t last_cni_seqno;
-    static bool done_once;
-    unsigned int seqno = ovsdb_idl_get_seqno(idl_loop.idl);
-    bool nodes_changed = changes->all || cluster_nodes_changed(cluster);
-    if (done_once && seqno == last_seqno && !nodes_changed
-        && cfg->cni_seqno == last_cni_seqno
-        && local->valid == last_local_valid
-        && eth_addr_equals(local->gateway_mac, last_gateway_mac)) {
-        ovsdb_idl_loop_commit_and_wait(&idl_loop);
+    unsigned int seqno = ovsdb_idl_get_seqno(vs->idl_loop.idl);
+    if (vs->done_once && seqno == vs->last_seqno && !nodes_changed
+        && cfg->cni_seqno == vs->last_cni_seqno
+        && local->valid == vs->last_local_valid
+        && eth_addr_equals(local->gateway_mac, vs->last_gateway_mac)) {
+        ovsdb_idl_loop_commit_and_wait(&vs->idl_loop);
         return;
     }
 
     if (txn) {
         ovsdb_idl_txn_add_comment(txn, "kovs-controller: node %s",
                                   cfg->node_name);
-        const struct ovsrec_bridge *br = ensure_bridge(txn, cfg);
-        if (br && find_bridge(cfg->bridge)) {
+        const struct ovsrec_bridge *br = ensure_bridge(vs, txn, cfg);
+        if (br && find_bridge(vs, cfg->bridge)) {
             ensure_gateway(br, txn, local);
             ensure_tunnels(br, txn, cfg, cluster);
             if (cfg->external_bridge) {
-                ensure_external(br, txn, cfg);
+                ensure_external(vs, br, txn, cfg);
             }
             if (cfg->cni_ports) {
                 ensure_cni_ports(br, txn, cfg);
@@ -723,13 +739,13 @@ vswitch_run(const struct vswitch_config *cfg,
             }
         }
     }
-    read_ports(find_bridge(cfg->bridge), cfg, changes);
-    ovsdb_idl_loop_commit_and_wait(&idl_loop);
-    last_seqno = ovsdb_idl_get_seqno(idl_loop.idl);
+    read_ports(vs, find_bridge(vs, cfg->bridge), cfg, changes);
+    ovsdb_idl_loop_commit_and_wait(&vs->idl_loop);
+    vs->last_seqno = ovsdb_idl_get_seqno(vs->idl_loop.idl);
     if (txn) {
-        last_cni_seqno = cfg->cni_seqno;
+        vs->last_cni_seqno = cfg->cni_seqno;
     }
-    last_local_valid = local->valid;
-    last_gateway_mac = local->gateway_mac;
-    done_once = true;
+    vs->last_local_valid = local->valid;
+    vs->last_gateway_mac = local->gateway_mac;
+    vs->done_once = true;
 }

@@ -18,10 +18,11 @@
 #include "openvswitch/types.h"
 #include "packets.h"
 
-struct flows_changes;
+struct engine_ports_change;
 struct flows_local;
 struct k8s_cluster;
 struct sset;
+struct vswitch;
 
 #define VSWITCH_GATEWAY_NAME "kovs-gw0"
 
@@ -95,22 +96,27 @@ struct vswitch_ports {
     struct vswitch_external external;
 };
 
-void vswitch_init(const char *remote);
-void vswitch_destroy(void);
+/* Creates the connection to the database at 'remote', monitoring only the
+ * tables and columns kovs uses.  The caller frees it with
+ * vswitch_destroy(). */
+struct vswitch *vswitch_create(const char *remote);
+void vswitch_destroy(struct vswitch *);
 
 /* Reads the database and, when connected, brings the bridge to what
- * 'config', 'cluster' and 'local' call for.  Records in 'changes' the pods
- * and nodes whose ports changed since the last call. */
-void vswitch_run(const struct vswitch_config *,
+ * 'config', 'cluster' and 'local' call for.  The tunnel ports are looked
+ * at again when the database changed or 'nodes_changed' says the Nodes
+ * did.  Records in 'changes' the pods and nodes whose ports changed since
+ * the last call, or that everything may have. */
+void vswitch_run(struct vswitch *, const struct vswitch_config *,
                  const struct k8s_cluster *cluster,
-                 const struct flows_local *local,
-                 struct flows_changes *changes);
-void vswitch_wait(void);
+                 const struct flows_local *local, bool nodes_changed,
+                 struct engine_ports_change *changes);
+void vswitch_wait(struct vswitch *);
 
 /* True once the database contents have been received at least once. */
-bool vswitch_is_ready(void);
-bool vswitch_is_connected(void);
+bool vswitch_is_ready(const struct vswitch *);
+bool vswitch_is_connected(const struct vswitch *);
 
-const struct vswitch_ports *vswitch_get_ports(void);
+const struct vswitch_ports *vswitch_get_ports(const struct vswitch *);
 
 #endif /* controller/vswitch.h */

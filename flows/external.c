@@ -242,19 +242,22 @@ external_int_flows(const struct flows_input *in,
 void
 flows_external_compute(const struct flows_input *in,
                        const struct flows_local *local,
-                       struct flow_table *ft)
+                       struct flow_table *ft, struct flow_table *ex_ft)
 {
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
     flow_table_remove_owner(ft, cookie);
+    if (ex_ft) {
+        flow_table_remove_owner(ex_ft, cookie);
+    }
 
     const struct flows_external *ex = in->external;
-    if (!ex || !ft->external || !local->valid || !in->gateway_ofport) {
+    if (!ex || !ex_ft || !local->valid || !in->gateway_ofport) {
         return;
     }
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
-    external_bridge_flows(ex, ft->external, &ofpacts);
+    external_bridge_flows(ex, ex_ft, &ofpacts);
     external_int_flows(in, local, ex, ft, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }

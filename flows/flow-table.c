@@ -50,7 +50,6 @@ flow_table_init(struct flow_table *ft)
     ovs_list_init(&ft->tracked_groups);
     hmap_init(&ft->conj_ids);
     sset_init(&ft->warnings);
-    ft->external = NULL;
 }
 
 static void
@@ -268,10 +267,6 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
 size_t
 flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
 {
-    if (ft->external) {
-        flow_table_remove_owner(ft->external, cookie);
-    }
-
     struct flow_owner *owner = flow_owner_find(ft, cookie);
     if (!owner) {
         return 0;
@@ -465,9 +460,6 @@ flow_table_add_group(struct flow_table *ft, uint64_t cookie, const char *key,
 void
 flow_table_remove_all(struct flow_table *ft)
 {
-    if (ft->external) {
-        flow_table_remove_all(ft->external);
-    }
     struct flow_owner *owner;
     HMAP_FOR_EACH_SAFE (owner, hmap_node, &ft->owners) {
         flow_table_remove_owner(ft, owner->cookie);
@@ -614,6 +606,12 @@ size_t
 flow_table_count(const struct flow_table *ft)
 {
     return ft->n_flows;
+}
+
+size_t
+flow_table_group_count(const struct flow_table *ft)
+{
+    return hmap_count(&ft->groups);
 }
 
 bool

@@ -96,12 +96,6 @@ struct flow_table {
      * the union of every present owner's warnings.  flows/ does no
      * logging; the controller reports what appears here. */
     struct sset warnings;
-
-    /* The desired flows of the external bridge (br-ex), or NULL.  Its
-     * flows belong to the same owners as this table's: removing an owner
-     * here removes its flows there too, so that a stage that recomputes an
-     * owner puts its flows in both tables. */
-    struct flow_table *external;
 };
 
 void flow_table_init(struct flow_table *);
@@ -223,6 +217,9 @@ const char *flow_table_conj_id_key(const struct flow_table *, uint32_t id);
 
 /* Returns the number of distinct keys: the flows the switch should have. */
 size_t flow_table_count(const struct flow_table *);
+
+/* Returns the number of present groups. */
+size_t flow_table_group_count(const struct flow_table *);
 
 /* Iterates over the entries added or removed since the last
  * flow_table_clear_tracked(). */

@@ -40,7 +40,8 @@ flows_local_init(const struct flows_input *in, struct flows_local *local)
 }
 
 void
-flows_compute_all(const struct flows_input *in, struct flow_table *ft)
+flows_compute_all(const struct flows_input *in, struct flow_table *ft,
+                  struct flow_table *ex_ft)
 {
     struct flows_local local;
     flows_local_init(in, &local);
@@ -48,9 +49,12 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft)
     /* Owners of objects that no longer exist must go too, so start from
      * nothing; ofctrl still sends only what really differs. */
     flow_table_remove_all(ft);
+    if (ex_ft) {
+        flow_table_remove_all(ex_ft);
+    }
 
     flows_pipeline_compute(in, &local, ft);
-    flows_external_compute(in, &local, ft);
+    flows_external_compute(in, &local, ft, ex_ft);
     flows_neighbor_compute(in, ft);
 
     const struct k8s_object *obj;
@@ -61,7 +65,7 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft)
         flows_pod_compute(in, &local, obj->namespace, obj->name, ft);
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, in->cluster) {
-        flows_service_compute(in, obj->namespace, obj->name, ft);
+        flows_service_compute(in, obj->namespace, obj->name, ft, ex_ft);
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
         flows_policy_compute(in, &local, obj->namespace, obj->name, ft);
@@ -112,7 +116,7 @@ split_key(const char *key, char **namespace, char **name)
 size_t
 flows_compute_changes(const struct flows_input *in,
                       const struct flows_changes *changes,
-                      struct flow_table *ft)
+                      struct flow_table *ft, struct flow_table *ex_ft)
 {
     bool all = changes->all;
     struct sset pods = SSET_INITIALIZER(&pods);
@@ -219,7 +223,7 @@ flows_compute_changes(const struct flows_input *in,
 
     size_t n;
     if (all) {
-        flows_compute_all(in, ft);
+        flows_compute_all(in, ft, ex_ft);
         n = 3 + k8s_cluster_count(in->cluster, K8S_NODE)
             + k8s_cluster_count(in->cluster, K8S_POD)
             + k8s_cluster_count(in->cluster, K8S_SERVICE)
@@ -243,7 +247,7 @@ flows_compute_changes(const struct flows_input *in,
         SSET_FOR_EACH (key, &services) {
             char *namespace, *name;
             split_key(key, &namespace, &name);
-            flows_service_compute(in, namespace, name, ft);
+            flows_service_compute(in, namespace, name, ft, ex_ft);
             free(namespace);
             free(name);
         }

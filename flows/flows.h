@@ -138,8 +138,12 @@ bool flows_conntrack_flush_on_removal(uint8_t table_id,
  * packet keeps a verdict of the old policy. */
 bool flows_table_change_purges_datapath(uint8_t table_id);
 
-/* Recomputes every owner: the pipeline, every peer node, every local pod. */
-void flows_compute_all(const struct flows_input *, struct flow_table *);
+/* Recomputes every owner: the pipeline, every peer node, every local pod,
+ * every Service and NetworkPolicy.  The flows go to br-int's table 'ft'
+ * and, for the stages that own flows on the external bridge, to br-ex's
+ * table 'ex_ft' (NULL without an external bridge). */
+void flows_compute_all(const struct flows_input *, struct flow_table *ft,
+                       struct flow_table *ex_ft);
 
 /* What changed since the last computation, besides the cluster's own
  * change list. */
@@ -157,10 +161,11 @@ void flows_changes_clear(struct flows_changes *);
 void flows_changes_destroy(struct flows_changes *);
 
 /* Recomputes exactly the owners that the cluster's recorded changes and
- * 'changes' touch.  Returns the number of owners recomputed. */
+ * 'changes' touch, in 'ft' and 'ex_ft' as flows_compute_all() does.
+ * Returns the number of owners recomputed. */
 size_t flows_compute_changes(const struct flows_input *,
                              const struct flows_changes *,
-                             struct flow_table *);
+                             struct flow_table *ft, struct flow_table *ex_ft);
 
 /* The individual stages.  Each first removes its owner's flows from 'ft'
  * and then adds the current ones (none if the object is gone or does not
@@ -190,7 +195,8 @@ void flows_put_to_node(struct ofpbuf *ofpacts, const struct flows_input *,
                        const struct flows_local *);
 
 void flows_external_compute(const struct flows_input *,
-                            const struct flows_local *, struct flow_table *);
+                            const struct flows_local *, struct flow_table *ft,
+                            struct flow_table *ex_ft);
 void flows_neighbor_compute(const struct flows_input *, struct flow_table *);
 
 #endif /* flows/flows.h */

@@ -90,18 +90,15 @@ flows_node_compute(const struct flows_input *in,
 
     /* L3_FORWARDING: the node's own IP, through the tunnel too, so that
      * replies to traffic that node source-NATed to its IP go back to it. */
-    for (size_t i = 0; i < node->n_internal_ips; i++) {
-        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
-            match_init_catchall(&match);
-            match_set_dl_type(&match, htons(ETH_TYPE_IP));
-            match_set_nw_dst(&match,
-                             in6_addr_get_mapped_ipv4(&node->internal_ips[i]));
-            ofpbuf_clear(&ofpacts);
-            put_tunnel_route(&ofpacts, local, port);
-            flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
-                           &match, &ofpacts);
-            break;
-        }
+    ovs_be32 node_ip = k8s_node_internal_ipv4(node);
+    if (node_ip) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_dst(&match, node_ip);
+        ofpbuf_clear(&ofpacts);
+        put_tunnel_route(&ofpacts, local, port);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
+                       &match, &ofpacts);
     }
 
     /* SNAT: a Service connection from outside this node (NodePort or

@@ -498,6 +498,7 @@ service_frontends(const struct flows_external *ex,
  *                ranges, only from those ranges, and a drop for the rest */
 static void
 service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
+                       struct flow_table *ex_ft,
                        uint64_t cookie, const struct k8s_service *svc,
                        uint8_t proto, const struct service_frontend *fe,
                        const struct service_target *all,
@@ -511,12 +512,12 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
     match_set_nw_proto(&base, proto);
     match_set_tp_dst(&base, htons(fe->port));
 
-    if (ft->external) {
+    if (ex_ft) {
         struct match match = base;
         match_set_in_port(&match, ex->uplink_ofport);
         ofpbuf_clear(ofpacts);
         flows_put_output(ofpacts, ex->ex_patch_ofport);
-        flow_table_add(ft->external, cookie, KOVS_T_EX_IN, KOVS_PRIO_NORMAL,
+        flow_table_add(ex_ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_NORMAL,
                        &match, ofpacts);
     }
 
@@ -562,10 +563,13 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
 void
 flows_service_compute(const struct flows_input *in,
                       const char *namespace, const char *name,
-                      struct flow_table *ft)
+                      struct flow_table *ft, struct flow_table *ex_ft)
 {
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_SERVICE, namespace, name);
     flow_table_remove_owner(ft, cookie);
+    if (ex_ft) {
+        flow_table_remove_owner(ex_ft, cookie);
+    }
 
     const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_SERVICE,
                                                     namespace, name);
@@ -637,8 +641,8 @@ flows_service_compute(const struct flows_input *in,
             }
         }
         for (size_t j = 0; j < n_fes; j++) {
-            service_frontend_flows(in->external, ft, cookie, svc, proto,
-                                   &fes[j], &all, &local, &ofpacts);
+            service_frontend_flows(in->external, ft, ex_ft, cookie, svc,
+                                   proto, &fes[j], &all, &local, &ofpacts);
         }
         free(fes);
         free(all.eps);

@@ -51,8 +51,11 @@ size_t service_count_local_ready(const struct k8s_cluster *,
                                  const struct k8s_service *,
                                  const char *node_name);
 
-/* Recomputes the flows and groups of Service 'namespace'/'name'. */
+/* Recomputes the flows and groups of Service 'namespace'/'name': on br-int
+ * in 'ft' and, for its front ends from outside the cluster, on br-ex in
+ * 'ex_ft' (NULL without an external bridge). */
 void flows_service_compute(const struct flows_input *, const char *namespace,
-                           const char *name, struct flow_table *);
+                           const char *name, struct flow_table *ft,
+                           struct flow_table *ex_ft);
 
 #endif /* flows/service.h */

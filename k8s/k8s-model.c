@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "packets.h"
 #include "util.h"
 
 /* Kinds. */
@@ -658,4 +659,106 @@ k8s_cluster_clear_changes(struct k8s_cluster *cluster)
         change_free(change);
     }
     hmap_clear(&cluster->pending);
+}
+
+ovs_be32
+k8s_node_internal_ipv4(const struct k8s_node *node)
+{
+    for (size_t i = 0; node && i < node->n_internal_ips; i++) {
+        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
+            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
+        }
+    }
+    return 0;
+}
+
+void
+k8s_key_set_init(struct k8s_key_set *set)
+{
+    hmap_init(&set->keys);
+}
+
+void
+k8s_key_set_clear(struct k8s_key_set *set)
+{
+    struct k8s_key *key;
+    HMAP_FOR_EACH_POP (key, hmap_node, &set->keys) {
+        free(key->namespace);
+        free(key->name);
+        free(key);
+    }
+}
+
+void
+k8s_key_set_destroy(struct k8s_key_set *set)
+{
+    if (set) {
+        k8s_key_set_clear(set);
+        hmap_destroy(&set->keys);
+    }
+}
+
+void
+k8s_key_set_swap(struct k8s_key_set *a, struct k8s_key_set *b)
+{
+    hmap_swap(&a->keys, &b->keys);
+}
+
+static struct k8s_key *
+k8s_key_set_find(const struct k8s_key_set *set, enum k8s_kind kind,
+                 const char *namespace, const char *name, uint32_t hash)
+{
+    struct k8s_key *key;
+    HMAP_FOR_EACH_WITH_HASH (key, hmap_node, hash, &set->keys) {
+        if (key->kind == kind && !strcmp(key->namespace, namespace)
+            && !strcmp(key->name, name)) {
+            return key;
+        }
+    }
+    return NULL;
+}
+
+bool
+k8s_key_set_add(struct k8s_key_set *set, enum k8s_kind kind,
+                const char *namespace, const char *name)
+{
+    uint32_t hash = change_hash(kind, namespace, name);
+    if (k8s_key_set_find(set, kind, namespace, name, hash)) {
+        return false;
+    }
+    struct k8s_key *key = xmalloc(sizeof *key);
+    key->kind = kind;
+    key->namespace = xstrdup(namespace);
+    key->name = xstrdup(name);
+    hmap_insert(&set->keys, &key->hmap_node, hash);
+    return true;
+}
+
+bool
+k8s_key_set_remove(struct k8s_key_set *set, enum k8s_kind kind,
+                   const char *namespace, const char *name)
+{
+    struct k8s_key *key = k8s_key_set_find(set, kind, namespace, name,
+                                           change_hash(kind, namespace,
+                                                       name));
+    if (!key) {
+        return false;
+    }
+    hmap_remove(&set->keys, &key->hmap_node);
+    free(key->namespace);
+    free(key->name);
+    free(key);
+    return true;
+}
+
+bool
+k8s_key_set_is_empty(const struct k8s_key_set *set)
+{
+    return hmap_is_empty(&set->keys);
+}
+
+size_t
+k8s_key_set_count(const struct k8s_key_set *set)
+{
+    return hmap_count(&set->keys);
 }

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
+#include "openvswitch/types.h"
 #include "smap.h"
 #include "sset.h"
 
@@ -124,6 +125,10 @@ struct k8s_node {
     struct k8s_cidr *pod_cidrs;     /* spec.podCIDRs, or spec.podCIDR. */
     size_t n_pod_cidrs;
 };
+
+/* Returns the first IPv4 InternalIP of 'node' (the node's address, its
+ * tunnel endpoint), or 0 if it has none or 'node' is NULL. */
+ovs_be32 k8s_node_internal_ipv4(const struct k8s_node *node);
 
 /* Namespace (v1).  'obj.labels' always has kubernetes.io/metadata.name. */
 struct k8s_namespace {
@@ -332,6 +337,38 @@ void k8s_cluster_destroy(struct k8s_cluster *);
 
 /* Looks up an object by kind, namespace ("" for cluster-scoped kinds) and
  * name.  Returns NULL if it is not in the cluster. */
+/* An object's identity: its kind, namespace ("" for cluster-scoped kinds)
+ * and name.  Change lists and owner lookups carry keys rather than
+ * "namespace/name" strings to be split again. */
+struct k8s_key {
+    struct hmap_node hmap_node;     /* In a struct k8s_key_set. */
+    enum k8s_kind kind;
+    char *namespace;
+    char *name;
+};
+
+/* A set of keys, each once. */
+struct k8s_key_set {
+    struct hmap keys;               /* Contains struct k8s_key. */
+};
+
+void k8s_key_set_init(struct k8s_key_set *);
+void k8s_key_set_destroy(struct k8s_key_set *);
+void k8s_key_set_clear(struct k8s_key_set *);
+void k8s_key_set_swap(struct k8s_key_set *, struct k8s_key_set *);
+/* Adds the key (copying the strings) unless it is there; returns true if
+ * it was added. */
+bool k8s_key_set_add(struct k8s_key_set *, enum k8s_kind,
+                     const char *namespace, const char *name);
+/* Removes the key if it is there; returns true if it was. */
+bool k8s_key_set_remove(struct k8s_key_set *, enum k8s_kind,
+                        const char *namespace, const char *name);
+bool k8s_key_set_is_empty(const struct k8s_key_set *);
+size_t k8s_key_set_count(const struct k8s_key_set *);
+
+#define K8S_KEY_SET_FOR_EACH(KEY, SET) \
+    HMAP_FOR_EACH (KEY, hmap_node, &(SET)->keys)
+
 const struct k8s_object *k8s_cluster_find(const struct k8s_cluster *,
                                           enum k8s_kind,
                                           const char *namespace,

@@ -64,6 +64,7 @@ struct fixture {
     /* The external bridge, unused until fixture_external(). */
     struct flows_external ex;
     struct flow_table ex_ft;        /* br-ex's desired flows. */
+    struct flow_table *ex_table;    /* &ex_ft once used, else NULL. */
 };
 
 static void
@@ -106,6 +107,7 @@ fixture_init(struct fixture *f)
     flow_table_init(&f->ft);
     memset(&f->ex, 0, sizeof f->ex);
     flow_table_init(&f->ex_ft);
+    f->ex_table = NULL;
 }
 
 static void
@@ -154,7 +156,7 @@ test_small_cluster(void)
 {
     struct fixture f;
     fixture_init(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t a = kovs_cookie(KOVS_OWNER_POD, "default", "a");
     uint64_t c = kovs_cookie(KOVS_OWNER_POD, "default", "c");
@@ -221,14 +223,14 @@ test_pod_without_port(void)
     struct fixture f;
     fixture_init(&f);
     free(shash_find_and_delete(&f.pod_ports, "default/b"));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     CHECK(!flow_table_owner_count(&f.ft, kovs_cookie(KOVS_OWNER_POD,
                                                      "default", "b")),
           "a pod without a port got flows");
 
     /* Without this node's Node object nothing but the skeleton exists. */
     f.in.node_name = "n3";
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     CHECK(flow_table_owner_count(&f.ft, KOVS_COOKIE_PIPELINE)
           == flow_table_count(&f.ft), "flows beyond the skeleton");
     fixture_destroy(&f);
@@ -239,7 +241,7 @@ test_incremental_pod_change(void)
 {
     struct fixture f;
     fixture_init(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     flow_table_clear_tracked(&f.ft);
     size_t before = flow_table_count(&f.ft);
 
@@ -256,7 +258,7 @@ test_incremental_pod_change(void)
 
     struct flows_changes changes;
     flows_changes_init(&changes);
-    size_t n = flows_compute_changes(&f.in, &changes, &f.ft);
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners", n);
 
     uint64_t b = kovs_cookie(KOVS_OWNER_POD, "default", "b");
@@ -281,7 +283,7 @@ test_recompute_identical(void)
 {
     struct fixture f;
     fixture_init(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     flow_table_clear_tracked(&f.ft);
 
     /* Leave garbage in the allocator so that stray padding would show. */
@@ -290,7 +292,7 @@ test_recompute_identical(void)
         memset(p, 0xa5, 512);
         free(p);
     }
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     size_t n_removed = 0, n_same = 0;
     const struct desired_flow *old;
@@ -842,7 +844,7 @@ test_service_not_proxied(void)
 {
     struct fixture f;
     fixture_init(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     size_t n_base = flow_table_count(&f.ft);
 
     fixture_add(&f,
@@ -862,7 +864,7 @@ test_service_not_proxied(void)
         "  'port':80}]}},"
         SLICE("default", "elsewhere-1", "elsewhere", PORT("http", 80),
               EP("10.244.2.10", "n2", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     static const char *const names[] = { "headless", "external",
                                          "elsewhere" };
@@ -892,7 +894,7 @@ test_service_lb_flows(void)
 {
     struct fixture f;
     fixture_init(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     size_t n_base = flow_table_count(&f.ft);
 
     fixture_add(&f,
@@ -906,7 +908,7 @@ test_service_lb_flows(void)
               EP("10.244.1.10", "n1", "")
               EP("10.244.2.10", "n2", "")
               EP("10.244.1.11", "n1", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
     const struct desired_group *tcp = find_group_by_key(
@@ -1051,7 +1053,7 @@ test_service_group_selection(void)
     free(dp_max);
     free(medium);
     free(large);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     static const struct {
         const char *name;
@@ -1104,7 +1106,7 @@ test_service_shared_endpoint(void)
 {
     struct fixture f;
     fixture_init(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     size_t n_base = flow_table_count(&f.ft);
 
     /* web and api both use 10.244.1.10:8080/TCP. */
@@ -1115,7 +1117,7 @@ test_service_shared_endpoint(void)
         HTTP_SERVICE("default", "api", "10.96.0.11")
         SLICE("default", "api-1", "api", PORT("http", 8080),
               EP("10.244.1.10", "n1", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
     uint64_t api = kovs_cookie(KOVS_OWNER_SERVICE, "default", "api");
@@ -1137,7 +1139,7 @@ test_service_shared_endpoint(void)
                                       order[i]));
         struct flows_changes changes;
         flows_changes_init(&changes);
-        flows_compute_changes(&f.in, &changes, &f.ft);
+        flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
         flows_changes_destroy(&changes);
         k8s_cluster_clear_changes(&f.cluster);
 
@@ -1194,7 +1196,7 @@ test_service_endpoint_removed(void)
         SLICE("default", "api-1", "api", PORT("http", 8080),
               EP("10.244.1.10", "n1", "")
               EP("10.244.2.11", "n2", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     flow_table_clear_tracked(&f.ft);
     size_t n_before = flow_table_count(&f.ft);
     uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
@@ -1210,7 +1212,7 @@ test_service_endpoint_removed(void)
               EP("10.244.2.10", "n2", "")));
     struct flows_changes changes;
     flows_changes_init(&changes);
-    size_t n = flows_compute_changes(&f.in, &changes, &f.ft);
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
 
@@ -1286,7 +1288,7 @@ test_service_no_endpoints(void)
         HTTP_SERVICE("default", "down", "10.96.0.11")
         SLICE("default", "down-1", "down", PORT("http", 8080),
               EP("10.244.1.10", "n1", "'ready':false")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t empty = kovs_cookie(KOVS_OWNER_SERVICE, "default", "empty");
     uint64_t down = kovs_cookie(KOVS_OWNER_SERVICE, "default", "down");
@@ -1333,7 +1335,7 @@ test_service_local_policy(void)
         SERVICE("default", "nowhere",
                 "'clusterIP':'10.96.0.12','internalTrafficPolicy':'Local',"
                 "'ports':[{'name':'http','port':80}]"));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t remote = kovs_cookie(KOVS_OWNER_SERVICE, "default", "remote");
     char *s = format_flows(&f.ft, remote);
@@ -1408,7 +1410,7 @@ test_service_affinity(void)
         AFFINITY_SERVICE("day", "10.96.0.11",
             "'sessionAffinityConfig':{'clientIP':{'timeoutSeconds':86400}},")
         AFFINITY_SERVICE("default", "10.96.0.12", ""));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     static const struct {
         const char *name;
@@ -1473,7 +1475,7 @@ test_service_recompute_identical(void)
         HTTP_SERVICE("default", "web", "10.96.0.11")
         SLICE("default", "web-1", "web", PORT("http", 8080),
               EP("10.244.1.11", "n1", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     for (int round = 0; round < 2; round++) {
         flow_table_clear_tracked(&f.ft);
@@ -1485,9 +1487,10 @@ test_service_recompute_identical(void)
             free(p);
         }
         if (round) {
-            flows_compute_all(&f.in, &f.ft);
+            flows_compute_all(&f.in, &f.ft, f.ex_table);
         } else {
-            flows_service_compute(&f.in, "default", "sticky", &f.ft);
+            flows_service_compute(&f.in, "default", "sticky", &f.ft,
+                                  f.ex_table);
         }
 
         size_t n_removed = 0, n_same = 0;
@@ -1563,7 +1566,7 @@ fixture_external(struct fixture *f)
         .gateway_ip = htonl(0xc6120001),        /* 198.18.0.1 */
     };
     f->in.external = &f->ex;
-    f->ft.external = &f->ex_ft;
+    f->ex_table = &f->ex_ft;
 
     char *error = k8s_parse_cidr_option("cluster-cidr", "10.244.0.0/16",
                                         &f->in.cluster_cidr);
@@ -1579,7 +1582,7 @@ test_external_absent(void)
 {
     struct fixture f;
     fixture_init(&f);
-    f.ft.external = &f.ex_ft;
+    f.ex_table = &f.ex_ft;
     fixture_add(&f,
         SERVICE("default", "np",
                 "'type':'NodePort','clusterIP':'10.96.0.10',"
@@ -1587,7 +1590,7 @@ test_external_absent(void)
                 "'ports':[{'name':'http','port':80,'nodePort':30080}]")
         SLICE("default", "np-1", "np", PORT("http", 8080),
               EP("10.244.2.10", "n2", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     CHECK(!flow_table_owner_count(&f.ft, EX_COOKIE), "%"PRIuSIZE
           " external flows", flow_table_owner_count(&f.ft, EX_COOKIE));
@@ -1622,7 +1625,7 @@ test_external_bridge_flows(void)
     struct fixture f;
     fixture_init(&f);
     fixture_external(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     char *s = format_flows(&f.ex_ft, 0);
     CHECK_TEXT(s,
@@ -1645,7 +1648,7 @@ test_external_bridge_flows(void)
 
     /* Nothing before the node has a podCIDR or the gateway a port. */
     f.in.gateway_ofport = 0;
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     CHECK(!flow_table_count(&f.ex_ft), "%"PRIuSIZE" br-ex flows without "
           "the gateway's port", flow_table_count(&f.ex_ft));
     CHECK(!flow_table_owner_count(&f.ft, EX_COOKIE), "%"PRIuSIZE
@@ -1662,7 +1665,7 @@ test_external_int_flows(void)
     struct fixture f;
     fixture_init(&f);
     fixture_external(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     static const uint8_t tables[] = {
         KOVS_T_CLASSIFIER, KOVS_T_ARP, KOVS_T_CT_ZONE, KOVS_T_L3_FORWARDING,
@@ -1707,7 +1710,7 @@ test_external_int_flows(void)
      * cluster CIDR nothing is dropped for it. */
     f.ex.gateway_ip = 0;
     f.in.has_cluster_cidr = false;
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_L3_FORWARDING);
     CHECK_TEXT(s,
         "table=60 priority=2 ip,nw_dst=198.18.0.0/24 "
@@ -1733,7 +1736,7 @@ test_external_snat(void)
     struct fixture f;
     fixture_init(&f);
     fixture_external(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_SNAT);
     CHECK_TEXT(s,
@@ -1762,7 +1765,7 @@ test_external_neighbors(void)
     struct fixture f;
     fixture_init(&f);
     fixture_external(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     CHECK(!flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE),
           "neighbor flows without neighbors");
 
@@ -1778,7 +1781,7 @@ test_external_neighbors(void)
     struct flows_changes changes;
     flows_changes_init(&changes);
     changes.neighbors = true;
-    size_t n = flows_compute_changes(&f.in, &changes, &f.ft);
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
 
     char *s = format_flows(&f.ft, NEIGHBOR_COOKIE);
@@ -1801,7 +1804,7 @@ test_external_neighbors(void)
 
     /* One forgotten: its flow goes. */
     f.ex.n_neighbors = 1;
-    flows_compute_changes(&f.in, &changes, &f.ft);
+    flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE) == 1,
           "%"PRIuSIZE" neighbor flows, expected 1",
           flow_table_owner_count(&f.ft, NEIGHBOR_COOKIE));
@@ -1818,7 +1821,7 @@ test_external_node_snat(void)
     struct fixture f;
     fixture_init(&f);
     fixture_external(&f);
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
     char *s = format_table(&f.ft, n2, KOVS_T_L3_FORWARDING);
@@ -1881,7 +1884,7 @@ test_service_nodeport_cluster(void)
               PORT("http", 8080) PORT_PROTO("dns", 5353, "UDP"),
               EP("10.244.1.10", "n1", "")
               EP("10.244.2.10", "n2", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
     uint32_t tcp = group_id_of(&f.ft, "service default/web TCP/80");
@@ -1921,7 +1924,7 @@ test_service_nodeport_cluster(void)
                 "'ports':[{'name':'http','port':80,'nodePort':30080}]"));
     struct flows_changes changes;
     flows_changes_init(&changes);
-    flows_compute_changes(&f.in, &changes, &f.ft);
+    flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(count_flows(&f.ft, web, KOVS_T_SERVICE_LB) == 1,
           "%"PRIuSIZE" SERVICE_LB flows, expected 1",
@@ -1954,7 +1957,7 @@ test_service_nodeport_local(void)
                 "'ports':[{'name':'http','port':80,'nodePort':30081}]")
         SLICE("default", "remote-1", "remote", PORT("http", 8080),
               EP("10.244.2.10", "n2", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     /* Both: the local group for the outside, the whole one inside. */
     uint64_t both = kovs_cookie(KOVS_OWNER_SERVICE, "default", "both");
@@ -2035,7 +2038,7 @@ test_service_lb_source_ranges(void)
         "  {'ip':'203.0.113.11','ipMode':'Proxy'}]}}},"
         SLICE("default", "lb-1", "lb", PORT("http", 8080),
               EP("10.244.2.10", "n2", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t lb = kovs_cookie(KOVS_OWNER_SERVICE, "default", "lb");
     uint32_t g = group_id_of(&f.ft, "service default/lb TCP/80");
@@ -2080,7 +2083,7 @@ test_service_lb_source_ranges(void)
         " 'status':{'loadBalancer':{'ingress':[{'ip':'203.0.113.20'}]}}},"
         SLICE("default", "v6-1", "v6", PORT("http", 8080),
               EP("10.244.2.10", "n2", "")));
-    flows_service_compute(&f.in, "default", "v6", &f.ft);
+    flows_service_compute(&f.in, "default", "v6", &f.ft, f.ex_table);
     g = group_id_of(&f.ft, "service default/v6 TCP/80");
     expected = xasprintf(
         "table=40 priority=200 ct_state=+new+trk,tcp,nw_dst=10.96.0.11,"
@@ -2108,7 +2111,7 @@ test_service_external_ip_reject(void)
         SERVICE("default", "empty",
                 "'clusterIP':'10.96.0.10','externalIPs':['203.0.113.5'],"
                 "'ports':[{'name':'http','port':80}]"));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
 
     uint64_t empty = kovs_cookie(KOVS_OWNER_SERVICE, "default", "empty");
     char *s = format_flows(&f.ft, empty);
@@ -2129,8 +2132,8 @@ test_service_external_ip_reject(void)
     fixture_destroy(&f);
 }
 
-/* An owner's flows on br-ex go with its flows on br-int, and are tracked
- * there. */
+/* An owner's flows on br-ex go when the stage that owns them recomputes
+ * it, and are tracked in br-ex's own table. */
 static void
 test_external_owner_removed(void)
 {
@@ -2143,7 +2146,7 @@ test_external_owner_removed(void)
                 "'ports':[{'name':'http','port':80,'nodePort':30080}]")
         SLICE("default", "web-1", "web", PORT("http", 8080),
               EP("10.244.1.10", "n1", "")));
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     flow_table_clear_tracked(&f.ft);
     flow_table_clear_tracked(&f.ex_ft);
 
@@ -2153,9 +2156,11 @@ test_external_owner_removed(void)
           "%"PRIuSIZE" br-ex flows, %"PRIuSIZE" of default/web; expected "
           "9 and 1", n_ex, flow_table_owner_count(&f.ex_ft, web));
 
-    /* Removing the owner from br-int's table removes it from br-ex's. */
-    size_t n = flow_table_remove_owner(&f.ft, web);
-    CHECK(n == 3, "removed %"PRIuSIZE" br-int flows, expected 3", n);
+    /* Recomputed without the external bridge's addresses, the Service has
+     * no front end from outside: its br-ex flow goes. */
+    f.in.external = NULL;
+    flows_service_compute(&f.in, "default", "web", &f.ft, f.ex_table);
+    f.in.external = &f.ex;
     CHECK(!flow_table_owner_count(&f.ex_ft, web), "default/web keeps "
           "%"PRIuSIZE" br-ex flows", flow_table_owner_count(&f.ex_ft, web));
     CHECK(flow_table_count(&f.ex_ft) == n_ex - 1, "%"PRIuSIZE" br-ex "
@@ -2173,7 +2178,7 @@ test_external_owner_removed(void)
 
     /* So does deleting the Service, and its recomputation puts them back
      * before that. */
-    flows_service_compute(&f.in, "default", "web", &f.ft);
+    flows_service_compute(&f.in, "default", "web", &f.ft, f.ex_table);
     CHECK(flow_table_owner_count(&f.ex_ft, web) == 1, "recomputed "
           "default/web has %"PRIuSIZE" br-ex flows",
           flow_table_owner_count(&f.ex_ft, web));
@@ -2181,7 +2186,7 @@ test_external_owner_removed(void)
                                   "web"));
     struct flows_changes changes;
     flows_changes_init(&changes);
-    flows_compute_changes(&f.in, &changes, &f.ft);
+    flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(!flow_table_owner_count(&f.ex_ft, web), "deleted default/web "
           "keeps %"PRIuSIZE" br-ex flows",
@@ -2189,7 +2194,7 @@ test_external_owner_removed(void)
 
     /* A full recomputation without the external bridge empties br-ex. */
     f.in.external = NULL;
-    flows_compute_all(&f.in, &f.ft);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
     CHECK(!flow_table_count(&f.ex_ft), "%"PRIuSIZE" br-ex flows left",
           flow_table_count(&f.ex_ft));
     fixture_destroy(&f);

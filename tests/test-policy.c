@@ -122,7 +122,7 @@ fixture_compute(struct fixture *f)
         .tunnel_ports = &f->tunnel_ports,
     };
     flows_local_init(&f->in, &f->local);
-    flows_compute_all(&f->in, &f->ft);
+    flows_compute_all(&f->in, &f->ft, NULL);
 }
 
 static void

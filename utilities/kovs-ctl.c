@@ -438,7 +438,7 @@ cmd_compute(int argc, char *argv[])
     usage_mark_take(&marks[1]);
     struct flow_table ft;
     flow_table_init(&ft);
-    flows_compute_all(&in, &ft);
+    flows_compute_all(&in, &ft, NULL);
     flow_table_clear_tracked(&ft);
     usage_mark_take(&marks[2]);
     const char **ft_warnings = sset_sort(&ft.warnings);

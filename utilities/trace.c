@@ -640,7 +640,7 @@ trace_node_get(struct trace_ctx *ctx, const char *name)
     };
     flows_local_init(&tn->in, &tn->local);
     flow_table_init(&tn->ft);
-    flows_compute_all(&tn->in, &tn->ft);
+    flows_compute_all(&tn->in, &tn->ft, NULL);
     flow_table_clear_tracked(&tn->ft);
     shash_add(&ctx->nodes, name, tn);
 

@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         };
         struct flow_table ft;
         flow_table_init(&ft);
-        flows_compute_all(&in, &ft);
+        flows_compute_all(&in, &ft, NULL);
         flow_table_destroy(&ft);
         shash_destroy_free_data(&pods);
         shash_destroy_free_data(&tunnels);

@@ -1,0 +1,354 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+/* kovs-controller's unixctl commands ("ovs-appctl -t kovs-controller
+ * COMMAND"), on the state of the main loop (controller/controller.h). */
+
+#include <config.h>
+
+#include "controller/controller.h"
+
+#include "controller/cniserver.h"
+#include "controller/dpcache.h"
+#include "controller/external-bridge.h"
+#include "controller/gateway.h"
+#include "controller/neighbor.h"
+#include "controller/ofctrl.h"
+#include "controller/options.h"
+#include "controller/pinctrl.h"
+#include "controller/vswitch.h"
+#include "flow.h"
+#include "flows/pipeline.h"
+#include "k8s/k8s-client.h"
+#include "k8s/k8s-state.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
+#include "packets.h"
+#include "svec.h"
+#include "unixctl.h"
+#include "util.h"
+
+struct policy_stats_request {
+    struct unixctl_conn *conn;
+    struct controller *c;
+};
+
+static void
+kovs_unixctl_exit(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                  const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    c->exiting = true;
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+kovs_unixctl_connection_status(struct unixctl_conn *conn,
+                               int argc OVS_UNUSED,
+                               const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+
+    ds_put_cstr(&ds, "openflow: ");
+    ofctrl_format_connection(c->br_int, &ds);
+    ds_put_format(&ds, "\novsdb: %s: %s\n", c->opts->ovsdb_remote,
+                  (vswitch_is_connected(c->vswitch) ? "connected"
+                   : "not connected"));
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+static void
+kovs_unixctl_recompute(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    engine_input_changed(&c->engine, ENGINE_IN_OPTIONS, ENGINE_ALL);
+    ofctrl_force_resync(c->br_int);
+    poll_immediate_wake();
+    unixctl_command_reply(conn, NULL);
+}
+
+static void
+kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                    const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    struct ofctrl_stats s;
+
+    ofctrl_get_stats(c->br_int, &s);
+    ds_put_format(&ds, "node: %s\n", c->opts->node_name);
+    if (c->state) {
+        ds_put_format(&ds, "state file: %s (%u reads)\n",
+                      c->opts->state_file, k8s_state_file_n_reads(c->state));
+    } else {
+        k8s_client_format_status(c->client, &ds);
+        ds_put_format(&ds, "api change to install latency: last %lld ms, "
+                      "max %lld ms\n", c->last_event_latency_ms,
+                      c->max_event_latency_ms);
+    }
+    for (int kind = 0; kind < K8S_N_KINDS; kind++) {
+        ds_put_format(&ds, "objects %s: %"PRIuSIZE"\n",
+                      k8s_kind_name(kind),
+                      k8s_cluster_count(&c->cluster, kind));
+    }
+    if (c->local.valid) {
+        ds_put_format(&ds, "gateway: "IP_FMT"/%u "ETH_ADDR_FMT" port %d%s\n",
+                      IP_ARGS(c->local.gateway_ip), c->local.pod_cidr.plen,
+                      ETH_ADDR_ARGS(c->local.gateway_mac),
+                      ofp_to_u16(c->input.gateway_ofport),
+                      (gateway_is_configured(&c->gateway) ? ""
+                       : " (not configured)"));
+    } else {
+        ds_put_cstr(&ds, "gateway: none (this node has no IPv4 podCIDR)\n");
+    }
+    ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
+                  shash_count(c->input.pod_ports));
+    cniserver_format_status(&ds);
+    ds_put_format(&ds, "tunnel ports: %"PRIuSIZE"\n",
+                  shash_count(c->input.tunnel_ports));
+    ds_put_format(&ds, "desired flows: %"PRIuSIZE"\n",
+                  flow_table_count(&c->flows));
+    ds_put_format(&ds, "installed flows: %"PRIuSIZE"\n", s.n_installed);
+    ds_put_format(&ds, "desired groups: %"PRIuSIZE"\n",
+                  flow_table_group_count(&c->flows));
+    ds_put_format(&ds, "installed groups: %"PRIuSIZE"\n",
+                  s.n_installed_groups);
+    ds_put_format(&ds, "switch: %s\n", s.connected ? "connected"
+                  : "not connected");
+    ds_put_format(&ds, "meters: %"PRIuSIZE" desired, %"PRIuSIZE" installed, "
+                  "%"PRIu64" meter-mods in all\n", s.n_desired_meters,
+                  s.n_installed_meters, s.total_meter_mods);
+    ds_put_format(&ds, "computations: %"PRIu64"\n", c->engine.n_computations);
+    ds_put_format(&ds, "last computation: %"PRIuSIZE" owners in %lld ms\n",
+                  c->engine.last_recomputed, c->engine.last_compute_ms);
+    ds_put_format(&ds, "last update flow-mods: %"PRIuSIZE"\n",
+                  s.last_flow_mods);
+    ds_put_format(&ds, "last update group-mods: %"PRIuSIZE"\n",
+                  s.last_group_mods);
+    ds_put_format(&ds, "total flow-mods: %"PRIu64"\n", s.total_flow_mods);
+    ds_put_format(&ds, "total group-mods: %"PRIu64"\n",
+                  s.total_group_mods);
+    ds_put_format(&ds, "bundles: %"PRIu64"\n", s.n_bundles);
+    ds_put_format(&ds, "full syncs: %"PRIu64"\n", s.n_full_syncs);
+    ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
+                  s.last_latency_ms, s.max_latency_ms,
+                  s.in_flight ? " (a bundle is in flight)" : "");
+    dpcache_format_status(&ds);
+
+    struct pinctrl_stats ps;
+    pinctrl_get_stats(&ps);
+    ds_put_format(&ds, "packet-ins: %"PRIu64" (rejected with TCP RST %"
+                  PRIu64", with ICMP port unreachable %"PRIu64
+                  ", next hops to resolve %"PRIu64", ARP learned %"PRIu64
+                  ", ignored %"PRIu64")\n", ps.n_packet_ins,
+                  ps.n_tcp_resets, ps.n_icmp_unreachables, ps.n_resolves,
+                  ps.n_arp_learned, ps.n_ignored);
+
+    if (c->br_ex) {
+        external_bridge_format_status(c->br_ex, &ds);
+    }
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* "neighbors": the next hops on the external network and their MACs. */
+static void
+kovs_unixctl_neighbors(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    if (!c->br_ex) {
+        unixctl_command_reply_error(conn, "no external bridge "
+                                    "(--external-bridge)");
+        return;
+    }
+    neighbor_format(&ds);
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* "policy-stats": for each NetworkPolicy rule, the new connections it
+ * allowed, and for each isolated pod the packets dropped, from the
+ * switch's counters. */
+static void
+policy_stats_reply(const struct ofctrl_flow_stat *stats, size_t n,
+                   const char *error, void *aux)
+{
+    struct policy_stats_request *req = aux;
+    struct controller *c = req->c;
+    if (error) {
+        unixctl_command_reply_error(req->conn, error);
+        free(req);
+        return;
+    }
+
+    struct svec lines = SVEC_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        const struct ofctrl_flow_stat *st = &stats[i];
+        const char *dir = (st->table_id == KOVS_T_INGRESS_POLICY ? "ingress"
+                           : st->table_id == KOVS_T_EGRESS_POLICY ? "egress"
+                           : NULL);
+        if (!dir) {
+            continue;
+        }
+        if (st->match.wc.masks.conj_id) {
+            const char *key = flow_table_conj_id_key(&c->flows,
+                                                     st->match.flow.conj_id);
+            svec_add_nocopy(&lines, xasprintf(
+                "rule %s: %"PRIu64" connections allowed",
+                key ? key : "(unknown)", st->n_packets));
+        } else if (st->priority == KOVS_PRIO_POLICY_DROP) {
+            ofp_port_t port = (st->table_id == KOVS_T_INGRESS_POLICY
+                               ? u16_to_ofp(st->match.flow.regs[
+                                     KOVS_REG_OUT_PORT - MFF_REG0])
+                               : st->match.flow.in_port.ofp_port);
+            const char *pod = "(unknown pod)";
+            struct shash_node *node;
+            SHASH_FOR_EACH (node, c->input.pod_ports) {
+                const struct flows_port *p = node->data;
+                if (p->ofport == port) {
+                    pod = node->name;
+                    break;
+                }
+            }
+            svec_add_nocopy(&lines, xasprintf(
+                "pod %s %s: %"PRIu64" packets dropped", pod, dir,
+                st->n_packets));
+        }
+    }
+    svec_sort(&lines);
+
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (size_t i = 0; i < lines.n; i++) {
+        ds_put_format(&ds, "%s\n", lines.names[i]);
+    }
+    unixctl_command_reply(req->conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+    svec_destroy(&lines);
+    free(req);
+}
+
+static void
+kovs_unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                          const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    struct policy_stats_request *req = xmalloc(sizeof *req);
+    req->conn = conn;
+    req->c = c;
+    if (!ofctrl_request_flow_stats(
+            c->br_int,
+            (uint64_t) KOVS_OWNER_POLICY << KOVS_COOKIE_KIND_SHIFT,
+            ~KOVS_COOKIE_ID_MASK, policy_stats_reply, req)) {
+        free(req);
+        unixctl_command_reply_error(conn, "not connected to the switch, or "
+                                    "a request is already pending");
+    }
+}
+
+/* "flow-summary": the number of desired flows in each table of the
+ * pipeline, with the table's name. */
+static void
+kovs_unixctl_flow_summary(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                          const char *argv[] OVS_UNUSED, void *c_)
+{
+    struct controller *c = c_;
+    size_t counts[256];
+    memset(counts, 0, sizeof counts);
+
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, &c->flows) {
+        counts[d->table_id]++;
+    }
+
+    struct ds ds = DS_EMPTY_INITIALIZER;
+    for (int table = 0; table < 256; table++) {
+        const char *name = kovs_table_name(table);
+        if (name) {
+            ds_put_format(&ds, "table %2d %-15s %6"PRIuSIZE" flows\n",
+                          table, name, counts[table]);
+        }
+    }
+    unixctl_command_reply(conn, ds_cstr(&ds));
+    ds_destroy(&ds);
+}
+
+/* "cookie KIND [NAMESPACE/]NAME": the cookie of an object's flows, for
+ * 'ovs-ofctl dump-flows br-int cookie=C/-1'.  "cookie COOKIE": the
+ * owner of flows with cookie COOKIE, as a log line names it. */
+static void
+kovs_unixctl_cookie(struct unixctl_conn *conn, int argc,
+                    const char *argv[], void *c_)
+{
+    struct controller *c = c_;
+    enum kovs_owner_kind kind;
+    unsigned long long int value;
+    if (argc == 2 && !kovs_owner_kind_from_name(argv[1], &kind)
+        && str_to_ullong(argv[1], 0, &value)) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        kovs_cookie_format_owner(&c->cluster, value, &ds);
+        unixctl_command_reply(conn, ds_cstr(&ds));
+        ds_destroy(&ds);
+        return;
+    }
+    if (!kovs_owner_kind_from_name(argv[1], &kind)) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        ds_put_format(&ds, "%s: unknown kind; the kinds are", argv[1]);
+        for (int k = 0; k < 256; k++) {
+            const char *name = kovs_owner_kind_name(k);
+            if (name) {
+                ds_put_format(&ds, " %s", name);
+            }
+        }
+        unixctl_command_reply_error(conn, ds_cstr(&ds));
+        ds_destroy(&ds);
+        return;
+    }
+
+    uint64_t cookie;
+    if (kind == KOVS_OWNER_PIPELINE) {
+        cookie = KOVS_COOKIE_PIPELINE;
+    } else {
+        const char *slash = strchr(argv[2] ? argv[2] : "", '/');
+        if (!argv[2]) {
+            unixctl_command_reply_error(conn, "name required");
+            return;
+        }
+        if (slash) {
+            char *ns = xmemdup0(argv[2], slash - argv[2]);
+            cookie = kovs_cookie(kind, ns, slash + 1);
+            free(ns);
+        } else {
+            cookie = kovs_cookie(kind, NULL, argv[2]);
+        }
+    }
+    char *reply = xasprintf("0x%"PRIx64, cookie);
+    unixctl_command_reply(conn, reply);
+    free(reply);
+}
+
+void
+controller_commands_register(struct controller *c)
+{
+    unixctl_command_register("exit", "", 0, 0, kovs_unixctl_exit, c);
+    unixctl_command_register("connection-status", "", 0, 0,
+                             kovs_unixctl_connection_status, c);
+    unixctl_command_register("recompute", "", 0, 0, kovs_unixctl_recompute,
+                             c);
+    unixctl_command_register("status", "", 0, 0, kovs_unixctl_status, c);
+    unixctl_command_register("neighbors", "", 0, 0, kovs_unixctl_neighbors,
+                             c);
+    unixctl_command_register("policy-stats", "", 0, 0,
+                             kovs_unixctl_policy_stats, c);
+    unixctl_command_register("flow-summary", "", 0, 0,
+                             kovs_unixctl_flow_summary, c);
+    unixctl_command_register("cookie", "KIND [NAMESPACE/]NAME | COOKIE",
+                             1, 2, kovs_unixctl_cookie, c);
+}
+

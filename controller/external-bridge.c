@@ -1,0 +1,167 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#include <config.h>
+
+#include "controller/external-bridge.h"
+
+#include "controller/engine.h"
+#include "controller/healthcheck.h"
+#include "controller/neighbor.h"
+#include "controller/ofctrl.h"
+#include "controller/pinctrl.h"
+#include "controller/vswitch.h"
+#include "dirs.h"
+#include "flow.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/list.h"
+#include "openvswitch/ofpbuf.h"
+#include "packets.h"
+#include "timeval.h"
+#include "util.h"
+
+struct external_bridge *
+external_bridge_create(const char *name)
+{
+    struct external_bridge *xb = xzalloc(sizeof *xb);
+    xb->name = xstrdup(name);
+    char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
+    xb->ofctrl = ofctrl_create(name, target, pinctrl_handle_packet_in);
+    free(target);
+    flow_table_init(&xb->flows);
+    uplink_init(&xb->uplink);
+    healthcheck_init(NULL);
+    xb->neighbor_seqno = neighbor_seqno();
+    return xb;
+}
+
+void
+external_bridge_destroy(struct external_bridge *xb)
+{
+    if (xb) {
+        ofctrl_destroy(xb->ofctrl);
+        healthcheck_destroy();
+        neighbor_destroy();
+        free(xb->neighbors);
+        uplink_destroy(&xb->uplink);
+        flow_table_destroy(&xb->flows);
+        free(xb->name);
+        free(xb);
+    }
+}
+
+const struct flows_external *
+external_bridge_update(struct external_bridge *xb,
+                       const struct vswitch_external *vx, ovs_be32 ip,
+                       struct engine *engine)
+{
+    uplink_run(&xb->uplink, xb->name, ip, &xb->uplink_info);
+
+    struct flows_external ex = {
+        .patch_ofport = vx->patch_ofport,
+        .ex_patch_ofport = vx->ex_patch_ofport,
+        .uplink_ofport = vx->uplink_ofport,
+        .mac = vx->mac,
+        .node_ip = ip,
+        .subnet_mask = xb->uplink_info.subnet_mask,
+        .gateway_ip = xb->uplink_info.gateway_ip,
+        .neighbors = xb->external.neighbors,
+        .n_neighbors = xb->external.n_neighbors,
+    };
+    /* The ports input reports the changes of the ports and of the MAC;
+     * these are the uplink's. */
+    bool ready = vx->ready && ip && xb->uplink_info.valid;
+    const struct flows_external *old = &xb->external;
+    if (ready != xb->ready || ex.node_ip != old->node_ip
+        || ex.subnet_mask != old->subnet_mask
+        || ex.gateway_ip != old->gateway_ip) {
+        engine_input_changed(engine, ENGINE_IN_UPLINK, ENGINE_ALL);
+    }
+    xb->external = ex;
+    xb->ready = ready;
+
+    struct neighbor_config ncfg = {
+        .node_ip = ready ? ip : 0,
+        .mac = vx->mac,
+        .out_port = vx->patch_ofport,
+        .kernel_dev = xb->name,
+    };
+    neighbor_configure(&ncfg);
+    uint64_t seqno = neighbor_seqno();
+    if (seqno != xb->neighbor_seqno) {
+        xb->neighbor_seqno = seqno;
+        free(xb->neighbors);
+        xb->external.n_neighbors = neighbor_get(&xb->neighbors);
+        xb->external.neighbors = xb->neighbors;
+        engine_input_changed(engine, ENGINE_IN_NEIGHBORS, ENGINE_SOME);
+    }
+    return ready ? &xb->external : NULL;
+}
+
+void
+external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
+                    bool ready)
+{
+    if (ofctrl_run(xb->ofctrl) && ready) {
+        ofctrl_put(xb->ofctrl, &xb->flows);
+    }
+
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+    enum ofp_version version = ofctrl_get_version(br_int);
+    neighbor_run(version, &msgs);
+    if (xb->ready && xb->external.gateway_ip && version
+        && time_msec() >= xb->next_gateway_resolve) {
+        /* The default gateway is everybody's next hop: resolve it before
+         * the first packet needs it. */
+        neighbor_resolve(xb->external.gateway_ip, version, &msgs);
+        xb->next_gateway_resolve = time_msec() + 10 * 1000;
+    }
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &msgs) {
+        ofctrl_send_msg(br_int, msg);
+    }
+    healthcheck_run();
+}
+
+void
+external_bridge_wait(struct external_bridge *xb)
+{
+    ofctrl_wait(xb->ofctrl);
+    uplink_wait(&xb->uplink);
+    neighbor_wait();
+    healthcheck_wait();
+}
+
+void
+external_bridge_format_status(const struct external_bridge *xb,
+                              struct ds *ds)
+{
+    const struct flows_external *ex = &xb->external;
+    struct ofctrl_stats s;
+
+    ds_put_format(ds, "external bridge %s: ", xb->name);
+    if (xb->ready) {
+        ds_put_format(ds, "node IP "IP_FMT"/%d, MAC "ETH_ADDR_FMT
+                      ", uplink port %d, patch port %d, ",
+                      IP_ARGS(ex->node_ip),
+                      ip_count_cidr_bits(ex->subnet_mask),
+                      ETH_ADDR_ARGS(ex->mac),
+                      ofp_to_u16(ex->uplink_ofport),
+                      ofp_to_u16(ex->patch_ofport));
+        if (ex->gateway_ip) {
+            ds_put_format(ds, "gateway "IP_FMT"\n", IP_ARGS(ex->gateway_ip));
+        } else {
+            ds_put_cstr(ds, "no gateway\n");
+        }
+    } else {
+        ds_put_cstr(ds, "not ready (see the log)\n");
+    }
+    ofctrl_get_stats(xb->ofctrl, &s);
+    ds_put_format(ds, "%s flows: %"PRIuSIZE" desired, %"PRIuSIZE
+                  " installed\n", xb->name, flow_table_count(&xb->flows),
+                  s.n_installed);
+    ds_put_format(ds, "neighbors: %"PRIuSIZE" resolved\n",
+                  ex->n_neighbors);
+    healthcheck_format(ds);
+}

@@ -1,0 +1,62 @@
+/* Copyright (c) 2026 The kovs authors.
+ *
+ * Licensed under the Apache License, Version 2.0. */
+
+#ifndef CONTROLLER_EXTERNAL_BRIDGE_H
+#define CONTROLLER_EXTERNAL_BRIDGE_H 1
+
+/* The external bridge (--external-bridge, usually br-ex): its OpenFlow
+ * connection and desired flows, and what the flows need to know of it,
+ * gathered from vswitch (its ports), the kernel (uplink: the node IP's
+ * subnet and default gateway) and pinctrl (neighbor: the next hops'
+ * MACs).  It also serves the health check node ports. */
+
+#include <stdbool.h>
+#include "controller/uplink.h"
+#include "flows/flow-table.h"
+#include "flows/flows.h"
+
+struct ds;
+struct engine;
+struct ofctrl;
+struct vswitch_external;
+
+struct external_bridge {
+    char *name;
+    struct ofctrl *ofctrl;
+    struct flow_table flows;        /* br-ex's desired flows. */
+
+    /* What the flows know of it, valid if 'ready'. */
+    struct flows_external external;
+    bool ready;
+
+    struct uplink uplink;           /* Reads 'uplink_info'. */
+    struct uplink_info uplink_info;
+    uint64_t neighbor_seqno;
+    struct flows_neighbor *neighbors;
+    long long int next_gateway_resolve;
+};
+
+struct external_bridge *external_bridge_create(const char *name);
+void external_bridge_destroy(struct external_bridge *);
+
+/* Brings what the flows know of the bridge up to date from its ports in
+ * 'vx' and this node's IPv4 InternalIP 'node_ip' (0 if none), reporting
+ * changes of the uplink and of the neighbors to 'engine'.  Returns what
+ * the flows get: NULL until everything is known. */
+const struct flows_external *external_bridge_update(
+    struct external_bridge *, const struct vswitch_external *vx,
+    ovs_be32 node_ip, struct engine *engine);
+
+/* Runs the bridge's OpenFlow connection, installing its desired flows if
+ * 'ready', and resolves next hops with packets sent on 'br_int'. */
+void external_bridge_run(struct external_bridge *, struct ofctrl *br_int,
+                         bool ready);
+void external_bridge_wait(struct external_bridge *);
+
+/* Appends the bridge's status (addresses, flows, neighbors, health
+ * checks) to 's'. */
+void external_bridge_format_status(const struct external_bridge *,
+                                   struct ds *s);
+
+#endif /* controller/external-bridge.h */
