@@ -205,8 +205,8 @@ policy_stats_reply(const struct ofctrl_flow_stat *stats, size_t n,
                 key ? key : "(unknown)", st->n_packets));
         } else if (st->priority == KOVS_PRIO_POLICY_DROP) {
             ofp_port_t port = (st->table_id == KOVS_T_INGRESS_POLICY
-                               ? u16_to_ofp(st->match.flow.regs[
-                                     KOVS_REG_OUT_PORT - MFF_REG0])
+                               ? u16_to_ofp(kovs_field_get(
+                                     &st->match.flow, KOVS_F_OUT_PORT))
                                : st->match.flow.in_port.ofp_port);
             const char *pod = "(unknown pod)";
             struct shash_node *node;
@@ -252,29 +252,18 @@ kovs_unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 }
 
-/* "flow-summary": the number of desired flows in each table of the
- * pipeline, with the table's name. */
+/* "flow-summary": the number of desired flows in each table of br-int and
+ * br-ex, with the table's name, a flow that several owners want counted
+ * once (as the switch holds it). */
 static void
 kovs_unixctl_flow_summary(struct unixctl_conn *conn, int argc OVS_UNUSED,
                           const char *argv[] OVS_UNUSED, void *c_)
 {
     struct controller *c = c_;
-    size_t counts[256];
-    memset(counts, 0, sizeof counts);
-
-    const struct desired_flow *d;
-    FLOW_TABLE_FOR_EACH (d, &c->flows) {
-        counts[d->table_id]++;
-    }
-
     struct ds ds = DS_EMPTY_INITIALIZER;
-    for (int table = 0; table < 256; table++) {
-        const char *name = kovs_table_name(table);
-        if (name) {
-            ds_put_format(&ds, "table %2d %-15s %6"PRIuSIZE" flows\n",
-                          table, name, counts[table]);
-        }
-    }
+
+    kovs_pipeline_summary(&c->flows, c->br_ex ? &c->br_ex->flows : NULL,
+                          &ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }

@@ -55,7 +55,7 @@ struct installed_flow {
                                      * actions=A" as the switch has it. */
 };
 
-/* A group as the switch has it, described by group_text(). */
+/* A group as the switch has it, described by flow_group_format(). */
 struct installed_group {
     struct hmap_node hmap_node;     /* In 'installed_groups', by id. */
     uint32_t group_id;
@@ -453,33 +453,13 @@ installed_group_set(struct ofctrl *of, uint32_t group_id, char *text)
     group_map_set(&of->installed_groups, group_id, text);
 }
 
-/* Describes a select group's buckets as text, the same way for a group
- * kovs built and one decoded from the switch, so the two compare. */
-static void
-group_text_add_bucket(struct ds *s, uint16_t weight,
-                      const struct ofpact *ofpacts, size_t ofpacts_len)
-{
-    struct ofpact_format_params fp = { .s = s };
-    ds_put_format(s, "bucket=weight:%"PRIu16",", weight);
-    ofpacts_format(ofpacts, ofpacts_len, &fp);
-    ds_put_char(s, '\n');
-}
-
+/* Describes a group as text, the same way for a group kovs built and one
+ * decoded from the switch (flow_group_format()), so the two compare. */
 static char *
 desired_group_text(const struct desired_group *g)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
-    struct ofputil_group_props props;
-    flow_group_get_props(g, &props);
-    ds_put_cstr(&s, "type=select");
-    flow_group_props_format(&props, &s);
-    ds_put_char(&s, '\n');
-    ofputil_group_properties_destroy(&props);
-    for (size_t i = 0; i < g->n_buckets; i++) {
-        group_text_add_bucket(&s, g->buckets[i].weight,
-                              g->buckets[i].ofpacts,
-                              g->buckets[i].ofpacts_len);
-    }
+    flow_group_format(g, &s);
     return ds_steal_cstr(&s);
 }
 
@@ -583,14 +563,13 @@ parse_group_desc(struct ofctrl *of, const struct ofp_header *oh,
         }
 
         struct ds s = DS_EMPTY_INITIALIZER;
-        ds_put_format(&s, "type=%s",
-                      gd.type == OFPGT11_SELECT ? "select" : "other");
-        flow_group_props_format(&gd.props, &s);
-        ds_put_char(&s, '\n');
+        flow_group_format_start(&s, gd.group_id,
+                                gd.type == OFPGT11_SELECT ? "select" : "other",
+                                &gd.props);
         const struct ofputil_bucket *bucket;
         LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
-            group_text_add_bucket(&s, bucket->weight, bucket->ofpacts,
-                                  bucket->ofpacts_len);
+            flow_group_format_bucket(&s, bucket->bucket_id, bucket->weight,
+                                     bucket->ofpacts, bucket->ofpacts_len);
         }
         group_map_set(groups, gd.group_id, ds_steal_cstr(&s));
         ofputil_uninit_group_desc(&gd);

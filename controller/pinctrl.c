@@ -431,7 +431,7 @@ static bool
 pinctrl_resolve(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
 {
     const struct flow *md = &pi->pin->flow_metadata.flow;
-    ovs_be32 next_hop = htonl(md->regs[KOVS_REG_NEXTHOP - MFF_REG0]);
+    ovs_be32 next_hop = htonl(kovs_field_get(md, KOVS_F_NEXTHOP));
 
     if (!neighbor_resolve(next_hop, ofputil_protocol_to_ofp_version(
                               pi->protocol), replies)) {

@@ -71,19 +71,21 @@ flows_put_load(struct ofpbuf *ofpacts, enum mf_field_id field, uint32_t value)
     flows_put_set_field(ofpacts, mf, &v, NULL);
 }
 
-/* set_field:VALUE->FIELD[OFS..OFS+N_BITS-1]. */
+/* set_field:VALUE->F, for the pipeline field 'f' (flows/pipeline.h): only
+ * the field's bits of its register change. */
 static inline void
-flows_put_load_bits(struct ofpbuf *ofpacts, enum mf_field_id field,
-                    unsigned int ofs, unsigned int n_bits, uint32_t value)
+flows_put_load_field(struct ofpbuf *ofpacts, enum kovs_field f,
+                     uint32_t value)
 {
-    const struct mf_field *mf = mf_from_id(field);
+    struct kovs_field_def def = kovs_field_def(f);
+    const struct mf_field *mf = mf_from_id(def.id);
+    uint32_t mask = kovs_field_mask(f);
     union mf_value v, m;
 
-    ovs_assert(mf->n_bytes == 4 && ofs + n_bits <= 32);
-    uint32_t mask = (n_bits == 32 ? UINT32_MAX : ((1u << n_bits) - 1)) << ofs;
+    ovs_assert(mf->n_bytes == 4 && !(value & ~(mask >> def.ofs)));
     memset(&v, 0, sizeof v);
     memset(&m, 0, sizeof m);
-    v.be32 = htonl(value << ofs);
+    v.be32 = htonl(value << def.ofs);
     m.be32 = htonl(mask);
     flows_put_set_field(ofpacts, mf, &v, &m);
 }
@@ -100,19 +102,43 @@ flows_put_set_mac(struct ofpbuf *ofpacts, enum mf_field_id field,
     flows_put_set_field(ofpacts, mf_from_id(field), &v, NULL);
 }
 
+/* Returns the whole of field 'id' as a subfield. */
+static inline struct mf_subfield
+flows_whole_field(enum mf_field_id id)
+{
+    const struct mf_field *mf = mf_from_id(id);
+    return (struct mf_subfield) { .field = mf, .ofs = 0,
+                                  .n_bits = mf->n_bits };
+}
+
+/* Returns the pipeline field 'f' (flows/pipeline.h) as a subfield. */
+static inline struct mf_subfield
+flows_field(enum kovs_field f)
+{
+    struct mf_subfield sf;
+    kovs_field_subfield(f, &sf);
+    return sf;
+}
+
+/* move:SRC->DST, subfields of equal width. */
+static inline void
+flows_put_move_subfield(struct ofpbuf *ofpacts, struct mf_subfield src,
+                        struct mf_subfield dst)
+{
+    struct ofpact_reg_move *move = ofpact_put_REG_MOVE(ofpacts);
+
+    ovs_assert(src.n_bits == dst.n_bits);
+    move->src = src;
+    move->dst = dst;
+}
+
 /* move:SRC[]->DST[], whole fields of equal width. */
 static inline void
 flows_put_move(struct ofpbuf *ofpacts, enum mf_field_id src,
                enum mf_field_id dst)
 {
-    struct ofpact_reg_move *move = ofpact_put_REG_MOVE(ofpacts);
-
-    move->src.field = mf_from_id(src);
-    move->src.ofs = 0;
-    move->src.n_bits = move->src.field->n_bits;
-    move->dst.field = mf_from_id(dst);
-    move->dst.ofs = 0;
-    move->dst.n_bits = move->dst.field->n_bits;
+    flows_put_move_subfield(ofpacts, flows_whole_field(src),
+                            flows_whole_field(dst));
 }
 
 /* output:PORT. */
@@ -125,16 +151,14 @@ flows_put_output(struct ofpbuf *ofpacts, ofp_port_t port)
     output->max_len = 0;
 }
 
-/* output:FIELD[], the port number held in a 32-bit register. */
+/* output:F, the port number held in the pipeline field 'f'. */
 static inline void
-flows_put_output_reg(struct ofpbuf *ofpacts, enum mf_field_id field)
+flows_put_output_field(struct ofpbuf *ofpacts, enum kovs_field f)
 {
     struct ofpact_output_reg *output = ofpact_put_OUTPUT_REG(ofpacts);
 
     output->max_len = 0;
-    output->src.field = mf_from_id(field);
-    output->src.ofs = 0;
-    output->src.n_bits = 32;
+    output->src = flows_field(f);
 }
 
 /* dec_ttl, telling the controller (id 0) when the TTL expires. */
@@ -153,20 +177,23 @@ flows_put_dec_ttl(struct ofpbuf *ofpacts)
 /* The actions that turn an ARP request into a reply saying that the
  * requested address is at 'mac', sent back where the request came from.
  * The address is taken from the request itself, so one flow can answer for
- * a whole prefix.  Uses 'scratch' (a 32-bit register) to swap the sender
- * and target addresses. */
+ * a whole prefix.  Uses the ARP_SCRATCH field to swap the sender and
+ * target addresses. */
 static inline void
-flows_put_arp_reply(struct ofpbuf *ofpacts, struct eth_addr mac,
-                    enum mf_field_id scratch)
+flows_put_arp_reply(struct ofpbuf *ofpacts, struct eth_addr mac)
 {
+    const struct mf_subfield scratch = flows_field(KOVS_F_ARP_SCRATCH);
+
     flows_put_move(ofpacts, MFF_ETH_SRC, MFF_ETH_DST);
     flows_put_set_mac(ofpacts, MFF_ETH_SRC, mac);
     flows_put_load(ofpacts, MFF_ARP_OP, ARP_OP_REPLY);
     flows_put_move(ofpacts, MFF_ARP_SHA, MFF_ARP_THA);
     flows_put_set_mac(ofpacts, MFF_ARP_SHA, mac);
-    flows_put_move(ofpacts, MFF_ARP_TPA, scratch);
+    flows_put_move_subfield(ofpacts, flows_whole_field(MFF_ARP_TPA),
+                            scratch);
     flows_put_move(ofpacts, MFF_ARP_SPA, MFF_ARP_TPA);
-    flows_put_move(ofpacts, scratch, MFF_ARP_SPA);
+    flows_put_move_subfield(ofpacts, scratch,
+                            flows_whole_field(MFF_ARP_SPA));
     flows_put_output(ofpacts, OFPP_IN_PORT);
 }
 
@@ -266,6 +293,100 @@ flows_put_snat_to_node(struct ofpbuf *ofpacts, ovs_be32 ip, uint8_t table)
     flows_put_nat(ofpacts, NX_NAT_F_SRC, ip,
                   KOVS_SNAT_PORT_MIN)->range.proto.max = KOVS_SNAT_PORT_MAX;
     flows_put_ct_end(ofpacts, ofs);
+}
+
+/* learn(table=TABLE,priority=PRIORITY,idle_timeout=IDLE,cookie=COOKIE,...):
+ * starts a learn action; the flows_put_learn_*() calls that follow say
+ * what the learned flow matches and loads, and flows_put_learn_end()
+ * closes it.  Returns the offset to pass to flows_put_learn_end(). */
+static inline size_t
+flows_put_learn_start(struct ofpbuf *ofpacts, uint8_t table,
+                      uint16_t priority, uint16_t idle_timeout,
+                      uint64_t cookie)
+{
+    size_t ofs = ofpacts->size;
+    struct ofpact_learn *learn = ofpact_put_LEARN(ofpacts);
+
+    learn->idle_timeout = idle_timeout;
+    learn->hard_timeout = OFP_FLOW_PERMANENT;
+    learn->priority = priority;
+    learn->table_id = table;
+    learn->cookie = htonll(cookie);
+    return ofs;
+}
+
+/* Appends a spec to the learn action being built: with 'src' nonnull, the
+ * packet's 'src' goes to the learned flow's 'dst'; otherwise the
+ * immediate 'value' does.  'dst_type' is NX_LEARN_DST_MATCH or
+ * NX_LEARN_DST_LOAD. */
+static inline void
+flows_put_learn_spec__(struct ofpbuf *ofpacts, const struct mf_subfield *src,
+                       struct mf_subfield dst, uint16_t dst_type,
+                       uint64_t value)
+{
+    struct ofpact_learn_spec *spec = ofpbuf_put_zeros(ofpacts, sizeof *spec);
+
+    spec->dst = dst;
+    spec->dst_type = dst_type;
+    spec->n_bits = dst.n_bits;
+    if (src) {
+        ovs_assert(src->n_bits == dst.n_bits);
+        spec->src = *src;
+        spec->src_type = NX_LEARN_SRC_FIELD;
+    } else {
+        /* The immediate follows the spec: the value's low bytes, as many as
+         * the width needs, most significant first. */
+        unsigned int n_bytes = DIV_ROUND_UP(dst.n_bits, 8);
+        ovs_assert(n_bytes <= sizeof value);
+        spec->src_type = NX_LEARN_SRC_IMMEDIATE;
+        uint8_t *imm = ofpbuf_put_zeros(ofpacts, OFPACT_ALIGN(n_bytes));
+        for (unsigned int i = 0; i < n_bytes; i++) {
+            imm[i] = value >> (8 * (n_bytes - 1 - i));
+        }
+    }
+}
+
+/* The learned flow matches 'sf' as the packet has it ("NXM_OF_IP_SRC[]"). */
+static inline void
+flows_put_learn_match(struct ofpbuf *ofpacts, struct mf_subfield sf)
+{
+    flows_put_learn_spec__(ofpacts, &sf, sf, NX_LEARN_DST_MATCH, 0);
+}
+
+/* The learned flow matches field 'id' equal to 'value' ("eth_type=0x800"). */
+static inline void
+flows_put_learn_match_value(struct ofpbuf *ofpacts, enum mf_field_id id,
+                            uint64_t value)
+{
+    flows_put_learn_spec__(ofpacts, NULL, flows_whole_field(id),
+                           NX_LEARN_DST_MATCH, value);
+}
+
+/* The learned flow loads the packet's 'src' into 'dst'
+ * ("load:SRC->DST"). */
+static inline void
+flows_put_learn_load(struct ofpbuf *ofpacts, struct mf_subfield src,
+                     struct mf_subfield dst)
+{
+    flows_put_learn_spec__(ofpacts, &src, dst, NX_LEARN_DST_LOAD, 0);
+}
+
+/* The learned flow loads 'value' into 'dst' ("load:VALUE->DST"). */
+static inline void
+flows_put_learn_load_value(struct ofpbuf *ofpacts, struct mf_subfield dst,
+                           uint64_t value)
+{
+    flows_put_learn_spec__(ofpacts, NULL, dst, NX_LEARN_DST_LOAD, value);
+}
+
+static inline void
+flows_put_learn_end(struct ofpbuf *ofpacts, size_t ofs)
+{
+    struct ofpact_learn *learn = ofpbuf_at_assert(ofpacts, ofs,
+                                                  sizeof *learn);
+
+    ofpacts->header = learn;
+    ofpact_finish_LEARN(ofpacts, &learn);
 }
 
 #endif /* flows/actions.h */

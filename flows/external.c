@@ -12,14 +12,6 @@
 #include "flows/pipeline.h"
 #include "openvswitch/match.h"
 
-/* Sets 'match' to packets of kind 'kind' (enum kovs_port_kind). */
-static void
-match_port_kind(struct match *match, enum kovs_port_kind kind)
-{
-    match_set_reg_masked(match, KOVS_REG_PORT_KIND - MFF_REG0, kind,
-                         KOVS_PORT_KIND_MASK);
-}
-
 /* br-ex's flows.  The bridge stays what the node's own traffic expects, a
  * plain NORMAL switch, except for what kovs takes:
  *
@@ -42,16 +34,16 @@ external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
     match_init_catchall(&match);
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, OFPP_NORMAL);
-    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_DEFAULT, &match,
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_MISS, &match,
                    ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_DEFAULT,
+    flow_table_add(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_MISS,
                    &match, ofpacts);
 
     match_init_catchall(&match);
     match_set_in_port(&match, ex->ex_patch_ofport);
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, ex->uplink_ofport);
-    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_HIGH, &match,
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_FROM_INT, &match,
                    ofpacts);
 
     match_init_catchall(&match);
@@ -62,7 +54,7 @@ external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, OFPP_NORMAL);
     flows_put_output(ofpacts, ex->ex_patch_ofport);
-    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_NORMAL, &match,
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_TAKEN, &match,
                    ofpacts);
 
     match_init_catchall(&match);
@@ -71,20 +63,20 @@ external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
     match_set_nw_dst(&match, ex->node_ip);
     ofpbuf_clear(ofpacts);
     flows_put_ct_lookup(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_EX_SNAT_REPLY);
-    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_LOW, &match,
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_NODE_IP, &match,
                    ofpacts);
 
     match_set_nw_proto(&match, IPPROTO_UDP);
     match_set_tp_dst(&match, htons(KOVS_VXLAN_PORT));
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, OFPP_NORMAL);
-    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_LOW + 10, &match,
+    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_UNDERLAY, &match,
                    ofpacts);
 
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, ex->ex_patch_ofport);
-    flows_add_established(ft, cookie, KOVS_T_EX_SNAT_REPLY, KOVS_PRIO_NORMAL,
-                          ofpacts);
+    flows_add_established(ft, cookie, KOVS_T_EX_SNAT_REPLY,
+                          KOVS_PRIO_EX_SNAT_REPLY, ofpacts);
 }
 
 /* br-int's side of the external network, owned by the "external" cookie:
@@ -117,11 +109,10 @@ external_int_flows(const struct flows_input *in,
     match_init_catchall(&match);
     match_set_in_port(&match, ex->patch_ofport);
     ofpbuf_clear(ofpacts);
-    flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 0, 4,
-                        KOVS_PORT_EXTERNAL);
+    flows_put_load_field(ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_EXTERNAL);
     flows_put_goto(ofpacts, KOVS_T_ARP);
-    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
+                   &match, ofpacts);
 
     /* ARP from the external network: learn from the replies to the node
      * IP (the answers to kovs's own requests), answer nothing.  The rest,
@@ -130,11 +121,11 @@ external_int_flows(const struct flows_input *in,
     match_set_dl_type(&match, htons(ETH_TYPE_ARP));
     match_set_arp_opcode_masked(&match, ARP_OP_REPLY, UINT8_MAX);
     match_set_nw_dst(&match, ex->node_ip);
-    match_port_kind(&match, KOVS_PORT_EXTERNAL);
+    kovs_match_field(&match, KOVS_F_PORT_KIND, KOVS_PORT_EXTERNAL);
     ofpbuf_clear(ofpacts);
     flows_put_controller(ofpacts, PINCTRL_OP_NEIGHBOR);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH + 10, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_EXTERNAL_REPLY,
+                   &match, ofpacts);
 
     /* CT_ZONE: the node IP, un-SNATed first. */
     flows_add_unsnat(ft, cookie, ex->node_ip, ofpacts);
@@ -145,7 +136,7 @@ external_int_flows(const struct flows_input *in,
     match_set_nw_dst(&match, ex->node_ip);
     ofpbuf_clear(ofpacts);
     flows_put_to_node(ofpacts, in, local);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
                    &match, ofpacts);
 
     /* L3_FORWARDING: the rest of the cluster CIDR is nobody's. */
@@ -156,17 +147,17 @@ external_int_flows(const struct flows_input *in,
             &match, in6_addr_get_mapped_ipv4(&in->cluster_cidr.addr),
             be32_prefix_mask(in->cluster_cidr.plen));
         ofpbuf_clear(ofpacts);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW - 50,
-                       &match, ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
+                       KOVS_PRIO_L3_CLUSTER_UNKNOWN, &match, ofpacts);
     }
 
     /* L3_FORWARDING: nothing from outside goes back out. */
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_port_kind(&match, KOVS_PORT_EXTERNAL);
+    kovs_match_field(&match, KOVS_F_PORT_KIND, KOVS_PORT_EXTERNAL);
     ofpbuf_clear(ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_DEFAULT + 3,
-                   &match, ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
+                   KOVS_PRIO_L3_EXTERNAL_NO_RETURN, &match, ofpacts);
 
     /* L3_FORWARDING: out through br-ex, to the destination on the node
      * IP's subnet or to the default gateway. */
@@ -180,34 +171,37 @@ external_int_flows(const struct flows_input *in,
         if (onlink) {
             match_set_nw_dst_masked(&match, ex->node_ip & ex->subnet_mask,
                                     ex->subnet_mask);
-            flows_put_move(ofpacts, MFF_IPV4_DST, KOVS_REG_NEXTHOP);
+            flows_put_move_subfield(ofpacts,
+                                    flows_whole_field(MFF_IPV4_DST),
+                                    flows_field(KOVS_F_NEXTHOP));
         } else {
-            flows_put_load(ofpacts, KOVS_REG_NEXTHOP, ntohl(ex->gateway_ip));
+            flows_put_load_field(ofpacts, KOVS_F_NEXTHOP,
+                                 ntohl(ex->gateway_ip));
         }
         flows_put_set_mac(ofpacts, MFF_ETH_SRC, ex->mac);
         flows_put_dec_ttl(ofpacts);
-        flows_put_load(ofpacts, KOVS_REG_OUT_PORT,
-                       ofp_to_u16(ex->patch_ofport));
+        flows_put_load_field(ofpacts, KOVS_F_OUT_PORT,
+                             ofp_to_u16(ex->patch_ofport));
         flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
-                       KOVS_PRIO_DEFAULT + 1 + onlink, &match, ofpacts);
+                       (onlink ? KOVS_PRIO_L3_ONLINK
+                        : KOVS_PRIO_L3_VIA_GATEWAY), &match, ofpacts);
     }
 
     /* NEIGHBOR: a next hop without a MAC yet. */
     match_init_catchall(&match);
-    match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                  ofp_to_u16(ex->patch_ofport));
+    kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(ex->patch_ofport));
     ofpbuf_clear(ofpacts);
     flows_put_controller(ofpacts, PINCTRL_OP_RESOLVE);
-    flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_LOW, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_NEIGHBOR_RESOLVE,
+                   &match, ofpacts);
 
     /* SNAT: to the node IP, for everything that leaves through br-ex. */
     for (int state = 0; state < 3; state++) {
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                      ofp_to_u16(ex->patch_ofport));
+        kovs_match_field(&match, KOVS_F_OUT_PORT,
+                         ofp_to_u16(ex->patch_ofport));
         ofpbuf_clear(ofpacts);
         if (state == 0) {
             /* Established: the connection's own translation, if any (a
@@ -221,19 +215,17 @@ external_int_flows(const struct flows_input *in,
             if (state == 1) {
                 /* Not yet committed in the pod zone (a Service's DNAT
                  * commits there itself). */
-                match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
-                                     0, KOVS_FLAG_SVC_DNAT);
+                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 0);
                 size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD,
                                                 true, NX_CT_RECIRC_NONE);
                 flows_put_ct_end(ofpacts, ofs);
             } else {
-                match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
-                                     KOVS_FLAG_SVC_DNAT, KOVS_FLAG_SVC_DNAT);
+                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
             }
             flows_put_snat_to_node(ofpacts, ex->node_ip, KOVS_T_OUTPUT);
         }
-        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_LOW, &match,
-                       ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_EXTERNAL,
+                       &match, ofpacts);
     }
 }
 
@@ -281,14 +273,14 @@ flows_neighbor_compute(const struct flows_input *in, struct flow_table *ft)
     for (size_t i = 0; i < ex->n_neighbors; i++) {
         const struct flows_neighbor *n = &ex->neighbors[i];
         match_init_catchall(&match);
-        match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                      ofp_to_u16(ex->patch_ofport));
-        match_set_reg(&match, KOVS_REG_NEXTHOP - MFF_REG0, ntohl(n->ip));
+        kovs_match_field(&match, KOVS_F_OUT_PORT,
+                         ofp_to_u16(ex->patch_ofport));
+        kovs_match_field(&match, KOVS_F_NEXTHOP, ntohl(n->ip));
         ofpbuf_clear(&ofpacts);
         flows_put_set_mac(&ofpacts, MFF_ETH_DST, n->mac);
         flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_NEIGHBOR));
-        flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_NORMAL, &match,
-                       &ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_NEIGHBOR_KNOWN,
+                       &match, &ofpacts);
     }
     ofpbuf_uninit(&ofpacts);
 }

@@ -392,18 +392,35 @@ flow_table_format_flow(uint8_t table_id, uint16_t priority,
 }
 
 void
+flow_group_format_start(struct ds *s, uint32_t group_id, const char *type,
+                        const struct ofputil_group_props *props)
+{
+    ds_put_format(s, "group_id=%"PRIu32",type=%s", group_id, type);
+    flow_group_props_format(props, s);
+}
+
+void
+flow_group_format_bucket(struct ds *s, uint32_t bucket_id, uint16_t weight,
+                         const struct ofpact *ofpacts, size_t ofpacts_len)
+{
+    struct ofpact_format_params fp = { .s = s };
+
+    ds_put_format(s, ",bucket=bucket_id:%"PRIu32",weight:%"PRIu16
+                  ",actions=", bucket_id, weight);
+    ofpacts_format(ofpacts, ofpacts_len, &fp);
+}
+
+void
 flow_group_format(const struct desired_group *g, struct ds *s)
 {
-    ds_put_format(s, "group_id=%"PRIu32",type=select", g->group_id);
     struct ofputil_group_props props;
     flow_group_get_props(g, &props);
-    flow_group_props_format(&props, s);
+    flow_group_format_start(s, g->group_id, "select", &props);
     ofputil_group_properties_destroy(&props);
     for (size_t i = 0; i < g->n_buckets; i++) {
-        ds_put_format(s, ",bucket=bucket_id:%"PRIuSIZE",weight:%"PRIu16
-                      ",actions=", i, g->buckets[i].weight);
-        struct ofpact_format_params fp = { .s = s };
-        ofpacts_format(g->buckets[i].ofpacts, g->buckets[i].ofpacts_len, &fp);
+        flow_group_format_bucket(s, i, g->buckets[i].weight,
+                                 g->buckets[i].ofpacts,
+                                 g->buckets[i].ofpacts_len);
     }
 }
 

@@ -151,8 +151,21 @@ void flow_table_format_flow(uint8_t table_id, uint16_t priority,
                             const struct ofpact *ofpacts,
                             size_t ofpacts_len, struct ds *s);
 
-/* Appends 'g' to 's' in ovs-ofctl's add-group syntax (OpenFlow 1.5). */
+/* Appends 'g' to 's' in ovs-ofctl's add-group syntax (OpenFlow 1.5), its
+ * buckets numbered from 0 as kovs-controller sends them.  A group that
+ * kovs built and one decoded from the switch give the same text when they
+ * are the same group. */
 void flow_group_format(const struct desired_group *g, struct ds *s);
+
+/* The parts of flow_group_format(), for a group decoded from the switch:
+ * "group_id=ID,type=TYPE" and the selection method in 'props', then one
+ * ",bucket=bucket_id:ID,weight:W,actions=ACTIONS" per bucket. */
+void flow_group_format_start(struct ds *, uint32_t group_id,
+                             const char *type,
+                             const struct ofputil_group_props *);
+void flow_group_format_bucket(struct ds *, uint32_t bucket_id,
+                              uint16_t weight, const struct ofpact *,
+                              size_t ofpacts_len);
 
 /* Returns the present group with id 'group_id', or NULL. */
 const struct desired_group *flow_table_find_group(const struct flow_table *,

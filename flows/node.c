@@ -21,7 +21,7 @@ put_tunnel_route(struct ofpbuf *ofpacts, const struct flows_local *local,
     flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
     flows_put_dec_ttl(ofpacts);
     flows_put_load(ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
-    flows_put_load(ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
 }
 
@@ -60,11 +60,10 @@ flows_node_compute(const struct flows_input *in,
     match_init_catchall(&match);
     match_set_in_port(&match, port->ofport);
     match_set_tun_id(&match, htonll(KOVS_TUNNEL_VNI));
-    flows_put_load_bits(&ofpacts, KOVS_REG_PORT_KIND, 0, 4,
-                        KOVS_PORT_TUNNEL);
+    flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_TUNNEL);
     flows_put_goto(&ofpacts, KOVS_T_CT_ZONE);
-    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
+                   &match, &ofpacts);
 
     for (size_t i = 0; i < node->n_pod_cidrs; i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
@@ -84,7 +83,7 @@ flows_node_compute(const struct flows_input *in,
         match_set_nw_dst_masked(&match, net, mask);
         ofpbuf_clear(&ofpacts);
         put_tunnel_route(&ofpacts, local, port);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
                        &match, &ofpacts);
     }
 
@@ -97,7 +96,7 @@ flows_node_compute(const struct flows_input *in,
         match_set_nw_dst(&match, node_ip);
         ofpbuf_clear(&ofpacts);
         put_tunnel_route(&ofpacts, local, port);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL,
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
                        &match, &ofpacts);
     }
 
@@ -111,15 +110,14 @@ flows_node_compute(const struct flows_input *in,
     };
     for (size_t i = 0; ex && i < ARRAY_SIZE(outside); i++) {
         for (int new = 0; new < 2; new++) {
-            const uint32_t value = outside[i] | (new ? KOVS_FLAG_SVC_DNAT : 0);
-            const uint32_t mask = (KOVS_PORT_KIND_MASK
-                                   | (new ? KOVS_FLAG_SVC_DNAT : 0));
             match_init_catchall(&match);
             match_set_dl_type(&match, htons(ETH_TYPE_IP));
-            match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                          ofp_to_u16(port->ofport));
-            match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
-                                 value, mask);
+            kovs_match_field(&match, KOVS_F_OUT_PORT,
+                             ofp_to_u16(port->ofport));
+            kovs_match_field(&match, KOVS_F_PORT_KIND, outside[i]);
+            if (new) {
+                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+            }
             match_set_ct_state_masked(&match,
                                       (new ? CS_NEW : 0) | CS_TRACKED,
                                       CS_NEW | CS_TRACKED);
@@ -131,8 +129,8 @@ flows_node_compute(const struct flows_input *in,
                 flows_put_ct_nat(&ofpacts, KOVS_CT_ZONE_SNAT,
                                  kovs_table_next(KOVS_T_SNAT));
             }
-            flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_NORMAL, &match,
-                           &ofpacts);
+            flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
+                           &match, &ofpacts);
         }
     }
     ofpbuf_uninit(&ofpacts);

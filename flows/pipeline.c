@@ -26,6 +26,52 @@ kovs_table_name(uint8_t table)
     return NULL;
 }
 
+const char *
+kovs_ex_table_name(uint8_t table)
+{
+    switch (table) {
+#define KOVS_EX_TABLE(NAME, NUMBER) case NUMBER: return #NAME;
+        KOVS_EX_TABLES
+#undef KOVS_EX_TABLE
+    }
+    return NULL;
+}
+
+/* Appends the summary of 'ft' to 's', for the tables that 'table_name'
+ * names, each line prefixed with 'prefix'. */
+static void
+kovs_pipeline_summary__(const struct flow_table *ft, const char *prefix,
+                        const char *(*table_name)(uint8_t), struct ds *s)
+{
+    size_t counts[UINT8_MAX + 1];
+    memset(counts, 0, sizeof counts);
+
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
+                              d->key_node.hash) == d) {
+            counts[d->table_id]++;
+        }
+    }
+    for (int table = 0; table <= UINT8_MAX; table++) {
+        const char *name = table_name(table);
+        if (name) {
+            ds_put_format(s, "%stable %2d %-15s %7"PRIuSIZE" flows\n",
+                          prefix, table, name, counts[table]);
+        }
+    }
+}
+
+void
+kovs_pipeline_summary(const struct flow_table *br_int,
+                      const struct flow_table *br_ex, struct ds *s)
+{
+    kovs_pipeline_summary__(br_int, "", kovs_table_name, s);
+    if (br_ex) {
+        kovs_pipeline_summary__(br_ex, "br-ex ", kovs_ex_table_name, s);
+    }
+}
+
 uint8_t
 kovs_table_next(uint8_t table)
 {
@@ -42,6 +88,13 @@ kovs_table_next(uint8_t table)
     }
     OVS_NOT_REACHED();
 }
+
+/* Every field fits in its 32-bit register. */
+#define KOVS_FIELD(NAME, MFF_ID, OFS, N_BITS)                           \
+    BUILD_ASSERT_DECL(MFF_ID >= MFF_REG0 && MFF_ID < MFF_REG0 + FLOW_N_REGS \
+                      && N_BITS > 0 && OFS + N_BITS <= 32);
+KOVS_FIELDS
+#undef KOVS_FIELD
 
 const struct kovs_meter kovs_meters[] = {
 #define KOVS_METER(NAME, ID, PKTPS, BURST) { #NAME, ID, PKTPS, BURST },
@@ -191,8 +244,8 @@ flows_add_unsnat(struct flow_table *ft, uint64_t cookie, ovs_be32 ip,
     match_set_ct_state_masked(&match, 0, CS_TRACKED);
     ofpbuf_clear(ofpacts);
     flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
-    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_UNSNAT,
+                   &match, ofpacts);
 }
 
 void
@@ -201,7 +254,8 @@ flows_put_to_node(struct ofpbuf *ofpacts, const struct flows_input *in,
 {
     flows_put_set_mac(ofpacts, MFF_ETH_SRC, KOVS_VIRTUAL_MAC);
     flows_put_set_mac(ofpacts, MFF_ETH_DST, local->gateway_mac);
-    flows_put_load(ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(in->gateway_ofport));
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT,
+                         ofp_to_u16(in->gateway_ofport));
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
 }
 
@@ -223,7 +277,7 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     ofpbuf_clear(ofpacts);
     flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_POD, KOVS_T_CT_STATE);
-    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_LOW, &match,
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_POD, &match,
                    ofpacts);
 
     flows_add_unsnat(ft, cookie, htonl(KOVS_HAIRPIN_IP), ofpacts);
@@ -232,13 +286,13 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     match_set_ct_state_masked(&match, CS_INVALID | CS_TRACKED,
                               CS_INVALID | CS_TRACKED);
     ofpbuf_clear(ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_CT_STATE_INVALID,
+                   &match, ofpacts);
 
     ofpbuf_clear(ofpacts);
     flows_put_goto(ofpacts, KOVS_T_EGRESS_POLICY);
-    flows_add_established(ft, cookie, KOVS_T_CT_STATE, KOVS_PRIO_NORMAL - 10,
-                          ofpacts);
+    flows_add_established(ft, cookie, KOVS_T_CT_STATE,
+                          KOVS_PRIO_CT_STATE_ESTABLISHED, ofpacts);
 
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
@@ -249,15 +303,14 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
                                     NX_CT_RECIRC_NONE);
     flows_put_ct_end(ofpacts, ofs);
     flows_put_goto(ofpacts, KOVS_T_OUTPUT);
-    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_LOW, &match,
+    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT, &match,
                    ofpacts);
 
-    match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
-                         KOVS_FLAG_SVC_DNAT, KOVS_FLAG_SVC_DNAT);
+    kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
     ofpbuf_clear(ofpacts);
     flows_put_goto(ofpacts, KOVS_T_OUTPUT);
-    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_LOW + 10, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT_SVC_DNAT,
+                   &match, ofpacts);
 
     /* NetworkPolicy judges new connections only: established and related
      * packets (replies of allowed connections among them) pass both policy
@@ -276,8 +329,7 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
                        ofpacts);
     }
     match_init_catchall(&match);
-    match_set_reg_masked(&match, KOVS_REG_PORT_KIND - MFF_REG0,
-                         KOVS_PORT_GATEWAY, KOVS_PORT_KIND_MASK);
+    kovs_match_field(&match, KOVS_F_PORT_KIND, KOVS_PORT_GATEWAY);
     ofpbuf_clear(ofpacts);
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_INGRESS_POLICY));
     flow_table_add(ft, cookie, KOVS_T_INGRESS_POLICY, KOVS_PRIO_POLICY_PASS,
@@ -322,7 +374,7 @@ flows_pipeline_compute(const struct flows_input *in,
         flows_put_goto(&ofpacts, kovs_table_next(NUMBER));              \
     }                                                                   \
     if (NUMBER != KOVS_T_L3_FORWARDING) {                               \
-        flow_table_add(ft, cookie, NUMBER, KOVS_PRIO_DEFAULT, &match,   \
+        flow_table_add(ft, cookie, NUMBER, KOVS_PRIO_MISS, &match,      \
                        &ofpacts);                                       \
     }
     KOVS_TABLES
@@ -334,14 +386,14 @@ flows_pipeline_compute(const struct flows_input *in,
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_ARP));
     ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_DEFAULT + 1, &match,
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_DROP, &match,
                    &ofpacts);
 
     /* OUTPUT: to the port L3_FORWARDING chose. */
     match_init_catchall(&match);
     ofpbuf_clear(&ofpacts);
-    flows_put_output_reg(&ofpacts, KOVS_REG_OUT_PORT);
-    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_LOW, &match,
+    flows_put_output_field(&ofpacts, KOVS_F_OUT_PORT);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT, &match,
                    &ofpacts);
 
     if (!local->valid || !in->gateway_ofport) {
@@ -355,11 +407,10 @@ flows_pipeline_compute(const struct flows_input *in,
     match_init_catchall(&match);
     match_set_in_port(&match, in->gateway_ofport);
     ofpbuf_clear(&ofpacts);
-    flows_put_load_bits(&ofpacts, KOVS_REG_PORT_KIND, 0, 4,
-                        KOVS_PORT_GATEWAY);
+    flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_GATEWAY);
     flows_put_goto(&ofpacts, KOVS_T_ARP);
-    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
+                   &match, &ofpacts);
 
     /* ARP: anyone asking for the gateway's address. */
     match_init_catchall(&match);
@@ -367,8 +418,9 @@ flows_pipeline_compute(const struct flows_input *in,
     match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
     match_set_nw_dst(&match, local->gateway_ip);
     ofpbuf_clear(&ofpacts);
-    flows_put_arp_reply(&ofpacts, local->gateway_mac, MFF_REG2);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH, &match, &ofpacts);
+    flows_put_arp_reply(&ofpacts, local->gateway_mac);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_GATEWAY, &match,
+                   &ofpacts);
 
     /* ARP: the node's stack asking for an address of the cluster or of a
      * Service, which it routes through the gateway.  Local pods answer for
@@ -390,9 +442,9 @@ flows_pipeline_compute(const struct flows_input *in,
         match_set_nw_dst_masked(&match, in6_addr_get_mapped_ipv4(&c->addr),
                                 be32_prefix_mask(c->plen));
         ofpbuf_clear(&ofpacts);
-        flows_put_arp_reply(&ofpacts, KOVS_VIRTUAL_MAC, MFF_REG2);
-        flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_LOW, &match,
-                       &ofpacts);
+        flows_put_arp_reply(&ofpacts, KOVS_VIRTUAL_MAC);
+        flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_BEHIND_GATEWAY,
+                       &match, &ofpacts);
     }
 
     /* ARP from the node's stack for an address of this node's podCIDR
@@ -403,8 +455,8 @@ flows_pipeline_compute(const struct flows_input *in,
     match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
     match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
     ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_LOW + 50, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_LOCAL_UNKNOWN,
+                   &match, &ofpacts);
 
     /* L3_FORWARDING: an address of this node's podCIDR that no pod has
      * goes nowhere (sending it to the node would only bring it back). */
@@ -412,8 +464,8 @@ flows_pipeline_compute(const struct flows_input *in,
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
     ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                   &match, &ofpacts);
 
     /* L3_FORWARDING: the hairpin address is nobody's: only replies to it
      * exist, and CT_ZONE un-SNATs those. */
@@ -421,8 +473,8 @@ flows_pipeline_compute(const struct flows_input *in,
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
     ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                   &match, &ofpacts);
 
     /* L3_FORWARDING: a Service address that no Service port took in
      * SERVICE_LB goes nowhere (the node would route it straight back). */
@@ -433,7 +485,7 @@ flows_pipeline_compute(const struct flows_input *in,
             &match, in6_addr_get_mapped_ipv4(&in->service_cidr.addr),
             be32_prefix_mask(in->service_cidr.plen));
         ofpbuf_clear(&ofpacts);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_LOW,
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
                        &match, &ofpacts);
     }
 
@@ -444,16 +496,17 @@ flows_pipeline_compute(const struct flows_input *in,
     match_set_nw_dst(&match, local->gateway_ip);
     ofpbuf_clear(&ofpacts);
     flows_put_set_mac(&ofpacts, MFF_ETH_DST, local->gateway_mac);
-    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(in->gateway_ofport));
+    flows_put_load_field(&ofpacts, KOVS_F_OUT_PORT,
+                         ofp_to_u16(in->gateway_ofport));
     flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, &ofpacts);
 
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     ofpbuf_clear(&ofpacts);
     flows_put_to_node(&ofpacts, in, local);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_DEFAULT,
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_TO_NODE,
                    &match, &ofpacts);
 
     ofpbuf_uninit(&ofpacts);

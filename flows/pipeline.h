@@ -12,14 +12,20 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openvswitch/flow.h"
+#include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
+#include "openvswitch/util.h"
 #include "packets.h"
+
+struct ds;
+struct flow_table;
 
 /* Tables, in the order a packet visits them.  Every table exists from the
  * start; a table with no job yet passes packets to the next one. */
 #define KOVS_TABLES                                                        \
     /* Classifies a packet by its in_port (pod, gateway, tunnel, br-ex     \
-     * patch) and records the kind in REG_PORT_KIND. */                    \
+     * patch) and records the kind in the PORT_KIND field. */              \
     KOVS_TABLE(CLASSIFIER, 0)                                              \
     /* A pod may only send from its own MAC and IP (ARP sha and spa        \
      * too); everything else drops. */                                     \
@@ -45,12 +51,13 @@
      * drop. */                                                            \
     KOVS_TABLE(EGRESS_POLICY, 50)                                          \
     /* Routing: a local pod gets its MACs rewritten and its TTL            \
-     * decremented, a peer node's podCIDR goes to that node's tunnel,      \
-     * anything else leaves through the gateway. */                        \
+     * decremented, a peer node's podCIDR and IP go to that node's         \
+     * tunnel, this node's IP to its stack, anything else leaves through   \
+     * br-ex to its next hop (without br-ex: through the gateway). */      \
     KOVS_TABLE(L3_FORWARDING, 60)                                          \
     /* Packets leaving through br-ex get the MAC of their next hop (the    \
-     * address in REG_NEXTHOP); an unknown next hop is resolved by the     \
-     * controller (ARP) and the packet dropped meanwhile. */               \
+     * address in the NEXTHOP field); an unknown next hop is resolved by   \
+     * the controller (ARP) and the packet dropped meanwhile. */           \
     KOVS_TABLE(NEIGHBOR, 62)                                               \
     /* Masquerades traffic leaving the cluster to the node IP, and         \
      * NodePort traffic sent on to another node; hairpin SNAT. */          \
@@ -60,7 +67,7 @@
     KOVS_TABLE(INGRESS_POLICY, 70)                                         \
     /* Commits new allowed connections to conntrack. */                    \
     KOVS_TABLE(CT_COMMIT, 80)                                              \
-    /* Outputs to the port L3_FORWARDING chose, kept in REG_OUT_PORT. */   \
+    /* Outputs to the port L3_FORWARDING chose, kept in OUT_PORT. */       \
     KOVS_TABLE(OUTPUT, 90)
 
 enum kovs_table {
@@ -77,44 +84,149 @@ const char *kovs_table_name(uint8_t table);
  * pipeline's tables other than the last. */
 uint8_t kovs_table_next(uint8_t table);
 
-/* Registers.  Each is named once here; flows use the MFF_ names below. */
+/* Register fields.  Every field of a register that the pipeline uses is
+ * declared here once, with its register, its first bit and its width:
+ *
+ *     KOVS_FIELD(NAME, MFF_ID, OFS, N_BITS)
+ *
+ * Flows set, match and copy fields only through these declarations (the
+ * helpers below and in flows/actions.h), so that moving a field is one
+ * edit here.  A flag is a field of one bit. */
+#define KOVS_FIELDS                                                        \
+    /* Where the packet entered br-int (enum kovs_port_kind), set by       \
+     * CLASSIFIER. */                                                      \
+    KOVS_FIELD(PORT_KIND, MFF_REG0, 0, 4)                                  \
+    /* This new connection was DNATed to a Service endpoint (and           \
+     * committed) by ENDPOINT_DNAT. */                                     \
+    KOVS_FIELD(FLAG_SVC_DNAT, MFF_REG0, 4, 1)                              \
+    /* SERVICE_LB consulted AFFINITY. */                                   \
+    KOVS_FIELD(FLAG_AFF_DONE, MFF_REG0, 5, 1)                              \
+    /* A learned AFFINITY flow chose the endpoint. */                      \
+    KOVS_FIELD(FLAG_AFF_HIT, MFF_REG0, 6, 1)                               \
+    /* The group chose the endpoint and AFFINITY must learn it. */         \
+    KOVS_FIELD(FLAG_AFF_CHOSEN, MFF_REG0, 7, 1)                            \
+    /* The OpenFlow port the packet leaves through, chosen by              \
+     * L3_FORWARDING and used by OUTPUT. */                                \
+    KOVS_FIELD(OUT_PORT, MFF_REG1, 0, 32)                                  \
+    /* Scratch space of an ARP reply built by flows: the requested         \
+     * address on its way from the target to the sender field.  Only       \
+     * within one flow's actions. */                                       \
+    KOVS_FIELD(ARP_SCRATCH, MFF_REG2, 0, 32)                               \
+    /* The Service endpoint that a select group bucket (or a learned       \
+     * affinity flow) chose, for ENDPOINT_DNAT: its IPv4 address... */     \
+    KOVS_FIELD(EP_IP, MFF_REG3, 0, 32)                                     \
+    /* ...and its port. */                                                 \
+    KOVS_FIELD(EP_PORT, MFF_REG4, 0, 16)                                   \
+    /* The IPv4 address of the next hop of a packet that leaves through    \
+     * br-ex, chosen by L3_FORWARDING and resolved to a MAC by             \
+     * NEIGHBOR. */                                                        \
+    KOVS_FIELD(NEXTHOP, MFF_REG5, 0, 32)
 
-/* REG_PORT_KIND (reg0[0..3]): where the packet entered br-int. */
-#define KOVS_REG_PORT_KIND      MFF_REG0
-#define KOVS_PORT_KIND_MASK     0xfu
+enum kovs_field {
+#define KOVS_FIELD(NAME, MFF_ID, OFS, N_BITS) KOVS_F_##NAME,
+    KOVS_FIELDS
+#undef KOVS_FIELD
+    KOVS_N_FIELDS
+};
+
+struct kovs_field_def {
+    const char *name;               /* "OUT_PORT". */
+    enum mf_field_id id;            /* A 32-bit register: MFF_REG0... */
+    unsigned int ofs;               /* First bit. */
+    unsigned int n_bits;            /* Width. */
+};
+
+/* Returns the declaration of field 'f'. */
+static inline struct kovs_field_def
+kovs_field_def(enum kovs_field f)
+{
+    switch (f) {
+#define KOVS_FIELD(NAME, MFF_ID, OFS, N_BITS)                               \
+    case KOVS_F_##NAME:                                                     \
+        return (struct kovs_field_def) { #NAME, MFF_ID, OFS, N_BITS };
+    KOVS_FIELDS
+#undef KOVS_FIELD
+    case KOVS_N_FIELDS:
+        break;
+    }
+    OVS_NOT_REACHED();
+}
+
+/* Returns the index of the register that holds field 'f' (0 for reg0). */
+static inline unsigned int
+kovs_field_reg(enum kovs_field f)
+{
+    return kovs_field_def(f).id - MFF_REG0;
+}
+
+/* Returns the mask of field 'f''s bits within its register. */
+static inline uint32_t
+kovs_field_mask(enum kovs_field f)
+{
+    struct kovs_field_def def = kovs_field_def(f);
+    return (def.n_bits == 32 ? UINT32_MAX
+            : ((UINT32_C(1) << def.n_bits) - 1) << def.ofs);
+}
+
+/* Stores field 'f' as a subfield in '*sf', for the actions that take one
+ * (move, learn, output, multipath, hashes). */
+static inline void
+kovs_field_subfield(enum kovs_field f, struct mf_subfield *sf)
+{
+    struct kovs_field_def def = kovs_field_def(f);
+
+    sf->field = mf_from_id(def.id);
+    sf->ofs = def.ofs;
+    sf->n_bits = def.n_bits;
+}
+
+/* Makes 'match' require 'value' in field 'f', keeping what it requires of
+ * the register's other bits (so that several fields of one register, a
+ * port kind and flags, add up). */
+static inline void
+kovs_match_field(struct match *match, enum kovs_field f, uint32_t value)
+{
+    unsigned int reg = kovs_field_reg(f);
+    unsigned int ofs = kovs_field_def(f).ofs;
+    uint32_t mask = kovs_field_mask(f);
+
+    ovs_assert(!(value & ~(mask >> ofs)));
+    match_set_reg_masked(match, reg,
+                         (match->flow.regs[reg] & ~mask) | (value << ofs),
+                         match->wc.masks.regs[reg] | mask);
+}
+
+/* Returns the value of field 'f' in 'flow' (a packet-in's metadata, a
+ * match's values). */
+static inline uint32_t
+kovs_field_get(const struct flow *flow, enum kovs_field f)
+{
+    return ((flow->regs[kovs_field_reg(f)] & kovs_field_mask(f))
+            >> kovs_field_def(f).ofs);
+}
+
+/* Returns true if 'match' requires every bit of field 'f', and then stores
+ * the value it requires in '*value'. */
+static inline bool
+kovs_match_get_field(const struct match *match, enum kovs_field f,
+                     uint32_t *value)
+{
+    uint32_t mask = kovs_field_mask(f);
+
+    if ((match->wc.masks.regs[kovs_field_reg(f)] & mask) != mask) {
+        return false;
+    }
+    *value = kovs_field_get(&match->flow, f);
+    return true;
+}
+
+/* The values of PORT_KIND. */
 enum kovs_port_kind {
     KOVS_PORT_POD = 1,          /* A local pod's veth. */
     KOVS_PORT_GATEWAY = 2,      /* kovs-gw0, the node's own stack. */
     KOVS_PORT_TUNNEL = 3,       /* A peer node's tunnel. */
     KOVS_PORT_EXTERNAL = 4,     /* The patch port from br-ex. */
 };
-
-/* Flags in reg0, above the port kind. */
-#define KOVS_FLAG_SVC_DNAT      (1u << 4)   /* This new connection was
-                                             * DNATed to a Service
-                                             * endpoint (and committed). */
-#define KOVS_FLAG_AFF_DONE      (1u << 5)   /* AFFINITY was consulted. */
-#define KOVS_FLAG_AFF_HIT       (1u << 6)   /* AFFINITY chose the
-                                             * endpoint. */
-#define KOVS_FLAG_AFF_HIT_BIT   6
-#define KOVS_FLAG_AFF_CHOSEN    (1u << 7)   /* The group chose the endpoint
-                                             * and AFFINITY must learn
-                                             * it. */
-
-/* REG_OUT_PORT (reg1): the OpenFlow port the packet leaves through, chosen
- * by L3_FORWARDING and used by OUTPUT. */
-#define KOVS_REG_OUT_PORT       MFF_REG1
-
-/* REG_EP_IP (reg3) and REG_EP_PORT (reg4[0..15]): the Service endpoint a
- * select group bucket (or a learned affinity flow) chose, for
- * ENDPOINT_DNAT. */
-#define KOVS_REG_EP_IP          MFF_REG3
-#define KOVS_REG_EP_PORT        MFF_REG4
-
-/* REG_NEXTHOP (reg5): the IPv4 address of the next hop of a packet that
- * leaves through br-ex, chosen by L3_FORWARDING and resolved to a MAC by
- * NEIGHBOR. */
-#define KOVS_REG_NEXTHOP        MFF_REG5
 
 /* Conntrack zones. */
 #define KOVS_CT_ZONE_POD        1   /* Every connection seen on br-int;
@@ -167,6 +279,21 @@ enum kovs_ex_table {
 #undef KOVS_EX_TABLE
 };
 
+/* Returns the name of br-ex's table 'table' ("EX_IN"), or NULL if br-ex has
+ * no such table. */
+const char *kovs_ex_table_name(uint8_t table);
+
+/* Appends to 's' one line per table of br-int, with its number, its name
+ * and the number of flows 'br_int' has in it, counting a flow that several
+ * owners want once, as the switch holds it:
+ *
+ *     table 40 SERVICE_LB           12 flows
+ *
+ * then, if 'br_ex' is nonnull, the same for br-ex's tables, prefixed with
+ * "br-ex ".  This is what 'flow-summary' and 'kovs-ctl compute' print. */
+void kovs_pipeline_summary(const struct flow_table *br_int,
+                           const struct flow_table *br_ex, struct ds *s);
+
 /* The VXLAN port of the underlay: tunnel packets to the node IP never go
  * through conntrack on br-ex. */
 #define KOVS_VXLAN_PORT         4789
@@ -214,18 +341,173 @@ struct kovs_meter {
 extern const struct kovs_meter kovs_meters[];
 extern const size_t kovs_n_meters;
 
-/* Priorities.  Within a table, more specific jobs get higher priorities. */
-#define KOVS_PRIO_DEFAULT       0       /* A table's miss flow. */
-#define KOVS_PRIO_LOW           100
-#define KOVS_PRIO_NORMAL        200
-#define KOVS_PRIO_HIGH          300
+/* Priorities, per table.  Every table's miss flow has KOVS_PRIO_MISS; above
+ * it, a table's jobs are ordered so that the more specific one wins where
+ * their matches overlap.  The numbers show in 'ovs-ofctl dump-flows', so
+ * they stay what they are; gaps leave room. */
+#define KOVS_PRIO_MISS 0
 
-/* Priorities in EGRESS_POLICY and INGRESS_POLICY. */
-#define KOVS_PRIO_POLICY_PASS   300     /* Established, related, and from
-                                         * the pod's node. */
-#define KOVS_PRIO_POLICY_ALL    250     /* A rule allowing everything. */
-#define KOVS_PRIO_POLICY        200     /* Conjunctions and their ids. */
-#define KOVS_PRIO_POLICY_DROP   100     /* An isolated pod's default. */
+/* CLASSIFIER: one flow per known in_port. */
+enum kovs_classifier_prio {
+    KOVS_PRIO_CLASSIFIER_PORT = 200,
+};
+
+/* SPOOFGUARD: what a pod may send; the miss drops the rest. */
+enum kovs_spoofguard_prio {
+    KOVS_PRIO_SPOOFGUARD_POD = 200,
+};
+
+/* ARP.  The miss passes what is not ARP on; ARP that no flow answers drops
+ * just above it.  Among answers, a pod's own address beats the prefixes
+ * behind the gateway, and the exceptions (a pod asking for itself, replies
+ * from br-ex) beat the answers they are exceptions to. */
+enum kovs_arp_prio {
+    KOVS_PRIO_ARP_DROP = 1,             /* Any other ARP. */
+    KOVS_PRIO_ARP_BEHIND_GATEWAY = 100, /* The node asks for the cluster or
+                                         * Service CIDR: the virtual MAC. */
+    KOVS_PRIO_ARP_LOCAL_UNKNOWN = 150,  /* The node asks for an address of
+                                         * its podCIDR that no pod has: no
+                                         * answer (within the cluster
+                                         * CIDR). */
+    KOVS_PRIO_ARP_POD = 200,            /* Anyone asks for a local pod. */
+    KOVS_PRIO_ARP_GATEWAY = 300,        /* Anyone asks for the gateway. */
+    KOVS_PRIO_ARP_POD_SELF = 300,       /* A pod asks for its own address:
+                                         * no answer. */
+    KOVS_PRIO_ARP_EXTERNAL_REPLY = 310, /* A reply from br-ex to the node IP:
+                                         * to the controller. */
+};
+
+/* CT_ZONE: an address kovs source-NATs to is first looked up in the SNAT
+ * zone, before every IP packet goes through the pod zone. */
+enum kovs_ct_zone_prio {
+    KOVS_PRIO_CT_ZONE_POD = 100,
+    KOVS_PRIO_CT_ZONE_UNSNAT = 200,
+};
+
+/* CT_STATE: invalid drops, above established and related, which skip load
+ * balancing. */
+enum kovs_ct_state_prio {
+    KOVS_PRIO_CT_STATE_ESTABLISHED = 190,
+    KOVS_PRIO_CT_STATE_INVALID = 200,
+};
+
+/* SERVICE_LB.  A LoadBalancer IP with source ranges drops what comes from
+ * outside them, below the ranges' own flows.  A VIP's flow takes its
+ * connections to the group (or rejects them); with session affinity it
+ * takes four steps, one flow each, told apart by the AFF flags (so their
+ * order among themselves does not matter): look the client up in AFFINITY
+ * (LOOKUP), then with a hit go to ENDPOINT_DNAT (HIT), without one to the
+ * group (MISS), and learn what the group chose (LEARN).  With
+ * externalTrafficPolicy Local, the VIP's flows for this node's pods and
+ * for the node itself (INSIDE: any endpoint) are above the VIP's flows for
+ * everyone else (this node's endpoints only). */
+enum kovs_service_lb_prio {
+    KOVS_PRIO_SERVICE_LB_SOURCE_DROP = 180,
+    KOVS_PRIO_SERVICE_LB_VIP = 200,
+    KOVS_PRIO_SERVICE_LB_VIP_MISS = 205,
+    KOVS_PRIO_SERVICE_LB_VIP_HIT = 210,
+    KOVS_PRIO_SERVICE_LB_VIP_LEARN = 215,
+    KOVS_PRIO_SERVICE_LB_INSIDE = 220,
+    KOVS_PRIO_SERVICE_LB_INSIDE_MISS = 225,
+    KOVS_PRIO_SERVICE_LB_INSIDE_HIT = 230,
+    KOVS_PRIO_SERVICE_LB_INSIDE_LEARN = 235,
+};
+
+/* AFFINITY: learned client-to-endpoint flows. */
+enum kovs_affinity_prio {
+    KOVS_PRIO_AFFINITY_LEARNED = 200,
+};
+
+/* ENDPOINT_DNAT: one flow per endpoint. */
+enum kovs_endpoint_dnat_prio {
+    KOVS_PRIO_ENDPOINT_DNAT = 200,
+};
+
+/* EGRESS_POLICY and INGRESS_POLICY.  What policy never judges passes
+ * first; a rule allowing everything needs no conjunction; an isolated
+ * pod's default drop is below every rule that allows. */
+enum kovs_policy_prio {
+    KOVS_PRIO_POLICY_DROP = 100,    /* An isolated pod's default. */
+    KOVS_PRIO_POLICY = 200,         /* Conjunctions and their ids. */
+    KOVS_PRIO_POLICY_ALL = 250,     /* A rule allowing everything. */
+    KOVS_PRIO_POLICY_PASS = 300,    /* Established, related, and from the
+                                     * pod's node. */
+};
+
+/* L3_FORWARDING: routing, longest prefix first.  The miss sends to the
+ * node's stack; with br-ex, what leaves the cluster goes out to its next
+ * hop (on the node IP's subnet: the destination, above the default
+ * gateway), except what came in from br-ex.  Prefixes inside the cluster
+ * that nobody has drop above those (the cluster CIDR below the narrower
+ * podCIDR, hairpin address and Service CIDR); a known address, a /32 or
+ * another node's podCIDR, is routed above them; a local pod addressed by
+ * its own MAC is switched, above its routed flow. */
+enum kovs_l3_forwarding_prio {
+    KOVS_PRIO_L3_TO_NODE = KOVS_PRIO_MISS,  /* Everything else: to the node's
+                                             * stack. */
+    KOVS_PRIO_L3_VIA_GATEWAY = 1,       /* Out through br-ex, to the default
+                                         * gateway. */
+    KOVS_PRIO_L3_ONLINK = 2,            /* Out through br-ex, to the
+                                         * destination on the node IP's
+                                         * subnet. */
+    KOVS_PRIO_L3_EXTERNAL_NO_RETURN = 3,    /* From br-ex: never back out
+                                             * (drop). */
+    KOVS_PRIO_L3_CLUSTER_UNKNOWN = 50,  /* The cluster CIDR: never out
+                                         * (drop). */
+    KOVS_PRIO_L3_NOBODY = 100,          /* This node's podCIDR, the hairpin
+                                         * address, the Service CIDR:
+                                         * drop. */
+    KOVS_PRIO_L3_ROUTE = 200,           /* A local pod (routed), a peer's
+                                         * podCIDR and IP, the gateway IP,
+                                         * the node IP. */
+    KOVS_PRIO_L3_POD_SWITCHED = 300,    /* A local pod, to its own MAC. */
+};
+
+/* NEIGHBOR: a resolved next hop gets its MAC; an unknown one, below, goes
+ * to the controller. */
+enum kovs_neighbor_prio {
+    KOVS_PRIO_NEIGHBOR_RESOLVE = 100,
+    KOVS_PRIO_NEIGHBOR_KNOWN = 200,
+};
+
+/* SNAT: Service connections, a pod's hairpin and NodePort traffic sent on
+ * to another node (by their output port), are above the masquerade of
+ * everything that leaves through br-ex. */
+enum kovs_snat_prio {
+    KOVS_PRIO_SNAT_EXTERNAL = 100,
+    KOVS_PRIO_SNAT_SERVICE = 200,
+};
+
+/* CT_COMMIT: new connections are committed, except those that
+ * ENDPOINT_DNAT committed already, above. */
+enum kovs_ct_commit_prio {
+    KOVS_PRIO_CT_COMMIT = 100,
+    KOVS_PRIO_CT_COMMIT_SVC_DNAT = 110,
+};
+
+/* OUTPUT: to the output port, except a pod's hairpin, above, to
+ * in_port. */
+enum kovs_output_prio {
+    KOVS_PRIO_OUTPUT = 100,
+    KOVS_PRIO_OUTPUT_HAIRPIN = 200,
+};
+
+/* EX_IN (br-ex).  The miss is NORMAL; packets to the node IP are looked
+ * up in the SNAT zone, except the VXLAN underlay; ARP replies to the node
+ * IP and the Services' front ends are taken above; what br-int sends goes
+ * out, above all. */
+enum kovs_ex_in_prio {
+    KOVS_PRIO_EX_IN_NODE_IP = 100,
+    KOVS_PRIO_EX_IN_UNDERLAY = 110,
+    KOVS_PRIO_EX_IN_TAKEN = 200,
+    KOVS_PRIO_EX_IN_FROM_INT = 300,
+};
+
+/* EX_SNAT_REPLY (br-ex): replies of kovs's SNAT, above the miss
+ * (NORMAL). */
+enum kovs_ex_snat_reply_prio {
+    KOVS_PRIO_EX_SNAT_REPLY = 200,
+};
 
 /* Cookies.  Every flow's cookie names its owner:
  *

@@ -85,10 +85,10 @@ flows_pod_compute(const struct flows_input *in,
     /* CLASSIFIER. */
     match_init_catchall(&match);
     match_set_in_port(&match, port->ofport);
-    flows_put_load_bits(&ofpacts, KOVS_REG_PORT_KIND, 0, 4, KOVS_PORT_POD);
+    flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_POD);
     flows_put_goto(&ofpacts, KOVS_T_SPOOFGUARD);
-    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
+                   &match, &ofpacts);
 
     /* SPOOFGUARD: IP from its own MAC and address. */
     match_init_catchall(&match);
@@ -98,8 +98,8 @@ flows_pod_compute(const struct flows_input *in,
     match_set_nw_src(&match, ip);
     ofpbuf_clear(&ofpacts);
     flows_put_goto(&ofpacts, KOVS_T_ARP);
-    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_SPOOFGUARD_POD,
+                   &match, &ofpacts);
 
     /* SPOOFGUARD: ARP whose sender fields are its own. */
     match_init_catchall(&match);
@@ -108,8 +108,8 @@ flows_pod_compute(const struct flows_input *in,
     match_set_dl_type(&match, htons(ETH_TYPE_ARP));
     match_set_nw_src(&match, ip);
     match_set_arp_sha(&match, port->mac);
-    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_SPOOFGUARD_POD,
+                   &match, &ofpacts);
 
     /* ARP: answer for the pod, except to the pod itself (a pod probing
      * for a duplicate of its own address must hear nothing). */
@@ -118,13 +118,14 @@ flows_pod_compute(const struct flows_input *in,
     match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
     match_set_nw_dst(&match, ip);
     ofpbuf_clear(&ofpacts);
-    flows_put_arp_reply(&ofpacts, port->mac, MFF_REG2);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_NORMAL, &match,
+    flows_put_arp_reply(&ofpacts, port->mac);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD, &match,
                    &ofpacts);
 
     match_set_in_port(&match, port->ofport);
     ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_HIGH, &match, &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD_SELF, &match,
+                   &ofpacts);
 
     /* L3_FORWARDING: switched (the sender already addressed the pod's
      * MAC: a pod or the node on the same subnet)... */
@@ -133,10 +134,10 @@ flows_pod_compute(const struct flows_input *in,
     match_set_dl_dst(&match, port->mac);
     match_set_nw_dst(&match, ip);
     ofpbuf_clear(&ofpacts);
-    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_load_field(&ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
     flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_HIGH, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
+                   KOVS_PRIO_L3_POD_SWITCHED, &match, &ofpacts);
 
     /* ...or routed (from another node's pod through a tunnel, or sent to
      * the gateway's MAC). */
@@ -147,10 +148,10 @@ flows_pod_compute(const struct flows_input *in,
     flows_put_set_mac(&ofpacts, MFF_ETH_SRC, local->gateway_mac);
     flows_put_set_mac(&ofpacts, MFF_ETH_DST, port->mac);
     flows_put_dec_ttl(&ofpacts);
-    flows_put_load(&ofpacts, KOVS_REG_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_load_field(&ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
     flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, &ofpacts);
 
     /* Hairpin: a pod that reaches itself through a Service.  Its packets
      * to the Service leave by the port they came in on, source-NATed to the
@@ -162,8 +163,7 @@ flows_pod_compute(const struct flows_input *in,
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
         match_set_in_port(&match, port->ofport);
-        match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                      ofp_to_u16(port->ofport));
+        kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
         match_set_ct_mark_masked(&match, KOVS_CT_MARK_SERVICE,
                                  KOVS_CT_MARK_SERVICE);
         match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
@@ -177,18 +177,17 @@ flows_pod_compute(const struct flows_input *in,
             flows_put_nat(&ofpacts, 0, 0, 0);
         }
         flows_put_ct_end(&ofpacts, ofs);
-        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_NORMAL, &match,
-                       &ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
+                       &match, &ofpacts);
     }
 
     match_init_catchall(&match);
     match_set_in_port(&match, port->ofport);
-    match_set_reg(&match, KOVS_REG_OUT_PORT - MFF_REG0,
-                  ofp_to_u16(port->ofport));
+    kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
     ofpbuf_clear(&ofpacts);
     flows_put_output(&ofpacts, OFPP_IN_PORT);
-    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_NORMAL, &match,
-                   &ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
+                   &match, &ofpacts);
 
     ofpbuf_uninit(&ofpacts);
 }

@@ -457,13 +457,6 @@ struct port_range {
     uint16_t min, max;              /* 0, 0 for every port. */
 };
 
-static uint8_t
-ip_proto(enum k8s_protocol protocol)
-{
-    return (protocol == K8S_PROTO_TCP ? IPPROTO_TCP
-            : protocol == K8S_PROTO_UDP ? IPPROTO_UDP : IPPROTO_SCTP);
-}
-
 /* The port ranges that 'rule' allows towards 'pod' (NULL: only the numeric
  * ones), resolving named ports from the pod's containers.  Returns the
  * number stored in the new array '*ranges' (sorted, without duplicates). */
@@ -476,7 +469,7 @@ rule_port_ranges(const struct k8s_policy_rule *rule,
 
     for (size_t i = 0; i < rule->n_ports; i++) {
         const struct k8s_policy_port *p = &rule->ports[i];
-        uint8_t proto = ip_proto(p->protocol);
+        uint8_t proto = k8s_protocol_ip_proto(p->protocol);
         if (p->port_name) {
             for (size_t j = 0; pod && j < pod->n_ports; j++) {
                 const struct k8s_container_port *cp = &pod->ports[j];
@@ -556,7 +549,7 @@ match_pod_port(struct match *match, enum policy_direction dir, ofp_port_t p)
 {
     match_init_catchall(match);
     if (dir == POLICY_INGRESS) {
-        match_set_reg(match, KOVS_REG_OUT_PORT - MFF_REG0, ofp_to_u16(p));
+        kovs_match_field(match, KOVS_F_OUT_PORT, ofp_to_u16(p));
     } else {
         match_set_in_port(match, p);
     }

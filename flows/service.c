@@ -16,7 +16,6 @@
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofp-ct.h"
-#include "openvswitch/ofp-protocol.h"
 #include "smap.h"
 #include "svec.h"
 #include "util.h"
@@ -37,20 +36,6 @@
 /* The longest affinity a learned flow can hold: idle_timeout is 16 bits.
  * A Service that asks for more gets this, with a warning. */
 #define SERVICE_MAX_AFFINITY_TIMEOUT UINT16_MAX
-
-static uint8_t
-protocol_to_ip_proto(enum k8s_protocol protocol)
-{
-    switch (protocol) {
-    case K8S_PROTO_TCP:
-        return IPPROTO_TCP;
-    case K8S_PROTO_UDP:
-        return IPPROTO_UDP;
-    case K8S_PROTO_SCTP:
-        return IPPROTO_SCTP;
-    }
-    OVS_NOT_REACHED();
-}
 
 static int
 endpoint_compare(const void *a_, const void *b_)
@@ -168,20 +153,19 @@ endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_proto(&match, proto);
-    match_set_reg(&match, KOVS_REG_EP_IP - MFF_REG0, ntohl(ep->ip));
-    match_set_reg_masked(&match, KOVS_REG_EP_PORT - MFF_REG0, ep->port,
-                         UINT16_MAX);
+    kovs_match_field(&match, KOVS_F_EP_IP, ntohl(ep->ip));
+    kovs_match_field(&match, KOVS_F_EP_PORT, ep->port);
 
     ofpbuf_clear(ofpacts);
-    flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 4, 1, 1);
+    flows_put_load_field(ofpacts, KOVS_F_FLAG_SVC_DNAT, 1);
     size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD, true,
                                     KOVS_T_EGRESS_POLICY);
     flows_put_nat(ofpacts, NX_NAT_F_DST, ep->ip, ep->port);
     union mf_value value = { .be32 = htonl(KOVS_CT_MARK_SERVICE) };
     flows_put_set_field(ofpacts, mf_from_id(MFF_CT_MARK), &value, &value);
     flows_put_ct_end(ofpacts, ofs);
-    flow_table_add(ft, cookie, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL, &match,
-                   ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_ENDPOINT_DNAT,
+                   &match, ofpacts);
 }
 
 bool
@@ -193,73 +177,93 @@ flows_conntrack_flush_on_removal(uint8_t table_id,
         return false;
     }
     struct match match;
+    uint32_t ep_ip, ep_port;
     minimatch_expand(mm, &match);
     if (!match.wc.masks.nw_proto || match.flow.nw_proto != IPPROTO_UDP
-        || !match.wc.masks.regs[KOVS_REG_EP_IP - MFF_REG0]) {
+        || !kovs_match_get_field(&match, KOVS_F_EP_IP, &ep_ip)
+        || !kovs_match_get_field(&match, KOVS_F_EP_PORT, &ep_port)) {
         return false;
     }
 
     memset(ctm, 0, sizeof *ctm);
     ctm->ip_proto = IPPROTO_UDP;
     ctm->l3_type = AF_INET;
-    ctm->tuple_reply.src = in6_addr_mapped_ipv4(
-        htonl(match.flow.regs[KOVS_REG_EP_IP - MFF_REG0]));
-    ctm->tuple_reply.src_port = htons(
-        match.flow.regs[KOVS_REG_EP_PORT - MFF_REG0] & 0xffff);
+    ctm->tuple_reply.src = in6_addr_mapped_ipv4(htonl(ep_ip));
+    ctm->tuple_reply.src_port = htons(ep_port);
     *zone = KOVS_CT_ZONE_POD;
     return true;
 }
 
 /* Appends the learn action that remembers, for sessionAffinity ClientIP,
- * which endpoint (REG_EP_IP, REG_EP_PORT) this client got for this VIP and
- * port, for 'timeout' seconds of inactivity. */
+ * which endpoint (the EP_IP and EP_PORT fields) this client got for this
+ * VIP and port, for 'timeout' seconds of inactivity: a flow in AFFINITY,
+ * owned by the "learned" cookie of the Service's 'cookie', that loads the
+ * endpoint and sets FLAG_AFF_HIT. */
 static void
 put_affinity_learn(struct ofpbuf *ofpacts, uint8_t proto, uint32_t timeout,
                    uint64_t cookie)
 {
-    const char *port_field = (proto == IPPROTO_TCP ? "NXM_OF_TCP_DST[]"
-                              : proto == IPPROTO_UDP ? "NXM_OF_UDP_DST[]"
-                              : "OXM_OF_SCTP_DST[]");
+    enum mf_field_id port_field = (proto == IPPROTO_TCP ? MFF_TCP_DST
+                                   : proto == IPPROTO_UDP ? MFF_UDP_DST
+                                   : MFF_SCTP_DST);
     uint64_t learned = ((uint64_t) KOVS_OWNER_LEARNED
                         << KOVS_COOKIE_KIND_SHIFT)
                        | (cookie & KOVS_COOKIE_ID_MASK);
-    char *s = xasprintf(
-        "learn(table=%d,idle_timeout=%"PRIu32",priority=%d,"
-        "cookie=%#"PRIx64",eth_type=0x800,nw_proto=%d,"
-        "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],%s,"
-        "load:NXM_NX_REG3[]->NXM_NX_REG3[],"
-        "load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15],"
-        "load:0x1->NXM_NX_REG0[%d])",
-        KOVS_T_AFFINITY, MIN(timeout, SERVICE_MAX_AFFINITY_TIMEOUT),
-        KOVS_PRIO_NORMAL, learned, proto, port_field,
-        KOVS_FLAG_AFF_HIT_BIT);
 
-    enum ofputil_protocol usable;
-    struct ofpact_parse_params pp = {
-        .ofpacts = ofpacts,
-        .usable_protocols = &usable,
-    };
-    char *error = ofpacts_parse_actions(s, &pp);
-    ovs_assert(!error);
-    free(s);
+    size_t ofs = flows_put_learn_start(
+        ofpacts, KOVS_T_AFFINITY, KOVS_PRIO_AFFINITY_LEARNED,
+        MIN(timeout, SERVICE_MAX_AFFINITY_TIMEOUT), learned);
+    flows_put_learn_match_value(ofpacts, MFF_ETH_TYPE, ETH_TYPE_IP);
+    flows_put_learn_match_value(ofpacts, MFF_IP_PROTO, proto);
+    flows_put_learn_match(ofpacts, flows_whole_field(MFF_IPV4_SRC));
+    flows_put_learn_match(ofpacts, flows_whole_field(MFF_IPV4_DST));
+    flows_put_learn_match(ofpacts, flows_whole_field(port_field));
+    flows_put_learn_load(ofpacts, flows_field(KOVS_F_EP_IP),
+                         flows_field(KOVS_F_EP_IP));
+    flows_put_learn_load(ofpacts, flows_field(KOVS_F_EP_PORT),
+                         flows_field(KOVS_F_EP_PORT));
+    flows_put_learn_load_value(ofpacts, flows_field(KOVS_F_FLAG_AFF_HIT), 1);
+    flows_put_learn_end(ofpacts, ofs);
 }
 
-/* Adds 'value' under 'mask' to what 'match' requires of reg0 (the port
- * kind and the flags). */
+/* The priorities of a VIP's SERVICE_LB flows, one per step of session
+ * affinity (flows/pipeline.h). */
+struct service_lb_prios {
+    uint16_t vip;                   /* No affinity: all; else: LOOKUP. */
+    uint16_t miss, hit, learn;
+};
+
+/* For everyone. */
+static const struct service_lb_prios service_lb_vip = {
+    KOVS_PRIO_SERVICE_LB_VIP, KOVS_PRIO_SERVICE_LB_VIP_MISS,
+    KOVS_PRIO_SERVICE_LB_VIP_HIT, KOVS_PRIO_SERVICE_LB_VIP_LEARN,
+};
+
+/* For this node's pods and the node itself, with externalTrafficPolicy
+ * Local. */
+static const struct service_lb_prios service_lb_inside = {
+    KOVS_PRIO_SERVICE_LB_INSIDE, KOVS_PRIO_SERVICE_LB_INSIDE_MISS,
+    KOVS_PRIO_SERVICE_LB_INSIDE_HIT, KOVS_PRIO_SERVICE_LB_INSIDE_LEARN,
+};
+
+/* Makes 'match' require the affinity flags DONE, HIT and CHOSEN to be
+ * 'done', 'hit' and 'chosen'. */
 static void
-match_add_reg0(struct match *match, uint32_t value, uint32_t mask)
+match_affinity_flags(struct match *match, bool done, bool hit, bool chosen)
 {
-    match_set_reg_masked(match, 0, match->flow.regs[0] | value,
-                         match->wc.masks.regs[0] | mask);
+    kovs_match_field(match, KOVS_F_FLAG_AFF_DONE, done);
+    kovs_match_field(match, KOVS_F_FLAG_AFF_HIT, hit);
+    kovs_match_field(match, KOVS_F_FLAG_AFF_CHOSEN, chosen);
 }
 
 /* The SERVICE_LB flows that send new connections matching 'base' (an
  * address, protocol and port, and maybe a source or a port kind) to
  * 'group_id', which spreads them over 'n_eps' endpoints, at priorities
- * 'prio' to 'prio' + 15. */
+ * 'prios'. */
 static void
 service_vip_flows(struct flow_table *ft, uint64_t cookie,
-                  const struct match *base, uint16_t prio,
+                  const struct match *base,
+                  const struct service_lb_prios *prios,
                   const struct k8s_service *svc, size_t n_eps,
                   bool has_eps_elsewhere, uint32_t group_id,
                   struct ofpbuf *ofpacts)
@@ -276,13 +280,15 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
         }
         /* Otherwise a traffic policy Local without a local endpoint:
          * drop. */
-        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio, &match, ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prios->vip, &match,
+                       ofpacts);
         return;
     }
 
     if (!svc->affinity_client_ip) {
         flows_put_group(ofpacts, group_id);
-        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio, &match, ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prios->vip, &match,
+                       ofpacts);
         return;
     }
 
@@ -292,22 +298,22 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
      * group's buckets come back once more with AFF_CHOSEN, and that flow
      * learns the choice (group buckets are action sets, which cannot hold
      * a learn action) before going on to ENDPOINT_DNAT. */
-    const uint32_t done = KOVS_FLAG_AFF_DONE, hit = KOVS_FLAG_AFF_HIT;
-    const uint32_t chosen = KOVS_FLAG_AFF_CHOSEN;
     uint8_t proto = base->flow.nw_proto;
     flows_put_resubmit(ofpacts, KOVS_T_AFFINITY);
-    flows_put_load_bits(ofpacts, KOVS_REG_PORT_KIND, 5, 1, 1);
+    flows_put_load_field(ofpacts, KOVS_F_FLAG_AFF_DONE, 1);
     flows_put_resubmit(ofpacts, KOVS_T_SERVICE_LB);
-    match_add_reg0(&match, 0, done);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio, &match, ofpacts);
+    kovs_match_field(&match, KOVS_F_FLAG_AFF_DONE, 0);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prios->vip, &match,
+                   ofpacts);
 
     ofpbuf_clear(ofpacts);
     flows_put_resubmit(ofpacts, KOVS_T_ENDPOINT_DNAT);
     match = *base;
     match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
                               CS_NEW | CS_TRACKED);
-    match_add_reg0(&match, done | hit, done | hit);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio + 10, &match,
+    kovs_match_field(&match, KOVS_F_FLAG_AFF_DONE, 1);
+    kovs_match_field(&match, KOVS_F_FLAG_AFF_HIT, 1);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prios->hit, &match,
                    ofpacts);
 
     ofpbuf_clear(ofpacts);
@@ -315,8 +321,8 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
     match = *base;
     match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
                               CS_NEW | CS_TRACKED);
-    match_add_reg0(&match, done, done | hit | chosen);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio + 5, &match,
+    match_affinity_flags(&match, true, false, false);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prios->miss, &match,
                    ofpacts);
 
     ofpbuf_clear(ofpacts);
@@ -325,8 +331,8 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
     match = *base;
     match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
                               CS_NEW | CS_TRACKED);
-    match_add_reg0(&match, done | chosen, done | hit | chosen);
-    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prio + 15, &match,
+    match_affinity_flags(&match, true, false, true);
+    flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, prios->learn, &match,
                    ofpacts);
 }
 
@@ -406,7 +412,7 @@ service_target_init(const struct flows_input *in, struct flow_table *ft,
                     const char *key, struct service_target *t,
                     struct ofpbuf *ofpacts)
 {
-    uint8_t proto = protocol_to_ip_proto(sp->protocol);
+    uint8_t proto = k8s_protocol_ip_proto(sp->protocol);
 
     t->n = service_select_endpoints(in->cluster, svc, sp, in->node_name,
                                     local_only, &t->eps);
@@ -419,10 +425,10 @@ service_target_init(const struct flows_input *in, struct flow_table *ft,
     for (size_t j = 0; j < t->n; j++) {
         struct ofpbuf *b = &buckets[j];
         ofpbuf_init(b, 128);
-        flows_put_load(b, KOVS_REG_EP_IP, ntohl(t->eps[j].ip));
-        flows_put_load_bits(b, KOVS_REG_EP_PORT, 0, 16, t->eps[j].port);
+        flows_put_load_field(b, KOVS_F_EP_IP, ntohl(t->eps[j].ip));
+        flows_put_load_field(b, KOVS_F_EP_PORT, t->eps[j].port);
         if (svc->affinity_client_ip) {
-            flows_put_load_bits(b, KOVS_REG_PORT_KIND, 7, 1, 1);
+            flows_put_load_field(b, KOVS_F_FLAG_AFF_CHOSEN, 1);
             flows_put_resubmit(b, KOVS_T_SERVICE_LB);
         } else {
             flows_put_resubmit(b, KOVS_T_ENDPOINT_DNAT);
@@ -517,14 +523,14 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
         match_set_in_port(&match, ex->uplink_ofport);
         ofpbuf_clear(ofpacts);
         flows_put_output(ofpacts, ex->ex_patch_ofport);
-        flow_table_add(ex_ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_NORMAL,
+        flow_table_add(ex_ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_TAKEN,
                        &match, ofpacts);
     }
 
     if (fe->source_ranges) {
         ofpbuf_clear(ofpacts);
-        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB, KOVS_PRIO_NORMAL - 20,
-                       &base, ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SERVICE_LB,
+                       KOVS_PRIO_SERVICE_LB_SOURCE_DROP, &base, ofpacts);
     }
 
     size_t n_sources = fe->source_ranges ? svc->n_lb_source_ranges : 1;
@@ -541,20 +547,20 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
         }
 
         if (svc->external_traffic_policy != K8S_POLICY_LOCAL) {
-            service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL, svc,
+            service_vip_flows(ft, cookie, &match, &service_lb_vip, svc,
                               all->n, false, all->group_id, ofpacts);
             continue;
         }
 
-        service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL, svc,
+        service_vip_flows(ft, cookie, &match, &service_lb_vip, svc,
                           local->n, all->n > 0, local->group_id, ofpacts);
         static const enum kovs_port_kind inside[] = {
             KOVS_PORT_POD, KOVS_PORT_GATEWAY,
         };
         for (size_t j = 0; j < ARRAY_SIZE(inside); j++) {
             struct match m = match;
-            match_add_reg0(&m, inside[j], KOVS_PORT_KIND_MASK);
-            service_vip_flows(ft, cookie, &m, KOVS_PRIO_NORMAL + 20, svc,
+            kovs_match_field(&m, KOVS_F_PORT_KIND, inside[j]);
+            service_vip_flows(ft, cookie, &m, &service_lb_inside, svc,
                               all->n, false, all->group_id, ofpacts);
         }
     }
@@ -597,7 +603,7 @@ flows_service_compute(const struct flows_input *in,
 
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
-        uint8_t proto = protocol_to_ip_proto(sp->protocol);
+        uint8_t proto = k8s_protocol_ip_proto(sp->protocol);
 
         struct service_frontend *fes = NULL;
         size_t n_fes = (in->external
@@ -630,11 +636,11 @@ flows_service_compute(const struct flows_input *in,
                 match_set_nw_dst(&match, in6_addr_get_mapped_ipv4(
                                      &svc->cluster_ips[j]));
                 if (itp_local) {
-                    service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL,
+                    service_vip_flows(ft, cookie, &match, &service_lb_vip,
                                       svc, local.n, all.n > 0,
                                       local.group_id, &ofpacts);
                 } else {
-                    service_vip_flows(ft, cookie, &match, KOVS_PRIO_NORMAL,
+                    service_vip_flows(ft, cookie, &match, &service_lb_vip,
                                       svc, all.n, false, all.group_id,
                                       &ofpacts);
                 }

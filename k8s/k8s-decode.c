@@ -1986,21 +1986,26 @@ list_item_kind(const json_t *item, size_t index, const char *list_kind,
     return true;
 }
 
-/* Splitting a List into its items.
+/* Decoding a List one item at a time.
  *
  * A large List (tens of thousands of objects) parsed whole would hold the
  * tree of every item at once, many times the size of the text.  Instead,
- * the text is scanned for the top-level members, every one is checked to be
- * valid JSON, and the "items" array is cut into one span of text per item,
- * so that each item is parsed, decoded and freed on its own. */
+ * jansson parses the List one value at a time (json_loadb() with
+ * JSON_DISABLE_EOF_CHECK stops after one value and says how far it read):
+ * each member of the List, and each item of its "items" array on its own,
+ * decoded and freed before the next one is parsed.  Only the punctuation
+ * between those values ('{', ':', ',', '[', ...) is read here.  An item
+ * that jansson refuses (a number out of range, nesting too deep, invalid
+ * UTF-8) costs that item only: it is skipped to its end by matching its
+ * brackets outside strings, and the next item is parsed. */
 
-struct text_span {
-    const char *start;
-    size_t len;
-};
+/* The flags for parsing every JSON text: strings may hold "\u0000" (the
+ * decoder then rejects the one field that does), and a lone value is a
+ * document of its own. */
+#define K8S_JSON_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
 static const char *
-scan_ws(const char *p, const char *end)
+skip_ws(const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
         p++;
@@ -2008,205 +2013,103 @@ scan_ws(const char *p, const char *end)
     return p;
 }
 
-/* Skips a string starting at 'p' (at its opening quote).  Returns the
- * position after the closing quote, or NULL. */
-static const char *
-scan_string(const char *p, const char *end)
-{
-    for (p++; p < end; p++) {
-        if (*p == '\\') {
-            p++;
-        } else if (*p == '"') {
-            return p + 1;
-        }
-    }
-    return NULL;
-}
-
-/* Skips one JSON value starting at 'p'.  Returns the position after it, or
- * NULL if the text ends first.  (Validity is checked by the parser.) */
-static const char *
-scan_value(const char *p, const char *end)
-{
-    if (p >= end) {
-        return NULL;
-    }
-    if (*p == '"') {
-        return scan_string(p, end);
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; p < end; p++) {
-            if (*p == '"') {
-                p = scan_string(p, end);
-                if (!p) {
-                    return NULL;
-                }
-                p--;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if (*p == '}' || *p == ']') {
-                if (--depth == 0) {
-                    return p + 1;
-                }
-            }
-        }
-        return NULL;
-    }
-    while (p < end && !strchr(",}] \t\n\r", *p)) {
-        p++;
-    }
-    return p;
-}
-
-/* The flags for parsing every JSON text: strings may hold "\u0000" (the
- * decoder then rejects the one field that does), and a lone value is a
- * document of its own. */
-#define K8S_JSON_FLAGS (JSON_DECODE_ANY | JSON_ALLOW_NUL)
-
-/* Parses the span of 'len' bytes at 'start'.  Returns the value (the caller
- * owns it), or NULL with '*errorp' set to jansson's message. */
+/* Parses the JSON value that starts at 'p' (the text ends at 'end') and
+ * stops after it.  Returns the value (the caller owns it) and stores the
+ * position after it in '*nextp', or returns NULL and stores jansson's
+ * message in '*errorp' (the caller frees it). */
 static json_t *
-parse_span(const char *start, size_t len, char **errorp)
+parse_value(const char *p, const char *end, const char **nextp,
+            char **errorp)
 {
     json_error_t error;
-    json_t *json = json_loadb(start, len, K8S_JSON_FLAGS, &error);
-
-    *errorp = (json ? NULL
-               : xasprintf("not valid JSON: line %d, column %d: %s",
-                           error.line, error.column, error.text));
+    json_t *json = json_loadb(p, end - p,
+                              K8S_JSON_FLAGS | JSON_DISABLE_EOF_CHECK,
+                              &error);
+    if (json) {
+        *nextp = p + error.position;
+        *errorp = NULL;
+    } else {
+        *errorp = xasprintf("not valid JSON: line %d, column %d: %s",
+                            error.line, error.column, error.text);
+    }
     return json;
 }
 
-/* The text of a List: the span of each item and the List's own "kind" and
- * "metadata" members. */
-struct list_text {
-    struct text_span *items;
-    size_t n_items;
-    struct text_span kind;      /* len 0 if absent. */
-    struct text_span metadata;  /* len 0 if absent. */
-};
-
-/* Scans the List 'json' of 'len' bytes into 'lt'.  Returns true on
- * success (the caller frees 'lt->items'), false if the text is not a JSON
- * object with an "items" array.  The spans are not checked to be valid
- * JSON: each is parsed on its own later. */
-static bool
-scan_list(const char *json, size_t len, struct list_text *lt)
+/* Returns the position after the value at 'p' that jansson refused, found
+ * by matching brackets outside strings, or NULL if the text ends first. */
+static const char *
+skip_refused_value(const char *p, const char *end)
 {
-    const char *end = json + len;
-    const char *p = scan_ws(json, end);
-    bool has_items = false;
-    size_t allocated = 0;
+    int depth = 0;
 
-    memset(lt, 0, sizeof *lt);
-    if (p >= end || *p != '{') {
-        goto error;
-    }
-    p = scan_ws(p + 1, end);
-    if (p < end && *p == '}') {
-        goto error;
-    }
-    for (;;) {
-        if (p >= end || *p != '"') {
-            goto error;
-        }
-        const char *key = p + 1;
-        p = scan_string(p, end);
-        if (!p) {
-            goto error;
-        }
-        size_t key_len = p - 1 - key;
-        p = scan_ws(p, end);
-        if (p >= end || *p != ':') {
-            goto error;
-        }
-        p = scan_ws(p + 1, end);
-
-        if (key_len == 5 && !memcmp(key, "items", 5) && p < end && *p == '['
-            && !has_items) {
-            has_items = true;
-            p = scan_ws(p + 1, end);
-            if (p < end && *p == ']') {
-                p++;
-            } else {
-                for (;;) {
-                    const char *start = p;
-                    p = scan_value(p, end);
-                    if (!p || p == start) {
-                        goto error;
-                    }
-                    if (lt->n_items >= allocated) {
-                        lt->items = x2nrealloc(lt->items, &allocated,
-                                               sizeof *lt->items);
-                    }
-                    lt->items[lt->n_items++] = (struct text_span) {
-                        start, p - start
-                    };
-                    p = scan_ws(p, end);
-                    if (p < end && *p == ',') {
-                        p = scan_ws(p + 1, end);
-                    } else if (p < end && *p == ']') {
-                        p++;
-                        break;
-                    } else {
-                        goto error;
-                    }
+    for (; p < end; p++) {
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++) {
+                if (*p == '\\') {
+                    p++;
                 }
             }
-        } else {
-            const char *start = p;
-            p = scan_value(p, end);
-            if (!p || p == start) {
-                goto error;
+            if (p >= end) {
+                return NULL;
             }
-            if (key_len == 4 && !memcmp(key, "kind", 4)) {
-                lt->kind = (struct text_span) { start, p - start };
-            } else if (key_len == 8 && !memcmp(key, "metadata", 8)) {
-                lt->metadata = (struct text_span) { start, p - start };
+            if (!depth) {
+                return p + 1;
             }
-        }
-
-        p = scan_ws(p, end);
-        if (p < end && *p == ',') {
-            p = scan_ws(p + 1, end);
-        } else if (p < end && *p == '}') {
-            p = scan_ws(p + 1, end);
-            break;
-        } else {
-            goto error;
+        } else if (*p == '{' || *p == '[') {
+            depth++;
+        } else if (*p == '}' || *p == ']') {
+            if (!depth) {
+                return p;           /* The end of the enclosing value. */
+            } else if (!--depth) {
+                return p + 1;
+            }
+        } else if (!depth && strchr(", \t\n\r", *p)) {
+            return p;
         }
     }
-    if (p != end || !has_items) {
-        goto error;
-    }
-    return true;
-
-error:
-    free(lt->items);
-    memset(lt, 0, sizeof *lt);
-    return false;
+    return depth ? NULL : p;
 }
 
-/* Decodes List item number 'i', the text 'span', into 'snapshot', or adds
- * a warning: one bad item, even one that is not valid JSON, never costs the
+/* One item of a List, parsed: 'json', or 'error' if jansson refused it. */
+struct list_item {
+    json_t *json;
+    char *error;
+};
+
+/* A List being decoded. */
+struct list_decoder {
+    struct k8s_cluster *snapshot;
+    struct svec *warnings;
+    const char *item_kind;      /* The caller's, or NULL. */
+    bool has_kind;              /* The List's "kind" member was read. */
+    char *list_kind;            /* "Pod" from "PodList", or NULL. */
+    size_t n_items;             /* Items read so far. */
+
+    /* Items that need the List's "kind" (they have none of their own) and
+     * come before it, with every item after the first of them so that
+     * items are decoded in their order.  Rare: kubectl gives every item a
+     * kind, and the API server's lists come with 'item_kind'. */
+    struct list_item *deferred;
+    size_t n_deferred, allocated_deferred;
+};
+
+/* Decodes List item number 'i' (its parsed 'json', which this function
+ * frees, or jansson's 'error' about it) into 'd->snapshot', or adds a
+ * warning: one bad item, even one that is not valid JSON, never costs the
  * others. */
 static void
-decode_list_item(const struct text_span *span, size_t i,
-                 const char *list_kind, struct k8s_cluster *snapshot,
-                 struct svec *warnings)
+decode_list_item(struct list_decoder *d, size_t i, json_t *item,
+                 const char *error_)
 {
     enum k8s_kind item_kind;
     char *error;
 
-    json_t *item = parse_span(span->start, span->len, &error);
     if (!item) {
-        svec_add_nocopy(warnings, xasprintf("item %"PRIuSIZE": %s", i,
-                                            error));
-        free(error);
+        svec_add_nocopy(d->warnings, xasprintf("item %"PRIuSIZE": %s", i,
+                                               error_));
         return;
     }
-    if (!list_item_kind(item, i, list_kind, warnings, &item_kind)) {
+    if (!list_item_kind(item, i, d->list_kind, d->warnings, &item_kind)) {
         json_decref(item);
         return;
     }
@@ -2214,19 +2117,194 @@ decode_list_item(const struct text_span *span, size_t i,
     struct k8s_object *obj = decode_item(item, item_kind, i, &error);
     json_decref(item);
     if (!obj) {
-        svec_add_nocopy(warnings, error);
+        svec_add_nocopy(d->warnings, error);
         return;
     }
 
-    if (k8s_cluster_find(snapshot, obj->kind, obj->namespace, obj->name)) {
-        svec_add_nocopy(warnings,
+    if (k8s_cluster_find(d->snapshot, obj->kind, obj->namespace,
+                         obj->name)) {
+        svec_add_nocopy(d->warnings,
                         xasprintf("%s %s%s%s: item %"PRIuSIZE" appears "
                                   "more than once; the last one wins",
                                   k8s_kind_name(obj->kind), obj->namespace,
                                   obj->namespace[0] ? "/" : "", obj->name,
                                   i));
     }
-    k8s_cluster_put(snapshot, obj);
+    k8s_cluster_put(d->snapshot, obj);
+}
+
+/* Decodes the deferred items, in their order. */
+static void
+list_decoder_flush(struct list_decoder *d)
+{
+    size_t first = d->n_items - d->n_deferred;
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        struct list_item *item = &d->deferred[i];
+        decode_list_item(d, first + i, item->json, item->error);
+        free(item->error);
+    }
+    d->n_deferred = 0;
+}
+
+/* Takes the next item of the List, 'json' or jansson's 'error' about it
+ * (this function owns both), and decodes it at once unless it has to wait
+ * for the List's "kind". */
+static void
+list_decoder_add(struct list_decoder *d, json_t *json, char *error)
+{
+    size_t i = d->n_items++;
+    bool needs_list_kind = (json_is_object(json)
+                            && !json_object_get(json, "kind"));
+
+    if (d->item_kind || d->has_kind
+        || (!d->n_deferred && !needs_list_kind)) {
+        decode_list_item(d, i, json, error);
+        free(error);
+    } else {
+        if (d->n_deferred >= d->allocated_deferred) {
+            d->deferred = x2nrealloc(d->deferred, &d->allocated_deferred,
+                                     sizeof *d->deferred);
+        }
+        d->deferred[d->n_deferred++] = (struct list_item) { json, error };
+    }
+}
+
+/* The List's own "kind" member, 'kind': "PodList" gives its items without
+ * a kind the kind "Pod" (unless the caller said what they are). */
+static void
+list_decoder_set_kind(struct list_decoder *d, const json_t *kind)
+{
+    if (d->has_kind) {
+        return;                 /* The first one counts. */
+    }
+    d->has_kind = true;
+    if (!d->item_kind && json_is_string(kind)) {
+        const char *k = json_string_value(kind);
+        size_t n = strlen(k);
+        if (n > 4 && !strcmp(k + n - 4, "List")) {
+            d->list_kind = xmemdup0(k, n - 4);
+        }
+    }
+    list_decoder_flush(d);
+}
+
+static void
+list_decoder_destroy(struct list_decoder *d)
+{
+    for (size_t i = 0; i < d->n_deferred; i++) {
+        json_decref(d->deferred[i].json);
+        free(d->deferred[i].error);
+    }
+    free(d->deferred);
+    free(d->list_kind);
+}
+
+/* Decodes the items of the array that starts after its '[' at 'p'.
+ * Returns the position after its ']', or NULL if the text is not an
+ * array. */
+static const char *
+list_decode_items(struct list_decoder *d, const char *p, const char *end)
+{
+    p = skip_ws(p, end);
+    if (p < end && *p == ']') {
+        return p + 1;
+    }
+    for (;;) {
+        const char *start = p;
+        char *error;
+        json_t *item = parse_value(start, end, &p, &error);
+        if (!item) {
+            p = skip_refused_value(start, end);
+            if (!p || p == start) {
+                free(error);
+                return NULL;
+            }
+        }
+        list_decoder_add(d, item, error);
+
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+        } else if (p < end && *p == ']') {
+            return p + 1;
+        } else {
+            return NULL;
+        }
+    }
+}
+
+/* Decodes the List 'json' of 'len' bytes with 'd', storing its metadata in
+ * 'meta' if nonnull.  Returns false if the text is not a JSON object with
+ * an "items" array (some items may have been decoded by then). */
+static bool
+list_decode(struct list_decoder *d, const char *json, size_t len,
+            struct k8s_list_meta *meta)
+{
+    const char *end = json + len;
+    const char *p = skip_ws(json, end);
+    bool has_items = false;
+
+    if (p >= end || *p != '{') {
+        return false;
+    }
+    p = skip_ws(p + 1, end);
+    for (;;) {
+        char *error;
+        json_t *key = parse_value(p, end, &p, &error);
+        if (!json_is_string(key)) {
+            json_decref(key);
+            free(error);
+            return false;
+        }
+        bool is_items = !strcmp(json_string_value(key), "items");
+        bool is_kind = !strcmp(json_string_value(key), "kind");
+        bool is_metadata = !strcmp(json_string_value(key), "metadata");
+        json_decref(key);
+
+        p = skip_ws(p, end);
+        if (p >= end || *p != ':') {
+            return false;
+        }
+        p = skip_ws(p + 1, end);
+
+        if (is_items && !has_items && p < end && *p == '[') {
+            has_items = true;
+            p = list_decode_items(d, p + 1, end);
+            if (!p) {
+                return false;
+            }
+        } else {
+            const char *start = p;
+            json_t *value = parse_value(start, end, &p, &error);
+            if (!value) {
+                /* A member that is not valid JSON counts as absent. */
+                free(error);
+                p = skip_refused_value(start, end);
+                if (!p || p == start) {
+                    return false;
+                }
+            } else if (is_kind) {
+                list_decoder_set_kind(d, value);
+            } else if (is_metadata && meta) {
+                k8s_list_meta_destroy(meta);
+                meta->resource_version = json_member_strdup(
+                    value, "resourceVersion");
+                meta->continue_token = json_member_strdup(value, "continue");
+            }
+            json_decref(value);
+        }
+
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+        } else if (p < end && *p == '}') {
+            p = skip_ws(p + 1, end);
+            break;
+        } else {
+            return false;
+        }
+    }
+    return p == end && has_items;
 }
 
 void
@@ -2244,75 +2322,55 @@ k8s_decode_list_page(const char *json, size_t len, const char *item_kind,
                      struct k8s_list_meta *meta, char **errorp)
 {
     struct svec dropped = SVEC_EMPTY_INITIALIZER;
-    struct list_text lt;
-    char *list_kind = NULL;
 
     *errorp = NULL;
-    if (!warnings) {
-        warnings = &dropped;
-    }
     if (meta) {
         memset(meta, 0, sizeof *meta);
     }
 
-    /* A List is scanned into one span of text per item, and each item is
-     * parsed, decoded and freed on its own.  Only when the text is not a
-     * JSON object with an "items" array does the whole-document parser
-     * run, for a message that says precisely what is wrong. */
-    if (!scan_list(json, len, &lt)) {
-        json_t *root = parse_span(json, len, errorp);
-        if (root) {
-            const json_t *kind = json_is_object(root)
-                                 ? json_object_get(root, "kind") : NULL;
-            *errorp = (!json_is_object(root)
-                       ? xasprintf("expected a JSON object, got %s",
-                                   json_type_description(root))
-                       : json_is_string(kind)
-                       ? xasprintf("document of kind \"%s\" has no "
-                                   "\"items\" array (expected a List)",
-                                   json_string_value(kind))
-                       : xstrdup("document has no \"items\" array "
-                                 "(expected a List)"));
-            json_decref(root);
-        }
-        svec_destroy(&dropped);
-        return EINVAL;
+    struct list_decoder d = {
+        .snapshot = snapshot,
+        .warnings = warnings ? warnings : &dropped,
+        .item_kind = item_kind,
+        .list_kind = item_kind ? xstrdup(item_kind) : NULL,
+    };
+    bool ok = list_decode(&d, json, len, meta);
+    if (ok) {
+        /* Items that waited for a "kind" that never came. */
+        list_decoder_flush(&d);
     }
-
-    /* "PodList" -> "Pod", for items without a kind. */
-    json_t *kind = lt.kind.len ? parse_span(lt.kind.start, lt.kind.len,
-                                            errorp) : NULL;
-    if (item_kind) {
-        list_kind = xstrdup(item_kind);
-    } else if (json_is_string(kind)) {
-        const char *k = json_string_value(kind);
-        size_t n = strlen(k);
-        if (n > 4 && !strcmp(k + n - 4, "List")) {
-            list_kind = xmemdup0(k, n - 4);
-        }
-    }
-    json_decref(kind);
-    free(*errorp);
-    *errorp = NULL;
-
-    if (meta && lt.metadata.len) {
-        json_t *metadata = parse_span(lt.metadata.start, lt.metadata.len,
-                                      errorp);
-        free(*errorp);
-        *errorp = NULL;
-        meta->resource_version = json_member_strdup(metadata,
-                                                    "resourceVersion");
-        meta->continue_token = json_member_strdup(metadata, "continue");
-        json_decref(metadata);
-    }
-
-    for (size_t i = 0; i < lt.n_items; i++) {
-        decode_list_item(&lt.items[i], i, list_kind, snapshot, warnings);
-    }
-    free(lt.items);
-    free(list_kind);
+    list_decoder_destroy(&d);
     svec_destroy(&dropped);
-    return 0;
+    if (ok) {
+        return 0;
+    }
+
+    /* Not a JSON object with an "items" array: the whole-document parser
+     * says precisely what is wrong. */
+    if (meta) {
+        k8s_list_meta_destroy(meta);
+        memset(meta, 0, sizeof *meta);
+    }
+    json_error_t error;
+    json_t *root = json_loadb(json, len, K8S_JSON_FLAGS, &error);
+    if (!root) {
+        *errorp = xasprintf("not valid JSON: line %d, column %d: %s",
+                            error.line, error.column, error.text);
+    } else {
+        const json_t *kind = json_is_object(root)
+                             ? json_object_get(root, "kind") : NULL;
+        *errorp = (!json_is_object(root)
+                   ? xasprintf("expected a JSON object, got %s",
+                               json_type_description(root))
+                   : json_is_string(kind)
+                   ? xasprintf("document of kind \"%s\" has no "
+                               "\"items\" array (expected a List)",
+                               json_string_value(kind))
+                   : xstrdup("document has no \"items\" array "
+                             "(expected a List)"));
+        json_decref(root);
+    }
+    return EINVAL;
 }
 
 int

@@ -6,6 +6,7 @@
 
 #include "k8s-model.h"
 
+#include <netinet/in.h>
 #include <string.h>
 
 #include "hash.h"
@@ -63,6 +64,20 @@ k8s_protocol_name(enum k8s_protocol protocol)
         return "SCTP";
     }
     return "(unknown protocol)";
+}
+
+uint8_t
+k8s_protocol_ip_proto(enum k8s_protocol protocol)
+{
+    switch (protocol) {
+    case K8S_PROTO_TCP:
+        return IPPROTO_TCP;
+    case K8S_PROTO_UDP:
+        return IPPROTO_UDP;
+    case K8S_PROTO_SCTP:
+        return IPPROTO_SCTP;
+    }
+    OVS_NOT_REACHED();
 }
 
 /* Label selectors. */

@@ -59,6 +59,8 @@ enum k8s_protocol {
     K8S_PROTO_SCTP,
 };
 const char *k8s_protocol_name(enum k8s_protocol);
+/* Returns the IP protocol number of 'protocol' (IPPROTO_TCP...). */
+uint8_t k8s_protocol_ip_proto(enum k8s_protocol);
 
 /* An address prefix: 'addr' with the host bits cleared, and 'plen' counted
  * in IPv6 bits for IPv6 prefixes and in IPv4 bits (0...32) for IPv4-mapped

@@ -1124,9 +1124,10 @@ test_service_shared_endpoint(void)
     CHECK(count_flows(&f.ft, web, KOVS_T_ENDPOINT_DNAT) == 1
           && count_flows(&f.ft, api, KOVS_T_ENDPOINT_DNAT) == 1,
           "each Service should want the endpoint's ENDPOINT_DNAT flow");
-    CHECK(count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL) == 1,
+    CHECK(count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT,
+                     KOVS_PRIO_ENDPOINT_DNAT) == 1,
           "%"PRIuSIZE" ENDPOINT_DNAT keys, expected 1",
-          count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL));
+          count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_ENDPOINT_DNAT));
     CHECK(flow_table_count(&f.ft) == n_base + 2 + 1, "%"PRIuSIZE" flows, "
           "expected %"PRIuSIZE" (2 SERVICE_LB, 1 ENDPOINT_DNAT)",
           flow_table_count(&f.ft), n_base + 3);
@@ -1144,10 +1145,10 @@ test_service_shared_endpoint(void)
         k8s_cluster_clear_changes(&f.cluster);
 
         size_t left = ARRAY_SIZE(order) - i - 1;
-        CHECK(count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL)
+        CHECK(count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_ENDPOINT_DNAT)
               == (left ? 1 : 0), "after deleting default/%s: %"PRIuSIZE
               " ENDPOINT_DNAT keys, expected %d", order[i],
-              count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_NORMAL),
+              count_keys(&f.ft, KOVS_T_ENDPOINT_DNAT, KOVS_PRIO_ENDPOINT_DNAT),
               left ? 1 : 0);
         CHECK(flow_table_count(&f.ft) == n_base + 2 * left,
               "after deleting default/%s: %"PRIuSIZE" flows, expected "
@@ -1645,6 +1646,19 @@ test_external_bridge_flows(void)
     CHECK(flow_table_owner_count(&f.ex_ft, EX_COOKIE) == 8,
           "br-ex has %"PRIuSIZE" external flows",
           flow_table_owner_count(&f.ex_ft, EX_COOKIE));
+
+    /* The summary that flow-summary prints lists br-ex's tables after
+     * br-int's. */
+    struct ds summary = DS_EMPTY_INITIALIZER;
+    kovs_pipeline_summary(&f.ft, &f.ex_ft, &summary);
+    const char *ex = strstr(ds_cstr(&summary), "br-ex ");
+    CHECK_TEXT(ex ? ex : "",
+        "br-ex table  0 EX_IN                 5 flows\n"
+        "br-ex table  1 EX_SNAT_REPLY         3 flows\n",
+        "br-ex's lines of the flow summary");
+    CHECK(strstr(ds_cstr(&summary), "table 60 L3_FORWARDING "),
+          "no L3_FORWARDING line in the summary:\n%s", ds_cstr(&summary));
+    ds_destroy(&summary);
 
     /* Nothing before the node has a podCIDR or the gateway a port. */
     f.in.gateway_ofport = 0;

@@ -1757,6 +1757,38 @@ test_list_typed(void)
     CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 2);
     k8s_cluster_destroy(&snapshot);
     free(json);
+
+    /* The List's "kind" may come after its items (kubectl sorts the
+     * members): items without a kind of their own wait for it, and every
+     * item is still decoded in its order (the last of two copies wins). */
+    json = fixture(
+        "{'apiVersion': 'v1', 'items': ["
+        " {'kind': 'Pod', 'metadata': {'name': 'a', 'namespace': 'x'},"
+        "  'spec': {'nodeName': 'n1'}},"
+        " {'metadata': {'name': 'a', 'namespace': 'x'},"
+        "  'spec': {'nodeName': 'n2'}},"
+        " {'kind': 'Service', 'metadata': {'name': 's', 'namespace': 'x'}},"
+        " 5],"
+        " 'kind': 'PodList', 'metadata': {'resourceVersion': '7'}}");
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    struct k8s_list_meta meta;
+    k8s_cluster_init(&snapshot);
+    CHECK_INT(k8s_decode_list_page(json, strlen(json), NULL, &snapshot,
+                                   &warnings, &meta, &error), 0);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 1);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_SERVICE), 1);
+    const struct k8s_object *a = k8s_cluster_find(&snapshot, K8S_POD, "x",
+                                                  "a");
+    CHECK(a && !strcmp(k8s_pod_cast(a)->node_name, "n2"));
+    CHECK_STR(meta.resource_version, "7");
+    CHECK_INT(warnings.n, 2);
+    CHECK_CONTAINS(warnings.names[0], "item 1 appears more than once");
+    CHECK_STR(warnings.names[1], "item 3: expected an object, got an "
+              "integer");
+    k8s_list_meta_destroy(&meta);
+    svec_destroy(&warnings);
+    k8s_cluster_destroy(&snapshot);
+    free(json);
 }
 
 static void

@@ -1347,7 +1347,7 @@ resolve_on(ovs_be32 next_hop, enum ofp_version version,
     struct match metadata;
     match_init_catchall(&metadata);
     match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
-    match_set_reg(&metadata, KOVS_REG_NEXTHOP - MFF_REG0, ntohl(next_hop));
+    kovs_match_field(&metadata, KOVS_F_NEXTHOP, ntohl(next_hop));
 
     struct ofpbuf *msg = encode_packet_in__(
         dp_packet_data(packet), dp_packet_size(packet), userdata,

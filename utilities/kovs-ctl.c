@@ -345,22 +345,10 @@ print_summary(FILE *out, const struct compute_options *o,
             "%"PRIuSIZE"\n", o->node_name, shash_count(pods),
             shash_count(tunnels));
 
-    size_t counts[256];
-    memset(counts, 0, sizeof counts);
-    const struct desired_flow *d;
-    FLOW_TABLE_FOR_EACH (d, ft) {
-        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
-                              d->key_node.hash) == d) {
-            counts[d->table_id]++;
-        }
-    }
-    for (int table = 0; table < 256; table++) {
-        const char *name = kovs_table_name(table);
-        if (name) {
-            fprintf(out, "table %2d %-15s %7"PRIuSIZE" flows\n", table, name,
-                    counts[table]);
-        }
-    }
+    struct ds summary = DS_EMPTY_INITIALIZER;
+    kovs_pipeline_summary(ft, NULL, &summary);
+    fputs(ds_cstr(&summary), out);
+    ds_destroy(&summary);
 
     size_t n_buckets = 0;
     const struct desired_group *g;

@@ -58,13 +58,7 @@ snapshot_pod_ports(const struct k8s_cluster *cluster, const char *node_name,
             k8s_cluster_find(cluster, K8S_POD, ns, slash + 1));
         free(ns);
 
-        ovs_be32 ip = 0;
-        for (size_t j = 0; j < pod->n_ips && !ip; j++) {
-            if (k8s_addr_is_ipv4(&pod->ips[j])) {
-                ip = in6_addr_get_mapped_ipv4(&pod->ips[j]);
-            }
-        }
-        uint32_t h = ntohl(ip);
+        uint32_t h = ntohl(flows_pod_object_ipv4(pod));
         struct eth_addr mac = ETH_ADDR_C(0a, 58, 00, 00, 00, 00);
         mac.ea[2] = h >> 24;
         mac.ea[3] = h >> 16;

@@ -992,7 +992,7 @@ describe_policy(struct trace_ctx *ctx, const struct trace_node *tn,
     } else if (st->priority == KOVS_PRIO_POLICY_PASS) {
         ds_put_cstr(s, "not judged: not a new connection, or from the "
                     "pod's own node");
-    } else if (st->priority == KOVS_PRIO_DEFAULT) {
+    } else if (st->priority == KOVS_PRIO_MISS) {
         ds_put_format(s, "no NetworkPolicy isolates %s for %s",
                       st->table == KOVS_T_INGRESS_POLICY
                       ? "the destination" : "the source", dir);
@@ -1045,7 +1045,7 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
     const struct k8s_service *svc = (obj && obj->kind == K8S_SERVICE
                                      ? k8s_service_cast(obj) : NULL);
     if (!svc) {
-        ds_put_cstr(s, st->priority == KOVS_PRIO_DEFAULT
+        ds_put_cstr(s, st->priority == KOVS_PRIO_MISS
                     ? "not a Service address and port: no load balancing"
                     : "load balancing");
         return;
@@ -1120,7 +1120,7 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
                                                           st->cookie);
     enum kovs_owner_kind kind = kovs_cookie_kind(st->cookie);
     bool drops = (stage_has_action(st, "drop") || !st->actions.n);
-    bool miss = st->priority == KOVS_PRIO_DEFAULT;
+    bool miss = st->priority == KOVS_PRIO_MISS;
     struct ds s = DS_EMPTY_INITIALIZER;
     long long int in_port = flow_field_int(st->match, "in_port", -1);
 
