@@ -104,7 +104,7 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
                     bool ready)
 {
     if (ofctrl_run(xb->ofctrl) && ready) {
-        ofctrl_put(xb->ofctrl, &xb->flows);
+        ofctrl_put(xb->ofctrl, &xb->flows, NULL);
     }
 
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);

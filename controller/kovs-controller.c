@@ -92,6 +92,7 @@ main(int argc, char *argv[])
                                     opts.bridge_name);
     c.br_int = ofctrl_create(opts.bridge_name, ofctrl_target,
                              pinctrl_handle_packet_in);
+    ofctrl_set_stale_flow_flush(c.br_int, flows_ct_flush_for_flow);
     set_meters(c.br_int);
     free(ofctrl_target);
     if (opts.external_bridge) {
@@ -199,7 +200,10 @@ main(int argc, char *argv[])
             struct ofctrl_stats before, after;
 
             ofctrl_get_stats(c.br_int, &before);
-            put_done = ofctrl_put(c.br_int, &c.flows);
+            struct ovs_list ct_flushes = OVS_LIST_INITIALIZER(&ct_flushes);
+            flows_ct_flushes_for_changes(&c.flows, &ct_flushes);
+            put_done = ofctrl_put(c.br_int, &c.flows, &ct_flushes);
+            flows_ct_flushes_destroy(&ct_flushes);
             ofctrl_get_stats(c.br_int, &after);
             if (c.event_computed) {
                 /* A change that altered no flow has nothing to wait for. */

@@ -454,6 +454,19 @@ fixture_put(struct fixture *f, const char *object)
     free(json);
 }
 
+/* Recomputes what the cluster's recorded changes touch, then forgets the
+ * changes.  Returns the number of owners recomputed. */
+static size_t
+compute_changes(struct fixture *f)
+{
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    size_t n = flows_compute_changes(&f->in, &changes, &f->ft, f->ex_table);
+    flows_changes_destroy(&changes);
+    k8s_cluster_clear_changes(&f->cluster);
+    return n;
+}
+
 static const struct k8s_service *
 find_service(const struct fixture *f, const char *ns, const char *name)
 {
@@ -1272,6 +1285,95 @@ test_service_endpoint_removed(void)
     }
     CHECK(n_out == 1 && n_in == 1, "%"PRIuSIZE" groups removed and "
           "%"PRIuSIZE" added, expected 1 and 1", n_out, n_in);
+    fixture_destroy(&f);
+}
+
+#define DNS_SERVICE(NS, NAME, IP)                                       \
+    SERVICE(NS, NAME, "'clusterIP':'" IP "','ports':[{'name':'dns',"    \
+            "'port':53,'targetPort':5353,'protocol':'UDP'}]")
+
+/* Returns the number of flushes in 'flushes', and checks that the first
+ * is the one of UDP endpoint 'ip':5353, if 'ip' is nonnull. */
+static size_t
+check_ct_flushes(const struct ovs_list *flushes, const char *ip)
+{
+    const struct flows_ct_flush *flush;
+    size_t n = 0;
+    LIST_FOR_EACH (flush, list_node, flushes) {
+        if (!n++ && ip) {
+            CHECK(flush->reply_src == inet_addr(ip)
+                  && flush->reply_src_port == htons(5353)
+                  && flush->ip_proto == IPPROTO_UDP
+                  && flush->zone == KOVS_CT_ZONE_POD,
+                  "flush of "IP_FMT":%"PRIu16" proto %"PRIu8" zone "
+                  "%"PRIu16", expected %s:5353 udp zone %d",
+                  IP_ARGS(flush->reply_src), ntohs(flush->reply_src_port),
+                  flush->ip_proto, flush->zone, ip, KOVS_CT_ZONE_POD);
+        }
+    }
+    return n;
+}
+
+static void
+test_service_udp_endpoint_flush(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    /* dns and dns2 share 10.244.1.10; dns also has 10.244.1.11; web (TCP)
+     * has 10.244.1.12. */
+    fixture_add(&f,
+        DNS_SERVICE("default", "dns", "10.96.0.20")
+        SLICE("default", "dns-1", "dns", PORT_PROTO("dns", 5353, "UDP"),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.1.11", "n1", ""))
+        DNS_SERVICE("default", "dns2", "10.96.0.21")
+        SLICE("default", "dns2-1", "dns2", PORT_PROTO("dns", 5353, "UDP"),
+              EP("10.244.1.10", "n1", ""))
+        HTTP_SERVICE("default", "web", "10.96.0.10")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.12", "n1", "")));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    /* Adding flows flushes nothing. */
+    struct ovs_list flushes = OVS_LIST_INITIALIZER(&flushes);
+    flows_ct_flushes_for_changes(&f.ft, &flushes);
+    size_t n = check_ct_flushes(&flushes, NULL);
+    CHECK(n == 0, "%"PRIuSIZE" flushes after adding flows, expected 0", n);
+    flow_table_clear_tracked(&f.ft);
+
+    /* Every endpoint leaves dns and web: only 10.244.1.11's entries go,
+     * since dns2 still uses 10.244.1.10 and web's is TCP. */
+    fixture_put(&f,
+        SLICE("default", "dns-1", "dns", PORT_PROTO("dns", 5353, "UDP"), ""));
+    fixture_put(&f, SLICE("default", "web-1", "web", PORT("http", 8080), ""));
+    size_t n_owners = compute_changes(&f);
+    CHECK(n_owners == 2, "recomputed %"PRIuSIZE" owners, expected 2",
+          n_owners);
+    flows_ct_flushes_for_changes(&f.ft, &flushes);
+    n = check_ct_flushes(&flushes, "10.244.1.11");
+    CHECK(n == 1, "%"PRIuSIZE" flushes, expected 1", n);
+    flows_ct_flushes_destroy(&flushes);
+    CHECK(ovs_list_is_empty(&flushes), "flushes left after destroy");
+
+    /* A flow found on the switch tells what it stood for: dns2's
+     * ENDPOINT_DNAT flow stands for 10.244.1.10's UDP entries, a TCP
+     * endpoint's for nothing. */
+    const struct desired_flow *d;
+    size_t n_udp = 0;
+    FLOW_TABLE_FOR_EACH (d, &f.ft) {
+        struct flows_ct_flush flush;
+        if (flows_ct_flush_for_flow(d->table_id, &d->match, &flush)) {
+            n_udp++;
+            CHECK(d->table_id == KOVS_T_ENDPOINT_DNAT
+                  && flush.reply_src == inet_addr("10.244.1.10")
+                  && flush.reply_src_port == htons(5353),
+                  "flow in table %"PRIu8" flushes "IP_FMT":%"PRIu16,
+                  d->table_id, IP_ARGS(flush.reply_src),
+                  ntohs(flush.reply_src_port));
+        }
+    }
+    CHECK(n_udp == 1, "%"PRIuSIZE" flows stand for UDP entries, expected 1",
+          n_udp);
     fixture_destroy(&f);
 }
 
@@ -2232,6 +2334,7 @@ static const struct unit_test tests[] = {
     { "service-group-selection", test_service_group_selection },
     { "service-shared-endpoint", test_service_shared_endpoint },
     { "service-endpoint-removed", test_service_endpoint_removed },
+    { "service-udp-endpoint-flush", test_service_udp_endpoint_flush },
     { "service-no-endpoints", test_service_no_endpoints },
     { "service-local-policy", test_service_local_policy },
     { "service-affinity", test_service_affinity },
