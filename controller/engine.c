@@ -226,6 +226,7 @@ engine_run_flows(struct engine *e, const struct engine_outputs *out)
     flows_changes_init(&changes);
     changes.all = (engine_output_all(e, ENGINE_OUT_BR_INT)
                    || (out->br_ex && engine_output_all(e, ENGINE_OUT_BR_EX)));
+    changes.k8s = &e->cluster->changes;
     changes.neighbors = (engine_input_state(e, ENGINE_IN_NEIGHBORS)
                          != ENGINE_UNCHANGED);
     sset_swap(&changes.pods, &e->ports.pods);

@@ -76,6 +76,7 @@ void
 flows_changes_init(struct flows_changes *c)
 {
     c->all = false;
+    c->k8s = NULL;
     c->neighbors = false;
     sset_init(&c->pods);
     sset_init(&c->nodes);
@@ -85,6 +86,7 @@ void
 flows_changes_clear(struct flows_changes *c)
 {
     c->all = false;
+    c->k8s = NULL;
     c->neighbors = false;
     sset_clear(&c->pods);
     sset_clear(&c->nodes);
@@ -147,8 +149,10 @@ flows_compute_changes(const struct flows_input *in,
         sset_add(&nodes, key);
     }
 
+    struct ovs_list no_k8s_changes = OVS_LIST_INITIALIZER(&no_k8s_changes);
     const struct k8s_change *change;
-    K8S_CHANGE_FOR_EACH (change, in->cluster) {
+    LIST_FOR_EACH (change, list_node,
+                   changes->k8s ? changes->k8s : &no_k8s_changes) {
         if (all) {
             /* Everything is recomputed anyway: finding out what each change
              * touches would only cost time (on a cold start, every pod

@@ -166,10 +166,12 @@ bool flows_table_change_purges_datapath(uint8_t table_id);
 void flows_compute_all(const struct flows_input *, struct flow_table *ft,
                        struct flow_table *ex_ft);
 
-/* What changed since the last computation, besides the cluster's own
- * change list. */
+/* What changed since the last computation. */
 struct flows_changes {
     bool all;                       /* Recompute everything. */
+    const struct ovs_list *k8s;     /* The changed Kubernetes objects, as
+                                     * "struct k8s_change"s (see
+                                     * k8s/k8s-model.h), or NULL. */
     struct sset pods;               /* "ns/name" of pods whose port
                                      * changed. */
     struct sset nodes;              /* Names of nodes whose tunnel port
@@ -181,9 +183,9 @@ void flows_changes_init(struct flows_changes *);
 void flows_changes_clear(struct flows_changes *);
 void flows_changes_destroy(struct flows_changes *);
 
-/* Recomputes exactly the owners that the cluster's recorded changes and
- * 'changes' touch, in 'ft' and 'ex_ft' as flows_compute_all() does.
- * Returns the number of owners recomputed. */
+/* Recomputes exactly the owners that 'changes' touch, in 'ft' and 'ex_ft'
+ * as flows_compute_all() does.  Returns the number of owners
+ * recomputed. */
 size_t flows_compute_changes(const struct flows_input *,
                              const struct flows_changes *,
                              struct flow_table *ft, struct flow_table *ex_ft);

@@ -258,6 +258,7 @@ test_incremental_pod_change(void)
 
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners", n);
 
@@ -461,6 +462,7 @@ compute_changes(struct fixture *f)
 {
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f->cluster.changes;
     size_t n = flows_compute_changes(&f->in, &changes, &f->ft, f->ex_table);
     flows_changes_destroy(&changes);
     k8s_cluster_clear_changes(&f->cluster);
@@ -1153,6 +1155,7 @@ test_service_shared_endpoint(void)
                                       order[i]));
         struct flows_changes changes;
         flows_changes_init(&changes);
+        changes.k8s = &f.cluster.changes;
         flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
         flows_changes_destroy(&changes);
         k8s_cluster_clear_changes(&f.cluster);
@@ -1226,6 +1229,7 @@ test_service_endpoint_removed(void)
               EP("10.244.2.10", "n2", "")));
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
@@ -1896,6 +1900,7 @@ test_external_neighbors(void)
     flow_table_clear_tracked(&f.ft);
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     changes.neighbors = true;
     size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
@@ -2040,6 +2045,7 @@ test_service_nodeport_cluster(void)
                 "'ports':[{'name':'http','port':80,'nodePort':30080}]"));
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(count_flows(&f.ft, web, KOVS_T_SERVICE_LB) == 1,
@@ -2302,6 +2308,7 @@ test_external_owner_removed(void)
                                   "web"));
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(!flow_table_owner_count(&f.ex_ft, web), "deleted default/web "
