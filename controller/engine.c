@@ -282,7 +282,7 @@ service_has_health_check(const struct k8s_service *svc)
  * its number of local endpoints.  Only the changed Services are looked at
  * again, all of them when everything changed. */
 static void
-engine_run_healthcheck(struct engine *e)
+engine_run_healthcheck(struct engine *e, struct healthcheck *hc)
 {
     if (engine_output_all(e, ENGINE_OUT_HEALTHCHECK)) {
         k8s_key_set_clear(&e->hc_services);
@@ -309,17 +309,17 @@ engine_run_healthcheck(struct engine *e)
         }
     }
 
-    healthcheck_start_update();
+    healthcheck_start_update(hc);
     const struct k8s_key *key;
     K8S_KEY_SET_FOR_EACH (key, &e->hc_services) {
         const struct k8s_service *svc = k8s_service_cast(
             k8s_cluster_find(e->cluster, K8S_SERVICE, key->namespace,
                              key->name));
-        healthcheck_set(svc->health_check_node_port, key->namespace,
+        healthcheck_set(hc, svc->health_check_node_port, key->namespace,
                         key->name, service_count_local_ready(e->cluster, svc,
                                                              e->node_name));
     }
-    healthcheck_finish_update();
+    healthcheck_finish_update(hc);
 }
 
 void
@@ -339,9 +339,9 @@ engine_run(struct engine *e, const struct engine_outputs *out)
     if (!out->br_ex && engine_output_stale(e, ENGINE_OUT_BR_EX)) {
         engine_warn_unserved_frontends(e);
     }
-    if (out->br_ex && engine_output_stale(e, ENGINE_OUT_HEALTHCHECK)) {
+    if (out->healthcheck && engine_output_stale(e, ENGINE_OUT_HEALTHCHECK)) {
         engine_log_stale(e, ENGINE_OUT_HEALTHCHECK);
-        engine_run_healthcheck(e);
+        engine_run_healthcheck(e, out->healthcheck);
     }
 
     /* Every report is consumed. */

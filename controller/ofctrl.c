@@ -112,6 +112,7 @@ struct ofctrl_check {
 struct ofctrl {
     char *name;                     /* The bridge's name, for logs. */
     ofctrl_packet_in_cb *packet_in; /* Handler of packet-ins, or NULL. */
+    void *packet_in_aux;            /* Its argument. */
     ofctrl_stale_flow_flush_cb *stale_flow_flush; /* Or NULL. */
     struct rconn *swconn;
     unsigned int seqno;             /* Connection seqno last seen. */
@@ -246,12 +247,13 @@ static void check_finish(struct ofctrl *, const char *error);
 
 struct ofctrl *
 ofctrl_create(const char *name, const char *target,
-              ofctrl_packet_in_cb *packet_in)
+              ofctrl_packet_in_cb *packet_in, void *aux)
 {
     struct ofctrl *of = xzalloc(sizeof *of);
 
     of->name = xstrdup(name);
     of->packet_in = packet_in;
+    of->packet_in_aux = aux;
     of->swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
     rconn_connect(of->swconn, target, target);
     of->seqno = rconn_get_connection_seqno(of->swconn);
@@ -801,7 +803,8 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_PACKET_IN: {
         struct ovs_list replies = OVS_LIST_INITIALIZER(&replies);
         if (of->packet_in) {
-            of->packet_in(oh, rconn_get_version(of->swconn), &replies);
+            of->packet_in(oh, rconn_get_version(of->swconn), &replies,
+                          of->packet_in_aux);
         }
         struct ofpbuf *reply;
         LIST_FOR_EACH_POP (reply, list_node, &replies) {

@@ -37,17 +37,17 @@ struct ovs_list;
 
 /* Handles the packet-in 'oh', of OpenFlow version 'version', appending to
  * 'replies' the messages (struct ofpbuf) to send back on the same
- * connection. */
+ * connection.  'aux' is what the ofctrl's creator gave with it. */
 typedef void ofctrl_packet_in_cb(const struct ofp_header *oh,
                                  enum ofp_version version,
-                                 struct ovs_list *replies);
+                                 struct ovs_list *replies, void *aux);
 
 /* Creates an ofctrl for the bridge called 'name' (used in log messages),
  * connecting to 'target' (usually "unix:<rundir>/<bridge>.mgmt"), that
- * gives the packet-ins it receives to 'packet_in' (NULL: drops them).  The
- * caller owns the result and frees it with ofctrl_destroy(). */
+ * gives the packet-ins it receives to 'packet_in' (NULL: drops them), with
+ * 'aux'.  The caller owns the result and frees it with ofctrl_destroy(). */
 struct ofctrl *ofctrl_create(const char *name, const char *target,
-                             ofctrl_packet_in_cb *packet_in);
+                             ofctrl_packet_in_cb *packet_in, void *aux);
 
 /* Closes the connection and frees 'of'.  A pending flow-statistics request
  * gets its callback, with an error.  Accepts NULL. */
