@@ -84,8 +84,8 @@ engine_init(struct engine *e, const char *node_name,
     memset(e, 0, sizeof *e);
     e->node_name = node_name;
     e->cluster = cluster;
-    sset_init(&e->ports.pods);
-    sset_init(&e->ports.nodes);
+    k8s_key_set_init(&e->ports.pods);
+    k8s_key_set_init(&e->ports.nodes);
     k8s_key_set_init(&e->hc_services);
 
     /* Nothing has been computed yet. */
@@ -96,8 +96,8 @@ void
 engine_destroy(struct engine *e)
 {
     if (e) {
-        sset_destroy(&e->ports.pods);
-        sset_destroy(&e->ports.nodes);
+        k8s_key_set_destroy(&e->ports.pods);
+        k8s_key_set_destroy(&e->ports.nodes);
         k8s_key_set_destroy(&e->hc_services);
     }
 }
@@ -147,8 +147,8 @@ engine_input_state(const struct engine *e, enum engine_input input)
 {
     if (input == ENGINE_IN_PORTS) {
         return (e->ports.all ? ENGINE_ALL
-                : !sset_is_empty(&e->ports.pods)
-                  || !sset_is_empty(&e->ports.nodes) ? ENGINE_SOME
+                : !k8s_key_set_is_empty(&e->ports.pods)
+                  || !k8s_key_set_is_empty(&e->ports.nodes) ? ENGINE_SOME
                 : ENGINE_UNCHANGED);
     }
     return e->inputs[input];
@@ -229,8 +229,8 @@ engine_run_flows(struct engine *e, const struct engine_outputs *out)
     changes.k8s = &e->cluster->changes;
     changes.neighbors = (engine_input_state(e, ENGINE_IN_NEIGHBORS)
                          != ENGINE_UNCHANGED);
-    sset_swap(&changes.pods, &e->ports.pods);
-    sset_swap(&changes.nodes, &e->ports.nodes);
+    k8s_key_set_swap(&changes.pods, &e->ports.pods);
+    k8s_key_set_swap(&changes.nodes, &e->ports.nodes);
     e->last_recomputed = flows_compute_changes(out->input, &changes,
                                                out->br_int, out->br_ex);
     flows_changes_destroy(&changes);
@@ -351,6 +351,6 @@ engine_run(struct engine *e, const struct engine_outputs *out)
     }
     e->k8s_kinds = 0;
     e->ports.all = false;
-    sset_clear(&e->ports.pods);
-    sset_clear(&e->ports.nodes);
+    k8s_key_set_clear(&e->ports.pods);
+    k8s_key_set_clear(&e->ports.nodes);
 }

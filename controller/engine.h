@@ -69,8 +69,8 @@ enum engine_change {
  * bridge). */
 struct engine_ports_change {
     bool all;
-    struct sset pods;               /* "namespace/name". */
-    struct sset nodes;              /* Node names. */
+    struct k8s_key_set pods;        /* Keys of kind K8S_POD. */
+    struct k8s_key_set nodes;       /* Keys of kind K8S_NODE. */
 };
 
 struct engine {

@@ -172,10 +172,8 @@ struct flows_changes {
     const struct ovs_list *k8s;     /* The changed Kubernetes objects, as
                                      * "struct k8s_change"s (see
                                      * k8s/k8s-model.h), or NULL. */
-    struct sset pods;               /* "ns/name" of pods whose port
-                                     * changed. */
-    struct sset nodes;              /* Names of nodes whose tunnel port
-                                     * changed. */
+    struct k8s_key_set pods;        /* Pods whose port changed. */
+    struct k8s_key_set nodes;       /* Nodes whose tunnel port changed. */
     bool neighbors;                 /* The resolved neighbors changed. */
 };
 

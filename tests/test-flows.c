@@ -277,6 +277,40 @@ test_incremental_pod_change(void)
     fixture_destroy(&f);
 }
 
+/* A pod's port and a peer node's tunnel port that changed recompute just
+ * their owners. */
+static void
+test_incremental_port_change(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    flow_table_clear_tracked(&f.ft);
+
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
+    k8s_key_set_add(&changes.pods, K8S_POD, "default", "b");
+    k8s_key_set_add(&changes.nodes, K8S_NODE, "", "n2");
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
+    CHECK(n == 2, "recomputed %"PRIuSIZE" owners, expected 2", n);
+
+    uint64_t b = kovs_cookie(KOVS_OWNER_POD, "default", "b");
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    const struct desired_flow *d;
+    size_t n_b = 0, n_n2 = 0;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, &f.ft) {
+        CHECK(d->cookie == b || d->cookie == n2,
+              "tracked a flow of cookie %#"PRIx64, d->cookie);
+        n_b += d->cookie == b;
+        n_n2 += d->cookie == n2;
+    }
+    CHECK(n_b && n_n2, "tracked %"PRIuSIZE" entries of pod default/b and "
+          "%"PRIuSIZE" of node n2, expected some of each", n_b, n_n2);
+    flows_changes_destroy(&changes);
+    fixture_destroy(&f);
+}
+
 /* Recomputing an unchanged object must give byte-identical actions, or
  * ofctrl would resend its flows. */
 static void
@@ -2327,6 +2361,7 @@ static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
     { "incremental-pod-change", test_incremental_pod_change },
+    { "incremental-port-change", test_incremental_port_change },
     { "recompute-identical", test_recompute_identical },
     { "shared-keys", test_shared_keys },
     { "cookies", test_cookies },
