@@ -168,7 +168,7 @@ kovs_unixctl_neighbors(struct unixctl_conn *conn, int argc OVS_UNUSED,
                                     "(--external-bridge)");
         return;
     }
-    neighbor_format(&ds);
+    neighbor_format(&c->br_ex->neighbor_table, &ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }

@@ -84,8 +84,8 @@ engine_init(struct engine *e, const char *node_name,
     memset(e, 0, sizeof *e);
     e->node_name = node_name;
     e->cluster = cluster;
-    sset_init(&e->ports.pods);
-    sset_init(&e->ports.nodes);
+    k8s_key_set_init(&e->ports.pods);
+    k8s_key_set_init(&e->ports.nodes);
     k8s_key_set_init(&e->hc_services);
 
     /* Nothing has been computed yet. */
@@ -96,8 +96,8 @@ void
 engine_destroy(struct engine *e)
 {
     if (e) {
-        sset_destroy(&e->ports.pods);
-        sset_destroy(&e->ports.nodes);
+        k8s_key_set_destroy(&e->ports.pods);
+        k8s_key_set_destroy(&e->ports.nodes);
         k8s_key_set_destroy(&e->hc_services);
     }
 }
@@ -147,8 +147,8 @@ engine_input_state(const struct engine *e, enum engine_input input)
 {
     if (input == ENGINE_IN_PORTS) {
         return (e->ports.all ? ENGINE_ALL
-                : !sset_is_empty(&e->ports.pods)
-                  || !sset_is_empty(&e->ports.nodes) ? ENGINE_SOME
+                : !k8s_key_set_is_empty(&e->ports.pods)
+                  || !k8s_key_set_is_empty(&e->ports.nodes) ? ENGINE_SOME
                 : ENGINE_UNCHANGED);
     }
     return e->inputs[input];
@@ -226,10 +226,11 @@ engine_run_flows(struct engine *e, const struct engine_outputs *out)
     flows_changes_init(&changes);
     changes.all = (engine_output_all(e, ENGINE_OUT_BR_INT)
                    || (out->br_ex && engine_output_all(e, ENGINE_OUT_BR_EX)));
+    changes.k8s = &e->cluster->changes;
     changes.neighbors = (engine_input_state(e, ENGINE_IN_NEIGHBORS)
                          != ENGINE_UNCHANGED);
-    sset_swap(&changes.pods, &e->ports.pods);
-    sset_swap(&changes.nodes, &e->ports.nodes);
+    k8s_key_set_swap(&changes.pods, &e->ports.pods);
+    k8s_key_set_swap(&changes.nodes, &e->ports.nodes);
     e->last_recomputed = flows_compute_changes(out->input, &changes,
                                                out->br_int, out->br_ex);
     flows_changes_destroy(&changes);
@@ -281,7 +282,7 @@ service_has_health_check(const struct k8s_service *svc)
  * its number of local endpoints.  Only the changed Services are looked at
  * again, all of them when everything changed. */
 static void
-engine_run_healthcheck(struct engine *e)
+engine_run_healthcheck(struct engine *e, struct healthcheck *hc)
 {
     if (engine_output_all(e, ENGINE_OUT_HEALTHCHECK)) {
         k8s_key_set_clear(&e->hc_services);
@@ -308,17 +309,17 @@ engine_run_healthcheck(struct engine *e)
         }
     }
 
-    healthcheck_start_update();
+    healthcheck_start_update(hc);
     const struct k8s_key *key;
     K8S_KEY_SET_FOR_EACH (key, &e->hc_services) {
         const struct k8s_service *svc = k8s_service_cast(
             k8s_cluster_find(e->cluster, K8S_SERVICE, key->namespace,
                              key->name));
-        healthcheck_set(svc->health_check_node_port, key->namespace,
+        healthcheck_set(hc, svc->health_check_node_port, key->namespace,
                         key->name, service_count_local_ready(e->cluster, svc,
                                                              e->node_name));
     }
-    healthcheck_finish_update();
+    healthcheck_finish_update(hc);
 }
 
 void
@@ -338,9 +339,9 @@ engine_run(struct engine *e, const struct engine_outputs *out)
     if (!out->br_ex && engine_output_stale(e, ENGINE_OUT_BR_EX)) {
         engine_warn_unserved_frontends(e);
     }
-    if (out->br_ex && engine_output_stale(e, ENGINE_OUT_HEALTHCHECK)) {
+    if (out->healthcheck && engine_output_stale(e, ENGINE_OUT_HEALTHCHECK)) {
         engine_log_stale(e, ENGINE_OUT_HEALTHCHECK);
-        engine_run_healthcheck(e);
+        engine_run_healthcheck(e, out->healthcheck);
     }
 
     /* Every report is consumed. */
@@ -350,6 +351,6 @@ engine_run(struct engine *e, const struct engine_outputs *out)
     }
     e->k8s_kinds = 0;
     e->ports.all = false;
-    sset_clear(&e->ports.pods);
-    sset_clear(&e->ports.nodes);
+    k8s_key_set_clear(&e->ports.pods);
+    k8s_key_set_clear(&e->ports.nodes);
 }

@@ -37,6 +37,7 @@
 
 struct flow_table;
 struct flows_input;
+struct healthcheck;
 struct k8s_cluster;
 
 enum engine_input {
@@ -68,8 +69,8 @@ enum engine_change {
  * bridge). */
 struct engine_ports_change {
     bool all;
-    struct sset pods;               /* "namespace/name". */
-    struct sset nodes;              /* Node names. */
+    struct k8s_key_set pods;        /* Keys of kind K8S_POD. */
+    struct k8s_key_set nodes;       /* Keys of kind K8S_NODE. */
 };
 
 struct engine {
@@ -115,11 +116,12 @@ bool engine_output_stale(const struct engine *, enum engine_output);
 
 /* What the outputs that engine_run() recomputes write to.  'br_ex' is
  * NULL without an external bridge, and then there are no health checks
- * either. */
+ * either ('healthcheck' is NULL too). */
 struct engine_outputs {
     const struct flows_input *input;
     struct flow_table *br_int;
     struct flow_table *br_ex;
+    struct healthcheck *healthcheck;
 };
 
 /* Recomputes what the reported changes make stale, then consumes every

@@ -27,12 +27,15 @@ external_bridge_create(const char *name)
     struct external_bridge *xb = xzalloc(sizeof *xb);
     xb->name = xstrdup(name);
     char *target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(), name);
-    xb->ofctrl = ofctrl_create(name, target, pinctrl_handle_packet_in);
+    neighbor_init(&xb->neighbor_table);
+    xb->ofctrl = ofctrl_create(name, target, pinctrl_handle_packet_in,
+                               &xb->neighbor_table);
     free(target);
     flow_table_init(&xb->flows);
     uplink_init(&xb->uplink);
-    healthcheck_init(NULL);
-    xb->neighbor_seqno = neighbor_seqno();
+    healthcheck_init(&xb->healthcheck);
+    healthcheck_start(&xb->healthcheck, NULL);
+    xb->neighbor_seqno = neighbor_seqno(&xb->neighbor_table);
     return xb;
 }
 
@@ -41,8 +44,8 @@ external_bridge_destroy(struct external_bridge *xb)
 {
     if (xb) {
         ofctrl_destroy(xb->ofctrl);
-        healthcheck_destroy();
-        neighbor_destroy();
+        healthcheck_destroy(&xb->healthcheck);
+        neighbor_destroy(&xb->neighbor_table);
         free(xb->neighbors);
         uplink_destroy(&xb->uplink);
         flow_table_destroy(&xb->flows);
@@ -87,12 +90,13 @@ external_bridge_update(struct external_bridge *xb,
         .out_port = vx->patch_ofport,
         .kernel_dev = xb->name,
     };
-    neighbor_configure(&ncfg);
-    uint64_t seqno = neighbor_seqno();
+    neighbor_configure(&xb->neighbor_table, &ncfg);
+    uint64_t seqno = neighbor_seqno(&xb->neighbor_table);
     if (seqno != xb->neighbor_seqno) {
         xb->neighbor_seqno = seqno;
         free(xb->neighbors);
-        xb->external.n_neighbors = neighbor_get(&xb->neighbors);
+        xb->external.n_neighbors = neighbor_get(&xb->neighbor_table,
+                                                &xb->neighbors);
         xb->external.neighbors = xb->neighbors;
         engine_input_changed(engine, ENGINE_IN_NEIGHBORS, ENGINE_SOME);
     }
@@ -104,24 +108,25 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
                     bool ready)
 {
     if (ofctrl_run(xb->ofctrl) && ready) {
-        ofctrl_put(xb->ofctrl, &xb->flows);
+        ofctrl_put(xb->ofctrl, &xb->flows, NULL);
     }
 
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     enum ofp_version version = ofctrl_get_version(br_int);
-    neighbor_run(version, &msgs);
+    neighbor_run(&xb->neighbor_table, version, &msgs);
     if (xb->ready && xb->external.gateway_ip && version
         && time_msec() >= xb->next_gateway_resolve) {
         /* The default gateway is everybody's next hop: resolve it before
          * the first packet needs it. */
-        neighbor_resolve(xb->external.gateway_ip, version, &msgs);
+        neighbor_resolve(&xb->neighbor_table, xb->external.gateway_ip,
+                         version, &msgs);
         xb->next_gateway_resolve = time_msec() + 10 * 1000;
     }
     struct ofpbuf *msg;
     LIST_FOR_EACH_POP (msg, list_node, &msgs) {
         ofctrl_send_msg(br_int, msg);
     }
-    healthcheck_run();
+    healthcheck_run(&xb->healthcheck);
 }
 
 void
@@ -129,8 +134,8 @@ external_bridge_wait(struct external_bridge *xb)
 {
     ofctrl_wait(xb->ofctrl);
     uplink_wait(&xb->uplink);
-    neighbor_wait();
-    healthcheck_wait();
+    neighbor_wait(&xb->neighbor_table);
+    healthcheck_wait(&xb->healthcheck);
 }
 
 void
@@ -163,5 +168,5 @@ external_bridge_format_status(const struct external_bridge *xb,
                   s.n_installed);
     ds_put_format(ds, "neighbors: %"PRIuSIZE" resolved\n",
                   ex->n_neighbors);
-    healthcheck_format(ds);
+    healthcheck_format(&xb->healthcheck, ds);
 }

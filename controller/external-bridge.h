@@ -12,6 +12,8 @@
  * MACs).  It also serves the health check node ports. */
 
 #include <stdbool.h>
+#include "controller/healthcheck.h"
+#include "controller/neighbor.h"
 #include "controller/uplink.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
@@ -32,9 +34,12 @@ struct external_bridge {
 
     struct uplink uplink;           /* Reads 'uplink_info'. */
     struct uplink_info uplink_info;
-    uint64_t neighbor_seqno;
+    struct neighbor_table neighbor_table; /* The next hops' MACs... */
+    uint64_t neighbor_seqno;        /* ...as of 'neighbors', their copy. */
     struct flows_neighbor *neighbors;
     long long int next_gateway_resolve;
+
+    struct healthcheck healthcheck; /* The health check node ports. */
 };
 
 struct external_bridge *external_bridge_create(const char *name);

@@ -71,26 +71,20 @@ struct healthcheck_conn {
     size_t reply_ofs;               /* Bytes of 'reply' already sent. */
 };
 
-/* All the Services, by port. */
-static struct hmap services = HMAP_INITIALIZER(&services);
-
-/* Whether the listeners should be open, and the address they bind to (NULL
- * for all addresses). */
-static bool serving;
-static char *bind_ip;
-
-static void healthcheck_service_destroy(struct healthcheck_service *);
+static void healthcheck_service_destroy(struct healthcheck *,
+                                       struct healthcheck_service *);
 static void healthcheck_unbind(struct healthcheck_service *);
-static void healthcheck_bind_due(void);
+static void healthcheck_bind_due(struct healthcheck *);
 static void healthcheck_conn_close(struct healthcheck_service *,
                                    struct healthcheck_conn *);
 
 static struct healthcheck_service *
-healthcheck_find(uint16_t port)
+healthcheck_find(const struct healthcheck *hc, uint16_t port)
 {
     struct healthcheck_service *s;
 
-    HMAP_FOR_EACH_WITH_HASH (s, hmap_node, hash_int(port, 0), &services) {
+    HMAP_FOR_EACH_WITH_HASH (s, hmap_node, hash_int(port, 0),
+                             &hc->services) {
         if (s->port == port) {
             return s;
         }
@@ -99,54 +93,64 @@ healthcheck_find(uint16_t port)
 }
 
 void
-healthcheck_init(const char *ip)
+healthcheck_init(struct healthcheck *hc)
+{
+    hmap_init(&hc->services);
+    hc->serving = false;
+    hc->bind_ip = NULL;
+}
+
+void
+healthcheck_start(struct healthcheck *hc, const char *ip)
 {
     if (ip && !ip[0]) {
         ip = NULL;
     }
-    if (serving && nullable_string_is_equal(ip, bind_ip)) {
+    if (hc->serving && nullable_string_is_equal(ip, hc->bind_ip)) {
         return;
     }
 
     /* A new address: reopen every listener on it. */
     struct healthcheck_service *s;
-    HMAP_FOR_EACH (s, hmap_node, &services) {
+    HMAP_FOR_EACH (s, hmap_node, &hc->services) {
         healthcheck_unbind(s);
     }
-    free(bind_ip);
-    bind_ip = nullable_xstrdup(ip);
-    serving = true;
-    healthcheck_bind_due();
+    free(hc->bind_ip);
+    hc->bind_ip = nullable_xstrdup(ip);
+    hc->serving = true;
+    healthcheck_bind_due(hc);
 }
 
 void
-healthcheck_destroy(void)
+healthcheck_destroy(struct healthcheck *hc)
 {
-    struct healthcheck_service *s;
-
-    HMAP_FOR_EACH_SAFE (s, hmap_node, &services) {
-        healthcheck_service_destroy(s);
+    if (!hc) {
+        return;
     }
-    hmap_destroy(&services);
-    hmap_init(&services);
-    free(bind_ip);
-    bind_ip = NULL;
-    serving = false;
+
+    struct healthcheck_service *s;
+    HMAP_FOR_EACH_SAFE (s, hmap_node, &hc->services) {
+        healthcheck_service_destroy(hc, s);
+    }
+    hmap_destroy(&hc->services);
+    free(hc->bind_ip);
+    healthcheck_init(hc);
 }
 
 void
-healthcheck_start_update(void)
+healthcheck_start_update(struct healthcheck *hc)
 {
     struct healthcheck_service *s;
 
-    HMAP_FOR_EACH (s, hmap_node, &services) {
+    HMAP_FOR_EACH (s, hmap_node, &hc->services) {
         s->in_update = false;
         s->rival_in_update = false;
     }
 }
 
 void
-healthcheck_set(uint16_t port, const char *namespace, const char *name,
+healthcheck_set(struct healthcheck *hc, uint16_t port,
+                const char *namespace, const char *name,
                 size_t n_local_endpoints)
 {
     if (!port) {
@@ -156,14 +160,14 @@ healthcheck_set(uint16_t port, const char *namespace, const char *name,
         return;
     }
 
-    struct healthcheck_service *s = healthcheck_find(port);
+    struct healthcheck_service *s = healthcheck_find(hc, port);
     if (!s) {
         s = xzalloc(sizeof *s);
         s->port = port;
         s->next_bind = LLONG_MIN;
         s->next_accept = LLONG_MIN;
         ovs_list_init(&s->conns);
-        hmap_insert(&services, &s->hmap_node, hash_int(port, 0));
+        hmap_insert(&hc->services, &s->hmap_node, hash_int(port, 0));
     } else if (s->in_update) {
         if (!strcmp(s->namespace, namespace) && !strcmp(s->name, name)) {
             /* The same Service twice: the later count holds. */
@@ -208,31 +212,32 @@ healthcheck_set(uint16_t port, const char *namespace, const char *name,
 }
 
 void
-healthcheck_finish_update(void)
+healthcheck_finish_update(struct healthcheck *hc)
 {
     struct healthcheck_service *s;
 
-    HMAP_FOR_EACH_SAFE (s, hmap_node, &services) {
+    HMAP_FOR_EACH_SAFE (s, hmap_node, &hc->services) {
         if (!s->in_update) {
             if (s->pstream) {
                 VLOG_INFO("Service %s/%s: closing health check port "
                           "%"PRIu16, s->namespace, s->name, s->port);
             }
-            healthcheck_service_destroy(s);
+            healthcheck_service_destroy(hc, s);
         } else if (s->rival && !s->rival_in_update) {
             free(s->rival);
             s->rival = NULL;
         }
     }
-    healthcheck_bind_due();
+    healthcheck_bind_due(hc);
 }
 
 static void
-healthcheck_service_destroy(struct healthcheck_service *s)
+healthcheck_service_destroy(struct healthcheck *hc,
+                            struct healthcheck_service *s)
 {
     if (s) {
         healthcheck_unbind(s);
-        hmap_remove(&services, &s->hmap_node);
+        hmap_remove(&hc->services, &s->hmap_node);
         free(s->namespace);
         free(s->name);
         free(s->rival);
@@ -242,9 +247,9 @@ healthcheck_service_destroy(struct healthcheck_service *s)
 
 /* Listeners. */
 
-/* Tries to open 's''s listener. */
+/* Tries to open 's''s listener, on 'bind_ip' (NULL: every address). */
 static void
-healthcheck_bind(struct healthcheck_service *s)
+healthcheck_bind(struct healthcheck_service *s, const char *bind_ip)
 {
     struct ds target = DS_EMPTY_INITIALIZER;
     ds_put_format(&target, "ptcp:%"PRIu16, s->port);
@@ -277,17 +282,17 @@ healthcheck_bind(struct healthcheck_service *s)
 
 /* Opens the listeners that are due to be opened. */
 static void
-healthcheck_bind_due(void)
+healthcheck_bind_due(struct healthcheck *hc)
 {
-    if (!serving) {
+    if (!hc->serving) {
         return;
     }
 
     long long int now = time_msec();
     struct healthcheck_service *s;
-    HMAP_FOR_EACH (s, hmap_node, &services) {
+    HMAP_FOR_EACH (s, hmap_node, &hc->services) {
         if (!s->pstream && now >= s->next_bind) {
-            healthcheck_bind(s);
+            healthcheck_bind(s, hc->bind_ip);
         }
     }
 }
@@ -565,17 +570,17 @@ healthcheck_conn_run(struct healthcheck_service *s,
 }
 
 void
-healthcheck_run(void)
+healthcheck_run(struct healthcheck *hc)
 {
-    if (!serving) {
+    if (!hc->serving) {
         return;
     }
 
-    healthcheck_bind_due();
+    healthcheck_bind_due(hc);
 
     long long int now = time_msec();
     struct healthcheck_service *s;
-    HMAP_FOR_EACH (s, hmap_node, &services) {
+    HMAP_FOR_EACH (s, hmap_node, &hc->services) {
         if (s->pstream) {
             healthcheck_accept(s, now);
         }
@@ -588,14 +593,14 @@ healthcheck_run(void)
 }
 
 void
-healthcheck_wait(void)
+healthcheck_wait(const struct healthcheck *hc)
 {
-    if (!serving) {
+    if (!hc->serving) {
         return;
     }
 
     struct healthcheck_service *s;
-    HMAP_FOR_EACH (s, hmap_node, &services) {
+    HMAP_FOR_EACH (s, hmap_node, &hc->services) {
         if (!s->pstream) {
             poll_timer_wait_until(s->next_bind);
             continue;
@@ -631,9 +636,9 @@ healthcheck_compare_ports(const void *a_, const void *b_)
 }
 
 void
-healthcheck_format(struct ds *ds)
+healthcheck_format(const struct healthcheck *hc, struct ds *ds)
 {
-    size_t n = hmap_count(&services);
+    size_t n = hmap_count(&hc->services);
     if (!n) {
         return;
     }
@@ -641,7 +646,7 @@ healthcheck_format(struct ds *ds)
     const struct healthcheck_service **sorted = xmalloc(n * sizeof *sorted);
     const struct healthcheck_service *s;
     size_t i = 0;
-    HMAP_FOR_EACH (s, hmap_node, &services) {
+    HMAP_FOR_EACH (s, hmap_node, &hc->services) {
         sorted[i++] = s;
     }
     qsort(sorted, n, sizeof *sorted, healthcheck_compare_ports);

@@ -43,8 +43,10 @@
  * work that is ready, healthcheck_wait() arranges for poll_block() to wake
  * up when there is more. */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/hmap.h"
 
 struct ds;
 
@@ -53,34 +55,48 @@ struct ds;
 #define HEALTHCHECK_MAX_CONNS 64
 #define HEALTHCHECK_BIND_RETRY_MS 5000
 
+/* A server: the Services and their listeners. */
+struct healthcheck {
+    struct hmap services;           /* "struct healthcheck_service"s, by
+                                     * port. */
+    bool serving;                   /* Should the listeners be open? */
+    char *bind_ip;                  /* Where they bind; NULL for all. */
+};
+
+/* Initializes 'hc' as a server that does not serve yet and has no
+ * Services. */
+void healthcheck_init(struct healthcheck *hc);
+
 /* Starts serving, with listeners bound to 'bind_ip' (an IPv4 or IPv6
  * address), or to all IPv4 addresses if 'bind_ip' is NULL or "".  Calling
  * it again with another address reopens the existing listeners on that
  * address.  Services may be set before the server starts; their listeners
  * open when it does. */
-void healthcheck_init(const char *bind_ip);
+void healthcheck_start(struct healthcheck *hc, const char *bind_ip);
 
-/* Stops serving: closes every listener and connection and forgets every
- * Service.  Safe to call when the server is not running. */
-void healthcheck_destroy(void);
+/* Stops serving: closes every listener and connection, forgets every
+ * Service and frees what 'hc' holds, leaving it as healthcheck_init()
+ * does.  Accepts NULL. */
+void healthcheck_destroy(struct healthcheck *hc);
 
 /* An update is the complete list of Services that have a health check
  * port: between healthcheck_start_update() and healthcheck_finish_update()
  * the caller calls healthcheck_set() once for each of them.  A Service that
  * is not set loses its listener when the update finishes. */
-void healthcheck_start_update(void);
+void healthcheck_start_update(struct healthcheck *);
 
 /* Declares that Service 'namespace'/'name' (copied) has health check port
  * 'port' (nonzero) and 'n_local_endpoints' ready endpoints on this node. */
-void healthcheck_set(uint16_t port, const char *namespace, const char *name,
+void healthcheck_set(struct healthcheck *, uint16_t port,
+                     const char *namespace, const char *name,
                      size_t n_local_endpoints);
-void healthcheck_finish_update(void);
+void healthcheck_finish_update(struct healthcheck *);
 
-void healthcheck_run(void);
-void healthcheck_wait(void);
+void healthcheck_run(struct healthcheck *);
+void healthcheck_wait(const struct healthcheck *);
 
 /* Appends one line per Service, in port order, to 'ds', for the status
  * command, e.g. "port 32000: default/web, 1 local endpoint, listening". */
-void healthcheck_format(struct ds *);
+void healthcheck_format(const struct healthcheck *, struct ds *);
 
 #endif /* controller/healthcheck.h */

@@ -90,13 +90,17 @@ main(int argc, char *argv[])
     c.vswitch = vswitch_create(opts.ovsdb_remote);
     char *ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
                                     opts.bridge_name);
-    c.br_int = ofctrl_create(opts.bridge_name, ofctrl_target,
-                             pinctrl_handle_packet_in);
-    set_meters(c.br_int);
-    free(ofctrl_target);
     if (opts.external_bridge) {
         c.br_ex = external_bridge_create(opts.external_bridge);
     }
+    /* Packets leaving through br-ex ask br-ex's neighbor table for their
+     * next hop's MAC from br-int. */
+    c.br_int = ofctrl_create(opts.bridge_name, ofctrl_target,
+                             pinctrl_handle_packet_in,
+                             c.br_ex ? &c.br_ex->neighbor_table : NULL);
+    ofctrl_set_stale_flow_flush(c.br_int, flows_ct_flush_for_flow);
+    set_meters(c.br_int);
+    free(ofctrl_target);
     recompute_check_register(&(struct recompute_check_config) {
         .state_file = opts.state_file, .state = c.state, .client = c.client,
         .input = &c.input, .engine = &c.engine, .vswitch = c.vswitch,
@@ -177,6 +181,7 @@ main(int argc, char *argv[])
                 .input = &c.input,
                 .br_int = &c.flows,
                 .br_ex = c.br_ex ? &c.br_ex->flows : NULL,
+                .healthcheck = c.br_ex ? &c.br_ex->healthcheck : NULL,
             };
             engine_run(&c.engine, &outs);
             log_flow_warnings(&c);
@@ -199,7 +204,10 @@ main(int argc, char *argv[])
             struct ofctrl_stats before, after;
 
             ofctrl_get_stats(c.br_int, &before);
-            put_done = ofctrl_put(c.br_int, &c.flows);
+            struct ovs_list ct_flushes = OVS_LIST_INITIALIZER(&ct_flushes);
+            flows_ct_flushes_for_changes(&c.flows, &ct_flushes);
+            put_done = ofctrl_put(c.br_int, &c.flows, &ct_flushes);
+            flows_ct_flushes_destroy(&ct_flushes);
             ofctrl_get_stats(c.br_int, &after);
             if (c.event_computed) {
                 /* A change that altered no flow has nothing to wait for. */

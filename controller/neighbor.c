@@ -58,21 +58,20 @@ struct neighbor_entry {
     unsigned int n_requests;    /* Requests since 'confirmed'. */
 };
 
-/* The table, and its configuration ('cfg.kernel_dev' is owned). */
-static struct hmap neighbors = HMAP_INITIALIZER(&neighbors);
-static struct neighbor_config cfg;
-
-/* Changes whenever an entry with a MAC comes, goes or changes its MAC. */
-static uint64_t seqno;
-
-/* Overridable by tests. */
-static char *arp_file;
-static long long int (*neighbor_clock)(void) = time_msec;
+void
+neighbor_init(struct neighbor_table *nt)
+{
+    hmap_init(&nt->entries);
+    memset(&nt->cfg, 0, sizeof nt->cfg);
+    nt->seqno = 0;
+    nt->arp_file = NULL;
+    nt->clock = time_msec;
+}
 
 static long long int
-neighbor_now(void)
+neighbor_now(const struct neighbor_table *nt)
 {
-    return neighbor_clock();
+    return nt->clock();
 }
 
 static bool
@@ -82,11 +81,12 @@ neighbor_has_mac(const struct neighbor_entry *e)
 }
 
 static struct neighbor_entry *
-neighbor_find(ovs_be32 ip)
+neighbor_find(struct neighbor_table *nt, ovs_be32 ip)
 {
     struct neighbor_entry *e;
 
-    HMAP_FOR_EACH_WITH_HASH (e, node, hash_int(ntohl(ip), 0), &neighbors) {
+    HMAP_FOR_EACH_WITH_HASH (e, node, hash_int(ntohl(ip), 0),
+                             &nt->entries) {
         if (e->ip == ip) {
             return e;
         }
@@ -95,52 +95,55 @@ neighbor_find(ovs_be32 ip)
 }
 
 static void
-neighbor_remove(struct neighbor_entry *e)
+neighbor_remove(struct neighbor_table *nt, struct neighbor_entry *e)
 {
     if (neighbor_has_mac(e)) {
-        seqno++;
+        nt->seqno++;
     }
-    hmap_remove(&neighbors, &e->node);
+    hmap_remove(&nt->entries, &e->node);
     free(e);
 }
 
 static void
-neighbor_flush(void)
+neighbor_flush(struct neighbor_table *nt)
 {
     struct neighbor_entry *e;
 
-    HMAP_FOR_EACH_SAFE (e, node, &neighbors) {
-        neighbor_remove(e);
+    HMAP_FOR_EACH_SAFE (e, node, &nt->entries) {
+        neighbor_remove(nt, e);
     }
 }
 
 void
-neighbor_configure(const struct neighbor_config *new)
+neighbor_configure(struct neighbor_table *nt,
+                   const struct neighbor_config *new)
 {
-    if (new->node_ip != cfg.node_ip || !eth_addr_equals(new->mac, cfg.mac)
-        || new->out_port != cfg.out_port) {
-        if (!hmap_is_empty(&neighbors)) {
+    if (new->node_ip != nt->cfg.node_ip
+        || !eth_addr_equals(new->mac, nt->cfg.mac)
+        || new->out_port != nt->cfg.out_port) {
+        if (!hmap_is_empty(&nt->entries)) {
             VLOG_INFO("flushing %"PRIuSIZE" neighbors: the node IP, MAC or "
-                      "port changed", hmap_count(&neighbors));
+                      "port changed", hmap_count(&nt->entries));
         }
-        neighbor_flush();
+        neighbor_flush(nt);
     }
 
     char *kernel_dev = nullable_xstrdup(new->kernel_dev);
-    free(CONST_CAST(char *, cfg.kernel_dev));
-    cfg = *new;
-    cfg.kernel_dev = kernel_dev;
+    free(CONST_CAST(char *, nt->cfg.kernel_dev));
+    nt->cfg = *new;
+    nt->cfg.kernel_dev = kernel_dev;
 }
 
-/* Looks up 'ip' on 'cfg.kernel_dev' in the kernel's neighbour table.  If
- * it has a complete entry, stores its MAC in '*mac' and returns true. */
+/* Looks up 'ip' on 'nt->cfg.kernel_dev' in the kernel's neighbour table.
+ * If it has a complete entry, stores its MAC in '*mac' and returns true. */
 static bool
-neighbor_kernel_lookup(ovs_be32 ip, struct eth_addr *mac)
+neighbor_kernel_lookup(const struct neighbor_table *nt, ovs_be32 ip,
+                       struct eth_addr *mac)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    const char *file = arp_file ? arp_file : NEIGHBOR_ARP_FILE;
+    const char *file = nt->arp_file ? nt->arp_file : NEIGHBOR_ARP_FILE;
 
-    if (!cfg.kernel_dev) {
+    if (!nt->cfg.kernel_dev) {
         return false;
     }
 
@@ -168,7 +171,7 @@ neighbor_kernel_lookup(ovs_be32 ip, struct eth_addr *mac)
         } else if (sscanf(ds_cstr(&line), "%15s %x %x %17s %*s %31s",
                           ip_s, &type, &flags, mac_s, dev) == 5
                    && ip_parse(ip_s, &entry_ip) && entry_ip == ip
-                   && !strcmp(dev, cfg.kernel_dev)
+                   && !strcmp(dev, nt->cfg.kernel_dev)
                    && type == ARPHRD_ETHER
                    && (flags & ATF_COM) && !(flags & ATF_PUBL)
                    && eth_addr_from_string(mac_s, mac)
@@ -185,7 +188,8 @@ neighbor_kernel_lookup(ovs_be32 ip, struct eth_addr *mac)
 /* Appends to 'msgs' an ARP request for 'e', in OpenFlow 'version', and
  * counts it. */
 static void
-neighbor_send_request(struct neighbor_entry *e, long long int now,
+neighbor_send_request(const struct neighbor_table *nt,
+                      struct neighbor_entry *e, long long int now,
                       enum ofp_version version, struct ovs_list *msgs)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
@@ -204,12 +208,12 @@ neighbor_send_request(struct neighbor_entry *e, long long int now,
     uint64_t packet_stub[128 / 8];
     struct dp_packet packet;
     dp_packet_use_stub(&packet, packet_stub, sizeof packet_stub);
-    compose_arp(&packet, ARP_OP_REQUEST, cfg.mac, eth_addr_zero, true,
-                cfg.node_ip, e->ip);
+    compose_arp(&packet, ARP_OP_REQUEST, nt->cfg.mac, eth_addr_zero, true,
+                nt->cfg.node_ip, e->ip);
 
     uint64_t ofpacts_stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
-    flows_put_output(&ofpacts, cfg.out_port);
+    flows_put_output(&ofpacts, nt->cfg.out_port);
 
     struct ofputil_packet_out po;
     memset(&po, 0, sizeof po);
@@ -232,51 +236,51 @@ neighbor_send_request(struct neighbor_entry *e, long long int now,
 }
 
 bool
-neighbor_resolve(ovs_be32 ip, enum ofp_version version,
-                 struct ovs_list *msgs)
+neighbor_resolve(struct neighbor_table *nt, ovs_be32 ip,
+                 enum ofp_version version, struct ovs_list *msgs)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
-    if (!cfg.node_ip || !ip || ip == htonl(INADDR_BROADCAST)
-        || ip_is_multicast(ip) || ip == cfg.node_ip) {
+    if (!nt->cfg.node_ip || !ip || ip == htonl(INADDR_BROADCAST)
+        || ip_is_multicast(ip) || ip == nt->cfg.node_ip) {
         return false;
     }
-    if (neighbor_find(ip)) {
+    if (neighbor_find(nt, ip)) {
         /* Its timers send the requests. */
         return true;
     }
-    if (hmap_count(&neighbors) >= NEIGHBOR_MAX_ENTRIES) {
+    if (hmap_count(&nt->entries) >= NEIGHBOR_MAX_ENTRIES) {
         VLOG_WARN_RL(&rl, "cannot resolve "IP_FMT": the neighbor table is "
                      "full (%d entries)", IP_ARGS(ip), NEIGHBOR_MAX_ENTRIES);
         return false;
     }
 
-    long long int now = neighbor_now();
+    long long int now = neighbor_now(nt);
     struct neighbor_entry *e = xzalloc(sizeof *e);
     e->ip = ip;
     e->confirmed = now;
-    if (neighbor_kernel_lookup(ip, &e->mac)) {
+    if (neighbor_kernel_lookup(nt, ip, &e->mac)) {
         e->state = NEIGHBOR_GUESSED;
-        seqno++;
+        nt->seqno++;
         VLOG_DBG_RL(&rl, IP_FMT" is at "ETH_ADDR_FMT", says the kernel; "
                     "confirming", IP_ARGS(ip), ETH_ADDR_ARGS(e->mac));
     } else {
         e->state = NEIGHBOR_INCOMPLETE;
     }
-    hmap_insert(&neighbors, &e->node, hash_int(ntohl(ip), 0));
-    neighbor_send_request(e, now, version, msgs);
+    hmap_insert(&nt->entries, &e->node, hash_int(ntohl(ip), 0));
+    neighbor_send_request(nt, e, now, version, msgs);
     return true;
 }
 
 bool
-neighbor_learn(ovs_be32 ip, struct eth_addr mac)
+neighbor_learn(struct neighbor_table *nt, ovs_be32 ip, struct eth_addr mac)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
 
     if (eth_addr_is_zero(mac) || eth_addr_is_multicast(mac)) {
         return false;
     }
-    struct neighbor_entry *e = neighbor_find(ip);
+    struct neighbor_entry *e = neighbor_find(nt, ip);
     if (!e) {
         return false;
     }
@@ -291,10 +295,10 @@ neighbor_learn(ovs_be32 ip, struct eth_addr mac)
                          ETH_ADDR_ARGS(mac));
         }
         e->mac = mac;
-        seqno++;
+        nt->seqno++;
     }
     e->state = NEIGHBOR_RESOLVED;
-    e->confirmed = neighbor_now();
+    e->confirmed = neighbor_now(nt);
     e->n_requests = 0;
     return true;
 }
@@ -318,13 +322,14 @@ neighbor_deadline(const struct neighbor_entry *e)
 }
 
 void
-neighbor_run(enum ofp_version version, struct ovs_list *msgs)
+neighbor_run(struct neighbor_table *nt, enum ofp_version version,
+             struct ovs_list *msgs)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
-    long long int now = neighbor_now();
+    long long int now = neighbor_now(nt);
     struct neighbor_entry *e;
 
-    HMAP_FOR_EACH_SAFE (e, node, &neighbors) {
+    HMAP_FOR_EACH_SAFE (e, node, &nt->entries) {
         if (now < neighbor_deadline(e)) {
             continue;
         }
@@ -336,29 +341,29 @@ neighbor_run(enum ofp_version version, struct ovs_list *msgs)
                          "reply for %lld ms, to %u requests",
                          neighbor_state_name(e->state), IP_ARGS(e->ip),
                          now - e->confirmed, e->n_requests);
-            neighbor_remove(e);
+            neighbor_remove(nt, e);
         } else {
-            neighbor_send_request(e, now, version, msgs);
+            neighbor_send_request(nt, e, now, version, msgs);
         }
     }
 }
 
 long long int
-neighbor_next_run(void)
+neighbor_next_run(const struct neighbor_table *nt)
 {
     long long int next = LLONG_MAX;
     const struct neighbor_entry *e;
 
-    HMAP_FOR_EACH (e, node, &neighbors) {
+    HMAP_FOR_EACH (e, node, &nt->entries) {
         next = MIN(next, neighbor_deadline(e));
     }
     return next;
 }
 
 void
-neighbor_wait(void)
+neighbor_wait(const struct neighbor_table *nt)
 {
-    long long int next = neighbor_next_run();
+    long long int next = neighbor_next_run(nt);
 
     if (next != LLONG_MAX) {
         poll_timer_wait_until(next);
@@ -366,9 +371,9 @@ neighbor_wait(void)
 }
 
 uint64_t
-neighbor_seqno(void)
+neighbor_seqno(const struct neighbor_table *nt)
 {
-    return seqno;
+    return nt->seqno;
 }
 
 static int
@@ -383,16 +388,16 @@ neighbor_compare(const void *a_, const void *b_)
 }
 
 /* Returns the table's entries, sorted by IP, in a new array of
- * hmap_count(&neighbors) pointers that the caller frees. */
+ * hmap_count(&nt->entries) pointers that the caller frees. */
 static const struct neighbor_entry **
-neighbor_sorted(void)
+neighbor_sorted(const struct neighbor_table *nt)
 {
     const struct neighbor_entry **sorted;
     const struct neighbor_entry *e;
     size_t n = 0;
 
-    sorted = xmalloc(hmap_count(&neighbors) * sizeof *sorted);
-    HMAP_FOR_EACH (e, node, &neighbors) {
+    sorted = xmalloc(hmap_count(&nt->entries) * sizeof *sorted);
+    HMAP_FOR_EACH (e, node, &nt->entries) {
         sorted[n++] = e;
     }
     qsort(sorted, n, sizeof *sorted, neighbor_compare);
@@ -400,10 +405,11 @@ neighbor_sorted(void)
 }
 
 size_t
-neighbor_get(struct flows_neighbor **neighborsp)
+neighbor_get(const struct neighbor_table *nt,
+             struct flows_neighbor **neighborsp)
 {
-    const struct neighbor_entry **sorted = neighbor_sorted();
-    size_t n_entries = hmap_count(&neighbors);
+    const struct neighbor_entry **sorted = neighbor_sorted(nt);
+    size_t n_entries = hmap_count(&nt->entries);
     struct flows_neighbor *out = xmalloc(n_entries * sizeof *out);
     size_t n = 0;
 
@@ -421,11 +427,11 @@ neighbor_get(struct flows_neighbor **neighborsp)
 }
 
 void
-neighbor_format(struct ds *s)
+neighbor_format(const struct neighbor_table *nt, struct ds *s)
 {
-    const struct neighbor_entry **sorted = neighbor_sorted();
-    size_t n = hmap_count(&neighbors);
-    long long int now = neighbor_now();
+    const struct neighbor_entry **sorted = neighbor_sorted(nt);
+    size_t n = hmap_count(&nt->entries);
+    long long int now = neighbor_now(nt);
 
     for (size_t i = 0; i < n; i++) {
         const struct neighbor_entry *e = sorted[i];
@@ -451,26 +457,29 @@ neighbor_format(struct ds *s)
 }
 
 void
-neighbor_destroy(void)
+neighbor_destroy(struct neighbor_table *nt)
 {
-    neighbor_flush();
-    hmap_destroy(&neighbors);
-    hmap_init(&neighbors);
-    free(CONST_CAST(char *, cfg.kernel_dev));
-    memset(&cfg, 0, sizeof cfg);
-    free(arp_file);
-    arp_file = NULL;
+    if (!nt) {
+        return;
+    }
+    neighbor_flush(nt);
+    hmap_destroy(&nt->entries);
+    hmap_init(&nt->entries);
+    free(CONST_CAST(char *, nt->cfg.kernel_dev));
+    memset(&nt->cfg, 0, sizeof nt->cfg);
+    free(nt->arp_file);
+    nt->arp_file = NULL;
 }
 
 void
-neighbor_set_arp_file(const char *file)
+neighbor_set_arp_file(struct neighbor_table *nt, const char *file)
 {
-    free(arp_file);
-    arp_file = nullable_xstrdup(file);
+    free(nt->arp_file);
+    nt->arp_file = nullable_xstrdup(file);
 }
 
 void
-neighbor_set_clock(long long int (*clock)(void))
+neighbor_set_clock(struct neighbor_table *nt, long long int (*clock)(void))
 {
-    neighbor_clock = clock ? clock : time_msec;
+    nt->clock = clock ? clock : time_msec;
 }

@@ -43,14 +43,15 @@
  *
  * The table holds at most NEIGHBOR_MAX_ENTRIES addresses.
  *
- * Everything happens on the caller's thread: the module keeps the table and
- * the timers; the owner of br-int's OpenFlow connection sends the
- * packet-outs it returns and, whenever neighbor_seqno() changes, gives
- * neighbor_get()'s pairs to the flows. */
+ * Everything happens on the caller's thread: a "struct neighbor_table"
+ * keeps the table and the timers; the owner of br-int's OpenFlow
+ * connection sends the packet-outs it returns and, whenever
+ * neighbor_seqno() changes, gives neighbor_get()'s pairs to the flows. */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "openvswitch/hmap.h"
 #include "openvswitch/list.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/types.h"
@@ -86,9 +87,24 @@ struct neighbor_config {
                                  * for none. */
 };
 
-/* Applies 'cfg', which the module copies.  A change of the node IP, the MAC
- * or the port flushes the table. */
-void neighbor_configure(const struct neighbor_config *cfg);
+/* A neighbor table. */
+struct neighbor_table {
+    struct hmap entries;            /* Its addresses, by IP. */
+    struct neighbor_config cfg;     /* 'cfg.kernel_dev' is owned. */
+    uint64_t seqno;                 /* Changes whenever an entry with a MAC
+                                     * comes, goes or changes its MAC. */
+    char *arp_file;                 /* Overrides /proc/net/arp, or NULL. */
+    long long int (*clock)(void);   /* time_msec(), or a test's clock. */
+};
+
+/* Initializes 'nt' as an empty table that is disabled until
+ * neighbor_configure() gives it a node IP. */
+void neighbor_init(struct neighbor_table *nt);
+
+/* Applies 'cfg', which 'nt' copies.  A change of the node IP, the MAC or
+ * the port flushes the table. */
+void neighbor_configure(struct neighbor_table *nt,
+                        const struct neighbor_config *cfg);
 
 /* A packet needs the MAC of next hop 'ip'.  If 'ip' is new to the table,
  * adds it and appends an ARP request, a packet-out in OpenFlow 'version' (a
@@ -97,48 +113,54 @@ void neighbor_configure(const struct neighbor_config *cfg);
  * now.  Returns false, and does nothing, for address 0, broadcast and
  * multicast addresses and the node IP itself, while the table is disabled,
  * and if the table is full. */
-bool neighbor_resolve(ovs_be32 ip, enum ofp_version version,
-                      struct ovs_list *msgs);
+bool neighbor_resolve(struct neighbor_table *, ovs_be32 ip,
+                      enum ofp_version version, struct ovs_list *msgs);
 
 /* An ARP packet said that 'ip' is at 'mac'.  If 'ip' is in the table,
  * resolves it to 'mac', confirmed now, and returns true.  Returns false,
  * and changes nothing, if 'ip' is not in the table or 'mac' is zero or
  * multicast. */
-bool neighbor_learn(ovs_be32 ip, struct eth_addr mac);
+bool neighbor_learn(struct neighbor_table *, ovs_be32 ip,
+                    struct eth_addr mac);
 
 /* Runs the timers: sends the requests that are due, as packet-outs in
  * OpenFlow 'version' appended to 'msgs', and drops the entries that gave up
  * or expired. */
-void neighbor_run(enum ofp_version version, struct ovs_list *msgs);
+void neighbor_run(struct neighbor_table *, enum ofp_version version,
+                  struct ovs_list *msgs);
 
 /* Arranges for the poll loop to wake up when neighbor_run() has work. */
-void neighbor_wait(void);
+void neighbor_wait(const struct neighbor_table *);
 
 /* Returns the time at which neighbor_run() next has work, LLONG_MAX if
  * none. */
-long long int neighbor_next_run(void);
+long long int neighbor_next_run(const struct neighbor_table *);
 
 /* Returns a sequence number that changes whenever the set of resolved (ip,
  * mac) pairs, those neighbor_get() returns, changes. */
-uint64_t neighbor_seqno(void);
+uint64_t neighbor_seqno(const struct neighbor_table *);
 
 /* Stores in '*neighbors' a new array of the entries that have a MAC
  * (guessed or resolved), sorted by IP, and returns how many there are.  The
  * caller frees the array. */
-size_t neighbor_get(struct flows_neighbor **neighbors);
+size_t neighbor_get(const struct neighbor_table *,
+                    struct flows_neighbor **neighbors);
 
 /* Appends to 's' one line per entry, sorted by IP: its IP, its MAC or
  * "incomplete", its state, and its age (since its last confirmation, or
  * since it was added if it has none). */
-void neighbor_format(struct ds *s);
+void neighbor_format(const struct neighbor_table *, struct ds *s);
 
-/* Empties the table and frees everything, configuration included. */
-void neighbor_destroy(void);
+/* Empties the table and frees everything, configuration included, leaving
+ * 'nt' disabled as neighbor_init() does (the sequence number and the clock
+ * stay).  Accepts NULL. */
+void neighbor_destroy(struct neighbor_table *nt);
 
 /* For tests: reads the kernel's neighbour table from 'file' instead of
  * /proc/net/arp (NULL restores it), and takes the time, in milliseconds,
  * from 'clock' instead of time_msec() (NULL restores it). */
-void neighbor_set_arp_file(const char *file);
-void neighbor_set_clock(long long int (*clock)(void));
+void neighbor_set_arp_file(struct neighbor_table *, const char *file);
+void neighbor_set_clock(struct neighbor_table *,
+                        long long int (*clock)(void));
 
 #endif /* controller/neighbor.h */

@@ -112,6 +112,8 @@ struct ofctrl_check {
 struct ofctrl {
     char *name;                     /* The bridge's name, for logs. */
     ofctrl_packet_in_cb *packet_in; /* Handler of packet-ins, or NULL. */
+    void *packet_in_aux;            /* Its argument. */
+    ofctrl_stale_flow_flush_cb *stale_flow_flush; /* Or NULL. */
     struct rconn *swconn;
     unsigned int seqno;             /* Connection seqno last seen. */
     enum ofctrl_state state;
@@ -239,17 +241,19 @@ stats_request_handle_reply(struct ofctrl *of, const struct ofp_header *oh)
 }
 
 static void installed_clear(struct ofctrl *);
-static void ofctrl_put__(struct ofctrl *, struct flow_table *);
+static void ofctrl_put__(struct ofctrl *, struct flow_table *,
+                         const struct ovs_list *ct_flushes);
 static void check_finish(struct ofctrl *, const char *error);
 
 struct ofctrl *
 ofctrl_create(const char *name, const char *target,
-              ofctrl_packet_in_cb *packet_in)
+              ofctrl_packet_in_cb *packet_in, void *aux)
 {
     struct ofctrl *of = xzalloc(sizeof *of);
 
     of->name = xstrdup(name);
     of->packet_in = packet_in;
+    of->packet_in_aux = aux;
     of->swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
     rconn_connect(of->swconn, target, target);
     of->seqno = rconn_get_connection_seqno(of->swconn);
@@ -799,7 +803,8 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_PACKET_IN: {
         struct ovs_list replies = OVS_LIST_INITIALIZER(&replies);
         if (of->packet_in) {
-            of->packet_in(oh, rconn_get_version(of->swconn), &replies);
+            of->packet_in(oh, rconn_get_version(of->swconn), &replies,
+                          of->packet_in_aux);
         }
         struct ofpbuf *reply;
         LIST_FOR_EACH_POP (reply, list_node, &replies) {
@@ -932,6 +937,10 @@ ofctrl_bundle_init(const struct ofctrl *of, struct ofctrl_bundle *bundle)
 static void
 ofctrl_bundle_destroy(struct ofctrl_bundle *bundle)
 {
+    struct ofpbuf *flush;
+    LIST_FOR_EACH_POP (flush, list_node, &bundle->ct_flushes) {
+        ofpbuf_delete(flush);
+    }
     free(bundle->added_meters);
 }
 
@@ -1213,21 +1222,21 @@ installed_actions_equal(const struct installed_flow *i,
     return equal;
 }
 
-/* Some flows stand for conntrack state (see
- * flows_conntrack_flush_on_removal()): when such a flow goes away, queue
- * the flush of that state, to be sent after the bundle. */
+/* Queues the conntrack flush 'flush', to be sent after the bundle. */
 static void
-ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle, uint8_t table_id,
-                      const struct minimatch *match)
+ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle,
+                      const struct flows_ct_flush *flush)
 {
     struct ofp_ct_match ctm;
-    uint16_t zone;
 
-    if (flows_conntrack_flush_on_removal(table_id, match, &ctm, &zone)) {
-        struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone,
-                                                 bundle->version);
-        ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
-    }
+    memset(&ctm, 0, sizeof ctm);
+    ctm.ip_proto = flush->ip_proto;
+    ctm.l3_type = AF_INET;
+    ctm.tuple_reply.src = in6_addr_mapped_ipv4(flush->reply_src);
+    ctm.tuple_reply.src_port = flush->reply_src_port;
+    uint16_t zone = flush->zone;
+    struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone, bundle->version);
+    ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
 }
 
 /* Makes the switch's flow for the key of 'key' match the desired one,
@@ -1260,7 +1269,13 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
     } else if (!desired && i) {
         ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
                             match, i->cookie, NULL, 0);
-        ofctrl_queue_ct_flush(bundle, table_id, match);
+        struct flows_ct_flush flush;
+        if (of->need_full_sync && of->stale_flow_flush
+            && of->stale_flow_flush(table_id, match, &flush)) {
+            /* A full diff finds every flow that went away, including those
+             * of a previous kovs-controller, that no list names. */
+            ofctrl_queue_ct_flush(bundle, &flush);
+        }
         hmap_remove(&of->installed, &i->hmap_node);
         installed_flow_free(i);
     } else if (desired && i && (cookie != i->cookie
@@ -1283,14 +1298,22 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
     ofpbuf_uninit(&ofpacts);
 }
 
+void
+ofctrl_set_stale_flow_flush(struct ofctrl *of,
+                            ofctrl_stale_flow_flush_cb *cb)
+{
+    of->stale_flow_flush = cb;
+}
+
 bool
-ofctrl_put(struct ofctrl *of, struct flow_table *ft)
+ofctrl_put(struct ofctrl *of, struct flow_table *ft,
+           const struct ovs_list *ct_flushes)
 {
     if (of->state != S_READY || time_msec() < of->retry_at) {
         return false;
     }
     if (of->need_full_sync || flow_table_has_tracked(ft)) {
-        ofctrl_put__(of, ft);
+        ofctrl_put__(of, ft, ct_flushes);
     }
     if (!of->barrier_pending) {
         /* Every bundle was acknowledged, or the switch's flows were dumped
@@ -1313,10 +1336,19 @@ ofctrl_get_acked_seqno(const struct ofctrl *of)
 }
 
 static void
-ofctrl_put__(struct ofctrl *of, struct flow_table *ft)
+ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
+             const struct ovs_list *ct_flushes)
 {
     struct ofctrl_bundle bundle;
     ofctrl_bundle_init(of, &bundle);
+
+    if (!of->need_full_sync && ct_flushes) {
+        /* A full diff derives the flushes from the flows it removes. */
+        const struct flows_ct_flush *flush;
+        LIST_FOR_EACH (flush, list_node, ct_flushes) {
+            ofctrl_queue_ct_flush(&bundle, flush);
+        }
+    }
 
     if (of->need_full_sync) {
         ofctrl_sync_meters(of, &bundle);

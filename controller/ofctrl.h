@@ -28,6 +28,8 @@
 
 struct ds;
 struct flow_table;
+struct flows_ct_flush;
+struct minimatch;
 struct ofctrl;
 struct ofp_header;
 struct ofpbuf;
@@ -35,17 +37,17 @@ struct ovs_list;
 
 /* Handles the packet-in 'oh', of OpenFlow version 'version', appending to
  * 'replies' the messages (struct ofpbuf) to send back on the same
- * connection. */
+ * connection.  'aux' is what the ofctrl's creator gave with it. */
 typedef void ofctrl_packet_in_cb(const struct ofp_header *oh,
                                  enum ofp_version version,
-                                 struct ovs_list *replies);
+                                 struct ovs_list *replies, void *aux);
 
 /* Creates an ofctrl for the bridge called 'name' (used in log messages),
  * connecting to 'target' (usually "unix:<rundir>/<bridge>.mgmt"), that
- * gives the packet-ins it receives to 'packet_in' (NULL: drops them).  The
- * caller owns the result and frees it with ofctrl_destroy(). */
+ * gives the packet-ins it receives to 'packet_in' (NULL: drops them), with
+ * 'aux'.  The caller owns the result and frees it with ofctrl_destroy(). */
 struct ofctrl *ofctrl_create(const char *name, const char *target,
-                             ofctrl_packet_in_cb *packet_in);
+                             ofctrl_packet_in_cb *packet_in, void *aux);
 
 /* Closes the connection and frees 'of'.  A pending flow-statistics request
  * gets its callback, with an error.  Accepts NULL. */
@@ -60,8 +62,29 @@ void ofctrl_wait(struct ofctrl *of);
  * 'ft' (or a full diff after a reconnection) as one bundle, then clears
  * 'ft''s tracking, and returns true: once ofctrl_get_acked_seqno() reaches
  * ofctrl_get_sent_seqno(), the switch has all of 'ft'.  Does nothing
- * (keeping the tracking) and returns false while not ready. */
-bool ofctrl_put(struct ofctrl *of, struct flow_table *ft);
+ * (keeping the tracking) and returns false while not ready.
+ *
+ * 'ct_flushes' (a list of "struct flows_ct_flush"s, or NULL) are the
+ * conntrack flushes that the tracked changes call for
+ * (flows_ct_flushes_for_changes()): they are sent right after the bundle
+ * that removes the flows, if there is one.  A full diff ignores them and
+ * asks the stale flow callback instead, for each flow it removes. */
+bool ofctrl_put(struct ofctrl *of, struct flow_table *ft,
+                const struct ovs_list *ct_flushes);
+
+/* Returns true if removing the flow with key ('table_id', 'match') from
+ * the bridge must also flush conntrack entries, and then stores which ones
+ * in '*flush' (see flows_ct_flush_for_flow()). */
+typedef bool ofctrl_stale_flow_flush_cb(uint8_t table_id,
+                                        const struct minimatch *match,
+                                        struct flows_ct_flush *flush);
+
+/* Makes a full diff (after a connection, when the switch may hold flows
+ * that no list of changes names, such as those of a previous
+ * kovs-controller) ask 'cb' (NULL: nobody) which conntrack entries to
+ * flush after each flow it removes. */
+void ofctrl_set_stale_flow_flush(struct ofctrl *of,
+                                 ofctrl_stale_flow_flush_cb *cb);
 
 /* The number of bundles sent so far on any connection, and the number of
  * the last one the switch acknowledged with a barrier reply (or that a

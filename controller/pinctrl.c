@@ -39,6 +39,8 @@ struct pinctrl_packet_in {
     const struct ofputil_packet_in *pin;    /* The decoded message. */
     enum ofputil_protocol protocol;         /* For the replies. */
     ofp_port_t in_port;                     /* Where the packet came in. */
+    struct neighbor_table *neighbors;       /* For RESOLVE and NEIGHBOR,
+                                             * or NULL. */
 
     /* The userdata after the opcode, for opcodes that take arguments. */
     const uint8_t *args;
@@ -139,7 +141,7 @@ pinctrl_put_packet_out(const struct pinctrl_packet_in *pi,
  * handler handled it. */
 static bool
 pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
-                 struct ovs_list *replies)
+                 struct neighbor_table *neighbors, struct ovs_list *replies)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     struct ofputil_packet_in pin;
@@ -210,6 +212,7 @@ pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
         .pin = &pin,
         .protocol = protocol,
         .in_port = pin.flow_metadata.flow.in_port.ofp_port,
+        .neighbors = neighbors,
         .args = pin.userdata + 1,
         .args_len = pin.userdata_len - 1,
     };
@@ -224,10 +227,10 @@ pinctrl_dispatch(const struct ofp_header *oh, enum ofp_version version,
 
 void
 pinctrl_handle_packet_in(const struct ofp_header *oh, enum ofp_version version,
-                         struct ovs_list *replies)
+                         struct ovs_list *replies, void *neighbors)
 {
     stats.n_packet_ins++;
-    if (!pinctrl_dispatch(oh, version, replies)) {
+    if (!pinctrl_dispatch(oh, version, neighbors, replies)) {
         stats.n_ignored++;
     }
 }
@@ -433,8 +436,10 @@ pinctrl_resolve(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
     const struct flow *md = &pi->pin->flow_metadata.flow;
     ovs_be32 next_hop = htonl(kovs_field_get(md, KOVS_F_NEXTHOP));
 
-    if (!neighbor_resolve(next_hop, ofputil_protocol_to_ofp_version(
-                              pi->protocol), replies)) {
+    if (!pi->neighbors
+        || !neighbor_resolve(pi->neighbors, next_hop,
+                             ofputil_protocol_to_ofp_version(pi->protocol),
+                             replies)) {
         return pinctrl_ignore(pi, "next hop not resolvable (none, "
                               "broadcast, multicast or the node IP), or "
                               "neighbor table disabled or full");
@@ -459,7 +464,8 @@ pinctrl_neighbor(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
             && flow->nw_proto != ARP_OP_REQUEST)) {
         return pinctrl_ignore(pi, "not an Ethernet IPv4 ARP packet");
     }
-    if (!neighbor_learn(flow->nw_src, flow->arp_sha)) {
+    if (!pi->neighbors
+        || !neighbor_learn(pi->neighbors, flow->nw_src, flow->arp_sha)) {
         return pinctrl_ignore(pi, "unsolicited or bogus ARP sender");
     }
     stats.n_arp_learned++;

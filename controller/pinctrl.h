@@ -43,6 +43,9 @@ struct ofp_header;
  * on a connection that speaks 'version'.  Appends the messages to send back
  * on that connection, zero or more packet-outs as struct ofpbufs linked
  * through 'list_node', to 'replies'; the caller owns and sends them.
+ * RESOLVE and NEIGHBOR go to the neighbor table 'neighbors' (a "struct
+ * neighbor_table *", or NULL for none: they are then not handled); its
+ * type is that of an ofctrl's packet-in handler's argument.
  *
  * Only NXT_PACKET_IN2 messages carry the userdata with the opcode: the
  * connection must ask for that format (NXT_SET_PACKET_IN_FORMAT); other
@@ -51,7 +54,7 @@ struct ofp_header;
  * cannot handle gets no reply and a rate-limited log message. */
 void pinctrl_handle_packet_in(const struct ofp_header *oh,
                               enum ofp_version version,
-                              struct ovs_list *replies);
+                              struct ovs_list *replies, void *neighbors);
 
 /* Statistics, for the status command. */
 struct pinctrl_stats {

@@ -526,21 +526,38 @@ first_ipv4(const char *ip_addresses)
     return ip;
 }
 
+/* Adds to 'set' the key of the object of kind 'kind' (K8S_POD or
+ * K8S_NODE) whose port is keyed 'name' in a table of ports: "namespace/name"
+ * for a pod, the name for a node. */
+static void
+port_key_add(struct k8s_key_set *set, enum k8s_kind kind, const char *name)
+{
+    const char *slash = kind == K8S_POD ? strchr(name, '/') : NULL;
+    if (slash) {
+        char *namespace = xmemdup0(name, slash - name);
+        k8s_key_set_add(set, kind, namespace, slash + 1);
+        free(namespace);
+    } else {
+        k8s_key_set_add(set, kind, "", name);
+    }
+}
+
 /* Replaces 'old' by 'new', adding to 'changed' every key whose port
  * differs. */
 static void
-swap_ports(struct shash *old, struct shash *new, struct sset *changed)
+swap_ports(struct shash *old, struct shash *new, enum k8s_kind kind,
+           struct k8s_key_set *changed)
 {
     struct shash_node *node;
     SHASH_FOR_EACH (node, new) {
         const struct flows_port *o = shash_find_data(old, node->name);
         if (!o || !flows_port_equal(o, node->data)) {
-            sset_add(changed, node->name);
+            port_key_add(changed, kind, node->name);
         }
     }
     SHASH_FOR_EACH (node, old) {
         if (!shash_find(new, node->name)) {
-            sset_add(changed, node->name);
+            port_key_add(changed, kind, node->name);
         }
     }
     shash_destroy_free_data(old);
@@ -686,14 +703,15 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
     }
     vs->ports.gateway_ofport = gateway_ofport;
     vs->ports.gateway_ifindex = gateway_ifindex;
-    swap_ports(&vs->ports.pods, &pods, &changes->pods);
+    swap_ports(&vs->ports.pods, &pods, K8S_POD, &changes->pods);
     pod_ifaces_clear(&vs->ports.pod_ifaces);
     shash_swap(&vs->ports.pod_ifaces, &pod_ifaces);
     shash_destroy(&pod_ifaces);
     free(vs->ports.datapath_type);
     vs->ports.datapath_type = xstrdup(br && br->datapath_type
                                   ? br->datapath_type : "");
-    swap_ports(&vs->ports.tunnels, &tunnels, &changes->nodes);
+    swap_ports(&vs->ports.tunnels, &tunnels, K8S_NODE,
+               &changes->nodes);
     if (cfg->external_bridge) {
         read_external(vs, find_bridge(vs, cfg->external_bridge),
                       patch_ofport,

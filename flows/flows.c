@@ -76,26 +76,28 @@ void
 flows_changes_init(struct flows_changes *c)
 {
     c->all = false;
+    c->k8s = NULL;
     c->neighbors = false;
-    sset_init(&c->pods);
-    sset_init(&c->nodes);
+    k8s_key_set_init(&c->pods);
+    k8s_key_set_init(&c->nodes);
 }
 
 void
 flows_changes_clear(struct flows_changes *c)
 {
     c->all = false;
+    c->k8s = NULL;
     c->neighbors = false;
-    sset_clear(&c->pods);
-    sset_clear(&c->nodes);
+    k8s_key_set_clear(&c->pods);
+    k8s_key_set_clear(&c->nodes);
 }
 
 void
 flows_changes_destroy(struct flows_changes *c)
 {
     if (c) {
-        sset_destroy(&c->pods);
-        sset_destroy(&c->nodes);
+        k8s_key_set_destroy(&c->pods);
+        k8s_key_set_destroy(&c->nodes);
     }
 }
 
@@ -124,31 +126,30 @@ flows_compute_changes(const struct flows_input *in,
     struct sset services = SSET_INITIALIZER(&services);
     struct sset policies = SSET_INITIALIZER(&policies);
 
-    const char *key;
-    SSET_FOR_EACH (key, &changes->pods) {
-        sset_add(&pods, key);
+    const struct k8s_key *k;
+    K8S_KEY_SET_FOR_EACH (k, &changes->pods) {
+        sset_add_and_free(&pods, xasprintf("%s/%s", k->namespace, k->name));
         if (all) {
             continue;
         }
 
         /* A pod's port is in the flows of the policies that select it. */
-        char *namespace, *name;
-        split_key(key, &namespace, &name);
         const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
-                                                        namespace, name);
+                                                        k->namespace,
+                                                        k->name);
         if (obj) {
             policy_affected_by_pod(in, k8s_pod_cast(obj),
                                    &policies);
         }
-        free(namespace);
-        free(name);
     }
-    SSET_FOR_EACH (key, &changes->nodes) {
-        sset_add(&nodes, key);
+    K8S_KEY_SET_FOR_EACH (k, &changes->nodes) {
+        sset_add(&nodes, k->name);
     }
 
+    struct ovs_list no_k8s_changes = OVS_LIST_INITIALIZER(&no_k8s_changes);
     const struct k8s_change *change;
-    K8S_CHANGE_FOR_EACH (change, in->cluster) {
+    LIST_FOR_EACH (change, list_node,
+                   changes->k8s ? changes->k8s : &no_k8s_changes) {
         if (all) {
             /* Everything is recomputed anyway: finding out what each change
              * touches would only cost time (on a cold start, every pod
@@ -234,6 +235,7 @@ flows_compute_changes(const struct flows_input *in,
         if (changes->neighbors) {
             flows_neighbor_compute(in, ft);
         }
+        const char *key;
         SSET_FOR_EACH (key, &nodes) {
             flows_node_compute(in, &local, key, ft);
         }

@@ -27,13 +27,13 @@
 #include <stdbool.h>
 #include "k8s/k8s-model.h"
 #include "sset.h"
+#include "openvswitch/list.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/types.h"
 #include "packets.h"
 
 struct flow_table;
 struct minimatch;
-struct ofp_ct_match;
 struct svec;
 
 /* An OpenFlow port of br-int that carries a pod (keyed "namespace/name" by
@@ -118,17 +118,38 @@ ovs_be32 flows_pod_ipv4(const struct flows_input *, const struct k8s_pod *);
 /* Returns the first IPv4 address of the Pod object 'pod', or 0. */
 ovs_be32 flows_pod_object_ipv4(const struct k8s_pod *);
 
+/* A conntrack flush: the entries of conntrack zone 'zone' for IP protocol
+ * 'ip_proto' whose replies come from 'reply_src':'reply_src_port'.
+ *
+ * When the ENDPOINT_DNAT flow of a UDP endpoint goes away, no Service uses
+ * the endpoint any more, but UDP "connections" to it would live on in
+ * conntrack: the entries whose replies come from it are flushed, so that
+ * the next datagram is load-balanced again, as kube-proxy does. */
+struct flows_ct_flush {
+    struct ovs_list list_node;      /* In a list of flushes. */
+    uint16_t zone;
+    uint8_t ip_proto;
+    ovs_be32 reply_src;
+    ovs_be16 reply_src_port;
+};
+
+/* Appends to 'flushes' (a list of "struct flows_ct_flush"s, which the
+ * caller frees with flows_ct_flushes_destroy()) the conntrack flushes that
+ * the tracked changes of 'ft' call for: one per flow key that a tracked
+ * entry removed, that no owner wants any more, and whose removal from the
+ * switch must flush conntrack (see flows_ct_flush_for_flow()).  The caller
+ * sends them once the switch has removed the flows. */
+void flows_ct_flushes_for_changes(const struct flow_table *ft,
+                                  struct ovs_list *flushes);
+void flows_ct_flushes_destroy(struct ovs_list *flushes);
+
 /* Returns true if removing the flow with key ('table_id', 'match') from the
  * switch must also flush conntrack entries, and then stores which ones in
- * '*ctm' and '*zone'.  (When the ENDPOINT_DNAT flow of a UDP endpoint goes
- * away, no Service uses the endpoint any more, but UDP "connections" to it
- * would live on in conntrack: the entries whose replies come from it are
- * flushed, so that the next datagram is load-balanced again, as kube-proxy
- * does.) */
-bool flows_conntrack_flush_on_removal(uint8_t table_id,
-                                      const struct minimatch *match,
-                                      struct ofp_ct_match *ctm,
-                                      uint16_t *zone);
+ * '*flush' (whose 'list_node' it leaves alone).  This is how a flow found
+ * on the switch that no owner wants (after a restart of kovs-controller)
+ * tells what it stood for. */
+bool flows_ct_flush_for_flow(uint8_t table_id, const struct minimatch *match,
+                             struct flows_ct_flush *flush);
 
 /* Returns true if adding, changing or removing a flow in table 'table_id'
  * decides, for connections whose packets the switch has already seen,
@@ -145,14 +166,14 @@ bool flows_table_change_purges_datapath(uint8_t table_id);
 void flows_compute_all(const struct flows_input *, struct flow_table *ft,
                        struct flow_table *ex_ft);
 
-/* What changed since the last computation, besides the cluster's own
- * change list. */
+/* What changed since the last computation. */
 struct flows_changes {
     bool all;                       /* Recompute everything. */
-    struct sset pods;               /* "ns/name" of pods whose port
-                                     * changed. */
-    struct sset nodes;              /* Names of nodes whose tunnel port
-                                     * changed. */
+    const struct ovs_list *k8s;     /* The changed Kubernetes objects, as
+                                     * "struct k8s_change"s (see
+                                     * k8s/k8s-model.h), or NULL. */
+    struct k8s_key_set pods;        /* Pods whose port changed. */
+    struct k8s_key_set nodes;       /* Nodes whose tunnel port changed. */
     bool neighbors;                 /* The resolved neighbors changed. */
 };
 
@@ -160,9 +181,9 @@ void flows_changes_init(struct flows_changes *);
 void flows_changes_clear(struct flows_changes *);
 void flows_changes_destroy(struct flows_changes *);
 
-/* Recomputes exactly the owners that the cluster's recorded changes and
- * 'changes' touch, in 'ft' and 'ex_ft' as flows_compute_all() does.
- * Returns the number of owners recomputed. */
+/* Recomputes exactly the owners that 'changes' touch, in 'ft' and 'ex_ft'
+ * as flows_compute_all() does.  Returns the number of owners
+ * recomputed. */
 size_t flows_compute_changes(const struct flows_input *,
                              const struct flows_changes *,
                              struct flow_table *ft, struct flow_table *ex_ft);

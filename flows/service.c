@@ -15,7 +15,6 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
-#include "openvswitch/ofp-ct.h"
 #include "smap.h"
 #include "svec.h"
 #include "util.h"
@@ -169,9 +168,8 @@ endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
 }
 
 bool
-flows_conntrack_flush_on_removal(uint8_t table_id,
-                                 const struct minimatch *mm,
-                                 struct ofp_ct_match *ctm, uint16_t *zone)
+flows_ct_flush_for_flow(uint8_t table_id, const struct minimatch *mm,
+                        struct flows_ct_flush *flush)
 {
     if (table_id != KOVS_T_ENDPOINT_DNAT) {
         return false;
@@ -185,13 +183,68 @@ flows_conntrack_flush_on_removal(uint8_t table_id,
         return false;
     }
 
-    memset(ctm, 0, sizeof *ctm);
-    ctm->ip_proto = IPPROTO_UDP;
-    ctm->l3_type = AF_INET;
-    ctm->tuple_reply.src = in6_addr_mapped_ipv4(htonl(ep_ip));
-    ctm->tuple_reply.src_port = htons(ep_port);
-    *zone = KOVS_CT_ZONE_POD;
+    flush->zone = KOVS_CT_ZONE_POD;
+    flush->ip_proto = IPPROTO_UDP;
+    flush->reply_src = htonl(ep_ip);
+    flush->reply_src_port = htons(ep_port);
     return true;
+}
+
+void
+flows_ct_flushes_for_changes(const struct flow_table *ft,
+                             struct ovs_list *flushes)
+{
+    /* The keys already looked at: a key may be tracked more than once. */
+    struct hmap seen = HMAP_INITIALIZER(&seen);
+    struct seen_key {
+        struct hmap_node hmap_node;
+        const struct desired_flow *flow;
+    };
+
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
+        struct flows_ct_flush flush;
+        if (!d->removed
+            || !flows_ct_flush_for_flow(d->table_id, &d->match, &flush)) {
+            continue;
+        }
+        uint32_t hash = flow_key_hash(d->table_id, d->priority, &d->match);
+        if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
+                              hash)) {
+            continue;
+        }
+        bool dup = false;
+        struct seen_key *s;
+        HMAP_FOR_EACH_WITH_HASH (s, hmap_node, hash, &seen) {
+            dup |= (s->flow->table_id == d->table_id
+                    && s->flow->priority == d->priority
+                    && minimatch_equal(&s->flow->match, &d->match));
+        }
+        if (dup) {
+            continue;
+        }
+        s = xmalloc(sizeof *s);
+        s->flow = d;
+        hmap_insert(&seen, &s->hmap_node, hash);
+
+        struct flows_ct_flush *f = xmemdup(&flush, sizeof flush);
+        ovs_list_push_back(flushes, &f->list_node);
+    }
+
+    struct seen_key *s;
+    HMAP_FOR_EACH_POP (s, hmap_node, &seen) {
+        free(s);
+    }
+    hmap_destroy(&seen);
+}
+
+void
+flows_ct_flushes_destroy(struct ovs_list *flushes)
+{
+    struct flows_ct_flush *f;
+    LIST_FOR_EACH_POP (f, list_node, flushes) {
+        free(f);
+    }
 }
 
 /* Appends the learn action that remembers, for sessionAffinity ClientIP,

@@ -258,6 +258,7 @@ test_incremental_pod_change(void)
 
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners", n);
 
@@ -272,6 +273,40 @@ test_incremental_pod_change(void)
     CHECK(n_tracked == 20, "tracked %"PRIuSIZE" entries (10 out, 10 in)",
           n_tracked);
     CHECK(flow_table_count(&f.ft) == before, "flow count changed");
+    flows_changes_destroy(&changes);
+    fixture_destroy(&f);
+}
+
+/* A pod's port and a peer node's tunnel port that changed recompute just
+ * their owners. */
+static void
+test_incremental_port_change(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    flow_table_clear_tracked(&f.ft);
+
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
+    k8s_key_set_add(&changes.pods, K8S_POD, "default", "b");
+    k8s_key_set_add(&changes.nodes, K8S_NODE, "", "n2");
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
+    CHECK(n == 2, "recomputed %"PRIuSIZE" owners, expected 2", n);
+
+    uint64_t b = kovs_cookie(KOVS_OWNER_POD, "default", "b");
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    const struct desired_flow *d;
+    size_t n_b = 0, n_n2 = 0;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, &f.ft) {
+        CHECK(d->cookie == b || d->cookie == n2,
+              "tracked a flow of cookie %#"PRIx64, d->cookie);
+        n_b += d->cookie == b;
+        n_n2 += d->cookie == n2;
+    }
+    CHECK(n_b && n_n2, "tracked %"PRIuSIZE" entries of pod default/b and "
+          "%"PRIuSIZE" of node n2, expected some of each", n_b, n_n2);
     flows_changes_destroy(&changes);
     fixture_destroy(&f);
 }
@@ -452,6 +487,20 @@ fixture_put(struct fixture *f, const char *object)
     }
     CHECK(k8s_cluster_put(&f->cluster, obj), "no change in %s", json);
     free(json);
+}
+
+/* Recomputes what the cluster's recorded changes touch, then forgets the
+ * changes.  Returns the number of owners recomputed. */
+static size_t
+compute_changes(struct fixture *f)
+{
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.k8s = &f->cluster.changes;
+    size_t n = flows_compute_changes(&f->in, &changes, &f->ft, f->ex_table);
+    flows_changes_destroy(&changes);
+    k8s_cluster_clear_changes(&f->cluster);
+    return n;
 }
 
 static const struct k8s_service *
@@ -1140,6 +1189,7 @@ test_service_shared_endpoint(void)
                                       order[i]));
         struct flows_changes changes;
         flows_changes_init(&changes);
+        changes.k8s = &f.cluster.changes;
         flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
         flows_changes_destroy(&changes);
         k8s_cluster_clear_changes(&f.cluster);
@@ -1213,6 +1263,7 @@ test_service_endpoint_removed(void)
               EP("10.244.2.10", "n2", "")));
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
@@ -1272,6 +1323,95 @@ test_service_endpoint_removed(void)
     }
     CHECK(n_out == 1 && n_in == 1, "%"PRIuSIZE" groups removed and "
           "%"PRIuSIZE" added, expected 1 and 1", n_out, n_in);
+    fixture_destroy(&f);
+}
+
+#define DNS_SERVICE(NS, NAME, IP)                                       \
+    SERVICE(NS, NAME, "'clusterIP':'" IP "','ports':[{'name':'dns',"    \
+            "'port':53,'targetPort':5353,'protocol':'UDP'}]")
+
+/* Returns the number of flushes in 'flushes', and checks that the first
+ * is the one of UDP endpoint 'ip':5353, if 'ip' is nonnull. */
+static size_t
+check_ct_flushes(const struct ovs_list *flushes, const char *ip)
+{
+    const struct flows_ct_flush *flush;
+    size_t n = 0;
+    LIST_FOR_EACH (flush, list_node, flushes) {
+        if (!n++ && ip) {
+            CHECK(flush->reply_src == inet_addr(ip)
+                  && flush->reply_src_port == htons(5353)
+                  && flush->ip_proto == IPPROTO_UDP
+                  && flush->zone == KOVS_CT_ZONE_POD,
+                  "flush of "IP_FMT":%"PRIu16" proto %"PRIu8" zone "
+                  "%"PRIu16", expected %s:5353 udp zone %d",
+                  IP_ARGS(flush->reply_src), ntohs(flush->reply_src_port),
+                  flush->ip_proto, flush->zone, ip, KOVS_CT_ZONE_POD);
+        }
+    }
+    return n;
+}
+
+static void
+test_service_udp_endpoint_flush(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    /* dns and dns2 share 10.244.1.10; dns also has 10.244.1.11; web (TCP)
+     * has 10.244.1.12. */
+    fixture_add(&f,
+        DNS_SERVICE("default", "dns", "10.96.0.20")
+        SLICE("default", "dns-1", "dns", PORT_PROTO("dns", 5353, "UDP"),
+              EP("10.244.1.10", "n1", "")
+              EP("10.244.1.11", "n1", ""))
+        DNS_SERVICE("default", "dns2", "10.96.0.21")
+        SLICE("default", "dns2-1", "dns2", PORT_PROTO("dns", 5353, "UDP"),
+              EP("10.244.1.10", "n1", ""))
+        HTTP_SERVICE("default", "web", "10.96.0.10")
+        SLICE("default", "web-1", "web", PORT("http", 8080),
+              EP("10.244.1.12", "n1", "")));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    /* Adding flows flushes nothing. */
+    struct ovs_list flushes = OVS_LIST_INITIALIZER(&flushes);
+    flows_ct_flushes_for_changes(&f.ft, &flushes);
+    size_t n = check_ct_flushes(&flushes, NULL);
+    CHECK(n == 0, "%"PRIuSIZE" flushes after adding flows, expected 0", n);
+    flow_table_clear_tracked(&f.ft);
+
+    /* Every endpoint leaves dns and web: only 10.244.1.11's entries go,
+     * since dns2 still uses 10.244.1.10 and web's is TCP. */
+    fixture_put(&f,
+        SLICE("default", "dns-1", "dns", PORT_PROTO("dns", 5353, "UDP"), ""));
+    fixture_put(&f, SLICE("default", "web-1", "web", PORT("http", 8080), ""));
+    size_t n_owners = compute_changes(&f);
+    CHECK(n_owners == 2, "recomputed %"PRIuSIZE" owners, expected 2",
+          n_owners);
+    flows_ct_flushes_for_changes(&f.ft, &flushes);
+    n = check_ct_flushes(&flushes, "10.244.1.11");
+    CHECK(n == 1, "%"PRIuSIZE" flushes, expected 1", n);
+    flows_ct_flushes_destroy(&flushes);
+    CHECK(ovs_list_is_empty(&flushes), "flushes left after destroy");
+
+    /* A flow found on the switch tells what it stood for: dns2's
+     * ENDPOINT_DNAT flow stands for 10.244.1.10's UDP entries, a TCP
+     * endpoint's for nothing. */
+    const struct desired_flow *d;
+    size_t n_udp = 0;
+    FLOW_TABLE_FOR_EACH (d, &f.ft) {
+        struct flows_ct_flush flush;
+        if (flows_ct_flush_for_flow(d->table_id, &d->match, &flush)) {
+            n_udp++;
+            CHECK(d->table_id == KOVS_T_ENDPOINT_DNAT
+                  && flush.reply_src == inet_addr("10.244.1.10")
+                  && flush.reply_src_port == htons(5353),
+                  "flow in table %"PRIu8" flushes "IP_FMT":%"PRIu16,
+                  d->table_id, IP_ARGS(flush.reply_src),
+                  ntohs(flush.reply_src_port));
+        }
+    }
+    CHECK(n_udp == 1, "%"PRIuSIZE" flows stand for UDP entries, expected 1",
+          n_udp);
     fixture_destroy(&f);
 }
 
@@ -1794,6 +1934,7 @@ test_external_neighbors(void)
     flow_table_clear_tracked(&f.ft);
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     changes.neighbors = true;
     size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     CHECK(n == 1, "recomputed %"PRIuSIZE" owners, expected 1", n);
@@ -1938,6 +2079,7 @@ test_service_nodeport_cluster(void)
                 "'ports':[{'name':'http','port':80,'nodePort':30080}]"));
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(count_flows(&f.ft, web, KOVS_T_SERVICE_LB) == 1,
@@ -2200,6 +2342,7 @@ test_external_owner_removed(void)
                                   "web"));
     struct flows_changes changes;
     flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
     flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
     flows_changes_destroy(&changes);
     CHECK(!flow_table_owner_count(&f.ex_ft, web), "deleted default/web "
@@ -2218,6 +2361,7 @@ static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
     { "incremental-pod-change", test_incremental_pod_change },
+    { "incremental-port-change", test_incremental_port_change },
     { "recompute-identical", test_recompute_identical },
     { "shared-keys", test_shared_keys },
     { "cookies", test_cookies },
@@ -2232,6 +2376,7 @@ static const struct unit_test tests[] = {
     { "service-group-selection", test_service_group_selection },
     { "service-shared-endpoint", test_service_shared_endpoint },
     { "service-endpoint-removed", test_service_endpoint_removed },
+    { "service-udp-endpoint-flush", test_service_udp_endpoint_flush },
     { "service-no-endpoints", test_service_no_endpoints },
     { "service-local-policy", test_service_local_policy },
     { "service-affinity", test_service_affinity },

@@ -29,6 +29,11 @@
 #include "util.h"
 #include "tests/unit-test.h"
 
+/* The server under test: each test starts it and destroys it. */
+static struct healthcheck hc = {
+    .services = HMAP_INITIALIZER(&hc.services),
+};
+
 /* How long a test waits for an answer that should come at once.  Shorter
  * than the server's request timeout, so that a request that the server
  * missed is not mistaken for one it closed. */
@@ -158,8 +163,8 @@ client_send(int fd, const char *s, size_t n)
             s += retval;
             n -= retval;
         } else if (errno == EAGAIN) {
-            healthcheck_run();
-            healthcheck_wait();
+            healthcheck_run(&hc);
+            healthcheck_wait(&hc);
             poll_fd_wait(fd, POLLOUT);
             poll_block();
         } else {
@@ -202,7 +207,7 @@ run_until_closed(int fd, struct ds *got, long long int ms)
     long long int deadline = time_msec() + ms;
 
     for (;;) {
-        healthcheck_run();
+        healthcheck_run(&hc);
         int error = client_recv(fd, got);
         if (error) {
             return error;
@@ -210,7 +215,7 @@ run_until_closed(int fd, struct ds *got, long long int ms)
         if (time_msec() >= deadline) {
             return 0;
         }
-        healthcheck_wait();
+        healthcheck_wait(&hc);
         poll_fd_wait(fd, POLLIN);
         poll_timer_wait_until(deadline);
         poll_block();
@@ -224,8 +229,8 @@ run_for(long long int ms)
     long long int deadline = time_msec() + ms;
 
     while (time_msec() < deadline) {
-        healthcheck_run();
-        healthcheck_wait();
+        healthcheck_run(&hc);
+        healthcheck_wait(&hc);
         poll_timer_wait_until(deadline);
         poll_block();
     }
@@ -388,7 +393,7 @@ forked_client_finish(struct forked_client *client, long long int ms)
 #define CHECK_FORMAT(EXPECTED)                                          \
     do {                                                                \
         struct ds s = DS_EMPTY_INITIALIZER;                             \
-        healthcheck_format(&s);                                         \
+        healthcheck_format(&hc, &s);                                         \
         CHECK_TEXT("healthcheck_format()", EXPECTED, ds_cstr(&s));      \
         ds_destroy(&s);                                                 \
     } while (0)
@@ -398,9 +403,9 @@ forked_client_finish(struct forked_client *client, long long int ms)
 static void
 set_web(uint16_t port, size_t n)
 {
-    healthcheck_start_update();
-    healthcheck_set(port, "default", "web", n);
-    healthcheck_finish_update();
+    healthcheck_start_update(&hc);
+    healthcheck_set(&hc, port, "default", "web", n);
+    healthcheck_finish_update(&hc);
 }
 
 #define WEB_BODY(N)                                                     \
@@ -413,7 +418,7 @@ static void
 test_local_endpoints_ok(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 2);
 
     CHECK_GET(port, "200 OK", WEB_BODY(2), 2);
@@ -433,14 +438,14 @@ test_local_endpoints_ok(void)
     CHECK_FORMAT(format);
     free(format);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_no_endpoints_unavailable(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 0);
 
     CHECK_GET(port, "503 Service Unavailable", WEB_BODY(0), 0);
@@ -450,14 +455,14 @@ test_no_endpoints_unavailable(void)
     CHECK_FORMAT(format);
     free(format);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_request_forms(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     /* HEAD gets the headers without the body. */
@@ -492,20 +497,20 @@ test_request_forms(void)
     /* The Service still answers. */
     CHECK_GET(port, "200 OK", WEB_BODY(1), 1);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_count_change_keeps_listener(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     /* A connection accepted before the update, still waiting for its
      * request.  Reopening the listener would close it. */
     int fd = client_connect_or_die(port);
-    healthcheck_run();
+    healthcheck_run(&hc);
 
     set_web(port, 0);
     static const char request[] = "GET /healthz HTTP/1.1\r\n\r\n";
@@ -530,7 +535,7 @@ test_count_change_keeps_listener(void)
     CHECK_FORMAT(format);
     free(format);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
@@ -538,12 +543,12 @@ test_two_services(void)
 {
     uint16_t web_port = free_port();
     uint16_t db_port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
 
-    healthcheck_start_update();
-    healthcheck_set(web_port, "default", "web", 1);
-    healthcheck_set(db_port, "prod", "db", 0);
-    healthcheck_finish_update();
+    healthcheck_start_update(&hc);
+    healthcheck_set(&hc, web_port, "default", "web", 1);
+    healthcheck_set(&hc, db_port, "prod", "db", 0);
+    healthcheck_finish_update(&hc);
 
     CHECK_GET(web_port, "200 OK", WEB_BODY(1), 1);
     CHECK_GET(db_port, "503 Service Unavailable",
@@ -561,23 +566,23 @@ test_two_services(void)
     CHECK_FORMAT(format);
     free(format);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_removal_closes_listener(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
     CHECK_GET(port, "200 OK", WEB_BODY(1), 1);
 
     /* An idle connection, accepted. */
     int fd = client_connect_or_die(port);
-    healthcheck_run();
+    healthcheck_run(&hc);
 
-    healthcheck_start_update();
-    healthcheck_finish_update();
+    healthcheck_start_update(&hc);
+    healthcheck_finish_update(&hc);
 
     int error = client_connect(port);
     CHECK(error == -ECONNREFUSED, "connect after removal: expected %s, "
@@ -598,7 +603,7 @@ test_removal_closes_listener(void)
     close(fd);
 
     CHECK_FORMAT("");
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
@@ -611,7 +616,7 @@ test_port_conflict_retries(void)
         ovs_fatal(errno, "listen");
     }
 
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     long long int start = time_msec();
     set_web(port, 1);
     char *format = xasprintf("port %"PRIu16": default/web, 1 local "
@@ -631,14 +636,14 @@ test_port_conflict_retries(void)
     struct ds s = DS_EMPTY_INITIALIZER;
     while (time_msec() < deadline) {
         ds_clear(&s);
-        healthcheck_format(&s);
+        healthcheck_format(&hc, &s);
         if (strstr(ds_cstr(&s), "listening")) {
             break;
         }
-        healthcheck_wait();
+        healthcheck_wait(&hc);
         poll_timer_wait_until(deadline);
         poll_block();
-        healthcheck_run();
+        healthcheck_run(&hc);
     }
     ds_destroy(&s);
 
@@ -653,19 +658,19 @@ test_port_conflict_retries(void)
     free(format);
     CHECK_GET(port, "200 OK", WEB_BODY(2), 2);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_duplicate_port(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
 
-    healthcheck_start_update();
-    healthcheck_set(port, "default", "web", 1);
-    healthcheck_set(port, "other", "api", 0);
-    healthcheck_finish_update();
+    healthcheck_start_update(&hc);
+    healthcheck_set(&hc, port, "default", "web", 1);
+    healthcheck_set(&hc, port, "other", "api", 0);
+    healthcheck_finish_update(&hc);
 
     CHECK_GET(port, "200 OK", WEB_BODY(1), 1);
     char *format = xasprintf("port %"PRIu16": default/web, 1 local "
@@ -675,9 +680,9 @@ test_duplicate_port(void)
     free(format);
 
     /* Once the first Service is gone, the port passes to the other. */
-    healthcheck_start_update();
-    healthcheck_set(port, "other", "api", 0);
-    healthcheck_finish_update();
+    healthcheck_start_update(&hc);
+    healthcheck_set(&hc, port, "other", "api", 0);
+    healthcheck_finish_update(&hc);
 
     CHECK_GET(port, "503 Service Unavailable",
               "{\"service\":{\"namespace\":\"other\",\"name\":\"api\"},"
@@ -687,14 +692,14 @@ test_duplicate_port(void)
     CHECK_FORMAT(format);
     free(format);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_oversized_request_closed(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     /* A head of exactly the limit is answered. */
@@ -737,14 +742,14 @@ test_oversized_request_closed(void)
     free(got);
     free(expected);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_trickled_request_answered(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     static const char *pieces[] = {
@@ -774,14 +779,14 @@ test_trickled_request_answered(void)
     ds_destroy(&got);
     close(fd);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_server_wakes_for_client(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     static const char *pieces[] = {
@@ -795,14 +800,14 @@ test_server_wakes_for_client(void)
     free(expected);
     free(got);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_request_timeout(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     int fd = client_connect_or_die(port);
@@ -825,14 +830,14 @@ test_request_timeout(void)
     close(fd);
 
     CHECK_GET(port, "200 OK", WEB_BODY(1), 1);
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
 test_connection_limit(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     /* Idle connections, up to the limit, each accepted before the next
@@ -840,7 +845,7 @@ test_connection_limit(void)
     int idle[HEALTHCHECK_MAX_CONNS];
     for (size_t i = 0; i < ARRAY_SIZE(idle); i++) {
         idle[i] = client_connect_or_die(port);
-        healthcheck_run();
+        healthcheck_run(&hc);
     }
 
     /* One more is answered at once... */
@@ -878,7 +883,7 @@ test_connection_limit(void)
     for (size_t i = 0; i < ARRAY_SIZE(idle); i++) {
         close(idle[i]);
     }
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 /* Starts connecting to 127.0.0.1:'port' without waiting for the connection
@@ -912,7 +917,7 @@ run_until_connected(int fd, long long int ms)
     long long int deadline = time_msec() + ms;
 
     for (;;) {
-        healthcheck_run();
+        healthcheck_run(&hc);
         struct pollfd pfd = { .fd = fd, .events = POLLOUT };
         if (poll(&pfd, 1, 0) > 0) {
             return check_connection_completion(fd) == 0;
@@ -920,7 +925,7 @@ run_until_connected(int fd, long long int ms)
         if (time_msec() >= deadline) {
             return false;
         }
-        healthcheck_wait();
+        healthcheck_wait(&hc);
         poll_fd_wait(fd, POLLOUT);
         poll_timer_wait_until(deadline);
         poll_block();
@@ -931,7 +936,7 @@ static void
 test_idle_connections_do_not_starve(void)
 {
     uint16_t port = free_port();
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
 
     /* Far more clients than the server serves at once: half of them
@@ -948,7 +953,7 @@ test_idle_connections_do_not_starve(void)
                   && !client_send(idle[i], partial, strlen(partial)),
                   "idle client %"PRIuSIZE" cannot connect and send", i);
         }
-        healthcheck_run();
+        healthcheck_run(&hc);
     }
 
     /* A load balancer's probe is answered well before the idle clients
@@ -995,7 +1000,7 @@ test_idle_connections_do_not_starve(void)
     for (size_t i = 0; i < N_IDLE; i++) {
         close(idle[i]);
     }
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static void
@@ -1005,7 +1010,7 @@ test_set_before_init(void)
 
     /* Not serving yet: nothing listens. */
     set_web(port, 1);
-    healthcheck_run();
+    healthcheck_run(&hc);
     int error = client_connect(port);
     CHECK(error == -ECONNREFUSED, "connect before init: expected %s, got %s",
           ovs_strerror(ECONNREFUSED),
@@ -1018,13 +1023,13 @@ test_set_before_init(void)
     CHECK_FORMAT(format);
     free(format);
 
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     CHECK_GET(port, "200 OK", WEB_BODY(1), 1);
 
     /* Reinitializing with the same address keeps the listener. */
     int fd = client_connect_or_die(port);
-    healthcheck_run();
-    healthcheck_init("127.0.0.1");
+    healthcheck_run(&hc);
+    healthcheck_start(&hc, "127.0.0.1");
     static const char request[] = "GET / HTTP/1.1\r\n\r\n";
     CHECK(!client_send(fd, request, strlen(request)), "send failed");
     struct ds got = DS_EMPTY_INITIALIZER;
@@ -1035,7 +1040,7 @@ test_set_before_init(void)
     ds_destroy(&got);
     close(fd);
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
     error = client_connect(port);
     CHECK(error == -ECONNREFUSED, "connect after destroy: expected %s, "
           "got %s", ovs_strerror(ECONNREFUSED),
@@ -1053,7 +1058,7 @@ test_bind_address_change(void)
     static const uint32_t lo2 = 0x7f000002;     /* 127.0.0.2 */
     uint16_t port = free_port();
 
-    healthcheck_init("127.0.0.1");
+    healthcheck_start(&hc, "127.0.0.1");
     set_web(port, 1);
     int fd = client_connect_to(lo2, port);
     CHECK(fd == -ECONNREFUSED, "connect to 127.0.0.2 while bound to "
@@ -1064,7 +1069,7 @@ test_bind_address_change(void)
     }
 
     /* A new address moves the listener. */
-    healthcheck_init("127.0.0.2");
+    healthcheck_start(&hc, "127.0.0.2");
     fd = client_connect_to(lo1, port);
     CHECK(fd == -ECONNREFUSED, "connect to 127.0.0.1 after moving to "
           "127.0.0.2: expected %s, got %s", ovs_strerror(ECONNREFUSED),
@@ -1087,7 +1092,7 @@ test_bind_address_change(void)
         close(fd);
     }
 
-    healthcheck_destroy();
+    healthcheck_destroy(&hc);
 }
 
 static const struct unit_test tests[] = {

@@ -32,9 +32,16 @@
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
+#include "timeval.h"
 #include "util.h"
 #include "tests/unit-test.h"
 
+
+/* The neighbor table that RESOLVE and NEIGHBOR packet-ins go to. */
+static struct neighbor_table nt = {
+    .entries = HMAP_INITIALIZER(&nt.entries),
+    .clock = time_msec,
+};
 
 /* Whether decode_reply() keeps quiet about the replies it decodes. */
 static bool quiet;
@@ -331,7 +338,7 @@ run_pinctrl(struct ofpbuf *msg, enum ofp_version version,
     ovs_list_init(replies);
     ovs_assert(!ofptype_decode(&type, msg->data)
                && type == OFPTYPE_PACKET_IN);
-    pinctrl_handle_packet_in(msg->data, version, replies);
+    pinctrl_handle_packet_in(msg->data, version, replies, &nt);
     ofpbuf_delete(msg);
     return ovs_list_size(replies);
 }
@@ -1315,8 +1322,8 @@ neighbor_setup(const char *kernel_entries)
     ovs_assert(!fclose(stream));
 
     now_ms = T0;
-    neighbor_set_clock(test_clock);
-    neighbor_set_arp_file("arp");
+    neighbor_set_clock(&nt, test_clock);
+    neighbor_set_arp_file(&nt, "arp");
 
     struct neighbor_config cfg = {
         .node_ip = NODE_IP,
@@ -1324,7 +1331,7 @@ neighbor_setup(const char *kernel_entries)
         .out_port = u16_to_ofp(PATCH_PORT),
         .kernel_dev = "br-ex",
     };
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
 }
 
 /* Hands pinctrl a RESOLVE packet-in, as NEIGHBOR's table miss sends it: a
@@ -1466,7 +1473,7 @@ run_timers_at(long long int ms, struct ovs_list *msgs)
 {
     now_ms = T0 + ms;
     ovs_list_init(msgs);
-    neighbor_run(OFP15_VERSION, msgs);
+    neighbor_run(&nt, OFP15_VERSION, msgs);
 }
 
 /* At T0 + 'ms', expects the timers to send nothing. */
@@ -1500,19 +1507,19 @@ expect_request_at(long long int ms, ovs_be32 ip)
 static void
 expect_next_run(long long int ms)
 {
-    long long int next = neighbor_next_run();
+    long long int next = neighbor_next_run(&nt);
 
     CHECK_EQ("next run (ms after T0, or LLONG_MAX)", ms,
              next == LLONG_MAX ? LLONG_MAX : next - T0);
 }
 
-/* Checks that neighbor_get() returns exactly the 'n' pairs in
+/* Checks that neighbor_get(&nt) returns exactly the 'n' pairs in
  * 'expected'. */
 static void
 check_neighbors(const struct flows_neighbor *expected, size_t n)
 {
     struct flows_neighbor *got;
-    size_t n_got = neighbor_get(&got);
+    size_t n_got = neighbor_get(&nt, &got);
 
     CHECK_EQ("number of resolved neighbors", n, n_got);
     for (size_t i = 0; i < MIN(n, n_got); i++) {
@@ -1528,13 +1535,13 @@ check_no_neighbors(void)
     check_neighbors(NULL, 0);
 }
 
-/* Checks that neighbor_format() prints 'expected'. */
+/* Checks that neighbor_format(&nt) prints 'expected'. */
 static void
 check_format(const char *expected)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
 
-    neighbor_format(&s);
+    neighbor_format(&nt, &s);
     CHECK(!strcmp(ds_cstr(&s), expected),
           "neighbor table:\nexpected:\n%sgot:\n%s", expected, ds_cstr(&s));
     ds_destroy(&s);
@@ -1562,12 +1569,12 @@ test_resolve_sends_arp_request(void)
     struct ovs_list replies;
 
     neighbor_setup("");
-    uint64_t seqno = neighbor_seqno();
+    uint64_t seqno = neighbor_seqno(&nt);
 
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
     check_no_neighbors();
-    CHECK_EQ("seqno after an incomplete entry", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after an incomplete entry", seqno, neighbor_seqno(&nt));
     check_format("192.168.1.1     incomplete        incomplete age 0.000s, "
                  "1 request unanswered\n");
     check_neighbor_stats(1, 1, 0, 0);
@@ -1588,7 +1595,7 @@ test_resolve_sends_arp_request(void)
         }
     }
     check_neighbor_stats(4, 4, 0, 0);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1621,7 +1628,7 @@ test_resolve_rate_limited(void)
     expect_request_at(1000, GATEWAY_IP);
     expect_quiet_at(1000);
     check_neighbor_stats(13, 13, 0, 0);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1632,11 +1639,11 @@ test_arp_reply_resolves(void)
     neighbor_setup("");
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
-    uint64_t seqno = neighbor_seqno();
+    uint64_t seqno = neighbor_seqno(&nt);
 
     now_ms = T0 + 250;
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a resolution");
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a resolution");
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     now_ms = T0 + 1250;
     check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 1.000s\n");
@@ -1649,16 +1656,16 @@ test_arp_reply_resolves(void)
     expect_no_reply(&replies, "a miss of a resolved next hop");
 
     /* The same MAC again confirms without changing the pairs. */
-    seqno = neighbor_seqno();
+    seqno = neighbor_seqno(&nt);
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
-    CHECK_EQ("seqno after a confirmation", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after a confirmation", seqno, neighbor_seqno(&nt));
 
     /* A new MAC replaces the old one; an ARP request from the neighbor for
      * the node IP says so as well as a reply. */
     neighbor_packet_in(compose_arp_packet(ARP_OP_REQUEST, GATEWAY_IP,
                                           GATEWAY_MAC2), &replies);
     expect_no_reply(&replies, "ARP request for the node IP");
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a new MAC");
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a new MAC");
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC2 },
                     1);
 
@@ -1676,7 +1683,7 @@ test_arp_reply_resolves(void)
     };
     check_neighbors(expected, ARRAY_SIZE(expected));
     check_neighbor_stats(9, 4, 5, 0);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1685,7 +1692,7 @@ test_unsolicited_arp_ignored(void)
     struct ovs_list replies;
 
     neighbor_setup("");
-    uint64_t seqno = neighbor_seqno();
+    uint64_t seqno = neighbor_seqno(&nt);
 
     /* A reply, or a request, from an address kovs did not ask for. */
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
@@ -1694,7 +1701,7 @@ test_unsolicited_arp_ignored(void)
     expect_no_reply(&replies, "unsolicited ARP request");
     check_no_neighbors();
     check_format("");
-    CHECK_EQ("seqno after unsolicited ARP", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after unsolicited ARP", seqno, neighbor_seqno(&nt));
     check_neighbor_stats(2, 0, 0, 2);
 
     /* It stays unknown: a later miss asks for it. */
@@ -1728,9 +1735,9 @@ test_unsolicited_arp_ignored(void)
     expect_no_reply(&replies, "IPv4 packet");
 
     check_no_neighbors();
-    CHECK_EQ("seqno after bogus ARP", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after bogus ARP", seqno, neighbor_seqno(&nt));
     check_neighbor_stats(9, 1, 0, 8);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1757,11 +1764,11 @@ test_resolve_ignored_addresses(void)
 
     /* Without a node IP, the table does nothing. */
     struct neighbor_config cfg = { .out_port = u16_to_ofp(PATCH_PORT) };
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
     resolve(GATEWAY_IP, &replies);
     expect_no_reply(&replies, "a miss while disabled");
     check_format("");
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1790,11 +1797,12 @@ test_resolve_retries_give_up(void)
     expect_quiet_at(3399);
     check_format("192.168.1.1     incomplete        incomplete age 3.399s, "
                  "3 requests unanswered\n");
-    uint64_t seqno = neighbor_seqno();
+    uint64_t seqno = neighbor_seqno(&nt);
     expect_quiet_at(3400);
     check_format("");
     expect_next_run(LLONG_MAX);
-    CHECK_EQ("seqno after an incomplete entry went", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after an incomplete entry went", seqno,
+             neighbor_seqno(&nt));
 
     /* A reply after that is unsolicited. */
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
@@ -1805,7 +1813,7 @@ test_resolve_retries_give_up(void)
     expect_arp_request(&replies, GATEWAY_IP);
     expect_next_run(4400);
     check_neighbor_stats(3, 2, 0, 1);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1837,14 +1845,14 @@ test_refresh_and_expiry(void)
                  "3 requests unanswered\n");
 
     /* Expires 90 s after the confirmation. */
-    uint64_t seqno = neighbor_seqno();
+    uint64_t seqno = neighbor_seqno(&nt);
     expect_quiet_at(90099);
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
-    CHECK_EQ("seqno before expiry", seqno, neighbor_seqno());
+    CHECK_EQ("seqno before expiry", seqno, neighbor_seqno(&nt));
     expect_quiet_at(90100);
     check_no_neighbors();
     check_format("");
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by expiry");
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by expiry");
     expect_next_run(LLONG_MAX);
 
     /* A refresh that is answered pushes both back. */
@@ -1854,9 +1862,9 @@ test_refresh_and_expiry(void)
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
     expect_request_at(130000, GATEWAY_IP);
     now_ms = T0 + 130500;
-    seqno = neighbor_seqno();
+    seqno = neighbor_seqno(&nt);
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
-    CHECK_EQ("seqno after a refresh", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after a refresh", seqno, neighbor_seqno(&nt));
     expect_next_run(160500);
     expect_quiet_at(131000);
     expect_quiet_at(160499);
@@ -1864,7 +1872,7 @@ test_refresh_and_expiry(void)
     expect_quiet_at(161499);
     expect_request_at(161500, GATEWAY_IP);
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1883,13 +1891,13 @@ test_kernel_first_guess(void)
         "*        br-ex\n"
         "192.168.1.23     0x1         0x6         52:54:00:00:01:17     "
         "*        br-ex\n");
-    uint64_t seqno = neighbor_seqno();
+    uint64_t seqno = neighbor_seqno(&nt);
 
     /* A complete entry on br-ex is used at once, and confirmed. */
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a guess");
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a guess");
     check_format("192.168.1.1     52:54:00:00:01:01 guessed    age 0.000s, "
                  "1 request unanswered\n");
 
@@ -1915,12 +1923,13 @@ test_kernel_first_guess(void)
     check_neighbors(guessed, ARRAY_SIZE(guessed));
 
     /* The reply confirms the guess, or corrects it. */
-    seqno = neighbor_seqno();
+    seqno = neighbor_seqno(&nt);
     arp_reply(perm_ip, guessed[1].mac);
-    CHECK_EQ("seqno after a confirmed guess", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after a confirmed guess", seqno, neighbor_seqno(&nt));
     now_ms = T0 + 500;
     arp_reply(GATEWAY_IP, GATEWAY_MAC2);
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a corrected guess");
+    CHECK(neighbor_seqno(&nt) != seqno,
+          "seqno unchanged by a corrected guess");
     guessed[0].mac = GATEWAY_MAC2;
     check_neighbors(guessed, ARRAY_SIZE(guessed));
     check_format(
@@ -1934,7 +1943,7 @@ test_kernel_first_guess(void)
         "192.168.1.22    incomplete        incomplete age 0.500s, "
         "1 request unanswered\n"
         "192.168.1.23    52:54:00:00:01:17 resolved   age 0.500s\n");
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 
     /* A guess that no reply confirms is dropped like an incomplete
      * entry. */
@@ -1944,10 +1953,10 @@ test_kernel_first_guess(void)
     expect_request_at(1000, GATEWAY_IP);
     expect_request_at(2000, GATEWAY_IP);
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
-    seqno = neighbor_seqno();
+    seqno = neighbor_seqno(&nt);
     expect_quiet_at(3000);
     check_no_neighbors();
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a dropped guess");
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a dropped guess");
 
     /* Without a kernel device, or a readable table, no guess. */
     struct neighbor_config cfg = {
@@ -1955,18 +1964,18 @@ test_kernel_first_guess(void)
         .mac = BREX_MAC,
         .out_port = u16_to_ofp(PATCH_PORT),
     };
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
     check_no_neighbors();
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 
     neighbor_setup("");
-    neighbor_set_arp_file("no-such-file");
+    neighbor_set_arp_file(&nt, "no-such-file");
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
     check_no_neighbors();
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -1988,19 +1997,19 @@ test_configure_flushes(void)
         .out_port = u16_to_ofp(PATCH_PORT),
         .kernel_dev = "br-ex",
     };
-    uint64_t seqno = neighbor_seqno();
-    neighbor_configure(&cfg);
+    uint64_t seqno = neighbor_seqno(&nt);
+    neighbor_configure(&nt, &cfg);
     cfg.kernel_dev = "br-ex2";
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
-    CHECK_EQ("seqno after the same configuration", seqno, neighbor_seqno());
+    CHECK_EQ("seqno after the same configuration", seqno, neighbor_seqno(&nt));
 
     /* A new port flushes it; requests go to the new port. */
     cfg.out_port = u16_to_ofp(PATCH_PORT + 1);
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
     check_no_neighbors();
     check_format("");
-    CHECK(neighbor_seqno() != seqno, "seqno unchanged by a flush");
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a flush");
     expect_next_run(LLONG_MAX);
     resolve(GATEWAY_IP, &replies);
     expect_arp_request_on(&replies, GATEWAY_IP, OFP15_VERSION,
@@ -2009,16 +2018,16 @@ test_configure_flushes(void)
 
     /* So do a new MAC and a new node IP. */
     cfg.mac = GATEWAY_MAC2;
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
     check_no_neighbors();
     resolve(GATEWAY_IP, &replies);
     free_replies(&replies);
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
     check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     cfg.node_ip = htonl(ntohl(NODE_IP) + 1);
-    neighbor_configure(&cfg);
+    neighbor_configure(&nt, &cfg);
     check_no_neighbors();
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 static void
@@ -2029,7 +2038,8 @@ test_table_full(void)
     neighbor_setup("");
     ovs_list_init(&msgs);
     for (uint32_t i = 0; i < NEIGHBOR_MAX_ENTRIES; i++) {
-        CHECK(neighbor_resolve(htonl(0x0a000001 + i), OFP15_VERSION, &msgs),
+        CHECK(neighbor_resolve(&nt, htonl(0x0a000001 + i), OFP15_VERSION,
+                               &msgs),
               "cannot add neighbor %"PRIu32, i);
     }
     CHECK_EQ("requests", NEIGHBOR_MAX_ENTRIES, ovs_list_size(&msgs));
@@ -2053,7 +2063,7 @@ test_table_full(void)
     expect_quiet_at(3000);
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
-    neighbor_destroy();
+    neighbor_destroy(&nt);
 }
 
 /* Returns the OpenFlow 1.5 encoding of 'ofpacts'.  The caller frees it. */
