@@ -180,6 +180,10 @@ stats_request_finish(struct ofctrl *of, const char *error)
     }
 }
 
+static ovs_be32 send_flow_dump(struct ofctrl *, uint64_t cookie,
+                               uint64_t cookie_mask);
+static ovs_be32 send_group_dump(struct ofctrl *);
+
 bool
 ofctrl_request_flow_stats(struct ofctrl *of,
                           uint64_t cookie, uint64_t cookie_mask,
@@ -191,22 +195,10 @@ ofctrl_request_flow_stats(struct ofctrl *of,
         return false;
     }
 
-    struct ofputil_flow_stats_request fsr;
-    memset(&fsr, 0, sizeof fsr);
-    match_init_catchall(&fsr.match);
-    fsr.table_id = 0xff;
-    fsr.out_port = OFPP_ANY;
-    fsr.out_group = OFPG_ANY;
-    fsr.cookie = htonll(cookie);
-    fsr.cookie_mask = htonll(cookie_mask);
-    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
-        &fsr, ofputil_protocol_from_ofp_version(
-            rconn_get_version(of->swconn)));
-    req->xid = ((struct ofp_header *) msg->data)->xid;
+    req->xid = send_flow_dump(of, cookie, cookie_mask);
     req->pending = true;
     req->cb = cb;
     req->aux = aux;
-    rconn_send(of->swconn, msg, NULL);
     return true;
 }
 
@@ -332,6 +324,39 @@ static void
 ofctrl_send(struct ofctrl *of, struct ofpbuf *msg)
 {
     rconn_send(of->swconn, msg, NULL);
+}
+
+/* Asks the switch for its flows whose cookie matches 'cookie' under
+ * 'cookie_mask' (0 and 0: all of them), in every table.  Returns the
+ * request's xid, which its replies carry. */
+static ovs_be32
+send_flow_dump(struct ofctrl *of, uint64_t cookie, uint64_t cookie_mask)
+{
+    struct ofputil_flow_stats_request fsr = {
+        .table_id = 0xff,
+        .out_port = OFPP_ANY,
+        .out_group = OFPG_ANY,
+        .cookie = htonll(cookie),
+        .cookie_mask = htonll(cookie_mask),
+    };
+    match_init_catchall(&fsr.match);
+
+    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
+        &fsr, ofctrl_protocol(of));
+    ovs_be32 xid = ((struct ofp_header *) msg->data)->xid;
+    ofctrl_send(of, msg);
+    return xid;
+}
+
+/* Asks the switch for all of its groups.  Returns the request's xid. */
+static ovs_be32
+send_group_dump(struct ofctrl *of)
+{
+    struct ofpbuf *msg = ofputil_encode_group_desc_request(
+        rconn_get_version(of->swconn), OFPG_ALL);
+    ovs_be32 xid = ((struct ofp_header *) msg->data)->xid;
+    ofctrl_send(of, msg);
+    return xid;
 }
 
 bool
@@ -494,27 +519,13 @@ installed_find(const struct ofctrl *of, uint8_t table_id, uint16_t priority,
 static void
 ofctrl_start_dump(struct ofctrl *of)
 {
-    struct ofputil_flow_stats_request fsr;
-
-    memset(&fsr, 0, sizeof fsr);
-    fsr.aggregate = false;
-    match_init_catchall(&fsr.match);
-    fsr.table_id = 0xff;
-    fsr.out_port = OFPP_ANY;
-    fsr.out_group = OFPG_ANY;
-
-    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
-        &fsr, ofctrl_protocol(of));
-    of->dump_xid = ((struct ofp_header *) msg->data)->xid;
     installed_clear(of);
     of->state = S_DUMPING;
     of->flows_dumped = of->groups_dumped = false;
-    ofctrl_send(of, msg);
+    of->dump_xid = send_flow_dump(of, 0, 0);
+    of->group_dump_xid = send_group_dump(of);
 
-    msg = ofputil_encode_group_desc_request(rconn_get_version(of->swconn),
-                                            OFPG_ALL);
-    of->group_dump_xid = ((struct ofp_header *) msg->data)->xid;
-    ofctrl_send(of, msg);
+    struct ofpbuf *msg;
 
     /* Meters only where kovs wants some: first whether the switch has
      * them at all, then which it has. */
@@ -1457,21 +1468,8 @@ ofctrl_request_check(struct ofctrl *of, const struct flow_table *ft,
         return false;
     }
 
-    struct ofputil_flow_stats_request fsr;
-    memset(&fsr, 0, sizeof fsr);
-    match_init_catchall(&fsr.match);
-    fsr.table_id = 0xff;
-    fsr.out_port = OFPP_ANY;
-    fsr.out_group = OFPG_ANY;
-    struct ofpbuf *msg = ofputil_encode_flow_stats_request(
-        &fsr, ofctrl_protocol(of));
-    chk->flow_xid = ((struct ofp_header *) msg->data)->xid;
-    ofctrl_send(of, msg);
-
-    msg = ofputil_encode_group_desc_request(rconn_get_version(of->swconn),
-                                            OFPG_ALL);
-    chk->group_xid = ((struct ofp_header *) msg->data)->xid;
-    ofctrl_send(of, msg);
+    chk->flow_xid = send_flow_dump(of, 0, 0);
+    chk->group_xid = send_group_dump(of);
 
     chk->pending = true;
     chk->flows_dumped = chk->groups_dumped = false;
