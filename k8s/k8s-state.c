@@ -165,7 +165,7 @@ state_decode(const char *data, size_t len, struct k8s_cluster *cluster,
 
 int
 k8s_state_file_load(const char *path, struct k8s_cluster *cluster,
-                    char **errorp)
+                    struct svec *warnings, size_t *sizep, char **errorp)
 {
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
@@ -185,13 +185,20 @@ k8s_state_file_load(const char *path, struct k8s_cluster *cluster,
         return error;
     }
 
-    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    if (sizep) {
+        *sizep = len;
+    }
+
+    struct svec skipped = SVEC_EMPTY_INITIALIZER;
     size_t n_objects;
     char *decode_error;
-    error = state_decode(data, len, cluster, &warnings, NULL, &n_objects,
+    error = state_decode(data, len, cluster, &skipped, NULL, &n_objects,
                          &decode_error);
     free(data);
-    svec_destroy(&warnings);
+    if (warnings) {
+        svec_append(warnings, &skipped);
+    }
+    svec_destroy(&skipped);
     if (error) {
         *errorp = xasprintf("%s: %s", path, decode_error);
         free(decode_error);

@@ -12,9 +12,11 @@
  * why. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct k8s_cluster;
 struct k8s_state_file;
+struct svec;
 
 struct k8s_state_file *k8s_state_file_create(const char *path);
 void k8s_state_file_destroy(struct k8s_state_file *);
@@ -38,9 +40,12 @@ void k8s_state_file_wait(const struct k8s_state_file *);
 
 /* Makes 'cluster' (initialized, usually empty) hold exactly the objects of
  * the state file at 'path', read and decoded as k8s_state_file_run() does
- * it, but once, now, and without logging.  Returns 0, or an errno value
+ * it, but once, now, and without logging: the objects it skipped are
+ * appended to 'warnings' (if nonnull), one message each, and the file's
+ * size is stored in '*sizep' (if nonnull).  Returns 0, or an errno value
  * with '*errorp' set to a message (naming 'path') that the caller frees. */
 int k8s_state_file_load(const char *path, struct k8s_cluster *cluster,
+                        struct svec *warnings, size_t *sizep,
                         char **errorp);
 
 /* Returns true if the model is up to date with the file as it is now: the

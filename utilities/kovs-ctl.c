@@ -93,35 +93,6 @@ peak_rss_kb(void)
 
 /* Input. */
 
-/* Reads all of 'path' into a new buffer that the caller frees, storing its
- * length in '*lenp'.  Exits with a message on failure. */
-static char *
-read_file(const char *path, size_t *lenp)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ovs_fatal(errno, "%s: cannot open", path);
-    }
-    size_t allocated = 1 << 20, len = 0;
-    char *data = xmalloc(allocated);
-    for (;;) {
-        if (len == allocated) {
-            data = x2nrealloc(data, &allocated, 1);
-        }
-        size_t n = fread(data + len, 1, allocated - len, f);
-        if (!n) {
-            break;
-        }
-        len += n;
-    }
-    if (ferror(f)) {
-        ovs_fatal(errno, "%s: read error", path);
-    }
-    fclose(f);
-    *lenp = len;
-    return data;
-}
-
 /* Reads a ports file: "NAMESPACE/NAME OFPORT MAC" for a pod's port,
  * "NODE OFPORT" for the tunnel port to peer NODE.  Blank lines and lines
  * starting with '#' are ignored. */
@@ -382,19 +353,9 @@ cmd_compute(int argc, char *argv[])
     usage_mark_take(&marks[0]);
 
     size_t len;
-    char *json = read_file(o.state_file, &len);
     struct k8s_cluster cluster;
-    struct svec warnings = SVEC_EMPTY_INITIALIZER;
-    char *error = NULL;
     k8s_cluster_init(&cluster);
-    if (k8s_decode_list(json, len, &cluster, &warnings, &error)) {
-        ovs_fatal(0, "%s: %s", o.state_file, error);
-    }
-    free(json);
-    k8s_cluster_clear_changes(&cluster);
-    for (size_t i = 0; i < warnings.n; i++) {
-        fprintf(stderr, "%s: skipped %s\n", o.state_file, warnings.names[i]);
-    }
+    size_t n_skipped = snapshot_load(o.state_file, &cluster, &len);
 
     long rss_decoded = peak_rss_kb();
 
@@ -436,7 +397,7 @@ cmd_compute(int argc, char *argv[])
     free(ft_warnings);
 
     print_summary(o.dump ? stderr : stdout, &o, &cluster, &ft, len,
-                  warnings.n, marks, rss_decoded, &pods, &tunnels);
+                  n_skipped, marks, rss_decoded, &pods, &tunnels);
 
     if (o.dump || o.dump_flows_file || o.dump_groups_file) {
         struct svec groups = SVEC_EMPTY_INITIALIZER;
@@ -471,7 +432,6 @@ cmd_compute(int argc, char *argv[])
     shash_destroy_free_data(&pods);
     shash_destroy_free_data(&tunnels);
     k8s_cluster_destroy(&cluster);
-    svec_destroy(&warnings);
     return 0;
 }
 

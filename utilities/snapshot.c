@@ -15,6 +15,7 @@
 #include "openvswitch/ofp-actions.h"
 #include "openvswitch/ofpbuf.h"
 #include "k8s/k8s-model.h"
+#include "k8s/k8s-state.h"
 #include "openvswitch/shash.h"
 #include "packets.h"
 #include "svec.h"
@@ -137,4 +138,23 @@ snapshot_format_groups(const struct flow_table *ft, const char *prefix,
         flow_group_format(g, &s);
         svec_add_nocopy(lines, ds_steal_cstr(&s));
     }
+}
+
+size_t
+snapshot_load(const char *path, struct k8s_cluster *cluster, size_t *sizep)
+{
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    char *error;
+
+    if (k8s_state_file_load(path, cluster, &warnings, sizep, &error)) {
+        ovs_fatal(0, "%s", error);
+    }
+    k8s_cluster_clear_changes(cluster);
+    for (size_t i = 0; i < warnings.n; i++) {
+        fprintf(stderr, "%s: skipped %s\n", path, warnings.names[i]);
+    }
+
+    size_t n = warnings.n;
+    svec_destroy(&warnings);
+    return n;
 }

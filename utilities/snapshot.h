@@ -17,6 +17,15 @@ struct flow_table;
 struct k8s_cluster;
 struct svec;
 
+/* Makes 'cluster' (initialized, empty) hold the objects of the state file
+ * at 'path' (a List, as "kubectl get -o json" prints it), with no change
+ * recorded, and prints each object it skipped to stderr.  Exits with a
+ * message if the file cannot be read or is not a List.  Stores the file's
+ * size in '*sizep' (if nonnull) and returns the number of objects
+ * skipped. */
+size_t snapshot_load(const char *path, struct k8s_cluster *cluster,
+                     size_t *sizep);
+
 /* First OpenFlow port numbers given to synthesized ports. */
 #define SNAPSHOT_FIRST_POD_OFPORT    1000
 #define SNAPSHOT_FIRST_TUNNEL_OFPORT 10000

@@ -1705,27 +1705,6 @@ print_json(const struct trace_ctx *ctx)
 
 /* The command. */
 
-static char *
-read_state_file(const char *path, size_t *lenp)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        ovs_fatal(errno, "%s: cannot open", path);
-    }
-    struct ds s = DS_EMPTY_INITIALIZER;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-        ds_put_buffer(&s, buf, n);
-    }
-    if (ferror(f)) {
-        ovs_fatal(errno, "%s: read error", path);
-    }
-    fclose(f);
-    *lenp = s.length;
-    return ds_steal_cstr(&s);
-}
-
 static void
 trace_peer_destroy(struct trace_peer *peer)
 {
@@ -1740,21 +1719,9 @@ trace_command(int argc, char *argv[])
     struct trace_options o;
     trace_parse_options(argc, argv, &o);
 
-    size_t len;
-    char *json = read_state_file(o.state_file, &len);
     struct k8s_cluster cluster;
-    struct svec warnings = SVEC_EMPTY_INITIALIZER;
-    char *error = NULL;
     k8s_cluster_init(&cluster);
-    if (k8s_decode_list(json, len, &cluster, &warnings, &error)) {
-        ovs_fatal(0, "%s: %s", o.state_file, error);
-    }
-    free(json);
-    k8s_cluster_clear_changes(&cluster);
-    for (size_t i = 0; i < warnings.n; i++) {
-        fprintf(stderr, "%s: skipped %s\n", o.state_file, warnings.names[i]);
-    }
-    svec_destroy(&warnings);
+    snapshot_load(o.state_file, &cluster, NULL);
 
     resolve_peer(&cluster, "--from", &o.from);
     resolve_peer(&cluster, "--to", &o.to);
@@ -1775,6 +1742,7 @@ trace_command(int argc, char *argv[])
         .nodes = SHASH_INITIALIZER(&ctx.nodes),
         .raw = SVEC_EMPTY_INITIALIZER,
     };
+    char *error;
     ctx.sw = trace_switch_start(&error);
     if (!ctx.sw) {
         ovs_fatal(0, "trace: cannot start a private switch: %s", error);
