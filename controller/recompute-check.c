@@ -70,49 +70,27 @@ owner_name(uint64_t cookie, const struct k8s_cluster *clusters[], size_t n)
 {
     enum kovs_owner_kind kind = kovs_cookie_kind(cookie);
     const char *kind_name = kovs_owner_kind_name(kind);
-    enum k8s_kind k8s_kind;
-
-    switch (kind) {
-    case KOVS_OWNER_NODE:
-        k8s_kind = K8S_NODE;
-        break;
-    case KOVS_OWNER_POD:
-        k8s_kind = K8S_POD;
-        break;
-    case KOVS_OWNER_SERVICE:
-        k8s_kind = K8S_SERVICE;
-        break;
-    case KOVS_OWNER_POLICY:
-        k8s_kind = K8S_NETWORK_POLICY;
-        break;
-    case KOVS_OWNER_PIPELINE:
-    case KOVS_OWNER_ENDPOINT:
-    case KOVS_OWNER_LEARNED:
-    case KOVS_OWNER_EXTERNAL:
-    case KOVS_OWNER_NEIGHBOR:
-    default:
-        if (kind_name && kovs_cookie(kind, NULL, "") == cookie) {
-            return xstrdup(kind_name);
-        }
-        return (kind_name ? xasprintf("%s %#"PRIx64, kind_name, cookie)
-                : xasprintf("unknown owner %#"PRIx64, cookie));
-    }
 
     for (size_t i = 0; i < n; i++) {
-        const struct k8s_object *obj;
-        if (!clusters[i]) {
-            continue;
-        }
-        K8S_CLUSTER_FOR_EACH (obj, k8s_kind, clusters[i]) {
-            if (kovs_cookie(kind, obj->namespace, obj->name) == cookie) {
-                return (obj->namespace[0]
-                        ? xasprintf("%s %s/%s", kind_name, obj->namespace,
-                                    obj->name)
-                        : xasprintf("%s %s", kind_name, obj->name));
-            }
+        const struct k8s_object *obj
+            = clusters[i] ? kovs_cookie_find_owner(clusters[i], cookie) : NULL;
+        if (obj) {
+            return (obj->namespace[0]
+                    ? xasprintf("%s %s/%s", kind_name, obj->namespace,
+                                obj->name)
+                    : xasprintf("%s %s", kind_name, obj->name));
         }
     }
-    return xasprintf("%s %#"PRIx64" (no such object)", kind_name, cookie);
+    enum k8s_kind k8s_kind;
+    if (!kind_name) {
+        return xasprintf("unknown owner %#"PRIx64, cookie);
+    } else if (kovs_owner_kind_to_k8s(kind, &k8s_kind)) {
+        return xasprintf("%s %#"PRIx64" (no such object)", kind_name,
+                         cookie);
+    } else if (kovs_cookie(kind, NULL, "") == cookie) {
+        return xstrdup(kind_name);      /* The pipeline, for example. */
+    }
+    return xasprintf("%s %#"PRIx64, kind_name, cookie);
 }
 
 /* Adds to 'lines' that 'key' of 'bridge', owned by 'cookie', is 'a' on side
@@ -276,7 +254,7 @@ compare_with_full_computation(struct check_request *req)
     k8s_cluster_init(&fresh);
     if (file) {
         char *error;
-        if (k8s_state_file_load(file, &fresh, &error)) {
+        if (k8s_state_file_load(file, &fresh, NULL, NULL, &error)) {
             req->error = error;
             k8s_cluster_destroy(&fresh);
             return false;

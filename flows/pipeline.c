@@ -139,10 +139,8 @@ kovs_owner_kind_from_name(const char *name, enum kovs_owner_kind *kind)
     return false;
 }
 
-/* The Kubernetes kind of the objects that own flows of owner kind 'kind'.
- * Returns false for the owners that are no Kubernetes object. */
-static bool
-owner_kind_to_k8s(enum kovs_owner_kind kind, enum k8s_kind *k8s_kind)
+bool
+kovs_owner_kind_to_k8s(enum kovs_owner_kind kind, enum k8s_kind *k8s_kind)
 {
     switch (kind) {
     case KOVS_OWNER_NODE:
@@ -172,7 +170,7 @@ kovs_cookie_find_owner(const struct k8s_cluster *cluster, uint64_t cookie)
 {
     enum kovs_owner_kind kind = kovs_cookie_kind(cookie);
     enum k8s_kind k8s_kind;
-    if (!owner_kind_to_k8s(kind, &k8s_kind)) {
+    if (!kovs_owner_kind_to_k8s(kind, &k8s_kind)) {
         return NULL;
     }
 
@@ -198,7 +196,7 @@ kovs_cookie_format_owner(const struct k8s_cluster *cluster, uint64_t cookie,
             ds_put_format(s, "%s/", obj->namespace);
         }
         ds_put_cstr(s, obj->name);
-    } else if (!owner_kind_to_k8s(kind, &k8s_kind)
+    } else if (!kovs_owner_kind_to_k8s(kind, &k8s_kind)
                && kovs_owner_kind_name(kind)) {
         ds_put_cstr(s, kovs_owner_kind_name(kind));
     } else {

@@ -16,6 +16,7 @@
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
 #include "openvswitch/util.h"
+#include "k8s/k8s-model.h"
 #include "packets.h"
 
 struct ds;
@@ -553,6 +554,11 @@ kovs_cookie_kind(uint64_t cookie)
  * the kind named 'name'. */
 const char *kovs_owner_kind_name(enum kovs_owner_kind kind);
 bool kovs_owner_kind_from_name(const char *name, enum kovs_owner_kind *kind);
+
+/* Stores in '*k8s_kind' the Kubernetes kind of the objects that own flows
+ * of owner kind 'kind' and returns true, or returns false for the owners
+ * that are no Kubernetes object (the pipeline, endpoints...). */
+bool kovs_owner_kind_to_k8s(enum kovs_owner_kind, enum k8s_kind *);
 
 /* Finds the object of 'cluster' whose flows carry 'cookie': a Node, Pod,
  * Service or NetworkPolicy.  Returns NULL for the owners that are no
