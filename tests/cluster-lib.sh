@@ -403,23 +403,7 @@ cl_init() {
 
     _cl_netns_add "$CL_PREFIX-ul" &&
     ip -n "$CL_PREFIX-ul" link add br-ul type bridge &&
-    ip -n "$CL_PREFIX-ul" link set br-ul up &&
-    _cl_bridge_plain "$CL_PREFIX-ul"
-}
-
-# _cl_bridge_plain NETNS: makes the Linux bridges in NETNS plain L2
-# switches.  Once anything on the host has loaded br_netfilter (podman and
-# container runtimes do), every new namespace's bridges hand IPv4, IPv6 and
-# ARP frames to that namespace's netfilter hooks, where kernel conntrack and
-# defragmentation change what reaches the nodes; a real L2 network does not.
-_cl_bridge_plain() {
-    local k
-    for k in iptables ip6tables arptables; do
-        if [ -e /proc/sys/net/bridge/bridge-nf-call-$k ]; then
-            ip netns exec "$1" sysctl -qw net.bridge.bridge-nf-call-$k=0 ||
-                return 1
-        fi
-    done
+    ip -n "$CL_PREFIX-ul" link set br-ul up
 }
 
 # cl_use WORKDIR: attaches this shell to the cluster that cl_init created in
