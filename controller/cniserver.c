@@ -211,19 +211,18 @@ update_cni_ports(void)
     poll_immediate_wake();
 }
 
-/* Returns true if pod 'key' ("namespace/name") has flows in the desired
+/* Returns true if pod 'name' ("namespace/name") has flows in the desired
  * table. */
 static bool
-pod_has_flows(const struct flow_table *flows, const char *key)
+pod_has_flows(const struct flow_table *flows, const char *name)
 {
-    const char *slash = strchr(key, '/');
-    if (!slash) {
-        return false;
-    }
-    char *ns = xmemdup0(key, slash - key);
-    uint64_t cookie = kovs_cookie(KOVS_OWNER_POD, ns, slash + 1);
-    free(ns);
-    return flow_table_owner_count(flows, cookie) > 0;
+    struct k8s_key key;
+    bool has_flows = (k8s_key_parse(&key, K8S_POD, name)
+                      && flow_table_owner_count(
+                             flows, kovs_cookie(KOVS_OWNER_POD, key.namespace,
+                                                key.name)) > 0);
+    k8s_key_destroy(&key);
+    return has_flows;
 }
 
 /* Brings the set of interfaces marked as installed up to date: a pod's
@@ -281,14 +280,12 @@ log_mismatches(const struct cniserver_input *in)
     struct shash_node *node;
     SHASH_FOR_EACH (node, &in->ports->pods) {
         const struct flows_port *port = node->data;
-        const char *slash = strchr(node->name, '/');
-        if (!port->ip || !slash) {
+        if (!port->ip) {
             continue;
         }
-        char *ns = xmemdup0(node->name, slash - node->name);
-        const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
-                                                        ns, slash + 1);
-        free(ns);
+        const struct k8s_object *obj = k8s_cluster_find_named(in->cluster,
+                                                              K8S_POD,
+                                                              node->name);
         ovs_be32 pod_ip = obj ? flows_pod_object_ipv4(k8s_pod_cast(obj)) : 0;
         if (!pod_ip || pod_ip == port->ip) {
             continue;
@@ -429,11 +426,8 @@ not_ready_reason(const struct cniserver_input *in)
 static char *
 explain_not_installed(const struct ipam_attachment *att)
 {
-    const char *slash = strchr(att->pod, '/');
-    char *ns = xmemdup0(att->pod, slash - att->pod);
-    const struct k8s_object *obj = k8s_cluster_find(last.cluster, K8S_POD, ns,
-                                                    slash + 1);
-    free(ns);
+    const struct k8s_object *obj = k8s_cluster_find_named(last.cluster,
+                                                          K8S_POD, att->pod);
     const struct vswitch_pod_iface *pi
         = shash_find_data(&last.ports->pod_ifaces, att->pod);
     const char *reason = not_ready_reason(&last);
@@ -594,8 +588,10 @@ cni_unixctl_add(struct unixctl_conn *conn, int argc OVS_UNUSED,
     if (!check_attachment_args(conn, container_id, ifname)) {
         return;
     }
-    const char *slash = strchr(pod, '/');
-    if (!slash || slash == pod || !slash[1] || strchr(slash + 1, '/')) {
+    struct k8s_key key;
+    bool valid = k8s_key_parse(&key, K8S_POD, pod);
+    k8s_key_destroy(&key);
+    if (!valid) {
         reply_error(conn, CNI_ERR_INVALID_ENV, "\"%s\" is not "
                     "NAMESPACE/NAME", pod);
         return;

@@ -304,17 +304,24 @@ kovs_unixctl_cookie(struct unixctl_conn *conn, int argc,
     if (kind == KOVS_OWNER_PIPELINE) {
         cookie = KOVS_COOKIE_PIPELINE;
     } else {
-        const char *slash = strchr(argv[2] ? argv[2] : "", '/');
+        enum k8s_kind k8s_kind;
+        struct k8s_key key;
         if (!argv[2]) {
             unixctl_command_reply_error(conn, "name required");
             return;
         }
-        if (slash) {
-            char *ns = xmemdup0(argv[2], slash - argv[2]);
-            cookie = kovs_cookie(kind, ns, slash + 1);
-            free(ns);
-        } else {
+        if (!kovs_owner_kind_to_k8s(kind, &k8s_kind)) {
+            /* Not a Kubernetes object: the name is the whole argument. */
             cookie = kovs_cookie(kind, NULL, argv[2]);
+        } else if (k8s_key_parse(&key, k8s_kind, argv[2])) {
+            cookie = kovs_cookie(kind, key.namespace, key.name);
+            k8s_key_destroy(&key);
+        } else {
+            unixctl_command_reply_error(conn, k8s_kind_is_namespaced(k8s_kind)
+                                        ? "NAMESPACE/NAME expected"
+                                        : "NAME expected");
+            k8s_key_destroy(&key);
+            return;
         }
     }
     char *reply = xasprintf("0x%"PRIx64, cookie);

@@ -532,14 +532,11 @@ first_ipv4(const char *ip_addresses)
 static void
 port_key_add(struct k8s_key_set *set, enum k8s_kind kind, const char *name)
 {
-    const char *slash = kind == K8S_POD ? strchr(name, '/') : NULL;
-    if (slash) {
-        char *namespace = xmemdup0(name, slash - name);
-        k8s_key_set_add(set, kind, namespace, slash + 1);
-        free(namespace);
-    } else {
-        k8s_key_set_add(set, kind, "", name);
+    struct k8s_key key;
+    if (k8s_key_parse(&key, kind, name)) {
+        k8s_key_set_add(set, kind, key.namespace, key.name);
     }
+    k8s_key_destroy(&key);
 }
 
 /* Replaces 'old' by 'new', adding to 'changed' every key whose port
@@ -659,7 +656,10 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
                              mac_s ? mac_s : "missing");
                 continue;
             }
-            if (!strchr(iface_id, '/')) {
+            struct k8s_key key;
+            bool valid = k8s_key_parse(&key, K8S_POD, iface_id);
+            k8s_key_destroy(&key);
+            if (!valid) {
                 VLOG_WARN_RL(&rl, "interface %s: external_ids:iface-id "
                              "\"%s\" is not \"namespace/name\"",
                              iface->name, iface_id);

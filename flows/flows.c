@@ -11,7 +11,6 @@
 #include "flows/policy.h"
 #include "flows/service.h"
 #include "openvswitch/dynamic-string.h"
-#include "sset.h"
 
 void
 flows_local_init(const struct flows_input *in, struct flows_local *local)
@@ -101,34 +100,21 @@ flows_changes_destroy(struct flows_changes *c)
     }
 }
 
-/* Splits "namespace/name" into its parts, which the caller frees. */
-static void
-split_key(const char *key, char **namespace, char **name)
-{
-    const char *slash = strchr(key, '/');
-    if (slash) {
-        *namespace = xmemdup0(key, slash - key);
-        *name = xstrdup(slash + 1);
-    } else {
-        *namespace = xstrdup("");
-        *name = xstrdup(key);
-    }
-}
-
 size_t
 flows_compute_changes(const struct flows_input *in,
                       const struct flows_changes *changes,
                       struct flow_table *ft, struct flow_table *ex_ft)
 {
     bool all = changes->all;
-    struct sset pods = SSET_INITIALIZER(&pods);
-    struct sset nodes = SSET_INITIALIZER(&nodes);
-    struct sset services = SSET_INITIALIZER(&services);
-    struct sset policies = SSET_INITIALIZER(&policies);
+
+    /* The owners to recompute: nodes, pods, Services and NetworkPolicies,
+     * each once. */
+    struct k8s_key_set dirty;
+    k8s_key_set_init(&dirty);
 
     const struct k8s_key *k;
     K8S_KEY_SET_FOR_EACH (k, &changes->pods) {
-        sset_add_and_free(&pods, xasprintf("%s/%s", k->namespace, k->name));
+        k8s_key_set_add(&dirty, K8S_POD, k->namespace, k->name);
         if (all) {
             continue;
         }
@@ -138,12 +124,11 @@ flows_compute_changes(const struct flows_input *in,
                                                         k->namespace,
                                                         k->name);
         if (obj) {
-            policy_affected_by_pod(in, k8s_pod_cast(obj),
-                                   &policies);
+            policy_affected_by_pod(in, k8s_pod_cast(obj), &dirty);
         }
     }
     K8S_KEY_SET_FOR_EACH (k, &changes->nodes) {
-        sset_add(&nodes, k->name);
+        k8s_key_set_add(&dirty, K8S_NODE, "", k->name);
     }
 
     struct ovs_list no_k8s_changes = OVS_LIST_INITIALIZER(&no_k8s_changes);
@@ -162,42 +147,37 @@ flows_compute_changes(const struct flows_input *in,
                 /* This node's podCIDR is in every flow's input. */
                 all = true;
             } else {
-                sset_add(&nodes, change->name);
+                k8s_key_set_add(&dirty, K8S_NODE, "", change->name);
             }
             break;
         case K8S_POD:
-            sset_add_and_free(&pods, xasprintf("%s/%s", change->namespace,
-                                               change->name));
+            k8s_key_set_add(&dirty, K8S_POD, change->namespace,
+                            change->name);
             /* Policies that select it, or select it as a peer, before or
              * after the change. */
             if (change->old) {
-                policy_affected_by_pod(in,
-                                       k8s_pod_cast(change->old), &policies);
+                policy_affected_by_pod(in, k8s_pod_cast(change->old),
+                                       &dirty);
             }
             if (change->new) {
-                policy_affected_by_pod(in,
-                                       k8s_pod_cast(change->new), &policies);
+                policy_affected_by_pod(in, k8s_pod_cast(change->new),
+                                       &dirty);
             }
             break;
         case K8S_NAMESPACE:
             if (change->old) {
                 policy_affected_by_namespace(
-                    in->cluster, k8s_namespace_cast(change->old), &policies);
+                    in->cluster, k8s_namespace_cast(change->old), &dirty);
             }
             if (change->new) {
                 policy_affected_by_namespace(
-                    in->cluster, k8s_namespace_cast(change->new), &policies);
+                    in->cluster, k8s_namespace_cast(change->new), &dirty);
             }
             break;
         case K8S_NETWORK_POLICY:
-            sset_add_and_free(&policies, xasprintf("%s/%s",
-                                                   change->namespace,
-                                                   change->name));
-            break;
         case K8S_SERVICE:
-            sset_add_and_free(&services, xasprintf("%s/%s",
-                                                   change->namespace,
-                                                   change->name));
+            k8s_key_set_add(&dirty, change->kind, change->namespace,
+                            change->name);
             break;
         case K8S_ENDPOINT_SLICE: {
             /* The Service the slice belonged to, and the one it belongs
@@ -209,9 +189,9 @@ flows_compute_changes(const struct flows_input *in,
                     const struct k8s_endpoint_slice *slice
                         = k8s_endpoint_slice_cast(versions[i]);
                     if (slice->service_name[0]) {
-                        sset_add_and_free(&services, xasprintf(
-                            "%s/%s", change->namespace,
-                            slice->service_name));
+                        k8s_key_set_add(&dirty, K8S_SERVICE,
+                                        change->namespace,
+                                        slice->service_name);
                     }
                 }
             }
@@ -235,37 +215,28 @@ flows_compute_changes(const struct flows_input *in,
         if (changes->neighbors) {
             flows_neighbor_compute(in, ft);
         }
-        const char *key;
-        SSET_FOR_EACH (key, &nodes) {
-            flows_node_compute(in, &local, key, ft);
+        K8S_KEY_SET_FOR_EACH (k, &dirty) {
+            switch (k->kind) {
+            case K8S_NODE:
+                flows_node_compute(in, &local, k->name, ft);
+                break;
+            case K8S_POD:
+                flows_pod_compute(in, &local, k->namespace, k->name, ft);
+                break;
+            case K8S_SERVICE:
+                flows_service_compute(in, k->namespace, k->name, ft, ex_ft);
+                break;
+            case K8S_NETWORK_POLICY:
+                flows_policy_compute(in, &local, k->namespace, k->name, ft);
+                break;
+            case K8S_NAMESPACE:
+            case K8S_ENDPOINT_SLICE:
+            case K8S_N_KINDS:
+                OVS_NOT_REACHED();
+            }
         }
-        SSET_FOR_EACH (key, &pods) {
-            char *namespace, *name;
-            split_key(key, &namespace, &name);
-            flows_pod_compute(in, &local, namespace, name, ft);
-            free(namespace);
-            free(name);
-        }
-        SSET_FOR_EACH (key, &services) {
-            char *namespace, *name;
-            split_key(key, &namespace, &name);
-            flows_service_compute(in, namespace, name, ft, ex_ft);
-            free(namespace);
-            free(name);
-        }
-        SSET_FOR_EACH (key, &policies) {
-            char *namespace, *name;
-            split_key(key, &namespace, &name);
-            flows_policy_compute(in, &local, namespace, name, ft);
-            free(namespace);
-            free(name);
-        }
-        n = (changes->neighbors + sset_count(&nodes) + sset_count(&pods)
-             + sset_count(&services) + sset_count(&policies));
+        n = changes->neighbors + k8s_key_set_count(&dirty);
     }
-    sset_destroy(&pods);
-    sset_destroy(&nodes);
-    sset_destroy(&services);
-    sset_destroy(&policies);
+    k8s_key_set_destroy(&dirty);
     return n;
 }

@@ -1054,13 +1054,14 @@ policy_may_select(const struct flows_input *in,
 
 void
 policy_affected_by_pod(const struct flows_input *in,
-                       const struct k8s_pod *pod, struct sset *policies)
+                       const struct k8s_pod *pod,
+                       struct k8s_key_set *policies)
 {
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
         if (policy_may_select(in, k8s_network_policy_cast(obj), pod)) {
-            sset_add_and_free(policies, xasprintf("%s/%s", obj->namespace,
-                                                  obj->name));
+            k8s_key_set_add(policies, K8S_NETWORK_POLICY, obj->namespace,
+                            obj->name);
         }
     }
 }
@@ -1068,7 +1069,7 @@ policy_affected_by_pod(const struct flows_input *in,
 void
 policy_affected_by_namespace(const struct k8s_cluster *cluster,
                              const struct k8s_namespace *ns,
-                             struct sset *policies)
+                             struct k8s_key_set *policies)
 {
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
@@ -1089,8 +1090,8 @@ policy_affected_by_namespace(const struct k8s_cluster *cluster,
             }
         }
         if (affected) {
-            sset_add_and_free(policies, xasprintf("%s/%s", obj->namespace,
-                                                  obj->name));
+            k8s_key_set_add(policies, K8S_NETWORK_POLICY, obj->namespace,
+                            obj->name);
         }
     }
 }

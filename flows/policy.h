@@ -36,7 +36,7 @@
 struct flow_table;
 struct flows_input;
 struct flows_local;
-struct sset;
+struct k8s_key_set;
 
 /* Recomputes the flows of NetworkPolicy 'namespace'/'name'. */
 void flows_policy_compute(const struct flows_input *,
@@ -44,16 +44,17 @@ void flows_policy_compute(const struct flows_input *,
                           const char *namespace, const char *name,
                           struct flow_table *);
 
-/* Adds to 'policies' ("namespace/name") every policy whose flows may
+/* Adds to 'policies' the key of every policy whose flows may
  * depend on pod 'pod' (any version of it): those that select it and those
  * with a peer that selects it, by labels or by address. */
 void policy_affected_by_pod(const struct flows_input *,
-                            const struct k8s_pod *pod, struct sset *policies);
+                            const struct k8s_pod *pod,
+                            struct k8s_key_set *policies);
 
 /* Same for a namespace (its labels select peers). */
 void policy_affected_by_namespace(const struct k8s_cluster *,
                                   const struct k8s_namespace *,
-                                  struct sset *policies);
+                                  struct k8s_key_set *policies);
 
 /* Address prefixes: 'net'/'plen' less every prefix in 'except', as the
  * smallest list of non-overlapping IPv4 prefixes, sorted by address,

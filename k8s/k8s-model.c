@@ -555,6 +555,19 @@ k8s_cluster_destroy(struct k8s_cluster *cluster)
 }
 
 const struct k8s_object *
+k8s_cluster_find_named(const struct k8s_cluster *cluster, enum k8s_kind kind,
+                       const char *s)
+{
+    struct k8s_key key;
+    const struct k8s_object *obj = NULL;
+    if (k8s_key_parse(&key, kind, s)) {
+        obj = k8s_cluster_find(cluster, kind, key.namespace, key.name);
+    }
+    k8s_key_destroy(&key);
+    return obj;
+}
+
+const struct k8s_object *
 k8s_cluster_find(const struct k8s_cluster *cluster, enum k8s_kind kind,
                  const char *namespace, const char *name)
 {
@@ -764,6 +777,48 @@ k8s_key_set_remove(struct k8s_key_set *set, enum k8s_kind kind,
     free(key->name);
     free(key);
     return true;
+}
+
+bool
+k8s_key_parse(struct k8s_key *key, enum k8s_kind kind, const char *s)
+{
+    key->kind = kind;
+    key->namespace = NULL;
+    key->name = NULL;
+
+    const char *slash = strchr(s, '/');
+    if (!k8s_kind_is_namespaced(kind)) {
+        if (slash || !*s) {
+            return false;
+        }
+        key->namespace = xstrdup("");
+        key->name = xstrdup(s);
+        return true;
+    }
+    if (!slash || slash == s || !slash[1] || strchr(slash + 1, '/')) {
+        return false;
+    }
+    key->namespace = xmemdup0(s, slash - s);
+    key->name = xstrdup(slash + 1);
+    return true;
+}
+
+void
+k8s_key_destroy(struct k8s_key *key)
+{
+    if (key) {
+        free(key->namespace);
+        free(key->name);
+        key->namespace = key->name = NULL;
+    }
+}
+
+bool
+k8s_key_set_contains(const struct k8s_key_set *set, enum k8s_kind kind,
+                     const char *namespace, const char *name)
+{
+    return k8s_key_set_find(set, kind, namespace, name,
+                            change_hash(kind, namespace, name)) != NULL;
 }
 
 bool

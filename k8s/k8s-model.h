@@ -337,8 +337,6 @@ struct k8s_cluster {
 void k8s_cluster_init(struct k8s_cluster *);
 void k8s_cluster_destroy(struct k8s_cluster *);
 
-/* Looks up an object by kind, namespace ("" for cluster-scoped kinds) and
- * name.  Returns NULL if it is not in the cluster. */
 /* An object's identity: its kind, namespace ("" for cluster-scoped kinds)
  * and name.  Change lists and owner lookups carry keys rather than
  * "namespace/name" strings to be split again. */
@@ -365,16 +363,33 @@ bool k8s_key_set_add(struct k8s_key_set *, enum k8s_kind,
 /* Removes the key if it is there; returns true if it was. */
 bool k8s_key_set_remove(struct k8s_key_set *, enum k8s_kind,
                         const char *namespace, const char *name);
+/* Parses 's', an object's name as people and OVSDB write it ("namespace/name"
+ * for a namespaced kind, "name" for a cluster-scoped one), into 'key' for an
+ * object of kind 'kind'.  Returns false, with 'key' empty, if 's' is not of
+ * that form (an empty part, a '/' too many or missing).  The caller frees
+ * the key with k8s_key_destroy(). */
+bool k8s_key_parse(struct k8s_key *key, enum k8s_kind kind, const char *s);
+void k8s_key_destroy(struct k8s_key *);
+
+bool k8s_key_set_contains(const struct k8s_key_set *, enum k8s_kind,
+                          const char *namespace, const char *name);
 bool k8s_key_set_is_empty(const struct k8s_key_set *);
 size_t k8s_key_set_count(const struct k8s_key_set *);
 
 #define K8S_KEY_SET_FOR_EACH(KEY, SET) \
     HMAP_FOR_EACH (KEY, hmap_node, &(SET)->keys)
 
+/* Looks up an object by kind, namespace ("" for cluster-scoped kinds) and
+ * name.  Returns NULL if it is not in the cluster. */
 const struct k8s_object *k8s_cluster_find(const struct k8s_cluster *,
                                           enum k8s_kind,
                                           const char *namespace,
                                           const char *name);
+/* Looks up the object of kind 'kind' named 's' as k8s_key_parse() reads
+ * it.  Returns NULL if 's' is malformed or the object is not there. */
+const struct k8s_object *k8s_cluster_find_named(const struct k8s_cluster *,
+                                                enum k8s_kind,
+                                                const char *s);
 size_t k8s_cluster_count(const struct k8s_cluster *, enum k8s_kind);
 
 /* Returns the pods of namespace 'namespace' in a new array that the caller

@@ -864,10 +864,11 @@ test_affected_policies(void)
 
     const struct k8s_object *z = k8s_cluster_find(&f.cluster, K8S_POD, "x",
                                                   "z");
-    struct sset policies = SSET_INITIALIZER(&policies);
+    struct k8s_key_set policies;
+    k8s_key_set_init(&policies);
     policy_affected_by_pod(&f.in, k8s_pod_cast(z), &policies);
-    CHECK(sset_is_empty(&policies), "an unrelated pod affects %"PRIuSIZE
-          " policies", sset_count(&policies));
+    CHECK(k8s_key_set_is_empty(&policies), "an unrelated pod affects %"
+          PRIuSIZE" policies", k8s_key_set_count(&policies));
 
     /* The same pod relabelled as a client. */
     static const char client[] =
@@ -879,11 +880,12 @@ test_affected_policies(void)
                                                &error);
     ovs_assert(obj);
     policy_affected_by_pod(&f.in, k8s_pod_cast(obj), &policies);
-    CHECK(sset_count(&policies) == 1 && sset_contains(&policies, "x/p1"),
+    CHECK(k8s_key_set_count(&policies) == 1
+          && k8s_key_set_contains(&policies, K8S_NETWORK_POLICY, "x", "p1"),
           "expected only x/p1, got %"PRIuSIZE" policies",
-          sset_count(&policies));
+          k8s_key_set_count(&policies));
     k8s_object_destroy(obj);
-    sset_destroy(&policies);
+    k8s_key_set_destroy(&policies);
     fixture_destroy(&f);
 }
 

@@ -53,11 +53,8 @@ snapshot_pod_ports(const struct k8s_cluster *cluster, const char *node_name,
 
     for (size_t i = 0; i < keys.n; i++) {
         const char *key = keys.names[i];
-        const char *slash = strchr(key, '/');
-        char *ns = xmemdup0(key, slash - key);
         const struct k8s_pod *pod = k8s_pod_cast(
-            k8s_cluster_find(cluster, K8S_POD, ns, slash + 1));
-        free(ns);
+            k8s_cluster_find_named(cluster, K8S_POD, key));
 
         uint32_t h = ntohl(flows_pod_object_ipv4(pod));
         struct eth_addr mac = ETH_ADDR_C(0a, 58, 00, 00, 00, 00);

@@ -924,21 +924,18 @@ static void
 put_isolating_policies(struct ds *s, const struct k8s_cluster *cluster,
                        const char *key, uint8_t table)
 {
-    const char *slash = strchr(key, '/');
-    char *ns = xmemdup0(key, slash - key);
-    const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_POD, ns,
-                                                    slash + 1);
+    const struct k8s_object *obj = k8s_cluster_find_named(cluster, K8S_POD,
+                                                          key);
     struct svec names = SVEC_EMPTY_INITIALIZER;
     if (obj) {
+        const struct k8s_pod *pod = k8s_pod_cast(obj);
         K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
             const struct k8s_network_policy *np
                 = k8s_network_policy_cast(obj);
-            const struct k8s_pod *pod = k8s_pod_cast(
-                k8s_cluster_find(cluster, K8S_POD, ns, slash + 1));
             bool isolates = (table == KOVS_T_INGRESS_POLICY
                              ? np->ingress_isolation
                              : np->egress_isolation);
-            if (isolates && !strcmp(obj->namespace, ns)
+            if (isolates && !strcmp(obj->namespace, pod->obj.namespace)
                 && k8s_selector_matches(&np->pod_selector,
                                         &pod->obj.labels)) {
                 svec_add_nocopy(&names, xasprintf("%s/%s", obj->namespace,
@@ -952,7 +949,6 @@ put_isolating_policies(struct ds *s, const struct k8s_cluster *cluster,
         ds_put_format(s, "%s%s", i ? ", " : "", names.names[i]);
     }
     svec_destroy(&names);
-    free(ns);
 }
 
 static void
