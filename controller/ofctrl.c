@@ -1233,7 +1233,27 @@ installed_actions_equal(const struct installed_flow *i,
     return equal;
 }
 
-/* Queues the conntrack flush 'flush', to be sent after the bundle. */
+/* How many times each conntrack flush is sent.
+ *
+ * Open vSwitch 3.1.0's userspace datapath carries out a flush by a partial
+ * tuple (NXT_CT_FLUSH with only the reply source, as here) by walking its
+ * connection table and deleting as it walks, and the walk skips entries
+ * next to the ones it deletes: when the flushed entries are most of the
+ * table, one flush leaves about a fifth of them, and each identical flush
+ * after it about half of the rest.  (`ovs-ofctl ct-flush` alone shows it;
+ * upstream fixed it after 3.1.0 in "conntrack: Fix flush not flushing all
+ * elements".)  A UDP client that keeps its socket would then keep talking
+ * to a removed endpoint until its entry times out.  Repeating the flush
+ * brings what is left down geometrically: 16 passes leave nothing of tens
+ * of thousands of entries.  On a switch without the bug the passes after
+ * the first find nothing; each costs the switch one walk of its table,
+ * and they are sent only when a UDP endpoint goes.  The test "removing a
+ * UDP endpoint flushes every one of its hundreds of conntrack entries" in
+ * tests/service-sandbox.at proves it. */
+#define OFCTRL_CT_FLUSH_PASSES 16
+
+/* Queues the conntrack flush 'flush', to be sent after the bundle
+ * (OFCTRL_CT_FLUSH_PASSES times). */
 static void
 ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle,
                       const struct flows_ct_flush *flush)
@@ -1246,8 +1266,11 @@ ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle,
     ctm.tuple_reply.src = in6_addr_mapped_ipv4(flush->reply_src);
     ctm.tuple_reply.src_port = flush->reply_src_port;
     uint16_t zone = flush->zone;
-    struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone, bundle->version);
-    ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
+    for (int i = 0; i < OFCTRL_CT_FLUSH_PASSES; i++) {
+        struct ofpbuf *msg = ofp_ct_match_encode(&ctm, &zone,
+                                                 bundle->version);
+        ovs_list_push_back(&bundle->ct_flushes, &msg->list_node);
+    }
 }
 
 /* Makes the switch's flow for the key of 'key' match the desired one,
