@@ -6,6 +6,8 @@
 
 #include "controller/ofctrl.h"
 
+#include <unistd.h>
+
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
@@ -116,6 +118,9 @@ struct ofctrl {
     ofctrl_stale_flow_flush_cb *stale_flow_flush; /* Or NULL. */
     struct rconn *swconn;
     unsigned int seqno;             /* Connection seqno last seen. */
+    char *target;                   /* The switch's address. */
+    char *socket_path;              /* A "unix:" target's file, or NULL. */
+    bool socket_present;            /* Whether it was there last time. */
     enum ofctrl_state state;
 
     /* The dump of the switch's flows and groups after a connection. */
@@ -236,6 +241,7 @@ static void installed_clear(struct ofctrl *);
 static void ofctrl_put__(struct ofctrl *, struct flow_table *,
                          const struct ovs_list *ct_flushes);
 static void check_finish(struct ofctrl *, const char *error);
+static void ofctrl_connect_when_socket_appears(struct ofctrl *);
 
 struct ofctrl *
 ofctrl_create(const char *name, const char *target,
@@ -247,7 +253,15 @@ ofctrl_create(const char *name, const char *target,
     of->packet_in = packet_in;
     of->packet_in_aux = aux;
     of->swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
-    rconn_connect(of->swconn, target, target);
+    of->target = xstrdup(target);
+    if (!strncmp(target, "unix:", 5)) {
+        /* The bridge's socket: connect once it is there. */
+        of->socket_path = xstrdup(target + 5);
+        of->socket_present = false;
+        ofctrl_connect_when_socket_appears(of);
+    } else {
+        rconn_connect(of->swconn, target, target);
+    }
     of->seqno = rconn_get_connection_seqno(of->swconn);
     of->state = S_DISCONNECTED;
     hmap_init(&of->installed);
@@ -290,6 +304,8 @@ ofctrl_destroy(struct ofctrl *of)
         stats_request_finish(of, "the connection to the switch was closed");
         check_finish(of, "the connection to the switch was closed");
         rconn_destroy(of->swconn);
+        free(of->target);
+        free(of->socket_path);
         installed_clear(of);
         hmap_destroy(&of->check.flows);
         hmap_destroy(&of->check.groups);
@@ -830,9 +846,28 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     }
 }
 
+/* While 'of' is not connected to its bridge's socket: connects as soon as
+ * the socket appears (when ovs-vswitchd has created the bridge), instead of
+ * at the end of rconn's back-off, which reaches seconds while a new bridge
+ * is being created. */
+static void
+ofctrl_connect_when_socket_appears(struct ofctrl *of)
+{
+    if (!of->socket_path || rconn_is_connected(of->swconn)) {
+        return;
+    }
+    bool present = !access(of->socket_path, F_OK);
+    if (present && !of->socket_present) {
+        VLOG_DBG("%s: %s appeared, connecting", of->name, of->socket_path);
+        rconn_connect(of->swconn, of->target, of->target);
+    }
+    of->socket_present = present;
+}
+
 bool
 ofctrl_run(struct ofctrl *of)
 {
+    ofctrl_connect_when_socket_appears(of);
     rconn_run(of->swconn);
 
     if (of->seqno != rconn_get_connection_seqno(of->swconn)) {
@@ -889,6 +924,12 @@ ofctrl_wait(struct ofctrl *of)
 {
     rconn_run_wait(of->swconn);
     rconn_recv_wait(of->swconn);
+    if (of->socket_path && !of->socket_present
+        && !rconn_is_connected(of->swconn)) {
+        /* Nothing wakes the loop when a socket file appears: look again
+         * soon (only until the bridge exists). */
+        poll_timer_wait(50);
+    }
     if (of->retry_at > time_msec()) {
         poll_timer_wait_until(of->retry_at);
     }
