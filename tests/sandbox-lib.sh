@@ -81,13 +81,15 @@ sandbox_start_vswitchd () {
 }
 
 # kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE.
+# Its metrics endpoint is off (the default address is the host's, which
+# tests running side by side would share) unless an OPTION sets one.
 kovs_start () {
     local node=$1 state=$2
     shift 2
     kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-state="$state" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        --cni-conf-dir="$PWD/net.d" \
+        --cni-conf-dir="$PWD/net.d" --metrics-address=off \
         -vofctrl:file:dbg -vconsole:warn "$@" 2>>kovs-controller.stderr ||
         { cat kovs-controller.stderr >&2; return 1; }
     kovs_register "$OVS_RUNDIR" state
