@@ -310,7 +310,7 @@ collect_bridge(const char *bridge, const struct ofctrl *of,
     for (int t = 0; t < 256; t++) {
         const char *name = table_name(t);
         if (name || desired[t] || installed[t]) {
-            char table[4];
+            char table[16];
             snprintf(table, sizeof table, "%d", t);
             metrics_add(fd, desired[t], "bridge", bridge, "table", table,
                         "table_name", name ? name : "", NULL);
