@@ -281,7 +281,8 @@ main(int argc, char *argv[])
     }
 
     /* The connection goes first: a policy-stats request still pending gets
-     * its error reply while its unixctl connection is open. */
+     * its error reply while its unixctl connection is open, and the metrics
+     * endpoint learns that its request for the policy counters is over. */
     ofctrl_destroy(c.br_int);
     controller_metrics_destroy(metrics);
     controller_metrics_uninit(&c);
