@@ -10,6 +10,8 @@ controller_kovs_controller_SOURCES = \
 	controller/cniserver.h \
 	controller/commands.c \
 	controller/controller.h \
+	controller/controller-metrics.c \
+	controller/controller-metrics.h \
 	controller/dpcache.c \
 	controller/dpcache.h \
 	controller/engine.c \
@@ -20,9 +22,13 @@ controller_kovs_controller_SOURCES = \
 	controller/gateway.h \
 	controller/healthcheck.c \
 	controller/healthcheck.h \
+	controller/http-server.c \
+	controller/http-server.h \
 	controller/ipam.c \
 	controller/ipam.h \
 	controller/kovs-controller.c \
+	controller/metrics.c \
+	controller/metrics.h \
 	controller/neighbor.c \
 	controller/neighbor.h \
 	controller/ofctrl.c \
@@ -31,6 +37,8 @@ controller_kovs_controller_SOURCES = \
 	controller/options.h \
 	controller/pinctrl.c \
 	controller/pinctrl.h \
+	controller/policy-stats.c \
+	controller/policy-stats.h \
 	controller/recompute-check.c \
 	controller/recompute-check.h \
 	controller/uplink.c \

@@ -17,6 +17,7 @@
 #include "controller/ofctrl.h"
 #include "controller/options.h"
 #include "controller/pinctrl.h"
+#include "controller/policy-stats.h"
 #include "controller/vswitch.h"
 #include "flow.h"
 #include "flows/pipeline.h"
@@ -188,40 +189,23 @@ policy_stats_reply(const struct ofctrl_flow_stat *stats, size_t n,
         return;
     }
 
+    struct policy_stats ps;
+    policy_stats_from_flows(stats, n, &c->flows, c->input.pod_ports, &ps);
+
     struct svec lines = SVEC_EMPTY_INITIALIZER;
-    for (size_t i = 0; i < n; i++) {
-        const struct ofctrl_flow_stat *st = &stats[i];
-        const char *dir = (st->table_id == KOVS_T_INGRESS_POLICY ? "ingress"
-                           : st->table_id == KOVS_T_EGRESS_POLICY ? "egress"
-                           : NULL);
-        if (!dir) {
-            continue;
-        }
-        if (st->match.wc.masks.conj_id) {
-            const char *key = flow_table_conj_id_key(&c->flows,
-                                                     st->match.flow.conj_id);
+    for (size_t i = 0; i < ps.n; i++) {
+        const struct policy_stat *st = &ps.stats[i];
+        if (st->type == POLICY_STAT_RULE) {
             svec_add_nocopy(&lines, xasprintf(
-                "rule %s: %"PRIu64" connections allowed",
-                key ? key : "(unknown)", st->n_packets));
-        } else if (st->priority == KOVS_PRIO_POLICY_DROP) {
-            ofp_port_t port = (st->table_id == KOVS_T_INGRESS_POLICY
-                               ? u16_to_ofp(kovs_field_get(
-                                     &st->match.flow, KOVS_F_OUT_PORT))
-                               : st->match.flow.in_port.ofp_port);
-            const char *pod = "(unknown pod)";
-            struct shash_node *node;
-            SHASH_FOR_EACH (node, c->input.pod_ports) {
-                const struct flows_port *p = node->data;
-                if (p->ofport == port) {
-                    pod = node->name;
-                    break;
-                }
-            }
-            svec_add_nocopy(&lines, xasprintf(
-                "pod %s %s: %"PRIu64" packets dropped", pod, dir,
+                "rule %s: %"PRIu64" connections allowed", st->key,
                 st->n_packets));
+        } else {
+            svec_add_nocopy(&lines, xasprintf(
+                "pod %s %s: %"PRIu64" packets dropped", st->key,
+                st->direction, st->n_packets));
         }
     }
+    policy_stats_destroy(&ps);
     svec_sort(&lines);
 
     struct ds ds = DS_EMPTY_INITIALIZER;
@@ -242,13 +226,9 @@ kovs_unixctl_policy_stats(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct policy_stats_request *req = xmalloc(sizeof *req);
     req->conn = conn;
     req->c = c;
-    if (!ofctrl_request_flow_stats(
-            c->br_int,
-            (uint64_t) KOVS_OWNER_POLICY << KOVS_COOKIE_KIND_SHIFT,
-            ~KOVS_COOKIE_ID_MASK, policy_stats_reply, req)) {
+    if (!policy_stats_request(c->br_int, policy_stats_reply, req)) {
         free(req);
-        unixctl_command_reply_error(conn, "not connected to the switch, or "
-                                    "a request is already pending");
+        unixctl_command_reply_error(conn, "not connected to the switch");
     }
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "controller/engine.h"
 #include "controller/gateway.h"
+#include "controller/metrics.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "k8s/k8s-model.h"
@@ -50,7 +51,30 @@ struct controller {
     long long int event_msec;       /* When that change was read. */
     long long int last_event_latency_ms;
     long long int max_event_latency_ms;
+
+    /* For the metrics (controller/controller-metrics.h). */
+    struct metrics_histogram sync_duration;         /* Seconds. */
+    struct metrics_histogram programming_latency;   /* Seconds. */
+    long long int start_wall_msec;
+    long long int last_sync_wall_msec;              /* 0 before the first. */
+    struct controller_trigger *triggers;            /* Changes on their way
+                                                     * to the switch. */
+    size_t n_triggers, allocated_triggers;
 };
+
+/* An EndpointSlice change on its way to the switch: its
+ * last-change-trigger-time, and once the update that carries it was sent,
+ * the sequence number (ofctrl_get_sent_seqno()) whose acknowledgement
+ * means it is installed. */
+struct controller_trigger {
+    long long int trigger_msec;     /* Wall clock. */
+    bool sent;
+    uint64_t seqno;
+};
+
+/* Returns true once the source of the Kubernetes state has given a
+ * complete picture of the cluster. */
+bool controller_k8s_ready(const struct controller *c);
 
 /* Registers kovs-controller's unixctl commands, which work on 'c'. */
 void controller_commands_register(struct controller *c);

@@ -35,6 +35,7 @@ VLOG_DEFINE_THIS_MODULE(healthcheck);
 /* A Service with a health check port, and its listener. */
 struct healthcheck_service {
     struct hmap_node hmap_node;     /* In 'services', by 'port'. */
+    struct healthcheck *hc;         /* The server, for its counters. */
     uint16_t port;
     char *namespace;
     char *name;
@@ -98,6 +99,7 @@ healthcheck_init(struct healthcheck *hc)
     hmap_init(&hc->services);
     hc->serving = false;
     hc->bind_ip = NULL;
+    hc->n_ok = hc->n_unavailable = hc->n_bad_requests = 0;
 }
 
 void
@@ -163,6 +165,7 @@ healthcheck_set(struct healthcheck *hc, uint16_t port,
     struct healthcheck_service *s = healthcheck_find(hc, port);
     if (!s) {
         s = xzalloc(sizeof *s);
+        s->hc = hc;
         s->port = port;
         s->next_bind = LLONG_MIN;
         s->next_accept = LLONG_MIN;
@@ -465,6 +468,7 @@ healthcheck_compose_reply(const struct healthcheck_service *s,
 
     if (!healthcheck_parse_request_line(c->request.string, head_len,
                                         &is_head)) {
+        s->hc->n_bad_requests++;
         ds_put_cstr(&c->reply, "HTTP/1.1 400 Bad Request\r\n"
                                "Content-Length: 0\r\n"
                                "Connection: close\r\n"
@@ -480,6 +484,11 @@ healthcheck_compose_reply(const struct healthcheck_service *s,
     ds_put_format(&body, "},\"localEndpoints\":%"PRIuSIZE","
                   "\"serviceProxyHealthy\":true}", s->n_local_endpoints);
 
+    if (s->n_local_endpoints) {
+        s->hc->n_ok++;
+    } else {
+        s->hc->n_unavailable++;
+    }
     ds_put_format(&c->reply,
                   "HTTP/1.1 %s\r\n"
                   "Content-Type: application/json\r\n"

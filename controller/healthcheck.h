@@ -61,6 +61,10 @@ struct healthcheck {
                                      * port. */
     bool serving;                   /* Should the listeners be open? */
     char *bind_ip;                  /* Where they bind; NULL for all. */
+
+    /* Requests answered, since the server was initialized: with 200, with
+     * 503, and with 400 (malformed). */
+    uint64_t n_ok, n_unavailable, n_bad_requests;
 };
 
 /* Initializes 'hc' as a server that does not serve yet and has no

@@ -8,6 +8,7 @@
 #include "command-line.h"
 #include "controller/cniserver.h"
 #include "controller/controller.h"
+#include "controller/controller-metrics.h"
 #include "controller/dpcache.h"
 #include "controller/engine.h"
 #include "controller/external-bridge.h"
@@ -41,7 +42,6 @@ static ovs_be32 own_node_ipv4(const struct controller *);
 static void set_meters(struct ofctrl *);
 static void check_own_node(struct controller *);
 static void log_flow_warnings(struct controller *);
-static bool k8s_source_ready(const struct controller *);
 static void event_latency_run(struct controller *);
 
 int
@@ -86,6 +86,7 @@ main(int argc, char *argv[])
     sset_init(&c.flow_warnings);
     engine_init(&c.engine, opts.node_name, &c.cluster);
     controller_commands_register(&c);
+    controller_metrics_init(&c);
 
     c.vswitch = vswitch_create(opts.ovsdb_remote);
     char *ofctrl_target = xasprintf("unix:%s/%s.mgmt", ovs_rundir(),
@@ -126,11 +127,17 @@ main(int argc, char *argv[])
         .tunnel_ports = &ports->tunnels,
     };
 
+    struct controller_metrics *metrics = NULL;
+    if (opts.metrics_address) {
+        metrics = controller_metrics_create(&c, opts.metrics_address);
+    }
+
     VLOG_INFO("kovs-controller for node %s, bridge %s, %s %s",
               opts.node_name, opts.bridge_name,
               opts.state_file ? "state file" : "API server",
               opts.state_file ? opts.state_file : opts.client_cfg.server);
 
+    long long int sync_usec = -1;   /* A computation not yet put. */
     while (!c.exiting) {
         if (c.state) {
             k8s_state_file_run(c.state, &c.cluster);
@@ -168,7 +175,7 @@ main(int argc, char *argv[])
         /* Flows are computed only from complete inputs: the Kubernetes
          * state and the switch's configuration.  Until both are there, the
          * switch keeps whatever flows it has. */
-        bool ready = k8s_source_ready(&c) && vswitch_is_ready(c.vswitch);
+        bool ready = controller_k8s_ready(&c) && vswitch_is_ready(c.vswitch);
         if (ready && engine_has_changes(&c.engine)) {
             bool k8s_changed = (engine_input_state(&c.engine, ENGINE_IN_K8S)
                                 != ENGINE_UNCHANGED);
@@ -183,7 +190,10 @@ main(int argc, char *argv[])
                 .br_ex = c.br_ex ? &c.br_ex->flows : NULL,
                 .healthcheck = c.br_ex ? &c.br_ex->healthcheck : NULL,
             };
+            controller_metrics_note_changes(&c);
+            long long int start = time_usec();
             engine_run(&c.engine, &outs);
+            sync_usec = MAX(sync_usec, 0) + (time_usec() - start);
             log_flow_warnings(&c);
         }
 
@@ -199,16 +209,27 @@ main(int argc, char *argv[])
             external_bridge_run(c.br_ex, c.br_int, ready);
         }
         event_latency_run(&c);
+        controller_metrics_note_acked(&c);
         bool put_done = false;
         if (ofctrl_ready && ready) {
             struct ofctrl_stats before, after;
 
             ofctrl_get_stats(c.br_int, &before);
+            long long int start = time_usec();
             struct ovs_list ct_flushes = OVS_LIST_INITIALIZER(&ct_flushes);
             flows_ct_flushes_for_changes(&c.flows, &ct_flushes);
             put_done = ofctrl_put(c.br_int, &c.flows, &ct_flushes);
             flows_ct_flushes_destroy(&ct_flushes);
             ofctrl_get_stats(c.br_int, &after);
+            if (put_done) {
+                if (sync_usec >= 0) {
+                    controller_metrics_note_sync(
+                        &c, sync_usec + (time_usec() - start));
+                    sync_usec = -1;
+                }
+                controller_metrics_note_put(&c,
+                                            ofctrl_get_sent_seqno(c.br_int));
+            }
             if (c.event_computed) {
                 /* A change that altered no flow has nothing to wait for. */
                 c.event_computed = false;
@@ -226,13 +247,16 @@ main(int argc, char *argv[])
             .flows = &c.flows,
             .br_int = c.br_int,
             .put_done = put_done,
-            .k8s_ready = k8s_source_ready(&c),
+            .k8s_ready = controller_k8s_ready(&c),
             .ovsdb_connected = vswitch_is_connected(c.vswitch),
             .switch_connected = ss.connected,
         };
         cniserver_run(&cin);
 
         unixctl_server_run(unixctl);
+        if (metrics) {
+            controller_metrics_run(metrics);
+        }
 
         if (c.state) {
             k8s_state_file_wait(c.state);
@@ -247,6 +271,9 @@ main(int argc, char *argv[])
         }
         cniserver_wait();
         unixctl_server_wait(unixctl);
+        if (metrics) {
+            controller_metrics_wait(metrics);
+        }
         if (c.exiting) {
             poll_immediate_wake();
         }
@@ -254,8 +281,11 @@ main(int argc, char *argv[])
     }
 
     /* The connection goes first: a policy-stats request still pending gets
-     * its error reply while its unixctl connection is open. */
+     * its error reply while its unixctl connection is open, and the metrics
+     * endpoint learns that its request for the policy counters is over. */
     ofctrl_destroy(c.br_int);
+    controller_metrics_destroy(metrics);
+    controller_metrics_uninit(&c);
     external_bridge_destroy(c.br_ex);
     dpcache_destroy();
     cniserver_destroy();
@@ -317,7 +347,7 @@ check_own_node(struct controller *c)
     enum { OWN_NODE_UNKNOWN, OWN_NODE_MISSING, OWN_NODE_NO_CIDR, OWN_NODE_OK };
     const struct k8s_object *obj = k8s_cluster_find(&c->cluster, K8S_NODE,
                                                     "", c->opts->node_name);
-    int state = (!k8s_source_ready(c) ? OWN_NODE_UNKNOWN
+    int state = (!controller_k8s_ready(c) ? OWN_NODE_UNKNOWN
                  : !obj ? OWN_NODE_MISSING
                  : !c->local.valid ? OWN_NODE_NO_CIDR
                  : OWN_NODE_OK);
@@ -372,10 +402,8 @@ log_flow_warnings(struct controller *c)
     sset_clone(&c->flow_warnings, warnings);
 }
 
-/* Returns true once the source of the Kubernetes state has given a
- * complete picture of the cluster. */
-static bool
-k8s_source_ready(const struct controller *c)
+bool
+controller_k8s_ready(const struct controller *c)
 {
     return (c->state
             ? k8s_state_file_n_reads(c->state) > 0

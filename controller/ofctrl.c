@@ -89,7 +89,7 @@ enum ofctrl_state {
 
 /* A pending request for flow statistics. */
 struct flow_stats_request {
-    bool pending;
+    struct ovs_list list_node;      /* In 'stats_requests'. */
     ovs_be32 xid;
     ofctrl_flow_stats_cb *cb;
     void *aux;
@@ -162,7 +162,7 @@ struct ofctrl {
                                      * ofctrl_take_datapath_purge(). */
 
     struct ofctrl_stats stats;
-    struct flow_stats_request stats_request;
+    struct ovs_list stats_requests; /* "struct flow_stats_request"s. */
     struct ofctrl_check check;
 
     /* Backoff after an error from the switch: no update before 'retry_at',
@@ -171,17 +171,24 @@ struct ofctrl {
     int backoff_ms;
 };
 
+/* Calls 'req''s callback with what it collected, or with 'error', and
+ * frees it. */
 static void
-stats_request_finish(struct ofctrl *of, const char *error)
+stats_request_finish(struct flow_stats_request *req, const char *error)
 {
-    struct flow_stats_request *req = &of->stats_request;
+    ovs_list_remove(&req->list_node);
+    req->cb(req->stats, req->n, error, req->aux);
+    free(req->stats);
+    free(req);
+}
 
-    if (req->pending) {
-        req->pending = false;
-        req->cb(req->stats, req->n, error, req->aux);
-        free(req->stats);
-        req->stats = NULL;
-        req->n = req->allocated = 0;
+/* Finishes every pending request with 'error'. */
+static void
+stats_requests_fail(struct ofctrl *of, const char *error)
+{
+    struct flow_stats_request *req;
+    LIST_FOR_EACH_SAFE (req, list_node, &of->stats_requests) {
+        stats_request_finish(req, error);
     }
 }
 
@@ -194,23 +201,36 @@ ofctrl_request_flow_stats(struct ofctrl *of,
                           uint64_t cookie, uint64_t cookie_mask,
                           ofctrl_flow_stats_cb *cb, void *aux)
 {
-    struct flow_stats_request *req = &of->stats_request;
-
-    if (req->pending || !rconn_is_connected(of->swconn)) {
+    if (!rconn_is_connected(of->swconn)) {
         return false;
     }
 
+    struct flow_stats_request *req = xzalloc(sizeof *req);
     req->xid = send_flow_dump(of, cookie, cookie_mask);
-    req->pending = true;
     req->cb = cb;
     req->aux = aux;
+    ovs_list_push_back(&of->stats_requests, &req->list_node);
     return true;
 }
 
-static void
-stats_request_handle_reply(struct ofctrl *of, const struct ofp_header *oh)
+/* Returns the pending request whose dump has transaction id 'xid', or
+ * NULL. */
+static struct flow_stats_request *
+stats_request_find(const struct ofctrl *of, ovs_be32 xid)
 {
-    struct flow_stats_request *req = &of->stats_request;
+    struct flow_stats_request *req;
+    LIST_FOR_EACH (req, list_node, &of->stats_requests) {
+        if (req->xid == xid) {
+            return req;
+        }
+    }
+    return NULL;
+}
+
+static void
+stats_request_handle_reply(struct flow_stats_request *req,
+                           const struct ofp_header *oh)
+{
     struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 0);
@@ -233,7 +253,7 @@ stats_request_handle_reply(struct ofctrl *of, const struct ofp_header *oh)
     }
     ofpbuf_uninit(&ofpacts);
     if (!ofpmp_more(oh)) {
-        stats_request_finish(of, NULL);
+        stats_request_finish(req, NULL);
     }
 }
 
@@ -267,6 +287,7 @@ ofctrl_create(const char *name, const char *target,
     hmap_init(&of->installed);
     hmap_init(&of->installed_groups);
     hmap_init(&of->installed_meters);
+    ovs_list_init(&of->stats_requests);
     hmap_init(&of->check.flows);
     hmap_init(&of->check.groups);
     of->next_bundle_id = 1;
@@ -301,7 +322,7 @@ void
 ofctrl_destroy(struct ofctrl *of)
 {
     if (of) {
-        stats_request_finish(of, "the connection to the switch was closed");
+        stats_requests_fail(of, "the connection to the switch was closed");
         check_finish(of, "the connection to the switch was closed");
         rconn_destroy(of->swconn);
         free(of->target);
@@ -755,6 +776,9 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
     free(s);
     /* The barrier of a bundle that failed acknowledges nothing; the
      * resynchronization will tell what the switch has. */
+    if (of->barrier_pending) {
+        of->stats.n_bundle_errors++;
+    }
     of->barrier_pending = false;
     ofctrl_force_resync(of);
 }
@@ -771,9 +795,8 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_FLOW_STATS_REPLY:
         if (of->state == S_DUMPING && oh->xid == of->dump_xid) {
             ofctrl_handle_flow_stats(of, oh);
-        } else if (of->stats_request.pending
-                   && oh->xid == of->stats_request.xid) {
-            stats_request_handle_reply(of, oh);
+        } else if (stats_request_find(of, oh->xid)) {
+            stats_request_handle_reply(stats_request_find(of, oh->xid), oh);
         } else if (of->check.pending && oh->xid == of->check.flow_xid) {
             parse_flow_stats(of, oh, &of->check.flows, true);
             of->check.flows_dumped = !ofpmp_more(oh);
@@ -873,7 +896,7 @@ ofctrl_run(struct ofctrl *of)
     if (of->seqno != rconn_get_connection_seqno(of->swconn)) {
         of->seqno = rconn_get_connection_seqno(of->swconn);
         of->barrier_pending = false;
-        stats_request_finish(of, "the connection to the switch was lost");
+        stats_requests_fail(of, "the connection to the switch was lost");
         check_finish(of, "the connection to the switch was lost");
         installed_clear(of);
         of->state = S_DISCONNECTED;
@@ -1509,6 +1532,17 @@ ofctrl_format_connection(const struct ofctrl *of, struct ds *ds)
     if (rconn_is_connected(of->swconn)) {
         ds_put_format(ds, " (%s)", of->state == S_READY ? "in sync"
                       : "dumping flows");
+    }
+}
+
+void
+ofctrl_count_installed_flows(const struct ofctrl *of, size_t counts[256])
+{
+    const struct installed_flow *f;
+
+    memset(counts, 0, 256 * sizeof *counts);
+    HMAP_FOR_EACH (f, hmap_node, &of->installed) {
+        counts[f->table_id]++;
     }
 }
 

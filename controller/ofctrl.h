@@ -125,12 +125,18 @@ struct ofctrl_stats {
     uint64_t total_group_mods;
     uint64_t total_meter_mods;
     uint64_t n_bundles;
+    uint64_t n_bundle_errors;       /* Bundles the switch rejected. */
     uint64_t n_full_syncs;
     long long int last_latency_ms;  /* Bundle sent to barrier reply. */
     long long int max_latency_ms;
     bool in_flight;                 /* A bundle awaits its barrier. */
 };
 void ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *);
+
+/* Stores in 'counts[T]' the number of flows that 'of' believes installed
+ * in table T. */
+void ofctrl_count_installed_flows(const struct ofctrl *of,
+                                  size_t counts[256]);
 
 /* Flow statistics, on request. */
 struct ofctrl_flow_stat {
@@ -148,8 +154,8 @@ typedef void ofctrl_flow_stats_cb(const struct ofctrl_flow_stat *, size_t n,
 
 /* Asks the switch for the statistics of its flows whose cookie matches
  * 'cookie' under 'cookie_mask', and calls 'cb' with them once they are all
- * in.  Returns false (and never calls 'cb') if not connected or another
- * request is pending. */
+ * in.  Several requests may be pending at once.  Returns false (and never
+ * calls 'cb') if not connected. */
 bool ofctrl_request_flow_stats(struct ofctrl *of,
                                uint64_t cookie, uint64_t cookie_mask,
                                ofctrl_flow_stats_cb *cb, void *aux);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "command-line.h"
+#include "controller/controller-metrics.h"
+#include "controller/http-server.h"
 #include "daemon.h"
 #include "dirs.h"
 #include "k8s/k8s-decode.h"
@@ -68,10 +70,16 @@ usage(void)
            " nowhere)\n"
            "  --ipam-file=FILE        keep kovs-cni's pod addresses in FILE\n"
            "                          (default: %s/kovs-ipam.json)\n"
+           "  --metrics-address=IP:PORT  serve /metrics (Prometheus) and"
+           " /healthz there\n"
+           "                          over HTTP (default: %s;"
+           " \"off\" or\n"
+           "                          empty: nowhere)\n"
            "  --unixctl=SOCKET        override default control socket name\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n",
-           program_name, program_name, ovs_rundir(), ovs_dbdir());
+           program_name, program_name, ovs_rundir(), ovs_dbdir(),
+           CONTROLLER_METRICS_DEFAULT_ADDRESS);
     daemon_usage();
     vlog_usage();
     exit(EXIT_SUCCESS);
@@ -172,6 +180,7 @@ controller_options_parse(struct controller_options *o, int argc,
         OPT_UNIXCTL,
         OPT_CNI_CONF_DIR,
         OPT_IPAM_FILE,
+        OPT_METRICS_ADDRESS,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -193,6 +202,7 @@ controller_options_parse(struct controller_options *o, int argc,
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR},
         {"ipam-file", required_argument, NULL, OPT_IPAM_FILE},
+        {"metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -205,6 +215,7 @@ controller_options_parse(struct controller_options *o, int argc,
     o->bridge_name = xstrdup("br-int");
     o->tunnel_type = xstrdup("vxlan");
     o->cni_conf_dir = xstrdup("/etc/cni/net.d");
+    o->metrics_address = xstrdup(CONTROLLER_METRICS_DEFAULT_ADDRESS);
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -282,6 +293,19 @@ controller_options_parse(struct controller_options *o, int argc,
         case OPT_IPAM_FILE:
             o->ipam_file = absolute_file_name(optarg);
             break;
+        case OPT_METRICS_ADDRESS:
+            free(o->metrics_address);
+            o->metrics_address = NULL;
+            if (optarg[0] && strcmp(optarg, "off")) {
+                char *error;
+                char *target = http_server_parse_address(optarg, &error);
+                if (!target) {
+                    ovs_fatal(0, "--metrics-address=%s", error);
+                }
+                free(target);
+                o->metrics_address = xstrdup(optarg);
+            }
+            break;
         case 'h':
             usage();
         case 'V':
@@ -341,5 +365,6 @@ controller_options_destroy(struct controller_options *o)
         free(o->unixctl_path);
         free(o->cni_conf_dir);
         free(o->ipam_file);
+        free(o->metrics_address);
     }
 }

@@ -34,6 +34,7 @@ struct controller_options {
     char *unixctl_path;             /* NULL for the default. */
     char *cni_conf_dir;             /* "" for nowhere. */
     char *ipam_file;
+    char *metrics_address;          /* "IP:PORT", or NULL for none. */
 
     bool has_cluster_cidr, has_service_cidr;
     struct k8s_cidr cluster_cidr, service_cidr;

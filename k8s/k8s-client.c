@@ -126,6 +126,7 @@ struct watcher {
     unsigned long long int n_bookmarks;
     unsigned long long int n_lists;
     unsigned long long int n_relists;
+    unsigned long long int n_watch_restarts;
     unsigned long long int n_errors;
 };
 
@@ -452,6 +453,23 @@ watcher_state_name(const struct watcher *w)
     default:
         OVS_NOT_REACHED();
     }
+}
+
+void
+k8s_client_get_kind_stats(const struct k8s_client *client,
+                          enum k8s_kind kind,
+                          struct k8s_client_kind_stats *stats)
+{
+    const struct watcher *w = &client->watchers[kind];
+
+    *stats = (struct k8s_client_kind_stats) {
+        .n_events = w->n_events,
+        .n_bookmarks = w->n_bookmarks,
+        .n_lists = w->n_lists,
+        .n_relists = w->n_relists,
+        .n_watch_restarts = w->n_watch_restarts,
+        .n_errors = w->n_errors,
+    };
 }
 
 void
@@ -1224,7 +1242,13 @@ watcher_watch_done(struct watcher *w, CURLcode result, long status)
                       w->resource_version);
         }
         watcher_relist(w);
-    } else if (w->abort_reason) {
+        return;
+    }
+
+    /* Every other end of a watch leads to a new watch from the last
+     * resourceVersion seen, at once or after a backoff. */
+    w->n_watch_restarts++;
+    if (w->abort_reason) {
         watcher_failed(w, xasprintf("watch: %s", w->abort_reason));
     } else if (result == CURLE_OPERATION_TIMEDOUT && status == 200) {
         watcher_failed(w, xstrdup("watch: the server did not end the watch "

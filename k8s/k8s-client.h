@@ -162,6 +162,21 @@ unsigned long long int k8s_client_apply_watch_stream(
     struct k8s_cluster *cluster, enum k8s_kind kind, const char *data,
     size_t n, char **resource_version, char **end);
 
+/* What the client did for one kind, since it was created. */
+struct k8s_client_kind_stats {
+    unsigned long long int n_events;        /* Watch events applied. */
+    unsigned long long int n_bookmarks;
+    unsigned long long int n_lists;         /* Complete lists. */
+    unsigned long long int n_relists;       /* Lists after the first. */
+    unsigned long long int n_watch_restarts;    /* Watches that ended and
+                                                 * were started again. */
+    unsigned long long int n_errors;        /* Failed requests, events
+                                             * skipped. */
+};
+void k8s_client_get_kind_stats(const struct k8s_client *client,
+                               enum k8s_kind kind,
+                               struct k8s_client_kind_stats *stats);
+
 /* Appends the client's status to 'ds', one line per kind:
  *
  *     api Pod: watching at resourceVersion "1234": 10 events, 3 bookmarks,

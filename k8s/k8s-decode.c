@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 /* This file uses jansson, whose enum names clash with those of
  * openvswitch/json.h: nothing included here may pull that header in. */
@@ -1419,6 +1420,81 @@ dec_endpoint(struct decoder *d, const json_t *endpoint,
     return true;
 }
 
+/* Parses RFC 3339 time 's' ("2026-12-06T01:20:00Z", with optional
+ * fractional seconds and a numeric offset instead of "Z") into
+ * milliseconds since the epoch.  Returns -1 if 's' is not such a time. */
+static long long int
+parse_rfc3339_msec(const char *s)
+{
+    struct tm tm;
+    int n = 0;
+
+    memset(&tm, 0, sizeof tm);
+    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year,
+               &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+               &n) != 6 || !n) {
+        return -1;
+    }
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1
+        || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59
+        || tm.tm_sec > 60) {
+        return -1;
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+
+    const char *p = s + n;
+    long long int msec = 0;
+    if (*p == '.') {
+        int scale = 100;
+        p++;
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+        for (; *p >= '0' && *p <= '9'; p++) {
+            msec += (*p - '0') * scale;
+            scale /= 10;
+        }
+    }
+
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int hh, mm, m = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &hh, &mm, &m) != 2 || m != 5
+            || hh > 23 || mm > 59) {
+            return -1;
+        }
+        offset_min = (hh * 60 + mm) * (*p == '+' ? 1 : -1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p) {
+        return -1;
+    }
+
+    time_t t = timegm(&tm);
+    if (t == (time_t) -1) {
+        return -1;
+    }
+    return ((long long int) t - offset_min * 60LL) * 1000 + msec;
+}
+
+/* Returns the value of annotation 'key' of object 'root', or NULL. */
+static const char *
+json_annotation(const json_t *root, const char *key)
+{
+    const json_t *metadata = json_object_get(root, "metadata");
+    const json_t *annotations = (json_is_object(metadata)
+                                 ? json_object_get(metadata, "annotations")
+                                 : NULL);
+    const json_t *value = (json_is_object(annotations)
+                           ? json_object_get(annotations, key) : NULL);
+    return json_is_string(value) ? json_string_value(value) : NULL;
+}
+
 static bool
 dec_endpoint_slice(struct decoder *d, const json_t *root,
                    struct k8s_object *obj)
@@ -1431,6 +1507,10 @@ dec_endpoint_slice(struct decoder *d, const json_t *root,
     const char *service = smap_get(&obj->labels,
                                    "kubernetes.io/service-name");
     slice->service_name = xstrdup(service ? service : "");
+
+    const char *trigger = json_annotation(
+        root, "endpoints.kubernetes.io/last-change-trigger-time");
+    slice->trigger_time_msec = trigger ? parse_rfc3339_msec(trigger) : 0;
 
     if (!dec_enum(d, root, "addressType", address_type_names,
                   ARRAY_SIZE(address_type_names), -1, &address_type)

@@ -240,6 +240,12 @@ struct k8s_endpoint_slice {
     size_t n_ports;
     struct k8s_endpoint *endpoints;
     size_t n_endpoints;
+
+    /* The endpoints.kubernetes.io/last-change-trigger-time annotation: when
+     * the change that this version of the slice reflects happened, in
+     * milliseconds since the epoch.  0 if absent, -1 if it is not an
+     * RFC 3339 time. */
+    long long int trigger_time_msec;
 };
 
 struct k8s_ip_block {

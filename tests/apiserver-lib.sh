@@ -159,7 +159,7 @@ api_kovs_start () {
     shift
     api_env kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-watch-timeout=2 \
-        --cni-conf-dir="$PWD/net.d" \
+        --cni-conf-dir="$PWD/net.d" --metrics-address=off \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
         -vofctrl:file:dbg -vk8s_client:file:dbg -vkovs_controller:file:dbg \
         -vconsole:warn \

@@ -5,7 +5,11 @@
 # Unit-test programs.
 noinst_PROGRAMS += tests/test-k8s tests/test-flows tests/test-pinctrl \
 	tests/test-policy tests/test-k8s-client tests/test-healthcheck \
-	tests/test-cni
+	tests/test-cni tests/test-metrics
+tests_test_metrics_SOURCES = tests/test-metrics.c \
+	controller/http-server.c controller/http-server.h \
+	controller/metrics.c controller/metrics.h
+tests_test_metrics_LDADD = $(OVS_LIBS)
 tests_test_cni_SOURCES = tests/test-cni.c \
 	controller/cni.c controller/cni.h \
 	controller/ipam.c controller/ipam.h
@@ -38,6 +42,7 @@ TESTSUITE_AT = \
 	tests/flows.at \
 	tests/pinctrl.at \
 	tests/healthcheck.at \
+	tests/metrics.at \
 	tests/policy-unit.at \
 	tests/sandbox.at \
 	tests/service-sandbox.at \
@@ -58,7 +63,7 @@ EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \
 	tests/policy-lib.sh tests/netpol-probe.py tests/deploy-lib.sh \
 	tests/repro/stale-megaflow.sh tests/cni-runtime.go tests/cni-lib.sh \
-	tests/e2e-lib.sh
+	tests/e2e-lib.sh tests/metrics-http-probe.py
 DISTCLEANFILES += tests/atconfig tests/atlocal
 
 AUTOM4TE = autom4te

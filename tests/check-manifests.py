@@ -14,12 +14,13 @@ the node name from the downward API, running as a ServiceAccount bound to a
 ClusterRole that may list and watch exactly the six kinds kovs reads, and
 nothing else; an init container that installs kovs-cni into the node's
 CNI binary directory; the CNI configuration and state directories mounted
-from the node; a liveness probe that asks kovs-controller a unixctl command
-it has.  It also checks what the API server would check of the pod
-template: names, that each volumeMount names a volume that exists, that
-hostPath volumes have an absolute path and a valid type.  The unixctl
-commands are read from kovs's source in TOP (by default, two directories
-above DIR, where k8s/deploy is).
+from the node; a liveness probe that is an HTTP GET of /healthz on
+kovs-controller's --metrics-address.  It also checks what the API server
+would check of the pod template: names, that each volumeMount names a
+volume that exists, that hostPath volumes have an absolute path and a
+valid type.  The default
+--metrics-address is read from kovs's source in TOP (by default, two
+directories above DIR, where k8s/deploy is).
 
 Prints one line per problem and exits 1 if there is any."""
 
@@ -39,9 +40,6 @@ EXPECTED_RULES = {
 # The valid values of a hostPath volume's type ("" is the default).
 HOSTPATH_TYPES = {"", "DirectoryOrCreate", "Directory", "FileOrCreate",
                   "File", "Socket", "CharDevice", "BlockDevice"}
-
-# The unixctl commands every OVS daemon has, besides its own.
-UNIXCTL_BUILTIN = {"help", "version", "list-commands"}
 
 # Host directories of the CNI: where the runtime finds plugins, where it
 # reads network configurations, and the state plugins keep.
@@ -198,16 +196,22 @@ def check_daemonset(objects, sa):
     conf_dir = option(cmdline, "--cni-conf-dir") or CNI_CONF_DIR
     check_host_mount(c, volumes, conf_dir, CNI_CONF_DIR, writable=True)
     check_host_mount(c, volumes, CNI_STATE_DIR, CNI_STATE_DIR, writable=True)
-    check_liveness_probe(c, cmdline)
+    check_liveness_probe(pod, c, cmdline)
+    if not any(arg == "--pidfile" or arg.startswith("--pidfile=")
+               for arg in cmdline):
+        problem("DaemonSet: ovs-appctl -t kovs-controller and kovs-cni "
+                "need kovs-controller's --pidfile")
     check_install_cni(pod, c, volumes)
 
 
 def option(cmdline, name):
-    """Returns the value of --name=VALUE in cmdline, or None."""
+    """Returns the value of the last --name=VALUE in cmdline (the one that
+    counts), or None."""
+    value = None
     for arg in cmdline:
         if arg.startswith(name + "="):
-            return arg[len(name) + 1:]
-    return None
+            value = arg[len(name) + 1:]
+    return value
 
 
 def check_pod_volumes(pod):
@@ -288,41 +292,59 @@ def check_host_mount(c, volumes, path, host_path, writable=False):
 
 source_top = None
 
+# kovs-controller's --metrics-address when the command line has none, as
+# controller/controller-metrics.h says, if that is at hand.
+DEFAULT_METRICS_ADDRESS = "127.0.0.1:10266"
 
-def unixctl_commands():
-    """Returns the unixctl commands kovs-controller registers, from its
-    source in source_top, or None if it is not there."""
-    top = source_top
-    commands = set(UNIXCTL_BUILTIN)
-    sources = glob.glob(os.path.join(top, "controller", "*.c"))
-    if not sources:
-        return None
-    for path in sources:
+
+def default_metrics_address():
+    path = os.path.join(source_top or "", "controller",
+                        "controller-metrics.h")
+    try:
         with open(path) as f:
-            commands.update(re.findall(
-                r'unixctl_command_register\(\s*"([^"]+)"', f.read()))
-    return commands
+            m = re.search(r'#define CONTROLLER_METRICS_DEFAULT_ADDRESS '
+                          r'"([^"]+)"', f.read())
+    except OSError:
+        m = None
+    return m.group(1) if m else DEFAULT_METRICS_ADDRESS
 
 
-def check_liveness_probe(c, cmdline):
+def check_liveness_probe(pod, c, cmdline):
     probe = c.get("livenessProbe")
     if not probe:
         return
-    command = (probe.get("exec") or {}).get("command") or []
-    if command[:3] != ["ovs-appctl", "-t", "kovs-controller"] or \
-            len(command) < 4:
-        problem("DaemonSet: the liveness probe must be ovs-appctl -t "
-                "kovs-controller COMMAND (kovs-controller answers nothing "
-                "else), not %r" % (command or probe))
+    http = probe.get("httpGet")
+    if not http or http.get("path") != "/healthz":
+        problem("DaemonSet: the liveness probe must be an httpGet of "
+                "/healthz on kovs-controller's --metrics-address, not %r"
+                % probe)
         return
-    commands = unixctl_commands()
-    if commands is not None and command[3] not in commands:
-        problem("DaemonSet: the liveness probe's %r is not a unixctl "
-                "command of kovs-controller" % command[3])
-    if not any(arg == "--pidfile" or arg.startswith("--pidfile=")
-               for arg in cmdline):
-        problem("DaemonSet: ovs-appctl -t kovs-controller needs "
-                "kovs-controller's --pidfile")
+    address = option(cmdline, "--metrics-address")
+    if address is None:
+        address = default_metrics_address()
+    if address in ("", "off"):
+        problem("DaemonSet: --metrics-address is off: nothing answers the "
+                "liveness probe")
+        return
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+    if str(http.get("port")) != port:
+        problem("DaemonSet: the liveness probe asks port %s, but "
+                "kovs-controller serves /healthz on %s (--metrics-address)"
+                % (http.get("port"), address))
+    if (http.get("scheme") or "HTTP") != "HTTP":
+        problem("DaemonSet: the liveness probe must use HTTP, not %s"
+                % http.get("scheme"))
+    # The kubelet asks the pod's IP, the node's under hostNetwork, unless
+    # the probe names a host.
+    probe_host = http.get("host")
+    if host not in ("0.0.0.0", "::") and probe_host != host:
+        problem("DaemonSet: the liveness probe asks %s, but kovs-controller "
+                "listens on %s only (--metrics-address)"
+                % (probe_host or "the pod's IP", host))
+    elif probe_host in ("127.0.0.1", "::1") and not pod.get("hostNetwork"):
+        problem("DaemonSet: the liveness probe asks the loopback address, "
+                "which the kubelet shares only with a hostNetwork pod")
 
 
 def check_install_cni(pod, c, volumes):

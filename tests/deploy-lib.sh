@@ -70,7 +70,8 @@ image_run () {
 }
 
 # image_manifest WHAT: prints what the DaemonSet of k8s/deploy says about
-# WHAT: "host-pid" (true or false), "liveness-probe" (its command), "cni-bin"
+# WHAT: "host-pid" (true or false), "liveness-probe" (the URL it gets),
+# "metrics-address" (the controller's --metrics-address option), "cni-bin"
 # (where the init container mounts the node's /opt/cni/bin) or
 # "install-cni" (the init container's command).
 image_manifest () {
@@ -87,7 +88,11 @@ what = sys.argv[2]
 if what == "host-pid":
     print("true" if pod.get("hostPID") else "false")
 elif what == "liveness-probe":
-    print(" ".join(pod["containers"][0]["livenessProbe"]["exec"]["command"]))
+    get = pod["containers"][0]["livenessProbe"]["httpGet"]
+    print("http://%s:%s%s" % (get["host"], get["port"], get["path"]))
+elif what == "metrics-address":
+    print([a for a in pod["containers"][0]["args"]
+           if a.startswith("--metrics-address=")][-1])
 elif what == "cni-bin":
     volumes = {v["name"]: v for v in pod["volumes"]}
     print([m["mountPath"] for m in init["volumeMounts"]
@@ -156,10 +161,15 @@ elif defect == "cni-conf-dir-not-mounted":
 elif defect == "read-only-cni-state":
     [m for m in c["volumeMounts"]
      if m["mountPath"] == "/var/lib/cni"][0]["readOnly"] = True
-elif defect == "probe-of-unknown-command":
-    c["livenessProbe"]["exec"]["command"][3] = "healthz"
-elif defect == "http-probe":
-    c["livenessProbe"] = {"httpGet": {"path": "/healthz", "port": 8080}}
+elif defect == "probe-of-other-port":
+    c["livenessProbe"]["httpGet"]["port"] = 8080
+elif defect == "probe-of-pod-ip":
+    del c["livenessProbe"]["httpGet"]["host"]
+elif defect == "metrics-off":
+    c["args"].append("--metrics-address=off")
+elif defect == "exec-probe":
+    c["livenessProbe"] = {"exec": {"command": [
+        "ovs-appctl", "-t", "kovs-controller", "version"]}}
 elif defect == "no-host-pid":
     del pod["hostPID"]
 else:

@@ -21,10 +21,11 @@ kovs_on_exit () {
         mv cleanup.tmp cleanup
 }
 
-# sandbox_env: points the OVS tools at the current directory.  Must run in
-# the test's own shell.
+# sandbox_env [RUNDIR]: points the OVS tools at the current directory, the
+# sockets and pidfiles at RUNDIR (default: the current directory too).
+# Must run in the test's own shell.
 sandbox_env () {
-    OVS_RUNDIR=$PWD OVS_LOGDIR=$PWD OVS_DBDIR=$PWD OVS_SYSCONFDIR=$PWD
+    OVS_RUNDIR=${1:-$PWD} OVS_LOGDIR=$PWD OVS_DBDIR=$PWD OVS_SYSCONFDIR=$PWD
     export OVS_RUNDIR OVS_LOGDIR OVS_DBDIR OVS_SYSCONFDIR
 }
 
@@ -60,15 +61,17 @@ kill_pidfile () {
     return 0
 }
 
-# sandbox_start: ovsdb-server and ovs-vswitchd --enable-dummy=override in the
-# current directory, stopped when the test ends.
+# sandbox_start [RUNDIR]: ovsdb-server and ovs-vswitchd
+# --enable-dummy=override in the current directory, with their sockets and
+# pidfiles in RUNDIR (default: the current directory), stopped when the
+# test ends.
 sandbox_start () {
-    sandbox_env
+    sandbox_env "$@"
     ovsdb-tool create conf.db /usr/share/openvswitch/vswitch.ovsschema ||
         return 1
     ovsdb-server --detach --no-chdir --pidfile --log-file \
-        --remote=punix:"$PWD/db.sock" conf.db || return 1
-    kovs_on_exit "kill_pidfile '$PWD/ovsdb-server.pid'"
+        --remote=punix:"$OVS_RUNDIR/db.sock" conf.db || return 1
+    kovs_on_exit "kill_pidfile '$OVS_RUNDIR/ovsdb-server.pid'"
     ovs-vsctl --no-wait init || return 1
     sandbox_start_vswitchd
 }
@@ -77,17 +80,19 @@ sandbox_start_vswitchd () {
     ovs-vswitchd --enable-dummy=override --disable-system --detach \
         --no-chdir --pidfile --log-file -vvconn -vofproto_dpif \
         -vunixctl || return 1
-    kovs_on_exit "kill_pidfile '$PWD/ovs-vswitchd.pid'"
+    kovs_on_exit "kill_pidfile '$OVS_RUNDIR/ovs-vswitchd.pid'"
 }
 
 # kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE.
+# Its metrics endpoint is off (the default address is the host's, which
+# tests running side by side would share) unless an OPTION sets one.
 kovs_start () {
     local node=$1 state=$2
     shift 2
     kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-state="$state" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
-        --cni-conf-dir="$PWD/net.d" \
+        --cni-conf-dir="$PWD/net.d" --metrics-address=off \
         -vofctrl:file:dbg -vconsole:warn "$@" 2>>kovs-controller.stderr ||
         { cat kovs-controller.stderr >&2; return 1; }
     kovs_register "$OVS_RUNDIR" state

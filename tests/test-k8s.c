@@ -1043,6 +1043,53 @@ test_endpoint_slice_defaults(void)
     k8s_object_destroy(obj);
 }
 
+/* The last-change-trigger-time annotation, in the forms RFC 3339 allows,
+ * becomes milliseconds since the epoch; anything else, -1; none, 0. */
+static void
+test_endpoint_slice_trigger_time(void)
+{
+    static const struct {
+        const char *value;          /* NULL: no annotation. */
+        long long int msec;
+    } cases[] = {
+        { NULL, 0 },
+        { "1970-01-01T00:00:00Z", 0 },
+        { "2026-12-06T01:20:00Z", 1796520000000LL },
+        { "2026-12-06T01:20:00.5Z", 1796520000500LL },
+        { "2026-12-06T01:20:00.123456789Z", 1796520000123LL },
+        { "2026-12-06T02:20:00+01:00", 1796520000000LL },
+        { "2026-12-05T23:50:00-01:30", 1796520000000LL },
+        { "2026-12-06t01:20:00z", 1796520000000LL },
+        { "yesterday", -1 },
+        { "2026-12-06", -1 },
+        { "2026-12-06T01:20:00", -1 },
+        { "2026-13-06T01:20:00Z", -1 },
+        { "2026-12-06T01:20:00.Z", -1 },
+        { "2026-12-06T01:20:00Zjunk", -1 },
+        { "2026-12-06T01:20:00+0100", -1 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *text = (cases[i].value
+                      ? xasprintf("{'kind': 'EndpointSlice', "
+                                  "'metadata': {'name': 'web-abc', "
+                                  "'namespace': 'default', 'annotations': "
+                                  "{'endpoints.kubernetes.io/"
+                                  "last-change-trigger-time': '%s'}}, "
+                                  "'addressType': 'IPv4'}", cases[i].value)
+                      : xstrdup(SLICE(", 'addressType': 'IPv4'")));
+        struct k8s_object *obj = DECODE_OK(text);
+        const struct k8s_endpoint_slice *slice
+            = k8s_endpoint_slice_cast(obj);
+        if (slice->trigger_time_msec != cases[i].msec) {
+            FAIL("%s: expected %lld, got %lld",
+                 cases[i].value ? cases[i].value : "(none)", cases[i].msec,
+                 slice->trigger_time_msec);
+        }
+        k8s_object_destroy(obj);
+        free(text);
+    }
+}
+
 static void
 test_endpoint_slice_fqdn(void)
 {
@@ -2431,6 +2478,7 @@ static const struct unit_test test_cases[] = {
     { "endpoint-slice-all-fields", test_endpoint_slice_all_fields },
     { "endpoint-slice-defaults", test_endpoint_slice_defaults },
     { "endpoint-slice-fqdn", test_endpoint_slice_fqdn },
+    { "endpoint-slice-trigger-time", test_endpoint_slice_trigger_time },
     { "endpoint-slice-bad-fields", test_endpoint_slice_bad_fields },
     { "network-policy-all-fields", test_network_policy_all_fields },
     { "network-policy-policy-types-default",

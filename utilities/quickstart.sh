@@ -38,7 +38,7 @@ packages="autoconf automake make gcc pkg-config
           openvswitch-source openvswitch-switch
           iproute2 iputils-ping ethtool procps python3 python3-yaml
           openssl kmod clang libclang-rt-14-dev nginx-light dnsmasq-base
-          podman runc binutils
+          podman runc binutils curl prometheus
           golang-go golang-github-appc-cni-dev containernetworking-plugins"
 
 install_packages() {
@@ -53,17 +53,21 @@ install_packages() {
         echo "quickstart: installing$missing" >&2
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q >/dev/null
-        # The packaged switch, nginx (nginx-light depends on it) and their
+        # The packaged switch, nginx (nginx-light depends on it),
+        # Prometheus (the metrics tests start their own server) and their
         # like must not start host-wide daemons: kovs's tests and demo run
         # their own, one set per node or pod.  A policy-rc.d that refuses
-        # every start holds while the packages install, and nginx's
-        # service, if this install brought it, is then disabled, so that
-        # no boot starts it either.
-        local policy=/usr/sbin/policy-rc.d own_policy=false had_nginx=false
-        if dpkg-query -W -f='${Status}' nginx-common 2>/dev/null |
-                grep -q "install ok installed"; then
-            had_nginx=true
-        fi
+        # every start holds while the packages install, and the services
+        # of nginx and Prometheus, if this install brought them, are then
+        # disabled, so that no boot starts them either.
+        local policy=/usr/sbin/policy-rc.d own_policy=false
+        local services="" pkg_service
+        for pkg_service in nginx-common:nginx prometheus:prometheus; do
+            if ! dpkg-query -W -f='${Status}' "${pkg_service%%:*}" \
+                    2>/dev/null | grep -q "install ok installed"; then
+                services="$services ${pkg_service#*:}"
+            fi
+        done
         if [ ! -e "$policy" ]; then
             printf '#!/bin/sh\nexit 101\n' > "$policy"
             chmod 755 "$policy"
@@ -72,10 +76,14 @@ install_packages() {
         apt-get install -y -q --no-install-recommends $missing >/dev/null ||
             { $own_policy && rm -f "$policy"; return 1; }
         $own_policy && rm -f "$policy"
-        if ! $had_nginx && command -v systemctl >/dev/null &&
-               systemctl is-enabled -q nginx.service 2>/dev/null; then
-            systemctl disable -q nginx.service || true
-        fi
+        local service
+        for service in $services; do
+            if command -v systemctl >/dev/null &&
+                   systemctl is-enabled -q "$service.service" 2>/dev/null
+            then
+                systemctl disable -q "$service.service" || true
+            fi
+        done
     fi
 }
 
