@@ -188,6 +188,11 @@ flows_compute_changes(const struct flows_input *in,
                 policy_affected_by_namespace(
                     in->cluster, k8s_namespace_cast(change->new), &policies);
             }
+            policy_affected_by_np_logging(
+                in->cluster,
+                change->old ? k8s_namespace_cast(change->old) : NULL,
+                change->new ? k8s_namespace_cast(change->new) : NULL,
+                &policies);
             break;
         case K8S_NETWORK_POLICY:
             sset_add_and_free(&policies, xasprintf("%s/%s",
