@@ -25,6 +25,8 @@ controller_kovs_controller_SOURCES = \
 	controller/kovs-controller.c \
 	controller/neighbor.c \
 	controller/neighbor.h \
+	controller/np-log.c \
+	controller/np-log.h \
 	controller/ofctrl.c \
 	controller/ofctrl.h \
 	controller/options.c \

@@ -95,6 +95,16 @@ struct flow_stats_request {
     size_t n, allocated;
 };
 
+/* A pending request for meter statistics. */
+struct meter_stats_request {
+    bool pending;
+    ovs_be32 xid;
+    ofctrl_meter_stats_cb *cb;
+    void *aux;
+    struct ofctrl_meter_stat *stats;
+    size_t n, allocated;
+};
+
 /* A pending check of the switch against a desired flow table: a dump of
  * its flows and groups of its own, compared once complete. */
 struct ofctrl_check {
@@ -158,6 +168,7 @@ struct ofctrl {
 
     struct ofctrl_stats stats;
     struct flow_stats_request stats_request;
+    struct meter_stats_request meter_stats_request;
     struct ofctrl_check check;
 
     /* Backoff after an error from the switch: no update before 'retry_at',
@@ -177,6 +188,74 @@ stats_request_finish(struct ofctrl *of, const char *error)
         free(req->stats);
         req->stats = NULL;
         req->n = req->allocated = 0;
+    }
+}
+
+static void
+meter_stats_request_finish(struct ofctrl *of, const char *error)
+{
+    struct meter_stats_request *req = &of->meter_stats_request;
+
+    if (req->pending) {
+        req->pending = false;
+        req->cb(req->stats, req->n, error, req->aux);
+        free(req->stats);
+        req->stats = NULL;
+        req->n = req->allocated = 0;
+    }
+}
+
+bool
+ofctrl_request_meter_stats(struct ofctrl *of, uint32_t meter_id,
+                           ofctrl_meter_stats_cb *cb, void *aux)
+{
+    struct meter_stats_request *req = &of->meter_stats_request;
+
+    if (req->pending || !rconn_is_connected(of->swconn)) {
+        return false;
+    }
+
+    struct ofpbuf *msg = ofputil_encode_meter_request(
+        rconn_get_version(of->swconn), OFPUTIL_METER_STATS, meter_id);
+    req->xid = ((struct ofp_header *) msg->data)->xid;
+    rconn_send(of->swconn, msg, NULL);
+    req->pending = true;
+    req->cb = cb;
+    req->aux = aux;
+    return true;
+}
+
+static void
+meter_stats_request_handle_reply(struct ofctrl *of,
+                                 const struct ofp_header *oh)
+{
+    struct meter_stats_request *req = &of->meter_stats_request;
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf bands;
+
+    ofpbuf_init(&bands, 0);
+    for (;;) {
+        struct ofputil_meter_stats ms;
+        if (ofputil_decode_meter_stats(&b, &ms, &bands)) {
+            break;
+        }
+        uint64_t n_band_packets = 0;
+        for (size_t i = 0; i < ms.n_bands; i++) {
+            n_band_packets += ms.bands[i].packet_count;
+        }
+        if (req->n >= req->allocated) {
+            req->stats = x2nrealloc(req->stats, &req->allocated,
+                                    sizeof *req->stats);
+        }
+        req->stats[req->n++] = (struct ofctrl_meter_stat) {
+            .meter_id = ms.meter_id,
+            .n_packets = ms.packet_in_count,
+            .n_band_packets = n_band_packets,
+        };
+    }
+    ofpbuf_uninit(&bands);
+    if (!ofpmp_more(oh)) {
+        meter_stats_request_finish(of, NULL);
     }
 }
 
@@ -288,6 +367,8 @@ ofctrl_destroy(struct ofctrl *of)
 {
     if (of) {
         stats_request_finish(of, "the connection to the switch was closed");
+        meter_stats_request_finish(of, "the connection to the switch was "
+                                   "closed");
         check_finish(of, "the connection to the switch was closed");
         rconn_destroy(of->swconn);
         installed_clear(of);
@@ -729,6 +810,15 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
         return;
     }
 
+    if (of->meter_stats_request.pending
+        && oh->xid == of->meter_stats_request.xid) {
+        /* A switch without meters: the requester hears it; the flows are
+         * not concerned. */
+        meter_stats_request_finish(of, "the switch refused the meter "
+                                   "statistics request");
+        return;
+    }
+
     char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
 
     of->backoff_ms = (!of->backoff_ms ? OFCTRL_BACKOFF_MIN_MS
@@ -782,6 +872,13 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_METER_FEATURES_STATS_REPLY:
         if (of->state == S_DUMPING && oh->xid == of->meter_features_xid) {
             ofctrl_handle_meter_features(of, oh);
+        }
+        break;
+
+    case OFPTYPE_METER_STATS_REPLY:
+        if (of->meter_stats_request.pending
+            && oh->xid == of->meter_stats_request.xid) {
+            meter_stats_request_handle_reply(of, oh);
         }
         break;
 
@@ -839,6 +936,8 @@ ofctrl_run(struct ofctrl *of)
         of->seqno = rconn_get_connection_seqno(of->swconn);
         of->barrier_pending = false;
         stats_request_finish(of, "the connection to the switch was lost");
+        meter_stats_request_finish(of, "the connection to the switch was "
+                                   "lost");
         check_finish(of, "the connection to the switch was lost");
         installed_clear(of);
         of->state = S_DISCONNECTED;
