@@ -74,6 +74,7 @@ struct np_log {
     uint64_t last_meter_count;      /* The meter's band count last read. */
 
     struct np_log_stats stats;
+    uint64_t n_meter_reads;         /* Meter statistics replies. */
 };
 
 static unixctl_cb_func np_log_unixctl_reopen;
@@ -419,17 +420,35 @@ np_log_meter_stats_cb(const struct ofctrl_meter_stat *stats, size_t n,
     struct np_log *log = log_;
 
     if (error) {
+        VLOG_DBG("NP_LOG meter statistics: %s", error);
         return;
     }
+    log->n_meter_reads++;
+
+    bool found = false;
+    for (size_t i = 0; i < n; i++) {
+        found |= stats[i].meter_id == KOVS_METER_NP_LOG;
+    }
+    if (!found) {
+        /* The meter does not exist (yet): whatever it counts from now on
+         * is this controller's to report. */
+        log->have_meter_count = true;
+        log->last_meter_count = 0;
+        return;
+    }
+
     for (size_t i = 0; i < n; i++) {
         if (stats[i].meter_id != KOVS_METER_NP_LOG) {
             continue;
         }
         uint64_t count = stats[i].n_band_packets;
+        VLOG_DBG("NP_LOG meter: %"PRIu64" packets in, %"PRIu64" dropped",
+                 stats[i].n_packets, count);
         uint64_t suppressed;
         if (!log->have_meter_count) {
-            /* What the meter counted before this controller started was
-             * reported by the one before it, or lost with it. */
+            /* The meter existed before this controller's first read: what
+             * it counted before was reported by the controller before
+             * this one, or lost with it. */
             suppressed = 0;
         } else if (count < log->last_meter_count) {
             suppressed = count;         /* A new meter. */
@@ -458,8 +477,14 @@ np_log_run(struct np_log *log, struct ofctrl *br_int)
     if (now >= log->next_check) {
         log->next_check = now + NP_LOG_CHECK_MSEC;
         np_log_check_file(log);
-        ofctrl_request_meter_stats(br_int, KOVS_METER_NP_LOG,
-                                   np_log_meter_stats_cb, log);
+        if (!ofctrl_request_meter_stats(br_int, KOVS_METER_NP_LOG,
+                                        np_log_meter_stats_cb, log)
+            && !log->have_meter_count) {
+            /* The first read sets the base that later counts are
+             * compared with: it should come as soon as the switch is
+             * connected, before the meter has dropped anything. */
+            log->next_check = now + 100;
+        }
     }
 }
 
@@ -510,6 +535,8 @@ np_log_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "suppressed: %"PRIu64"\n", s->n_suppressed);
     ds_put_format(&ds, "lost: %"PRIu64"\n", s->n_write_errors);
     ds_put_format(&ds, "reopens: %"PRIu64"\n", s->n_reopens);
+    ds_put_format(&ds, "meter reads: %"PRIu64" (last band count %"PRIu64
+                  ")\n", log->n_meter_reads, log->last_meter_count);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
 }

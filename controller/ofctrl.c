@@ -812,10 +812,9 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
 
     if (of->meter_stats_request.pending
         && oh->xid == of->meter_stats_request.xid) {
-        /* A switch without meters: the requester hears it; the flows are
-         * not concerned. */
-        meter_stats_request_finish(of, "the switch refused the meter "
-                                   "statistics request");
+        /* No such meter (or no meters at all): no statistics.  The flows
+         * are not concerned. */
+        meter_stats_request_finish(of, NULL);
         return;
     }
 

@@ -162,7 +162,8 @@ struct ofctrl_meter_stat {
     uint64_t n_band_packets;        /* Packets its bands dropped. */
 };
 
-/* Called with the statistics of the requested meters ('n' of them), or with
+/* Called with the statistics of the requested meters ('n' of them: none if
+ * the switch refused the request because it has no such meter), or with
  * 'error' set if the connection was lost, or the ofctrl destroyed, first. */
 typedef void ofctrl_meter_stats_cb(const struct ofctrl_meter_stat *,
                                    size_t n, const char *error, void *aux);
