@@ -31,6 +31,8 @@ controller_kovs_controller_SOURCES = \
 	controller/metrics.h \
 	controller/neighbor.c \
 	controller/neighbor.h \
+	controller/np-log.c \
+	controller/np-log.h \
 	controller/ofctrl.c \
 	controller/ofctrl.h \
 	controller/options.c \

@@ -13,6 +13,7 @@
 #include "controller/engine.h"
 #include "controller/external-bridge.h"
 #include "controller/gateway.h"
+#include "controller/np-log.h"
 #include "controller/ofctrl.h"
 #include "controller/options.h"
 #include "controller/pinctrl.h"
@@ -39,7 +40,7 @@
 VLOG_DEFINE_THIS_MODULE(kovs_controller);
 
 static ovs_be32 own_node_ipv4(const struct controller *);
-static void set_meters(struct ofctrl *);
+static void set_meters(struct ofctrl *, const struct controller_options *);
 static void check_own_node(struct controller *);
 static void log_flow_warnings(struct controller *);
 static void event_latency_run(struct controller *);
@@ -100,7 +101,7 @@ main(int argc, char *argv[])
                              pinctrl_handle_packet_in,
                              c.br_ex ? &c.br_ex->neighbor_table : NULL);
     ofctrl_set_stale_flow_flush(c.br_int, flows_ct_flush_for_flow);
-    set_meters(c.br_int);
+    set_meters(c.br_int, &opts);
     free(ofctrl_target);
     recompute_check_register(&(struct recompute_check_config) {
         .state_file = opts.state_file, .state = c.state, .client = c.client,
@@ -125,7 +126,15 @@ main(int argc, char *argv[])
         .service_cidr = opts.service_cidr,
         .pod_ports = &ports->pods,
         .tunnel_ports = &ports->tunnels,
+        .np_logging = opts.np_logging,
     };
+    struct np_log *np_log = NULL;
+    if (opts.np_logging != FLOWS_NP_LOGGING_OFF) {
+        np_log = np_log_create(opts.np_log_file, opts.node_name, &c.input,
+                               controller_np_logging_name(opts.np_logging),
+                               opts.np_log_rate);
+        pinctrl_set_np_log_handler(np_log_packet, np_log);
+    }
 
     struct controller_metrics *metrics = NULL;
     if (opts.metrics_address) {
@@ -205,6 +214,9 @@ main(int argc, char *argv[])
             dpcache_purge();
         }
         dpcache_run();
+        if (np_log) {
+            np_log_run(np_log, c.br_int);
+        }
         if (c.br_ex) {
             external_bridge_run(c.br_ex, c.br_int, ready);
         }
@@ -266,6 +278,9 @@ main(int argc, char *argv[])
         vswitch_wait(c.vswitch);
         ofctrl_wait(c.br_int);
         dpcache_wait();
+        if (np_log) {
+            np_log_wait(np_log);
+        }
         if (c.br_ex) {
             external_bridge_wait(c.br_ex);
         }
@@ -286,6 +301,8 @@ main(int argc, char *argv[])
     ofctrl_destroy(c.br_int);
     controller_metrics_destroy(metrics);
     controller_metrics_uninit(&c);
+    pinctrl_set_np_log_handler(NULL, NULL);
+    np_log_destroy(np_log);
     external_bridge_destroy(c.br_ex);
     dpcache_destroy();
     cniserver_destroy();
@@ -312,19 +329,21 @@ own_node_ipv4(const struct controller *c)
 }
 
 /* Gives 'of' (br-int's ofctrl) the pipeline's meters (flows/pipeline.h):
- * packets per second, with a burst, and a band that drops the excess. */
+ * packets per second, with a burst, and a band that drops the excess.  The
+ * audit log's rate and burst are --np-log-rate. */
 static void
-set_meters(struct ofctrl *of)
+set_meters(struct ofctrl *of, const struct controller_options *opts)
 {
     struct ofputil_meter_config *meters = xcalloc(kovs_n_meters,
                                                   sizeof *meters);
     struct ofputil_meter_band *bands = xcalloc(kovs_n_meters,
                                                sizeof *bands);
     for (size_t i = 0; i < kovs_n_meters; i++) {
+        bool np_log = kovs_meters[i].id == KOVS_METER_NP_LOG;
         bands[i] = (struct ofputil_meter_band) {
             .type = OFPMBT13_DROP,
-            .rate = kovs_meters[i].pktps,
-            .burst_size = kovs_meters[i].burst,
+            .rate = np_log ? opts->np_log_rate : kovs_meters[i].pktps,
+            .burst_size = np_log ? opts->np_log_rate : kovs_meters[i].burst,
         };
         meters[i] = (struct ofputil_meter_config) {
             .meter_id = kovs_meters[i].id,

@@ -97,6 +97,16 @@ struct flow_stats_request {
     size_t n, allocated;
 };
 
+/* A pending request for meter statistics. */
+struct meter_stats_request {
+    bool pending;
+    ovs_be32 xid;
+    ofctrl_meter_stats_cb *cb;
+    void *aux;
+    struct ofctrl_meter_stat *stats;
+    size_t n, allocated;
+};
+
 /* A pending check of the switch against a desired flow table: a dump of
  * its flows and groups of its own, compared once complete. */
 struct ofctrl_check {
@@ -163,6 +173,7 @@ struct ofctrl {
 
     struct ofctrl_stats stats;
     struct ovs_list stats_requests; /* "struct flow_stats_request"s. */
+    struct meter_stats_request meter_stats_request;
     struct ofctrl_check check;
 
     /* Backoff after an error from the switch: no update before 'retry_at',
@@ -189,6 +200,74 @@ stats_requests_fail(struct ofctrl *of, const char *error)
     struct flow_stats_request *req;
     LIST_FOR_EACH_SAFE (req, list_node, &of->stats_requests) {
         stats_request_finish(req, error);
+    }
+}
+
+static void
+meter_stats_request_finish(struct ofctrl *of, const char *error)
+{
+    struct meter_stats_request *req = &of->meter_stats_request;
+
+    if (req->pending) {
+        req->pending = false;
+        req->cb(req->stats, req->n, error, req->aux);
+        free(req->stats);
+        req->stats = NULL;
+        req->n = req->allocated = 0;
+    }
+}
+
+bool
+ofctrl_request_meter_stats(struct ofctrl *of, uint32_t meter_id,
+                           ofctrl_meter_stats_cb *cb, void *aux)
+{
+    struct meter_stats_request *req = &of->meter_stats_request;
+
+    if (req->pending || !rconn_is_connected(of->swconn)) {
+        return false;
+    }
+
+    struct ofpbuf *msg = ofputil_encode_meter_request(
+        rconn_get_version(of->swconn), OFPUTIL_METER_STATS, meter_id);
+    req->xid = ((struct ofp_header *) msg->data)->xid;
+    rconn_send(of->swconn, msg, NULL);
+    req->pending = true;
+    req->cb = cb;
+    req->aux = aux;
+    return true;
+}
+
+static void
+meter_stats_request_handle_reply(struct ofctrl *of,
+                                 const struct ofp_header *oh)
+{
+    struct meter_stats_request *req = &of->meter_stats_request;
+    struct ofpbuf b = ofpbuf_const_initializer(oh, ntohs(oh->length));
+    struct ofpbuf bands;
+
+    ofpbuf_init(&bands, 0);
+    for (;;) {
+        struct ofputil_meter_stats ms;
+        if (ofputil_decode_meter_stats(&b, &ms, &bands)) {
+            break;
+        }
+        uint64_t n_band_packets = 0;
+        for (size_t i = 0; i < ms.n_bands; i++) {
+            n_band_packets += ms.bands[i].packet_count;
+        }
+        if (req->n >= req->allocated) {
+            req->stats = x2nrealloc(req->stats, &req->allocated,
+                                    sizeof *req->stats);
+        }
+        req->stats[req->n++] = (struct ofctrl_meter_stat) {
+            .meter_id = ms.meter_id,
+            .n_packets = ms.packet_in_count,
+            .n_band_packets = n_band_packets,
+        };
+    }
+    ofpbuf_uninit(&bands);
+    if (!ofpmp_more(oh)) {
+        meter_stats_request_finish(of, NULL);
     }
 }
 
@@ -323,6 +402,8 @@ ofctrl_destroy(struct ofctrl *of)
 {
     if (of) {
         stats_requests_fail(of, "the connection to the switch was closed");
+        meter_stats_request_finish(of, "the connection to the switch was "
+                                   "closed");
         check_finish(of, "the connection to the switch was closed");
         rconn_destroy(of->swconn);
         free(of->target);
@@ -766,6 +847,14 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
         return;
     }
 
+    if (of->meter_stats_request.pending
+        && oh->xid == of->meter_stats_request.xid) {
+        /* No such meter (or no meters at all): no statistics.  The flows
+         * are not concerned. */
+        meter_stats_request_finish(of, NULL);
+        return;
+    }
+
     char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
 
     of->backoff_ms = (!of->backoff_ms ? OFCTRL_BACKOFF_MIN_MS
@@ -821,6 +910,13 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
     case OFPTYPE_METER_FEATURES_STATS_REPLY:
         if (of->state == S_DUMPING && oh->xid == of->meter_features_xid) {
             ofctrl_handle_meter_features(of, oh);
+        }
+        break;
+
+    case OFPTYPE_METER_STATS_REPLY:
+        if (of->meter_stats_request.pending
+            && oh->xid == of->meter_stats_request.xid) {
+            meter_stats_request_handle_reply(of, oh);
         }
         break;
 
@@ -897,6 +993,8 @@ ofctrl_run(struct ofctrl *of)
         of->seqno = rconn_get_connection_seqno(of->swconn);
         of->barrier_pending = false;
         stats_requests_fail(of, "the connection to the switch was lost");
+        meter_stats_request_finish(of, "the connection to the switch was "
+                                   "lost");
         check_finish(of, "the connection to the switch was lost");
         installed_clear(of);
         of->state = S_DISCONNECTED;

@@ -160,6 +160,27 @@ bool ofctrl_request_flow_stats(struct ofctrl *of,
                                uint64_t cookie, uint64_t cookie_mask,
                                ofctrl_flow_stats_cb *cb, void *aux);
 
+/* Meter statistics, on request: what a meter let through and what its
+ * bands dropped, counted since the switch created it. */
+struct ofctrl_meter_stat {
+    uint32_t meter_id;
+    uint64_t n_packets;             /* Packets that reached the meter. */
+    uint64_t n_band_packets;        /* Packets its bands dropped. */
+};
+
+/* Called with the statistics of the requested meters ('n' of them: none if
+ * the switch refused the request because it has no such meter), or with
+ * 'error' set if the connection was lost, or the ofctrl destroyed, first. */
+typedef void ofctrl_meter_stats_cb(const struct ofctrl_meter_stat *,
+                                   size_t n, const char *error, void *aux);
+
+/* Asks the switch for the statistics of meter 'meter_id' (OFPM13_ALL: of
+ * every meter) and calls 'cb' with them once they are all in.  Returns
+ * false (and never calls 'cb') if not connected or another meter
+ * statistics request is pending. */
+bool ofctrl_request_meter_stats(struct ofctrl *of, uint32_t meter_id,
+                                ofctrl_meter_stats_cb *cb, void *aux);
+
 /* Returns true if 'of' is connected, has sent the switch everything it was
  * last given with ofctrl_put() and the switch has acknowledged it: no
  * bundle or resynchronization is under way. */

@@ -75,11 +75,21 @@ usage(void)
            "                          over HTTP (default: %s;"
            " \"off\" or\n"
            "                          empty: nowhere)\n"
+           "  --np-logging=MODE       NetworkPolicy audit log of the pods"
+           " of: all\n"
+           "                          namespaces, those annotated"
+           " kovs.io/enable-np-\n"
+           "                          logging=true (annotated, the"
+           " default), or none (off)\n"
+           "  --np-log-file=FILE      write the audit log to FILE\n"
+           "                          (default: %s/kovs-np.log)\n"
+           "  --np-log-rate=N         log at most N verdicts a second"
+           " (default: 100)\n"
            "  --unixctl=SOCKET        override default control socket name\n"
            "  -h, --help              display this help message\n"
            "  -V, --version           display version information\n",
            program_name, program_name, ovs_rundir(), ovs_dbdir(),
-           CONTROLLER_METRICS_DEFAULT_ADDRESS);
+           CONTROLLER_METRICS_DEFAULT_ADDRESS, ovs_logdir());
     daemon_usage();
     vlog_usage();
     exit(EXIT_SUCCESS);
@@ -181,6 +191,9 @@ controller_options_parse(struct controller_options *o, int argc,
         OPT_CNI_CONF_DIR,
         OPT_IPAM_FILE,
         OPT_METRICS_ADDRESS,
+        OPT_NP_LOGGING,
+        OPT_NP_LOG_FILE,
+        OPT_NP_LOG_RATE,
         DAEMON_OPTION_ENUMS,
         VLOG_OPTION_ENUMS,
     };
@@ -203,6 +216,9 @@ controller_options_parse(struct controller_options *o, int argc,
         {"cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR},
         {"ipam-file", required_argument, NULL, OPT_IPAM_FILE},
         {"metrics-address", required_argument, NULL, OPT_METRICS_ADDRESS},
+        {"np-logging", required_argument, NULL, OPT_NP_LOGGING},
+        {"np-log-file", required_argument, NULL, OPT_NP_LOG_FILE},
+        {"np-log-rate", required_argument, NULL, OPT_NP_LOG_RATE},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         DAEMON_LONG_OPTIONS,
@@ -216,6 +232,8 @@ controller_options_parse(struct controller_options *o, int argc,
     o->tunnel_type = xstrdup("vxlan");
     o->cni_conf_dir = xstrdup("/etc/cni/net.d");
     o->metrics_address = xstrdup(CONTROLLER_METRICS_DEFAULT_ADDRESS);
+    o->np_logging = FLOWS_NP_LOGGING_ANNOTATED;
+    o->np_log_rate = 100;
 
     for (;;) {
         int c = getopt_long(argc, argv, short_options, long_options, NULL);
@@ -306,6 +324,31 @@ controller_options_parse(struct controller_options *o, int argc,
                 o->metrics_address = xstrdup(optarg);
             }
             break;
+        case OPT_NP_LOGGING:
+            if (!strcmp(optarg, "all")) {
+                o->np_logging = FLOWS_NP_LOGGING_ALL;
+            } else if (!strcmp(optarg, "annotated")) {
+                o->np_logging = FLOWS_NP_LOGGING_ANNOTATED;
+            } else if (!strcmp(optarg, "off")) {
+                o->np_logging = FLOWS_NP_LOGGING_OFF;
+            } else {
+                ovs_fatal(0, "--np-logging=%s: must be all, annotated or "
+                          "off", optarg);
+            }
+            break;
+        case OPT_NP_LOG_FILE:
+            free(o->np_log_file);
+            o->np_log_file = absolute_file_name(optarg);
+            break;
+        case OPT_NP_LOG_RATE: {
+            int rate;
+            if (!str_to_int(optarg, 10, &rate) || rate < 1) {
+                ovs_fatal(0, "--np-log-rate=%s: expected a positive number "
+                          "of lines per second", optarg);
+            }
+            o->np_log_rate = rate;
+            break;
+        }
         case 'h':
             usage();
         case 'V':
@@ -341,6 +384,9 @@ controller_options_parse(struct controller_options *o, int argc,
     if (!o->ipam_file) {
         o->ipam_file = xasprintf("%s/kovs-ipam.json", ovs_dbdir());
     }
+    if (!o->np_log_file) {
+        o->np_log_file = xasprintf("%s/kovs-np.log", ovs_logdir());
+    }
     configure_k8s_source(o);
 }
 
@@ -366,5 +412,20 @@ controller_options_destroy(struct controller_options *o)
         free(o->cni_conf_dir);
         free(o->ipam_file);
         free(o->metrics_address);
+        free(o->np_log_file);
     }
+}
+
+const char *
+controller_np_logging_name(enum flows_np_logging mode)
+{
+    switch (mode) {
+    case FLOWS_NP_LOGGING_ANNOTATED:
+        return "annotated";
+    case FLOWS_NP_LOGGING_ALL:
+        return "all";
+    case FLOWS_NP_LOGGING_OFF:
+        return "off";
+    }
+    OVS_NOT_REACHED();
 }

@@ -10,6 +10,7 @@
  * environment. */
 
 #include <stdbool.h>
+#include "flows/flows.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-model.h"
 
@@ -38,7 +39,15 @@ struct controller_options {
 
     bool has_cluster_cidr, has_service_cidr;
     struct k8s_cidr cluster_cidr, service_cidr;
+
+    /* The NetworkPolicy audit log (controller/np-log.h). */
+    enum flows_np_logging np_logging;   /* Whose verdicts. */
+    char *np_log_file;                  /* Where. */
+    unsigned int np_log_rate;           /* At most this many a second. */
 };
+
+/* Returns the name of 'mode' as --np-logging takes it ("annotated"). */
+const char *controller_np_logging_name(enum flows_np_logging mode);
 
 /* Parses the command line into 'o' (which controller_options_destroy()
  * frees), with defaults for what it does not say.  Exits with a message on

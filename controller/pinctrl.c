@@ -69,12 +69,19 @@ static bool pinctrl_resolve(const struct pinctrl_packet_in *,
                             struct ovs_list *replies);
 static bool pinctrl_neighbor(const struct pinctrl_packet_in *,
                              struct ovs_list *replies);
+static bool pinctrl_np_log(const struct pinctrl_packet_in *,
+                           struct ovs_list *replies);
 
 static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_REJECT, pinctrl_reject },
     { PINCTRL_OP_RESOLVE, pinctrl_resolve },
     { PINCTRL_OP_NEIGHBOR, pinctrl_neighbor },
+    { PINCTRL_OP_NP_LOG, pinctrl_np_log },
 };
+
+/* The audit log's handler of NP_LOG, and its argument. */
+static pinctrl_np_log_cb *np_log_cb;
+static void *np_log_aux;
 
 static const struct pinctrl_handler *
 pinctrl_find_handler(uint8_t opcode)
@@ -469,5 +476,37 @@ pinctrl_neighbor(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
         return pinctrl_ignore(pi, "unsolicited or bogus ARP sender");
     }
     stats.n_arp_learned++;
+    return true;
+}
+
+/* NP_LOG. */
+
+void
+pinctrl_set_np_log_handler(pinctrl_np_log_cb *cb, void *aux)
+{
+    np_log_cb = cb;
+    np_log_aux = aux;
+}
+
+/* Hands a NetworkPolicy verdict to the audit log. */
+static bool
+pinctrl_np_log(const struct pinctrl_packet_in *pi,
+               struct ovs_list *replies OVS_UNUSED)
+{
+    struct pinctrl_np_log_args args;
+
+    if (pi->args_len != sizeof args) {
+        return pinctrl_ignore(pi, "bad np-log arguments");
+    }
+    memcpy(&args, pi->args, sizeof args);
+    if (args.verdict > PINCTRL_NP_LOG_DROP
+        || args.direction > PINCTRL_NP_LOG_EGRESS) {
+        return pinctrl_ignore(pi, "unknown np-log verdict or direction");
+    }
+    if (!np_log_cb) {
+        return pinctrl_ignore(pi, "no audit log");
+    }
+    np_log_cb(&pi->flow, ntohll(pi->pin->cookie), &args, np_log_aux);
+    stats.n_np_logs++;
     return true;
 }

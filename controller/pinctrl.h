@@ -29,6 +29,13 @@
  *     pinctrl hands its sender's IP and MAC to the neighbor table, which
  *     learns them if it asked for them.  No answer.
  *
+ *   - NP_LOG: a NetworkPolicy verdict of a pod whose verdicts are logged
+ *     (flows/policy.h).  pinctrl decodes its arguments and hands the
+ *     packet's headers, the cookie of the flow that decided and the
+ *     arguments to the audit log's handler (pinctrl_set_np_log_handler(),
+ *     controller/np-log.h).  No answer: an allowed packet went on through
+ *     the pipeline on the switch, a dropped one is dropped.
+ *
  * pinctrl does no I/O itself: the owner of the OpenFlow connection passes it
  * each packet-in and sends what it returns.  It keeps only statistics; the
  * neighbor table keeps what RESOLVE and NEIGHBOR find out. */
@@ -37,7 +44,9 @@
 #include "openvswitch/list.h"
 #include "openvswitch/ofp-protocol.h"
 
+struct flow;
 struct ofp_header;
+struct pinctrl_np_log_args;
 
 /* Handles packet-in message 'oh' (whose type is OFPTYPE_PACKET_IN), received
  * on a connection that speaks 'version'.  Appends the messages to send back
@@ -57,6 +66,16 @@ void pinctrl_handle_packet_in(const struct ofp_header *oh,
                               struct ovs_list *replies, void *neighbors);
 
 /* Statistics, for the status command. */
+/* Handles an NP_LOG packet-in: 'flow' holds the packet's headers,
+ * 'cookie' is the cookie of the flow that sent it, 'args' its arguments
+ * (flows/pinctrl-opcodes.h). */
+typedef void pinctrl_np_log_cb(const struct flow *flow, uint64_t cookie,
+                               const struct pinctrl_np_log_args *args,
+                               void *aux);
+
+/* Makes 'cb' (NULL: nobody) handle NP_LOG packet-ins, with 'aux'. */
+void pinctrl_set_np_log_handler(pinctrl_np_log_cb *cb, void *aux);
+
 struct pinctrl_stats {
     uint64_t n_packet_ins;          /* Packet-ins handled. */
     uint64_t n_tcp_resets;          /* Rejected with a TCP RST. */
@@ -66,6 +85,8 @@ struct pinctrl_stats {
                                      * table (RESOLVE). */
     uint64_t n_arp_learned;         /* ARP packets that resolved or
                                      * confirmed a neighbor (NEIGHBOR). */
+    uint64_t n_np_logs;             /* Verdicts handed to the audit log
+                                     * (NP_LOG). */
     uint64_t n_ignored;             /* Packet-ins not handled: malformed,
                                      * not answerable, or unsolicited. */
 };

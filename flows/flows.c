@@ -173,6 +173,11 @@ flows_compute_changes(const struct flows_input *in,
                 policy_affected_by_namespace(
                     in->cluster, k8s_namespace_cast(change->new), &dirty);
             }
+            policy_affected_by_np_logging(
+                in->cluster,
+                change->old ? k8s_namespace_cast(change->old) : NULL,
+                change->new ? k8s_namespace_cast(change->new) : NULL,
+                &dirty);
             break;
         case K8S_NETWORK_POLICY:
         case K8S_SERVICE:

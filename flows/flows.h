@@ -68,6 +68,15 @@ struct flows_external {
     size_t n_neighbors;
 };
 
+/* Which pods' NetworkPolicy verdicts go to the audit log (see
+ * flows/policy.h): those of the namespaces annotated for it (the default,
+ * hence 0), every pod's, or none. */
+enum flows_np_logging {
+    FLOWS_NP_LOGGING_ANNOTATED = 0,
+    FLOWS_NP_LOGGING_ALL,
+    FLOWS_NP_LOGGING_OFF,
+};
+
 /* What the flows depend on besides the cluster model. */
 struct flows_input {
     const struct k8s_cluster *cluster;
@@ -86,6 +95,8 @@ struct flows_input {
      * is no SNAT, no NodePort and no external address, and traffic that
      * leaves the cluster goes through the node's stack. */
     const struct flows_external *external;
+
+    enum flows_np_logging np_logging;
 };
 
 /* This node's addressing, derived from its Node object: the first IPv4

@@ -36,7 +36,13 @@
     PINCTRL_OPCODE(RESOLVE, 2, "resolve", KOVS_METER_RESOLVE)           \
     /* An ARP packet from the external network about the node IP: learn    \
      * its sender's MAC if kovs asked for it. */                           \
-    PINCTRL_OPCODE(NEIGHBOR, 3, "neighbor", KOVS_METER_NEIGHBOR)
+    PINCTRL_OPCODE(NEIGHBOR, 3, "neighbor", KOVS_METER_NEIGHBOR)     \
+    /* A NetworkPolicy allowed a new connection, or dropped a packet, of   \
+     * a pod whose verdicts are logged: write it to the audit log.  The    \
+     * userdata's arguments are a "struct pinctrl_np_log_args"; the        \
+     * packet-in's cookie is the owner of the flow that decided.  An       \
+     * allowed packet goes on through the pipeline. */                     \
+    PINCTRL_OPCODE(NP_LOG, 4, "np-log", KOVS_METER_NP_LOG)
 
 enum pinctrl_opcode {
 #define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) PINCTRL_OP_##ENUM = VALUE,
@@ -68,15 +74,34 @@ pinctrl_opcode_meter(enum pinctrl_opcode op)
     OVS_NOT_REACHED();
 }
 
-/* controller(userdata=OP,meter_id=M): sends the packet, whole, to
- * controller 0 with reason "action" and 'op' as userdata, through 'op''s
- * meter M.  Every byte of the ofpact is initialized, so that the same
- * action is always the same bytes. */
+/* The arguments of NP_LOG, after the opcode in the userdata. */
+enum pinctrl_np_log_verdict {
+    PINCTRL_NP_LOG_ALLOW = 0,       /* A rule allowed the connection. */
+    PINCTRL_NP_LOG_DROP = 1,        /* The pod is isolated and no rule
+                                     * allowed the packet. */
+};
+enum pinctrl_np_log_direction {
+    PINCTRL_NP_LOG_INGRESS = 0,     /* The destination pod's policies. */
+    PINCTRL_NP_LOG_EGRESS = 1,      /* The source pod's policies. */
+};
+#define PINCTRL_NP_LOG_NO_RULE 0xffff
+struct pinctrl_np_log_args {
+    uint8_t verdict;                /* enum pinctrl_np_log_verdict. */
+    uint8_t direction;              /* enum pinctrl_np_log_direction. */
+    ovs_be16 rule;                  /* The index of the rule that allowed,
+                                     * in its direction's list, or
+                                     * PINCTRL_NP_LOG_NO_RULE for a drop. */
+};
+BUILD_ASSERT_DECL(sizeof(struct pinctrl_np_log_args) == 4);
+
+/* controller(userdata=OP ARGS,meter_id=M): as flows_put_controller(), with
+ * 'args_len' bytes of 'args' after the opcode in the userdata. */
 static inline void
-flows_put_controller(struct ofpbuf *ofpacts, enum pinctrl_opcode op)
+flows_put_controller_args(struct ofpbuf *ofpacts, enum pinctrl_opcode op,
+                          const void *args, size_t args_len)
 {
     struct ofpact_controller *oc = ofpact_put_CONTROLLER(ofpacts);
-    uint8_t userdata = op;
+    uint8_t opcode = op;
 
     oc->max_len = UINT16_MAX;
     oc->controller_id = 0;
@@ -84,10 +109,23 @@ flows_put_controller(struct ofpbuf *ofpacts, enum pinctrl_opcode op)
     oc->pause = false;
     oc->meter_id = pinctrl_opcode_meter(op);
     oc->provider_meter_id = 0;
-    oc->userdata_len = sizeof userdata;
-    ofpbuf_put(ofpacts, &userdata, sizeof userdata);
+    oc->userdata_len = sizeof opcode + args_len;
+    ofpbuf_put(ofpacts, &opcode, sizeof opcode);
+    if (args_len) {
+        ofpbuf_put(ofpacts, args, args_len);
+    }
     oc = ofpacts->header;       /* ofpbuf_put() may have moved it. */
     ofpact_finish_CONTROLLER(ofpacts, &oc);
+}
+
+/* controller(userdata=OP,meter_id=M): sends the packet, whole, to
+ * controller 0 with reason "action" and 'op' as userdata, through 'op''s
+ * meter M.  Every byte of the ofpact is initialized, so that the same
+ * action is always the same bytes. */
+static inline void
+flows_put_controller(struct ofpbuf *ofpacts, enum pinctrl_opcode op)
+{
+    flows_put_controller_args(ofpacts, op, NULL, 0);
 }
 
 #endif /* flows/pinctrl-opcodes.h */

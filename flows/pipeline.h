@@ -318,6 +318,9 @@ void kovs_pipeline_summary(const struct flow_table *br_int,
     KOVS_METER(RESOLVE, 2, 100, 100)                                        \
     /* ARP replies from the external network to the node IP. */            \
     KOVS_METER(NEIGHBOR, 3, 100, 100)                                       \
+    /* NetworkPolicy verdicts for the audit log (kovs-controller's         \
+     * --np-log-rate sets the rate and the burst). */                      \
+    KOVS_METER(NP_LOG, 4, 100, 100)                                         \
     /* Any other packet-in: OpenFlow's "controller" meter. */              \
     KOVS_METER(OTHER, KOVS_METER_ID_CONTROLLER, 100, 100)
 

@@ -12,6 +12,7 @@
 #include "flows/actions.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
+#include "flows/pinctrl-opcodes.h"
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
@@ -328,6 +329,7 @@ struct policy_ctx {
     uint64_t cookie;
     const struct k8s_network_policy *np;
     size_t budget;
+    bool logged;                    /* Its verdicts go to the audit log. */
 };
 
 /* Records a warning about field 'field' (under "spec.") of the policy. */
@@ -567,19 +569,47 @@ put_conjunction(struct ofpbuf *ofpacts, uint32_t id, uint8_t clause,
     c->n_clauses = n_clauses;
 }
 
-static void
-put_allow(struct ofpbuf *ofpacts, enum policy_direction dir)
+/* The audit log's arguments for a verdict in direction 'dir': a drop if
+ * 'rule' is PINCTRL_NP_LOG_NO_RULE, otherwise rule 'rule''s allow. */
+static struct pinctrl_np_log_args
+np_log_args(enum policy_direction dir, size_t rule)
 {
+    return (struct pinctrl_np_log_args) {
+        .verdict = (rule == PINCTRL_NP_LOG_NO_RULE ? PINCTRL_NP_LOG_DROP
+                    : PINCTRL_NP_LOG_ALLOW),
+        .direction = (dir == POLICY_INGRESS ? PINCTRL_NP_LOG_INGRESS
+                      : PINCTRL_NP_LOG_EGRESS),
+        .rule = htons(rule),
+    };
+}
+
+/* The actions of a flow that allows: for a logged rule ('log' nonnull),
+ * first a copy of the packet to the controller for the audit log, through
+ * its meter (the switch sends the copy as a clone of the packet, so the
+ * packet itself goes on whether or not the meter lets the copy through),
+ * then on to the next table. */
+static void
+put_allow(struct ofpbuf *ofpacts, enum policy_direction dir,
+          const struct pinctrl_np_log_args *log)
+{
+    if (log) {
+        flows_put_controller_args(ofpacts, PINCTRL_OP_NP_LOG, log,
+                                  sizeof *log);
+    }
     flows_put_goto(ofpacts, kovs_table_next(dir == POLICY_INGRESS
                                             ? KOVS_T_INGRESS_POLICY
                                             : KOVS_T_EGRESS_POLICY));
 }
 
-/* Emits the flows of one conjunction with id key 'key'. */
+/* Emits the flows of one conjunction with id key 'key'.  With 'log'
+ * nonnull, the flows that allow also send a copy of the packet (the first
+ * of a connection: established and related ones pass above) to the audit
+ * log. */
 static void
 emit_conjunction(struct flow_table *ft, uint64_t cookie,
                  enum policy_direction dir, const char *key,
-                 const struct conj_parts *c)
+                 const struct conj_parts *c,
+                 const struct pinctrl_np_log_args *log)
 {
     uint8_t table = (dir == POLICY_INGRESS ? KOVS_T_INGRESS_POLICY
                      : KOVS_T_EGRESS_POLICY);
@@ -599,7 +629,7 @@ emit_conjunction(struct flow_table *ft, uint64_t cookie,
     if (k == 1) {
         /* Everything to (from) these pods: no conjunction needed, and a
          * higher priority than the clauses that share the pod's match. */
-        put_allow(&ofpacts, dir);
+        put_allow(&ofpacts, dir, log);
         for (size_t i = 0; i < c->n_ports; i++) {
             match_pod_port(&match, dir, c->ports[i]);
             flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY_ALL, &match,
@@ -672,7 +702,7 @@ emit_conjunction(struct flow_table *ft, uint64_t cookie,
     match_init_catchall(&match);
     match_set_conj_id(&match, id);
     ofpbuf_clear(&ofpacts);
-    put_allow(&ofpacts, dir);
+    put_allow(&ofpacts, dir, log);
     flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }
@@ -925,15 +955,54 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
                     "per policy: this rule allows nothing", n_flows,
                     ctx->budget, POLICY_MAX_FLOWS);
     } else {
+        struct pinctrl_np_log_args log = np_log_args(dir, rule_idx);
         for (size_t i = 0; i < plan.n_conjs; i++) {
             struct conj_parts parts = rule_plan_parts(&plan, &plan.conjs[i]);
             emit_conjunction(ctx->ft, ctx->cookie, dir, plan.conjs[i].key,
-                             &parts);
+                             &parts, ctx->logged ? &log : NULL);
         }
         ctx->budget -= n_flows;
     }
     rule_plan_destroy(&plan);
     free(field);
+}
+
+bool
+policy_np_logged(const struct flows_input *in, const char *namespace)
+{
+    switch (in->np_logging) {
+    case FLOWS_NP_LOGGING_ALL:
+        return true;
+    case FLOWS_NP_LOGGING_OFF:
+        return false;
+    case FLOWS_NP_LOGGING_ANNOTATED: {
+        const struct k8s_object *obj = k8s_cluster_find(
+            in->cluster, K8S_NAMESPACE, "", namespace);
+        return obj && k8s_namespace_cast(obj)->np_logging;
+    }
+    }
+    OVS_NOT_REACHED();
+}
+
+/* Records a warning if the policy's namespace asks for the audit log with a
+ * value kovs does not understand (and so gets none). */
+static void
+np_logging_warn(const struct policy_ctx *ctx, const struct flows_input *in)
+{
+    const struct k8s_object *obj = k8s_cluster_find(
+        in->cluster, K8S_NAMESPACE, "", ctx->np->obj.namespace);
+    const struct k8s_namespace *ns = obj ? k8s_namespace_cast(obj) : NULL;
+
+    if (in->np_logging == FLOWS_NP_LOGGING_ANNOTATED
+        && ns && ns->np_logging_value) {
+        flow_table_add_warning(ctx->ft, ctx->cookie,
+                               "Namespace %s: metadata.annotations[\"%s\"]: "
+                               "\"%s\" is neither \"true\" nor \"false\": "
+                               "the NetworkPolicy verdicts of its pods are "
+                               "not logged", obj->name,
+                               K8S_NP_LOGGING_ANNOTATION,
+                               ns->np_logging_value);
+    }
 }
 
 void
@@ -984,7 +1053,9 @@ flows_policy_compute(const struct flows_input *in,
         .cookie = cookie,
         .np = np,
         .budget = POLICY_MAX_FLOWS,
+        .logged = policy_np_logged(in, namespace),
     };
+    np_logging_warn(&ctx, in);
     struct ofpbuf ofpacts;
     struct match match;
     ofpbuf_init(&ofpacts, 0);
@@ -999,7 +1070,17 @@ flows_policy_compute(const struct flows_input *in,
 
         /* Isolation: what no rule allows drops.  Every policy that
          * isolates the pod wants the same flow; it stays while any does.
-         * It never counts against the limit: isolation always holds. */
+         * It never counts against the limit: isolation always holds.  The
+         * policies that isolate a pod are all in its namespace, so they
+         * agree on whether its drops are logged, and the flow names none
+         * of them: the controller finds them. */
+        ofpbuf_clear(&ofpacts);
+        if (ctx.logged) {
+            struct pinctrl_np_log_args log = np_log_args(
+                d, PINCTRL_NP_LOG_NO_RULE);
+            flows_put_controller_args(&ofpacts, PINCTRL_OP_NP_LOG, &log,
+                                      sizeof log);
+        }
         for (size_t i = 0; i < n_sel; i++) {
             match_pod_port(&match, d, sel[i].ofport);
             flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY_DROP, &match,
@@ -1090,6 +1171,41 @@ policy_affected_by_namespace(const struct k8s_cluster *cluster,
             }
         }
         if (affected) {
+            k8s_key_set_add(policies, K8S_NETWORK_POLICY, obj->namespace,
+                            obj->name);
+        }
+    }
+}
+
+/* Returns true if 'a' and 'b' (versions of one Namespace, NULL for none)
+ * ask for the same audit logging. */
+static bool
+namespace_np_logging_equal(const struct k8s_namespace *a,
+                           const struct k8s_namespace *b)
+{
+    bool a_on = a && a->np_logging, b_on = b && b->np_logging;
+    const char *a_value = a ? a->np_logging_value : NULL;
+    const char *b_value = b ? b->np_logging_value : NULL;
+
+    return (a_on == b_on
+            && (a_value && b_value ? !strcmp(a_value, b_value)
+                : a_value == b_value));
+}
+
+void
+policy_affected_by_np_logging(const struct k8s_cluster *cluster,
+                              const struct k8s_namespace *old,
+                              const struct k8s_namespace *new,
+                              struct k8s_key_set *policies)
+{
+    if (namespace_np_logging_equal(old, new)) {
+        return;
+    }
+
+    const char *name = old ? old->obj.name : new->obj.name;
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, cluster) {
+        if (!strcmp(obj->namespace, name)) {
             k8s_key_set_add(policies, K8S_NETWORK_POLICY, obj->namespace,
                             obj->name);
         }

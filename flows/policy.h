@@ -56,6 +56,23 @@ void policy_affected_by_namespace(const struct k8s_cluster *,
                                   const struct k8s_namespace *,
                                   struct k8s_key_set *policies);
 
+/* Adds to 'policies' every policy of the Namespace that changed from 'old'
+ * to 'new' (either may be NULL, not both) if the change turns the audit
+ * log of its pods' verdicts on or off: all of a namespace's policies are
+ * logged, or none. */
+void policy_affected_by_np_logging(const struct k8s_cluster *,
+                                   const struct k8s_namespace *old,
+                                   const struct k8s_namespace *new,
+                                   struct k8s_key_set *policies);
+
+/* Returns true if the NetworkPolicy verdicts of the pods of namespace
+ * 'namespace' go to the audit log: the policies of a logged namespace
+ * send the first packet of each connection that a rule allows, and each
+ * packet that their isolation drops, to the controller (pinctrl opcode
+ * NP_LOG), through the NP_LOG meter.  Other pods' packets never go to the
+ * controller for it. */
+bool policy_np_logged(const struct flows_input *, const char *namespace);
+
 /* Address prefixes: 'net'/'plen' less every prefix in 'except', as the
  * smallest list of non-overlapping IPv4 prefixes, sorted by address,
  * stored in new arrays '*nets' and '*plens' that the caller frees.

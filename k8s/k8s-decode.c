@@ -976,11 +976,35 @@ dec_node(struct decoder *d, const json_t *root, struct k8s_object *obj)
 /* Namespace. */
 
 static bool
-dec_namespace(struct decoder *d OVS_UNUSED, const json_t *root OVS_UNUSED,
-              struct k8s_object *obj)
+dec_namespace(struct decoder *d, const json_t *root, struct k8s_object *obj)
 {
+    struct k8s_namespace *ns = CONTAINER_OF(obj, struct k8s_namespace, obj);
+    const json_t *metadata = dec_get(root, "metadata");
+    const json_t *annotations;
+    const char *value;
+
     /* The API server labels every namespace with its own name. */
     smap_replace(&obj->labels, "kubernetes.io/metadata.name", obj->name);
+
+    /* The audit log of its pods' NetworkPolicy verdicts.  A value other
+     * than "true" or "false" leaves it off, and is kept so that the flows
+     * can say so. */
+    size_t mark = dec_push(d, "metadata");
+    if (!dec_member(d, metadata, "annotations", DEC_OBJECT, &annotations)) {
+        return false;
+    }
+    if (annotations) {
+        dec_push(d, "annotations");
+        if (!dec_string(d, annotations, K8S_NP_LOGGING_ANNOTATION, &value)) {
+            return false;
+        }
+        if (value && !strcmp(value, "true")) {
+            ns->np_logging = true;
+        } else if (value && strcmp(value, "false")) {
+            ns->np_logging_value = xstrdup(value);
+        }
+    }
+    dec_pop(d, mark);
     return true;
 }
 

@@ -183,8 +183,10 @@ node_destroy(struct k8s_object *obj)
 }
 
 static void
-namespace_destroy(struct k8s_object *obj OVS_UNUSED)
+namespace_destroy(struct k8s_object *obj)
 {
+    struct k8s_namespace *ns = CONTAINER_OF(obj, struct k8s_namespace, obj);
+    free(ns->np_logging_value);
 }
 
 static void

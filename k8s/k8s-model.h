@@ -132,9 +132,18 @@ struct k8s_node {
  * tunnel endpoint), or 0 if it has none or 'node' is NULL. */
 ovs_be32 k8s_node_internal_ipv4(const struct k8s_node *node);
 
+/* The annotation of a Namespace that asks for the NetworkPolicy audit log
+ * of its pods (see flows/policy.h): "true" or "false". */
+#define K8S_NP_LOGGING_ANNOTATION "kovs.io/enable-np-logging"
+
 /* Namespace (v1).  'obj.labels' always has kubernetes.io/metadata.name. */
 struct k8s_namespace {
     struct k8s_object obj;
+    bool np_logging;                /* K8S_NP_LOGGING_ANNOTATION is
+                                     * "true". */
+    char *np_logging_value;         /* The annotation's value if it is
+                                     * neither "true" nor "false" (logging
+                                     * stays off), otherwise NULL. */
 };
 
 struct k8s_container_port {

@@ -51,6 +51,7 @@ TESTSUITE_AT = \
 	tests/external.at \
 	tests/e2e.at \
 	tests/policy.at \
+	tests/audit-log.at \
 	tests/trace.at \
 	tests/faults.at \
 	tests/apiserver.at \

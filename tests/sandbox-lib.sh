@@ -244,9 +244,9 @@ k8s_node () {   # NAME INTERNAL-IP POD-CIDR
         "$1" "$3" "$3" "$2" "$1"
 }
 
-k8s_namespace () {   # NAME [LABELS-JSON]
-    printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","labels":%s}}' \
-        "$1" "${2:-{\}}"
+k8s_namespace () {   # NAME [LABELS-JSON [ANNOTATIONS-JSON]]
+    printf '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"%s","labels":%s,"annotations":%s}}' \
+        "$1" "${2:-{\}}" "${3:-{\}}"
 }
 
 k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]

@@ -176,6 +176,56 @@ policy_cookie(const char *name)
     return kovs_cookie(KOVS_OWNER_POLICY, "x", name);
 }
 
+/* Gives namespace x the audit log annotation with 'value' (NULL: none).
+ * Before fixture_compute(). */
+static void
+annotate_namespace(struct fixture *f, const char *value)
+{
+    static const char plain[] = "\"labels\":{\"team\":\"blue\"}}}";
+    char *p = strstr(ds_cstr(&f->json), plain);
+    ovs_assert(p);
+
+    struct ds rest = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&rest, p + strlen(plain));
+    ds_truncate(&f->json, p - ds_cstr(&f->json));
+    ds_put_format(&f->json, "\"labels\":{\"team\":\"blue\"},"
+                  "\"annotations\":{\"kovs.io/enable-np-logging\":"
+                  "\"%s\"}}}", value);
+    ds_put_cstr(&f->json, ds_cstr(&rest));
+    ds_destroy(&rest);
+}
+
+/* Adds pods a (on n1) and b (on n1) and policy x/web: b takes TCP 80
+ * from a. */
+static void
+add_web_policy(struct fixture *f)
+{
+    add_pod(f, "a", "n1", "10.244.1.10", "a", 0);
+    add_pod(f, "b", "n1", "10.244.1.11", "b", 0);
+    add_json(f,
+        "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"x\","
+        " \"name\":\"web\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
+        " {\"app\":\"b\"}},\"ingress\":[{\"from\":[{\"podSelector\":"
+        " {\"matchLabels\":{\"app\":\"a\"}}}],"
+        " \"ports\":[{\"port\":80}]}]}}");
+}
+
+/* Returns how many of x/web's ingress flows send to the controller for
+ * the audit log, and stores them in '*flows' (the caller frees it). */
+static size_t
+count_np_log_flows(const struct fixture *f, char **flows)
+{
+    size_t n;
+    *flows = owner_flows(&f->ft, policy_cookie("web"),
+                         KOVS_T_INGRESS_POLICY, &n);
+    size_t count = 0;
+    for (const char *p = *flows; (p = strstr(p, "controller(userdata=04"));
+         p++) {
+        count++;
+    }
+    return count;
+}
+
 /* A rule with 100 peer pods and 10 ports gives about 110 flows, not
  * 1000. */
 static void
@@ -889,6 +939,156 @@ test_affected_policies(void)
     fixture_destroy(&f);
 }
 
+/* In an annotated namespace, the rule's conj_id flow logs (and still goes
+ * on) and the isolation drop logs (and still drops); nothing else does. */
+static void
+test_np_log_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    annotate_namespace(&f, "true");
+    add_web_policy(&f);
+    fixture_compute(&f);
+
+    char *flows;
+    size_t n = count_np_log_flows(&f, &flows);
+    CHECK(n == 2, "expected 2 logging flows, got %"PRIuSIZE" in\n%s", n,
+          flows);
+    CHECK(strstr(flows, "conj_id=") && strstr(flows,
+          "actions=controller(userdata=04.00.00.00.00,meter_id=4),"
+          "goto_table:80"), "the allowing flow does not log:\n%s", flows);
+    CHECK(strstr(flows, "priority=100 reg1=0xb "
+                 "actions=controller(userdata=04.01.00.ff.ff,meter_id=4)\n"),
+          "the drop does not log, or does more:\n%s", flows);
+    free(flows);
+
+    /* No egress isolation, no egress logging. */
+    size_t n_eg;
+    free(owner_flows(&f.ft, policy_cookie("web"), KOVS_T_EGRESS_POLICY,
+                     &n_eg));
+    CHECK(n_eg == 0, "%"PRIuSIZE" egress flows", n_eg);
+
+    /* --np-logging=off: none, whatever the annotation. */
+    f.in.np_logging = FLOWS_NP_LOGGING_OFF;
+    flows_compute_all(&f.in, &f.ft, NULL);
+    n = count_np_log_flows(&f, &flows);
+    CHECK(n == 0, "off: %"PRIuSIZE" logging flows in\n%s", n, flows);
+    free(flows);
+    fixture_destroy(&f);
+}
+
+/* Without the annotation (or with "false", or with a value kovs does not
+ * know, which gets a warning) nothing logs, unless --np-logging=all. */
+static void
+test_np_log_unannotated(void)
+{
+    static const char *values[] = { NULL, "false", "yes" };
+    for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+        struct fixture f;
+        fixture_init(&f);
+        if (values[i]) {
+            annotate_namespace(&f, values[i]);
+        }
+        add_web_policy(&f);
+        fixture_compute(&f);
+
+        char *flows;
+        size_t n = count_np_log_flows(&f, &flows);
+        CHECK(n == 0, "annotation %s: %"PRIuSIZE" logging flows in\n%s",
+              values[i] ? values[i] : "(none)", n, flows);
+        free(flows);
+
+        bool warned = false;
+        const char *w;
+        SSET_FOR_EACH (w, &f.ft.warnings) {
+            warned |= strstr(w, "Namespace x: metadata.annotations") != NULL;
+        }
+        bool bad = values[i] && !strcmp(values[i], "yes");
+        CHECK(warned == bad, "annotation %s: warning %s",
+              values[i] ? values[i] : "(none)", warned ? "yes" : "no");
+
+        f.in.np_logging = FLOWS_NP_LOGGING_ALL;
+        flows_compute_all(&f.in, &f.ft, NULL);
+        n = count_np_log_flows(&f, &flows);
+        CHECK(n == 2, "all: %"PRIuSIZE" logging flows in\n%s", n, flows);
+        free(flows);
+        fixture_destroy(&f);
+    }
+}
+
+/* Turning the annotation on is an incremental change of the namespace's
+ * policies that gives the flows of a full computation; a namespace change
+ * that leaves logging alone touches no policy through it. */
+static void
+test_np_log_incremental(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    add_web_policy(&f);
+    fixture_compute(&f);
+
+    static const char annotated[] =
+        "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"x\","
+        " \"labels\":{\"team\":\"blue\"},"
+        " \"annotations\":{\"kovs.io/enable-np-logging\":\"true\"}}}";
+    static const char relabelled[] =
+        "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"x\","
+        " \"labels\":{\"team\":\"red\"},"
+        " \"annotations\":{\"kovs.io/enable-np-logging\":\"true\"}}}";
+    char *error = NULL;
+    struct k8s_object *new = k8s_decode_object(annotated, strlen(annotated),
+                                               &error);
+    ovs_assert(new);
+    const struct k8s_object *old = k8s_cluster_find(&f.cluster,
+                                                    K8S_NAMESPACE, "", "x");
+    struct k8s_key_set policies;
+    k8s_key_set_init(&policies);
+    policy_affected_by_np_logging(&f.cluster, k8s_namespace_cast(old),
+                                  k8s_namespace_cast(new), &policies);
+    CHECK(k8s_key_set_count(&policies) == 1
+          && k8s_key_set_contains(&policies, K8S_NETWORK_POLICY, "x", "web"),
+          "annotating x affects %"PRIuSIZE" policies",
+          k8s_key_set_count(&policies));
+    k8s_key_set_clear(&policies);
+
+    struct k8s_object *other = k8s_decode_object(relabelled,
+                                                 strlen(relabelled), &error);
+    ovs_assert(other);
+    policy_affected_by_np_logging(&f.cluster, k8s_namespace_cast(new),
+                                  k8s_namespace_cast(other), &policies);
+    CHECK(k8s_key_set_is_empty(&policies), "a label change affects %"
+          PRIuSIZE" policies through logging", k8s_key_set_count(&policies));
+    k8s_key_set_destroy(&policies);
+    k8s_object_destroy(other);
+
+    /* The change itself, incrementally. */
+    k8s_cluster_put(&f.cluster, new);
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.k8s = &f.cluster.changes;
+    flows_compute_changes(&f.in, &changes, &f.ft, NULL);
+    flows_changes_destroy(&changes);
+    k8s_cluster_clear_changes(&f.cluster);
+
+    char *incremental;
+    size_t n = count_np_log_flows(&f, &incremental);
+    CHECK(n == 2, "incremental: %"PRIuSIZE" logging flows in\n%s", n,
+          incremental);
+
+    struct flow_table full;
+    flow_table_init(&full);
+    flows_compute_all(&f.in, &full, NULL);
+    size_t n_full;
+    char *full_flows = owner_flows(&full, policy_cookie("web"),
+                                   KOVS_T_INGRESS_POLICY, &n_full);
+    CHECK(!strcmp(incremental, full_flows), "incremental\n%s\nfull\n%s",
+          incremental, full_flows);
+    free(incremental);
+    free(full_flows);
+    flow_table_destroy(&full);
+    fixture_destroy(&f);
+}
+
 static const struct unit_test tests[] = {
     { "flow-count", test_flow_count },
     { "shared-peer", test_shared_peer },
@@ -901,6 +1101,9 @@ static const struct unit_test tests[] = {
     { "named-port-without-peer-pods", test_named_port_without_peer_pods },
     { "policy-types", test_policy_types },
     { "affected-policies", test_affected_policies },
+    { "np-log-flows", test_np_log_flows },
+    { "np-log-unannotated", test_np_log_unannotated },
+    { "np-log-incremental", test_np_log_incremental },
 };
 
 int
