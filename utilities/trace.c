@@ -589,9 +589,11 @@ struct trace_hop {
     size_t first_stage;         /* Index of its first stage in 'ctx'. */
 };
 
+/* Adds to 'ctx' the stages of 'text', the output of ofproto/trace on
+ * bridge 'bridge' of node 'node', and stores in 'hop' how it ended. */
 static void
-parse_trace(struct trace_ctx *ctx, const char *node, const char *text,
-            struct trace_hop *hop)
+parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
+            const char *text, struct trace_hop *hop)
 {
     hop->final_flow = NULL;
     hop->first_stage = ctx->n_stages;
@@ -610,15 +612,21 @@ parse_trace(struct trace_ctx *ctx, const char *node, const char *text,
 
         /* A packet output to a patch port, or to a tunnel that the switch
          * sends itself through another bridge (userspace tunnelling), is
-         * translated further in that bridge, its stages indented under
-         * the output: they are no stages of this node's br-int. */
-        if (indent >= foreign_indent) {
-            continue;
-        }
-        foreign_indent = SIZE_MAX;
-        if (indent && !strncmp(s, "bridge(\"", 8)) {
-            foreign_indent = indent;
+         * translated further in that bridge, under a header of its own
+         * and indented at least as much as that header (ofproto/trace
+         * indents the last item of a list no more than its parent): those
+         * are no stages of this node's bridge.  A header of 'bridge', as
+         * after a recirculation, or a line indented less, ends them. */
+        if (!strncmp(s, "bridge(\"", 8)) {
+            bool ours = (!strncmp(s + 8, bridge, strlen(bridge))
+                         && !strcmp(s + 8 + strlen(bridge), "\")"));
+            foreign_indent = ours ? SIZE_MAX : indent;
             st = NULL;
+            continue;
+        } else if (indent < foreign_indent) {
+            foreign_indent = SIZE_MAX;
+        } else if (strncmp(line, "Flow: ", 6)
+                   && strncmp(line, "Final flow: ", 12)) {
             continue;
         }
 
@@ -1256,7 +1264,7 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
         ds_destroy(&flow);
 
         struct trace_hop hop;
-        parse_trace(ctx, node, ds_cstr(&output), &hop);
+        parse_trace(ctx, node, tn->bridge, ds_cstr(&output), &hop);
         for (size_t i = hop.first_stage; i < ctx->n_stages; i++) {
             describe_stage(ctx, tn, i, pkt);
         }
