@@ -399,11 +399,30 @@ trace_options_parse(int argc, const char *const argv[],
     return NULL;
 }
 
+/* Returns the IPv4 address of 'pod': on node 'local' (if nonnull), the
+ * one its port carries, if any (the CNI plugin's, which a Pod object
+ * reports only later), otherwise the Pod object's first. */
+static ovs_be32
+pod_ipv4(const struct trace_node *local, const struct k8s_pod *pod)
+{
+    if (local && !strcmp(pod->node_name, local->name)) {
+        char *key = xasprintf("%s/%s", pod->obj.namespace, pod->obj.name);
+        const struct flows_port *p = shash_find_data(local->pods, key);
+        free(key);
+        if (p && p->ip) {
+            return p->ip;
+        }
+    }
+    return flows_pod_object_ipv4(pod);
+}
+
 /* Resolves 'peer' in 'cluster': its address, pod and node.  'model'
- * names where the names are looked up, for errors. */
+ * names where the names are looked up, for errors; 'local' is the node
+ * whose ports a live trace sees, or NULL. */
 static char *
 resolve_peer(const struct k8s_cluster *cluster, const char *model,
-             const char *option, struct trace_peer *peer)
+             const struct trace_node *local, const char *option,
+             struct trace_peer *peer)
 {
     const struct k8s_object *obj;
     switch (peer->type) {
@@ -428,7 +447,7 @@ resolve_peer(const struct k8s_cluster *cluster, const char *model,
             peer->pod = NULL;
             return NULL;
         }
-        peer->ip = flows_pod_object_ipv4(peer->pod);
+        peer->ip = pod_ipv4(local, peer->pod);
         if (!peer->ip) {
             return trace_error("%s: pod %s/%s has no IPv4 address", option,
                                peer->namespace, peer->name);
@@ -1713,9 +1732,17 @@ trace_run(struct trace_options *o, const struct k8s_cluster *cluster,
           struct trace_backend *backend, struct ds *out)
 {
     const char *model = backend->model_name;
-    char *error = resolve_peer(cluster, model, "--from", &o->from);
+    const struct trace_node *local = NULL;
+    char *error = NULL;
+    if (backend->local_node) {
+        error = backend->class->node_get(backend, backend->local_node,
+                                         o->proto, &local);
+    }
     if (!error) {
-        error = resolve_peer(cluster, model, "--to", &o->to);
+        error = resolve_peer(cluster, model, local, "--from", &o->from);
+    }
+    if (!error) {
+        error = resolve_peer(cluster, model, local, "--to", &o->to);
     }
     if (!error && o->to.type == TRACE_PEER_SERVICE) {
         error = resolve_service_port(cluster, o);
