@@ -13,8 +13,9 @@
 #include "jsonrpc.h"
 #include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
+#include "socket-util.h"
+#include "stream.h"
 #include "timeval.h"
-#include "unixctl.h"
 #include "util.h"
 
 char *
@@ -58,13 +59,22 @@ vswitchd_ctl_transact(const char *command, int argc,
         return error;
     }
 
-    struct jsonrpc *rpc;
-    int retval = unixctl_client_create(path, &rpc);
+    /* As unixctl_client_create() connects, but within the deadline: a
+     * switch that accepts no connection must not hold the caller either.
+     * (Connecting to a Unix socket waits only when the server's backlog
+     * is full.) */
+    long long int deadline = time_msec() + timeout_ms;
+    char *name = xasprintf("unix:%s", path);
+    struct stream *stream;
+    int retval = stream_open_block(stream_open(name, &stream, DSCP_DEFAULT),
+                                   timeout_ms, &stream);
+    free(name);
     if (retval) {
         error = xasprintf("%s: %s", path, ovs_strerror(retval));
         free(path);
         return error;
     }
+    struct jsonrpc *rpc = jsonrpc_open(stream);
 
     struct json **args = xmalloc((argc ? argc : 1) * sizeof *args);
     for (int i = 0; i < argc; i++) {
@@ -74,7 +84,6 @@ vswitchd_ctl_transact(const char *command, int argc,
         command, json_array_create(args, argc), NULL);
     struct json *id = json_clone(request->id);
 
-    long long int deadline = time_msec() + timeout_ms;
     struct jsonrpc_msg *reply = NULL;
     retval = jsonrpc_send(rpc, request);
     while (!retval) {

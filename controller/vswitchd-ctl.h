@@ -18,7 +18,8 @@
 char *vswitchd_ctl_path(char **errorp);
 
 /* Runs the unixctl command 'command' with the 'argc' arguments 'argv' on
- * ovs-vswitchd, waiting at most 'timeout_ms' for the answer.  On success
+ * ovs-vswitchd, as "ovs-appctl" does (a JSON-RPC request on its unixctl
+ * socket), waiting at most 'timeout_ms' to connect and for the answer.  On success
  * returns NULL and stores the command's output in '*resultp'; otherwise
  * returns an error message (the command's own error, or why it could not
  * be run).  The caller frees both.
