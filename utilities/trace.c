@@ -1199,9 +1199,10 @@ set_verdict(struct trace_ctx *ctx, const char *result, char *verdict)
  * datapath and ofproto/trace cannot: without a hash in the traced flow the
  * translation stops at the group.  A live trace therefore carries a hash
  * of its own, of the packet's addresses, protocol and ports: the trace
- * shows the bucket that hash selects, which real connections choose among
- * the same buckets with the datapath's own hash.  (Offline, the groups
- * are loaded to select by those fields directly, and need none.) */
+ * shows the bucket that this hash selects, and a real connection with the
+ * same addresses and ports may hash to another bucket of the same group.
+ * (Offline, the groups are loaded to select by those fields directly, and
+ * need none.) */
 static uint32_t
 packet_dp_hash(const struct trace_packet *pkt)
 {
