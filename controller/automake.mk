@@ -43,11 +43,16 @@ controller_kovs_controller_SOURCES = \
 	controller/policy-stats.h \
 	controller/recompute-check.c \
 	controller/recompute-check.h \
+	controller/trace-live.c \
+	controller/trace-live.h \
 	controller/uplink.c \
 	controller/uplink.h \
 	controller/vswitch.c \
-	controller/vswitch.h
+	controller/vswitch.h \
+	controller/vswitchd-ctl.c \
+	controller/vswitchd-ctl.h
 controller_kovs_controller_LDADD = \
+	utilities/libkovs-trace.a \
 	flows/libkovs-flows.a \
 	k8s/libkovs-k8s.a \
 	$(OVS_LIBS) \

@@ -18,6 +18,7 @@
 #include "controller/options.h"
 #include "controller/pinctrl.h"
 #include "controller/policy-stats.h"
+#include "controller/trace-live.h"
 #include "controller/vswitch.h"
 #include "flow.h"
 #include "flows/pipeline.h"
@@ -313,6 +314,7 @@ void
 controller_commands_register(struct controller *c)
 {
     unixctl_command_register("exit", "", 0, 0, kovs_unixctl_exit, c);
+    trace_live_register(c);
     unixctl_command_register("connection-status", "", 0, 0,
                              kovs_unixctl_connection_status, c);
     unixctl_command_register("recompute", "", 0, 0, kovs_unixctl_recompute,

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "dirs.h"
+#include "controller/vswitchd-ctl.h"
 #include "jsonrpc.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
@@ -53,32 +53,21 @@ dpcache_is_busy(void)
     return requested || rpc;
 }
 
-/* Returns the name of ovs-vswitchd's unixctl socket, "unix:<rundir>/
- * ovs-vswitchd.<pid>.ctl", or NULL if its pidfile cannot be read.  The
- * pid is read as text, not with read_pidfile(), which also asks who holds
- * the pidfile's lock: kovs-controller in a container of its own does not
- * see ovs-vswitchd's process, only its run directory. */
+/* Returns the name of ovs-vswitchd's unixctl socket as a stream name,
+ * "unix:<rundir>/ovs-vswitchd.<pid>.ctl", or NULL. */
 static char *
 vswitchd_unixctl_name(void)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    char *pidfile = xasprintf("%s/ovs-vswitchd.pid", ovs_rundir());
-    FILE *file = fopen(pidfile, "r");
-    char *name = NULL;
-    long int pid = 0;
-
-    if (!file) {
-        VLOG_WARN_RL(&rl, "%s: %s", pidfile, ovs_strerror(errno));
-    } else {
-        if (fscanf(file, "%ld", &pid) != 1 || pid <= 0) {
-            VLOG_WARN_RL(&rl, "%s: no process id", pidfile);
-        } else {
-            name = xasprintf("unix:%s/ovs-vswitchd.%ld.ctl", ovs_rundir(),
-                             pid);
-        }
-        fclose(file);
+    char *error;
+    char *path = vswitchd_ctl_path(&error);
+    if (!path) {
+        VLOG_WARN_RL(&rl, "%s", error);
+        free(error);
+        return NULL;
     }
-    free(pidfile);
+    char *name = xasprintf("unix:%s", path);
+    free(path);
     return name;
 }
 

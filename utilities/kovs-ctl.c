@@ -13,7 +13,7 @@
  * by computing, and the peak memory.  With --dump it also prints the flows
  * and groups as 'ovs-ofctl -O OpenFlow15 bundle' input, so that the very
  * same flows can be installed without kovs, or compared with a switch's.
- * "trace" is in utilities/trace.h. */
+ * "trace" is in utilities/trace-offline.h. */
 
 #include <config.h>
 
@@ -42,7 +42,7 @@
 #include "svec.h"
 #include "util.h"
 #include "utilities/snapshot.h"
-#include "utilities/trace.h"
+#include "utilities/trace-offline.h"
 
 /* Options of "compute". */
 struct compute_options {

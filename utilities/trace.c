@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,69 +16,18 @@
 #include "flows/flows.h"
 #include "flows/pipeline.h"
 #include "flows/service.h"
+#include "hash.h"
 #include "k8s/k8s-decode.h"
 #include "k8s/k8s-model.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/shash.h"
 #include "packets.h"
 #include "svec.h"
 #include "util.h"
-#include "utilities/snapshot.h"
-#include "utilities/trace-switch.h"
-
-/* kovs-controller gives kovs-gw0 this OpenFlow port on every node of a
- * snapshot, as 'kovs-ctl compute' does by default. */
-#define TRACE_GATEWAY_OFPORT 1
 
 /* A packet that crosses more nodes than this is in a loop. */
 #define TRACE_MAX_HOPS 4
-
-/* One end of the packet, as the command line names it. */
-enum trace_peer_type {
-    TRACE_PEER_IP,              /* An address. */
-    TRACE_PEER_POD,             /* "pod NS/NAME". */
-    TRACE_PEER_SERVICE,         /* "svc NS/NAME[:PORT]" (--to only). */
-    TRACE_PEER_NODE,            /* "node NAME". */
-};
-
-struct trace_peer {
-    enum trace_peer_type type;
-    char *namespace;            /* Pod and Service. */
-    char *name;                 /* Pod, Service and node. */
-    char *port;                 /* Service port name or number, or NULL. */
-    ovs_be32 ip;                /* Resolved address. */
-    const struct k8s_pod *pod;  /* The pod, if it is one. */
-    const struct k8s_node *node;    /* The node, if it is one. */
-};
-
-struct trace_options {
-    struct trace_peer from, to;
-    bool has_from, has_to;
-    uint8_t proto;              /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP. */
-    bool has_proto;
-    int dport, sport;           /* -1 if not given. */
-    const char *via_node;       /* --node: where an address enters. */
-    ovs_be32 src_ip;            /* --src: a source address other than the
-                                 * sender's own, or 0. */
-    bool has_cluster_cidr;
-    struct k8s_cidr cluster_cidr;
-    bool has_service_cidr;
-    struct k8s_cidr service_cidr;
-    bool json;
-    bool verbose;
-    const char *state_file;
-};
-
-/* One node whose flows are in the private switch, on bridge 'bridge'. */
-struct trace_node {
-    char *name;
-    char *bridge;               /* "br0", "br1", ... */
-    struct shash pods;          /* "ns/name" -> struct flows_port. */
-    struct shash tunnels;       /* Peer node -> struct flows_port. */
-    struct flows_input in;
-    struct flows_local local;
-    struct flow_table ft;
-};
 
 /* The packet as ofproto/trace takes it. */
 struct trace_packet {
@@ -91,6 +39,8 @@ struct trace_packet {
     uint16_t sport, dport;
     uint64_t tun_id;            /* Nonzero for a packet from a tunnel. */
     ovs_be32 tun_src, tun_dst;
+    uint32_t dp_hash;           /* Nonzero for a live trace (see
+                                 * packet_dp_hash()). */
 };
 
 /* One step of ofproto/trace: a flow that matched. */
@@ -110,9 +60,7 @@ struct trace_stage {
 struct trace_ctx {
     const struct trace_options *o;
     const struct k8s_cluster *cluster;
-    struct trace_switch *sw;
-    struct shash nodes;         /* Node name -> struct trace_node. */
-    size_t n_bridges;
+    struct trace_backend *backend;
 
     struct trace_stage *stages;
     size_t n_stages, allocated_stages;
@@ -120,18 +68,22 @@ struct trace_ctx {
                                  * output. */
 
     const char *result;         /* "delivered", "dropped", "rejected",
-                                 * "node", "external", "loop". */
+                                 * "node", "external", "loop", "tunnel". */
     char *verdict;
+    char *next_node;            /* For "tunnel": the node the packet went
+                                 * to, and the command that follows it
+                                 * there. */
+    char *next_command;
 };
 
-static void OVS_PRINTF_FORMAT(1, 2) OVS_NO_RETURN
-trace_fatal(const char *format, ...)
+static char * OVS_PRINTF_FORMAT(1, 2) OVS_WARN_UNUSED_RESULT
+trace_error(const char *format, ...)
 {
     va_list args;
     va_start(args, format);
     char *msg = xvasprintf(format, args);
     va_end(args);
-    ovs_fatal(0, "trace: %s", msg);
+    return msg;
 }
 
 /* Model look-ups. */
@@ -186,7 +138,7 @@ static const char *
 pod_key_by_ofport(const struct trace_node *tn, int ofport)
 {
     const struct shash_node *sn;
-    SHASH_FOR_EACH (sn, &tn->pods) {
+    SHASH_FOR_EACH (sn, tn->pods) {
         const struct flows_port *p = sn->data;
         if (ofp_to_u16(p->ofport) == ofport) {
             return sn->name;
@@ -200,7 +152,7 @@ static const char *
 tunnel_by_ofport(const struct trace_node *tn, int ofport)
 {
     const struct shash_node *sn;
-    SHASH_FOR_EACH (sn, &tn->tunnels) {
+    SHASH_FOR_EACH (sn, tn->tunnels) {
         const struct flows_port *p = sn->data;
         if (ofp_to_u16(p->ofport) == ofport) {
             return sn->name;
@@ -211,54 +163,50 @@ tunnel_by_ofport(const struct trace_node *tn, int ofport)
 
 /* Command line. */
 
-OVS_NO_RETURN static void trace_usage(void);
-
-static void
-trace_usage(void)
+void
+trace_usage(struct ds *s, bool live)
 {
-    printf("usage: %s trace --from SOURCE --to DESTINATION [OPTIONS] "
-           "STATE.json\n"
-           "\n"
-           "Traces one packet (the first of a connection: a TCP SYN, a UDP\n"
-           "datagram or an ICMP echo request) through the flows kovs computes"
-           "\n"
-           "from the cluster in STATE.json, in a private ovs-vswitchd, node"
-           " by\n"
-           "node, and tells each step in Kubernetes terms.\n"
-           "\n"
-           "  --from pod NS/NAME | node NAME | IP\n"
-           "  --to pod NS/NAME | svc NS/NAME[:PORT] | node NAME | IP\n"
-           "  --proto tcp|udp|icmp    default tcp, or the Service port's\n"
-           "  --port N                destination port (default: the"
-           " Service\n"
-           "                          port's, if it has only one)\n"
-           "  --sport N               source port (default 40000); it"
-           " decides\n"
-           "                          which endpoint a Service's group"
-           " picks\n"
-           "  --src IP                the source address the packet"
-           " carries, if\n"
-           "                          not the sender's own (a spoofed"
-           " packet)\n"
-           "  --node NAME             the node where an address that is no"
-           " pod's\n"
-           "                          or node's enters (through its"
-           " gateway)\n"
-           "  --cluster-cidr=CIDR     the cluster's pod network\n"
-           "  --service-cidr=CIDR     the cluster's Service network\n"
-           "  --json                  print the result as JSON\n"
-           "  -v, --verbose           add the raw ofproto/trace output\n",
-           program_name);
-    exit(EXIT_SUCCESS);
+    ds_put_cstr(s,
+        "  --from pod NS/NAME | node NAME | IP\n"
+        "  --to pod NS/NAME | svc NS/NAME[:PORT] | node NAME | IP\n"
+        "  --proto tcp|udp|icmp    default tcp, or the Service port's\n"
+        "  --port N                destination port (default: the Service\n"
+        "                          port's, if it has only one)\n"
+        "  --sport N               source port (default 40000); it decides\n"
+        "                          which endpoint a Service's group picks\n"
+        "  --src IP                the source address the packet carries,"
+        " if\n"
+        "                          not the sender's own (a spoofed packet)\n");
+    if (live) {
+        ds_put_cstr(s,
+            "  --from-tunnel NODE      the packet arrives through the tunnel"
+            " from\n"
+            "                          node NODE (to follow a trace that"
+            " left\n"
+            "                          that node through its tunnel)\n");
+    } else {
+        ds_put_cstr(s,
+            "  --node NAME             the node where an address that is no"
+            " pod's\n"
+            "                          or node's enters (through its"
+            " gateway)\n"
+            "  --from-tunnel NODE      with --node: the packet enters there"
+            " through\n"
+            "                          the tunnel from node NODE\n"
+            "  --cluster-cidr=CIDR     the cluster's pod network\n"
+            "  --service-cidr=CIDR     the cluster's Service network\n");
+    }
+    ds_put_cstr(s,
+        "  --json                  print the result as JSON\n"
+        "  -v, --verbose           add the raw ofproto/trace output\n");
 }
 
 /* Parses "pod NS/NAME", "svc NS/NAME[:PORT]", "node NAME" or "IP" from
  * argv[*i] (and argv[*i + 1]). */
-static void
-parse_peer(const char *option, int argc, char *argv[], int *i,
+static char *
+parse_peer(const char *option, int argc, const char *const argv[], int *i,
            const char *value, bool is_to, struct trace_peer *peer)
 {
-    memset(peer, 0, sizeof *peer);
     enum trace_peer_type type;
     if (!strcmp(value, "pod")) {
         type = TRACE_PEER_POD;
@@ -269,26 +217,26 @@ parse_peer(const char *option, int argc, char *argv[], int *i,
         type = TRACE_PEER_NODE;
     } else {
         if (!ip_parse(value, &peer->ip)) {
-            trace_fatal("%s %s: not pod NS/NAME,%s node NAME or an IPv4 "
-                        "address", option, value,
-                        is_to ? " svc NS/NAME[:PORT]," : "");
+            return trace_error("%s %s: not pod NS/NAME,%s node NAME or an "
+                               "IPv4 address", option, value,
+                               is_to ? " svc NS/NAME[:PORT]," : "");
         }
         peer->type = TRACE_PEER_IP;
-        return;
+        return NULL;
     }
     if (*i + 1 >= argc) {
-        trace_fatal("%s %s: missing name", option, value);
+        return trace_error("%s %s: missing name", option, value);
     }
     const char *name = argv[++*i];
     peer->type = type;
     if (type == TRACE_PEER_NODE) {
         peer->name = xstrdup(name);
-        return;
+        return NULL;
     }
     const char *slash = strchr(name, '/');
     if (!slash || slash == name || !slash[1]) {
-        trace_fatal("%s %s %s: NAMESPACE/NAME expected", option, value,
-                    name);
+        return trace_error("%s %s %s: NAMESPACE/NAME expected", option,
+                           value, name);
     }
     peer->namespace = xmemdup0(name, slash - name);
     const char *colon = strchr(slash, ':');
@@ -298,40 +246,119 @@ parse_peer(const char *option, int argc, char *argv[], int *i,
     } else {
         peer->name = xstrdup(slash + 1);
     }
+    return NULL;
 }
 
-static int
-parse_port_number(const char *option, const char *s)
+static char *
+parse_port_number(const char *option, const char *s, int *port)
 {
-    int port;
-    if (!str_to_int(s, 10, &port) || port < 0 || port > 65535) {
-        trace_fatal("%s %s: not a port number", option, s);
+    if (!str_to_int(s, 10, port) || *port < 0 || *port > 65535) {
+        return trace_error("%s %s: not a port number", option, s);
     }
-    return port;
+    return NULL;
 }
 
 static void
-parse_cidr(const char *option, const char *arg, struct k8s_cidr *c)
+trace_peer_destroy(struct trace_peer *peer)
 {
-    char *error = k8s_parse_cidr_option(option, arg, c);
-    if (error) {
-        ovs_fatal(0, "%s", error);
+    free(peer->namespace);
+    free(peer->name);
+    free(peer->port);
+}
+
+void
+trace_options_destroy(struct trace_options *o)
+{
+    if (o) {
+        trace_peer_destroy(&o->from);
+        trace_peer_destroy(&o->to);
+        free(o->via_node);
+        free(o->from_tunnel);
+        free(o->state_file);
     }
 }
 
-static void
-trace_parse_options(int argc, char *argv[], struct trace_options *o)
+/* Parses one option 'name' ("--from"), with 'value' if it takes one. */
+static char *
+parse_option(const char *name, const char *value, int argc,
+             const char *const argv[], int *i, struct trace_options *o)
 {
+    if (!strcmp(name, "--from")) {
+        trace_peer_destroy(&o->from);
+        memset(&o->from, 0, sizeof o->from);
+        o->has_from = true;
+        return parse_peer(name, argc, argv, i, value, false, &o->from);
+    } else if (!strcmp(name, "--to")) {
+        trace_peer_destroy(&o->to);
+        memset(&o->to, 0, sizeof o->to);
+        o->has_to = true;
+        return parse_peer(name, argc, argv, i, value, true, &o->to);
+    } else if (!strcmp(name, "--proto")) {
+        if (!strcasecmp(value, "tcp")) {
+            o->proto = IPPROTO_TCP;
+        } else if (!strcasecmp(value, "udp")) {
+            o->proto = IPPROTO_UDP;
+        } else if (!strcasecmp(value, "icmp")) {
+            o->proto = IPPROTO_ICMP;
+        } else {
+            return trace_error("--proto %s: tcp, udp or icmp expected",
+                               value);
+        }
+        o->has_proto = true;
+    } else if (!strcmp(name, "--port")) {
+        return parse_port_number(name, value, &o->dport);
+    } else if (!strcmp(name, "--sport")) {
+        return parse_port_number(name, value, &o->sport);
+    } else if (!strcmp(name, "--node")) {
+        free(o->via_node);
+        o->via_node = xstrdup(value);
+    } else if (!strcmp(name, "--from-tunnel")) {
+        free(o->from_tunnel);
+        o->from_tunnel = xstrdup(value);
+    } else if (!strcmp(name, "--src")) {
+        if (!ip_parse(value, &o->src_ip)) {
+            return trace_error("--src %s: not an IPv4 address", value);
+        }
+    } else if (!strcmp(name, "--cluster-cidr")) {
+        o->has_cluster_cidr = true;
+        return k8s_parse_cidr_option("cluster-cidr", value,
+                                     &o->cluster_cidr);
+    } else if (!strcmp(name, "--service-cidr")) {
+        o->has_service_cidr = true;
+        return k8s_parse_cidr_option("service-cidr", value,
+                                     &o->service_cidr);
+    } else if (!strcmp(name, "--json")) {
+        o->json = true;
+    } else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) {
+        o->verbose = true;
+    } else if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+        o->help = true;
+    } else {
+        return trace_error("%s: unknown option (use --help for usage)",
+                           name);
+    }
+    return NULL;
+}
+
+char *
+trace_options_parse(int argc, const char *const argv[],
+                    struct trace_options *o)
+{
+    static const char *const with_value[] = {
+        "--from", "--to", "--proto", "--port", "--sport", "--node",
+        "--from-tunnel", "--src", "--cluster-cidr", "--service-cidr",
+    };
+
     memset(o, 0, sizeof *o);
     o->dport = o->sport = -1;
 
-    for (int i = 1; i < argc; i++) {
-        char *arg = argv[i];
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
         if (arg[0] != '-' || !arg[1]) {
             if (o->state_file) {
-                trace_fatal("only one state file may be given");
+                return trace_error("only one state file may be given");
             }
-            o->state_file = arg;
+            o->state_file = xstrdup(arg);
             continue;
         }
 
@@ -343,78 +370,58 @@ trace_parse_options(int argc, char *argv[], struct trace_options *o)
             *eq = '\0';
             value = arg + (eq - name) + 1;
         }
-        bool takes_value = (!strcmp(name, "--from") || !strcmp(name, "--to")
-                            || !strcmp(name, "--proto")
-                            || !strcmp(name, "--port")
-                            || !strcmp(name, "--sport")
-                            || !strcmp(name, "--node")
-                            || !strcmp(name, "--src")
-                            || !strcmp(name, "--cluster-cidr")
-                            || !strcmp(name, "--service-cidr"));
+        bool takes_value = false;
+        for (size_t j = 0; j < ARRAY_SIZE(with_value); j++) {
+            takes_value = takes_value || !strcmp(name, with_value[j]);
+        }
+        char *error = NULL;
         if (takes_value && !value) {
             if (i + 1 >= argc) {
-                trace_fatal("%s: missing value", name);
-            }
-            value = argv[++i];
-        } else if (!takes_value && value) {
-            trace_fatal("%s takes no value", name);
-        }
-
-        if (!strcmp(name, "--from")) {
-            parse_peer(name, argc, argv, &i, value, false, &o->from);
-            o->has_from = true;
-        } else if (!strcmp(name, "--to")) {
-            parse_peer(name, argc, argv, &i, value, true, &o->to);
-            o->has_to = true;
-        } else if (!strcmp(name, "--proto")) {
-            if (!strcasecmp(value, "tcp")) {
-                o->proto = IPPROTO_TCP;
-            } else if (!strcasecmp(value, "udp")) {
-                o->proto = IPPROTO_UDP;
-            } else if (!strcasecmp(value, "icmp")) {
-                o->proto = IPPROTO_ICMP;
+                error = trace_error("%s: missing value", name);
             } else {
-                trace_fatal("--proto %s: tcp, udp or icmp expected", value);
+                value = argv[++i];
             }
-            o->has_proto = true;
-        } else if (!strcmp(name, "--port")) {
-            o->dport = parse_port_number(name, value);
-        } else if (!strcmp(name, "--sport")) {
-            o->sport = parse_port_number(name, value);
-        } else if (!strcmp(name, "--node")) {
-            o->via_node = value;
-        } else if (!strcmp(name, "--src")) {
-            if (!ip_parse(value, &o->src_ip)) {
-                trace_fatal("--src %s: not an IPv4 address", value);
-            }
-        } else if (!strcmp(name, "--cluster-cidr")) {
-            parse_cidr("cluster-cidr", value, &o->cluster_cidr);
-            o->has_cluster_cidr = true;
-        } else if (!strcmp(name, "--service-cidr")) {
-            parse_cidr("service-cidr", value, &o->service_cidr);
-            o->has_service_cidr = true;
-        } else if (!strcmp(name, "--json")) {
-            o->json = true;
-        } else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) {
-            o->verbose = true;
-        } else if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
-            trace_usage();
-        } else {
-            trace_fatal("%s: unknown option (use --help for usage)", name);
+        } else if (!takes_value && value) {
+            error = trace_error("%s takes no value", name);
+        }
+        if (!error) {
+            error = parse_option(name, value, argc, argv, &i, o);
         }
         free(name);
+        if (error) {
+            return error;
+        }
     }
-    if (!o->state_file) {
-        trace_fatal("a state file is required (use --help for usage)");
+    if (!o->help && (!o->has_from || !o->has_to)) {
+        return trace_error("--from and --to are required (use --help for "
+                           "usage)");
     }
-    if (!o->has_from || !o->has_to) {
-        trace_fatal("--from and --to are required (use --help for usage)");
-    }
+    return NULL;
 }
 
-/* Resolves 'peer' in 'cluster': its address, pod and node. */
-static void
-resolve_peer(const struct k8s_cluster *cluster, const char *option,
+/* Returns the IPv4 address of 'pod': on node 'local' (if nonnull), the
+ * one its port carries, if any (the CNI plugin's, which a Pod object
+ * reports only later), otherwise the Pod object's first. */
+static ovs_be32
+pod_ipv4(const struct trace_node *local, const struct k8s_pod *pod)
+{
+    if (local && !strcmp(pod->node_name, local->name)) {
+        char *key = xasprintf("%s/%s", pod->obj.namespace, pod->obj.name);
+        const struct flows_port *p = shash_find_data(local->pods, key);
+        free(key);
+        if (p && p->ip) {
+            return p->ip;
+        }
+    }
+    return flows_pod_object_ipv4(pod);
+}
+
+/* Resolves 'peer' in 'cluster': its address, pod and node.  'model'
+ * names where the names are looked up, for errors; 'local' is the node
+ * whose ports a live trace sees, or NULL. */
+static char *
+resolve_peer(const struct k8s_cluster *cluster, const char *model,
+             const struct trace_node *local, const char *option,
              struct trace_peer *peer)
 {
     const struct k8s_object *obj;
@@ -423,49 +430,49 @@ resolve_peer(const struct k8s_cluster *cluster, const char *option,
         obj = k8s_cluster_find(cluster, K8S_POD, peer->namespace,
                                peer->name);
         if (!obj) {
-            trace_fatal("%s: pod %s/%s is not in the state file", option,
-                        peer->namespace, peer->name);
+            return trace_error("%s: pod %s/%s is not in %s", option,
+                               peer->namespace, peer->name, model);
         }
         peer->pod = k8s_pod_cast(obj);
         if (peer->pod->host_network) {
             /* A host-network pod is its node. */
             peer->node = find_node(cluster, peer->pod->node_name);
             if (!peer->node) {
-                trace_fatal("%s: pod %s/%s is on the host network of node "
-                            "\"%s\", which is not in the state file",
-                            option, peer->namespace, peer->name,
-                            peer->pod->node_name);
+                return trace_error("%s: pod %s/%s is on the host network "
+                                   "of node \"%s\", which is not in %s",
+                                   option, peer->namespace, peer->name,
+                                   peer->pod->node_name, model);
             }
             peer->ip = node_ipv4(peer->node);
             peer->pod = NULL;
-            return;
+            return NULL;
         }
-        peer->ip = flows_pod_object_ipv4(peer->pod);
+        peer->ip = pod_ipv4(local, peer->pod);
         if (!peer->ip) {
-            trace_fatal("%s: pod %s/%s has no IPv4 address", option,
-                        peer->namespace, peer->name);
+            return trace_error("%s: pod %s/%s has no IPv4 address", option,
+                               peer->namespace, peer->name);
         }
-        return;
+        return NULL;
 
     case TRACE_PEER_NODE:
         peer->node = find_node(cluster, peer->name);
         if (!peer->node) {
-            trace_fatal("%s: node %s is not in the state file", option,
-                        peer->name);
+            return trace_error("%s: node %s is not in %s", option,
+                               peer->name, model);
         }
         peer->ip = node_ipv4(peer->node);
         if (!peer->ip) {
-            trace_fatal("%s: node %s has no IPv4 InternalIP", option,
-                        peer->name);
+            return trace_error("%s: node %s has no IPv4 InternalIP", option,
+                               peer->name);
         }
-        return;
+        return NULL;
 
     case TRACE_PEER_SERVICE:
         obj = k8s_cluster_find(cluster, K8S_SERVICE, peer->namespace,
                                peer->name);
         if (!obj) {
-            trace_fatal("%s: Service %s/%s is not in the state file",
-                        option, peer->namespace, peer->name);
+            return trace_error("%s: Service %s/%s is not in %s", option,
+                               peer->namespace, peer->name, model);
         }
         const struct k8s_service *svc = k8s_service_cast(obj);
         for (size_t i = 0; i < svc->n_cluster_ips; i++) {
@@ -475,25 +482,26 @@ resolve_peer(const struct k8s_cluster *cluster, const char *option,
             }
         }
         if (!peer->ip) {
-            trace_fatal("%s: Service %s/%s has no IPv4 ClusterIP (a headless "
-                        "Service's clients reach its pods directly)",
-                        option, peer->namespace, peer->name);
+            return trace_error("%s: Service %s/%s has no IPv4 ClusterIP (a "
+                               "headless Service's clients reach its pods "
+                               "directly)", option, peer->namespace,
+                               peer->name);
         }
-        return;
+        return NULL;
 
     case TRACE_PEER_IP:
         peer->pod = find_pod_by_ip(cluster, peer->ip);
         if (!peer->pod) {
             peer->node = find_node_by_ip(cluster, peer->ip);
         }
-        return;
+        return NULL;
     }
     OVS_NOT_REACHED();
 }
 
 /* Chooses the Service port of --to svc, and with it the protocol and the
  * destination port. */
-static void
+static char *
 resolve_service_port(const struct k8s_cluster *cluster,
                      struct trace_options *o)
 {
@@ -523,216 +531,28 @@ resolve_service_port(const struct k8s_cluster *cluster,
     }
     if (!sp) {
         if (o->has_proto && !o->to.port && o->dport < 0) {
-            trace_fatal("--to svc %s/%s: the Service has no %s port",
-                        o->to.namespace, o->to.name,
-                        o->proto == IPPROTO_TCP ? "TCP"
-                        : o->proto == IPPROTO_UDP ? "UDP" : "ICMP");
+            return trace_error("--to svc %s/%s: the Service has no %s port",
+                               o->to.namespace, o->to.name,
+                               o->proto == IPPROTO_TCP ? "TCP"
+                               : o->proto == IPPROTO_UDP ? "UDP" : "ICMP");
         }
         if (o->to.port || o->dport >= 0) {
             /* A port the Service lacks: trace it anyway, as a client
              * would send it. */
-            if (o->to.port) {
-                o->dport = parse_port_number("svc port", o->to.port);
-            }
-            return;
+            return (o->to.port
+                    ? parse_port_number("svc port", o->to.port, &o->dport)
+                    : NULL);
         }
-        trace_fatal("--to svc %s/%s: the Service has %"PRIuSIZE" ports: "
-                    "say which (NS/NAME:PORT or --port)", o->to.namespace,
-                    o->to.name, svc->n_ports);
+        return trace_error("--to svc %s/%s: the Service has %"PRIuSIZE
+                           " ports: say which (NS/NAME:PORT or --port)",
+                           o->to.namespace, o->to.name, svc->n_ports);
     }
     if (!o->has_proto) {
         o->proto = sp->protocol == K8S_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP;
         o->has_proto = true;
     }
     o->dport = sp->port;
-}
-
-/* The private switch: one bridge per node on the path. */
-
-static void
-put_vsctl_port(struct svec *args, const char *bridge, const char *iface,
-               ofp_port_t ofport)
-{
-    svec_add(args, "--");
-    svec_add(args, "add-port");
-    svec_add(args, bridge);
-    svec_add(args, iface);
-    svec_add(args, "--");
-    svec_add(args, "set");
-    svec_add(args, "Interface");
-    svec_add(args, iface);
-    svec_add(args, "type=dummy");
-    svec_add_nocopy(args, xasprintf("ofport_request=%"PRIu16,
-                                    ofp_to_u16(ofport)));
-}
-
-static void
-run_or_die(struct trace_ctx *ctx, struct svec *args)
-{
-    struct ds output = DS_EMPTY_INITIALIZER;
-    svec_terminate(args);
-    if (trace_switch_run(ctx->sw, (const char *const *) args->names,
-                         &output)) {
-        trace_fatal("%s failed: %s", args->names[0], ds_cstr(&output));
-    }
-    ds_destroy(&output);
-}
-
-/* Returns the group lines of 'tn' for 'ovs-ofctl bundle', each select
- * group made to choose its bucket by a hash of the packet's addresses and
- * ports: ofproto/trace does not follow the datapath hash that the switch
- * uses otherwise, and so shows the bucket this packet takes. */
-static void
-format_trace_groups(const struct trace_node *tn, uint8_t proto,
-                    struct svec *lines)
-{
-    const char *fields = (proto == IPPROTO_TCP
-                          ? "selection_method=hash,fields(ip_src,ip_dst,"
-                            "tcp_src)"
-                          : proto == IPPROTO_UDP
-                          ? "selection_method=hash,fields(ip_src,ip_dst,"
-                            "udp_src)"
-                          : "selection_method=hash,fields(ip_src,ip_dst)");
-    struct svec groups = SVEC_EMPTY_INITIALIZER;
-    snapshot_format_groups(&tn->ft, "group add ", &groups);
-    for (size_t i = 0; i < groups.n; i++) {
-        const char *g = groups.names[i];
-        const char *dp_hash = strstr(g, "selection_method=dp_hash");
-        if (dp_hash) {
-            svec_add_nocopy(lines, xasprintf(
-                                "%.*s%s%s", (int) (dp_hash - g), g, fields,
-                                dp_hash + strlen("selection_method=dp_hash")));
-        } else {
-            svec_add(lines, g);
-        }
-    }
-    svec_destroy(&groups);
-}
-
-/* Returns node 'name', its flows computed and loaded into a bridge of the
- * private switch with the ports they use, on first use. */
-static struct trace_node *
-trace_node_get(struct trace_ctx *ctx, const char *name)
-{
-    struct trace_node *tn = shash_find_data(&ctx->nodes, name);
-    if (tn) {
-        return tn;
-    }
-
-    const struct trace_options *o = ctx->o;
-    tn = xzalloc(sizeof *tn);
-    tn->name = xstrdup(name);
-    tn->bridge = xasprintf("br%"PRIuSIZE, ctx->n_bridges++);
-    shash_init(&tn->pods);
-    shash_init(&tn->tunnels);
-    snapshot_pod_ports(ctx->cluster, name, &tn->pods);
-    snapshot_tunnel_ports(ctx->cluster, name, &tn->tunnels);
-    tn->in = (struct flows_input) {
-        .cluster = ctx->cluster,
-        .node_name = tn->name,
-        .has_cluster_cidr = o->has_cluster_cidr,
-        .cluster_cidr = o->cluster_cidr,
-        .has_service_cidr = o->has_service_cidr,
-        .service_cidr = o->service_cidr,
-        .gateway_ofport = u16_to_ofp(TRACE_GATEWAY_OFPORT),
-        .pod_ports = &tn->pods,
-        .tunnel_ports = &tn->tunnels,
-    };
-    flows_local_init(&tn->in, &tn->local);
-    flow_table_init(&tn->ft);
-    flows_compute_all(&tn->in, &tn->ft, NULL);
-    flow_table_clear_tracked(&tn->ft);
-    shash_add(&ctx->nodes, name, tn);
-
-    if (!tn->local.valid) {
-        trace_fatal("node %s has no IPv4 podCIDR: kovs gives it no flows",
-                    name);
-    }
-
-    const char **warnings = sset_sort(&tn->ft.warnings);
-    for (size_t i = 0; i < sset_count(&tn->ft.warnings); i++) {
-        fprintf(stderr, "%s: node %s: %s\n", o->state_file, name,
-                warnings[i]);
-    }
-    free(warnings);
-
-    /* The bridge and its ports. */
-    struct svec args = SVEC_EMPTY_INITIALIZER;
-    svec_add(&args, "ovs-vsctl");
-    svec_add(&args, "add-br");
-    svec_add(&args, tn->bridge);
-    svec_add(&args, "--");
-    svec_add(&args, "set");
-    svec_add(&args, "Bridge");
-    svec_add(&args, tn->bridge);
-    svec_add(&args, "datapath_type=dummy");
-    svec_add(&args, "fail_mode=secure");
-    svec_add(&args, "protocols=OpenFlow15");
-    size_t index = ctx->n_bridges - 1;
-    char *iface = xasprintf("n%"PRIuSIZE"-gw", index);
-    put_vsctl_port(&args, tn->bridge, iface,
-                   u16_to_ofp(TRACE_GATEWAY_OFPORT));
-    free(iface);
-    const struct shash_node *sn;
-    SHASH_FOR_EACH (sn, &tn->pods) {
-        const struct flows_port *p = sn->data;
-        iface = xasprintf("n%"PRIuSIZE"-p%"PRIu16, index,
-                          ofp_to_u16(p->ofport));
-        put_vsctl_port(&args, tn->bridge, iface, p->ofport);
-        free(iface);
-    }
-    SHASH_FOR_EACH (sn, &tn->tunnels) {
-        const struct flows_port *p = sn->data;
-        iface = xasprintf("n%"PRIuSIZE"-t%"PRIu16, index,
-                          ofp_to_u16(p->ofport));
-        put_vsctl_port(&args, tn->bridge, iface, p->ofport);
-        free(iface);
-    }
-    run_or_die(ctx, &args);
-    svec_clear(&args);
-
-    /* The flows and groups, in one bundle as kovs-controller sends
-     * them. */
-    struct svec lines = SVEC_EMPTY_INITIALIZER;
-    format_trace_groups(tn, o->proto, &lines);
-    snapshot_format_flows(&tn->ft, "flow add ", &lines);
-    char *bundle = xasprintf("%s/%s.bundle", trace_switch_dir(ctx->sw),
-                             tn->bridge);
-    FILE *f = fopen(bundle, "w");
-    if (!f) {
-        trace_fatal("%s: cannot create (%s)", bundle, ovs_strerror(errno));
-    }
-    for (size_t i = 0; i < lines.n; i++) {
-        fprintf(f, "%s\n", lines.names[i]);
-    }
-    if (fclose(f)) {
-        trace_fatal("%s: write error", bundle);
-    }
-    svec_destroy(&lines);
-
-    svec_add(&args, "ovs-ofctl");
-    svec_add(&args, "-O");
-    svec_add(&args, "OpenFlow15");
-    svec_add(&args, "bundle");
-    svec_add(&args, tn->bridge);
-    svec_add(&args, bundle);
-    run_or_die(ctx, &args);
-    svec_destroy(&args);
-    free(bundle);
-    return tn;
-}
-
-static void
-trace_node_destroy(struct trace_node *tn)
-{
-    if (tn) {
-        flow_table_destroy(&tn->ft);
-        shash_destroy_free_data(&tn->pods);
-        shash_destroy_free_data(&tn->tunnels);
-        free(tn->name);
-        free(tn->bridge);
-        free(tn);
-    }
+    return NULL;
 }
 
 /* Parsing ofproto/trace's output. */
@@ -788,9 +608,11 @@ struct trace_hop {
     size_t first_stage;         /* Index of its first stage in 'ctx'. */
 };
 
+/* Adds to 'ctx' the stages of 'text', the output of ofproto/trace on
+ * bridge 'bridge' of node 'node', and stores in 'hop' how it ended. */
 static void
-parse_trace(struct trace_ctx *ctx, const char *node, const char *text,
-            struct trace_hop *hop)
+parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
+            const char *text, struct trace_hop *hop)
 {
     hop->final_flow = NULL;
     hop->first_stage = ctx->n_stages;
@@ -798,12 +620,34 @@ parse_trace(struct trace_ctx *ctx, const char *node, const char *text,
     struct trace_stage *st = NULL;
     char *copy = xstrdup(text);
     char *save_ptr = NULL;
+    size_t foreign_indent = SIZE_MAX;
     for (char *line = strtok_r(copy, "\n", &save_ptr); line;
          line = strtok_r(NULL, "\n", &save_ptr)) {
-        const char *s = line + strspn(line, " ");
+        size_t indent = strspn(line, " ");
+        const char *s = line + indent;
         int table, priority;
         uint64_t cookie;
         char *match;
+
+        /* A packet output to a patch port, or to a tunnel that the switch
+         * sends itself through another bridge (userspace tunnelling), is
+         * translated further in that bridge, under a header of its own
+         * and indented at least as much as that header (ofproto/trace
+         * indents the last item of a list no more than its parent): those
+         * are no stages of this node's bridge.  A header of 'bridge', as
+         * after a recirculation, or a line indented less, ends them. */
+        if (!strncmp(s, "bridge(\"", 8)) {
+            bool ours = (!strncmp(s + 8, bridge, strlen(bridge))
+                         && !strcmp(s + 8 + strlen(bridge), "\")"));
+            foreign_indent = ours ? SIZE_MAX : indent;
+            st = NULL;
+            continue;
+        } else if (indent < foreign_indent) {
+            foreign_indent = SIZE_MAX;
+        } else if (strncmp(line, "Flow: ", 6)
+                   && strncmp(line, "Final flow: ", 12)) {
+            continue;
+        }
 
         if (!strncmp(line, "Flow: ", 6)) {
             free(hop->final_flow);
@@ -961,7 +805,7 @@ describe_policy(struct trace_ctx *ctx, const struct trace_node *tn,
     long long int conj_id = flow_field_int(st->match, "conj_id", -1);
 
     if (conj_id >= 0) {
-        const char *key = flow_table_conj_id_key(&tn->ft, conj_id);
+        const char *key = flow_table_conj_id_key(tn->ft, conj_id);
         /* The key is "ns/name direction rule [signature]". */
         char policy[256], key_dir[16];
         int rule;
@@ -1089,7 +933,7 @@ static void
 describe_output_port(const struct trace_node *tn, int port, struct ds *s)
 {
     const char *key, *peer;
-    if (port == TRACE_GATEWAY_OFPORT) {
+    if (port == ofp_to_u16(tn->gateway_ofport)) {
         ds_put_format(s, "the gateway kovs-gw0 (node %s's own stack)",
                       tn->name);
     } else if ((key = pod_key_by_ofport(tn, port)) != NULL) {
@@ -1131,7 +975,7 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
                           obj->name, in_port);
         } else if (kind == KOVS_OWNER_NODE && obj) {
             ds_put_format(&s, "from node %s through its tunnel", obj->name);
-        } else if (in_port == TRACE_GATEWAY_OFPORT) {
+        } else if (in_port == ofp_to_u16(tn->gateway_ofport)) {
             ds_put_format(&s, "from node %s's own stack through the "
                           "gateway kovs-gw0", tn->name);
         } else {
@@ -1295,6 +1139,9 @@ format_packet(const struct trace_packet *pkt, struct ds *s)
                       IP_FMT, pkt->tun_id, IP_ARGS(pkt->tun_src),
                       IP_ARGS(pkt->tun_dst));
     }
+    if (pkt->dp_hash) {
+        ds_put_format(s, ",dp_hash=%#"PRIx32, pkt->dp_hash);
+    }
     ds_put_format(s, ",dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT
                   ",nw_src="IP_FMT",nw_dst="IP_FMT",nw_ttl=%"PRIu8,
                   ETH_ADDR_ARGS(pkt->dl_src), ETH_ADDR_ARGS(pkt->dl_dst),
@@ -1345,30 +1192,89 @@ set_verdict(struct trace_ctx *ctx, const char *result, char *verdict)
     ctx->verdict = verdict;
 }
 
-/* Traces 'pkt' from node 'node_name' on, through the tunnels it takes. */
+/* Returns the datapath hash that a live trace gives 'pkt'.
+ *
+ * kovs's select groups choose their bucket by the datapath's hash of the
+ * packet (selection_method=dp_hash), which the switch computes in the
+ * datapath and ofproto/trace cannot: without a hash in the traced flow the
+ * translation stops at the group.  A live trace therefore carries a hash
+ * of its own, of the packet's addresses, protocol and ports: the trace
+ * shows the bucket that this hash selects, and a real connection with the
+ * same addresses and ports may hash to another bucket of the same group.
+ * (Offline, the groups are loaded to select by those fields directly, and
+ * need none.) */
+static uint32_t
+packet_dp_hash(const struct trace_packet *pkt)
+{
+    uint32_t words[] = {
+        (OVS_FORCE uint32_t) pkt->nw_src, (OVS_FORCE uint32_t) pkt->nw_dst,
+        ((uint32_t) pkt->sport << 16) | pkt->dport, pkt->proto,
+    };
+    uint32_t hash = hash_words(words, ARRAY_SIZE(words), 0);
+    return hash ? hash : 1;
+}
+
+/* Stops a live trace at the tunnel from node 'node' to node 'peer': the
+ * peer's switch is out of reach.  The verdict says where the packet went
+ * and the command that follows it there. */
 static void
+stop_at_tunnel(struct trace_ctx *ctx, const char *node, const char *peer,
+               const struct trace_packet *pkt)
+{
+    const struct trace_options *o = ctx->o;
+    struct ds cmd = DS_EMPTY_INITIALIZER;
+    const char *proto = (pkt->proto == IPPROTO_TCP ? "tcp"
+                         : pkt->proto == IPPROTO_UDP ? "udp" : "icmp");
+    ds_put_format(&cmd, "ovs-appctl -t kovs-controller trace --from-tunnel "
+                  "%s --from "IP_FMT" --to "IP_FMT" --proto %s", node,
+                  IP_ARGS(pkt->nw_src), IP_ARGS(pkt->nw_dst), proto);
+    if (pkt->proto != IPPROTO_ICMP) {
+        ds_put_format(&cmd, " --sport %"PRIu16" --port %"PRIu16,
+                      pkt->sport, pkt->dport);
+    }
+    if (o->json) {
+        ds_put_cstr(&cmd, " --json");
+    }
+    if (o->verbose) {
+        ds_put_cstr(&cmd, " -v");
+    }
+    free(ctx->next_node);
+    ctx->next_node = xstrdup(peer);
+    free(ctx->next_command);
+    ctx->next_command = ds_steal_cstr(&cmd);
+    set_verdict(ctx, "tunnel", xasprintf(
+                    "sent through the tunnel to node %s (the live trace "
+                    "sees node %s's switch only)", peer, node));
+}
+
+/* Traces 'pkt' from node 'node_name' on, through the tunnels it takes. */
+static char *
 trace_path(struct trace_ctx *ctx, const char *node_name,
            struct trace_packet *pkt)
 {
+    struct trace_backend *backend = ctx->backend;
     char *node = xstrdup(node_name);
+    char *error = NULL;
     for (int hops = 0; ; hops++) {
         if (hops >= TRACE_MAX_HOPS) {
             set_verdict(ctx, "loop", xasprintf(
                             "looped: still going after %d nodes", hops));
             break;
         }
-        struct trace_node *tn = trace_node_get(ctx, node);
+        const struct trace_node *tn;
+        error = backend->class->node_get(backend, node, pkt->proto, &tn);
+        if (error) {
+            break;
+        }
 
         struct ds flow = DS_EMPTY_INITIALIZER;
         format_packet(pkt, &flow);
-        const char *argv[] = {
-            "ovs-appctl", "ofproto/trace", tn->bridge, ds_cstr(&flow),
-            "--ct-next", "trk,new", NULL,
-        };
         struct ds output = DS_EMPTY_INITIALIZER;
-        if (trace_switch_run(ctx->sw, argv, &output)) {
-            trace_fatal("ofproto/trace on node %s failed: %s", node,
-                        ds_cstr(&output));
+        error = backend->class->run(backend, tn, ds_cstr(&flow), &output);
+        if (error) {
+            ds_destroy(&flow);
+            ds_destroy(&output);
+            break;
         }
         svec_add_nocopy(&ctx->raw, xasprintf(
                             "node %s: ovs-appctl ofproto/trace %s '%s' "
@@ -1378,14 +1284,18 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
         ds_destroy(&flow);
 
         struct trace_hop hop;
-        parse_trace(ctx, node, ds_cstr(&output), &hop);
-        ds_destroy(&output);
+        parse_trace(ctx, node, tn->bridge, ds_cstr(&output), &hop);
         for (size_t i = hop.first_stage; i < ctx->n_stages; i++) {
             describe_stage(ctx, tn, i, pkt);
         }
         if (hop.first_stage == ctx->n_stages) {
-            trace_fatal("ofproto/trace on node %s matched no flow", node);
+            error = trace_error("ofproto/trace on node %s matched no flow: "
+                                "%s", node, ds_cstr(&output));
+            ds_destroy(&output);
+            free(hop.final_flow);
+            break;
         }
+        ds_destroy(&output);
 
         /* Where did it go? */
         const struct trace_stage *last = &ctx->stages[ctx->n_stages - 1];
@@ -1434,12 +1344,22 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             set_verdict(ctx, "delivered", xasprintf(
                             "delivered to pod %s on node %s", key, node));
         } else if ((peer = tunnel_by_ofport(tn, out)) != NULL) {
+            if (backend->local_node) {
+                stop_at_tunnel(ctx, node, peer, pkt);
+                break;
+            }
+
             /* On to the peer, as it receives the packet from its tunnel to
              * this node. */
             const struct k8s_node *src = find_node(ctx->cluster, node);
             const struct k8s_node *dst = find_node(ctx->cluster, peer);
-            struct trace_node *ptn = trace_node_get(ctx, peer);
-            const struct flows_port *back = shash_find_data(&ptn->tunnels,
+            const struct trace_node *ptn;
+            error = backend->class->node_get(backend, peer, pkt->proto,
+                                             &ptn);
+            if (error) {
+                break;
+            }
+            const struct flows_port *back = shash_find_data(ptn->tunnels,
                                                             node);
             if (!back || !dst) {
                 set_verdict(ctx, "dropped", xasprintf(
@@ -1456,9 +1376,9 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             free(node);
             node = xstrdup(peer);
             continue;
-        } else if (out == TRACE_GATEWAY_OFPORT) {
+        } else if (out == ofp_to_u16(tn->gateway_ofport)) {
             const struct k8s_node *n = find_node(ctx->cluster, node);
-            bool local = (pkt->nw_dst == tn->local.gateway_ip
+            bool local = (pkt->nw_dst == tn->local->gateway_ip
                           || (n && pkt->nw_dst == node_ipv4(n)));
             if (local || find_node_by_ip(ctx->cluster, pkt->nw_dst)) {
                 set_verdict(ctx, "node", xasprintf(
@@ -1475,15 +1395,83 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
         break;
     }
     free(node);
+    return error;
+}
+
+/* Finds the node where the packet starts, in '*nodep'. */
+static char *
+initial_node(struct trace_ctx *ctx, const char **nodep)
+{
+    const struct trace_options *o = ctx->o;
+    const struct trace_peer *from = &o->from;
+    const char *local = ctx->backend->local_node;
+    const char *model = ctx->backend->model_name;
+    const char *node = NULL;
+    char *error;
+
+    if (o->from_tunnel) {
+        node = local ? local : o->via_node;
+        if (!node) {
+            return trace_error("--from-tunnel needs --node: the node whose "
+                               "tunnel from node %s the packet enters",
+                               o->from_tunnel);
+        }
+    } else if (from->pod) {
+        node = from->pod->node_name;
+        if (!node[0]) {
+            return trace_error("--from: pod %s/%s is not scheduled on a "
+                               "node", from->pod->obj.namespace,
+                               from->pod->obj.name);
+        }
+    } else if (from->node) {
+        node = from->node->obj.name;
+    } else if (o->via_node) {
+        node = o->via_node;
+    } else if (local) {
+        /* An address from outside: it reaches pods through this node's
+         * stack, as --node would say. */
+        node = local;
+    } else {
+        return trace_error("--from "IP_FMT": no pod or node has this "
+                           "address; traffic from outside the cluster "
+                           "enters through br-ex, whose flows need the "
+                           "node's uplink and cannot be computed offline: "
+                           "use --node NAME to send it from that node's "
+                           "stack instead", IP_ARGS(from->ip));
+    }
+    if (!find_node(ctx->cluster, node)) {
+        return trace_error("--node %s: not in %s", node, model);
+    }
+    if (local && strcmp(node, local)) {
+        struct ds who = DS_EMPTY_INITIALIZER;
+        if (from->pod) {
+            ds_put_format(&who, "pod %s/%s is on node %s",
+                          from->pod->obj.namespace, from->pod->obj.name,
+                          node);
+        } else if (from->node) {
+            ds_put_format(&who, "node %s is another node", node);
+        } else {
+            ds_put_format(&who, "--node %s is another node", node);
+        }
+        error = trace_error("--from: %s, and this is node %s: run the "
+                            "trace there (or use --from-tunnel to trace "
+                            "what arrives here through a tunnel)",
+                            ds_cstr(&who), local);
+        ds_destroy(&who);
+        return error;
+    }
+    *nodep = node;
+    return NULL;
 }
 
 /* Builds the first packet and finds the node it starts on. */
-static const char *
-initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt)
+static char *
+initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
+               const char **nodep)
 {
     const struct trace_options *o = ctx->o;
     const struct trace_peer *from = &o->from, *to = &o->to;
-    const char *node;
+    const char *node = NULL;
 
     memset(pkt, 0, sizeof *pkt);
     pkt->proto = o->proto;
@@ -1493,41 +1481,64 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt)
     pkt->sport = o->sport >= 0 ? o->sport : 40000;
     pkt->dport = o->dport >= 0 ? o->dport : 0;
 
-    if (from->pod) {
-        node = from->pod->node_name;
-        if (!node[0]) {
-            trace_fatal("--from: pod %s/%s is not scheduled on a node",
-                        from->pod->obj.namespace, from->pod->obj.name);
-        }
-    } else if (from->node) {
-        node = from->node->obj.name;
-    } else if (o->via_node) {
-        node = o->via_node;
-        if (!find_node(ctx->cluster, node)) {
-            trace_fatal("--node %s: not in the state file", node);
-        }
-    } else {
-        trace_fatal("--from "IP_FMT": no pod or node has this address; "
-                    "traffic from outside the cluster enters through br-ex, "
-                    "whose flows need the node's uplink and cannot be "
-                    "computed offline: use --node NAME to send it from that "
-                    "node's stack instead", IP_ARGS(from->ip));
+    char *error = initial_node(ctx, &node);
+    if (error) {
+        return error;
     }
 
-    struct trace_node *tn = trace_node_get(ctx, node);
-    if (from->pod) {
+    struct trace_backend *backend = ctx->backend;
+    const struct trace_node *tn;
+    error = backend->class->node_get(backend, node, pkt->proto, &tn);
+    if (error) {
+        return error;
+    }
+    if (o->from_tunnel) {
+        /* As the peer sends it: routed by its gateway to the virtual MAC,
+         * with the cluster's VNI, from its IP to this node's. */
+        const struct flows_port *port = shash_find_data(tn->tunnels,
+                                                        o->from_tunnel);
+        const struct k8s_node *peer = find_node(ctx->cluster,
+                                                o->from_tunnel);
+        if (!port || !peer) {
+            return trace_error("--from-tunnel %s: node %s has no tunnel to "
+                               "node %s", o->from_tunnel, node,
+                               o->from_tunnel);
+        }
+        struct flows_input in = {
+            .cluster = ctx->cluster,
+            .node_name = o->from_tunnel,
+        };
+        struct flows_local peer_local;
+        flows_local_init(&in, &peer_local);
+        pkt->in_port = port->ofport;
+        pkt->dl_src = peer_local.gateway_mac;
+        pkt->dl_dst = KOVS_VIRTUAL_MAC;
+        pkt->ttl--;
+        pkt->tun_id = KOVS_TUNNEL_VNI;
+        pkt->tun_src = node_ipv4(peer);
+        pkt->tun_dst = node_ipv4(find_node(ctx->cluster, node));
+    } else if (from->pod) {
         char *key = xasprintf("%s/%s", from->pod->obj.namespace,
                               from->pod->obj.name);
-        const struct flows_port *p = shash_find_data(&tn->pods, key);
+        const struct flows_port *p = shash_find_data(tn->pods, key);
         free(key);
+        if (!p) {
+            return trace_error("--from: pod %s/%s has no port on node %s's "
+                               "switch", from->pod->obj.namespace,
+                               from->pod->obj.name, node);
+        }
         pkt->in_port = p->ofport;
         pkt->dl_src = p->mac;
+        if (p->ip && !o->src_ip) {
+            /* The address that the CNI plugin gave the pod wins. */
+            pkt->nw_src = p->ip;
+        }
     } else {
-        pkt->in_port = u16_to_ofp(TRACE_GATEWAY_OFPORT);
-        pkt->dl_src = tn->local.gateway_mac;
+        pkt->in_port = tn->gateway_ofport;
+        pkt->dl_src = tn->local->gateway_mac;
         if (from->type == TRACE_PEER_NODE) {
             /* The node's stack reaches pods from its gateway address. */
-            pkt->nw_src = tn->local.gateway_ip;
+            pkt->nw_src = tn->local->gateway_ip;
         }
     }
 
@@ -1537,21 +1548,28 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt)
 
     /* A destination in the same subnet is reached by its own MAC (that is
      * what ARP answers); anything else through the gateway. */
-    pkt->dl_dst = tn->local.gateway_mac;
-    if ((pkt->nw_dst & tn->local.pod_mask) == tn->local.pod_net) {
+    if (!o->from_tunnel) {
+        pkt->dl_dst = tn->local->gateway_mac;
+    }
+    if (!o->from_tunnel
+        && (pkt->nw_dst & tn->local->pod_mask) == tn->local->pod_net) {
         const struct k8s_pod *pod = find_pod_by_ip(ctx->cluster,
                                                    pkt->nw_dst);
         if (pod && !strcmp(pod->node_name, node)) {
             char *key = xasprintf("%s/%s", pod->obj.namespace,
                                   pod->obj.name);
-            const struct flows_port *p = shash_find_data(&tn->pods, key);
+            const struct flows_port *p = shash_find_data(tn->pods, key);
             free(key);
             if (p) {
                 pkt->dl_dst = p->mac;
             }
         }
     }
-    return node;
+    if (backend->local_node) {
+        pkt->dp_hash = packet_dp_hash(pkt);
+    }
+    *nodep = node;
+    return NULL;
 }
 
 /* Output. */
@@ -1605,174 +1623,161 @@ describe_packet(const struct trace_ctx *ctx, struct ds *s)
 }
 
 static void
-print_text(const struct trace_ctx *ctx)
+put_text(const struct trace_ctx *ctx, struct ds *out)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
-    describe_packet(ctx, &s);
-    printf("packet: %s\n", ds_cstr(&s));
-    ds_destroy(&s);
+    ds_put_cstr(out, "packet: ");
+    describe_packet(ctx, out);
+    ds_put_char(out, '\n');
 
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
         const char *table = kovs_table_name(st->table);
-        printf("%s %2d %-15s %s: %s\n", st->node, st->table,
-               table ? table : "?", st->owner, st->what);
+        ds_put_format(out, "%s %2d %-15s %s: %s\n", st->node, st->table,
+                      table ? table : "?", st->owner, st->what);
     }
-    printf("verdict: %s\n", ctx->verdict);
+    ds_put_format(out, "verdict: %s\n", ctx->verdict);
+    if (ctx->next_command) {
+        ds_put_format(out, "next: on node %s: %s\n", ctx->next_node,
+                      ctx->next_command);
+    }
 
     if (ctx->o->verbose) {
         for (size_t i = 0; i + 1 < ctx->raw.n; i += 2) {
-            printf("\n--- %s\n%s", ctx->raw.names[i], ctx->raw.names[i + 1]);
+            ds_put_format(out, "\n--- %s\n%s", ctx->raw.names[i],
+                          ctx->raw.names[i + 1]);
         }
     }
-}
-
-/* libopenvswitch has functions of its own named json_object(),
- * json_array(), json_string(), json_integer() and json_null(), which take
- * the place of jansson's in kovs-ctl: JSON values are built here only with
- * jansson functions that libopenvswitch lacks (json_pack(),
- * json_stringn()). */
-static json_t *
-jstr(const char *s)
-{
-    return json_stringn(s, strlen(s));
 }
 
 static void
-print_json(const struct trace_ctx *ctx)
+put_json(const struct trace_ctx *ctx, struct ds *out)
 {
-    json_t *root = json_pack("{}");
+    struct json *root = json_object_create();
     struct ds s = DS_EMPTY_INITIALIZER;
     describe_packet(ctx, &s);
-    json_object_set_new(root, "packet", jstr(ds_cstr(&s)));
+    json_object_put_string(root, "packet", ds_cstr(&s));
     ds_destroy(&s);
 
-    json_t *stages = json_pack("[]");
+    struct json *stages = json_array_create_empty();
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
         const char *table = kovs_table_name(st->table);
-        char *cookie = xasprintf("%#"PRIx64, st->cookie);
-        json_t *o = json_pack("{}");
-        json_object_set_new(o, "node", jstr(st->node));
-        json_object_set_new(o, "table",
-                            json_pack("I", (json_int_t) st->table));
-        json_object_set_new(o, "table_name",
-                            table ? jstr(table) : json_pack("n"));
-        json_object_set_new(o, "priority",
-                            json_pack("I", (json_int_t) st->priority));
-        json_object_set_new(o, "cookie", jstr(cookie));
-        json_object_set_new(o, "owner", jstr(st->owner));
-        json_object_set_new(o, "match", jstr(st->match));
-        json_t *actions = json_pack("[]");
+        struct json *o = json_object_create();
+        json_object_put_string(o, "node", st->node);
+        json_object_put(o, "table", json_integer_create(st->table));
+        json_object_put(o, "table_name",
+                        table ? json_string_create(table)
+                        : json_null_create());
+        json_object_put(o, "priority", json_integer_create(st->priority));
+        json_object_put(o, "cookie", json_string_create_nocopy(
+                            xasprintf("%#"PRIx64, st->cookie)));
+        json_object_put_string(o, "owner", st->owner);
+        json_object_put_string(o, "match", st->match);
+        struct json *actions = json_array_create_empty();
         for (size_t j = 0; j < st->actions.n; j++) {
-            json_array_append_new(actions,
-                                  jstr(st->actions.names[j]));
+            json_array_add(actions, json_string_create(st->actions.names[j]));
         }
-        json_object_set_new(o, "actions", actions);
-        json_object_set_new(o, "description", jstr(st->what));
-        json_array_append_new(stages, o);
-        free(cookie);
+        json_object_put(o, "actions", actions);
+        json_object_put_string(o, "description", st->what);
+        json_array_add(stages, o);
     }
-    json_object_set_new(root, "stages", stages);
+    json_object_put(root, "stages", stages);
 
-    json_t *verdict = json_pack("{}");
-    json_object_set_new(verdict, "result", jstr(ctx->result));
-    json_object_set_new(verdict, "text", jstr(ctx->verdict));
-    json_object_set_new(root, "verdict", verdict);
+    struct json *verdict = json_object_create();
+    json_object_put_string(verdict, "result", ctx->result);
+    json_object_put_string(verdict, "text", ctx->verdict);
+    if (ctx->next_command) {
+        json_object_put_string(verdict, "next_node", ctx->next_node);
+        json_object_put_string(verdict, "next_command", ctx->next_command);
+    }
+    json_object_put(root, "verdict", verdict);
 
     if (ctx->o->verbose) {
-        json_t *raw = json_pack("[]");
+        struct json *raw = json_array_create_empty();
         for (size_t i = 0; i + 1 < ctx->raw.n; i += 2) {
-            json_t *o = json_pack("{}");
-            json_object_set_new(o, "command",
-                                jstr(ctx->raw.names[i]));
-            json_object_set_new(o, "output",
-                                jstr(ctx->raw.names[i + 1]));
-            json_array_append_new(raw, o);
+            struct json *o = json_object_create();
+            json_object_put_string(o, "command", ctx->raw.names[i]);
+            json_object_put_string(o, "output", ctx->raw.names[i + 1]);
+            json_array_add(raw, o);
         }
-        json_object_set_new(root, "raw", raw);
+        json_object_put(root, "raw", raw);
     }
 
-    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    puts(text);
-    free(text);
-    json_decref(root);
+    json_to_ds(root, JSSF_PRETTY | JSSF_SORT, out);
+    ds_put_char(out, '\n');
+    json_destroy(root);
 }
 
 /* The command. */
 
 static void
-trace_peer_destroy(struct trace_peer *peer)
+trace_ctx_destroy(struct trace_ctx *ctx)
 {
-    free(peer->namespace);
-    free(peer->name);
-    free(peer->port);
-}
-
-int
-trace_command(int argc, char *argv[])
-{
-    struct trace_options o;
-    trace_parse_options(argc, argv, &o);
-
-    struct k8s_cluster cluster;
-    k8s_cluster_init(&cluster);
-    snapshot_load(o.state_file, &cluster, NULL);
-
-    resolve_peer(&cluster, "--from", &o.from);
-    resolve_peer(&cluster, "--to", &o.to);
-    if (o.to.type == TRACE_PEER_SERVICE) {
-        resolve_service_port(&cluster, &o);
-    }
-    if (!o.has_proto) {
-        o.proto = IPPROTO_TCP;
-    }
-    if (o.proto != IPPROTO_ICMP && o.dport < 0) {
-        trace_fatal("--port is required for %s",
-                    o.proto == IPPROTO_TCP ? "tcp" : "udp");
-    }
-
-    struct trace_ctx ctx = {
-        .o = &o,
-        .cluster = &cluster,
-        .nodes = SHASH_INITIALIZER(&ctx.nodes),
-        .raw = SVEC_EMPTY_INITIALIZER,
-    };
-    char *error;
-    ctx.sw = trace_switch_start(&error);
-    if (!ctx.sw) {
-        ovs_fatal(0, "trace: cannot start a private switch: %s", error);
-    }
-
-    struct trace_packet pkt;
-    const char *node = initial_packet(&ctx, &pkt);
-    trace_path(&ctx, node, &pkt);
-    trace_switch_destroy(ctx.sw);
-
-    if (o.json) {
-        print_json(&ctx);
-    } else {
-        print_text(&ctx);
-    }
-
-    for (size_t i = 0; i < ctx.n_stages; i++) {
-        struct trace_stage *st = &ctx.stages[i];
+    for (size_t i = 0; i < ctx->n_stages; i++) {
+        struct trace_stage *st = &ctx->stages[i];
         free(st->node);
         free(st->match);
         svec_destroy(&st->actions);
         free(st->owner);
         free(st->what);
     }
-    free(ctx.stages);
-    struct shash_node *sn;
-    SHASH_FOR_EACH (sn, &ctx.nodes) {
-        trace_node_destroy(sn->data);
+    free(ctx->stages);
+    svec_destroy(&ctx->raw);
+    free(ctx->verdict);
+    free(ctx->next_node);
+    free(ctx->next_command);
+}
+
+char *
+trace_run(struct trace_options *o, const struct k8s_cluster *cluster,
+          struct trace_backend *backend, struct ds *out)
+{
+    const char *model = backend->model_name;
+    const struct trace_node *local = NULL;
+    char *error = NULL;
+    if (backend->local_node) {
+        error = backend->class->node_get(backend, backend->local_node,
+                                         o->proto, &local);
     }
-    shash_destroy(&ctx.nodes);
-    svec_destroy(&ctx.raw);
-    free(ctx.verdict);
-    trace_peer_destroy(&o.from);
-    trace_peer_destroy(&o.to);
-    k8s_cluster_destroy(&cluster);
-    return 0;
+    if (!error) {
+        error = resolve_peer(cluster, model, local, "--from", &o->from);
+    }
+    if (!error) {
+        error = resolve_peer(cluster, model, local, "--to", &o->to);
+    }
+    if (!error && o->to.type == TRACE_PEER_SERVICE) {
+        error = resolve_service_port(cluster, o);
+    }
+    if (error) {
+        return error;
+    }
+    if (!o->has_proto) {
+        o->proto = IPPROTO_TCP;
+    }
+    if (o->proto != IPPROTO_ICMP && o->dport < 0) {
+        return trace_error("--port is required for %s",
+                           o->proto == IPPROTO_TCP ? "tcp" : "udp");
+    }
+
+    struct trace_ctx ctx = {
+        .o = o,
+        .cluster = cluster,
+        .backend = backend,
+        .raw = SVEC_EMPTY_INITIALIZER,
+    };
+    struct trace_packet pkt;
+    const char *node = NULL;
+    error = initial_packet(&ctx, &pkt, &node);
+    if (!error) {
+        error = trace_path(&ctx, node, &pkt);
+    }
+    if (!error) {
+        if (o->json) {
+            put_json(&ctx, out);
+        } else {
+            put_text(&ctx, out);
+        }
+    }
+    trace_ctx_destroy(&ctx);
+    return error;
 }
