@@ -35,8 +35,8 @@ struct controller_options {
     char *cni_conf_dir;             /* "" for nowhere. */
     char *ipam_file;
 
-    bool has_cluster_cidr, has_service_cidr;
-    struct k8s_cidr cluster_cidr, service_cidr;
+    struct k8s_dual_cidr cluster_cidr;  /* One prefix per family. */
+    struct k8s_dual_cidr service_cidr;
 };
 
 /* Parses the command line into 'o' (which controller_options_destroy()

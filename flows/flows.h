@@ -73,10 +73,8 @@ struct flows_input {
     const struct k8s_cluster *cluster;
     const char *node_name;          /* This node. */
 
-    bool has_cluster_cidr;
-    struct k8s_cidr cluster_cidr;
-    bool has_service_cidr;
-    struct k8s_cidr service_cidr;
+    struct k8s_dual_cidr cluster_cidr;  /* --cluster-cidr, per family. */
+    struct k8s_dual_cidr service_cidr;  /* --service-cidr, per family. */
 
     ofp_port_t gateway_ofport;      /* 0 if kovs-gw0 has no port yet. */
     const struct shash *pod_ports;      /* "ns/name" -> struct flows_port. */
@@ -89,16 +87,29 @@ struct flows_input {
 };
 
 /* This node's addressing, derived from its Node object: the first IPv4
- * podCIDR, the gateway (its first address) and the gateway's MAC. */
+ * podCIDR, the gateway (its first address) and the gateway's MAC; and, on
+ * a dual-stack node, the first IPv6 podCIDR and the gateway's address in
+ * it (its first address too). */
 struct flows_local {
     bool valid;                     /* False until the Node has a podCIDR. */
     struct k8s_cidr pod_cidr;
     ovs_be32 pod_net, pod_mask;
     ovs_be32 gateway_ip;
     struct eth_addr gateway_mac;
+
+    bool valid6;                    /* An IPv6 podCIDR as well ('valid'
+                                     * too: IPv6-only nodes are not
+                                     * supported yet). */
+    struct k8s_cidr pod_cidr6;      /* Of length 126 or less. */
+    struct in6_addr pod_mask6;
+    struct in6_addr gateway_ip6;
 };
 
 void flows_local_init(const struct flows_input *, struct flows_local *);
+
+/* Returns true if 'ip' is an address of this node's IPv6 podCIDR. */
+bool flows_local_has_ipv6(const struct flows_local *,
+                          const struct in6_addr *ip);
 
 /* Returns the MAC kovs gives the gateway of a node whose gateway IP is
  * 'gateway_ip'. */

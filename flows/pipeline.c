@@ -425,11 +425,11 @@ flows_pipeline_compute(const struct flows_input *in,
      * themselves at a higher priority. */
     const struct k8s_cidr *behind_gateway[2];
     size_t n = 0;
-    if (in->has_cluster_cidr && k8s_addr_is_ipv4(&in->cluster_cidr.addr)) {
-        behind_gateway[n++] = &in->cluster_cidr;
+    if (in->cluster_cidr.has_ipv4) {
+        behind_gateway[n++] = &in->cluster_cidr.ipv4;
     }
-    if (in->has_service_cidr && k8s_addr_is_ipv4(&in->service_cidr.addr)) {
-        behind_gateway[n++] = &in->service_cidr;
+    if (in->service_cidr.has_ipv4) {
+        behind_gateway[n++] = &in->service_cidr.ipv4;
     }
     for (size_t i = 0; i < n; i++) {
         const struct k8s_cidr *c = behind_gateway[i];
@@ -476,12 +476,12 @@ flows_pipeline_compute(const struct flows_input *in,
 
     /* L3_FORWARDING: a Service address that no Service port took in
      * SERVICE_LB goes nowhere (the node would route it straight back). */
-    if (in->has_service_cidr && k8s_addr_is_ipv4(&in->service_cidr.addr)) {
+    if (in->service_cidr.has_ipv4) {
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
         match_set_nw_dst_masked(
-            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.addr),
-            be32_prefix_mask(in->service_cidr.plen));
+            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.ipv4.addr),
+            be32_prefix_mask(in->service_cidr.ipv4.plen));
         ofpbuf_clear(&ofpacts);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
                        &match, &ofpacts);

@@ -1709,10 +1709,9 @@ fixture_external(struct fixture *f)
     f->in.external = &f->ex;
     f->ex_table = &f->ex_ft;
 
-    char *error = k8s_parse_cidr_option("cluster-cidr", "10.244.0.0/16",
-                                        &f->in.cluster_cidr);
+    char *error = k8s_parse_dual_cidr_option("cluster-cidr", "10.244.0.0/16",
+                                             &f->in.cluster_cidr);
     ovs_assert(!error);
-    f->in.has_cluster_cidr = true;
 }
 
 /* Without an external bridge there are no external or neighbor flows, no
@@ -1863,7 +1862,7 @@ test_external_int_flows(void)
     /* Without a default gateway only the subnet is routed out; without a
      * cluster CIDR nothing is dropped for it. */
     f.ex.gateway_ip = 0;
-    f.in.has_cluster_cidr = false;
+    f.in.cluster_cidr.has_ipv4 = false;
     flows_compute_all(&f.in, &f.ft, f.ex_table);
     char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_L3_FORWARDING);
     CHECK_TEXT(s,

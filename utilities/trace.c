@@ -61,10 +61,8 @@ struct trace_options {
     const char *via_node;       /* --node: where an address enters. */
     ovs_be32 src_ip;            /* --src: a source address other than the
                                  * sender's own, or 0. */
-    bool has_cluster_cidr;
-    struct k8s_cidr cluster_cidr;
-    bool has_service_cidr;
-    struct k8s_cidr service_cidr;
+    struct k8s_dual_cidr cluster_cidr;
+    struct k8s_dual_cidr service_cidr;
     bool json;
     bool verbose;
     const char *state_file;
@@ -244,8 +242,12 @@ trace_usage(void)
            " pod's\n"
            "                          or node's enters (through its"
            " gateway)\n"
-           "  --cluster-cidr=CIDR     the cluster's pod network\n"
-           "  --service-cidr=CIDR     the cluster's Service network\n"
+           "  --cluster-cidr=CIDR[,CIDR]  the cluster's pod network, one"
+           " prefix per\n"
+           "                          family\n"
+           "  --service-cidr=CIDR[,CIDR]  the cluster's Service network,"
+           " one prefix\n"
+           "                          per family\n"
            "  --json                  print the result as JSON\n"
            "  -v, --verbose           add the raw ofproto/trace output\n",
            program_name);
@@ -311,9 +313,9 @@ parse_port_number(const char *option, const char *s)
 }
 
 static void
-parse_cidr(const char *option, const char *arg, struct k8s_cidr *c)
+parse_cidr(const char *option, const char *arg, struct k8s_dual_cidr *c)
 {
-    char *error = k8s_parse_cidr_option(option, arg, c);
+    char *error = k8s_parse_dual_cidr_option(option, arg, c);
     if (error) {
         ovs_fatal(0, "%s", error);
     }
@@ -389,10 +391,8 @@ trace_parse_options(int argc, char *argv[], struct trace_options *o)
             }
         } else if (!strcmp(name, "--cluster-cidr")) {
             parse_cidr("cluster-cidr", value, &o->cluster_cidr);
-            o->has_cluster_cidr = true;
         } else if (!strcmp(name, "--service-cidr")) {
             parse_cidr("service-cidr", value, &o->service_cidr);
-            o->has_service_cidr = true;
         } else if (!strcmp(name, "--json")) {
             o->json = true;
         } else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) {
@@ -630,9 +630,7 @@ trace_node_get(struct trace_ctx *ctx, const char *name)
     tn->in = (struct flows_input) {
         .cluster = ctx->cluster,
         .node_name = tn->name,
-        .has_cluster_cidr = o->has_cluster_cidr,
         .cluster_cidr = o->cluster_cidr,
-        .has_service_cidr = o->has_service_cidr,
         .service_cidr = o->service_cidr,
         .gateway_ofport = u16_to_ofp(TRACE_GATEWAY_OFPORT),
         .pod_ports = &tn->pods,
