@@ -33,6 +33,7 @@
 #include "packets.h"
 
 struct flow_table;
+struct match;
 struct minimatch;
 struct svec;
 
@@ -45,6 +46,7 @@ struct flows_port {
                                      * whoever plugged the pod gave it
                                      * (external_ids:ip-addresses), or 0.
                                      * It wins over the Pod object's. */
+    struct in6_addr ip6;            /* The same for IPv6, or all-zeros. */
 };
 
 /* A neighbor on the external network whose MAC the controller resolved. */
@@ -128,6 +130,11 @@ ovs_be32 flows_pod_ipv4(const struct flows_input *, const struct k8s_pod *);
 
 /* Returns the first IPv4 address of the Pod object 'pod', or 0. */
 ovs_be32 flows_pod_object_ipv4(const struct k8s_pod *);
+
+/* Returns the IPv6 address of 'pod' the way flows_pod_ipv4() returns its
+ * IPv4 one (its port's, else the Pod object's), or NULL if it has none. */
+const struct in6_addr *flows_pod_ipv6(const struct flows_input *,
+                                      const struct k8s_pod *);
 
 /* A conntrack flush: the entries of conntrack zone 'zone' for IP protocol
  * 'ip_proto' whose replies come from 'reply_src':'reply_src_port'.
@@ -220,6 +227,11 @@ void flows_add_established(struct flow_table *, uint64_t cookie,
  * replies. */
 void flows_add_unsnat(struct flow_table *, uint64_t cookie, ovs_be32 ip,
                       struct ofpbuf *ofpacts);
+
+/* Makes 'match' an IPv6 Neighbor Solicitation for 'target' (with 'mask',
+ * or exactly if 'mask' is NULL). */
+void flows_match_nd_ns(struct match *match, const struct in6_addr *target,
+                       const struct in6_addr *mask);
 
 /* Puts the actions of L3_FORWARDING that route a packet to the node's own
  * stack, through the gateway port. */
