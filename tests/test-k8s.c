@@ -2559,7 +2559,8 @@ test_dual_stack_objects(void)
 
     /* Two families without a policy: RequireDualStack, as the API server
      * makes it. */
-    obj = DECODE_OK(SVC(", 'spec': {'clusterIPs': ['10.96.0.12', 'fd00::c']}"));
+    obj = DECODE_OK(SVC(", 'spec': {'clusterIPs':"
+                        " ['10.96.0.12', 'fd00::c']}"));
     svc = k8s_service_cast(obj);
     CHECK_INT(svc->ip_family_policy, K8S_IPFP_REQUIRE_DUAL_STACK);
     CHECK_INT(svc->n_ip_families, 2);
