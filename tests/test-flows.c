@@ -2435,6 +2435,8 @@ test_pod_ipv6(void)
     char *pipeline4 = format_flows(&f.ft, KOVS_COOKIE_PIPELINE);
     char *a4 = format_flows(&f.ft, a);
     char *b4 = format_flows(&f.ft, b);
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *n2_4 = format_flows(&f.ft, n2);
     char *s = flow_lines_of_family(pipeline4, true);
     CHECK_TEXT(s, "", "IPv6 flows of an IPv4-only node");
     free(s);
@@ -2450,6 +2452,10 @@ test_pod_ipv6(void)
         " 'spec':{'nodeName':'n1'},"
         " 'status':{'podIPs':[{'ip':'10.244.1.10'},"
         "                     {'ip':'fd00:10:244:1::a'}]}}",
+        "{'kind':'Node','metadata':{'name':'n2'},"
+        " 'spec':{'podCIDRs':['fd00:10:244:2::/64','10.244.2.0/24']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.12'}]}}",
     };
     fixture_replace(&f, dual, ARRAY_SIZE(dual));
     flows_compute_all(&f.in, &f.ft, f.ex_table);
@@ -2466,6 +2472,22 @@ test_pod_ipv6(void)
     s = format_flows(&f.ft, b);
     CHECK_TEXT(s, b4, "flows of a pod without an IPv6 address");
     free(s);
+
+    /* The peer node: its IPv4 flows as they were, and a route to its IPv6
+     * podCIDR through its tunnel. */
+    char *n2_all = format_flows(&f.ft, n2);
+    s = flow_lines_of_family(n2_all, false);
+    CHECK_TEXT(s, n2_4, "IPv4 flows of a dual-stack peer");
+    free(s);
+    s = flow_lines_of_family(n2_all, true);
+    CHECK_TEXT(s,
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
+        "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,"
+        "set_field:0x1->tun_id,set_field:0x3->reg1,goto_table:62\n",
+        "IPv6 flows of a dual-stack peer");
+    free(s);
+    free(n2_all);
 
     /* Pod a: SPOOFGUARD lets through IPv6 from its address and its
      * EUI-64 link-local one, its solicitations (with its MAC or none), its
@@ -2600,6 +2622,7 @@ test_pod_ipv6(void)
     free(pipeline4);
     free(a4);
     free(b4);
+    free(n2_4);
     fixture_destroy(&f);
 }
 
