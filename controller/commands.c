@@ -108,6 +108,11 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     } else {
         ds_put_cstr(&ds, "gateway: none (this node has no IPv4 podCIDR)\n");
     }
+    if (c->local.valid6) {
+        ds_put_cstr(&ds, "gateway IPv6: ");
+        ipv6_format_addr(&c->local.gateway_ip6, &ds);
+        ds_put_format(&ds, "/%u\n", c->local.pod_cidr6.plen);
+    }
     ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
                   shash_count(c->input.pod_ports));
     cniserver_format_status(&ds);

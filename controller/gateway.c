@@ -13,6 +13,7 @@
 #include "flows/flows.h"
 #include "netlink-socket.h"
 #include "netlink.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
@@ -67,6 +68,60 @@ gateway_set_address(int ifindex, ovs_be32 ip, unsigned int plen)
     return error;
 }
 
+/* Adds 'ip'/'plen' to the gateway as an IPv6 address that is usable at
+ * once (no duplicate address detection). */
+static int
+gateway_set_address6(int ifindex, const struct in6_addr *ip,
+                     unsigned int plen)
+{
+    struct ofpbuf req;
+    struct ifaddrmsg ifa;
+
+    ofpbuf_init(&req, 0);
+    nl_msg_put_nlmsghdr(&req, sizeof ifa, RTM_NEWADDR,
+                        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+    memset(&ifa, 0, sizeof ifa);
+    ifa.ifa_family = AF_INET6;
+    ifa.ifa_prefixlen = plen;
+    ifa.ifa_flags = IFA_F_NODAD;
+    ifa.ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa.ifa_index = ifindex;
+    ofpbuf_put(&req, &ifa, sizeof ifa);
+    nl_msg_put_unspec(&req, IFA_LOCAL, ip, sizeof *ip);
+    nl_msg_put_unspec(&req, IFA_ADDRESS, ip, sizeof *ip);
+    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
+/* Adds or replaces the IPv6 route to 'dst' through the gateway, with 'src'
+ * as the preferred source. */
+static int
+gateway_set_route6(int ifindex, const struct k8s_cidr *dst,
+                   const struct in6_addr *src)
+{
+    struct ofpbuf req;
+    struct rtmsg rtm;
+
+    ofpbuf_init(&req, 0);
+    nl_msg_put_nlmsghdr(&req, sizeof rtm, RTM_NEWROUTE,
+                        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
+    memset(&rtm, 0, sizeof rtm);
+    rtm.rtm_family = AF_INET6;
+    rtm.rtm_dst_len = dst->plen;
+    rtm.rtm_table = RT_TABLE_MAIN;
+    rtm.rtm_protocol = RTPROT_STATIC;
+    rtm.rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm.rtm_type = RTN_UNICAST;
+    ofpbuf_put(&req, &rtm, sizeof rtm);
+    nl_msg_put_unspec(&req, RTA_DST, &dst->addr, sizeof dst->addr);
+    nl_msg_put_u32(&req, RTA_OIF, ifindex);
+    nl_msg_put_unspec(&req, RTA_PREFSRC, src, sizeof *src);
+    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
 /* Adds or replaces the route to 'net'/'plen' through the gateway, with
  * 'src' as the preferred source so that replies come back to it. */
 static int
@@ -115,11 +170,25 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
         }
     }
 
+    struct k8s_cidr route6[2];
+    memset(route6, 0, sizeof route6);
+    for (size_t i = 0; local->valid6 && i < 2; i++) {
+        const struct k8s_cidr *c = cfg->routes6[i];
+        if (c && !k8s_addr_is_ipv4(&c->addr)) {
+            route6[i] = *c;
+        }
+    }
+
     if (applied->ok && applied->ifindex == cfg->ifindex
         && applied->ip == local->gateway_ip
         && applied->plen == local->pod_cidr.plen
         && !memcmp(applied->route_net, route_net, sizeof route_net)
-        && !memcmp(applied->route_plen, route_plen, sizeof route_plen)) {
+        && !memcmp(applied->route_plen, route_plen, sizeof route_plen)
+        && applied->has_ip6 == local->valid6
+        && (!local->valid6
+            || (ipv6_addr_equals(&applied->ip6, &local->gateway_ip6)
+                && applied->plen6 == local->pod_cidr6.plen))
+        && !memcmp(applied->route6, route6, sizeof route6)) {
         return;
     }
 
@@ -143,6 +212,16 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
                                       route_plen[i], local->gateway_ip);
         }
     }
+    if (!error && local->valid6) {
+        error = gateway_set_address6(cfg->ifindex, &local->gateway_ip6,
+                                     local->pod_cidr6.plen);
+    }
+    for (size_t i = 0; !error && i < 2; i++) {
+        if (route6[i].plen) {
+            error = gateway_set_route6(cfg->ifindex, &route6[i],
+                                       &local->gateway_ip6);
+        }
+    }
     if (error) {
         VLOG_WARN_RL(&rl, "%s (ifindex %d): cannot configure the gateway "
                      "address and routes: %s", ifname, cfg->ifindex,
@@ -151,14 +230,27 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
         return;
     }
 
-    VLOG_INFO("%s: "IP_FMT"/%u, routes through it for %d prefixes", ifname,
-              IP_ARGS(local->gateway_ip), local->pod_cidr.plen,
+    struct ds ip6 = DS_EMPTY_INITIALIZER;
+    if (local->valid6) {
+        ds_put_cstr(&ip6, " and ");
+        ipv6_format_addr(&local->gateway_ip6, &ip6);
+        ds_put_format(&ip6, "/%u", local->pod_cidr6.plen);
+    }
+    VLOG_INFO("%s: "IP_FMT"/%u%s, routes through it for %d prefixes",
+              ifname, IP_ARGS(local->gateway_ip), local->pod_cidr.plen,
+              ds_cstr(&ip6),
               (route_plen[0] || route_net[0]) + (route_plen[1]
-                                                 || route_net[1]));
+                                                 || route_net[1])
+              + (route6[0].plen != 0) + (route6[1].plen != 0));
+    ds_destroy(&ip6);
     applied->ifindex = cfg->ifindex;
     applied->ip = local->gateway_ip;
     applied->plen = local->pod_cidr.plen;
     memcpy(applied->route_net, route_net, sizeof route_net);
     memcpy(applied->route_plen, route_plen, sizeof route_plen);
+    applied->has_ip6 = local->valid6;
+    applied->ip6 = local->gateway_ip6;
+    applied->plen6 = local->pod_cidr6.plen;
+    memcpy(applied->route6, route6, sizeof route6);
     applied->ok = true;
 }

@@ -5,13 +5,17 @@
 #ifndef CONTROLLER_GATEWAY_H
 #define CONTROLLER_GATEWAY_H 1
 
-/* The node's side of the gateway port kovs-gw0: its address (the first
- * address of the node's podCIDR), its link state, and the host routes that
- * send the cluster and service CIDRs through it.  Programmed over rtnetlink
- * in the node's network namespace, and reapplied whenever the interface is
- * recreated (an ovs-vswitchd restart) or the addressing changes. */
+/* The node's side of the gateway port kovs-gw0: its addresses (the first
+ * address of the node's podCIDR of each family), its link state, and the
+ * host routes that send the cluster and service CIDRs of each family
+ * through it.  The IPv6 address skips duplicate address detection: the
+ * flows never answer it, and the pods need the gateway at once.
+ * Programmed over rtnetlink in the node's network namespace, and reapplied
+ * whenever the interface is recreated (an ovs-vswitchd restart) or the
+ * addressing changes. */
 
 #include <stdbool.h>
+#include "k8s/k8s-model.h"
 #include "openvswitch/types.h"
 
 struct flows_local;
@@ -21,8 +25,9 @@ struct gateway_config {
     const char *ifname;             /* "kovs-gw0". */
     int ifindex;                    /* Its index; 0 if absent. */
     const struct flows_local *local;
-    const struct k8s_cidr *routes[2];   /* Cluster and service CIDRs; NULL
-                                         * entries are skipped. */
+    const struct k8s_cidr *routes[2];   /* IPv4 cluster and service CIDRs;
+                                         * NULL entries are skipped. */
+    const struct k8s_cidr *routes6[2];  /* The same, IPv6. */
 };
 
 /* What was last applied. */
@@ -32,6 +37,11 @@ struct gateway {
     unsigned int plen;
     ovs_be32 route_net[2];
     unsigned int route_plen[2];
+    bool has_ip6;                   /* The IPv6 address, if the node has an
+                                     * IPv6 podCIDR. */
+    struct in6_addr ip6;
+    unsigned int plen6;
+    struct k8s_cidr route6[2];      /* Zero for none. */
     bool ok;                        /* The last application succeeded. */
 };
 

@@ -18,6 +18,7 @@
 #include "controller/options.h"
 #include "controller/pinctrl.h"
 #include "controller/recompute-check.h"
+#include "k8s/k8s-decode.h"
 #include "controller/vswitch.h"
 #include "daemon.h"
 #include "dirs.h"
@@ -120,9 +121,7 @@ main(int argc, char *argv[])
     c.input = (struct flows_input) {
         .cluster = &c.cluster,
         .node_name = opts.node_name,
-        .has_cluster_cidr = opts.has_cluster_cidr,
         .cluster_cidr = opts.cluster_cidr,
-        .has_service_cidr = opts.has_service_cidr,
         .service_cidr = opts.service_cidr,
         .pod_ports = &ports->pods,
         .tunnel_ports = &ports->tunnels,
@@ -171,8 +170,12 @@ main(int argc, char *argv[])
             .ifindex = ports->gateway_ifindex,
             .local = &c.local,
             .routes = {
-                opts.has_cluster_cidr ? &opts.cluster_cidr : NULL,
-                opts.has_service_cidr ? &opts.service_cidr : NULL,
+                k8s_dual_cidr_get(&opts.cluster_cidr, true),
+                k8s_dual_cidr_get(&opts.service_cidr, true),
+            },
+            .routes6 = {
+                k8s_dual_cidr_get(&opts.cluster_cidr, false),
+                k8s_dual_cidr_get(&opts.service_cidr, false),
             },
         };
         gateway_run(&c.gateway, &gcfg);
@@ -393,9 +396,18 @@ check_own_node(struct controller *c)
                   cidrs.length ? ds_cstr(&cidrs) : "none");
         ds_destroy(&cidrs);
     } else if (state == OWN_NODE_OK) {
-        VLOG_INFO("Node %s: pod network "IP_FMT"/%u, gateway "IP_FMT,
+        struct ds ipv6 = DS_EMPTY_INITIALIZER;
+        if (c->local.valid6) {
+            ds_put_cstr(&ipv6, "; IPv6 pod network ");
+            k8s_cidr_format(&c->local.pod_cidr6, &ipv6);
+            ds_put_cstr(&ipv6, ", gateway ");
+            ipv6_format_addr(&c->local.gateway_ip6, &ipv6);
+        }
+        VLOG_INFO("Node %s: pod network "IP_FMT"/%u, gateway "IP_FMT"%s",
                   c->opts->node_name, IP_ARGS(c->local.pod_net),
-                  c->local.pod_cidr.plen, IP_ARGS(c->local.gateway_ip));
+                  c->local.pod_cidr.plen, IP_ARGS(c->local.gateway_ip),
+                  ds_cstr(&ipv6));
+        ds_destroy(&ipv6);
     }
 }
 

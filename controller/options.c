@@ -58,8 +58,12 @@ usage(void)
            "  --bridge=NAME           integration bridge (default: br-int)\n"
            "  --datapath-type=TYPE    system or netdev, for a bridge kovs"
            " creates\n"
-           "  --cluster-cidr=CIDR     the cluster's pod network\n"
-           "  --service-cidr=CIDR     the cluster's Service network\n"
+           "  --cluster-cidr=CIDR[,CIDR]  the cluster's pod network, one"
+           " prefix per\n"
+           "                          family\n"
+           "  --service-cidr=CIDR[,CIDR]  the cluster's Service network,"
+           " one prefix\n"
+           "                          per family\n"
            "  --tunnel-type=TYPE      vxlan (default)\n"
            "  --external-bridge=NAME  the bridge with the uplink and the node IP\n"
            "                          (usually br-ex): SNAT, NodePorts, external\n"
@@ -96,9 +100,10 @@ usage(void)
 }
 
 static void
-parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
+parse_cidr_option(const char *option, const char *arg,
+                  struct k8s_dual_cidr *c)
 {
-    char *error = k8s_parse_cidr_option(option, arg, c);
+    char *error = k8s_parse_dual_cidr_option(option, arg, c);
     if (error) {
         ovs_fatal(0, "%s", error);
     }
@@ -280,11 +285,9 @@ controller_options_parse(struct controller_options *o, int argc,
             break;
         case OPT_CLUSTER_CIDR:
             parse_cidr_option("cluster-cidr", optarg, &o->cluster_cidr);
-            o->has_cluster_cidr = true;
             break;
         case OPT_SERVICE_CIDR:
             parse_cidr_option("service-cidr", optarg, &o->service_cidr);
-            o->has_service_cidr = true;
             break;
         case OPT_TUNNEL_TYPE:
             if (strcmp(optarg, "vxlan")) {

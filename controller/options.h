@@ -37,8 +37,8 @@ struct controller_options {
     char *ipam_file;
     char *metrics_address;          /* "IP:PORT", or NULL for none. */
 
-    bool has_cluster_cidr, has_service_cidr;
-    struct k8s_cidr cluster_cidr, service_cidr;
+    struct k8s_dual_cidr cluster_cidr;  /* One prefix per family. */
+    struct k8s_dual_cidr service_cidr;
 
     /* The NetworkPolicy audit log (controller/np-log.h). */
     enum flows_np_logging np_logging;   /* Whose verdicts. */

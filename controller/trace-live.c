@@ -90,7 +90,7 @@ live_check_options(const struct trace_options *o, const char *node_name)
         return xasprintf("%s: a live trace takes no state file (kovs-ctl "
                          "trace does)", o->state_file);
     }
-    if (o->has_cluster_cidr || o->has_service_cidr) {
+    if (o->has_cidr_option) {
         return xstrdup("--cluster-cidr and --service-cidr are "
                        "kovs-controller's own: a live trace uses them");
     }

@@ -499,7 +499,33 @@ static bool
 flows_port_equal(const struct flows_port *a, const struct flows_port *b)
 {
     return (a->ofport == b->ofport && eth_addr_equals(a->mac, b->mac)
-            && a->ip == b->ip);
+            && a->ip == b->ip && ipv6_addr_equals(&a->ip6, &b->ip6));
+}
+
+/* Returns the first IPv6 address in 'ip_addresses' (as for first_ipv4()),
+ * or all-zeros. */
+static struct in6_addr
+first_ipv6(const char *ip_addresses)
+{
+    struct in6_addr ip6 = in6addr_any;
+    if (ip_addresses) {
+        char *copy = xstrdup(ip_addresses);
+        char *save = NULL;
+        for (char *tok = strtok_r(copy, ", ", &save); tok;
+             tok = strtok_r(NULL, ", ", &save)) {
+            char *slash = strchr(tok, '/');
+            if (slash) {
+                *slash = '\0';
+            }
+            if (strchr(tok, ':') && ipv6_parse(tok, &ip6)
+                && !IN6_IS_ADDR_V4MAPPED(&ip6)) {
+                break;
+            }
+            ip6 = in6addr_any;
+        }
+        free(copy);
+    }
+    return ip6;
 }
 
 /* Returns the first IPv4 address in 'ip_addresses', a comma-separated list
@@ -671,6 +697,7 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
             p->ofport = ofport;
             p->mac = mac;
             p->ip = first_ipv4(ips);
+            p->ip6 = first_ipv6(ips);
             if (ips && !p->ip) {
                 VLOG_WARN_RL(&rl, "interface %s (iface-id %s): "
                              "external_ids:ip-addresses: \"%s\" has no IPv4 "

@@ -207,6 +207,54 @@ flows_put_resubmit(struct ofpbuf *ofpacts, uint8_t table)
     resubmit->table_id = table;
 }
 
+/* The Neighbor Advertisement flags: Router, Solicited, Override (RFC 4861,
+ * the first bits of the field after the ICMPv6 header, nd_reserved). */
+#define FLOWS_ND_FLAG_ROUTER    0x80000000
+#define FLOWS_ND_FLAG_SOLICITED 0x40000000
+#define FLOWS_ND_FLAG_OVERRIDE  0x20000000
+
+/* The actions that turn a Neighbor Solicitation into the solicited
+ * Neighbor Advertisement saying that its target is at 'mac', to be sent
+ * back where the solicitation came from: the target becomes the source
+ * address and the solicitor the destination, the message type becomes 136
+ * with the Solicited and Override flags (and Router if 'router'), and the
+ * option that carried the solicitor's link-layer address becomes a target
+ * link-layer address option.  The target is taken from the solicitation,
+ * so one flow can answer for a whole prefix.
+ *
+ * The switch accepts setting the target link-layer address only in a flow
+ * that matches an advertisement, so these actions end by flagging the
+ * packet (FLAG_ND_REPLY) and resubmitting it to ARP, where the pipeline's
+ * flow for flagged advertisements (flows_put_nd_na_finish()) copies 'mac',
+ * by then the Ethernet source, into the option and sends the packet back
+ * out of its in_port.  The switch rewrites the option's type before its
+ * address, and fixes the ICMPv6 checksum. */
+static inline void
+flows_put_nd_na(struct ofpbuf *ofpacts, struct eth_addr mac, bool router)
+{
+    flows_put_move(ofpacts, MFF_ETH_SRC, MFF_ETH_DST);
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, mac);
+    flows_put_move(ofpacts, MFF_IPV6_SRC, MFF_IPV6_DST);
+    flows_put_move(ofpacts, MFF_ND_TARGET, MFF_IPV6_SRC);
+    flows_put_load(ofpacts, MFF_ICMPV6_TYPE, ND_NEIGHBOR_ADVERT);
+    flows_put_load(ofpacts, MFF_ND_RESERVED,
+                   (FLOWS_ND_FLAG_SOLICITED | FLOWS_ND_FLAG_OVERRIDE
+                    | (router ? FLOWS_ND_FLAG_ROUTER : 0)));
+    flows_put_load(ofpacts, MFF_ND_OPTIONS_TYPE, ND_OPT_TARGET_LINKADDR);
+    flows_put_load_field(ofpacts, KOVS_F_FLAG_ND_REPLY, 1);
+    flows_put_resubmit(ofpacts, KOVS_T_ARP);
+}
+
+/* The actions that complete an advertisement flows_put_nd_na() built: its
+ * target link-layer address is its Ethernet source, and it goes back out
+ * of its in_port. */
+static inline void
+flows_put_nd_na_finish(struct ofpbuf *ofpacts)
+{
+    flows_put_move(ofpacts, MFF_ETH_SRC, MFF_ND_TLL);
+    flows_put_output(ofpacts, OFPP_IN_PORT);
+}
+
 /* group:GROUP_ID. */
 static inline void
 flows_put_group(struct ofpbuf *ofpacts, uint32_t group_id)

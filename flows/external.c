@@ -140,12 +140,12 @@ external_int_flows(const struct flows_input *in,
                    &match, ofpacts);
 
     /* L3_FORWARDING: the rest of the cluster CIDR is nobody's. */
-    if (in->has_cluster_cidr && k8s_addr_is_ipv4(&in->cluster_cidr.addr)) {
+    if (in->cluster_cidr.has_ipv4) {
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
         match_set_nw_dst_masked(
-            &match, in6_addr_get_mapped_ipv4(&in->cluster_cidr.addr),
-            be32_prefix_mask(in->cluster_cidr.plen));
+            &match, in6_addr_get_mapped_ipv4(&in->cluster_cidr.ipv4.addr),
+            be32_prefix_mask(in->cluster_cidr.ipv4.plen));
         ofpbuf_clear(ofpacts);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
                        KOVS_PRIO_L3_CLUSTER_UNKNOWN, &match, ofpacts);

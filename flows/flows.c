@@ -33,9 +33,29 @@ flows_local_init(const struct flows_input *in, struct flows_local *local)
                              & local->pod_mask;
             local->gateway_ip = htonl(ntohl(local->pod_net) + 1);
             local->gateway_mac = flows_gateway_mac(local->gateway_ip);
-            return;
+            break;
         }
     }
+    for (size_t i = 0; local->valid && i < node->n_pod_cidrs; i++) {
+        const struct k8s_cidr *c = &node->pod_cidrs[i];
+        if (!k8s_addr_is_ipv4(&c->addr) && c->plen <= 126) {
+            local->valid6 = true;
+            local->pod_cidr6 = *c;
+            local->pod_mask6 = ipv6_create_mask(c->plen);
+            local->gateway_ip6 = c->addr;
+            local->gateway_ip6.s6_addr[15] |= 1;
+            break;
+        }
+    }
+}
+
+bool
+flows_local_has_ipv6(const struct flows_local *local,
+                     const struct in6_addr *ip)
+{
+    struct in6_addr net = ipv6_addr_bitand(ip, &local->pod_mask6);
+    return (local->valid6 && !k8s_addr_is_ipv4(ip)
+            && ipv6_addr_equals(&net, &local->pod_cidr6.addr));
 }
 
 void

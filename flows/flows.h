@@ -33,6 +33,7 @@
 #include "packets.h"
 
 struct flow_table;
+struct match;
 struct minimatch;
 struct svec;
 
@@ -45,6 +46,7 @@ struct flows_port {
                                      * whoever plugged the pod gave it
                                      * (external_ids:ip-addresses), or 0.
                                      * It wins over the Pod object's. */
+    struct in6_addr ip6;            /* The same for IPv6, or all-zeros. */
 };
 
 /* A neighbor on the external network whose MAC the controller resolved. */
@@ -82,10 +84,8 @@ struct flows_input {
     const struct k8s_cluster *cluster;
     const char *node_name;          /* This node. */
 
-    bool has_cluster_cidr;
-    struct k8s_cidr cluster_cidr;
-    bool has_service_cidr;
-    struct k8s_cidr service_cidr;
+    struct k8s_dual_cidr cluster_cidr;  /* --cluster-cidr, per family. */
+    struct k8s_dual_cidr service_cidr;  /* --service-cidr, per family. */
 
     ofp_port_t gateway_ofport;      /* 0 if kovs-gw0 has no port yet. */
     const struct shash *pod_ports;      /* "ns/name" -> struct flows_port. */
@@ -100,16 +100,29 @@ struct flows_input {
 };
 
 /* This node's addressing, derived from its Node object: the first IPv4
- * podCIDR, the gateway (its first address) and the gateway's MAC. */
+ * podCIDR, the gateway (its first address) and the gateway's MAC; and, on
+ * a dual-stack node, the first IPv6 podCIDR and the gateway's address in
+ * it (its first address too). */
 struct flows_local {
     bool valid;                     /* False until the Node has a podCIDR. */
     struct k8s_cidr pod_cidr;
     ovs_be32 pod_net, pod_mask;
     ovs_be32 gateway_ip;
     struct eth_addr gateway_mac;
+
+    bool valid6;                    /* An IPv6 podCIDR as well ('valid'
+                                     * too: IPv6-only nodes are not
+                                     * supported yet). */
+    struct k8s_cidr pod_cidr6;      /* Of length 126 or less. */
+    struct in6_addr pod_mask6;
+    struct in6_addr gateway_ip6;
 };
 
 void flows_local_init(const struct flows_input *, struct flows_local *);
+
+/* Returns true if 'ip' is an address of this node's IPv6 podCIDR. */
+bool flows_local_has_ipv6(const struct flows_local *,
+                          const struct in6_addr *ip);
 
 /* Returns the MAC kovs gives the gateway of a node whose gateway IP is
  * 'gateway_ip'. */
@@ -128,6 +141,11 @@ ovs_be32 flows_pod_ipv4(const struct flows_input *, const struct k8s_pod *);
 
 /* Returns the first IPv4 address of the Pod object 'pod', or 0. */
 ovs_be32 flows_pod_object_ipv4(const struct k8s_pod *);
+
+/* Returns the IPv6 address of 'pod' the way flows_pod_ipv4() returns its
+ * IPv4 one (its port's, else the Pod object's), or NULL if it has none. */
+const struct in6_addr *flows_pod_ipv6(const struct flows_input *,
+                                      const struct k8s_pod *);
 
 /* A conntrack flush: the entries of conntrack zone 'zone' for IP protocol
  * 'ip_proto' whose replies come from 'reply_src':'reply_src_port'.
@@ -220,6 +238,11 @@ void flows_add_established(struct flow_table *, uint64_t cookie,
  * replies. */
 void flows_add_unsnat(struct flow_table *, uint64_t cookie, ovs_be32 ip,
                       struct ofpbuf *ofpacts);
+
+/* Makes 'match' an IPv6 Neighbor Solicitation for 'target' (with 'mask',
+ * or exactly if 'mask' is NULL). */
+void flows_match_nd_ns(struct match *match, const struct in6_addr *target,
+                       const struct in6_addr *mask);
 
 /* Puts the actions of L3_FORWARDING that route a packet to the node's own
  * stack, through the gateway port. */

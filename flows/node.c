@@ -30,7 +30,8 @@ put_tunnel_route(struct ofpbuf *ofpacts, const struct flows_local *local,
  *   CLASSIFIER     packets from its tunnel with the cluster's VNI enter the
  *                  pipeline at CT_ZONE (they were checked at the sender)
  *   L3_FORWARDING  packets to its IPv4 podCIDRs go through its tunnel,
- *                  routed: MACs rewritten, TTL decremented
+ *                  routed: MACs rewritten, TTL decremented; on a
+ *                  dual-stack node, packets to its IPv6 podCIDRs too
  *
  * This node itself, and a peer without a tunnel port yet, get none. */
 void
@@ -81,6 +82,31 @@ flows_node_compute(const struct flows_input *in,
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
         match_set_nw_dst_masked(&match, net, mask);
+        ofpbuf_clear(&ofpacts);
+        put_tunnel_route(&ofpacts, local, port);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                       &match, &ofpacts);
+    }
+
+    /* L3_FORWARDING: its IPv6 podCIDRs, the same way, on a node that has
+     * IPv6 pods itself.  The tunnel's underlay stays IPv4. */
+    for (size_t i = 0; local->valid6 && i < node->n_pod_cidrs; i++) {
+        const struct k8s_cidr *c = &node->pod_cidrs[i];
+        if (k8s_addr_is_ipv4(&c->addr)) {
+            continue;
+        }
+        struct in6_addr mask = ipv6_create_mask(c->plen);
+        struct in6_addr local_net = ipv6_addr_bitand(&local->pod_cidr6.addr,
+                                                     &mask);
+        if (flows_local_has_ipv6(local, &c->addr)
+            || ipv6_addr_equals(&local_net, &c->addr)) {
+            /* Overlaps this node's own podCIDR: local pods win. */
+            continue;
+        }
+
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_ipv6_dst_masked(&match, &c->addr, &mask);
         ofpbuf_clear(&ofpacts);
         put_tunnel_route(&ofpacts, local, port);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,

@@ -334,6 +334,185 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
                    &match, ofpacts);
 }
 
+/* Starts 'match' as an ICMPv6 message of type 'type' (code 0). */
+static void
+match_icmp6(struct match *match, uint8_t type)
+{
+    match_init_catchall(match);
+    match_set_dl_type(match, htons(ETH_TYPE_IPV6));
+    match_set_nw_proto(match, IPPROTO_ICMPV6);
+    match_set_icmp_type(match, type);
+    match_set_icmp_code(match, 0);
+}
+
+void
+flows_match_nd_ns(struct match *match, const struct in6_addr *target,
+                  const struct in6_addr *mask)
+{
+    match_icmp6(match, ND_NEIGHBOR_SOLICIT);
+    if (mask) {
+        match_set_nd_target_masked(match, target, mask);
+    } else {
+        match_set_nd_target(match, target);
+    }
+}
+
+/* The IPv6 part of the skeleton, on a node with an IPv6 podCIDR: conntrack
+ * for IPv6, neighbour discovery for the gateway and the cluster behind it,
+ * and routing to the gateway and the node.  Owned by KOVS_COOKIE_PIPELINE
+ * too.  (Without an IPv6 podCIDR none of these exist and every IPv6 packet
+ * drops, as it always did.) */
+static void
+flows_pipeline_ipv6(const struct flows_input *in,
+                    const struct flows_local *local, struct flow_table *ft,
+                    struct ofpbuf *ofpacts)
+{
+    const uint64_t cookie = KOVS_COOKIE_PIPELINE;
+    struct match match;
+
+    /* Conntrack, as for IPv4: every IPv6 packet goes through the pod zone
+     * and new connections are committed. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_POD, KOVS_T_CT_STATE);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_POD, &match,
+                   ofpacts);
+
+    match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
+                              CS_NEW | CS_TRACKED);
+    ofpbuf_clear(ofpacts);
+    size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD, true,
+                                    NX_CT_RECIRC_NONE);
+    flows_put_ct_end(ofpacts, ofs);
+    flows_put_goto(ofpacts, KOVS_T_OUTPUT);
+    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT, &match,
+                   ofpacts);
+
+    /* SPOOFGUARD: a pod's neighbour discovery passes only where its own
+     * flows vouch for it (see flows/pod.c). */
+    static const uint8_t nd_types[] = {
+        ND_NEIGHBOR_SOLICIT, ND_NEIGHBOR_ADVERT,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(nd_types); i++) {
+        match_icmp6(&match, nd_types[i]);
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD,
+                       KOVS_PRIO_SPOOFGUARD_ND_DROP, &match, ofpacts);
+    }
+
+    /* ARP: neighbour discovery and MLD that no flow answers drop: router
+     * solicitations and advertisements (the gateway is the pods' default
+     * route by configuration), redirects, advertisements, unanswered
+     * solicitations and multicast listener messages.  Nothing floods. */
+    static const uint8_t dropped_types[] = {
+        MLD_QUERY, MLD_REPORT, MLD_DONE, ND_ROUTER_SOLICIT, ND_ROUTER_ADVERT,
+        ND_NEIGHBOR_SOLICIT, ND_NEIGHBOR_ADVERT, ND_REDIRECT, MLD2_REPORT,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(dropped_types); i++) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_nw_proto(&match, IPPROTO_ICMPV6);
+        match_set_icmp_type(&match, dropped_types[i]);
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_DROP, &match,
+                       ofpacts);
+    }
+
+    /* ARP: an advertisement built from a solicitation gets its target
+     * link-layer address and goes back (see flows_put_nd_na()). */
+    match_icmp6(&match, ND_NEIGHBOR_ADVERT);
+    kovs_match_field(&match, KOVS_F_FLAG_ND_REPLY, 1);
+    ofpbuf_clear(ofpacts);
+    flows_put_nd_na_finish(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ND_REPLY, &match,
+                   ofpacts);
+
+    /* ARP: duplicate address detection is never answered, whoever probes
+     * for whatever address: the prober keeps its address. */
+    match_icmp6(&match, ND_NEIGHBOR_SOLICIT);
+    match_set_ipv6_src(&match, &in6addr_any);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ND_DAD, &match, ofpacts);
+
+    /* ARP: anyone soliciting the gateway's address (a router). */
+    flows_match_nd_ns(&match, &local->gateway_ip6, NULL);
+    ofpbuf_clear(ofpacts);
+    flows_put_nd_na(ofpacts, local->gateway_mac, true);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_GATEWAY, &match,
+                   ofpacts);
+
+    /* ARP: the node's stack soliciting an address of the cluster or of a
+     * Service, which it routes through the gateway... */
+    const struct k8s_cidr *behind_gateway[] = {
+        k8s_dual_cidr_get(&in->cluster_cidr, false),
+        k8s_dual_cidr_get(&in->service_cidr, false),
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(behind_gateway); i++) {
+        const struct k8s_cidr *c = behind_gateway[i];
+        if (c) {
+            struct in6_addr mask = ipv6_create_mask(c->plen);
+            flows_match_nd_ns(&match, &c->addr, &mask);
+            match_set_in_port(&match, in->gateway_ofport);
+            ofpbuf_clear(ofpacts);
+            flows_put_nd_na(ofpacts, KOVS_VIRTUAL_MAC, true);
+            flow_table_add(ft, cookie, KOVS_T_ARP,
+                           KOVS_PRIO_ARP_BEHIND_GATEWAY, &match, ofpacts);
+        }
+    }
+
+    /* ...except an address of this node's podCIDR that no pod has. */
+    flows_match_nd_ns(&match, &local->pod_cidr6.addr, &local->pod_mask6);
+    match_set_in_port(&match, in->gateway_ofport);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_LOCAL_UNKNOWN,
+                   &match, ofpacts);
+
+    /* L3_FORWARDING: nobody's addresses: this node's podCIDR where no pod
+     * has the address, the Service CIDR (IPv6 Services are not
+     * load-balanced yet), link-local and multicast destinations (never
+     * routed). */
+    struct k8s_cidr nobody[4];
+    size_t n = 0;
+    nobody[n++] = local->pod_cidr6;
+    if (in->service_cidr.has_ipv6) {
+        nobody[n++] = in->service_cidr.ipv6;
+    }
+    nobody[n].plen = 10;
+    ipv6_parse("fe80::", &nobody[n++].addr);
+    nobody[n].plen = 8;
+    ipv6_parse("ff00::", &nobody[n++].addr);
+    for (size_t i = 0; i < n; i++) {
+        struct in6_addr mask = ipv6_create_mask(nobody[i].plen);
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_ipv6_dst_masked(&match, &nobody[i].addr, &mask);
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                       &match, ofpacts);
+    }
+
+    /* L3_FORWARDING: the gateway's own address, and by default everything
+     * else: the node's stack routes it. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    match_set_ipv6_dst(&match, &local->gateway_ip6);
+    ofpbuf_clear(ofpacts);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, local->gateway_mac);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT,
+                         ofp_to_u16(in->gateway_ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, ofpacts);
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    ofpbuf_clear(ofpacts);
+    flows_put_to_node(ofpacts, in, local);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_TO_NODE,
+                   &match, ofpacts);
+}
+
 /* The skeleton of the pipeline, owned by KOVS_COOKIE_PIPELINE: every
  * table's miss flow, the gateway port, and ARP answers for the gateway and
  * for the cluster behind it. */
@@ -425,11 +604,11 @@ flows_pipeline_compute(const struct flows_input *in,
      * themselves at a higher priority. */
     const struct k8s_cidr *behind_gateway[2];
     size_t n = 0;
-    if (in->has_cluster_cidr && k8s_addr_is_ipv4(&in->cluster_cidr.addr)) {
-        behind_gateway[n++] = &in->cluster_cidr;
+    if (in->cluster_cidr.has_ipv4) {
+        behind_gateway[n++] = &in->cluster_cidr.ipv4;
     }
-    if (in->has_service_cidr && k8s_addr_is_ipv4(&in->service_cidr.addr)) {
-        behind_gateway[n++] = &in->service_cidr;
+    if (in->service_cidr.has_ipv4) {
+        behind_gateway[n++] = &in->service_cidr.ipv4;
     }
     for (size_t i = 0; i < n; i++) {
         const struct k8s_cidr *c = behind_gateway[i];
@@ -476,12 +655,12 @@ flows_pipeline_compute(const struct flows_input *in,
 
     /* L3_FORWARDING: a Service address that no Service port took in
      * SERVICE_LB goes nowhere (the node would route it straight back). */
-    if (in->has_service_cidr && k8s_addr_is_ipv4(&in->service_cidr.addr)) {
+    if (in->service_cidr.has_ipv4) {
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IP));
         match_set_nw_dst_masked(
-            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.addr),
-            be32_prefix_mask(in->service_cidr.plen));
+            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.ipv4.addr),
+            be32_prefix_mask(in->service_cidr.ipv4.plen));
         ofpbuf_clear(&ofpacts);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
                        &match, &ofpacts);
@@ -506,6 +685,10 @@ flows_pipeline_compute(const struct flows_input *in,
     flows_put_to_node(&ofpacts, in, local);
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_TO_NODE,
                    &match, &ofpacts);
+
+    if (local->valid6) {
+        flows_pipeline_ipv6(in, local, ft, &ofpacts);
+    }
 
     ofpbuf_uninit(&ofpacts);
 }

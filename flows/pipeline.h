@@ -29,10 +29,12 @@ struct flow_table;
      * patch) and records the kind in the PORT_KIND field. */              \
     KOVS_TABLE(CLASSIFIER, 0)                                              \
     /* A pod may only send from its own MAC and IP (ARP sha and spa        \
-     * too); everything else drops. */                                     \
+     * too; for IPv6 also its link-local address, and neighbour discovery  \
+     * only about itself); everything else drops. */                       \
     KOVS_TABLE(SPOOFGUARD, 10)                                             \
-    /* Answers ARP for the gateway, for local pods and for the rest of     \
-     * the cluster with flows; nothing is flooded. */                      \
+    /* Answers ARP, and IPv6 Neighbor Solicitations, for the gateway, for  \
+     * local pods and for the rest of the cluster with flows; nothing is   \
+     * flooded. */                                                         \
     KOVS_TABLE(ARP, 20)                                                    \
     /* Sends IP traffic through conntrack: un-DNATs replies and learns     \
      * the connection state. */                                            \
@@ -106,6 +108,10 @@ uint8_t kovs_table_next(uint8_t table);
     KOVS_FIELD(FLAG_AFF_HIT, MFF_REG0, 6, 1)                               \
     /* The group chose the endpoint and AFFINITY must learn it. */         \
     KOVS_FIELD(FLAG_AFF_CHOSEN, MFF_REG0, 7, 1)                            \
+    /* ARP turned this Neighbor Solicitation into an Advertisement and     \
+     * resubmitted it to ARP, where a flow that matches an Advertisement   \
+     * (as the switch requires) sets its target link-layer address. */     \
+    KOVS_FIELD(FLAG_ND_REPLY, MFF_REG0, 8, 1)                              \
     /* The OpenFlow port the packet leaves through, chosen by              \
      * L3_FORWARDING and used by OUTPUT. */                                \
     KOVS_FIELD(OUT_PORT, MFF_REG1, 0, 32)                                  \
@@ -356,15 +362,24 @@ enum kovs_classifier_prio {
     KOVS_PRIO_CLASSIFIER_PORT = 200,
 };
 
-/* SPOOFGUARD: what a pod may send; the miss drops the rest. */
+/* SPOOFGUARD: what a pod may send; the miss drops the rest.  IPv6
+ * neighbour discovery (solicitations and advertisements) is dropped above
+ * a pod's IPv6 flows, except where the pod's own ND flows, above that,
+ * vouch for it. */
 enum kovs_spoofguard_prio {
     KOVS_PRIO_SPOOFGUARD_POD = 200,
+    KOVS_PRIO_SPOOFGUARD_ND_DROP = 205,
+    KOVS_PRIO_SPOOFGUARD_ND = 210,
 };
 
 /* ARP.  The miss passes what is not ARP on; ARP that no flow answers drops
  * just above it.  Among answers, a pod's own address beats the prefixes
  * behind the gateway, and the exceptions (a pod asking for itself, replies
- * from br-ex) beat the answers they are exceptions to. */
+ * from br-ex) beat the answers they are exceptions to.  IPv6 Neighbor
+ * Solicitations are answered at the same priorities as ARP; every other
+ * neighbour discovery and MLD message drops with unanswered ARP, and
+ * duplicate address detection (a solicitation from ::) is never
+ * answered. */
 enum kovs_arp_prio {
     KOVS_PRIO_ARP_DROP = 1,             /* Any other ARP. */
     KOVS_PRIO_ARP_BEHIND_GATEWAY = 100, /* The node asks for the cluster or
@@ -379,6 +394,11 @@ enum kovs_arp_prio {
                                          * no answer. */
     KOVS_PRIO_ARP_EXTERNAL_REPLY = 310, /* A reply from br-ex to the node IP:
                                          * to the controller. */
+    KOVS_PRIO_ND_DAD = 310,             /* A solicitation from ::: no
+                                         * answer. */
+    KOVS_PRIO_ND_REPLY = 320,           /* An advertisement built from a
+                                         * solicitation: completed and sent
+                                         * back. */
 };
 
 /* CT_ZONE: an address kovs source-NATs to is first looked up in the SNAT
@@ -459,7 +479,8 @@ enum kovs_l3_forwarding_prio {
     KOVS_PRIO_L3_CLUSTER_UNKNOWN = 50,  /* The cluster CIDR: never out
                                          * (drop). */
     KOVS_PRIO_L3_NOBODY = 100,          /* This node's podCIDR, the hairpin
-                                         * address, the Service CIDR:
+                                         * address, the Service CIDR, IPv6
+                                         * link-local and multicast:
                                          * drop. */
     KOVS_PRIO_L3_ROUTE = 200,           /* A local pod (routed), a peer's
                                          * podCIDR and IP, the gateway IP,

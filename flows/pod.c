@@ -30,6 +30,16 @@ flows_pod_ipv4(const struct flows_input *in, const struct k8s_pod *pod)
     return port && port->ip ? port->ip : flows_pod_object_ipv4(pod);
 }
 
+const struct in6_addr *
+flows_pod_ipv6(const struct flows_input *in, const struct k8s_pod *pod)
+{
+    const struct flows_port *port = flows_pod_port(in, pod);
+    if (port && ipv6_addr_is_set(&port->ip6)) {
+        return &port->ip6;
+    }
+    return k8s_addrs_find_family(pod->ips, pod->n_ips, false);
+}
+
 const struct flows_port *
 flows_pod_port(const struct flows_input *in, const struct k8s_pod *pod)
 {
@@ -45,6 +55,127 @@ flows_pod_port(const struct flows_input *in, const struct k8s_pod *pod)
             ? port : NULL);
 }
 
+/* SPOOFGUARD: adds the flow, owned by 'cookie', that lets the pod on
+ * 'port' send 'match' (which this function completes with the pod's port
+ * and MAC) on to ARP, at 'priority'. */
+static void
+pod_spoofguard_allow(struct flow_table *ft, uint64_t cookie,
+                     const struct flows_port *port, struct match *match,
+                     uint16_t priority, struct ofpbuf *ofpacts)
+{
+    match_set_in_port(match, port->ofport);
+    match_set_dl_src(match, port->mac);
+    ofpbuf_clear(ofpacts);
+    flows_put_goto(ofpacts, KOVS_T_ARP);
+    flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, priority, match, ofpacts);
+}
+
+/* Starts 'match' as an ICMPv6 neighbour discovery message of type 'type'
+ * from 'src'. */
+static void
+match_nd_from(struct match *match, uint8_t type, const struct in6_addr *src)
+{
+    match_init_catchall(match);
+    match_set_dl_type(match, htons(ETH_TYPE_IPV6));
+    match_set_nw_proto(match, IPPROTO_ICMPV6);
+    match_set_icmp_type(match, type);
+    match_set_icmp_code(match, 0);
+    match_set_ipv6_src(match, src);
+}
+
+/* The IPv6 flows of a local pod with the IPv6 address 'ip6' in this
+ * node's IPv6 podCIDR, owned by 'cookie':
+ *
+ *   SPOOFGUARD     it may send IPv6 from its own MAC and from 'ip6' or its
+ *                  link-local address (derived from its MAC, EUI-64);
+ *                  Neighbor Solicitations from either with its own MAC as
+ *                  source link-layer address or none, duplicate address
+ *                  detection (from ::) for either, and Neighbor
+ *                  Advertisements only for either with its own MAC or none
+ *   ARP            solicitations for 'ip6' are answered with its MAC,
+ *                  except its own
+ *   L3_FORWARDING  packets to 'ip6' go to its port, switched or routed */
+static void
+pod_ipv6_flows(const struct flows_local *local, uint64_t cookie,
+               const struct flows_port *port, const struct in6_addr *ip6,
+               struct flow_table *ft, struct ofpbuf *ofpacts)
+{
+    struct in6_addr lla;
+    in6_generate_lla(port->mac, &lla);
+    const struct in6_addr *own[] = { ip6, &lla };
+    const struct eth_addr lladdrs[] = { port->mac, eth_addr_zero };
+    struct match match;
+
+    for (size_t i = 0; i < ARRAY_SIZE(own); i++) {
+        /* Anything from its own addresses... */
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_ipv6_src(&match, own[i]);
+        pod_spoofguard_allow(ft, cookie, port, &match,
+                             KOVS_PRIO_SPOOFGUARD_POD, ofpacts);
+
+        for (size_t j = 0; j < ARRAY_SIZE(lladdrs); j++) {
+            /* ...solicitations that give its own MAC (or none)... */
+            match_nd_from(&match, ND_NEIGHBOR_SOLICIT, own[i]);
+            match_set_arp_sha(&match, lladdrs[j]);
+            pod_spoofguard_allow(ft, cookie, port, &match,
+                                 KOVS_PRIO_SPOOFGUARD_ND, ofpacts);
+
+            /* ...advertisements of its own address, from it, with its own
+             * MAC (or none)... */
+            match_nd_from(&match, ND_NEIGHBOR_ADVERT, own[i]);
+            match_set_nd_target(&match, own[i]);
+            match_set_arp_tha(&match, lladdrs[j]);
+            pod_spoofguard_allow(ft, cookie, port, &match,
+                                 KOVS_PRIO_SPOOFGUARD_ND, ofpacts);
+        }
+
+        /* ...and duplicate address detection of its own addresses, which
+         * carries no link-layer address. */
+        match_nd_from(&match, ND_NEIGHBOR_SOLICIT, &in6addr_any);
+        match_set_nd_target(&match, own[i]);
+        match_set_arp_sha(&match, eth_addr_zero);
+        pod_spoofguard_allow(ft, cookie, port, &match,
+                             KOVS_PRIO_SPOOFGUARD_ND, ofpacts);
+    }
+
+    /* ARP: answer solicitations for the pod, except its own. */
+    flows_match_nd_ns(&match, ip6, NULL);
+    ofpbuf_clear(ofpacts);
+    flows_put_nd_na(ofpacts, port->mac, false);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD, &match,
+                   ofpacts);
+
+    match_set_in_port(&match, port->ofport);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD_SELF, &match,
+                   ofpacts);
+
+    /* L3_FORWARDING: switched, to its own MAC... */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    match_set_dl_dst(&match, port->mac);
+    match_set_ipv6_dst(&match, ip6);
+    ofpbuf_clear(ofpacts);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
+                   KOVS_PRIO_L3_POD_SWITCHED, &match, ofpacts);
+
+    /* ...or routed, through the gateway's MAC. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    match_set_ipv6_dst(&match, ip6);
+    ofpbuf_clear(ofpacts);
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, port->mac);
+    flows_put_dec_ttl(ofpacts);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, ofpacts);
+}
+
 /* A local pod's flows, owned by its cookie:
  *
  *   CLASSIFIER     its port is a pod port
@@ -56,7 +187,9 @@ flows_pod_port(const struct flows_input *in, const struct k8s_pod *pod)
  *   SNAT, OUTPUT   hairpin: the pod reaching itself through a Service
  *
  * A pod gets flows only once it is scheduled here, is not on the host
- * network, has an IPv4 address in this node's podCIDR and has a port. */
+ * network, has an IPv4 address in this node's podCIDR and has a port; then
+ * also IPv6 flows (pod_ipv6_flows()) if it has an IPv6 address in this
+ * node's IPv6 podCIDR. */
 void
 flows_pod_compute(const struct flows_input *in,
                   const struct flows_local *local,
@@ -188,6 +321,11 @@ flows_pod_compute(const struct flows_input *in,
     flows_put_output(&ofpacts, OFPP_IN_PORT);
     flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
                    &match, &ofpacts);
+
+    const struct in6_addr *ip6 = flows_pod_ipv6(in, pod);
+    if (ip6 && flows_local_has_ipv6(local, ip6)) {
+        pod_ipv6_flows(local, cookie, port, ip6, ft, &ofpacts);
+    }
 
     ofpbuf_uninit(&ofpacts);
 }

@@ -501,6 +501,89 @@ k8s_parse_cidr_option(const char *option, const char *arg,
     return NULL;
 }
 
+/* Returns the number of times 'c' occurs in 's'. */
+static size_t
+count_char(const char *s, char c)
+{
+    size_t n = 0;
+    for (; *s; s++) {
+        n += *s == c;
+    }
+    return n;
+}
+
+char *
+k8s_parse_dual_cidr_option(const char *option, const char *arg,
+                           struct k8s_dual_cidr *dual)
+{
+    char *copy = xstrdup(arg);
+    char *error = NULL;
+    size_t n = 0;
+
+    memset(dual, 0, sizeof *dual);
+    for (char *save = NULL, *p = strtok_r(copy, ",", &save); p;
+         p = strtok_r(NULL, ",", &save)) {
+        struct k8s_cidr cidr;
+        bool host_bits;
+
+        if (++n > 2) {
+            error = xasprintf("--%s=%s: at most two prefixes, one per "
+                              "family", option, arg);
+            break;
+        } else if (!parse_cidr(p, &cidr, &host_bits)) {
+            error = xasprintf("--%s=%s: \"%s\" is not an address prefix",
+                              option, arg, p);
+            break;
+        } else if (host_bits) {
+            error = xasprintf("--%s=%s: \"%s\" has host bits set",
+                              option, arg, p);
+            break;
+        }
+
+        bool ipv4 = k8s_addr_is_ipv4(&cidr.addr);
+        bool *has = ipv4 ? &dual->has_ipv4 : &dual->has_ipv6;
+        if (*has) {
+            error = xasprintf("--%s=%s: two %s prefixes (at most one per "
+                              "family)", option, arg, ipv4 ? "IPv4" : "IPv6");
+            break;
+        }
+        *has = true;
+        *(ipv4 ? &dual->ipv4 : &dual->ipv6) = cidr;
+    }
+    if (!error && !n) {
+        error = xasprintf("--%s=%s: not an address prefix", option, arg);
+    } else if (!error && n != 1 + count_char(arg, ',')) {
+        /* An empty element: a leading, trailing or doubled comma. */
+        error = xasprintf("--%s=%s: empty prefix in the list", option, arg);
+    }
+    free(copy);
+    return error;
+}
+
+void
+k8s_cidr_format(const struct k8s_cidr *cidr, struct ds *s)
+{
+    ipv6_format_mapped(&cidr->addr, s);
+    ds_put_format(s, "/%u", cidr->plen);
+}
+
+void
+k8s_dual_cidr_format(const struct k8s_dual_cidr *dual, struct ds *s)
+{
+    if (dual->has_ipv4) {
+        k8s_cidr_format(&dual->ipv4, s);
+    }
+    if (dual->has_ipv6) {
+        if (dual->has_ipv4) {
+            ds_put_char(s, ',');
+        }
+        k8s_cidr_format(&dual->ipv6, s);
+    }
+    if (!dual->has_ipv4 && !dual->has_ipv6) {
+        ds_put_cstr(s, "none");
+    }
+}
+
 /* Returns true if 'inner' is a strictly smaller prefix inside 'outer'. */
 static bool
 cidr_strictly_inside(const struct k8s_cidr *inner,
@@ -663,6 +746,41 @@ dec_cidr_array(struct decoder *d, const json_t *object, const char *key,
                                sizeof **cidrsp, &items, n_cidrsp);
     *cidrsp = items;
     return ok;
+}
+
+/* Checks that 'key', a list member of the object at the current path
+ * with 'n' elements 'elem_size' bytes apart in 'elems', each beginning
+ * with its address (a "struct in6_addr", or with 'prefixes' a "struct
+ * k8s_cidr"), holds at most one address of each family, as Kubernetes
+ * requires of its dual-stack lists. */
+static bool
+dec_check_one_per_family(struct decoder *d, const char *key,
+                         const void *elems, size_t elem_size, size_t n,
+                         bool prefixes)
+{
+    bool seen[2] = { false, false };
+
+    for (size_t i = 0; i < n; i++) {
+        const void *elem = (const char *) elems + i * elem_size;
+        const struct in6_addr *addr = elem;
+        bool ipv4 = k8s_addr_is_ipv4(addr);
+        if (seen[ipv4]) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            if (prefixes) {
+                k8s_cidr_format(elem, &s);
+            } else {
+                ipv6_format_mapped(addr, &s);
+            }
+            dec_push_index(d, key, i);
+            dec_error(d, "\"%s\" is a second %s %s (at most one per "
+                      "family)", ds_cstr(&s), ipv4 ? "IPv4" : "IPv6",
+                      prefixes ? "prefix" : "address");
+            ds_destroy(&s);
+            return false;
+        }
+        seen[ipv4] = true;
+    }
+    return true;
 }
 
 /* Label selectors. */
@@ -928,7 +1046,10 @@ dec_node(struct decoder *d, const json_t *root, struct k8s_object *obj)
         return false;
     } else if (cidrs && json_array_size(cidrs)) {
         if (!dec_cidr_array(d, spec, "podCIDRs", CIDR_STRICT,
-                            &node->pod_cidrs, &node->n_pod_cidrs)) {
+                            &node->pod_cidrs, &node->n_pod_cidrs)
+            || !dec_check_one_per_family(d, "podCIDRs", node->pod_cidrs,
+                                         sizeof *node->pod_cidrs,
+                                         node->n_pod_cidrs, true)) {
             return false;
         }
     } else if (dec_get(spec, "podCIDR")) {
@@ -1105,6 +1226,10 @@ dec_pod(struct decoder *d, const json_t *root, struct k8s_object *obj)
             dec_pop(d, inner_mark);
             pod->n_ips++;
         }
+        if (!dec_check_one_per_family(d, "podIPs", pod->ips, sizeof *pod->ips,
+                                      pod->n_ips, false)) {
+            return false;
+        }
     } else {
         const char *pod_ip;
 
@@ -1244,6 +1369,104 @@ dec_cluster_ips(struct decoder *d, const json_t *spec,
     return true;
 }
 
+static const char *const ip_family_names[] = { "IPv6", "IPv4" };
+
+static const char *const ip_family_policy_names[] = {
+    [K8S_IPFP_SINGLE_STACK] = "SingleStack",
+    [K8S_IPFP_PREFER_DUAL_STACK] = "PreferDualStack",
+    [K8S_IPFP_REQUIRE_DUAL_STACK] = "RequireDualStack",
+};
+
+/* Decodes spec.ipFamilies and spec.ipFamilyPolicy into 'svc', whose
+ * cluster IPs are already decoded, and checks them against each other and
+ * against the cluster IPs, as the API server does.  Without ipFamilies,
+ * the families are those of the cluster IPs. */
+static bool
+dec_ip_families(struct decoder *d, const json_t *spec,
+                struct k8s_service *svc)
+{
+    const json_t *families;
+    int policy;
+
+    const json_t *policy_value = dec_get(spec, "ipFamilyPolicy");
+    bool has_policy = (policy_value && json_is_string(policy_value)
+                       && *json_string_value(policy_value));
+    if (!dec_enum(d, spec, "ipFamilyPolicy", ip_family_policy_names,
+                  ARRAY_SIZE(ip_family_policy_names), K8S_IPFP_SINGLE_STACK,
+                  &policy)
+        || !dec_member(d, spec, "ipFamilies", DEC_ARRAY, &families)) {
+        return false;
+    }
+    svc->ip_family_policy = policy;
+
+    size_t n = families ? json_array_size(families) : 0;
+    for (size_t i = 0; i < n; i++) {
+        int ipv4;
+
+        size_t mark = dec_push_index(d, "ipFamilies", i);
+        if (!dec_enum_value(d, json_array_get(families, i), ip_family_names,
+                            ARRAY_SIZE(ip_family_names), -1, &ipv4)) {
+            return false;
+        } else if (i >= 2 || (i == 1 && svc->ip_families_ipv4[0] == ipv4)) {
+            return dec_error(d, "\"%s\" is a second %s family (at most one "
+                             "per family)", ip_family_names[ipv4],
+                             ip_family_names[ipv4]);
+        }
+        dec_pop(d, mark);
+        svc->ip_families_ipv4[svc->n_ip_families++] = ipv4;
+    }
+
+    if (!n) {
+        /* The families of the cluster IPs, in their order.  (kovs has
+         * always served every address of spec.clusterIPs, even two of one
+         * family, which the API server would refuse; it still does.) */
+        for (size_t i = 0; i < svc->n_cluster_ips; i++) {
+            bool ipv4 = k8s_addr_is_ipv4(&svc->cluster_ips[i]);
+            if (!svc->n_ip_families || svc->ip_families_ipv4[0] != ipv4) {
+                svc->ip_families_ipv4[svc->n_ip_families++] = ipv4;
+            }
+            if (svc->n_ip_families == 2) {
+                break;
+            }
+        }
+    } else {
+        /* Each cluster IP is of the family at the same index. */
+        for (size_t i = 0; i < svc->n_cluster_ips; i++) {
+            bool ipv4 = k8s_addr_is_ipv4(&svc->cluster_ips[i]);
+            if (i >= svc->n_ip_families
+                || ipv4 != svc->ip_families_ipv4[i]) {
+                struct ds s = DS_EMPTY_INITIALIZER;
+                ipv6_format_mapped(&svc->cluster_ips[i], &s);
+                size_t mark = dec_push_index(d, "clusterIPs", i);
+                dec_error(d, "\"%s\" is %s, but spec.ipFamilies%s",
+                          ds_cstr(&s), ipv4 ? "IPv4" : "IPv6",
+                          (i >= svc->n_ip_families ? " has no family for it"
+                           : svc->ip_families_ipv4[i] ? " says IPv4"
+                           : " says IPv6"));
+                dec_pop(d, mark);
+                ds_destroy(&s);
+                return false;
+            }
+        }
+    }
+
+    if (!has_policy) {
+        /* Absent: the API server makes a Service given two families
+         * RequireDualStack, any other SingleStack. */
+        svc->ip_family_policy = (svc->n_ip_families > 1
+                                 ? K8S_IPFP_REQUIRE_DUAL_STACK
+                                 : K8S_IPFP_SINGLE_STACK);
+    } else if (svc->ip_family_policy == K8S_IPFP_SINGLE_STACK
+        && (svc->n_ip_families > 1 || svc->n_cluster_ips > 1)) {
+        size_t mark = dec_push(d, "ipFamilyPolicy");
+        dec_error(d, "SingleStack, but the Service has two %s",
+                  svc->n_cluster_ips > 1 ? "clusterIPs" : "ipFamilies");
+        dec_pop(d, mark);
+        return false;
+    }
+    return true;
+}
+
 static bool
 dec_service_spec(struct decoder *d, const json_t *spec,
                  struct k8s_service *svc)
@@ -1255,6 +1478,7 @@ dec_service_spec(struct decoder *d, const json_t *spec,
     if (!dec_enum(d, spec, "type", service_type_names,
                   ARRAY_SIZE(service_type_names), K8S_SVC_CLUSTER_IP, &type)
         || !dec_cluster_ips(d, spec, svc)
+        || !dec_ip_families(d, spec, svc)
         || !dec_member(d, spec, "ports", DEC_ARRAY, &ports)) {
         return false;
     }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include "k8s-model.h"
 
+struct ds;
 struct svec;
 
 /* Decodes one object of any of the six kinds from the JSON text 'json' of
@@ -64,5 +65,21 @@ int k8s_decode_list_page(const char *json, size_t len, const char *item_kind,
  * has host bits set. */
 char *k8s_parse_cidr_option(const char *option, const char *arg,
                             struct k8s_cidr *cidr);
+
+/* Parses 'arg', the value of command-line option --'option', as one or two
+ * address prefixes separated by a comma, at most one per family
+ * ("10.244.0.0/16,fd00:10:244::/56"), into '*dual'.  Returns NULL, or an
+ * error message that names the option (the caller frees it) if a prefix is
+ * malformed or has host bits set, if there are more than two, or if two
+ * are of the same family. */
+char *k8s_parse_dual_cidr_option(const char *option, const char *arg,
+                                 struct k8s_dual_cidr *dual);
+
+/* Appends 'cidr' to 's' as text ("10.244.0.0/16", "fd00::/64"). */
+void k8s_cidr_format(const struct k8s_cidr *cidr, struct ds *s);
+
+/* Appends 'dual' to 's' as the options take it ("10.244.0.0/16,fd00::/56"),
+ * or "none" if it holds no prefix. */
+void k8s_dual_cidr_format(const struct k8s_dual_cidr *dual, struct ds *s);
 
 #endif /* k8s/k8s-decode.h */

@@ -53,6 +53,20 @@ k8s_kind_is_namespaced(enum k8s_kind kind)
 }
 
 const char *
+k8s_ip_family_policy_name(enum k8s_ip_family_policy policy)
+{
+    switch (policy) {
+    case K8S_IPFP_SINGLE_STACK:
+        return "SingleStack";
+    case K8S_IPFP_PREFER_DUAL_STACK:
+        return "PreferDualStack";
+    case K8S_IPFP_REQUIRE_DUAL_STACK:
+        return "RequireDualStack";
+    }
+    return "(unknown policy)";
+}
+
+const char *
 k8s_protocol_name(enum k8s_protocol protocol)
 {
     switch (protocol) {
@@ -700,6 +714,37 @@ k8s_node_internal_ipv4(const struct k8s_node *node)
         }
     }
     return 0;
+}
+
+const struct in6_addr *
+k8s_addrs_find_family(const struct in6_addr *addrs, size_t n, bool ipv4)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (k8s_addr_is_ipv4(&addrs[i]) == ipv4) {
+            return &addrs[i];
+        }
+    }
+    return NULL;
+}
+
+const struct in6_addr *
+k8s_node_internal_ipv6(const struct k8s_node *node)
+{
+    return (node
+            ? k8s_addrs_find_family(node->internal_ips, node->n_internal_ips,
+                                    false)
+            : NULL);
+}
+
+const struct k8s_cidr *
+k8s_node_pod_cidr(const struct k8s_node *node, bool ipv4)
+{
+    for (size_t i = 0; node && i < node->n_pod_cidrs; i++) {
+        if (k8s_addr_is_ipv4(&node->pod_cidrs[i].addr) == ipv4) {
+            return &node->pod_cidrs[i];
+        }
+    }
+    return NULL;
 }
 
 void

@@ -76,6 +76,26 @@ k8s_addr_is_ipv4(const struct in6_addr *addr)
     return IN6_IS_ADDR_V4MAPPED(addr);
 }
 
+/* At most one prefix per address family, as the options that take one CIDR
+ * per family give them ("10.244.0.0/16,fd00:10:244::/56", in either
+ * order, as kube-proxy's do). */
+struct k8s_dual_cidr {
+    bool has_ipv4;
+    struct k8s_cidr ipv4;
+    bool has_ipv6;
+    struct k8s_cidr ipv6;
+};
+
+/* Returns the prefix of 'dual' of the family IPv4 ('ipv4' true) or IPv6,
+ * or NULL if it has none. */
+static inline const struct k8s_cidr *
+k8s_dual_cidr_get(const struct k8s_dual_cidr *dual, bool ipv4)
+{
+    return (ipv4
+            ? (dual->has_ipv4 ? &dual->ipv4 : NULL)
+            : (dual->has_ipv6 ? &dual->ipv6 : NULL));
+}
+
 /* A label selector (metav1.LabelSelector).  An empty selector (no labels,
  * no requirements) selects everything.  Where the API distinguishes an
  * absent selector from an empty one, the containing struct holds a pointer
@@ -118,13 +138,16 @@ struct k8s_object {
                                   * mean an unchanged object. */
 };
 
-/* Node (v1). */
+/* Node (v1).  Lists that Kubernetes allows per family (spec.podCIDRs)
+ * hold at most one entry of each family, in the order the object gives
+ * them: the first is the node's primary family. */
 struct k8s_node {
     struct k8s_object obj;
     struct in6_addr *internal_ips;  /* status.addresses of type
                                      * InternalIP, in order. */
     size_t n_internal_ips;
-    struct k8s_cidr *pod_cidrs;     /* spec.podCIDRs, or spec.podCIDR. */
+    struct k8s_cidr *pod_cidrs;     /* spec.podCIDRs, or spec.podCIDR: at
+                                     * most one per family. */
     size_t n_pod_cidrs;
 };
 
@@ -135,6 +158,20 @@ ovs_be32 k8s_node_internal_ipv4(const struct k8s_node *node);
 /* The annotation of a Namespace that asks for the NetworkPolicy audit log
  * of its pods (see flows/policy.h): "true" or "false". */
 #define K8S_NP_LOGGING_ANNOTATION "kovs.io/enable-np-logging"
+
+/* Returns the first IPv6 InternalIP of 'node', or NULL if it has none or
+ * 'node' is NULL. */
+const struct in6_addr *k8s_node_internal_ipv6(const struct k8s_node *node);
+
+/* Returns the podCIDR of 'node' of the family IPv4 ('ipv4' true) or IPv6,
+ * or NULL if it has none or 'node' is NULL. */
+const struct k8s_cidr *k8s_node_pod_cidr(const struct k8s_node *node,
+                                         bool ipv4);
+
+/* Returns the first address of the family IPv4 ('ipv4' true) or IPv6
+ * among the 'n' addresses 'addrs', or NULL if none is of that family. */
+const struct in6_addr *k8s_addrs_find_family(const struct in6_addr *addrs,
+                                             size_t n, bool ipv4);
 
 /* Namespace (v1).  'obj.labels' always has kubernetes.io/metadata.name. */
 struct k8s_namespace {
@@ -162,7 +199,8 @@ struct k8s_pod {
     bool host_network;              /* spec.hostNetwork. */
     char *phase;                    /* status.phase, "" if absent. */
     bool terminating;               /* metadata.deletionTimestamp set. */
-    struct in6_addr *ips;           /* status.podIPs, or status.podIP. */
+    struct in6_addr *ips;           /* status.podIPs, or status.podIP: at
+                                     * most one per family. */
     size_t n_ips;
     struct k8s_container_port *ports;   /* From every container. */
     size_t n_ports;
@@ -190,6 +228,14 @@ struct k8s_service_port {
     uint16_t node_port;             /* 0 if none. */
 };
 
+/* Service spec.ipFamilyPolicy. */
+enum k8s_ip_family_policy {
+    K8S_IPFP_SINGLE_STACK,          /* The default. */
+    K8S_IPFP_PREFER_DUAL_STACK,
+    K8S_IPFP_REQUIRE_DUAL_STACK,
+};
+const char *k8s_ip_family_policy_name(enum k8s_ip_family_policy);
+
 struct k8s_lb_ingress {
     struct in6_addr ip;
     bool proxy_mode;                /* ipMode: Proxy. */
@@ -201,8 +247,17 @@ struct k8s_service {
     enum k8s_service_type type;     /* Default ClusterIP. */
     bool headless;                  /* spec.clusterIP "None". */
     struct in6_addr *cluster_ips;   /* spec.clusterIPs or spec.clusterIP;
-                                     * empty if headless. */
+                                     * empty if headless.  With
+                                     * spec.ipFamilies, in its order. */
     size_t n_cluster_ips;
+    bool ip_families_ipv4[2];       /* spec.ipFamilies: true for IPv4,
+                                     * false for IPv6, each family at most
+                                     * once; defaults to the families of
+                                     * 'cluster_ips'. */
+    size_t n_ip_families;
+    enum k8s_ip_family_policy ip_family_policy;     /* spec.ipFamilyPolicy,
+                                                     * default
+                                                     * SingleStack. */
     struct k8s_service_port *ports;
     size_t n_ports;
     bool affinity_client_ip;        /* sessionAffinity: ClientIP. */

@@ -1011,11 +1011,15 @@ cl_ping_matrix() {
 # client's address as the server sees it (to check SNAT and source IP
 # preservation), any other GET with the server's name.
 _cl_py_http='
-import http.server, sys
+import http.server, socket, sys
 name, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def client(address):
+    # An IPv4 client of the dual-stack socket, as itself.
+    return address[7:] if address.startswith("::ffff:") else address
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        text = self.client_address[0] if self.path == "/clientip" else name
+        text = (client(self.client_address[0]) if self.path == "/clientip"
+                else name)
         body = (text + "\n").encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
@@ -1023,17 +1027,28 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
     def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (self.client_address[0], fmt % args))
+        sys.stderr.write("%s %s\n" % (client(self.client_address[0]),
+                                      fmt % args))
         sys.stderr.flush()
+class DualStackServer(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+    def server_bind(self):
+        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        super().server_bind()
 http.server.ThreadingHTTPServer.allow_reuse_address = True
-server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)
+try:
+    server = DualStackServer(("::", port), Handler)
+except OSError:
+    # No IPv6 in this namespace: IPv4 only.
+    server = http.server.ThreadingHTTPServer(("0.0.0.0", port), Handler)
 open(ready, "w").close()
 server.serve_forever()
 '
 
 # cl_http_serve WHO PORT: starts an HTTP server on TCP PORT in WHO that
 # answers every GET with WHO's name (a pod's NAME, without namespace) and
-# "GET /clientip" with the client's address.  Returns once it listens (at
+# "GET /clientip" with the client's address, on both families where the
+# namespace has IPv6 (IPv4 only otherwise).  Returns once it listens (at
 # most 5 s).  Stop it with cl_http_stop or cl_cleanup.
 cl_http_serve() {
     _cl_serve http "$_cl_py_http" "$1" "$2"

@@ -239,9 +239,12 @@ ofport () {
 
 # State-file generators.  Each prints one object; k8s_list wraps objects
 # into a List.  Write the result with write_state for an atomic update.
-k8s_node () {   # NAME INTERNAL-IP POD-CIDR
-    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":["%s"]},"status":{"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}]}}' \
-        "$1" "$3" "$3" "$2" "$1"
+# k8s_node NAME INTERNAL-IP POD-CIDR: POD-CIDR is one prefix or, on a
+# dual-stack node, one per family, comma-separated (spec.podCIDR is the
+# first).
+k8s_node () {
+    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":%s},"status":{"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}]}}' \
+        "$1" "${3%%,*}" "$(IFS=,; json_strings $3)" "$2" "$1"
 }
 
 k8s_namespace () {   # NAME [LABELS-JSON [ANNOTATIONS-JSON]]
@@ -249,9 +252,17 @@ k8s_namespace () {   # NAME [LABELS-JSON [ANNOTATIONS-JSON]]
         "$1" "${2:-{\}}" "${3:-{\}}"
 }
 
-k8s_pod () {   # NAMESPACE NAME NODE IP [LABELS-JSON]
-    printf '{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"%s","name":"%s","labels":%s},"spec":{"nodeName":"%s","containers":[{"name":"c","image":"x","ports":[{"name":"http","containerPort":80}]}]},"status":{"phase":"Running","podIP":"%s","podIPs":[{"ip":"%s"}]}}' \
-        "$1" "$2" "${5:-{\}}" "$3" "$4" "$4"
+# k8s_pod NAMESPACE NAME NODE IP [LABELS-JSON]: IP is one address or, for
+# a dual-stack pod, one per family, comma-separated (status.podIP is the
+# first).
+k8s_pod () {
+    local ips="" ip sep=""
+    for ip in $(echo "$4" | tr , ' '); do
+        ips="$ips$sep{\"ip\":\"$ip\"}"
+        sep=,
+    done
+    printf '{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"%s","name":"%s","labels":%s},"spec":{"nodeName":"%s","containers":[{"name":"c","image":"x","ports":[{"name":"http","containerPort":80}]}]},"status":{"phase":"Running","podIP":"%s","podIPs":[%s]}}' \
+        "$1" "$2" "${5:-{\}}" "$3" "${4%%,*}" "$ips"
 }
 
 k8s_pod_pending () {   # NAMESPACE NAME NODE [LABELS-JSON]

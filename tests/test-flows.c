@@ -1709,10 +1709,9 @@ fixture_external(struct fixture *f)
     f->in.external = &f->ex;
     f->ex_table = &f->ex_ft;
 
-    char *error = k8s_parse_cidr_option("cluster-cidr", "10.244.0.0/16",
-                                        &f->in.cluster_cidr);
+    char *error = k8s_parse_dual_cidr_option("cluster-cidr", "10.244.0.0/16",
+                                             &f->in.cluster_cidr);
     ovs_assert(!error);
-    f->in.has_cluster_cidr = true;
 }
 
 /* Without an external bridge there are no external or neighbor flows, no
@@ -1863,7 +1862,7 @@ test_external_int_flows(void)
     /* Without a default gateway only the subnet is routed out; without a
      * cluster CIDR nothing is dropped for it. */
     f.ex.gateway_ip = 0;
-    f.in.has_cluster_cidr = false;
+    f.in.cluster_cidr.has_ipv4 = false;
     flows_compute_all(&f.in, &f.ft, f.ex_table);
     char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_L3_FORWARDING);
     CHECK_TEXT(s,
@@ -2357,9 +2356,280 @@ test_external_owner_removed(void)
     fixture_destroy(&f);
 }
 
+/* IPv6 pod switching on a dual-stack node. */
+
+/* Returns the lines of 'text' (one flow per line, as format_flows() gives
+ * them) that are about IPv6 (their match has "ipv6" or "icmp6") if 'ipv6',
+ * else the others, in a new string. */
+static char *
+flow_lines_of_family(const char *text, bool ipv6)
+{
+    struct ds out = DS_EMPTY_INITIALIZER;
+    const char *line = text;
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? nl - line + 1 : strlen(line);
+        char *l = xmemdup0(line, len);
+        char *actions = strstr(l, " actions=");
+        if (actions) {
+            *actions = '\0';
+        }
+        bool is_ipv6 = strstr(l, "ipv6") || strstr(l, "icmp6");
+        free(l);
+        if (is_ipv6 == ipv6) {
+            ds_put_buffer(&out, line, len);
+        }
+        line += len;
+    }
+    return ds_steal_cstr(&out);
+}
+
+/* Counts the lines of 'text'. */
+static size_t
+count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++) {
+        n += *text == '\n';
+    }
+    return n;
+}
+
+/* Puts the objects in 'items' (relaxed JSON, one object per string) into
+ * 'f''s cluster, replacing those with the same names, and forgets the
+ * changes. */
+static void
+fixture_replace(struct fixture *f, const char *const items[], size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *json = relaxed_json(items[i]);
+        char *error = NULL;
+        struct k8s_object *obj = k8s_decode_object(json, strlen(json),
+                                                   &error);
+        if (!obj) {
+            fprintf(stderr, "bad test object: %s\nin %s\n", error, json);
+            abort();
+        }
+        k8s_cluster_put(&f->cluster, obj);
+        free(json);
+    }
+    k8s_cluster_clear_changes(&f->cluster);
+}
+
+static void
+test_pod_ipv6(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    char *error = k8s_parse_dual_cidr_option(
+        "cluster-cidr", "10.244.0.0/16,fd00:10:244::/56", &f.in.cluster_cidr);
+    ovs_assert(!error);
+    error = k8s_parse_dual_cidr_option(
+        "service-cidr", "10.96.0.0/12,fd00:10:96::/112", &f.in.service_cidr);
+    ovs_assert(!error);
+
+    /* IPv4 only: the flows of the pipeline and of pod a. */
+    uint64_t a = kovs_cookie(KOVS_OWNER_POD, "default", "a");
+    uint64_t b = kovs_cookie(KOVS_OWNER_POD, "default", "b");
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *pipeline4 = format_flows(&f.ft, KOVS_COOKIE_PIPELINE);
+    char *a4 = format_flows(&f.ft, a);
+    char *b4 = format_flows(&f.ft, b);
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *n2_4 = format_flows(&f.ft, n2);
+    char *s = flow_lines_of_family(pipeline4, true);
+    CHECK_TEXT(s, "", "IPv6 flows of an IPv4-only node");
+    free(s);
+
+    /* This node gets an IPv6 podCIDR, pod a an IPv6 address; b has
+     * none. */
+    static const char *const dual[] = {
+        "{'kind':'Node','metadata':{'name':'n1'},"
+        " 'spec':{'podCIDRs':['10.244.1.0/24','fd00:10:244:1::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.11'}]}}",
+        "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"
+        " 'spec':{'nodeName':'n1'},"
+        " 'status':{'podIPs':[{'ip':'10.244.1.10'},"
+        "                     {'ip':'fd00:10:244:1::a'}]}}",
+        "{'kind':'Node','metadata':{'name':'n2'},"
+        " 'spec':{'podCIDRs':['fd00:10:244:2::/64','10.244.2.0/24']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.12'}]}}",
+    };
+    fixture_replace(&f, dual, ARRAY_SIZE(dual));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    /* The IPv4 flows are exactly what they were. */
+    char *pipeline = format_flows(&f.ft, KOVS_COOKIE_PIPELINE);
+    s = flow_lines_of_family(pipeline, false);
+    CHECK_TEXT(s, pipeline4, "IPv4 pipeline flows of a dual-stack node");
+    free(s);
+    char *pod_a = format_flows(&f.ft, a);
+    s = flow_lines_of_family(pod_a, false);
+    CHECK_TEXT(s, a4, "IPv4 flows of a dual-stack pod");
+    free(s);
+    s = format_flows(&f.ft, b);
+    CHECK_TEXT(s, b4, "flows of a pod without an IPv6 address");
+    free(s);
+
+    /* The peer node: its IPv4 flows as they were, and a route to its IPv6
+     * podCIDR through its tunnel. */
+    char *n2_all = format_flows(&f.ft, n2);
+    s = flow_lines_of_family(n2_all, false);
+    CHECK_TEXT(s, n2_4, "IPv4 flows of a dual-stack peer");
+    free(s);
+    s = flow_lines_of_family(n2_all, true);
+    CHECK_TEXT(s,
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
+        "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,"
+        "set_field:0x1->tun_id,set_field:0x3->reg1,goto_table:62\n",
+        "IPv6 flows of a dual-stack peer");
+    free(s);
+    free(n2_all);
+
+    /* Pod a: SPOOFGUARD lets through IPv6 from its address and its
+     * EUI-64 link-local one, its solicitations (with its MAC or none), its
+     * duplicate address detection and its advertisements of itself; ARP
+     * answers solicitations for it, except its own; L3_FORWARDING delivers
+     * to it, switched and routed. */
+    char *a6 = flow_lines_of_family(pod_a, true);
+    static const char *const a6_expected[] = {
+        "table=10 priority=200 ipv6,in_port=4,dl_src=0a:00:00:00:01:0a,"
+        "ipv6_src=fd00:10:244:1::a actions=goto_table:20\n",
+        "table=10 priority=200 ipv6,in_port=4,dl_src=0a:00:00:00:01:0a,"
+        "ipv6_src=fe80::800:ff:fe00:10a actions=goto_table:20\n",
+        "table=10 priority=210 icmp6,in_port=4,dl_src=0a:00:00:00:01:0a,"
+        "ipv6_src=::,icmp_type=135,icmp_code=0,nd_target=fd00:10:244:1::a,"
+        "nd_sll=00:00:00:00:00:00 actions=goto_table:20\n",
+        "table=10 priority=210 icmp6,in_port=4,dl_src=0a:00:00:00:01:0a,"
+        "ipv6_src=fd00:10:244:1::a,icmp_type=135,icmp_code=0,"
+        "nd_sll=0a:00:00:00:01:0a actions=goto_table:20\n",
+        "table=10 priority=210 icmp6,in_port=4,dl_src=0a:00:00:00:01:0a,"
+        "ipv6_src=fe80::800:ff:fe00:10a,icmp_type=136,icmp_code=0,"
+        "nd_target=fe80::800:ff:fe00:10a,nd_tll=0a:00:00:00:01:0a "
+        "actions=goto_table:20\n",
+        "table=20 priority=300 icmp6,in_port=4,icmp_type=135,icmp_code=0,"
+        "nd_target=fd00:10:244:1::a actions=drop\n",
+        "table=60 priority=300 ipv6,dl_dst=0a:00:00:00:01:0a,"
+        "ipv6_dst=fd00:10:244:1::a actions=set_field:0x4->reg1,"
+        "goto_table:62\n",
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:1::a "
+        "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
+        "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,set_field:0x4->reg1,"
+        "goto_table:62\n",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(a6_expected); i++) {
+        CHECK(strstr(a6, a6_expected[i]), "pod a lacks the flow\n%s"
+              "  it has:\n%s", a6_expected[i], a6);
+    }
+    CHECK(count_lines(a6) == 16, "pod a has %"PRIuSIZE" IPv6 flows:\n%s",
+          count_lines(a6), a6);
+    CHECK(strstr(a6, "table=20 priority=200 icmp6,icmp_type=135,icmp_code=0,"
+                 "nd_target=fd00:10:244:1::a actions="
+                 "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+                 "set_field:0a:00:00:00:01:0a->eth_src,"
+                 "move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],"
+                 "move:NXM_NX_ND_TARGET[]->NXM_NX_IPV6_SRC[],"
+                 "set_field:136->icmpv6_type,"
+                 "set_field:1610612736->nd_reserved,"
+                 "set_field:2->nd_options_type,"
+                 "set_field:0x100/0x100->reg0,resubmit(,20)\n"),
+          "pod a's solicitations are not answered:\n%s", a6);
+    free(a6);
+
+    /* The pipeline: the gateway's address answered as a router, the
+     * node's stack's solicitations for the cluster and Service CIDRs
+     * answered with the virtual MAC, the advertisement's completion,
+     * DAD and the rest of ND and MLD dropped, conntrack, and routes. */
+    char *p6 = flow_lines_of_family(pipeline, true);
+    static const char *const p6_expected[] = {
+        "table=10 priority=205 icmp6,icmp_type=135,icmp_code=0 "
+        "actions=drop\n",
+        "table=10 priority=205 icmp6,icmp_type=136,icmp_code=0 "
+        "actions=drop\n",
+        "table=20 priority=1 icmp6,icmp_type=133 actions=drop\n",
+        "table=20 priority=1 icmp6,icmp_type=143 actions=drop\n",
+        "table=20 priority=310 icmp6,ipv6_src=::,icmp_type=135,icmp_code=0 "
+        "actions=drop\n",
+        "table=20 priority=320 icmp6,reg0=0x100/0x100,icmp_type=136,"
+        "icmp_code=0 actions=move:NXM_OF_ETH_SRC[]->NXM_NX_ND_TLL[],"
+        "IN_PORT\n",
+        "table=20 priority=150 icmp6,in_port=2,icmp_type=135,icmp_code=0,"
+        "nd_target=fd00:10:244:1::/64 actions=drop\n",
+        "table=30 priority=100 ipv6 actions=ct(table=31,zone=1,nat)\n",
+        "table=60 priority=100 ipv6,ipv6_dst=fd00:10:96::/112 actions=drop\n",
+        "table=60 priority=100 ipv6,ipv6_dst=fe80::/10 actions=drop\n",
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:1::1 "
+        "actions=set_field:0a:58:0a:f4:01:01->eth_dst,set_field:0x2->reg1,"
+        "goto_table:62\n",
+        "table=80 priority=100 ct_state=+new+trk,ipv6 "
+        "actions=ct(commit,zone=1),goto_table:90\n",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(p6_expected); i++) {
+        CHECK(strstr(p6, p6_expected[i]), "the pipeline lacks the flow\n%s"
+              "  it has:\n%s", p6_expected[i], p6);
+    }
+    CHECK(strstr(p6, "table=20 priority=300 icmp6,icmp_type=135,icmp_code=0,"
+                 "nd_target=fd00:10:244:1::1 actions=")
+          && strstr(p6, "set_field:0a:58:0a:f4:01:01->eth_src,")
+          && strstr(p6, "set_field:3758096384->nd_reserved"),
+          "the gateway's address is not answered as a router's:\n%s", p6);
+    CHECK(strstr(p6, "table=20 priority=100 icmp6,in_port=2,icmp_type=135,"
+                 "icmp_code=0,nd_target=fd00:10:244::/56 actions=")
+          && strstr(p6, "set_field:aa:bb:cc:dd:ee:ff->eth_src,"),
+          "the cluster CIDR is not answered for the node:\n%s", p6);
+    free(p6);
+
+    /* The port's IPv6 address wins over the Pod object's; an address
+     * outside this node's IPv6 podCIDR gets no IPv6 flows. */
+    struct flows_port *port = shash_find_data(&f.pod_ports, "default/a");
+    ovs_assert(ipv6_parse("fd00:10:244:1::aa", &port->ip6));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *pod_a2 = format_flows(&f.ft, a);
+    CHECK(strstr(pod_a2, "ipv6_src=fd00:10:244:1::aa ")
+          && !strstr(pod_a2, "fd00:10:244:1::a "),
+          "the port's address is not used:\n%s", pod_a2);
+    free(pod_a2);
+
+    ovs_assert(ipv6_parse("fd00:10:244:9::a", &port->ip6));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    pod_a2 = format_flows(&f.ft, a);
+    s = flow_lines_of_family(pod_a2, true);
+    CHECK_TEXT(s, "", "IPv6 flows of a pod outside the IPv6 podCIDR");
+    free(s);
+    free(pod_a2);
+
+    /* Without the IPv6 podCIDR, no IPv6 flows at all. */
+    static const char *const ipv4_only[] = {
+        "{'kind':'Node','metadata':{'name':'n1'},"
+        " 'spec':{'podCIDRs':['10.244.1.0/24']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.11'}]}}",
+    };
+    fixture_replace(&f, ipv4_only, ARRAY_SIZE(ipv4_only));
+    memset(&port->ip6, 0, sizeof port->ip6);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *all = format_flows(&f.ft, 0);
+    s = flow_lines_of_family(all, true);
+    CHECK_TEXT(s, "", "IPv6 flows without an IPv6 podCIDR");
+    free(s);
+    free(all);
+
+    free(pod_a);
+    free(pipeline);
+    free(pipeline4);
+    free(a4);
+    free(b4);
+    free(n2_4);
+    fixture_destroy(&f);
+}
+
 static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
+    { "pod-ipv6", test_pod_ipv6 },
     { "incremental-pod-change", test_incremental_pod_change },
     { "incremental-port-change", test_incremental_port_change },
     { "recompute-identical", test_recompute_identical },

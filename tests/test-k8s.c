@@ -2460,6 +2460,254 @@ test_state_file_rereads_fresh_file(void)
 
 /* The test cases. */
 
+/* Dual stack. */
+
+/* Parses 'arg' as --cluster-cidr, failing the test unless it gives
+ * 'expected' (k8s_dual_cidr_format()'s text) or, if 'error' is nonnull, an
+ * error message containing 'error'. */
+static void
+check_dual_cidr_option_at(const char *file, int line, const char *arg,
+                          const char *expected, const char *error)
+{
+    struct k8s_dual_cidr dual;
+    char *msg = k8s_parse_dual_cidr_option("cluster-cidr", arg, &dual);
+
+    if (error) {
+        if (!msg || !strstr(msg, error)) {
+            fail_at(file, line, "--cluster-cidr=%s: expected an error "
+                    "containing: %s\n  got: %s", arg, error,
+                    msg ? msg : "no error");
+        }
+    } else if (msg) {
+        fail_at(file, line, "--cluster-cidr=%s: unexpected error: %s", arg,
+                msg);
+    } else {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        k8s_dual_cidr_format(&dual, &s);
+        check_str(file, line, arg, ds_cstr(&s), expected);
+        ds_destroy(&s);
+    }
+    free(msg);
+}
+#define CHECK_DUAL_CIDR(ARG, EXPECTED) \
+    check_dual_cidr_option_at(__FILE__, __LINE__, ARG, EXPECTED, NULL)
+#define CHECK_DUAL_CIDR_FAILS(ARG, ERROR) \
+    check_dual_cidr_option_at(__FILE__, __LINE__, ARG, NULL, ERROR)
+
+static void
+test_dual_cidr_option(void)
+{
+    CHECK_DUAL_CIDR("10.244.0.0/16", "10.244.0.0/16");
+    CHECK_DUAL_CIDR("fd00:10:244::/56", "fd00:10:244::/56");
+    CHECK_DUAL_CIDR("10.244.0.0/16,fd00:10:244::/56",
+                    "10.244.0.0/16,fd00:10:244::/56");
+    /* Either family may come first. */
+    CHECK_DUAL_CIDR("fd00:10:96::/112,10.96.0.0/12",
+                    "10.96.0.0/12,fd00:10:96::/112");
+
+    CHECK_DUAL_CIDR_FAILS("10.244.0.0/16,10.245.0.0/16",
+                          "--cluster-cidr=10.244.0.0/16,10.245.0.0/16: two "
+                          "IPv4 prefixes (at most one per family)");
+    CHECK_DUAL_CIDR_FAILS("fd00::/56,fd01::/56", "two IPv6 prefixes");
+    CHECK_DUAL_CIDR_FAILS("10.0.0.0/8,fd00::/56,10.1.0.0/16",
+                          "at most two prefixes, one per family");
+    CHECK_DUAL_CIDR_FAILS("10.244.0.1/16",
+                          "\"10.244.0.1/16\" has host bits set");
+    CHECK_DUAL_CIDR_FAILS("10.244.0.0/16,fd00::1/56",
+                          "\"fd00::1/56\" has host bits set");
+    CHECK_DUAL_CIDR_FAILS("10.244.0.0/16,fd00::/129",
+                          "\"fd00::/129\" is not an address prefix");
+    CHECK_DUAL_CIDR_FAILS("10.244.0.0", "is not an address prefix");
+    CHECK_DUAL_CIDR_FAILS("", "not an address prefix");
+    CHECK_DUAL_CIDR_FAILS("10.244.0.0/16,", "empty prefix in the list");
+    CHECK_DUAL_CIDR_FAILS(",fd00::/56", "empty prefix in the list");
+    CHECK_DUAL_CIDR_FAILS("10.0.0.0/8,,fd00::/56",
+                          "empty prefix in the list");
+}
+
+static void
+test_dual_stack_objects(void)
+{
+    /* A Node whose primary family is IPv6. */
+    struct k8s_object *obj = DECODE_OK(
+        "{'kind': 'Node', 'metadata': {'name': 'node-6'},"
+        " 'spec': {'podCIDR': 'fd00:10:244:6::/64',"
+        "          'podCIDRs': ['fd00:10:244:6::/64', '10.244.6.0/24']},"
+        " 'status': {'addresses': ["
+        "     {'type': 'InternalIP', 'address': 'fd00::6'},"
+        "     {'type': 'InternalIP', 'address': '192.168.1.6'}]}}");
+    const struct k8s_node *node = k8s_node_cast(obj);
+    CHECK_INT(node->n_pod_cidrs, 2);
+    CHECK_CIDR(*k8s_node_pod_cidr(node, true), "10.244.6.0/24");
+    CHECK_CIDR(*k8s_node_pod_cidr(node, false), "fd00:10:244:6::/64");
+    CHECK_IP(*k8s_node_internal_ipv6(node), "fd00::6");
+    CHECK_INT(ntohl(k8s_node_internal_ipv4(node)), 0xc0a80106);
+    k8s_object_destroy(obj);
+
+    /* An IPv4-only Node has no IPv6 podCIDR or InternalIP. */
+    obj = DECODE_OK("{'kind': 'Node', 'metadata': {'name': 'node-4'},"
+                    " 'spec': {'podCIDR': '10.244.4.0/24'},"
+                    " 'status': {'addresses': [{'type': 'InternalIP',"
+                    "                           'address': '192.168.1.4'}]}}");
+    node = k8s_node_cast(obj);
+    CHECK(!k8s_node_pod_cidr(node, false));
+    CHECK(!k8s_node_internal_ipv6(node));
+    CHECK(!k8s_node_internal_ipv6(NULL));
+    k8s_object_destroy(obj);
+
+    /* A Pod with an address of each family. */
+    obj = DECODE_OK(POD(", 'status': {'podIP': 'fd00:10:244:6::5',"
+                        " 'podIPs': [{'ip': 'fd00:10:244:6::5'},"
+                        "            {'ip': '10.244.6.5'}]}"));
+    const struct k8s_pod *pod = k8s_pod_cast(obj);
+    CHECK_INT(pod->n_ips, 2);
+    CHECK_IP(*k8s_addrs_find_family(pod->ips, pod->n_ips, true),
+             "10.244.6.5");
+    CHECK_IP(*k8s_addrs_find_family(pod->ips, pod->n_ips, false),
+             "fd00:10:244:6::5");
+    k8s_object_destroy(obj);
+
+    /* A dual-stack Service, IPv6 first. */
+    obj = DECODE_OK(SVC(", 'spec': {'clusterIP': 'fd00:96::a',"
+                        " 'clusterIPs': ['fd00:96::a', '10.96.0.10'],"
+                        " 'ipFamilies': ['IPv6', 'IPv4'],"
+                        " 'ipFamilyPolicy': 'RequireDualStack'}"));
+    const struct k8s_service *svc = k8s_service_cast(obj);
+    CHECK_INT(svc->n_cluster_ips, 2);
+    CHECK_IP(svc->cluster_ips[0], "fd00:96::a");
+    CHECK_IP(svc->cluster_ips[1], "10.96.0.10");
+    CHECK_INT(svc->n_ip_families, 2);
+    CHECK(!svc->ip_families_ipv4[0]);
+    CHECK(svc->ip_families_ipv4[1]);
+    CHECK_INT(svc->ip_family_policy, K8S_IPFP_REQUIRE_DUAL_STACK);
+    CHECK_STR(k8s_ip_family_policy_name(svc->ip_family_policy),
+              "RequireDualStack");
+    k8s_object_destroy(obj);
+
+    /* PreferDualStack in a single-stack cluster: one address. */
+    obj = DECODE_OK(SVC(", 'spec': {'clusterIPs': ['10.96.0.11'],"
+                        " 'ipFamilies': ['IPv4'],"
+                        " 'ipFamilyPolicy': 'PreferDualStack'}"));
+    svc = k8s_service_cast(obj);
+    CHECK_INT(svc->n_cluster_ips, 1);
+    CHECK_INT(svc->n_ip_families, 1);
+    CHECK(svc->ip_families_ipv4[0]);
+    CHECK_INT(svc->ip_family_policy, K8S_IPFP_PREFER_DUAL_STACK);
+    k8s_object_destroy(obj);
+
+    /* Without ipFamilies and ipFamilyPolicy: SingleStack, the family of
+     * the cluster IP. */
+    obj = DECODE_OK(SVC(", 'spec': {'clusterIP': 'fd00:96::b'}"));
+    svc = k8s_service_cast(obj);
+    CHECK_INT(svc->ip_family_policy, K8S_IPFP_SINGLE_STACK);
+    CHECK_INT(svc->n_ip_families, 1);
+    CHECK(!svc->ip_families_ipv4[0]);
+    k8s_object_destroy(obj);
+
+    /* Two families without a policy: RequireDualStack, as the API server
+     * makes it. */
+    obj = DECODE_OK(SVC(", 'spec': {'clusterIPs':"
+                        " ['10.96.0.12', 'fd00::c']}"));
+    svc = k8s_service_cast(obj);
+    CHECK_INT(svc->ip_family_policy, K8S_IPFP_REQUIRE_DUAL_STACK);
+    CHECK_INT(svc->n_ip_families, 2);
+    CHECK(svc->ip_families_ipv4[0]);
+    CHECK(!svc->ip_families_ipv4[1]);
+    k8s_object_destroy(obj);
+
+    /* A headless dual-stack Service keeps its families. */
+    obj = DECODE_OK(SVC(", 'spec': {'clusterIPs': ['None'],"
+                        " 'ipFamilies': ['IPv4', 'IPv6'],"
+                        " 'ipFamilyPolicy': 'PreferDualStack'}"));
+    svc = k8s_service_cast(obj);
+    CHECK(svc->headless);
+    CHECK_INT(svc->n_cluster_ips, 0);
+    CHECK_INT(svc->n_ip_families, 2);
+    k8s_object_destroy(obj);
+
+    /* An IPv6 EndpointSlice. */
+    obj = DECODE_OK(SLICE(", 'addressType': 'IPv6',"
+                          " 'endpoints': [{'addresses': ['fd00:10:244:6::5'],"
+                          "                'nodeName': 'node-6'}]"));
+    const struct k8s_endpoint_slice *slice = k8s_endpoint_slice_cast(obj);
+    CHECK(slice->ipv6);
+    CHECK_INT(slice->n_endpoints, 1);
+    CHECK_IP(slice->endpoints[0].addresses[0], "fd00:10:244:6::5");
+    k8s_object_destroy(obj);
+
+    /* IPv6 ipBlocks beside IPv4 ones, with except. */
+    obj = DECODE_OK(NP(", 'spec': {'podSelector': {}, 'egress': [{'to': ["
+                       " {'ipBlock': {'cidr': '10.0.0.0/8',"
+                       "  'except': ['10.1.0.0/16']}},"
+                       " {'ipBlock': {'cidr': '2001:db8::/32',"
+                       "  'except': ['2001:db8:1::/48', '2001:db8:2::/48']}}"
+                       "]}]}"));
+    const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+    const struct k8s_ip_block *block = np->egress[0].peers[1].ip_block;
+    CHECK_CIDR(block->cidr, "2001:db8::/32");
+    CHECK_INT(block->n_except, 2);
+    CHECK_CIDR(block->except[1], "2001:db8:2::/48");
+    k8s_object_destroy(obj);
+}
+
+static void
+test_dual_stack_bad_fields(void)
+{
+    static const struct bad_case cases[] = {
+        { NODE("'spec': {'podCIDRs': ['10.244.1.0/24', '10.244.2.0/24']}"),
+          "Node node-1: spec.podCIDRs[1]: \"10.244.2.0/24\" is a second "
+          "IPv4 prefix (at most one per family)" },
+        { NODE("'spec': {'podCIDRs': ['10.244.1.0/24', 'fd00:1::/64',"
+               " 'fd00:2::/64']}"),
+          "Node node-1: spec.podCIDRs[2]: \"fd00:2::/64\" is a second IPv6 "
+          "prefix" },
+        { POD(", 'status': {'podIPs': [{'ip': 'fd00::5'},"
+              " {'ip': 'fd00::6'}]}"),
+          "Pod default/web: status.podIPs[1]: \"fd00::6\" is a second IPv6 "
+          "address (at most one per family)" },
+        { POD(", 'status': {'podIPs': [{'ip': '10.0.0.5'}, {'ip': 'fd00::5'},"
+              " {'ip': '10.0.0.6'}]}"),
+          "Pod default/web: status.podIPs[2]: \"10.0.0.6\" is a second IPv4 "
+          "address" },
+        { SVC(", 'spec': {'clusterIPs': ['10.96.0.1', '10.96.0.2'],"
+              " 'ipFamilies': ['IPv4', 'IPv4']}"),
+          "Service default/web: spec.ipFamilies[1]: \"IPv4\" is a second "
+          "IPv4 family" },
+        { SVC(", 'spec': {'ipFamilies': ['IPv4', 'IPv4']}"),
+          "Service default/web: spec.ipFamilies[1]: \"IPv4\" is a second "
+          "IPv4 family" },
+        { SVC(", 'spec': {'ipFamilies': ['IPv5']}"),
+          "Service default/web: spec.ipFamilies[0]: \"IPv5\" is not one of "
+          "IPv6, IPv4" },
+        { SVC(", 'spec': {'ipFamilies': 'IPv4'}"),
+          "Service default/web: spec.ipFamilies: expected an array" },
+        { SVC(", 'spec': {'ipFamilyPolicy': 'DualStack'}"),
+          "Service default/web: spec.ipFamilyPolicy: \"DualStack\" is not "
+          "one of SingleStack, PreferDualStack, RequireDualStack" },
+        { SVC(", 'spec': {'clusterIPs': ['None'],"
+              " 'ipFamilies': ['IPv4', 'IPv6'],"
+              " 'ipFamilyPolicy': 'SingleStack'}"),
+          "Service default/web: spec.ipFamilyPolicy: SingleStack, but the "
+          "Service has two ipFamilies" },
+        { SVC(", 'spec': {'clusterIPs': ['10.96.0.1', 'fd00::1'],"
+              " 'ipFamilyPolicy': 'SingleStack'}"),
+          "SingleStack, but the Service has two clusterIPs" },
+        { SVC(", 'spec': {'clusterIPs': ['fd00::1'],"
+              " 'ipFamilies': ['IPv4']}"),
+          "Service default/web: spec.clusterIPs[0]: \"fd00::1\" is IPv6, "
+          "but spec.ipFamilies says IPv4" },
+        { SVC(", 'spec': {'clusterIPs': ['10.96.0.1', 'fd00::1'],"
+              " 'ipFamilies': ['IPv4'], 'ipFamilyPolicy': 'PreferDualStack'}"),
+          "spec.clusterIPs[1]: \"fd00::1\" is IPv6, but spec.ipFamilies has "
+          "no family for it" },
+        { NP(", 'spec': {'podSelector': {}, 'ingress': [{'from': ["
+             " {'ipBlock': {'cidr': 'fd00::/48',"
+             "  'except': ['10.0.0.0/8']}}]}]}"),
+          "is not a strict subset of cidr" },
+    };
+    CHECK_BAD_CASES(cases);
+}
+
 static const struct unit_test test_cases[] = {
     { "kinds-and-protocols", test_kinds_and_protocols },
     { "node-all-fields", test_node_all_fields },
@@ -2512,6 +2760,9 @@ static const struct unit_test test_cases[] = {
     { "state-file-skips-invalid-objects",
       test_state_file_skips_invalid_objects },
     { "state-file-rereads-fresh-file", test_state_file_rereads_fresh_file },
+    { "dual-cidr-option", test_dual_cidr_option },
+    { "dual-stack-objects", test_dual_stack_objects },
+    { "dual-stack-bad-fields", test_dual_stack_bad_fields },
 };
 
 int

@@ -47,10 +47,8 @@
 /* Options of "compute". */
 struct compute_options {
     const char *node_name;
-    bool has_cluster_cidr;
-    struct k8s_cidr cluster_cidr;
-    bool has_service_cidr;
-    struct k8s_cidr service_cidr;
+    struct k8s_dual_cidr cluster_cidr;
+    struct k8s_dual_cidr service_cidr;
     const char *ports_file;
     bool all_local_ports;
     int gateway_ofport;
@@ -169,8 +167,12 @@ compute_usage(void)
            "\n"
            "Options:\n"
            "  --node=NAME             the node kovs-controller runs on\n"
-           "  --cluster-cidr=CIDR     the cluster's pod network\n"
-           "  --service-cidr=CIDR     the cluster's Service network\n"
+           "  --cluster-cidr=CIDR[,CIDR]  the cluster's pod network, one"
+           " prefix per\n"
+           "                          family\n"
+           "  --service-cidr=CIDR[,CIDR]  the cluster's Service network,"
+           " one prefix\n"
+           "                          per family\n"
            "  --ports=FILE            br-int's ports: \"NAMESPACE/POD OFPORT"
            " MAC\" for\n"
            "                          a pod, \"NODE OFPORT\" for the tunnel"
@@ -196,9 +198,10 @@ compute_usage(void)
 }
 
 static void
-parse_cidr_option(const char *option, const char *arg, struct k8s_cidr *c)
+parse_cidr_option(const char *option, const char *arg,
+                  struct k8s_dual_cidr *c)
 {
-    char *error = k8s_parse_cidr_option(option, arg, c);
+    char *error = k8s_parse_dual_cidr_option(option, arg, c);
     if (error) {
         ovs_fatal(0, "%s", error);
     }
@@ -246,11 +249,9 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
             break;
         case OPT_CLUSTER_CIDR:
             parse_cidr_option("cluster-cidr", optarg, &o->cluster_cidr);
-            o->has_cluster_cidr = true;
             break;
         case OPT_SERVICE_CIDR:
             parse_cidr_option("service-cidr", optarg, &o->service_cidr);
-            o->has_service_cidr = true;
             break;
         case OPT_PORTS:
             o->ports_file = optarg;
@@ -316,6 +317,32 @@ print_summary(FILE *out, const struct compute_options *o,
             "%"PRIuSIZE"\n", o->node_name, shash_count(pods),
             shash_count(tunnels));
 
+    /* The addressing, per family. */
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "cluster CIDR: ");
+    k8s_dual_cidr_format(&o->cluster_cidr, &s);
+    ds_put_cstr(&s, ", service CIDR: ");
+    k8s_dual_cidr_format(&o->service_cidr, &s);
+    fprintf(out, "%s\n", ds_cstr(&s));
+
+    struct flows_input in = { .cluster = cluster, .node_name = o->node_name };
+    struct flows_local local;
+    flows_local_init(&in, &local);
+    ds_clear(&s);
+    if (local.valid) {
+        ds_put_cstr(&s, "IPv4 ");
+        k8s_cidr_format(&local.pod_cidr, &s);
+        ds_put_format(&s, " gateway "IP_FMT, IP_ARGS(local.gateway_ip));
+    }
+    if (local.valid6) {
+        ds_put_cstr(&s, ", IPv6 ");
+        k8s_cidr_format(&local.pod_cidr6, &s);
+        ds_put_cstr(&s, " gateway ");
+        ipv6_format_addr(&local.gateway_ip6, &s);
+    }
+    fprintf(out, "pod network: %s\n", s.length ? ds_cstr(&s) : "none");
+    ds_destroy(&s);
+
     struct ds summary = DS_EMPTY_INITIALIZER;
     kovs_pipeline_summary(ft, NULL, &summary);
     fputs(ds_cstr(&summary), out);
@@ -374,9 +401,7 @@ cmd_compute(int argc, char *argv[])
     struct flows_input in = {
         .cluster = &cluster,
         .node_name = o.node_name,
-        .has_cluster_cidr = o.has_cluster_cidr,
         .cluster_cidr = o.cluster_cidr,
-        .has_service_cidr = o.has_service_cidr,
         .service_cidr = o.service_cidr,
         .gateway_ofport = u16_to_ofp(o.gateway_ofport),
         .pod_ports = &pods,

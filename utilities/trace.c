@@ -193,8 +193,12 @@ trace_usage(struct ds *s, bool live)
             "  --from-tunnel NODE      with --node: the packet enters there"
             " through\n"
             "                          the tunnel from node NODE\n"
-            "  --cluster-cidr=CIDR     the cluster's pod network\n"
-            "  --service-cidr=CIDR     the cluster's Service network\n");
+            "  --cluster-cidr=CIDR[,CIDR]  the cluster's pod network, one"
+            " prefix per\n"
+            "                          family\n"
+            "  --service-cidr=CIDR[,CIDR]  the cluster's Service network,"
+            " one prefix\n"
+            "                          per family\n");
     }
     ds_put_cstr(s,
         "  --json                  print the result as JSON\n"
@@ -320,13 +324,13 @@ parse_option(const char *name, const char *value, int argc,
             return trace_error("--src %s: not an IPv4 address", value);
         }
     } else if (!strcmp(name, "--cluster-cidr")) {
-        o->has_cluster_cidr = true;
-        return k8s_parse_cidr_option("cluster-cidr", value,
-                                     &o->cluster_cidr);
+        o->has_cidr_option = true;
+        return k8s_parse_dual_cidr_option("cluster-cidr", value,
+                                          &o->cluster_cidr);
     } else if (!strcmp(name, "--service-cidr")) {
-        o->has_service_cidr = true;
-        return k8s_parse_cidr_option("service-cidr", value,
-                                     &o->service_cidr);
+        o->has_cidr_option = true;
+        return k8s_parse_dual_cidr_option("service-cidr", value,
+                                          &o->service_cidr);
     } else if (!strcmp(name, "--json")) {
         o->json = true;
     } else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) {

@@ -101,10 +101,9 @@ struct trace_options {
                                  * the packet arrives from, or NULL. */
     ovs_be32 src_ip;            /* --src: a source address other than the
                                  * sender's own, or 0. */
-    bool has_cluster_cidr;
-    struct k8s_cidr cluster_cidr;
-    bool has_service_cidr;
-    struct k8s_cidr service_cidr;
+    struct k8s_dual_cidr cluster_cidr;  /* One prefix per family. */
+    struct k8s_dual_cidr service_cidr;
+    bool has_cidr_option;       /* Either was given. */
     bool json;
     bool verbose;
     bool help;                  /* --help: print trace_usage() only. */
