@@ -12,6 +12,20 @@
 #include "flows/service.h"
 #include "openvswitch/dynamic-string.h"
 
+const char *
+flows_tunnel_mode_name(enum flows_tunnel_mode mode)
+{
+    switch (mode) {
+    case FLOWS_TUNNEL_VXLAN:
+        return "vxlan";
+    case FLOWS_TUNNEL_GENEVE:
+        return "geneve";
+    case FLOWS_TUNNEL_NONE:
+        return "none";
+    }
+    OVS_NOT_REACHED();
+}
+
 void
 flows_local_init(const struct flows_input *in, struct flows_local *local)
 {
