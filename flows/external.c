@@ -110,6 +110,7 @@ external_bridge_flows(const struct flows_input *in,
  *                  the default gateway; the cluster CIDR never does, and
  *                  nothing from outside is routed back out
  *   NEIGHBOR       an unknown next hop goes to the controller (RESOLVE)
+ *   OUTPUT         routed mode: from br-ex back out to br-ex (to a peer)
  *   SNAT           new connections leaving the cluster are committed (in
  *                  the pod zone first, before their addresses change) and
  *                  masqueraded to the node IP; their later packets get the
@@ -213,6 +214,20 @@ external_int_flows(const struct flows_input *in,
     flows_put_controller(ofpacts, PINCTRL_OP_RESOLVE);
     flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_NEIGHBOR_RESOLVE,
                    &match, ofpacts);
+
+    /* OUTPUT: in routed mode, packets from br-ex go back out through it,
+     * to a peer node: NodePort traffic sent on to an endpoint there, and
+     * the replies from there to clients outside. */
+    if (in->tunnel_mode == FLOWS_TUNNEL_NONE) {
+        match_init_catchall(&match);
+        match_set_in_port(&match, ex->patch_ofport);
+        kovs_match_field(&match, KOVS_F_OUT_PORT,
+                         ofp_to_u16(ex->patch_ofport));
+        ofpbuf_clear(ofpacts);
+        flows_put_output(ofpacts, OFPP_IN_PORT);
+        flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
+                       &match, ofpacts);
+    }
 
     /* SNAT: to the node IP, for everything that leaves through br-ex. */
     for (int state = 0; state < 3; state++) {

@@ -495,8 +495,8 @@ enum kovs_ct_commit_prio {
     KOVS_PRIO_CT_COMMIT_SVC_DNAT = 110,
 };
 
-/* OUTPUT: to the output port, except a pod's hairpin, above, to
- * in_port. */
+/* OUTPUT: to the output port, except a pod's hairpin (and, in routed
+ * mode, br-ex's traffic to a peer node), above, to in_port. */
 enum kovs_output_prio {
     KOVS_PRIO_OUTPUT = 100,
     KOVS_PRIO_OUTPUT_HAIRPIN = 200,
