@@ -24,7 +24,8 @@
  *     Geneve), are looked up in the SNAT zone: replies of kovs's SNAT go
  *     to br-int;
  *   - in routed mode (--tunnel-type=none), IP packets to this node's
- *     podCIDR, which peer nodes route here, go to br-int.
+ *     podCIDR, which peer nodes route here, go to br-int (and so do those
+ *     from a peer's pods to the node IP: each peer's, node.c).
  *
  * NodePorts and external addresses are the Services' (service.c). */
 static void

@@ -209,7 +209,8 @@ size_t flows_compute_changes(const struct flows_input *,
 void flows_pipeline_compute(const struct flows_input *,
                             const struct flows_local *, struct flow_table *);
 void flows_node_compute(const struct flows_input *, const struct flows_local *,
-                        const char *node_name, struct flow_table *);
+                        const char *node_name, struct flow_table *ft,
+                        struct flow_table *ex_ft);
 void flows_pod_compute(const struct flows_input *, const struct flows_local *,
                        const char *namespace, const char *name,
                        struct flow_table *);

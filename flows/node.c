@@ -179,6 +179,30 @@ node_service_snat_flows(const struct flows_input *in,
     }
 }
 
+/* Routed mode, br-ex: packets from the peer's pods ('net'/'mask', one of
+ * its podCIDRs) to this node's IP go to br-int, as through a tunnel, so
+ * that both directions of their connections go through br-int's conntrack
+ * (the node's replies leave through kovs-gw0 and br-int): a pod reaching a
+ * host service of this node, and the replies to this node's own
+ * connections to a ClusterIP, which br-int must un-DNAT. */
+static void
+node_ex_flows(const struct flows_external *ex, ovs_be32 net, ovs_be32 mask,
+              uint64_t cookie, struct flow_table *ex_ft,
+              struct ofpbuf *ofpacts)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, ex->uplink_ofport);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_src_masked(&match, net, mask);
+    match_set_nw_dst(&match, ex->node_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, ex->ex_patch_ofport);
+    flow_table_add(ex_ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
+                   &match, ofpacts);
+}
+
 /* A peer node's flows, owned by its cookie:
  *
  *   CLASSIFIER     packets from its tunnel with the cluster's VNI enter the
@@ -191,6 +215,8 @@ node_service_snat_flows(const struct flows_input *in,
  *   SNAT           Service traffic from outside sent on to it is
  *                  masqueraded to this node's IP; routed mode: the rest of
  *                  the traffic to it is not
+ *   EX_IN (br-ex)  routed mode: packets from its pods to this node's IP go
+ *                  to br-int
  *
  * This node itself, and a peer that packets cannot reach yet (no tunnel
  * port; routed: no external bridge, or the peer's IP is not on this node's
@@ -198,10 +224,14 @@ node_service_snat_flows(const struct flows_input *in,
 void
 flows_node_compute(const struct flows_input *in,
                    const struct flows_local *local,
-                   const char *node_name, struct flow_table *ft)
+                   const char *node_name, struct flow_table *ft,
+                   struct flow_table *ex_ft)
 {
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_NODE, NULL, node_name);
     flow_table_remove_owner(ft, cookie);
+    if (ex_ft) {
+        flow_table_remove_owner(ex_ft, cookie);
+    }
 
     if (!strcmp(node_name, in->node_name) || !local->valid) {
         return;
@@ -250,6 +280,10 @@ flows_node_compute(const struct flows_input *in,
         if (routed) {
             node_service_snat_flows(in, &path, net, mask, cookie, ft,
                                     &ofpacts);
+            if (ex_ft) {
+                node_ex_flows(in->external, net, mask, cookie, ex_ft,
+                              &ofpacts);
+            }
         }
     }
 

@@ -504,7 +504,8 @@ enum kovs_output_prio {
 
 /* EX_IN (br-ex).  The miss is NORMAL; packets to the node IP are looked
  * up in the SNAT zone, except the tunnel underlay; in routed mode, packets
- * to this node's podCIDR go to br-int; ARP replies to the node IP and the
+ * to this node's podCIDR, and from a peer's podCIDR to the node IP, go to
+ * br-int; ARP replies to the node IP and the
  * Services' front ends are taken above; what br-int sends goes out, above
  * all. */
 enum kovs_ex_in_prio {

@@ -2438,11 +2438,21 @@ test_tunnel_routed_flows(void)
     CHECK(sset_is_empty(&f.ft.warnings), "%"PRIuSIZE" warnings",
           sset_count(&f.ft.warnings));
 
+    /* br-ex sends n2's pods' packets to the node IP to br-int. */
+    s = format_flows(&f.ex_ft, n2);
+    CHECK_TEXT(s,
+        "table=0 priority=150 ip,in_port=1,nw_src=10.244.2.0/24,"
+        "nw_dst=198.18.0.11 actions=output:2\n",
+        "n2's br-ex flows in routed mode");
+    free(s);
+
     /* Without the external bridge (or until it is ready), no route. */
     f.in.external = NULL;
     flows_compute_all(&f.in, &f.ft, f.ex_table);
     CHECK(!flow_table_owner_count(&f.ft, n2), "%"PRIuSIZE" n2 flows "
           "without br-ex", flow_table_owner_count(&f.ft, n2));
+    CHECK(!flow_table_owner_count(&f.ex_ft, n2), "%"PRIuSIZE" n2 br-ex "
+          "flows without br-ex", flow_table_owner_count(&f.ex_ft, n2));
     fixture_destroy(&f);
 }
 
