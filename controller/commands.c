@@ -116,8 +116,10 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
                   shash_count(c->input.pod_ports));
     cniserver_format_status(&ds);
-    ds_put_format(&ds, "tunnel ports: %"PRIuSIZE"\n",
-                  shash_count(c->input.tunnel_ports));
+    ds_put_format(&ds, "tunnel ports: %"PRIuSIZE" (%s, MTU %d)\n",
+                  shash_count(c->input.tunnel_ports),
+                  flows_tunnel_mode_name(c->opts->tunnel_mode),
+                  c->opts->mtu);
     ds_put_format(&ds, "desired flows: %"PRIuSIZE"\n",
                   flow_table_count(&c->flows));
     ds_put_format(&ds, "installed flows: %"PRIuSIZE"\n", s.n_installed);

@@ -13,7 +13,8 @@
  *     ports        OVSDB: br-int's pod, tunnel and gateway ports, br-ex's
  *     uplink       the node IP, its subnet and default gateway (kernel)
  *     neighbors    the next hops on the external network (ARP)
- *     options      the command line, and the "recompute" command
+ *     options      the command line (the tunnel mode and the MTU among
+ *                  it), and the "recompute" command
  *
  *   outputs (each declares the inputs it reads, in engine.c)
  *     br-int       br-int's desired flows and groups

@@ -16,6 +16,7 @@
 #include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
+#include "k8s/k8s-model.h"
 #include "openvswitch/ofpbuf.h"
 #include "packets.h"
 #include "timeval.h"
@@ -105,7 +106,8 @@ external_bridge_update(struct external_bridge *xb,
 
 void
 external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
-                    bool ready)
+                    bool ready, const struct k8s_cluster *peers,
+                    const char *node_name)
 {
     if (ofctrl_run(xb->ofctrl) && ready) {
         ofctrl_put(xb->ofctrl, &xb->flows, NULL);
@@ -121,6 +123,20 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
         neighbor_resolve(&xb->neighbor_table, xb->external.gateway_ip,
                          version, &msgs);
         xb->next_gateway_resolve = time_msec() + 10 * 1000;
+    }
+    if (xb->ready && peers && version
+        && time_msec() >= xb->next_peers_resolve) {
+        /* Routed mode: every peer node is a next hop of pod traffic. */
+        const struct flows_external *ex = &xb->external;
+        const struct k8s_object *obj;
+        K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, peers) {
+            ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
+            if (ip && strcmp(obj->name, node_name)
+                && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
+                neighbor_resolve(&xb->neighbor_table, ip, version, &msgs);
+            }
+        }
+        xb->next_peers_resolve = time_msec() + 10 * 1000;
     }
     struct ofpbuf *msg;
     LIST_FOR_EACH_POP (msg, list_node, &msgs) {

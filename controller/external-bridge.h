@@ -20,6 +20,7 @@
 
 struct ds;
 struct engine;
+struct k8s_cluster;
 struct ofctrl;
 struct vswitch_external;
 
@@ -38,6 +39,7 @@ struct external_bridge {
     uint64_t neighbor_seqno;        /* ...as of 'neighbors', their copy. */
     struct flows_neighbor *neighbors;
     long long int next_gateway_resolve;
+    long long int next_peers_resolve;   /* Routed mode. */
 
     struct healthcheck healthcheck; /* The health check node ports. */
 };
@@ -54,9 +56,13 @@ const struct flows_external *external_bridge_update(
     ovs_be32 node_ip, struct engine *engine);
 
 /* Runs the bridge's OpenFlow connection, installing its desired flows if
- * 'ready', and resolves next hops with packets sent on 'br_int'. */
+ * 'ready', and resolves next hops with packets sent on 'br_int': the
+ * default gateway before the first packet needs it and, if 'peers' is
+ * nonnull (routed mode), the InternalIP on br-ex's subnet of each Node of
+ * 'peers' other than 'node_name'. */
 void external_bridge_run(struct external_bridge *, struct ofctrl *br_int,
-                         bool ready);
+                         bool ready, const struct k8s_cluster *peers,
+                         const char *node_name);
 void external_bridge_wait(struct external_bridge *);
 
 /* Appends the bridge's status (addresses, flows, neighbors, health

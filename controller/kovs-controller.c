@@ -72,7 +72,7 @@ main(int argc, char *argv[])
         .run_dir = ovs_rundir(),
         .control_socket = (opts.unixctl_path
                            ? unixctl_server_get_path(unixctl) : NULL),
-        .mtu = VSWITCH_OVERLAY_MTU,
+        .mtu = opts.mtu,
     };
     cniserver_init(&ccfg);
 
@@ -114,13 +114,16 @@ main(int argc, char *argv[])
         .bridge = opts.bridge_name,
         .datapath_type = opts.datapath_type,
         .node_name = opts.node_name,
-        .tunnel_type = opts.tunnel_type,
+        .tunnel_type = (opts.tunnel_mode == FLOWS_TUNNEL_NONE ? NULL
+                        : flows_tunnel_mode_name(opts.tunnel_mode)),
+        .mtu = opts.mtu,
         .external_bridge = opts.external_bridge,
     };
     const struct vswitch_ports *ports = vswitch_get_ports(c.vswitch);
     c.input = (struct flows_input) {
         .cluster = &c.cluster,
         .node_name = opts.node_name,
+        .tunnel_mode = opts.tunnel_mode,
         .cluster_cidr = opts.cluster_cidr,
         .service_cidr = opts.service_cidr,
         .pod_ports = &ports->pods,
@@ -140,8 +143,9 @@ main(int argc, char *argv[])
         metrics = controller_metrics_create(&c, opts.metrics_address);
     }
 
-    VLOG_INFO("kovs-controller for node %s, bridge %s, %s %s",
-              opts.node_name, opts.bridge_name,
+    VLOG_INFO("kovs-controller for node %s, bridge %s, tunnel type %s, "
+              "MTU %d, %s %s", opts.node_name, opts.bridge_name,
+              flows_tunnel_mode_name(opts.tunnel_mode), opts.mtu,
               opts.state_file ? "state file" : "API server",
               opts.state_file ? opts.state_file : opts.client_cfg.server);
 
@@ -221,7 +225,9 @@ main(int argc, char *argv[])
             np_log_run(np_log, c.br_int);
         }
         if (c.br_ex) {
-            external_bridge_run(c.br_ex, c.br_int, ready);
+            external_bridge_run(c.br_ex, c.br_int, ready,
+                                (opts.tunnel_mode == FLOWS_TUNNEL_NONE
+                                 ? &c.cluster : NULL), opts.node_name);
         }
         event_latency_run(&c);
         controller_metrics_note_acked(&c);

@@ -64,7 +64,14 @@ usage(void)
            "  --service-cidr=CIDR[,CIDR]  the cluster's Service network,"
            " one prefix\n"
            "                          per family\n"
-           "  --tunnel-type=TYPE      vxlan (default)\n"
+           "  --tunnel-type=TYPE      how pod traffic reaches other nodes:"
+           " vxlan (default),\n"
+           "                          geneve, or none (routed through"
+           " --external-bridge,\n"
+           "                          all nodes on one L2 network)\n"
+           "  --mtu=N                 MTU of pods and the gateway (default:"
+           " 1450 for vxlan,\n"
+           "                          1400 for geneve, 1500 for none)\n"
            "  --external-bridge=NAME  the bridge with the uplink and the node IP\n"
            "                          (usually br-ex): SNAT, NodePorts, external\n"
            "                          and LoadBalancer IPs\n"
@@ -191,6 +198,7 @@ controller_options_parse(struct controller_options *o, int argc,
         OPT_CLUSTER_CIDR,
         OPT_SERVICE_CIDR,
         OPT_TUNNEL_TYPE,
+        OPT_MTU,
         OPT_EXTERNAL_BRIDGE,
         OPT_UNIXCTL,
         OPT_CNI_CONF_DIR,
@@ -216,6 +224,7 @@ controller_options_parse(struct controller_options *o, int argc,
         {"cluster-cidr", required_argument, NULL, OPT_CLUSTER_CIDR},
         {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
         {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
+        {"mtu", required_argument, NULL, OPT_MTU},
         {"external-bridge", required_argument, NULL, OPT_EXTERNAL_BRIDGE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
         {"cni-conf-dir", required_argument, NULL, OPT_CNI_CONF_DIR},
@@ -234,7 +243,7 @@ controller_options_parse(struct controller_options *o, int argc,
 
     memset(o, 0, sizeof *o);
     o->bridge_name = xstrdup("br-int");
-    o->tunnel_type = xstrdup("vxlan");
+    o->tunnel_mode = FLOWS_TUNNEL_VXLAN;
     o->cni_conf_dir = xstrdup("/etc/cni/net.d");
     o->metrics_address = xstrdup(CONTROLLER_METRICS_DEFAULT_ADDRESS);
     o->np_logging = FLOWS_NP_LOGGING_ANNOTATED;
@@ -290,12 +299,23 @@ controller_options_parse(struct controller_options *o, int argc,
             parse_cidr_option("service-cidr", optarg, &o->service_cidr);
             break;
         case OPT_TUNNEL_TYPE:
-            if (strcmp(optarg, "vxlan")) {
-                ovs_fatal(0, "--tunnel-type=%s: only vxlan is supported",
-                          optarg);
+            if (!strcmp(optarg, "vxlan")) {
+                o->tunnel_mode = FLOWS_TUNNEL_VXLAN;
+            } else if (!strcmp(optarg, "geneve")) {
+                o->tunnel_mode = FLOWS_TUNNEL_GENEVE;
+            } else if (!strcmp(optarg, "none")) {
+                o->tunnel_mode = FLOWS_TUNNEL_NONE;
+            } else {
+                ovs_fatal(0, "--tunnel-type=%s: must be vxlan, geneve or "
+                          "none", optarg);
             }
-            free(o->tunnel_type);
-            o->tunnel_type = xstrdup(optarg);
+            break;
+        case OPT_MTU:
+            if (!str_to_int(optarg, 10, &o->mtu)
+                || o->mtu < 576 || o->mtu > 65535) {
+                ovs_fatal(0, "--mtu=%s: expected a number from 576 to "
+                          "65535", optarg);
+            }
             break;
         case OPT_EXTERNAL_BRIDGE:
             free(o->external_bridge);
@@ -384,6 +404,13 @@ controller_options_parse(struct controller_options *o, int argc,
         hostname[sizeof hostname - 1] = '\0';
         o->node_name = xstrdup(hostname);
     }
+    if (o->tunnel_mode == FLOWS_TUNNEL_NONE && !o->external_bridge) {
+        ovs_fatal(0, "--tunnel-type=none routes pod traffic to other nodes "
+                  "through the external bridge: it needs --external-bridge");
+    }
+    if (!o->mtu) {
+        o->mtu = controller_default_mtu(o->tunnel_mode);
+    }
     if (!o->ipam_file) {
         o->ipam_file = xasprintf("%s/kovs-ipam.json", ovs_dbdir());
     }
@@ -391,6 +418,20 @@ controller_options_parse(struct controller_options *o, int argc,
         o->np_log_file = xasprintf("%s/kovs-np.log", ovs_logdir());
     }
     configure_k8s_source(o);
+}
+
+int
+controller_default_mtu(enum flows_tunnel_mode mode)
+{
+    switch (mode) {
+    case FLOWS_TUNNEL_VXLAN:
+        return CONTROLLER_MTU_VXLAN;
+    case FLOWS_TUNNEL_GENEVE:
+        return CONTROLLER_MTU_GENEVE;
+    case FLOWS_TUNNEL_NONE:
+        return CONTROLLER_MTU_ROUTED;
+    }
+    OVS_NOT_REACHED();
 }
 
 void
@@ -409,7 +450,6 @@ controller_options_destroy(struct controller_options *o)
         }
         free(o->bridge_name);
         free(o->datapath_type);
-        free(o->tunnel_type);
         free(o->external_bridge);
         free(o->unixctl_path);
         free(o->cni_conf_dir);

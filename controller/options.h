@@ -30,7 +30,9 @@ struct controller_options {
 
     char *bridge_name;              /* "br-int". */
     char *datapath_type;            /* For a bridge kovs creates, or NULL. */
-    char *tunnel_type;              /* "vxlan". */
+    enum flows_tunnel_mode tunnel_mode;     /* --tunnel-type. */
+    int mtu;                        /* Of pods and the gateway: --mtu, else
+                                     * the tunnel mode's. */
     char *external_bridge;          /* "br-ex", or NULL for none. */
     char *unixctl_path;             /* NULL for the default. */
     char *cni_conf_dir;             /* "" for nowhere. */
@@ -55,5 +57,15 @@ const char *controller_np_logging_name(enum flows_np_logging mode);
 void controller_options_parse(struct controller_options *o, int argc,
                               char *argv[]);
 void controller_options_destroy(struct controller_options *);
+
+/* The MTU of pods and the gateway in each tunnel mode, over a 1500-byte
+ * underlay: VXLAN over IPv4 adds 50 bytes, Geneve 50 plus room for
+ * options; routed mode adds nothing. */
+#define CONTROLLER_MTU_VXLAN 1450
+#define CONTROLLER_MTU_GENEVE 1400
+#define CONTROLLER_MTU_ROUTED 1500
+
+/* Returns the default MTU of tunnel mode 'mode'. */
+int controller_default_mtu(enum flows_tunnel_mode mode);
 
 #endif /* controller/options.h */

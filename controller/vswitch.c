@@ -231,6 +231,7 @@ port_iface(const struct ovsrec_port *port)
  * for the gateway. */
 static void
 ensure_gateway(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+               const struct vswitch_config *cfg,
                const struct flows_local *local)
 {
     const struct ovsrec_interface *iface = NULL;
@@ -258,7 +259,7 @@ ensure_gateway(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
             ovsrec_interface_set_mac(iface, mac);
         }
     }
-    int64_t mtu = VSWITCH_OVERLAY_MTU;
+    int64_t mtu = cfg->mtu;
     if (!iface->n_mtu_request || iface->mtu_request[0] != mtu) {
         ovsrec_interface_set_mtu_request(iface, &mtu, 1);
     }
@@ -282,7 +283,8 @@ tunnel_port_name(const char *node)
 }
 
 /* One tunnel port per peer node with an IPv4 InternalIP; ports of nodes
- * that are gone (or of this node) are removed. */
+ * that are gone (or of this node) are removed, and in routed mode (no
+ * 'cfg->tunnel_type') all of them. */
 static void
 ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
                const struct vswitch_config *cfg,
@@ -301,7 +303,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
         const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NODE,
                                                         "", node_name);
         ovs_be32 ip = obj ? k8s_node_internal_ipv4(k8s_node_cast(obj)) : 0;
-        if (!ip || !strcmp(node_name, cfg->node_name)
+        if (!ip || !cfg->tunnel_type || !strcmp(node_name, cfg->node_name)
             || !sset_add(&seen, node_name)) {
             VLOG_INFO("removing tunnel port %s of node %s", port->name,
                       node_name);
@@ -330,7 +332,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
         ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
-        if (!ip || !strcmp(obj->name, cfg->node_name)
+        if (!ip || !cfg->tunnel_type || !strcmp(obj->name, cfg->node_name)
             || sset_contains(&seen, obj->name)) {
             continue;
         }
@@ -771,7 +773,7 @@ vswitch_run(struct vswitch *vs, const struct vswitch_config *cfg,
                                   cfg->node_name);
         const struct ovsrec_bridge *br = ensure_bridge(vs, txn, cfg);
         if (br && find_bridge(vs, cfg->bridge)) {
-            ensure_gateway(br, txn, local);
+            ensure_gateway(br, txn, cfg, local);
             ensure_tunnels(br, txn, cfg, cluster);
             if (cfg->external_bridge) {
                 ensure_external(vs, br, txn, cfg);

@@ -8,8 +8,9 @@
 /* The node's Open vSwitch configuration, through OVSDB (ovsdb-idl).
  *
  * Makes sure br-int exists as kovs needs it (fail-mode secure, a stable
- * datapath id), with the gateway port kovs-gw0 and one VXLAN port per peer
- * node, and removes the tunnel ports of nodes that are gone.  Reads back
+ * datapath id), with the gateway port kovs-gw0 and one VXLAN or Geneve port
+ * per peer node (none in routed mode), and removes the tunnel ports of
+ * nodes that are gone.  Reads back
  * the OpenFlow port numbers of pods (external_ids:iface-id), tunnels
  * (external_ids:kovs-node) and the gateway, which the flows depend on. */
 
@@ -26,11 +27,6 @@ struct vswitch;
 
 #define VSWITCH_GATEWAY_NAME "kovs-gw0"
 
-/* The MTU of pod-facing interfaces (the gateway port, and the pods that
- * kovs-cni plugs) when traffic may cross a VXLAN tunnel over a 1500-byte
- * underlay. */
-#define VSWITCH_OVERLAY_MTU 1450
-
 /* The patch ports between br-int and the external bridge. */
 #define VSWITCH_PATCH_INT_NAME "kovs-patch-int"  /* On br-int. */
 #define VSWITCH_PATCH_EX_NAME "kovs-patch-ex"    /* On the external bridge. */
@@ -40,7 +36,9 @@ struct vswitch_config {
     const char *datapath_type;      /* For a bridge kovs creates; NULL for
                                      * the switch's default. */
     const char *node_name;
-    const char *tunnel_type;        /* "vxlan". */
+    const char *tunnel_type;        /* "vxlan" or "geneve", NULL for no
+                                     * tunnel ports (routed mode). */
+    int mtu;                        /* The gateway port's MTU. */
     const char *external_bridge;    /* "br-ex", or NULL for none. */
 
     /* The ports of kovs-cni's pods: the interface name of each to a

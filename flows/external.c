@@ -20,12 +20,18 @@
  *     patch port);
  *   - ARP replies to the node IP are also copied to br-int, where the
  *     controller learns the next hops it asked for;
- *   - IP packets to the node IP, except the VXLAN underlay, are looked up
- *     in the SNAT zone: replies of kovs's SNAT go to br-int.
+ *   - IP packets to the node IP, except the tunnel underlay (VXLAN or
+ *     Geneve), are looked up in the SNAT zone: replies of kovs's SNAT go
+ *     to br-int;
+ *   - in routed mode (--tunnel-type=none), IP packets to this node's
+ *     podCIDR, which peer nodes route here, go to br-int (and so do those
+ *     from a peer's pods to the node IP: each peer's, node.c).
  *
  * NodePorts and external addresses are the Services' (service.c). */
 static void
-external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
+external_bridge_flows(const struct flows_input *in,
+                      const struct flows_local *local,
+                      const struct flows_external *ex, struct flow_table *ft,
                       struct ofpbuf *ofpacts)
 {
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
@@ -66,12 +72,25 @@ external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
     flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_NODE_IP, &match,
                    ofpacts);
 
-    match_set_nw_proto(&match, IPPROTO_UDP);
-    match_set_tp_dst(&match, htons(KOVS_VXLAN_PORT));
-    ofpbuf_clear(ofpacts);
-    flows_put_output(ofpacts, OFPP_NORMAL);
-    flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_UNDERLAY, &match,
-                   ofpacts);
+    if (in->tunnel_mode != FLOWS_TUNNEL_NONE) {
+        match_set_nw_proto(&match, IPPROTO_UDP);
+        match_set_tp_dst(&match, htons(in->tunnel_mode == FLOWS_TUNNEL_GENEVE
+                                       ? KOVS_GENEVE_PORT
+                                       : KOVS_VXLAN_PORT));
+        ofpbuf_clear(ofpacts);
+        flows_put_output(ofpacts, OFPP_NORMAL);
+        flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_UNDERLAY,
+                       &match, ofpacts);
+    } else {
+        match_init_catchall(&match);
+        match_set_in_port(&match, ex->uplink_ofport);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
+        ofpbuf_clear(ofpacts);
+        flows_put_output(ofpacts, ex->ex_patch_ofport);
+        flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
+                       &match, ofpacts);
+    }
 
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, ex->ex_patch_ofport);
@@ -92,6 +111,7 @@ external_bridge_flows(const struct flows_external *ex, struct flow_table *ft,
  *                  the default gateway; the cluster CIDR never does, and
  *                  nothing from outside is routed back out
  *   NEIGHBOR       an unknown next hop goes to the controller (RESOLVE)
+ *   OUTPUT         routed mode: from br-ex back out to br-ex (to a peer)
  *   SNAT           new connections leaving the cluster are committed (in
  *                  the pod zone first, before their addresses change) and
  *                  masqueraded to the node IP; their later packets get the
@@ -196,6 +216,20 @@ external_int_flows(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_NEIGHBOR, KOVS_PRIO_NEIGHBOR_RESOLVE,
                    &match, ofpacts);
 
+    /* OUTPUT: in routed mode, packets from br-ex go back out through it,
+     * to a peer node: NodePort traffic sent on to an endpoint there, and
+     * the replies from there to clients outside. */
+    if (in->tunnel_mode == FLOWS_TUNNEL_NONE) {
+        match_init_catchall(&match);
+        match_set_in_port(&match, ex->patch_ofport);
+        kovs_match_field(&match, KOVS_F_OUT_PORT,
+                         ofp_to_u16(ex->patch_ofport));
+        ofpbuf_clear(ofpacts);
+        flows_put_output(ofpacts, OFPP_IN_PORT);
+        flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
+                       &match, ofpacts);
+    }
+
     /* SNAT: to the node IP, for everything that leaves through br-ex. */
     for (int state = 0; state < 3; state++) {
         match_init_catchall(&match);
@@ -249,7 +283,7 @@ flows_external_compute(const struct flows_input *in,
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
-    external_bridge_flows(ex, ex_ft, &ofpacts);
+    external_bridge_flows(in, local, ex, ex_ft, &ofpacts);
     external_int_flows(in, local, ex, ft, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }

@@ -12,6 +12,20 @@
 #include "flows/service.h"
 #include "openvswitch/dynamic-string.h"
 
+const char *
+flows_tunnel_mode_name(enum flows_tunnel_mode mode)
+{
+    switch (mode) {
+    case FLOWS_TUNNEL_VXLAN:
+        return "vxlan";
+    case FLOWS_TUNNEL_GENEVE:
+        return "geneve";
+    case FLOWS_TUNNEL_NONE:
+        return "none";
+    }
+    OVS_NOT_REACHED();
+}
+
 void
 flows_local_init(const struct flows_input *in, struct flows_local *local)
 {
@@ -78,7 +92,7 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft,
 
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, in->cluster) {
-        flows_node_compute(in, &local, obj->name, ft);
+        flows_node_compute(in, &local, obj->name, ft, ex_ft);
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
         flows_pod_compute(in, &local, obj->namespace, obj->name, ft);
@@ -243,7 +257,7 @@ flows_compute_changes(const struct flows_input *in,
         K8S_KEY_SET_FOR_EACH (k, &dirty) {
             switch (k->kind) {
             case K8S_NODE:
-                flows_node_compute(in, &local, k->name, ft);
+                flows_node_compute(in, &local, k->name, ft, ex_ft);
                 break;
             case K8S_POD:
                 flows_pod_compute(in, &local, k->namespace, k->name, ft);

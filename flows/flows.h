@@ -16,7 +16,8 @@
  * Each stage lives in its own file:
  *
  *     pipeline.c   the skeleton: table misses, the gateway, cluster ARP
- *     node.c       one peer node: its tunnel and the route to its podCIDRs
+ *     node.c       one peer node: its tunnel (or, routed, its next hop)
+ *                  and the route to its podCIDRs
  *     pod.c        one local pod: classification, spoofguard, ARP, routing
  *     service.c    one Service: load balancing (flows/service.h)
  *     policy.c     one NetworkPolicy (flows/policy.h)
@@ -79,10 +80,24 @@ enum flows_np_logging {
     FLOWS_NP_LOGGING_OFF,
 };
 
+/* How pod traffic reaches another node's pods (--tunnel-type). */
+enum flows_tunnel_mode {
+    FLOWS_TUNNEL_VXLAN,             /* A VXLAN port per peer node. */
+    FLOWS_TUNNEL_GENEVE,            /* A Geneve port per peer node. */
+    FLOWS_TUNNEL_NONE,              /* Routed through br-ex, with the peer's
+                                     * InternalIP as next hop: no tunnel
+                                     * port, and nothing without an external
+                                     * bridge. */
+};
+
+/* Returns the name of 'mode' as --tunnel-type spells it ("vxlan"). */
+const char *flows_tunnel_mode_name(enum flows_tunnel_mode mode);
+
 /* What the flows depend on besides the cluster model. */
 struct flows_input {
     const struct k8s_cluster *cluster;
     const char *node_name;          /* This node. */
+    enum flows_tunnel_mode tunnel_mode;
 
     struct k8s_dual_cidr cluster_cidr;  /* --cluster-cidr, per family. */
     struct k8s_dual_cidr service_cidr;  /* --service-cidr, per family. */
@@ -223,7 +238,8 @@ size_t flows_compute_changes(const struct flows_input *,
 void flows_pipeline_compute(const struct flows_input *,
                             const struct flows_local *, struct flow_table *);
 void flows_node_compute(const struct flows_input *, const struct flows_local *,
-                        const char *node_name, struct flow_table *);
+                        const char *node_name, struct flow_table *ft,
+                        struct flow_table *ex_ft);
 void flows_pod_compute(const struct flows_input *, const struct flows_local *,
                        const char *namespace, const char *name,
                        struct flow_table *);

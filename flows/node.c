@@ -11,86 +11,289 @@
 #include "flows/pipeline.h"
 #include "openvswitch/match.h"
 
-/* Routes a packet through the tunnel 'port': MACs rewritten, TTL
- * decremented. */
+/* How packets reach one peer node: through its tunnel port, or (routed
+ * mode) out through br-ex with the peer's InternalIP as next hop. */
+struct node_path {
+    ofp_port_t out_port;            /* The tunnel port, or br-int's patch
+                                     * port to br-ex. */
+    ovs_be32 nexthop;               /* Routed mode: the peer's IP. */
+};
+
+/* Puts the actions that route a packet to the peer along 'path': MACs
+ * rewritten (through a tunnel, to the virtual router's; routed, the
+ * destination MAC is the next hop's, set by NEIGHBOR), TTL decremented. */
 static void
-put_tunnel_route(struct ofpbuf *ofpacts, const struct flows_local *local,
-                 const struct flows_port *port)
+put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
+               const struct flows_local *local, const struct node_path *path)
 {
-    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
-    flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
-    flows_put_dec_ttl(ofpacts);
-    flows_put_load(ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
-    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    if (in->tunnel_mode == FLOWS_TUNNEL_NONE) {
+        flows_put_set_mac(ofpacts, MFF_ETH_SRC, in->external->mac);
+        flows_put_dec_ttl(ofpacts);
+        flows_put_load_field(ofpacts, KOVS_F_NEXTHOP, ntohl(path->nexthop));
+    } else {
+        flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
+        flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
+        flows_put_dec_ttl(ofpacts);
+        flows_put_load(ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+    }
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT,
+                         ofp_to_u16(path->out_port));
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+}
+
+/* Finds how packets reach peer 'node' (named 'node_name') in the current
+ * tunnel mode and stores it in '*path'.  Returns false if they do not
+ * (yet): no tunnel port, no external bridge, no InternalIP, or, routed, an
+ * InternalIP off this node's subnet, which is recorded as a warning. */
+static bool
+node_path_find(const struct flows_input *in, const char *node_name,
+               const struct k8s_node *node, uint64_t cookie,
+               struct flow_table *ft, struct node_path *path)
+{
+    if (in->tunnel_mode != FLOWS_TUNNEL_NONE) {
+        const struct flows_port *port = shash_find_data(in->tunnel_ports,
+                                                        node_name);
+        if (!port || !port->ofport) {
+            return false;
+        }
+        *path = (struct node_path) { .out_port = port->ofport };
+        return true;
+    }
+
+    const struct flows_external *ex = in->external;
+    ovs_be32 ip = k8s_node_internal_ipv4(node);
+    if (!ex || !ip) {
+        return false;
+    }
+    if ((ip & ex->subnet_mask) != (ex->node_ip & ex->subnet_mask)) {
+        flow_table_add_warning(
+            ft, cookie, "Node %s: status.addresses InternalIP "IP_FMT" is "
+            "not on this node's subnet "IP_FMT"/%d: its pods are "
+            "unreachable with --tunnel-type=none (routed mode needs every "
+            "node on one L2 network)", node_name, IP_ARGS(ip),
+            IP_ARGS(ex->node_ip & ex->subnet_mask),
+            ip_count_cidr_bits(ex->subnet_mask));
+        return false;
+    }
+    *path = (struct node_path) {
+        .out_port = ex->patch_ofport,
+        .nexthop = ip,
+    };
+    return true;
+}
+
+/* The flows for one destination prefix of a peer ('net'/'mask': one of its
+ * podCIDRs or its IP):
+ *
+ *   CLASSIFIER     routed mode: packets from br-ex with a source in the
+ *                  prefix are the peer's (kind TUNNEL) and enter the
+ *                  pipeline at CT_ZONE, as from its tunnel
+ *   L3_FORWARDING  packets to the prefix are routed to the peer
+ *   SNAT           routed mode: they leave unmasqueraded (they do not leave
+ *                  the cluster), except what the Service SNAT below takes
+ */
+static void
+node_prefix_flows(const struct flows_input *in,
+                  const struct flows_local *local,
+                  const struct node_path *path, ovs_be32 net, ovs_be32 mask,
+                  uint64_t cookie, struct flow_table *ft,
+                  struct ofpbuf *ofpacts)
+{
+    bool routed = in->tunnel_mode == FLOWS_TUNNEL_NONE;
+    struct match match;
+
+    if (routed) {
+        match_init_catchall(&match);
+        match_set_in_port(&match, path->out_port);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_src_masked(&match, net, mask);
+        ofpbuf_clear(ofpacts);
+        flows_put_load_field(ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_TUNNEL);
+        flows_put_goto(ofpacts, KOVS_T_CT_ZONE);
+        flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
+                       KOVS_PRIO_CLASSIFIER_ROUTED_PEER, &match, ofpacts);
+    }
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst_masked(&match, net, mask);
+    ofpbuf_clear(ofpacts);
+    put_node_route(ofpacts, in, local, path);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, ofpacts);
+
+    if (routed) {
+        kovs_match_field(&match, KOVS_F_OUT_PORT,
+                         ofp_to_u16(path->out_port));
+        ofpbuf_clear(ofpacts);
+        flows_put_goto(ofpacts, kovs_table_next(KOVS_T_SNAT));
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_ROUTED,
+                       &match, ofpacts);
+    }
+}
+
+/* SNAT: a Service connection from outside this node (NodePort or external
+ * address) DNATed to an endpoint on the peer is masqueraded to this node's
+ * IP, so that the endpoint's replies come back here to be un-DNATed.
+ * Through a tunnel, the tunnel port says where the packet goes; routed,
+ * the destination prefix 'net'/'mask' does. */
+static void
+node_service_snat_flows(const struct flows_input *in,
+                        const struct node_path *path, ovs_be32 net,
+                        ovs_be32 mask, uint64_t cookie,
+                        struct flow_table *ft, struct ofpbuf *ofpacts)
+{
+    const struct flows_external *ex = in->external;
+    static const enum kovs_port_kind outside[] = {
+        KOVS_PORT_EXTERNAL, KOVS_PORT_TUNNEL,
+    };
+    struct match match;
+
+    for (size_t i = 0; ex && i < ARRAY_SIZE(outside); i++) {
+        for (int new = 0; new < 2; new++) {
+            match_init_catchall(&match);
+            match_set_dl_type(&match, htons(ETH_TYPE_IP));
+            if (mask) {
+                match_set_nw_dst_masked(&match, net, mask);
+            }
+            kovs_match_field(&match, KOVS_F_OUT_PORT,
+                             ofp_to_u16(path->out_port));
+            kovs_match_field(&match, KOVS_F_PORT_KIND, outside[i]);
+            if (new) {
+                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+            }
+            match_set_ct_state_masked(&match,
+                                      (new ? CS_NEW : 0) | CS_TRACKED,
+                                      CS_NEW | CS_TRACKED);
+            ofpbuf_clear(ofpacts);
+            if (new) {
+                flows_put_snat_to_node(ofpacts, ex->node_ip,
+                                       kovs_table_next(KOVS_T_SNAT));
+            } else {
+                flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT,
+                                 kovs_table_next(KOVS_T_SNAT));
+            }
+            flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
+                           &match, ofpacts);
+        }
+    }
+}
+
+/* Routed mode, br-ex: packets from the peer's pods ('net'/'mask', one of
+ * its podCIDRs) to this node's IP go to br-int, as through a tunnel, so
+ * that both directions of their connections go through br-int's conntrack
+ * (the node's replies leave through kovs-gw0 and br-int): a pod reaching a
+ * host service of this node, and the replies to this node's own
+ * connections to a ClusterIP, which br-int must un-DNAT. */
+static void
+node_ex_flows(const struct flows_external *ex, ovs_be32 net, ovs_be32 mask,
+              uint64_t cookie, struct flow_table *ex_ft,
+              struct ofpbuf *ofpacts)
+{
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, ex->uplink_ofport);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_src_masked(&match, net, mask);
+    match_set_nw_dst(&match, ex->node_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, ex->ex_patch_ofport);
+    flow_table_add(ex_ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
+                   &match, ofpacts);
 }
 
 /* A peer node's flows, owned by its cookie:
  *
  *   CLASSIFIER     packets from its tunnel with the cluster's VNI enter the
- *                  pipeline at CT_ZONE (they were checked at the sender)
- *   L3_FORWARDING  packets to its IPv4 podCIDRs go through its tunnel,
- *                  routed: MACs rewritten, TTL decremented; on a
- *                  dual-stack node, packets to its IPv6 podCIDRs too
+ *                  pipeline at CT_ZONE (they were checked at the sender);
+ *                  routed mode: packets from br-ex with its pod or node
+ *                  address as source do
+ *   L3_FORWARDING  packets to its IPv4 podCIDRs and to its IP go through
+ *                  its tunnel or, routed, out through br-ex with its IP as
+ *                  next hop: MACs rewritten, TTL decremented; on a
+ *                  dual-stack node, packets to its IPv6 podCIDRs go
+ *                  through its tunnel too
+ *   SNAT           Service traffic from outside sent on to it is
+ *                  masqueraded to this node's IP; routed mode: the rest of
+ *                  the traffic to it is not
+ *   EX_IN (br-ex)  routed mode: packets from its pods to this node's IP go
+ *                  to br-int
  *
- * This node itself, and a peer without a tunnel port yet, get none. */
+ * This node itself, and a peer that packets cannot reach yet (no tunnel
+ * port; routed: no external bridge, or the peer's IP is not on this node's
+ * subnet, which is a warning), get none. */
 void
 flows_node_compute(const struct flows_input *in,
                    const struct flows_local *local,
-                   const char *node_name, struct flow_table *ft)
+                   const char *node_name, struct flow_table *ft,
+                   struct flow_table *ex_ft)
 {
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_NODE, NULL, node_name);
     flow_table_remove_owner(ft, cookie);
+    if (ex_ft) {
+        flow_table_remove_owner(ex_ft, cookie);
+    }
 
     if (!strcmp(node_name, in->node_name) || !local->valid) {
         return;
     }
     const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_NODE,
                                                     "", node_name);
-    const struct flows_port *port = shash_find_data(in->tunnel_ports,
-                                                    node_name);
-    if (!obj || !port || !port->ofport) {
+    if (!obj) {
         return;
     }
     const struct k8s_node *node = k8s_node_cast(obj);
+    struct node_path path;
+    if (!node_path_find(in, node_name, node, cookie, ft, &path)) {
+        return;
+    }
+    bool routed = in->tunnel_mode == FLOWS_TUNNEL_NONE;
 
     struct ofpbuf ofpacts;
     struct match match;
     ofpbuf_init(&ofpacts, 256);
 
-    match_init_catchall(&match);
-    match_set_in_port(&match, port->ofport);
-    match_set_tun_id(&match, htonll(KOVS_TUNNEL_VNI));
-    flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_TUNNEL);
-    flows_put_goto(&ofpacts, KOVS_T_CT_ZONE);
-    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
-                   &match, &ofpacts);
+    if (!routed) {
+        match_init_catchall(&match);
+        match_set_in_port(&match, path.out_port);
+        match_set_tun_id(&match, htonll(KOVS_TUNNEL_VNI));
+        flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_TUNNEL);
+        flows_put_goto(&ofpacts, KOVS_T_CT_ZONE);
+        flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
+                       KOVS_PRIO_CLASSIFIER_PORT, &match, &ofpacts);
+        node_service_snat_flows(in, &path, 0, 0, cookie, ft, &ofpacts);
+    }
 
     for (size_t i = 0; i < node->n_pod_cidrs; i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
         if (!k8s_addr_is_ipv4(&c->addr)) {
             continue;
         }
-        ovs_be32 net = in6_addr_get_mapped_ipv4(&c->addr);
         ovs_be32 mask = be32_prefix_mask(c->plen);
+        ovs_be32 net = in6_addr_get_mapped_ipv4(&c->addr) & mask;
         if ((net & local->pod_mask) == local->pod_net
             || (local->pod_net & mask) == net) {
             /* Overlaps this node's own podCIDR: local pods win. */
             continue;
         }
-
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_nw_dst_masked(&match, net, mask);
-        ofpbuf_clear(&ofpacts);
-        put_tunnel_route(&ofpacts, local, port);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                       &match, &ofpacts);
+        node_prefix_flows(in, local, &path, net, mask, cookie, ft,
+                          &ofpacts);
+        if (routed) {
+            node_service_snat_flows(in, &path, net, mask, cookie, ft,
+                                    &ofpacts);
+            if (ex_ft) {
+                node_ex_flows(in->external, net, mask, cookie, ex_ft,
+                              &ofpacts);
+            }
+        }
     }
 
-    /* L3_FORWARDING: its IPv6 podCIDRs, the same way, on a node that has
-     * IPv6 pods itself.  The tunnel's underlay stays IPv4. */
-    for (size_t i = 0; local->valid6 && i < node->n_pod_cidrs; i++) {
+    /* Its IPv6 podCIDRs, the same way, on a node that has IPv6 pods
+     * itself, through its tunnel (the underlay stays IPv4).  Routed mode
+     * carries IPv4 only. */
+    for (size_t i = 0; !routed && local->valid6 && i < node->n_pod_cidrs;
+         i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
         if (k8s_addr_is_ipv4(&c->addr)) {
             continue;
@@ -108,55 +311,20 @@ flows_node_compute(const struct flows_input *in,
         match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
         match_set_ipv6_dst_masked(&match, &c->addr, &mask);
         ofpbuf_clear(&ofpacts);
-        put_tunnel_route(&ofpacts, local, port);
+        put_node_route(&ofpacts, in, local, &path);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
                        &match, &ofpacts);
     }
 
-    /* L3_FORWARDING: the node's own IP, through the tunnel too, so that
-     * replies to traffic that node source-NATed to its IP go back to it. */
+    /* The node's own IP, too, so that replies to traffic that node
+     * source-NATed to its IP go back to it. */
     ovs_be32 node_ip = k8s_node_internal_ipv4(node);
     if (node_ip) {
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_nw_dst(&match, node_ip);
-        ofpbuf_clear(&ofpacts);
-        put_tunnel_route(&ofpacts, local, port);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                       &match, &ofpacts);
-    }
-
-    /* SNAT: a Service connection from outside this node (NodePort or
-     * external address) DNATed to an endpoint on that node is masqueraded
-     * to this node's IP, so that the endpoint's replies come back here to
-     * be un-DNATed. */
-    const struct flows_external *ex = in->external;
-    static const enum kovs_port_kind outside[] = {
-        KOVS_PORT_EXTERNAL, KOVS_PORT_TUNNEL,
-    };
-    for (size_t i = 0; ex && i < ARRAY_SIZE(outside); i++) {
-        for (int new = 0; new < 2; new++) {
-            match_init_catchall(&match);
-            match_set_dl_type(&match, htons(ETH_TYPE_IP));
-            kovs_match_field(&match, KOVS_F_OUT_PORT,
-                             ofp_to_u16(port->ofport));
-            kovs_match_field(&match, KOVS_F_PORT_KIND, outside[i]);
-            if (new) {
-                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
-            }
-            match_set_ct_state_masked(&match,
-                                      (new ? CS_NEW : 0) | CS_TRACKED,
-                                      CS_NEW | CS_TRACKED);
-            ofpbuf_clear(&ofpacts);
-            if (new) {
-                flows_put_snat_to_node(&ofpacts, ex->node_ip,
-                                       kovs_table_next(KOVS_T_SNAT));
-            } else {
-                flows_put_ct_nat(&ofpacts, KOVS_CT_ZONE_SNAT,
-                                 kovs_table_next(KOVS_T_SNAT));
-            }
-            flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
-                           &match, &ofpacts);
+        node_prefix_flows(in, local, &path, node_ip, OVS_BE32_MAX, cookie,
+                          ft, &ofpacts);
+        if (routed) {
+            node_service_snat_flows(in, &path, node_ip, OVS_BE32_MAX,
+                                    cookie, ft, &ofpacts);
         }
     }
     ofpbuf_uninit(&ofpacts);

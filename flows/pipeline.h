@@ -55,8 +55,9 @@ struct flow_table;
     KOVS_TABLE(EGRESS_POLICY, 50)                                          \
     /* Routing: a local pod gets its MACs rewritten and its TTL            \
      * decremented, a peer node's podCIDR and IP go to that node's         \
-     * tunnel, this node's IP to its stack, anything else leaves through   \
-     * br-ex to its next hop (without br-ex: through the gateway). */      \
+     * tunnel (routed mode: out through br-ex, to the peer's IP), this     \
+     * node's IP to its stack, anything else leaves through br-ex to its   \
+     * next hop (without br-ex: through the gateway). */                   \
     KOVS_TABLE(L3_FORWARDING, 60)                                          \
     /* Packets leaving through br-ex get the MAC of their next hop (the    \
      * address in the NEXTHOP field); an unknown next hop is resolved by   \
@@ -231,7 +232,9 @@ kovs_match_get_field(const struct match *match, enum kovs_field f,
 enum kovs_port_kind {
     KOVS_PORT_POD = 1,          /* A local pod's veth. */
     KOVS_PORT_GATEWAY = 2,      /* kovs-gw0, the node's own stack. */
-    KOVS_PORT_TUNNEL = 3,       /* A peer node's tunnel. */
+    KOVS_PORT_TUNNEL = 3,       /* A peer node's tunnel, or in routed
+                                 * mode the patch port from br-ex with a
+                                 * peer's pod or node address as source. */
     KOVS_PORT_EXTERNAL = 4,     /* The patch port from br-ex. */
 };
 
@@ -301,9 +304,10 @@ const char *kovs_ex_table_name(uint8_t table);
 void kovs_pipeline_summary(const struct flow_table *br_int,
                            const struct flow_table *br_ex, struct ds *s);
 
-/* The VXLAN port of the underlay: tunnel packets to the node IP never go
- * through conntrack on br-ex. */
+/* The UDP ports of the underlay's VXLAN and Geneve: tunnel packets to the
+ * node IP never go through conntrack on br-ex. */
 #define KOVS_VXLAN_PORT         4789
+#define KOVS_GENEVE_PORT        6081
 
 /* Meters of br-int.  Every packet that br-int sends to kovs-controller
  * goes through one, so that no flood (a pod hammering a Service without
@@ -357,9 +361,11 @@ extern const size_t kovs_n_meters;
  * they stay what they are; gaps leave room. */
 #define KOVS_PRIO_MISS 0
 
-/* CLASSIFIER: one flow per known in_port. */
+/* CLASSIFIER: one flow per known in_port; in routed mode, a peer node's
+ * traffic (by its source address) above the patch port from br-ex. */
 enum kovs_classifier_prio {
     KOVS_PRIO_CLASSIFIER_PORT = 200,
+    KOVS_PRIO_CLASSIFIER_ROUTED_PEER = 210,
 };
 
 /* SPOOFGUARD: what a pod may send; the miss drops the rest.  IPv6
@@ -497,9 +503,12 @@ enum kovs_neighbor_prio {
 
 /* SNAT: Service connections, a pod's hairpin and NodePort traffic sent on
  * to another node (by their output port), are above the masquerade of
- * everything that leaves through br-ex. */
+ * everything that leaves through br-ex; in routed mode, traffic to a
+ * peer's podCIDR or IP leaves through br-ex unmasqueraded, between the
+ * two. */
 enum kovs_snat_prio {
     KOVS_PRIO_SNAT_EXTERNAL = 100,
+    KOVS_PRIO_SNAT_ROUTED = 150,
     KOVS_PRIO_SNAT_SERVICE = 200,
 };
 
@@ -510,20 +519,23 @@ enum kovs_ct_commit_prio {
     KOVS_PRIO_CT_COMMIT_SVC_DNAT = 110,
 };
 
-/* OUTPUT: to the output port, except a pod's hairpin, above, to
- * in_port. */
+/* OUTPUT: to the output port, except a pod's hairpin (and, in routed
+ * mode, br-ex's traffic to a peer node), above, to in_port. */
 enum kovs_output_prio {
     KOVS_PRIO_OUTPUT = 100,
     KOVS_PRIO_OUTPUT_HAIRPIN = 200,
 };
 
 /* EX_IN (br-ex).  The miss is NORMAL; packets to the node IP are looked
- * up in the SNAT zone, except the VXLAN underlay; ARP replies to the node
- * IP and the Services' front ends are taken above; what br-int sends goes
- * out, above all. */
+ * up in the SNAT zone, except the tunnel underlay; in routed mode, packets
+ * to this node's podCIDR, and from a peer's podCIDR to the node IP, go to
+ * br-int; ARP replies to the node IP and the
+ * Services' front ends are taken above; what br-int sends goes out, above
+ * all. */
 enum kovs_ex_in_prio {
     KOVS_PRIO_EX_IN_NODE_IP = 100,
     KOVS_PRIO_EX_IN_UNDERLAY = 110,
+    KOVS_PRIO_EX_IN_ROUTED = 150,
     KOVS_PRIO_EX_IN_TAKEN = 200,
     KOVS_PRIO_EX_IN_FROM_INT = 300,
 };

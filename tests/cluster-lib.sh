@@ -27,6 +27,7 @@
 #             cl_node_ovsdb_start NODE,
 #             cl_node_ip NODE, cl_node_inspect NODE, cl_tnl_neigh_prime,
 #             cl_node_kill NODE DAEMON, cl_node_vswitchd_start NODE
+#   tunnel    cl_tunnel, cl_tunnel_mtu (CL_TUNNEL=vxlan|geneve|none)
 #   external  cl_ext_add NAME IP/LEN
 #   pods      cl_pod_add NODE NAMESPACE NAME IP/LEN GATEWAY_IP MAC,
 #             cl_pod_del NODE NAMESPACE NAME,
@@ -109,7 +110,8 @@
 #      off also turns TSO off, which keeps segments within the MTU.
 #   6. MTU 1450 in pods, on both ends of their veths (a veth drops what is
 #      larger than its peer's MTU) and on kovs-gw0: VXLAN over IPv4 adds 50
-#      bytes and the underlay is 1500.  The userspace datapath neither
+#      bytes and the underlay is 1500 (Geneve: 1400, routed: 1500; see
+#      CL_TUNNEL below).  The userspace datapath neither
 #      fragments nor answers "fragmentation needed": an oversized
 #      encapsulated packet is dropped with only "netdev_linux|WARN|error
 #      sending Ethernet packet on eth0: Message too long" in the node's
@@ -665,18 +667,44 @@ cl_ext_add() {
 }
 
 # ---------------------------------------------------------------------------
+# The tunnel mode of the cluster: CL_TUNNEL=vxlan (the default), geneve or
+# none (routed through br-ex), which the controllers that tests start on
+# the nodes follow (cluster_kovs_start in tests/sandbox-lib.sh), and so do
+# the pods' MTUs.
+
+# cl_tunnel: prints the cluster's tunnel mode.
+cl_tunnel() {
+    case ${CL_TUNNEL:-vxlan} in
+        vxlan|geneve|none) echo "${CL_TUNNEL:-vxlan}" ;;
+        *) _cl_err "CL_TUNNEL=$CL_TUNNEL: must be vxlan, geneve or none"
+           return 1 ;;
+    esac
+}
+
+# cl_tunnel_mtu: prints the pod MTU of the cluster's tunnel mode, as
+# kovs-controller gives it (requirement 6).
+cl_tunnel_mtu() {
+    case $(cl_tunnel) in
+        vxlan) echo 1450 ;;
+        geneve) echo 1400 ;;
+        none) echo 1500 ;;
+        *) return 1 ;;
+    esac
+}
+
 # Pods.
 
 # cl_pod_add NODE NAMESPACE NAME IP/LEN GATEWAY_IP MAC: plugs pod
 # NAMESPACE/NAME into NODE the way DESIGN.md "Node topology" says a CNI
 # plugin does: namespace PREFIX-pN_NAME (N makes it unique) with eth0 (MAC,
-# MTU 1450, IP/LEN, default route via GATEWAY_IP), the host end of the veth
-# (MTU 1450, named vN-NAME, see cl_pod_port) on br-int with
+# MTU of the tunnel mode (cl_tunnel_mtu), IP/LEN, default route via
+# GATEWAY_IP), the host end of the veth (same MTU, named vN-NAME, see
+# cl_pod_port) on br-int with
 # external_ids:iface-id="NAMESPACE/NAME" and external_ids:attached-mac=MAC.
 # Creates br-int (userspace datapath) if it does not exist yet.
 cl_pod_add() {
     local node="$1" ns="$2" name="$3" cidr="$4" gw="$5" mac="$6"
-    local key netns hostif n nodens
+    local key netns hostif n nodens mtu
     _cl_need_init || return 1
     _cl_check_name namespace "$ns" && _cl_check_name pod "$name" || return 1
     nodens=$(_cl_get nodes "$node" netns) ||
@@ -698,12 +726,13 @@ gw=$gw
 mac=$mac
 EOF
     # Requirements 5 and 6: checksum offload off on both ends (_cl_veth),
-    # MTU 1450 on both ends.
+    # the tunnel mode's MTU on both ends.
+    mtu=$(cl_tunnel_mtu) || return 1
     _cl_veth "$netns" eth0 "$nodens" "$hostif" || return 1
-    ip -n "$netns" link set eth0 address "$mac" mtu 1450 &&
+    ip -n "$netns" link set eth0 address "$mac" mtu "$mtu" &&
     ip -n "$netns" addr add "$cidr" dev eth0 &&
     ip -n "$netns" route add default via "$gw" dev eth0 &&
-    ip -n "$nodens" link set "$hostif" mtu 1450 || return 1
+    ip -n "$nodens" link set "$hostif" mtu "$mtu" || return 1
     # Requirement 8: the userspace datapath reads the host end with a
     # packet socket, so the node's own stack sees the pod's frames too.  It
     # must not answer the pod's ARP for the gateway address (which it owns,

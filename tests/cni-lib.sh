@@ -66,11 +66,7 @@ cni_no_port () {
 
 # cni_restart NODE: stops NODE's kovs-controller and starts it again.
 cni_restart () {
-    local pidfile=$CL_WORKDIR/$1/kovs-controller.pid pid
-    pid=$(cat "$pidfile") || return 1
-    cl_node_exec "$1" ovs-appctl -t kovs-controller exit || return 1
-    cl_wait_until 10 sh -c "! kill -0 $pid 2>/dev/null" || return 1
-    cluster_kovs_start "$1"
+    cluster_kovs_restart "$1"
 }
 
 # k8s_deny_ingress NAMESPACE NAME APP: a NetworkPolicy that isolates the

@@ -402,16 +402,36 @@ trace_final_field () {
 # Cluster tests (with tests/cluster-lib.sh): kovs-controller on each node of
 # a netns cluster, all reading the test's state.json.
 
-# cluster_kovs_start NODE [OPTION...]: starts kovs-controller in NODE's namespace.
+# cluster_kovs_start NODE [OPTION...]: starts kovs-controller in NODE's
+# namespace, in the cluster's tunnel mode (CL_TUNNEL, see cl_tunnel in
+# tests/cluster-lib.sh); routed mode adds --external-bridge=br-ex, which it
+# needs, unless OPTIONs have it.
 cluster_kovs_start () {
-    local node=$1
+    local node=$1 tunnel ex=
     shift
+    tunnel=$(cl_tunnel) || return 1
+    case "$tunnel $*" in
+        *--external-bridge*) ;;
+        none*) ex=--external-bridge=br-ex ;;
+    esac
     cl_node_exec "$node" kovs-controller --detach --no-chdir --pidfile \
         -vconsole:off --log-file --node-name="$node" \
         --k8s-state="$PWD/state.json" --datapath-type=netdev \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+        --tunnel-type="$tunnel" $ex \
         --cni-conf-dir="$CL_WORKDIR/$node/net.d" -vofctrl:file:dbg "$@" &&
         kovs_register "$CL_WORKDIR/$node" state
+}
+
+# cluster_kovs_restart NODE [OPTION...]: stops NODE's kovs-controller and
+# starts it again with OPTIONs (see cluster_kovs_start).
+cluster_kovs_restart () {
+    local node=$1 pid
+    shift
+    pid=$(cat "$CL_WORKDIR/$node/kovs-controller.pid") || return 1
+    cl_node_exec "$node" ovs-appctl -t kovs-controller exit || return 1
+    cl_wait_until 10 sh -c "! kill -0 $pid 2>/dev/null" || return 1
+    cluster_kovs_start "$node" "$@"
 }
 
 # cluster_wait_sync NODE [READS]: kovs_wait_sync for NODE's controller.

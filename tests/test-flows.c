@@ -2626,6 +2626,257 @@ test_pod_ipv6(void)
     fixture_destroy(&f);
 }
 
+/* Tunnel modes.
+ *
+ * Routed mode (--tunnel-type=none) reaches a peer through br-ex, with the
+ * peer's InternalIP as next hop, instead of a tunnel port. */
+
+#define NODE(NAME, IP, CIDR)                                            \
+    "{'kind':'Node','metadata':{'name':'" NAME "'},"                    \
+    "'spec':{'podCIDRs':['" CIDR "']},"                                 \
+    "'status':{'addresses':[{'type':'InternalIP','address':'" IP "'}]}},"
+
+/* Routed mode: n2's traffic is classified by its source addresses on the
+ * patch port, routed out through br-ex to 198.18.0.12 unmasqueraded
+ * (except NodePort traffic sent on to it), with no tunnel port at all;
+ * br-ex sends this node's podCIDR to br-int, and nothing treats the
+ * tunnel underlay specially. */
+static void
+test_tunnel_routed_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    shash_clear_free_data(&f.tunnel_ports);
+    f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *s = format_flows(&f.ft, n2);
+    CHECK_TEXT(s,
+        "table=0 priority=210 ip,in_port=7,nw_src=10.244.2.0/24 "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=0 priority=210 ip,in_port=7,nw_src=198.18.0.12 "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=60 priority=200 ip,nw_dst=10.244.2.0/24 "
+        "actions=set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,"
+        "set_field:0xc612000c->reg5,set_field:0x7->reg1,goto_table:62\n"
+        "table=60 priority=200 ip,nw_dst=198.18.0.12 "
+        "actions=set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,"
+        "set_field:0xc612000c->reg5,set_field:0x7->reg1,goto_table:62\n"
+        "table=65 priority=150 ip,reg1=0x7,nw_dst=10.244.2.0/24 "
+        "actions=goto_table:70\n"
+        "table=65 priority=150 ip,reg1=0x7,nw_dst=198.18.0.12 "
+        "actions=goto_table:70\n"
+        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x13/0x1f,reg1=0x7,"
+        "nw_dst=10.244.2.0/24 actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x13/0x1f,reg1=0x7,"
+        "nw_dst=198.18.0.12 actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x14/0x1f,reg1=0x7,"
+        "nw_dst=10.244.2.0/24 actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x14/0x1f,reg1=0x7,"
+        "nw_dst=198.18.0.12 actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x3/0xf,reg1=0x7,"
+        "nw_dst=10.244.2.0/24 actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x3/0xf,reg1=0x7,"
+        "nw_dst=198.18.0.12 actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x4/0xf,reg1=0x7,"
+        "nw_dst=10.244.2.0/24 actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x4/0xf,reg1=0x7,"
+        "nw_dst=198.18.0.12 actions=ct(table=70,zone=2,nat)\n",
+        "n2's flows in routed mode");
+    free(s);
+
+    /* br-int sends br-ex's traffic to a peer back out through in_port. */
+    s = format_table(&f.ft, EX_COOKIE, KOVS_T_OUTPUT);
+    CHECK_TEXT(s,
+        "table=90 priority=200 reg1=0x7,in_port=7 actions=IN_PORT\n",
+        "br-int's OUTPUT flows of the external bridge");
+    free(s);
+
+    s = format_flows(&f.ex_ft, EX_COOKIE);
+    CHECK(strstr(s, "table=0 priority=150 ip,in_port=1,"
+                 "nw_dst=10.244.1.0/24 actions=output:2\n")
+          && !strstr(s, "4789") && !strstr(s, "6081"),
+          "br-ex's flows in routed mode:\n%s", s);
+    free(s);
+    CHECK(sset_is_empty(&f.ft.warnings), "%"PRIuSIZE" warnings",
+          sset_count(&f.ft.warnings));
+
+    /* br-ex sends n2's pods' packets to the node IP to br-int. */
+    s = format_flows(&f.ex_ft, n2);
+    CHECK_TEXT(s,
+        "table=0 priority=150 ip,in_port=1,nw_src=10.244.2.0/24,"
+        "nw_dst=198.18.0.11 actions=output:2\n",
+        "n2's br-ex flows in routed mode");
+    free(s);
+
+    /* Without the external bridge (or until it is ready), no route. */
+    f.in.external = NULL;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    CHECK(!flow_table_owner_count(&f.ft, n2), "%"PRIuSIZE" n2 flows "
+          "without br-ex", flow_table_owner_count(&f.ft, n2));
+    CHECK(!flow_table_owner_count(&f.ex_ft, n2), "%"PRIuSIZE" n2 br-ex "
+          "flows without br-ex", flow_table_owner_count(&f.ex_ft, n2));
+    fixture_destroy(&f);
+}
+
+/* Routed mode: a peer whose InternalIP is off this node's subnet gets no
+ * flows and one warning naming it, which stays one however often the node
+ * is recomputed, and goes with the node. */
+static void
+test_tunnel_routed_off_subnet(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
+    fixture_add(&f, NODE("n3", "203.0.113.5", "10.244.3.0/24"));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t n3 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n3");
+    CHECK(!flow_table_owner_count(&f.ft, n3), "%"PRIuSIZE" n3 flows",
+          flow_table_owner_count(&f.ft, n3));
+    const char *expected = "Node n3: status.addresses InternalIP "
+        "203.0.113.5 is not on this node's subnet 198.18.0.0/24: its pods "
+        "are unreachable with --tunnel-type=none (routed mode needs every "
+        "node on one L2 network)";
+    CHECK(sset_count(&f.ft.warnings) == 1
+          && sset_contains(&f.ft.warnings, expected),
+          "expected the one warning \"%s\"", expected);
+
+    fixture_put(&f, NODE("n3", "203.0.113.5", "10.244.30.0/24"));
+    compute_changes(&f);
+    CHECK(sset_count(&f.ft.warnings) == 1, "%"PRIuSIZE" warnings after "
+          "a change of n3", sset_count(&f.ft.warnings));
+
+    /* On the subnet, it is routed. */
+    fixture_put(&f, NODE("n3", "198.18.0.13", "10.244.30.0/24"));
+    compute_changes(&f);
+    CHECK(sset_is_empty(&f.ft.warnings), "%"PRIuSIZE" warnings with n3 "
+          "on the subnet", sset_count(&f.ft.warnings));
+    char *s = format_table(&f.ft, n3, KOVS_T_L3_FORWARDING);
+    CHECK(strstr(s, "nw_dst=10.244.30.0/24 ")
+          && strstr(s, "set_field:0xc612000d->reg5"),
+          "n3's routes:\n%s", s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* Geneve: the same per-peer flows as VXLAN (tunnel port, VNI), and br-ex
+ * leaves the Geneve underlay, not VXLAN's, out of conntrack. */
+static void
+test_tunnel_geneve_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *vxlan = format_flows(&f.ft, n2);
+
+    f.in.tunnel_mode = FLOWS_TUNNEL_GENEVE;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *geneve = format_flows(&f.ft, n2);
+    CHECK_TEXT(geneve, vxlan, "n2's flows with Geneve (as with VXLAN)");
+    CHECK(strstr(geneve, "table=0 priority=200 tun_id=0x1,in_port=3 "),
+          "no tunnel classifier in\n%s", geneve);
+    free(vxlan);
+    free(geneve);
+
+    char *s = format_flows(&f.ex_ft, EX_COOKIE);
+    CHECK(strstr(s, "table=0 priority=110 udp,in_port=1,"
+                 "nw_dst=198.18.0.11,tp_dst=6081 actions=NORMAL\n")
+          && !strstr(s, "4789"), "br-ex's flows with Geneve:\n%s", s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* Checks that 'f''s incrementally computed flows (br-int's and br-ex's)
+ * and warnings are those of a full computation; 'what' names the step. */
+static void
+check_incremental_is_full(struct fixture *f, const char *what)
+{
+    struct flow_table full, ex_full;
+    flow_table_init(&full);
+    flow_table_init(&ex_full);
+    flows_compute_all(&f->in, &full, &ex_full);
+
+    char *got = format_flows(&f->ft, 0);
+    char *want = format_flows(&full, 0);
+    CHECK(!strcmp(got, want), "%s (%s): br-int's incremental flows differ "
+          "from a full computation:\n  full:\n%s  incremental:\n%s", what,
+          flows_tunnel_mode_name(f->in.tunnel_mode), want, got);
+    free(got);
+    free(want);
+    got = format_flows(&f->ex_ft, 0);
+    want = format_flows(&ex_full, 0);
+    CHECK(!strcmp(got, want), "%s (%s): br-ex's incremental flows differ "
+          "from a full computation", what,
+          flows_tunnel_mode_name(f->in.tunnel_mode));
+    free(got);
+    free(want);
+    CHECK(sset_equals(&f->ft.warnings, &full.warnings),
+          "%s (%s): warnings differ", what,
+          flows_tunnel_mode_name(f->in.tunnel_mode));
+    flow_table_destroy(&full);
+    flow_table_destroy(&ex_full);
+}
+
+/* In every tunnel mode, a node added, changing its InternalIP, moving off
+ * the subnet and removed gives, incrementally, the flows of a full
+ * computation, and so do the ports of its tunnel coming and going. */
+static void
+test_tunnel_incremental(void)
+{
+    static const enum flows_tunnel_mode modes[] = {
+        FLOWS_TUNNEL_VXLAN, FLOWS_TUNNEL_GENEVE, FLOWS_TUNNEL_NONE,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+        struct fixture f;
+        fixture_init(&f);
+        fixture_external(&f);
+        f.in.tunnel_mode = modes[i];
+        flows_compute_all(&f.in, &f.ft, f.ex_table);
+        uint64_t n3 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n3");
+
+        fixture_put(&f, NODE("n3", "198.18.0.13", "10.244.3.0/24"));
+        compute_changes(&f);
+        check_incremental_is_full(&f, "n3 added");
+
+        /* Its tunnel port appears, as vswitch reports it. */
+        add_port(&f.tunnel_ports, "n3", 9, NULL);
+        struct flows_changes changes;
+        flows_changes_init(&changes);
+        k8s_key_set_add(&changes.nodes, K8S_NODE, "", "n3");
+        flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
+        flows_changes_destroy(&changes);
+        check_incremental_is_full(&f, "n3's tunnel port added");
+        CHECK(flow_table_owner_count(&f.ft, n3), "n3 has no flows (%s)",
+              flows_tunnel_mode_name(modes[i]));
+
+        fixture_put(&f, NODE("n3", "198.18.0.14", "10.244.3.0/24"));
+        compute_changes(&f);
+        check_incremental_is_full(&f, "n3's InternalIP changed");
+
+        fixture_put(&f, NODE("n3", "203.0.113.5", "10.244.3.0/24"));
+        compute_changes(&f);
+        check_incremental_is_full(&f, "n3 off the subnet");
+
+        CHECK(k8s_cluster_delete(&f.cluster, K8S_NODE, "", "n3"),
+              "n3 not deleted");
+        compute_changes(&f);
+        check_incremental_is_full(&f, "n3 removed");
+        CHECK(!flow_table_owner_count(&f.ft, n3), "n3 has flows left (%s)",
+              flows_tunnel_mode_name(modes[i]));
+        fixture_destroy(&f);
+    }
+}
+
 static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
@@ -2662,6 +2913,10 @@ static const struct unit_test tests[] = {
     { "service-lb-source-ranges", test_service_lb_source_ranges },
     { "service-external-ip-reject", test_service_external_ip_reject },
     { "external-owner-removed", test_external_owner_removed },
+    { "tunnel-routed-flows", test_tunnel_routed_flows },
+    { "tunnel-routed-off-subnet", test_tunnel_routed_off_subnet },
+    { "tunnel-geneve-flows", test_tunnel_geneve_flows },
+    { "tunnel-incremental", test_tunnel_incremental },
 };
 
 int
