@@ -46,9 +46,26 @@ gateway_set_up(int ifindex)
     return error;
 }
 
-static int
-gateway_set_address(int ifindex, ovs_be32 ip, unsigned int plen)
+/* Appends to 'req' attribute 'type' holding 'addr', an IPv4-mapped
+ * address as 4 bytes, an IPv6 address as 16. */
+static void
+gateway_put_addr(struct ofpbuf *req, uint16_t type,
+                 const struct in6_addr *addr)
 {
+    if (IN6_IS_ADDR_V4MAPPED(addr)) {
+        nl_msg_put_be32(req, type, in6_addr_get_mapped_ipv4(addr));
+    } else {
+        nl_msg_put_unspec(req, type, addr, sizeof *addr);
+    }
+}
+
+/* Adds 'ip'/'plen' (an IPv4-mapped address for IPv4) to the gateway.  An
+ * IPv6 address is usable at once: no duplicate address detection. */
+static int
+gateway_set_address(int ifindex, const struct in6_addr *ip,
+                    unsigned int plen)
+{
+    bool ipv4 = IN6_IS_ADDR_V4MAPPED(ip);
     struct ofpbuf req;
     struct ifaddrmsg ifa;
 
@@ -56,50 +73,27 @@ gateway_set_address(int ifindex, ovs_be32 ip, unsigned int plen)
     nl_msg_put_nlmsghdr(&req, sizeof ifa, RTM_NEWADDR,
                         NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
     memset(&ifa, 0, sizeof ifa);
-    ifa.ifa_family = AF_INET;
+    ifa.ifa_family = ipv4 ? AF_INET : AF_INET6;
     ifa.ifa_prefixlen = plen;
+    ifa.ifa_flags = ipv4 ? 0 : IFA_F_NODAD;
     ifa.ifa_scope = RT_SCOPE_UNIVERSE;
     ifa.ifa_index = ifindex;
     ofpbuf_put(&req, &ifa, sizeof ifa);
-    nl_msg_put_be32(&req, IFA_LOCAL, ip);
-    nl_msg_put_be32(&req, IFA_ADDRESS, ip);
+    gateway_put_addr(&req, IFA_LOCAL, ip);
+    gateway_put_addr(&req, IFA_ADDRESS, ip);
     int error = nl_transact(NETLINK_ROUTE, &req, NULL);
     ofpbuf_uninit(&req);
     return error;
 }
 
-/* Adds 'ip'/'plen' to the gateway as an IPv6 address that is usable at
- * once (no duplicate address detection). */
+/* Adds or replaces the route to 'dst' (IPv4-mapped for IPv4) through the
+ * gateway, with 'src', of the same family, as the preferred source so that
+ * replies come back to it. */
 static int
-gateway_set_address6(int ifindex, const struct in6_addr *ip,
-                     unsigned int plen)
+gateway_set_route(int ifindex, const struct k8s_cidr *dst,
+                  const struct in6_addr *src)
 {
-    struct ofpbuf req;
-    struct ifaddrmsg ifa;
-
-    ofpbuf_init(&req, 0);
-    nl_msg_put_nlmsghdr(&req, sizeof ifa, RTM_NEWADDR,
-                        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
-    memset(&ifa, 0, sizeof ifa);
-    ifa.ifa_family = AF_INET6;
-    ifa.ifa_prefixlen = plen;
-    ifa.ifa_flags = IFA_F_NODAD;
-    ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-    ifa.ifa_index = ifindex;
-    ofpbuf_put(&req, &ifa, sizeof ifa);
-    nl_msg_put_unspec(&req, IFA_LOCAL, ip, sizeof *ip);
-    nl_msg_put_unspec(&req, IFA_ADDRESS, ip, sizeof *ip);
-    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
-    ofpbuf_uninit(&req);
-    return error;
-}
-
-/* Adds or replaces the IPv6 route to 'dst' through the gateway, with 'src'
- * as the preferred source. */
-static int
-gateway_set_route6(int ifindex, const struct k8s_cidr *dst,
-                   const struct in6_addr *src)
-{
+    bool ipv4 = IN6_IS_ADDR_V4MAPPED(&dst->addr);
     struct ofpbuf req;
     struct rtmsg rtm;
 
@@ -107,43 +101,16 @@ gateway_set_route6(int ifindex, const struct k8s_cidr *dst,
     nl_msg_put_nlmsghdr(&req, sizeof rtm, RTM_NEWROUTE,
                         NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
     memset(&rtm, 0, sizeof rtm);
-    rtm.rtm_family = AF_INET6;
+    rtm.rtm_family = ipv4 ? AF_INET : AF_INET6;
     rtm.rtm_dst_len = dst->plen;
     rtm.rtm_table = RT_TABLE_MAIN;
     rtm.rtm_protocol = RTPROT_STATIC;
-    rtm.rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm.rtm_scope = ipv4 ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
     rtm.rtm_type = RTN_UNICAST;
     ofpbuf_put(&req, &rtm, sizeof rtm);
-    nl_msg_put_unspec(&req, RTA_DST, &dst->addr, sizeof dst->addr);
+    gateway_put_addr(&req, RTA_DST, &dst->addr);
     nl_msg_put_u32(&req, RTA_OIF, ifindex);
-    nl_msg_put_unspec(&req, RTA_PREFSRC, src, sizeof *src);
-    int error = nl_transact(NETLINK_ROUTE, &req, NULL);
-    ofpbuf_uninit(&req);
-    return error;
-}
-
-/* Adds or replaces the route to 'net'/'plen' through the gateway, with
- * 'src' as the preferred source so that replies come back to it. */
-static int
-gateway_set_route(int ifindex, ovs_be32 net, unsigned int plen, ovs_be32 src)
-{
-    struct ofpbuf req;
-    struct rtmsg rtm;
-
-    ofpbuf_init(&req, 0);
-    nl_msg_put_nlmsghdr(&req, sizeof rtm, RTM_NEWROUTE,
-                        NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE);
-    memset(&rtm, 0, sizeof rtm);
-    rtm.rtm_family = AF_INET;
-    rtm.rtm_dst_len = plen;
-    rtm.rtm_table = RT_TABLE_MAIN;
-    rtm.rtm_protocol = RTPROT_STATIC;
-    rtm.rtm_scope = RT_SCOPE_LINK;
-    rtm.rtm_type = RTN_UNICAST;
-    ofpbuf_put(&req, &rtm, sizeof rtm);
-    nl_msg_put_be32(&req, RTA_DST, net);
-    nl_msg_put_u32(&req, RTA_OIF, ifindex);
-    nl_msg_put_be32(&req, RTA_PREFSRC, src);
+    gateway_put_addr(&req, RTA_PREFSRC, src);
     int error = nl_transact(NETLINK_ROUTE, &req, NULL);
     ofpbuf_uninit(&req);
     return error;
@@ -201,25 +168,29 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
         return;
     }
 
+    struct in6_addr gateway_ip = in6_addr_mapped_ipv4(local->gateway_ip);
     int error = gateway_set_up(cfg->ifindex);
     if (!error) {
-        error = gateway_set_address(cfg->ifindex, local->gateway_ip,
+        error = gateway_set_address(cfg->ifindex, &gateway_ip,
                                     local->pod_cidr.plen);
     }
     for (size_t i = 0; !error && i < 2; i++) {
         if (route_plen[i] || route_net[i]) {
-            error = gateway_set_route(cfg->ifindex, route_net[i],
-                                      route_plen[i], local->gateway_ip);
+            struct k8s_cidr route = {
+                .addr = in6_addr_mapped_ipv4(route_net[i]),
+                .plen = route_plen[i],
+            };
+            error = gateway_set_route(cfg->ifindex, &route, &gateway_ip);
         }
     }
     if (!error && local->valid6) {
-        error = gateway_set_address6(cfg->ifindex, &local->gateway_ip6,
-                                     local->pod_cidr6.plen);
+        error = gateway_set_address(cfg->ifindex, &local->gateway_ip6,
+                                    local->pod_cidr6.plen);
     }
     for (size_t i = 0; !error && i < 2; i++) {
         if (route6[i].plen) {
-            error = gateway_set_route6(cfg->ifindex, &route6[i],
-                                       &local->gateway_ip6);
+            error = gateway_set_route(cfg->ifindex, &route6[i],
+                                      &local->gateway_ip6);
         }
     }
     if (error) {
