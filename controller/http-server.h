@@ -48,7 +48,8 @@ struct http_request;
 /* How a server departs from the behaviour above.  All zeros (or a null
  * pointer to it) is the behaviour above. */
 struct http_server_options {
-    int timeout_ms;             /* Instead of HTTP_SERVER_TIMEOUT_MS. */
+    int timeout_ms;             /* Nonzero: instead of
+                                 * HTTP_SERVER_TIMEOUT_MS. */
     bool all_methods;           /* Every method reaches the handler. */
     bool close_oversized;       /* An oversized head is closed unanswered,
                                  * instead of answered with 431. */
@@ -90,8 +91,8 @@ bool http_server_is_listening(const struct http_server *server);
  * attempt to bind (a positive errno value). */
 int http_server_bind_error(const struct http_server *server);
 
-/* A request: its method ("GET" or "HEAD", or any, with 'all_methods') and the path of its target,
- * without the query. */
+/* A request: its method ("GET" or "HEAD", or any with 'all_methods') and
+ * the path of its target, without the query. */
 const char *http_request_method(const struct http_request *);
 const char *http_request_path(const struct http_request *);
 
