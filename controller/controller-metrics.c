@@ -185,7 +185,7 @@ controller_metrics_create(struct controller *c, const char *address)
 {
     struct controller_metrics *cm = xzalloc(sizeof *cm);
     cm->c = c;
-    cm->server = http_server_create("metrics", address,
+    cm->server = http_server_create("metrics", address, NULL,
                                     controller_metrics_handle, cm);
     return cm;
 }

@@ -28,16 +28,17 @@
  * claim the same port, the first one set in an update is served and the
  * other is logged.
  *
- * Every request is read up to the end of its headers and answered once;
- * the connection is then closed.  A request larger than
+ * Each listener is an http_server (controller/http-server.h), which
+ * reads every request up to the end of its headers and answers it once,
+ * whatever its method and path; the connection is then closed.  A
+ * malformed request gets 400.  A request larger than
  * HEALTHCHECK_MAX_REQUEST bytes, or not complete within
  * HEALTHCHECK_REQUEST_TIMEOUT_MS, gets its connection closed without an
- * answer.  Each listener accepts every connection as soon as it arrives and
- * answers a request as soon as its headers are complete.  It holds at most
- * HEALTHCHECK_MAX_CONNS connections at once: at the limit, a new connection
- * takes the place of the oldest one still waiting for its request, so that
- * idle or slow clients, however many, never keep a load balancer's probe
- * waiting.
+ * answer, and so does a client that does not read its answer within as
+ * long.  Each listener holds at most HEALTHCHECK_MAX_CONNS connections at
+ * once: at the limit, a new connection takes the place of the oldest one
+ * still waiting for its request, so that idle or slow clients, however
+ * many, never keep a load balancer's probe waiting.
  *
  * The server runs in the caller's poll loop: healthcheck_run() does the
  * work that is ready, healthcheck_wait() arranges for poll_block() to wake
@@ -46,14 +47,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "controller/http-server.h"
 #include "openvswitch/hmap.h"
 
 struct ds;
 
-#define HEALTHCHECK_MAX_REQUEST 8192
+#define HEALTHCHECK_MAX_REQUEST HTTP_SERVER_MAX_REQUEST
 #define HEALTHCHECK_REQUEST_TIMEOUT_MS 5000
-#define HEALTHCHECK_MAX_CONNS 64
-#define HEALTHCHECK_BIND_RETRY_MS 5000
+#define HEALTHCHECK_MAX_CONNS HTTP_SERVER_MAX_CONNS
+#define HEALTHCHECK_BIND_RETRY_MS HTTP_SERVER_BIND_RETRY_MS
 
 /* A server: the Services and their listeners. */
 struct healthcheck {

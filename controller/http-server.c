@@ -51,6 +51,7 @@ struct http_request {
 struct http_server {
     char *name;
     char *target;                   /* "ptcp:PORT:IP". */
+    struct http_server_options options;
     http_server_handler *handler;
     void *aux;
 
@@ -99,8 +100,11 @@ http_server_parse_address(const char *address, char **errorp)
     return target;
 }
 
+static void http_server_bind(struct http_server *);
+
 struct http_server *
 http_server_create(const char *name, const char *address,
+                   const struct http_server_options *options,
                    http_server_handler *handler, void *aux)
 {
     char *error;
@@ -110,11 +114,17 @@ http_server_create(const char *name, const char *address,
     struct http_server *server = xzalloc(sizeof *server);
     server->name = xstrdup(name);
     server->target = target;
+    if (options) {
+        server->options = *options;
+    }
+    if (!server->options.timeout_ms) {
+        server->options.timeout_ms = HTTP_SERVER_TIMEOUT_MS;
+    }
     server->handler = handler;
     server->aux = aux;
-    server->next_bind = LLONG_MIN;
     server->next_accept = LLONG_MIN;
     ovs_list_init(&server->conns);
+    http_server_bind(server);
     return server;
 }
 
@@ -152,17 +162,26 @@ http_server_is_listening(const struct http_server *server)
     return server->pstream != NULL;
 }
 
+int
+http_server_bind_error(const struct http_server *server)
+{
+    return server->pstream ? 0 : server->bind_error;
+}
+
 static void
 http_server_bind(struct http_server *server)
 {
     int error = pstream_open(server->target, &server->pstream, 0);
+    bool quiet = server->options.quiet_binds;
     if (!error) {
-        VLOG_INFO("%s: listening on %s", server->name, server->target);
+        if (!quiet) {
+            VLOG_INFO("%s: listening on %s", server->name, server->target);
+        }
         server->bind_error = 0;
         server->next_accept = LLONG_MIN;
     } else {
         server->pstream = NULL;
-        if (error != server->bind_error) {
+        if (error != server->bind_error && !quiet) {
             VLOG_WARN("%s: cannot listen on %s: %s; retrying every %d s",
                       server->name, server->target, ovs_strerror(error),
                       HTTP_SERVER_BIND_RETRY_MS / 1000);
@@ -187,37 +206,60 @@ http_status_text(int status)
     }
 }
 
-/* Composes the answer in 'c''s 'out' and starts sending it. */
+/* Composes the answer in 'c''s 'out' and starts sending it: 'body' of
+ * 'content_type', or no body if 'content_type' is NULL, and 'headers'
+ * (NULL for none). */
 static void
 http_conn_answer(struct http_request *c, int status,
-                 const char *content_type, const char *body,
-                 const char *extra_headers)
+                 const char *content_type, const char *headers,
+                 const char *body)
 {
     ds_clear(&c->out);
-    ds_put_format(&c->out, "HTTP/1.1 %d %s\r\n"
-                  "Content-Type: %s\r\n"
-                  "Content-Length: %"PRIuSIZE"\r\n"
-                  "X-Content-Type-Options: nosniff\r\n"
-                  "%s"
+    ds_put_format(&c->out, "HTTP/1.1 %d %s\r\n",
+                  status, http_status_text(status));
+    if (content_type) {
+        ds_put_format(&c->out, "Content-Type: %s\r\n"
+                      "X-Content-Type-Options: nosniff\r\n", content_type);
+    } else {
+        body = "";
+    }
+    ds_put_format(&c->out, "%sContent-Length: %"PRIuSIZE"\r\n"
                   "Connection: close\r\n"
-                  "\r\n", status, http_status_text(status), content_type,
-                  strlen(body), extra_headers ? extra_headers : "");
+                  "\r\n", headers ? headers : "", strlen(body));
     if (!c->is_head) {
         ds_put_cstr(&c->out, body);
     }
     c->out_ofs = 0;
     c->state = HTTP_WRITING;
-    c->deadline = time_msec() + HTTP_SERVER_TIMEOUT_MS;
+    c->deadline = time_msec() + c->server->options.timeout_ms;
+}
+
+/* Answers 'c''s request with error 'status', without a body. */
+static void
+http_conn_error(struct http_request *c, int status, const char *headers)
+{
+    if (status == 400 && c->server->options.n_bad_requests) {
+        (*c->server->options.n_bad_requests)++;
+    }
+    http_conn_answer(c, status, NULL, headers, NULL);
+}
+
+void
+http_request_reply_with_headers(struct http_request *req, int status,
+                                const char *content_type,
+                                const char *headers, const char *body)
+{
+    ovs_assert(req->state == HTTP_HANDLING);
+    http_conn_answer(req, status, content_type, headers, body);
+    /* The answer goes out in the next http_server_run(). */
+    poll_immediate_wake();
 }
 
 void
 http_request_reply(struct http_request *req, int status,
                    const char *content_type, const char *body)
 {
-    ovs_assert(req->state == HTTP_HANDLING);
-    http_conn_answer(req, status, content_type, body, NULL);
-    /* The answer goes out in the next http_server_run(). */
-    poll_immediate_wake();
+    http_request_reply_with_headers(req, status, content_type, NULL, body);
 }
 
 const char *
@@ -303,8 +345,7 @@ http_conn_handle(struct http_request *c)
         || !http_is_target(target, sp2 - target)
         || version_len != 8 || memcmp(version, "HTTP/1.", 7)
         || version[7] < '0' || version[7] > '9') {
-        http_conn_answer(c, 400, "text/plain; charset=utf-8",
-                         "bad request\n", NULL);
+        http_conn_error(c, 400, NULL);
         return;
     }
 
@@ -312,9 +353,9 @@ http_conn_handle(struct http_request *c)
     const char *query = memchr(target, '?', sp2 - target);
     c->path = xmemdup0(target, (query ? query : sp2) - target);
     c->is_head = !strcmp(c->method, "HEAD");
-    if (strcmp(c->method, "GET") && !c->is_head) {
-        http_conn_answer(c, 405, "text/plain; charset=utf-8",
-                         "method not allowed\n", "Allow: GET, HEAD\r\n");
+    if (strcmp(c->method, "GET") && !c->is_head
+        && !c->server->options.all_methods) {
+        http_conn_error(c, 405, "Allow: GET, HEAD\r\n");
         return;
     }
 
@@ -331,8 +372,10 @@ http_conn_recv(struct http_request *c)
         size_t searched = c->in.length;
         size_t room = HTTP_SERVER_MAX_REQUEST - searched;
         if (!room) {
-            http_conn_answer(c, 431, "text/plain; charset=utf-8",
-                             "request too large\n", NULL);
+            if (c->server->options.close_oversized) {
+                return EMSGSIZE;
+            }
+            http_conn_error(c, 431, NULL);
             return 0;
         }
 
@@ -346,8 +389,7 @@ http_conn_recv(struct http_request *c)
         c->in.length += retval;
         c->in.string[c->in.length] = '\0';
         if (memchr(c->in.string + searched, '\0', retval)) {
-            http_conn_answer(c, 400, "text/plain; charset=utf-8",
-                             "bad request\n", NULL);
+            http_conn_error(c, 400, NULL);
             return 0;
         }
 
@@ -384,7 +426,7 @@ http_conn_run(struct http_request *c)
     if (c->state != HTTP_HANDLING && time_msec() >= c->deadline) {
         VLOG_DBG("%s: %s: closing a connection idle for %d ms",
                  c->server->name, stream_get_name(c->stream),
-                 HTTP_SERVER_TIMEOUT_MS);
+                 c->server->options.timeout_ms);
         error = ETIMEDOUT;
     } else {
         if (c->state == HTTP_READING) {
@@ -461,7 +503,7 @@ http_server_accept(struct http_server *server, long long int now)
         c->server = server;
         c->stream = stream;
         c->state = HTTP_READING;
-        c->deadline = now + HTTP_SERVER_TIMEOUT_MS;
+        c->deadline = now + server->options.timeout_ms;
         ds_init(&c->in);
         ds_init(&c->out);
         ovs_list_push_back(&server->conns, &c->list_node);

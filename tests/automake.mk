@@ -25,7 +25,8 @@ tests_test_pinctrl_SOURCES = tests/test-pinctrl.c \
 	controller/pinctrl.c controller/pinctrl.h
 tests_test_pinctrl_LDADD = $(OVS_LIBS)
 tests_test_healthcheck_SOURCES = tests/test-healthcheck.c \
-	controller/healthcheck.c controller/healthcheck.h
+	controller/healthcheck.c controller/healthcheck.h \
+	controller/http-server.c controller/http-server.h
 tests_test_healthcheck_LDADD = $(OVS_LIBS)
 tests_test_policy_SOURCES = tests/test-policy.c
 tests_test_policy_LDADD = flows/libkovs-flows.a k8s/libkovs-k8s.a \

@@ -494,8 +494,13 @@ test_request_forms(void)
         free(got);
     }
 
-    /* The Service still answers. */
+    /* The Service still answers.  Each answer was counted by its code. */
     CHECK_GET(port, "200 OK", WEB_BODY(1), 1);
+    CHECK(hc.n_ok == 2 && !hc.n_unavailable
+          && hc.n_bad_requests == ARRAY_SIZE(bad_requests),
+          "counted %"PRIu64" 200s, %"PRIu64" 503s, %"PRIu64" 400s; expected "
+          "2, 0, %"PRIuSIZE, hc.n_ok, hc.n_unavailable, hc.n_bad_requests,
+          ARRAY_SIZE(bad_requests));
 
     healthcheck_destroy(&hc);
 }
