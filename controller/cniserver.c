@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "controller/cni.h"
@@ -55,7 +56,7 @@ static struct ipam ipam;
 static struct shash cni_ports;
 static uint64_t cni_ports_ipam_seqno = UINT64_MAX;
 static unsigned int cni_ports_plen;
-static unsigned int cni_ports_plen6;     /* 0 on an IPv4-only node. */
+static struct k8s_cidr cni_ports_cidr6; /* Zeros on an IPv4-only node. */
 
 /* Interfaces marked as installed, and for the pods whose flows are in the
  * desired table but not yet confirmed, the bundle that confirms them. */
@@ -196,15 +197,19 @@ update_cni_ports(void)
         return;
     }
     unsigned int plen = last.local->pod_cidr.plen;
-    unsigned int plen6 = (last.local->valid6 ? last.local->pod_cidr6.plen
-                          : 0);
+    struct k8s_cidr cidr6;
+    memset(&cidr6, 0, sizeof cidr6);
+    if (last.local->valid6) {
+        cidr6 = last.local->pod_cidr6;
+    }
     if (ipam.seqno == cni_ports_ipam_seqno && plen == cni_ports_plen
-        && plen6 == cni_ports_plen6) {
+        && cidr6.plen == cni_ports_cidr6.plen
+        && ipv6_addr_equals(&cidr6.addr, &cni_ports_cidr6.addr)) {
         return;
     }
     cni_ports_ipam_seqno = ipam.seqno;
     cni_ports_plen = plen;
-    cni_ports_plen6 = plen6;
+    cni_ports_cidr6 = cidr6;
     cni_ports_clear();
 
     const struct ipam_attachment *att;
@@ -220,7 +225,7 @@ update_cni_ports(void)
         if (attachment_has_local_ip6(att)) {
             ds_put_char(&ips, ',');
             ipv6_format_addr(&att->ip6, &ips);
-            ds_put_format(&ips, "/%u", plen6);
+            ds_put_format(&ips, "/%u", cidr6.plen);
         }
         cp->ip_addresses = ds_steal_cstr(&ips);
         cp->attachment = xstrdup(att->key);
