@@ -6,6 +6,7 @@
 
 #include "controller/cni.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <string.h>
 #include "openvswitch/dynamic-string.h"
@@ -591,6 +592,8 @@ cni_result_to_json(const struct cni_result *r, const char *version)
         json_object_put(pod, "mtu", json_integer_create(r->mtu));
     }
 
+    struct json *ips = json_array_create_empty();
+    struct json *routes = json_array_create_empty();
     struct json *ip = json_object_create();
     if (has_ip_version) {
         json_object_put_string(ip, "version", "4");
@@ -599,16 +602,38 @@ cni_result_to_json(const struct cni_result *r, const char *version)
                            r->plen);
     json_object_put_format(ip, "gateway", IP_FMT, IP_ARGS(r->gateway));
     json_object_put(ip, "interface", json_integer_create(1));
+    json_array_add(ips, ip);
 
     struct json *route = json_object_create();
     json_object_put_string(route, "dst", "0.0.0.0/0");
     json_object_put_format(route, "gw", IP_FMT, IP_ARGS(r->gateway));
+    json_array_add(routes, route);
+
+    if (r->has_ip6) {
+        char addr[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];
+        inet_ntop(AF_INET6, &r->ip6, addr, sizeof addr);
+        inet_ntop(AF_INET6, &r->gateway6, gw, sizeof gw);
+
+        ip = json_object_create();
+        if (has_ip_version) {
+            json_object_put_string(ip, "version", "6");
+        }
+        json_object_put_format(ip, "address", "%s/%u", addr, r->plen6);
+        json_object_put_string(ip, "gateway", gw);
+        json_object_put(ip, "interface", json_integer_create(1));
+        json_array_add(ips, ip);
+
+        route = json_object_create();
+        json_object_put_string(route, "dst", "::/0");
+        json_object_put_string(route, "gw", gw);
+        json_array_add(routes, route);
+    }
 
     struct json *j = json_object_create();
     json_object_put_string(j, "cniVersion", version);
     json_object_put(j, "interfaces", json_array_create_2(host, pod));
-    json_object_put(j, "ips", json_array_create_1(ip));
-    json_object_put(j, "routes", json_array_create_1(route));
+    json_object_put(j, "ips", ips);
+    json_object_put(j, "routes", routes);
     json_object_put(j, "dns", r->dns ? json_clone(r->dns)
                                      : json_object_create());
 
@@ -617,9 +642,10 @@ cni_result_to_json(const struct cni_result *r, const char *version)
     return s;
 }
 
-bool
-cni_result_find_ipv4(const struct json *prev, const char *ifname,
-                     ovs_be32 *ip, unsigned int *plen, ovs_be32 *gateway)
+/* Returns the first entry of "ips" in 'prev' that belongs to the interface
+ * called 'ifname' and is of the family 'ipv6' says, or NULL. */
+static const struct json *
+result_find_ip(const struct json *prev, const char *ifname, bool ipv6)
 {
     struct cni_error error = { 0 };
     const struct json *ifaces = get_member(prev, "interfaces", JSON_ARRAY,
@@ -628,7 +654,7 @@ cni_result_find_ipv4(const struct json *prev, const char *ifname,
                               : get_member(prev, "ips", JSON_ARRAY, &error));
     cni_error_destroy(&error);
     if (!ifaces || !ips) {
-        return false;
+        return NULL;
     }
 
     const struct json_array *ia = json_array(ips);
@@ -641,10 +667,10 @@ cni_result_find_ipv4(const struct json *prev, const char *ifname,
         const struct json *idx = shash_find_data(json_object(e),
                                                  "interface");
         const struct json *addr = shash_find_data(json_object(e), "address");
-        const struct json *gw = shash_find_data(json_object(e), "gateway");
         if (!idx || idx->type != JSON_INTEGER || json_integer(idx) < 0
             || json_integer(idx) >= fa->n
-            || !addr || addr->type != JSON_STRING) {
+            || !addr || addr->type != JSON_STRING
+            || (strchr(json_string(addr), ':') != NULL) != ipv6) {
             continue;
         }
         const struct json *iface = fa->elems[json_integer(idx)];
@@ -652,24 +678,65 @@ cni_result_find_ipv4(const struct json *prev, const char *ifname,
                                    ? shash_find_data(json_object(iface),
                                                      "name")
                                    : NULL);
-        if (!name || name->type != JSON_STRING
-            || strcmp(json_string(name), ifname)) {
-            continue;
+        if (name && name->type == JSON_STRING
+            && !strcmp(json_string(name), ifname)) {
+            return e;
         }
-        ovs_be32 mask;
-        char *err = ip_parse_masked(json_string(addr), ip, &mask);
-        if (err) {
-            free(err);
-            continue;
-        }
-        *plen = ip_count_cidr_bits(mask);
-        *gateway = 0;
-        if (gw && gw->type == JSON_STRING) {
-            ip_parse(json_string(gw), gateway);
-        }
-        return true;
     }
-    return false;
+    return NULL;
+}
+
+/* Returns the string member 'name' of 'e', or NULL. */
+static const char *
+string_member(const struct json *e, const char *name)
+{
+    const struct json *m = shash_find_data(json_object(e), name);
+    return m && m->type == JSON_STRING ? json_string(m) : NULL;
+}
+
+bool
+cni_result_find_ipv4(const struct json *prev, const char *ifname,
+                     ovs_be32 *ip, unsigned int *plen, ovs_be32 *gateway)
+{
+    const struct json *e = result_find_ip(prev, ifname, false);
+    if (!e) {
+        return false;
+    }
+    ovs_be32 mask;
+    char *err = ip_parse_masked(string_member(e, "address"), ip, &mask);
+    if (err) {
+        free(err);
+        return false;
+    }
+    *plen = ip_count_cidr_bits(mask);
+    *gateway = 0;
+    const char *gw = string_member(e, "gateway");
+    if (gw) {
+        ip_parse(gw, gateway);
+    }
+    return true;
+}
+
+bool
+cni_result_find_ipv6(const struct json *prev, const char *ifname,
+                     struct in6_addr *ip6, unsigned int *plen,
+                     struct in6_addr *gateway6)
+{
+    const struct json *e = result_find_ip(prev, ifname, true);
+    if (!e) {
+        return false;
+    }
+    char *err = ipv6_parse_cidr(string_member(e, "address"), ip6, plen);
+    if (err) {
+        free(err);
+        return false;
+    }
+    *gateway6 = in6addr_any;
+    const char *gw = string_member(e, "gateway");
+    if (gw) {
+        ipv6_parse(gw, gateway6);
+    }
+    return true;
 }
 
 char *

@@ -148,6 +148,10 @@ struct cni_result {
     ovs_be32 ip;
     unsigned int plen;
     ovs_be32 gateway;
+    bool has_ip6;                   /* On a dual-stack node: */
+    struct in6_addr ip6;            /* The IPv6 address, */
+    unsigned int plen6;             /* its prefix length */
+    struct in6_addr gateway6;       /* and gateway. */
     const struct json *dns;         /* NULL for none. */
 };
 
@@ -161,6 +165,11 @@ char *cni_result_to_json(const struct cni_result *r, const char *version);
 bool cni_result_find_ipv4(const struct json *prev_result, const char *ifname,
                           ovs_be32 *ip, unsigned int *plen,
                           ovs_be32 *gateway);
+
+/* The same for the IPv6 address. */
+bool cni_result_find_ipv6(const struct json *prev_result, const char *ifname,
+                          struct in6_addr *ip6, unsigned int *plen,
+                          struct in6_addr *gateway6);
 
 /* The answer to VERSION for a configuration of 'version' (NULL: none). */
 char *cni_version_to_json(const char *version);

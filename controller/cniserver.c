@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "controller/cni.h"
@@ -55,6 +56,7 @@ static struct ipam ipam;
 static struct shash cni_ports;
 static uint64_t cni_ports_ipam_seqno = UINT64_MAX;
 static unsigned int cni_ports_plen;
+static struct k8s_cidr cni_ports_cidr6; /* Zeros on an IPv4-only node. */
 
 /* Interfaces marked as installed, and for the pods whose flows are in the
  * desired table but not yet confirmed, the bundle that confirms them. */
@@ -177,6 +179,15 @@ cniserver_seqno(void)
     return seqno;
 }
 
+/* Returns true if 'att' has an IPv6 address of this node's IPv6 podCIDR:
+ * one the pod is told about and the port carries. */
+static bool
+attachment_has_local_ip6(const struct ipam_attachment *att)
+{
+    return (att->has_ip6 && last.local->valid6
+            && flows_local_has_ipv6(last.local, &att->ip6));
+}
+
 /* The ports of kovs-cni's pods follow the allocations: one per attachment
  * whose veth exists. */
 static void
@@ -186,11 +197,19 @@ update_cni_ports(void)
         return;
     }
     unsigned int plen = last.local->pod_cidr.plen;
-    if (ipam.seqno == cni_ports_ipam_seqno && plen == cni_ports_plen) {
+    struct k8s_cidr cidr6;
+    memset(&cidr6, 0, sizeof cidr6);
+    if (last.local->valid6) {
+        cidr6 = last.local->pod_cidr6;
+    }
+    if (ipam.seqno == cni_ports_ipam_seqno && plen == cni_ports_plen
+        && cidr6.plen == cni_ports_cidr6.plen
+        && ipv6_addr_equals(&cidr6.addr, &cni_ports_cidr6.addr)) {
         return;
     }
     cni_ports_ipam_seqno = ipam.seqno;
     cni_ports_plen = plen;
+    cni_ports_cidr6 = cidr6;
     cni_ports_clear();
 
     const struct ipam_attachment *att;
@@ -201,7 +220,14 @@ update_cni_ports(void)
         struct vswitch_cni_port *cp = xzalloc(sizeof *cp);
         cp->iface_id = xstrdup(att->pod);
         cp->mac = att->mac;
-        cp->ip_addresses = xasprintf(IP_FMT"/%u", IP_ARGS(att->ip), plen);
+        struct ds ips = DS_EMPTY_INITIALIZER;
+        ds_put_format(&ips, IP_FMT"/%u", IP_ARGS(att->ip), plen);
+        if (attachment_has_local_ip6(att)) {
+            ds_put_char(&ips, ',');
+            ipv6_format_addr(&att->ip6, &ips);
+            ds_put_format(&ips, "/%u", cidr6.plen);
+        }
+        cp->ip_addresses = ds_steal_cstr(&ips);
         cp->attachment = xstrdup(att->key);
         if (!shash_add_once(&cni_ports, att->host_ifname, cp)) {
             cni_port_free(cp);
@@ -567,15 +593,34 @@ check_attachment_args(struct unixctl_conn *conn, const char *container_id,
     return true;
 }
 
-/* Puts the description of 'att' that the plugin reads. */
+/* Puts the description of 'att' that the plugin reads.  On a dual-stack
+ * node it has "ip6" and "gateway6" too. */
 static void
 format_attachment(const struct ipam_attachment *att, struct ds *ds)
 {
     ds_put_format(ds, "ip="IP_FMT"/%u gateway="IP_FMT" mac="ETH_ADDR_FMT
-                  " host-ifname=%s mtu=%d pod=%s\n", IP_ARGS(att->ip),
+                  " host-ifname=%s mtu=%d pod=%s", IP_ARGS(att->ip),
                   last.local->pod_cidr.plen, IP_ARGS(last.local->gateway_ip),
                   ETH_ADDR_ARGS(att->mac), att->host_ifname, cfg.mtu,
                   att->pod);
+    if (attachment_has_local_ip6(att)) {
+        ds_put_cstr(ds, " ip6=");
+        ipv6_format_addr(&att->ip6, ds);
+        ds_put_format(ds, "/%u gateway6=", last.local->pod_cidr6.plen);
+        ipv6_format_addr(&last.local->gateway_ip6, ds);
+    }
+    ds_put_char(ds, '\n');
+}
+
+/* Puts the addresses of 'att' into 'ds', for log messages. */
+static void
+format_addresses(const struct ipam_attachment *att, struct ds *ds)
+{
+    ds_put_format(ds, IP_FMT, IP_ARGS(att->ip));
+    if (att->has_ip6) {
+        ds_put_cstr(ds, " and ");
+        ipv6_format_addr(&att->ip6, ds);
+    }
 }
 
 /* "cni/add CONTAINERID IFNAME NAMESPACE/NAME": allocates the attachment's
@@ -610,19 +655,27 @@ cni_unixctl_add(struct unixctl_conn *conn, int argc OVS_UNUSED,
                     "pod %s, not %s", container_id, ifname, att->pod, pod);
         return;
     }
-    char *error = ipam_allocate(&ipam, container_id, ifname, pod,
-                                last.local->pod_net,
-                                last.local->pod_cidr.plen, &att);
+    struct ipam_range range = {
+        .net = last.local->pod_net,
+        .plen = last.local->pod_cidr.plen,
+        .has_ip6 = last.local->valid6,
+        .net6 = last.local->pod_cidr6.addr,
+        .plen6 = last.local->pod_cidr6.plen,
+    };
+    char *error = ipam_allocate(&ipam, container_id, ifname, pod, &range,
+                                &att);
     if (error) {
         VLOG_WARN("pod %s: no address: %s", pod, error);
         reply_error(conn, CNI_ERR_IO, "%s", error);
         free(error);
         return;
     }
-    VLOG_INFO("pod %s: attachment %s has address "IP_FMT, pod, att->key,
-              IP_ARGS(att->ip));
-
     struct ds ds = DS_EMPTY_INITIALIZER;
+    format_addresses(att, &ds);
+    VLOG_INFO("pod %s: attachment %s has address %s", pod, att->key,
+              ds_cstr(&ds));
+
+    ds_clear(&ds);
     format_attachment(att, &ds);
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
@@ -684,17 +737,19 @@ cni_unixctl_del(struct unixctl_conn *conn, int argc OVS_UNUSED,
         return;
     }
     char *pod = xstrdup(att->pod);
-    ovs_be32 ip = att->ip;
+    struct ds addresses = DS_EMPTY_INITIALIZER;
+    format_addresses(att, &addresses);
     char *error = ipam_release(&ipam, container_id, ifname);
     if (error) {
         reply_error(conn, CNI_ERR_IO, "%s", error);
         free(error);
     } else {
-        VLOG_INFO("pod %s: released attachment %s/%s ("IP_FMT")", pod,
-                  container_id, ifname, IP_ARGS(ip));
+        VLOG_INFO("pod %s: released attachment %s/%s (%s)", pod,
+                  container_id, ifname, ds_cstr(&addresses));
         unixctl_command_reply(conn, "released");
         poll_immediate_wake();
     }
+    ds_destroy(&addresses);
     free(pod);
 }
 

@@ -6,6 +6,7 @@
 
 #include "controller/ipam.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,6 +25,12 @@ static uint32_t
 ip_hash(ovs_be32 ip)
 {
     return hash_int((OVS_FORCE uint32_t) ip, 0);
+}
+
+static uint32_t
+ip6_hash(const struct in6_addr *ip6)
+{
+    return hash_bytes(ip6, sizeof *ip6, 0);
 }
 
 struct ipam_attachment *
@@ -49,6 +56,18 @@ ipam_find_by_ip(const struct ipam *ipam, ovs_be32 ip)
     struct ipam_attachment *att;
     HMAP_FOR_EACH_WITH_HASH (att, ip_node, ip_hash(ip), &ipam->by_ip) {
         if (att->ip == ip) {
+            return att;
+        }
+    }
+    return NULL;
+}
+
+struct ipam_attachment *
+ipam_find_by_ip6(const struct ipam *ipam, const struct in6_addr *ip6)
+{
+    struct ipam_attachment *att;
+    HMAP_FOR_EACH_WITH_HASH (att, ip6_node, ip6_hash(ip6), &ipam->by_ip6) {
+        if (ipv6_addr_equals(&att->ip6, ip6)) {
             return att;
         }
     }
@@ -114,6 +133,9 @@ attachment_insert(struct ipam *ipam, struct ipam_attachment *att)
 {
     hmap_insert(&ipam->attachments, &att->key_node, hash_string(att->key, 0));
     hmap_insert(&ipam->by_ip, &att->ip_node, ip_hash(att->ip));
+    if (att->has_ip6) {
+        hmap_insert(&ipam->by_ip6, &att->ip6_node, ip6_hash(&att->ip6));
+    }
 }
 
 static void
@@ -121,6 +143,17 @@ attachment_remove(struct ipam *ipam, struct ipam_attachment *att)
 {
     hmap_remove(&ipam->attachments, &att->key_node);
     hmap_remove(&ipam->by_ip, &att->ip_node);
+    if (att->has_ip6) {
+        hmap_remove(&ipam->by_ip6, &att->ip6_node);
+    }
+}
+
+/* Puts 'ip6' into 'j' as member 'name'. */
+static void
+put_ipv6(struct json *j, const char *name, const struct in6_addr *ip6)
+{
+    char s[INET6_ADDRSTRLEN];
+    json_object_put_string(j, name, inet_ntop(AF_INET6, ip6, s, sizeof s));
 }
 
 /* Persistence. */
@@ -136,6 +169,9 @@ ipam_to_json(const struct ipam *ipam)
         json_object_put_string(a, "ifname", att->ifname);
         json_object_put_string(a, "pod", att->pod);
         json_object_put_format(a, "ip", IP_FMT, IP_ARGS(att->ip));
+        if (att->has_ip6) {
+            put_ipv6(a, "ip6", &att->ip6);
+        }
         json_object_put(a, "attached", json_boolean_create(att->attached));
         json_array_add(list, a);
     }
@@ -143,6 +179,9 @@ ipam_to_json(const struct ipam *ipam)
     json_object_put(j, "attachments", list);
     if (ipam->last) {
         json_object_put_format(j, "last", IP_FMT, IP_ARGS(ipam->last));
+    }
+    if (ipv6_addr_is_set(&ipam->last6)) {
+        put_ipv6(j, "last6", &ipam->last6);
     }
     return j;
 }
@@ -209,7 +248,9 @@ out:
 }
 
 /* Loads the table from 'j'.  Entries that make no sense are skipped with
- * an error message (the last one is returned). */
+ * an error message (the last one is returned).  A file written before
+ * IPv6 addresses were allocated has no "ip6" and no "last6": its
+ * attachments are IPv4 only. */
 static char *
 ipam_from_json(struct ipam *ipam, const struct json *j)
 {
@@ -220,6 +261,10 @@ ipam_from_json(struct ipam *ipam, const struct json *j)
     const struct json *last = shash_find_data(json_object(j), "last");
     if (last && last->type == JSON_STRING) {
         ip_parse(json_string(last), &ipam->last);
+    }
+    const struct json *last6 = shash_find_data(json_object(j), "last6");
+    if (last6 && last6->type == JSON_STRING) {
+        ipv6_parse(json_string(last6), &ipam->last6);
     }
     const struct json *list = shash_find_data(json_object(j),
                                               "attachments");
@@ -234,19 +279,25 @@ ipam_from_json(struct ipam *ipam, const struct json *j)
         const struct json *ifn = o ? shash_find_data(o, "ifname") : NULL;
         const struct json *pod = o ? shash_find_data(o, "pod") : NULL;
         const struct json *ip_s = o ? shash_find_data(o, "ip") : NULL;
+        const struct json *ip6_s = o ? shash_find_data(o, "ip6") : NULL;
         const struct json *attached = o ? shash_find_data(o, "attached")
                                         : NULL;
         ovs_be32 ip;
+        struct in6_addr ip6 = in6addr_any;
         if (!id || id->type != JSON_STRING || !ifn
             || ifn->type != JSON_STRING || !pod || pod->type != JSON_STRING
             || !ip_s || ip_s->type != JSON_STRING
-            || !ip_parse(json_string(ip_s), &ip) || !ip) {
+            || !ip_parse(json_string(ip_s), &ip) || !ip
+            || (ip6_s && (ip6_s->type != JSON_STRING
+                          || !ipv6_parse(json_string(ip6_s), &ip6)
+                          || !ipv6_addr_is_set(&ip6)))) {
             free(error);
             error = xasprintf("attachment %"PRIuSIZE" is incomplete", i);
             continue;
         }
         if (ipam_find(ipam, json_string(id), json_string(ifn))
-            || ipam_find_by_ip(ipam, ip)) {
+            || ipam_find_by_ip(ipam, ip)
+            || (ip6_s && ipam_find_by_ip6(ipam, &ip6))) {
             free(error);
             error = xasprintf("attachment %"PRIuSIZE" (%s/%s, "IP_FMT") "
                               "repeats another one's attachment or "
@@ -257,6 +308,8 @@ ipam_from_json(struct ipam *ipam, const struct json *j)
         struct ipam_attachment *att = attachment_create(
             json_string(id), json_string(ifn), json_string(pod), ip);
         att->attached = attached && attached->type == JSON_TRUE;
+        att->has_ip6 = ip6_s != NULL;
+        att->ip6 = ip6;
         attachment_insert(ipam, att);
     }
     return error;
@@ -269,6 +322,7 @@ ipam_init(struct ipam *ipam, const char *file_name)
     ipam->file_name = nullable_xstrdup(file_name);
     hmap_init(&ipam->attachments);
     hmap_init(&ipam->by_ip);
+    hmap_init(&ipam->by_ip6);
     if (!file_name || access(file_name, F_OK)) {
         return NULL;
     }
@@ -296,22 +350,19 @@ ipam_destroy(struct ipam *ipam)
         }
         hmap_destroy(&ipam->attachments);
         hmap_destroy(&ipam->by_ip);
+        hmap_destroy(&ipam->by_ip6);
         free(ipam->file_name);
     }
 }
 
 /* Allocation. */
 
-char *
-ipam_allocate(struct ipam *ipam, const char *container_id,
-              const char *ifname, const char *pod, ovs_be32 net,
-              unsigned int plen, struct ipam_attachment **attp)
+/* Finds a free IPv4 address in 'net'/'plen', after the last one handed
+ * out.  Returns NULL and stores it in '*ip', or an error message. */
+static char *
+ipam_find_free_ipv4(const struct ipam *ipam, ovs_be32 net,
+                    unsigned int plen, ovs_be32 *ip)
 {
-    struct ipam_attachment *att = ipam_find(ipam, container_id, ifname);
-    if (att) {
-        *attp = att;
-        return NULL;
-    }
     if (plen > 30) {
         return xasprintf("the podCIDR "IP_FMT"/%u has no room for pods",
                          IP_ARGS(net), plen);
@@ -328,26 +379,122 @@ ipam_allocate(struct ipam *ipam, const char *container_id,
 
     for (uint32_t i = 0; i < n; i++) {
         uint32_t cand = first + (start - first + i) % n;
-        if (ipam_find_by_ip(ipam, htonl(cand))) {
-            continue;
+        if (!ipam_find_by_ip(ipam, htonl(cand))) {
+            *ip = htonl(cand);
+            return NULL;
         }
-        ovs_be32 old_last = ipam->last;
-        att = attachment_create(container_id, ifname, pod, htonl(cand));
-        attachment_insert(ipam, att);
-        ipam->last = htonl(cand);
-        char *error = ipam_save(ipam);
-        if (error) {
-            attachment_remove(ipam, att);
-            attachment_free(att);
-            ipam->last = old_last;
-            return error;
-        }
-        ipam->seqno++;
-        *attp = att;
-        return NULL;
     }
     return xasprintf("every address of the podCIDR "IP_FMT"/%u is "
                      "allocated (%"PRIu32" pods)", IP_ARGS(net), plen, n);
+}
+
+/* The last 64 bits of 'ip6', as a number. */
+static uint64_t
+ipv6_low64(const struct in6_addr *ip6)
+{
+    ovs_be64 low;
+    memcpy(&low, &ip6->s6_addr[8], sizeof low);
+    return ntohll(low);
+}
+
+/* Finds a free IPv6 address in 'net6'/'plen6', after the last one handed
+ * out.  The address is chosen among the last 64 bits (all of a /64 or
+ * longer prefix's), never the first (the subnet-router anycast address)
+ * or the second (the gateway).  Returns NULL and stores it in '*ip6', or
+ * an error message. */
+static char *
+ipam_find_free_ipv6(const struct ipam *ipam, const struct in6_addr *net6,
+                    unsigned int plen6, struct in6_addr *ip6)
+{
+    char s[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, net6, s, sizeof s);
+    if (plen6 > 126) {
+        return xasprintf("the IPv6 podCIDR %s/%u has no room for pods", s,
+                         plen6);
+    }
+
+    unsigned int host_bits = MIN(64, 128 - plen6);
+    uint64_t host_mask = (host_bits == 64 ? UINT64_MAX
+                          : (UINT64_C(1) << host_bits) - 1);
+    struct in6_addr mask = ipv6_create_mask(plen6);
+    struct in6_addr base = ipv6_addr_bitand(net6, &mask);
+
+    /* The usable offsets are 2 to 'host_mask'. */
+    uint64_t n = host_mask - 1;
+    struct in6_addr prev_net = ipv6_addr_bitand(&ipam->last6, &mask);
+    uint64_t prev = ipv6_low64(&ipam->last6) & host_mask;
+    uint64_t cand = (ipv6_addr_equals(&prev_net, &base)
+                     && prev >= 2 && prev < host_mask ? prev + 1 : 2);
+    for (uint64_t i = 0; i < n; i++) {
+        *ip6 = base;
+        ovs_be64 low = htonll((ipv6_low64(&base) & ~host_mask) | cand);
+        memcpy(&ip6->s6_addr[8], &low, sizeof low);
+        if (!ipam_find_by_ip6(ipam, ip6)) {
+            return NULL;
+        }
+        cand = cand == host_mask ? 2 : cand + 1;
+    }
+    return xasprintf("every address of the IPv6 podCIDR %s/%u is "
+                     "allocated (%"PRIu64" pods)", s, plen6, n);
+}
+
+char *
+ipam_allocate(struct ipam *ipam, const char *container_id,
+              const char *ifname, const char *pod,
+              const struct ipam_range *range, struct ipam_attachment **attp)
+{
+    struct ipam_attachment *att = ipam_find(ipam, container_id, ifname);
+    if (att && (att->has_ip6 || !range->has_ip6)) {
+        *attp = att;
+        return NULL;
+    }
+
+    /* Every address is chosen before anything changes, so that a full
+     * range of either family leaves the table as it was. */
+    ovs_be32 ip = att ? att->ip : 0;
+    char *error = att ? NULL : ipam_find_free_ipv4(ipam, range->net,
+                                                   range->plen, &ip);
+    struct in6_addr ip6 = in6addr_any;
+    if (!error && range->has_ip6) {
+        error = ipam_find_free_ipv6(ipam, &range->net6, range->plen6, &ip6);
+    }
+    if (error) {
+        return error;
+    }
+
+    ovs_be32 old_last = ipam->last;
+    struct in6_addr old_last6 = ipam->last6;
+    bool created = !att;
+    if (created) {
+        att = attachment_create(container_id, ifname, pod, ip);
+        ipam->last = ip;
+    } else {
+        attachment_remove(ipam, att);
+    }
+    if (range->has_ip6) {
+        att->has_ip6 = true;
+        att->ip6 = ip6;
+        ipam->last6 = ip6;
+    }
+    attachment_insert(ipam, att);
+
+    error = ipam_save(ipam);
+    if (error) {
+        attachment_remove(ipam, att);
+        ipam->last = old_last;
+        ipam->last6 = old_last6;
+        if (created) {
+            attachment_free(att);
+        } else {
+            att->has_ip6 = false;
+            att->ip6 = in6addr_any;
+            attachment_insert(ipam, att);
+        }
+        return error;
+    }
+    ipam->seqno++;
+    *attp = att;
+    return NULL;
 }
 
 char *

@@ -69,6 +69,10 @@ struct attachment {
     ovs_be32 ip;
     unsigned int plen;
     ovs_be32 gateway;
+    bool has_ip6;                   /* On a dual-stack node: */
+    struct in6_addr ip6;            /* the IPv6 address, */
+    unsigned int plen6;             /* its prefix length */
+    struct in6_addr gateway6;       /* and gateway. */
     struct eth_addr mac;
     char *host_ifname;
     int mtu;
@@ -194,7 +198,8 @@ controller_call(const struct cni_config *conf, const char *command,
 }
 
 /* Parses the "key=value ..." description of an attachment that
- * kovs-controller sends. */
+ * kovs-controller sends; on a dual-stack node it has "ip6" and "gateway6"
+ * too. */
 static bool
 parse_attachment(const char *reply, struct attachment *a,
                  struct cni_error *error)
@@ -224,6 +229,15 @@ parse_attachment(const char *reply, struct attachment *a,
                && host && cni_ifname_is_valid(host)
                && smap_get_int(&kv, "mtu", 0) > 0);
     free(err);
+    const char *ip6 = smap_get(&kv, "ip6");
+    const char *gw6 = smap_get(&kv, "gateway6");
+    if (ok && (ip6 || gw6)) {
+        err = ip6 ? ipv6_parse_cidr(ip6, &a->ip6, &a->plen6)
+                  : xstrdup("none");
+        ok = !err && gw6 && ipv6_parse(gw6, &a->gateway6);
+        a->has_ip6 = ok;
+        free(err);
+    }
     if (ok) {
         a->plen = ip_count_cidr_bits(mask);
         a->host_ifname = xstrdup(host);
@@ -445,6 +459,54 @@ add_default_route(int sock, const char *name, ovs_be32 gateway)
     return ioctl(sock, SIOCADDRT, &rt) && errno != EEXIST ? errno : 0;
 }
 
+/* Gives interface 'ifindex' of the current network namespace the IPv6
+ * address 'ip6'/'plen', usable at once: without duplicate address
+ * detection, which a fresh address of kovs's allocation does not need. */
+static int
+set_address6(int ifindex, const struct in6_addr *ip6, unsigned int plen)
+{
+    struct ofpbuf req;
+    ofpbuf_init(&req, 128);
+    nl_msg_put_nlmsghdr(&req, sizeof(struct ifaddrmsg), RTM_NEWADDR,
+                        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE
+                        | NLM_F_REPLACE);
+    struct ifaddrmsg *ifa = ofpbuf_put_zeros(&req, sizeof *ifa);
+    ifa->ifa_family = AF_INET6;
+    ifa->ifa_prefixlen = plen;
+    ifa->ifa_flags = IFA_F_NODAD;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa->ifa_index = ifindex;
+    nl_msg_put_unspec(&req, IFA_LOCAL, ip6, sizeof *ip6);
+    nl_msg_put_unspec(&req, IFA_ADDRESS, ip6, sizeof *ip6);
+    int error = rtnl_transact(&req);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
+/* Adds an IPv6 default route via 'gateway6' on interface 'ifindex' of the
+ * current network namespace. */
+static int
+add_default_route6(int ifindex, const struct in6_addr *gateway6)
+{
+    struct ofpbuf req;
+    ofpbuf_init(&req, 128);
+    nl_msg_put_nlmsghdr(&req, sizeof(struct rtmsg), RTM_NEWROUTE,
+                        NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE
+                        | NLM_F_REPLACE);
+    struct rtmsg *rtm = ofpbuf_put_zeros(&req, sizeof *rtm);
+    rtm->rtm_family = AF_INET6;
+    rtm->rtm_dst_len = 0;
+    rtm->rtm_table = RT_TABLE_MAIN;
+    rtm->rtm_protocol = RTPROT_STATIC;
+    rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+    rtm->rtm_type = RTN_UNICAST;
+    nl_msg_put_unspec(&req, RTA_GATEWAY, gateway6, sizeof *gateway6);
+    nl_msg_put_u32(&req, RTA_OIF, ifindex);
+    int error = rtnl_transact(&req);
+    ofpbuf_uninit(&req);
+    return error;
+}
+
 /* Writes 'value' to sysctl file 'path' (under /proc/sys) of the current
  * network namespace. */
 static int
@@ -510,6 +572,21 @@ configure_pod_end(const char *name, const struct attachment *a,
         step = "default route";
         retval = add_default_route(sock, name, a->gateway);
     }
+    if (!retval && a->has_ip6) {
+        /* A runtime may have left IPv6 off in the pod's namespace. */
+        char *sysctl = xasprintf("/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+                                 name);
+        write_sysctl(sysctl, "0");
+        free(sysctl);
+
+        int ifindex = if_nametoindex(name);
+        step = "IPv6 address";
+        retval = ifindex ? set_address6(ifindex, &a->ip6, a->plen6) : errno;
+        if (!retval) {
+            step = "IPv6 default route";
+            retval = add_default_route6(ifindex, &a->gateway6);
+        }
+    }
     close(sock);
     if (retval) {
         cni_error_set(error, CNI_ERR_NETNS, "pod interface %s: %s: %s",
@@ -557,6 +634,76 @@ has_default_route(const char *name, ovs_be32 gateway)
     return found;
 }
 
+/* Parses 'hex', 32 hexadecimal digits as /proc/net/if_inet6 and
+ * /proc/net/ipv6_route write them, into '*ip6'. */
+static bool
+parse_hex_in6(const char *hex, struct in6_addr *ip6)
+{
+    if (strlen(hex) != 32) {
+        return false;
+    }
+    for (int i = 0; i < 16; i++) {
+        unsigned int byte;
+        if (sscanf(hex + 2 * i, "%2x", &byte) != 1) {
+            return false;
+        }
+        ip6->s6_addr[i] = byte;
+    }
+    return true;
+}
+
+/* Returns true if 'name', in the current network namespace, has IPv6
+ * address 'ip6'/'plen'. */
+static bool
+has_address6(const char *name, const struct in6_addr *ip6, unsigned int plen)
+{
+    FILE *stream = fopen("/proc/net/if_inet6", "r");
+    if (!stream) {
+        return false;
+    }
+    char line[256];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, stream)) {
+        char hex[33], ifname[IFNAMSIZ + 1];
+        unsigned int line_plen;
+        struct in6_addr addr;
+        if (sscanf(line, "%32s %*x %x %*x %*x %16s", hex, &line_plen,
+                   ifname) == 3 && parse_hex_in6(hex, &addr)) {
+            found = (!strcmp(ifname, name) && line_plen == plen
+                     && ipv6_addr_equals(&addr, ip6));
+        }
+    }
+    fclose(stream);
+    return found;
+}
+
+/* Returns true if the current network namespace has an IPv6 default route
+ * via 'gateway6' on 'name'. */
+static bool
+has_default_route6(const char *name, const struct in6_addr *gateway6)
+{
+    FILE *stream = fopen("/proc/net/ipv6_route", "r");
+    if (!stream) {
+        return false;
+    }
+    char line[256];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, stream)) {
+        char dst[33], gw[33], ifname[IFNAMSIZ + 1];
+        unsigned int dst_len;
+        struct in6_addr dst6, gw6;
+        if (sscanf(line, "%32s %x %*s %*x %32s %*x %*x %*x %*x %16s", dst,
+                   &dst_len, gw, ifname) == 4
+            && parse_hex_in6(dst, &dst6) && parse_hex_in6(gw, &gw6)) {
+            found = (!strcmp(ifname, name) && !dst_len
+                     && !ipv6_addr_is_set(&dst6)
+                     && ipv6_addr_equals(&gw6, gateway6));
+        }
+    }
+    fclose(stream);
+    return found;
+}
+
 /* Verifies, in the current network namespace, that 'name' is as ADD left
  * it for attachment 'a'. */
 static bool
@@ -594,12 +741,28 @@ check_pod_end(const char *name, const struct attachment *a,
     if (!what && !has_default_route(name, a->gateway)) {
         what = "is not the default route's interface";
     }
+    if (!what && a->has_ip6) {
+        if (!has_address6(name, &a->ip6, a->plen6)) {
+            what = "does not have its IPv6 address";
+        } else if (!has_default_route6(name, &a->gateway6)) {
+            what = "is not the IPv6 default route's interface";
+        }
+    }
     close(sock);
     if (what) {
         cni_error_set(error, CNI_ERR_CHECK_FAILED, "pod interface %s %s "
                       "(expected "IP_FMT"/%u, MAC "ETH_ADDR_FMT", default "
                       "route via "IP_FMT")", name, what, IP_ARGS(a->ip),
                       a->plen, ETH_ADDR_ARGS(a->mac), IP_ARGS(a->gateway));
+        if (a->has_ip6) {
+            struct ds ds = DS_EMPTY_INITIALIZER;
+            ds_put_format(&ds, "%s; and ", error->details);
+            ipv6_format_addr(&a->ip6, &ds);
+            ds_put_format(&ds, "/%u, IPv6 default route via ", a->plen6);
+            ipv6_format_addr(&a->gateway6, &ds);
+            free(error->details);
+            error->details = ds_steal_cstr(&ds);
+        }
         return false;
     }
     return true;
@@ -713,6 +876,10 @@ cmd_add(const struct request *r, struct cni_error *error)
         .ip = a.ip,
         .plen = a.plen,
         .gateway = a.gateway,
+        .has_ip6 = a.has_ip6,
+        .ip6 = a.ip6,
+        .plen6 = a.plen6,
+        .gateway6 = a.gateway6,
         .dns = r->conf.dns,
     };
     get_mac(a.host_ifname, &result.host_mac);
@@ -793,6 +960,26 @@ cmd_check(const struct request *r, struct cni_error *error)
                       "gave %s "IP_FMT"/%u, kovs-controller has "IP_FMT"/%u",
                       r->env.ifname, IP_ARGS(prev_ip), prev_plen,
                       IP_ARGS(a.ip), a.plen);
+        ok = false;
+    }
+    struct in6_addr prev_ip6, prev_gw6;
+    if (ok && r->conf.prev_result
+        && cni_result_find_ipv6(r->conf.prev_result, r->env.ifname,
+                                &prev_ip6, &prev_plen, &prev_gw6)
+        && (!a.has_ip6 || !ipv6_addr_equals(&prev_ip6, &a.ip6)
+            || prev_plen != a.plen6)) {
+        struct ds ds = DS_EMPTY_INITIALIZER;
+        ipv6_format_addr(&prev_ip6, &ds);
+        ds_put_format(&ds, "/%u, kovs-controller has ", prev_plen);
+        if (a.has_ip6) {
+            ipv6_format_addr(&a.ip6, &ds);
+            ds_put_format(&ds, "/%u", a.plen6);
+        } else {
+            ds_put_cstr(&ds, "no IPv6 address");
+        }
+        cni_error_set(error, CNI_ERR_CHECK_FAILED, "the previous result "
+                      "gave %s %s", r->env.ifname, ds_cstr(&ds));
+        ds_destroy(&ds);
         ok = false;
     }
     if (ok) {

@@ -10,21 +10,39 @@
 # 10.244.1.0/24, n2 198.18.0.12 with 10.244.2.0/24) with kovs-controller on
 # each node, the state file holding the nodes, namespace default and the
 # OBJs, and both nodes ready for pods (their CNI configuration written).
-# No pod is plugged yet.
+# No pod is plugged yet.  With CL_IPV6=1 the nodes are dual-stack: n1 has
+# fd00:10:244:1::/64 as well, n2 fd00:10:244:2::/64.
 cni_cluster_start () {
+    # shellcheck disable=SC2046
     cl_node_add n1 198.18.0.11/24 && cl_node_add n2 198.18.0.12/24 &&
         cni_write_state "$@" &&
-        cluster_kovs_start n1 && cluster_kovs_start n2 &&
+        cluster_kovs_start n1 $(cni_kovs_options) &&
+        cluster_kovs_start n2 $(cni_kovs_options) &&
         cl_wait_until 10 cni_node_ready n1 &&
         cl_wait_until 10 cni_node_ready n2 &&
         cl_tnl_neigh_prime
 }
 
-# cni_write_state OBJ...: state.json with the two nodes, namespace default
-# and the OBJs.
+# cni_kovs_options: the options kovs-controller needs beyond
+# cluster_kovs_start's: with CL_IPV6=1, the dual-stack cluster and Service
+# CIDRs.
+cni_kovs_options () {
+    if [ "${CL_IPV6:-0}" = 1 ]; then
+        echo --cluster-cidr=10.244.0.0/16,fd00:10:244::/56 \
+             --service-cidr=10.96.0.0/12,fd00:10:96::/112
+    fi
+}
+
+# cni_write_state OBJ...: state.json with the two nodes (dual-stack with
+# CL_IPV6=1), namespace default and the OBJs.
 cni_write_state () {
-    write_state state.json "$(k8s_node n1 198.18.0.11 10.244.1.0/24)" \
-        "$(k8s_node n2 198.18.0.12 10.244.2.0/24)" \
+    local v6_1="" v6_2=""
+    if [ "${CL_IPV6:-0}" = 1 ]; then
+        v6_1=,fd00:10:244:1::/64
+        v6_2=,fd00:10:244:2::/64
+    fi
+    write_state state.json "$(k8s_node n1 198.18.0.11 10.244.1.0/24$v6_1)" \
+        "$(k8s_node n2 198.18.0.12 10.244.2.0/24$v6_2)" \
         "$(k8s_namespace default)" "$@"
 }
 
@@ -66,7 +84,22 @@ cni_no_port () {
 
 # cni_restart NODE: stops NODE's kovs-controller and starts it again.
 cni_restart () {
-    cluster_kovs_restart "$1"
+    # shellcheck disable=SC2046
+    cluster_kovs_restart "$1" $(cni_kovs_options)
+}
+
+# cni_result_ips NAMESPACE/NAME: the addresses and default routes of the
+# pod's ADD result, one a line: "ip ADDRESS/LEN via GATEWAY" for each of
+# "ips", then "route DST via GW" for each of "routes".
+cni_result_ips () {
+    python3 -I -S -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for ip in r["ips"]:
+    print("ip %s via %s" % (ip["address"], ip["gateway"]))
+for route in r["routes"]:
+    print("route %s via %s" % (route["dst"], route["gw"]))' \
+        "$CL_WORKDIR/cl-state/pods/$(echo "$1" | tr / _).result"
 }
 
 # k8s_deny_ingress NAMESPACE NAME APP: a NetworkPolicy that isolates the

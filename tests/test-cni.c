@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "controller/cni.h"
 #include "controller/ipam.h"
+#include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "smap.h"
 #include "sset.h"
@@ -400,6 +401,71 @@ test_result_round_trip(void)
     }
 }
 
+/* A result of a dual-stack pod: an address and a default route of each
+ * family, and CHECK reads both back. */
+static void
+test_result_dual_stack(void)
+{
+    struct cni_result r = sample_result();
+    r.has_ip6 = true;
+    ovs_assert(ipv6_parse("fd00:10:244:1::5", &r.ip6));
+    ovs_assert(ipv6_parse("fd00:10:244:1::1", &r.gateway6));
+    r.plen6 = 64;
+
+    static const char ips[] =
+        "\"ips\":[{%s\"address\":\"10.244.1.5/24\","
+        "\"gateway\":\"10.244.1.1\",\"interface\":1},"
+        "{%s\"address\":\"fd00:10:244:1::5/64\","
+        "\"gateway\":\"fd00:10:244:1::1\",\"interface\":1}],"
+        "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.244.1.1\"},"
+        "{\"dst\":\"::/0\",\"gw\":\"fd00:10:244:1::1\"}],\"dns\":{}";
+    static const char ifaces[] =
+        "\"interfaces\":[{\"name\":\"kovs0123456789a\","
+        "\"mac\":\"aa:bb:cc:dd:ee:ff\"},{\"name\":\"eth0\","
+        "\"mac\":\"0a:58:0a:f4:01:05\",\"sandbox\":\"/run/netns/pod\"}]";
+    for (size_t i = 0; i < cni_n_supported_versions; i++) {
+        const char *version = cni_supported_versions[i];
+        bool old = !strcmp(version, "0.4.0");
+        char *s = cni_result_to_json(&r, version);
+        if (strcmp(version, "1.1.0")) {
+            char *ips_s = xasprintf(ips, old ? "\"version\":\"4\"," : "",
+                                    old ? "\"version\":\"6\"," : "");
+            char *expect = xasprintf("{\"cniVersion\":\"%s\",%s,%s}",
+                                     version, ifaces, ips_s);
+            check_json(version, s, expect);
+            free(expect);
+            free(ips_s);
+        }
+
+        struct json *j = json_from_string(s);
+        ovs_be32 ip, gw;
+        struct in6_addr ip6, gw6;
+        unsigned int plen;
+        CHECK(cni_result_find_ipv4(j, "eth0", &ip, &plen, &gw)
+              && ip == r.ip && plen == 24 && gw == r.gateway,
+              "%s: IPv4 not read back from %s", version, s);
+        CHECK(cni_result_find_ipv6(j, "eth0", &ip6, &plen, &gw6)
+              && ipv6_addr_equals(&ip6, &r.ip6) && plen == 64
+              && ipv6_addr_equals(&gw6, &r.gateway6),
+              "%s: IPv6 not read back from %s", version, s);
+        CHECK(!cni_result_find_ipv6(j, "eth1", &ip6, &plen, &gw6),
+              "%s: found an IPv6 address for eth1", version);
+        json_destroy(j);
+        free(s);
+    }
+
+    /* An IPv4-only result has no IPv6 address to find. */
+    r.has_ip6 = false;
+    char *s = cni_result_to_json(&r, "1.0.0");
+    struct json *j = json_from_string(s);
+    struct in6_addr ip6, gw6;
+    unsigned int plen;
+    CHECK(!cni_result_find_ipv6(j, "eth0", &ip6, &plen, &gw6),
+          "IPv6 address in %s", s);
+    json_destroy(j);
+    free(s);
+}
+
 static void
 test_errors_and_version(void)
 {
@@ -431,7 +497,8 @@ static void
 test_ipam_allocate(void)
 {
     struct ipam ipam;
-    ovs_be32 net = htonl(0x0af40100);           /* 10.244.1.0/29. */
+    struct ipam_range net = { .net = htonl(0x0af40100),  /* 10.244.1.0/29. */
+                              .plen = 29 };
     struct ipam_attachment *att;
     ovs_assert(!ipam_init(&ipam, NULL));
 
@@ -439,7 +506,7 @@ test_ipam_allocate(void)
     struct sset seen = SSET_INITIALIZER(&seen);
     for (int i = 0; i < 5; i++) {
         char *id = xasprintf("c%d", i);
-        char *error = ipam_allocate(&ipam, id, "eth0", "ns/p", net, 29, &att);
+        char *error = ipam_allocate(&ipam, id, "eth0", "ns/p", &net, &att);
         CHECK(!error, "%s", error);
         uint32_t host = ntohl(att->ip) & 7;
         CHECK(host >= 2 && host <= 6, "got .%"PRIu32, host);
@@ -448,14 +515,14 @@ test_ipam_allocate(void)
         free(ip);
         free(id);
     }
-    char *error = ipam_allocate(&ipam, "c9", "eth0", "ns/p", net, 29, &att);
+    char *error = ipam_allocate(&ipam, "c9", "eth0", "ns/p", &net, &att);
     CHECK(error && strstr(error, "every address"), "full range: %s",
           error ? error : "allocated");
     free(error);
 
     /* The same attachment gets the same address. */
     struct ipam_attachment *again;
-    ovs_assert(!ipam_allocate(&ipam, "c1", "eth0", "ns/p", net, 29, &again));
+    ovs_assert(!ipam_allocate(&ipam, "c1", "eth0", "ns/p", &net, &again));
     CHECK(again == ipam_find(&ipam, "c1", "eth0"), "not the same");
 
     /* A released address is reused last: after the others that are free. */
@@ -463,7 +530,7 @@ test_ipam_allocate(void)
     ovs_assert(!ipam_release(&ipam, "c1", "eth0"));
     CHECK(!ipam_find(&ipam, "c1", "eth0"), "c1 still there");
     ovs_assert(!ipam_release(&ipam, "c1", "eth0"));
-    ovs_assert(!ipam_allocate(&ipam, "c10", "eth0", "ns/p", net, 29, &att));
+    ovs_assert(!ipam_allocate(&ipam, "c10", "eth0", "ns/p", &net, &att));
     CHECK(att->ip == released, "only free address not reused");
     CHECK(eth_addr_equals(att->mac, ipam_mac_for_ip(att->ip)), "MAC");
 
@@ -481,16 +548,16 @@ test_ipam_persist_and_gc(void)
     char dir[] = "/tmp/test-cni.XXXXXX";
     ovs_assert(mkdtemp(dir));
     char *file = xasprintf("%s/ipam.json", dir);
-    ovs_be32 net = htonl(0x0af40100);
+    struct ipam_range net = { .net = htonl(0x0af40100), .plen = 24 };
     struct ipam ipam;
     struct ipam_attachment *att;
 
     ovs_assert(!ipam_init(&ipam, file));
-    ovs_assert(!ipam_allocate(&ipam, "a", "eth0", "x/a", net, 24, &att));
+    ovs_assert(!ipam_allocate(&ipam, "a", "eth0", "x/a", &net, &att));
     ovs_be32 ip_a = att->ip;
     ovs_assert(!ipam_set_attached(&ipam, att));
-    ovs_assert(!ipam_allocate(&ipam, "b", "eth0", "x/b", net, 24, &att));
-    ovs_assert(!ipam_allocate(&ipam, "c", "eth0", "x/c", net, 24, &att));
+    ovs_assert(!ipam_allocate(&ipam, "b", "eth0", "x/b", &net, &att));
+    ovs_assert(!ipam_allocate(&ipam, "c", "eth0", "x/c", &net, &att));
     ipam_destroy(&ipam);
 
     /* A restart finds them all, and goes on after the last one. */
@@ -501,7 +568,7 @@ test_ipam_persist_and_gc(void)
     att = ipam_find(&ipam, "a", "eth0");
     CHECK(att && att->ip == ip_a && att->attached
           && !strcmp(att->pod, "x/a"), "a not restored");
-    ovs_assert(!ipam_allocate(&ipam, "d", "eth0", "x/d", net, 24, &att));
+    ovs_assert(!ipam_allocate(&ipam, "d", "eth0", "x/d", &net, &att));
     CHECK(ntohl(att->ip) == ntohl(ip_a) + 3, "d got "IP_FMT, IP_ARGS(att->ip));
 
     struct sset valid = SSET_INITIALIZER(&valid);
@@ -535,6 +602,181 @@ test_ipam_persist_and_gc(void)
     rmdir(dir);
 }
 
+/* A dual-stack range: fd00:10:244:1::/126 has four addresses, of which
+ * ::0 (subnet-router anycast) and ::1 (the gateway) are never given. */
+static struct ipam_range
+dual_stack_range(unsigned int plen6)
+{
+    struct ipam_range range = { .net = htonl(0x0af40100), .plen = 24,
+                                .has_ip6 = true, .plen6 = plen6 };
+    ovs_assert(ipv6_parse("fd00:10:244:1::", &range.net6));
+    return range;
+}
+
+static char *
+ip6_string(const struct in6_addr *ip6)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ipv6_format_addr(ip6, &s);
+    return ds_steal_cstr(&s);
+}
+
+static void
+test_ipam_allocate_ipv6(void)
+{
+    struct ipam ipam;
+    struct ipam_attachment *att;
+    struct ipam_range range = dual_stack_range(126);
+    ovs_assert(!ipam_init(&ipam, NULL));
+
+    /* ::2 and ::3, once each, with an IPv4 address each. */
+    struct sset seen = SSET_INITIALIZER(&seen);
+    for (int i = 0; i < 2; i++) {
+        char *id = xasprintf("c%d", i);
+        char *error = ipam_allocate(&ipam, id, "eth0", "ns/p", &range, &att);
+        CHECK(!error, "%s", error);
+        char *ip6 = ip6_string(&att->ip6);
+        CHECK(att->has_ip6 && (!strcmp(ip6, "fd00:10:244:1::2")
+                               || !strcmp(ip6, "fd00:10:244:1::3")),
+              "got %s", ip6);
+        CHECK(sset_add(&seen, ip6), "%s handed out twice", ip6);
+        CHECK(att->ip, "no IPv4 address");
+        free(ip6);
+        free(id);
+    }
+
+    /* The IPv6 range is full: nothing is allocated, not even IPv4. */
+    char *error = ipam_allocate(&ipam, "c9", "eth0", "ns/p", &range, &att);
+    CHECK(error && strstr(error, "every address of the IPv6 podCIDR "
+                          "fd00:10:244:1::/126"), "full range: %s",
+          error ? error : "allocated");
+    free(error);
+    CHECK(!ipam_find(&ipam, "c9", "eth0")
+          && hmap_count(&ipam.by_ip) == 2, "a failed allocation stayed");
+
+    /* A repeated ADD gets the same addresses. */
+    struct ipam_attachment *again;
+    att = ipam_find(&ipam, "c1", "eth0");
+    ovs_assert(!ipam_allocate(&ipam, "c1", "eth0", "ns/p", &range, &again));
+    CHECK(again == att, "not the same");
+
+    /* A released IPv6 address is free again, and found by address. */
+    struct in6_addr released = att->ip6;
+    CHECK(ipam_find_by_ip6(&ipam, &released) == att, "not found by IPv6");
+    ovs_assert(!ipam_release(&ipam, "c1", "eth0"));
+    CHECK(!ipam_find_by_ip6(&ipam, &released), "released, still found");
+    ovs_assert(!ipam_allocate(&ipam, "c10", "eth0", "ns/p", &range, &att));
+    CHECK(ipv6_addr_equals(&att->ip6, &released),
+          "only free IPv6 address not reused");
+
+    /* An IPv4-only range gives no IPv6 address. */
+    struct ipam_range v4 = { .net = htonl(0x0af40100), .plen = 24 };
+    ovs_assert(!ipam_allocate(&ipam, "v4", "eth0", "ns/p", &v4, &att));
+    CHECK(!att->has_ip6 && hmap_count(&ipam.by_ip6) == 2, "IPv6 given");
+    ipam_destroy(&ipam);
+
+    /* In a /64, the first address given is ::2, then ::3. */
+    range = dual_stack_range(64);
+    ovs_assert(!ipam_init(&ipam, NULL));
+    ovs_assert(!ipam_allocate(&ipam, "a", "eth0", "ns/a", &range, &att));
+    char *ip6 = ip6_string(&att->ip6);
+    CHECK(!strcmp(ip6, "fd00:10:244:1::2"), "first in /64: %s", ip6);
+    free(ip6);
+    ovs_assert(!ipam_allocate(&ipam, "b", "eth0", "ns/b", &range, &att));
+    ip6 = ip6_string(&att->ip6);
+    CHECK(!strcmp(ip6, "fd00:10:244:1::3"), "second in /64: %s", ip6);
+    free(ip6);
+    ipam_destroy(&ipam);
+    sset_destroy(&seen);
+}
+
+static void
+test_ipam_persist_ipv6(void)
+{
+    char dir[] = "/tmp/test-cni.XXXXXX";
+    ovs_assert(mkdtemp(dir));
+    char *file = xasprintf("%s/ipam.json", dir);
+    struct ipam_range range = dual_stack_range(64);
+    struct ipam ipam;
+    struct ipam_attachment *att;
+
+    /* A file of an IPv4-only node, as kovs wrote them before IPv6. */
+    FILE *f = fopen(file, "w");
+    fputs("{\"attachments\":[{\"attached\":true,\"containerID\":\"old\","
+          "\"ifname\":\"eth0\",\"ip\":\"10.244.1.7\",\"pod\":\"x/old\"}],"
+          "\"last\":\"10.244.1.7\"}", f);
+    fclose(f);
+    char *error = ipam_init(&ipam, file);
+    CHECK(!error, "old file: %s", error);
+    att = ipam_find(&ipam, "old", "eth0");
+    CHECK(att && att->ip == htonl(0x0af40107) && !att->has_ip6
+          && att->attached, "old attachment not restored as it was");
+
+    /* New attachments on the now dual-stack node get both families. */
+    ovs_assert(!ipam_allocate(&ipam, "a", "eth0", "x/a", &range, &att));
+    CHECK(att->ip == htonl(0x0af40108) && att->has_ip6, "a: "IP_FMT,
+          IP_ARGS(att->ip));
+    struct in6_addr ip6_a = att->ip6;
+    ovs_assert(!ipam_set_attached(&ipam, att));
+    ovs_assert(!ipam_allocate(&ipam, "b", "eth0", "x/b", &range, &att));
+    struct in6_addr ip6_b = att->ip6;
+    ipam_destroy(&ipam);
+
+    /* A restart finds both families, and goes on after the last ones. */
+    error = ipam_init(&ipam, file);
+    CHECK(!error, "%s", error);
+    CHECK(hmap_count(&ipam.attachments) == 3
+          && hmap_count(&ipam.by_ip6) == 2, "%"PRIuSIZE" attachments, "
+          "%"PRIuSIZE" with IPv6", hmap_count(&ipam.attachments),
+          hmap_count(&ipam.by_ip6));
+    att = ipam_find(&ipam, "a", "eth0");
+    CHECK(att && att->has_ip6 && ipv6_addr_equals(&att->ip6, &ip6_a)
+          && att->attached, "a not restored");
+    CHECK(ipam_find_by_ip6(&ipam, &ip6_b) == ipam_find(&ipam, "b", "eth0"),
+          "b not restored");
+    ovs_assert(!ipam_allocate(&ipam, "c", "eth0", "x/c", &range, &att));
+    char *ip6 = ip6_string(&att->ip6);
+    CHECK(!strcmp(ip6, "fd00:10:244:1::4"), "c got %s", ip6);
+    free(ip6);
+
+    /* A repeated ADD of the old attachment gives it an IPv6 address and
+     * keeps its IPv4 one. */
+    ovs_assert(!ipam_allocate(&ipam, "old", "eth0", "x/old", &range, &att));
+    CHECK(att->ip == htonl(0x0af40107) && att->has_ip6,
+          "old attachment not completed");
+
+    /* GC frees both families. */
+    struct sset valid = SSET_INITIALIZER(&valid);
+    sset_add(&valid, "a/eth0");
+    struct svec released = SVEC_EMPTY_INITIALIZER;
+    ovs_assert(!ipam_gc(&ipam, &valid, &released));
+    CHECK(released.n == 3 && hmap_count(&ipam.by_ip6) == 1
+          && !ipam_find_by_ip6(&ipam, &ip6_b), "released %"PRIuSIZE,
+          released.n);
+    ipam_destroy(&ipam);
+    ovs_assert(!ipam_init(&ipam, file));
+    CHECK(hmap_count(&ipam.attachments) == 1
+          && hmap_count(&ipam.by_ip6) == 1, "after GC and restart: "
+          "%"PRIuSIZE, hmap_count(&ipam.attachments));
+    ipam_destroy(&ipam);
+
+    /* An IPv6 address that is not one is reported. */
+    f = fopen(file, "w");
+    fputs("{\"attachments\":[{\"containerID\":\"z\",\"ifname\":\"eth0\","
+          "\"ip\":\"10.244.1.9\",\"ip6\":\"nope\",\"pod\":\"x/z\"}]}", f);
+    fclose(f);
+    error = ipam_init(&ipam, file);
+    CHECK(error && strstr(error, "incomplete"), "%s", error ? error : "");
+    free(error);
+    ipam_destroy(&ipam);
+
+    svec_destroy(&released);
+    sset_destroy(&valid);
+    unlink(file);
+    free(file);
+    rmdir(dir);
+}
+
 static const struct unit_test tests[] = {
     { "env-add", test_env_add },
     { "env-errors", test_env_errors },
@@ -544,9 +786,12 @@ static const struct unit_test tests[] = {
     { "config-gc", test_config_gc },
     { "result-versions", test_result_versions },
     { "result-round-trip", test_result_round_trip },
+    { "result-dual-stack", test_result_dual_stack },
     { "errors-and-version", test_errors_and_version },
     { "ipam-allocate", test_ipam_allocate },
     { "ipam-persist-and-gc", test_ipam_persist_and_gc },
+    { "ipam-allocate-ipv6", test_ipam_allocate_ipv6 },
+    { "ipam-persist-ipv6", test_ipam_persist_ipv6 },
 };
 
 int
