@@ -532,7 +532,7 @@ select_endpoints(const struct fixture *f, const char *ns, const char *name,
 
     struct service_endpoint *eps;
     size_t n = service_select_endpoints(&f->cluster, svc, sp, node,
-                                        local_only, &eps);
+                                        local_only, false, &eps);
     struct ds s = DS_EMPTY_INITIALIZER;
     for (size_t i = 0; i < n; i++) {
         ds_put_format(&s, "%s"IP_FMT":%"PRIu16"%s", i ? " " : "",
