@@ -2493,7 +2493,8 @@ test_pod_ipv6(void)
      * EUI-64 link-local one, its solicitations (with its MAC or none), its
      * duplicate address detection and its advertisements of itself; ARP
      * answers solicitations for it, except its own; L3_FORWARDING delivers
-     * to it, switched and routed. */
+     * to it, switched and routed; SNAT source-NATs its hairpin through an
+     * IPv6 Service to the IPv6 hairpin address. */
     char *a6 = flow_lines_of_family(pod_a, true);
     static const char *const a6_expected[] = {
         "table=10 priority=200 ipv6,in_port=4,dl_src=0a:00:00:00:01:0a,"
@@ -2519,12 +2520,17 @@ test_pod_ipv6(void)
         "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
         "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,set_field:0x4->reg1,"
         "goto_table:62\n",
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg1=0x4,in_port=4 actions=ct(commit,table=70,zone=2,"
+        "nat(src=fd00::a9fe:a9fc))\n",
+        "table=65 priority=200 ct_state=-new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg1=0x4,in_port=4 actions=ct(table=70,zone=2,nat)\n",
     };
     for (size_t i = 0; i < ARRAY_SIZE(a6_expected); i++) {
         CHECK(strstr(a6, a6_expected[i]), "pod a lacks the flow\n%s"
               "  it has:\n%s", a6_expected[i], a6);
     }
-    CHECK(count_lines(a6) == 16, "pod a has %"PRIuSIZE" IPv6 flows:\n%s",
+    CHECK(count_lines(a6) == 18, "pod a has %"PRIuSIZE" IPv6 flows:\n%s",
           count_lines(a6), a6);
     CHECK(strstr(a6, "table=20 priority=200 icmp6,icmp_type=135,icmp_code=0,"
                  "nd_target=fd00:10:244:1::a actions="
@@ -2566,6 +2572,12 @@ test_pod_ipv6(void)
         "goto_table:62\n",
         "table=80 priority=100 ct_state=+new+trk,ipv6 "
         "actions=ct(commit,zone=1),goto_table:90\n",
+        "table=80 priority=110 ct_state=+new+trk,ipv6,reg0=0x10/0x10 "
+        "actions=goto_table:90\n",
+        "table=30 priority=200 ct_state=-trk,ipv6,ipv6_dst=fd00::a9fe:a9fc "
+        "actions=ct(table=30,zone=2,nat)\n",
+        "table=60 priority=100 ipv6,ipv6_dst=fd00::a9fe:a9fc "
+        "actions=drop\n",
     };
     for (size_t i = 0; i < ARRAY_SIZE(p6_expected); i++) {
         CHECK(strstr(p6, p6_expected[i]), "the pipeline lacks the flow\n%s"
