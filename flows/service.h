@@ -39,8 +39,9 @@ struct service_endpoint {
  * from every EndpointSlice of the Service of the family 'ipv6' asks for,
  * the slice port with the same name and protocol, the ready endpoints, or
  * if there are none the serving and terminating ones; only those on
- * 'node_name' if 'local_only'.  Stores them, sorted and without duplicates, in a new
- * array '*epsp' that the caller frees, and returns their number. */
+ * 'node_name' if 'local_only'.  Stores them, sorted and without
+ * duplicates, in a new array '*epsp' that the caller frees, and returns
+ * their number. */
 size_t service_select_endpoints(const struct k8s_cluster *,
                                 const struct k8s_service *,
                                 const struct k8s_service_port *sp,
