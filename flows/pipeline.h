@@ -245,6 +245,20 @@ kovs_match_ep_ip6(struct match *match, const struct in6_addr *ip6)
     mf_set_value(mf_from_id(KOVS_EP_IP6_FIELD), &value, match, NULL);
 }
 
+/* Returns true if 'match' requires every bit of KOVS_EP_IP6_FIELD, and
+ * then stores the address it requires in '*ip6'. */
+static inline bool
+kovs_match_get_ep_ip6(const struct match *match, struct in6_addr *ip6)
+{
+    union mf_value value, mask;
+    mf_get(mf_from_id(KOVS_EP_IP6_FIELD), match, &value, &mask);
+    if (!is_all_ones(&mask.be128, sizeof mask.be128)) {
+        return false;
+    }
+    memcpy(ip6, &value.be128, sizeof *ip6);
+    return true;
+}
+
 /* The values of PORT_KIND. */
 enum kovs_port_kind {
     KOVS_PORT_POD = 1,          /* A local pod's veth. */

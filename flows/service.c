@@ -194,14 +194,17 @@ flows_ct_flush_for_flow(uint8_t table_id, const struct minimatch *mm,
     uint32_t ep_ip, ep_port;
     minimatch_expand(mm, &match);
     if (!match.wc.masks.nw_proto || match.flow.nw_proto != IPPROTO_UDP
-        || !kovs_match_get_field(&match, KOVS_F_EP_IP, &ep_ip)
         || !kovs_match_get_field(&match, KOVS_F_EP_PORT, &ep_port)) {
+        return false;
+    }
+    if (kovs_match_get_field(&match, KOVS_F_EP_IP, &ep_ip)) {
+        in6_addr_set_mapped_ipv4(&flush->reply_src, htonl(ep_ip));
+    } else if (!kovs_match_get_ep_ip6(&match, &flush->reply_src)) {
         return false;
     }
 
     flush->zone = KOVS_CT_ZONE_POD;
     flush->ip_proto = IPPROTO_UDP;
-    flush->reply_src = htonl(ep_ip);
     flush->reply_src_port = htons(ep_port);
     return true;
 }

@@ -1339,13 +1339,15 @@ check_ct_flushes(const struct ovs_list *flushes, const char *ip)
     size_t n = 0;
     LIST_FOR_EACH (flush, list_node, flushes) {
         if (!n++ && ip) {
-            CHECK(flush->reply_src == inet_addr(ip)
+            CHECK(in6_addr_get_mapped_ipv4(&flush->reply_src)
+                  == inet_addr(ip)
                   && flush->reply_src_port == htons(5353)
                   && flush->ip_proto == IPPROTO_UDP
                   && flush->zone == KOVS_CT_ZONE_POD,
                   "flush of "IP_FMT":%"PRIu16" proto %"PRIu8" zone "
                   "%"PRIu16", expected %s:5353 udp zone %d",
-                  IP_ARGS(flush->reply_src), ntohs(flush->reply_src_port),
+                  IP_ARGS(in6_addr_get_mapped_ipv4(&flush->reply_src)),
+                  ntohs(flush->reply_src_port),
                   flush->ip_proto, flush->zone, ip, KOVS_CT_ZONE_POD);
         }
     }
@@ -1403,10 +1405,12 @@ test_service_udp_endpoint_flush(void)
         if (flows_ct_flush_for_flow(d->table_id, &d->match, &flush)) {
             n_udp++;
             CHECK(d->table_id == KOVS_T_ENDPOINT_DNAT
-                  && flush.reply_src == inet_addr("10.244.1.10")
+                  && (in6_addr_get_mapped_ipv4(&flush.reply_src)
+                      == inet_addr("10.244.1.10"))
                   && flush.reply_src_port == htons(5353),
                   "flow in table %"PRIu8" flushes "IP_FMT":%"PRIu16,
-                  d->table_id, IP_ARGS(flush.reply_src),
+                  d->table_id,
+                  IP_ARGS(in6_addr_get_mapped_ipv4(&flush.reply_src)),
                   ntohs(flush.reply_src_port));
         }
     }
@@ -2962,10 +2966,29 @@ test_service_dual_stack(void)
     free(all);
 
     /* Without IPv6 endpoints the IPv6 ClusterIP rejects; the IPv4 one
-     * keeps its group. */
+     * keeps its group.  The UDP conntrack entries of the two IPv6
+     * endpoints are flushed, by their IPv6 address. */
+    flow_table_clear_tracked(&f.ft);
     fixture_put(&f, SLICE6("web-6", ""));
     compute_changes(&f);
     check_incremental_is_full(&f, "IPv6 endpoints gone");
+    struct ovs_list flushes = OVS_LIST_INITIALIZER(&flushes);
+    flows_ct_flushes_for_changes(&f.ft, &flushes);
+    struct ds flushed = DS_EMPTY_INITIALIZER;
+    const struct flows_ct_flush *flush;
+    LIST_FOR_EACH (flush, list_node, &flushes) {
+        ipv6_format_mapped(&flush->reply_src, &flushed);
+        ds_put_format(&flushed, " %"PRIu16" %"PRIu8" %"PRIu16"\n",
+                      ntohs(flush->reply_src_port), flush->ip_proto,
+                      flush->zone);
+    }
+    flows_ct_flushes_destroy(&flushes);
+    CHECK(!strcmp(ds_cstr(&flushed),
+                  "fd00:10:244:1::a 5353 17 1\nfd00:10:244:2::a 5353 17 1\n")
+          || !strcmp(ds_cstr(&flushed), "fd00:10:244:2::a 5353 17 1\n"
+                     "fd00:10:244:1::a 5353 17 1\n"),
+          "conntrack flushes of the IPv6 endpoints:\n%s", ds_cstr(&flushed));
+    ds_destroy(&flushed);
     s = format_table(&f.ft, web, KOVS_T_SERVICE_LB);
     CHECK(strstr(s, "table=40 priority=200 ct_state=+new+trk,tcp6,"
                  "ipv6_dst=fd00:10:96::a,tp_dst=80 "
