@@ -155,7 +155,7 @@ endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
 {
     struct match match;
 
-    bool ipv6 = !ep->ip;
+    bool ipv6 = !ep->ip;            /* An IPv6 endpoint has no IPv4 one. */
 
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
