@@ -1424,8 +1424,9 @@ ofctrl_queue_ct_flush(struct ofctrl_bundle *bundle,
 
     memset(&ctm, 0, sizeof ctm);
     ctm.ip_proto = flush->ip_proto;
-    ctm.l3_type = AF_INET;
-    ctm.tuple_reply.src = in6_addr_mapped_ipv4(flush->reply_src);
+    ctm.l3_type = (IN6_IS_ADDR_V4MAPPED(&flush->reply_src)
+                   ? AF_INET : AF_INET6);
+    ctm.tuple_reply.src = flush->reply_src;
     ctm.tuple_reply.src_port = flush->reply_src_port;
     uint16_t zone = flush->zone;
     for (int i = 0; i < OFCTRL_CT_FLUSH_PASSES; i++) {

@@ -32,6 +32,15 @@ VLOG_DEFINE_THIS_MODULE(pinctrl);
 /* The TTL of the packets pinctrl composes. */
 #define PINCTRL_TTL 64
 
+/* ICMPv6 destination unreachable, and its code for an unreachable port
+ * (RFC 4443, 3.1). */
+#define PINCTRL_ICMP6_DST_UNREACH 1
+#define PINCTRL_ICMP6_PORT_UNREACH 4
+
+/* The most an ICMPv6 error may be: it quotes as much of the packet it
+ * answers as fits in the IPv6 minimum MTU (RFC 4443, 2.4 (c)). */
+#define PINCTRL_ICMP6_MAX_LEN 1280
+
 static struct pinctrl_stats stats;
 
 /* A packet-in being handled. */
@@ -250,19 +259,29 @@ pinctrl_get_stats(struct pinctrl_stats *s)
 
 /* REJECT. */
 
-/* Returns a new packet that answers 'pi''s IPv4 packet: its L2 headers with
- * the Ethernet addresses swapped, then an IPv4 header from the packet's
+/* Returns true if 'pi''s packet is IPv6 (else it is IPv4). */
+static bool
+pinctrl_is_ipv6(const struct pinctrl_packet_in *pi)
+{
+    return pi->flow.dl_type == htons(ETH_TYPE_IPV6);
+}
+
+/* Returns a new packet that answers 'pi''s IPv4 or IPv6 packet: its L2
+ * headers with the Ethernet addresses swapped, then an IP header of the
+ * same family, without options or extension headers, from the packet's
  * destination to its source, for an 'l4_len'-byte payload of protocol
- * 'proto', checksum included.  The caller appends the 'l4_len' bytes, for
- * which the packet has room. */
+ * 'proto' (IPv4's header checksum included).  The caller appends the
+ * 'l4_len' bytes, for which the packet has room, and fills in their
+ * checksum (pinctrl_l4_csum()). */
 static struct dp_packet *
-pinctrl_compose_ipv4_reply(const struct pinctrl_packet_in *pi,
-                           uint8_t proto, size_t l4_len)
+pinctrl_compose_reply(const struct pinctrl_packet_in *pi,
+                      uint8_t proto, size_t l4_len)
 {
     const struct dp_packet *request = &pi->packet;
     size_t l2_len = (char *) dp_packet_l3(request)
                     - (char *) dp_packet_data(request);
-    struct dp_packet *reply = dp_packet_new(l2_len + IP_HEADER_LEN + l4_len);
+    size_t l3_len = pinctrl_is_ipv6(pi) ? IPV6_HEADER_LEN : IP_HEADER_LEN;
+    struct dp_packet *reply = dp_packet_new(l2_len + l3_len + l4_len);
 
     /* Keeps any VLAN headers, and the Ethertype, as they are. */
     struct eth_header *eth = dp_packet_put(reply, dp_packet_data(request),
@@ -270,19 +289,66 @@ pinctrl_compose_ipv4_reply(const struct pinctrl_packet_in *pi,
     eth->eth_dst = pi->flow.dl_src;
     eth->eth_src = pi->flow.dl_dst;
 
-    struct ip_header *ip = dp_packet_put_zeros(reply, IP_HEADER_LEN);
-    ip->ip_ihl_ver = IP_IHL_VER(IP_HEADER_LEN / 4, IP_VERSION);
-    ip->ip_tot_len = htons(IP_HEADER_LEN + l4_len);
-    ip->ip_frag_off = htons(IP_DONT_FRAGMENT);
-    ip->ip_ttl = PINCTRL_TTL;
-    ip->ip_proto = proto;
-    put_16aligned_be32(&ip->ip_src, pi->flow.nw_dst);
-    put_16aligned_be32(&ip->ip_dst, pi->flow.nw_src);
-    ip->ip_csum = csum(ip, IP_HEADER_LEN);
+    void *l3 = dp_packet_put_zeros(reply, l3_len);
+    if (pinctrl_is_ipv6(pi)) {
+        struct ovs_16aligned_ip6_hdr *ip6 = l3;
+        put_16aligned_be32(&ip6->ip6_flow, htonl(6 << 28));
+        ip6->ip6_plen = htons(l4_len);
+        ip6->ip6_nxt = proto;
+        ip6->ip6_hlim = PINCTRL_TTL;
+        memcpy(&ip6->ip6_src, &pi->flow.ipv6_dst, sizeof ip6->ip6_src);
+        memcpy(&ip6->ip6_dst, &pi->flow.ipv6_src, sizeof ip6->ip6_dst);
+    } else {
+        struct ip_header *ip = l3;
+        ip->ip_ihl_ver = IP_IHL_VER(IP_HEADER_LEN / 4, IP_VERSION);
+        ip->ip_tot_len = htons(IP_HEADER_LEN + l4_len);
+        ip->ip_frag_off = htons(IP_DONT_FRAGMENT);
+        ip->ip_ttl = PINCTRL_TTL;
+        ip->ip_proto = proto;
+        put_16aligned_be32(&ip->ip_src, pi->flow.nw_dst);
+        put_16aligned_be32(&ip->ip_dst, pi->flow.nw_src);
+        ip->ip_csum = csum(ip, IP_HEADER_LEN);
+    }
 
-    dp_packet_set_l3(reply, ip);
+    dp_packet_set_l3(reply, l3);
     dp_packet_set_l4(reply, dp_packet_tail(reply));
     return reply;
+}
+
+/* Returns the checksum of the 'l4_len' bytes of 'reply''s L4 payload, with
+ * the pseudo-header of 'reply''s IP header if the protocol has one (TCP,
+ * ICMPv6) and without one for ICMP. */
+static ovs_be16
+pinctrl_l4_csum(const struct pinctrl_packet_in *pi,
+                const struct dp_packet *reply, size_t l4_len)
+{
+    const void *l3 = dp_packet_l3(reply);
+    const void *l4 = dp_packet_l4(reply);
+    uint32_t partial = 0;
+    if (pinctrl_is_ipv6(pi)) {
+        partial = packet_csum_pseudoheader6(l3);
+    } else if (((const struct ip_header *) l3)->ip_proto != IPPROTO_ICMP) {
+        partial = packet_csum_pseudoheader(l3);
+    }
+    return csum_finish(csum_continue(partial, l4, l4_len));
+}
+
+/* Appends "SRC:PORT -> DST:PORT" of 'pi''s packet to 's', IPv6 addresses
+ * in brackets. */
+static void
+pinctrl_format_endpoints(const struct pinctrl_packet_in *pi, struct ds *s)
+{
+    if (pinctrl_is_ipv6(pi)) {
+        ds_put_char(s, '[');
+        ipv6_format_addr(&pi->flow.ipv6_src, s);
+        ds_put_format(s, "]:%"PRIu16" -> [", ntohs(pi->flow.tp_src));
+        ipv6_format_addr(&pi->flow.ipv6_dst, s);
+        ds_put_format(s, "]:%"PRIu16, ntohs(pi->flow.tp_dst));
+    } else {
+        ds_put_format(s, IP_FMT":%"PRIu16" -> "IP_FMT":%"PRIu16,
+                      IP_ARGS(pi->flow.nw_src), ntohs(pi->flow.tp_src),
+                      IP_ARGS(pi->flow.nw_dst), ntohs(pi->flow.tp_dst));
+    }
 }
 
 /* Answers a TCP segment with a RST that refuses the connection. */
@@ -320,32 +386,36 @@ pinctrl_reject_tcp(const struct pinctrl_packet_in *pi,
                     + (flags & TCP_SYN ? 1 : 0)
                     + (flags & TCP_FIN ? 1 : 0));
 
-    struct dp_packet *reply = pinctrl_compose_ipv4_reply(pi, IPPROTO_TCP,
-                                                         TCP_HEADER_LEN);
+    struct dp_packet *reply = pinctrl_compose_reply(pi, IPPROTO_TCP,
+                                                    TCP_HEADER_LEN);
     struct tcp_header *rth = dp_packet_put_zeros(reply, TCP_HEADER_LEN);
     rth->tcp_src = th->tcp_dst;
     rth->tcp_dst = th->tcp_src;
     put_16aligned_be32(&rth->tcp_seq, htonl(seq));
     put_16aligned_be32(&rth->tcp_ack, htonl(ack));
     rth->tcp_ctl = TCP_CTL(TCP_RST | TCP_ACK, TCP_HEADER_LEN / 4);
-    uint32_t partial = packet_csum_pseudoheader(dp_packet_l3(reply));
-    rth->tcp_csum = csum_finish(csum_continue(partial, rth, TCP_HEADER_LEN));
+    rth->tcp_csum = pinctrl_l4_csum(pi, reply, TCP_HEADER_LEN);
 
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 20);
-    VLOG_DBG_RL(&rl, "reject: TCP "IP_FMT":%"PRIu16" -> "IP_FMT":%"PRIu16
-                " refused with a RST out of port %"PRIu16,
-                IP_ARGS(pi->flow.nw_src), ntohs(th->tcp_src),
-                IP_ARGS(pi->flow.nw_dst), ntohs(th->tcp_dst),
-                ofp_to_u16(pi->in_port));
+    if (!VLOG_DROP_DBG(&rl)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_cstr(&s, "reject: TCP ");
+        pinctrl_format_endpoints(pi, &s);
+        VLOG_DBG("%s refused with a RST out of port %"PRIu16, ds_cstr(&s),
+                 ofp_to_u16(pi->in_port));
+        ds_destroy(&s);
+    }
 
     pinctrl_put_packet_out(pi, reply, pi->in_port, replies);
     stats.n_tcp_resets++;
     return true;
 }
 
-/* Answers a UDP, SCTP or other IP packet with an ICMP port unreachable from
- * the address it was sent to, quoting its IP header and the first 8 bytes
- * of its payload (RFC 792). */
+/* Answers a UDP, SCTP or other IP packet with a port unreachable from the
+ * address it was sent to: for IPv4 an ICMP message quoting its IP header
+ * and the first 8 bytes of its payload (RFC 792), for IPv6 an ICMPv6
+ * message quoting as much of the packet as fits in the minimum MTU
+ * (RFC 4443). */
 static bool
 pinctrl_reject_icmp(const struct pinctrl_packet_in *pi,
                     struct ovs_list *replies)
@@ -361,23 +431,39 @@ pinctrl_reject_icmp(const struct pinctrl_packet_in *pi,
 
     size_t ip_len = (char *) dp_packet_l4(request)
                     - (char *) dp_packet_l3(request);
-    size_t quote_len = ip_len + MIN(l4_size, ICMP_ERROR_DATA_L4_LEN);
-    struct dp_packet *reply = pinctrl_compose_ipv4_reply(
-        pi, IPPROTO_ICMP, ICMP_HEADER_LEN + quote_len);
+    bool ipv6 = pinctrl_is_ipv6(pi);
+    size_t quote_len;
+    if (ipv6) {
+        /* ICMPv6's header and "unused" word are 8 bytes in all, the size of
+         * struct icmp_header. */
+        quote_len = MIN(ip_len + l4_size, (PINCTRL_ICMP6_MAX_LEN
+                                           - IPV6_HEADER_LEN
+                                           - ICMP_HEADER_LEN));
+    } else {
+        quote_len = ip_len + MIN(l4_size, ICMP_ERROR_DATA_L4_LEN);
+    }
+    size_t l4_len = ICMP_HEADER_LEN + quote_len;
+    struct dp_packet *reply = pinctrl_compose_reply(
+        pi, ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, l4_len);
 
     struct icmp_header *icmp = dp_packet_put_zeros(reply, ICMP_HEADER_LEN);
-    icmp->icmp_type = ICMP4_DST_UNREACH;
-    icmp->icmp_code = PINCTRL_ICMP4_PORT_UNREACH;
+    icmp->icmp_type = ipv6 ? PINCTRL_ICMP6_DST_UNREACH : ICMP4_DST_UNREACH;
+    icmp->icmp_code = (ipv6 ? PINCTRL_ICMP6_PORT_UNREACH
+                       : PINCTRL_ICMP4_PORT_UNREACH);
     dp_packet_put(reply, dp_packet_l3(request), quote_len);
     icmp = dp_packet_l4(reply);
-    icmp->icmp_csum = csum(icmp, ICMP_HEADER_LEN + quote_len);
+    icmp->icmp_csum = pinctrl_l4_csum(pi, reply, l4_len);
 
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 20);
-    VLOG_DBG_RL(&rl, "reject: IP protocol %"PRIu8" "IP_FMT" -> "IP_FMT
-                " (port %"PRIu16") refused with ICMP port unreachable out "
-                "of port %"PRIu16, proto, IP_ARGS(pi->flow.nw_src),
-                IP_ARGS(pi->flow.nw_dst), ntohs(pi->flow.tp_dst),
-                ofp_to_u16(pi->in_port));
+    if (!VLOG_DROP_DBG(&rl)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "reject: IP protocol %"PRIu8" ", proto);
+        pinctrl_format_endpoints(pi, &s);
+        VLOG_DBG("%s refused with %s port unreachable out of port %"PRIu16,
+                 ds_cstr(&s), ipv6 ? "ICMPv6" : "ICMP",
+                 ofp_to_u16(pi->in_port));
+        ds_destroy(&s);
+    }
 
     pinctrl_put_packet_out(pi, reply, pi->in_port, replies);
     stats.n_icmp_unreachables++;
@@ -392,31 +478,45 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
     const struct flow *flow = &pi->flow;
 
     if (flow->dl_type == htons(ETH_TYPE_IPV6)) {
-        return pinctrl_ignore(pi, "IPv6 is not rejected yet");
-    } else if (flow->dl_type != htons(ETH_TYPE_IP)) {
+        /* flow_extract() sets the L4 offset only past a complete IPv6
+         * header and its extension headers. */
+        if (!dp_packet_l4(&pi->packet)) {
+            return pinctrl_ignore(pi, "malformed IPv6 header");
+        }
+        /* RFC 4443 (2.4 (e)): never answer a packet sent to a multicast
+         * address, or from anything but a single host. */
+        if (eth_addr_is_multicast(flow->dl_src)
+            || eth_addr_is_multicast(flow->dl_dst)
+            || ipv6_addr_is_multicast(&flow->ipv6_src)
+            || ipv6_addr_is_multicast(&flow->ipv6_dst)
+            || !ipv6_addr_is_set(&flow->ipv6_src)) {
+            return pinctrl_ignore(pi, "multicast or no source");
+        }
+    } else if (flow->dl_type == htons(ETH_TYPE_IP)) {
+        /* flow_extract() sets the L4 offset only if the IPv4 header is
+         * complete and its lengths are consistent. */
+        const struct ip_header *ip = dp_packet_l3(&pi->packet);
+        if (!dp_packet_l4(&pi->packet)
+            || IP_VER(ip->ip_ihl_ver) != IP_VERSION) {
+            return pinctrl_ignore(pi, "malformed IPv4 header");
+        }
+        /* RFC 1122 (3.2.2 and 4.2.3.10): never answer a packet sent to a
+         * broadcast or multicast address, or from anything but a single
+         * host. */
+        if (eth_addr_is_multicast(flow->dl_src)
+            || eth_addr_is_multicast(flow->dl_dst)
+            || ip_is_multicast(flow->nw_src)
+            || ip_is_multicast(flow->nw_dst)
+            || flow->nw_src == htonl(INADDR_ANY)
+            || flow->nw_src == htonl(INADDR_BROADCAST)
+            || flow->nw_dst == htonl(INADDR_BROADCAST)) {
+            return pinctrl_ignore(pi, "broadcast, multicast or no source");
+        }
+    } else {
         return pinctrl_ignore(pi, "not an IP packet");
     }
-
-    /* flow_extract() sets the L4 offset only if the IPv4 header is
-     * complete and its lengths are consistent. */
-    const struct ip_header *ip = dp_packet_l3(&pi->packet);
-    if (!dp_packet_l4(&pi->packet) || IP_VER(ip->ip_ihl_ver) != IP_VERSION) {
-        return pinctrl_ignore(pi, "malformed IPv4 header");
-    } else if (flow->nw_frag & FLOW_NW_FRAG_LATER) {
+    if (flow->nw_frag & FLOW_NW_FRAG_LATER) {
         return pinctrl_ignore(pi, "not the first fragment");
-    }
-
-    /* RFC 1122 (3.2.2 and 4.2.3.10): never answer a packet sent to a
-     * broadcast or multicast address, or from anything but a single
-     * host. */
-    if (eth_addr_is_multicast(flow->dl_src)
-        || eth_addr_is_multicast(flow->dl_dst)
-        || ip_is_multicast(flow->nw_src)
-        || ip_is_multicast(flow->nw_dst)
-        || flow->nw_src == htonl(INADDR_ANY)
-        || flow->nw_src == htonl(INADDR_BROADCAST)
-        || flow->nw_dst == htonl(INADDR_BROADCAST)) {
-        return pinctrl_ignore(pi, "broadcast, multicast or no source");
     }
 
     if (ofp_to_u16(pi->in_port) >= ofp_to_u16(OFPP_MAX)
@@ -426,7 +526,8 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
 
     if (flow->nw_proto == IPPROTO_TCP) {
         return pinctrl_reject_tcp(pi, replies);
-    } else if (flow->nw_proto == IPPROTO_ICMP) {
+    } else if (flow->nw_proto == IPPROTO_ICMP
+               || flow->nw_proto == IPPROTO_ICMPV6) {
         return pinctrl_ignore(pi, "ICMP is never answered with ICMP");
     } else {
         return pinctrl_reject_icmp(pi, replies);

@@ -312,6 +312,23 @@ flows_put_nat(struct ofpbuf *ofpacts, uint16_t flags, ovs_be32 ip,
     return nat;
 }
 
+/* nat(src=IP6) or nat(dst=[IP6]:PORT), inside a ct action: flows_put_nat()
+ * for an IPv6 address ('flags' NX_NAT_F_SRC or NX_NAT_F_DST). */
+static inline struct ofpact_nat *
+flows_put_nat6(struct ofpbuf *ofpacts, uint16_t flags,
+               const struct in6_addr *ip6, uint16_t port)
+{
+    struct ofpact_nat *nat = ofpact_put_NAT(ofpacts);
+
+    nat->flags = flags;
+    nat->range_af = AF_INET6;
+    nat->range.addr.ipv6.min = *ip6;
+    if (port) {
+        nat->range.proto.min = port;
+    }
+    return nat;
+}
+
 /* ct(zone=ZONE,nat,table=TABLE): sends an IP packet through conntrack,
  * un-NATing replies, and continues in TABLE. */
 static inline void

@@ -173,7 +173,7 @@ struct flows_ct_flush {
     struct ovs_list list_node;      /* In a list of flushes. */
     uint16_t zone;
     uint8_t ip_proto;
-    ovs_be32 reply_src;
+    struct in6_addr reply_src;      /* IPv4 mapped for IPv4. */
     ovs_be16 reply_src_port;
 };
 

@@ -389,6 +389,25 @@ flows_pipeline_ipv6(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT, &match,
                    ofpacts);
 
+    /* ...except Service connections, which ENDPOINT_DNAT committed with
+     * their DNAT. */
+    kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+    ofpbuf_clear(ofpacts);
+    flows_put_goto(ofpacts, KOVS_T_OUTPUT);
+    flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT_SVC_DNAT,
+                   &match, ofpacts);
+
+    /* Replies to the IPv6 hairpin address are un-SNATed first. */
+    struct in6_addr hairpin = kovs_hairpin_ip6();
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    match_set_ipv6_dst(&match, &hairpin);
+    match_set_ct_state_masked(&match, 0, CS_TRACKED);
+    ofpbuf_clear(ofpacts);
+    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
+    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_UNSNAT,
+                   &match, ofpacts);
+
     /* SPOOFGUARD: a pod's neighbour discovery passes only where its own
      * flows vouch for it (see flows/pod.c). */
     static const uint8_t nd_types[] = {
@@ -469,12 +488,15 @@ flows_pipeline_ipv6(const struct flows_input *in,
                    &match, ofpacts);
 
     /* L3_FORWARDING: nobody's addresses: this node's podCIDR where no pod
-     * has the address, the Service CIDR (IPv6 Services are not
-     * load-balanced yet), link-local and multicast destinations (never
-     * routed). */
-    struct k8s_cidr nobody[4];
+     * has the address, the hairpin address (only replies to it exist, and
+     * CT_ZONE un-SNATs those), the Service CIDR (an address that no
+     * Service port took in SERVICE_LB), link-local and multicast
+     * destinations (never routed). */
+    struct k8s_cidr nobody[5];
     size_t n = 0;
     nobody[n++] = local->pod_cidr6;
+    nobody[n].addr = hairpin;
+    nobody[n++].plen = 128;
     if (in->service_cidr.has_ipv6) {
         nobody[n++] = in->service_cidr.ipv6;
     }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include "openvswitch/flow.h"
 #include "openvswitch/match.h"
 #include "openvswitch/meta-flow.h"
@@ -228,6 +229,36 @@ kovs_match_get_field(const struct match *match, enum kovs_field f,
     return true;
 }
 
+/* The IPv6 address of the Service endpoint that a select group bucket (or
+ * a learned affinity flow) chose, for ENDPOINT_DNAT: EP_IP's counterpart
+ * for IPv6 Services (EP_PORT holds the port for both families).  It takes
+ * the whole of xxreg2 (reg8 to reg11), which no other field uses, so it is
+ * declared apart from the 32-bit fields above. */
+#define KOVS_EP_IP6_FIELD       MFF_XXREG2
+
+/* Makes 'match' require 'ip6' in KOVS_EP_IP6_FIELD. */
+static inline void
+kovs_match_ep_ip6(struct match *match, const struct in6_addr *ip6)
+{
+    union mf_value value;
+    memcpy(&value.be128, ip6, sizeof value.be128);
+    mf_set_value(mf_from_id(KOVS_EP_IP6_FIELD), &value, match, NULL);
+}
+
+/* Returns true if 'match' requires every bit of KOVS_EP_IP6_FIELD, and
+ * then stores the address it requires in '*ip6'. */
+static inline bool
+kovs_match_get_ep_ip6(const struct match *match, struct in6_addr *ip6)
+{
+    union mf_value value, mask;
+    mf_get(mf_from_id(KOVS_EP_IP6_FIELD), match, &value, &mask);
+    if (!is_all_ones(&mask.be128, sizeof mask.be128)) {
+        return false;
+    }
+    memcpy(ip6, &value.be128, sizeof *ip6);
+    return true;
+}
+
 /* The values of PORT_KIND. */
 enum kovs_port_kind {
     KOVS_PORT_POD = 1,          /* A local pod's veth. */
@@ -260,6 +291,18 @@ enum kovs_port_kind {
 /* The source address a pod sees when it reaches itself through a Service
  * (hairpin): link-local, never a real peer. */
 #define KOVS_HAIRPIN_IP         0xa9fea9fc  /* 169.254.169.252 */
+
+/* The same for IPv6: an address of the unique local range fd00::/8 that
+ * ends in the IPv4 hairpin address, fd00::a9fe:a9fc.  No cluster is
+ * expected to give it to anything (pod and Service CIDRs are prefixes that
+ * kovs routes; this /128 is kept out of them by L3_FORWARDING). */
+#define KOVS_HAIRPIN_IP6_INIT \
+    { { { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xa9, 0xfe, 0xa9, 0xfc } } }
+static inline struct in6_addr
+kovs_hairpin_ip6(void)
+{
+    return (struct in6_addr) KOVS_HAIRPIN_IP6_INIT;
+}
 
 /* The tunnel key (VNI) of pod traffic between nodes. */
 #define KOVS_TUNNEL_VNI         1

@@ -94,7 +94,10 @@ match_nd_from(struct match *match, uint8_t type, const struct in6_addr *src)
  *                  Advertisements only for either with its own MAC or none
  *   ARP            solicitations for 'ip6' are answered with its MAC,
  *                  except its own
- *   L3_FORWARDING  packets to 'ip6' go to its port, switched or routed */
+ *   L3_FORWARDING  packets to 'ip6' go to its port, switched or routed
+ *   SNAT           hairpin through an IPv6 Service: source-NATed to the
+ *                  IPv6 hairpin address (the OUTPUT flow that sends the
+ *                  pod's hairpin back to it serves both families) */
 static void
 pod_ipv6_flows(const struct flows_local *local, uint64_t cookie,
                const struct flows_port *port, const struct in6_addr *ip6,
@@ -174,6 +177,30 @@ pod_ipv6_flows(const struct flows_local *local, uint64_t cookie,
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
                    &match, ofpacts);
+
+    /* SNAT: hairpin, as for IPv4 (see flows_pod_compute()). */
+    struct in6_addr hairpin = kovs_hairpin_ip6();
+    for (int new = 0; new < 2; new++) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_in_port(&match, port->ofport);
+        kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+        match_set_ct_mark_masked(&match, KOVS_CT_MARK_SERVICE,
+                                 KOVS_CT_MARK_SERVICE);
+        match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
+                                  CS_NEW | CS_TRACKED);
+        ofpbuf_clear(ofpacts);
+        size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, new,
+                                        kovs_table_next(KOVS_T_SNAT));
+        if (new) {
+            flows_put_nat6(ofpacts, NX_NAT_F_SRC, &hairpin, 0);
+        } else {
+            flows_put_nat(ofpacts, 0, 0, 0);
+        }
+        flows_put_ct_end(ofpacts, ofs);
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
+                       &match, ofpacts);
+    }
 }
 
 /* A local pod's flows, owned by its cookie:

@@ -6,7 +6,9 @@
 
 #include "flows/service.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
+#include <string.h>
 #include "flows/actions.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
@@ -41,7 +43,9 @@ endpoint_compare(const void *a_, const void *b_)
 {
     const struct service_endpoint *a = a_, *b = b_;
     uint32_t ai = ntohl(a->ip), bi = ntohl(b->ip);
+    int cmp6 = memcmp(&a->ip6, &b->ip6, sizeof a->ip6);
     return (ai < bi ? -1 : ai > bi ? 1
+            : cmp6 ? cmp6
             : a->port < b->port ? -1 : a->port > b->port);
 }
 
@@ -55,11 +59,11 @@ enum endpoint_filter {
 static void
 collect_endpoints(const struct k8s_endpoint_slice *slice,
                   const struct k8s_service_port *sp, const char *node_name,
-                  bool local_only, enum endpoint_filter filter,
+                  bool local_only, bool ipv6, enum endpoint_filter filter,
                   struct service_endpoint **eps, size_t *n,
                   size_t *allocated)
 {
-    if (slice->ipv6) {
+    if (slice->ipv6 != ipv6) {
         return;
     }
     for (size_t i = 0; i < slice->n_ports; i++) {
@@ -77,14 +81,16 @@ collect_endpoints(const struct k8s_endpoint_slice *slice,
                 continue;
             }
             for (size_t k = 0; k < ep->n_addresses; k++) {
-                if (!k8s_addr_is_ipv4(&ep->addresses[k])) {
+                const struct in6_addr *addr = &ep->addresses[k];
+                if (k8s_addr_is_ipv4(addr) == ipv6) {
                     continue;
                 }
                 if (*n >= *allocated) {
                     *eps = x2nrealloc(*eps, allocated, sizeof **eps);
                 }
                 (*eps)[(*n)++] = (struct service_endpoint) {
-                    .ip = in6_addr_get_mapped_ipv4(&ep->addresses[k]),
+                    .ip = ipv6 ? 0 : in6_addr_get_mapped_ipv4(addr),
+                    .ip6 = ipv6 ? *addr : in6addr_any,
                     .port = ep_port->port,
                     .local = local,
                 };
@@ -97,7 +103,7 @@ size_t
 service_select_endpoints(const struct k8s_cluster *cluster,
                          const struct k8s_service *svc,
                          const struct k8s_service_port *sp,
-                         const char *node_name, bool local_only,
+                         const char *node_name, bool local_only, bool ipv6,
                          struct service_endpoint **epsp)
 {
     size_t n_slices;
@@ -109,8 +115,8 @@ service_select_endpoints(const struct k8s_cluster *cluster,
     for (int filter = EP_READY; filter <= EP_SERVING_TERMINATING && !n;
          filter++) {
         for (size_t i = 0; i < n_slices; i++) {
-            collect_endpoints(slices[i], sp, node_name, local_only, filter,
-                              &eps, &n, &allocated);
+            collect_endpoints(slices[i], sp, node_name, local_only, ipv6,
+                              filter, &eps, &n, &allocated);
         }
     }
     free(slices);
@@ -149,17 +155,27 @@ endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
 {
     struct match match;
 
+    bool ipv6 = !ep->ip;            /* An IPv6 endpoint has no IPv4 one. */
+
     match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_dl_type(&match, htons(ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
     match_set_nw_proto(&match, proto);
-    kovs_match_field(&match, KOVS_F_EP_IP, ntohl(ep->ip));
+    if (ipv6) {
+        kovs_match_ep_ip6(&match, &ep->ip6);
+    } else {
+        kovs_match_field(&match, KOVS_F_EP_IP, ntohl(ep->ip));
+    }
     kovs_match_field(&match, KOVS_F_EP_PORT, ep->port);
 
     ofpbuf_clear(ofpacts);
     flows_put_load_field(ofpacts, KOVS_F_FLAG_SVC_DNAT, 1);
     size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD, true,
                                     KOVS_T_EGRESS_POLICY);
-    flows_put_nat(ofpacts, NX_NAT_F_DST, ep->ip, ep->port);
+    if (ipv6) {
+        flows_put_nat6(ofpacts, NX_NAT_F_DST, &ep->ip6, ep->port);
+    } else {
+        flows_put_nat(ofpacts, NX_NAT_F_DST, ep->ip, ep->port);
+    }
     union mf_value value = { .be32 = htonl(KOVS_CT_MARK_SERVICE) };
     flows_put_set_field(ofpacts, mf_from_id(MFF_CT_MARK), &value, &value);
     flows_put_ct_end(ofpacts, ofs);
@@ -178,14 +194,17 @@ flows_ct_flush_for_flow(uint8_t table_id, const struct minimatch *mm,
     uint32_t ep_ip, ep_port;
     minimatch_expand(mm, &match);
     if (!match.wc.masks.nw_proto || match.flow.nw_proto != IPPROTO_UDP
-        || !kovs_match_get_field(&match, KOVS_F_EP_IP, &ep_ip)
         || !kovs_match_get_field(&match, KOVS_F_EP_PORT, &ep_port)) {
+        return false;
+    }
+    if (kovs_match_get_field(&match, KOVS_F_EP_IP, &ep_ip)) {
+        in6_addr_set_mapped_ipv4(&flush->reply_src, htonl(ep_ip));
+    } else if (!kovs_match_get_ep_ip6(&match, &flush->reply_src)) {
         return false;
     }
 
     flush->zone = KOVS_CT_ZONE_POD;
     flush->ip_proto = IPPROTO_UDP;
-    flush->reply_src = htonl(ep_ip);
     flush->reply_src_port = htons(ep_port);
     return true;
 }
@@ -248,13 +267,13 @@ flows_ct_flushes_destroy(struct ovs_list *flushes)
 }
 
 /* Appends the learn action that remembers, for sessionAffinity ClientIP,
- * which endpoint (the EP_IP and EP_PORT fields) this client got for this
- * VIP and port, for 'timeout' seconds of inactivity: a flow in AFFINITY,
- * owned by the "learned" cookie of the Service's 'cookie', that loads the
- * endpoint and sets FLAG_AFF_HIT. */
+ * which endpoint (the EP_IP, or for 'ipv6' EP_IP6, and EP_PORT fields)
+ * this client got for this VIP and port, for 'timeout' seconds of
+ * inactivity: a flow in AFFINITY, owned by the "learned" cookie of the
+ * Service's 'cookie', that loads the endpoint and sets FLAG_AFF_HIT. */
 static void
-put_affinity_learn(struct ofpbuf *ofpacts, uint8_t proto, uint32_t timeout,
-                   uint64_t cookie)
+put_affinity_learn(struct ofpbuf *ofpacts, bool ipv6, uint8_t proto,
+                   uint32_t timeout, uint64_t cookie)
 {
     enum mf_field_id port_field = (proto == IPPROTO_TCP ? MFF_TCP_DST
                                    : proto == IPPROTO_UDP ? MFF_UDP_DST
@@ -266,13 +285,18 @@ put_affinity_learn(struct ofpbuf *ofpacts, uint8_t proto, uint32_t timeout,
     size_t ofs = flows_put_learn_start(
         ofpacts, KOVS_T_AFFINITY, KOVS_PRIO_AFFINITY_LEARNED,
         MIN(timeout, SERVICE_MAX_AFFINITY_TIMEOUT), learned);
-    flows_put_learn_match_value(ofpacts, MFF_ETH_TYPE, ETH_TYPE_IP);
+    flows_put_learn_match_value(ofpacts, MFF_ETH_TYPE,
+                                ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP);
     flows_put_learn_match_value(ofpacts, MFF_IP_PROTO, proto);
-    flows_put_learn_match(ofpacts, flows_whole_field(MFF_IPV4_SRC));
-    flows_put_learn_match(ofpacts, flows_whole_field(MFF_IPV4_DST));
+    flows_put_learn_match(ofpacts, flows_whole_field(ipv6 ? MFF_IPV6_SRC
+                                                     : MFF_IPV4_SRC));
+    flows_put_learn_match(ofpacts, flows_whole_field(ipv6 ? MFF_IPV6_DST
+                                                     : MFF_IPV4_DST));
     flows_put_learn_match(ofpacts, flows_whole_field(port_field));
-    flows_put_learn_load(ofpacts, flows_field(KOVS_F_EP_IP),
-                         flows_field(KOVS_F_EP_IP));
+    struct mf_subfield ep_ip = (ipv6
+                                ? flows_whole_field(KOVS_EP_IP6_FIELD)
+                                : flows_field(KOVS_F_EP_IP));
+    flows_put_learn_load(ofpacts, ep_ip, ep_ip);
     flows_put_learn_load(ofpacts, flows_field(KOVS_F_EP_PORT),
                          flows_field(KOVS_F_EP_PORT));
     flows_put_learn_load_value(ofpacts, flows_field(KOVS_F_FLAG_AFF_HIT), 1);
@@ -352,6 +376,7 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
      * learns the choice (group buckets are action sets, which cannot hold
      * a learn action) before going on to ENDPOINT_DNAT. */
     uint8_t proto = base->flow.nw_proto;
+    bool ipv6 = base->flow.dl_type == htons(ETH_TYPE_IPV6);
     flows_put_resubmit(ofpacts, KOVS_T_AFFINITY);
     flows_put_load_field(ofpacts, KOVS_F_FLAG_AFF_DONE, 1);
     flows_put_resubmit(ofpacts, KOVS_T_SERVICE_LB);
@@ -379,7 +404,7 @@ service_vip_flows(struct flow_table *ft, uint64_t cookie,
                    ofpacts);
 
     ofpbuf_clear(ofpacts);
-    put_affinity_learn(ofpacts, proto, svc->affinity_timeout, cookie);
+    put_affinity_learn(ofpacts, ipv6, proto, svc->affinity_timeout, cookie);
     flows_put_resubmit(ofpacts, KOVS_T_ENDPOINT_DNAT);
     match = *base;
     match_set_ct_state_masked(&match, CS_NEW | CS_TRACKED,
@@ -455,20 +480,20 @@ struct service_target {
     uint32_t group_id;              /* 0 if 'n' is 0. */
 };
 
-/* Selects the endpoints of 'sp' ('local_only': on this node only) into 't'
- * and, if 'key' is nonnull, adds their group, keyed 'key', and their
- * ENDPOINT_DNAT flows. */
+/* Selects the endpoints of 'sp' of family 'ipv6' ('local_only': on this
+ * node only) into 't' and, if 'key' is nonnull, adds their group, keyed
+ * 'key', and their ENDPOINT_DNAT flows. */
 static void
 service_target_init(const struct flows_input *in, struct flow_table *ft,
                     uint64_t cookie, const struct k8s_service *svc,
                     const struct k8s_service_port *sp, bool local_only,
-                    const char *key, struct service_target *t,
+                    bool ipv6, const char *key, struct service_target *t,
                     struct ofpbuf *ofpacts)
 {
     uint8_t proto = k8s_protocol_ip_proto(sp->protocol);
 
     t->n = service_select_endpoints(in->cluster, svc, sp, in->node_name,
-                                    local_only, &t->eps);
+                                    local_only, ipv6, &t->eps);
     t->group_id = 0;
     if (!t->n || !key) {
         return;
@@ -478,7 +503,14 @@ service_target_init(const struct flows_input *in, struct flow_table *ft,
     for (size_t j = 0; j < t->n; j++) {
         struct ofpbuf *b = &buckets[j];
         ofpbuf_init(b, 128);
-        flows_put_load_field(b, KOVS_F_EP_IP, ntohl(t->eps[j].ip));
+        if (ipv6) {
+            union mf_value value;
+            memcpy(&value.be128, &t->eps[j].ip6, sizeof value.be128);
+            flows_put_set_field(b, mf_from_id(KOVS_EP_IP6_FIELD), &value,
+                                NULL);
+        } else {
+            flows_put_load_field(b, KOVS_F_EP_IP, ntohl(t->eps[j].ip));
+        }
         flows_put_load_field(b, KOVS_F_EP_PORT, t->eps[j].port);
         if (svc->affinity_client_ip) {
             flows_put_load_field(b, KOVS_F_FLAG_AFF_CHOSEN, 1);
@@ -619,6 +651,108 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
     }
 }
 
+/* Selects the endpoints of family 'ipv6' of Service port 'sp' into 'all'
+ * and, with a traffic policy Local that needs them, this node's into
+ * 'local' (both freed by the caller), with their groups keyed from 'key',
+ * and adds the SERVICE_LB flows of the Service's ClusterIPs of that family.
+ * 'has_fes' says whether the port has front ends from outside, which need
+ * the group of every endpoint whatever internalTrafficPolicy says. */
+static void
+service_cluster_ip_flows(const struct flows_input *in, struct flow_table *ft,
+                         uint64_t cookie, const struct k8s_service *svc,
+                         const struct k8s_service_port *sp, bool ipv6,
+                         bool has_fes, const char *key,
+                         struct service_target *all,
+                         struct service_target *local,
+                         struct ofpbuf *ofpacts)
+{
+    uint8_t proto = k8s_protocol_ip_proto(sp->protocol);
+    bool itp_local = svc->internal_traffic_policy == K8S_POLICY_LOCAL;
+    bool etp_local = svc->external_traffic_policy == K8S_POLICY_LOCAL;
+
+    /* Without a front end, internalTrafficPolicy Local needs only the
+     * number of endpoints elsewhere, not their group. */
+    service_target_init(in, ft, cookie, svc, sp, false, ipv6,
+                        !itp_local || has_fes ? key : NULL, all, ofpacts);
+    if (itp_local || (etp_local && has_fes)) {
+        char *local_key = xasprintf("%s local", key);
+        service_target_init(in, ft, cookie, svc, sp, true, ipv6, local_key,
+                            local, ofpacts);
+        free(local_key);
+    }
+
+    struct match match;
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
+    match_set_nw_proto(&match, proto);
+    match_set_tp_dst(&match, htons(sp->port));
+    for (size_t j = 0; j < svc->n_cluster_ips; j++) {
+        const struct in6_addr *vip = &svc->cluster_ips[j];
+        if (k8s_addr_is_ipv4(vip) == ipv6) {
+            continue;
+        }
+        if (ipv6) {
+            match_set_ipv6_dst(&match, vip);
+        } else {
+            match_set_nw_dst(&match, in6_addr_get_mapped_ipv4(vip));
+        }
+        if (itp_local) {
+            service_vip_flows(ft, cookie, &match, &service_lb_vip, svc,
+                              local->n, all->n > 0, local->group_id,
+                              ofpacts);
+        } else {
+            service_vip_flows(ft, cookie, &match, &service_lb_vip, svc,
+                              all->n, false, all->group_id, ofpacts);
+        }
+    }
+}
+
+/* Returns true if 'svc' has an IPv6 ClusterIP. */
+static bool
+service_has_ipv6_cluster_ip(const struct k8s_service *svc)
+{
+    for (size_t i = 0; i < svc->n_cluster_ips; i++) {
+        if (!k8s_addr_is_ipv4(&svc->cluster_ips[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Warns, once per field, about the IPv6 addresses of 'svc' that take
+ * connections from outside the cluster: kovs serves those on br-ex, which
+ * is IPv4 only, so it gives them no flows. */
+static void
+service_warn_ipv6_frontends(struct flow_table *ft, uint64_t cookie,
+                            const struct k8s_service *svc)
+{
+    const char *ns = svc->obj.namespace, *name = svc->obj.name;
+    char buf[INET6_ADDRSTRLEN];
+
+    for (size_t i = 0; i < svc->n_external_ips; i++) {
+        const struct in6_addr *ip = &svc->external_ips[i];
+        if (!k8s_addr_is_ipv4(ip)) {
+            flow_table_add_warning(
+                ft, cookie, "Service %s/%s: spec.externalIPs: IPv6 address "
+                "%s is not served (external addresses are IPv4 only)",
+                ns, name, inet_ntop(AF_INET6, ip, buf, sizeof buf));
+            break;
+        }
+    }
+    for (size_t i = 0; svc->type == K8S_SVC_LOAD_BALANCER
+                       && i < svc->n_lb_ingress; i++) {
+        const struct k8s_lb_ingress *lb = &svc->lb_ingress[i];
+        if (!lb->proxy_mode && !k8s_addr_is_ipv4(&lb->ip)) {
+            flow_table_add_warning(
+                ft, cookie, "Service %s/%s: status.loadBalancer.ingress.ip: "
+                "IPv6 address %s is not served (LoadBalancer IPs are IPv4 "
+                "only)", ns, name,
+                inet_ntop(AF_INET6, &lb->ip, buf, sizeof buf));
+            break;
+        }
+    }
+}
+
 void
 flows_service_compute(const struct flows_input *in,
                       const char *namespace, const char *name,
@@ -649,10 +783,11 @@ flows_service_compute(const struct flows_input *in,
             SERVICE_MAX_AFFINITY_TIMEOUT);
     }
 
+    service_warn_ipv6_frontends(ft, cookie, svc);
+
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
-    bool itp_local = svc->internal_traffic_policy == K8S_POLICY_LOCAL;
-    bool etp_local = svc->external_traffic_policy == K8S_POLICY_LOCAL;
+    bool has_ipv6 = service_has_ipv6_cluster_ip(svc);
 
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
@@ -666,39 +801,8 @@ flows_service_compute(const struct flows_input *in,
         char *key = xasprintf("service %s/%s %s/%d", namespace, name,
                               k8s_protocol_name(sp->protocol), sp->port);
         struct service_target all, local = { .eps = NULL };
-        /* Without a front end, internalTrafficPolicy Local needs only the
-         * number of endpoints elsewhere, not their group. */
-        service_target_init(in, ft, cookie, svc, sp, false,
-                            !itp_local || n_fes ? key : NULL, &all,
-                            &ofpacts);
-        if (itp_local || (etp_local && n_fes)) {
-            char *local_key = xasprintf("%s local", key);
-            service_target_init(in, ft, cookie, svc, sp, true, local_key,
-                                &local, &ofpacts);
-            free(local_key);
-        }
-        free(key);
-
-        struct match match;
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_nw_proto(&match, proto);
-        match_set_tp_dst(&match, htons(sp->port));
-        for (size_t j = 0; j < svc->n_cluster_ips; j++) {
-            if (k8s_addr_is_ipv4(&svc->cluster_ips[j])) {
-                match_set_nw_dst(&match, in6_addr_get_mapped_ipv4(
-                                     &svc->cluster_ips[j]));
-                if (itp_local) {
-                    service_vip_flows(ft, cookie, &match, &service_lb_vip,
-                                      svc, local.n, all.n > 0,
-                                      local.group_id, &ofpacts);
-                } else {
-                    service_vip_flows(ft, cookie, &match, &service_lb_vip,
-                                      svc, all.n, false, all.group_id,
-                                      &ofpacts);
-                }
-            }
-        }
+        service_cluster_ip_flows(in, ft, cookie, svc, sp, false, n_fes > 0,
+                                 key, &all, &local, &ofpacts);
         for (size_t j = 0; j < n_fes; j++) {
             service_frontend_flows(in->external, ft, ex_ft, cookie, svc,
                                    proto, &fes[j], &all, &local, &ofpacts);
@@ -706,6 +810,19 @@ flows_service_compute(const struct flows_input *in,
         free(fes);
         free(all.eps);
         free(local.eps);
+
+        /* The IPv6 ClusterIP, with the IPv6 endpoints, in groups of their
+         * own. */
+        if (has_ipv6) {
+            char *key6 = xasprintf("%s IPv6", key);
+            struct service_target all6, local6 = { .eps = NULL };
+            service_cluster_ip_flows(in, ft, cookie, svc, sp, true, false,
+                                     key6, &all6, &local6, &ofpacts);
+            free(all6.eps);
+            free(local6.eps);
+            free(key6);
+        }
+        free(key);
     }
     ofpbuf_uninit(&ofpacts);
 }

@@ -304,10 +304,13 @@ ports_json () {
 
 # k8s_service NAMESPACE NAME CLUSTER-IP PORTS [EXTRA-SPEC-MEMBERS]: PORTS as
 # for ports_json service; EXTRA-SPEC-MEMBERS are JSON members added to spec,
-# e.g. '"sessionAffinity":"ClientIP"'.
+# e.g. '"sessionAffinity":"ClientIP"'.  CLUSTER-IP is one address or, for a
+# dual-stack Service, one per family, comma-separated (spec.clusterIP is
+# the first).
 k8s_service () {
-    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"ClusterIP","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s}}' \
-        "$1" "$2" "$3" "$3" "$(ports_json service "$4")" "${5:+,$5}"
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"ClusterIP","clusterIP":"%s","clusterIPs":%s,"ports":%s%s}}' \
+        "$1" "$2" "${3%%,*}" "$(IFS=,; json_strings $3)" \
+        "$(ports_json service "$4")" "${5:+,$5}"
 }
 
 # k8s_service_ext NAMESPACE NAME TYPE CLUSTER-IP PORTS [EXTRA-SPEC-MEMBERS
@@ -333,12 +336,14 @@ json_strings () {
 
 # k8s_slice NAMESPACE NAME SERVICE PORTS ENDPOINT...: an EndpointSlice;
 # PORTS as for ports_json slice; each ENDPOINT is
-# "IP[,NODE[,CONDITIONS-JSON]]".
+# "IP[,NODE[,CONDITIONS-JSON]]".  The slice's addressType is IPv6 if the
+# first endpoint's address is, else IPv4.
 k8s_slice () {
-    local ns=$1 name=$2 svc=$3 ports=$4 sep="" ep ip node cond
+    local ns=$1 name=$2 svc=$3 ports=$4 sep="" ep ip node cond type=IPv4
     shift 4
-    printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"namespace":"%s","name":"%s","labels":{"kubernetes.io/service-name":"%s"}},"addressType":"IPv4","ports":%s,"endpoints":[' \
-        "$ns" "$name" "$svc" "$(ports_json slice "$ports")"
+    case ${1%%,*} in *:*) type=IPv6 ;; esac
+    printf '{"apiVersion":"discovery.k8s.io/v1","kind":"EndpointSlice","metadata":{"namespace":"%s","name":"%s","labels":{"kubernetes.io/service-name":"%s"}},"addressType":"%s","ports":%s,"endpoints":[' \
+        "$ns" "$name" "$svc" "$type" "$(ports_json slice "$ports")"
     for ep in "$@"; do
         ip=${ep%%,*}
         node=""

@@ -532,7 +532,7 @@ select_endpoints(const struct fixture *f, const char *ns, const char *name,
 
     struct service_endpoint *eps;
     size_t n = service_select_endpoints(&f->cluster, svc, sp, node,
-                                        local_only, &eps);
+                                        local_only, false, &eps);
     struct ds s = DS_EMPTY_INITIALIZER;
     for (size_t i = 0; i < n; i++) {
         ds_put_format(&s, "%s"IP_FMT":%"PRIu16"%s", i ? " " : "",
@@ -1339,13 +1339,15 @@ check_ct_flushes(const struct ovs_list *flushes, const char *ip)
     size_t n = 0;
     LIST_FOR_EACH (flush, list_node, flushes) {
         if (!n++ && ip) {
-            CHECK(flush->reply_src == inet_addr(ip)
+            CHECK(in6_addr_get_mapped_ipv4(&flush->reply_src)
+                  == inet_addr(ip)
                   && flush->reply_src_port == htons(5353)
                   && flush->ip_proto == IPPROTO_UDP
                   && flush->zone == KOVS_CT_ZONE_POD,
                   "flush of "IP_FMT":%"PRIu16" proto %"PRIu8" zone "
                   "%"PRIu16", expected %s:5353 udp zone %d",
-                  IP_ARGS(flush->reply_src), ntohs(flush->reply_src_port),
+                  IP_ARGS(in6_addr_get_mapped_ipv4(&flush->reply_src)),
+                  ntohs(flush->reply_src_port),
                   flush->ip_proto, flush->zone, ip, KOVS_CT_ZONE_POD);
         }
     }
@@ -1403,10 +1405,12 @@ test_service_udp_endpoint_flush(void)
         if (flows_ct_flush_for_flow(d->table_id, &d->match, &flush)) {
             n_udp++;
             CHECK(d->table_id == KOVS_T_ENDPOINT_DNAT
-                  && flush.reply_src == inet_addr("10.244.1.10")
+                  && (in6_addr_get_mapped_ipv4(&flush.reply_src)
+                      == inet_addr("10.244.1.10"))
                   && flush.reply_src_port == htons(5353),
                   "flow in table %"PRIu8" flushes "IP_FMT":%"PRIu16,
-                  d->table_id, IP_ARGS(flush.reply_src),
+                  d->table_id,
+                  IP_ARGS(in6_addr_get_mapped_ipv4(&flush.reply_src)),
                   ntohs(flush.reply_src_port));
         }
     }
@@ -2359,8 +2363,8 @@ test_external_owner_removed(void)
 /* IPv6 pod switching on a dual-stack node. */
 
 /* Returns the lines of 'text' (one flow per line, as format_flows() gives
- * them) that are about IPv6 (their match has "ipv6" or "icmp6") if 'ipv6',
- * else the others, in a new string. */
+ * them) that are about IPv6 (their match has "ipv6", "icmp6", "tcp6",
+ * "udp6" or "sctp6") if 'ipv6', else the others, in a new string. */
 static char *
 flow_lines_of_family(const char *text, bool ipv6)
 {
@@ -2374,7 +2378,9 @@ flow_lines_of_family(const char *text, bool ipv6)
         if (actions) {
             *actions = '\0';
         }
-        bool is_ipv6 = strstr(l, "ipv6") || strstr(l, "icmp6");
+        bool is_ipv6 = (strstr(l, "ipv6") || strstr(l, "icmp6")
+                        || strstr(l, "tcp6") || strstr(l, "udp6")
+                        || strstr(l, "sctp6"));
         free(l);
         if (is_ipv6 == ipv6) {
             ds_put_buffer(&out, line, len);
@@ -2493,7 +2499,8 @@ test_pod_ipv6(void)
      * EUI-64 link-local one, its solicitations (with its MAC or none), its
      * duplicate address detection and its advertisements of itself; ARP
      * answers solicitations for it, except its own; L3_FORWARDING delivers
-     * to it, switched and routed. */
+     * to it, switched and routed; SNAT source-NATs its hairpin through an
+     * IPv6 Service to the IPv6 hairpin address. */
     char *a6 = flow_lines_of_family(pod_a, true);
     static const char *const a6_expected[] = {
         "table=10 priority=200 ipv6,in_port=4,dl_src=0a:00:00:00:01:0a,"
@@ -2519,12 +2526,17 @@ test_pod_ipv6(void)
         "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
         "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,set_field:0x4->reg1,"
         "goto_table:62\n",
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg1=0x4,in_port=4 actions=ct(commit,table=70,zone=2,"
+        "nat(src=fd00::a9fe:a9fc))\n",
+        "table=65 priority=200 ct_state=-new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg1=0x4,in_port=4 actions=ct(table=70,zone=2,nat)\n",
     };
     for (size_t i = 0; i < ARRAY_SIZE(a6_expected); i++) {
         CHECK(strstr(a6, a6_expected[i]), "pod a lacks the flow\n%s"
               "  it has:\n%s", a6_expected[i], a6);
     }
-    CHECK(count_lines(a6) == 16, "pod a has %"PRIuSIZE" IPv6 flows:\n%s",
+    CHECK(count_lines(a6) == 18, "pod a has %"PRIuSIZE" IPv6 flows:\n%s",
           count_lines(a6), a6);
     CHECK(strstr(a6, "table=20 priority=200 icmp6,icmp_type=135,icmp_code=0,"
                  "nd_target=fd00:10:244:1::a actions="
@@ -2566,6 +2578,12 @@ test_pod_ipv6(void)
         "goto_table:62\n",
         "table=80 priority=100 ct_state=+new+trk,ipv6 "
         "actions=ct(commit,zone=1),goto_table:90\n",
+        "table=80 priority=110 ct_state=+new+trk,ipv6,reg0=0x10/0x10 "
+        "actions=goto_table:90\n",
+        "table=30 priority=200 ct_state=-trk,ipv6,ipv6_dst=fd00::a9fe:a9fc "
+        "actions=ct(table=30,zone=2,nat)\n",
+        "table=60 priority=100 ipv6,ipv6_dst=fd00::a9fe:a9fc "
+        "actions=drop\n",
     };
     for (size_t i = 0; i < ARRAY_SIZE(p6_expected); i++) {
         CHECK(strstr(p6, p6_expected[i]), "the pipeline lacks the flow\n%s"
@@ -2827,6 +2845,258 @@ check_incremental_is_full(struct fixture *f, const char *what)
     flow_table_destroy(&ex_full);
 }
 
+#define WEB_SPEC(CLUSTER_IPS, EXTRA)                                    \
+    "'clusterIP':'10.96.0.10','clusterIPs':[" CLUSTER_IPS "],"          \
+    EXTRA "'ports':[{'name':'http','port':80,'targetPort':8080},"       \
+    "{'name':'dns','port':53,'protocol':'UDP'}]"
+#define WEB_SLICE4                                                      \
+    SLICE("default", "web-4", "web",                                    \
+          PORT("http", 8080) PORT_PROTO("dns", 5353, "UDP"),            \
+          EP("10.244.1.10", "n1", "") EP("10.244.2.10", "n2", ""))
+#define SLICE6(NAME, ENDPOINTS)                                         \
+    "{'kind':'EndpointSlice','metadata':{'namespace':'default',"        \
+    "'name':'" NAME "','labels':{'kubernetes.io/service-name':'web'}}," \
+    "'addressType':'IPv6','ports':[" PORT("http", 8080)                 \
+    PORT_PROTO("dns", 5353, "UDP") "],'endpoints':[" ENDPOINTS "]},"
+
+/* A dual-stack Service: its IPv6 ClusterIP is load-balanced over the IPv6
+ * slices' endpoints in groups of its own, with ENDPOINT_DNAT to IPv6
+ * addresses; its IPv4 flows and groups are exactly a single-stack
+ * Service's. */
+static void
+test_service_dual_stack(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        SERVICE("default", "web", WEB_SPEC("'10.96.0.10'", ""))
+        WEB_SLICE4);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    char *flows4 = format_flows(&f.ft, web);
+    char *groups4 = format_groups(&f.ft, web);
+    fixture_destroy(&f);
+
+    fixture_init(&f);
+    fixture_add(&f,
+        SERVICE("default", "web",
+                WEB_SPEC("'10.96.0.10','fd00:10:96::a'",
+                         "'ipFamilies':['IPv4','IPv6'],"
+                         "'ipFamilyPolicy':'RequireDualStack',"))
+        WEB_SLICE4
+        SLICE6("web-6", EP("fd00:10:244:2::a", "n2", "")
+                        EP("fd00:10:244:1::a", "n1", "")));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    /* IPv4: as single-stack. */
+    char *all = format_flows(&f.ft, web);
+    char *s = flow_lines_of_family(all, false);
+    CHECK_TEXT(s, flows4, "IPv4 flows of a dual-stack Service");
+    free(s);
+    const struct desired_group *tcp4 = find_group_by_key(
+        &f.ft, "service default/web TCP/80");
+    const struct desired_group *tcp6 = find_group_by_key(
+        &f.ft, "service default/web TCP/80 IPv6");
+    const struct desired_group *udp6 = find_group_by_key(
+        &f.ft, "service default/web UDP/53 IPv6");
+    CHECK(tcp4 && tcp6 && udp6 && count_groups(&f.ft, web) == 4,
+          "expected 4 groups, two per family");
+    if (!tcp4 || !tcp6 || !udp6) {
+        free(all);
+        fixture_destroy(&f);
+        return;
+    }
+    s = format_groups(&f.ft, web);
+    struct ds groups = DS_EMPTY_INITIALIZER;
+    for (char *line = s; *line; ) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? nl - line + 1 : strlen(line);
+        char *ipv6_key = strstr(line, " IPv6: ");
+        if (!ipv6_key || ipv6_key > line + len) {
+            ds_put_buffer(&groups, line, len);
+        }
+        line += len;
+    }
+    CHECK_TEXT(ds_cstr(&groups), groups4, "IPv4 groups of a dual-stack "
+               "Service");
+    ds_destroy(&groups);
+    free(s);
+
+    /* IPv6: one SERVICE_LB flow per port to its IPv6 group, whose
+     * buckets load the endpoint's IPv6 address into xxreg2, in address
+     * order, and one ENDPOINT_DNAT flow per endpoint and protocol. */
+    s = flow_lines_of_family(all, true);
+    char *expected = xasprintf(
+        "table=40 priority=200 ct_state=+new+trk,tcp6,"
+        "ipv6_dst=fd00:10:96::a,tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,udp6,"
+        "ipv6_dst=fd00:10:96::a,tp_dst=53 actions=group:%"PRIu32"\n"
+        "table=42 priority=200 tcp6,reg4=0x1f90/0xffff,"
+        "reg8=0xfd000010,reg9=0x2440001,reg10=0,reg11=0xa "
+        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "nat(dst=[fd00:10:244:1::a]:8080),"
+        "exec(set_field:0x1/0x1->ct_mark))\n"
+        "table=42 priority=200 tcp6,reg4=0x1f90/0xffff,"
+        "reg8=0xfd000010,reg9=0x2440002,reg10=0,reg11=0xa "
+        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "nat(dst=[fd00:10:244:2::a]:8080),"
+        "exec(set_field:0x1/0x1->ct_mark))\n"
+        "table=42 priority=200 udp6,reg4=0x14e9/0xffff,"
+        "reg8=0xfd000010,reg9=0x2440001,reg10=0,reg11=0xa "
+        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "nat(dst=[fd00:10:244:1::a]:5353),"
+        "exec(set_field:0x1/0x1->ct_mark))\n"
+        "table=42 priority=200 udp6,reg4=0x14e9/0xffff,"
+        "reg8=0xfd000010,reg9=0x2440002,reg10=0,reg11=0xa "
+        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "nat(dst=[fd00:10:244:2::a]:5353),"
+        "exec(set_field:0x1/0x1->ct_mark))\n",
+        tcp6->group_id, udp6->group_id);
+    CHECK_TEXT(s, expected, "IPv6 flows of a dual-stack Service");
+    free(expected);
+    free(s);
+    s = format_groups(&f.ft, web);
+    CHECK(strstr(s, "service default/web TCP/80 IPv6: "
+                 "set_field:0xfd00001002440001000000000000000a->xxreg2,"
+                 "set_field:0x1f90/0xffff->reg4,resubmit(,42) | "
+                 "set_field:0xfd00001002440002000000000000000a->xxreg2,"
+                 "set_field:0x1f90/0xffff->reg4,resubmit(,42)\n"),
+          "IPv6 group of TCP/80:\n%s", s);
+    free(s);
+    free(all);
+
+    /* Without IPv6 endpoints the IPv6 ClusterIP rejects; the IPv4 one
+     * keeps its group.  The UDP conntrack entries of the two IPv6
+     * endpoints are flushed, by their IPv6 address. */
+    flow_table_clear_tracked(&f.ft);
+    fixture_put(&f, SLICE6("web-6", ""));
+    compute_changes(&f);
+    check_incremental_is_full(&f, "IPv6 endpoints gone");
+    struct ovs_list flushes = OVS_LIST_INITIALIZER(&flushes);
+    flows_ct_flushes_for_changes(&f.ft, &flushes);
+    struct ds flushed = DS_EMPTY_INITIALIZER;
+    const struct flows_ct_flush *flush;
+    LIST_FOR_EACH (flush, list_node, &flushes) {
+        ipv6_format_mapped(&flush->reply_src, &flushed);
+        ds_put_format(&flushed, " %"PRIu16" %"PRIu8" %"PRIu16"\n",
+                      ntohs(flush->reply_src_port), flush->ip_proto,
+                      flush->zone);
+    }
+    flows_ct_flushes_destroy(&flushes);
+    CHECK(!strcmp(ds_cstr(&flushed),
+                  "fd00:10:244:1::a 5353 17 1\nfd00:10:244:2::a 5353 17 1\n")
+          || !strcmp(ds_cstr(&flushed), "fd00:10:244:2::a 5353 17 1\n"
+                     "fd00:10:244:1::a 5353 17 1\n"),
+          "conntrack flushes of the IPv6 endpoints:\n%s", ds_cstr(&flushed));
+    ds_destroy(&flushed);
+    s = format_table(&f.ft, web, KOVS_T_SERVICE_LB);
+    CHECK(strstr(s, "table=40 priority=200 ct_state=+new+trk,tcp6,"
+                 "ipv6_dst=fd00:10:96::a,tp_dst=80 "
+                 "actions=controller(userdata=01,meter_id=1)\n")
+          && strstr(s, "nw_dst=10.96.0.10,tp_dst=80 actions=group:"),
+          "SERVICE_LB without IPv6 endpoints:\n%s", s);
+    free(s);
+
+    /* An IPv6 endpoint comes back, on another slice too: incrementally,
+     * what a full computation gives. */
+    fixture_put(&f, SLICE6("web-6", EP("fd00:10:244:1::b", "n1", "")));
+    compute_changes(&f);
+    check_incremental_is_full(&f, "IPv6 endpoint added");
+    fixture_put(&f, SLICE6("web-6b", EP("fd00:10:244:2::b", "n2", "")));
+    compute_changes(&f);
+    check_incremental_is_full(&f, "second IPv6 slice added");
+    CHECK(count_flows(&f.ft, web, KOVS_T_ENDPOINT_DNAT) == 2 * 2 + 2 * 2,
+          "%"PRIuSIZE" ENDPOINT_DNAT flows, expected 8",
+          count_flows(&f.ft, web, KOVS_T_ENDPOINT_DNAT));
+
+    free(flows4);
+    free(groups4);
+    fixture_destroy(&f);
+}
+
+/* sessionAffinity ClientIP on an IPv6 ClusterIP learns the IPv6 client,
+ * VIP and port and gives back the endpoint's IPv6 address. */
+static void
+test_service_affinity_ipv6(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        SERVICE("default", "web",
+                WEB_SPEC("'10.96.0.10','fd00:10:96::a'",
+                         "'sessionAffinity':'ClientIP',"))
+        WEB_SLICE4
+        SLICE6("web-6", EP("fd00:10:244:1::a", "n1", "")));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    char *s = format_table(&f.ft, web, KOVS_T_SERVICE_LB);
+    CHECK(strstr(s, "eth_type=0x86dd,nw_proto=6,NXM_NX_IPV6_SRC[],"
+                 "NXM_NX_IPV6_DST[],NXM_OF_TCP_DST[],"
+                 "load:NXM_NX_XXREG2[]->NXM_NX_XXREG2[],"
+                 "load:NXM_NX_REG4[0..15]->NXM_NX_REG4[0..15]"),
+          "no IPv6 learn action in\n%s", s);
+    CHECK(strstr(s, "NXM_OF_IP_SRC[],NXM_OF_IP_DST[],NXM_OF_TCP_DST[],"
+                 "load:NXM_NX_REG3[]->NXM_NX_REG3[],"),
+          "the IPv4 learn action changed in\n%s", s);
+    free(s);
+    s = format_groups(&f.ft, web);
+    CHECK(strstr(s, "service default/web TCP/80 IPv6: "
+                 "set_field:0xfd00001002440001000000000000000a->xxreg2,"
+                 "set_field:0x1f90/0xffff->reg4,"
+                 "set_field:0x80/0x80->reg0,resubmit(,40)\n"),
+          "IPv6 affinity group:\n%s", s);
+    free(s);
+    fixture_destroy(&f);
+}
+
+/* IPv6 external and LoadBalancer IPs get no flows and one warning each,
+ * naming the Service and the field; IPv4 ones are served as before. */
+static void
+test_service_ipv6_frontends_warned(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external(&f);
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'web'},"
+        " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.10',"
+        "  'clusterIPs':['10.96.0.10','fd00:10:96::a'],"
+        "  'externalIPs':['203.0.113.5','2001:db8::5','2001:db8::6'],"
+        "  'ports':[{'name':'http','port':80,'nodePort':30080}]},"
+        " 'status':{'loadBalancer':{'ingress':[{'ip':'203.0.113.20'},"
+        "  {'ip':'2001:db8::20'}]}}},");
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    char *s = format_flows(&f.ft, web);
+    CHECK(!strstr(s, "2001:db8"), "flows for IPv6 front ends:\n%s", s);
+    CHECK(strstr(s, "nw_dst=203.0.113.5,") && strstr(s, "nw_dst=203.0.113.20,")
+          && strstr(s, "ipv6_dst=fd00:10:96::a,"),
+          "IPv4 front ends or the IPv6 ClusterIP missing:\n%s", s);
+    free(s);
+    s = format_flows(&f.ex_ft, web);
+    CHECK(!strstr(s, "2001:db8"), "br-ex flows for IPv6 front ends:\n%s", s);
+    free(s);
+
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    const char *warning;
+    SSET_FOR_EACH (warning, &f.ft.warnings) {
+        svec_add(&warnings, warning);
+    }
+    svec_sort(&warnings);
+    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
+    svec_destroy(&warnings);
+    CHECK_TEXT(w,
+        "Service default/web: spec.externalIPs: IPv6 address 2001:db8::5 "
+        "is not served (external addresses are IPv4 only)\n"
+        "Service default/web: status.loadBalancer.ingress.ip: IPv6 address "
+        "2001:db8::20 is not served (LoadBalancer IPs are IPv4 only)\n",
+        "warnings");
+    free(w);
+    fixture_destroy(&f);
+}
+
 /* In every tunnel mode, a node added, changing its InternalIP, moving off
  * the subnet and removed gives, incrementally, the flows of a full
  * computation, and so do the ports of its tunnel coming and going. */
@@ -2917,6 +3187,9 @@ static const struct unit_test tests[] = {
     { "tunnel-routed-off-subnet", test_tunnel_routed_off_subnet },
     { "tunnel-geneve-flows", test_tunnel_geneve_flows },
     { "tunnel-incremental", test_tunnel_incremental },
+    { "service-dual-stack", test_service_dual_stack },
+    { "service-affinity-ipv6", test_service_affinity_ipv6 },
+    { "service-ipv6-frontends-warned", test_service_ipv6_frontends_warned },
 };
 
 int

@@ -816,32 +816,228 @@ test_icmp_not_answered(void)
     check_stats(2, 0, 0, 2);
 }
 
+/* The client and the VIP of the IPv6 tests: fd00:10:244:1::a and
+ * fd00:10:96::a. */
+static struct in6_addr
+client_ip6(void)
+{
+    struct in6_addr a = IN6ADDR_ANY_INIT;
+    a.s6_addr[0] = 0xfd;
+    a.s6_addr[3] = 0x10;
+    a.s6_addr[4] = 0x02;
+    a.s6_addr[5] = 0x44;
+    a.s6_addr[7] = 0x01;
+    a.s6_addr[15] = 0x0a;
+    return a;
+}
+
+static struct in6_addr
+vip6(void)
+{
+    struct in6_addr a = IN6ADDR_ANY_INIT;
+    a.s6_addr[0] = 0xfd;
+    a.s6_addr[3] = 0x10;
+    a.s6_addr[5] = 0x96;
+    a.s6_addr[15] = 0x0a;
+    return a;
+}
+
+/* Writes into 'buf' an IPv6 packet from 'src' to 'dst' whose payload is
+ * 'l4' ('l4_len' bytes of protocol 'proto'), with the L4 checksum at byte
+ * 'csum_ofs' of 'l4' filled in.  Returns its length; a struct request
+ * with dl_type IPv6 carries it as its payload. */
+static size_t
+compose_ip6_packet(uint8_t *buf, size_t size, const struct in6_addr *src,
+                   const struct in6_addr *dst, uint8_t proto,
+                   const void *l4, size_t l4_len, size_t csum_ofs)
+{
+    ovs_assert(IPV6_HEADER_LEN + l4_len <= size);
+    struct ovs_16aligned_ip6_hdr *nh = (void *) buf;
+    memset(nh, 0, IPV6_HEADER_LEN);
+    put_16aligned_be32(&nh->ip6_flow, htonl(6 << 28));
+    nh->ip6_plen = htons(l4_len);
+    nh->ip6_nxt = proto;
+    nh->ip6_hlim = 64;
+    memcpy(&nh->ip6_src, src, sizeof nh->ip6_src);
+    memcpy(&nh->ip6_dst, dst, sizeof nh->ip6_dst);
+    uint8_t *payload = buf + IPV6_HEADER_LEN;
+    memcpy(payload, l4, l4_len);
+    memset(payload + csum_ofs, 0, 2);
+    ovs_be16 sum = packet_csum_upperlayer6(nh, payload, proto, l4_len);
+    memcpy(payload + csum_ofs, &sum, sizeof sum);
+    return IPV6_HEADER_LEN + l4_len;
+}
+
+/* A request that carries the IPv6 packet 'buf' of 'len' bytes. */
+static struct request
+request_ipv6(const uint8_t *buf, size_t len)
+{
+    struct request req = request_ipv4(0, buf, len);
+    req.dl_type = htons(ETH_TYPE_IPV6);
+    return req;
+}
+
+/* Checks the Ethernet and IPv6 headers of reply 'r': from the router to the
+ * client, from the IPv6 VIP to the client with hop limit 64, next header
+ * 'proto' and 'l4_len' bytes of payload. */
+static void
+check_reply_ipv6(const struct reply *r, uint8_t proto, size_t l4_len)
+{
+    const struct flow *f = &r->flow;
+    struct in6_addr vip = vip6(), client = client_ip6();
+
+    CHECK_MAC("reply eth_src", ROUTER_MAC, f->dl_src);
+    CHECK_MAC("reply eth_dst", CLIENT_MAC, f->dl_dst);
+    CHECK_EQ("reply dl_type", ETH_TYPE_IPV6, ntohs(f->dl_type));
+    CHECK(ipv6_addr_equals(&f->ipv6_src, &vip), "reply ipv6_src is not "
+          "the VIP");
+    CHECK(ipv6_addr_equals(&f->ipv6_dst, &client), "reply ipv6_dst is not "
+          "the client");
+    CHECK_EQ("reply next header", proto, f->nw_proto);
+    CHECK_EQ("reply hop limit", 64, f->nw_ttl);
+    const struct ovs_16aligned_ip6_hdr *nh = dp_packet_l3(&r->packet);
+    CHECK(nh && dp_packet_l4(&r->packet), "reply has no IPv6 payload");
+    if (!nh || !dp_packet_l4(&r->packet)) {
+        return;
+    }
+    CHECK_EQ("reply payload length", l4_len, ntohs(nh->ip6_plen));
+    CHECK_EQ("reply packet size", ETH_HEADER_LEN + IPV6_HEADER_LEN + l4_len,
+             dp_packet_size(&r->packet));
+    CHECK_EQ("reply L4 checksum (0 if valid)", 0,
+             ntohs(packet_csum_upperlayer6(nh, dp_packet_l4(&r->packet),
+                                           proto, l4_len)));
+}
+
+static void
+test_ipv6_tcp_syn_refused(void)
+{
+    struct in6_addr client = client_ip6(), vip = vip6();
+    uint8_t tcp[TCP_HEADER_LEN];
+    compose_tcp(tcp, sizeof tcp, TCP_SYN, 1000, 0, 0, 0);
+    uint8_t buf[IPV6_HEADER_LEN + TCP_HEADER_LEN];
+    size_t len = compose_ip6_packet(buf, sizeof buf, &client, &vip,
+                                    IPPROTO_TCP, tcp, sizeof tcp,
+                                    offsetof(struct tcp_header, tcp_csum));
+    struct request req = request_ipv6(buf, len);
+
+    struct dp_packet *packet = compose_request(&req);
+    struct ovs_list replies;
+    struct reply r;
+    reject(packet, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, u16_to_ofp(IN_PORT), &r)) {
+        check_reply_ipv6(&r, IPPROTO_TCP, TCP_HEADER_LEN);
+        const struct tcp_header *th = dp_packet_l4(&r.packet);
+        if (th && dp_packet_l4_size(&r.packet) == TCP_HEADER_LEN) {
+            CHECK_EQ("reply tcp_src", SERVICE_PORT, ntohs(th->tcp_src));
+            CHECK_EQ("reply tcp_dst", CLIENT_PORT, ntohs(th->tcp_dst));
+            CHECK_EQ("reply tcp flags", TCP_RST | TCP_ACK,
+                     TCP_FLAGS(th->tcp_ctl));
+            CHECK_EQ("reply tcp seq", 0,
+                     ntohl(get_16aligned_be32(&th->tcp_seq)));
+            CHECK_EQ("reply tcp ack", 1001,
+                     ntohl(get_16aligned_be32(&th->tcp_ack)));
+        } else {
+            CHECK(false, "reply has no TCP header");
+        }
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+    check_stats(1, 1, 0, 0);
+}
+
+/* Rejects an IPv6 UDP datagram with 'payload_len' bytes of payload and
+ * checks that it gets an ICMPv6 port unreachable from the VIP quoting the
+ * first 'quote_len' bytes of its IPv6 packet. */
+static void
+check_ipv6_unreachable(size_t payload_len, size_t quote_len)
+{
+    struct in6_addr client = client_ip6(), vip = vip6();
+    uint8_t udp[UDP_HEADER_LEN + 1500];
+    size_t udp_len = compose_udp(udp, sizeof udp, payload_len);
+    static uint8_t buf[IPV6_HEADER_LEN + UDP_HEADER_LEN + 1500];
+    size_t len = compose_ip6_packet(buf, sizeof buf, &client, &vip,
+                                    IPPROTO_UDP, udp, udp_len,
+                                    offsetof(struct udp_header, udp_csum));
+    struct request req = request_ipv6(buf, len);
+
+    struct dp_packet *packet = compose_request(&req);
+    struct ovs_list replies;
+    struct reply r;
+    reject(packet, &replies);
+    if (expect_one_reply(&replies, OFP15_VERSION, u16_to_ofp(IN_PORT), &r)) {
+        check_reply_ipv6(&r, IPPROTO_ICMPV6, ICMP_HEADER_LEN + quote_len);
+        const struct icmp6_data_header *icmp6 = dp_packet_l4(&r.packet);
+        if (icmp6 && (dp_packet_l4_size(&r.packet)
+                      == ICMP_HEADER_LEN + quote_len)) {
+            CHECK_EQ("reply icmpv6 type (destination unreachable)", 1,
+                     icmp6->icmp6_base.icmp6_type);
+            CHECK_EQ("reply icmpv6 code (port unreachable)", 4,
+                     icmp6->icmp6_base.icmp6_code);
+            CHECK_EQ("reply icmpv6 unused field", 0,
+                     ntohl(get_16aligned_be32(&icmp6->icmp6_data.be32[0])));
+            CHECK(!memcmp(icmp6 + 1, buf, quote_len),
+                  "the ICMPv6 message does not quote the datagram");
+        } else {
+            CHECK(false, "reply's ICMPv6 message has %"PRIuSIZE" bytes, "
+                  "expected %"PRIuSIZE, dp_packet_l4_size(&r.packet),
+                  ICMP_HEADER_LEN + quote_len);
+        }
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+}
+
+static void
+test_ipv6_udp_port_unreachable(void)
+{
+    /* A small datagram is quoted whole... */
+    check_ipv6_unreachable(8, IPV6_HEADER_LEN + UDP_HEADER_LEN + 8);
+    /* ...a big one as far as the reply fits in 1280 bytes. */
+    check_ipv6_unreachable(1400, 1280 - IPV6_HEADER_LEN - ICMP_HEADER_LEN);
+    check_stats(2, 0, 2, 0);
+}
+
 static void
 test_ipv6_not_answered(void)
 {
-    uint8_t ip6[IPV6_HEADER_LEN + TCP_HEADER_LEN] = { 0 };
-    struct ovs_16aligned_ip6_hdr *nh = (void *) ip6;
-    struct request req = request_ipv4(0, ip6, sizeof ip6);
+    struct in6_addr client = client_ip6(), vip = vip6();
+    uint8_t buf[IPV6_HEADER_LEN + UDP_HEADER_LEN + 8];
+    uint8_t l4[UDP_HEADER_LEN + 8];
+    struct request req;
 
-    put_16aligned_be32(&nh->ip6_flow, htonl(6 << 28));
-    nh->ip6_plen = htons(TCP_HEADER_LEN);
-    nh->ip6_nxt = IPPROTO_TCP;
-    nh->ip6_hlim = 64;
-    nh->ip6_src.be16[0] = htons(0xfd00);
-    nh->ip6_src.be16[7] = htons(0x10);
-    nh->ip6_dst.be16[0] = htons(0xfd00);
-    nh->ip6_dst.be16[7] = htons(0x20);
-    struct tcp_header *th = (void *) (ip6 + IPV6_HEADER_LEN);
-    th->tcp_src = htons(CLIENT_PORT);
-    th->tcp_dst = htons(SERVICE_PORT);
-    th->tcp_ctl = TCP_CTL(TCP_SYN, 5);
+    /* ICMPv6 (an echo request) is never answered. */
+    memset(l4, 0, sizeof l4);
+    l4[0] = 128;
+    size_t len = compose_ip6_packet(buf, sizeof buf, &client, &vip,
+                                    IPPROTO_ICMPV6, l4, sizeof l4, 2);
+    req = request_ipv6(buf, len);
+    check_ignored(&req, "ICMPv6 echo request");
 
-    req.dl_type = htons(ETH_TYPE_IPV6);
-    check_ignored(&req, "IPv6 TCP SYN");
+    /* Nor a datagram to a multicast address or from ::. */
+    size_t udp_len = compose_udp(l4, sizeof l4, 8);
+    struct in6_addr mcast = IN6ADDR_ANY_INIT;
+    mcast.s6_addr[0] = 0xff;
+    mcast.s6_addr[1] = 0x02;
+    mcast.s6_addr[15] = 1;
+    len = compose_ip6_packet(buf, sizeof buf, &client, &mcast, IPPROTO_UDP,
+                             l4, udp_len,
+                             offsetof(struct udp_header, udp_csum));
+    req = request_ipv6(buf, len);
+    check_ignored(&req, "UDP to ff02::1");
+    len = compose_ip6_packet(buf, sizeof buf, &in6addr_any, &vip,
+                             IPPROTO_UDP, l4, udp_len,
+                             offsetof(struct udp_header, udp_csum));
+    req = request_ipv6(buf, len);
+    check_ignored(&req, "UDP from ::");
 
+    /* A truncated IPv6 header. */
+    req = request_ipv6(buf, IPV6_HEADER_LEN - 8);
+    check_ignored(&req, "truncated IPv6 header");
+
+    /* Nor anything that is not IP. */
     req.dl_type = htons(ETH_TYPE_ARP);
     check_ignored(&req, "ARP");
-    check_stats(2, 0, 0, 2);
+    check_stats(5, 0, 0, 5);
 }
 
 static void
@@ -2156,6 +2352,8 @@ static const struct unit_test tests[] = {
     { "ip-options-quoted", test_ip_options_quoted },
     { "icmp-not-answered", test_icmp_not_answered },
     { "ipv6-not-answered", test_ipv6_not_answered },
+    { "ipv6-tcp-syn-refused", test_ipv6_tcp_syn_refused },
+    { "ipv6-udp-port-unreachable", test_ipv6_udp_port_unreachable },
     { "broadcast-not-answered", test_broadcast_not_answered },
     { "fragments", test_fragments },
     { "malformed-not-answered", test_malformed_not_answered },

@@ -911,7 +911,7 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
         struct service_endpoint *eps;
         n_eps = service_select_endpoints(
             ctx->cluster, svc, sp, tn->name,
-            svc->internal_traffic_policy == K8S_POLICY_LOCAL, &eps);
+            svc->internal_traffic_policy == K8S_POLICY_LOCAL, false, &eps);
         free(eps);
     }
 
