@@ -208,7 +208,10 @@ external_int_flows(const struct flows_input *in,
                         : KOVS_PRIO_L3_VIA_GATEWAY), &match, ofpacts);
     }
 
-    /* NEIGHBOR: a next hop without a MAC yet. */
+    /* NEIGHBOR: a next hop without a MAC yet.  The packet is dropped; a
+     * Service connection stays committed with its DNAT, and SNAT commits
+     * its source NAT when the client retransmits (by the connection's
+     * Service ct_mark). */
     match_init_catchall(&match);
     kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(ex->patch_ofport));
     ofpbuf_clear(ofpacts);
@@ -249,12 +252,12 @@ external_int_flows(const struct flows_input *in,
             if (state == 1) {
                 /* Not yet committed in the pod zone (a Service's DNAT
                  * commits there itself). */
-                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 0);
+                kovs_match_service_conn(&match, false);
                 size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD,
                                                 true, NX_CT_RECIRC_NONE);
                 flows_put_ct_end(ofpacts, ofs);
             } else {
-                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+                kovs_match_service_conn(&match, true);
             }
             flows_put_snat_to_node(ofpacts, ex->node_ip, KOVS_T_OUTPUT);
         }

@@ -160,7 +160,7 @@ node_service_snat_flows(const struct flows_input *in,
                              ofp_to_u16(path->out_port));
             kovs_match_field(&match, KOVS_F_PORT_KIND, outside[i]);
             if (new) {
-                kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+                kovs_match_service_conn(&match, true);
             }
             match_set_ct_state_masked(&match,
                                       (new ? CS_NEW : 0) | CS_TRACKED,

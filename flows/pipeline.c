@@ -304,7 +304,7 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT, &match,
                    ofpacts);
 
-    kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+    kovs_match_service_conn(&match, true);
     ofpbuf_clear(ofpacts);
     flows_put_goto(ofpacts, KOVS_T_OUTPUT);
     flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT_SVC_DNAT,
@@ -391,7 +391,7 @@ flows_pipeline_ipv6(const struct flows_input *in,
 
     /* ...except Service connections, which ENDPOINT_DNAT committed with
      * their DNAT. */
-    kovs_match_field(&match, KOVS_F_FLAG_SVC_DNAT, 1);
+    kovs_match_service_conn(&match, true);
     ofpbuf_clear(ofpacts);
     flows_put_goto(ofpacts, KOVS_T_OUTPUT);
     flow_table_add(ft, cookie, KOVS_T_CT_COMMIT, KOVS_PRIO_CT_COMMIT_SVC_DNAT,

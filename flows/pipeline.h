@@ -101,9 +101,6 @@ uint8_t kovs_table_next(uint8_t table);
     /* Where the packet entered br-int (enum kovs_port_kind), set by       \
      * CLASSIFIER. */                                                      \
     KOVS_FIELD(PORT_KIND, MFF_REG0, 0, 4)                                  \
-    /* This new connection was DNATed to a Service endpoint (and           \
-     * committed) by ENDPOINT_DNAT. */                                     \
-    KOVS_FIELD(FLAG_SVC_DNAT, MFF_REG0, 4, 1)                              \
     /* SERVICE_LB consulted AFFINITY. */                                   \
     KOVS_FIELD(FLAG_AFF_DONE, MFF_REG0, 5, 1)                              \
     /* A learned AFFINITY flow chose the endpoint. */                      \
@@ -286,7 +283,20 @@ enum kovs_port_kind {
 #define KOVS_SNAT_PORT_MAX      65535
 
 /* ct_mark bits. */
-#define KOVS_CT_MARK_SERVICE    0x1 /* A connection to a Service. */
+#define KOVS_CT_MARK_SERVICE    0x1 /* A connection to a Service, DNATed
+                                     * and committed by ENDPOINT_DNAT. */
+
+/* Matches packets of connections to a Service ('service') or of other
+ * connections.  The mark, unlike a register set in ENDPOINT_DNAT, is on
+ * every packet of the connection, a retransmitted SYN included: CT_ZONE
+ * has already DNATed that one, so SERVICE_LB and ENDPOINT_DNAT never see
+ * it. */
+static inline void
+kovs_match_service_conn(struct match *match, bool service)
+{
+    match_set_ct_mark_masked(match, service ? KOVS_CT_MARK_SERVICE : 0,
+                             KOVS_CT_MARK_SERVICE);
+}
 
 /* The source address a pod sees when it reaches itself through a Service
  * (hairpin): link-local, never a real peer. */

@@ -168,7 +168,6 @@ endpoint_dnat_flow(struct flow_table *ft, uint64_t cookie,
     kovs_match_field(&match, KOVS_F_EP_PORT, ep->port);
 
     ofpbuf_clear(ofpacts);
-    flows_put_load_field(ofpacts, KOVS_F_FLAG_SVC_DNAT, 1);
     size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_POD, true,
                                     KOVS_T_EGRESS_POLICY);
     if (ipv6) {

@@ -1145,6 +1145,22 @@ cl_http_status() {
     _cl_http "$1" "$2" status
 }
 
+# cl_lose_syns WHO on|off: from now on, WHO (a node, pod or external host)
+# loses every TCP SYN it receives, or no longer does, so that its clients
+# retransmit their SYNs.  (A netfilter rule in WHO's own namespace: the
+# switch's datapath never sees it.)
+cl_lose_syns() {
+    local ns op
+    ns=$(_cl_ns "$1") || return 1
+    case $2 in
+    on) op=-A ;;
+    off) op=-D ;;
+    *) _cl_err "cl_lose_syns: '$2' is neither on nor off"; return 1 ;;
+    esac
+    ip netns exec "$ns" iptables -w $op INPUT -p tcp \
+        --tcp-flags SYN,ACK SYN -j DROP
+}
+
 # cl_tcp_state FROM IP PORT: tries a TCP connection from FROM to IP:PORT
 # and prints how it ended: "connected", "refused" (a TCP RST, e.g. a
 # Service without endpoints), "unreachable" (ICMP error) or "timeout" (no

@@ -1014,10 +1014,10 @@ test_service_lb_flows(void)
           "expected 6 ENDPOINT_DNAT flows, got\n%s", s);
     static const char *const dnat[] = {
         "table=42 priority=200 tcp,reg3=0xaf4010a,reg4=0x1f90/0xffff "
-        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "actions=ct(commit,table=50,zone=1,"
         "nat(dst=10.244.1.10:8080),exec(set_field:0x1/0x1->ct_mark))",
         "table=42 priority=200 udp,reg3=0xaf4020a,reg4=0x14e9/0xffff "
-        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "actions=ct(commit,table=50,zone=1,"
         "nat(dst=10.244.2.10:5353),exec(set_field:0x1/0x1->ct_mark))",
     };
     for (size_t i = 0; i < ARRAY_SIZE(dnat); i++) {
@@ -1897,10 +1897,10 @@ test_external_snat(void)
 
     char *s = format_table(&f.ft, EX_COOKIE, KOVS_T_SNAT);
     CHECK_TEXT(s,
-        "table=65 priority=100 ct_state=+new+trk,ip,reg0=0/0x10,reg1=0x7 "
+        "table=65 priority=100 ct_state=+new+trk,ct_mark=0/0x1,ip,reg1=0x7 "
         "actions=ct(commit,zone=1),"
         "ct(commit,table=90,zone=2,nat(src=198.18.0.11:61000-65535))\n"
-        "table=65 priority=100 ct_state=+new+trk,ip,reg0=0x10/0x10,"
+        "table=65 priority=100 ct_state=+new+trk,ct_mark=0x1/0x1,ip,"
         "reg1=0x7 actions="
         "ct(commit,table=90,zone=2,nat(src=198.18.0.11:61000-65535))\n"
         "table=65 priority=100 ct_state=-new+trk,ip,reg1=0x7 "
@@ -1997,10 +1997,10 @@ test_external_node_snat(void)
 
     s = format_table(&f.ft, n2, KOVS_T_SNAT);
     CHECK_TEXT(s,
-        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x13/0x1f,reg1=0x3 "
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,reg0=0x3/0xf,reg1=0x3 "
         "actions=ct(commit,table=70,zone=2,"
         "nat(src=198.18.0.11:61000-65535))\n"
-        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x14/0x1f,reg1=0x3 "
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,reg0=0x4/0xf,reg1=0x3 "
         "actions=ct(commit,table=70,zone=2,"
         "nat(src=198.18.0.11:61000-65535))\n"
         "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x3/0xf,reg1=0x3 "
@@ -2578,7 +2578,7 @@ test_pod_ipv6(void)
         "goto_table:62\n",
         "table=80 priority=100 ct_state=+new+trk,ipv6 "
         "actions=ct(commit,zone=1),goto_table:90\n",
-        "table=80 priority=110 ct_state=+new+trk,ipv6,reg0=0x10/0x10 "
+        "table=80 priority=110 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6 "
         "actions=goto_table:90\n",
         "table=30 priority=200 ct_state=-trk,ipv6,ipv6_dst=fd00::a9fe:a9fc "
         "actions=ct(table=30,zone=2,nat)\n",
@@ -2686,16 +2686,16 @@ test_tunnel_routed_flows(void)
         "actions=goto_table:70\n"
         "table=65 priority=150 ip,reg1=0x7,nw_dst=198.18.0.12 "
         "actions=goto_table:70\n"
-        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x13/0x1f,reg1=0x7,"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,reg0=0x3/0xf,reg1=0x7,"
         "nw_dst=10.244.2.0/24 actions=ct(commit,table=70,zone=2,"
         "nat(src=198.18.0.11:61000-65535))\n"
-        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x13/0x1f,reg1=0x7,"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,reg0=0x3/0xf,reg1=0x7,"
         "nw_dst=198.18.0.12 actions=ct(commit,table=70,zone=2,"
         "nat(src=198.18.0.11:61000-65535))\n"
-        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x14/0x1f,reg1=0x7,"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,reg0=0x4/0xf,reg1=0x7,"
         "nw_dst=10.244.2.0/24 actions=ct(commit,table=70,zone=2,"
         "nat(src=198.18.0.11:61000-65535))\n"
-        "table=65 priority=200 ct_state=+new+trk,ip,reg0=0x14/0x1f,reg1=0x7,"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,reg0=0x4/0xf,reg1=0x7,"
         "nw_dst=198.18.0.12 actions=ct(commit,table=70,zone=2,"
         "nat(src=198.18.0.11:61000-65535))\n"
         "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x3/0xf,reg1=0x7,"
@@ -2933,22 +2933,22 @@ test_service_dual_stack(void)
         "ipv6_dst=fd00:10:96::a,tp_dst=53 actions=group:%"PRIu32"\n"
         "table=42 priority=200 tcp6,reg4=0x1f90/0xffff,"
         "reg8=0xfd000010,reg9=0x2440001,reg10=0,reg11=0xa "
-        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "actions=ct(commit,table=50,zone=1,"
         "nat(dst=[fd00:10:244:1::a]:8080),"
         "exec(set_field:0x1/0x1->ct_mark))\n"
         "table=42 priority=200 tcp6,reg4=0x1f90/0xffff,"
         "reg8=0xfd000010,reg9=0x2440002,reg10=0,reg11=0xa "
-        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "actions=ct(commit,table=50,zone=1,"
         "nat(dst=[fd00:10:244:2::a]:8080),"
         "exec(set_field:0x1/0x1->ct_mark))\n"
         "table=42 priority=200 udp6,reg4=0x14e9/0xffff,"
         "reg8=0xfd000010,reg9=0x2440001,reg10=0,reg11=0xa "
-        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "actions=ct(commit,table=50,zone=1,"
         "nat(dst=[fd00:10:244:1::a]:5353),"
         "exec(set_field:0x1/0x1->ct_mark))\n"
         "table=42 priority=200 udp6,reg4=0x14e9/0xffff,"
         "reg8=0xfd000010,reg9=0x2440002,reg10=0,reg11=0xa "
-        "actions=set_field:0x10/0x10->reg0,ct(commit,table=50,zone=1,"
+        "actions=ct(commit,table=50,zone=1,"
         "nat(dst=[fd00:10:244:2::a]:5353),"
         "exec(set_field:0x1/0x1->ct_mark))\n",
         tcp6->group_id, udp6->group_id);

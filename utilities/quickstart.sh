@@ -38,7 +38,7 @@ packages="autoconf automake make gcc pkg-config
           openvswitch-source openvswitch-switch
           iproute2 iputils-ping ethtool procps python3 python3-yaml
           openssl kmod clang libclang-rt-14-dev nginx-light dnsmasq-base
-          podman runc binutils curl prometheus
+          podman runc binutils curl prometheus iptables
           golang-go golang-github-appc-cni-dev containernetworking-plugins"
 
 install_packages() {

@@ -1103,6 +1103,18 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
                          : "nothing to commit"));
         break;
 
+    case KOVS_T_NEIGHBOR:
+        if (st->priority == KOVS_PRIO_NEIGHBOR_RESOLVE) {
+            ds_put_cstr(&s, "dropped: the next hop's MAC is not known "
+                        "yet; kovs asks for it (ARP), and the client's "
+                        "retransmission will pass");
+        } else if (miss && !drops) {
+            ds_put_cstr(&s, "nothing to do");
+        } else {
+            ds_put_cstr(&s, "the next hop's MAC as destination");
+        }
+        break;
+
     case KOVS_T_OUTPUT:
         if (stage_has_action(st, "IN_PORT")) {
             ds_put_cstr(&s, "output back to the pod it came from (hairpin)");
@@ -1310,7 +1322,8 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             if (st->output >= 0) {
                 out = st->output;
             }
-            if (stage_has_action(st, "controller")) {
+            if (stage_has_action(st, "controller")
+                && st->table != KOVS_T_NEIGHBOR) {
                 rejected = true;
             }
             if (st->table == KOVS_T_OUTPUT
