@@ -817,6 +817,9 @@ pod = r["interfaces"][ip["interface"]]
 print("ip=%s\ncidr=%s\ngw=%s\nmac=%s\nhostif=%s" % (
     ip["address"].split("/")[0], ip["address"], ip["gateway"], pod["mac"],
     r["interfaces"][0]["name"]))
+for ip6 in r["ips"][1:]:
+    if ":" in ip6["address"]:
+        print("ip6=%s" % ip6["address"].split("/")[0])
 '
 
 # cl_pod_cni_add NODE NAMESPACE NAME: plugs pod NAMESPACE/NAME into NODE
@@ -868,11 +871,14 @@ cl_pod_exec() {
 }
 
 # cl_pod_ip NAMESPACE/NAME: prints the pod's IP (without length).
+# cl_pod_ip6 NAMESPACE/NAME: prints the IPv6 address kovs-cni gave it on a
+# dual-stack node (fails if it has none).
 # cl_pod_mac NAMESPACE/NAME: prints its MAC.
 # cl_pod_port NAMESPACE/NAME: prints the name of its port on br-int.
 # cl_pod_netns NAMESPACE/NAME: prints its namespace.
 # cl_pod_node NAMESPACE/NAME: prints the node it is on.
 cl_pod_ip() { _cl_pod_field "$1" ip; }
+cl_pod_ip6() { _cl_pod_field "$1" ip6; }
 cl_pod_mac() { _cl_pod_field "$1" mac; }
 cl_pod_port() { _cl_pod_field "$1" hostif; }
 cl_pod_netns() { _cl_pod_field "$1" netns; }

@@ -23,6 +23,8 @@ prefix=${KOVS_DEMO_PREFIX:-kdemo}
 state=$workdir/cluster-state.json
 
 export CL_NO_TRAP=1
+# Dual-stack pods: namespaces keep IPv6 (tests/cluster-lib.sh).
+export CL_IPV6=1
 . "$top/tests/cluster-lib.sh"
 . "$top/tests/sandbox-lib.sh"
 . "$top/tests/e2e-lib.sh"
@@ -37,16 +39,20 @@ node1 demo/api-1
 node2 demo/api-2
 node1 demo/ingress"
 
-# set_addresses IN OUT [NAMESPACE/NAME=IP]...: writes OUT, the state file
-# IN with each Pod's address as given (none for the others, as before the
-# CNI plugin ran) and the EndpointSlices' endpoints at the addresses of
-# their pods (those without one left out): what the kubelet and the
-# endpoint controller publish once pods are plugged.
+# set_addresses IN OUT [NAMESPACE/NAME=IP[,IP6]]...: writes OUT, the state
+# file IN with each Pod's addresses as given (none for the others, as
+# before the CNI plugin ran) and the EndpointSlices' endpoints at the
+# address of their pods of the slice's family (those without one left
+# out): what the kubelet and the endpoint controller publish once pods are
+# plugged.
 set_addresses() {
     python3 - "$@" <<'EOF'
 import json, sys
 state = json.load(open(sys.argv[1]))
-ips = dict(a.split("=") for a in sys.argv[3:])
+ips = {}
+for a in sys.argv[3:]:
+    key, value = a.split("=")
+    ips[key] = value.split(",")
 for item in state["items"]:
     if item["kind"] == "Pod":
         key = "%s/%s" % (item["metadata"]["namespace"],
@@ -55,15 +61,17 @@ for item in state["items"]:
         status.pop("podIP", None)
         status.pop("podIPs", None)
         if key in ips:
-            status["podIP"] = ips[key]
-            status["podIPs"] = [{"ip": ips[key]}]
+            status["podIP"] = ips[key][0]
+            status["podIPs"] = [{"ip": ip} for ip in ips[key]]
     elif item["kind"] == "EndpointSlice":
+        ipv6 = item["addressType"] == "IPv6"
         endpoints = []
         for e in item["endpoints"]:
             ref = e.get("targetRef", {})
             key = "%s/%s" % (ref.get("namespace"), ref.get("name"))
-            if key in ips:
-                e["addresses"] = [ips[key]]
+            family = [ip for ip in ips.get(key, []) if (":" in ip) == ipv6]
+            if family:
+                e["addresses"] = family[:1]
                 endpoints.append(e)
         item["endpoints"] = endpoints
 json.dump(state, open(sys.argv[2] + ".tmp", "w"), indent=1)
@@ -110,7 +118,8 @@ start() {
         cl_node_exec "$node" kovs-controller --detach --no-chdir --pidfile \
             -vconsole:off --log-file --node-name="$node" \
             --k8s-state="$state" --datapath-type=netdev \
-            --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
+            --cluster-cidr=10.244.0.0/16,fd00:10:244::/56 \
+            --service-cidr=10.96.0.0/12,fd00:10:96::/112 \
             --external-bridge=br-ex --cni-conf-dir="$workdir/$node/net.d"
         echo "kovs-controller running on $node"
     done
@@ -125,9 +134,10 @@ start() {
     local assigned=""
     while read -r node pod; do
         cl_pod_cni_add "$node" "${pod%/*}" "${pod#*/}"
-        echo "$pod on $node: $(cl_pod_ip "$pod") via $(_cl_pod_field "$pod" gw)," \
-             "MAC $(cl_pod_mac "$pod"), port $(cl_pod_port "$pod")"
-        assigned="$assigned $pod=$(cl_pod_ip "$pod")"
+        echo "$pod on $node: $(cl_pod_ip "$pod") and $(cl_pod_ip6 "$pod")" \
+             "via $(_cl_pod_field "$pod" gw), MAC $(cl_pod_mac "$pod")," \
+             "port $(cl_pod_port "$pod")"
+        assigned="$assigned $pod=$(cl_pod_ip "$pod"),$(cl_pod_ip6 "$pod")"
     done <<EOT
 $pods
 EOT
@@ -144,6 +154,18 @@ EOT
 
     say "Ping between every pair of pods"
     cl_ping_matrix demo/web-1 demo/client-1 demo/web-2 demo/client-2
+
+    say "IPv6: every pod has an address of each family (dual-stack nodes)"
+    for client in demo/client-1 demo/client-2; do
+        for web in demo/web-1 demo/web-2; do
+            ip6=$(cl_pod_ip6 "$web")
+            if cl_ping "$client" "$ip6" >/dev/null 2>&1; then
+                echo "$client -> $ip6 ($web): ping ok"
+            else
+                echo "$client -> $ip6 ($web): ping failed"
+            fi
+        done
+    done
 
     say "HTTP: clients fetch from both web pods (same node and across VXLAN)"
     cl_http_serve demo/web-1 80
@@ -162,6 +184,15 @@ EOT
                       cl_http_get "$client" http://10.96.0.100/ || echo failed
                   done | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')
         echo "$client -> http://10.96.0.100/ 10 times: $answers"
+    done
+
+    say "The same Service on its IPv6 ClusterIP fd00:10:96::100 (dual-stack)"
+    for client in demo/client-1 demo/client-2; do
+        answers=$(for i in 1 2 3 4 5 6 7 8 9 10; do
+                      cl_http_get "$client" "http://[fd00:10:96::100]/" ||
+                          echo failed
+                  done | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')
+        echo "$client -> http://[fd00:10:96::100]/ 10 times: $answers"
     done
 
     say "Out of the cluster and in: SNAT to the node IP, the NodePort 30080"
