@@ -313,6 +313,37 @@ test_shared_peer(void)
     fixture_destroy(&f);
 }
 
+/* policy_cidr_subtract() on IPv4 prefixes written as separate arrays of
+ * networks and lengths.  The caller frees '*nets' and '*plens'. */
+static size_t
+subtract_ipv4(ovs_be32 net, unsigned int plen, const ovs_be32 *except_nets,
+              const unsigned int *except_plens, size_t n_except, size_t max,
+              ovs_be32 **nets, unsigned int **plens)
+{
+    struct k8s_cidr block = { in6_addr_mapped_ipv4(net), plen };
+    struct k8s_cidr *excepts = xmalloc((n_except + 1) * sizeof *excepts);
+    for (size_t i = 0; i < n_except; i++) {
+        excepts[i] = (struct k8s_cidr) {
+            in6_addr_mapped_ipv4(except_nets[i]), except_plens[i]
+        };
+    }
+
+    struct k8s_cidr *prefixes;
+    size_t n = policy_cidr_subtract(&block, excepts, n_except, max,
+                                    &prefixes);
+    *nets = xmalloc((n + 1) * sizeof **nets);
+    *plens = xmalloc((n + 1) * sizeof **plens);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(k8s_addr_is_ipv4(&prefixes[i].addr), "an IPv4 block gave an "
+              "IPv6 prefix");
+        (*nets)[i] = in6_addr_get_mapped_ipv4(&prefixes[i].addr);
+        (*plens)[i] = prefixes[i].plen;
+    }
+    free(prefixes);
+    free(excepts);
+    return n;
+}
+
 /* Checks that 'nets'/'plens' (n of them) are sorted, do not overlap, and
  * cover exactly 'size' addresses; returns true if so. */
 static bool
@@ -387,7 +418,7 @@ test_cidr_subtract(void)
 
         ovs_be32 *nets;
         unsigned int *plens;
-        size_t n = policy_cidr_subtract(net, plen, except_nets, except_plens,
+        size_t n = subtract_ipv4(net, plen, except_nets, except_plens,
                                         n_except, SIZE_MAX, &nets,
                                         &plens);
 
@@ -428,14 +459,14 @@ test_cidr_subtract(void)
     /* 0.0.0.0/0 less nothing, and less itself. */
     ovs_be32 *nets;
     unsigned int *plens;
-    size_t n = policy_cidr_subtract(0, 0, NULL, NULL, 0, 10, &nets, &plens);
+    size_t n = subtract_ipv4(0, 0, NULL, NULL, 0, 10, &nets, &plens);
     CHECK(n == 1 && plens[0] == 0, "0.0.0.0/0 gave %"PRIuSIZE" prefixes",
           n);
     free(nets);
     free(plens);
     ovs_be32 all = 0;
     unsigned int all_plen = 0;
-    n = policy_cidr_subtract(0, 0, &all, &all_plen, 1, 10, &nets, &plens);
+    n = subtract_ipv4(0, 0, &all, &all_plen, 1, 10, &nets, &plens);
     CHECK(n == 0, "0.0.0.0/0 less itself gave %"PRIuSIZE" prefixes", n);
     free(nets);
     free(plens);
@@ -444,12 +475,12 @@ test_cidr_subtract(void)
      * back. */
     ovs_be32 one = htonl(0x0a000001);
     unsigned int one_plen = 32;
-    n = policy_cidr_subtract(0, 0, &one, &one_plen, 1, 100, &nets, &plens);
+    n = subtract_ipv4(0, 0, &one, &one_plen, 1, 100, &nets, &plens);
     CHECK(n == 32, "0.0.0.0/0 less one address: %"PRIuSIZE" prefixes", n);
     check_prefix_list(nets, plens, n, (UINT64_C(1) << 32) - 1);
     free(nets);
     free(plens);
-    n = policy_cidr_subtract(0, 0, &one, &one_plen, 1, 5, &nets, &plens);
+    n = subtract_ipv4(0, 0, &one, &one_plen, 1, 5, &nets, &plens);
     CHECK(n == 6, "with at most 5 prefixes: %"PRIuSIZE" returned", n);
     free(nets);
     free(plens);
@@ -490,7 +521,7 @@ test_cidr_subtract_scale(void)
 
     ovs_be32 *nets;
     unsigned int *plens;
-    size_t n = policy_cidr_subtract(htonl(0x0a000000), 8, excepts,
+    size_t n = subtract_ipv4(htonl(0x0a000000), 8, excepts,
                                     except_plens, N, SIZE_MAX, &nets,
                                     &plens);
     check_prefix_list(nets, plens, n, (UINT64_C(1) << 24) - N);
@@ -688,7 +719,7 @@ test_policy_flow_limit(void)
     }
     ovs_be32 *nets;
     unsigned int *plens;
-    size_t n_prefixes = policy_cidr_subtract(htonl(0x0a000000), 8, ips,
+    size_t n_prefixes = subtract_ipv4(htonl(0x0a000000), 8, ips,
                                              plens32, 3000, SIZE_MAX,
                                              &nets, &plens);
     free(nets);
