@@ -174,9 +174,10 @@ policy_cidr_subtract(const struct k8s_cidr *block,
     for (size_t i = 0; i < n_except; i++) {
         struct addr_range r;
         cidr_range(&excepts[i], &r.first, &r.last);
-        if (r.last < block_first || r.first > block_last) {
-            continue;               /* Outside the block, or of the other
-                                     * family. */
+        if (k8s_addr_is_ipv4(&excepts[i].addr) != list.ipv4
+            || r.last < block_first || r.first > block_last) {
+            continue;               /* Of the other family, or outside the
+                                     * block. */
         }
         if (r.first <= block_first && r.last >= block_last) {
             n_ranges = 0;           /* All of it is excepted. */
