@@ -243,19 +243,44 @@ np_log_is_repeat(struct np_log *log, const struct np_log_key *key,
     return false;
 }
 
-/* Returns the pod of this cluster whose IPv4 address is 'ip' (host-network
- * pods excepted: they share their node's), or NULL. */
+/* Stores in '*addr' the source (if 'src') or destination address of
+ * 'flow', IPv4-mapped for IPv4, and returns true; returns false if 'flow'
+ * is not IP. */
+static bool
+np_log_flow_addr(const struct flow *flow, bool src, struct in6_addr *addr)
+{
+    if (flow->dl_type == htons(ETH_TYPE_IP)) {
+        in6_addr_set_mapped_ipv4(addr, src ? flow->nw_src : flow->nw_dst);
+        return true;
+    } else if (flow->dl_type == htons(ETH_TYPE_IPV6)) {
+        *addr = src ? flow->ipv6_src : flow->ipv6_dst;
+        return true;
+    }
+    return false;
+}
+
+/* Returns the pod of this cluster that has address 'addr' (IPv4-mapped
+ * for IPv4; host-network pods excepted: they share their node's), or
+ * NULL. */
 static const struct k8s_pod *
-np_log_find_pod(const struct np_log *log, ovs_be32 ip)
+np_log_find_pod(const struct np_log *log, const struct in6_addr *addr)
 {
     const struct k8s_object *obj;
+    bool ipv4 = k8s_addr_is_ipv4(addr);
+    ovs_be32 ip4 = ipv4 ? in6_addr_get_mapped_ipv4(addr) : 0;
 
-    if (!ip) {
+    if (ipv4 ? !ip4 : !ipv6_addr_is_set(addr)) {
         return NULL;
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_POD, log->in->cluster) {
         const struct k8s_pod *pod = k8s_pod_cast(obj);
-        if (!pod->host_network && flows_pod_ipv4(log->in, pod) == ip) {
+        if (pod->host_network) {
+            continue;
+        }
+        const struct in6_addr *ip6 = (ipv4 ? NULL
+                                      : flows_pod_ipv6(log->in, pod));
+        if (ipv4 ? flows_pod_ipv4(log->in, pod) == ip4
+            : ip6 && ipv6_addr_equals(ip6, addr)) {
             return pod;
         }
     }
@@ -293,31 +318,35 @@ np_log_put_isolating(const struct np_log *log, const struct k8s_pod *pod,
     svec_destroy(&names);
 }
 
-/* Appends " KEY=ADDRESS[:PORT] KEY_pod=NS/NAME" for one end of 'flow'. */
+/* Appends " KEY=ADDRESS[:PORT] KEY_pod=NS/NAME" for one end of 'flow'
+ * (an IPv6 address with a port in brackets: "[fd00::a]:80"). */
 static void
 np_log_put_end(const struct np_log *log, const struct flow *flow,
                bool src, bool has_ports, struct ds *line)
 {
     const char *key = src ? "src" : "dst";
+    struct in6_addr addr;
+    bool is_ip = np_log_flow_addr(flow, src, &addr);
 
     ds_put_format(line, " %s=", key);
-    if (flow->dl_type == htons(ETH_TYPE_IP)) {
-        ds_put_format(line, IP_FMT,
-                      IP_ARGS(src ? flow->nw_src : flow->nw_dst));
-    } else if (flow->dl_type == htons(ETH_TYPE_IPV6)) {
-        ipv6_format_addr(src ? &flow->ipv6_src : &flow->ipv6_dst, line);
-    } else {
+    if (!is_ip) {
         ds_put_char(line, '-');
+    } else {
+        bool brackets = has_ports && !k8s_addr_is_ipv4(&addr);
+        if (brackets) {
+            ds_put_char(line, '[');
+        }
+        ipv6_format_mapped(&addr, line);
+        if (brackets) {
+            ds_put_char(line, ']');
+        }
     }
     if (has_ports) {
         ds_put_format(line, ":%"PRIu16,
                       ntohs(src ? flow->tp_src : flow->tp_dst));
     }
 
-    const struct k8s_pod *pod = NULL;
-    if (flow->dl_type == htons(ETH_TYPE_IP)) {
-        pod = np_log_find_pod(log, src ? flow->nw_src : flow->nw_dst);
-    }
+    const struct k8s_pod *pod = is_ip ? np_log_find_pod(log, &addr) : NULL;
     if (pod) {
         ds_put_format(line, " %s_pod=%s/%s", key, pod->obj.namespace,
                       pod->obj.name);
@@ -340,13 +369,8 @@ np_log_packet(const struct flow *flow, uint64_t cookie,
 
     struct np_log_key key;
     memset(&key, 0, sizeof key);
-    if (flow->dl_type == htons(ETH_TYPE_IP)) {
-        in6_addr_set_mapped_ipv4(&key.src, flow->nw_src);
-        in6_addr_set_mapped_ipv4(&key.dst, flow->nw_dst);
-    } else if (flow->dl_type == htons(ETH_TYPE_IPV6)) {
-        key.src = flow->ipv6_src;
-        key.dst = flow->ipv6_dst;
-    }
+    np_log_flow_addr(flow, true, &key.src);
+    np_log_flow_addr(flow, false, &key.dst);
     if (has_ports) {
         key.src_port = flow->tp_src;
         key.dst_port = flow->tp_dst;
@@ -375,10 +399,12 @@ np_log_packet(const struct flow *flow, uint64_t cookie,
         }
         ds_put_format(&line, " rule=%"PRIu16, ntohs(args->rule));
     } else {
-        ovs_be32 ip = (flow->dl_type != htons(ETH_TYPE_IP) ? 0
-                       : ingress ? flow->nw_dst : flow->nw_src);
-        np_log_put_isolating(log, np_log_find_pod(log, ip), args->direction,
-                             &line);
+        /* The isolated pod: the destination of ingress, the source of
+         * egress. */
+        struct in6_addr addr;
+        const struct k8s_pod *pod = (np_log_flow_addr(flow, !ingress, &addr)
+                                     ? np_log_find_pod(log, &addr) : NULL);
+        np_log_put_isolating(log, pod, args->direction, &line);
         ds_put_cstr(&line, " rule=-");
     }
 

@@ -14,6 +14,7 @@
 #include "flows/flows.h"
 #include "flows/pinctrl-opcodes.h"
 #include "flows/pipeline.h"
+#include "k8s/k8s-decode.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -31,111 +32,182 @@ flows_table_change_purges_datapath(uint8_t table_id)
             || table_id == KOVS_T_INGRESS_POLICY);
 }
 
-/* Address prefixes and port ranges. */
+/* Address prefixes and port ranges.
+ *
+ * Prefixes of both families are 128-bit numbers here: an IPv4 address is
+ * its IPv4-mapped IPv6 address (::ffff:a.b.c.d), as in struct k8s_cidr, so
+ * an IPv4 prefix of length L is the IPv6 prefix of length 96 + L and no
+ * prefix of one family overlaps one of the other. */
 
-static bool
-prefix_contains(ovs_be32 net, unsigned int plen, ovs_be32 ip)
+static unsigned __int128
+addr_to_u128(const struct in6_addr *addr)
 {
-    return !((ip ^ net) & be32_prefix_mask(plen));
+    unsigned __int128 x = 0;
+    for (size_t i = 0; i < 16; i++) {
+        x = (x << 8) | addr->s6_addr[i];
+    }
+    return x;
 }
 
-/* An address range [start, end], in host byte order, with room for the
- * end of 0.0.0.0/0 plus one. */
+static struct in6_addr
+u128_to_addr(unsigned __int128 x)
+{
+    struct in6_addr addr;
+    for (size_t i = 16; i-- > 0; x >>= 8) {
+        addr.s6_addr[i] = x;
+    }
+    return addr;
+}
+
+/* The number with the low 'bits' bits (0...128) set. */
+static unsigned __int128
+u128_low_bits(unsigned int bits)
+{
+    return (bits >= 128 ? ~(unsigned __int128) 0
+            : ((unsigned __int128) 1 << bits) - 1);
+}
+
+/* The number of trailing zero bits of 'x', 128 for 0. */
+static unsigned int
+u128_ctz(unsigned __int128 x)
+{
+    uint64_t lo = x, hi = x >> 64;
+    return lo ? ctz64(lo) : hi ? 64 + ctz64(hi) : 128;
+}
+
+/* The first and last addresses of 'cidr' (its host bits ignored). */
+static void
+cidr_range(const struct k8s_cidr *cidr, unsigned __int128 *first,
+           unsigned __int128 *last)
+{
+    unsigned int plen = cidr->plen + (k8s_addr_is_ipv4(&cidr->addr)
+                                      ? 96 : 0);
+    unsigned __int128 host = u128_low_bits(128 - MIN(plen, 128));
+    *first = addr_to_u128(&cidr->addr) & ~host;
+    *last = *first | host;
+}
+
+static bool
+cidr_contains(const struct k8s_cidr *cidr, const struct in6_addr *addr)
+{
+    unsigned __int128 first, last, x = addr_to_u128(addr);
+    cidr_range(cidr, &first, &last);
+    return x >= first && x <= last;
+}
+
+/* An address range [first, last]. */
 struct addr_range {
-    uint64_t start, end;
+    unsigned __int128 first, last;
 };
 
 static int
 addr_range_compare(const void *a_, const void *b_)
 {
     const struct addr_range *a = a_, *b = b_;
-    return (a->start != b->start ? (a->start < b->start ? -1 : 1)
-            : a->end != b->end ? (a->end < b->end ? -1 : 1)
+    return (a->first != b->first ? (a->first < b->first ? -1 : 1)
+            : a->last != b->last ? (a->last < b->last ? -1 : 1)
             : 0);
 }
 
 /* The output of policy_cidr_subtract(). */
 struct prefix_list {
-    ovs_be32 *nets;
-    unsigned int *plens;
+    struct k8s_cidr *prefixes;
     size_t n, allocated;
     size_t max;
+    bool ipv4;                      /* The block's family. */
 };
 
-/* Appends the fewest prefixes that cover exactly [start, end] (start <=
- * end), largest first from 'start' up, stopping once there are more than
- * 'list->max'. */
+/* Appends the fewest prefixes that cover exactly [first, last] (first <=
+ * last), largest first from 'first' up, stopping once there are more than
+ * 'list->max'.  In an IPv6 block, the prefixes of IPv4-mapped addresses
+ * are left out: those are IPv4 addresses to kovs (and to Kubernetes), and
+ * an IPv6 block must never match IPv4 packets. */
 static void
-prefix_list_add_range(struct prefix_list *list, uint64_t start, uint64_t end)
+prefix_list_add_range(struct prefix_list *list, unsigned __int128 first,
+                      unsigned __int128 last)
 {
-    while (start <= end && list->n <= list->max) {
-        /* The largest block aligned at 'start' that ends within range. */
-        unsigned int bits = start ? MIN(ctz64(start), 32) : 32;
-        while ((UINT64_C(1) << bits) - 1 > end - start) {
+    while (list->n <= list->max) {
+        /* The largest block aligned at 'first' that ends within range. */
+        unsigned int bits = u128_ctz(first);
+        while (u128_low_bits(bits) > last - first) {
             bits--;
         }
-        if (list->n >= list->allocated) {
-            size_t a = list->allocated;
-            list->nets = x2nrealloc(list->nets, &a, sizeof *list->nets);
-            list->plens = xrealloc(list->plens, a * sizeof *list->plens);
-            list->allocated = a;
+        struct in6_addr addr = u128_to_addr(first);
+        if (list->ipv4 == k8s_addr_is_ipv4(&addr)) {
+            if (list->n >= list->allocated) {
+                list->prefixes = x2nrealloc(list->prefixes, &list->allocated,
+                                            sizeof *list->prefixes);
+            }
+            list->prefixes[list->n++] = (struct k8s_cidr) {
+                .addr = addr,
+                .plen = 128 - bits - (list->ipv4 ? 96 : 0),
+            };
         }
-        list->nets[list->n] = htonl(start);
-        list->plens[list->n++] = 32 - bits;
-        start += UINT64_C(1) << bits;
+        unsigned __int128 end = first + u128_low_bits(bits);
+        if (end >= last) {
+            break;
+        }
+        first = end + 1;
     }
 }
 
 /* Sorts the excepted ranges, then walks the block once from its lowest
- * address up, emitting the gaps between excepted ranges as prefixes: 
+ * address up, emitting the gaps between excepted ranges as prefixes:
  * O(n log n) in the number of excepts, plus O(1) per prefix emitted (at
- * most 62 per gap).  Gaps are separated by excepted addresses, so no
+ * most 254 per gap).  Gaps are separated by excepted addresses, so no
  * prefix can span two of them, and the prefixes of each gap are the
  * fewest possible: the list is the smallest. */
 size_t
-policy_cidr_subtract(ovs_be32 net, unsigned int plen,
-                     const ovs_be32 *except_nets,
-                     const unsigned int *except_plens, size_t n_except,
-                     size_t max, ovs_be32 **nets, unsigned int **plens)
+policy_cidr_subtract(const struct k8s_cidr *block,
+                     const struct k8s_cidr *excepts, size_t n_except,
+                     size_t max, struct k8s_cidr **prefixes)
 {
-    struct prefix_list list = { .max = max };
-    uint64_t block_start = ntohl(net & be32_prefix_mask(plen));
-    uint64_t block_end = block_start + (UINT64_C(1) << (32 - plen)) - 1;
+    struct prefix_list list = {
+        .max = max,
+        .ipv4 = k8s_addr_is_ipv4(&block->addr),
+    };
+    unsigned __int128 block_first, block_last;
+    cidr_range(block, &block_first, &block_last);
 
     struct addr_range *ranges = xmalloc((n_except + 1) * sizeof *ranges);
     size_t n_ranges = 0;
     for (size_t i = 0; i < n_except; i++) {
-        unsigned int eplen = except_plens[i];
-        uint64_t start = ntohl(except_nets[i] & be32_prefix_mask(eplen));
-        uint64_t end = start + (UINT64_C(1) << (32 - eplen)) - 1;
-        if (end < block_start || start > block_end) {
-            continue;               /* Outside the block. */
+        struct addr_range r;
+        cidr_range(&excepts[i], &r.first, &r.last);
+        if (k8s_addr_is_ipv4(&excepts[i].addr) != list.ipv4
+            || r.last < block_first || r.first > block_last) {
+            continue;               /* Of the other family, or outside the
+                                     * block. */
         }
-        if (start <= block_start && end >= block_end) {
+        if (r.first <= block_first && r.last >= block_last) {
             n_ranges = 0;           /* All of it is excepted. */
             goto done;
         }
-        ranges[n_ranges++] = (struct addr_range) { start, end };
+        ranges[n_ranges++] = r;
     }
     qsort(ranges, n_ranges, sizeof *ranges, addr_range_compare);
 
     /* 'next' is the lowest address of the block not yet covered or
-     * excepted. */
-    uint64_t next = block_start;
-    for (size_t i = 0; i < n_ranges && list.n <= max; i++) {
-        if (ranges[i].start > next) {
-            prefix_list_add_range(&list, next, ranges[i].start - 1);
+     * excepted; 'full' says there is none left. */
+    unsigned __int128 next = block_first;
+    bool full = false;
+    for (size_t i = 0; i < n_ranges && !full && list.n <= max; i++) {
+        if (ranges[i].first > next) {
+            prefix_list_add_range(&list, next, ranges[i].first - 1);
         }
-        next = MAX(next, ranges[i].end + 1);
+        if (ranges[i].last >= block_last) {
+            full = true;
+        } else if (ranges[i].last >= next) {
+            next = ranges[i].last + 1;
+        }
     }
-    if (next <= block_end) {
-        prefix_list_add_range(&list, next, block_end);
+    if (!full && list.n <= max) {
+        prefix_list_add_range(&list, next, block_last);
     }
 
 done:
     free(ranges);
-    *nets = list.nets;
-    *plens = list.plens;
+    *prefixes = list.prefixes;
     return list.n;              /* At most max + 1. */
 }
 
@@ -211,53 +283,94 @@ peer_selects_pod(const struct k8s_cluster *cluster, const char *policy_ns,
             || k8s_selector_matches(peer->pod_selector, &pod->obj.labels));
 }
 
+/* Returns true if 'addr' (IPv4-mapped for IPv4) is in 'block': in its
+ * cidr and in none of its excepts. */
 static bool
-ip_block_contains(const struct k8s_ip_block *block, ovs_be32 ip)
+ip_block_contains(const struct k8s_ip_block *block,
+                  const struct in6_addr *addr)
 {
-    if (!k8s_addr_is_ipv4(&block->cidr.addr)
-        || !prefix_contains(in6_addr_get_mapped_ipv4(&block->cidr.addr),
-                            block->cidr.plen, ip)) {
+    if (!cidr_contains(&block->cidr, addr)) {
         return false;
     }
     for (size_t i = 0; i < block->n_except; i++) {
-        const struct k8s_cidr *e = &block->except[i];
-        if (k8s_addr_is_ipv4(&e->addr)
-            && prefix_contains(in6_addr_get_mapped_ipv4(&e->addr), e->plen,
-                               ip)) {
+        if (cidr_contains(&block->except[i], addr)) {
             return false;
         }
     }
     return true;
 }
 
+/* Stores in 'addrs' the addresses of 'pod' that policy matches: its IPv4
+ * address (IPv4-mapped), if any, and with 'ipv6' its IPv6 address, if
+ * any.  Returns their number. */
+static size_t
+pod_addresses(const struct flows_input *in, const struct k8s_pod *pod,
+              bool ipv6, struct in6_addr addrs[2])
+{
+    size_t n = 0;
+    ovs_be32 ip4 = flows_pod_ipv4(in, pod);
+    if (ip4) {
+        addrs[n++] = in6_addr_mapped_ipv4(ip4);
+    }
+    const struct in6_addr *ip6 = ipv6 ? flows_pod_ipv6(in, pod) : NULL;
+    if (ip6) {
+        addrs[n++] = *ip6;
+    }
+    return n;
+}
+
+/* Returns true if an address of 'pod' is in 'block'. */
+static bool
+pod_in_ip_block(const struct flows_input *in, const struct k8s_pod *pod,
+                const struct k8s_ip_block *block)
+{
+    struct in6_addr addrs[2];
+    size_t n = pod_addresses(in, pod, true, addrs);
+    for (size_t i = 0; i < n; i++) {
+        if (ip_block_contains(block, &addrs[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool
 pod_is_peer_candidate(const struct flows_input *in, const struct k8s_pod *pod)
 {
-    return !pod->host_network && flows_pod_ipv4(in, pod);
+    struct in6_addr addrs[2];
+    return !pod->host_network && pod_addresses(in, pod, true, addrs);
 }
 
-/* The peers of a rule: the prefixes to match, and the pods among them (for
- * named ports of egress rules). */
+/* The peers of a rule: the prefixes to match (IPv4 and IPv6), and the pods
+ * among them (for named ports of egress rules). */
 struct peers {
     bool all;                       /* The rule has no peers: anyone. */
-    ovs_be32 *nets;
-    unsigned int *plens;
+    struct k8s_cidr *prefixes;
     size_t n, allocated;
     const struct k8s_pod **pods;
     size_t n_pods, allocated_pods;
 };
 
+/* Adds 'prefix' to 'p', unless 'seen' (if nonnull) says it is there
+ * already. */
 static void
-peers_add_net(struct peers *p, ovs_be32 net, unsigned int plen)
+peers_add_prefix(struct peers *p, const struct k8s_cidr *prefix,
+                 struct sset *seen)
 {
-    if (p->n >= p->allocated) {
-        size_t a = p->allocated;
-        p->nets = x2nrealloc(p->nets, &a, sizeof *p->nets);
-        p->plens = xrealloc(p->plens, a * sizeof *p->plens);
-        p->allocated = a;
+    if (seen) {
+        struct ds key = DS_EMPTY_INITIALIZER;
+        k8s_cidr_format(prefix, &key);
+        bool added = sset_add(seen, ds_cstr(&key));
+        ds_destroy(&key);
+        if (!added) {
+            return;
+        }
     }
-    p->nets[p->n] = net;
-    p->plens[p->n++] = plen;
+    if (p->n >= p->allocated) {
+        p->prefixes = x2nrealloc(p->prefixes, &p->allocated,
+                                 sizeof *p->prefixes);
+    }
+    p->prefixes[p->n++] = *prefix;
 }
 
 static void
@@ -269,20 +382,38 @@ peers_add_pod(struct peers *p, const struct k8s_pod *pod)
     p->pods[p->n_pods++] = pod;
 }
 
+/* Adds 'pod' to 'p' with every address of it that policy matches (see
+ * pod_addresses()), each as a one-address prefix. */
+static void
+peers_add_pod_addresses(struct peers *p, const struct flows_input *in,
+                        const struct k8s_pod *pod, bool ipv6,
+                        struct sset *seen)
+{
+    struct in6_addr addrs[2];
+    size_t n = pod_addresses(in, pod, ipv6, addrs);
+    for (size_t i = 0; i < n; i++) {
+        struct k8s_cidr prefix = {
+            .addr = addrs[i],
+            .plen = k8s_addr_is_ipv4(&addrs[i]) ? 32 : 128,
+        };
+        peers_add_prefix(p, &prefix, seen);
+    }
+    peers_add_pod(p, pod);
+}
+
 static void
 peers_destroy(struct peers *p)
 {
-    free(p->nets);
-    free(p->plens);
+    free(p->prefixes);
     free(p->pods);
 }
 
-/* Calls peers_add_pod() for each pod that selector peer 'peer' of a
- * policy in 'policy_ns' selects, and adds its address. */
+/* Calls peers_add_pod_addresses() for each pod that selector peer 'peer'
+ * of a policy in 'policy_ns' selects. */
 static void
 peers_collect_selected(const struct flows_input *in, const char *policy_ns,
-                       const struct k8s_policy_peer *peer, struct peers *p,
-                       struct sset *seen)
+                       const struct k8s_policy_peer *peer, bool ipv6,
+                       struct peers *p, struct sset *seen)
 {
     const struct k8s_cluster *cluster = in->cluster;
     struct svec namespaces = SVEC_EMPTY_INITIALIZER;
@@ -308,13 +439,7 @@ peers_collect_selected(const struct flows_input *in, const char *policy_ns,
                 && (!peer->pod_selector
                     || k8s_selector_matches(peer->pod_selector,
                                             &pod->obj.labels))) {
-                ovs_be32 ip = flows_pod_ipv4(in, pod);
-                char *key = xasprintf(IP_FMT"/32", IP_ARGS(ip));
-                if (sset_add(seen, key)) {
-                    peers_add_net(p, ip, 32);
-                }
-                free(key);
-                peers_add_pod(p, pod);
+                peers_add_pod_addresses(p, in, pod, ipv6, seen);
             }
         }
         free(pods);
@@ -330,6 +455,8 @@ struct policy_ctx {
     const struct k8s_network_policy *np;
     size_t budget;
     bool logged;                    /* Its verdicts go to the audit log. */
+    bool ipv6;                      /* This node has IPv6 pods: IPv6
+                                     * peers and ports get flows. */
 };
 
 /* Records a warning about field 'field' (under "spec.") of the policy. */
@@ -351,9 +478,11 @@ policy_warn(const struct policy_ctx *ctx, const char *field,
 
 /* Collects the peers of 'rule' (field 'rule_field', for example
  * "ingress[0]", with its peers in 'peers_field', "from" or "to") into
- * 'p'.  An ipBlock that cannot be expressed within the policy's limits
- * adds nothing (the rule allows less than it asks, never more), with a
- * warning. */
+ * 'p': the pods that its selector peers select, with each of their
+ * addresses, and its ipBlocks less their excepts, each in its own family
+ * (an IPv4 ipBlock opens nothing to IPv6, and the reverse).  An ipBlock
+ * that cannot be expressed within the policy's limits adds nothing (the
+ * rule allows less than it asks, never more), with a warning. */
 static void
 peers_collect(const struct policy_ctx *ctx, const struct flows_input *in,
               const struct k8s_policy_rule *rule, const char *rule_field,
@@ -373,81 +502,56 @@ peers_collect(const struct policy_ctx *ctx, const struct flows_input *in,
         const struct k8s_policy_peer *peer = &rule->peers[i];
         const struct k8s_ip_block *block = peer->ip_block;
 
-        if (block) {
-            if (!k8s_addr_is_ipv4(&block->cidr.addr)) {
-                continue;
-            }
-            char *field = xasprintf("%s.%s[%"PRIuSIZE"].ipBlock", rule_field,
-                                    peers_field, i);
-            if (block->n_except > POLICY_MAX_EXCEPTS) {
-                policy_warn(ctx, field, "except has %"PRIuSIZE" entries, "
-                            "more than the %d kovs accepts: this peer "
-                            "allows nothing", block->n_except,
-                            POLICY_MAX_EXCEPTS);
-                free(field);
-                continue;
-            }
+        if (!block) {
+            peers_collect_selected(in, policy_ns, peer, ctx->ipv6, p, &seen);
+            continue;
+        }
+        if (!ctx->ipv6 && !k8s_addr_is_ipv4(&block->cidr.addr)) {
+            continue;               /* No IPv6 pod on this node. */
+        }
 
-            ovs_be32 *except_nets = xcalloc(block->n_except + 1,
-                                            sizeof *except_nets);
-            unsigned int *except_plens = xcalloc(block->n_except + 1,
-                                                 sizeof *except_plens);
-            size_t n_except = 0;
-            for (size_t j = 0; j < block->n_except; j++) {
-                if (k8s_addr_is_ipv4(&block->except[j].addr)) {
-                    except_nets[n_except] = in6_addr_get_mapped_ipv4(
-                        &block->except[j].addr);
-                    except_plens[n_except++] = block->except[j].plen;
-                }
-            }
-            ovs_be32 *nets;
-            unsigned int *plens;
-            size_t n = policy_cidr_subtract(
-                in6_addr_get_mapped_ipv4(&block->cidr.addr),
-                block->cidr.plen, except_nets, except_plens, n_except,
-                ctx->budget, &nets, &plens);
-            free(except_nets);
-            free(except_plens);
-            if (n > ctx->budget) {
-                policy_warn(ctx, field, "cidr less except is more than "
-                            "%"PRIuSIZE" prefixes, more flows than the "
-                            "policy has left of kovs's limit of %d per "
-                            "policy: this peer allows nothing",
-                            ctx->budget, POLICY_MAX_FLOWS);
-                free(nets);
-                free(plens);
-                free(field);
-                continue;
-            }
+        char *field = xasprintf("%s.%s[%"PRIuSIZE"].ipBlock", rule_field,
+                                peers_field, i);
+        if (block->n_except > POLICY_MAX_EXCEPTS) {
+            policy_warn(ctx, field, "except has %"PRIuSIZE" entries, "
+                        "more than the %d kovs accepts: this peer "
+                        "allows nothing", block->n_except,
+                        POLICY_MAX_EXCEPTS);
             free(field);
-
-            for (size_t j = 0; j < n; j++) {
-                char *key = xasprintf(IP_FMT"/%u", IP_ARGS(nets[j]),
-                                      plens[j]);
-                if (sset_add(&seen, key)) {
-                    peers_add_net(p, nets[j], plens[j]);
-                }
-                free(key);
-            }
-            free(nets);
-            free(plens);
-
-            /* The pods inside the block, for named ports. */
-            if (want_block_pods) {
-                const struct k8s_object *obj;
-                K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
-                    const struct k8s_pod *pod = k8s_pod_cast(obj);
-                    if (pod_is_peer_candidate(in, pod)
-                        && ip_block_contains(block,
-                                             flows_pod_ipv4(in, pod))) {
-                        peers_add_pod(p, pod);
-                    }
-                }
-            }
             continue;
         }
 
-        peers_collect_selected(in, policy_ns, peer, p, &seen);
+        struct k8s_cidr *prefixes;
+        size_t n = policy_cidr_subtract(&block->cidr, block->except,
+                                        block->n_except, ctx->budget,
+                                        &prefixes);
+        if (n > ctx->budget) {
+            policy_warn(ctx, field, "cidr less except is more than "
+                        "%"PRIuSIZE" prefixes, more flows than the "
+                        "policy has left of kovs's limit of %d per "
+                        "policy: this peer allows nothing",
+                        ctx->budget, POLICY_MAX_FLOWS);
+            free(prefixes);
+            free(field);
+            continue;
+        }
+        free(field);
+
+        for (size_t j = 0; j < n; j++) {
+            peers_add_prefix(p, &prefixes[j], &seen);
+        }
+        free(prefixes);
+
+        /* The pods inside the block, for named ports. */
+        if (want_block_pods) {
+            const struct k8s_object *obj;
+            K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
+                const struct k8s_pod *pod = k8s_pod_cast(obj);
+                if (!pod->host_network && pod_in_ip_block(in, pod, block)) {
+                    peers_add_pod(p, pod);
+                }
+            }
+        }
     }
     sset_destroy(&seen);
 }
@@ -544,6 +648,7 @@ struct conj_parts {
     const struct port_range *ranges;
     size_t n_ranges;
     bool all_ranges;                /* The rule has no ports. */
+    bool ipv6;                      /* The ports match IPv6 too. */
 };
 
 static void
@@ -601,6 +706,34 @@ put_allow(struct ofpbuf *ofpacts, enum policy_direction dir,
                                             : KOVS_T_EGRESS_POLICY));
 }
 
+/* Makes 'match' the peer prefix 'prefix' of a rule in direction 'dir': the
+ * source of what enters a pod, the destination of what leaves it, in the
+ * prefix's own family. */
+static void
+match_peer_prefix(struct match *match, enum policy_direction dir,
+                  const struct k8s_cidr *prefix)
+{
+    match_init_catchall(match);
+    if (k8s_addr_is_ipv4(&prefix->addr)) {
+        ovs_be32 net = in6_addr_get_mapped_ipv4(&prefix->addr);
+        ovs_be32 mask = be32_prefix_mask(prefix->plen);
+        match_set_dl_type(match, htons(ETH_TYPE_IP));
+        if (dir == POLICY_INGRESS) {
+            match_set_nw_src_masked(match, net, mask);
+        } else {
+            match_set_nw_dst_masked(match, net, mask);
+        }
+    } else {
+        struct in6_addr mask = ipv6_create_mask(prefix->plen);
+        match_set_dl_type(match, htons(ETH_TYPE_IPV6));
+        if (dir == POLICY_INGRESS) {
+            match_set_ipv6_src_masked(match, &prefix->addr, &mask);
+        } else {
+            match_set_ipv6_dst_masked(match, &prefix->addr, &mask);
+        }
+    }
+}
+
 /* Emits the flows of one conjunction with id key 'key'.  With 'log'
  * nonnull, the flows that allow also send a copy of the packet (the first
  * of a connection: established and related ones pass above) to the audit
@@ -655,15 +788,7 @@ emit_conjunction(struct flow_table *ft, uint64_t cookie,
         ofpbuf_clear(&ofpacts);
         put_conjunction(&ofpacts, id, clause, k);
         for (size_t i = 0; i < c->peers->n; i++) {
-            match_init_catchall(&match);
-            match_set_dl_type(&match, htons(ETH_TYPE_IP));
-            if (dir == POLICY_INGRESS) {
-                match_set_nw_src_masked(&match, c->peers->nets[i],
-                                        be32_prefix_mask(c->peers->plens[i]));
-            } else {
-                match_set_nw_dst_masked(&match, c->peers->nets[i],
-                                        be32_prefix_mask(c->peers->plens[i]));
-            }
+            match_peer_prefix(&match, dir, &c->peers->prefixes[i]);
             flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
                            &ofpacts);
         }
@@ -675,25 +800,28 @@ emit_conjunction(struct flow_table *ft, uint64_t cookie,
         put_conjunction(&ofpacts, id, clause, k);
         for (size_t i = 0; i < c->n_ranges; i++) {
             const struct port_range *r = &c->ranges[i];
-            match_init_catchall(&match);
-            match_set_dl_type(&match, htons(ETH_TYPE_IP));
-            match_set_nw_proto(&match, r->proto);
-            if (!r->min && !r->max) {
-                flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
-                               &ofpacts);
-                continue;
+            for (size_t f = 0; f < 1 + c->ipv6; f++) {
+                match_init_catchall(&match);
+                match_set_dl_type(&match, htons(f ? ETH_TYPE_IPV6
+                                                : ETH_TYPE_IP));
+                match_set_nw_proto(&match, r->proto);
+                if (!r->min && !r->max) {
+                    flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY,
+                                   &match, &ofpacts);
+                    continue;
+                }
+                uint16_t *values, *masks;
+                size_t n = policy_port_range_masks(r->min, r->max, &values,
+                                                   &masks);
+                for (size_t j = 0; j < n; j++) {
+                    match_set_tp_dst_masked(&match, htons(values[j]),
+                                            htons(masks[j]));
+                    flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY,
+                                   &match, &ofpacts);
+                }
+                free(values);
+                free(masks);
             }
-            uint16_t *values, *masks;
-            size_t n = policy_port_range_masks(r->min, r->max, &values,
-                                               &masks);
-            for (size_t j = 0; j < n; j++) {
-                match_set_tp_dst_masked(&match, htons(values[j]),
-                                        htons(masks[j]));
-                flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
-                               &ofpacts);
-            }
-            free(values);
-            free(masks);
         }
     }
 
@@ -735,6 +863,7 @@ struct rule_conj {
 struct rule_plan {
     struct peers peers;             /* The rule's peers. */
     bool all_ranges;                /* The rule has no ports. */
+    bool ipv6;                      /* The ports match IPv6 too. */
     struct rule_conj *conjs;
     size_t n_conjs, allocated_conjs;
 };
@@ -770,6 +899,7 @@ rule_plan_parts(const struct rule_plan *plan, const struct rule_conj *c)
         .ranges = c->ranges,
         .n_ranges = c->n_ranges,
         .all_ranges = plan->all_ranges,
+        .ipv6 = plan->ipv6,
     };
 }
 
@@ -806,19 +936,21 @@ conj_n_flows(const struct conj_parts *c)
         return c->n_ports;
     }
 
-    size_t n = c->n_ports + 1 + (has_peers ? c->peers->n : 0);
+    size_t n_range_flows = 0;
     for (size_t i = 0; has_ranges && i < c->n_ranges; i++) {
         const struct port_range *r = &c->ranges[i];
         if (!r->min && !r->max) {
-            n++;
+            n_range_flows++;
         } else {
             uint16_t *values, *masks;
-            n += policy_port_range_masks(r->min, r->max, &values, &masks);
+            n_range_flows += policy_port_range_masks(r->min, r->max, &values,
+                                                     &masks);
             free(values);
             free(masks);
         }
     }
-    return n;
+    return (c->n_ports + 1 + (has_peers ? c->peers->n : 0)
+            + n_range_flows * (1 + c->ipv6));
 }
 
 /* Adds the flows of rule 'rule_idx' ('rule') in direction 'dir' of the
@@ -834,7 +966,10 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
     const struct k8s_network_policy *np = ctx->np;
     const char *dir_name = dir == POLICY_INGRESS ? "ingress" : "egress";
     char *field = xasprintf("%s[%"PRIuSIZE"]", dir_name, rule_idx);
-    struct rule_plan plan = { .all_ranges = !rule->n_ports };
+    struct rule_plan plan = {
+        .all_ranges = !rule->n_ports,
+        .ipv6 = ctx->ipv6,
+    };
     peers_collect(ctx, in, rule, field,
                   dir == POLICY_INGRESS ? "from" : "to",
                   dir == POLICY_EGRESS && rule_has_named_ports(rule),
@@ -921,8 +1056,8 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
                 group = xzalloc(sizeof *group);
                 shash_add(&groups, sig, group);
             }
-            peers_add_net(group, flows_pod_ipv4(in, candidates[i]), 32);
-            peers_add_pod(group, candidates[i]);
+            peers_add_pod_addresses(group, in, candidates[i], ctx->ipv6,
+                                    NULL);
             free(sig);
         }
         free(candidates);
@@ -1054,6 +1189,7 @@ flows_policy_compute(const struct flows_input *in,
         .np = np,
         .budget = POLICY_MAX_FLOWS,
         .logged = policy_np_logged(in, namespace),
+        .ipv6 = local->valid6,
     };
     np_logging_warn(&ctx, in);
     struct ofpbuf ofpacts;
@@ -1120,9 +1256,8 @@ policy_may_select(const struct flows_input *in,
             }
             for (size_t j = 0; j < rule->n_peers; j++) {
                 const struct k8s_policy_peer *peer = &rule->peers[j];
-                ovs_be32 ip = flows_pod_ipv4(in, pod);
                 if (peer->ip_block
-                    ? ip && ip_block_contains(peer->ip_block, ip)
+                    ? pod_in_ip_block(in, pod, peer->ip_block)
                     : peer_selects_pod(cluster, np->obj.namespace, peer,
                                        pod)) {
                     return true;

@@ -73,17 +73,18 @@ void policy_affected_by_np_logging(const struct k8s_cluster *,
  * controller for it. */
 bool policy_np_logged(const struct flows_input *, const char *namespace);
 
-/* Address prefixes: 'net'/'plen' less every prefix in 'except', as the
- * smallest list of non-overlapping IPv4 prefixes, sorted by address,
- * stored in new arrays '*nets' and '*plens' that the caller frees.
- * Returns their number, or 'max' + 1 if there would be more than 'max'
- * (then only the first 'max' + 1 are stored).  Takes O(n log n) time in
- * the number of excepts, plus O(1) per prefix stored. */
-size_t policy_cidr_subtract(ovs_be32 net, unsigned int plen,
-                            const ovs_be32 *except_nets,
-                            const unsigned int *except_plens,
-                            size_t n_except, size_t max, ovs_be32 **nets,
-                            unsigned int **plens);
+/* Address prefixes: 'block' less every prefix in 'excepts' (those outside
+ * it, or of the other family, change nothing), as the smallest list of
+ * non-overlapping prefixes of the block's family, sorted by address,
+ * stored in a new array '*prefixes' that the caller frees.  IPv4 and IPv6
+ * alike (an IPv6 block's result leaves out the IPv4-mapped addresses,
+ * which are IPv4 to kovs).  Returns their number, or 'max' + 1 if there
+ * would be more than 'max' (then only the first 'max' + 1 are stored).
+ * Takes O(n log n) time in the number of excepts, plus O(1) per prefix
+ * stored. */
+size_t policy_cidr_subtract(const struct k8s_cidr *block,
+                            const struct k8s_cidr *excepts, size_t n_except,
+                            size_t max, struct k8s_cidr **prefixes);
 
 /* Port ranges: the value/mask pairs that together match exactly the ports
  * 'min'...'max'.  Stores them in new arrays the caller frees and returns

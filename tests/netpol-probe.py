@@ -16,9 +16,16 @@ n2 otherwise, at 10.244.<node>.<10 (i + 1) + j>.  Every pod has a ClusterIP
 Service of its own, NS/svc-NAME at 10.96.1.<10 (i + 1) + j> with the same
 three ports and the pod as its one endpoint.
 
+With NETPOL_DUAL_STACK=1 in the environment the model is dual-stack: node
+n<k> has the IPv6 podCIDR fd00:10:244:<k>::/64 as well (gateway ::1), and
+each pod the IPv6 address fd00:10:244:<node>::<10 (i + 1) + j, in hex>
+(x/a fd00:10:244:1::a); its servers answer on both families.  Services stay
+IPv4.
+
     netpol-probe.py pods
         One line per pod, "NODE NAMESPACE NAME IP/LEN GATEWAY MAC", the
-        arguments of cl_pod_add (tests/cluster-lib.sh).
+        arguments of cl_pod_add (tests/cluster-lib.sh), followed in the
+        dual-stack model by "IPV6/64 IPV6-GATEWAY".
 
     netpol-probe.py state [FILE...]
         Prints the state file (a List, as kubectl prints it) of the model
@@ -38,11 +45,12 @@ three ports and the pod as its one endpoint.
         every datagram on UDP 80 with NAMESPACE/NAME.  Creates READY-FILE
         once all three sockets are bound.
 
-    netpol-probe.py matrix NETNS-FILE PROTO PORT [--service]
+    netpol-probe.py matrix NETNS-FILE PROTO PORT [--service | --ipv6]
                   [--from WHO,...]
         Probes, in parallel, from every pod (or from each WHO, a pod
         NAMESPACE/NAME or a node) to every pod on PROTO (tcp or udp) PORT,
-        by pod IP or, with --service, by the ClusterIP of the destination
+        by pod IP (with --ipv6, the pod's IPv6 address, in the dual-stack
+        model) or, with --service, by the ClusterIP of the destination
         pod's Service.  NETNS-FILE has a line "WHO NETNS" for each pod and
         node: the network namespace it lives in.  Prints the grid: one
         row per source, one column per destination, "." for a connection
@@ -82,6 +90,7 @@ NODES = [
     ("n1", "198.18.0.11", "10.244.1.0/24", "10.244.1.1"),
     ("n2", "198.18.0.12", "10.244.2.0/24", "10.244.2.1"),
 ]
+DUAL_STACK = os.environ.get("NETPOL_DUAL_STACK") == "1"
 NAMESPACES = ["x", "y", "z"]
 POD_NAMES = ["a", "b", "c"]
 SERVE_PORTS = [
@@ -102,6 +111,9 @@ class Pod:
         self.node = NODES[node][0]
         self.gateway = NODES[node][3]
         self.ip = "10.244.%d.%d" % (node + 1, octet)
+        self.ip6 = (DUAL_STACK or None) and "fd00:10:244:%d::%x" % (
+            node + 1, octet)
+        self.gateway6 = "fd00:10:244:%d::1" % (node + 1)
         self.mac = "0a:58:0a:f4:%02x:%02x" % (node + 1, octet)
         self.vip = "10.96.1.%d" % octet
         self.service = "svc-" + name
@@ -276,9 +288,12 @@ def parse_yaml(text):
 # The state file.
 
 def k8s_node(name, ip, cidr):
+    cidrs = [cidr]
+    if DUAL_STACK:
+        cidrs.append("fd00:10:244:%s::/64" % name[1:])
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name},
-            "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
+            "spec": {"podCIDR": cidr, "podCIDRs": cidrs},
             "status": {"addresses": [{"type": "InternalIP", "address": ip},
                                      {"type": "Hostname", "address": name}]}}
 
@@ -300,7 +315,8 @@ def k8s_pod(pod):
                      "containers": [{"name": "server", "image": "server",
                                      "ports": ports}]},
             "status": {"phase": "Running", "podIP": pod.ip,
-                       "podIPs": [{"ip": pod.ip}]}}
+                       "podIPs": [{"ip": ip} for ip in (pod.ip, pod.ip6)
+                                  if ip]}}
 
 
 def k8s_service(pod):
@@ -389,14 +405,23 @@ def serve(who, ready):
             threading.Thread(target=session, args=(conn,),
                              daemon=True).start()
 
+    # Dual-stack: one IPv6 socket per port serves both families.
+    family = socket.AF_INET6 if DUAL_STACK else socket.AF_INET
+    anywhere = "::" if DUAL_STACK else "0.0.0.0"
+
+    def bound(kind, port):
+        s = socket.socket(family, kind)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if DUAL_STACK:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.bind((anywhere, port))
+        return s
+
     for port in (80, 81):
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("0.0.0.0", port))
+        listener = bound(socket.SOCK_STREAM, port)
         listener.listen(64)
         threading.Thread(target=tcp, args=(listener,), daemon=True).start()
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("0.0.0.0", 80))
+    udp = bound(socket.SOCK_DGRAM, 80)
     open(ready, "w").close()
     while True:
         _, peer = udp.recvfrom(2048)
@@ -410,19 +435,21 @@ DENIED_ERRNOS = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH,
                  errno.ETIMEDOUT)
 
 
-def _bound_socket(kind, sport):
-    s = socket.socket(socket.AF_INET, kind)
+def _bound_socket(kind, sport, ip):
+    ipv6 = ":" in ip
+    anywhere = "::" if ipv6 else "0.0.0.0"
+    s = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET, kind)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        s.bind(("0.0.0.0", sport))
+        s.bind((anywhere, sport))
     except OSError:
-        s.bind(("0.0.0.0", 0))
+        s.bind((anywhere, 0))
     return s
 
 
 def probe_tcp(ip, port, sport, expected, timeout):
     deadline = time.monotonic() + timeout
-    s = _bound_socket(socket.SOCK_STREAM, sport)
+    s = _bound_socket(socket.SOCK_STREAM, sport, ip)
     try:
         s.settimeout(timeout)
         try:
@@ -446,7 +473,7 @@ def probe_tcp(ip, port, sport, expected, timeout):
 
 def probe_udp(ip, port, sport, expected, timeout):
     deadline = time.monotonic() + timeout
-    s = _bound_socket(socket.SOCK_DGRAM, sport)
+    s = _bound_socket(socket.SOCK_DGRAM, sport, ip)
     try:
         s.connect((ip, port))
         # Three tries within the timeout: a datagram, unlike a TCP SYN, is
@@ -510,9 +537,11 @@ def next_source_ports(count):
     return 10000 + (runs % 200) * 100
 
 
-def matrix(netns_file, proto, port, via_service, sources):
+def matrix(netns_file, proto, port, via_service, ipv6, sources):
     if proto not in ("tcp", "udp"):
         fail("protocol must be tcp or udp, not %s" % proto)
+    if ipv6 and (via_service or not DUAL_STACK):
+        fail("--ipv6 needs the dual-stack model, without --service")
     timeout = float(os.environ.get("NETPOL_PROBE_TIMEOUT", "1"))
     with open(netns_file) as f:
         netns = dict(line.split() for line in f if line.strip())
@@ -542,7 +571,8 @@ def matrix(netns_file, proto, port, via_service, sources):
             elif via_service and src == dst.who:
                 grid[src, col] = "-"
             else:
-                ip = dst.vip if via_service else dst.ip
+                ip = (dst.vip if via_service else dst.ip6 if ipv6
+                      else dst.ip)
                 threads.append(threading.Thread(
                     target=run, daemon=True,
                     args=(src, col, netns[src], ip, sport, dst.who)))
@@ -552,7 +582,8 @@ def matrix(netns_file, proto, port, via_service, sources):
     for t in threads:
         t.join(timeout + 5)
 
-    corner = "%s/%d%s" % (proto, port, " svc" if via_service else "")
+    corner = "%s/%d%s" % (proto, port, " svc" if via_service
+                          else " ipv6" if ipv6 else "")
     width = max(len(corner), max(len(s) for s in sources)) + 1
     print((corner.ljust(width) + " ".join(p.who for p in PODS)).rstrip())
     for src in sources:
@@ -596,7 +627,8 @@ def main(argv):
     if cmd == "pods":
         for pod in PODS:
             print(pod.node, pod.ns, pod.name, pod.ip + "/24", pod.gateway,
-                  pod.mac)
+                  pod.mac, *((pod.ip6 + "/64", pod.gateway6) if pod.ip6
+                             else ()))
     elif cmd == "state":
         json.dump(state(args), sys.stdout, indent=1, sort_keys=True)
         sys.stdout.write("\n")
@@ -606,17 +638,19 @@ def main(argv):
         traffic(args[0])
     elif cmd == "matrix" and len(args) >= 3:
         netns_file, proto, port = args[0], args[1], int(args[2])
-        via_service, sources = False, []
+        via_service, ipv6, sources = False, False, []
         rest = args[3:]
         while rest:
             opt = rest.pop(0)
             if opt == "--service":
                 via_service = True
+            elif opt == "--ipv6":
+                ipv6 = True
             elif opt == "--from" and rest:
                 sources = rest.pop(0).split(",")
             else:
                 fail("unknown option %s" % opt)
-        matrix(netns_file, proto, port, via_service, sources)
+        matrix(netns_file, proto, port, via_service, ipv6, sources)
     else:
         fail("bad command line: %s" % " ".join(argv))
 

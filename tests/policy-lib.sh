@@ -31,26 +31,41 @@ netpol_probe () {
 # the nine pods plugged in, their servers listening, both switches in sync,
 # the tunnel neighbours primed.  The state file state.json holds the model
 # and no NetworkPolicy; netns.txt says in which network namespace each pod
-# and node is ("WHO NETNS" lines, for policy_matrix).
+# and node is ("WHO NETNS" lines, for policy_matrix).  With
+# NETPOL_DUAL_STACK=1 (and CL_IPV6=1, for cl_init) the model is dual-stack
+# (see tests/netpol-probe.py): the controllers get IPv6 cluster and Service
+# CIDRs too, and each pod its IPv6 address (without duplicate address
+# detection, as a CNI plugin sets it) and an IPv6 default route.
 policy_cluster_start () {
-    local node ns name cidr gw mac tag
+    local node ns name cidr gw mac cidr6 gw6 tag opts=
+    if [ "${NETPOL_DUAL_STACK:-0}" = 1 ]; then
+        opts="--cluster-cidr=10.244.0.0/16,fd00:10:244::/56
+              --service-cidr=10.96.0.0/12,fd00:10:96::/112"
+    fi
     cl_node_add n1 198.18.0.11/24 && cl_node_add n2 198.18.0.12/24 &&
         policy_write_state &&
-        cluster_kovs_start n1 && cluster_kovs_start n2 || return 1
+        cluster_kovs_start n1 $opts && cluster_kovs_start n2 $opts ||
+        return 1
     netpol_probe pods > pods.txt || return 1
     printf 'n1 %s-n1\nn2 %s-n2\n' "$CL_PREFIX" "$CL_PREFIX" > netns.txt
-    while read -r node ns name cidr gw mac; do
+    while read -r node ns name cidr gw mac cidr6 gw6; do
         cl_pod_add "$node" "$ns" "$name" "$cidr" "$gw" "$mac" &&
             echo "$ns/$name $(cl_pod_netns "$ns/$name")" >> netns.txt ||
             return 1
+        if [ -n "$cidr6" ]; then
+            cl_pod_exec "$ns" "$name" \
+                ip -6 addr add "$cidr6" dev eth0 nodad &&
+                cl_pod_exec "$ns" "$name" \
+                    ip -6 route add default via "$gw6" dev eth0 || return 1
+        fi
     done < pods.txt
-    while read -r node ns name cidr gw mac; do
+    while read -r node ns name cidr gw mac cidr6 gw6; do
         tag=netpol-${ns}_$name
         rm -f "$tag.ready"
         cl_bg "$ns/$name" "$tag" python3 -I -S "$NETPOL_PROBE" serve \
             "$ns/$name" "$PWD/$tag.ready" || return 1
     done < pods.txt
-    while read -r node ns name cidr gw mac; do
+    while read -r node ns name cidr gw mac cidr6 gw6; do
         tag=netpol-${ns}_$name
         cl_wait_until 5 test -e "$tag.ready" ||
             { cat "$CL_WORKDIR/cl-state/bg/$tag.log" >&2; return 1; }
@@ -137,10 +152,11 @@ policy_cases_run () {
     done
 }
 
-# policy_matrix PROTO PORT [--service] [--from WHO,...]: the reachability
-# grid on PROTO (tcp or udp) PORT, from every pod (or from each WHO, a pod
-# or a node) to every pod, by pod IP or, with --service, by the ClusterIP
-# of the destination pod's Service.
+# policy_matrix PROTO PORT [--service | --ipv6] [--from WHO,...]: the
+# reachability grid on PROTO (tcp or udp) PORT, from every pod (or from
+# each WHO, a pod or a node) to every pod, by pod IP (with --ipv6, by the
+# pods' IPv6 addresses, in the dual-stack model) or, with --service, by
+# the ClusterIP of the destination pod's Service.
 policy_matrix () {
     netpol_probe matrix netns.txt "$@"
 }

@@ -1438,6 +1438,23 @@ test_network_policy_bad_fields(void)
              " 'except': ['10.0.0.0/33']}}]}]}"),
           "spec.ingress[0].from[0].ipBlock.except[0]: \"10.0.0.0/33\" is "
           "not a CIDR prefix" },
+        { NP(", 'spec': {'podSelector': {}, 'ingress': [{'from': ["
+             "{'ipBlock': {'cidr': 'fd00:10::/32',"
+             " 'except': ['fd00:10::/129']}}]}]}"),
+          "NetworkPolicy default/np: spec.ingress[0].from[0].ipBlock."
+          "except[0]: \"fd00:10::/129\" is not a CIDR prefix" },
+        { NP(", 'spec': {'podSelector': {}, 'egress': [{'to': ["
+             "{'ipBlock': {'cidr': 'fd00:10::/32',"
+             " 'except': ['fd00:10:1::/48', 'fd00:11::/48']}}]}]}"),
+          "NetworkPolicy default/np: spec.egress[0].to[0].ipBlock."
+          "except[1]: \"fd00:11::/48\" is not a strict subset of cidr "
+          "\"fd00:10::/32\"" },
+        { NP(", 'spec': {'podSelector': {}, 'ingress': [{'from': ["
+             "{'ipBlock': {'cidr': 'fd00:10::/32',"
+             " 'except': ['10.0.0.0/8']}}]}]}"),
+          "NetworkPolicy default/np: spec.ingress[0].from[0].ipBlock."
+          "except[0]: \"10.0.0.0/8\" is not a strict subset of cidr "
+          "\"fd00:10::/32\"" },
         { NP(", 'spec': {'podSelector': {}, 'ingress': [{'ports': ["
              "{'port': 8080, 'endPort': 80}]}]}"),
           "NetworkPolicy default/np: spec.ingress[0].ports[0].endPort: 80 "

@@ -63,8 +63,41 @@ fixture_init(struct fixture *f)
     f->next_ofport = 10;
 }
 
-/* Adds pod x/NAME on NODE with IP, label app=LABEL and one container port
- * named http with number HTTP_PORT (0 for none).  Pods on n1 get a port. */
+/* Replaces the first 'old' in the fixture's JSON with 'new'.  Before
+ * fixture_compute(). */
+static void
+fixture_replace(struct fixture *f, const char *old, const char *new)
+{
+    char *p = strstr(ds_cstr(&f->json), old);
+    ovs_assert(p);
+
+    struct ds rest = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&rest, p + strlen(old));
+    ds_truncate(&f->json, p - ds_cstr(&f->json));
+    ds_put_cstr(&f->json, new);
+    ds_put_cstr(&f->json, ds_cstr(&rest));
+    ds_destroy(&rest);
+}
+
+/* fixture_init() with dual-stack nodes: n1 has fd00:10:244:1::/64 and n2
+ * fd00:10:244:2::/64 as well. */
+static void
+fixture_init_dual_stack(struct fixture *f)
+{
+    fixture_init(f);
+    for (int node = 1; node <= 2; node++) {
+        char *old = xasprintf("\"10.244.%d.0/24\"", node);
+        char *new = xasprintf("\"10.244.%d.0/24\",\"fd00:10:244:%d::/64\"",
+                              node, node);
+        fixture_replace(f, old, new);
+        free(old);
+        free(new);
+    }
+}
+
+/* Adds pod x/NAME on NODE with IP (or "IPV4,IPV6" for a dual-stack pod),
+ * label app=LABEL and one container port named http with number HTTP_PORT
+ * (0 for none).  Pods on n1 get a port. */
 static void
 add_pod(struct fixture *f, const char *name, const char *node,
         const char *ip, const char *label, int http_port)
@@ -75,13 +108,24 @@ add_pod(struct fixture *f, const char *name, const char *node,
                  ",\"ports\":[{\"name\":\"http\",\"containerPort\":%d}]",
                  http_port);
     }
+    struct ds status = DS_EMPTY_INITIALIZER;
+    const char *comma = strchr(ip, ',');
+    if (comma) {
+        ds_put_format(&status, "\"podIP\":\"%.*s\",\"podIPs\":["
+                      "{\"ip\":\"%.*s\"},{\"ip\":\"%s\"}]",
+                      (int) (comma - ip), ip, (int) (comma - ip), ip,
+                      comma + 1);
+    } else {
+        ds_put_format(&status, "\"podIP\":\"%s\"", ip);
+    }
     ds_put_format(&f->json,
         ",{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\","
         "  \"name\":\"%s\",\"labels\":{\"app\":\"%s\"}},"
         " \"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"c\""
         "  %s}]},"
-        " \"status\":{\"podIP\":\"%s\"}}",
-        name, label, node, ports, ip);
+        " \"status\":{%s}}",
+        name, label, node, ports, ds_cstr(&status));
+    ds_destroy(&status);
     if (!strcmp(node, "n1")) {
         struct flows_port *p = xzalloc(sizeof *p);
         p->ofport = u16_to_ofp(f->next_ofport++);
@@ -313,6 +357,37 @@ test_shared_peer(void)
     fixture_destroy(&f);
 }
 
+/* policy_cidr_subtract() on IPv4 prefixes written as separate arrays of
+ * networks and lengths.  The caller frees '*nets' and '*plens'. */
+static size_t
+subtract_ipv4(ovs_be32 net, unsigned int plen, const ovs_be32 *except_nets,
+              const unsigned int *except_plens, size_t n_except, size_t max,
+              ovs_be32 **nets, unsigned int **plens)
+{
+    struct k8s_cidr block = { in6_addr_mapped_ipv4(net), plen };
+    struct k8s_cidr *excepts = xmalloc((n_except + 1) * sizeof *excepts);
+    for (size_t i = 0; i < n_except; i++) {
+        excepts[i] = (struct k8s_cidr) {
+            in6_addr_mapped_ipv4(except_nets[i]), except_plens[i]
+        };
+    }
+
+    struct k8s_cidr *prefixes;
+    size_t n = policy_cidr_subtract(&block, excepts, n_except, max,
+                                    &prefixes);
+    *nets = xmalloc((n + 1) * sizeof **nets);
+    *plens = xmalloc((n + 1) * sizeof **plens);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(k8s_addr_is_ipv4(&prefixes[i].addr), "an IPv4 block gave an "
+              "IPv6 prefix");
+        (*nets)[i] = in6_addr_get_mapped_ipv4(&prefixes[i].addr);
+        (*plens)[i] = prefixes[i].plen;
+    }
+    free(prefixes);
+    free(excepts);
+    return n;
+}
+
 /* Checks that 'nets'/'plens' (n of them) are sorted, do not overlap, and
  * cover exactly 'size' addresses; returns true if so. */
 static bool
@@ -387,7 +462,7 @@ test_cidr_subtract(void)
 
         ovs_be32 *nets;
         unsigned int *plens;
-        size_t n = policy_cidr_subtract(net, plen, except_nets, except_plens,
+        size_t n = subtract_ipv4(net, plen, except_nets, except_plens,
                                         n_except, SIZE_MAX, &nets,
                                         &plens);
 
@@ -428,14 +503,14 @@ test_cidr_subtract(void)
     /* 0.0.0.0/0 less nothing, and less itself. */
     ovs_be32 *nets;
     unsigned int *plens;
-    size_t n = policy_cidr_subtract(0, 0, NULL, NULL, 0, 10, &nets, &plens);
+    size_t n = subtract_ipv4(0, 0, NULL, NULL, 0, 10, &nets, &plens);
     CHECK(n == 1 && plens[0] == 0, "0.0.0.0/0 gave %"PRIuSIZE" prefixes",
           n);
     free(nets);
     free(plens);
     ovs_be32 all = 0;
     unsigned int all_plen = 0;
-    n = policy_cidr_subtract(0, 0, &all, &all_plen, 1, 10, &nets, &plens);
+    n = subtract_ipv4(0, 0, &all, &all_plen, 1, 10, &nets, &plens);
     CHECK(n == 0, "0.0.0.0/0 less itself gave %"PRIuSIZE" prefixes", n);
     free(nets);
     free(plens);
@@ -444,15 +519,188 @@ test_cidr_subtract(void)
      * back. */
     ovs_be32 one = htonl(0x0a000001);
     unsigned int one_plen = 32;
-    n = policy_cidr_subtract(0, 0, &one, &one_plen, 1, 100, &nets, &plens);
+    n = subtract_ipv4(0, 0, &one, &one_plen, 1, 100, &nets, &plens);
     CHECK(n == 32, "0.0.0.0/0 less one address: %"PRIuSIZE" prefixes", n);
     check_prefix_list(nets, plens, n, (UINT64_C(1) << 32) - 1);
     free(nets);
     free(plens);
-    n = policy_cidr_subtract(0, 0, &one, &one_plen, 1, 5, &nets, &plens);
+    n = subtract_ipv4(0, 0, &one, &one_plen, 1, 5, &nets, &plens);
     CHECK(n == 6, "with at most 5 prefixes: %"PRIuSIZE" returned", n);
     free(nets);
     free(plens);
+}
+
+/* An IPv6 prefix written as text, for the tests below. */
+static struct k8s_cidr
+cidr6(const char *addr, unsigned int plen)
+{
+    struct k8s_cidr c = { .plen = plen };
+    ovs_assert(ipv6_parse(addr, &c.addr));
+    return c;
+}
+
+/* Returns true if one of the 'n' prefixes holds 'addr'. */
+static bool
+prefixes_cover(const struct k8s_cidr *prefixes, size_t n,
+               const struct in6_addr *addr)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct in6_addr mask = ipv6_create_mask(prefixes[i].plen);
+        struct in6_addr net = ipv6_addr_bitand(addr, &mask);
+        if (ipv6_addr_equals(&net, &prefixes[i].addr)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ipBlock except over IPv6: each random IPv4 case of test_cidr_subtract()
+ * (checked there against every address) gives the same prefixes moved into
+ * fd00:1234:5678::/96; then the edges: ::/0, /128, an except equal to the
+ * cidr, excepts of the other family, and an IPv6 block never giving an
+ * IPv4-mapped prefix. */
+static void
+test_cidr_subtract_ipv6(void)
+{
+    struct k8s_cidr base = cidr6("fd00:1234:5678::", 96);
+    random_init();
+    for (int iter = 0; iter < 300 && !n_failures; iter++) {
+        unsigned int plen = random_range(33);
+        ovs_be32 net = htonl(random_uint32()) & be32_prefix_mask(plen);
+        size_t n_except = random_range(40);
+        ovs_be32 *except_nets = xmalloc((n_except + 1)
+                                        * sizeof *except_nets);
+        unsigned int *except_plens = xmalloc((n_except + 1)
+                                             * sizeof *except_plens);
+        struct k8s_cidr *excepts6 = xmalloc((n_except + 1)
+                                            * sizeof *excepts6);
+        for (size_t i = 0; i < n_except; i++) {
+            except_plens[i] = plen + random_range(33 - plen);
+            except_nets[i] = net | (htonl(random_uint32())
+                                    & ~be32_prefix_mask(plen));
+            excepts6[i] = base;
+            memcpy(&excepts6[i].addr.s6_addr[12], &except_nets[i], 4);
+            excepts6[i].plen = 96 + except_plens[i];
+        }
+        struct k8s_cidr block6 = base;
+        memcpy(&block6.addr.s6_addr[12], &net, 4);
+        block6.plen = 96 + plen;
+
+        ovs_be32 *nets;
+        unsigned int *plens;
+        size_t n = subtract_ipv4(net, plen, except_nets, except_plens,
+                                 n_except, SIZE_MAX, &nets, &plens);
+        struct k8s_cidr *prefixes;
+        size_t n6 = policy_cidr_subtract(&block6, excepts6, n_except,
+                                         SIZE_MAX, &prefixes);
+        CHECK(n6 == n, "IPv6 gave %"PRIuSIZE" prefixes, IPv4 %"PRIuSIZE,
+              n6, n);
+        for (size_t i = 0; i < n && i < n6 && !n_failures; i++) {
+            struct k8s_cidr expected = base;
+            memcpy(&expected.addr.s6_addr[12], &nets[i], 4);
+            expected.plen = 96 + plens[i];
+            CHECK(ipv6_addr_equals(&prefixes[i].addr, &expected.addr)
+                  && prefixes[i].plen == expected.plen,
+                  "prefix %"PRIuSIZE" differs from "IP_FMT"/%u", i,
+                  IP_ARGS(nets[i]), plens[i]);
+        }
+        free(prefixes);
+        free(nets);
+        free(plens);
+        free(except_nets);
+        free(except_plens);
+        free(excepts6);
+    }
+
+    struct k8s_cidr *p;
+    size_t n;
+    struct in6_addr addr;
+
+    /* ::/0 less nothing, and less itself. */
+    struct k8s_cidr all = cidr6("::", 0);
+    n = policy_cidr_subtract(&all, NULL, 0, 10, &p);
+    CHECK(n == 1 && p[0].plen == 0 && ipv6_addr_equals(&p[0].addr,
+                                                        &in6addr_any),
+          "::/0 gave %"PRIuSIZE" prefixes", n);
+    free(p);
+    n = policy_cidr_subtract(&all, &all, 1, 10, &p);
+    CHECK(n == 0, "::/0 less itself gave %"PRIuSIZE" prefixes", n);
+    free(p);
+
+    /* ::/0 less one address: 128 prefixes, /1 to /128, none holding it;
+     * with at most 5, 6 come back. */
+    struct k8s_cidr one = cidr6("fd00::1", 128);
+    n = policy_cidr_subtract(&all, &one, 1, 1000, &p);
+    CHECK(n == 128, "::/0 less one address: %"PRIuSIZE" prefixes", n);
+    CHECK(!prefixes_cover(p, n, &one.addr), "fd00::1 is covered");
+    ovs_assert(ipv6_parse("fd00::2", &addr));
+    CHECK(prefixes_cover(p, n, &addr), "fd00::2 is not covered");
+    for (size_t i = 0; i < n; i++) {
+        CHECK(!k8s_addr_is_ipv4(&p[i].addr), "an IPv4-mapped prefix");
+    }
+    free(p);
+    n = policy_cidr_subtract(&all, &one, 1, 5, &p);
+    CHECK(n == 6, "with at most 5 prefixes: %"PRIuSIZE" returned", n);
+    free(p);
+
+    /* A /128 less nothing is itself; less itself (except == cidr), or a
+     * /64 less itself, nothing. */
+    n = policy_cidr_subtract(&one, NULL, 0, 10, &p);
+    CHECK(n == 1 && p[0].plen == 128
+          && ipv6_addr_equals(&p[0].addr, &one.addr),
+          "fd00::1/128 gave %"PRIuSIZE" prefixes", n);
+    free(p);
+    n = policy_cidr_subtract(&one, &one, 1, 10, &p);
+    CHECK(n == 0, "fd00::1/128 less itself gave %"PRIuSIZE" prefixes", n);
+    free(p);
+    struct k8s_cidr net64 = cidr6("fd00:10:244:1::", 64);
+    n = policy_cidr_subtract(&net64, &net64, 1, 10, &p);
+    CHECK(n == 0, "a /64 less itself gave %"PRIuSIZE" prefixes", n);
+    free(p);
+
+    /* A /62 less one of its /64s and an address of another: the exact
+     * prefixes. */
+    struct k8s_cidr block = cidr6("fd00:10:244::", 62);
+    struct k8s_cidr excepts[] = {
+        cidr6("fd00:10:244:1::", 64), cidr6("fd00:10:244:3::", 64),
+    };
+    n = policy_cidr_subtract(&block, excepts, 2, 10, &p);
+    struct k8s_cidr expected[] = {
+        cidr6("fd00:10:244::", 64), cidr6("fd00:10:244:2::", 64),
+    };
+    CHECK(n == 2, "fd00:10:244::/62 less two /64s: %"PRIuSIZE" prefixes",
+          n);
+    for (size_t i = 0; i < n && i < 2; i++) {
+        CHECK(ipv6_addr_equals(&p[i].addr, &expected[i].addr)
+              && p[i].plen == 64, "prefix %"PRIuSIZE" is wrong", i);
+    }
+    free(p);
+
+    /* Excepts of the other family change nothing, both ways. */
+    struct k8s_cidr ipv4_all = { in6_addr_mapped_ipv4(0), 0 };
+    n = policy_cidr_subtract(&all, &ipv4_all, 1, 10, &p);
+    CHECK(n == 1 && p[0].plen == 0 && !k8s_addr_is_ipv4(&p[0].addr),
+          "::/0 less 0.0.0.0/0 gave %"PRIuSIZE" prefixes", n);
+    free(p);
+    struct k8s_cidr ten = { in6_addr_mapped_ipv4(htonl(0x0a000000)), 8 };
+    struct k8s_cidr fd8 = cidr6("fd00::", 8);
+    n = policy_cidr_subtract(&ten, &fd8, 1, 10, &p);
+    CHECK(n == 1 && p[0].plen == 8 && k8s_addr_is_ipv4(&p[0].addr),
+          "10.0.0.0/8 less fd00::/8 gave %"PRIuSIZE" prefixes", n);
+    free(p);
+
+    /* ::/0 less ::fffe:0:0/96: what follows starts at ::ffff:0:0, the
+     * IPv4-mapped addresses, which an IPv6 block leaves out. */
+    struct k8s_cidr before_mapped = cidr6("::fffe:0:0", 96);
+    n = policy_cidr_subtract(&all, &before_mapped, 1, 1000, &p);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(!k8s_addr_is_ipv4(&p[i].addr), "an IPv4-mapped prefix");
+    }
+    ovs_assert(ipv6_parse("::1:0:0:0", &addr));
+    CHECK(prefixes_cover(p, n, &addr), "::1:0:0:0 is not covered");
+    CHECK(!prefixes_cover(p, n, &before_mapped.addr), "::fffe:0:0 is "
+          "covered");
+    free(p);
 }
 
 /* 'n' distinct scattered addresses of 10.0.0.0/8, the same every run. */
@@ -490,7 +738,7 @@ test_cidr_subtract_scale(void)
 
     ovs_be32 *nets;
     unsigned int *plens;
-    size_t n = policy_cidr_subtract(htonl(0x0a000000), 8, excepts,
+    size_t n = subtract_ipv4(htonl(0x0a000000), 8, excepts,
                                     except_plens, N, SIZE_MAX, &nets,
                                     &plens);
     check_prefix_list(nets, plens, n, (UINT64_C(1) << 24) - N);
@@ -608,6 +856,91 @@ check_warnings(const struct flow_table *ft, const char *const *expected,
     }
 }
 
+/* On a dual-stack node: a dual-stack pod that a selector peer selects is
+ * matched by both of its addresses (ingress and egress with named ports);
+ * an IPv6 ipBlock with except becomes exactly its IPv6 prefixes; an IPv4
+ * ipBlock gives no IPv6 peer; ports match TCP over both families.  On an
+ * IPv4-only node, no IPv6 flow at all. */
+static void
+test_ipv6_peers(void)
+{
+    for (int dual = 0; dual < 2; dual++) {
+        struct fixture f;
+        if (dual) {
+            fixture_init_dual_stack(&f);
+        } else {
+            fixture_init(&f);
+        }
+        add_pod(&f, "server", "n1", "10.244.1.10,fd00:10:244:1::a",
+                "server", 0);
+        add_pod(&f, "client", "n2", "10.244.2.10,fd00:10:244:2::a",
+                "client", 8080);
+        const char *sel[] = {
+            "{\"podSelector\":{\"matchLabels\":{\"app\":\"client\"}}}",
+        };
+        add_ingress_policy(&f, "sel", sel, 1);
+        const char *block6[] = {
+            "{\"ipBlock\":{\"cidr\":\"fd00:10:244::/62\","
+            " \"except\":[\"fd00:10:244:1::/64\"]}}",
+        };
+        add_ingress_policy(&f, "block6", block6, 1);
+        const char *block4[] = {
+            "{\"ipBlock\":{\"cidr\":\"192.168.0.0/16\"}}",
+        };
+        add_ingress_policy(&f, "block4", block4, 1);
+        add_json(&f,
+            "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"x\","
+            " \"name\":\"egress\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
+            " {\"app\":\"server\"}},\"egress\":[{\"to\":[{\"podSelector\":"
+            " {\"matchLabels\":{\"app\":\"client\"}}}],"
+            " \"ports\":[{\"port\":\"http\"}]}]}}");
+        fixture_compute(&f);
+
+        size_t n;
+        char *s = owner_flows(&f.ft, policy_cookie("sel"),
+                              KOVS_T_INGRESS_POLICY, &n);
+        /* Pod clause, peers, ports, conj_id, isolation. */
+        CHECK(n == (dual ? 7 : 5), "dual %d: %"PRIuSIZE" flows:\n%s", dual,
+              n, s);
+        CHECK(strstr(s, "ip,nw_src=10.244.2.10 ")
+              && strstr(s, "tcp,tp_dst=80 "),
+              "dual %d: no IPv4 peer or port:\n%s", dual, s);
+        CHECK(!dual == !(strstr(s, "ipv6,ipv6_src=fd00:10:244:2::a ")
+                         && strstr(s, "tcp6,tp_dst=80 ")),
+              "dual %d: IPv6 peer and port wrong:\n%s", dual, s);
+        free(s);
+
+        s = owner_flows(&f.ft, policy_cookie("block6"),
+                        KOVS_T_INGRESS_POLICY, &n);
+        if (dual) {
+            CHECK(n == 7 && strstr(s, "ipv6_src=fd00:10:244::/64 ")
+                  && strstr(s, "ipv6_src=fd00:10:244:2::/63 "),
+                  "%"PRIuSIZE" flows:\n%s", n, s);
+        } else {
+            /* The IPv6 ipBlock allows nothing here: isolation only. */
+            CHECK(n == 1 && strstr(s, "actions=drop"), "%"PRIuSIZE
+                  " flows:\n%s", n, s);
+        }
+        free(s);
+
+        s = owner_flows(&f.ft, policy_cookie("block4"),
+                        KOVS_T_INGRESS_POLICY, &n);
+        CHECK(n == (dual ? 6 : 5) && strstr(s, "nw_src=192.168.0.0/16 ")
+              && !strstr(s, "ipv6_src"), "dual %d: %"PRIuSIZE" flows:\n%s",
+              dual, n, s);
+        free(s);
+
+        s = owner_flows(&f.ft, policy_cookie("egress"),
+                        KOVS_T_EGRESS_POLICY, &n);
+        CHECK(strstr(s, "ip,nw_dst=10.244.2.10 ")
+              && !dual == !strstr(s, "ipv6,ipv6_dst=fd00:10:244:2::a ")
+              && !dual == !strstr(s, "tcp6,tp_dst=8080 "),
+              "dual %d: egress named port:\n%s", dual, s);
+        free(s);
+        fixture_destroy(&f);
+    }
+}
+
 /* An ipBlock with more excepts than kovs accepts (30,000 scattered
  * addresses) allows nothing, with a warning naming the policy and the
  * field; the rule's other peer, the policy's other rule and the isolation
@@ -688,7 +1021,7 @@ test_policy_flow_limit(void)
     }
     ovs_be32 *nets;
     unsigned int *plens;
-    size_t n_prefixes = policy_cidr_subtract(htonl(0x0a000000), 8, ips,
+    size_t n_prefixes = subtract_ipv4(htonl(0x0a000000), 8, ips,
                                              plens32, 3000, SIZE_MAX,
                                              &nets, &plens);
     free(nets);
@@ -1094,6 +1427,8 @@ static const struct unit_test tests[] = {
     { "shared-peer", test_shared_peer },
     { "cidr-subtract", test_cidr_subtract },
     { "cidr-subtract-scale", test_cidr_subtract_scale },
+    { "cidr-subtract-ipv6", test_cidr_subtract_ipv6 },
+    { "ipv6-peers", test_ipv6_peers },
     { "ip-block-too-many-excepts", test_ip_block_too_many_excepts },
     { "policy-flow-limit", test_policy_flow_limit },
     { "port-ranges", test_port_ranges },
