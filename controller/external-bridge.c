@@ -58,9 +58,9 @@ external_bridge_destroy(struct external_bridge *xb)
 const struct flows_external *
 external_bridge_update(struct external_bridge *xb,
                        const struct vswitch_external *vx, ovs_be32 ip,
-                       struct engine *engine)
+                       const struct in6_addr *ip6, struct engine *engine)
 {
-    uplink_run(&xb->uplink, xb->name, ip, &xb->uplink_info);
+    uplink_run(&xb->uplink, xb->name, ip, ip6, &xb->uplink_info);
 
     struct flows_external ex = {
         .patch_ofport = vx->patch_ofport,
@@ -70,6 +70,9 @@ external_bridge_update(struct external_bridge *xb,
         .node_ip = ip,
         .subnet_mask = xb->uplink_info.subnet_mask,
         .gateway_ip = xb->uplink_info.gateway_ip,
+        .node_ip6 = xb->uplink_info.node_ip6,
+        .subnet6_plen = xb->uplink_info.subnet6_plen,
+        .gateway_ip6 = xb->uplink_info.gateway_ip6,
         .neighbors = xb->external.neighbors,
         .n_neighbors = xb->external.n_neighbors,
     };
@@ -79,7 +82,10 @@ external_bridge_update(struct external_bridge *xb,
     const struct flows_external *old = &xb->external;
     if (ready != xb->ready || ex.node_ip != old->node_ip
         || ex.subnet_mask != old->subnet_mask
-        || ex.gateway_ip != old->gateway_ip) {
+        || ex.gateway_ip != old->gateway_ip
+        || !ipv6_addr_equals(&ex.node_ip6, &old->node_ip6)
+        || ex.subnet6_plen != old->subnet6_plen
+        || !ipv6_addr_equals(&ex.gateway_ip6, &old->gateway_ip6)) {
         engine_input_changed(engine, ENGINE_IN_UPLINK, ENGINE_ALL);
     }
     xb->external = ex;
@@ -87,6 +93,7 @@ external_bridge_update(struct external_bridge *xb,
 
     struct neighbor_config ncfg = {
         .node_ip = ready ? ip : 0,
+        .node_ip6 = ready ? ex.node_ip6 : in6addr_any,
         .mac = vx->mac,
         .out_port = vx->patch_ofport,
         .kernel_dev = xb->name,
@@ -119,9 +126,14 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
     if (xb->ready && xb->external.gateway_ip && version
         && time_msec() >= xb->next_gateway_resolve) {
         /* The default gateway is everybody's next hop: resolve it before
-         * the first packet needs it. */
-        neighbor_resolve(&xb->neighbor_table, xb->external.gateway_ip,
-                         version, &msgs);
+         * the first packet needs it (the IPv6 one too). */
+        struct in6_addr gw;
+        in6_addr_set_mapped_ipv4(&gw, xb->external.gateway_ip);
+        neighbor_resolve(&xb->neighbor_table, &gw, version, &msgs);
+        if (ipv6_addr_is_set(&xb->external.gateway_ip6)) {
+            neighbor_resolve(&xb->neighbor_table, &xb->external.gateway_ip6,
+                             version, &msgs);
+        }
         xb->next_gateway_resolve = time_msec() + 10 * 1000;
     }
     if (xb->ready && peers && version
@@ -133,7 +145,9 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
             ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
             if (ip && strcmp(obj->name, node_name)
                 && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
-                neighbor_resolve(&xb->neighbor_table, ip, version, &msgs);
+                struct in6_addr ip6;
+                in6_addr_set_mapped_ipv4(&ip6, ip);
+                neighbor_resolve(&xb->neighbor_table, &ip6, version, &msgs);
             }
         }
         xb->next_peers_resolve = time_msec() + 10 * 1000;
@@ -174,6 +188,19 @@ external_bridge_format_status(const struct external_bridge *xb,
             ds_put_format(ds, "gateway "IP_FMT"\n", IP_ARGS(ex->gateway_ip));
         } else {
             ds_put_cstr(ds, "no gateway\n");
+        }
+        if (ipv6_addr_is_set(&ex->node_ip6)) {
+            ds_put_format(ds, "external bridge %s: node IPv6 address ",
+                          xb->name);
+            ipv6_format_addr(&ex->node_ip6, ds);
+            ds_put_format(ds, "/%d, ", ex->subnet6_plen);
+            if (ipv6_addr_is_set(&ex->gateway_ip6)) {
+                ds_put_cstr(ds, "gateway ");
+                ipv6_format_addr(&ex->gateway_ip6, ds);
+                ds_put_char(ds, '\n');
+            } else {
+                ds_put_cstr(ds, "no gateway\n");
+            }
         }
     } else {
         ds_put_cstr(ds, "not ready (see the log)\n");

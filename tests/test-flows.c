@@ -1915,6 +1915,10 @@ test_external_snat(void)
     fixture_destroy(&f);
 }
 
+/* An IPv4-mapped IPv6 address, as a constant initializer. */
+#define IN6_V4MAPPED_INIT(A, B, C, D) \
+    { { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, A, B, C, D } } }
+
 /* One NEIGHBOR flow per resolved next hop, recomputed on its own. */
 static void
 test_external_neighbors(void)
@@ -1927,9 +1931,9 @@ test_external_neighbors(void)
           "neighbor flows without neighbors");
 
     static const struct flows_neighbor neighbors[] = {
-        { .ip = CONSTANT_HTONL(0xc6120001),
+        { .ip = IN6_V4MAPPED_INIT(198, 18, 0, 1),
           .mac = ETH_ADDR_C(02,00,c6,12,00,01) },
-        { .ip = CONSTANT_HTONL(0xc612000c),
+        { .ip = IN6_V4MAPPED_INIT(198, 18, 0, 12),
           .mac = ETH_ADDR_C(02,00,c6,12,00,0c) },
     };
     f.ex.neighbors = neighbors;

@@ -1709,17 +1709,26 @@ expect_next_run(long long int ms)
              next == LLONG_MAX ? LLONG_MAX : next - T0);
 }
 
-/* Checks that neighbor_get(&nt) returns exactly the 'n' pairs in
+/* An IPv4 neighbor that a test expects. */
+struct test_neighbor {
+    ovs_be32 ip;
+    struct eth_addr mac;
+};
+
+/* Checks that neighbor_get(&nt) returns exactly the 'n' IPv4 pairs in
  * 'expected'. */
 static void
-check_neighbors(const struct flows_neighbor *expected, size_t n)
+check_neighbors(const struct test_neighbor *expected, size_t n)
 {
     struct flows_neighbor *got;
     size_t n_got = neighbor_get(&nt, &got);
 
     CHECK_EQ("number of resolved neighbors", n, n_got);
     for (size_t i = 0; i < MIN(n, n_got); i++) {
-        CHECK_IP("neighbor ip", expected[i].ip, got[i].ip);
+        CHECK(IN6_IS_ADDR_V4MAPPED(&got[i].ip),
+              "neighbor %"PRIuSIZE" is not IPv4", i);
+        CHECK_IP("neighbor ip", expected[i].ip,
+                 in6_addr_get_mapped_ipv4(&got[i].ip));
         CHECK_MAC("neighbor mac", expected[i].mac, got[i].mac);
     }
     free(got);
@@ -1840,7 +1849,7 @@ test_arp_reply_resolves(void)
     now_ms = T0 + 250;
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
     CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a resolution");
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     now_ms = T0 + 1250;
     check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 1.000s\n");
     check_neighbor_stats(2, 1, 1, 0);
@@ -1862,7 +1871,7 @@ test_arp_reply_resolves(void)
                                           GATEWAY_MAC2), &replies);
     expect_no_reply(&replies, "ARP request for the node IP");
     CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a new MAC");
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC2 },
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC2 },
                     1);
 
     /* Entries come sorted by IP. */
@@ -1872,7 +1881,7 @@ test_arp_reply_resolves(void)
     expect_arp_request(&replies, HOST_IP);
     arp_reply(HOST_IP, HOST_MAC);
     arp_reply(SERVER_IP, GATEWAY_MAC);
-    struct flows_neighbor expected[] = {
+    struct test_neighbor expected[] = {
         { SERVER_IP, GATEWAY_MAC },
         { GATEWAY_IP, GATEWAY_MAC2 },
         { HOST_IP, HOST_MAC },
@@ -2035,7 +2044,7 @@ test_refresh_and_expiry(void)
     expect_next_run(100 + NEIGHBOR_EXPIRY_MSEC);
     expect_quiet_at(33100);
     expect_quiet_at(60100);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     now_ms = T0 + 50100;
     check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 50.000s, "
                  "3 requests unanswered\n");
@@ -2043,7 +2052,7 @@ test_refresh_and_expiry(void)
     /* Expires 90 s after the confirmation. */
     uint64_t seqno = neighbor_seqno(&nt);
     expect_quiet_at(90099);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     CHECK_EQ("seqno before expiry", seqno, neighbor_seqno(&nt));
     expect_quiet_at(90100);
     check_no_neighbors();
@@ -2067,7 +2076,7 @@ test_refresh_and_expiry(void)
     expect_request_at(160500, GATEWAY_IP);
     expect_quiet_at(161499);
     expect_request_at(161500, GATEWAY_IP);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     neighbor_destroy(&nt);
 }
 
@@ -2092,7 +2101,7 @@ test_kernel_first_guess(void)
     /* A complete entry on br-ex is used at once, and confirmed. */
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a guess");
     check_format("192.168.1.1     52:54:00:00:01:01 guessed    age 0.000s, "
                  "1 request unanswered\n");
@@ -2101,7 +2110,7 @@ test_kernel_first_guess(void)
     ovs_be32 perm_ip = htonl(0xc0a80117);
     resolve(perm_ip, &replies);
     expect_arp_request(&replies, perm_ip);
-    struct flows_neighbor guessed[] = {
+    struct test_neighbor guessed[] = {
         { GATEWAY_IP, GATEWAY_MAC },
         { perm_ip, (struct eth_addr) ETH_ADDR_C(52,54,00,00,01,17) },
     };
@@ -2148,7 +2157,7 @@ test_kernel_first_guess(void)
     expect_arp_request(&replies, GATEWAY_IP);
     expect_request_at(1000, GATEWAY_IP);
     expect_request_at(2000, GATEWAY_IP);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     seqno = neighbor_seqno(&nt);
     expect_quiet_at(3000);
     check_no_neighbors();
@@ -2197,7 +2206,7 @@ test_configure_flushes(void)
     neighbor_configure(&nt, &cfg);
     cfg.kernel_dev = "br-ex2";
     neighbor_configure(&nt, &cfg);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     CHECK_EQ("seqno after the same configuration", seqno, neighbor_seqno(&nt));
 
     /* A new port flushes it; requests go to the new port. */
@@ -2219,7 +2228,7 @@ test_configure_flushes(void)
     resolve(GATEWAY_IP, &replies);
     free_replies(&replies);
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     cfg.node_ip = htonl(ntohl(NODE_IP) + 1);
     neighbor_configure(&nt, &cfg);
     check_no_neighbors();
@@ -2234,8 +2243,9 @@ test_table_full(void)
     neighbor_setup("");
     ovs_list_init(&msgs);
     for (uint32_t i = 0; i < NEIGHBOR_MAX_ENTRIES; i++) {
-        CHECK(neighbor_resolve(&nt, htonl(0x0a000001 + i), OFP15_VERSION,
-                               &msgs),
+        struct in6_addr ip;
+        in6_addr_set_mapped_ipv4(&ip, htonl(0x0a000001 + i));
+        CHECK(neighbor_resolve(&nt, &ip, OFP15_VERSION, &msgs),
               "cannot add neighbor %"PRIu32, i);
     }
     CHECK_EQ("requests", NEIGHBOR_MAX_ENTRIES, ovs_list_size(&msgs));
@@ -2246,7 +2256,7 @@ test_table_full(void)
     resolve(GATEWAY_IP, &replies);
     expect_no_reply(&replies, "a miss when the table is full");
     arp_reply(htonl(0x0a000001), GATEWAY_MAC);
-    check_neighbors(&(struct flows_neighbor) { htonl(0x0a000001),
+    check_neighbors(&(struct test_neighbor) { htonl(0x0a000001),
                                                GATEWAY_MAC }, 1);
     check_neighbor_stats(2, 0, 1, 1);
 
