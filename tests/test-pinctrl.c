@@ -2351,6 +2351,169 @@ test_controller_action(void)
     CHECK(!pinctrl_opcode_name(0), "opcode 0 has a name");
 }
 
+/* The node's IPv6 address on br-ex, 2001:db8:1::a, and an IPv6 next hop
+ * on its subnet, 2001:db8:1::1. */
+static struct in6_addr
+node_ip6(void)
+{
+    struct in6_addr a;
+    ovs_assert(ipv6_parse("2001:db8:1::a", &a));
+    return a;
+}
+
+static struct in6_addr
+gateway_ip6(void)
+{
+    struct in6_addr a;
+    ovs_assert(ipv6_parse("2001:db8:1::1", &a));
+    return a;
+}
+
+/* Hands pinctrl a RESOLVE packet-in of a pod's IPv6 TCP SYN to the server
+ * with 'next_hop' in the IPv6 next hop field. */
+static size_t
+resolve6(const struct in6_addr *next_hop, struct ovs_list *replies)
+{
+    struct in6_addr client = client_ip6(), server;
+    ovs_assert(ipv6_parse("2001:db8:9::9", &server));
+    uint8_t tcp[TCP_HEADER_LEN];
+    compose_tcp(tcp, sizeof tcp, TCP_SYN, 1000, 0, 0, 0);
+    uint8_t buf[IPV6_HEADER_LEN + TCP_HEADER_LEN];
+    size_t len = compose_ip6_packet(buf, sizeof buf, &client, &server,
+                                    IPPROTO_TCP, tcp, sizeof tcp,
+                                    offsetof(struct tcp_header, tcp_csum));
+    struct request req = request_ipv6(buf, len);
+    struct dp_packet *packet = compose_request(&req);
+
+    uint8_t userdata[8];
+    size_t userdata_len;
+    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
+    struct match metadata;
+    match_init_catchall(&metadata);
+    match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
+    kovs_match_ip6_field(&metadata, KOVS_NEXTHOP6_FIELD, next_hop);
+
+    struct ofpbuf *msg = encode_packet_in__(
+        dp_packet_data(packet), dp_packet_size(packet), userdata,
+        userdata_len, &metadata, KOVS_T_NEIGHBOR, OFP15_VERSION,
+        OFPUTIL_PACKET_IN_NXT2);
+    dp_packet_delete(packet);
+    return run_pinctrl(msg, OFP15_VERSION, replies);
+}
+
+/* Expects 'replies' to be one Neighbor Solicitation for 'target' to its
+ * solicited-node multicast address, from br-ex's MAC and the node's IPv6
+ * address, with br-ex's MAC as source link-layer address, out to br-ex. */
+static void
+expect_nd_ns(struct ovs_list *replies, const struct in6_addr *target)
+{
+    struct in6_addr src = node_ip6(), sn;
+    struct eth_addr sn_mac;
+    struct reply r;
+
+    in6_addr_solicited_node(&sn, target);
+    ipv6_multicast_to_ethernet(&sn_mac, &sn);
+    if (!expect_one_reply(replies, OFP15_VERSION, u16_to_ofp(PATCH_PORT),
+                          &r)) {
+        return;
+    }
+    const struct flow *f = &r.flow;
+    CHECK_MAC("NS eth_dst", sn_mac, f->dl_dst);
+    CHECK_MAC("NS eth_src", BREX_MAC, f->dl_src);
+    CHECK_EQ("NS dl_type", ETH_TYPE_IPV6, ntohs(f->dl_type));
+    CHECK(ipv6_addr_equals(&f->ipv6_src, &src), "NS not from the node");
+    CHECK(ipv6_addr_equals(&f->ipv6_dst, &sn), "NS not to the "
+          "solicited-node address");
+    CHECK_EQ("NS hop limit", 255, f->nw_ttl);
+    CHECK_EQ("NS type", ND_NEIGHBOR_SOLICIT, ntohs(f->tp_src));
+    CHECK(ipv6_addr_equals(&f->nd_target, target), "NS for another "
+          "target");
+    CHECK_MAC("NS source link-layer address", BREX_MAC, f->arp_sha);
+    reply_uninit(&r);
+}
+
+/* Hands pinctrl a solicited Neighbor Advertisement for 'ip', sent from
+ * 'mac' to the node's IPv6 address with 'tll' as its target link-layer
+ * address, and checks that pinctrl does not answer it. */
+static void
+nd_na(const struct in6_addr *ip, struct eth_addr mac, struct eth_addr tll)
+{
+    struct in6_addr dst = node_ip6();
+    struct dp_packet *packet = dp_packet_new(0);
+    compose_nd_na(packet, mac, BREX_MAC, ip, &dst,
+                  htonl(ND_RSO_SOLICITED | ND_RSO_OVERRIDE));
+    if (!eth_addr_equals(tll, mac)) {
+        packet_set_nd(packet, ip, eth_addr_zero, tll);
+    }
+
+    struct ovs_list replies;
+    neighbor_packet_in(packet, &replies);
+    expect_no_reply(&replies, "Neighbor Advertisement");
+}
+
+/* An IPv6 next hop is resolved with a Neighbor Solicitation, the answering
+ * advertisement resolves it, and the table lists it after the IPv4
+ * ones. */
+static void
+test_resolve_ipv6(void)
+{
+    struct ovs_list replies;
+    struct in6_addr gw6 = gateway_ip6(), node6 = node_ip6();
+
+    neighbor_setup("");
+    /* Without an IPv6 address, IPv6 next hops are not resolved. */
+    resolve6(&gw6, &replies);
+    expect_no_reply(&replies, "an IPv6 next hop without an IPv6 address");
+
+    struct neighbor_config cfg = {
+        .node_ip = NODE_IP,
+        .node_ip6 = node6,
+        .mac = BREX_MAC,
+        .out_port = u16_to_ofp(PATCH_PORT),
+        .kernel_dev = "br-ex",
+    };
+    neighbor_configure(&nt, &cfg);
+    resolve6(&gw6, &replies);
+    expect_nd_ns(&replies, &gw6);
+    resolve6(&node6, &replies);
+    expect_no_reply(&replies, "the node's own IPv6 address");
+    check_no_neighbors();
+
+    /* The advertisement's target link-layer address says where the
+     * target is, whatever the frame's source. */
+    uint64_t seqno = neighbor_seqno(&nt);
+    nd_na(&gw6, GATEWAY_MAC, GATEWAY_MAC);
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a resolution");
+    nd_na(&gw6, GATEWAY_MAC, GATEWAY_MAC2);
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+
+    struct flows_neighbor *got;
+    size_t n = neighbor_get(&nt, &got);
+    CHECK_EQ("resolved neighbors", 2, n);
+    if (n == 2) {
+        CHECK(IN6_IS_ADDR_V4MAPPED(&got[0].ip)
+              && in6_addr_get_mapped_ipv4(&got[0].ip) == GATEWAY_IP,
+              "the IPv4 neighbor is not first");
+        CHECK(ipv6_addr_equals(&got[1].ip, &gw6), "the IPv6 neighbor is "
+              "not second");
+        CHECK_MAC("IPv6 neighbor's MAC", GATEWAY_MAC2, got[1].mac);
+    }
+    free(got);
+    check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 0.000s\n"
+                 "2001:db8:1::1   52:54:00:00:01:fe resolved   age 0.000s\n");
+
+    /* An unsolicited advertisement adds nothing. */
+    struct in6_addr other;
+    ovs_assert(ipv6_parse("2001:db8:1::77", &other));
+    nd_na(&other, HOST_MAC, HOST_MAC);
+    n = neighbor_get(&nt, &got);
+    CHECK_EQ("neighbors after an unsolicited advertisement", 2, n);
+    free(got);
+    neighbor_destroy(&nt);
+}
+
 static const struct unit_test tests[] = {
     { "tcp-syn-refused", test_tcp_syn_refused },
     { "tcp-sequence-space", test_tcp_sequence_space },
@@ -2362,6 +2525,7 @@ static const struct unit_test tests[] = {
     { "ip-options-quoted", test_ip_options_quoted },
     { "icmp-not-answered", test_icmp_not_answered },
     { "ipv6-not-answered", test_ipv6_not_answered },
+    { "resolve-ipv6", test_resolve_ipv6 },
     { "ipv6-tcp-syn-refused", test_ipv6_tcp_syn_refused },
     { "ipv6-udp-port-unreachable", test_ipv6_udp_port_unreachable },
     { "broadcast-not-answered", test_broadcast_not_answered },
