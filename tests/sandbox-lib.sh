@@ -83,12 +83,16 @@ sandbox_start_vswitchd () {
     kovs_on_exit "kill_pidfile '$OVS_RUNDIR/ovs-vswitchd.pid'"
 }
 
-# kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE.
-# Its metrics endpoint is off (the default address is the host's, which
-# tests running side by side would share) unless an OPTION sets one.
+# kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE
+# (in network namespace KOVS_NETNS if set: there it finds a kernel device
+# that stands for the external bridge, with the node's addresses and
+# routes).  Its metrics endpoint is off (the default address is the
+# host's, which tests running side by side would share) unless an OPTION
+# sets one.
 kovs_start () {
     local node=$1 state=$2
     shift 2
+    ${KOVS_NETNS:+ip netns exec "$KOVS_NETNS"} \
     kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-state="$state" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
@@ -314,13 +318,14 @@ k8s_service () {
 }
 
 # k8s_service_ext NAMESPACE NAME TYPE CLUSTER-IP PORTS [EXTRA-SPEC-MEMBERS
-# [STATUS]]: a Service of TYPE (NodePort, LoadBalancer); PORTS as for
-# ports_json service, usually with nodePorts; STATUS is the JSON of its
-# status.
+# [STATUS]]: a Service of TYPE (NodePort, LoadBalancer); CLUSTER-IP is one
+# address or, for a dual-stack Service, one per family, comma-separated;
+# PORTS as for ports_json service, usually with nodePorts; STATUS is the
+# JSON of its status.
 k8s_service_ext () {
-    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"%s","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s},"status":%s}' \
-        "$1" "$2" "$3" "$4" "$4" "$(ports_json service "$5")" "${6:+,$6}" \
-        "${7:-{\}}"
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"%s","clusterIP":"%s","clusterIPs":%s,"ports":%s%s},"status":%s}' \
+        "$1" "$2" "$3" "${4%%,*}" "$(IFS=,; json_strings $4)" \
+        "$(ports_json service "$5")" "${6:+,$6}" "${7:-{\}}"
 }
 
 # json_strings WORD...: a JSON list of the WORDs as strings.
