@@ -245,10 +245,14 @@ ofport () {
 # into a List.  Write the result with write_state for an atomic update.
 # k8s_node NAME INTERNAL-IP POD-CIDR: POD-CIDR is one prefix or, on a
 # dual-stack node, one per family, comma-separated (spec.podCIDR is the
-# first).
+# first); so is INTERNAL-IP, one InternalIP address each.
 k8s_node () {
-    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":%s},"status":{"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}]}}' \
-        "$1" "${3%%,*}" "$(IFS=,; json_strings $3)" "$2" "$1"
+    local addrs="" ip
+    for ip in $(echo "$2" | tr , ' '); do
+        addrs="$addrs{\"type\":\"InternalIP\",\"address\":\"$ip\"},"
+    done
+    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":%s},"status":{"addresses":[%s{"type":"Hostname","address":"%s"}]}}' \
+        "$1" "${3%%,*}" "$(IFS=,; json_strings $3)" "$addrs" "$1"
 }
 
 k8s_namespace () {   # NAME [LABELS-JSON [ANNOTATIONS-JSON]]
