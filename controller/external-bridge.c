@@ -58,9 +58,12 @@ external_bridge_destroy(struct external_bridge *xb)
 const struct flows_external *
 external_bridge_update(struct external_bridge *xb,
                        const struct vswitch_external *vx, ovs_be32 ip,
-                       const struct in6_addr *ip6, struct engine *engine)
+                       const struct in6_addr *ip6, bool ipv6_pods,
+                       struct engine *engine)
 {
     uplink_run(&xb->uplink, xb->name, ip, ip6, &xb->uplink_info);
+    const struct uplink_info *up = &xb->uplink_info;
+    bool ipv6 = ipv6_pods && ipv6_addr_is_set(&up->node_ip6);
 
     struct flows_external ex = {
         .patch_ofport = vx->patch_ofport,
@@ -70,9 +73,9 @@ external_bridge_update(struct external_bridge *xb,
         .node_ip = ip,
         .subnet_mask = xb->uplink_info.subnet_mask,
         .gateway_ip = xb->uplink_info.gateway_ip,
-        .node_ip6 = xb->uplink_info.node_ip6,
-        .subnet6_plen = xb->uplink_info.subnet6_plen,
-        .gateway_ip6 = xb->uplink_info.gateway_ip6,
+        .node_ip6 = ipv6 ? up->node_ip6 : in6addr_any,
+        .subnet6_plen = ipv6 ? up->subnet6_plen : 0,
+        .gateway_ip6 = ipv6 ? up->gateway_ip6 : in6addr_any,
         .neighbors = xb->external.neighbors,
         .n_neighbors = xb->external.n_neighbors,
     };

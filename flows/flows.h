@@ -68,9 +68,9 @@ struct flows_external {
     ovs_be32 gateway_ip;            /* The default gateway, 0 if none. */
 
     /* IPv6: this node's global IPv6 address on br-ex (all-zeros if it has
-     * none: then kovs takes no IPv6 traffic through br-ex), the length of
-     * its prefix (on-link destinations) and the IPv6 default gateway
-     * (all-zeros if none). */
+     * none, or if the node has no IPv6 podCIDR: then kovs takes no IPv6
+     * traffic through br-ex), the length of its prefix (on-link
+     * destinations) and the IPv6 default gateway (all-zeros if none). */
     struct in6_addr node_ip6;
     int subnet6_plen;
     struct in6_addr gateway_ip6;
@@ -264,7 +264,7 @@ void flows_add_unsnat(struct flow_table *, uint64_t cookie,
                       const struct in6_addr *ip, struct ofpbuf *ofpacts);
 
 /* Returns true if the external bridge 'ex' (which may be NULL) takes IPv6
- * traffic: br-ex has a global IPv6 address. */
+ * traffic: it has a node IPv6 address ('node_ip6'). */
 bool flows_external_has_ipv6(const struct flows_external *ex);
 
 /* Makes 'match' IP traffic of the family of 'ip' (IPv4 mapped for IPv4) to

@@ -735,7 +735,7 @@ service_has_ipv6_cluster_ip(const struct k8s_service *svc)
  * connections from outside the cluster and that kovs does not serve: all
  * of them on a Service without the IPv6 family ('has_ipv6' false), which
  * has no IPv6 endpoints to send them to, and, with an external bridge
- * that has no IPv6 address ('no_ex_ipv6'), those of a Service with
+ * that takes no IPv6 traffic ('no_ex_ipv6'), those of a Service with
  * it. */
 static void
 service_warn_ipv6_frontends(struct flow_table *ft, uint64_t cookie,
@@ -745,7 +745,9 @@ service_warn_ipv6_frontends(struct flow_table *ft, uint64_t cookie,
     const char *ns = svc->obj.namespace, *name = svc->obj.name;
     const char *why = (!has_ipv6
                        ? "the Service has no IPv6 ClusterIP (ipFamilies)"
-                       : "the external bridge has no IPv6 address");
+                       : "this node takes no IPv6 traffic through the "
+                       "external bridge: it has no IPv6 address, or the "
+                       "node no IPv6 podCIDR");
     char buf[INET6_ADDRSTRLEN];
 
     if (has_ipv6 && !no_ex_ipv6) {

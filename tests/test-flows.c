@@ -3128,10 +3128,13 @@ test_service_ipv6_frontends_warned(void)
     svec_destroy(&warnings);
     CHECK_TEXT(w,
         "Service default/web: spec.externalIPs: IPv6 address 2001:db8::5 "
-        "is not served (the external bridge has no IPv6 address)\n"
+        "is not served (this node takes no IPv6 traffic through the "
+        "external bridge: it has no IPv6 address, or the node no IPv6 "
+        "podCIDR)\n"
         "Service default/web: status.loadBalancer.ingress.ip: IPv6 address "
-        "2001:db8::20 is not served (the external bridge has no IPv6 "
-        "address)\n",
+        "2001:db8::20 is not served (this node takes no IPv6 traffic "
+        "through the external bridge: it has no IPv6 address, or the node "
+        "no IPv6 podCIDR)\n",
         "warnings");
     free(w);
     fixture_destroy(&f);
