@@ -126,23 +126,25 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     enum ofp_version version = ofctrl_get_version(br_int);
     neighbor_run(&xb->neighbor_table, version, &msgs);
-    if (xb->ready && xb->external.gateway_ip && version
-        && time_msec() >= xb->next_gateway_resolve) {
-        /* The default gateway is everybody's next hop: resolve it before
-         * the first packet needs it (the IPv6 one too). */
-        struct in6_addr gw;
-        in6_addr_set_mapped_ipv4(&gw, xb->external.gateway_ip);
-        neighbor_resolve(&xb->neighbor_table, &gw, version, &msgs);
-        if (ipv6_addr_is_set(&xb->external.gateway_ip6)) {
-            neighbor_resolve(&xb->neighbor_table, &xb->external.gateway_ip6,
-                             version, &msgs);
+    const struct flows_external *ex = &xb->external;
+    if (xb->ready && version && time_msec() >= xb->next_gateway_resolve
+        && (ex->gateway_ip || ipv6_addr_is_set(&ex->gateway_ip6))) {
+        /* The default gateways are everybody's next hops: resolve them
+         * before the first packet needs them. */
+        if (ex->gateway_ip) {
+            struct in6_addr gw;
+            in6_addr_set_mapped_ipv4(&gw, ex->gateway_ip);
+            neighbor_resolve(&xb->neighbor_table, &gw, version, &msgs);
+        }
+        if (ipv6_addr_is_set(&ex->gateway_ip6)) {
+            neighbor_resolve(&xb->neighbor_table, &ex->gateway_ip6, version,
+                             &msgs);
         }
         xb->next_gateway_resolve = time_msec() + 10 * 1000;
     }
     if (xb->ready && peers && version
         && time_msec() >= xb->next_peers_resolve) {
         /* Routed mode: every peer node is a next hop of pod traffic. */
-        const struct flows_external *ex = &xb->external;
         const struct k8s_object *obj;
         K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, peers) {
             ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
