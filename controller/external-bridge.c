@@ -58,9 +58,12 @@ external_bridge_destroy(struct external_bridge *xb)
 const struct flows_external *
 external_bridge_update(struct external_bridge *xb,
                        const struct vswitch_external *vx, ovs_be32 ip,
+                       const struct in6_addr *ip6, bool ipv6_pods,
                        struct engine *engine)
 {
-    uplink_run(&xb->uplink, xb->name, ip, &xb->uplink_info);
+    uplink_run(&xb->uplink, xb->name, ip, ip6, &xb->uplink_info);
+    const struct uplink_info *up = &xb->uplink_info;
+    bool ipv6 = ipv6_pods && ipv6_addr_is_set(&up->node_ip6);
 
     struct flows_external ex = {
         .patch_ofport = vx->patch_ofport,
@@ -70,6 +73,9 @@ external_bridge_update(struct external_bridge *xb,
         .node_ip = ip,
         .subnet_mask = xb->uplink_info.subnet_mask,
         .gateway_ip = xb->uplink_info.gateway_ip,
+        .node_ip6 = ipv6 ? up->node_ip6 : in6addr_any,
+        .subnet6_plen = ipv6 ? up->subnet6_plen : 0,
+        .gateway_ip6 = ipv6 ? up->gateway_ip6 : in6addr_any,
         .neighbors = xb->external.neighbors,
         .n_neighbors = xb->external.n_neighbors,
     };
@@ -79,7 +85,10 @@ external_bridge_update(struct external_bridge *xb,
     const struct flows_external *old = &xb->external;
     if (ready != xb->ready || ex.node_ip != old->node_ip
         || ex.subnet_mask != old->subnet_mask
-        || ex.gateway_ip != old->gateway_ip) {
+        || ex.gateway_ip != old->gateway_ip
+        || !ipv6_addr_equals(&ex.node_ip6, &old->node_ip6)
+        || ex.subnet6_plen != old->subnet6_plen
+        || !ipv6_addr_equals(&ex.gateway_ip6, &old->gateway_ip6)) {
         engine_input_changed(engine, ENGINE_IN_UPLINK, ENGINE_ALL);
     }
     xb->external = ex;
@@ -87,6 +96,7 @@ external_bridge_update(struct external_bridge *xb,
 
     struct neighbor_config ncfg = {
         .node_ip = ready ? ip : 0,
+        .node_ip6 = ready ? ex.node_ip6 : in6addr_any,
         .mac = vx->mac,
         .out_port = vx->patch_ofport,
         .kernel_dev = xb->name,
@@ -116,24 +126,33 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
     enum ofp_version version = ofctrl_get_version(br_int);
     neighbor_run(&xb->neighbor_table, version, &msgs);
-    if (xb->ready && xb->external.gateway_ip && version
-        && time_msec() >= xb->next_gateway_resolve) {
-        /* The default gateway is everybody's next hop: resolve it before
-         * the first packet needs it. */
-        neighbor_resolve(&xb->neighbor_table, xb->external.gateway_ip,
-                         version, &msgs);
+    const struct flows_external *ex = &xb->external;
+    if (xb->ready && version && time_msec() >= xb->next_gateway_resolve
+        && (ex->gateway_ip || ipv6_addr_is_set(&ex->gateway_ip6))) {
+        /* The default gateways are everybody's next hops: resolve them
+         * before the first packet needs them. */
+        if (ex->gateway_ip) {
+            struct in6_addr gw;
+            in6_addr_set_mapped_ipv4(&gw, ex->gateway_ip);
+            neighbor_resolve(&xb->neighbor_table, &gw, version, &msgs);
+        }
+        if (ipv6_addr_is_set(&ex->gateway_ip6)) {
+            neighbor_resolve(&xb->neighbor_table, &ex->gateway_ip6, version,
+                             &msgs);
+        }
         xb->next_gateway_resolve = time_msec() + 10 * 1000;
     }
     if (xb->ready && peers && version
         && time_msec() >= xb->next_peers_resolve) {
         /* Routed mode: every peer node is a next hop of pod traffic. */
-        const struct flows_external *ex = &xb->external;
         const struct k8s_object *obj;
         K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, peers) {
             ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
             if (ip && strcmp(obj->name, node_name)
                 && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
-                neighbor_resolve(&xb->neighbor_table, ip, version, &msgs);
+                struct in6_addr ip6;
+                in6_addr_set_mapped_ipv4(&ip6, ip);
+                neighbor_resolve(&xb->neighbor_table, &ip6, version, &msgs);
             }
         }
         xb->next_peers_resolve = time_msec() + 10 * 1000;
@@ -174,6 +193,19 @@ external_bridge_format_status(const struct external_bridge *xb,
             ds_put_format(ds, "gateway "IP_FMT"\n", IP_ARGS(ex->gateway_ip));
         } else {
             ds_put_cstr(ds, "no gateway\n");
+        }
+        if (ipv6_addr_is_set(&ex->node_ip6)) {
+            ds_put_format(ds, "external bridge %s: node IPv6 address ",
+                          xb->name);
+            ipv6_format_addr(&ex->node_ip6, ds);
+            ds_put_format(ds, "/%d, ", ex->subnet6_plen);
+            if (ipv6_addr_is_set(&ex->gateway_ip6)) {
+                ds_put_cstr(ds, "gateway ");
+                ipv6_format_addr(&ex->gateway_ip6, ds);
+                ds_put_char(ds, '\n');
+            } else {
+                ds_put_cstr(ds, "no gateway\n");
+            }
         }
     } else {
         ds_put_cstr(ds, "not ready (see the log)\n");

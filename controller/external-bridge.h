@@ -48,12 +48,17 @@ struct external_bridge *external_bridge_create(const char *name);
 void external_bridge_destroy(struct external_bridge *);
 
 /* Brings what the flows know of the bridge up to date from its ports in
- * 'vx' and this node's IPv4 InternalIP 'node_ip' (0 if none), reporting
- * changes of the uplink and of the neighbors to 'engine'.  Returns what
- * the flows get: NULL until everything is known. */
+ * 'vx' and this node's IPv4 InternalIP 'node_ip' (0 if none) and IPv6
+ * InternalIP 'node_ip6' (NULL if none: the bridge's first global IPv6
+ * address, if any, is used), reporting changes of the uplink and of the
+ * neighbors to 'engine'.  The flows get the bridge's IPv6 address only if
+ * 'ipv6_pods' (the node has an IPv6 podCIDR): a node without IPv6 pods
+ * takes no IPv6 traffic through the bridge.  Returns what the flows get:
+ * NULL until everything is known. */
 const struct flows_external *external_bridge_update(
     struct external_bridge *, const struct vswitch_external *vx,
-    ovs_be32 node_ip, struct engine *engine);
+    ovs_be32 node_ip, const struct in6_addr *node_ip6, bool ipv6_pods,
+    struct engine *engine);
 
 /* Runs the bridge's OpenFlow connection, installing its desired flows if
  * 'ready', and resolves next hops with packets sent on 'br_int': the

@@ -41,6 +41,7 @@
 VLOG_DEFINE_THIS_MODULE(kovs_controller);
 
 static ovs_be32 own_node_ipv4(const struct controller *);
+static const struct in6_addr *own_node_ipv6(const struct controller *);
 static void set_meters(struct ofctrl *, const struct controller_options *);
 static void check_own_node(struct controller *);
 static void log_flow_warnings(struct controller *);
@@ -185,7 +186,8 @@ main(int argc, char *argv[])
         gateway_run(&c.gateway, &gcfg);
         if (c.br_ex) {
             c.input.external = external_bridge_update(
-                c.br_ex, &ports->external, own_node_ipv4(&c), &c.engine);
+                c.br_ex, &ports->external, own_node_ipv4(&c),
+                own_node_ipv6(&c), c.local.valid6, &c.engine);
         }
 
         /* Flows are computed only from complete inputs: the Kubernetes
@@ -335,6 +337,15 @@ own_node_ipv4(const struct controller *c)
     const struct k8s_object *obj = k8s_cluster_find(&c->cluster, K8S_NODE,
                                                     "", c->opts->node_name);
     return k8s_node_internal_ipv4(obj ? k8s_node_cast(obj) : NULL);
+}
+
+/* Returns this node's IPv6 InternalIP, or NULL. */
+static const struct in6_addr *
+own_node_ipv6(const struct controller *c)
+{
+    const struct k8s_object *obj = k8s_cluster_find(&c->cluster, K8S_NODE,
+                                                    "", c->opts->node_name);
+    return obj ? k8s_node_internal_ipv6(k8s_node_cast(obj)) : NULL;
 }
 
 /* Gives 'of' (br-int's ofctrl) the pipeline's meters (flows/pipeline.h):

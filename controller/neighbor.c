@@ -49,7 +49,7 @@ neighbor_state_name(enum neighbor_state state)
 
 struct neighbor_entry {
     struct hmap_node node;      /* In 'neighbors', by hash of 'ip'. */
-    ovs_be32 ip;
+    struct in6_addr ip;         /* IPv4 mapped for IPv4. */
     struct eth_addr mac;        /* Zero while incomplete. */
     enum neighbor_state state;
     long long int confirmed;    /* When last confirmed; when added, for an
@@ -80,18 +80,31 @@ neighbor_has_mac(const struct neighbor_entry *e)
     return e->state != NEIGHBOR_INCOMPLETE;
 }
 
+static uint32_t
+neighbor_hash(const struct in6_addr *ip)
+{
+    return hash_bytes(ip, sizeof *ip, 0);
+}
+
 static struct neighbor_entry *
-neighbor_find(struct neighbor_table *nt, ovs_be32 ip)
+neighbor_find(struct neighbor_table *nt, const struct in6_addr *ip)
 {
     struct neighbor_entry *e;
 
-    HMAP_FOR_EACH_WITH_HASH (e, node, hash_int(ntohl(ip), 0),
-                             &nt->entries) {
-        if (e->ip == ip) {
+    HMAP_FOR_EACH_WITH_HASH (e, node, neighbor_hash(ip), &nt->entries) {
+        if (ipv6_addr_equals(&e->ip, ip)) {
             return e;
         }
     }
     return NULL;
+}
+
+/* Formats 'ip' (dotted-decimal if IPv4 mapped) into 'buf' and returns
+ * it. */
+static const char *
+neighbor_ip_string(const struct in6_addr *ip, char buf[INET6_ADDRSTRLEN])
+{
+    return ipv6_string_mapped(buf, ip);
 }
 
 static void
@@ -119,6 +132,7 @@ neighbor_configure(struct neighbor_table *nt,
                    const struct neighbor_config *new)
 {
     if (new->node_ip != nt->cfg.node_ip
+        || !ipv6_addr_equals(&new->node_ip6, &nt->cfg.node_ip6)
         || !eth_addr_equals(new->mac, nt->cfg.mac)
         || new->out_port != nt->cfg.out_port) {
         if (!hmap_is_empty(&nt->entries)) {
@@ -137,15 +151,17 @@ neighbor_configure(struct neighbor_table *nt,
 /* Looks up 'ip' on 'nt->cfg.kernel_dev' in the kernel's neighbour table.
  * If it has a complete entry, stores its MAC in '*mac' and returns true. */
 static bool
-neighbor_kernel_lookup(const struct neighbor_table *nt, ovs_be32 ip,
-                       struct eth_addr *mac)
+neighbor_kernel_lookup(const struct neighbor_table *nt,
+                       const struct in6_addr *ip6, struct eth_addr *mac)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     const char *file = nt->arp_file ? nt->arp_file : NEIGHBOR_ARP_FILE;
 
-    if (!nt->cfg.kernel_dev) {
+    /* /proc/net/arp has IPv4 only. */
+    if (!nt->cfg.kernel_dev || !IN6_IS_ADDR_V4MAPPED(ip6)) {
         return false;
     }
+    ovs_be32 ip = in6_addr_get_mapped_ipv4(ip6);
 
     FILE *stream = fopen(file, "r");
     if (!stream) {
@@ -185,8 +201,9 @@ neighbor_kernel_lookup(const struct neighbor_table *nt, ovs_be32 ip,
     return found;
 }
 
-/* Appends to 'msgs' an ARP request for 'e', in OpenFlow 'version', and
- * counts it. */
+/* Appends to 'msgs' an ARP request for 'e' (for IPv6, a Neighbor
+ * Solicitation to its solicited-node multicast address), in OpenFlow
+ * 'version', and counts it. */
 static void
 neighbor_send_request(const struct neighbor_table *nt,
                       struct neighbor_entry *e, long long int now,
@@ -197,19 +214,25 @@ neighbor_send_request(const struct neighbor_table *nt,
     e->last_request = now;
     e->n_requests++;
 
+    char buf[INET6_ADDRSTRLEN];
     enum ofputil_protocol protocol = ofputil_protocol_from_ofp_version(
         version);
     if (!protocol) {
-        VLOG_WARN_RL(&rl, "cannot send ARP request for "IP_FMT" in OpenFlow "
-                     "version %#x", IP_ARGS(e->ip), version);
+        VLOG_WARN_RL(&rl, "cannot send ARP request for %s in OpenFlow "
+                     "version %#x", neighbor_ip_string(&e->ip, buf),
+                     version);
         return;
     }
 
     uint64_t packet_stub[128 / 8];
     struct dp_packet packet;
     dp_packet_use_stub(&packet, packet_stub, sizeof packet_stub);
-    compose_arp(&packet, ARP_OP_REQUEST, nt->cfg.mac, eth_addr_zero, true,
-                nt->cfg.node_ip, e->ip);
+    if (IN6_IS_ADDR_V4MAPPED(&e->ip)) {
+        compose_arp(&packet, ARP_OP_REQUEST, nt->cfg.mac, eth_addr_zero,
+                    true, nt->cfg.node_ip, in6_addr_get_mapped_ipv4(&e->ip));
+    } else {
+        compose_nd_ns(&packet, nt->cfg.mac, &nt->cfg.node_ip6, &e->ip);
+    }
 
     uint64_t ofpacts_stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
@@ -228,21 +251,39 @@ neighbor_send_request(const struct neighbor_table *nt,
     struct ofpbuf *msg = ofputil_encode_packet_out(&po, protocol);
     ovs_list_push_back(msgs, &msg->list_node);
 
-    VLOG_DBG_RL(&rl, "ARP request %u for "IP_FMT" (%s)", e->n_requests,
-                IP_ARGS(e->ip), neighbor_state_name(e->state));
+    VLOG_DBG_RL(&rl, "request %u for %s (%s)", e->n_requests,
+                neighbor_ip_string(&e->ip, buf),
+                neighbor_state_name(e->state));
 
     ofpbuf_uninit(&ofpacts);
     dp_packet_uninit(&packet);
 }
 
+/* Returns true if 'ip' (IPv4 mapped for IPv4) can be a next hop that 'nt'
+ * resolves: not 0 or ::, broadcast, multicast or the node's own address,
+ * and of a family that 'nt' has an address of. */
+static bool
+neighbor_is_resolvable(const struct neighbor_table *nt,
+                       const struct in6_addr *ip)
+{
+    if (IN6_IS_ADDR_V4MAPPED(ip)) {
+        ovs_be32 ip4 = in6_addr_get_mapped_ipv4(ip);
+        return (nt->cfg.node_ip && ip4 && ip4 != htonl(INADDR_BROADCAST)
+                && !ip_is_multicast(ip4) && ip4 != nt->cfg.node_ip);
+    }
+    return (ipv6_addr_is_set(&nt->cfg.node_ip6) && ipv6_addr_is_set(ip)
+            && !ipv6_addr_is_multicast(ip)
+            && !ipv6_addr_equals(ip, &nt->cfg.node_ip6));
+}
+
 bool
-neighbor_resolve(struct neighbor_table *nt, ovs_be32 ip,
+neighbor_resolve(struct neighbor_table *nt, const struct in6_addr *ip,
                  enum ofp_version version, struct ovs_list *msgs)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    char buf[INET6_ADDRSTRLEN];
 
-    if (!nt->cfg.node_ip || !ip || ip == htonl(INADDR_BROADCAST)
-        || ip_is_multicast(ip) || ip == nt->cfg.node_ip) {
+    if (!neighbor_is_resolvable(nt, ip)) {
         return false;
     }
     if (neighbor_find(nt, ip)) {
@@ -250,32 +291,36 @@ neighbor_resolve(struct neighbor_table *nt, ovs_be32 ip,
         return true;
     }
     if (hmap_count(&nt->entries) >= NEIGHBOR_MAX_ENTRIES) {
-        VLOG_WARN_RL(&rl, "cannot resolve "IP_FMT": the neighbor table is "
-                     "full (%d entries)", IP_ARGS(ip), NEIGHBOR_MAX_ENTRIES);
+        VLOG_WARN_RL(&rl, "cannot resolve %s: the neighbor table is full "
+                     "(%d entries)", neighbor_ip_string(ip, buf),
+                     NEIGHBOR_MAX_ENTRIES);
         return false;
     }
 
     long long int now = neighbor_now(nt);
     struct neighbor_entry *e = xzalloc(sizeof *e);
-    e->ip = ip;
+    e->ip = *ip;
     e->confirmed = now;
     if (neighbor_kernel_lookup(nt, ip, &e->mac)) {
         e->state = NEIGHBOR_GUESSED;
         nt->seqno++;
-        VLOG_DBG_RL(&rl, IP_FMT" is at "ETH_ADDR_FMT", says the kernel; "
-                    "confirming", IP_ARGS(ip), ETH_ADDR_ARGS(e->mac));
+        VLOG_DBG_RL(&rl, "%s is at "ETH_ADDR_FMT", says the kernel; "
+                    "confirming", neighbor_ip_string(ip, buf),
+                    ETH_ADDR_ARGS(e->mac));
     } else {
         e->state = NEIGHBOR_INCOMPLETE;
     }
-    hmap_insert(&nt->entries, &e->node, hash_int(ntohl(ip), 0));
+    hmap_insert(&nt->entries, &e->node, neighbor_hash(ip));
     neighbor_send_request(nt, e, now, version, msgs);
     return true;
 }
 
 bool
-neighbor_learn(struct neighbor_table *nt, ovs_be32 ip, struct eth_addr mac)
+neighbor_learn(struct neighbor_table *nt, const struct in6_addr *ip,
+               struct eth_addr mac)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
+    char buf[INET6_ADDRSTRLEN];
 
     if (eth_addr_is_zero(mac) || eth_addr_is_multicast(mac)) {
         return false;
@@ -287,12 +332,12 @@ neighbor_learn(struct neighbor_table *nt, ovs_be32 ip, struct eth_addr mac)
 
     if (!eth_addr_equals(e->mac, mac)) {
         if (neighbor_has_mac(e)) {
-            VLOG_INFO_RL(&rl, IP_FMT" moved from "ETH_ADDR_FMT" to "
-                         ETH_ADDR_FMT, IP_ARGS(ip), ETH_ADDR_ARGS(e->mac),
-                         ETH_ADDR_ARGS(mac));
+            VLOG_INFO_RL(&rl, "%s moved from "ETH_ADDR_FMT" to "
+                         ETH_ADDR_FMT, neighbor_ip_string(ip, buf),
+                         ETH_ADDR_ARGS(e->mac), ETH_ADDR_ARGS(mac));
         } else {
-            VLOG_INFO_RL(&rl, IP_FMT" is at "ETH_ADDR_FMT, IP_ARGS(ip),
-                         ETH_ADDR_ARGS(mac));
+            VLOG_INFO_RL(&rl, "%s is at "ETH_ADDR_FMT,
+                         neighbor_ip_string(ip, buf), ETH_ADDR_ARGS(mac));
         }
         e->mac = mac;
         nt->seqno++;
@@ -327,6 +372,7 @@ neighbor_run(struct neighbor_table *nt, enum ofp_version version,
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 20);
     long long int now = neighbor_now(nt);
+    char buf[INET6_ADDRSTRLEN];
     struct neighbor_entry *e;
 
     HMAP_FOR_EACH_SAFE (e, node, &nt->entries) {
@@ -337,9 +383,10 @@ neighbor_run(struct neighbor_table *nt, enum ofp_version version,
         if (e->state == NEIGHBOR_RESOLVED
             ? now >= e->confirmed + NEIGHBOR_EXPIRY_MSEC
             : e->n_requests >= NEIGHBOR_MAX_REQUESTS) {
-            VLOG_INFO_RL(&rl, "forgetting %s neighbor "IP_FMT": no ARP "
-                         "reply for %lld ms, to %u requests",
-                         neighbor_state_name(e->state), IP_ARGS(e->ip),
+            VLOG_INFO_RL(&rl, "forgetting %s neighbor %s: no reply for "
+                         "%lld ms, to %u requests",
+                         neighbor_state_name(e->state),
+                         neighbor_ip_string(&e->ip, buf),
                          now - e->confirmed, e->n_requests);
             neighbor_remove(nt, e);
         } else {
@@ -381,10 +428,9 @@ neighbor_compare(const void *a_, const void *b_)
 {
     const struct neighbor_entry *const *a = a_;
     const struct neighbor_entry *const *b = b_;
-    uint32_t a_ip = ntohl((*a)->ip);
-    uint32_t b_ip = ntohl((*b)->ip);
 
-    return a_ip < b_ip ? -1 : a_ip > b_ip;
+    /* IPv4 (mapped) sorts by address, and before global IPv6. */
+    return memcmp(&(*a)->ip, &(*b)->ip, sizeof (*a)->ip);
 }
 
 /* Returns the table's entries, sorted by IP, in a new array of
@@ -437,8 +483,9 @@ neighbor_format(const struct neighbor_table *nt, struct ds *s)
         const struct neighbor_entry *e = sorted[i];
         long long int age = now - e->confirmed;
 
+        char buf[INET6_ADDRSTRLEN];
         size_t start = s->length;
-        ds_put_format(s, IP_FMT, IP_ARGS(e->ip));
+        ds_put_cstr(s, neighbor_ip_string(&e->ip, buf));
         ds_put_char_multiple(s, ' ', MAX(1, start + 16 - s->length));
         if (neighbor_has_mac(e)) {
             ds_put_format(s, ETH_ADDR_FMT, ETH_ADDR_ARGS(e->mac));

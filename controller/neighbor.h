@@ -6,7 +6,8 @@
 #define CONTROLLER_NEIGHBOR_H 1
 
 /* The neighbor table: the MACs of the next hops on the external network,
- * resolved with ARP the way a host's ARP cache does it.
+ * IPv4 and IPv6, resolved with ARP and IPv6 neighbour discovery the way a
+ * host's neighbour cache does it.
  *
  * A packet that leaves the cluster through br-ex needs the MAC of its next
  * hop, which br-int's NEIGHBOR table sets from the neighbors resolved here
@@ -23,10 +24,16 @@
  *
  * ARP requests are broadcast packet-outs on br-int, from the controller to
  * br-int's patch port to br-ex: from br-ex's MAC and the node IP, for the
- * next hop's address.  The replies, addressed to the node IP, come back as
- * packet-ins (NEIGHBOR), and pinctrl hands them to neighbor_learn(), which
- * resolves the entry ("resolved").  Only addresses that kovs asked for are
- * learned: unsolicited ARP does not add entries.
+ * next hop's address.  An IPv6 next hop gets a Neighbor Solicitation
+ * instead, from br-ex's MAC and the node's IPv6 address to the next hop's
+ * solicited-node multicast address (the kernel's IPv6 neighbours are not
+ * read: /proc has none).  The replies (ARP replies, Neighbor
+ * Advertisements), addressed to the node IP, come back as packet-ins
+ * (NEIGHBOR), and pinctrl hands them to neighbor_learn(), which resolves
+ * the entry ("resolved").  Only addresses that kovs asked for are learned:
+ * unsolicited ARP or advertisements do not add entries.
+ *
+ * Addresses are "struct in6_addr"s, IPv4 mapped for IPv4.
  *
  * An incomplete or guessed entry is asked for again every
  * NEIGHBOR_RETRY_MSEC, NEIGHBOR_MAX_REQUESTS times in all; then, still
@@ -77,8 +84,10 @@ struct flows_neighbor;
 #define NEIGHBOR_MAX_ENTRIES 4096
 
 struct neighbor_config {
-    ovs_be32 node_ip;           /* ARP requests' sender IP; 0 disables the
-                                 * table. */
+    ovs_be32 node_ip;           /* ARP requests' sender IP; 0 disables
+                                 * IPv4. */
+    struct in6_addr node_ip6;   /* Neighbor Solicitations' source; all-zeros
+                                 * disables IPv6. */
     struct eth_addr mac;        /* br-ex's MAC: ARP requests' sender MAC. */
     ofp_port_t out_port;        /* br-int's patch port to br-ex, where the
                                  * ARP requests go. */
@@ -101,26 +110,27 @@ struct neighbor_table {
  * neighbor_configure() gives it a node IP. */
 void neighbor_init(struct neighbor_table *nt);
 
-/* Applies 'cfg', which 'nt' copies.  A change of the node IP, the MAC or
- * the port flushes the table. */
+/* Applies 'cfg', which 'nt' copies.  A change of a node IP, the MAC or the
+ * port flushes the table. */
 void neighbor_configure(struct neighbor_table *nt,
                         const struct neighbor_config *cfg);
 
 /* A packet needs the MAC of next hop 'ip'.  If 'ip' is new to the table,
- * adds it and appends an ARP request, a packet-out in OpenFlow 'version' (a
- * struct ofpbuf linked through 'list_node'), to 'msgs'; otherwise its
- * timers already take care of it.  Returns true if 'ip' is in the table
- * now.  Returns false, and does nothing, for address 0, broadcast and
- * multicast addresses and the node IP itself, while the table is disabled,
+ * adds it and appends an ARP request or Neighbor Solicitation, a
+ * packet-out in OpenFlow 'version' (a struct ofpbuf linked through
+ * 'list_node'), to 'msgs'; otherwise its timers already take care of it.
+ * Returns true if 'ip' is in the table now.  Returns false, and does
+ * nothing, for address 0 (or ::), broadcast and multicast addresses and the
+ * node's own address, while the table is disabled for the family of 'ip',
  * and if the table is full. */
-bool neighbor_resolve(struct neighbor_table *, ovs_be32 ip,
+bool neighbor_resolve(struct neighbor_table *, const struct in6_addr *ip,
                       enum ofp_version version, struct ovs_list *msgs);
 
-/* An ARP packet said that 'ip' is at 'mac'.  If 'ip' is in the table,
- * resolves it to 'mac', confirmed now, and returns true.  Returns false,
- * and changes nothing, if 'ip' is not in the table or 'mac' is zero or
- * multicast. */
-bool neighbor_learn(struct neighbor_table *, ovs_be32 ip,
+/* An ARP packet or a Neighbor Advertisement said that 'ip' is at 'mac'.
+ * If 'ip' is in the table, resolves it to 'mac', confirmed now, and
+ * returns true.  Returns false, and changes nothing, if 'ip' is not in the
+ * table or 'mac' is zero or multicast. */
+bool neighbor_learn(struct neighbor_table *, const struct in6_addr *ip,
                     struct eth_addr mac);
 
 /* Runs the timers: sends the requests that are due, as packet-outs in
@@ -141,8 +151,8 @@ long long int neighbor_next_run(const struct neighbor_table *);
 uint64_t neighbor_seqno(const struct neighbor_table *);
 
 /* Stores in '*neighbors' a new array of the entries that have a MAC
- * (guessed or resolved), sorted by IP, and returns how many there are.  The
- * caller frees the array. */
+ * (guessed or resolved), sorted by IP (IPv4 first), and returns how many
+ * there are.  The caller frees the array. */
 size_t neighbor_get(const struct neighbor_table *,
                     struct flows_neighbor **neighbors);
 

@@ -536,16 +536,23 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
 
 /* RESOLVE. */
 
-/* Hands the next hop of a packet leaving through br-ex to the neighbor
- * table, whose ARP request, if any, goes back to br-int. */
+/* Hands the next hop of a packet leaving through br-ex (NEXTHOP, or for an
+ * IPv6 packet KOVS_NEXTHOP6_FIELD) to the neighbor table, whose ARP
+ * request or Neighbor Solicitation, if any, goes back to br-int. */
 static bool
 pinctrl_resolve(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
 {
     const struct flow *md = &pi->pin->flow_metadata.flow;
-    ovs_be32 next_hop = htonl(kovs_field_get(md, KOVS_F_NEXTHOP));
+    struct in6_addr next_hop;
 
+    if (pi->flow.dl_type == htons(ETH_TYPE_IPV6)) {
+        next_hop = kovs_ip6_field_get(md, KOVS_NEXTHOP6_FIELD);
+    } else {
+        in6_addr_set_mapped_ipv4(&next_hop,
+                                 htonl(kovs_field_get(md, KOVS_F_NEXTHOP)));
+    }
     if (!pi->neighbors
-        || !neighbor_resolve(pi->neighbors, next_hop,
+        || !neighbor_resolve(pi->neighbors, &next_hop,
                              ofputil_protocol_to_ofp_version(pi->protocol),
                              replies)) {
         return pinctrl_ignore(pi, "next hop not resolvable (none, "
@@ -558,22 +565,35 @@ pinctrl_resolve(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
 
 /* NEIGHBOR. */
 
-/* Hands the sender of an ARP packet about the node IP to the neighbor
- * table. */
+/* Hands the sender of an ARP packet about the node IP, or the target of a
+ * Neighbor Advertisement to it, to the neighbor table. */
 static bool
 pinctrl_neighbor(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
 {
     const struct flow *flow = &pi->flow;
+    struct in6_addr ip;
+    struct eth_addr mac;
 
-    /* flow_extract() fills in the ARP fields only for Ethernet and IPv4
-     * addresses; its nw_proto is the ARP opcode. */
-    if (flow->dl_type != htons(ETH_TYPE_ARP)
-        || (flow->nw_proto != ARP_OP_REPLY
-            && flow->nw_proto != ARP_OP_REQUEST)) {
-        return pinctrl_ignore(pi, "not an Ethernet IPv4 ARP packet");
+    if (flow->dl_type == htons(ETH_TYPE_IPV6)
+        && flow->nw_proto == IPPROTO_ICMPV6
+        && flow->tp_src == htons(ND_NEIGHBOR_ADVERT)) {
+        /* flow_extract() puts the advertisement's target in nd_target and
+         * its target link-layer address option, if any, in arp_tha; an
+         * advertisement without one comes from the target's MAC. */
+        ip = flow->nd_target;
+        mac = eth_addr_is_zero(flow->arp_tha) ? flow->dl_src : flow->arp_tha;
+    } else if (flow->dl_type == htons(ETH_TYPE_ARP)
+               && (flow->nw_proto == ARP_OP_REPLY
+                   || flow->nw_proto == ARP_OP_REQUEST)) {
+        /* flow_extract() fills in the ARP fields only for Ethernet and
+         * IPv4 addresses; its nw_proto is the ARP opcode. */
+        in6_addr_set_mapped_ipv4(&ip, flow->nw_src);
+        mac = flow->arp_sha;
+    } else {
+        return pinctrl_ignore(pi, "neither an Ethernet IPv4 ARP packet nor "
+                              "a Neighbor Advertisement");
     }
-    if (!pi->neighbors
-        || !neighbor_learn(pi->neighbors, flow->nw_src, flow->arp_sha)) {
+    if (!pi->neighbors || !neighbor_learn(pi->neighbors, &ip, mac)) {
         return pinctrl_ignore(pi, "unsolicited or bogus ARP sender");
     }
     stats.n_arp_learned++;

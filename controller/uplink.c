@@ -23,6 +23,11 @@ VLOG_DEFINE_THIS_MODULE(uplink);
  * order read as a host integer). */
 #define UPLINK_ROUTE_FILE "/proc/net/route"
 
+/* The kernel's IPv6 routes, one per line: destination, its prefix length,
+ * source, its prefix length, next hop (addresses as 32 hexadecimal
+ * digits), metric, reference count, use, flags, interface. */
+#define UPLINK_ROUTE6_FILE "/proc/net/ipv6_route"
+
 /* How often the addressing is read again. */
 #define UPLINK_POLL_MSEC 5000
 
@@ -32,6 +37,7 @@ uplink_init(struct uplink *u)
     u->next_read = LLONG_MIN;
     u->last_bridge = NULL;
     u->last_node_ip = 0;
+    u->last_node_ip6 = in6addr_any;
 }
 
 void
@@ -48,9 +54,24 @@ uplink_wait(const struct uplink *u)
     poll_timer_wait_until(u->next_read);
 }
 
-/* Finds the prefix of 'node_ip' among the addresses of 'bridge'. */
+/* Returns true if 'ip' is a global IPv6 address (not IPv4 mapped,
+ * link-local, loopback or multicast). */
 static bool
-read_subnet(const char *bridge, ovs_be32 node_ip, ovs_be32 *mask)
+is_global_ipv6(const struct in6_addr *ip)
+{
+    return (!IN6_IS_ADDR_V4MAPPED(ip) && !IN6_IS_ADDR_LINKLOCAL(ip)
+            && !IN6_IS_ADDR_LOOPBACK(ip) && !IN6_IS_ADDR_MULTICAST(ip)
+            && ipv6_addr_is_set(ip));
+}
+
+/* Finds the prefix of 'node_ip' among the addresses of 'bridge' and stores
+ * its mask in '*mask'; stores in '*info' the bridge's IPv6 address
+ * 'node_ip6' if it has it, otherwise its first global IPv6 address, and
+ * its prefix length. */
+static bool
+read_subnet(const char *bridge, ovs_be32 node_ip,
+            const struct in6_addr *node_ip6, ovs_be32 *mask,
+            struct uplink_info *info)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     struct netdev *netdev;
@@ -66,11 +87,19 @@ read_subnet(const char *bridge, ovs_be32 node_ip, ovs_be32 *mask)
     bool found = false;
     error = netdev_get_addr_list(netdev, &addrs, &masks, &n);
     if (!error) {
-        for (int i = 0; i < n && !found; i++) {
+        bool named6 = false;
+        for (int i = 0; i < n; i++) {
             if (IN6_IS_ADDR_V4MAPPED(&addrs[i])
                 && in6_addr_get_mapped_ipv4(&addrs[i]) == node_ip) {
                 *mask = in6_addr_get_mapped_ipv4(&masks[i]);
                 found = true;
+            } else if (is_global_ipv6(&addrs[i]) && !named6
+                       && (!ipv6_addr_is_set(&info->node_ip6)
+                           || (node_ip6
+                               && ipv6_addr_equals(&addrs[i], node_ip6)))) {
+                info->node_ip6 = addrs[i];
+                info->subnet6_plen = ipv6_count_cidr_bits(&masks[i]);
+                named6 = node_ip6 && ipv6_addr_equals(&addrs[i], node_ip6);
             }
         }
         free(addrs);
@@ -83,6 +112,39 @@ read_subnet(const char *bridge, ovs_be32 node_ip, ovs_be32 *mask)
                      "addresses", bridge, IP_ARGS(node_ip));
     }
     return found;
+}
+
+/* Returns the IPv6 default gateway if the kernel's IPv6 default route goes
+ * through 'bridge', otherwise all-zeros. */
+static struct in6_addr
+read_gateway6(const char *bridge)
+{
+    FILE *f = fopen(UPLINK_ROUTE6_FILE, "r");
+    if (!f) {
+        return in6addr_any;
+    }
+
+    char line[256];
+    struct in6_addr gateway = in6addr_any;
+    while (fgets(line, sizeof line, f)) {
+        char dst[33], nexthop[33], dev[IFNAMSIZ + 1];
+        unsigned int plen, flags;
+        if (sscanf(line, "%32s %x %*s %*x %32s %*x %*x %*x %x %16s",
+                   dst, &plen, nexthop, &flags, dev) != 5
+            || strcmp(dev, bridge) || plen
+            || strspn(dst, "0") != 32
+            || (flags & 0x3) != 0x3) {      /* RTF_UP | RTF_GATEWAY. */
+            continue;
+        }
+        for (int i = 0; i < 16; i++) {
+            unsigned int byte;
+            sscanf(&nexthop[2 * i], "%2x", &byte);
+            gateway.s6_addr[i] = byte;
+        }
+        break;
+    }
+    fclose(f);
+    return gateway;
 }
 
 /* Returns the default gateway if the kernel's default route goes through
@@ -115,25 +177,48 @@ read_gateway(const char *bridge)
 
 void
 uplink_run(struct uplink *u, const char *bridge, ovs_be32 node_ip,
-           struct uplink_info *info)
+           const struct in6_addr *node_ip6, struct uplink_info *info)
 {
+    struct in6_addr named6 = node_ip6 ? *node_ip6 : in6addr_any;
     if (time_msec() < u->next_read && node_ip == u->last_node_ip
+        && ipv6_addr_equals(&named6, &u->last_node_ip6)
         && u->last_bridge && !strcmp(u->last_bridge, bridge)) {
         return;
     }
     u->next_read = time_msec() + UPLINK_POLL_MSEC;
     u->last_node_ip = node_ip;
+    u->last_node_ip6 = named6;
     free(u->last_bridge);
     u->last_bridge = xstrdup(bridge);
 
     struct uplink_info new = { .valid = false };
-    if (node_ip && read_subnet(bridge, node_ip, &new.subnet_mask)) {
+    if (node_ip && read_subnet(bridge, node_ip, node_ip6, &new.subnet_mask,
+                               &new)) {
         new.valid = true;
         new.gateway_ip = read_gateway(bridge);
+        if (ipv6_addr_is_set(&new.node_ip6)) {
+            new.gateway_ip6 = read_gateway6(bridge);
+        }
+    } else {
+        new.node_ip6 = in6addr_any;
+        new.subnet6_plen = 0;
     }
     if (new.valid == info->valid && new.subnet_mask == info->subnet_mask
-        && new.gateway_ip == info->gateway_ip) {
+        && new.gateway_ip == info->gateway_ip
+        && ipv6_addr_equals(&new.node_ip6, &info->node_ip6)
+        && new.subnet6_plen == info->subnet6_plen
+        && ipv6_addr_equals(&new.gateway_ip6, &info->gateway_ip6)) {
         return;
+    }
+    if (new.valid && ipv6_addr_is_set(&new.node_ip6)) {
+        char ip6[INET6_ADDRSTRLEN], gw6[INET6_ADDRSTRLEN];
+        ipv6_string_mapped(ip6, &new.node_ip6);
+        ipv6_string_mapped(gw6, &new.gateway_ip6);
+        VLOG_INFO("%s: node IPv6 address %s/%d, %s%s", bridge, ip6,
+                  new.subnet6_plen,
+                  ipv6_addr_is_set(&new.gateway_ip6)
+                  ? "default gateway " : "no default gateway",
+                  ipv6_addr_is_set(&new.gateway_ip6) ? gw6 : "");
     }
     if (new.valid && new.gateway_ip) {
         VLOG_INFO("%s: node IP "IP_FMT"/%d, default gateway "IP_FMT,

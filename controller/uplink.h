@@ -7,11 +7,12 @@
 
 /* The node's addressing on the external bridge, as the kernel has it: the
  * prefix of the node IP's subnet (its destinations are on-link) and the
- * default gateway (the next hop of everything else).  Read from the
- * bridge's addresses and from the kernel's routing table, every few
- * seconds. */
+ * default gateway (the next hop of everything else), for IPv4 and, if the
+ * bridge has a global IPv6 address, for IPv6.  Read from the bridge's
+ * addresses and from the kernel's routing tables, every few seconds. */
 
 #include <stdbool.h>
+#include <netinet/in.h>
 #include "openvswitch/types.h"
 
 struct uplink_info {
@@ -19,6 +20,14 @@ struct uplink_info {
     ovs_be32 subnet_mask;
     ovs_be32 gateway_ip;            /* 0 if there is no default route
                                      * through the bridge. */
+
+    /* IPv6, valid if 'valid' too: the node's IPv6 address (all-zeros if
+     * the bridge has no global one), its prefix length and the IPv6
+     * default gateway (all-zeros if there is no IPv6 default route through
+     * the bridge). */
+    struct in6_addr node_ip6;
+    int subnet6_plen;
+    struct in6_addr gateway_ip6;
 };
 
 /* What the last read was of, and when the next is due. */
@@ -26,15 +35,19 @@ struct uplink {
     long long int next_read;
     char *last_bridge;
     ovs_be32 last_node_ip;
+    struct in6_addr last_node_ip6;
 };
 
 void uplink_init(struct uplink *);
 void uplink_destroy(struct uplink *);
 
 /* Reads the addressing of 'bridge' for node IP 'node_ip' into '*info' when
- * it is time to read it again or when the arguments differ. */
+ * it is time to read it again or when the arguments differ.  'node_ip6'
+ * (the Node's IPv6 InternalIP, or NULL) names the IPv6 address to use;
+ * without it, or if the bridge does not have it, the bridge's first global
+ * IPv6 address is used. */
 void uplink_run(struct uplink *, const char *bridge, ovs_be32 node_ip,
-                struct uplink_info *info);
+                const struct in6_addr *node_ip6, struct uplink_info *info);
 void uplink_wait(const struct uplink *);
 
 #endif /* controller/uplink.h */

@@ -349,14 +349,21 @@ flows_put_ct_lookup(struct ofpbuf *ofpacts, uint16_t zone, uint8_t table)
 }
 
 /* ct(commit,zone=SNAT,nat(src=IP:MIN-MAX),table=TABLE): masquerades a new
- * connection to the node IP 'ip', with a source port of the SNAT range
- * (pipeline.h), and continues in TABLE. */
+ * connection to the node IP 'ip' (IPv4 mapped for IPv4), with a source
+ * port of the SNAT range (pipeline.h), and continues in TABLE. */
 static inline void
-flows_put_snat_to_node(struct ofpbuf *ofpacts, ovs_be32 ip, uint8_t table)
+flows_put_snat_to_node(struct ofpbuf *ofpacts, const struct in6_addr *ip,
+                       uint8_t table)
 {
     size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, true, table);
-    flows_put_nat(ofpacts, NX_NAT_F_SRC, ip,
-                  KOVS_SNAT_PORT_MIN)->range.proto.max = KOVS_SNAT_PORT_MAX;
+    struct ofpact_nat *nat;
+    if (IN6_IS_ADDR_V4MAPPED(ip)) {
+        nat = flows_put_nat(ofpacts, NX_NAT_F_SRC,
+                            in6_addr_get_mapped_ipv4(ip), KOVS_SNAT_PORT_MIN);
+    } else {
+        nat = flows_put_nat6(ofpacts, NX_NAT_F_SRC, ip, KOVS_SNAT_PORT_MIN);
+    }
+    nat->range.proto.max = KOVS_SNAT_PORT_MAX;
     flows_put_ct_end(ofpacts, ofs);
 }
 

@@ -52,7 +52,7 @@ struct flows_port {
 
 /* A neighbor on the external network whose MAC the controller resolved. */
 struct flows_neighbor {
-    ovs_be32 ip;
+    struct in6_addr ip;             /* IPv4 mapped for IPv4. */
     struct eth_addr mac;
 };
 
@@ -66,6 +66,14 @@ struct flows_external {
     ovs_be32 node_ip;               /* This node's IP, on br-ex. */
     ovs_be32 subnet_mask;           /* Of the node IP's subnet. */
     ovs_be32 gateway_ip;            /* The default gateway, 0 if none. */
+
+    /* IPv6: this node's global IPv6 address on br-ex (all-zeros if it has
+     * none, or if the node has no IPv6 podCIDR: then kovs takes no IPv6
+     * traffic through br-ex), the length of its prefix (on-link
+     * destinations) and the IPv6 default gateway (all-zeros if none). */
+    struct in6_addr node_ip6;
+    int subnet6_plen;
+    struct in6_addr gateway_ip6;
 
     const struct flows_neighbor *neighbors;     /* Resolved next hops. */
     size_t n_neighbors;
@@ -250,10 +258,21 @@ void flows_add_established(struct flow_table *, uint64_t cookie,
                            uint8_t table_id, uint16_t priority,
                            const struct ofpbuf *ofpacts);
 /* CT_ZONE: adds the flow, owned by 'cookie', that first looks packets to
- * 'ip' (an address kovs source-NATs to) up in the SNAT zone, un-SNATing
- * replies. */
-void flows_add_unsnat(struct flow_table *, uint64_t cookie, ovs_be32 ip,
-                      struct ofpbuf *ofpacts);
+ * 'ip' (an address kovs source-NATs to, IPv4 mapped for IPv4) up in the
+ * SNAT zone, un-SNATing replies. */
+void flows_add_unsnat(struct flow_table *, uint64_t cookie,
+                      const struct in6_addr *ip, struct ofpbuf *ofpacts);
+
+/* Returns true if the external bridge 'ex' (which may be NULL) takes IPv6
+ * traffic: it has a node IPv6 address ('node_ip6'). */
+bool flows_external_has_ipv6(const struct flows_external *ex);
+
+/* Makes 'match' IP traffic of the family of 'ip' (IPv4 mapped for IPv4) to
+ * 'ip'. */
+void flows_match_ip_dst(struct match *match, const struct in6_addr *ip);
+
+/* Makes 'match' (reinitialized) an ICMPv6 message of 'type', code 0. */
+void flows_match_icmp6(struct match *match, uint8_t type);
 
 /* Makes 'match' an IPv6 Neighbor Solicitation for 'target' (with 'mask',
  * or exactly if 'mask' is NULL). */

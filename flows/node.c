@@ -134,9 +134,10 @@ node_prefix_flows(const struct flows_input *in,
 
 /* SNAT: a Service connection from outside this node (NodePort or external
  * address) DNATed to an endpoint on the peer is masqueraded to this node's
- * IP, so that the endpoint's replies come back here to be un-DNATed.
- * Through a tunnel, the tunnel port says where the packet goes; routed,
- * the destination prefix 'net'/'mask' does. */
+ * IP of its family, so that the endpoint's replies come back here to be
+ * un-DNATed.  Through a tunnel, the tunnel port says where the packet goes
+ * (IPv4, and IPv6 if br-ex has an IPv6 address); routed, the IPv4
+ * destination prefix 'net'/'mask' does. */
 static void
 node_service_snat_flows(const struct flows_input *in,
                         const struct node_path *path, ovs_be32 net,
@@ -149,16 +150,27 @@ node_service_snat_flows(const struct flows_input *in,
     };
     struct match match;
 
-    for (size_t i = 0; ex && i < ARRAY_SIZE(outside); i++) {
-        for (int new = 0; new < 2; new++) {
+    for (int ipv6 = 0; ex && ipv6 < 2; ipv6++) {
+        if (ipv6 && (mask || !flows_external_has_ipv6(ex))) {
+            continue;
+        }
+        struct in6_addr node_ip;
+        if (ipv6) {
+            node_ip = ex->node_ip6;
+        } else {
+            in6_addr_set_mapped_ipv4(&node_ip, ex->node_ip);
+        }
+        for (size_t i = 0; i < 2 * ARRAY_SIZE(outside); i++) {
+            bool new = i % 2;
             match_init_catchall(&match);
-            match_set_dl_type(&match, htons(ETH_TYPE_IP));
+            match_set_dl_type(&match,
+                              htons(ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
             if (mask) {
                 match_set_nw_dst_masked(&match, net, mask);
             }
             kovs_match_field(&match, KOVS_F_OUT_PORT,
                              ofp_to_u16(path->out_port));
-            kovs_match_field(&match, KOVS_F_PORT_KIND, outside[i]);
+            kovs_match_field(&match, KOVS_F_PORT_KIND, outside[i / 2]);
             if (new) {
                 kovs_match_service_conn(&match, true);
             }
@@ -167,7 +179,7 @@ node_service_snat_flows(const struct flows_input *in,
                                       CS_NEW | CS_TRACKED);
             ofpbuf_clear(ofpacts);
             if (new) {
-                flows_put_snat_to_node(ofpacts, ex->node_ip,
+                flows_put_snat_to_node(ofpacts, &node_ip,
                                        kovs_table_next(KOVS_T_SNAT));
             } else {
                 flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT,
@@ -310,6 +322,18 @@ flows_node_compute(const struct flows_input *in,
         match_init_catchall(&match);
         match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
         match_set_ipv6_dst_masked(&match, &c->addr, &mask);
+        ofpbuf_clear(&ofpacts);
+        put_node_route(&ofpacts, in, local, &path);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                       &match, &ofpacts);
+    }
+
+    /* Its IPv6 InternalIP, too, as its IPv4 one below. */
+    const struct in6_addr *node_ip6 = k8s_node_internal_ipv6(node);
+    if (!routed && local->valid6 && node_ip6) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_ipv6_dst(&match, node_ip6);
         ofpbuf_clear(&ofpacts);
         put_node_route(&ofpacts, in, local, &path);
         flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,

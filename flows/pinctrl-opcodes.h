@@ -31,11 +31,13 @@
      * RST, or an ICMP port unreachable for UDP, SCTP and the rest. */  \
     PINCTRL_OPCODE(REJECT, 1, "reject", KOVS_METER_REJECT)              \
     /* The packet leaves through br-ex, but the MAC of its next hop (the   \
-     * IPv4 address in REG_NEXTHOP) is not known: resolve it with ARP.     \
-     * The packet itself is dropped. */                                    \
+     * IPv4 address in NEXTHOP, or for an IPv6 packet the IPv6 address in  \
+     * KOVS_NEXTHOP6_FIELD) is not known: resolve it with ARP or a         \
+     * Neighbor Solicitation.  The packet itself is dropped. */            \
     PINCTRL_OPCODE(RESOLVE, 2, "resolve", KOVS_METER_RESOLVE)           \
-    /* An ARP packet from the external network about the node IP: learn    \
-     * its sender's MAC if kovs asked for it. */                           \
+    /* An ARP packet from the external network about the node IP, or a     \
+     * Neighbor Advertisement to its IPv6 address: learn the MAC of its    \
+     * sender (the advertisement's target) if kovs asked for it. */        \
     PINCTRL_OPCODE(NEIGHBOR, 3, "neighbor", KOVS_METER_NEIGHBOR)     \
     /* A NetworkPolicy allowed a new connection, or dropped a packet, of   \
      * a pod whose verdicts are logged: write it to the audit log.  The    \

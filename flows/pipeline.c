@@ -230,15 +230,26 @@ flows_add_established(struct flow_table *ft, uint64_t cookie,
 }
 
 void
-flows_add_unsnat(struct flow_table *ft, uint64_t cookie, ovs_be32 ip,
-                 struct ofpbuf *ofpacts)
+flows_match_ip_dst(struct match *match, const struct in6_addr *ip)
+{
+    if (IN6_IS_ADDR_V4MAPPED(ip)) {
+        match_set_dl_type(match, htons(ETH_TYPE_IP));
+        match_set_nw_dst(match, in6_addr_get_mapped_ipv4(ip));
+    } else {
+        match_set_dl_type(match, htons(ETH_TYPE_IPV6));
+        match_set_ipv6_dst(match, ip);
+    }
+}
+
+void
+flows_add_unsnat(struct flow_table *ft, uint64_t cookie,
+                 const struct in6_addr *ip, struct ofpbuf *ofpacts)
 {
     /* Only an untracked packet: after the lookup, a reply comes back with
      * its destination un-SNATed; anything else would match again. */
     struct match match;
     match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, ip);
+    flows_match_ip_dst(&match, ip);
     match_set_ct_state_masked(&match, 0, CS_TRACKED);
     ofpbuf_clear(ofpacts);
     flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
@@ -278,7 +289,9 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_POD, &match,
                    ofpacts);
 
-    flows_add_unsnat(ft, cookie, htonl(KOVS_HAIRPIN_IP), ofpacts);
+    struct in6_addr hairpin;
+    in6_addr_set_mapped_ipv4(&hairpin, htonl(KOVS_HAIRPIN_IP));
+    flows_add_unsnat(ft, cookie, &hairpin, ofpacts);
 
     match_init_catchall(&match);
     match_set_ct_state_masked(&match, CS_INVALID | CS_TRACKED,
@@ -335,8 +348,8 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
 }
 
 /* Starts 'match' as an ICMPv6 message of type 'type' (code 0). */
-static void
-match_icmp6(struct match *match, uint8_t type)
+void
+flows_match_icmp6(struct match *match, uint8_t type)
 {
     match_init_catchall(match);
     match_set_dl_type(match, htons(ETH_TYPE_IPV6));
@@ -349,7 +362,7 @@ void
 flows_match_nd_ns(struct match *match, const struct in6_addr *target,
                   const struct in6_addr *mask)
 {
-    match_icmp6(match, ND_NEIGHBOR_SOLICIT);
+    flows_match_icmp6(match, ND_NEIGHBOR_SOLICIT);
     if (mask) {
         match_set_nd_target_masked(match, target, mask);
     } else {
@@ -399,14 +412,7 @@ flows_pipeline_ipv6(const struct flows_input *in,
 
     /* Replies to the IPv6 hairpin address are un-SNATed first. */
     struct in6_addr hairpin = kovs_hairpin_ip6();
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
-    match_set_ipv6_dst(&match, &hairpin);
-    match_set_ct_state_masked(&match, 0, CS_TRACKED);
-    ofpbuf_clear(ofpacts);
-    flows_put_ct_nat(ofpacts, KOVS_CT_ZONE_SNAT, KOVS_T_CT_ZONE);
-    flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_UNSNAT,
-                   &match, ofpacts);
+    flows_add_unsnat(ft, cookie, &hairpin, ofpacts);
 
     /* SPOOFGUARD: a pod's neighbour discovery passes only where its own
      * flows vouch for it (see flows/pod.c). */
@@ -414,7 +420,7 @@ flows_pipeline_ipv6(const struct flows_input *in,
         ND_NEIGHBOR_SOLICIT, ND_NEIGHBOR_ADVERT,
     };
     for (size_t i = 0; i < ARRAY_SIZE(nd_types); i++) {
-        match_icmp6(&match, nd_types[i]);
+        flows_match_icmp6(&match, nd_types[i]);
         ofpbuf_clear(ofpacts);
         flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD,
                        KOVS_PRIO_SPOOFGUARD_ND_DROP, &match, ofpacts);
@@ -440,7 +446,7 @@ flows_pipeline_ipv6(const struct flows_input *in,
 
     /* ARP: an advertisement built from a solicitation gets its target
      * link-layer address and goes back (see flows_put_nd_na()). */
-    match_icmp6(&match, ND_NEIGHBOR_ADVERT);
+    flows_match_icmp6(&match, ND_NEIGHBOR_ADVERT);
     kovs_match_field(&match, KOVS_F_FLAG_ND_REPLY, 1);
     ofpbuf_clear(ofpacts);
     flows_put_nd_na_finish(ofpacts);
@@ -449,7 +455,7 @@ flows_pipeline_ipv6(const struct flows_input *in,
 
     /* ARP: duplicate address detection is never answered, whoever probes
      * for whatever address: the prober keeps its address. */
-    match_icmp6(&match, ND_NEIGHBOR_SOLICIT);
+    flows_match_icmp6(&match, ND_NEIGHBOR_SOLICIT);
     match_set_ipv6_src(&match, &in6addr_any);
     ofpbuf_clear(ofpacts);
     flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ND_DAD, &match, ofpacts);

@@ -61,8 +61,9 @@ struct flow_table;
      * next hop (without br-ex: through the gateway). */                   \
     KOVS_TABLE(L3_FORWARDING, 60)                                          \
     /* Packets leaving through br-ex get the MAC of their next hop (the    \
-     * address in the NEXTHOP field); an unknown next hop is resolved by   \
-     * the controller (ARP) and the packet dropped meanwhile. */           \
+     * address in the NEXTHOP field, for IPv6 in KOVS_NEXTHOP6_FIELD); an  \
+     * unknown next hop is resolved by the controller (ARP, or a Neighbor  \
+     * Solicitation) and the packet dropped meanwhile. */                  \
     KOVS_TABLE(NEIGHBOR, 62)                                               \
     /* Masquerades traffic leaving the cluster to the node IP, and         \
      * NodePort traffic sent on to another node; hairpin SNAT. */          \
@@ -124,8 +125,8 @@ uint8_t kovs_table_next(uint8_t table);
     /* ...and its port. */                                                 \
     KOVS_FIELD(EP_PORT, MFF_REG4, 0, 16)                                   \
     /* The IPv4 address of the next hop of a packet that leaves through    \
-     * br-ex, chosen by L3_FORWARDING and resolved to a MAC by             \
-     * NEIGHBOR. */                                                        \
+     * br-ex, chosen by L3_FORWARDING and resolved to a MAC by NEIGHBOR    \
+     * (IPv6: KOVS_NEXTHOP6_FIELD, below). */                              \
     KOVS_FIELD(NEXTHOP, MFF_REG5, 0, 32)
 
 enum kovs_field {
@@ -233,13 +234,40 @@ kovs_match_get_field(const struct match *match, enum kovs_field f,
  * declared apart from the 32-bit fields above. */
 #define KOVS_EP_IP6_FIELD       MFF_XXREG2
 
+/* The IPv6 address of the next hop of an IPv6 packet that leaves through
+ * br-ex, chosen by L3_FORWARDING and resolved to a MAC by NEIGHBOR:
+ * NEXTHOP's counterpart for IPv6.  It takes the whole of xxreg3 (reg12 to
+ * reg15), which no other field uses. */
+#define KOVS_NEXTHOP6_FIELD     MFF_XXREG3
+
+/* Makes 'match' require 'ip6' in the 128-bit field 'id' (one of the two
+ * above). */
+static inline void
+kovs_match_ip6_field(struct match *match, enum mf_field_id id,
+                     const struct in6_addr *ip6)
+{
+    union mf_value value;
+    memcpy(&value.be128, ip6, sizeof value.be128);
+    mf_set_value(mf_from_id(id), &value, match, NULL);
+}
+
+/* Returns the value of the 128-bit field 'id' in 'flow' (a packet-in's
+ * metadata). */
+static inline struct in6_addr
+kovs_ip6_field_get(const struct flow *flow, enum mf_field_id id)
+{
+    union mf_value value;
+    struct in6_addr ip6;
+    mf_get_value(mf_from_id(id), flow, &value);
+    memcpy(&ip6, &value.be128, sizeof ip6);
+    return ip6;
+}
+
 /* Makes 'match' require 'ip6' in KOVS_EP_IP6_FIELD. */
 static inline void
 kovs_match_ep_ip6(struct match *match, const struct in6_addr *ip6)
 {
-    union mf_value value;
-    memcpy(&value.be128, ip6, sizeof value.be128);
-    mf_set_value(mf_from_id(KOVS_EP_IP6_FIELD), &value, match, NULL);
+    kovs_match_ip6_field(match, KOVS_EP_IP6_FIELD, ip6);
 }
 
 /* Returns true if 'match' requires every bit of KOVS_EP_IP6_FIELD, and
@@ -579,15 +607,17 @@ enum kovs_output_prio {
     KOVS_PRIO_OUTPUT_HAIRPIN = 200,
 };
 
-/* EX_IN (br-ex).  The miss is NORMAL; packets to the node IP are looked
- * up in the SNAT zone, except the tunnel underlay; in routed mode, packets
+/* EX_IN (br-ex).  The miss is NORMAL; packets to the node IP (of either
+ * family) are looked up in the SNAT zone, except the tunnel underlay and
+ * IPv6 neighbour discovery, which stay the node's; in routed mode, packets
  * to this node's podCIDR, and from a peer's podCIDR to the node IP, go to
- * br-int; ARP replies to the node IP and the
+ * br-int; ARP replies and Neighbor Advertisements to the node IP and the
  * Services' front ends are taken above; what br-int sends goes out, above
  * all. */
 enum kovs_ex_in_prio {
     KOVS_PRIO_EX_IN_NODE_IP = 100,
     KOVS_PRIO_EX_IN_UNDERLAY = 110,
+    KOVS_PRIO_EX_IN_NODE_ND = 110,
     KOVS_PRIO_EX_IN_ROUTED = 150,
     KOVS_PRIO_EX_IN_TAKEN = 200,
     KOVS_PRIO_EX_IN_FROM_INT = 300,

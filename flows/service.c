@@ -530,22 +530,25 @@ service_target_init(const struct flows_input *in, struct flow_table *ft,
  * the cluster: the node IP with a NodePort, an external IP, a load
  * balancer's IP (the only kind that 'source_ranges' apply to). */
 struct service_frontend {
-    ovs_be32 ip;
+    struct in6_addr ip;             /* IPv4 mapped for IPv4. */
     uint16_t port;
     bool source_ranges;
 };
 
+/* Stores in '*fesp' a new array of the front ends of family 'ipv6' of
+ * Service port 'sp', which the caller frees, and returns how many there
+ * are. */
 static size_t
 service_frontends(const struct flows_external *ex,
                   const struct k8s_service *svc,
-                  const struct k8s_service_port *sp,
+                  const struct k8s_service_port *sp, bool ipv6,
                   struct service_frontend **fesp)
 {
-    /* Only IPv4 source ranges restrict an IPv4 address: ranges of the other
-     * family alone leave it open, as in kube-proxy. */
+    /* Only source ranges of the address's family restrict it: ranges of
+     * the other family alone leave it open, as in kube-proxy. */
     bool source_ranges = false;
     for (size_t i = 0; i < svc->n_lb_source_ranges; i++) {
-        if (k8s_addr_is_ipv4(&svc->lb_source_ranges[i].addr)) {
+        if (k8s_addr_is_ipv4(&svc->lb_source_ranges[i].addr) != ipv6) {
             source_ranges = true;
         }
     }
@@ -555,23 +558,26 @@ service_frontends(const struct flows_external *ex,
                                            + svc->n_lb_ingress, sizeof *fes);
     if (sp->node_port && (svc->type == K8S_SVC_NODE_PORT
                           || svc->type == K8S_SVC_LOAD_BALANCER)) {
-        fes[n++] = (struct service_frontend) { ex->node_ip, sp->node_port,
-                                               false };
+        fes[n] = (struct service_frontend) { .port = sp->node_port };
+        if (ipv6) {
+            fes[n].ip = ex->node_ip6;
+        } else {
+            in6_addr_set_mapped_ipv4(&fes[n].ip, ex->node_ip);
+        }
+        n++;
     }
     for (size_t i = 0; i < svc->n_external_ips; i++) {
-        if (k8s_addr_is_ipv4(&svc->external_ips[i])) {
+        if (k8s_addr_is_ipv4(&svc->external_ips[i]) != ipv6) {
             fes[n++] = (struct service_frontend) {
-                in6_addr_get_mapped_ipv4(&svc->external_ips[i]), sp->port,
-                false };
+                svc->external_ips[i], sp->port, false };
         }
     }
     for (size_t i = 0; svc->type == K8S_SVC_LOAD_BALANCER
                        && i < svc->n_lb_ingress; i++) {
         const struct k8s_lb_ingress *lb = &svc->lb_ingress[i];
-        if (!lb->proxy_mode && k8s_addr_is_ipv4(&lb->ip)) {
+        if (!lb->proxy_mode && k8s_addr_is_ipv4(&lb->ip) != ipv6) {
             fes[n++] = (struct service_frontend) {
-                in6_addr_get_mapped_ipv4(&lb->ip), sp->port,
-                source_ranges };
+                lb->ip, sp->port, source_ranges };
         }
     }
     *fesp = fes;
@@ -595,10 +601,10 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
                        const struct service_target *local,
                        struct ofpbuf *ofpacts)
 {
+    bool ipv6 = !IN6_IS_ADDR_V4MAPPED(&fe->ip);
     struct match base;
     match_init_catchall(&base);
-    match_set_dl_type(&base, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&base, fe->ip);
+    flows_match_ip_dst(&base, &fe->ip);
     match_set_nw_proto(&base, proto);
     match_set_tp_dst(&base, htons(fe->port));
 
@@ -622,12 +628,18 @@ service_frontend_flows(const struct flows_external *ex, struct flow_table *ft,
         struct match match = base;
         if (fe->source_ranges) {
             const struct k8s_cidr *c = &svc->lb_source_ranges[i];
-            if (!k8s_addr_is_ipv4(&c->addr)) {
+            if (k8s_addr_is_ipv4(&c->addr) == ipv6) {
                 continue;
             }
-            match_set_nw_src_masked(&match,
-                                    in6_addr_get_mapped_ipv4(&c->addr),
-                                    be32_prefix_mask(c->plen));
+            if (ipv6) {
+                struct in6_addr mask = ipv6_create_mask(c->plen);
+                struct in6_addr net = ipv6_addr_bitand(&c->addr, &mask);
+                match_set_ipv6_src_masked(&match, &net, &mask);
+            } else {
+                match_set_nw_src_masked(&match,
+                                        in6_addr_get_mapped_ipv4(&c->addr),
+                                        be32_prefix_mask(c->plen));
+            }
         }
 
         if (svc->external_traffic_policy != K8S_POLICY_LOCAL) {
@@ -719,22 +731,34 @@ service_has_ipv6_cluster_ip(const struct k8s_service *svc)
 }
 
 /* Warns, once per field, about the IPv6 addresses of 'svc' that take
- * connections from outside the cluster: kovs serves those on br-ex, which
- * is IPv4 only, so it gives them no flows. */
+ * connections from outside the cluster and that kovs does not serve: all
+ * of them on a Service without the IPv6 family ('has_ipv6' false), which
+ * has no IPv6 endpoints to send them to, and, with an external bridge
+ * that takes no IPv6 traffic ('no_ex_ipv6'), those of a Service with
+ * it. */
 static void
 service_warn_ipv6_frontends(struct flow_table *ft, uint64_t cookie,
-                            const struct k8s_service *svc)
+                            const struct k8s_service *svc, bool has_ipv6,
+                            bool no_ex_ipv6)
 {
     const char *ns = svc->obj.namespace, *name = svc->obj.name;
+    const char *why = (!has_ipv6
+                       ? "the Service has no IPv6 ClusterIP (ipFamilies)"
+                       : "this node takes no IPv6 traffic through the "
+                       "external bridge: it has no IPv6 address, or the "
+                       "node no IPv6 podCIDR");
     char buf[INET6_ADDRSTRLEN];
 
+    if (has_ipv6 && !no_ex_ipv6) {
+        return;
+    }
     for (size_t i = 0; i < svc->n_external_ips; i++) {
         const struct in6_addr *ip = &svc->external_ips[i];
         if (!k8s_addr_is_ipv4(ip)) {
             flow_table_add_warning(
                 ft, cookie, "Service %s/%s: spec.externalIPs: IPv6 address "
-                "%s is not served (external addresses are IPv4 only)",
-                ns, name, inet_ntop(AF_INET6, ip, buf, sizeof buf));
+                "%s is not served (%s)", ns, name,
+                inet_ntop(AF_INET6, ip, buf, sizeof buf), why);
             break;
         }
     }
@@ -744,9 +768,8 @@ service_warn_ipv6_frontends(struct flow_table *ft, uint64_t cookie,
         if (!lb->proxy_mode && !k8s_addr_is_ipv4(&lb->ip)) {
             flow_table_add_warning(
                 ft, cookie, "Service %s/%s: status.loadBalancer.ingress.ip: "
-                "IPv6 address %s is not served (LoadBalancer IPs are IPv4 "
-                "only)", ns, name,
-                inet_ntop(AF_INET6, &lb->ip, buf, sizeof buf));
+                "IPv6 address %s is not served (%s)", ns, name,
+                inet_ntop(AF_INET6, &lb->ip, buf, sizeof buf), why);
             break;
         }
     }
@@ -782,11 +805,13 @@ flows_service_compute(const struct flows_input *in,
             SERVICE_MAX_AFFINITY_TIMEOUT);
     }
 
-    service_warn_ipv6_frontends(ft, cookie, svc);
+    bool has_ipv6 = service_has_ipv6_cluster_ip(svc);
+    bool ex_ipv6 = flows_external_has_ipv6(in->external);
+    service_warn_ipv6_frontends(ft, cookie, svc, has_ipv6,
+                                in->external && !ex_ipv6);
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
-    bool has_ipv6 = service_has_ipv6_cluster_ip(svc);
 
     for (size_t i = 0; i < svc->n_ports; i++) {
         const struct k8s_service_port *sp = &svc->ports[i];
@@ -794,7 +819,8 @@ flows_service_compute(const struct flows_input *in,
 
         struct service_frontend *fes = NULL;
         size_t n_fes = (in->external
-                        ? service_frontends(in->external, svc, sp, &fes)
+                        ? service_frontends(in->external, svc, sp, false,
+                                            &fes)
                         : 0);
 
         char *key = xasprintf("service %s/%s %s/%d", namespace, name,
@@ -810,13 +836,25 @@ flows_service_compute(const struct flows_input *in,
         free(all.eps);
         free(local.eps);
 
-        /* The IPv6 ClusterIP, with the IPv6 endpoints, in groups of their
-         * own. */
+        /* The IPv6 ClusterIP and front ends, with the IPv6 endpoints, in
+         * groups of their own. */
         if (has_ipv6) {
             char *key6 = xasprintf("%s IPv6", key);
             struct service_target all6, local6 = { .eps = NULL };
-            service_cluster_ip_flows(in, ft, cookie, svc, sp, true, false,
-                                     key6, &all6, &local6, &ofpacts);
+            struct service_frontend *fes6 = NULL;
+            size_t n_fes6 = (ex_ipv6
+                             ? service_frontends(in->external, svc, sp,
+                                                 true, &fes6)
+                             : 0);
+            service_cluster_ip_flows(in, ft, cookie, svc, sp, true,
+                                     n_fes6 > 0, key6, &all6, &local6,
+                                     &ofpacts);
+            for (size_t j = 0; j < n_fes6; j++) {
+                service_frontend_flows(in->external, ft, ex_ft, cookie, svc,
+                                       proto, &fes6[j], &all6, &local6,
+                                       &ofpacts);
+            }
+            free(fes6);
             free(all6.eps);
             free(local6.eps);
             free(key6);

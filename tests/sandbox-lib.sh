@@ -83,12 +83,16 @@ sandbox_start_vswitchd () {
     kovs_on_exit "kill_pidfile '$OVS_RUNDIR/ovs-vswitchd.pid'"
 }
 
-# kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE.
-# Its metrics endpoint is off (the default address is the host's, which
-# tests running side by side would share) unless an OPTION sets one.
+# kovs_start NODE STATE-FILE [OPTION...]: starts kovs-controller for NODE
+# (in network namespace KOVS_NETNS if set: there it finds a kernel device
+# that stands for the external bridge, with the node's addresses and
+# routes).  Its metrics endpoint is off (the default address is the
+# host's, which tests running side by side would share) unless an OPTION
+# sets one.
 kovs_start () {
     local node=$1 state=$2
     shift 2
+    ${KOVS_NETNS:+ip netns exec "$KOVS_NETNS"} \
     kovs-controller --detach --no-chdir --pidfile --log-file \
         --node-name="$node" --k8s-state="$state" \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
@@ -241,10 +245,14 @@ ofport () {
 # into a List.  Write the result with write_state for an atomic update.
 # k8s_node NAME INTERNAL-IP POD-CIDR: POD-CIDR is one prefix or, on a
 # dual-stack node, one per family, comma-separated (spec.podCIDR is the
-# first).
+# first); so is INTERNAL-IP, one InternalIP address each.
 k8s_node () {
-    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":%s},"status":{"addresses":[{"type":"InternalIP","address":"%s"},{"type":"Hostname","address":"%s"}]}}' \
-        "$1" "${3%%,*}" "$(IFS=,; json_strings $3)" "$2" "$1"
+    local addrs="" ip
+    for ip in $(echo "$2" | tr , ' '); do
+        addrs="$addrs{\"type\":\"InternalIP\",\"address\":\"$ip\"},"
+    done
+    printf '{"apiVersion":"v1","kind":"Node","metadata":{"name":"%s"},"spec":{"podCIDR":"%s","podCIDRs":%s},"status":{"addresses":[%s{"type":"Hostname","address":"%s"}]}}' \
+        "$1" "${3%%,*}" "$(IFS=,; json_strings $3)" "$addrs" "$1"
 }
 
 k8s_namespace () {   # NAME [LABELS-JSON [ANNOTATIONS-JSON]]
@@ -314,13 +322,14 @@ k8s_service () {
 }
 
 # k8s_service_ext NAMESPACE NAME TYPE CLUSTER-IP PORTS [EXTRA-SPEC-MEMBERS
-# [STATUS]]: a Service of TYPE (NodePort, LoadBalancer); PORTS as for
-# ports_json service, usually with nodePorts; STATUS is the JSON of its
-# status.
+# [STATUS]]: a Service of TYPE (NodePort, LoadBalancer); CLUSTER-IP is one
+# address or, for a dual-stack Service, one per family, comma-separated;
+# PORTS as for ports_json service, usually with nodePorts; STATUS is the
+# JSON of its status.
 k8s_service_ext () {
-    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"%s","clusterIP":"%s","clusterIPs":["%s"],"ports":%s%s},"status":%s}' \
-        "$1" "$2" "$3" "$4" "$4" "$(ports_json service "$5")" "${6:+,$6}" \
-        "${7:-{\}}"
+    printf '{"apiVersion":"v1","kind":"Service","metadata":{"namespace":"%s","name":"%s"},"spec":{"type":"%s","clusterIP":"%s","clusterIPs":%s,"ports":%s%s},"status":%s}' \
+        "$1" "$2" "$3" "${4%%,*}" "$(IFS=,; json_strings $4)" \
+        "$(ports_json service "$5")" "${6:+,$6}" "${7:-{\}}"
 }
 
 # json_strings WORD...: a JSON list of the WORDs as strings.

@@ -1915,6 +1915,10 @@ test_external_snat(void)
     fixture_destroy(&f);
 }
 
+/* An IPv4-mapped IPv6 address, as a constant initializer. */
+#define IN6_V4MAPPED_INIT(A, B, C, D) \
+    { { { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, A, B, C, D } } }
+
 /* One NEIGHBOR flow per resolved next hop, recomputed on its own. */
 static void
 test_external_neighbors(void)
@@ -1927,9 +1931,9 @@ test_external_neighbors(void)
           "neighbor flows without neighbors");
 
     static const struct flows_neighbor neighbors[] = {
-        { .ip = CONSTANT_HTONL(0xc6120001),
+        { .ip = IN6_V4MAPPED_INIT(198, 18, 0, 1),
           .mac = ETH_ADDR_C(02,00,c6,12,00,01) },
-        { .ip = CONSTANT_HTONL(0xc612000c),
+        { .ip = IN6_V4MAPPED_INIT(198, 18, 0, 12),
           .mac = ETH_ADDR_C(02,00,c6,12,00,0c) },
     };
     f.ex.neighbors = neighbors;
@@ -3050,8 +3054,43 @@ test_service_affinity_ipv6(void)
     fixture_destroy(&f);
 }
 
-/* IPv6 external and LoadBalancer IPs get no flows and one warning each,
- * naming the Service and the field; IPv4 ones are served as before. */
+/* An external bridge with an IPv6 address as well, on dual-stack nodes:
+ * n1 (this node, 2001:db8:1::b on br-ex) and n2 (2001:db8:1::c), and pod
+ * a with an IPv6 address. */
+static void
+fixture_external6(struct fixture *f)
+{
+    fixture_external(f);
+    ovs_assert(ipv6_parse("2001:db8:1::b", &f->ex.node_ip6));
+    f->ex.subnet6_plen = 64;
+    ovs_assert(ipv6_parse("2001:db8:1::1", &f->ex.gateway_ip6));
+    char *error = k8s_parse_dual_cidr_option(
+        "cluster-cidr", "10.244.0.0/16,fd00:10:244::/56", &f->in.cluster_cidr);
+    ovs_assert(!error);
+
+    static const char *const dual[] = {
+        "{'kind':'Node','metadata':{'name':'n1'},"
+        " 'spec':{'podCIDRs':['10.244.1.0/24','fd00:10:244:1::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.11'},{'type':'InternalIP',"
+        "  'address':'2001:db8:1::b'}]}}",
+        "{'kind':'Node','metadata':{'name':'n2'},"
+        " 'spec':{'podCIDRs':['10.244.2.0/24','fd00:10:244:2::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.12'},{'type':'InternalIP',"
+        "  'address':'2001:db8:1::c'}]}}",
+        "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"
+        " 'spec':{'nodeName':'n1'},"
+        " 'status':{'podIPs':[{'ip':'10.244.1.10'},"
+        "                     {'ip':'fd00:10:244:1::a'}]}}",
+    };
+    fixture_replace(f, dual, ARRAY_SIZE(dual));
+}
+
+/* IPv6 external and LoadBalancer IPs that kovs cannot serve (br-ex has no
+ * IPv6 address, or the Service no IPv6 family) get no flows and one
+ * warning each, naming the Service and the field; IPv4 ones are served as
+ * before. */
 static void
 test_service_ipv6_frontends_warned(void)
 {
@@ -3089,11 +3128,268 @@ test_service_ipv6_frontends_warned(void)
     svec_destroy(&warnings);
     CHECK_TEXT(w,
         "Service default/web: spec.externalIPs: IPv6 address 2001:db8::5 "
-        "is not served (external addresses are IPv4 only)\n"
+        "is not served (this node takes no IPv6 traffic through the "
+        "external bridge: it has no IPv6 address, or the node no IPv6 "
+        "podCIDR)\n"
         "Service default/web: status.loadBalancer.ingress.ip: IPv6 address "
-        "2001:db8::20 is not served (LoadBalancer IPs are IPv4 only)\n",
+        "2001:db8::20 is not served (this node takes no IPv6 traffic "
+        "through the external bridge: it has no IPv6 address, or the node "
+        "no IPv6 podCIDR)\n",
         "warnings");
     free(w);
+    fixture_destroy(&f);
+
+    /* With an IPv6 address on br-ex, a Service without the IPv6 family
+     * still has no IPv6 endpoints for them. */
+    fixture_init(&f);
+    fixture_external6(&f);
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'web'},"
+        " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.10',"
+        "  'externalIPs':['203.0.113.5','2001:db8::5'],"
+        "  'ports':[{'name':'http','port':80,'nodePort':30080}]},"
+        " 'status':{'loadBalancer':{'ingress':[{'ip':'2001:db8::20'}]}}},");
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    s = format_flows(&f.ft, web);
+    char *s6 = flow_lines_of_family(s, true);
+    CHECK_TEXT(s6, "", "IPv6 flows of an IPv4-only Service");
+    free(s6);
+    free(s);
+    s = format_flows(&f.ex_ft, web);
+    CHECK(!strstr(s, "2001:db8") && strstr(s, "nw_dst=203.0.113.5,"),
+          "br-ex flows of an IPv4-only Service:\n%s", s);
+    free(s);
+    svec_init(&warnings);
+    SSET_FOR_EACH (warning, &f.ft.warnings) {
+        svec_add(&warnings, warning);
+    }
+    svec_sort(&warnings);
+    w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
+    svec_destroy(&warnings);
+    CHECK_TEXT(w,
+        "Service default/web: spec.externalIPs: IPv6 address 2001:db8::5 "
+        "is not served (the Service has no IPv6 ClusterIP (ipFamilies))\n"
+        "Service default/web: status.loadBalancer.ingress.ip: IPv6 address "
+        "2001:db8::20 is not served (the Service has no IPv6 ClusterIP "
+        "(ipFamilies))\n",
+        "warnings of an IPv4-only Service");
+    free(w);
+    fixture_destroy(&f);
+}
+
+/* With an IPv6 address on br-ex, the external flows of both bridges get
+ * their IPv6 counterparts (neighbour discovery instead of ARP, the
+ * node's IPv6 address, the IPv6 routes and SNAT), and the IPv4 flows stay
+ * exactly what they are without it. */
+static void
+test_external_ipv6_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external6(&f);
+    struct in6_addr node_ip6 = f.ex.node_ip6;
+    f.ex.node_ip6 = in6addr_any;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *int4 = format_flows(&f.ft, EX_COOKIE);
+    char *ex4 = format_flows(&f.ex_ft, EX_COOKIE);
+    char *s = flow_lines_of_family(int4, true);
+    CHECK_TEXT(s, "", "IPv6 external flows without an IPv6 address");
+    free(s);
+
+    f.ex.node_ip6 = node_ip6;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *int_all = format_flows(&f.ft, EX_COOKIE);
+    char *ex_all = format_flows(&f.ex_ft, EX_COOKIE);
+    s = flow_lines_of_family(int_all, false);
+    CHECK_TEXT(s, int4, "IPv4 external flows on br-int");
+    free(s);
+    s = flow_lines_of_family(ex_all, false);
+    CHECK_TEXT(s, ex4, "IPv4 flows on br-ex");
+    free(s);
+
+    s = flow_lines_of_family(ex_all, true);
+    CHECK_TEXT(s,
+        "table=0 priority=100 ipv6,in_port=1,ipv6_dst=2001:db8:1::b "
+        "actions=ct(table=1,zone=2)\n"
+        "table=0 priority=110 icmp6,in_port=1,ipv6_dst=2001:db8:1::b,"
+        "icmp_type=135,icmp_code=0 actions=NORMAL\n"
+        "table=0 priority=200 icmp6,in_port=1,ipv6_dst=2001:db8:1::b,"
+        "icmp_type=136,icmp_code=0 actions=NORMAL,output:2\n",
+        "br-ex's IPv6 flows");
+    free(s);
+    s = flow_lines_of_family(int_all, true);
+    CHECK_TEXT(s,
+        "table=20 priority=310 icmp6,reg0=0x4/0xf,ipv6_dst=2001:db8:1::b,"
+        "icmp_type=136,icmp_code=0 actions=controller(userdata=03,"
+        "meter_id=3)\n"
+        "table=30 priority=200 ct_state=-trk,ipv6,ipv6_dst=2001:db8:1::b "
+        "actions=ct(table=30,zone=2,nat)\n"
+        "table=60 priority=1 ipv6 "
+        "actions=set_field:0x20010db8000100000000000000000001->xxreg3,"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=2 ipv6,ipv6_dst=2001:db8:1::/64 "
+        "actions=move:NXM_NX_IPV6_DST[]->NXM_NX_XXREG3[],"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=200 ipv6,ipv6_dst=2001:db8:1::b "
+        "actions=set_field:aa:bb:cc:dd:ee:ff->eth_src,"
+        "set_field:0a:58:0a:f4:01:01->eth_dst,set_field:0x2->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=3 ipv6,reg0=0x4/0xf actions=drop\n"
+        "table=60 priority=50 ipv6,ipv6_dst=fd00:10:244::/56 actions=drop\n"
+        "table=65 priority=100 ct_state=+new+trk,ct_mark=0/0x1,ipv6,reg1=0x7 "
+        "actions=ct(commit,zone=1),ct(commit,table=90,zone=2,"
+        "nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=100 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg1=0x7 "
+        "actions=ct(commit,table=90,zone=2,"
+        "nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=100 ct_state=-new+trk,ipv6,reg1=0x7 "
+        "actions=ct(table=90,zone=2,nat)\n",
+        "br-int's IPv6 external flows");
+    free(s);
+
+    /* An IPv6 neighbor gets a NEIGHBOR flow on the IPv6 next hop. */
+    struct flows_neighbor neighbor = {
+        .mac = ETH_ADDR_C(02,00,00,00,00,01),
+    };
+    ovs_assert(ipv6_parse("2001:db8:1::1", &neighbor.ip));
+    f.ex.neighbors = &neighbor;
+    f.ex.n_neighbors = 1;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    s = format_flows(&f.ft, NEIGHBOR_COOKIE);
+    CHECK_TEXT(s,
+        "table=62 priority=200 ipv6,reg1=0x7,reg12=0x20010db8,reg13=0x10000,"
+        "reg14=0,reg15=0x1 actions=set_field:02:00:00:00:00:01->eth_dst,"
+        "goto_table:65\n",
+        "IPv6 NEIGHBOR flow");
+    free(s);
+
+    /* The peer's IPv6 InternalIP goes through its tunnel, and Service
+     * connections from outside sent there are masqueraded to the node's
+     * IPv6 address. */
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *n2_all = format_flows(&f.ft, n2);
+    s = flow_lines_of_family(n2_all, true);
+    CHECK_TEXT(s,
+        "table=60 priority=200 ipv6,ipv6_dst=2001:db8:1::c "
+        "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
+        "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,"
+        "set_field:0x3->reg1,goto_table:62\n"
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
+        "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,"
+        "set_field:0x3->reg1,goto_table:62\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg0=0x3/0xf,reg1=0x3 "
+        "actions=ct(commit,table=70,zone=2,"
+        "nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg0=0x4/0xf,reg1=0x3 "
+        "actions=ct(commit,table=70,zone=2,"
+        "nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=200 ct_state=-new+trk,ipv6,reg0=0x3/0xf,reg1=0x3 "
+        "actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ipv6,reg0=0x4/0xf,reg1=0x3 "
+        "actions=ct(table=70,zone=2,nat)\n",
+        "n2's IPv6 flows");
+    free(s);
+    free(n2_all);
+
+    free(int4);
+    free(ex4);
+    free(int_all);
+    free(ex_all);
+    fixture_destroy(&f);
+}
+
+/* A dual-stack Service's IPv6 NodePort (on the node's IPv6 address),
+ * external and LoadBalancer IPs get the flows of its IPv4 ones, with its
+ * IPv6 endpoints, IPv6 source ranges and externalTrafficPolicy Local. */
+static void
+test_service_ipv6_frontends(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external6(&f);
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'web'},"
+        " 'spec':{'type':'LoadBalancer','clusterIP':'10.96.0.10',"
+        "  'clusterIPs':['10.96.0.10','fd00:10:96::a'],"
+        "  'ipFamilies':['IPv4','IPv6'],'ipFamilyPolicy':'RequireDualStack',"
+        "  'externalTrafficPolicy':'Local',"
+        "  'loadBalancerSourceRanges':['2001:db8:2::/48'],"
+        "  'externalIPs':['2001:db8::5'],"
+        "  'ports':[{'name':'http','port':80,'targetPort':8080,"
+        "            'nodePort':30080}]},"
+        " 'status':{'loadBalancer':{'ingress':[{'ip':'2001:db8::20'}]}}},"
+        SLICE6("web-6", EP("fd00:10:244:2::a", "n2", "")
+                        EP("fd00:10:244:1::a", "n1", "")));
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t web = kovs_cookie(KOVS_OWNER_SERVICE, "default", "web");
+    char *s = format_flows(&f.ex_ft, web);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tcp,in_port=1,nw_dst=198.18.0.11,tp_dst=30080 "
+        "actions=output:2\n"
+        "table=0 priority=200 tcp6,in_port=1,ipv6_dst=2001:db8:1::b,"
+        "tp_dst=30080 actions=output:2\n"
+        "table=0 priority=200 tcp6,in_port=1,ipv6_dst=2001:db8::20,tp_dst=80 "
+        "actions=output:2\n"
+        "table=0 priority=200 tcp6,in_port=1,ipv6_dst=2001:db8::5,tp_dst=80 "
+        "actions=output:2\n",
+        "br-ex's flows of the IPv6 front ends");
+    free(s);
+    char *all = format_flows(&f.ft, web);
+    s = flow_lines_of_family(all, true);
+    const struct desired_group *g_all = find_group_by_key(
+        &f.ft, "service default/web TCP/80 IPv6");
+    const struct desired_group *g_local = find_group_by_key(
+        &f.ft, "service default/web TCP/80 IPv6 local");
+    ovs_assert(g_all && g_local);
+    uint32_t all6 = g_all->group_id, local6 = g_local->group_id;
+    char *expected = xasprintf(
+        "table=40 priority=180 tcp6,ipv6_dst=2001:db8::20,tp_dst=80 "
+        "actions=drop\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp6,ipv6_dst=2001:db8:1::b,"
+        "tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp6,ipv6_dst=2001:db8::5,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp6,ipv6_dst=fd00:10:96::a,"
+        "tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=200 ct_state=+new+trk,tcp6,"
+        "ipv6_src=2001:db8:2::/48,ipv6_dst=2001:db8::20,tp_dst=80 "
+        "actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp6,reg0=0x1/0xf,"
+        "ipv6_dst=2001:db8:1::b,tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp6,reg0=0x1/0xf,"
+        "ipv6_dst=2001:db8::5,tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp6,reg0=0x1/0xf,"
+        "ipv6_src=2001:db8:2::/48,ipv6_dst=2001:db8::20,tp_dst=80 "
+        "actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp6,reg0=0x2/0xf,"
+        "ipv6_dst=2001:db8:1::b,tp_dst=30080 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp6,reg0=0x2/0xf,"
+        "ipv6_dst=2001:db8::5,tp_dst=80 actions=group:%"PRIu32"\n"
+        "table=40 priority=220 ct_state=+new+trk,tcp6,reg0=0x2/0xf,"
+        "ipv6_src=2001:db8:2::/48,ipv6_dst=2001:db8::20,tp_dst=80 "
+        "actions=group:%"PRIu32"\n"
+        "table=42 priority=200 tcp6,reg4=0x1f90/0xffff,reg8=0xfd000010,"
+        "reg9=0x2440001,reg10=0,reg11=0xa actions="
+        "ct(commit,table=50,zone=1,nat(dst=[fd00:10:244:1::a]:8080),"
+        "exec(set_field:0x1/0x1->ct_mark))\n"
+        "table=42 priority=200 tcp6,reg4=0x1f90/0xffff,reg8=0xfd000010,"
+        "reg9=0x2440002,reg10=0,reg11=0xa actions="
+        "ct(commit,table=50,zone=1,nat(dst=[fd00:10:244:2::a]:8080),"
+        "exec(set_field:0x1/0x1->ct_mark))\n",
+        local6, local6, all6, local6, all6, all6, all6, all6, all6, all6);
+    CHECK_TEXT(s, expected, "IPv6 SERVICE_LB flows");
+    free(expected);
+    free(s);
+    free(all);
+    CHECK(sset_is_empty(&f.ft.warnings), "warnings for served IPv6 front "
+          "ends");
     fixture_destroy(&f);
 }
 
@@ -3190,6 +3486,8 @@ static const struct unit_test tests[] = {
     { "service-dual-stack", test_service_dual_stack },
     { "service-affinity-ipv6", test_service_affinity_ipv6 },
     { "service-ipv6-frontends-warned", test_service_ipv6_frontends_warned },
+    { "service-ipv6-frontends", test_service_ipv6_frontends },
+    { "external-ipv6-flows", test_external_ipv6_flows },
 };
 
 int

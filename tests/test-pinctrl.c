@@ -1709,17 +1709,26 @@ expect_next_run(long long int ms)
              next == LLONG_MAX ? LLONG_MAX : next - T0);
 }
 
-/* Checks that neighbor_get(&nt) returns exactly the 'n' pairs in
+/* An IPv4 neighbor that a test expects. */
+struct test_neighbor {
+    ovs_be32 ip;
+    struct eth_addr mac;
+};
+
+/* Checks that neighbor_get(&nt) returns exactly the 'n' IPv4 pairs in
  * 'expected'. */
 static void
-check_neighbors(const struct flows_neighbor *expected, size_t n)
+check_neighbors(const struct test_neighbor *expected, size_t n)
 {
     struct flows_neighbor *got;
     size_t n_got = neighbor_get(&nt, &got);
 
     CHECK_EQ("number of resolved neighbors", n, n_got);
     for (size_t i = 0; i < MIN(n, n_got); i++) {
-        CHECK_IP("neighbor ip", expected[i].ip, got[i].ip);
+        CHECK(IN6_IS_ADDR_V4MAPPED(&got[i].ip),
+              "neighbor %"PRIuSIZE" is not IPv4", i);
+        CHECK_IP("neighbor ip", expected[i].ip,
+                 in6_addr_get_mapped_ipv4(&got[i].ip));
         CHECK_MAC("neighbor mac", expected[i].mac, got[i].mac);
     }
     free(got);
@@ -1840,7 +1849,7 @@ test_arp_reply_resolves(void)
     now_ms = T0 + 250;
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
     CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a resolution");
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     now_ms = T0 + 1250;
     check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 1.000s\n");
     check_neighbor_stats(2, 1, 1, 0);
@@ -1862,7 +1871,7 @@ test_arp_reply_resolves(void)
                                           GATEWAY_MAC2), &replies);
     expect_no_reply(&replies, "ARP request for the node IP");
     CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a new MAC");
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC2 },
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC2 },
                     1);
 
     /* Entries come sorted by IP. */
@@ -1872,7 +1881,7 @@ test_arp_reply_resolves(void)
     expect_arp_request(&replies, HOST_IP);
     arp_reply(HOST_IP, HOST_MAC);
     arp_reply(SERVER_IP, GATEWAY_MAC);
-    struct flows_neighbor expected[] = {
+    struct test_neighbor expected[] = {
         { SERVER_IP, GATEWAY_MAC },
         { GATEWAY_IP, GATEWAY_MAC2 },
         { HOST_IP, HOST_MAC },
@@ -2035,7 +2044,7 @@ test_refresh_and_expiry(void)
     expect_next_run(100 + NEIGHBOR_EXPIRY_MSEC);
     expect_quiet_at(33100);
     expect_quiet_at(60100);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     now_ms = T0 + 50100;
     check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 50.000s, "
                  "3 requests unanswered\n");
@@ -2043,7 +2052,7 @@ test_refresh_and_expiry(void)
     /* Expires 90 s after the confirmation. */
     uint64_t seqno = neighbor_seqno(&nt);
     expect_quiet_at(90099);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     CHECK_EQ("seqno before expiry", seqno, neighbor_seqno(&nt));
     expect_quiet_at(90100);
     check_no_neighbors();
@@ -2067,7 +2076,7 @@ test_refresh_and_expiry(void)
     expect_request_at(160500, GATEWAY_IP);
     expect_quiet_at(161499);
     expect_request_at(161500, GATEWAY_IP);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     neighbor_destroy(&nt);
 }
 
@@ -2092,7 +2101,7 @@ test_kernel_first_guess(void)
     /* A complete entry on br-ex is used at once, and confirmed. */
     resolve(GATEWAY_IP, &replies);
     expect_arp_request(&replies, GATEWAY_IP);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a guess");
     check_format("192.168.1.1     52:54:00:00:01:01 guessed    age 0.000s, "
                  "1 request unanswered\n");
@@ -2101,7 +2110,7 @@ test_kernel_first_guess(void)
     ovs_be32 perm_ip = htonl(0xc0a80117);
     resolve(perm_ip, &replies);
     expect_arp_request(&replies, perm_ip);
-    struct flows_neighbor guessed[] = {
+    struct test_neighbor guessed[] = {
         { GATEWAY_IP, GATEWAY_MAC },
         { perm_ip, (struct eth_addr) ETH_ADDR_C(52,54,00,00,01,17) },
     };
@@ -2148,7 +2157,7 @@ test_kernel_first_guess(void)
     expect_arp_request(&replies, GATEWAY_IP);
     expect_request_at(1000, GATEWAY_IP);
     expect_request_at(2000, GATEWAY_IP);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     seqno = neighbor_seqno(&nt);
     expect_quiet_at(3000);
     check_no_neighbors();
@@ -2197,7 +2206,7 @@ test_configure_flushes(void)
     neighbor_configure(&nt, &cfg);
     cfg.kernel_dev = "br-ex2";
     neighbor_configure(&nt, &cfg);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     CHECK_EQ("seqno after the same configuration", seqno, neighbor_seqno(&nt));
 
     /* A new port flushes it; requests go to the new port. */
@@ -2219,7 +2228,7 @@ test_configure_flushes(void)
     resolve(GATEWAY_IP, &replies);
     free_replies(&replies);
     arp_reply(GATEWAY_IP, GATEWAY_MAC);
-    check_neighbors(&(struct flows_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
+    check_neighbors(&(struct test_neighbor) { GATEWAY_IP, GATEWAY_MAC }, 1);
     cfg.node_ip = htonl(ntohl(NODE_IP) + 1);
     neighbor_configure(&nt, &cfg);
     check_no_neighbors();
@@ -2234,8 +2243,9 @@ test_table_full(void)
     neighbor_setup("");
     ovs_list_init(&msgs);
     for (uint32_t i = 0; i < NEIGHBOR_MAX_ENTRIES; i++) {
-        CHECK(neighbor_resolve(&nt, htonl(0x0a000001 + i), OFP15_VERSION,
-                               &msgs),
+        struct in6_addr ip;
+        in6_addr_set_mapped_ipv4(&ip, htonl(0x0a000001 + i));
+        CHECK(neighbor_resolve(&nt, &ip, OFP15_VERSION, &msgs),
               "cannot add neighbor %"PRIu32, i);
     }
     CHECK_EQ("requests", NEIGHBOR_MAX_ENTRIES, ovs_list_size(&msgs));
@@ -2246,7 +2256,7 @@ test_table_full(void)
     resolve(GATEWAY_IP, &replies);
     expect_no_reply(&replies, "a miss when the table is full");
     arp_reply(htonl(0x0a000001), GATEWAY_MAC);
-    check_neighbors(&(struct flows_neighbor) { htonl(0x0a000001),
+    check_neighbors(&(struct test_neighbor) { htonl(0x0a000001),
                                                GATEWAY_MAC }, 1);
     check_neighbor_stats(2, 0, 1, 1);
 
@@ -2341,6 +2351,169 @@ test_controller_action(void)
     CHECK(!pinctrl_opcode_name(0), "opcode 0 has a name");
 }
 
+/* The node's IPv6 address on br-ex, 2001:db8:1::a, and an IPv6 next hop
+ * on its subnet, 2001:db8:1::1. */
+static struct in6_addr
+node_ip6(void)
+{
+    struct in6_addr a;
+    ovs_assert(ipv6_parse("2001:db8:1::a", &a));
+    return a;
+}
+
+static struct in6_addr
+gateway_ip6(void)
+{
+    struct in6_addr a;
+    ovs_assert(ipv6_parse("2001:db8:1::1", &a));
+    return a;
+}
+
+/* Hands pinctrl a RESOLVE packet-in of a pod's IPv6 TCP SYN to the server
+ * with 'next_hop' in the IPv6 next hop field. */
+static size_t
+resolve6(const struct in6_addr *next_hop, struct ovs_list *replies)
+{
+    struct in6_addr client = client_ip6(), server;
+    ovs_assert(ipv6_parse("2001:db8:9::9", &server));
+    uint8_t tcp[TCP_HEADER_LEN];
+    compose_tcp(tcp, sizeof tcp, TCP_SYN, 1000, 0, 0, 0);
+    uint8_t buf[IPV6_HEADER_LEN + TCP_HEADER_LEN];
+    size_t len = compose_ip6_packet(buf, sizeof buf, &client, &server,
+                                    IPPROTO_TCP, tcp, sizeof tcp,
+                                    offsetof(struct tcp_header, tcp_csum));
+    struct request req = request_ipv6(buf, len);
+    struct dp_packet *packet = compose_request(&req);
+
+    uint8_t userdata[8];
+    size_t userdata_len;
+    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
+    struct match metadata;
+    match_init_catchall(&metadata);
+    match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
+    kovs_match_ip6_field(&metadata, KOVS_NEXTHOP6_FIELD, next_hop);
+
+    struct ofpbuf *msg = encode_packet_in__(
+        dp_packet_data(packet), dp_packet_size(packet), userdata,
+        userdata_len, &metadata, KOVS_T_NEIGHBOR, OFP15_VERSION,
+        OFPUTIL_PACKET_IN_NXT2);
+    dp_packet_delete(packet);
+    return run_pinctrl(msg, OFP15_VERSION, replies);
+}
+
+/* Expects 'replies' to be one Neighbor Solicitation for 'target' to its
+ * solicited-node multicast address, from br-ex's MAC and the node's IPv6
+ * address, with br-ex's MAC as source link-layer address, out to br-ex. */
+static void
+expect_nd_ns(struct ovs_list *replies, const struct in6_addr *target)
+{
+    struct in6_addr src = node_ip6(), sn;
+    struct eth_addr sn_mac;
+    struct reply r;
+
+    in6_addr_solicited_node(&sn, target);
+    ipv6_multicast_to_ethernet(&sn_mac, &sn);
+    if (!expect_one_reply(replies, OFP15_VERSION, u16_to_ofp(PATCH_PORT),
+                          &r)) {
+        return;
+    }
+    const struct flow *f = &r.flow;
+    CHECK_MAC("NS eth_dst", sn_mac, f->dl_dst);
+    CHECK_MAC("NS eth_src", BREX_MAC, f->dl_src);
+    CHECK_EQ("NS dl_type", ETH_TYPE_IPV6, ntohs(f->dl_type));
+    CHECK(ipv6_addr_equals(&f->ipv6_src, &src), "NS not from the node");
+    CHECK(ipv6_addr_equals(&f->ipv6_dst, &sn), "NS not to the "
+          "solicited-node address");
+    CHECK_EQ("NS hop limit", 255, f->nw_ttl);
+    CHECK_EQ("NS type", ND_NEIGHBOR_SOLICIT, ntohs(f->tp_src));
+    CHECK(ipv6_addr_equals(&f->nd_target, target), "NS for another "
+          "target");
+    CHECK_MAC("NS source link-layer address", BREX_MAC, f->arp_sha);
+    reply_uninit(&r);
+}
+
+/* Hands pinctrl a solicited Neighbor Advertisement for 'ip', sent from
+ * 'mac' to the node's IPv6 address with 'tll' as its target link-layer
+ * address, and checks that pinctrl does not answer it. */
+static void
+nd_na(const struct in6_addr *ip, struct eth_addr mac, struct eth_addr tll)
+{
+    struct in6_addr dst = node_ip6();
+    struct dp_packet *packet = dp_packet_new(0);
+    compose_nd_na(packet, mac, BREX_MAC, ip, &dst,
+                  htonl(ND_RSO_SOLICITED | ND_RSO_OVERRIDE));
+    if (!eth_addr_equals(tll, mac)) {
+        packet_set_nd(packet, ip, eth_addr_zero, tll);
+    }
+
+    struct ovs_list replies;
+    neighbor_packet_in(packet, &replies);
+    expect_no_reply(&replies, "Neighbor Advertisement");
+}
+
+/* An IPv6 next hop is resolved with a Neighbor Solicitation, the answering
+ * advertisement resolves it, and the table lists it after the IPv4
+ * ones. */
+static void
+test_resolve_ipv6(void)
+{
+    struct ovs_list replies;
+    struct in6_addr gw6 = gateway_ip6(), node6 = node_ip6();
+
+    neighbor_setup("");
+    /* Without an IPv6 address, IPv6 next hops are not resolved. */
+    resolve6(&gw6, &replies);
+    expect_no_reply(&replies, "an IPv6 next hop without an IPv6 address");
+
+    struct neighbor_config cfg = {
+        .node_ip = NODE_IP,
+        .node_ip6 = node6,
+        .mac = BREX_MAC,
+        .out_port = u16_to_ofp(PATCH_PORT),
+        .kernel_dev = "br-ex",
+    };
+    neighbor_configure(&nt, &cfg);
+    resolve6(&gw6, &replies);
+    expect_nd_ns(&replies, &gw6);
+    resolve6(&node6, &replies);
+    expect_no_reply(&replies, "the node's own IPv6 address");
+    check_no_neighbors();
+
+    /* The advertisement's target link-layer address says where the
+     * target is, whatever the frame's source. */
+    uint64_t seqno = neighbor_seqno(&nt);
+    nd_na(&gw6, GATEWAY_MAC, GATEWAY_MAC);
+    CHECK(neighbor_seqno(&nt) != seqno, "seqno unchanged by a resolution");
+    nd_na(&gw6, GATEWAY_MAC, GATEWAY_MAC2);
+    resolve(GATEWAY_IP, &replies);
+    expect_arp_request(&replies, GATEWAY_IP);
+    arp_reply(GATEWAY_IP, GATEWAY_MAC);
+
+    struct flows_neighbor *got;
+    size_t n = neighbor_get(&nt, &got);
+    CHECK_EQ("resolved neighbors", 2, n);
+    if (n == 2) {
+        CHECK(IN6_IS_ADDR_V4MAPPED(&got[0].ip)
+              && in6_addr_get_mapped_ipv4(&got[0].ip) == GATEWAY_IP,
+              "the IPv4 neighbor is not first");
+        CHECK(ipv6_addr_equals(&got[1].ip, &gw6), "the IPv6 neighbor is "
+              "not second");
+        CHECK_MAC("IPv6 neighbor's MAC", GATEWAY_MAC2, got[1].mac);
+    }
+    free(got);
+    check_format("192.168.1.1     52:54:00:00:01:01 resolved   age 0.000s\n"
+                 "2001:db8:1::1   52:54:00:00:01:fe resolved   age 0.000s\n");
+
+    /* An unsolicited advertisement adds nothing. */
+    struct in6_addr other;
+    ovs_assert(ipv6_parse("2001:db8:1::77", &other));
+    nd_na(&other, HOST_MAC, HOST_MAC);
+    n = neighbor_get(&nt, &got);
+    CHECK_EQ("neighbors after an unsolicited advertisement", 2, n);
+    free(got);
+    neighbor_destroy(&nt);
+}
+
 static const struct unit_test tests[] = {
     { "tcp-syn-refused", test_tcp_syn_refused },
     { "tcp-sequence-space", test_tcp_sequence_space },
@@ -2352,6 +2525,7 @@ static const struct unit_test tests[] = {
     { "ip-options-quoted", test_ip_options_quoted },
     { "icmp-not-answered", test_icmp_not_answered },
     { "ipv6-not-answered", test_ipv6_not_answered },
+    { "resolve-ipv6", test_resolve_ipv6 },
     { "ipv6-tcp-syn-refused", test_ipv6_tcp_syn_refused },
     { "ipv6-udp-port-unreachable", test_ipv6_udp_port_unreachable },
     { "broadcast-not-answered", test_broadcast_not_answered },
