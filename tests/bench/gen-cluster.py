@@ -5,7 +5,7 @@
 
 """Synthetic Kubernetes clusters for the kovs scale benchmark.
 
-    gen-cluster.py [--seed=N] [--local-pods=FILE] SIZE STATE.json
+    gen-cluster.py [--seed=N] [--local-pods=FILE] [--dual-stack] SIZE STATE.json
 
 writes a cluster of SIZE (small, medium or large) as a state file: a List
 as 'kubectl get nodes,namespaces,pods,services,endpointslices,
@@ -37,6 +37,12 @@ CIDR is 10.244.0.0/14; Services are in 10.96.0.0/12):
   10.96.0.0/12, some with sessionAffinity ClientIP or
   internalTrafficPolicy Local, each with an EndpointSlice of its app's pods
   (ready conditions, nodeName, targetRef), a few endpoints not ready;
+- with --dual-stack, the same cluster with both families: each node also
+  has podCIDR fd00:10:A:B::/64 for its 10.A.B.0/24 (cluster CIDR
+  fd00:10::/32), each pod fd00:10:A:B::C besides 10.A.B.C, each app
+  Service and kube-dns a PreferDualStack IPv6 ClusterIP in
+  fd00:10:96::/112 and an IPv6 EndpointSlice beside the IPv4 one (the
+  IPv4 one is the one that changes); the underlay stays IPv4;
 - NetworkPolicies of three shapes: per-app ingress (pod, namespace and
   ipBlock peers, named ports, a port range), per-namespace default policies
   (ingress and egress, DNS, an ipBlock with except), per-app egress (named
@@ -361,6 +367,46 @@ class Cluster:
                            "conditions": {"ready": True}}
                           for n in masters]})
 
+    def make_dual_stack(self):
+        """Gives every pod network, pod and Service an IPv6 twin of its
+        IPv4 address (see the module's description)."""
+        def v6(ip):
+            a, b, c, d = (int(x) for x in ip.split("."))
+            if (a, b) == (10, 96):
+                return "fd00:10:96::%x" % ((c << 8) + d)
+            return "fd00:10:%x:%x::%x" % (b, c, d)
+
+        slices = []
+        for obj in self.items:
+            kind, spec = obj["kind"], obj.get("spec", {})
+            if kind == "Node":
+                cidr = spec["podCIDR"]
+                _, b, c, _ = (int(x) for x in cidr.split("/")[0]
+                              .split("."))
+                spec["podCIDRs"] = [cidr, "fd00:10:%x:%x::/64" % (b, c)]
+            elif kind == "Pod" and not spec.get("hostNetwork"):
+                status = obj["status"]
+                status["podIPs"] = [{"ip": status["podIP"]},
+                                    {"ip": v6(status["podIP"])}]
+            elif kind == "Service" and obj["metadata"]["name"] != \
+                    "kubernetes":
+                spec["clusterIPs"] = [spec["clusterIP"],
+                                      v6(spec["clusterIP"])]
+                spec["ipFamilies"] = ["IPv4", "IPv6"]
+                spec["ipFamilyPolicy"] = "PreferDualStack"
+            elif kind == "EndpointSlice" and \
+                    obj["metadata"]["name"] != "kubernetes":
+                slices.append(obj)
+        for eps in slices:
+            twin = json.loads(json.dumps(eps))
+            twin["metadata"] = self.metadata(
+                eps["metadata"]["name"] + "-v6",
+                eps["metadata"]["namespace"], eps["metadata"]["labels"])
+            twin["addressType"] = "IPv6"
+            for ep in twin["endpoints"]:
+                ep["addresses"] = [v6(a) for a in ep["addresses"]]
+            self.add(twin)
+
     def endpoint(self, pod, ready):
         md = pod["metadata"]
         return {"addresses": [pod["status"]["podIP"]],
@@ -646,6 +692,8 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--local-pods", metavar="FILE",
                         help="write node-0's pods as NAMESPACE/NAME MAC")
+    parser.add_argument("--dual-stack", action="store_true",
+                        help="give pods and Services IPv6 addresses too")
     parser.add_argument("args", nargs="+",
                         help="[changes] SIZE STATE.json")
     opts = parser.parse_args()
@@ -660,6 +708,8 @@ def main():
     size, path = args
 
     cluster = Cluster(size, opts.seed)
+    if opts.dual_stack:
+        cluster.make_dual_stack()
     if not changes:
         cluster.write(path)
         if opts.local_pods:

@@ -5,9 +5,12 @@
 #
 # The kovs scale benchmark.
 #
-#     tests/bench/run-bench.sh [-o FILE] [small|medium|large|all]...
+#     tests/bench/run-bench.sh [-o FILE] [--dual-stack] [small|medium|large|all]...
 #
-# (default: small and medium).  For each size it generates a synthetic
+# (default: small and medium).  With --dual-stack, the clusters have both
+# families (gen-cluster.py --dual-stack: every pod and Service also has an
+# IPv6 address, every Service an IPv6 EndpointSlice) and the controller
+# gets a cluster and a Service CIDR of each.  For each size it generates a synthetic
 # cluster (tests/bench/gen-cluster.py), plays node-0 of it and measures, on
 # this machine and in this run:
 #
@@ -70,6 +73,7 @@ TIMEOUT=${KOVS_BENCH_TIMEOUT:-900}
 NODE=node-0
 CLUSTER_CIDR=10.244.0.0/14
 SERVICE_CIDR=10.96.0.0/12
+DUAL_STACK=
 
 output=$builddir/bench-results.md
 sizes=()
@@ -77,6 +81,11 @@ while [ $# -gt 0 ]; do
     case $1 in
     -o) output=$(realpath -m "$2"); shift 2 ;;
     -o*) output=$(realpath -m "${1#-o}"); shift ;;
+    --dual-stack)
+        DUAL_STACK=--dual-stack
+        CLUSTER_CIDR=10.244.0.0/14,fd00:10::/32
+        SERVICE_CIDR=10.96.0.0/12,fd00:10:96::/112
+        shift ;;
     -h|--help) sed -n '/^# The kovs/,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     small|medium|large) sizes+=("$1"); shift ;;
     all) sizes+=(small medium large); shift ;;
@@ -241,7 +250,8 @@ status_read () {
         /^state file:/ { s = $0; sub(/.*\(/, "", s); sub(/ reads\).*/, "", s)
                          print "S_READS=" s }
         $1 == "pod ports" { print "S_POD_PORTS=" $2 }
-        $1 == "tunnel ports" { print "S_TUNNEL_PORTS=" $2 }
+        $1 == "tunnel ports" { split($2, a, " ")
+                               print "S_TUNNEL_PORTS=" a[1] }
         $1 == "desired flows" { print "S_DESIRED=" $2 }
         $1 == "installed flows" { print "S_INSTALLED=" $2 }
         $1 == "desired groups" { print "S_DESIRED_GROUPS=" $2 }
@@ -387,7 +397,7 @@ bench_size () {
 
     log "$size: generating the cluster"
     STATE=$dir/state.json
-    python3 "$GEN" --seed="$SEED" --local-pods="$dir/local-pods" \
+    python3 "$GEN" --seed="$SEED" --local-pods="$dir/local-pods" $DUAL_STACK \
         "$size" "$STATE" || die "gen-cluster.py failed"
     N_LOCAL_PODS=$(wc -l < "$dir/local-pods")
 
@@ -522,7 +532,8 @@ bench_size () {
     log "$size: incremental changes"
     local changes=$dir/changes
     : > "$changes"
-    coproc GEN_PROC { exec python3 "$GEN" --seed="$SEED" changes "$size" \
+    coproc GEN_PROC { exec python3 "$GEN" --seed="$SEED" $DUAL_STACK \
+                           changes "$size" \
                            "$STATE"; }
     gen_pid=$GEN_PROC_PID
     local line
@@ -672,7 +683,7 @@ report_size () {
     local triple="(median / p90 / max)"
     cat <<EOF
 
-### $size: $summary
+### $size${DUAL_STACK:+ (dual-stack)}: $summary
 
 Node $NODE: $N_LOCAL_PODS local pods, $((N_NODES - 1)) tunnels; $flows flows, $groups groups.
 Medians of $RUNS runs; incremental figures over the changes $triple.
