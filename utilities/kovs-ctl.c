@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -369,6 +370,59 @@ print_summary(FILE *out, const struct compute_options *o,
             rss_decoded);
 }
 
+/* The heap bytes in use: what malloc handed out and the program has not
+ * freed yet (glibc's count; 0 under an allocator that does not keep it). */
+static size_t
+heap_in_use(void)
+{
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd;
+}
+
+static void
+print_memory_line(FILE *out, const char *what, size_t bytes, size_t n,
+                  const char *unit)
+{
+    fprintf(out, "memory %s: %.1f MB", what, bytes / 1048576.0);
+    if (n) {
+        fprintf(out, " (%"PRIuSIZE" bytes per %s)", bytes / n, unit);
+    }
+    fputc('\n', out);
+}
+
+/* Prints what the desired flows and groups, and each kind of object, hold
+ * of the heap, by freeing them one after the other: 'ft' is destroyed and
+ * 'cluster' emptied. */
+static void
+print_memory_by_part(FILE *out, struct k8s_cluster *cluster,
+                     struct flow_table *ft)
+{
+    size_t before = heap_in_use();
+    if (!before) {
+        flow_table_destroy(ft);
+        return;
+    }
+
+    size_t n_flows = flow_table_count(ft);
+    flow_table_destroy(ft);
+    size_t now = heap_in_use();
+    print_memory_line(out, "flows and groups", before - MIN(before, now),
+                      n_flows, "flow");
+
+    struct k8s_cluster empty;
+    k8s_cluster_init(&empty);
+    for (int kind = 0; kind < K8S_N_KINDS; kind++) {
+        size_t n = k8s_cluster_count(cluster, kind);
+        before = heap_in_use();
+        k8s_cluster_replace_kind(cluster, &empty, kind, NULL);
+        k8s_cluster_clear_changes(cluster);
+        now = heap_in_use();
+        print_memory_line(out, k8s_kind_name(kind), before - MIN(before, now),
+                          n, "object");
+    }
+    k8s_cluster_destroy(&empty);
+}
+
 static int
 cmd_compute(int argc, char *argv[])
 {
@@ -453,7 +507,7 @@ cmd_compute(int argc, char *argv[])
         svec_destroy(&flows);
     }
 
-    flow_table_destroy(&ft);
+    print_memory_by_part(o.dump ? stderr : stdout, &cluster, &ft);
     shash_destroy_free_data(&pods);
     shash_destroy_free_data(&tunnels);
     k8s_cluster_destroy(&cluster);

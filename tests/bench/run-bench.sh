@@ -15,7 +15,8 @@
 # this machine and in this run:
 #
 #   1. cold compute: 'kovs-ctl compute' from the state file to the desired
-#      flows, no switch: CPU time (decode, compute) and peak RSS;
+#      flows, no switch: CPU time (decode, compute), peak RSS and the heap
+#      that the flows and each kind of object hold;
 #   2. cold install: from kovs-controller's start to the barrier reply of a
 #      fully installed br-int (every tunnel port made, every flow and group
 #      installed) on a fresh 'ovs-vswitchd --enable-dummy', against
@@ -416,9 +417,14 @@ bench_size () {
             /^peak rss:/ { print "peak_rss " $3 }' >> "$R"
     done
     N_NODES=$(sed -n 's/^objects Node: //p' "$dir/compute.1.out")
-    local summary
+    local summary heap
     summary=$(awk '/^objects / { sub(/^objects /, ""); printf "%s%s", sep, $0; sep = ", " }' \
               "$dir/compute.1.out")
+    # The heap that each part holds once computed (kovs-ctl frees them one
+    # after the other): "flows and groups 85.2 MB (905 B/flow), Pod ...".
+    heap=$(sed -n 's/^memory \([^:]*\): \([0-9.]* MB\)\( (\([0-9]*\) bytes per \([a-z]*\))\)\{0,1\}$/\1 \2 (\4 B\/\5)/p' \
+           "$dir/compute.1.out" | sed 's/ ( B\/)//' | paste -sd, - |
+           sed 's/,/, /g')
 
     # 2. Cold install by kovs-controller, each run on a fresh switch.
     log "$size: making the template switch"
@@ -692,6 +698,7 @@ Medians of $RUNS runs; incremental figures over the changes $triple.
 | --- | --- | --- |
 | cold compute, CPU (decode + compute) | $cpu ms ($decode + $compute) | < 1000 ms |
 | cold compute, peak RSS | $(fmt_mb "$rss") | < 300 MB |
+| cold compute, heap held per part | $heap | |
 | cold install, kovs-controller start to barrier reply | $inst ms | |
 | cold install, ovs-ofctl bundle of the same flows and groups | $base ms | |
 | cold install, ratio | $ratio | |
