@@ -497,7 +497,8 @@ static void
 test_ipam_allocate(void)
 {
     struct ipam ipam;
-    struct ipam_range net = { .net = htonl(0x0af40100),  /* 10.244.1.0/29. */
+    struct ipam_range net = { .has_ip = true,
+                              .net = htonl(0x0af40100),  /* 10.244.1.0/29. */
                               .plen = 29 };
     struct ipam_attachment *att;
     ovs_assert(!ipam_init(&ipam, NULL));
@@ -548,7 +549,8 @@ test_ipam_persist_and_gc(void)
     char dir[] = "/tmp/test-cni.XXXXXX";
     ovs_assert(mkdtemp(dir));
     char *file = xasprintf("%s/ipam.json", dir);
-    struct ipam_range net = { .net = htonl(0x0af40100), .plen = 24 };
+    struct ipam_range net = { .has_ip = true, .net = htonl(0x0af40100),
+                              .plen = 24 };
     struct ipam ipam;
     struct ipam_attachment *att;
 
@@ -607,7 +609,8 @@ test_ipam_persist_and_gc(void)
 static struct ipam_range
 dual_stack_range(unsigned int plen6)
 {
-    struct ipam_range range = { .net = htonl(0x0af40100), .plen = 24,
+    struct ipam_range range = { .has_ip = true,
+                                .net = htonl(0x0af40100), .plen = 24,
                                 .has_ip6 = true, .plen6 = plen6 };
     ovs_assert(ipv6_parse("fd00:10:244:1::", &range.net6));
     return range;
@@ -670,7 +673,8 @@ test_ipam_allocate_ipv6(void)
           "only free IPv6 address not reused");
 
     /* An IPv4-only range gives no IPv6 address. */
-    struct ipam_range v4 = { .net = htonl(0x0af40100), .plen = 24 };
+    struct ipam_range v4 = { .has_ip = true, .net = htonl(0x0af40100),
+                             .plen = 24 };
     ovs_assert(!ipam_allocate(&ipam, "v4", "eth0", "ns/p", &v4, &att));
     CHECK(!att->has_ip6 && hmap_count(&ipam.by_ip6) == 2, "IPv6 given");
     ipam_destroy(&ipam);
