@@ -480,8 +480,7 @@ ipam_allocate(struct ipam *ipam, const char *container_id,
     struct in6_addr old_last6 = ipam->last6;
     bool created = !att;
     if (created) {
-        att = attachment_create(container_id, ifname, pod, ip,
-                                &in6addr_any);
+        att = attachment_create(container_id, ifname, pod, ip, &ip6);
         if (ip) {
             ipam->last = ip;
         }
