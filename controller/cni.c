@@ -594,20 +594,23 @@ cni_result_to_json(const struct cni_result *r, const char *version)
 
     struct json *ips = json_array_create_empty();
     struct json *routes = json_array_create_empty();
-    struct json *ip = json_object_create();
-    if (has_ip_version) {
-        json_object_put_string(ip, "version", "4");
-    }
-    json_object_put_format(ip, "address", IP_FMT"/%u", IP_ARGS(r->ip),
-                           r->plen);
-    json_object_put_format(ip, "gateway", IP_FMT, IP_ARGS(r->gateway));
-    json_object_put(ip, "interface", json_integer_create(1));
-    json_array_add(ips, ip);
+    struct json *ip, *route;
+    if (r->ip) {
+        ip = json_object_create();
+        if (has_ip_version) {
+            json_object_put_string(ip, "version", "4");
+        }
+        json_object_put_format(ip, "address", IP_FMT"/%u", IP_ARGS(r->ip),
+                               r->plen);
+        json_object_put_format(ip, "gateway", IP_FMT, IP_ARGS(r->gateway));
+        json_object_put(ip, "interface", json_integer_create(1));
+        json_array_add(ips, ip);
 
-    struct json *route = json_object_create();
-    json_object_put_string(route, "dst", "0.0.0.0/0");
-    json_object_put_format(route, "gw", IP_FMT, IP_ARGS(r->gateway));
-    json_array_add(routes, route);
+        route = json_object_create();
+        json_object_put_string(route, "dst", "0.0.0.0/0");
+        json_object_put_format(route, "gw", IP_FMT, IP_ARGS(r->gateway));
+        json_array_add(routes, route);
+    }
 
     if (r->has_ip6) {
         char addr[INET6_ADDRSTRLEN], gw[INET6_ADDRSTRLEN];

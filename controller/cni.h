@@ -145,10 +145,10 @@ struct cni_result {
     struct eth_addr mac;
     char *sandbox;                  /* CNI_NETNS. */
     int mtu;
-    ovs_be32 ip;
+    ovs_be32 ip;                    /* 0 on an IPv6-only node. */
     unsigned int plen;
     ovs_be32 gateway;
-    bool has_ip6;                   /* On a dual-stack node: */
+    bool has_ip6;                   /* On a node with an IPv6 podCIDR: */
     struct in6_addr ip6;            /* The IPv6 address, */
     unsigned int plen6;             /* its prefix length */
     struct in6_addr gateway6;       /* and gateway. */

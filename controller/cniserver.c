@@ -221,9 +221,13 @@ update_cni_ports(void)
         cp->iface_id = xstrdup(att->pod);
         cp->mac = att->mac;
         struct ds ips = DS_EMPTY_INITIALIZER;
-        ds_put_format(&ips, IP_FMT"/%u", IP_ARGS(att->ip), plen);
+        if (att->ip && last.local->valid4) {
+            ds_put_format(&ips, IP_FMT"/%u", IP_ARGS(att->ip), plen);
+        }
         if (attachment_has_local_ip6(att)) {
-            ds_put_char(&ips, ',');
+            if (ips.length) {
+                ds_put_char(&ips, ',');
+            }
             ipv6_format_addr(&att->ip6, &ips);
             ds_put_format(&ips, "/%u", cidr6.plen);
         }
@@ -443,7 +447,7 @@ not_ready_reason(const struct cniserver_input *in)
         return "the Kubernetes state is not complete yet";
     }
     if (!in->local->valid) {
-        return "this node has no IPv4 podCIDR yet";
+        return "this node has no podCIDR yet";
     }
     return NULL;
 }
@@ -598,9 +602,12 @@ check_attachment_args(struct unixctl_conn *conn, const char *container_id,
 static void
 format_attachment(const struct ipam_attachment *att, struct ds *ds)
 {
-    ds_put_format(ds, "ip="IP_FMT"/%u gateway="IP_FMT" mac="ETH_ADDR_FMT
-                  " host-ifname=%s mtu=%d pod=%s", IP_ARGS(att->ip),
-                  last.local->pod_cidr.plen, IP_ARGS(last.local->gateway_ip),
+    if (att->ip && last.local->valid4) {
+        ds_put_format(ds, "ip="IP_FMT"/%u gateway="IP_FMT" ",
+                      IP_ARGS(att->ip), last.local->pod_cidr.plen,
+                      IP_ARGS(last.local->gateway_ip));
+    }
+    ds_put_format(ds, "mac="ETH_ADDR_FMT" host-ifname=%s mtu=%d pod=%s",
                   ETH_ADDR_ARGS(att->mac), att->host_ifname, cfg.mtu,
                   att->pod);
     if (attachment_has_local_ip6(att)) {
@@ -616,9 +623,11 @@ format_attachment(const struct ipam_attachment *att, struct ds *ds)
 static void
 format_addresses(const struct ipam_attachment *att, struct ds *ds)
 {
-    ds_put_format(ds, IP_FMT, IP_ARGS(att->ip));
+    if (att->ip) {
+        ds_put_format(ds, IP_FMT, IP_ARGS(att->ip));
+    }
     if (att->has_ip6) {
-        ds_put_cstr(ds, " and ");
+        ds_put_cstr(ds, att->ip ? " and " : "");
         ipv6_format_addr(&att->ip6, ds);
     }
 }
@@ -656,6 +665,7 @@ cni_unixctl_add(struct unixctl_conn *conn, int argc OVS_UNUSED,
         return;
     }
     struct ipam_range range = {
+        .has_ip = last.local->valid4,
         .net = last.local->pod_net,
         .plen = last.local->pod_cidr.plen,
         .has_ip6 = last.local->valid6,

@@ -98,20 +98,26 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       k8s_kind_name(kind),
                       k8s_cluster_count(&c->cluster, kind));
     }
-    if (c->local.valid) {
+    const char *configured = (gateway_is_configured(&c->gateway) ? ""
+                              : " (not configured)");
+    if (c->local.valid4) {
         ds_put_format(&ds, "gateway: "IP_FMT"/%u "ETH_ADDR_FMT" port %d%s\n",
                       IP_ARGS(c->local.gateway_ip), c->local.pod_cidr.plen,
                       ETH_ADDR_ARGS(c->local.gateway_mac),
-                      ofp_to_u16(c->input.gateway_ofport),
-                      (gateway_is_configured(&c->gateway) ? ""
-                       : " (not configured)"));
+                      ofp_to_u16(c->input.gateway_ofport), configured);
     } else {
         ds_put_cstr(&ds, "gateway: none (this node has no IPv4 podCIDR)\n");
     }
     if (c->local.valid6) {
         ds_put_cstr(&ds, "gateway IPv6: ");
         ipv6_format_addr(&c->local.gateway_ip6, &ds);
-        ds_put_format(&ds, "/%u\n", c->local.pod_cidr6.plen);
+        ds_put_format(&ds, "/%u", c->local.pod_cidr6.plen);
+        if (!c->local.valid4) {
+            ds_put_format(&ds, " "ETH_ADDR_FMT" port %d%s",
+                          ETH_ADDR_ARGS(c->local.gateway_mac),
+                          ofp_to_u16(c->input.gateway_ofport), configured);
+        }
+        ds_put_char(&ds, '\n');
     }
     ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
                   shash_count(c->input.pod_ports));
@@ -120,6 +126,23 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   shash_count(c->input.tunnel_ports),
                   flows_tunnel_mode_name(c->opts->tunnel_mode),
                   c->opts->mtu);
+    const struct shash_node **tunnels = shash_sort(c->input.tunnel_ports);
+    for (size_t i = 0; i < shash_count(c->input.tunnel_ports); i++) {
+        const struct flows_port *port = tunnels[i]->data;
+        const struct k8s_object *obj = k8s_cluster_find(
+            &c->cluster, K8S_NODE, "", tunnels[i]->name);
+        const struct in6_addr *ip
+            = obj ? k8s_node_underlay_ip(k8s_node_cast(obj)) : NULL;
+        ds_put_format(&ds, "  tunnel to %s: port %d, remote ",
+                      tunnels[i]->name, ofp_to_u16(port->ofport));
+        if (ip) {
+            ipv6_format_mapped(ip, &ds);
+        } else {
+            ds_put_cstr(&ds, "unknown");
+        }
+        ds_put_char(&ds, '\n');
+    }
+    free(tunnels);
     ds_put_format(&ds, "desired flows: %"PRIuSIZE"\n",
                   flow_table_count(&c->flows));
     ds_put_format(&ds, "installed flows: %"PRIuSIZE"\n", s.n_installed);

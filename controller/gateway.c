@@ -129,7 +129,7 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
 
     ovs_be32 route_net[2] = { 0, 0 };
     unsigned int route_plen[2] = { 0, 0 };
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; local->valid4 && i < 2; i++) {
         const struct k8s_cidr *c = cfg->routes[i];
         if (c && k8s_addr_is_ipv4(&c->addr)) {
             route_net[i] = in6_addr_get_mapped_ipv4(&c->addr);
@@ -147,6 +147,7 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
     }
 
     if (applied->ok && applied->ifindex == cfg->ifindex
+        && applied->has_ip == local->valid4
         && applied->ip == local->gateway_ip
         && applied->plen == local->pod_cidr.plen
         && !memcmp(applied->route_net, route_net, sizeof route_net)
@@ -170,7 +171,7 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
 
     struct in6_addr gateway_ip = in6_addr_mapped_ipv4(local->gateway_ip);
     int error = gateway_set_up(cfg->ifindex);
-    if (!error) {
+    if (!error && local->valid4) {
         error = gateway_set_address(cfg->ifindex, &gateway_ip,
                                     local->pod_cidr.plen);
     }
@@ -201,20 +202,24 @@ gateway_run(struct gateway *applied, const struct gateway_config *cfg)
         return;
     }
 
-    struct ds ip6 = DS_EMPTY_INITIALIZER;
-    if (local->valid6) {
-        ds_put_cstr(&ip6, " and ");
-        ipv6_format_addr(&local->gateway_ip6, &ip6);
-        ds_put_format(&ip6, "/%u", local->pod_cidr6.plen);
+    struct ds addrs = DS_EMPTY_INITIALIZER;
+    if (local->valid4) {
+        ds_put_format(&addrs, IP_FMT"/%u", IP_ARGS(local->gateway_ip),
+                      local->pod_cidr.plen);
     }
-    VLOG_INFO("%s: "IP_FMT"/%u%s, routes through it for %d prefixes",
-              ifname, IP_ARGS(local->gateway_ip), local->pod_cidr.plen,
-              ds_cstr(&ip6),
+    if (local->valid6) {
+        ds_put_cstr(&addrs, local->valid4 ? " and " : "");
+        ipv6_format_addr(&local->gateway_ip6, &addrs);
+        ds_put_format(&addrs, "/%u", local->pod_cidr6.plen);
+    }
+    VLOG_INFO("%s: %s, routes through it for %d prefixes",
+              ifname, ds_cstr(&addrs),
               (route_plen[0] || route_net[0]) + (route_plen[1]
                                                  || route_net[1])
               + (route6[0].plen != 0) + (route6[1].plen != 0));
-    ds_destroy(&ip6);
+    ds_destroy(&addrs);
     applied->ifindex = cfg->ifindex;
+    applied->has_ip = local->valid4;
     applied->ip = local->gateway_ip;
     applied->plen = local->pod_cidr.plen;
     memcpy(applied->route_net, route_net, sizeof route_net);

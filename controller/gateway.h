@@ -33,6 +33,8 @@ struct gateway_config {
 /* What was last applied. */
 struct gateway {
     int ifindex;
+    bool has_ip;                    /* The IPv4 address, if the node has an
+                                     * IPv4 podCIDR. */
     ovs_be32 ip;
     unsigned int plen;
     ovs_be32 route_net[2];

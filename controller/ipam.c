@@ -100,9 +100,12 @@ ipam_host_ifname(const char *container_id, const char *ifname)
     return ds_steal_cstr(&s);
 }
 
+/* Creates an attachment with IPv4 address 'ip' (0 on an IPv6-only node)
+ * and IPv6 address 'ip6' (all-zeros for none).  Its MAC embeds the IPv4
+ * address, or without one the low 32 bits of the IPv6 one. */
 static struct ipam_attachment *
 attachment_create(const char *container_id, const char *ifname,
-                  const char *pod, ovs_be32 ip)
+                  const char *pod, ovs_be32 ip, const struct in6_addr *ip6)
 {
     struct ipam_attachment *att = xzalloc(sizeof *att);
     att->key = xasprintf("%s/%s", container_id, ifname);
@@ -110,7 +113,12 @@ attachment_create(const char *container_id, const char *ifname,
     att->ifname = xstrdup(ifname);
     att->pod = xstrdup(pod);
     att->ip = ip;
-    att->mac = ipam_mac_for_ip(ip);
+    att->has_ip6 = ipv6_addr_is_set(ip6);
+    att->ip6 = *ip6;
+    att->mac = ipam_mac_for_ip(ip ? ip
+                               : get_16aligned_be32(
+                                   &((const ovs_16aligned_be32 *)
+                                     ip6->s6_addr)[3]));
     att->host_ifname = ipam_host_ifname(container_id, ifname);
     return att;
 }
@@ -132,7 +140,9 @@ static void
 attachment_insert(struct ipam *ipam, struct ipam_attachment *att)
 {
     hmap_insert(&ipam->attachments, &att->key_node, hash_string(att->key, 0));
-    hmap_insert(&ipam->by_ip, &att->ip_node, ip_hash(att->ip));
+    if (att->ip) {
+        hmap_insert(&ipam->by_ip, &att->ip_node, ip_hash(att->ip));
+    }
     if (att->has_ip6) {
         hmap_insert(&ipam->by_ip6, &att->ip6_node, ip6_hash(&att->ip6));
     }
@@ -142,7 +152,9 @@ static void
 attachment_remove(struct ipam *ipam, struct ipam_attachment *att)
 {
     hmap_remove(&ipam->attachments, &att->key_node);
-    hmap_remove(&ipam->by_ip, &att->ip_node);
+    if (att->ip) {
+        hmap_remove(&ipam->by_ip, &att->ip_node);
+    }
     if (att->has_ip6) {
         hmap_remove(&ipam->by_ip6, &att->ip6_node);
     }
@@ -168,7 +180,9 @@ ipam_to_json(const struct ipam *ipam)
         json_object_put_string(a, "containerID", att->container_id);
         json_object_put_string(a, "ifname", att->ifname);
         json_object_put_string(a, "pod", att->pod);
-        json_object_put_format(a, "ip", IP_FMT, IP_ARGS(att->ip));
+        if (att->ip) {
+            json_object_put_format(a, "ip", IP_FMT, IP_ARGS(att->ip));
+        }
         if (att->has_ip6) {
             put_ipv6(a, "ip6", &att->ip6);
         }
@@ -282,12 +296,13 @@ ipam_from_json(struct ipam *ipam, const struct json *j)
         const struct json *ip6_s = o ? shash_find_data(o, "ip6") : NULL;
         const struct json *attached = o ? shash_find_data(o, "attached")
                                         : NULL;
-        ovs_be32 ip;
+        ovs_be32 ip = 0;
         struct in6_addr ip6 = in6addr_any;
         if (!id || id->type != JSON_STRING || !ifn
             || ifn->type != JSON_STRING || !pod || pod->type != JSON_STRING
-            || !ip_s || ip_s->type != JSON_STRING
-            || !ip_parse(json_string(ip_s), &ip) || !ip
+            || (!ip_s && !ip6_s)
+            || (ip_s && (ip_s->type != JSON_STRING
+                         || !ip_parse(json_string(ip_s), &ip) || !ip))
             || (ip6_s && (ip6_s->type != JSON_STRING
                           || !ipv6_parse(json_string(ip6_s), &ip6)
                           || !ipv6_addr_is_set(&ip6)))) {
@@ -296,7 +311,7 @@ ipam_from_json(struct ipam *ipam, const struct json *j)
             continue;
         }
         if (ipam_find(ipam, json_string(id), json_string(ifn))
-            || ipam_find_by_ip(ipam, ip)
+            || (ip && ipam_find_by_ip(ipam, ip))
             || (ip6_s && ipam_find_by_ip6(ipam, &ip6))) {
             free(error);
             error = xasprintf("attachment %"PRIuSIZE" (%s/%s, "IP_FMT") "
@@ -306,10 +321,8 @@ ipam_from_json(struct ipam *ipam, const struct json *j)
             continue;
         }
         struct ipam_attachment *att = attachment_create(
-            json_string(id), json_string(ifn), json_string(pod), ip);
+            json_string(id), json_string(ifn), json_string(pod), ip, &ip6);
         att->attached = attached && attached->type == JSON_TRUE;
-        att->has_ip6 = ip6_s != NULL;
-        att->ip6 = ip6;
         attachment_insert(ipam, att);
     }
     return error;
@@ -452,8 +465,9 @@ ipam_allocate(struct ipam *ipam, const char *container_id,
     /* Every address is chosen before anything changes, so that a full
      * range of either family leaves the table as it was. */
     ovs_be32 ip = att ? att->ip : 0;
-    char *error = att ? NULL : ipam_find_free_ipv4(ipam, range->net,
-                                                   range->plen, &ip);
+    char *error = (att || !range->has_ip ? NULL
+                   : ipam_find_free_ipv4(ipam, range->net, range->plen,
+                                         &ip));
     struct in6_addr ip6 = in6addr_any;
     if (!error && range->has_ip6) {
         error = ipam_find_free_ipv6(ipam, &range->net6, range->plen6, &ip6);
@@ -466,8 +480,10 @@ ipam_allocate(struct ipam *ipam, const char *container_id,
     struct in6_addr old_last6 = ipam->last6;
     bool created = !att;
     if (created) {
-        att = attachment_create(container_id, ifname, pod, ip);
-        ipam->last = ip;
+        att = attachment_create(container_id, ifname, pod, ip, &ip6);
+        if (ip) {
+            ipam->last = ip;
+        }
     } else {
         attachment_remove(ipam, att);
     }

@@ -41,8 +41,9 @@ struct ipam_attachment {
     char *container_id;
     char *ifname;
     char *pod;                      /* "namespace/name". */
-    ovs_be32 ip;
-    bool has_ip6;                   /* Allocated on a dual-stack node. */
+    ovs_be32 ip;                    /* 0 on an IPv6-only node. */
+    bool has_ip6;                   /* Allocated on a node with an IPv6
+                                     * podCIDR. */
     struct in6_addr ip6;
     struct eth_addr mac;
     char *host_ifname;              /* The host end of the veth. */
@@ -73,9 +74,10 @@ struct ipam_attachment *ipam_find_by_ip(const struct ipam *, ovs_be32 ip);
 struct ipam_attachment *ipam_find_by_ip6(const struct ipam *,
                                          const struct in6_addr *ip6);
 
-/* The ranges to allocate from: this node's IPv4 podCIDR and, on a
- * dual-stack node, its IPv6 podCIDR. */
+/* The ranges to allocate from: this node's IPv4 podCIDR and its IPv6
+ * podCIDR, each if it has one. */
 struct ipam_range {
+    bool has_ip;                    /* An IPv4 podCIDR ('net'/'plen'). */
     ovs_be32 net;
     unsigned int plen;
     bool has_ip6;

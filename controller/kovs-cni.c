@@ -66,10 +66,10 @@ struct request {
 /* What kovs-controller allocated to an attachment ("cni/add" and
  * "cni/check" replies). */
 struct attachment {
-    ovs_be32 ip;
+    ovs_be32 ip;                    /* 0 on an IPv6-only node. */
     unsigned int plen;
     ovs_be32 gateway;
-    bool has_ip6;                   /* On a dual-stack node: */
+    bool has_ip6;                   /* On a node with an IPv6 podCIDR: */
     struct in6_addr ip6;            /* the IPv6 address, */
     unsigned int plen6;             /* its prefix length */
     struct in6_addr gateway6;       /* and gateway. */
@@ -222,9 +222,9 @@ parse_attachment(const char *reply, struct attachment *a,
     const char *gw = smap_get(&kv, "gateway");
     const char *mac = smap_get(&kv, "mac");
     const char *host = smap_get(&kv, "host-ifname");
-    ovs_be32 mask;
-    char *err = ip ? ip_parse_masked(ip, &a->ip, &mask) : xstrdup("none");
-    bool ok = (!err && gw && ip_parse(gw, &a->gateway)
+    ovs_be32 mask = 0;
+    char *err = ip ? ip_parse_masked(ip, &a->ip, &mask) : NULL;
+    bool ok = (!err && (!ip || (gw && ip_parse(gw, &a->gateway) && a->ip))
                && mac && eth_addr_from_string(mac, &a->mac)
                && host && cni_ifname_is_valid(host)
                && smap_get_int(&kv, "mtu", 0) > 0);
@@ -237,6 +237,9 @@ parse_attachment(const char *reply, struct attachment *a,
         ok = !err && gw6 && ipv6_parse(gw6, &a->gateway6);
         a->has_ip6 = ok;
         free(err);
+    }
+    if (ok && !ip && !a->has_ip6) {
+        ok = false;             /* Neither an IPv4 nor an IPv6 address. */
     }
     if (ok) {
         a->plen = ip_count_cidr_bits(mask);
@@ -560,7 +563,7 @@ configure_pod_end(const char *name, const struct attachment *a,
     int sock = inet_socket();
     const char *step = "checksum offload";
     int retval = conf->userspace_datapath ? tx_checksum_off(sock, name) : 0;
-    if (!retval) {
+    if (!retval && a->ip) {
         step = "address";
         retval = set_address(sock, name, a->ip, a->plen);
     }
@@ -568,7 +571,7 @@ configure_pod_end(const char *name, const struct attachment *a,
         step = "link up";
         retval = link_up(sock, name);
     }
-    if (!retval) {
+    if (!retval && a->ip) {
         step = "default route";
         retval = add_default_route(sock, name, a->gateway);
     }
@@ -724,7 +727,7 @@ check_pod_end(const char *name, const struct attachment *a,
     if (!what && (!get_mac(name, &mac) || !eth_addr_equals(mac, a->mac))) {
         what = "has another MAC";
     }
-    if (!what) {
+    if (!what && a->ip) {
         memset(&ifr, 0, sizeof ifr);
         if (ifreq_ioctl(sock, name, SIOCGIFADDR, &ifr)
             || get_sockaddr_in(&ifr.ifr_addr) != a->ip) {
@@ -738,7 +741,7 @@ check_pod_end(const char *name, const struct attachment *a,
             }
         }
     }
-    if (!what && !has_default_route(name, a->gateway)) {
+    if (!what && a->ip && !has_default_route(name, a->gateway)) {
         what = "is not the default route's interface";
     }
     if (!what && a->has_ip6) {

@@ -408,23 +408,28 @@ check_own_node(struct controller *c)
             ds_put_format(&cidrs, "/%u", node->pod_cidrs[i].plen);
         }
         VLOG_WARN("Node %s: spec.podCIDRs (%s) has no IPv4 prefix of length "
-                  "30 or less, which a gateway and pods need: this node's "
-                  "pods get no flows", c->opts->node_name,
+                  "30 or less and no IPv6 one of length 126 or less, which "
+                  "a gateway and pods need: this node's pods get no flows",
+                  c->opts->node_name,
                   cidrs.length ? ds_cstr(&cidrs) : "none");
         ds_destroy(&cidrs);
     } else if (state == OWN_NODE_OK) {
-        struct ds ipv6 = DS_EMPTY_INITIALIZER;
-        if (c->local.valid6) {
-            ds_put_cstr(&ipv6, "; IPv6 pod network ");
-            k8s_cidr_format(&c->local.pod_cidr6, &ipv6);
-            ds_put_cstr(&ipv6, ", gateway ");
-            ipv6_format_addr(&c->local.gateway_ip6, &ipv6);
+        struct ds nets = DS_EMPTY_INITIALIZER;
+        if (c->local.valid4) {
+            ds_put_cstr(&nets, "pod network ");
+            k8s_cidr_format(&c->local.pod_cidr, &nets);
+            ds_put_format(&nets, ", gateway "IP_FMT,
+                          IP_ARGS(c->local.gateway_ip));
         }
-        VLOG_INFO("Node %s: pod network "IP_FMT"/%u, gateway "IP_FMT"%s",
-                  c->opts->node_name, IP_ARGS(c->local.pod_net),
-                  c->local.pod_cidr.plen, IP_ARGS(c->local.gateway_ip),
-                  ds_cstr(&ipv6));
-        ds_destroy(&ipv6);
+        if (c->local.valid6) {
+            ds_put_cstr(&nets, c->local.valid4 ? "; " : "IPv6 only: ");
+            ds_put_cstr(&nets, "IPv6 pod network ");
+            k8s_cidr_format(&c->local.pod_cidr6, &nets);
+            ds_put_cstr(&nets, ", gateway ");
+            ipv6_format_addr(&c->local.gateway_ip6, &nets);
+        }
+        VLOG_INFO("Node %s: %s", c->opts->node_name, ds_cstr(&nets));
+        ds_destroy(&nets);
     }
 }
 

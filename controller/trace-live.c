@@ -45,9 +45,9 @@ live_node_get(struct trace_backend *backend, const char *name,
         return xasprintf("node %s: a live trace sees only this node's "
                          "switch (node %s)", name, c->opts->node_name);
     }
-    if (!c->local.valid) {
-        return xasprintf("node %s has no IPv4 podCIDR yet: kovs has given "
-                         "it no flows", name);
+    if (!c->local.valid4) {
+        return xasprintf("node %s has no IPv4 podCIDR yet: a trace follows "
+                         "IPv4 packets only", name);
     }
     if (!c->input.gateway_ofport) {
         return xasprintf("node %s: the gateway port is not on %s yet",

@@ -282,9 +282,10 @@ tunnel_port_name(const char *node)
                   : xasprintf("kovs-%08"PRIx32, hash_string(node, 0));
 }
 
-/* One tunnel port per peer node with an IPv4 InternalIP; ports of nodes
- * that are gone (or of this node) are removed, and in routed mode (no
- * 'cfg->tunnel_type') all of them. */
+/* One tunnel port per peer node with an InternalIP, whose remote_ip is the
+ * peer's underlay address (its first InternalIP, IPv4 or IPv6: see
+ * k8s_node_underlay_ip()); ports of nodes that are gone (or of this node)
+ * are removed, and in routed mode (no 'cfg->tunnel_type') all of them. */
 static void
 ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
                const struct vswitch_config *cfg,
@@ -302,7 +303,8 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
         }
         const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NODE,
                                                         "", node_name);
-        ovs_be32 ip = obj ? k8s_node_internal_ipv4(k8s_node_cast(obj)) : 0;
+        const struct in6_addr *ip
+            = obj ? k8s_node_underlay_ip(k8s_node_cast(obj)) : NULL;
         if (!ip || !cfg->tunnel_type || !strcmp(node_name, cfg->node_name)
             || !sset_add(&seen, node_name)) {
             VLOG_INFO("removing tunnel port %s of node %s", port->name,
@@ -311,8 +313,8 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
             continue;
         }
 
-        char remote[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &ip, remote, sizeof remote);
+        char remote[INET6_ADDRSTRLEN];
+        ipv6_string_mapped(remote, ip);
         if (strcmp(iface->type, cfg->tunnel_type)) {
             ovsrec_interface_set_type(iface, cfg->tunnel_type);
         }
@@ -331,14 +333,15 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
 
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
-        ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
+        const struct in6_addr *ip
+            = k8s_node_underlay_ip(k8s_node_cast(obj));
         if (!ip || !cfg->tunnel_type || !strcmp(obj->name, cfg->node_name)
             || sset_contains(&seen, obj->name)) {
             continue;
         }
         char *name = tunnel_port_name(obj->name);
-        char remote[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &ip, remote, sizeof remote);
+        char remote[INET6_ADDRSTRLEN];
+        ipv6_string_mapped(remote, ip);
         VLOG_INFO("adding tunnel port %s to node %s (%s)", name, obj->name,
                   remote);
 
@@ -700,11 +703,11 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
             p->mac = mac;
             p->ip = first_ipv4(ips);
             p->ip6 = first_ipv6(ips);
-            if (ips && !p->ip) {
+            if (ips && !p->ip && !ipv6_addr_is_set(&p->ip6)) {
                 VLOG_WARN_RL(&rl, "interface %s (iface-id %s): "
-                             "external_ids:ip-addresses: \"%s\" has no IPv4 "
-                             "address; the Pod object's is used", iface->name,
-                             iface_id, ips);
+                             "external_ids:ip-addresses: \"%s\" has no "
+                             "address; the Pod object's are used",
+                             iface->name, iface_id, ips);
             }
             if (!shash_add_once(&pods, iface_id, p)) {
                 VLOG_WARN_RL(&rl, "interface %s: iface-id %s is used by "
@@ -715,7 +718,7 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
                 pi->name = xstrdup(iface->name);
                 pi->installed = smap_get_bool(&iface->external_ids,
                                               "kovs-installed", false);
-                pi->has_ip = p->ip != 0;
+                pi->has_ip = p->ip || ipv6_addr_is_set(&p->ip6);
                 shash_add(&pod_ifaces, iface_id, pi);
             }
         } else if (node && ofport) {

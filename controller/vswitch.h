@@ -78,7 +78,7 @@ struct vswitch_pod_iface {
     char *name;                     /* Interface name. */
     bool installed;                 /* external_ids:kovs-installed=true. */
     bool has_ip;                    /* external_ids:ip-addresses has an
-                                     * IPv4 address. */
+                                     * address. */
 };
 
 /* The ports kovs found on the bridge. */

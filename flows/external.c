@@ -412,6 +412,15 @@ flows_external_compute(const struct flows_input *in,
     if (!ex || !ex_ft || !local->valid || !in->gateway_ofport) {
         return;
     }
+    if (!local->valid4) {
+        /* br-ex's flows are built around the IPv4 node IP and podCIDR. */
+        flow_table_add_warning(
+            ft, cookie, "Node %s: spec.podCIDRs has no IPv4 prefix: the "
+            "external bridge (SNAT, NodePorts, external addresses) is not "
+            "supported on an IPv6-only node, traffic leaving the cluster "
+            "goes through the node's stack", in->node_name);
+        return;
+    }
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);

@@ -40,17 +40,16 @@ flows_local_init(const struct flows_input *in, struct flows_local *local)
     for (size_t i = 0; i < node->n_pod_cidrs; i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
         if (k8s_addr_is_ipv4(&c->addr) && c->plen <= 30) {
-            local->valid = true;
+            local->valid4 = true;
             local->pod_cidr = *c;
             local->pod_mask = be32_prefix_mask(c->plen);
             local->pod_net = in6_addr_get_mapped_ipv4(&c->addr)
                              & local->pod_mask;
             local->gateway_ip = htonl(ntohl(local->pod_net) + 1);
-            local->gateway_mac = flows_gateway_mac(local->gateway_ip);
             break;
         }
     }
-    for (size_t i = 0; local->valid && i < node->n_pod_cidrs; i++) {
+    for (size_t i = 0; i < node->n_pod_cidrs; i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
         if (!k8s_addr_is_ipv4(&c->addr) && c->plen <= 126) {
             local->valid6 = true;
@@ -60,6 +59,16 @@ flows_local_init(const struct flows_input *in, struct flows_local *local)
             local->gateway_ip6.s6_addr[15] |= 1;
             break;
         }
+    }
+
+    /* The gateway's MAC embeds its IPv4 address, or on an IPv6-only node
+     * the low bits of its IPv6 one. */
+    local->valid = local->valid4 || local->valid6;
+    if (local->valid4) {
+        struct in6_addr gw = in6_addr_mapped_ipv4(local->gateway_ip);
+        local->gateway_mac = flows_gateway_mac(&gw);
+    } else if (local->valid6) {
+        local->gateway_mac = flows_gateway_mac(&local->gateway_ip6);
     }
 }
 

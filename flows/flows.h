@@ -122,20 +122,21 @@ struct flows_input {
     enum flows_np_logging np_logging;
 };
 
-/* This node's addressing, derived from its Node object: the first IPv4
- * podCIDR, the gateway (its first address) and the gateway's MAC; and, on
- * a dual-stack node, the first IPv6 podCIDR and the gateway's address in
- * it (its first address too). */
+/* This node's addressing, derived from its Node object: its first IPv4
+ * podCIDR and the gateway's address in it (its first address), its first
+ * IPv6 podCIDR and the gateway's address in that one (its first address
+ * too), and the gateway's MAC.  A node may have either family or both. */
 struct flows_local {
-    bool valid;                     /* False until the Node has a podCIDR. */
+    bool valid;                     /* False until the Node has a podCIDR
+                                     * of either family. */
+    struct eth_addr gateway_mac;
+
+    bool valid4;                    /* An IPv4 podCIDR. */
     struct k8s_cidr pod_cidr;
     ovs_be32 pod_net, pod_mask;
     ovs_be32 gateway_ip;
-    struct eth_addr gateway_mac;
 
-    bool valid6;                    /* An IPv6 podCIDR as well ('valid'
-                                     * too: IPv6-only nodes are not
-                                     * supported yet). */
+    bool valid6;                    /* An IPv6 podCIDR. */
     struct k8s_cidr pod_cidr6;      /* Of length 126 or less. */
     struct in6_addr pod_mask6;
     struct in6_addr gateway_ip6;
@@ -148,8 +149,9 @@ bool flows_local_has_ipv6(const struct flows_local *,
                           const struct in6_addr *ip);
 
 /* Returns the MAC kovs gives the gateway of a node whose gateway IP is
- * 'gateway_ip'. */
-struct eth_addr flows_gateway_mac(ovs_be32 gateway_ip);
+ * 'gateway_ip' (IPv4 mapped for IPv4; an IPv6 one is the gateway's on an
+ * IPv6-only node). */
+struct eth_addr flows_gateway_mac(const struct in6_addr *gateway_ip);
 
 /* Returns the port of 'pod' if it is a pod of this node with a port on
  * br-int, otherwise NULL. */

@@ -62,6 +62,14 @@ node_path_find(const struct flows_input *in, const char *node_name,
 
     const struct flows_external *ex = in->external;
     ovs_be32 ip = k8s_node_internal_ipv4(node);
+    if (!ip && k8s_node_internal_ipv6(node)) {
+        flow_table_add_warning(
+            ft, cookie, "Node %s: status.addresses has only an IPv6 "
+            "InternalIP: an IPv6 underlay is not supported with "
+            "--tunnel-type=none (routed mode is IPv4 only), its pods are "
+            "unreachable", node_name);
+        return false;
+    }
     if (!ex || !ip) {
         return false;
     }
@@ -277,7 +285,7 @@ flows_node_compute(const struct flows_input *in,
         node_service_snat_flows(in, &path, 0, 0, cookie, ft, &ofpacts);
     }
 
-    for (size_t i = 0; i < node->n_pod_cidrs; i++) {
+    for (size_t i = 0; local->valid4 && i < node->n_pod_cidrs; i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
         if (!k8s_addr_is_ipv4(&c->addr)) {
             continue;
@@ -302,8 +310,8 @@ flows_node_compute(const struct flows_input *in,
     }
 
     /* Its IPv6 podCIDRs, the same way, on a node that has IPv6 pods
-     * itself, through its tunnel (the underlay stays IPv4).  Routed mode
-     * carries IPv4 only. */
+     * itself, through its tunnel (over an IPv4 or an IPv6 underlay alike).
+     * Routed mode carries IPv4 only. */
     for (size_t i = 0; !routed && local->valid6 && i < node->n_pod_cidrs;
          i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
@@ -343,7 +351,7 @@ flows_node_compute(const struct flows_input *in,
     /* The node's own IP, too, so that replies to traffic that node
      * source-NATed to its IP go back to it. */
     ovs_be32 node_ip = k8s_node_internal_ipv4(node);
-    if (node_ip) {
+    if (local->valid4 && node_ip) {
         node_prefix_flows(in, local, &path, node_ip, OVS_BE32_MAX, cookie,
                           ft, &ofpacts);
         if (routed) {

@@ -205,11 +205,20 @@ kovs_cookie_format_owner(const struct k8s_cluster *cluster, uint64_t cookie,
 }
 
 struct eth_addr
-flows_gateway_mac(ovs_be32 gateway_ip)
+flows_gateway_mac(const struct in6_addr *gateway_ip)
 {
-    uint32_t ip = ntohl(gateway_ip);
-
-    /* A locally administered unicast MAC that embeds the IP. */
+    /* A locally administered unicast MAC that embeds the IPv4 address, or
+     * the XOR of an IPv6 address's four 32-bit words (distinct per node,
+     * whose podCIDRs differ in their high bits). */
+    uint32_t ip = 0;
+    for (size_t i = 0; i < 16; i += 4) {
+        const uint8_t *b = &gateway_ip->s6_addr[i];
+        uint32_t word = ((uint32_t) b[0] << 24) | (b[1] << 16)
+                        | (b[2] << 8) | b[3];
+        if (!k8s_addr_is_ipv4(gateway_ip) || i == 12) {
+            ip ^= word;
+        }
+    }
     return (struct eth_addr) { .ea = { 0x0a, 0x58, ip >> 24, ip >> 16,
                                        ip >> 8, ip } };
 }
@@ -541,6 +550,114 @@ flows_pipeline_ipv6(const struct flows_input *in,
                    &match, ofpacts);
 }
 
+/* The gateway's IPv4 flows, on a node with an IPv4 podCIDR (see
+ * flows_pipeline_compute()). */
+static void
+flows_pipeline_ipv4(const struct flows_input *in,
+                    const struct flows_local *local,
+                    struct flow_table *ft, struct ofpbuf *ofpacts)
+{
+    const uint64_t cookie = KOVS_COOKIE_PIPELINE;
+    struct match match;
+
+    /* ARP: anyone asking for the gateway's address. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+    match_set_nw_dst(&match, local->gateway_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_arp_reply(ofpacts, local->gateway_mac);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_GATEWAY, &match,
+                   ofpacts);
+
+    /* ARP: the node's stack asking for an address of the cluster or of a
+     * Service, which it routes through the gateway.  Local pods answer for
+     * themselves at a higher priority. */
+    const struct k8s_cidr *behind_gateway[2];
+    size_t n = 0;
+    if (in->cluster_cidr.has_ipv4) {
+        behind_gateway[n++] = &in->cluster_cidr.ipv4;
+    }
+    if (in->service_cidr.has_ipv4) {
+        behind_gateway[n++] = &in->service_cidr.ipv4;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct k8s_cidr *c = behind_gateway[i];
+        match_init_catchall(&match);
+        match_set_in_port(&match, in->gateway_ofport);
+        match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+        match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+        match_set_nw_dst_masked(&match, in6_addr_get_mapped_ipv4(&c->addr),
+                                be32_prefix_mask(c->plen));
+        ofpbuf_clear(ofpacts);
+        flows_put_arp_reply(ofpacts, KOVS_VIRTUAL_MAC);
+        flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_BEHIND_GATEWAY,
+                       &match, ofpacts);
+    }
+
+    /* ARP from the node's stack for an address of this node's podCIDR
+     * that no pod has: no answer (the pods answer for themselves). */
+    match_init_catchall(&match);
+    match_set_in_port(&match, in->gateway_ofport);
+    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
+    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
+    match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_LOCAL_UNKNOWN,
+                   &match, ofpacts);
+
+    /* L3_FORWARDING: an address of this node's podCIDR that no pod has
+     * goes nowhere (sending it to the node would only bring it back). */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                   &match, ofpacts);
+
+    /* L3_FORWARDING: the hairpin address is nobody's: only replies to it
+     * exist, and CT_ZONE un-SNATs those. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
+    ofpbuf_clear(ofpacts);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                   &match, ofpacts);
+
+    /* L3_FORWARDING: a Service address that no Service port took in
+     * SERVICE_LB goes nowhere (the node would route it straight back). */
+    if (in->service_cidr.has_ipv4) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_dst_masked(
+            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.ipv4.addr),
+            be32_prefix_mask(in->service_cidr.ipv4.plen));
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                       &match, ofpacts);
+    }
+
+    /* L3_FORWARDING: the gateway's own address, and by default everything
+     * that is not a pod of this cluster: the node's stack routes it. */
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    match_set_nw_dst(&match, local->gateway_ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, local->gateway_mac);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT,
+                         ofp_to_u16(in->gateway_ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, ofpacts);
+
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IP));
+    ofpbuf_clear(ofpacts);
+    flows_put_to_node(ofpacts, in, local);
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_TO_NODE,
+                   &match, ofpacts);
+}
+
 /* The skeleton of the pipeline, owned by KOVS_COOKIE_PIPELINE: every
  * table's miss flow, the gateway port, and ARP answers for the gateway and
  * for the cluster behind it. */
@@ -617,103 +734,9 @@ flows_pipeline_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
                    &match, &ofpacts);
 
-    /* ARP: anyone asking for the gateway's address. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
-    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
-    match_set_nw_dst(&match, local->gateway_ip);
-    ofpbuf_clear(&ofpacts);
-    flows_put_arp_reply(&ofpacts, local->gateway_mac);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_GATEWAY, &match,
-                   &ofpacts);
-
-    /* ARP: the node's stack asking for an address of the cluster or of a
-     * Service, which it routes through the gateway.  Local pods answer for
-     * themselves at a higher priority. */
-    const struct k8s_cidr *behind_gateway[2];
-    size_t n = 0;
-    if (in->cluster_cidr.has_ipv4) {
-        behind_gateway[n++] = &in->cluster_cidr.ipv4;
+    if (local->valid4) {
+        flows_pipeline_ipv4(in, local, ft, &ofpacts);
     }
-    if (in->service_cidr.has_ipv4) {
-        behind_gateway[n++] = &in->service_cidr.ipv4;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const struct k8s_cidr *c = behind_gateway[i];
-        match_init_catchall(&match);
-        match_set_in_port(&match, in->gateway_ofport);
-        match_set_dl_type(&match, htons(ETH_TYPE_ARP));
-        match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
-        match_set_nw_dst_masked(&match, in6_addr_get_mapped_ipv4(&c->addr),
-                                be32_prefix_mask(c->plen));
-        ofpbuf_clear(&ofpacts);
-        flows_put_arp_reply(&ofpacts, KOVS_VIRTUAL_MAC);
-        flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_BEHIND_GATEWAY,
-                       &match, &ofpacts);
-    }
-
-    /* ARP from the node's stack for an address of this node's podCIDR
-     * that no pod has: no answer (the pods answer for themselves). */
-    match_init_catchall(&match);
-    match_set_in_port(&match, in->gateway_ofport);
-    match_set_dl_type(&match, htons(ETH_TYPE_ARP));
-    match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
-    match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
-    ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_LOCAL_UNKNOWN,
-                   &match, &ofpacts);
-
-    /* L3_FORWARDING: an address of this node's podCIDR that no pod has
-     * goes nowhere (sending it to the node would only bring it back). */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
-    ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
-                   &match, &ofpacts);
-
-    /* L3_FORWARDING: the hairpin address is nobody's: only replies to it
-     * exist, and CT_ZONE un-SNATs those. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
-    ofpbuf_clear(&ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
-                   &match, &ofpacts);
-
-    /* L3_FORWARDING: a Service address that no Service port took in
-     * SERVICE_LB goes nowhere (the node would route it straight back). */
-    if (in->service_cidr.has_ipv4) {
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_nw_dst_masked(
-            &match, in6_addr_get_mapped_ipv4(&in->service_cidr.ipv4.addr),
-            be32_prefix_mask(in->service_cidr.ipv4.plen));
-        ofpbuf_clear(&ofpacts);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
-                       &match, &ofpacts);
-    }
-
-    /* L3_FORWARDING: the gateway's own address, and by default everything
-     * that is not a pod of this cluster: the node's stack routes it. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, local->gateway_ip);
-    ofpbuf_clear(&ofpacts);
-    flows_put_set_mac(&ofpacts, MFF_ETH_DST, local->gateway_mac);
-    flows_put_load_field(&ofpacts, KOVS_F_OUT_PORT,
-                         ofp_to_u16(in->gateway_ofport));
-    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                   &match, &ofpacts);
-
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    ofpbuf_clear(&ofpacts);
-    flows_put_to_node(&ofpacts, in, local);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_TO_NODE,
-                   &match, &ofpacts);
-
     if (local->valid6) {
         flows_pipeline_ipv6(in, local, ft, &ofpacts);
     }

@@ -203,52 +203,14 @@ pod_ipv6_flows(const struct flows_local *local, uint64_t cookie,
     }
 }
 
-/* A local pod's flows, owned by its cookie:
- *
- *   CLASSIFIER     its port is a pod port
- *   SPOOFGUARD     it may send IP from its own MAC and IP, and ARP that
- *                  tells the truth about both
- *   ARP            requests for its address are answered with its MAC
- *   L3_FORWARDING  packets to its address go to its port, with the MACs
- *                  rewritten and the TTL decremented when they were routed
- *   SNAT, OUTPUT   hairpin: the pod reaching itself through a Service
- *
- * A pod gets flows only once it is scheduled here, is not on the host
- * network, has an IPv4 address in this node's podCIDR and has a port; then
- * also IPv6 flows (pod_ipv6_flows()) if it has an IPv6 address in this
- * node's IPv6 podCIDR. */
-void
-flows_pod_compute(const struct flows_input *in,
-                  const struct flows_local *local,
-                  const char *namespace, const char *name,
-                  struct flow_table *ft)
+/* The IPv4 flows of a local pod whose IPv4 address 'ip' is in this node's
+ * IPv4 podCIDR (see flows_pod_compute()). */
+static void
+pod_ipv4_flows(const struct flows_local *local, uint64_t cookie,
+               const struct flows_port *port, ovs_be32 ip,
+               struct flow_table *ft, struct ofpbuf *ofpacts)
 {
-    const uint64_t cookie = kovs_cookie(KOVS_OWNER_POD, namespace, name);
-    flow_table_remove_owner(ft, cookie);
-
-    const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
-                                                    namespace, name);
-    if (!obj || !local->valid || !in->gateway_ofport) {
-        return;
-    }
-    const struct k8s_pod *pod = k8s_pod_cast(obj);
-    const struct flows_port *port = flows_pod_port(in, pod);
-    ovs_be32 ip = port ? flows_pod_ipv4(in, pod) : 0;
-    if (!ip || (ip & local->pod_mask) != local->pod_net) {
-        return;
-    }
-
-    struct ofpbuf ofpacts;
     struct match match;
-    ofpbuf_init(&ofpacts, 256);
-
-    /* CLASSIFIER. */
-    match_init_catchall(&match);
-    match_set_in_port(&match, port->ofport);
-    flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_POD);
-    flows_put_goto(&ofpacts, KOVS_T_SPOOFGUARD);
-    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
-                   &match, &ofpacts);
 
     /* SPOOFGUARD: IP from its own MAC and address. */
     match_init_catchall(&match);
@@ -256,10 +218,10 @@ flows_pod_compute(const struct flows_input *in,
     match_set_dl_src(&match, port->mac);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_src(&match, ip);
-    ofpbuf_clear(&ofpacts);
-    flows_put_goto(&ofpacts, KOVS_T_ARP);
+    ofpbuf_clear(ofpacts);
+    flows_put_goto(ofpacts, KOVS_T_ARP);
     flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_SPOOFGUARD_POD,
-                   &match, &ofpacts);
+                   &match, ofpacts);
 
     /* SPOOFGUARD: ARP whose sender fields are its own. */
     match_init_catchall(&match);
@@ -269,7 +231,7 @@ flows_pod_compute(const struct flows_input *in,
     match_set_nw_src(&match, ip);
     match_set_arp_sha(&match, port->mac);
     flow_table_add(ft, cookie, KOVS_T_SPOOFGUARD, KOVS_PRIO_SPOOFGUARD_POD,
-                   &match, &ofpacts);
+                   &match, ofpacts);
 
     /* ARP: answer for the pod, except to the pod itself (a pod probing
      * for a duplicate of its own address must hear nothing). */
@@ -277,15 +239,15 @@ flows_pod_compute(const struct flows_input *in,
     match_set_dl_type(&match, htons(ETH_TYPE_ARP));
     match_set_arp_opcode_masked(&match, ARP_OP_REQUEST, UINT8_MAX);
     match_set_nw_dst(&match, ip);
-    ofpbuf_clear(&ofpacts);
-    flows_put_arp_reply(&ofpacts, port->mac);
+    ofpbuf_clear(ofpacts);
+    flows_put_arp_reply(ofpacts, port->mac);
     flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD, &match,
-                   &ofpacts);
+                   ofpacts);
 
     match_set_in_port(&match, port->ofport);
-    ofpbuf_clear(&ofpacts);
+    ofpbuf_clear(ofpacts);
     flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD_SELF, &match,
-                   &ofpacts);
+                   ofpacts);
 
     /* L3_FORWARDING: switched (the sender already addressed the pod's
      * MAC: a pod or the node on the same subnet)... */
@@ -293,25 +255,25 @@ flows_pod_compute(const struct flows_input *in,
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_dl_dst(&match, port->mac);
     match_set_nw_dst(&match, ip);
-    ofpbuf_clear(&ofpacts);
-    flows_put_load_field(&ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    ofpbuf_clear(ofpacts);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
-                   KOVS_PRIO_L3_POD_SWITCHED, &match, &ofpacts);
+                   KOVS_PRIO_L3_POD_SWITCHED, &match, ofpacts);
 
     /* ...or routed (from another node's pod through a tunnel, or sent to
      * the gateway's MAC). */
     match_init_catchall(&match);
     match_set_dl_type(&match, htons(ETH_TYPE_IP));
     match_set_nw_dst(&match, ip);
-    ofpbuf_clear(&ofpacts);
-    flows_put_set_mac(&ofpacts, MFF_ETH_SRC, local->gateway_mac);
-    flows_put_set_mac(&ofpacts, MFF_ETH_DST, port->mac);
-    flows_put_dec_ttl(&ofpacts);
-    flows_put_load_field(&ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    flows_put_goto(&ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    ofpbuf_clear(ofpacts);
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, port->mac);
+    flows_put_dec_ttl(ofpacts);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                   &match, &ofpacts);
+                   &match, ofpacts);
 
     /* Hairpin: a pod that reaches itself through a Service.  Its packets
      * to the Service leave by the port they came in on, source-NATed to the
@@ -328,18 +290,78 @@ flows_pod_compute(const struct flows_input *in,
                                  KOVS_CT_MARK_SERVICE);
         match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
                                   CS_NEW | CS_TRACKED);
-        ofpbuf_clear(&ofpacts);
-        size_t ofs = flows_put_ct_start(&ofpacts, KOVS_CT_ZONE_SNAT, new,
+        ofpbuf_clear(ofpacts);
+        size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, new,
                                         kovs_table_next(KOVS_T_SNAT));
         if (new) {
-            flows_put_nat(&ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
+            flows_put_nat(ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
         } else {
-            flows_put_nat(&ofpacts, 0, 0, 0);
+            flows_put_nat(ofpacts, 0, 0, 0);
         }
-        flows_put_ct_end(&ofpacts, ofs);
+        flows_put_ct_end(ofpacts, ofs);
         flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
-                       &match, &ofpacts);
+                       &match, ofpacts);
     }
+}
+
+/* A local pod's flows, owned by its cookie:
+ *
+ *   CLASSIFIER     its port is a pod port
+ *   SPOOFGUARD     it may send IP from its own MAC and IP, and ARP that
+ *                  tells the truth about both
+ *   ARP            requests for its address are answered with its MAC
+ *   L3_FORWARDING  packets to its address go to its port, with the MACs
+ *                  rewritten and the TTL decremented when they were routed
+ *   SNAT, OUTPUT   hairpin: the pod reaching itself through a Service
+ *
+ * A pod gets flows only once it is scheduled here, is not on the host
+ * network and has a port: IPv4 ones (pod_ipv4_flows()) if it has an IPv4
+ * address in this node's IPv4 podCIDR, IPv6 ones (pod_ipv6_flows()) if it
+ * has an IPv6 address in this node's IPv6 podCIDR (on an IPv6-only node,
+ * only those), and the CLASSIFIER and hairpin OUTPUT flows that serve
+ * both families if it has either. */
+void
+flows_pod_compute(const struct flows_input *in,
+                  const struct flows_local *local,
+                  const char *namespace, const char *name,
+                  struct flow_table *ft)
+{
+    const uint64_t cookie = kovs_cookie(KOVS_OWNER_POD, namespace, name);
+    flow_table_remove_owner(ft, cookie);
+
+    const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
+                                                    namespace, name);
+    if (!obj || !local->valid || !in->gateway_ofport) {
+        return;
+    }
+    const struct k8s_pod *pod = k8s_pod_cast(obj);
+    const struct flows_port *port = flows_pod_port(in, pod);
+    if (!port) {
+        return;
+    }
+    ovs_be32 ip = local->valid4 ? flows_pod_ipv4(in, pod) : 0;
+    if ((ip & local->pod_mask) != local->pod_net) {
+        ip = 0;
+    }
+    const struct in6_addr *ip6 = flows_pod_ipv6(in, pod);
+    if (ip6 && !flows_local_has_ipv6(local, ip6)) {
+        ip6 = NULL;
+    }
+    if (!ip && !ip6) {
+        return;
+    }
+
+    struct ofpbuf ofpacts;
+    struct match match;
+    ofpbuf_init(&ofpacts, 256);
+
+    /* CLASSIFIER. */
+    match_init_catchall(&match);
+    match_set_in_port(&match, port->ofport);
+    flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_POD);
+    flows_put_goto(&ofpacts, KOVS_T_SPOOFGUARD);
+    flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
+                   &match, &ofpacts);
 
     match_init_catchall(&match);
     match_set_in_port(&match, port->ofport);
@@ -349,8 +371,10 @@ flows_pod_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
                    &match, &ofpacts);
 
-    const struct in6_addr *ip6 = flows_pod_ipv6(in, pod);
-    if (ip6 && flows_local_has_ipv6(local, ip6)) {
+    if (ip) {
+        pod_ipv4_flows(local, cookie, port, ip, ft, &ofpacts);
+    }
+    if (ip6) {
         pod_ipv6_flows(local, cookie, port, ip6, ft, &ofpacts);
     }
 

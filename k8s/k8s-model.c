@@ -736,6 +736,12 @@ k8s_node_internal_ipv6(const struct k8s_node *node)
             : NULL);
 }
 
+const struct in6_addr *
+k8s_node_underlay_ip(const struct k8s_node *node)
+{
+    return node && node->n_internal_ips ? &node->internal_ips[0] : NULL;
+}
+
 const struct k8s_cidr *
 k8s_node_pod_cidr(const struct k8s_node *node, bool ipv4)
 {

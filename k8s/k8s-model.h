@@ -163,6 +163,11 @@ ovs_be32 k8s_node_internal_ipv4(const struct k8s_node *node);
  * 'node' is NULL. */
 const struct in6_addr *k8s_node_internal_ipv6(const struct k8s_node *node);
 
+/* Returns the underlay address of 'node', its tunnel endpoint: its first
+ * InternalIP, of either family (IPv4 mapped for IPv4), or NULL if it has
+ * none or 'node' is NULL. */
+const struct in6_addr *k8s_node_underlay_ip(const struct k8s_node *node);
+
 /* Returns the podCIDR of 'node' of the family IPv4 ('ipv4' true) or IPv6,
  * or NULL if it has none or 'node' is NULL. */
 const struct k8s_cidr *k8s_node_pod_cidr(const struct k8s_node *node,

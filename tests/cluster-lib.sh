@@ -485,8 +485,9 @@ cl_cleanup() {
 # OVS_RUNDIR=OVS_DBDIR=OVS_LOGDIR=OVS_SYSCONFDIR=WORKDIR/NODE (sockets,
 # pidfiles, logs and conf.db are all there); bridge br-ex (userspace
 # datapath, fail_mode standalone, i.e. NORMAL switching) with uplink eth0, a
-# veth to the underlay bridge; NODE_IP/LEN on br-ex.  br-int is created by
-# the first cl_pod_add or by the controller.
+# veth to the underlay bridge; NODE_IP/LEN on br-ex (IPv4, or IPv6 for an
+# IPv6 underlay, which needs CL_IPV6=1).  br-int is created by the first
+# cl_pod_add or by the controller.
 cl_node_add() {
     local node="$1" cidr="$2" dir netns ulif n
     _cl_need_init || return 1
@@ -532,7 +533,12 @@ cl_node_add() {
         -- add-br br-ex \
         -- set bridge br-ex datapath_type=netdev fail_mode=standalone \
         -- add-port br-ex eth0 || return 1
-    ip -n "$netns" addr add "$cidr" dev br-ex &&
+    # An IPv6 node IP (an IPv6 underlay, with CL_IPV6=1) is usable at once,
+    # without duplicate address detection.
+    case $cidr in
+    *:*) ip -n "$netns" addr add "$cidr" dev br-ex nodad ;;
+    *) ip -n "$netns" addr add "$cidr" dev br-ex ;;
+    esac &&
     ip -n "$netns" link set br-ex up
 }
 

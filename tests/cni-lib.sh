@@ -11,10 +11,13 @@
 # each node, the state file holding the nodes, namespace default and the
 # OBJs, and both nodes ready for pods (their CNI configuration written).
 # No pod is plugged yet.  With CL_IPV6=1 the nodes are dual-stack: n1 has
-# fd00:10:244:1::/64 as well, n2 fd00:10:244:2::/64.
+# fd00:10:244:1::/64 as well, n2 fd00:10:244:2::/64.  With CNI_IPV6_ONLY=1
+# too they are IPv6-only, on an IPv6 underlay: n1 fd00:198:18::11 with
+# fd00:10:244:1::/64, n2 fd00:198:18::12 with fd00:10:244:2::/64.
 cni_cluster_start () {
     # shellcheck disable=SC2046
-    cl_node_add n1 198.18.0.11/24 && cl_node_add n2 198.18.0.12/24 &&
+    cl_node_add n1 "$(cni_node_ip 1)/$(cni_node_plen)" &&
+        cl_node_add n2 "$(cni_node_ip 2)/$(cni_node_plen)" &&
         cni_write_state "$@" &&
         cluster_kovs_start n1 $(cni_kovs_options) &&
         cluster_kovs_start n2 $(cni_kovs_options) &&
@@ -27,7 +30,9 @@ cni_cluster_start () {
 # cluster_kovs_start's: with CL_IPV6=1, the dual-stack cluster and Service
 # CIDRs.
 cni_kovs_options () {
-    if [ "${CL_IPV6:-0}" = 1 ]; then
+    if [ "${CNI_IPV6_ONLY:-0}" = 1 ]; then
+        echo --cluster-cidr=fd00:10:244::/56 --service-cidr=fd00:10:96::/112
+    elif [ "${CL_IPV6:-0}" = 1 ]; then
         echo --cluster-cidr=10.244.0.0/16,fd00:10:244::/56 \
              --service-cidr=10.96.0.0/12,fd00:10:96::/112
     fi
@@ -36,14 +41,30 @@ cni_kovs_options () {
 # cni_write_state OBJ...: state.json with the two nodes (dual-stack with
 # CL_IPV6=1), namespace default and the OBJs.
 cni_write_state () {
-    local v6_1="" v6_2=""
-    if [ "${CL_IPV6:-0}" = 1 ]; then
-        v6_1=,fd00:10:244:1::/64
-        v6_2=,fd00:10:244:2::/64
+    local cidrs_1=10.244.1.0/24 cidrs_2=10.244.2.0/24
+    if [ "${CNI_IPV6_ONLY:-0}" = 1 ]; then
+        cidrs_1=fd00:10:244:1::/64
+        cidrs_2=fd00:10:244:2::/64
+    elif [ "${CL_IPV6:-0}" = 1 ]; then
+        cidrs_1=$cidrs_1,fd00:10:244:1::/64
+        cidrs_2=$cidrs_2,fd00:10:244:2::/64
     fi
-    write_state state.json "$(k8s_node n1 198.18.0.11 10.244.1.0/24$v6_1)" \
-        "$(k8s_node n2 198.18.0.12 10.244.2.0/24$v6_2)" \
+    write_state state.json "$(k8s_node n1 "$(cni_node_ip 1)" $cidrs_1)" \
+        "$(k8s_node n2 "$(cni_node_ip 2)" $cidrs_2)" \
         "$(k8s_namespace default)" "$@"
+}
+
+# cni_node_ip N: node nN's underlay address (198.18.0.1N, or
+# fd00:198:18::1N with CNI_IPV6_ONLY=1); cni_node_plen: its prefix length.
+cni_node_ip () {
+    if [ "${CNI_IPV6_ONLY:-0}" = 1 ]; then
+        echo "fd00:198:18::1$1"
+    else
+        echo "198.18.0.1$1"
+    fi
+}
+cni_node_plen () {
+    if [ "${CNI_IPV6_ONLY:-0}" = 1 ]; then echo 64; else echo 24; fi
 }
 
 # cni_node_ready NODE: true once NODE's kovs-controller wrote its CNI

@@ -497,7 +497,8 @@ static void
 test_ipam_allocate(void)
 {
     struct ipam ipam;
-    struct ipam_range net = { .net = htonl(0x0af40100),  /* 10.244.1.0/29. */
+    struct ipam_range net = { .has_ip = true,
+                              .net = htonl(0x0af40100),  /* 10.244.1.0/29. */
                               .plen = 29 };
     struct ipam_attachment *att;
     ovs_assert(!ipam_init(&ipam, NULL));
@@ -548,7 +549,8 @@ test_ipam_persist_and_gc(void)
     char dir[] = "/tmp/test-cni.XXXXXX";
     ovs_assert(mkdtemp(dir));
     char *file = xasprintf("%s/ipam.json", dir);
-    struct ipam_range net = { .net = htonl(0x0af40100), .plen = 24 };
+    struct ipam_range net = { .has_ip = true, .net = htonl(0x0af40100),
+                              .plen = 24 };
     struct ipam ipam;
     struct ipam_attachment *att;
 
@@ -607,7 +609,8 @@ test_ipam_persist_and_gc(void)
 static struct ipam_range
 dual_stack_range(unsigned int plen6)
 {
-    struct ipam_range range = { .net = htonl(0x0af40100), .plen = 24,
+    struct ipam_range range = { .has_ip = true,
+                                .net = htonl(0x0af40100), .plen = 24,
                                 .has_ip6 = true, .plen6 = plen6 };
     ovs_assert(ipv6_parse("fd00:10:244:1::", &range.net6));
     return range;
@@ -670,7 +673,8 @@ test_ipam_allocate_ipv6(void)
           "only free IPv6 address not reused");
 
     /* An IPv4-only range gives no IPv6 address. */
-    struct ipam_range v4 = { .net = htonl(0x0af40100), .plen = 24 };
+    struct ipam_range v4 = { .has_ip = true, .net = htonl(0x0af40100),
+                             .plen = 24 };
     ovs_assert(!ipam_allocate(&ipam, "v4", "eth0", "ns/p", &v4, &att));
     CHECK(!att->has_ip6 && hmap_count(&ipam.by_ip6) == 2, "IPv6 given");
     ipam_destroy(&ipam);
@@ -777,6 +781,82 @@ test_ipam_persist_ipv6(void)
     rmdir(dir);
 }
 
+/* An IPv6-only node: attachments get an IPv6 address and no IPv4 one, a
+ * MAC from the IPv6 address, survive a restart, and the CNI result has
+ * only the IPv6 address and default route. */
+static void
+test_ipam_ipv6_only(void)
+{
+    char dir[] = "/tmp/test-cni.XXXXXX";
+    ovs_assert(mkdtemp(dir));
+    char *file = xasprintf("%s/ipam.json", dir);
+    struct ipam_range range = dual_stack_range(64);
+    range.has_ip = false;
+    struct ipam ipam;
+    struct ipam_attachment *att;
+
+    const struct eth_addr mac2 = ETH_ADDR_C(0a, 58, 00, 00, 00, 02);
+    const struct eth_addr mac3 = ETH_ADDR_C(0a, 58, 00, 00, 00, 03);
+    ovs_assert(!ipam_init(&ipam, file));
+    ovs_assert(!ipam_allocate(&ipam, "a", "eth0", "x/a", &range, &att));
+    char *ip6 = ip6_string(&att->ip6);
+    CHECK(!att->ip && att->has_ip6 && !strcmp(ip6, "fd00:10:244:1::2"),
+          "a: "IP_FMT" and %s", IP_ARGS(att->ip), ip6);
+    free(ip6);
+    CHECK(eth_addr_equals(att->mac, mac2),
+          "a: MAC "ETH_ADDR_FMT, ETH_ADDR_ARGS(att->mac));
+    ovs_assert(!ipam_set_attached(&ipam, att));
+    ovs_assert(!ipam_allocate(&ipam, "b", "eth0", "x/b", &range, &att));
+    CHECK(!att->ip && att->has_ip6
+          && eth_addr_equals(att->mac, mac3),
+          "b: "IP_FMT", MAC "ETH_ADDR_FMT, IP_ARGS(att->ip),
+          ETH_ADDR_ARGS(att->mac));
+    CHECK(hmap_count(&ipam.by_ip) == 0 && hmap_count(&ipam.by_ip6) == 2,
+          "%"PRIuSIZE" by IPv4, %"PRIuSIZE" by IPv6",
+          hmap_count(&ipam.by_ip), hmap_count(&ipam.by_ip6));
+    ipam_destroy(&ipam);
+
+    /* A restart finds them as they were, and goes on after the last. */
+    char *error = ipam_init(&ipam, file);
+    CHECK(!error, "restart: %s", error);
+    att = ipam_find(&ipam, "a", "eth0");
+    CHECK(att && !att->ip && att->has_ip6 && att->attached
+          && eth_addr_equals(att->mac, mac2), "a not restored");
+    ovs_assert(!ipam_allocate(&ipam, "c", "eth0", "x/c", &range, &att));
+    ip6 = ip6_string(&att->ip6);
+    CHECK(!att->ip && !strcmp(ip6, "fd00:10:244:1::4"), "c got %s", ip6);
+    free(ip6);
+    ipam_destroy(&ipam);
+
+    /* An attachment with neither address is reported. */
+    FILE *f = fopen(file, "w");
+    fputs("{\"attachments\":[{\"containerID\":\"z\",\"ifname\":\"eth0\","
+          "\"pod\":\"x/z\"}]}", f);
+    fclose(f);
+    error = ipam_init(&ipam, file);
+    CHECK(error && strstr(error, "incomplete"), "%s", error ? error : "");
+    free(error);
+    ipam_destroy(&ipam);
+    unlink(file);
+    free(file);
+    rmdir(dir);
+
+    /* The CNI result: the IPv6 address and route only. */
+    struct cni_result r = sample_result();
+    r.ip = 0;
+    r.has_ip6 = true;
+    ovs_assert(ipv6_parse("fd00:10:244:1::5", &r.ip6));
+    ovs_assert(ipv6_parse("fd00:10:244:1::1", &r.gateway6));
+    r.plen6 = 64;
+    char *s = cni_result_to_json(&r, "1.0.0");
+    CHECK(strstr(s, "\"ips\":[{\"address\":\"fd00:10:244:1::5/64\","
+                 "\"gateway\":\"fd00:10:244:1::1\",\"interface\":1}],"
+                 "\"routes\":[{\"dst\":\"::/0\","
+                 "\"gw\":\"fd00:10:244:1::1\"}]"),
+          "IPv6-only result: %s", s);
+    free(s);
+}
+
 static const struct unit_test tests[] = {
     { "env-add", test_env_add },
     { "env-errors", test_env_errors },
@@ -792,6 +872,7 @@ static const struct unit_test tests[] = {
     { "ipam-persist-and-gc", test_ipam_persist_and_gc },
     { "ipam-allocate-ipv6", test_ipam_allocate_ipv6 },
     { "ipam-persist-ipv6", test_ipam_persist_ipv6 },
+    { "ipam-ipv6-only", test_ipam_ipv6_only },
 };
 
 int

@@ -2648,6 +2648,143 @@ test_pod_ipv6(void)
     fixture_destroy(&f);
 }
 
+/* Returns the lines of 'text' that are not about IPv6 and match on an IPv4
+ * address (nw_src, nw_dst, arp_spa, arp_tpa) or set one, in a new string;
+ * except the skeleton's un-SNAT of replies to the IPv4 hairpin address,
+ * which every node has, with or without a podCIDR. */
+static char *
+ipv4_address_lines(const char *text)
+{
+    char *v4 = flow_lines_of_family(text, false);
+    struct ds out = DS_EMPTY_INITIALIZER;
+    const char *line = v4;
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? nl - line + 1 : strlen(line);
+        char *l = xmemdup0(line, len);
+        if (strstr(l, "nw_dst=169.254.169.252 ")) {
+            /* The skeleton's hairpin un-SNAT. */
+        } else if (strstr(l, "nw_src") || strstr(l, "nw_dst")
+            || strstr(l, "arp_spa") || strstr(l, "arp_tpa")
+            || strstr(l, "->ip_") || strstr(l, "nat(")) {
+            ds_put_buffer(&out, line, len);
+        }
+        free(l);
+        line += len;
+    }
+    free(v4);
+    return ds_steal_cstr(&out);
+}
+
+/* An IPv6-only node (one IPv6 podCIDR, IPv6 cluster and Service CIDRs, an
+ * IPv6 InternalIP) gets the gateway's IPv6 flows, its pods' IPv6 flows and
+ * the routes to its IPv6-only peer, and no flow about an IPv4 address. */
+static void
+test_ipv6_only_node(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    char *error = k8s_parse_dual_cidr_option(
+        "cluster-cidr", "fd00:10:244::/56", &f.in.cluster_cidr);
+    ovs_assert(!error);
+    error = k8s_parse_dual_cidr_option(
+        "service-cidr", "fd00:10:96::/112", &f.in.service_cidr);
+    ovs_assert(!error);
+
+    static const char *const v6only[] = {
+        "{'kind':'Node','metadata':{'name':'n1'},"
+        " 'spec':{'podCIDRs':['fd00:10:244:1::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'fd00:198:18::11'}]}}",
+        "{'kind':'Node','metadata':{'name':'n2'},"
+        " 'spec':{'podCIDRs':['fd00:10:244:2::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'fd00:198:18::12'}]}}",
+        "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"
+        " 'spec':{'nodeName':'n1'},"
+        " 'status':{'podIPs':[{'ip':'fd00:10:244:1::a'}]}}",
+        "{'kind':'Pod','metadata':{'namespace':'default','name':'b'},"
+        " 'spec':{'nodeName':'n1'},"
+        " 'status':{'podIPs':[{'ip':'fd00:10:244:1::b'}]}}",
+        "{'kind':'Pod','metadata':{'namespace':'default','name':'c'},"
+        " 'spec':{'nodeName':'n2'},"
+        " 'status':{'podIPs':[{'ip':'fd00:10:244:2::a'}]}}",
+        "{'kind':'Service','metadata':{'namespace':'default','name':'s'},"
+        " 'spec':{'clusterIP':'fd00:10:96::10',"
+        "  'clusterIPs':['fd00:10:96::10'],'ipFamilies':['IPv6'],"
+        "  'ports':[{'port':80,'protocol':'TCP','targetPort':8080}]}}",
+        "{'kind':'EndpointSlice','metadata':{'namespace':'default',"
+        "  'name':'s-1','labels':{'kubernetes.io/service-name':'s'}},"
+        " 'addressType':'IPv6',"
+        " 'endpoints':[{'addresses':['fd00:10:244:2::a'],"
+        "  'conditions':{'ready':true},'nodeName':'n2'}],"
+        " 'ports':[{'port':8080,'protocol':'TCP'}]}",
+    };
+    fixture_replace(&f, v6only, ARRAY_SIZE(v6only));
+
+    struct flows_local local;
+    flows_local_init(&f.in, &local);
+    CHECK(local.valid && !local.valid4 && local.valid6,
+          "IPv6-only node: valid %d, valid4 %d, valid6 %d",
+          local.valid, local.valid4, local.valid6);
+
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *all = format_flows(&f.ft, 0);
+
+    /* Nothing about an IPv4 address anywhere. */
+    char *s = ipv4_address_lines(all);
+    CHECK_TEXT(s, "", "flows about IPv4 addresses on an IPv6-only node");
+    free(s);
+
+    /* The gateway, with a MAC from its IPv6 address; pod a, switched and
+     * routed; the peer's podCIDR through its tunnel; the Service. */
+    static const char *const expected[] = {
+        "table=20 priority=300 icmp6,icmp_type=135,icmp_code=0,"
+        "nd_target=fd00:10:244:1::1 actions="
+        "move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],"
+        "set_field:0a:58:ff:44:00:10->eth_src,",
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:1::1 "
+        "actions=set_field:0a:58:ff:44:00:10->eth_dst,set_field:0x2->reg1,",
+        "table=60 priority=300 ipv6,dl_dst=0a:00:00:00:01:0a,"
+        "ipv6_dst=fd00:10:244:1::a actions=set_field:0x4->reg1,"
+        "goto_table:62\n",
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:1::a "
+        "actions=set_field:0a:58:ff:44:00:10->eth_src,"
+        "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,set_field:0x4->reg1,"
+        "goto_table:62\n",
+        "table=0 priority=200 in_port=4 "
+        "actions=set_field:0x1/0xf->reg0,goto_table:10\n",
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=set_field:0a:58:ff:44:00:10->eth_src,"
+        "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,"
+        "set_field:0x1->tun_id,set_field:0x3->reg1,goto_table:62\n",
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:198:18::12 ",
+        "table=0 priority=200 tun_id=0x1,in_port=3 ",
+        "ipv6_dst=fd00:10:96::10,tp_dst=80 ",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(expected); i++) {
+        CHECK(strstr(all, expected[i]), "an IPv6-only node lacks the flow"
+              "\n%s\n  it has:\n%s", expected[i], all);
+    }
+    CHECK(sset_is_empty(&f.ft.warnings), "%"PRIuSIZE" warnings",
+          sset_count(&f.ft.warnings));
+    free(all);
+
+    /* Routed mode carries IPv4 only: the IPv6-only peer gets no flows and
+     * a warning naming it. */
+    f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    CHECK(!flow_table_owner_count(&f.ft, n2), "routed: n2 has flows");
+    const char *warning = "Node n2: status.addresses has only an IPv6 "
+        "InternalIP: an IPv6 underlay is not supported with "
+        "--tunnel-type=none (routed mode is IPv4 only), its pods are "
+        "unreachable";
+    CHECK(sset_contains(&f.ft.warnings, warning), "routed: no warning "
+          "\"%s\" among %"PRIuSIZE, warning, sset_count(&f.ft.warnings));
+    fixture_destroy(&f);
+}
+
 /* Tunnel modes.
  *
  * Routed mode (--tunnel-type=none) reaches a peer through br-ex, with the
@@ -3447,6 +3584,7 @@ static const struct unit_test tests[] = {
     { "small-cluster", test_small_cluster },
     { "pod-without-port", test_pod_without_port },
     { "pod-ipv6", test_pod_ipv6 },
+    { "ipv6-only-node", test_ipv6_only_node },
     { "incremental-pod-change", test_incremental_pod_change },
     { "incremental-port-change", test_incremental_port_change },
     { "recompute-identical", test_recompute_identical },

@@ -330,13 +330,13 @@ print_summary(FILE *out, const struct compute_options *o,
     struct flows_local local;
     flows_local_init(&in, &local);
     ds_clear(&s);
-    if (local.valid) {
+    if (local.valid4) {
         ds_put_cstr(&s, "IPv4 ");
         k8s_cidr_format(&local.pod_cidr, &s);
         ds_put_format(&s, " gateway "IP_FMT, IP_ARGS(local.gateway_ip));
     }
     if (local.valid6) {
-        ds_put_cstr(&s, ", IPv6 ");
+        ds_put_cstr(&s, local.valid4 ? ", IPv6 " : "IPv6 ");
         k8s_cidr_format(&local.pod_cidr6, &s);
         ds_put_cstr(&s, " gateway ");
         ipv6_format_addr(&local.gateway_ip6, &s);

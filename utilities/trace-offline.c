@@ -239,9 +239,9 @@ offline_node_get(struct trace_backend *backend, const char *name,
     flow_table_clear_tracked(&on->ft);
     shash_add(&ob->nodes, name, on);
 
-    if (!on->local.valid) {
-        return xasprintf("node %s has no IPv4 podCIDR: kovs gives it no "
-                         "flows", name);
+    if (!on->local.valid4) {
+        return xasprintf("node %s has no IPv4 podCIDR: a trace follows "
+                         "IPv4 packets only", name);
     }
 
     const char **warnings = sset_sort(&on->ft.warnings);
