@@ -238,7 +238,8 @@ external_route_flow(const struct flows_external *ex,
 /* br-int's side of the external network, owned by the "external" cookie,
  * for IPv4 and, if br-ex has an IPv6 address, for IPv6:
  *
- *   CLASSIFIER     the patch port from br-ex: kind EXTERNAL; its ARP goes
+ *   CLASSIFIER     the patch port from br-ex: kind EXTERNAL (routed mode:
+ *                  Neighbor Advertisements from a peer too); its ARP goes
  *                  to the controller (neighbor learning), its IP to
  *                  conntrack
  *   ARP            ARP replies and Neighbor Advertisements to the node IP
@@ -265,7 +266,8 @@ external_int_flows(const struct flows_input *in,
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
     struct match match;
 
-    /* CLASSIFIER. */
+    /* CLASSIFIER.  In routed mode, a peer's Neighbor Advertisements are
+     * br-ex's too, not the peer's traffic (node.c). */
     match_init_catchall(&match);
     match_set_in_port(&match, ex->patch_ofport);
     ofpbuf_clear(ofpacts);
@@ -273,6 +275,13 @@ external_int_flows(const struct flows_input *in,
     flows_put_goto(ofpacts, KOVS_T_ARP);
     flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
                    &match, ofpacts);
+    if (in->tunnel_mode == FLOWS_TUNNEL_NONE
+        && flows_external_has_ipv6(ex)) {
+        flows_match_icmp6(&match, ND_NEIGHBOR_ADVERT);
+        match_set_in_port(&match, ex->patch_ofport);
+        flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
+                       KOVS_PRIO_CLASSIFIER_ROUTED_NA, &match, ofpacts);
+    }
 
     /* NEIGHBOR: a next hop without a MAC yet.  The packet is dropped; a
      * Service connection stays committed with its DNAT, and SNAT commits

@@ -3255,6 +3255,17 @@ test_tunnel_routed_ipv6_flows(void)
                  "ipv6_dst=fd00:10:244:1::/64 actions=output:2\n"),
           "br-ex's flows in routed mode:\n%s", s);
     free(s);
+
+    /* n2's Neighbor Advertisements (from its IPv6 InternalIP) are br-ex's,
+     * for neighbor learning, not n2's traffic. */
+    s = format_table(&f.ft, EX_COOKIE, KOVS_T_CLASSIFIER);
+    CHECK_TEXT(s,
+        "table=0 priority=200 in_port=7 "
+        "actions=set_field:0x4/0xf->reg0,goto_table:20\n"
+        "table=0 priority=220 icmp6,in_port=7,icmp_type=136,icmp_code=0 "
+        "actions=set_field:0x4/0xf->reg0,goto_table:20\n",
+        "br-int's CLASSIFIER flows of the external bridge");
+    free(s);
     s = format_flows(&f.ex_ft, n2);
     char *s6 = flow_lines_of_family(s, true);
     CHECK_TEXT(s6,
