@@ -146,13 +146,27 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
         && time_msec() >= xb->next_peers_resolve) {
         /* Routed mode: every peer node is a next hop of pod traffic. */
         const struct k8s_object *obj;
+        struct in6_addr mask6 = ipv6_create_mask(ex->subnet6_plen);
+        struct in6_addr net6 = ipv6_addr_bitand(&ex->node_ip6, &mask6);
         K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, peers) {
-            ovs_be32 ip = k8s_node_internal_ipv4(k8s_node_cast(obj));
-            if (ip && strcmp(obj->name, node_name)
-                && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
-                struct in6_addr ip6;
-                in6_addr_set_mapped_ipv4(&ip6, ip);
-                neighbor_resolve(&xb->neighbor_table, &ip6, version, &msgs);
+            if (!strcmp(obj->name, node_name)) {
+                continue;
+            }
+            const struct k8s_node *node = k8s_node_cast(obj);
+            ovs_be32 ip = k8s_node_internal_ipv4(node);
+            if (ip && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
+                struct in6_addr mapped;
+                in6_addr_set_mapped_ipv4(&mapped, ip);
+                neighbor_resolve(&xb->neighbor_table, &mapped, version,
+                                 &msgs);
+            }
+            const struct in6_addr *ip6 = k8s_node_internal_ipv6(node);
+            if (ip6 && ipv6_addr_is_set(&ex->node_ip6)) {
+                struct in6_addr net = ipv6_addr_bitand(ip6, &mask6);
+                if (ipv6_addr_equals(&net, &net6)) {
+                    neighbor_resolve(&xb->neighbor_table, ip6, version,
+                                     &msgs);
+                }
             }
         }
         xb->next_peers_resolve = time_msec() + 10 * 1000;

@@ -60,21 +60,6 @@ ex_match_family(struct match *match, const struct ex_family *fam)
     match_set_dl_type(match, htons(fam->ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
 }
 
-/* Makes 'match' (reinitialized) IP traffic of family 'fam' to 'ip'/'mask'
- * (IPv4 mapped). */
-static void
-ex_match_dst_masked(struct match *match, const struct ex_family *fam,
-                    const struct in6_addr *ip, const struct in6_addr *mask)
-{
-    ex_match_family(match, fam);
-    if (fam->ipv6) {
-        match_set_ipv6_dst_masked(match, ip, mask);
-    } else {
-        match_set_nw_dst_masked(match, in6_addr_get_mapped_ipv4(ip),
-                                in6_addr_get_mapped_ipv4(mask));
-    }
-}
-
 /* Makes 'match' (reinitialized) the answers to kovs's own neighbor
  * requests of family 'fam': ARP replies to the node IP, or Neighbor
  * Advertisements to the node's IPv6 address. */
@@ -105,8 +90,9 @@ ex_match_neighbor_reply(struct match *match, const struct ex_family *fam)
  *     underlay (VXLAN or Geneve) and IPv6 Neighbor Solicitations, are
  *     looked up in the SNAT zone: replies of kovs's SNAT go to br-int;
  *   - in routed mode (--tunnel-type=none), IP packets to this node's
- *     podCIDR, which peer nodes route here, go to br-int (and so do those
- *     from a peer's pods to the node IP: each peer's, node.c).
+ *     podCIDRs (the IPv6 one too, if br-ex has an IPv6 address), which
+ *     peer nodes route here, go to br-int (and so do those from a peer's
+ *     pods to the node IP: each peer's, node.c).
  *
  * NodePorts and external addresses are the Services' (service.c). */
 static void
@@ -164,8 +150,29 @@ external_bridge_flows(const struct flows_input *in,
             flows_put_output(ofpacts, OFPP_NORMAL);
             flow_table_add(ft, cookie, KOVS_T_EX_IN,
                            KOVS_PRIO_EX_IN_NODE_ND, &match, ofpacts);
-        } else if (in->tunnel_mode != FLOWS_TUNNEL_NONE) {
+        }
+        if (in->tunnel_mode == FLOWS_TUNNEL_NONE
+            && (!fam->ipv6 || local->valid6)) {
+            struct in6_addr net, mask;
+            if (fam->ipv6) {
+                mask = ipv6_create_mask(local->pod_cidr6.plen);
+                net = ipv6_addr_bitand(&local->pod_cidr6.addr, &mask);
+            } else {
+                in6_addr_set_mapped_ipv4(&net, local->pod_net);
+                in6_addr_set_mapped_ipv4(&mask, local->pod_mask);
+            }
+            match_init_catchall(&match);
+            match_set_in_port(&match, ex->uplink_ofport);
+            flows_match_ip_masked(&match, false, &net, &mask);
+            ofpbuf_clear(ofpacts);
+            flows_put_output(ofpacts, ex->ex_patch_ofport);
+            flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
+                           &match, ofpacts);
+        } else if (!fam->ipv6) {
             /* The underlay is IPv4. */
+            match_init_catchall(&match);
+            match_set_in_port(&match, ex->uplink_ofport);
+            flows_match_ip_dst(&match, &fam->node_ip);
             match_set_nw_proto(&match, IPPROTO_UDP);
             match_set_tp_dst(&match,
                              htons(in->tunnel_mode == FLOWS_TUNNEL_GENEVE
@@ -173,15 +180,6 @@ external_bridge_flows(const struct flows_input *in,
             ofpbuf_clear(ofpacts);
             flows_put_output(ofpacts, OFPP_NORMAL);
             flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_UNDERLAY,
-                           &match, ofpacts);
-        } else {
-            match_init_catchall(&match);
-            match_set_in_port(&match, ex->uplink_ofport);
-            match_set_dl_type(&match, htons(ETH_TYPE_IP));
-            match_set_nw_dst_masked(&match, local->pod_net, local->pod_mask);
-            ofpbuf_clear(ofpacts);
-            flows_put_output(ofpacts, ex->ex_patch_ofport);
-            flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
                            &match, ofpacts);
         }
     }
@@ -207,7 +205,8 @@ external_route_flow(const struct flows_external *ex,
     if (onlink) {
         struct in6_addr net = ipv6_addr_bitand(&fam->node_ip,
                                                &fam->subnet_mask);
-        ex_match_dst_masked(&match, fam, &net, &fam->subnet_mask);
+        match_init_catchall(&match);
+        flows_match_ip_masked(&match, false, &net, &fam->subnet_mask);
         flows_put_move_subfield(
             ofpacts,
             flows_whole_field(fam->ipv6 ? MFF_IPV6_DST : MFF_IPV4_DST),
@@ -239,7 +238,8 @@ external_route_flow(const struct flows_external *ex,
 /* br-int's side of the external network, owned by the "external" cookie,
  * for IPv4 and, if br-ex has an IPv6 address, for IPv6:
  *
- *   CLASSIFIER     the patch port from br-ex: kind EXTERNAL; its ARP goes
+ *   CLASSIFIER     the patch port from br-ex: kind EXTERNAL (routed mode:
+ *                  Neighbor Advertisements from a peer too); its ARP goes
  *                  to the controller (neighbor learning), its IP to
  *                  conntrack
  *   ARP            ARP replies and Neighbor Advertisements to the node IP
@@ -266,7 +266,8 @@ external_int_flows(const struct flows_input *in,
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_EXTERNAL, NULL, "");
     struct match match;
 
-    /* CLASSIFIER. */
+    /* CLASSIFIER.  In routed mode, a peer's Neighbor Advertisements are
+     * br-ex's too, not the peer's traffic (node.c). */
     match_init_catchall(&match);
     match_set_in_port(&match, ex->patch_ofport);
     ofpbuf_clear(ofpacts);
@@ -274,6 +275,13 @@ external_int_flows(const struct flows_input *in,
     flows_put_goto(ofpacts, KOVS_T_ARP);
     flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
                    &match, ofpacts);
+    if (in->tunnel_mode == FLOWS_TUNNEL_NONE
+        && flows_external_has_ipv6(ex)) {
+        flows_match_icmp6(&match, ND_NEIGHBOR_ADVERT);
+        match_set_in_port(&match, ex->patch_ofport);
+        flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
+                       KOVS_PRIO_CLASSIFIER_ROUTED_NA, &match, ofpacts);
+    }
 
     /* NEIGHBOR: a next hop without a MAC yet.  The packet is dropped; a
      * Service connection stays committed with its DNAT, and SNAT commits
@@ -339,7 +347,8 @@ external_int_flows(const struct flows_input *in,
                                          be32_prefix_mask(cluster->plen));
             }
             struct in6_addr net = ipv6_addr_bitand(&cluster->addr, &mask);
-            ex_match_dst_masked(&match, fam, &net, &mask);
+            match_init_catchall(&match);
+            flows_match_ip_masked(&match, false, &net, &mask);
             ofpbuf_clear(ofpacts);
             flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
                            KOVS_PRIO_L3_CLUSTER_UNKNOWN, &match, ofpacts);

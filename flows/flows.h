@@ -273,6 +273,12 @@ bool flows_external_has_ipv6(const struct flows_external *ex);
  * 'ip'. */
 void flows_match_ip_dst(struct match *match, const struct in6_addr *ip);
 
+/* Makes 'match' IP traffic of the family of 'net' from ('src') or to
+ * 'net'/'mask' (both IPv4 mapped for IPv4). */
+void flows_match_ip_masked(struct match *match, bool src,
+                           const struct in6_addr *net,
+                           const struct in6_addr *mask);
+
 /* Makes 'match' (reinitialized) an ICMPv6 message of 'type', code 0. */
 void flows_match_icmp6(struct match *match, uint8_t type);
 

@@ -12,24 +12,37 @@
 #include "openvswitch/match.h"
 
 /* How packets reach one peer node: through its tunnel port, or (routed
- * mode) out through br-ex with the peer's InternalIP as next hop. */
+ * mode) out through br-ex with the peer's InternalIP of the packet's
+ * family as next hop. */
 struct node_path {
     ofp_port_t out_port;            /* The tunnel port, or br-int's patch
                                      * port to br-ex. */
-    ovs_be32 nexthop;               /* Routed mode: the peer's IP. */
+    bool ipv4, ipv6;                /* The families that reach the peer. */
+    ovs_be32 nexthop;               /* Routed mode: the peer's IPv4... */
+    struct in6_addr nexthop6;       /* ...and IPv6 InternalIPs. */
 };
 
-/* Puts the actions that route a packet to the peer along 'path': MACs
- * rewritten (through a tunnel, to the virtual router's; routed, the
- * destination MAC is the next hop's, set by NEIGHBOR), TTL decremented. */
+/* Puts the actions that route a packet of family 'ipv6' to the peer along
+ * 'path': MACs rewritten (through a tunnel, to the virtual router's;
+ * routed, the destination MAC is the next hop's, set by NEIGHBOR), TTL
+ * decremented. */
 static void
 put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
-               const struct flows_local *local, const struct node_path *path)
+               const struct flows_local *local, const struct node_path *path,
+               bool ipv6)
 {
     if (in->tunnel_mode == FLOWS_TUNNEL_NONE) {
         flows_put_set_mac(ofpacts, MFF_ETH_SRC, in->external->mac);
         flows_put_dec_ttl(ofpacts);
-        flows_put_load_field(ofpacts, KOVS_F_NEXTHOP, ntohl(path->nexthop));
+        if (ipv6) {
+            union mf_value value;
+            memcpy(&value.be128, &path->nexthop6, sizeof value.be128);
+            flows_put_set_field(ofpacts, mf_from_id(KOVS_NEXTHOP6_FIELD),
+                                &value, NULL);
+        } else {
+            flows_put_load_field(ofpacts, KOVS_F_NEXTHOP,
+                                 ntohl(path->nexthop));
+        }
     } else {
         flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
         flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
@@ -41,14 +54,30 @@ put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
 }
 
+/* Returns true if peer 'node' has a podCIDR of family 'ipv6'. */
+static bool
+node_has_pod_family(const struct k8s_node *node, bool ipv6)
+{
+    for (size_t i = 0; i < node->n_pod_cidrs; i++) {
+        if (k8s_addr_is_ipv4(&node->pod_cidrs[i].addr) != ipv6) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Finds how packets reach peer 'node' (named 'node_name') in the current
  * tunnel mode and stores it in '*path'.  Returns false if they do not
  * (yet): no tunnel port, no external bridge, no InternalIP, or, routed, an
- * InternalIP off this node's subnet, which is recorded as a warning. */
+ * InternalIP off this node's subnet, which is recorded as a warning.
+ * IPv6 reaches the peer only from a node with IPv6 pods itself; routed,
+ * only from one whose br-ex has an IPv6 address, to a peer with an IPv6
+ * InternalIP on its subnet (a peer with an IPv6 podCIDR and none is a
+ * warning). */
 static bool
-node_path_find(const struct flows_input *in, const char *node_name,
-               const struct k8s_node *node, uint64_t cookie,
-               struct flow_table *ft, struct node_path *path)
+node_path_find(const struct flows_input *in, const struct flows_local *local,
+               const char *node_name, const struct k8s_node *node,
+               uint64_t cookie, struct flow_table *ft, struct node_path *path)
 {
     if (in->tunnel_mode != FLOWS_TUNNEL_NONE) {
         const struct flows_port *port = shash_find_data(in->tunnel_ports,
@@ -56,24 +85,34 @@ node_path_find(const struct flows_input *in, const char *node_name,
         if (!port || !port->ofport) {
             return false;
         }
-        *path = (struct node_path) { .out_port = port->ofport };
+        *path = (struct node_path) {
+            .out_port = port->ofport,
+            .ipv4 = local->valid4,
+            .ipv6 = local->valid6,
+        };
         return true;
     }
 
     const struct flows_external *ex = in->external;
+    if (!ex) {
+        return false;
+    }
+    *path = (struct node_path) { .out_port = ex->patch_ofport };
+
     ovs_be32 ip = k8s_node_internal_ipv4(node);
-    if (!ip && k8s_node_internal_ipv6(node)) {
-        flow_table_add_warning(
-            ft, cookie, "Node %s: status.addresses has only an IPv6 "
-            "InternalIP: an IPv6 underlay is not supported with "
-            "--tunnel-type=none (routed mode is IPv4 only), its pods are "
-            "unreachable", node_name);
-        return false;
-    }
-    if (!ex || !ip) {
-        return false;
-    }
-    if ((ip & ex->subnet_mask) != (ex->node_ip & ex->subnet_mask)) {
+    if (!local->valid4) {
+        /* No IPv4 from this node. */
+    } else if (!ip) {
+        if (node_has_pod_family(node, false)) {
+            flow_table_add_warning(
+                ft, cookie, "Node %s: status.addresses has no IPv4 "
+                "InternalIP: its IPv4 pods are unreachable with "
+                "--tunnel-type=none", node_name);
+        }
+    } else if (!((ip ^ ex->node_ip) & ex->subnet_mask)) {
+        path->ipv4 = true;
+        path->nexthop = ip;
+    } else {
         flow_table_add_warning(
             ft, cookie, "Node %s: status.addresses InternalIP "IP_FMT" is "
             "not on this node's subnet "IP_FMT"/%d: its pods are "
@@ -81,17 +120,41 @@ node_path_find(const struct flows_input *in, const char *node_name,
             "node on one L2 network)", node_name, IP_ARGS(ip),
             IP_ARGS(ex->node_ip & ex->subnet_mask),
             ip_count_cidr_bits(ex->subnet_mask));
-        return false;
     }
-    *path = (struct node_path) {
-        .out_port = ex->patch_ofport,
-        .nexthop = ip,
-    };
-    return true;
+
+    if (!local->valid6 || !flows_external_has_ipv6(ex)
+        || !node_has_pod_family(node, true)) {
+        return path->ipv4;
+    }
+    const struct in6_addr *ip6 = k8s_node_internal_ipv6(node);
+    struct in6_addr mask = ipv6_create_mask(ex->subnet6_plen);
+    struct in6_addr net = ipv6_addr_bitand(&ex->node_ip6, &mask);
+    struct in6_addr ip6_net = ip6 ? ipv6_addr_bitand(ip6, &mask) : net;
+    if (!ip6) {
+        flow_table_add_warning(
+            ft, cookie, "Node %s: status.addresses has no IPv6 InternalIP: "
+            "its IPv6 pods are unreachable with --tunnel-type=none",
+            node_name);
+    } else if (!ipv6_addr_equals(&net, &ip6_net)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ipv6_format_addr(ip6, &s);
+        ds_put_cstr(&s, " is not on this node's IPv6 subnet ");
+        ipv6_format_addr(&net, &s);
+        flow_table_add_warning(
+            ft, cookie, "Node %s: status.addresses InternalIP %s/%d: its "
+            "IPv6 pods are unreachable with --tunnel-type=none (routed mode "
+            "needs every node on one L2 network)", node_name, ds_cstr(&s),
+            ex->subnet6_plen);
+        ds_destroy(&s);
+    } else {
+        path->ipv6 = true;
+        path->nexthop6 = *ip6;
+    }
+    return path->ipv4 || path->ipv6;
 }
 
 /* The flows for one destination prefix of a peer ('net'/'mask': one of its
- * podCIDRs or its IP):
+ * podCIDRs or its IP, of either family, IPv4 mapped):
  *
  *   CLASSIFIER     routed mode: packets from br-ex with a source in the
  *                  prefix are the peer's (kind TUNNEL) and enter the
@@ -103,9 +166,9 @@ node_path_find(const struct flows_input *in, const char *node_name,
 static void
 node_prefix_flows(const struct flows_input *in,
                   const struct flows_local *local,
-                  const struct node_path *path, ovs_be32 net, ovs_be32 mask,
-                  uint64_t cookie, struct flow_table *ft,
-                  struct ofpbuf *ofpacts)
+                  const struct node_path *path, const struct in6_addr *net,
+                  const struct in6_addr *mask, uint64_t cookie,
+                  struct flow_table *ft, struct ofpbuf *ofpacts)
 {
     bool routed = in->tunnel_mode == FLOWS_TUNNEL_NONE;
     struct match match;
@@ -113,8 +176,7 @@ node_prefix_flows(const struct flows_input *in,
     if (routed) {
         match_init_catchall(&match);
         match_set_in_port(&match, path->out_port);
-        match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_nw_src_masked(&match, net, mask);
+        flows_match_ip_masked(&match, true, net, mask);
         ofpbuf_clear(ofpacts);
         flows_put_load_field(ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_TUNNEL);
         flows_put_goto(ofpacts, KOVS_T_CT_ZONE);
@@ -123,10 +185,9 @@ node_prefix_flows(const struct flows_input *in,
     }
 
     match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst_masked(&match, net, mask);
+    flows_match_ip_masked(&match, false, net, mask);
     ofpbuf_clear(ofpacts);
-    put_node_route(ofpacts, in, local, path);
+    put_node_route(ofpacts, in, local, path, !IN6_IS_ADDR_V4MAPPED(net));
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
                    &match, ofpacts);
 
@@ -143,13 +204,14 @@ node_prefix_flows(const struct flows_input *in,
 /* SNAT: a Service connection from outside this node (NodePort or external
  * address) DNATed to an endpoint on the peer is masqueraded to this node's
  * IP of its family, so that the endpoint's replies come back here to be
- * un-DNATed.  Through a tunnel, the tunnel port says where the packet goes
- * (IPv4, and IPv6 if br-ex has an IPv6 address); routed, the IPv4
- * destination prefix 'net'/'mask' does. */
+ * un-DNATed.  Through a tunnel ('net' NULL), the tunnel port says where
+ * the packet goes (IPv4, and IPv6 if br-ex has an IPv6 address); routed,
+ * the destination prefix 'net'/'mask' (IPv4 mapped) does. */
 static void
 node_service_snat_flows(const struct flows_input *in,
-                        const struct node_path *path, ovs_be32 net,
-                        ovs_be32 mask, uint64_t cookie,
+                        const struct node_path *path,
+                        const struct in6_addr *net,
+                        const struct in6_addr *mask, uint64_t cookie,
                         struct flow_table *ft, struct ofpbuf *ofpacts)
 {
     const struct flows_external *ex = in->external;
@@ -159,7 +221,8 @@ node_service_snat_flows(const struct flows_input *in,
     struct match match;
 
     for (int ipv6 = 0; ex && ipv6 < 2; ipv6++) {
-        if (ipv6 && (mask || !flows_external_has_ipv6(ex))) {
+        if (net ? ipv6 == IN6_IS_ADDR_V4MAPPED(net)
+            : ipv6 && !flows_external_has_ipv6(ex)) {
             continue;
         }
         struct in6_addr node_ip;
@@ -173,8 +236,8 @@ node_service_snat_flows(const struct flows_input *in,
             match_init_catchall(&match);
             match_set_dl_type(&match,
                               htons(ipv6 ? ETH_TYPE_IPV6 : ETH_TYPE_IP));
-            if (mask) {
-                match_set_nw_dst_masked(&match, net, mask);
+            if (net) {
+                flows_match_ip_masked(&match, false, net, mask);
             }
             kovs_match_field(&match, KOVS_F_OUT_PORT,
                              ofp_to_u16(path->out_port));
@@ -200,27 +263,57 @@ node_service_snat_flows(const struct flows_input *in,
 }
 
 /* Routed mode, br-ex: packets from the peer's pods ('net'/'mask', one of
- * its podCIDRs) to this node's IP go to br-int, as through a tunnel, so
- * that both directions of their connections go through br-int's conntrack
- * (the node's replies leave through kovs-gw0 and br-int): a pod reaching a
- * host service of this node, and the replies to this node's own
- * connections to a ClusterIP, which br-int must un-DNAT. */
+ * its podCIDRs, IPv4 mapped) to this node's IP of that family go to
+ * br-int, as through a tunnel, so that both directions of their
+ * connections go through br-int's conntrack (the node's replies leave
+ * through kovs-gw0 and br-int): a pod reaching a host service of this
+ * node, and the replies to this node's own connections to a ClusterIP,
+ * which br-int must un-DNAT. */
 static void
-node_ex_flows(const struct flows_external *ex, ovs_be32 net, ovs_be32 mask,
-              uint64_t cookie, struct flow_table *ex_ft,
-              struct ofpbuf *ofpacts)
+node_ex_flows(const struct flows_external *ex, const struct in6_addr *net,
+              const struct in6_addr *mask, uint64_t cookie,
+              struct flow_table *ex_ft, struct ofpbuf *ofpacts)
 {
+    struct in6_addr node_ip;
     struct match match;
 
+    if (IN6_IS_ADDR_V4MAPPED(net)) {
+        in6_addr_set_mapped_ipv4(&node_ip, ex->node_ip);
+    } else {
+        node_ip = ex->node_ip6;
+    }
     match_init_catchall(&match);
     match_set_in_port(&match, ex->uplink_ofport);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_src_masked(&match, net, mask);
-    match_set_nw_dst(&match, ex->node_ip);
+    flows_match_ip_masked(&match, true, net, mask);
+    flows_match_ip_dst(&match, &node_ip);
     ofpbuf_clear(ofpacts);
     flows_put_output(ofpacts, ex->ex_patch_ofport);
     flow_table_add(ex_ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
                    &match, ofpacts);
+}
+
+/* Stores podCIDR 'c' of a peer as 'net'/'mask' (IPv4 mapped) and returns
+ * true, or returns false if it overlaps this node's own podCIDR of its
+ * family (local pods win). */
+static bool
+node_pod_cidr_prefix(const struct flows_local *local,
+                     const struct k8s_cidr *c, struct in6_addr *net,
+                     struct in6_addr *mask)
+{
+    if (k8s_addr_is_ipv4(&c->addr)) {
+        ovs_be32 mask4 = be32_prefix_mask(c->plen);
+        ovs_be32 net4 = in6_addr_get_mapped_ipv4(&c->addr) & mask4;
+        in6_addr_set_mapped_ipv4(net, net4);
+        in6_addr_set_mapped_ipv4(mask, mask4);
+        return !((net4 & local->pod_mask) == local->pod_net
+                 || (local->pod_net & mask4) == net4);
+    }
+    *mask = ipv6_create_mask(c->plen);
+    *net = ipv6_addr_bitand(&c->addr, mask);
+    struct in6_addr local_net = ipv6_addr_bitand(&local->pod_cidr6.addr,
+                                                 mask);
+    return !(flows_local_has_ipv6(local, &c->addr)
+             || ipv6_addr_equals(&local_net, net));
 }
 
 /* A peer node's flows, owned by its cookie:
@@ -229,11 +322,10 @@ node_ex_flows(const struct flows_external *ex, ovs_be32 net, ovs_be32 mask,
  *                  pipeline at CT_ZONE (they were checked at the sender);
  *                  routed mode: packets from br-ex with its pod or node
  *                  address as source do
- *   L3_FORWARDING  packets to its IPv4 podCIDRs and to its IP go through
- *                  its tunnel or, routed, out through br-ex with its IP as
- *                  next hop: MACs rewritten, TTL decremented; on a
- *                  dual-stack node, packets to its IPv6 podCIDRs go
- *                  through its tunnel too
+ *   L3_FORWARDING  packets to its podCIDRs and to its IPs (IPv6 ones on a
+ *                  dual-stack node) go through its tunnel or, routed, out
+ *                  through br-ex with its IP of their family as next hop:
+ *                  MACs rewritten, TTL decremented
  *   SNAT           Service traffic from outside sent on to it is
  *                  masqueraded to this node's IP; routed mode: the rest of
  *                  the traffic to it is not
@@ -242,7 +334,8 @@ node_ex_flows(const struct flows_external *ex, ovs_be32 net, ovs_be32 mask,
  *
  * This node itself, and a peer that packets cannot reach yet (no tunnel
  * port; routed: no external bridge, or the peer's IP is not on this node's
- * subnet, which is a warning), get none. */
+ * subnet, which is a warning), get none; routed, IPv6 reaches a peer only
+ * through br-ex's IPv6 address, to the peer's IPv6 InternalIP. */
 void
 flows_node_compute(const struct flows_input *in,
                    const struct flows_local *local,
@@ -265,7 +358,7 @@ flows_node_compute(const struct flows_input *in,
     }
     const struct k8s_node *node = k8s_node_cast(obj);
     struct node_path path;
-    if (!node_path_find(in, node_name, node, cookie, ft, &path)) {
+    if (!node_path_find(in, local, node_name, node, cookie, ft, &path)) {
         return;
     }
     bool routed = in->tunnel_mode == FLOWS_TUNNEL_NONE;
@@ -282,81 +375,54 @@ flows_node_compute(const struct flows_input *in,
         flows_put_goto(&ofpacts, KOVS_T_CT_ZONE);
         flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
                        KOVS_PRIO_CLASSIFIER_PORT, &match, &ofpacts);
-        node_service_snat_flows(in, &path, 0, 0, cookie, ft, &ofpacts);
+        node_service_snat_flows(in, &path, NULL, NULL, cookie, ft,
+                                &ofpacts);
     }
 
-    for (size_t i = 0; local->valid4 && i < node->n_pod_cidrs; i++) {
+    /* Its podCIDRs of the families that reach it. */
+    for (size_t i = 0; i < node->n_pod_cidrs; i++) {
         const struct k8s_cidr *c = &node->pod_cidrs[i];
-        if (!k8s_addr_is_ipv4(&c->addr)) {
+        struct in6_addr net, mask;
+        if (!(k8s_addr_is_ipv4(&c->addr) ? path.ipv4 : path.ipv6)
+            || !node_pod_cidr_prefix(local, c, &net, &mask)) {
             continue;
         }
-        ovs_be32 mask = be32_prefix_mask(c->plen);
-        ovs_be32 net = in6_addr_get_mapped_ipv4(&c->addr) & mask;
-        if ((net & local->pod_mask) == local->pod_net
-            || (local->pod_net & mask) == net) {
-            /* Overlaps this node's own podCIDR: local pods win. */
-            continue;
-        }
-        node_prefix_flows(in, local, &path, net, mask, cookie, ft,
+        node_prefix_flows(in, local, &path, &net, &mask, cookie, ft,
                           &ofpacts);
         if (routed) {
-            node_service_snat_flows(in, &path, net, mask, cookie, ft,
+            node_service_snat_flows(in, &path, &net, &mask, cookie, ft,
                                     &ofpacts);
             if (ex_ft) {
-                node_ex_flows(in->external, net, mask, cookie, ex_ft,
+                node_ex_flows(in->external, &net, &mask, cookie, ex_ft,
                               &ofpacts);
             }
         }
     }
 
-    /* Its IPv6 podCIDRs, the same way, on a node that has IPv6 pods
-     * itself, through its tunnel (over an IPv4 or an IPv6 underlay alike).
-     * Routed mode carries IPv4 only. */
-    for (size_t i = 0; !routed && local->valid6 && i < node->n_pod_cidrs;
-         i++) {
-        const struct k8s_cidr *c = &node->pod_cidrs[i];
-        if (k8s_addr_is_ipv4(&c->addr)) {
-            continue;
-        }
-        struct in6_addr mask = ipv6_create_mask(c->plen);
-        struct in6_addr local_net = ipv6_addr_bitand(&local->pod_cidr6.addr,
-                                                     &mask);
-        if (flows_local_has_ipv6(local, &c->addr)
-            || ipv6_addr_equals(&local_net, &c->addr)) {
-            /* Overlaps this node's own podCIDR: local pods win. */
-            continue;
-        }
-
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
-        match_set_ipv6_dst_masked(&match, &c->addr, &mask);
-        ofpbuf_clear(&ofpacts);
-        put_node_route(&ofpacts, in, local, &path);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                       &match, &ofpacts);
-    }
-
-    /* Its IPv6 InternalIP, too, as its IPv4 one below. */
-    const struct in6_addr *node_ip6 = k8s_node_internal_ipv6(node);
-    if (!routed && local->valid6 && node_ip6) {
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
-        match_set_ipv6_dst(&match, node_ip6);
-        ofpbuf_clear(&ofpacts);
-        put_node_route(&ofpacts, in, local, &path);
-        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                       &match, &ofpacts);
-    }
-
-    /* The node's own IP, too, so that replies to traffic that node
-     * source-NATed to its IP go back to it. */
+    /* Its own IPs, too, so that replies to traffic that node source-NATed
+     * to its IP go back to it. */
+    struct in6_addr node_ips[2] = { IN6ADDR_ANY_INIT, IN6ADDR_ANY_INIT };
     ovs_be32 node_ip = k8s_node_internal_ipv4(node);
-    if (local->valid4 && node_ip) {
-        node_prefix_flows(in, local, &path, node_ip, OVS_BE32_MAX, cookie,
+    const struct in6_addr *node_ip6 = k8s_node_internal_ipv6(node);
+    if (node_ip && path.ipv4) {
+        in6_addr_set_mapped_ipv4(&node_ips[0], node_ip);
+    }
+    if (node_ip6 && path.ipv6) {
+        node_ips[1] = *node_ip6;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(node_ips); i++) {
+        if (!ipv6_addr_is_set(&node_ips[i])) {
+            continue;
+        }
+        struct in6_addr mask = in6addr_exact;
+        if (!i) {
+            in6_addr_set_mapped_ipv4(&mask, OVS_BE32_MAX);
+        }
+        node_prefix_flows(in, local, &path, &node_ips[i], &mask, cookie,
                           ft, &ofpacts);
         if (routed) {
-            node_service_snat_flows(in, &path, node_ip, OVS_BE32_MAX,
-                                    cookie, ft, &ofpacts);
+            node_service_snat_flows(in, &path, &node_ips[i], &mask, cookie,
+                                    ft, &ofpacts);
         }
     }
     ofpbuf_uninit(&ofpacts);

@@ -251,6 +251,29 @@ flows_match_ip_dst(struct match *match, const struct in6_addr *ip)
 }
 
 void
+flows_match_ip_masked(struct match *match, bool src,
+                      const struct in6_addr *net, const struct in6_addr *mask)
+{
+    if (IN6_IS_ADDR_V4MAPPED(net)) {
+        ovs_be32 net4 = in6_addr_get_mapped_ipv4(net);
+        ovs_be32 mask4 = in6_addr_get_mapped_ipv4(mask);
+        match_set_dl_type(match, htons(ETH_TYPE_IP));
+        if (src) {
+            match_set_nw_src_masked(match, net4, mask4);
+        } else {
+            match_set_nw_dst_masked(match, net4, mask4);
+        }
+    } else {
+        match_set_dl_type(match, htons(ETH_TYPE_IPV6));
+        if (src) {
+            match_set_ipv6_src_masked(match, net, mask);
+        } else {
+            match_set_ipv6_dst_masked(match, net, mask);
+        }
+    }
+}
+
+void
 flows_add_unsnat(struct flow_table *ft, uint64_t cookie,
                  const struct in6_addr *ip, struct ofpbuf *ofpacts)
 {

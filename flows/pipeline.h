@@ -443,10 +443,13 @@ extern const size_t kovs_n_meters;
 #define KOVS_PRIO_MISS 0
 
 /* CLASSIFIER: one flow per known in_port; in routed mode, a peer node's
- * traffic (by its source address) above the patch port from br-ex. */
+ * traffic (by its source address) above the patch port from br-ex, and
+ * the answers to kovs's Neighbor Solicitations above that (a peer's are
+ * from its address too). */
 enum kovs_classifier_prio {
     KOVS_PRIO_CLASSIFIER_PORT = 200,
     KOVS_PRIO_CLASSIFIER_ROUTED_PEER = 210,
+    KOVS_PRIO_CLASSIFIER_ROUTED_NA = 220,
 };
 
 /* SPOOFGUARD: what a pod may send; the miss drops the rest.  IPv6

@@ -513,16 +513,18 @@ cluster_has_no_tunnel () {
 }
 
 # udp_state FROM IP PORT [SPORT]: sends one datagram from FROM (see
-# cl_exec), from source port SPORT if given, to IP:PORT on a connected
-# socket and prints "answered NAME", "refused" (an ICMP port unreachable
+# cl_exec), from source port SPORT if given, to IP:PORT (IPv4 or IPv6) on
+# a connected socket and prints "answered NAME", "refused" (an ICMP port unreachable
 # came back) or "timeout" (nothing in 2 s).
 udp_state () {
     cl_exec "$1" python3 -I -S -c '
 import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+ipv6 = ":" in sys.argv[1]
+s = socket.socket(socket.AF_INET6 if ipv6 else socket.AF_INET,
+                  socket.SOCK_DGRAM)
 s.settimeout(2)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", int(sys.argv[3])))
+s.bind(("::" if ipv6 else "0.0.0.0", int(sys.argv[3])))
 s.connect((sys.argv[1], int(sys.argv[2])))
 try:
     s.send(b"hello")

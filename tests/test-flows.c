@@ -2770,18 +2770,13 @@ test_ipv6_only_node(void)
           sset_count(&f.ft.warnings));
     free(all);
 
-    /* Routed mode carries IPv4 only: the IPv6-only peer gets no flows and
-     * a warning naming it. */
+    /* Routed mode goes through br-ex, which an IPv6-only node does not
+     * set up (kovs-controller says so, naming the Node): no path to the
+     * peer, so no flows for it. */
     f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
     flows_compute_all(&f.in, &f.ft, f.ex_table);
     uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
     CHECK(!flow_table_owner_count(&f.ft, n2), "routed: n2 has flows");
-    const char *warning = "Node n2: status.addresses has only an IPv6 "
-        "InternalIP: an IPv6 underlay is not supported with "
-        "--tunnel-type=none (routed mode is IPv4 only), its pods are "
-        "unreachable";
-    CHECK(sset_contains(&f.ft.warnings, warning), "routed: no warning "
-          "\"%s\" among %"PRIuSIZE, warning, sset_count(&f.ft.warnings));
     fixture_destroy(&f);
 }
 
@@ -3314,6 +3309,151 @@ test_service_ipv6_frontends_warned(void)
     fixture_destroy(&f);
 }
 
+/* Routed mode on a dual-stack node whose br-ex has an IPv6 address: n2's
+ * IPv6 podCIDR and IPv6 InternalIP get the IPv4 ones' flows (classified by
+ * source on the patch port, routed out through br-ex with n2's IPv6
+ * InternalIP as next hop, unmasqueraded except NodePort traffic), br-ex
+ * sends this node's IPv6 podCIDR and n2's pods' IPv6 packets to the node
+ * to br-int, and the IPv4 flows stay what they are without IPv6. */
+static void
+test_tunnel_routed_ipv6_flows(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external6(&f);
+    shash_clear_free_data(&f.tunnel_ports);
+    f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
+    struct in6_addr node_ip6 = f.ex.node_ip6;
+    f.ex.node_ip6 = in6addr_any;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *n2_4 = format_flows(&f.ft, n2);
+    char *s = flow_lines_of_family(n2_4, true);
+    CHECK_TEXT(s, "", "n2's IPv6 flows without an IPv6 address on br-ex");
+    free(s);
+
+    f.ex.node_ip6 = node_ip6;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    char *all = format_flows(&f.ft, n2);
+    s = flow_lines_of_family(all, false);
+    CHECK_TEXT(s, n2_4, "n2's IPv4 flows");
+    free(s);
+    s = flow_lines_of_family(all, true);
+    CHECK_TEXT(s,
+        "table=0 priority=210 ipv6,in_port=7,ipv6_src=2001:db8:1::c "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=0 priority=210 ipv6,in_port=7,ipv6_src=fd00:10:244:2::/64 "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=60 priority=200 ipv6,ipv6_dst=2001:db8:1::c "
+        "actions=set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,"
+        "set_field:0x20010db800010000000000000000000c->xxreg3,"
+        "set_field:0x7->reg1,goto_table:62\n"
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,"
+        "set_field:0x20010db800010000000000000000000c->xxreg3,"
+        "set_field:0x7->reg1,goto_table:62\n"
+        "table=65 priority=150 ipv6,reg1=0x7,ipv6_dst=2001:db8:1::c "
+        "actions=goto_table:70\n"
+        "table=65 priority=150 ipv6,reg1=0x7,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=goto_table:70\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg0=0x3/0xf,reg1=0x7,ipv6_dst=2001:db8:1::c actions=ct(commit,"
+        "table=70,zone=2,nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg0=0x3/0xf,reg1=0x7,ipv6_dst=fd00:10:244:2::/64 actions=ct(commit,"
+        "table=70,zone=2,nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg0=0x4/0xf,reg1=0x7,ipv6_dst=2001:db8:1::c actions=ct(commit,"
+        "table=70,zone=2,nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg0=0x4/0xf,reg1=0x7,ipv6_dst=fd00:10:244:2::/64 actions=ct(commit,"
+        "table=70,zone=2,nat(src=[2001:db8:1::b]:61000-65535))\n"
+        "table=65 priority=200 ct_state=-new+trk,ipv6,reg0=0x3/0xf,reg1=0x7,"
+        "ipv6_dst=2001:db8:1::c actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ipv6,reg0=0x3/0xf,reg1=0x7,"
+        "ipv6_dst=fd00:10:244:2::/64 actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ipv6,reg0=0x4/0xf,reg1=0x7,"
+        "ipv6_dst=2001:db8:1::c actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ipv6,reg0=0x4/0xf,reg1=0x7,"
+        "ipv6_dst=fd00:10:244:2::/64 actions=ct(table=70,zone=2,nat)\n",
+        "n2's IPv6 flows in routed mode");
+    free(s);
+    free(all);
+    free(n2_4);
+
+    s = format_flows(&f.ex_ft, EX_COOKIE);
+    CHECK(strstr(s, "table=0 priority=150 ipv6,in_port=1,"
+                 "ipv6_dst=fd00:10:244:1::/64 actions=output:2\n"),
+          "br-ex's flows in routed mode:\n%s", s);
+    free(s);
+
+    /* n2's Neighbor Advertisements (from its IPv6 InternalIP) are br-ex's,
+     * for neighbor learning, not n2's traffic. */
+    s = format_table(&f.ft, EX_COOKIE, KOVS_T_CLASSIFIER);
+    CHECK_TEXT(s,
+        "table=0 priority=200 in_port=7 "
+        "actions=set_field:0x4/0xf->reg0,goto_table:20\n"
+        "table=0 priority=220 icmp6,in_port=7,icmp_type=136,icmp_code=0 "
+        "actions=set_field:0x4/0xf->reg0,goto_table:20\n",
+        "br-int's CLASSIFIER flows of the external bridge");
+    free(s);
+    s = format_flows(&f.ex_ft, n2);
+    char *s6 = flow_lines_of_family(s, true);
+    CHECK_TEXT(s6,
+        "table=0 priority=150 ipv6,in_port=1,ipv6_src=fd00:10:244:2::/64,"
+        "ipv6_dst=2001:db8:1::b actions=output:2\n",
+        "n2's IPv6 br-ex flows in routed mode");
+    free(s6);
+    free(s);
+    CHECK(sset_is_empty(&f.ft.warnings), "%"PRIuSIZE" warnings",
+          sset_count(&f.ft.warnings));
+
+    /* A peer with an IPv6 podCIDR but no IPv6 InternalIP, and one whose
+     * IPv6 InternalIP is off br-ex's IPv6 subnet: IPv4 only, and one
+     * warning each naming the node. */
+    fixture_add(&f,
+        "{'kind':'Node','metadata':{'name':'n3'},"
+        " 'spec':{'podCIDRs':['10.244.3.0/24','fd00:10:244:3::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.13'}]}},"
+        "{'kind':'Node','metadata':{'name':'n4'},"
+        " 'spec':{'podCIDRs':['10.244.4.0/24','fd00:10:244:4::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'198.18.0.14'},{'type':'InternalIP',"
+        "  'address':'2001:db8:9::e'}]}},");
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    static const char *const peers[] = { "n3", "n4" };
+    for (size_t i = 0; i < ARRAY_SIZE(peers); i++) {
+        uint64_t cookie = kovs_cookie(KOVS_OWNER_NODE, NULL, peers[i]);
+        s = format_flows(&f.ft, cookie);
+        s6 = flow_lines_of_family(s, true);
+        CHECK(!*s6, "%s's IPv6 flows:\n%s", peers[i], s6);
+        CHECK(strstr(s, "ip,nw_dst=10.244."), "%s's IPv4 flows:\n%s",
+              peers[i], s);
+        free(s6);
+        free(s);
+    }
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    const char *warning;
+    SSET_FOR_EACH (warning, &f.ft.warnings) {
+        svec_add(&warnings, warning);
+    }
+    svec_sort(&warnings);
+    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
+    svec_destroy(&warnings);
+    CHECK_TEXT(w,
+        "Node n3: status.addresses has no IPv6 InternalIP: its IPv6 pods are "
+        "unreachable with --tunnel-type=none\n"
+        "Node n4: status.addresses InternalIP 2001:db8:9::e is not on this "
+        "node's IPv6 subnet 2001:db8:1::/64: its IPv6 pods are unreachable "
+        "with --tunnel-type=none (routed mode needs every node on one L2 "
+        "network)\n",
+        "warnings");
+    free(w);
+    fixture_destroy(&f);
+}
+
 /* With an IPv6 address on br-ex, the external flows of both bridges get
  * their IPv6 counterparts (neighbour discovery instead of ARP, the
  * node's IPv6 address, the IPv6 routes and SNAT), and the IPv4 flows stay
@@ -3619,6 +3759,7 @@ static const struct unit_test tests[] = {
     { "external-owner-removed", test_external_owner_removed },
     { "tunnel-routed-flows", test_tunnel_routed_flows },
     { "tunnel-routed-off-subnet", test_tunnel_routed_off_subnet },
+    { "tunnel-routed-ipv6-flows", test_tunnel_routed_ipv6_flows },
     { "tunnel-geneve-flows", test_tunnel_geneve_flows },
     { "tunnel-incremental", test_tunnel_incremental },
     { "service-dual-stack", test_service_dual_stack },
