@@ -83,6 +83,74 @@ match_nd_from(struct match *match, uint8_t type, const struct in6_addr *src)
     match_set_ipv6_src(match, src);
 }
 
+/* The flows of a local pod for its address 'ip' of either family (IPv4
+ * mapped), in this node's podCIDR of that family:
+ *
+ *   L3_FORWARDING  switched (the sender already addressed the pod's MAC: a
+ *                  pod or the node on the same subnet), or routed (from
+ *                  another node's pod through a tunnel, or sent to the
+ *                  gateway's MAC), with the MACs rewritten and the TTL
+ *                  decremented
+ *   SNAT           hairpin: a pod that reaches itself through a Service.
+ *                  Its packets to the Service leave by the port they came
+ *                  in on, source-NATed to the family's hairpin address in
+ *                  the SNAT zone, so that the pod sees a peer other than
+ *                  itself and its replies come back through the pipeline
+ *                  (where CT_ZONE un-SNATs them).  The first packet commits
+ *                  the SNAT, the others apply it. */
+static void
+pod_forwarding_flows(const struct flows_local *local, uint64_t cookie,
+                     const struct flows_port *port, const struct in6_addr *ip,
+                     struct flow_table *ft, struct ofpbuf *ofpacts)
+{
+    bool ipv4 = IN6_IS_ADDR_V4MAPPED(ip);
+    struct match match;
+
+    match_init_catchall(&match);
+    match_set_dl_dst(&match, port->mac);
+    flows_match_ip_dst(&match, ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
+                   KOVS_PRIO_L3_POD_SWITCHED, &match, ofpacts);
+
+    match_init_catchall(&match);
+    flows_match_ip_dst(&match, ip);
+    ofpbuf_clear(ofpacts);
+    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
+    flows_put_set_mac(ofpacts, MFF_ETH_DST, port->mac);
+    flows_put_dec_ttl(ofpacts);
+    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
+    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
+                   &match, ofpacts);
+
+    struct in6_addr hairpin6 = kovs_hairpin_ip6();
+    for (int new = 0; new < 2; new++) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ipv4 ? ETH_TYPE_IP : ETH_TYPE_IPV6));
+        match_set_in_port(&match, port->ofport);
+        kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
+        kovs_match_service_conn(&match, true);
+        match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
+                                  CS_NEW | CS_TRACKED);
+        ofpbuf_clear(ofpacts);
+        size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, new,
+                                        kovs_table_next(KOVS_T_SNAT));
+        if (!new) {
+            flows_put_nat(ofpacts, 0, 0, 0);
+        } else if (ipv4) {
+            flows_put_nat(ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
+        } else {
+            flows_put_nat6(ofpacts, NX_NAT_F_SRC, &hairpin6, 0);
+        }
+        flows_put_ct_end(ofpacts, ofs);
+        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
+                       &match, ofpacts);
+    }
+}
+
 /* The IPv6 flows of a local pod with the IPv6 address 'ip6' in this
  * node's IPv6 podCIDR, owned by 'cookie':
  *
@@ -154,53 +222,7 @@ pod_ipv6_flows(const struct flows_local *local, uint64_t cookie,
     flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD_SELF, &match,
                    ofpacts);
 
-    /* L3_FORWARDING: switched, to its own MAC... */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
-    match_set_dl_dst(&match, port->mac);
-    match_set_ipv6_dst(&match, ip6);
-    ofpbuf_clear(ofpacts);
-    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
-                   KOVS_PRIO_L3_POD_SWITCHED, &match, ofpacts);
-
-    /* ...or routed, through the gateway's MAC. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
-    match_set_ipv6_dst(&match, ip6);
-    ofpbuf_clear(ofpacts);
-    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
-    flows_put_set_mac(ofpacts, MFF_ETH_DST, port->mac);
-    flows_put_dec_ttl(ofpacts);
-    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                   &match, ofpacts);
-
-    /* SNAT: hairpin, as for IPv4 (see flows_pod_compute()). */
-    struct in6_addr hairpin = kovs_hairpin_ip6();
-    for (int new = 0; new < 2; new++) {
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
-        match_set_in_port(&match, port->ofport);
-        kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-        match_set_ct_mark_masked(&match, KOVS_CT_MARK_SERVICE,
-                                 KOVS_CT_MARK_SERVICE);
-        match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
-                                  CS_NEW | CS_TRACKED);
-        ofpbuf_clear(ofpacts);
-        size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, new,
-                                        kovs_table_next(KOVS_T_SNAT));
-        if (new) {
-            flows_put_nat6(ofpacts, NX_NAT_F_SRC, &hairpin, 0);
-        } else {
-            flows_put_nat(ofpacts, 0, 0, 0);
-        }
-        flows_put_ct_end(ofpacts, ofs);
-        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
-                       &match, ofpacts);
-    }
+    pod_forwarding_flows(local, cookie, port, ip6, ft, ofpacts);
 }
 
 /* The IPv4 flows of a local pod whose IPv4 address 'ip' is in this node's
@@ -249,59 +271,8 @@ pod_ipv4_flows(const struct flows_local *local, uint64_t cookie,
     flow_table_add(ft, cookie, KOVS_T_ARP, KOVS_PRIO_ARP_POD_SELF, &match,
                    ofpacts);
 
-    /* L3_FORWARDING: switched (the sender already addressed the pod's
-     * MAC: a pod or the node on the same subnet)... */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_dl_dst(&match, port->mac);
-    match_set_nw_dst(&match, ip);
-    ofpbuf_clear(ofpacts);
-    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING,
-                   KOVS_PRIO_L3_POD_SWITCHED, &match, ofpacts);
-
-    /* ...or routed (from another node's pod through a tunnel, or sent to
-     * the gateway's MAC). */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, ip);
-    ofpbuf_clear(ofpacts);
-    flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
-    flows_put_set_mac(ofpacts, MFF_ETH_DST, port->mac);
-    flows_put_dec_ttl(ofpacts);
-    flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,
-                   &match, ofpacts);
-
-    /* Hairpin: a pod that reaches itself through a Service.  Its packets
-     * to the Service leave by the port they came in on, source-NATed to the
-     * hairpin address in the SNAT zone, so that the pod sees a peer other
-     * than itself and its replies come back through the pipeline (where
-     * CT_ZONE un-SNATs them).  The first packet commits the SNAT, the
-     * others apply it. */
-    for (int new = 0; new < 2; new++) {
-        match_init_catchall(&match);
-        match_set_dl_type(&match, htons(ETH_TYPE_IP));
-        match_set_in_port(&match, port->ofport);
-        kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-        match_set_ct_mark_masked(&match, KOVS_CT_MARK_SERVICE,
-                                 KOVS_CT_MARK_SERVICE);
-        match_set_ct_state_masked(&match, (new ? CS_NEW : 0) | CS_TRACKED,
-                                  CS_NEW | CS_TRACKED);
-        ofpbuf_clear(ofpacts);
-        size_t ofs = flows_put_ct_start(ofpacts, KOVS_CT_ZONE_SNAT, new,
-                                        kovs_table_next(KOVS_T_SNAT));
-        if (new) {
-            flows_put_nat(ofpacts, NX_NAT_F_SRC, htonl(KOVS_HAIRPIN_IP), 0);
-        } else {
-            flows_put_nat(ofpacts, 0, 0, 0);
-        }
-        flows_put_ct_end(ofpacts, ofs);
-        flow_table_add(ft, cookie, KOVS_T_SNAT, KOVS_PRIO_SNAT_SERVICE,
-                       &match, ofpacts);
-    }
+    struct in6_addr mapped = in6_addr_mapped_ipv4(ip);
+    pod_forwarding_flows(local, cookie, port, &mapped, ft, ofpacts);
 }
 
 /* A local pod's flows, owned by its cookie:
