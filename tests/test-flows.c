@@ -130,6 +130,21 @@ format_flow(const struct desired_flow *d)
     return ds_steal_cstr(&s);
 }
 
+/* Returns the warnings of 'ft', sorted, one per line. */
+static char *
+format_warnings(const struct flow_table *ft)
+{
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    const char *warning;
+    SSET_FOR_EACH (warning, &ft->warnings) {
+        svec_add(&warnings, warning);
+    }
+    svec_sort(&warnings);
+    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
+    svec_destroy(&warnings);
+    return w;
+}
+
 /* Formats the flows of 'cookie' (all flows if 0) one per line, sorted, as
  * "table=T priority=P MATCH actions=ACTIONS". */
 static char *
@@ -1578,13 +1593,7 @@ test_service_affinity(void)
 
     /* Only the Service whose timeout is capped is reported, once, by name
      * and field. */
-    struct svec warnings = SVEC_EMPTY_INITIALIZER;
-    const char *warning;
-    SSET_FOR_EACH (warning, &f.ft.warnings) {
-        svec_add(&warnings, warning);
-    }
-    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
-    svec_destroy(&warnings);
+    char *w = format_warnings(&f.ft);
     CHECK_TEXT(w,
         "Service default/day: "
         "spec.sessionAffinityConfig.clientIP.timeoutSeconds: 86400 is "
@@ -3250,14 +3259,7 @@ test_service_ipv6_frontends_warned(void)
     CHECK(!strstr(s, "2001:db8"), "br-ex flows for IPv6 front ends:\n%s", s);
     free(s);
 
-    struct svec warnings = SVEC_EMPTY_INITIALIZER;
-    const char *warning;
-    SSET_FOR_EACH (warning, &f.ft.warnings) {
-        svec_add(&warnings, warning);
-    }
-    svec_sort(&warnings);
-    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
-    svec_destroy(&warnings);
+    char *w = format_warnings(&f.ft);
     CHECK_TEXT(w,
         "Service default/web: spec.externalIPs: IPv6 address 2001:db8::5 "
         "is not served (this node takes no IPv6 traffic through the "
@@ -3291,13 +3293,7 @@ test_service_ipv6_frontends_warned(void)
     CHECK(!strstr(s, "2001:db8") && strstr(s, "nw_dst=203.0.113.5,"),
           "br-ex flows of an IPv4-only Service:\n%s", s);
     free(s);
-    svec_init(&warnings);
-    SSET_FOR_EACH (warning, &f.ft.warnings) {
-        svec_add(&warnings, warning);
-    }
-    svec_sort(&warnings);
-    w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
-    svec_destroy(&warnings);
+    w = format_warnings(&f.ft);
     CHECK_TEXT(w,
         "Service default/web: spec.externalIPs: IPv6 address 2001:db8::5 "
         "is not served (the Service has no IPv6 ClusterIP (ipFamilies))\n"
@@ -3434,14 +3430,7 @@ test_tunnel_routed_ipv6_flows(void)
         free(s6);
         free(s);
     }
-    struct svec warnings = SVEC_EMPTY_INITIALIZER;
-    const char *warning;
-    SSET_FOR_EACH (warning, &f.ft.warnings) {
-        svec_add(&warnings, warning);
-    }
-    svec_sort(&warnings);
-    char *w = svec_join(&warnings, "\n", warnings.n ? "\n" : "");
-    svec_destroy(&warnings);
+    char *w = format_warnings(&f.ft);
     CHECK_TEXT(w,
         "Node n3: status.addresses has no IPv6 InternalIP: its IPv6 pods are "
         "unreachable with --tunnel-type=none\n"
