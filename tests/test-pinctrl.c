@@ -1530,6 +1530,28 @@ neighbor_setup(const char *kernel_entries)
     neighbor_configure(&nt, &cfg);
 }
 
+/* Hands pinctrl a RESOLVE packet-in, as NEIGHBOR's table miss sends it,
+ * of 'req' from IN_PORT with the next hop field set in 'metadata', over
+ * 'version'.  Returns the number of replies, which it moves to
+ * 'replies'. */
+static size_t
+resolve_packet_in(const struct request *req, struct match *metadata,
+                  enum ofp_version version, struct ovs_list *replies)
+{
+    struct dp_packet *packet = compose_request(req);
+    uint8_t userdata[8];
+    size_t userdata_len;
+    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
+    match_set_in_port(metadata, u16_to_ofp(IN_PORT));
+
+    struct ofpbuf *msg = encode_packet_in__(
+        dp_packet_data(packet), dp_packet_size(packet), userdata,
+        userdata_len, metadata, KOVS_T_NEIGHBOR, version,
+        OFPUTIL_PACKET_IN_NXT2);
+    dp_packet_delete(packet);
+    return run_pinctrl(msg, version, replies);
+}
+
 /* Hands pinctrl a RESOLVE packet-in, as NEIGHBOR's table miss sends it: a
  * pod's TCP SYN to the server, with 'next_hop' in REG_NEXTHOP, over
  * 'version'.  Returns the number of replies, which it moves to
@@ -1541,23 +1563,10 @@ resolve_on(ovs_be32 next_hop, enum ofp_version version,
     uint8_t tcp[SYN_BUF_SIZE];
     struct request req = request_syn(tcp);
     req.nw_dst = SERVER_IP;
-    struct dp_packet *packet = compose_request(&req);
-
-    uint8_t userdata[8];
-    size_t userdata_len;
-    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
-
     struct match metadata;
     match_init_catchall(&metadata);
-    match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
     kovs_match_field(&metadata, KOVS_F_NEXTHOP, ntohl(next_hop));
-
-    struct ofpbuf *msg = encode_packet_in__(
-        dp_packet_data(packet), dp_packet_size(packet), userdata,
-        userdata_len, &metadata, KOVS_T_NEIGHBOR, version,
-        OFPUTIL_PACKET_IN_NXT2);
-    dp_packet_delete(packet);
-    return run_pinctrl(msg, version, replies);
+    return resolve_packet_in(&req, &metadata, version, replies);
 }
 
 static size_t
@@ -2383,22 +2392,10 @@ resolve6(const struct in6_addr *next_hop, struct ovs_list *replies)
                                     IPPROTO_TCP, tcp, sizeof tcp,
                                     offsetof(struct tcp_header, tcp_csum));
     struct request req = request_ipv6(buf, len);
-    struct dp_packet *packet = compose_request(&req);
-
-    uint8_t userdata[8];
-    size_t userdata_len;
-    opcode_userdata(PINCTRL_OP_RESOLVE, userdata, &userdata_len);
     struct match metadata;
     match_init_catchall(&metadata);
-    match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
     kovs_match_ip6_field(&metadata, KOVS_NEXTHOP6_FIELD, next_hop);
-
-    struct ofpbuf *msg = encode_packet_in__(
-        dp_packet_data(packet), dp_packet_size(packet), userdata,
-        userdata_len, &metadata, KOVS_T_NEIGHBOR, OFP15_VERSION,
-        OFPUTIL_PACKET_IN_NXT2);
-    dp_packet_delete(packet);
-    return run_pinctrl(msg, OFP15_VERSION, replies);
+    return resolve_packet_in(&req, &metadata, OFP15_VERSION, replies);
 }
 
 /* Expects 'replies' to be one Neighbor Solicitation for 'target' to its
