@@ -14,6 +14,7 @@
 #include "flow.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
+#include "flows/pinctrl-opcodes.h"
 #include "flows/pipeline.h"
 #include "flows/service.h"
 #include "hash.h"
@@ -698,6 +699,18 @@ stage_has_action(const struct trace_stage *st, const char *prefix)
     return false;
 }
 
+/* Returns true if 'st' sends the packet to the controller to be rejected
+ * (pinctrl's REJECT opcode), not for another reason: to resolve a next
+ * hop, to learn a neighbor or to log a NetworkPolicy verdict. */
+static bool
+stage_has_reject(const struct trace_stage *st)
+{
+    char *prefix = xasprintf("controller(userdata=%02x", PINCTRL_OP_REJECT);
+    bool reject = stage_has_action(st, prefix);
+    free(prefix);
+    return reject;
+}
+
 /* Returns the value of 'field' ("nw_dst") in 'flow' (ovs-ofctl syntax)
  * in a new string, or NULL. */
 static char *
@@ -916,7 +929,7 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
     }
 
     char *ep = find_dnat(ctx, i + 1);
-    if (stage_has_action(st, "controller")) {
+    if (stage_has_reject(st)) {
         ds_put_cstr(s, " has no usable endpoint: rejected");
     } else if (stage_has_action(st, "drop") || !st->actions.n) {
         ds_put_cstr(s, ": dropped: no endpoint on this node and the "
@@ -1322,8 +1335,7 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             if (st->output >= 0) {
                 out = st->output;
             }
-            if (stage_has_action(st, "controller")
-                && st->table != KOVS_T_NEIGHBOR) {
+            if (stage_has_reject(st)) {
                 rejected = true;
             }
             if (st->table == KOVS_T_OUTPUT
