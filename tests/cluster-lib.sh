@@ -710,7 +710,7 @@ cl_tunnel_mtu() {
 # Creates br-int (userspace datapath) if it does not exist yet.
 cl_pod_add() {
     local node="$1" ns="$2" name="$3" cidr="$4" gw="$5" mac="$6"
-    local key netns hostif n nodens mtu
+    local key netns hostif n nodens mtu dad
     _cl_need_init || return 1
     _cl_check_name namespace "$ns" && _cl_check_name pod "$name" || return 1
     nodens=$(_cl_get nodes "$node" netns) ||
@@ -735,8 +735,11 @@ EOF
     # the tunnel mode's MTU on both ends.
     mtu=$(cl_tunnel_mtu) || return 1
     _cl_veth "$netns" eth0 "$nodens" "$hostif" || return 1
+    # An IPv6 address goes in without duplicate address detection, as a
+    # CNI plugin sets it.
+    case $cidr in *:*) dad=nodad ;; *) dad= ;; esac
     ip -n "$netns" link set eth0 address "$mac" mtu "$mtu" &&
-    ip -n "$netns" addr add "$cidr" dev eth0 &&
+    ip -n "$netns" addr add "$cidr" dev eth0 $dad &&
     ip -n "$netns" route add default via "$gw" dev eth0 &&
     ip -n "$nodens" link set "$hostif" mtu "$mtu" || return 1
     # Requirement 8: the userspace datapath reads the host end with a

@@ -19,13 +19,20 @@ three ports and the pod as its one endpoint.
 With NETPOL_DUAL_STACK=1 in the environment the model is dual-stack: node
 n<k> has the IPv6 podCIDR fd00:10:244:<k>::/64 as well (gateway ::1), and
 each pod the IPv6 address fd00:10:244:<node>::<10 (i + 1) + j, in hex>
-(x/a fd00:10:244:1::a); its servers answer on both families.  Services stay
-IPv4.
+(x/a fd00:10:244:1::a); its servers answer on both families.  Each
+Service is dual-stack too (RequireDualStack), with the IPv6 ClusterIP
+fd00:10:96::<10 (i + 1) + j, in hex> beside its IPv4 one and an IPv6
+EndpointSlice beside its IPv4 one.
+
+With NETPOL_IPV6_ONLY=1 the model is IPv6-only: the same IPv6 podCIDRs,
+pod addresses and ClusterIPs, and no IPv4 at all but the nodes'
+InternalIPs (the underlay stays IPv4).
 
     netpol-probe.py pods
         One line per pod, "NODE NAMESPACE NAME IP/LEN GATEWAY MAC", the
         arguments of cl_pod_add (tests/cluster-lib.sh), followed in the
-        dual-stack model by "IPV6/64 IPV6-GATEWAY".
+        dual-stack model by "IPV6/64 IPV6-GATEWAY".  In the IPv6-only model
+        IP/LEN and GATEWAY are the IPv6 ones, and nothing follows.
 
     netpol-probe.py state [FILE...]
         Prints the state file (a List, as kubectl prints it) of the model
@@ -49,9 +56,9 @@ IPv4.
                   [--from WHO,...]
         Probes, in parallel, from every pod (or from each WHO, a pod
         NAMESPACE/NAME or a node) to every pod on PROTO (tcp or udp) PORT,
-        by pod IP (with --ipv6, the pod's IPv6 address, in the dual-stack
-        model) or, with --service, by the ClusterIP of the destination
-        pod's Service.  NETNS-FILE has a line "WHO NETNS" for each pod and
+        by pod IP or, with --service, by the ClusterIP of the destination
+        pod's Service; with --ipv6 (the dual-stack and IPv6-only models;
+        the IPv6-only one requires it), by their IPv6 addresses.  NETNS-FILE has a line "WHO NETNS" for each pod and
         node: the network namespace it lives in.  Prints the grid: one
         row per source, one column per destination, "." for a connection
         answered by the right pod, "X" for one that timed out or was
@@ -90,7 +97,9 @@ NODES = [
     ("n1", "198.18.0.11", "10.244.1.0/24", "10.244.1.1"),
     ("n2", "198.18.0.12", "10.244.2.0/24", "10.244.2.1"),
 ]
-DUAL_STACK = os.environ.get("NETPOL_DUAL_STACK") == "1"
+IPV6_ONLY = os.environ.get("NETPOL_IPV6_ONLY") == "1"
+DUAL_STACK = os.environ.get("NETPOL_DUAL_STACK") == "1" and not IPV6_ONLY
+HAS_IPV6 = DUAL_STACK or IPV6_ONLY
 NAMESPACES = ["x", "y", "z"]
 POD_NAMES = ["a", "b", "c"]
 SERVE_PORTS = [
@@ -110,12 +119,14 @@ class Pod:
         self.who = "%s/%s" % (ns, name)
         self.node = NODES[node][0]
         self.gateway = NODES[node][3]
-        self.ip = "10.244.%d.%d" % (node + 1, octet)
-        self.ip6 = (DUAL_STACK or None) and "fd00:10:244:%d::%x" % (
+        self.ip = (None if IPV6_ONLY
+                   else "10.244.%d.%d" % (node + 1, octet))
+        self.ip6 = (HAS_IPV6 or None) and "fd00:10:244:%d::%x" % (
             node + 1, octet)
         self.gateway6 = "fd00:10:244:%d::1" % (node + 1)
         self.mac = "0a:58:0a:f4:%02x:%02x" % (node + 1, octet)
-        self.vip = "10.96.1.%d" % octet
+        self.vip = None if IPV6_ONLY else "10.96.1.%d" % octet
+        self.vip6 = (HAS_IPV6 or None) and "fd00:10:96::%x" % octet
         self.service = "svc-" + name
 
 
@@ -288,12 +299,12 @@ def parse_yaml(text):
 # The state file.
 
 def k8s_node(name, ip, cidr):
-    cidrs = [cidr]
-    if DUAL_STACK:
+    cidrs = [] if IPV6_ONLY else [cidr]
+    if HAS_IPV6:
         cidrs.append("fd00:10:244:%s::/64" % name[1:])
     return {"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name},
-            "spec": {"podCIDR": cidr, "podCIDRs": cidrs},
+            "spec": {"podCIDR": cidrs[0], "podCIDRs": cidrs},
             "status": {"addresses": [{"type": "InternalIP", "address": ip},
                                      {"type": "Hostname", "address": name}]}}
 
@@ -314,7 +325,7 @@ def k8s_pod(pod):
             "spec": {"nodeName": pod.node,
                      "containers": [{"name": "server", "image": "server",
                                      "ports": ports}]},
-            "status": {"phase": "Running", "podIP": pod.ip,
+            "status": {"phase": "Running", "podIP": pod.ip or pod.ip6,
                        "podIPs": [{"ip": ip} for ip in (pod.ip, pod.ip6)
                                   if ip]}}
 
@@ -322,21 +333,36 @@ def k8s_pod(pod):
 def k8s_service(pod):
     ports = [{"name": n, "port": p, "targetPort": p, "protocol": proto}
              for n, p, proto in SERVE_PORTS]
+    vips = [vip for vip in (pod.vip, pod.vip6) if vip]
+    families = [family for family, vip in (("IPv4", pod.vip),
+                                           ("IPv6", pod.vip6)) if vip]
     return {"apiVersion": "v1", "kind": "Service",
             "metadata": {"namespace": pod.ns, "name": pod.service},
-            "spec": {"type": "ClusterIP", "clusterIP": pod.vip,
-                     "clusterIPs": [pod.vip], "ports": ports}}
+            "spec": {"type": "ClusterIP", "clusterIP": vips[0],
+                     "clusterIPs": vips, "ipFamilies": families,
+                     "ipFamilyPolicy": ("RequireDualStack" if DUAL_STACK
+                                        else "SingleStack"),
+                     "ports": ports}}
 
 
-def k8s_slice(pod):
+def k8s_slices(pod):
+    """The Service's EndpointSlices: one per family, as the EndpointSlice
+    controller makes them."""
+    return [k8s_slice(pod, "IPv4", pod.ip, "-1"),
+            k8s_slice(pod, "IPv6", pod.ip6, "-6")]
+
+
+def k8s_slice(pod, family, ip, suffix):
+    if not ip:
+        return None
     ports = [{"name": n, "port": p, "protocol": proto}
              for n, p, proto in SERVE_PORTS]
     return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-            "metadata": {"namespace": pod.ns, "name": pod.service + "-1",
+            "metadata": {"namespace": pod.ns, "name": pod.service + suffix,
                          "labels": {"kubernetes.io/service-name":
                                     pod.service}},
-            "addressType": "IPv4", "ports": ports,
-            "endpoints": [{"addresses": [pod.ip],
+            "addressType": family, "ports": ports,
+            "endpoints": [{"addresses": [ip],
                            "conditions": {"ready": True},
                            "nodeName": pod.node,
                            "targetRef": {"kind": "Pod", "namespace": pod.ns,
@@ -382,7 +408,8 @@ def state(files):
     items = [k8s_node(n, ip, cidr) for n, ip, cidr, _ in NODES]
     items += list(namespaces.values()) + list(pods.values())
     for pod in PODS:
-        items += [k8s_service(pod), k8s_slice(pod)]
+        items.append(k8s_service(pod))
+        items += [s for s in k8s_slices(pod) if s]
     items += policies
     return {"apiVersion": "v1", "kind": "List", "items": items,
             "metadata": {"resourceVersion": ""}}
@@ -405,14 +432,14 @@ def serve(who, ready):
             threading.Thread(target=session, args=(conn,),
                              daemon=True).start()
 
-    # Dual-stack: one IPv6 socket per port serves both families.
-    family = socket.AF_INET6 if DUAL_STACK else socket.AF_INET
-    anywhere = "::" if DUAL_STACK else "0.0.0.0"
+    # With IPv6: one IPv6 socket per port serves both families.
+    family = socket.AF_INET6 if HAS_IPV6 else socket.AF_INET
+    anywhere = "::" if HAS_IPV6 else "0.0.0.0"
 
     def bound(kind, port):
         s = socket.socket(family, kind)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if DUAL_STACK:
+        if HAS_IPV6:
             s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
         s.bind((anywhere, port))
         return s
@@ -540,8 +567,10 @@ def next_source_ports(count):
 def matrix(netns_file, proto, port, via_service, ipv6, sources):
     if proto not in ("tcp", "udp"):
         fail("protocol must be tcp or udp, not %s" % proto)
-    if ipv6 and (via_service or not DUAL_STACK):
-        fail("--ipv6 needs the dual-stack model, without --service")
+    if ipv6 and not HAS_IPV6:
+        fail("--ipv6 needs the dual-stack or the IPv6-only model")
+    if IPV6_ONLY and not ipv6:
+        fail("the IPv6-only model has no IPv4 addresses: add --ipv6")
     timeout = float(os.environ.get("NETPOL_PROBE_TIMEOUT", "1"))
     with open(netns_file) as f:
         netns = dict(line.split() for line in f if line.strip())
@@ -571,8 +600,10 @@ def matrix(netns_file, proto, port, via_service, ipv6, sources):
             elif via_service and src == dst.who:
                 grid[src, col] = "-"
             else:
-                ip = (dst.vip if via_service else dst.ip6 if ipv6
-                      else dst.ip)
+                if via_service:
+                    ip = dst.vip6 if ipv6 else dst.vip
+                else:
+                    ip = dst.ip6 if ipv6 else dst.ip
                 threads.append(threading.Thread(
                     target=run, daemon=True,
                     args=(src, col, netns[src], ip, sport, dst.who)))
@@ -582,8 +613,8 @@ def matrix(netns_file, proto, port, via_service, ipv6, sources):
     for t in threads:
         t.join(timeout + 5)
 
-    corner = "%s/%d%s" % (proto, port, " svc" if via_service
-                          else " ipv6" if ipv6 else "")
+    corner = "%s/%d%s%s" % (proto, port, " svc" if via_service else "",
+                            " ipv6" if ipv6 else "")
     width = max(len(corner), max(len(s) for s in sources)) + 1
     print((corner.ljust(width) + " ".join(p.who for p in PODS)).rstrip())
     for src in sources:
@@ -598,12 +629,13 @@ def traffic(netns_file):
 
     def client(src):
         enter_netns(netns[src.who])
-        dsts = [(dst.ip, 80) for dst in PODS if dst is not src]
+        dsts = [(dst.ip or dst.ip6, 80) for dst in PODS if dst is not src]
         while True:
             start = time.monotonic()
             socks = []
             for addr in dsts:
-                s = socket.socket()
+                s = socket.socket(socket.AF_INET6 if ":" in addr[0]
+                                  else socket.AF_INET)
                 s.setblocking(False)
                 s.connect_ex(addr)
                 socks.append(s)
@@ -626,9 +658,14 @@ def main(argv):
     cmd, args = argv[0], argv[1:]
     if cmd == "pods":
         for pod in PODS:
-            print(pod.node, pod.ns, pod.name, pod.ip + "/24", pod.gateway,
-                  pod.mac, *((pod.ip6 + "/64", pod.gateway6) if pod.ip6
-                             else ()))
+            if IPV6_ONLY:
+                print(pod.node, pod.ns, pod.name, pod.ip6 + "/64",
+                      pod.gateway6, pod.mac)
+            else:
+                print(pod.node, pod.ns, pod.name, pod.ip + "/24",
+                      pod.gateway, pod.mac,
+                      *((pod.ip6 + "/64", pod.gateway6) if pod.ip6
+                        else ()))
     elif cmd == "state":
         json.dump(state(args), sys.stdout, indent=1, sort_keys=True)
         sys.stdout.write("\n")

@@ -35,10 +35,14 @@ netpol_probe () {
 # NETPOL_DUAL_STACK=1 (and CL_IPV6=1, for cl_init) the model is dual-stack
 # (see tests/netpol-probe.py): the controllers get IPv6 cluster and Service
 # CIDRs too, and each pod its IPv6 address (without duplicate address
-# detection, as a CNI plugin sets it) and an IPv6 default route.
+# detection, as a CNI plugin sets it) and an IPv6 default route.  With
+# NETPOL_IPV6_ONLY=1 (and CL_IPV6=1) it is IPv6-only: the controllers get
+# IPv6 CIDRs only, and the pods IPv6 addresses only.
 policy_cluster_start () {
     local node ns name cidr gw mac cidr6 gw6 tag opts=
-    if [ "${NETPOL_DUAL_STACK:-0}" = 1 ]; then
+    if [ "${NETPOL_IPV6_ONLY:-0}" = 1 ]; then
+        opts="--cluster-cidr=fd00:10:244::/56 --service-cidr=fd00:10:96::/112"
+    elif [ "${NETPOL_DUAL_STACK:-0}" = 1 ]; then
         opts="--cluster-cidr=10.244.0.0/16,fd00:10:244::/56
               --service-cidr=10.96.0.0/12,fd00:10:96::/112"
     fi
