@@ -11,6 +11,7 @@
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
+#include "hash.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
@@ -45,23 +46,30 @@ struct installed_flow {
     struct minimatch match;
     uint64_t cookie;
 
-    /* The actions: either as kovs built them (when kovs installed the
-     * flow), or, for a flow read back from the switch, in OpenFlow 1.5
-     * wire format.  Decoded actions are not byte-for-byte what kovs builds,
-     * but the wire format of the same actions is, so that is how dumped
-     * flows are compared. */
-    struct ofpact *ofpacts;
-    size_t ofpacts_len;
+    /* A 128-bit hash of the actions (hash_bytes128()), which is all it
+     * takes to tell whether the desired actions differ, at a small part of
+     * the memory of the actions themselves (100,000 flows hold tens of
+     * megabytes of actions): either of the actions as kovs built them
+     * (when kovs installed the flow), or, for a flow read back from the
+     * switch ('wire'), of their OpenFlow 1.5 wire format.  Decoded actions
+     * are not byte-for-byte what kovs builds, but the wire format of the
+     * same actions is, so that is how dumped flows are compared. */
+    ovs_u128 actions_digest;
     bool wire;
     char *text;                     /* For a check's dump: "cookie=C
                                      * actions=A" as the switch has it. */
 };
 
-/* A group as the switch has it, described by flow_group_format(). */
+/* A group as the switch has it, described by flow_group_format().  The
+ * installed groups keep only a 128-bit hash of that text, which is what
+ * tells whether a desired group changed: at 20,000 groups of 10 buckets
+ * the text itself would be tens of megabytes.  A check's dump keeps the
+ * text too, to print it. */
 struct installed_group {
     struct hmap_node hmap_node;     /* In 'installed_groups', by id. */
     uint32_t group_id;
-    char *text;
+    ovs_u128 digest;                /* hash_bytes128() of the text. */
+    char *text;                     /* In a check's dump only, else NULL. */
 };
 
 /* A meter as the switch has it, described by meter_text(). */
@@ -487,7 +495,6 @@ static void
 installed_flow_free(struct installed_flow *f)
 {
     minimatch_destroy(&f->match);
-    free(f->ofpacts);
     free(f->text);
     free(f);
 }
@@ -573,9 +580,19 @@ group_map_find(const struct hmap *groups, uint32_t group_id)
     return NULL;
 }
 
-/* Sets the text of group 'group_id' in 'groups', taking 'text'. */
+static ovs_u128
+group_digest(const char *text)
+{
+    ovs_u128 digest;
+    hash_bytes128(text, strlen(text), 0, &digest);
+    return digest;
+}
+
+/* Sets the text of group 'group_id' in 'groups', taking 'text', which it
+ * keeps if 'keep_text' and otherwise frees once hashed. */
 static void
-group_map_set(struct hmap *groups, uint32_t group_id, char *text)
+group_map_set(struct hmap *groups, uint32_t group_id, char *text,
+              bool keep_text)
 {
     struct installed_group *g = group_map_find(groups, group_id);
     if (!g) {
@@ -585,7 +602,13 @@ group_map_set(struct hmap *groups, uint32_t group_id, char *text)
     } else {
         free(g->text);
     }
-    g->text = text;
+    g->digest = group_digest(text);
+    if (keep_text) {
+        g->text = text;
+    } else {
+        g->text = NULL;
+        free(text);
+    }
 }
 
 static struct installed_group *
@@ -597,7 +620,7 @@ installed_group_find(const struct ofctrl *of, uint32_t group_id)
 static void
 installed_group_set(struct ofctrl *of, uint32_t group_id, char *text)
 {
-    group_map_set(&of->installed_groups, group_id, text);
+    group_map_set(&of->installed_groups, group_id, text, false);
 }
 
 /* Describes a group as text, the same way for a group kovs built and one
@@ -704,7 +727,8 @@ parse_group_desc(struct ofctrl *of, const struct ofp_header *oh,
             flow_group_format_bucket(&s, bucket->bucket_id, bucket->weight,
                                      bucket->ofpacts, bucket->ofpacts_len);
         }
-        group_map_set(groups, gd.group_id, ds_steal_cstr(&s));
+        group_map_set(groups, gd.group_id, ds_steal_cstr(&s),
+                      groups != &of->installed_groups);
         ofputil_uninit_group_desc(&gd);
     }
 }
@@ -803,8 +827,7 @@ parse_flow_stats(struct ofctrl *of, const struct ofp_header *oh,
         struct ofpbuf wire = OFPBUF_STUB_INITIALIZER(wire_stub);
         ofpacts_put_openflow_instructions(fs.ofpacts, fs.ofpacts_len, &wire,
                                           OFP15_VERSION);
-        f->ofpacts = xmemdup(wire.data, wire.size);
-        f->ofpacts_len = wire.size;
+        hash_bytes128(wire.data, wire.size, 0, &f->actions_digest);
         f->wire = true;
         ofpbuf_uninit(&wire);
         if (text) {
@@ -1237,7 +1260,7 @@ ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
 
     if (d) {
         char *text = desired_group_text(d);
-        if (!i || strcmp(i->text, text)) {
+        if (!i || !ovs_u128_equals(i->digest, group_digest(text))) {
             ofctrl_put_group_mods(bundle, i ? OFPGC15_MODIFY : OFPGC15_ADD,
                                   d, &bundle->group_adds);
             installed_group_set(of, group_id, text);
@@ -1380,19 +1403,19 @@ static bool
 installed_actions_equal(const struct installed_flow *i,
                         const struct ofpbuf *ofpacts)
 {
+    ovs_u128 digest;
     if (!i->wire) {
-        return ofpacts_equal(ofpacts->data, ofpacts->size,
-                             i->ofpacts, i->ofpacts_len);
+        hash_bytes128(ofpacts->data, ofpacts->size, 0, &digest);
+        return ovs_u128_equals(digest, i->actions_digest);
     }
 
     uint64_t stub[1024 / 8];
     struct ofpbuf wire = OFPBUF_STUB_INITIALIZER(stub);
     ofpacts_put_openflow_instructions(ofpacts->data, ofpacts->size, &wire,
                                       OFP15_VERSION);
-    bool equal = (wire.size == i->ofpacts_len
-                  && !memcmp(wire.data, i->ofpacts, wire.size));
+    hash_bytes128(wire.data, wire.size, 0, &digest);
     ofpbuf_uninit(&wire);
-    return equal;
+    return ovs_u128_equals(digest, i->actions_digest);
 }
 
 /* How many times each conntrack flush is sent.
@@ -1460,8 +1483,7 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
         i->priority = priority;
         minimatch_clone(&i->match, match);
         i->cookie = cookie;
-        i->ofpacts = xmemdup(ofpacts.data, ofpacts.size);
-        i->ofpacts_len = ofpacts.size;
+        hash_bytes128(ofpacts.data, ofpacts.size, 0, &i->actions_digest);
         hmap_insert(&of->installed, &i->hmap_node, hash);
     } else if (!desired && i) {
         ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
@@ -1487,9 +1509,7 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
                             table_id, priority, match, cookie, ofpacts.data,
                             ofpacts.size);
         i->cookie = cookie;
-        free(i->ofpacts);
-        i->ofpacts = xmemdup(ofpacts.data, ofpacts.size);
-        i->ofpacts_len = ofpacts.size;
+        hash_bytes128(ofpacts.data, ofpacts.size, 0, &i->actions_digest);
         i->wire = false;
     }
     ofpbuf_uninit(&ofpacts);
