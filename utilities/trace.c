@@ -852,6 +852,14 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
     bool in_ex = on_ex;         /* In a section of br-ex? */
     bool to_ex = false;         /* The last br-int stage output to the patch
                                  * port to br-ex. */
+    bool ex_normal = false;     /* br-ex switched the packet with NORMAL:
+                                 * where it flooded it (br-int too, in a
+                                 * switch that has not learned the node's
+                                 * MAC) is no path of the trace. */
+    bool thawed = false;        /* After a recirculation: its header names
+                                 * the bridge the packet entered, not the
+                                 * one that recirculated it, which is the
+                                 * one we were in. */
     for (char *line = strtok_r(copy, "\n", &save_ptr); line;
          line = strtok_r(NULL, "\n", &save_ptr)) {
         size_t indent = strspn(line, " ");
@@ -869,11 +877,21 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
          * (ofproto/trace indents the last item of a list no more than its
          * parent): those are no stages of the trace.  A header of ours,
          * as after a recirculation, or a line indented less, ends them. */
-        if (!strncmp(s, "bridge(\"", 8)) {
+        if (!strncmp(line, "recirc(0x", 9)) {
+            thawed = true;
+            foreign_indent = SIZE_MAX;
+            st = NULL;
+            continue;
+        } else if (!strncmp(s, "bridge(\"", 8) && thawed) {
+            thawed = false;
+            st = NULL;
+            continue;
+        } else if (!strncmp(s, "bridge(\"", 8)) {
             const char *name = s + 8;
             size_t len = strcspn(name, "\"");
             bool is_int = (len == strlen(tn->bridge)
-                           && !strncmp(name, tn->bridge, len));
+                           && !strncmp(name, tn->bridge, len)
+                           && !ex_normal);
             bool is_ex = (ex && len == strlen(tn->ex_bridge)
                           && !strncmp(name, tn->ex_bridge, len)
                           && (to_ex || in_ex));
@@ -898,6 +916,8 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
                 hop->final_flow = xstrdup(line + 12);
             }
             st = NULL;
+        } else if (ex_normal && !in_ex) {
+            st = NULL;          /* What br-ex's NORMAL flooded. */
         } else if (parse_stage_line(s, &table, &priority, &cookie,
                                     &match)) {
             st = add_stage(ctx, tn->name);
@@ -922,6 +942,9 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
                 }
             } else if (strncmp(s, "->", 2)) {
                 svec_add(&st->actions, s);
+                if (st->ex && !strcmp(s, "NORMAL")) {
+                    ex_normal = true;
+                }
                 n = parse_output_action(s);
                 if (st->ex && n >= 0
                     && n != ofp_to_u16(ex->ex_patch_ofport)) {
@@ -974,7 +997,7 @@ flow_field(const char *flow, const char *field)
         }
         if (!strncmp(p, field, len) && p[len] == '=') {
             const char *v = p + len + 1;
-            return xmemdup0(v, strcspn(v, ",: "));
+            return xmemdup0(v, strcspn(v, ", "));
         }
     }
     return NULL;
@@ -1004,6 +1027,35 @@ flow_field_int(const char *flow, const char *field, long long int dflt)
 }
 
 /* Describing stages. */
+
+/* Returns true if 'ip' is a node IP of 'ex' (of either family). */
+static bool
+is_external_node_ip(const struct flows_external *ex,
+                    const struct in6_addr *ip)
+{
+    return (addr_is_ipv4(ip)
+            ? in6_addr_get_mapped_ipv4(ip) == ex->node_ip
+            : ipv6_addr_equals(ip, &ex->node_ip6));
+}
+
+/* Returns the address of the first "nat(src=...)" action of 'st', in a new
+ * string, or NULL. */
+static char *
+find_snat(const struct trace_stage *st)
+{
+    for (size_t j = 0; j < st->actions.n; j++) {
+        const char *a = st->actions.names[j];
+        if (!strncmp(a, "nat(src=", 8)) {
+            a += 8;
+            return (a[0] == '['
+                    ? xmemdup0(a + 1, strcspn(a + 1, "]"))
+                    : xmemdup0(a, strcspn(a, ":-),")));
+        }
+    }
+    return NULL;
+}
+
+
 
 static const char *
 policy_dir_name(uint8_t table)
@@ -1168,7 +1220,10 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
 
     const struct k8s_service_port *sp = NULL;
     for (size_t j = 0; j < svc->n_ports; j++) {
-        if (svc->ports[j].port == port) {
+        if (svc->ports[j].port == port
+            || (svc->ports[j].node_port == port
+                && tn->external
+                && is_external_node_ip(tn->external, &pkt->nw_dst))) {
             sp = &svc->ports[j];
         }
     }
@@ -1221,16 +1276,6 @@ stage_table_name(const struct trace_stage *st)
     const char *name = (st->ex ? kovs_ex_table_name(st->table)
                         : kovs_table_name(st->table));
     return name ? name : "?";
-}
-
-/* Returns true if 'ip' is a node IP of 'ex' (of either family). */
-static bool
-is_external_node_ip(const struct flows_external *ex,
-                    const struct in6_addr *ip)
-{
-    return (addr_is_ipv4(ip)
-            ? in6_addr_get_mapped_ipv4(ip) == ex->node_ip
-            : ipv6_addr_equals(ip, &ex->node_ip6));
 }
 
 /* Appends to 's' what the front end 'ip' of 'svc' is: a NodePort, an
@@ -1478,8 +1523,17 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
             ds_put_format(&s, " (SNAT zone %d)", KOVS_CT_ZONE_SNAT);
         } else if (miss && !drops) {
             ds_put_cstr(&s, "nothing to do");
+        } else if (drops) {
+            ds_put_cstr(&s, "dropped");
         } else {
-            ds_put_cstr(&s, drops ? "dropped" : "source NAT");
+            char *snat = find_snat(st);
+            if (snat) {
+                ds_put_format(&s, "source NATed to %s (SNAT zone %d)", snat,
+                              KOVS_CT_ZONE_SNAT);
+            } else {
+                ds_put_cstr(&s, "source NAT");
+            }
+            free(snat);
         }
         break;
 
@@ -1650,23 +1704,6 @@ packet_dp_hash(const struct trace_packet *pkt)
     hash = hash_bytes(&pkt->nw_src, sizeof pkt->nw_src, hash);
     hash = hash_bytes(&pkt->nw_dst, sizeof pkt->nw_dst, hash);
     return hash ? hash : 1;
-}
-
-/* Returns the address of the first "nat(src=...)" action of 'st', in a new
- * string, or NULL. */
-static char *
-find_snat(const struct trace_stage *st)
-{
-    for (size_t j = 0; j < st->actions.n; j++) {
-        const char *a = st->actions.names[j];
-        if (!strncmp(a, "nat(src=", 8)) {
-            a += 8;
-            return (a[0] == '['
-                    ? xmemdup0(a + 1, strcspn(a + 1, "]"))
-                    : xmemdup0(a, strcspn(a, ":-),")));
-        }
-    }
-    return NULL;
 }
 
 /* Returns the verdict of a neighbor request answered by flows on node 'tn':
@@ -2230,9 +2267,8 @@ put_text(const struct trace_ctx *ctx, struct ds *out)
 
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
-        const char *table = kovs_table_name(st->table);
         ds_put_format(out, "%s %2d %-15s %s: %s\n", st->node, st->table,
-                      table ? table : "?", st->owner, st->what);
+                      stage_table_name(st), st->owner, st->what);
     }
     ds_put_format(out, "verdict: %s\n", ctx->verdict);
     if (ctx->next_command) {
@@ -2260,13 +2296,11 @@ put_json(const struct trace_ctx *ctx, struct ds *out)
     struct json *stages = json_array_create_empty();
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
-        const char *table = kovs_table_name(st->table);
         struct json *o = json_object_create();
         json_object_put_string(o, "node", st->node);
+        json_object_put_string(o, "bridge", st->ex ? "br-ex" : "br-int");
         json_object_put(o, "table", json_integer_create(st->table));
-        json_object_put(o, "table_name",
-                        table ? json_string_create(table)
-                        : json_null_create());
+        json_object_put_string(o, "table_name", stage_table_name(st));
         json_object_put(o, "priority", json_integer_create(st->priority));
         json_object_put(o, "cookie", json_string_create_nocopy(
                             xasprintf("%#"PRIx64, st->cookie)));
