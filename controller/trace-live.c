@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "controller/controller.h"
+#include "controller/external-bridge.h"
 #include "controller/options.h"
 #include "controller/vswitchd-ctl.h"
 #include "openvswitch/dynamic-string.h"
@@ -45,9 +46,8 @@ live_node_get(struct trace_backend *backend, const char *name,
         return xasprintf("node %s: a live trace sees only this node's "
                          "switch (node %s)", name, c->opts->node_name);
     }
-    if (!c->local.valid4) {
-        return xasprintf("node %s has no IPv4 podCIDR yet: a trace follows "
-                         "IPv4 packets only", name);
+    if (!c->local.valid) {
+        return xasprintf("node %s has no podCIDR yet", name);
     }
     if (!c->input.gateway_ofport) {
         return xasprintf("node %s: the gateway port is not on %s yet",
@@ -59,9 +59,10 @@ live_node_get(struct trace_backend *backend, const char *name,
 
 static char *
 live_run(struct trace_backend *backend OVS_UNUSED,
-         const struct trace_node *node, const char *flow, struct ds *output)
+         const struct trace_node *node, const char *bridge, const char *flow,
+         struct ds *output)
 {
-    const char *argv[] = { node->bridge, flow, "--ct-next", "trk,new" };
+    const char *argv[] = { bridge, flow, "--ct-next", "trk,new" };
     char *result;
     char *error = vswitchd_ctl_transact("ofproto/trace", ARRAY_SIZE(argv),
                                         argv, TRACE_LIVE_TIMEOUT_MS, &result);
@@ -89,6 +90,10 @@ live_check_options(const struct trace_options *o, const char *node_name)
     if (o->state_file) {
         return xasprintf("%s: a live trace takes no state file (kovs-ctl "
                          "trace does)", o->state_file);
+    }
+    if (o->external_bridge && !o->from_uplink) {
+        return xstrdup("--external-bridge is kovs-ctl trace's: a live trace "
+                       "uses the node's own external bridge, if any");
     }
     if (o->has_cidr_option) {
         return xstrdup("--cluster-cidr and --service-cidr are "
@@ -140,6 +145,9 @@ trace_live_unixctl(struct unixctl_conn *conn, int argc, const char *argv[],
                 .local = &c->local,
                 .ft = &c->flows,
                 .gateway_ofport = c->input.gateway_ofport,
+                .ex_bridge = (c->br_ex && c->input.external
+                              ? c->br_ex->name : NULL),
+                .external = c->input.external,
             },
         };
         error = trace_run(&o, &c->cluster, &lb.up, &out);

@@ -28,6 +28,17 @@
  * snapshot, as 'kovs-ctl compute' does by default. */
 #define TRACE_GATEWAY_OFPORT 1
 
+/* With --external-bridge: br-int's patch port to br-ex, and br-ex's uplink
+ * and patch port to br-int. */
+#define TRACE_PATCH_OFPORT 2
+#define TRACE_EX_UPLINK_OFPORT 1
+#define TRACE_EX_PATCH_OFPORT 2
+
+/* The prefixes of the node IPs' subnets on br-ex, which a snapshot does
+ * not tell. */
+#define TRACE_EX_PLEN4 24
+#define TRACE_EX_PLEN6 64
+
 /* One node whose flows are in the private switch, on bridge 'up.bridge'. */
 struct offline_node {
     struct trace_node up;
@@ -36,6 +47,10 @@ struct offline_node {
     struct flows_input in;
     struct flows_local local;
     struct flow_table ft;
+
+    /* With --external-bridge: its br-ex, on bridge 'up.ex_bridge'. */
+    struct flows_external external;
+    struct flow_table ex_ft;
 };
 
 /* The private switch, with one bridge per node on the path, each loaded
@@ -72,6 +87,30 @@ put_vsctl_port(struct svec *args, const char *bridge, const char *iface,
                                     ofp_to_u16(ofport)));
 }
 
+/* Adds to 'args' the patch port 'iface' of 'bridge' to 'peer', with
+ * OpenFlow port 'ofport'. */
+static void
+put_vsctl_patch(struct svec *args, const char *bridge, const char *iface,
+                const char *peer, ofp_port_t ofport)
+{
+    svec_add(args, "--");
+    svec_add(args, "add-port");
+    svec_add(args, bridge);
+    svec_add(args, iface);
+    svec_add(args, "--");
+    svec_add(args, "set");
+    svec_add(args, "Interface");
+    svec_add(args, iface);
+    svec_add(args, "type=patch");
+    svec_add_nocopy(args, xasprintf("options:peer=%s", peer));
+    svec_add_nocopy(args, xasprintf("ofport_request=%"PRIu16,
+                                    ofp_to_u16(ofport)));
+}
+
+static char *offline_load_flows(struct offline_backend *,
+                                const char *bridge,
+                                const struct flow_table *, uint8_t proto);
+
 /* Runs 'args' on the private switch.  Returns NULL or an error message. */
 static char *
 offline_run_args(struct offline_backend *ob, struct svec *args)
@@ -92,18 +131,21 @@ offline_run_args(struct offline_backend *ob, struct svec *args)
  * ports: ofproto/trace does not follow the datapath hash that the switch
  * uses otherwise, and so shows the bucket this packet takes. */
 static void
-format_trace_groups(const struct offline_node *on, uint8_t proto,
+format_trace_groups(const struct flow_table *ft, uint8_t proto,
                     struct svec *lines)
 {
+    /* Each field counts only where the packet has it: the addresses of its
+     * family. */
     const char *fields = (proto == IPPROTO_TCP
                           ? "selection_method=hash,fields(ip_src,ip_dst,"
-                            "tcp_src)"
+                            "ipv6_src,ipv6_dst,tcp_src)"
                           : proto == IPPROTO_UDP
                           ? "selection_method=hash,fields(ip_src,ip_dst,"
-                            "udp_src)"
-                          : "selection_method=hash,fields(ip_src,ip_dst)");
+                            "ipv6_src,ipv6_dst,udp_src)"
+                          : "selection_method=hash,fields(ip_src,ip_dst,"
+                            "ipv6_src,ipv6_dst)");
     struct svec groups = SVEC_EMPTY_INITIALIZER;
-    snapshot_format_groups(&on->ft, "group add ", &groups);
+    snapshot_format_groups(ft, "group add ", &groups);
     for (size_t i = 0; i < groups.n; i++) {
         const char *g = groups.names[i];
         const char *dp_hash = strstr(g, "selection_method=dp_hash");
@@ -156,17 +198,59 @@ offline_node_load(struct offline_backend *ob, struct offline_node *on,
         put_vsctl_port(&args, bridge, iface, p->ofport);
         free(iface);
     }
+    if (on->up.ex_bridge) {
+        /* br-ex, its uplink, and the patch ports between the two. */
+        const char *ex_bridge = on->up.ex_bridge;
+        char *int_patch = xasprintf("n%"PRIuSIZE"-to-ex", index);
+        char *ex_patch = xasprintf("n%"PRIuSIZE"-to-int", index);
+        char *uplink = xasprintf("n%"PRIuSIZE"-uplink", index);
+        svec_add(&args, "--");
+        svec_add(&args, "add-br");
+        svec_add(&args, ex_bridge);
+        svec_add(&args, "--");
+        svec_add(&args, "set");
+        svec_add(&args, "Bridge");
+        svec_add(&args, ex_bridge);
+        svec_add(&args, "datapath_type=dummy");
+        svec_add(&args, "fail_mode=secure");
+        svec_add(&args, "protocols=OpenFlow15");
+        put_vsctl_port(&args, ex_bridge, uplink,
+                       u16_to_ofp(TRACE_EX_UPLINK_OFPORT));
+        put_vsctl_patch(&args, bridge, int_patch, ex_patch,
+                        u16_to_ofp(TRACE_PATCH_OFPORT));
+        put_vsctl_patch(&args, ex_bridge, ex_patch, int_patch,
+                        u16_to_ofp(TRACE_EX_PATCH_OFPORT));
+        free(int_patch);
+        free(ex_patch);
+        free(uplink);
+    }
     char *error = offline_run_args(ob, &args);
     svec_destroy(&args);
     if (error) {
         return error;
     }
+    if (on->up.ex_bridge) {
+        error = offline_load_flows(ob, on->up.ex_bridge, &on->ex_ft, proto);
+        if (error) {
+            return error;
+        }
+    }
+    return offline_load_flows(ob, bridge, &on->ft, proto);
+}
 
-    /* The flows and groups, in one bundle as kovs-controller sends
-     * them. */
+/* Loads the flows and groups of 'ft' into 'bridge' of the private switch,
+ * in one bundle as kovs-controller sends them.  Returns NULL or an error
+ * message. */
+static char *
+offline_load_flows(struct offline_backend *ob, const char *bridge,
+                   const struct flow_table *ft, uint8_t proto)
+{
+    char *error = NULL;
+    struct svec args;
+
     struct svec lines = SVEC_EMPTY_INITIALIZER;
-    format_trace_groups(on, proto, &lines);
-    snapshot_format_flows(&on->ft, "flow add ", &lines);
+    format_trace_groups(ft, proto, &lines);
+    snapshot_format_flows(ft, "flow add ", &lines);
     char *bundle = xasprintf("%s/%s.bundle", trace_switch_dir(ob->sw),
                              bridge);
     FILE *f = fopen(bundle, "w");
@@ -196,6 +280,56 @@ offline_node_load(struct offline_backend *ob, struct offline_node *on,
     }
     free(bundle);
     return error;
+}
+
+/* Gives 'on' a br-ex (--external-bridge), as kovs-controller would see it
+ * on a node whose InternalIPs are on br-ex: IPv4 on a /24 (an IPv4
+ * InternalIP is required), IPv6 on a /64 if the node has an IPv6 podCIDR
+ * too; no default gateway, no next hop resolved yet. */
+static void
+offline_external_init(struct offline_backend *ob, struct offline_node *on)
+{
+    const struct k8s_object *obj = k8s_cluster_find(ob->cluster, K8S_NODE,
+                                                    "", on->up.name);
+    const struct k8s_node *node = obj ? k8s_node_cast(obj) : NULL;
+    ovs_be32 ip4 = 0;
+    struct in6_addr ip6 = in6addr_any;
+    for (size_t i = 0; node && i < node->n_internal_ips; i++) {
+        const struct in6_addr *ip = &node->internal_ips[i];
+        if (IN6_IS_ADDR_V4MAPPED(ip)) {
+            ip4 = ip4 ? ip4 : in6_addr_get_mapped_ipv4(ip);
+        } else if (!ipv6_addr_is_set(&ip6)) {
+            ip6 = *ip;
+        }
+    }
+    if (!ip4) {
+        fprintf(stderr, "%s: node %s: no IPv4 InternalIP: no external "
+                "bridge\n", ob->o->state_file, on->up.name);
+        return;
+    }
+
+    /* br-ex's MAC: 02:00 and the node's IPv4 address. */
+    uint32_t h = ntohl(ip4);
+    struct eth_addr mac = ETH_ADDR_C(02, 00, 00, 00, 00, 00);
+    mac.ea[2] = h >> 24;
+    mac.ea[3] = h >> 16;
+    mac.ea[4] = h >> 8;
+    mac.ea[5] = h;
+
+    bool ipv6 = on->local.valid6 && ipv6_addr_is_set(&ip6);
+    on->external = (struct flows_external) {
+        .patch_ofport = u16_to_ofp(TRACE_PATCH_OFPORT),
+        .ex_patch_ofport = u16_to_ofp(TRACE_EX_PATCH_OFPORT),
+        .uplink_ofport = u16_to_ofp(TRACE_EX_UPLINK_OFPORT),
+        .mac = mac,
+        .node_ip = ip4,
+        .subnet_mask = be32_prefix_mask(TRACE_EX_PLEN4),
+        .node_ip6 = ipv6 ? ip6 : in6addr_any,
+        .subnet6_plen = ipv6 ? TRACE_EX_PLEN6 : 0,
+    };
+    on->in.external = &on->external;
+    on->up.external = &on->external;
+    on->up.ex_bridge = xasprintf("%s-ex", on->up.bridge);
 }
 
 /* Returns node 'name', its flows computed and loaded into a bridge of the
@@ -235,13 +369,18 @@ offline_node_get(struct trace_backend *backend, const char *name,
     };
     flows_local_init(&on->in, &on->local);
     flow_table_init(&on->ft);
-    flows_compute_all(&on->in, &on->ft, NULL);
+    flow_table_init(&on->ex_ft);
+    if (o->external_bridge) {
+        offline_external_init(ob, on);
+    }
+    flows_compute_all(&on->in, &on->ft,
+                      on->up.ex_bridge ? &on->ex_ft : NULL);
     flow_table_clear_tracked(&on->ft);
+    flow_table_clear_tracked(&on->ex_ft);
     shash_add(&ob->nodes, name, on);
 
-    if (!on->local.valid4) {
-        return xasprintf("node %s has no IPv4 podCIDR: a trace follows "
-                         "IPv4 packets only", name);
+    if (!on->local.valid) {
+        return xasprintf("node %s has no podCIDR", name);
     }
 
     const char **warnings = sset_sort(&on->ft.warnings);
@@ -260,11 +399,11 @@ offline_node_get(struct trace_backend *backend, const char *name,
 
 static char *
 offline_run(struct trace_backend *backend, const struct trace_node *node,
-            const char *flow, struct ds *output)
+            const char *bridge, const char *flow, struct ds *output)
 {
     struct offline_backend *ob = offline_backend_cast(backend);
     const char *argv[] = {
-        "ovs-appctl", "ofproto/trace", node->bridge, flow,
+        "ovs-appctl", "ofproto/trace", bridge, flow,
         "--ct-next", "trk,new", NULL,
     };
     if (trace_switch_run(ob->sw, argv, output)) {
@@ -284,6 +423,8 @@ offline_node_destroy(struct offline_node *on)
 {
     if (on) {
         flow_table_destroy(&on->ft);
+        flow_table_destroy(&on->ex_ft);
+        free(CONST_CAST(char *, on->up.ex_bridge));
         shash_destroy_free_data(&on->pods);
         shash_destroy_free_data(&on->tunnels);
         free(CONST_CAST(char *, on->up.name));

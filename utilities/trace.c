@@ -30,23 +30,32 @@
 /* A packet that crosses more nodes than this is in a loop. */
 #define TRACE_MAX_HOPS 4
 
+/* The MAC of a client outside the cluster that sends through br-ex's
+ * uplink (--from-uplink): locally administered, no node's or pod's. */
+#define TRACE_CLIENT_MAC ((struct eth_addr) ETH_ADDR_C(02,00,00,00,00,64))
+
 /* The packet as ofproto/trace takes it. */
 struct trace_packet {
     uint8_t proto;
+    bool neighbor;              /* An ARP request or a Neighbor Solicitation
+                                 * for 'nw_dst' instead. */
     ofp_port_t in_port;
     struct eth_addr dl_src, dl_dst;
-    ovs_be32 nw_src, nw_dst;
+    struct in6_addr nw_src, nw_dst; /* IPv4 mapped for IPv4. */
     uint8_t ttl;
     uint16_t sport, dport;
     uint64_t tun_id;            /* Nonzero for a packet from a tunnel. */
     ovs_be32 tun_src, tun_dst;
     uint32_t dp_hash;           /* Nonzero for a live trace (see
                                  * packet_dp_hash()). */
+    bool on_ex;                 /* Enters on br-ex (from its uplink), not
+                                 * on br-int. */
 };
 
 /* One step of ofproto/trace: a flow that matched. */
 struct trace_stage {
     char *node;
+    bool ex;                    /* A stage of br-ex, not of br-int. */
     uint8_t table;
     int priority;
     uint64_t cookie;
@@ -69,12 +78,18 @@ struct trace_ctx {
                                  * output. */
 
     const char *result;         /* "delivered", "dropped", "rejected",
-                                 * "node", "external", "loop", "tunnel". */
+                                 * "answered", "node", "external", "loop",
+                                 * "tunnel". */
     char *verdict;
     char *next_node;            /* For "tunnel": the node the packet went
                                  * to, and the command that follows it
                                  * there. */
     char *next_command;
+
+    const char *gateway_node;   /* The node whose gateway --to is, or
+                                 * NULL. */
+    struct in6_addr first_src;  /* The first packet's source... */
+    bool first_src_set;         /* ...if this is true. */
 };
 
 static char * OVS_PRINTF_FORMAT(1, 2) OVS_WARN_UNUSED_RESULT
@@ -89,24 +104,98 @@ trace_error(const char *format, ...)
 
 /* Model look-ups. */
 
+/* Addresses.  A trace keeps every address as a struct in6_addr, IPv4
+ * mapped for IPv4, as the rest of kovs does. */
+
+static bool
+addr_is_ipv4(const struct in6_addr *ip)
+{
+    return IN6_IS_ADDR_V4MAPPED(ip);
+}
+
+static int
+addr_family(const struct in6_addr *ip)
+{
+    return addr_is_ipv4(ip) ? AF_INET : AF_INET6;
+}
+
+/* Parses 's', an IPv4 or an IPv6 address, into '*ip'. */
+static bool
+addr_parse(const char *s, struct in6_addr *ip)
+{
+    ovs_be32 ip4;
+    if (ip_parse(s, &ip4)) {
+        in6_addr_set_mapped_ipv4(ip, ip4);
+        return true;
+    }
+    return ipv6_parse(s, ip);
+}
+
+/* Appends 'ip' to 's', IPv4 in dotted quads. */
+static void
+put_addr(struct ds *s, const struct in6_addr *ip)
+{
+    ipv6_format_mapped(ip, s);
+}
+
+/* Appends "IP:PORT" to 's', IPv6 in brackets. */
+static void
+put_addr_port(struct ds *s, const struct in6_addr *ip, int port)
+{
+    if (!addr_is_ipv4(ip)) {
+        ds_put_char(s, '[');
+    }
+    put_addr(s, ip);
+    ds_put_format(s, "%s:%d", addr_is_ipv4(ip) ? "" : "]", port);
+}
+
+/* Returns 'ip' formatted, in a new string. */
+static char *
+addr_string(const struct in6_addr *ip)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    put_addr(&s, ip);
+    return ds_steal_cstr(&s);
+}
+
+/* Returns the first InternalIP of 'node' of 'family', or all-zeros. */
+static struct in6_addr
+node_ip(const struct k8s_node *node, int family)
+{
+    for (size_t i = 0; i < node->n_internal_ips; i++) {
+        if (addr_family(&node->internal_ips[i]) == family) {
+            return node->internal_ips[i];
+        }
+    }
+    return in6addr_any;
+}
+
 static ovs_be32
 node_ipv4(const struct k8s_node *node)
 {
-    for (size_t i = 0; i < node->n_internal_ips; i++) {
-        if (k8s_addr_is_ipv4(&node->internal_ips[i])) {
-            return in6_addr_get_mapped_ipv4(&node->internal_ips[i]);
+    struct in6_addr ip = node_ip(node, AF_INET);
+    return ipv6_addr_is_set(&ip) ? in6_addr_get_mapped_ipv4(&ip) : 0;
+}
+
+/* Returns true if the Pod object 'pod' has address 'ip'. */
+static bool
+pod_object_has_ip(const struct k8s_pod *pod, const struct in6_addr *ip)
+{
+    for (size_t i = 0; i < pod->n_ips; i++) {
+        if (ipv6_addr_equals(&pod->ips[i], ip)) {
+            return true;
         }
     }
-    return 0;
+    return false;
 }
 
 static const struct k8s_pod *
-find_pod_by_ip(const struct k8s_cluster *cluster, ovs_be32 ip)
+find_pod_by_ip(const struct k8s_cluster *cluster, const struct in6_addr *ip)
 {
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_POD, cluster) {
         const struct k8s_pod *pod = k8s_pod_cast(obj);
-        if (!pod->host_network && flows_pod_object_ipv4(pod) == ip) {
+        if (!pod->host_network && pod_object_has_ip(pod, ip)) {
             return pod;
         }
     }
@@ -114,16 +203,40 @@ find_pod_by_ip(const struct k8s_cluster *cluster, ovs_be32 ip)
 }
 
 static const struct k8s_node *
-find_node_by_ip(const struct k8s_cluster *cluster, ovs_be32 ip)
+find_node_by_ip(const struct k8s_cluster *cluster, const struct in6_addr *ip)
 {
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
         const struct k8s_node *node = k8s_node_cast(obj);
-        if (node_ipv4(node) == ip) {
-            return node;
+        for (size_t i = 0; i < node->n_internal_ips; i++) {
+            if (ipv6_addr_equals(&node->internal_ips[i], ip)) {
+                return node;
+            }
         }
     }
     return NULL;
+}
+
+/* Returns true if 'ip' is the gateway address of 'local', of either
+ * family. */
+static bool
+is_gateway_ip(const struct flows_local *local, const struct in6_addr *ip)
+{
+    return (addr_is_ipv4(ip)
+            ? local->valid4
+              && in6_addr_get_mapped_ipv4(ip) == local->gateway_ip
+            : local->valid6 && ipv6_addr_equals(ip, &local->gateway_ip6));
+}
+
+/* Returns true if 'ip' is in the podCIDR of 'local' of its family. */
+static bool
+in_pod_cidr(const struct flows_local *local, const struct in6_addr *ip)
+{
+    return (addr_is_ipv4(ip)
+            ? local->valid4
+              && ((in6_addr_get_mapped_ipv4(ip) & local->pod_mask)
+                  == local->pod_net)
+            : flows_local_has_ipv6(local, ip));
 }
 
 static const struct k8s_node *
@@ -170,14 +283,29 @@ trace_usage(struct ds *s, bool live)
     ds_put_cstr(s,
         "  --from pod NS/NAME | node NAME | IP\n"
         "  --to pod NS/NAME | svc NS/NAME[:PORT] | node NAME | IP\n"
-        "  --proto tcp|udp|icmp    default tcp, or the Service port's\n"
+        "                          (IP: an IPv4 or an IPv6 address)\n"
+        "  -4, -6                  the family of the packet between names"
+        "\n"
+        "                          (default: an address's given, else"
+        " IPv4)\n"
+        "  --proto tcp|udp|icmp    default tcp, or the Service port's (icmp"
+        ":\n"
+        "                          an echo request, ICMPv6's for IPv6)\n"
+        "  --proto arp|nd          an ARP request (IPv4) or a Neighbor\n"
+        "                          Solicitation (IPv6) for --to's address\n"
         "  --port N                destination port (default: the Service\n"
         "                          port's, if it has only one)\n"
         "  --sport N               source port (default 40000); it decides\n"
         "                          which endpoint a Service's group picks\n"
         "  --src IP                the source address the packet carries,"
         " if\n"
-        "                          not the sender's own (a spoofed packet)\n");
+        "                          not the sender's own (a spoofed packet)\n"
+        "  --from-uplink           --from IP is outside the cluster: the"
+        " packet\n"
+        "                          arrives on br-ex's uplink (NodePorts,"
+        " external\n"
+        "                          and LoadBalancer IPs, replies to"
+        " SNAT)\n");
     if (live) {
         ds_put_cstr(s,
             "  --from-tunnel NODE      the packet arrives through the tunnel"
@@ -190,7 +318,13 @@ trace_usage(struct ds *s, bool live)
             "  --node NAME             the node where an address that is no"
             " pod's\n"
             "                          or node's enters (through its"
-            " gateway)\n"
+            " gateway,\n"
+            "                          or with --from-uplink its br-ex)\n"
+            "  --external-bridge       give each node a br-ex (with"
+            " --from-uplink\n"
+            "                          always): its node IPs are the Node's"
+            "\n"
+            "                          InternalIPs, on a /24 and a /64\n"
             "  --from-tunnel NODE      with --node: the packet enters there"
             " through\n"
             "                          the tunnel from node NODE\n"
@@ -221,9 +355,9 @@ parse_peer(const char *option, int argc, const char *const argv[], int *i,
     } else if (!strcmp(value, "node")) {
         type = TRACE_PEER_NODE;
     } else {
-        if (!ip_parse(value, &peer->ip)) {
+        if (!addr_parse(value, &peer->ip)) {
             return trace_error("%s %s: not pod NS/NAME,%s node NAME or an "
-                               "IPv4 address", option, value,
+                               "IP address", option, value,
                                is_to ? " svc NS/NAME[:PORT]," : "");
         }
         peer->type = TRACE_PEER_IP;
@@ -303,11 +437,17 @@ parse_option(const char *name, const char *value, int argc,
             o->proto = IPPROTO_TCP;
         } else if (!strcasecmp(value, "udp")) {
             o->proto = IPPROTO_UDP;
-        } else if (!strcasecmp(value, "icmp")) {
+        } else if (!strcasecmp(value, "icmp") || !strcasecmp(value, "icmp6")
+                   || !strcasecmp(value, "icmpv6")) {
             o->proto = IPPROTO_ICMP;
+        } else if (!strcasecmp(value, "arp") || !strcasecmp(value, "nd")) {
+            /* An ARP request for an IPv4 address, a Neighbor Solicitation
+             * for an IPv6 one. */
+            o->proto = IPPROTO_ICMP;
+            o->neighbor = true;
         } else {
-            return trace_error("--proto %s: tcp, udp or icmp expected",
-                               value);
+            return trace_error("--proto %s: tcp, udp, icmp, arp or nd "
+                               "expected", value);
         }
         o->has_proto = true;
     } else if (!strcmp(name, "--port")) {
@@ -321,9 +461,16 @@ parse_option(const char *name, const char *value, int argc,
         free(o->from_tunnel);
         o->from_tunnel = xstrdup(value);
     } else if (!strcmp(name, "--src")) {
-        if (!ip_parse(value, &o->src_ip)) {
-            return trace_error("--src %s: not an IPv4 address", value);
+        if (!addr_parse(value, &o->src_ip)) {
+            return trace_error("--src %s: not an IP address", value);
         }
+        o->has_src = true;
+    } else if (!strcmp(name, "-4") || !strcmp(name, "-6")) {
+        o->family = name[1] == '4' ? AF_INET : AF_INET6;
+    } else if (!strcmp(name, "--from-uplink")) {
+        o->from_uplink = o->external_bridge = true;
+    } else if (!strcmp(name, "--external-bridge")) {
+        o->external_bridge = true;
     } else if (!strcmp(name, "--cluster-cidr")) {
         o->has_cidr_option = true;
         return k8s_parse_dual_cidr_option("cluster-cidr", value,
@@ -341,6 +488,50 @@ parse_option(const char *name, const char *value, int argc,
     } else {
         return trace_error("%s: unknown option (use --help for usage)",
                            name);
+    }
+    return NULL;
+}
+
+static const char *
+family_name(int family)
+{
+    return family == AF_INET6 ? "IPv6" : "IPv4";
+}
+
+/* Sets 'o->family' to the family of the addresses that 'o' gives (which
+ * must agree with each other and with -4 or -6), or IPv4 if none. */
+static char *
+options_choose_family(struct trace_options *o)
+{
+    struct {
+        const char *option;
+        bool given;
+        const struct in6_addr *ip;
+    } addrs[] = {
+        { "--from", o->from.type == TRACE_PEER_IP, &o->from.ip },
+        { "--to", o->to.type == TRACE_PEER_IP, &o->to.ip },
+        { "--src", o->has_src, &o->src_ip },
+    };
+    const char *by = o->family ? (o->family == AF_INET ? "-4" : "-6") : NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+        if (!addrs[i].given) {
+            continue;
+        }
+        int family = addr_family(addrs[i].ip);
+        if (o->family && family != o->family) {
+            char *ip = addr_string(addrs[i].ip);
+            char *error = trace_error("%s %s is an %s address, and %s an "
+                                      "%s one", addrs[i].option, ip,
+                                      family_name(family), by,
+                                      family_name(o->family));
+            free(ip);
+            return error;
+        }
+        o->family = family;
+        by = addrs[i].option;
+    }
+    if (!o->family) {
+        o->family = AF_INET;
     }
     return NULL;
 }
@@ -401,24 +592,35 @@ trace_options_parse(int argc, const char *const argv[],
         return trace_error("--from and --to are required (use --help for "
                            "usage)");
     }
-    return NULL;
+    return options_choose_family(o);
 }
 
-/* Returns the IPv4 address of 'pod': on node 'local' (if nonnull), the
- * one its port carries, if any (the CNI plugin's, which a Pod object
- * reports only later), otherwise the Pod object's first. */
-static ovs_be32
-pod_ipv4(const struct trace_node *local, const struct k8s_pod *pod)
+/* Returns the address of 'family' of 'pod' (all-zeros if none): on node
+ * 'local' (if nonnull), the one its port carries, if any (the CNI
+ * plugin's, which a Pod object reports only later), otherwise the Pod
+ * object's first. */
+static struct in6_addr
+pod_ip(const struct trace_node *local, const struct k8s_pod *pod,
+       int family)
 {
+    struct in6_addr ip;
     if (local && !strcmp(pod->node_name, local->name)) {
         char *key = xasprintf("%s/%s", pod->obj.namespace, pod->obj.name);
         const struct flows_port *p = shash_find_data(local->pods, key);
         free(key);
-        if (p && p->ip) {
-            return p->ip;
+        if (p && family == AF_INET && p->ip) {
+            in6_addr_set_mapped_ipv4(&ip, p->ip);
+            return ip;
+        } else if (p && family == AF_INET6 && ipv6_addr_is_set(&p->ip6)) {
+            return p->ip6;
         }
     }
-    return flows_pod_object_ipv4(pod);
+    for (size_t i = 0; i < pod->n_ips; i++) {
+        if (addr_family(&pod->ips[i]) == family) {
+            return pod->ips[i];
+        }
+    }
+    return in6addr_any;
 }
 
 /* Resolves 'peer' in 'cluster': its address, pod and node.  'model'
@@ -427,7 +629,7 @@ pod_ipv4(const struct trace_node *local, const struct k8s_pod *pod)
 static char *
 resolve_peer(const struct k8s_cluster *cluster, const char *model,
              const struct trace_node *local, const char *option,
-             struct trace_peer *peer)
+             int family, struct trace_peer *peer)
 {
     const struct k8s_object *obj;
     switch (peer->type) {
@@ -448,14 +650,22 @@ resolve_peer(const struct k8s_cluster *cluster, const char *model,
                                    option, peer->namespace, peer->name,
                                    peer->pod->node_name, model);
             }
-            peer->ip = node_ipv4(peer->node);
+            peer->ip = node_ip(peer->node, family);
             peer->pod = NULL;
+            if (!ipv6_addr_is_set(&peer->ip)) {
+                return trace_error("%s: pod %s/%s is on the host network "
+                                   "of node %s, which has no %s "
+                                   "InternalIP", option, peer->namespace,
+                                   peer->name, peer->node->obj.name,
+                                   family_name(family));
+            }
             return NULL;
         }
-        peer->ip = pod_ipv4(local, peer->pod);
-        if (!peer->ip) {
-            return trace_error("%s: pod %s/%s has no IPv4 address", option,
-                               peer->namespace, peer->name);
+        peer->ip = pod_ip(local, peer->pod, family);
+        if (!ipv6_addr_is_set(&peer->ip)) {
+            return trace_error("%s: pod %s/%s has no %s address", option,
+                               peer->namespace, peer->name,
+                               family_name(family));
         }
         return NULL;
 
@@ -465,10 +675,10 @@ resolve_peer(const struct k8s_cluster *cluster, const char *model,
             return trace_error("%s: node %s is not in %s", option,
                                peer->name, model);
         }
-        peer->ip = node_ipv4(peer->node);
-        if (!peer->ip) {
-            return trace_error("%s: node %s has no IPv4 InternalIP", option,
-                               peer->name);
+        peer->ip = node_ip(peer->node, family);
+        if (!ipv6_addr_is_set(&peer->ip)) {
+            return trace_error("%s: node %s has no %s InternalIP", option,
+                               peer->name, family_name(family));
         }
         return NULL;
 
@@ -481,23 +691,23 @@ resolve_peer(const struct k8s_cluster *cluster, const char *model,
         }
         const struct k8s_service *svc = k8s_service_cast(obj);
         for (size_t i = 0; i < svc->n_cluster_ips; i++) {
-            if (k8s_addr_is_ipv4(&svc->cluster_ips[i])) {
-                peer->ip = in6_addr_get_mapped_ipv4(&svc->cluster_ips[i]);
+            if (addr_family(&svc->cluster_ips[i]) == family) {
+                peer->ip = svc->cluster_ips[i];
                 break;
             }
         }
-        if (!peer->ip) {
-            return trace_error("%s: Service %s/%s has no IPv4 ClusterIP (a "
+        if (!ipv6_addr_is_set(&peer->ip)) {
+            return trace_error("%s: Service %s/%s has no %s ClusterIP (a "
                                "headless Service's clients reach its pods "
                                "directly)", option, peer->namespace,
-                               peer->name);
+                               peer->name, family_name(family));
         }
         return NULL;
 
     case TRACE_PEER_IP:
-        peer->pod = find_pod_by_ip(cluster, peer->ip);
+        peer->pod = find_pod_by_ip(cluster, &peer->ip);
         if (!peer->pod) {
-            peer->node = find_node_by_ip(cluster, peer->ip);
+            peer->node = find_node_by_ip(cluster, &peer->ip);
         }
         return NULL;
     }
@@ -613,12 +823,25 @@ struct trace_hop {
     size_t first_stage;         /* Index of its first stage in 'ctx'. */
 };
 
-/* Adds to 'ctx' the stages of 'text', the output of ofproto/trace on
- * bridge 'bridge' of node 'node', and stores in 'hop' how it ended. */
+/* Returns the port of an "output:N" action 'action', or -1. */
+static int
+parse_output_action(const char *action)
+{
+    int port, n = 0;
+    if (sscanf(action, "output:%d%n", &port, &n) == 1 && !action[n]) {
+        return port;
+    }
+    return -1;
+}
+
+/* Adds to 'ctx' the stages of 'text', the output of ofproto/trace on node
+ * 'tn' (on its br-ex if 'on_ex', otherwise on its br-int), and stores in
+ * 'hop' how it ended. */
 static void
-parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
+parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
             const char *text, struct trace_hop *hop)
 {
+    const struct flows_external *ex = tn->ex_bridge ? tn->external : NULL;
     hop->final_flow = NULL;
     hop->first_stage = ctx->n_stages;
 
@@ -626,6 +849,17 @@ parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
     char *copy = xstrdup(text);
     char *save_ptr = NULL;
     size_t foreign_indent = SIZE_MAX;
+    bool in_ex = on_ex;         /* In a section of br-ex? */
+    bool to_ex = false;         /* The last br-int stage output to the patch
+                                 * port to br-ex. */
+    bool ex_normal = false;     /* br-ex switched the packet with NORMAL:
+                                 * where it flooded it (br-int too, in a
+                                 * switch that has not learned the node's
+                                 * MAC) is no path of the trace. */
+    bool thawed = false;        /* After a recirculation: its header names
+                                 * the bridge the packet entered, not the
+                                 * one that recirculated it, which is the
+                                 * one we were in. */
     for (char *line = strtok_r(copy, "\n", &save_ptr); line;
          line = strtok_r(NULL, "\n", &save_ptr)) {
         size_t indent = strspn(line, " ");
@@ -634,17 +868,35 @@ parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
         uint64_t cookie;
         char *match;
 
-        /* A packet output to a patch port, or to a tunnel that the switch
-         * sends itself through another bridge (userspace tunnelling), is
-         * translated further in that bridge, under a header of its own
-         * and indented at least as much as that header (ofproto/trace
-         * indents the last item of a list no more than its parent): those
-         * are no stages of this node's bridge.  A header of 'bridge', as
-         * after a recirculation, or a line indented less, ends them. */
-        if (!strncmp(s, "bridge(\"", 8)) {
-            bool ours = (!strncmp(s + 8, bridge, strlen(bridge))
-                         && !strcmp(s + 8 + strlen(bridge), "\")"));
-            foreign_indent = ours ? SIZE_MAX : indent;
+        /* A bridge's header starts its stages.  br-int's are the trace's,
+         * and so are br-ex's where the packet started there or crossed
+         * the patch port from br-int.  A packet output to a tunnel that
+         * the switch sends itself through another bridge (userspace
+         * tunnelling) is translated further in that bridge, under a
+         * header of its own and indented at least as much as that header
+         * (ofproto/trace indents the last item of a list no more than its
+         * parent): those are no stages of the trace.  A header of ours,
+         * as after a recirculation, or a line indented less, ends them. */
+        if (!strncmp(line, "recirc(0x", 9)) {
+            thawed = true;
+            foreign_indent = SIZE_MAX;
+            st = NULL;
+            continue;
+        } else if (!strncmp(s, "bridge(\"", 8) && thawed) {
+            thawed = false;
+            st = NULL;
+            continue;
+        } else if (!strncmp(s, "bridge(\"", 8)) {
+            const char *name = s + 8;
+            size_t len = strcspn(name, "\"");
+            bool is_int = (len == strlen(tn->bridge)
+                           && !strncmp(name, tn->bridge, len)
+                           && !ex_normal);
+            bool is_ex = (ex && len == strlen(tn->ex_bridge)
+                          && !strncmp(name, tn->ex_bridge, len)
+                          && (to_ex || in_ex));
+            foreign_indent = is_int || is_ex ? SIZE_MAX : indent;
+            in_ex = is_ex;
             st = NULL;
             continue;
         } else if (indent < foreign_indent) {
@@ -664,13 +916,19 @@ parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
                 hop->final_flow = xstrdup(line + 12);
             }
             st = NULL;
+        } else if (ex_normal && !in_ex) {
+            st = NULL;          /* What br-ex's NORMAL flooded. */
         } else if (parse_stage_line(s, &table, &priority, &cookie,
                                     &match)) {
-            st = add_stage(ctx, node);
+            st = add_stage(ctx, tn->name);
+            st->ex = in_ex;
             st->table = table;
             st->priority = priority;
             st->cookie = cookie;
             st->match = match;
+            if (!in_ex) {
+                to_ex = false;
+            }
         } else if (s == line) {
             st = NULL;          /* Not part of a stage. */
         } else if (st) {
@@ -679,8 +937,24 @@ parse_trace(struct trace_ctx *ctx, const char *node, const char *bridge,
                 st->bucket = n;
             } else if (sscanf(s, "-> output port is %d", &n) == 1) {
                 st->output = n;
+                if (!st->ex && ex && n == ofp_to_u16(ex->patch_ofport)) {
+                    to_ex = true;
+                }
             } else if (strncmp(s, "->", 2)) {
                 svec_add(&st->actions, s);
+                if (st->ex && !strcmp(s, "NORMAL")) {
+                    ex_normal = true;
+                }
+                n = parse_output_action(s);
+                if (st->ex && n >= 0
+                    && n != ofp_to_u16(ex->ex_patch_ofport)) {
+                    /* Out of br-ex (its patch port to br-int leads on to
+                     * br-int's stages). */
+                    st->output = n;
+                } else if (!st->ex && ex && n >= 0
+                           && n == ofp_to_u16(ex->patch_ofport)) {
+                    to_ex = true;
+                }
             }
         }
     }
@@ -723,22 +997,21 @@ flow_field(const char *flow, const char *field)
         }
         if (!strncmp(p, field, len) && p[len] == '=') {
             const char *v = p + len + 1;
-            return xmemdup0(v, strcspn(v, ",: "));
+            return xmemdup0(v, strcspn(v, ", "));
         }
     }
     return NULL;
 }
 
-static ovs_be32
-flow_field_ip(const char *flow, const char *field)
+/* Stores in '*ip' the address in 'field' of 'flow', if it has one that
+ * parses, and returns true; otherwise returns false. */
+static bool
+flow_field_ip(const char *flow, const char *field, struct in6_addr *ip)
 {
     char *v = flow_field(flow, field);
-    ovs_be32 ip = 0;
-    if (v) {
-        ip_parse(v, &ip);
-    }
+    bool ok = v && addr_parse(v, ip);
     free(v);
-    return ip;
+    return ok;
 }
 
 static long long int
@@ -754,6 +1027,35 @@ flow_field_int(const char *flow, const char *field, long long int dflt)
 }
 
 /* Describing stages. */
+
+/* Returns true if 'ip' is a node IP of 'ex' (of either family). */
+static bool
+is_external_node_ip(const struct flows_external *ex,
+                    const struct in6_addr *ip)
+{
+    return (addr_is_ipv4(ip)
+            ? in6_addr_get_mapped_ipv4(ip) == ex->node_ip
+            : ipv6_addr_equals(ip, &ex->node_ip6));
+}
+
+/* Returns the address of the first "nat(src=...)" action of 'st', in a new
+ * string, or NULL. */
+static char *
+find_snat(const struct trace_stage *st)
+{
+    for (size_t j = 0; j < st->actions.n; j++) {
+        const char *a = st->actions.names[j];
+        if (!strncmp(a, "nat(src=", 8)) {
+            a += 8;
+            return (a[0] == '['
+                    ? xmemdup0(a + 1, strcspn(a + 1, "]"))
+                    : xmemdup0(a, strcspn(a, ":-),")));
+        }
+    }
+    return NULL;
+}
+
+
 
 static const char *
 policy_dir_name(uint8_t table)
@@ -876,16 +1178,19 @@ find_dnat(const struct trace_ctx *ctx, size_t i)
     return NULL;
 }
 
-/* Appends "IP:PORT (pod ns/name, node n)" for the endpoint 'ep'. */
+/* Appends "IP:PORT (pod ns/name, node n)" for the endpoint 'ep' ("IP:PORT"
+ * or "[IPv6]:PORT", as ofproto/trace prints a nat action's). */
 static void
 put_endpoint(struct ds *s, const struct k8s_cluster *cluster, const char *ep)
 {
-    ovs_be32 ip = 0;
-    char *ip_s = xmemdup0(ep, strcspn(ep, ":"));
-    ip_parse(ip_s, &ip);
+    struct in6_addr ip;
+    char *ip_s = (ep[0] == '['
+                  ? xmemdup0(ep + 1, strcspn(ep + 1, "]"))
+                  : xmemdup0(ep, strcspn(ep, ":")));
+    bool ok = addr_parse(ip_s, &ip);
     free(ip_s);
     ds_put_cstr(s, ep);
-    const struct k8s_pod *pod = ip ? find_pod_by_ip(cluster, ip) : NULL;
+    const struct k8s_pod *pod = ok ? find_pod_by_ip(cluster, &ip) : NULL;
     if (pod) {
         ds_put_format(s, " (pod %s/%s, node %s)", pod->obj.namespace,
                       pod->obj.name, pod->node_name);
@@ -915,7 +1220,10 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
 
     const struct k8s_service_port *sp = NULL;
     for (size_t j = 0; j < svc->n_ports; j++) {
-        if (svc->ports[j].port == port) {
+        if (svc->ports[j].port == port
+            || (svc->ports[j].node_port == port
+                && tn->external
+                && is_external_node_ip(tn->external, &pkt->nw_dst))) {
             sp = &svc->ports[j];
         }
     }
@@ -962,6 +1270,86 @@ describe_output_port(const struct trace_node *tn, int port, struct ds *s)
     }
 }
 
+static const char *
+stage_table_name(const struct trace_stage *st)
+{
+    const char *name = (st->ex ? kovs_ex_table_name(st->table)
+                        : kovs_table_name(st->table));
+    return name ? name : "?";
+}
+
+/* Appends to 's' what the front end 'ip' of 'svc' is: a NodePort, an
+ * external IP or a LoadBalancer IP. */
+static void
+put_frontend_kind(struct ds *s, const struct flows_external *ex,
+                  const struct k8s_service *svc, const struct in6_addr *ip)
+{
+    if (is_external_node_ip(ex, ip)) {
+        ds_put_cstr(s, "NodePort");
+        return;
+    }
+    for (size_t i = 0; i < svc->n_external_ips; i++) {
+        if (ipv6_addr_equals(&svc->external_ips[i], ip)) {
+            ds_put_cstr(s, "external IP");
+            return;
+        }
+    }
+    ds_put_cstr(s, "LoadBalancer IP");
+}
+
+/* Fills in 'st->what' for stage 'st' of br-ex of node 'tn', traced with
+ * packet 'pkt'. */
+static void
+describe_ex_stage(struct trace_ctx *ctx, const struct trace_node *tn,
+                  const struct trace_stage *st,
+                  const struct trace_packet *pkt, struct ds *s)
+{
+    const struct flows_external *ex = tn->external;
+    const struct k8s_object *obj = kovs_cookie_find_owner(ctx->cluster,
+                                                          st->cookie);
+    bool normal = stage_has_action(st, "NORMAL");
+    bool to_int = stage_has_action(st, "output:");
+    bool drops = stage_has_action(st, "drop") || !st->actions.n;
+
+    if (st->table == KOVS_T_EX_IN) {
+        if (st->priority == KOVS_PRIO_EX_IN_FROM_INT) {
+            ds_put_cstr(s, "from br-int: out through the uplink");
+        } else if (obj && obj->kind == K8S_SERVICE) {
+            ds_put_format(s, "Service %s/%s ", obj->namespace, obj->name);
+            put_frontend_kind(s, ex, k8s_service_cast(obj), &pkt->nw_dst);
+            ds_put_cstr(s, " ");
+            put_addr_port(s, &pkt->nw_dst, pkt->dport);
+            ds_put_cstr(s, ": to br-int");
+        } else if (st->priority == KOVS_PRIO_EX_IN_NODE_IP) {
+            ds_put_cstr(s, "to the node IP: looked up in the SNAT zone "
+                        "(replies of connections kovs masqueraded)");
+        } else if (st->priority == KOVS_PRIO_EX_IN_ROUTED) {
+            ds_put_cstr(s, "to this node's podCIDR (routed mode): to "
+                        "br-int");
+        } else if (st->priority == KOVS_PRIO_EX_IN_TAKEN && to_int) {
+            ds_put_cstr(s, "an answer to kovs's own neighbor request: to "
+                        "the node's stack and to br-int");
+        } else if (normal) {
+            ds_put_cstr(s, "not kovs's: switched as a plain bridge would "
+                        "(NORMAL), to the node's stack");
+        } else {
+            ds_put_cstr(s, drops ? "dropped" : "taken");
+        }
+    } else if (st->table == KOVS_T_EX_SNAT_REPLY) {
+        if (st->priority == KOVS_PRIO_EX_SNAT_REPLY) {
+            ds_put_cstr(s, "a reply of a connection kovs masqueraded: to "
+                        "br-int, to be un-SNATed");
+        } else if (normal) {
+            ds_put_cstr(s, "no connection kovs masqueraded: to the node's "
+                        "stack (NORMAL)");
+        } else {
+            ds_put_cstr(s, drops ? "dropped" : "taken");
+        }
+    } else {
+        ds_put_cstr(s, drops ? "dropped" : "taken");
+    }
+}
+
 /* Fills in 'st->owner' and 'st->what' for stage 'i' of node 'tn', traced
  * with packet 'pkt'. */
 static void
@@ -981,6 +1369,12 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
     struct ds s = DS_EMPTY_INITIALIZER;
     long long int in_port = flow_field_int(st->match, "in_port", -1);
 
+    if (st->ex) {
+        describe_ex_stage(ctx, tn, st, pkt, &s);
+        st->what = ds_steal_cstr(&s);
+        return;
+    }
+
     switch (st->table) {
     case KOVS_T_CLASSIFIER:
         if (drops) {
@@ -995,6 +1389,9 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
         } else if (in_port == ofp_to_u16(tn->gateway_ofport)) {
             ds_put_format(&s, "from node %s's own stack through the "
                           "gateway kovs-gw0", tn->name);
+        } else if (tn->external && tn->ex_bridge
+                   && in_port == ofp_to_u16(tn->external->patch_ofport)) {
+            ds_put_cstr(&s, "from outside the cluster through br-ex");
         } else {
             ds_put_cstr(&s, "classified");
         }
@@ -1004,10 +1401,11 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
         if (drops) {
             const char *key = pod_key_by_ofport(tn,
                                                 ofp_to_u16(pkt->in_port));
-            ds_put_format(&s, "dropped: source "ETH_ADDR_FMT" "IP_FMT
-                          " is not pod %s's own MAC and address (spoofed)",
-                          ETH_ADDR_ARGS(pkt->dl_src), IP_ARGS(pkt->nw_src),
-                          key ? key : "?");
+            ds_put_format(&s, "dropped: source "ETH_ADDR_FMT" ",
+                          ETH_ADDR_ARGS(pkt->dl_src));
+            put_addr(&s, &pkt->nw_src);
+            ds_put_format(&s, " is not pod %s's own MAC and address "
+                          "(spoofed)", key ? key : "?");
         } else {
             ds_put_format(&s, "source MAC and address are pod %s/%s's own",
                           obj ? obj->namespace : "?",
@@ -1016,8 +1414,26 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
         break;
 
     case KOVS_T_ARP:
-        ds_put_cstr(&s, drops ? "dropped: ARP kovs does not answer"
-                    : miss ? "not ARP: on to conntrack" : "ARP answered");
+        if (drops) {
+            ds_put_cstr(&s, (addr_is_ipv4(&pkt->nw_src)
+                             ? "dropped: ARP kovs does not answer"
+                             : "dropped: neighbor discovery kovs does not "
+                               "answer"));
+        } else if (miss) {
+            ds_put_cstr(&s, (addr_is_ipv4(&pkt->nw_src)
+                             ? "not ARP: on to conntrack"
+                             : "not ARP or neighbor discovery: on to "
+                               "conntrack"));
+        } else if (stage_has_action(st, "IN_PORT")) {
+            ds_put_cstr(&s, (addr_is_ipv4(&pkt->nw_src)
+                             ? "ARP answered by flows"
+                             : "Neighbor Solicitation answered by flows"));
+        } else if (stage_has_action(st, "controller(")) {
+            ds_put_cstr(&s, "to kovs-controller, which learns the next "
+                        "hop's MAC");
+        } else {
+            ds_put_cstr(&s, "ARP or neighbor discovery");
+        }
         break;
 
     case KOVS_T_CT_ZONE:
@@ -1081,9 +1497,9 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
         } else if (kind == KOVS_OWNER_EXTERNAL) {
             ds_put_cstr(&s, "out of the cluster through br-ex");
         } else if (drops) {
-            ds_put_format(&s, "dropped: no pod, node or Service has "
-                          IP_FMT" here (%s)", IP_ARGS(pkt->nw_dst),
-                          st->match);
+            ds_put_cstr(&s, "dropped: no pod, node or Service has ");
+            put_addr(&s, &pkt->nw_dst);
+            ds_put_format(&s, " here (%s)", st->match);
         } else if (miss) {
             ds_put_format(&s, "not in the cluster: to node %s's stack "
                           "through the gateway, which routes it on",
@@ -1096,15 +1512,28 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
 
     case KOVS_T_SNAT:
         if (kind == KOVS_OWNER_POD && obj) {
+            struct in6_addr hairpin = kovs_hairpin_ip6();
+            if (addr_is_ipv4(&pkt->nw_src)) {
+                in6_addr_set_mapped_ipv4(&hairpin, htonl(KOVS_HAIRPIN_IP));
+            }
             ds_put_format(&s, "hairpin: pod %s/%s reaches itself through "
-                          "a Service, source NATed to "IP_FMT" (SNAT "
-                          "zone %d)", obj->namespace, obj->name,
-                          IP_ARGS(htonl(KOVS_HAIRPIN_IP)),
-                          KOVS_CT_ZONE_SNAT);
+                          "a Service, source NATed to ", obj->namespace,
+                          obj->name);
+            put_addr(&s, &hairpin);
+            ds_put_format(&s, " (SNAT zone %d)", KOVS_CT_ZONE_SNAT);
         } else if (miss && !drops) {
             ds_put_cstr(&s, "nothing to do");
+        } else if (drops) {
+            ds_put_cstr(&s, "dropped");
         } else {
-            ds_put_cstr(&s, drops ? "dropped" : "source NAT");
+            char *snat = find_snat(st);
+            if (snat) {
+                ds_put_format(&s, "source NATed to %s (SNAT zone %d)", snat,
+                              KOVS_CT_ZONE_SNAT);
+            } else {
+                ds_put_cstr(&s, "source NAT");
+            }
+            free(snat);
         }
         break;
 
@@ -1160,9 +1589,13 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
 static void
 format_packet(const struct trace_packet *pkt, struct ds *s)
 {
+    bool ipv4 = addr_is_ipv4(&pkt->nw_src);
+    const char *proto = (pkt->neighbor ? (ipv4 ? "arp" : "icmp6")
+                         : pkt->proto == IPPROTO_TCP ? (ipv4 ? "tcp" : "tcp6")
+                         : pkt->proto == IPPROTO_UDP ? (ipv4 ? "udp" : "udp6")
+                         : ipv4 ? "icmp" : "icmp6");
     ds_put_format(s, "in_port=%"PRIu16",%s", ofp_to_u16(pkt->in_port),
-                  pkt->proto == IPPROTO_TCP ? "tcp"
-                  : pkt->proto == IPPROTO_UDP ? "udp" : "icmp");
+                  proto);
     if (pkt->tun_id) {
         ds_put_format(s, ",tun_id=%#"PRIx64",tun_src="IP_FMT",tun_dst="
                       IP_FMT, pkt->tun_id, IP_ARGS(pkt->tun_src),
@@ -1171,12 +1604,45 @@ format_packet(const struct trace_packet *pkt, struct ds *s)
     if (pkt->dp_hash) {
         ds_put_format(s, ",dp_hash=%#"PRIx32, pkt->dp_hash);
     }
-    ds_put_format(s, ",dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT
-                  ",nw_src="IP_FMT",nw_dst="IP_FMT",nw_ttl=%"PRIu8,
-                  ETH_ADDR_ARGS(pkt->dl_src), ETH_ADDR_ARGS(pkt->dl_dst),
-                  IP_ARGS(pkt->nw_src), IP_ARGS(pkt->nw_dst), pkt->ttl);
+    ds_put_format(s, ",dl_src="ETH_ADDR_FMT",dl_dst="ETH_ADDR_FMT,
+                  ETH_ADDR_ARGS(pkt->dl_src), ETH_ADDR_ARGS(pkt->dl_dst));
+    if (pkt->neighbor && ipv4) {
+        /* An ARP request for 'nw_dst'. */
+        ds_put_format(s, ",arp_op=1,arp_spa="IP_FMT",arp_tpa="IP_FMT
+                      ",arp_sha="ETH_ADDR_FMT",arp_tha=00:00:00:00:00:00",
+                      IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->nw_src)),
+                      IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->nw_dst)),
+                      ETH_ADDR_ARGS(pkt->dl_src));
+        return;
+    } else if (pkt->neighbor) {
+        /* A Neighbor Solicitation for 'nw_dst', to its solicited-node
+         * multicast address. */
+        struct in6_addr snma;
+        in6_addr_solicited_node(&snma, &pkt->nw_dst);
+        ds_put_cstr(s, ",ipv6_src=");
+        ipv6_format_addr(&pkt->nw_src, s);
+        ds_put_cstr(s, ",ipv6_dst=");
+        ipv6_format_addr(&snma, s);
+        ds_put_cstr(s, ",nw_ttl=255,icmpv6_type=135,icmpv6_code=0"
+                    ",nd_target=");
+        ipv6_format_addr(&pkt->nw_dst, s);
+        ds_put_format(s, ",nd_sll="ETH_ADDR_FMT, ETH_ADDR_ARGS(pkt->dl_src));
+        return;
+    }
+    if (ipv4) {
+        ds_put_format(s, ",nw_src="IP_FMT",nw_dst="IP_FMT,
+                      IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->nw_src)),
+                      IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->nw_dst)));
+    } else {
+        ds_put_cstr(s, ",ipv6_src=");
+        ipv6_format_addr(&pkt->nw_src, s);
+        ds_put_cstr(s, ",ipv6_dst=");
+        ipv6_format_addr(&pkt->nw_dst, s);
+    }
+    ds_put_format(s, ",nw_ttl=%"PRIu8, pkt->ttl);
     if (pkt->proto == IPPROTO_ICMP) {
-        ds_put_cstr(s, ",icmp_type=8,icmp_code=0");
+        ds_put_cstr(s, ipv4 ? ",icmp_type=8,icmp_code=0"
+                    : ",icmpv6_type=128,icmpv6_code=0");
     } else {
         const char *l4 = pkt->proto == IPPROTO_TCP ? "tcp" : "udp";
         ds_put_format(s, ",%s_src=%"PRIu16",%s_dst=%"PRIu16, l4, pkt->sport,
@@ -1200,13 +1666,9 @@ packet_update(struct trace_packet *pkt, const char *final_flow)
         eth_addr_from_string(v, &pkt->dl_dst);
         free(v);
     }
-    ovs_be32 ip;
-    if ((ip = flow_field_ip(final_flow, "nw_src")) != 0) {
-        pkt->nw_src = ip;
-    }
-    if ((ip = flow_field_ip(final_flow, "nw_dst")) != 0) {
-        pkt->nw_dst = ip;
-    }
+    bool ipv4 = addr_is_ipv4(&pkt->nw_src);
+    flow_field_ip(final_flow, ipv4 ? "nw_src" : "ipv6_src", &pkt->nw_src);
+    flow_field_ip(final_flow, ipv4 ? "nw_dst" : "ipv6_dst", &pkt->nw_dst);
     pkt->ttl = flow_field_int(final_flow, "nw_ttl", pkt->ttl);
     pkt->sport = flow_field_int(final_flow, "tp_src", pkt->sport);
     pkt->dport = flow_field_int(final_flow, "tp_dst", pkt->dport);
@@ -1236,11 +1698,31 @@ static uint32_t
 packet_dp_hash(const struct trace_packet *pkt)
 {
     uint32_t words[] = {
-        (OVS_FORCE uint32_t) pkt->nw_src, (OVS_FORCE uint32_t) pkt->nw_dst,
         ((uint32_t) pkt->sport << 16) | pkt->dport, pkt->proto,
     };
     uint32_t hash = hash_words(words, ARRAY_SIZE(words), 0);
+    hash = hash_bytes(&pkt->nw_src, sizeof pkt->nw_src, hash);
+    hash = hash_bytes(&pkt->nw_dst, sizeof pkt->nw_dst, hash);
     return hash ? hash : 1;
+}
+
+/* Returns the verdict of a neighbor request answered by flows on node 'tn':
+ * the answer, as 'final_flow' (which may be NULL) shows it. */
+static char *
+neighbor_answer(const struct trace_ctx *ctx, const struct trace_node *tn,
+                const char *final_flow)
+{
+    const struct in6_addr *target = &ctx->o->to.ip;
+    bool ipv4 = addr_is_ipv4(target);
+    char *mac = final_flow ? flow_field(final_flow,
+                                        ipv4 ? "arp_sha" : "nd_tll") : NULL;
+    struct ds v = DS_EMPTY_INITIALIZER;
+    ds_put_format(&v, "answered by flows on node %s: ", tn->name);
+    put_addr(&v, target);
+    ds_put_format(&v, " is at %s (%s back to the sender)", mac ? mac : "?",
+                  ipv4 ? "ARP reply" : "Neighbor Advertisement");
+    free(mac);
+    return ds_steal_cstr(&v);
 }
 
 /* Stops a live trace at the tunnel from node 'node' to node 'peer': the
@@ -1255,8 +1737,11 @@ stop_at_tunnel(struct trace_ctx *ctx, const char *node, const char *peer,
     const char *proto = (pkt->proto == IPPROTO_TCP ? "tcp"
                          : pkt->proto == IPPROTO_UDP ? "udp" : "icmp");
     ds_put_format(&cmd, "ovs-appctl -t kovs-controller trace --from-tunnel "
-                  "%s --from "IP_FMT" --to "IP_FMT" --proto %s", node,
-                  IP_ARGS(pkt->nw_src), IP_ARGS(pkt->nw_dst), proto);
+                  "%s --from ", node);
+    put_addr(&cmd, &pkt->nw_src);
+    ds_put_cstr(&cmd, " --to ");
+    put_addr(&cmd, &pkt->nw_dst);
+    ds_put_format(&cmd, " --proto %s", proto);
     if (pkt->proto != IPPROTO_ICMP) {
         ds_put_format(&cmd, " --sport %"PRIu16" --port %"PRIu16,
                       pkt->sport, pkt->dport);
@@ -1296,10 +1781,17 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             break;
         }
 
+        const char *bridge = pkt->on_ex ? tn->ex_bridge : tn->bridge;
+        if (!bridge) {
+            error = trace_error("node %s has no external bridge: "
+                                "--from-uplink needs one", node);
+            break;
+        }
         struct ds flow = DS_EMPTY_INITIALIZER;
         format_packet(pkt, &flow);
         struct ds output = DS_EMPTY_INITIALIZER;
-        error = backend->class->run(backend, tn, ds_cstr(&flow), &output);
+        error = backend->class->run(backend, tn, bridge, ds_cstr(&flow),
+                                    &output);
         if (error) {
             ds_destroy(&flow);
             ds_destroy(&output);
@@ -1307,13 +1799,13 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
         }
         svec_add_nocopy(&ctx->raw, xasprintf(
                             "node %s: ovs-appctl ofproto/trace %s '%s' "
-                            "--ct-next trk,new", node, tn->bridge,
+                            "--ct-next trk,new", node, bridge,
                             ds_cstr(&flow)));
         svec_add(&ctx->raw, ds_cstr(&output));
         ds_destroy(&flow);
 
         struct trace_hop hop;
-        parse_trace(ctx, node, tn->bridge, ds_cstr(&output), &hop);
+        parse_trace(ctx, tn, pkt->on_ex, ds_cstr(&output), &hop);
         for (size_t i = hop.first_stage; i < ctx->n_stages; i++) {
             describe_stage(ctx, tn, i, pkt);
         }
@@ -1328,33 +1820,61 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
 
         /* Where did it go? */
         const struct trace_stage *last = &ctx->stages[ctx->n_stages - 1];
+        const struct trace_stage *out_stage = NULL;
         int out = -1;
-        bool rejected = false, hairpin = false;
+        bool rejected = false, hairpin = false, answered = false;
+        bool ex_normal = false;
+        char *snat = NULL;
         for (size_t i = hop.first_stage; i < ctx->n_stages; i++) {
             const struct trace_stage *st = &ctx->stages[i];
             if (st->output >= 0) {
                 out = st->output;
+                out_stage = st;
+                ex_normal = false;
             }
             if (stage_has_reject(st)) {
                 rejected = true;
             }
-            if (st->table == KOVS_T_OUTPUT
+            if (!st->ex && st->table == KOVS_T_OUTPUT
                 && stage_has_action(st, "IN_PORT")) {
                 hairpin = true;
+            }
+            if (!st->ex && st->table == KOVS_T_ARP
+                && stage_has_action(st, "IN_PORT")) {
+                answered = true;
+            }
+            if (st->ex && stage_has_action(st, "NORMAL")) {
+                ex_normal = true;
+            }
+            if (!snat) {
+                snat = find_snat(st);
             }
         }
         if (hop.final_flow) {
             packet_update(pkt, hop.final_flow);
         }
-        free(hop.final_flow);
 
         const char *key, *peer;
         if (rejected) {
             set_verdict(ctx, "rejected", xasprintf(
                             "rejected on node %s in %s: %s", node,
-                            kovs_table_name(last->table)
-                            ? kovs_table_name(last->table) : "?",
-                            last->what));
+                            stage_table_name(last), last->what));
+        } else if (answered && pkt->neighbor) {
+            set_verdict(ctx, "answered", neighbor_answer(
+                            ctx, tn, hop.final_flow));
+        } else if (ex_normal) {
+            set_verdict(ctx, "node", xasprintf(
+                            "to the node's stack on node %s through br-ex "
+                            "(NORMAL)", node));
+        } else if (out >= 0 && out_stage->ex
+                   && out == ofp_to_u16(tn->external->uplink_ofport)) {
+            struct ds v = DS_EMPTY_INITIALIZER;
+            ds_put_format(&v, "out of the cluster through br-ex's uplink on "
+                          "node %s", node);
+            if (snat) {
+                ds_put_format(&v, ", source NATed to %s", snat);
+            }
+            set_verdict(ctx, "external", ds_steal_cstr(&v));
         } else if (hairpin) {
             key = pod_key_by_ofport(tn, ofp_to_u16(pkt->in_port));
             set_verdict(ctx, "delivered", xasprintf(
@@ -1367,14 +1887,15 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             }
             set_verdict(ctx, "dropped", xasprintf(
                             "dropped on node %s in %s: %s", node,
-                            kovs_table_name(last->table)
-                            ? kovs_table_name(last->table) : "?", what));
+                            stage_table_name(last), what));
         } else if ((key = pod_key_by_ofport(tn, out)) != NULL) {
             set_verdict(ctx, "delivered", xasprintf(
                             "delivered to pod %s on node %s", key, node));
         } else if ((peer = tunnel_by_ofport(tn, out)) != NULL) {
             if (backend->local_node) {
                 stop_at_tunnel(ctx, node, peer, pkt);
+                free(snat);
+                free(hop.final_flow);
                 break;
             }
 
@@ -1386,6 +1907,8 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             error = backend->class->node_get(backend, peer, pkt->proto,
                                              &ptn);
             if (error) {
+                free(snat);
+                free(hop.final_flow);
                 break;
             }
             const struct flows_port *back = shash_find_data(ptn->tunnels,
@@ -1394,9 +1917,12 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
                 set_verdict(ctx, "dropped", xasprintf(
                                 "sent to node %s, which has no tunnel back "
                                 "to node %s", peer, node));
+                free(snat);
+                free(hop.final_flow);
                 break;
             }
             pkt->in_port = back->ofport;
+            pkt->on_ex = false;
             pkt->tun_src = src ? node_ipv4(src) : 0;
             pkt->tun_dst = node_ipv4(dst);
             if (!pkt->tun_id) {
@@ -1404,12 +1930,12 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             }
             free(node);
             node = xstrdup(peer);
+            free(snat);
+            free(hop.final_flow);
             continue;
         } else if (out == ofp_to_u16(tn->gateway_ofport)) {
-            const struct k8s_node *n = find_node(ctx->cluster, node);
-            bool local = (pkt->nw_dst == tn->local->gateway_ip
-                          || (n && pkt->nw_dst == node_ipv4(n)));
-            if (local || find_node_by_ip(ctx->cluster, pkt->nw_dst)) {
+            bool local = is_gateway_ip(tn->local, &pkt->nw_dst);
+            if (local || find_node_by_ip(ctx->cluster, &pkt->nw_dst)) {
                 set_verdict(ctx, "node", xasprintf(
                                 "to the node's stack on node %s", node));
             } else {
@@ -1421,6 +1947,8 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             set_verdict(ctx, "external", xasprintf(
                             "out through port %d of node %s", out, node));
         }
+        free(snat);
+        free(hop.final_flow);
         break;
     }
     free(node);
@@ -1438,12 +1966,27 @@ initial_node(struct trace_ctx *ctx, const char **nodep)
     const char *node = NULL;
     char *error;
 
-    if (o->from_tunnel) {
+    if (o->from_tunnel && o->from_uplink) {
+        return trace_error("--from-tunnel and --from-uplink: a packet "
+                           "enters through one of them");
+    } else if (o->from_tunnel) {
         node = local ? local : o->via_node;
         if (!node) {
             return trace_error("--from-tunnel needs --node: the node whose "
                                "tunnel from node %s the packet enters",
                                o->from_tunnel);
+        }
+    } else if (o->from_uplink) {
+        if (from->type != TRACE_PEER_IP || from->pod || from->node) {
+            return trace_error("--from-uplink: --from must be an address "
+                               "outside the cluster");
+        }
+        node = (local ? local
+                : o->via_node ? o->via_node
+                : o->to.node ? o->to.node->obj.name : NULL);
+        if (!node) {
+            return trace_error("--from-uplink needs --node: the node whose "
+                               "br-ex the packet enters");
         }
     } else if (from->pod) {
         node = from->pod->node_name;
@@ -1461,12 +2004,14 @@ initial_node(struct trace_ctx *ctx, const char **nodep)
          * stack, as --node would say. */
         node = local;
     } else {
-        return trace_error("--from "IP_FMT": no pod or node has this "
-                           "address; traffic from outside the cluster "
-                           "enters through br-ex, whose flows need the "
-                           "node's uplink and cannot be computed offline: "
-                           "use --node NAME to send it from that node's "
-                           "stack instead", IP_ARGS(from->ip));
+        char *ip = addr_string(&from->ip);
+        error = trace_error("--from %s: no pod or node has this address; "
+                            "traffic from outside the cluster enters "
+                            "through br-ex: use --from-uplink (with --node "
+                            "NAME, unless --to is a node), or --node NAME "
+                            "to send it from that node's stack", ip);
+        free(ip);
+        return error;
     }
     if (!find_node(ctx->cluster, node)) {
         return trace_error("--node %s: not in %s", node, model);
@@ -1501,9 +2046,11 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
     const struct trace_options *o = ctx->o;
     const struct trace_peer *from = &o->from, *to = &o->to;
     const char *node = NULL;
+    bool ipv4 = o->family != AF_INET6;
 
     memset(pkt, 0, sizeof *pkt);
     pkt->proto = o->proto;
+    pkt->neighbor = o->neighbor;
     pkt->nw_src = from->ip;
     pkt->nw_dst = to->ip;
     pkt->ttl = 64;
@@ -1520,6 +2067,15 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
     error = backend->class->node_get(backend, node, pkt->proto, &tn);
     if (error) {
         return error;
+    }
+    if (!(ipv4 ? tn->local->valid4 : tn->local->valid6)) {
+        return trace_error("node %s has no %s podCIDR: it takes no %s "
+                           "traffic", node, family_name(o->family),
+                           family_name(o->family));
+    }
+    if (o->neighbor && (o->from_tunnel || o->from_uplink)) {
+        return trace_error("--proto %s: a neighbor request is traced from "
+                           "a pod or the node", ipv4 ? "arp" : "nd");
     }
     if (o->from_tunnel) {
         /* As the peer sends it: routed by its gateway to the virtual MAC,
@@ -1546,6 +2102,26 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
         pkt->tun_id = KOVS_TUNNEL_VNI;
         pkt->tun_src = node_ipv4(peer);
         pkt->tun_dst = node_ipv4(find_node(ctx->cluster, node));
+    } else if (o->from_uplink) {
+        /* From a client outside, to br-ex's MAC, on br-ex's uplink. */
+        const struct flows_external *ex = tn->external;
+        if (!tn->ex_bridge || !ex) {
+            return trace_error("--from-uplink: node %s has no external "
+                               "bridge%s", node,
+                               backend->local_node
+                               ? " (kovs-controller runs without "
+                                 "--external-bridge, or br-ex is not ready)"
+                               : "");
+        }
+        if (!ipv4 && !flows_external_has_ipv6(ex)) {
+            return trace_error("--from-uplink: node %s's external bridge "
+                               "has no IPv6 address: it takes no IPv6 "
+                               "traffic", node);
+        }
+        pkt->on_ex = true;
+        pkt->in_port = ex->uplink_ofport;
+        pkt->dl_src = TRACE_CLIENT_MAC;
+        pkt->dl_dst = ex->mac;
     } else if (from->pod) {
         char *key = xasprintf("%s/%s", from->pod->obj.namespace,
                               from->pod->obj.name);
@@ -1558,32 +2134,45 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
         }
         pkt->in_port = p->ofport;
         pkt->dl_src = p->mac;
-        if (p->ip && !o->src_ip) {
+        if (!o->has_src) {
             /* The address that the CNI plugin gave the pod wins. */
-            pkt->nw_src = p->ip;
+            pkt->nw_src = pod_ip(tn, from->pod, o->family);
         }
     } else {
         pkt->in_port = tn->gateway_ofport;
         pkt->dl_src = tn->local->gateway_mac;
         if (from->type == TRACE_PEER_NODE) {
             /* The node's stack reaches pods from its gateway address. */
-            pkt->nw_src = tn->local->gateway_ip;
+            if (ipv4) {
+                in6_addr_set_mapped_ipv4(&pkt->nw_src,
+                                         tn->local->gateway_ip);
+            } else {
+                pkt->nw_src = tn->local->gateway_ip6;
+            }
         }
     }
 
-    if (o->src_ip) {
+    if (o->has_src) {
         pkt->nw_src = o->src_ip;
     }
 
     /* A destination in the same subnet is reached by its own MAC (that is
-     * what ARP answers); anything else through the gateway. */
-    if (!o->from_tunnel) {
+     * what ARP answers); anything else through the gateway.  A neighbor
+     * request goes to everybody. */
+    if (o->neighbor) {
+        if (ipv4) {
+            pkt->dl_dst = eth_addr_broadcast;
+        } else {
+            struct in6_addr snma;
+            in6_addr_solicited_node(&snma, &pkt->nw_dst);
+            ipv6_multicast_to_ethernet(&pkt->dl_dst, &snma);
+        }
+    } else if (!o->from_tunnel && !o->from_uplink) {
         pkt->dl_dst = tn->local->gateway_mac;
-    }
-    if (!o->from_tunnel
-        && (pkt->nw_dst & tn->local->pod_mask) == tn->local->pod_net) {
-        const struct k8s_pod *pod = find_pod_by_ip(ctx->cluster,
-                                                   pkt->nw_dst);
+        const struct k8s_pod *pod = (in_pod_cidr(tn->local, &pkt->nw_dst)
+                                     ? find_pod_by_ip(ctx->cluster,
+                                                      &pkt->nw_dst)
+                                     : NULL);
         if (pod && !strcmp(pod->node_name, node)) {
             char *key = xasprintf("%s/%s", pod->obj.namespace,
                                   pod->obj.name);
@@ -1597,6 +2186,11 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
     if (backend->local_node) {
         pkt->dp_hash = packet_dp_hash(pkt);
     }
+    if (o->to.type == TRACE_PEER_IP && is_gateway_ip(tn->local, &o->to.ip)) {
+        ctx->gateway_node = tn->name;
+    }
+    ctx->first_src = pkt->nw_src;
+    ctx->first_src_set = true;
     *nodep = node;
     return NULL;
 }
@@ -1604,7 +2198,8 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
 /* Output. */
 
 static void
-describe_peer(const struct trace_peer *peer, struct ds *s)
+describe_peer(const struct trace_peer *peer, const char *gateway_node,
+              struct ds *s)
 {
     switch (peer->type) {
     case TRACE_PEER_POD:
@@ -1622,6 +2217,8 @@ describe_peer(const struct trace_peer *peer, struct ds *s)
                           peer->pod->obj.name);
         } else if (peer->node) {
             ds_put_format(s, "node %s", peer->node->obj.name);
+        } else if (gateway_node) {
+            ds_put_format(s, "the gateway of node %s", gateway_node);
         } else {
             ds_put_cstr(s, "an address outside the cluster");
         }
@@ -1633,21 +2230,31 @@ static void
 describe_packet(const struct trace_ctx *ctx, struct ds *s)
 {
     const struct trace_options *o = ctx->o;
-    const char *proto = (o->proto == IPPROTO_TCP ? "tcp"
-                         : o->proto == IPPROTO_UDP ? "udp" : "icmp");
-    ds_put_format(s, "%s "IP_FMT, proto,
-                  IP_ARGS(o->src_ip ? o->src_ip : o->from.ip));
-    if (o->proto != IPPROTO_ICMP) {
-        ds_put_format(s, ":%d", o->sport >= 0 ? o->sport : 40000);
-    }
-    ds_put_format(s, " -> "IP_FMT, IP_ARGS(o->to.ip));
-    if (o->proto != IPPROTO_ICMP) {
-        ds_put_format(s, ":%d", o->dport);
+    bool ipv4 = o->family != AF_INET6;
+    const struct in6_addr *src = (o->has_src ? &o->src_ip
+                                  : ctx->first_src_set ? &ctx->first_src
+                                  : &o->from.ip);
+    if (o->neighbor) {
+        ds_put_format(s, "%s ", ipv4 ? "ARP request" : "Neighbor "
+                      "Solicitation");
+        put_addr(s, src);
+        ds_put_cstr(s, " asks for ");
+        put_addr(s, &o->to.ip);
+    } else if (o->proto == IPPROTO_ICMP) {
+        ds_put_format(s, "%s ", ipv4 ? "icmp" : "icmpv6");
+        put_addr(s, src);
+        ds_put_cstr(s, " -> ");
+        put_addr(s, &o->to.ip);
+    } else {
+        ds_put_format(s, "%s ", o->proto == IPPROTO_TCP ? "tcp" : "udp");
+        put_addr_port(s, src, o->sport >= 0 ? o->sport : 40000);
+        ds_put_cstr(s, " -> ");
+        put_addr_port(s, &o->to.ip, o->dport);
     }
     ds_put_cstr(s, " (");
-    describe_peer(&o->from, s);
+    describe_peer(&o->from, NULL, s);
     ds_put_cstr(s, " to ");
-    describe_peer(&o->to, s);
+    describe_peer(&o->to, ctx->gateway_node, s);
     ds_put_cstr(s, ")");
 }
 
@@ -1660,9 +2267,8 @@ put_text(const struct trace_ctx *ctx, struct ds *out)
 
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
-        const char *table = kovs_table_name(st->table);
         ds_put_format(out, "%s %2d %-15s %s: %s\n", st->node, st->table,
-                      table ? table : "?", st->owner, st->what);
+                      stage_table_name(st), st->owner, st->what);
     }
     ds_put_format(out, "verdict: %s\n", ctx->verdict);
     if (ctx->next_command) {
@@ -1690,13 +2296,11 @@ put_json(const struct trace_ctx *ctx, struct ds *out)
     struct json *stages = json_array_create_empty();
     for (size_t i = 0; i < ctx->n_stages; i++) {
         const struct trace_stage *st = &ctx->stages[i];
-        const char *table = kovs_table_name(st->table);
         struct json *o = json_object_create();
         json_object_put_string(o, "node", st->node);
+        json_object_put_string(o, "bridge", st->ex ? "br-ex" : "br-int");
         json_object_put(o, "table", json_integer_create(st->table));
-        json_object_put(o, "table_name",
-                        table ? json_string_create(table)
-                        : json_null_create());
+        json_object_put_string(o, "table_name", stage_table_name(st));
         json_object_put(o, "priority", json_integer_create(st->priority));
         json_object_put(o, "cookie", json_string_create_nocopy(
                             xasprintf("%#"PRIx64, st->cookie)));
@@ -1769,10 +2373,12 @@ trace_run(struct trace_options *o, const struct k8s_cluster *cluster,
                                          o->proto, &local);
     }
     if (!error) {
-        error = resolve_peer(cluster, model, local, "--from", &o->from);
+        error = resolve_peer(cluster, model, local, "--from", o->family,
+                             &o->from);
     }
     if (!error) {
-        error = resolve_peer(cluster, model, local, "--to", &o->to);
+        error = resolve_peer(cluster, model, local, "--to", o->family,
+                             &o->to);
     }
     if (!error && o->to.type == TRACE_PEER_SERVICE) {
         error = resolve_service_port(cluster, o);

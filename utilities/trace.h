@@ -29,6 +29,7 @@
 
 struct ds;
 struct flow_table;
+struct flows_external;
 struct flows_local;
 struct k8s_cluster;
 struct shash;
@@ -43,6 +44,11 @@ struct trace_node {
     const struct flows_local *local;
     const struct flow_table *ft;    /* Its desired flows (conj_id keys). */
     ofp_port_t gateway_ofport;      /* kovs-gw0. */
+
+    /* The external bridge, if the node has one: the bridge that holds its
+     * br-ex flows, and what those flows know of it.  NULL without. */
+    const char *ex_bridge;
+    const struct flows_external *external;
 };
 
 struct trace_backend;
@@ -57,10 +63,11 @@ struct trace_backend_class {
                       uint8_t proto, const struct trace_node **nodep);
 
     /* Runs "ofproto/trace BRIDGE FLOW --ct-next trk,new" on 'node',
-     * appending what it prints to 'output'.  Returns NULL, or an error
-     * message that the caller frees. */
+     * 'bridge' being its 'bridge' or its 'ex_bridge', appending what it
+     * prints to 'output'.  Returns NULL, or an error message that the
+     * caller frees. */
     char *(*run)(struct trace_backend *, const struct trace_node *node,
-                 const char *flow, struct ds *output);
+                 const char *bridge, const char *flow, struct ds *output);
 };
 
 struct trace_backend {
@@ -85,7 +92,7 @@ struct trace_peer {
     char *namespace;            /* Pod and Service. */
     char *name;                 /* Pod, Service and node. */
     char *port;                 /* Service port name or number, or NULL. */
-    ovs_be32 ip;                /* Resolved address. */
+    struct in6_addr ip;         /* Resolved address (IPv4 mapped). */
     const struct k8s_pod *pod;  /* The pod, if it is one. */
     const struct k8s_node *node;    /* The node, if it is one. */
 };
@@ -93,14 +100,25 @@ struct trace_peer {
 struct trace_options {
     struct trace_peer from, to;
     bool has_from, has_to;
-    uint8_t proto;              /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP. */
+    uint8_t proto;              /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP
+                                 * (an echo request, ICMPv6's for IPv6). */
+    bool neighbor;              /* --proto arp|nd: instead, an ARP request
+                                 * or a Neighbor Solicitation for --to. */
     bool has_proto;
+    int family;                 /* AF_INET or AF_INET6 (-4, -6, or the
+                                 * family of an address given), or 0 until
+                                 * known: then IPv4. */
     int dport, sport;           /* -1 if not given. */
     char *via_node;             /* --node: where an address enters. */
     char *from_tunnel;          /* --from-tunnel: the peer node whose tunnel
                                  * the packet arrives from, or NULL. */
-    ovs_be32 src_ip;            /* --src: a source address other than the
-                                 * sender's own, or 0. */
+    struct in6_addr src_ip;     /* --src: a source address other than the
+                                 * sender's own (IPv4 mapped)... */
+    bool has_src;               /* ...if this is true. */
+    bool from_uplink;           /* --from-uplink: --from enters from outside
+                                 * the cluster through br-ex's uplink. */
+    bool external_bridge;       /* --external-bridge (offline), or
+                                 * --from-uplink. */
     struct k8s_dual_cidr cluster_cidr;  /* One prefix per family. */
     struct k8s_dual_cidr service_cidr;
     bool has_cidr_option;       /* Either was given. */
