@@ -668,8 +668,13 @@ cl_ext_add() {
     _cl_netns_add "$netns" || return 1
     _cl_put_host ext "$name" "$netns" "$cidr" "$ulif"
     _cl_veth "$CL_PREFIX-ul" "$ulif" "$netns" eth0 &&
-    ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul &&
-    ip -n "$netns" addr add "$cidr" dev eth0
+    ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul || return 1
+    # An IPv6 address (with CL_IPV6=1) is usable at once, without duplicate
+    # address detection.
+    case $cidr in
+    *:*) ip -n "$netns" addr add "$cidr" dev eth0 nodad ;;
+    *) ip -n "$netns" addr add "$cidr" dev eth0 ;;
+    esac
 }
 
 # ---------------------------------------------------------------------------
@@ -735,8 +740,13 @@ EOF
     # the tunnel mode's MTU on both ends.
     mtu=$(cl_tunnel_mtu) || return 1
     _cl_veth "$netns" eth0 "$nodens" "$hostif" || return 1
-    ip -n "$netns" link set eth0 address "$mac" mtu "$mtu" &&
-    ip -n "$netns" addr add "$cidr" dev eth0 &&
+    ip -n "$netns" link set eth0 address "$mac" mtu "$mtu" || return 1
+    # An IPv6 address (an IPv6-only pod, with CL_IPV6=1) is usable at
+    # once, without duplicate address detection.
+    case $cidr in
+    *:*) ip -n "$netns" addr add "$cidr" dev eth0 nodad ;;
+    *) ip -n "$netns" addr add "$cidr" dev eth0 ;;
+    esac &&
     ip -n "$netns" route add default via "$gw" dev eth0 &&
     ip -n "$nodens" link set "$hostif" mtu "$mtu" || return 1
     # Requirement 8: the userspace datapath reads the host end with a
