@@ -58,10 +58,16 @@ external_bridge_destroy(struct external_bridge *xb)
 const struct flows_external *
 external_bridge_update(struct external_bridge *xb,
                        const struct vswitch_external *vx, ovs_be32 ip,
-                       const struct in6_addr *ip6, bool ipv6_pods,
-                       struct engine *engine)
+                       const struct in6_addr *ip6, bool ipv4_pods,
+                       bool ipv6_pods, struct engine *engine)
 {
-    uplink_run(&xb->uplink, xb->name, ip, ip6, &xb->uplink_info);
+    /* An IPv6-only node takes no IPv4 through br-ex, and needs an IPv6
+     * address there instead of the IPv4 node IP. */
+    bool ipv6_only = !ipv4_pods && ipv6_pods;
+    if (ipv6_only) {
+        ip = 0;
+    }
+    uplink_run(&xb->uplink, xb->name, ip, ip6, ipv6_only, &xb->uplink_info);
     const struct uplink_info *up = &xb->uplink_info;
     bool ipv6 = ipv6_pods && ipv6_addr_is_set(&up->node_ip6);
 
@@ -81,7 +87,7 @@ external_bridge_update(struct external_bridge *xb,
     };
     /* The ports input reports the changes of the ports and of the MAC;
      * these are the uplink's. */
-    bool ready = vx->ready && ip && xb->uplink_info.valid;
+    bool ready = vx->ready && (ip || ipv6_only) && xb->uplink_info.valid;
     const struct flows_external *old = &xb->external;
     if (ready != xb->ready || ex.node_ip != old->node_ip
         || ex.subnet_mask != old->subnet_mask
@@ -154,7 +160,8 @@ external_bridge_run(struct external_bridge *xb, struct ofctrl *br_int,
             }
             const struct k8s_node *node = k8s_node_cast(obj);
             ovs_be32 ip = k8s_node_internal_ipv4(node);
-            if (ip && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
+            if (ip && ex->node_ip
+                && !((ip ^ ex->node_ip) & ex->subnet_mask)) {
                 struct in6_addr mapped;
                 in6_addr_set_mapped_ipv4(&mapped, ip);
                 neighbor_resolve(&xb->neighbor_table, &mapped, version,
@@ -196,14 +203,19 @@ external_bridge_format_status(const struct external_bridge *xb,
 
     ds_put_format(ds, "external bridge %s: ", xb->name);
     if (xb->ready) {
-        ds_put_format(ds, "node IP "IP_FMT"/%d, MAC "ETH_ADDR_FMT
-                      ", uplink port %d, patch port %d, ",
-                      IP_ARGS(ex->node_ip),
-                      ip_count_cidr_bits(ex->subnet_mask),
-                      ETH_ADDR_ARGS(ex->mac),
+        if (ex->node_ip) {
+            ds_put_format(ds, "node IP "IP_FMT"/%d, ", IP_ARGS(ex->node_ip),
+                          ip_count_cidr_bits(ex->subnet_mask));
+        } else {
+            ds_put_cstr(ds, "IPv6 only, ");
+        }
+        ds_put_format(ds, "MAC "ETH_ADDR_FMT", uplink port %d, patch port "
+                      "%d, ", ETH_ADDR_ARGS(ex->mac),
                       ofp_to_u16(ex->uplink_ofport),
                       ofp_to_u16(ex->patch_ofport));
-        if (ex->gateway_ip) {
+        if (!ex->node_ip) {
+            ds_put_cstr(ds, "no IPv4\n");
+        } else if (ex->gateway_ip) {
             ds_put_format(ds, "gateway "IP_FMT"\n", IP_ARGS(ex->gateway_ip));
         } else {
             ds_put_cstr(ds, "no gateway\n");

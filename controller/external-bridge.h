@@ -51,20 +51,22 @@ void external_bridge_destroy(struct external_bridge *);
  * 'vx' and this node's IPv4 InternalIP 'node_ip' (0 if none) and IPv6
  * InternalIP 'node_ip6' (NULL if none: the bridge's first global IPv6
  * address, if any, is used), reporting changes of the uplink and of the
- * neighbors to 'engine'.  The flows get the bridge's IPv6 address only if
- * 'ipv6_pods' (the node has an IPv6 podCIDR): a node without IPv6 pods
- * takes no IPv6 traffic through the bridge.  Returns what the flows get:
- * NULL until everything is known. */
+ * neighbors to 'engine'.  The flows get the bridge's IPv4 node IP only if
+ * 'ipv4_pods' (the node has an IPv4 podCIDR) and its IPv6 address only if
+ * 'ipv6_pods': a node takes no traffic of a family it has no pods of
+ * through the bridge.  A node with IPv4 pods needs 'node_ip' on the
+ * bridge; an IPv6-only node needs an IPv6 address there.  Returns what the
+ * flows get: NULL until everything is known. */
 const struct flows_external *external_bridge_update(
     struct external_bridge *, const struct vswitch_external *vx,
-    ovs_be32 node_ip, const struct in6_addr *node_ip6, bool ipv6_pods,
-    struct engine *engine);
+    ovs_be32 node_ip, const struct in6_addr *node_ip6, bool ipv4_pods,
+    bool ipv6_pods, struct engine *engine);
 
 /* Runs the bridge's OpenFlow connection, installing its desired flows if
  * 'ready', and resolves next hops with packets sent on 'br_int': the
  * default gateway before the first packet needs it and, if 'peers' is
- * nonnull (routed mode), the InternalIP on br-ex's subnet of each Node of
- * 'peers' other than 'node_name'. */
+ * nonnull (routed mode), the InternalIPs on br-ex's subnets of each Node
+ * of 'peers' other than 'node_name'. */
 void external_bridge_run(struct external_bridge *, struct ofctrl *br_int,
                          bool ready, const struct k8s_cluster *peers,
                          const char *node_name);

@@ -187,7 +187,8 @@ main(int argc, char *argv[])
         if (c.br_ex) {
             c.input.external = external_bridge_update(
                 c.br_ex, &ports->external, own_node_ipv4(&c),
-                own_node_ipv6(&c), c.local.valid6, &c.engine);
+                own_node_ipv6(&c), c.local.valid4, c.local.valid6,
+                &c.engine);
         }
 
         /* Flows are computed only from complete inputs: the Kubernetes

@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <net/if_arp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,8 @@
 #include "flows/actions.h"
 #include "flows/flows.h"
 #include "hash.h"
+#include "netlink-socket.h"
+#include "netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
@@ -148,8 +153,96 @@ neighbor_configure(struct neighbor_table *nt,
     nt->cfg.kernel_dev = kernel_dev;
 }
 
-/* Looks up 'ip' on 'nt->cfg.kernel_dev' in the kernel's neighbour table.
- * If it has a complete entry, stores its MAC in '*mac' and returns true. */
+bool
+neighbor_parse_rtnl(const struct ofpbuf *msg, int ifindex,
+                    const struct in6_addr *ip, struct eth_addr *mac)
+{
+    static const struct nl_policy policy[] = {
+        [NDA_DST] = { .type = NL_A_UNSPEC, .optional = true,
+                      .min_len = sizeof(struct in6_addr),
+                      .max_len = sizeof(struct in6_addr) },
+        [NDA_LLADDR] = { .type = NL_A_UNSPEC, .optional = true,
+                         .min_len = ETH_ADDR_LEN, .max_len = ETH_ADDR_LEN },
+    };
+    struct nlattr *attrs[ARRAY_SIZE(policy)];
+
+    const struct ndmsg *ndm = ofpbuf_at(msg, NLMSG_HDRLEN, sizeof *ndm);
+    if (!ndm || nl_msg_nlmsghdr(msg)->nlmsg_type != RTM_NEWNEIGH
+        || ndm->ndm_family != AF_INET6 || ndm->ndm_ifindex != ifindex
+        || (ndm->ndm_flags & NTF_PROXY)
+        || !(ndm->ndm_state & (NUD_REACHABLE | NUD_STALE | NUD_DELAY
+                               | NUD_PROBE | NUD_PERMANENT))
+        || !nl_policy_parse(msg, NLMSG_HDRLEN + sizeof *ndm, policy, attrs,
+                            ARRAY_SIZE(policy))
+        || !attrs[NDA_DST] || !attrs[NDA_LLADDR]) {
+        return false;
+    }
+
+    struct in6_addr dst;
+    memcpy(&dst, nl_attr_get(attrs[NDA_DST]), sizeof dst);
+    struct eth_addr lladdr;
+    memcpy(&lladdr, nl_attr_get(attrs[NDA_LLADDR]), sizeof lladdr);
+    if (!ipv6_addr_equals(&dst, ip) || eth_addr_is_zero(lladdr)
+        || eth_addr_is_multicast(lladdr)) {
+        return false;
+    }
+    *mac = lladdr;
+    return true;
+}
+
+/* Looks up IPv6 address 'ip' on 'nt->cfg.kernel_dev' in the kernel's
+ * neighbour table, read with an RTM_GETNEIGH dump over rtnetlink.  If it
+ * has an entry with a usable MAC (see neighbor_parse_rtnl()), stores the
+ * MAC in '*mac' and returns true. */
+static bool
+neighbor_kernel_lookup6(const struct neighbor_table *nt,
+                        const struct in6_addr *ip, struct eth_addr *mac)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+    int ifindex = if_nametoindex(nt->cfg.kernel_dev);
+    if (!ifindex) {
+        VLOG_WARN_RL(&rl, "%s: no such device to read the kernel's IPv6 "
+                     "neighbours of (%s)", nt->cfg.kernel_dev,
+                     ovs_strerror(errno));
+        return false;
+    }
+
+    /* The kernel filters the dump by NDA_IFINDEX; the header's own
+     * ifindex stays 0, which strict checking requires of a dump. */
+    struct ofpbuf request;
+    ofpbuf_init(&request, 0);
+    nl_msg_put_nlmsghdr(&request, sizeof(struct ndmsg), RTM_GETNEIGH,
+                        NLM_F_REQUEST | NLM_F_DUMP);
+    struct ndmsg *ndm = ofpbuf_put_zeros(&request, sizeof *ndm);
+    ndm->ndm_family = AF_INET6;
+    nl_msg_put_u32(&request, NDA_IFINDEX, ifindex);
+
+    struct nl_dump dump;
+    nl_dump_start(&dump, NETLINK_ROUTE, &request);
+    ofpbuf_uninit(&request);
+
+    uint64_t reply_stub[NL_DUMP_BUFSIZE / 8];
+    struct ofpbuf buf, reply;
+    bool found = false;
+    ofpbuf_use_stub(&buf, reply_stub, sizeof reply_stub);
+    while (nl_dump_next(&dump, &reply, &buf)) {
+        if (!found && neighbor_parse_rtnl(&reply, ifindex, ip, mac)) {
+            found = true;
+        }
+    }
+    ofpbuf_uninit(&buf);
+    int error = nl_dump_done(&dump);
+    if (error) {
+        VLOG_WARN_RL(&rl, "%s: dumping the kernel's IPv6 neighbours "
+                     "failed (%s)", nt->cfg.kernel_dev, ovs_strerror(error));
+    }
+    return found;
+}
+
+/* Looks up 'ip' on 'nt->cfg.kernel_dev' in the kernel's neighbour table:
+ * /proc/net/arp for IPv4, rtnetlink for IPv6.  If it has a complete entry,
+ * stores its MAC in '*mac' and returns true. */
 static bool
 neighbor_kernel_lookup(const struct neighbor_table *nt,
                        const struct in6_addr *ip6, struct eth_addr *mac)
@@ -157,9 +250,11 @@ neighbor_kernel_lookup(const struct neighbor_table *nt,
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     const char *file = nt->arp_file ? nt->arp_file : NEIGHBOR_ARP_FILE;
 
-    /* /proc/net/arp has IPv4 only. */
-    if (!nt->cfg.kernel_dev || !IN6_IS_ADDR_V4MAPPED(ip6)) {
+    if (!nt->cfg.kernel_dev) {
         return false;
+    }
+    if (!IN6_IS_ADDR_V4MAPPED(ip6)) {
+        return neighbor_kernel_lookup6(nt, ip6, mac);
     }
     ovs_be32 ip = in6_addr_get_mapped_ipv4(ip6);
 

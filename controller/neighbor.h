@@ -15,10 +15,11 @@
  * controller (RESOLVE, flows/pinctrl-opcodes.h), and pinctrl calls
  * neighbor_resolve() with the next hop's address:
  *
- *   - If the kernel's neighbour table (/proc/net/arp) has a complete entry
- *     for the address on br-ex, its MAC is taken at once as a guess
- *     ("guessed") so that traffic flows without waiting, and an ARP request
- *     confirms it.
+ *   - If the kernel's neighbour table has a complete entry for the
+ *     address on br-ex (IPv4: /proc/net/arp; IPv6: an RTM_GETNEIGH dump
+ *     over rtnetlink), its MAC is taken at once as a guess ("guessed") so
+ *     that traffic flows without waiting, and an ARP request or Neighbor
+ *     Solicitation confirms it.
  *
  *   - Otherwise the entry is "incomplete" and an ARP request asks for it.
  *
@@ -26,8 +27,7 @@
  * br-int's patch port to br-ex: from br-ex's MAC and the node IP, for the
  * next hop's address.  An IPv6 next hop gets a Neighbor Solicitation
  * instead, from br-ex's MAC and the node's IPv6 address to the next hop's
- * solicited-node multicast address (the kernel's IPv6 neighbours are not
- * read: /proc has none).  The replies (ARP replies, Neighbor
+ * solicited-node multicast address.  The replies (ARP replies, Neighbor
  * Advertisements), addressed to the node IP, come back as packet-ins
  * (NEIGHBOR), and pinctrl hands them to neighbor_learn(), which resolves
  * the entry ("resolved").  Only addresses that kovs asked for are learned:
@@ -66,6 +66,7 @@
 
 struct ds;
 struct flows_neighbor;
+struct ofpbuf;
 
 /* How often an unanswered address is asked for again. */
 #define NEIGHBOR_RETRY_MSEC 1000
@@ -166,8 +167,17 @@ void neighbor_format(const struct neighbor_table *, struct ds *s);
  * stay).  Accepts NULL. */
 void neighbor_destroy(struct neighbor_table *nt);
 
-/* For tests: reads the kernel's neighbour table from 'file' instead of
- * /proc/net/arp (NULL restores it), and takes the time, in milliseconds,
+/* Returns true if 'msg', a message of an RTM_GETNEIGH dump, is an IPv6
+ * neighbour entry of the device with 'ifindex' for 'ip' that has a MAC a
+ * packet can be sent to: reachable, stale (or being probed after that,
+ * delay and probe) or permanent, not a proxy entry, with an Ethernet
+ * address that is neither zero nor multicast.  Then stores that MAC in
+ * '*mac'.  Exposed for tests. */
+bool neighbor_parse_rtnl(const struct ofpbuf *msg, int ifindex,
+                         const struct in6_addr *ip, struct eth_addr *mac);
+
+/* For tests: reads the kernel's IPv4 neighbour table from 'file' instead
+ * of /proc/net/arp (NULL restores it), and takes the time, in milliseconds,
  * from 'clock' instead of time_msec() (NULL restores it). */
 void neighbor_set_arp_file(struct neighbor_table *, const char *file);
 void neighbor_set_clock(struct neighbor_table *,

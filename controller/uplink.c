@@ -38,6 +38,7 @@ uplink_init(struct uplink *u)
     u->last_bridge = NULL;
     u->last_node_ip = 0;
     u->last_node_ip6 = in6addr_any;
+    u->last_ipv6_only = false;
 }
 
 void
@@ -67,7 +68,8 @@ is_global_ipv6(const struct in6_addr *ip)
 /* Finds the prefix of 'node_ip' among the addresses of 'bridge' and stores
  * its mask in '*mask'; stores in '*info' the bridge's IPv6 address
  * 'node_ip6' if it has it, otherwise its first global IPv6 address, and
- * its prefix length. */
+ * its prefix length.  Returns true if the bridge has 'node_ip' or, if
+ * 'node_ip' is 0 (an IPv6-only node), an IPv6 address. */
 static bool
 read_subnet(const char *bridge, ovs_be32 node_ip,
             const struct in6_addr *node_ip6, ovs_be32 *mask,
@@ -90,6 +92,7 @@ read_subnet(const char *bridge, ovs_be32 node_ip,
         bool named6 = false;
         for (int i = 0; i < n; i++) {
             if (IN6_IS_ADDR_V4MAPPED(&addrs[i])
+                && node_ip
                 && in6_addr_get_mapped_ipv4(&addrs[i]) == node_ip) {
                 *mask = in6_addr_get_mapped_ipv4(&masks[i]);
                 found = true;
@@ -106,7 +109,15 @@ read_subnet(const char *bridge, ovs_be32 node_ip,
         free(masks);
     }
     netdev_close(netdev);
-    if (!found) {
+    if (!node_ip) {
+        found = ipv6_addr_is_set(&info->node_ip6);
+        if (!found) {
+            VLOG_WARN_RL(&rl, "%s has no global IPv6 address: kovs needs "
+                         "the node's IPv6 address there for SNAT, NodePorts "
+                         "and external addresses on an IPv6-only node",
+                         bridge);
+        }
+    } else if (!found) {
         VLOG_WARN_RL(&rl, "%s does not have the node IP "IP_FMT": kovs "
                      "needs it there for SNAT, NodePorts and external "
                      "addresses", bridge, IP_ARGS(node_ip));
@@ -177,25 +188,31 @@ read_gateway(const char *bridge)
 
 void
 uplink_run(struct uplink *u, const char *bridge, ovs_be32 node_ip,
-           const struct in6_addr *node_ip6, struct uplink_info *info)
+           const struct in6_addr *node_ip6, bool ipv6_only,
+           struct uplink_info *info)
 {
     struct in6_addr named6 = node_ip6 ? *node_ip6 : in6addr_any;
+    if (ipv6_only) {
+        node_ip = 0;
+    }
     if (time_msec() < u->next_read && node_ip == u->last_node_ip
         && ipv6_addr_equals(&named6, &u->last_node_ip6)
+        && ipv6_only == u->last_ipv6_only
         && u->last_bridge && !strcmp(u->last_bridge, bridge)) {
         return;
     }
     u->next_read = time_msec() + UPLINK_POLL_MSEC;
     u->last_node_ip = node_ip;
     u->last_node_ip6 = named6;
+    u->last_ipv6_only = ipv6_only;
     free(u->last_bridge);
     u->last_bridge = xstrdup(bridge);
 
     struct uplink_info new = { .valid = false };
-    if (node_ip && read_subnet(bridge, node_ip, node_ip6, &new.subnet_mask,
-                               &new)) {
+    if ((node_ip || ipv6_only)
+        && read_subnet(bridge, node_ip, node_ip6, &new.subnet_mask, &new)) {
         new.valid = true;
-        new.gateway_ip = read_gateway(bridge);
+        new.gateway_ip = node_ip ? read_gateway(bridge) : 0;
         if (ipv6_addr_is_set(&new.node_ip6)) {
             new.gateway_ip6 = read_gateway6(bridge);
         }
@@ -220,7 +237,9 @@ uplink_run(struct uplink *u, const char *bridge, ovs_be32 node_ip,
                   ? "default gateway " : "no default gateway",
                   ipv6_addr_is_set(&new.gateway_ip6) ? gw6 : "");
     }
-    if (new.valid && new.gateway_ip) {
+    if (new.valid && !node_ip) {
+        /* IPv6 only: logged above. */
+    } else if (new.valid && new.gateway_ip) {
         VLOG_INFO("%s: node IP "IP_FMT"/%d, default gateway "IP_FMT,
                   bridge, IP_ARGS(node_ip),
                   ip_count_cidr_bits(new.subnet_mask),

@@ -20,20 +20,23 @@ struct ex_family {
     struct in6_addr gateway_ip;     /* All-zeros if none. */
 };
 
-/* Stores in 'fams' the families that 'ex' takes traffic of (IPv4 always,
- * IPv6 if br-ex has an IPv6 address) and returns how many there are. */
+/* Stores in 'fams' the families that 'ex' takes traffic of (IPv4 if br-ex
+ * has the node IP, which only an IPv6-only node lacks, and IPv6 if br-ex
+ * has an IPv6 address) and returns how many there are. */
 static size_t
 ex_families(const struct flows_external *ex, struct ex_family fams[2])
 {
     size_t n = 0;
 
-    fams[n] = (struct ex_family) { .ipv6 = false };
-    in6_addr_set_mapped_ipv4(&fams[n].node_ip, ex->node_ip);
-    in6_addr_set_mapped_ipv4(&fams[n].subnet_mask, ex->subnet_mask);
-    if (ex->gateway_ip) {
-        in6_addr_set_mapped_ipv4(&fams[n].gateway_ip, ex->gateway_ip);
+    if (flows_external_has_ipv4(ex)) {
+        fams[n] = (struct ex_family) { .ipv6 = false };
+        in6_addr_set_mapped_ipv4(&fams[n].node_ip, ex->node_ip);
+        in6_addr_set_mapped_ipv4(&fams[n].subnet_mask, ex->subnet_mask);
+        if (ex->gateway_ip) {
+            in6_addr_set_mapped_ipv4(&fams[n].gateway_ip, ex->gateway_ip);
+        }
+        n++;
     }
-    n++;
 
     if (flows_external_has_ipv6(ex)) {
         fams[n++] = (struct ex_family) {
@@ -50,6 +53,12 @@ bool
 flows_external_has_ipv6(const struct flows_external *ex)
 {
     return ex && ipv6_addr_is_set(&ex->node_ip6);
+}
+
+bool
+flows_external_has_ipv4(const struct flows_external *ex)
+{
+    return ex && ex->node_ip;
 }
 
 /* Makes 'match' (reinitialized) IP traffic of family 'fam'. */
@@ -87,8 +96,9 @@ ex_match_neighbor_reply(struct match *match, const struct ex_family *fam)
  *     address, are also copied to br-int, where the controller learns the
  *     next hops it asked for;
  *   - IP packets to the node IP (of either family), except the tunnel
- *     underlay (VXLAN or Geneve) and IPv6 Neighbor Solicitations, are
- *     looked up in the SNAT zone: replies of kovs's SNAT go to br-int;
+ *     underlay (VXLAN or Geneve: IPv4, or IPv6 on an IPv6-only node) and
+ *     IPv6 Neighbor Solicitations, are looked up in the SNAT zone: replies
+ *     of kovs's SNAT go to br-int;
  *   - in routed mode (--tunnel-type=none), IP packets to this node's
  *     podCIDRs (the IPv6 one too, if br-ex has an IPv6 address), which
  *     peer nodes route here, go to br-int (and so do those from a peer's
@@ -152,7 +162,7 @@ external_bridge_flows(const struct flows_input *in,
                            KOVS_PRIO_EX_IN_NODE_ND, &match, ofpacts);
         }
         if (in->tunnel_mode == FLOWS_TUNNEL_NONE
-            && (!fam->ipv6 || local->valid6)) {
+            && (fam->ipv6 ? local->valid6 : local->valid4)) {
             struct in6_addr net, mask;
             if (fam->ipv6) {
                 mask = ipv6_create_mask(local->pod_cidr6.plen);
@@ -168,8 +178,9 @@ external_bridge_flows(const struct flows_input *in,
             flows_put_output(ofpacts, ex->ex_patch_ofport);
             flow_table_add(ft, cookie, KOVS_T_EX_IN, KOVS_PRIO_EX_IN_ROUTED,
                            &match, ofpacts);
-        } else if (!fam->ipv6) {
-            /* The underlay is IPv4. */
+        } else if (in->tunnel_mode != FLOWS_TUNNEL_NONE
+                   && (!fam->ipv6 || n_fams == 1)) {
+            /* The underlay: IPv4, or IPv6 on an IPv6-only node. */
             match_init_catchall(&match);
             match_set_in_port(&match, ex->uplink_ofport);
             flows_match_ip_dst(&match, &fam->node_ip);
@@ -236,7 +247,8 @@ external_route_flow(const struct flows_external *ex,
 }
 
 /* br-int's side of the external network, owned by the "external" cookie,
- * for IPv4 and, if br-ex has an IPv6 address, for IPv6:
+ * for IPv4 (unless the node is IPv6-only) and, if br-ex has an IPv6
+ * address, for IPv6:
  *
  *   CLASSIFIER     the patch port from br-ex: kind EXTERNAL (routed mode:
  *                  Neighbor Advertisements from a peer too); its ARP goes
@@ -419,15 +431,6 @@ flows_external_compute(const struct flows_input *in,
 
     const struct flows_external *ex = in->external;
     if (!ex || !ex_ft || !local->valid || !in->gateway_ofport) {
-        return;
-    }
-    if (!local->valid4) {
-        /* br-ex's flows are built around the IPv4 node IP and podCIDR. */
-        flow_table_add_warning(
-            ft, cookie, "Node %s: spec.podCIDRs has no IPv4 prefix: the "
-            "external bridge (SNAT, NodePorts, external addresses) is not "
-            "supported on an IPv6-only node, traffic leaving the cluster "
-            "goes through the node's stack", in->node_name);
         return;
     }
 

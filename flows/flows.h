@@ -63,9 +63,14 @@ struct flows_external {
     ofp_port_t ex_patch_ofport;     /* br-ex's patch port to br-int. */
     ofp_port_t uplink_ofport;       /* br-ex's uplink. */
     struct eth_addr mac;            /* br-ex's MAC, the node IP's. */
-    ovs_be32 node_ip;               /* This node's IP, on br-ex. */
-    ovs_be32 subnet_mask;           /* Of the node IP's subnet. */
-    ovs_be32 gateway_ip;            /* The default gateway, 0 if none. */
+
+    /* IPv4: this node's IP on br-ex (0 on an IPv6-only node, which has no
+     * IPv4 podCIDR: then kovs takes no IPv4 traffic through br-ex), the
+     * mask of its subnet (on-link destinations) and the default gateway
+     * (0 if none). */
+    ovs_be32 node_ip;
+    ovs_be32 subnet_mask;
+    ovs_be32 gateway_ip;
 
     /* IPv6: this node's global IPv6 address on br-ex (all-zeros if it has
      * none, or if the node has no IPv6 podCIDR: then kovs takes no IPv6
@@ -268,6 +273,11 @@ void flows_add_unsnat(struct flow_table *, uint64_t cookie,
 /* Returns true if the external bridge 'ex' (which may be NULL) takes IPv6
  * traffic: it has a node IPv6 address ('node_ip6'). */
 bool flows_external_has_ipv6(const struct flows_external *ex);
+
+/* Returns true if the external bridge 'ex' (which may be NULL) takes IPv4
+ * traffic: it has a node IP ('node_ip'), which only an IPv6-only node
+ * lacks. */
+bool flows_external_has_ipv4(const struct flows_external *ex);
 
 /* Makes 'match' IP traffic of the family of 'ip' (IPv4 mapped for IPv4) to
  * 'ip'. */

@@ -205,7 +205,8 @@ node_prefix_flows(const struct flows_input *in,
  * address) DNATed to an endpoint on the peer is masqueraded to this node's
  * IP of its family, so that the endpoint's replies come back here to be
  * un-DNATed.  Through a tunnel ('net' NULL), the tunnel port says where
- * the packet goes (IPv4, and IPv6 if br-ex has an IPv6 address); routed,
+ * the packet goes (IPv4 unless the node is IPv6-only, and IPv6 if br-ex
+ * has an IPv6 address); routed,
  * the destination prefix 'net'/'mask' (IPv4 mapped) does. */
 static void
 node_service_snat_flows(const struct flows_input *in,
@@ -222,7 +223,8 @@ node_service_snat_flows(const struct flows_input *in,
 
     for (int ipv6 = 0; ex && ipv6 < 2; ipv6++) {
         if (net ? ipv6 == IN6_IS_ADDR_V4MAPPED(net)
-            : ipv6 && !flows_external_has_ipv6(ex)) {
+            : !(ipv6 ? flows_external_has_ipv6(ex)
+                : flows_external_has_ipv4(ex))) {
             continue;
         }
         struct in6_addr node_ip;

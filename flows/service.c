@@ -730,46 +730,54 @@ service_has_ipv6_cluster_ip(const struct k8s_service *svc)
     return false;
 }
 
-/* Warns, once per field, about the IPv6 addresses of 'svc' that take
- * connections from outside the cluster and that kovs does not serve: all
- * of them on a Service without the IPv6 family ('has_ipv6' false), which
- * has no IPv6 endpoints to send them to, and, with an external bridge
- * that takes no IPv6 traffic ('no_ex_ipv6'), those of a Service with
- * it. */
+/* Warns, once per field, about the addresses of family 'ipv6' of 'svc'
+ * that take connections from outside the cluster and that kovs does not
+ * serve: all of them on a Service without that family ('has_family'
+ * false), which has no endpoints of it to send them to, and, with an
+ * external bridge that takes no traffic of that family ('no_ex_family':
+ * no IPv6 address on br-ex or no IPv6 podCIDR; for IPv4, an IPv6-only
+ * node), those of a Service with it. */
 static void
-service_warn_ipv6_frontends(struct flow_table *ft, uint64_t cookie,
-                            const struct k8s_service *svc, bool has_ipv6,
-                            bool no_ex_ipv6)
+service_warn_frontends(struct flow_table *ft, uint64_t cookie,
+                       const struct k8s_service *svc, bool ipv6,
+                       bool has_family, bool no_ex_family)
 {
     const char *ns = svc->obj.namespace, *name = svc->obj.name;
-    const char *why = (!has_ipv6
-                       ? "the Service has no IPv6 ClusterIP (ipFamilies)"
-                       : "this node takes no IPv6 traffic through the "
+    const char *family = ipv6 ? "IPv6" : "IPv4";
+    const char *why = (!has_family
+                       ? (ipv6 ? "the Service has no IPv6 ClusterIP "
+                          "(ipFamilies)"
+                          : "the Service has no IPv4 ClusterIP "
+                          "(ipFamilies)")
+                       : ipv6
+                       ? "this node takes no IPv6 traffic through the "
                        "external bridge: it has no IPv6 address, or the "
-                       "node no IPv6 podCIDR");
+                       "node no IPv6 podCIDR"
+                       : "this node takes no IPv4 traffic through the "
+                       "external bridge: the node has no IPv4 podCIDR");
     char buf[INET6_ADDRSTRLEN];
 
-    if (has_ipv6 && !no_ex_ipv6) {
+    if (has_family && !no_ex_family) {
         return;
     }
     for (size_t i = 0; i < svc->n_external_ips; i++) {
         const struct in6_addr *ip = &svc->external_ips[i];
-        if (!k8s_addr_is_ipv4(ip)) {
+        if (k8s_addr_is_ipv4(ip) != ipv6) {
             flow_table_add_warning(
-                ft, cookie, "Service %s/%s: spec.externalIPs: IPv6 address "
-                "%s is not served (%s)", ns, name,
-                inet_ntop(AF_INET6, ip, buf, sizeof buf), why);
+                ft, cookie, "Service %s/%s: spec.externalIPs: %s address "
+                "%s is not served (%s)", ns, name, family,
+                ipv6_string_mapped(buf, ip), why);
             break;
         }
     }
     for (size_t i = 0; svc->type == K8S_SVC_LOAD_BALANCER
                        && i < svc->n_lb_ingress; i++) {
         const struct k8s_lb_ingress *lb = &svc->lb_ingress[i];
-        if (!lb->proxy_mode && !k8s_addr_is_ipv4(&lb->ip)) {
+        if (!lb->proxy_mode && k8s_addr_is_ipv4(&lb->ip) != ipv6) {
             flow_table_add_warning(
                 ft, cookie, "Service %s/%s: status.loadBalancer.ingress.ip: "
-                "IPv6 address %s is not served (%s)", ns, name,
-                inet_ntop(AF_INET6, &lb->ip, buf, sizeof buf), why);
+                "%s address %s is not served (%s)", ns, name, family,
+                ipv6_string_mapped(buf, &lb->ip), why);
             break;
         }
     }
@@ -806,9 +814,12 @@ flows_service_compute(const struct flows_input *in,
     }
 
     bool has_ipv6 = service_has_ipv6_cluster_ip(svc);
+    bool ex_ipv4 = flows_external_has_ipv4(in->external);
     bool ex_ipv6 = flows_external_has_ipv6(in->external);
-    service_warn_ipv6_frontends(ft, cookie, svc, has_ipv6,
-                                in->external && !ex_ipv6);
+    service_warn_frontends(ft, cookie, svc, false, true,
+                           in->external && !ex_ipv4);
+    service_warn_frontends(ft, cookie, svc, true, has_ipv6,
+                           in->external && !ex_ipv6);
 
     struct ofpbuf ofpacts;
     ofpbuf_init(&ofpacts, 256);
@@ -818,7 +829,7 @@ flows_service_compute(const struct flows_input *in,
         uint8_t proto = k8s_protocol_ip_proto(sp->protocol);
 
         struct service_frontend *fes = NULL;
-        size_t n_fes = (in->external
+        size_t n_fes = (ex_ipv4
                         ? service_frontends(in->external, svc, sp, false,
                                             &fes)
                         : 0);

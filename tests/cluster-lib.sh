@@ -668,8 +668,13 @@ cl_ext_add() {
     _cl_netns_add "$netns" || return 1
     _cl_put_host ext "$name" "$netns" "$cidr" "$ulif"
     _cl_veth "$CL_PREFIX-ul" "$ulif" "$netns" eth0 &&
-    ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul &&
-    ip -n "$netns" addr add "$cidr" dev eth0
+    ip -n "$CL_PREFIX-ul" link set "$ulif" master br-ul || return 1
+    # An IPv6 address (with CL_IPV6=1) is usable at once, without duplicate
+    # address detection.
+    case $cidr in
+    *:*) ip -n "$netns" addr add "$cidr" dev eth0 nodad ;;
+    *) ip -n "$netns" addr add "$cidr" dev eth0 ;;
+    esac
 }
 
 # ---------------------------------------------------------------------------

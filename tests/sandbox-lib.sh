@@ -448,6 +448,13 @@ cluster_kovs_restart () {
     cluster_kovs_start "$node" "$@"
 }
 
+# cluster_brex_has_ipv6 NODE ADDRESS/LEN: true once NODE's kovs-controller
+# took ADDRESS/LEN as br-ex's node IPv6 address (its status says so).
+cluster_brex_has_ipv6 () {
+    cl_node_exec "$1" ovs-appctl -t kovs-controller status |
+        grep -q "node IPv6 address $2,"
+}
+
 # cluster_wait_sync NODE [READS]: kovs_wait_sync for NODE's controller.
 cluster_wait_sync () {
     (

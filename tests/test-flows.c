@@ -2779,9 +2779,9 @@ test_ipv6_only_node(void)
           sset_count(&f.ft.warnings));
     free(all);
 
-    /* Routed mode goes through br-ex, which an IPv6-only node does not
-     * set up (kovs-controller says so, naming the Node): no path to the
-     * peer, so no flows for it. */
+    /* Routed mode goes through br-ex: without an external bridge there is
+     * no path to the peer, so no flows for it (tunnel-routed-ipv6-only
+     * has one). */
     f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
     flows_compute_all(&f.in, &f.ft, f.ex_table);
     uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
@@ -3570,6 +3570,240 @@ test_external_ipv6_flows(void)
     fixture_destroy(&f);
 }
 
+/* An external bridge on IPv6-only nodes: n1 (this node, fd00:198:18::11/64
+ * on br-ex, default gateway fd00:198:18::1) and n2 (fd00:198:18::12), with
+ * IPv6 podCIDRs alone, pod a, and a NodePort Service whose endpoint is on
+ * n2.  The IPv4 node IP is 0: kovs takes no IPv4 traffic through br-ex. */
+static void
+fixture_external6_only(struct fixture *f)
+{
+    fixture_external(f);
+    f->ex.node_ip = 0;
+    f->ex.subnet_mask = 0;
+    f->ex.gateway_ip = 0;
+    ovs_assert(ipv6_parse("fd00:198:18::11", &f->ex.node_ip6));
+    f->ex.subnet6_plen = 64;
+    ovs_assert(ipv6_parse("fd00:198:18::1", &f->ex.gateway_ip6));
+    char *error = k8s_parse_dual_cidr_option(
+        "cluster-cidr", "fd00:10:244::/56", &f->in.cluster_cidr);
+    ovs_assert(!error);
+    error = k8s_parse_dual_cidr_option(
+        "service-cidr", "fd00:10:96::/112", &f->in.service_cidr);
+    ovs_assert(!error);
+
+    static const char *const v6only[] = {
+        "{'kind':'Node','metadata':{'name':'n1'},"
+        " 'spec':{'podCIDRs':['fd00:10:244:1::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'fd00:198:18::11'}]}}",
+        "{'kind':'Node','metadata':{'name':'n2'},"
+        " 'spec':{'podCIDRs':['fd00:10:244:2::/64']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'fd00:198:18::12'}]}}",
+        "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"
+        " 'spec':{'nodeName':'n1'},"
+        " 'status':{'podIPs':[{'ip':'fd00:10:244:1::a'}]}}",
+        "{'kind':'Service','metadata':{'namespace':'default','name':'np'},"
+        " 'spec':{'type':'NodePort','clusterIP':'fd00:10:96::10',"
+        "  'clusterIPs':['fd00:10:96::10'],'ipFamilies':['IPv6'],"
+        "  'externalIPs':['2001:db8::5','203.0.113.5'],"
+        "  'ports':[{'name':'http','port':80,'protocol':'TCP',"
+        "            'targetPort':8080,'nodePort':30080}]}}",
+        "{'kind':'EndpointSlice','metadata':{'namespace':'default',"
+        "  'name':'np-1','labels':{'kubernetes.io/service-name':'np'}},"
+        " 'addressType':'IPv6',"
+        " 'endpoints':[{'addresses':['fd00:10:244:2::a'],"
+        "  'conditions':{'ready':true},'nodeName':'n2'}],"
+        " 'ports':[{'name':'http','port':8080,'protocol':'TCP'}]}",
+    };
+    fixture_replace(f, v6only, ARRAY_SIZE(v6only));
+}
+
+/* On an IPv6-only node, br-ex is all IPv6: SNAT to the node's IPv6
+ * address, routes to its subnet and gateway, neighbour discovery, the
+ * IPv6 underlay, the NodePort on the node's IPv6 address and the external
+ * IPv6 address, with no flow about an IPv4 address on either bridge; an
+ * IPv4 external address is not served, with a warning naming it. */
+static void
+test_external_ipv6_only(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external6_only(&f);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    char *int_all = format_flows(&f.ft, 0);
+    char *ex_all = format_flows(&f.ex_ft, 0);
+    char *s = ipv4_address_lines(int_all);
+    CHECK_TEXT(s, "", "br-int flows about IPv4 addresses");
+    free(s);
+    s = ipv4_address_lines(ex_all);
+    CHECK_TEXT(s, "", "br-ex flows about IPv4 addresses");
+    free(s);
+
+    /* br-ex: everything the IPv4 node IP gets on a dual-stack node, for
+     * the IPv6 address, and the IPv6 underlay (VXLAN) to the node's
+     * stack. */
+    char *ex_own = format_flows(&f.ex_ft, EX_COOKIE);
+    s = flow_lines_of_family(ex_own, true);
+    CHECK_TEXT(s,
+        "table=0 priority=100 ipv6,in_port=1,ipv6_dst=fd00:198:18::11 "
+        "actions=ct(table=1,zone=2)\n"
+        "table=0 priority=110 icmp6,in_port=1,ipv6_dst=fd00:198:18::11,"
+        "icmp_type=135,icmp_code=0 actions=NORMAL\n"
+        "table=0 priority=110 udp6,in_port=1,ipv6_dst=fd00:198:18::11,"
+        "tp_dst=4789 actions=NORMAL\n"
+        "table=0 priority=200 icmp6,in_port=1,ipv6_dst=fd00:198:18::11,"
+        "icmp_type=136,icmp_code=0 actions=NORMAL,output:2\n",
+        "br-ex's IPv6 flows");
+    free(s);
+    free(ex_own);
+
+    /* br-int: neighbour learning, un-SNAT, the node's address, the
+     * cluster CIDR, no return to the outside, the routes and SNAT. */
+    char *int_own = format_flows(&f.ft, EX_COOKIE);
+    s = flow_lines_of_family(int_own, true);
+    CHECK_TEXT(s,
+        "table=20 priority=310 icmp6,reg0=0x4/0xf,ipv6_dst=fd00:198:18::11,"
+        "icmp_type=136,icmp_code=0 actions=controller(userdata=03,"
+        "meter_id=3)\n"
+        "table=30 priority=200 ct_state=-trk,ipv6,ipv6_dst=fd00:198:18::11 "
+        "actions=ct(table=30,zone=2,nat)\n"
+        "table=60 priority=1 ipv6 "
+        "actions=set_field:0xfd000198001800000000000000000001->xxreg3,"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=2 ipv6,ipv6_dst=fd00:198:18::/64 "
+        "actions=move:NXM_NX_IPV6_DST[]->NXM_NX_XXREG3[],"
+        "set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,set_field:0x7->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:198:18::11 "
+        "actions=set_field:aa:bb:cc:dd:ee:ff->eth_src,"
+        "set_field:0a:58:ff:44:00:10->eth_dst,set_field:0x2->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=3 ipv6,reg0=0x4/0xf actions=drop\n"
+        "table=60 priority=50 ipv6,ipv6_dst=fd00:10:244::/56 actions=drop\n"
+        "table=65 priority=100 ct_state=+new+trk,ct_mark=0/0x1,ipv6,reg1=0x7 "
+        "actions=ct(commit,zone=1),ct(commit,table=90,zone=2,"
+        "nat(src=[fd00:198:18::11]:61000-65535))\n"
+        "table=65 priority=100 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
+        "reg1=0x7 "
+        "actions=ct(commit,table=90,zone=2,"
+        "nat(src=[fd00:198:18::11]:61000-65535))\n"
+        "table=65 priority=100 ct_state=-new+trk,ipv6,reg1=0x7 "
+        "actions=ct(table=90,zone=2,nat)\n",
+        "br-int's IPv6 external flows");
+    free(s);
+    free(int_own);
+
+    /* The NodePort on the node's IPv6 address and the IPv6 external IP go
+     * to br-int; the IPv4 external IP does not, with a warning. */
+    uint64_t np = kovs_cookie(KOVS_OWNER_SERVICE, "default", "np");
+    s = format_flows(&f.ex_ft, np);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tcp6,in_port=1,ipv6_dst=2001:db8::5,tp_dst=80 "
+        "actions=output:2\n"
+        "table=0 priority=200 tcp6,in_port=1,ipv6_dst=fd00:198:18::11,"
+        "tp_dst=30080 actions=output:2\n",
+        "br-ex's flows of the Service's front ends");
+    free(s);
+    char *w = format_warnings(&f.ft);
+    CHECK_TEXT(w,
+        "Service default/np: spec.externalIPs: IPv4 address 203.0.113.5 is "
+        "not served (this node takes no IPv4 traffic through the external "
+        "bridge: the node has no IPv4 podCIDR)\n",
+        "warnings");
+    free(w);
+
+    /* Service connections from outside sent through n2's tunnel are
+     * masqueraded to the node's IPv6 address. */
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *n2_all = format_flows(&f.ft, n2);
+    CHECK(strstr(n2_all, "table=65 priority=200 ct_state=+new+trk,"
+                 "ct_mark=0x1/0x1,ipv6,reg0=0x4/0xf,reg1=0x3 "
+                 "actions=ct(commit,table=70,zone=2,"
+                 "nat(src=[fd00:198:18::11]:61000-65535))\n"),
+          "n2 lacks the IPv6 Service SNAT:\n%s", n2_all);
+    free(n2_all);
+
+    free(int_all);
+    free(ex_all);
+    fixture_destroy(&f);
+}
+
+/* Routed mode on IPv6-only nodes: n2's IPv6 podCIDR and InternalIP go out
+ * through br-ex with n2's IPv6 InternalIP as next hop, classified by source
+ * when they come back, br-ex sends this node's podCIDR and n2's pods'
+ * packets to the node to br-int, and there is no underlay flow and nothing
+ * IPv4. */
+static void
+test_tunnel_routed_ipv6_only(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_external6_only(&f);
+    shash_clear_free_data(&f.tunnel_ports);
+    f.in.tunnel_mode = FLOWS_TUNNEL_NONE;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    char *classifier = format_table(&f.ft, n2, KOVS_T_CLASSIFIER);
+    char *l3 = format_table(&f.ft, n2, KOVS_T_L3_FORWARDING);
+    char *s = xasprintf("%s%s", classifier, l3);
+    free(classifier);
+    free(l3);
+    CHECK_TEXT(s,
+        "table=0 priority=210 ipv6,in_port=7,ipv6_src=fd00:10:244:2::/64 "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=0 priority=210 ipv6,in_port=7,ipv6_src=fd00:198:18::12 "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
+        "actions=set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,"
+        "set_field:0xfd000198001800000000000000000012->xxreg3,"
+        "set_field:0x7->reg1,goto_table:62\n"
+        "table=60 priority=200 ipv6,ipv6_dst=fd00:198:18::12 "
+        "actions=set_field:02:00:c6:12:00:0b->eth_src,dec_ttl,"
+        "set_field:0xfd000198001800000000000000000012->xxreg3,"
+        "set_field:0x7->reg1,goto_table:62\n",
+        "n2's CLASSIFIER and L3_FORWARDING flows");
+    free(s);
+    s = format_table(&f.ft, n2, KOVS_T_SNAT);
+    CHECK(strstr(s, "ipv6,reg1=0x7,ipv6_dst=fd00:10:244:2::/64 "
+                 "actions=goto_table:70\n")
+          && strstr(s, "nat(src=[fd00:198:18::11]:61000-65535)"),
+          "n2's SNAT flows:\n%s", s);
+    free(s);
+    s = format_flows(&f.ex_ft, n2);
+    CHECK_TEXT(s,
+        "table=0 priority=150 ipv6,in_port=1,ipv6_src=fd00:10:244:2::/64,"
+        "ipv6_dst=fd00:198:18::11 actions=output:2\n",
+        "n2's br-ex flows");
+    free(s);
+
+    char *ex_all = format_flows(&f.ex_ft, 0);
+    s = ipv4_address_lines(ex_all);
+    CHECK_TEXT(s, "", "br-ex flows about IPv4 addresses");
+    free(s);
+    CHECK(strstr(ex_all, "table=0 priority=150 ipv6,in_port=1,"
+                 "ipv6_dst=fd00:10:244:1::/64 actions=output:2\n")
+          && !strstr(ex_all, "tp_dst=4789"),
+          "br-ex in routed mode:\n%s", ex_all);
+    free(ex_all);
+    char *int_all = format_flows(&f.ft, 0);
+    s = ipv4_address_lines(int_all);
+    CHECK_TEXT(s, "", "br-int flows about IPv4 addresses");
+    free(s);
+    free(int_all);
+    char *w = format_warnings(&f.ft);
+    CHECK_TEXT(w,
+        "Service default/np: spec.externalIPs: IPv4 address 203.0.113.5 is "
+        "not served (this node takes no IPv4 traffic through the external "
+        "bridge: the node has no IPv4 podCIDR)\n",
+        "warnings");
+    free(w);
+    fixture_destroy(&f);
+}
+
 /* A dual-stack Service's IPv6 NodePort (on the node's IPv6 address),
  * external and LoadBalancer IPs get the flows of its IPv4 ones, with its
  * IPv6 endpoints, IPv6 source ranges and externalTrafficPolicy Local. */
@@ -3756,6 +3990,8 @@ static const struct unit_test tests[] = {
     { "service-ipv6-frontends-warned", test_service_ipv6_frontends_warned },
     { "service-ipv6-frontends", test_service_ipv6_frontends },
     { "external-ipv6-flows", test_external_ipv6_flows },
+    { "external-ipv6-only", test_external_ipv6_only },
+    { "tunnel-routed-ipv6-only", test_tunnel_routed_ipv6_only },
 };
 
 int

@@ -11,6 +11,8 @@
 #include <config.h>
 
 #include <limits.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "flows/flows.h"
 #include "flows/pinctrl-opcodes.h"
 #include "flows/pipeline.h"
+#include "netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
 #include "openvswitch/ofp-actions.h"
@@ -2192,6 +2195,116 @@ test_kernel_first_guess(void)
     neighbor_destroy(&nt);
 }
 
+/* Builds in 'msg' (initialized here) one message of an RTM_GETNEIGH dump:
+ * neighbour 'ip' (IPv6 unless 'family' says otherwise) on 'ifindex' in
+ * 'state' with 'flags', at link-layer address 'lladdr' ('lladdr_len'
+ * bytes of it, none if 0). */
+static void
+rtnl_neigh_msg(struct ofpbuf *msg, uint16_t type, uint8_t family,
+               int ifindex, uint16_t state, uint8_t flags, const char *ip,
+               const struct eth_addr *lladdr, size_t lladdr_len)
+{
+    ofpbuf_init(msg, 0);
+    nl_msg_put_nlmsghdr(msg, sizeof(struct ndmsg), type, NLM_F_MULTI);
+    struct ndmsg *ndm = ofpbuf_put_zeros(msg, sizeof *ndm);
+    ndm->ndm_family = family;
+    ndm->ndm_ifindex = ifindex;
+    ndm->ndm_state = state;
+    ndm->ndm_flags = flags;
+    if (family == AF_INET6) {
+        struct in6_addr addr;
+        ovs_assert(ipv6_parse(ip, &addr));
+        nl_msg_put_unspec(msg, NDA_DST, &addr, sizeof addr);
+    } else {
+        ovs_be32 addr;
+        ovs_assert(ip_parse(ip, &addr));
+        nl_msg_put_be32(msg, NDA_DST, addr);
+    }
+    if (lladdr_len) {
+        nl_msg_put_unspec(msg, NDA_LLADDR, lladdr, lladdr_len);
+    }
+    nl_msg_nlmsghdr(msg)->nlmsg_len = msg->size;
+}
+
+/* The kernel's IPv6 neighbours, from an RTM_GETNEIGH dump, are a first
+ * guess only for an entry of br-ex (its ifindex) for the address asked
+ * for, in a state with a usable MAC (reachable, stale, delay, probe,
+ * permanent), not a proxy entry, with an Ethernet address that is neither
+ * zero nor multicast. */
+static void
+test_kernel_ipv6_neighbor(void)
+{
+    static const struct eth_addr mac = ETH_ADDR_C(52,54,00,00,06,01);
+    static const struct eth_addr zero = ETH_ADDR_C(00,00,00,00,00,00);
+    static const struct eth_addr mcast = ETH_ADDR_C(33,33,00,00,00,01);
+    struct in6_addr ip;
+    ovs_assert(ipv6_parse("2001:db8:1::1", &ip));
+
+    static const struct {
+        const char *what;
+        uint16_t type;
+        uint8_t family;
+        int ifindex;
+        uint16_t state;
+        uint8_t flags;
+        const char *ip;
+        const struct eth_addr *lladdr;
+        size_t lladdr_len;
+        bool usable;
+    } cases[] = {
+        { "reachable", RTM_NEWNEIGH, AF_INET6, 7, NUD_REACHABLE, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, true },
+        { "stale", RTM_NEWNEIGH, AF_INET6, 7, NUD_STALE, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, true },
+        { "delay", RTM_NEWNEIGH, AF_INET6, 7, NUD_DELAY, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, true },
+        { "probe", RTM_NEWNEIGH, AF_INET6, 7, NUD_PROBE, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, true },
+        { "permanent", RTM_NEWNEIGH, AF_INET6, 7, NUD_PERMANENT, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, true },
+        { "incomplete", RTM_NEWNEIGH, AF_INET6, 7, NUD_INCOMPLETE, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, false },
+        { "failed", RTM_NEWNEIGH, AF_INET6, 7, NUD_FAILED, 0,
+          "2001:db8:1::1", NULL, 0, false },
+        { "noarp", RTM_NEWNEIGH, AF_INET6, 7, NUD_NOARP, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, false },
+        { "proxy", RTM_NEWNEIGH, AF_INET6, 7, NUD_PERMANENT, NTF_PROXY,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, false },
+        { "another device", RTM_NEWNEIGH, AF_INET6, 8, NUD_REACHABLE, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, false },
+        { "another address", RTM_NEWNEIGH, AF_INET6, 7, NUD_REACHABLE, 0,
+          "2001:db8:1::2", &mac, ETH_ADDR_LEN, false },
+        { "IPv4", RTM_NEWNEIGH, AF_INET, 7, NUD_REACHABLE, 0,
+          "192.168.1.1", &mac, ETH_ADDR_LEN, false },
+        { "a deletion", RTM_DELNEIGH, AF_INET6, 7, NUD_REACHABLE, 0,
+          "2001:db8:1::1", &mac, ETH_ADDR_LEN, false },
+        { "no link-layer address", RTM_NEWNEIGH, AF_INET6, 7, NUD_STALE, 0,
+          "2001:db8:1::1", NULL, 0, false },
+        { "a short link-layer address", RTM_NEWNEIGH, AF_INET6, 7,
+          NUD_STALE, 0, "2001:db8:1::1", &mac, 4, false },
+        { "a zero MAC", RTM_NEWNEIGH, AF_INET6, 7, NUD_PERMANENT, 0,
+          "2001:db8:1::1", &zero, ETH_ADDR_LEN, false },
+        { "a multicast MAC", RTM_NEWNEIGH, AF_INET6, 7, NUD_PERMANENT, 0,
+          "2001:db8:1::1", &mcast, ETH_ADDR_LEN, false },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        struct ofpbuf msg;
+        struct eth_addr got = eth_addr_zero;
+        rtnl_neigh_msg(&msg, cases[i].type, cases[i].family,
+                       cases[i].ifindex, cases[i].state, cases[i].flags,
+                       cases[i].ip, cases[i].lladdr, cases[i].lladdr_len);
+        bool usable = neighbor_parse_rtnl(&msg, 7, &ip, &got);
+        CHECK(usable == cases[i].usable, "%s entry: %s, expected %s",
+              cases[i].what, usable ? "usable" : "not usable",
+              cases[i].usable ? "usable" : "not usable");
+        if (usable && cases[i].usable) {
+            CHECK(eth_addr_equals(got, mac), "%s entry: MAC "ETH_ADDR_FMT,
+                  cases[i].what, ETH_ADDR_ARGS(got));
+        }
+        ofpbuf_uninit(&msg);
+    }
+}
+
 static void
 test_configure_flushes(void)
 {
@@ -2544,6 +2657,7 @@ static const struct unit_test tests[] = {
     { "resolve-retries-give-up", test_resolve_retries_give_up },
     { "refresh-and-expiry", test_refresh_and_expiry },
     { "kernel-first-guess", test_kernel_first_guess },
+    { "kernel-ipv6-neighbor", test_kernel_ipv6_neighbor },
     { "configure-flushes", test_configure_flushes },
     { "table-full", test_table_full },
 };
