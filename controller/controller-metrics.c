@@ -367,6 +367,8 @@ collect_node(const struct controller *c, struct metrics *m)
     add1(m, "kovs_packet_ins_total", METRICS_COUNTER, help_pin,
          ps.n_arp_learned, "reason", "arp_learned");
     add1(m, "kovs_packet_ins_total", METRICS_COUNTER, help_pin,
+         ps.n_too_big, "reason", "too_big");
+    add1(m, "kovs_packet_ins_total", METRICS_COUNTER, help_pin,
          ps.n_ignored, "reason", "ignored");
 
     if (c->br_ex) {

@@ -125,6 +125,7 @@ main(int argc, char *argv[])
         .cluster = &c.cluster,
         .node_name = opts.node_name,
         .tunnel_mode = opts.tunnel_mode,
+        .mtu = opts.mtu,
         .cluster_cidr = opts.cluster_cidr,
         .service_cidr = opts.service_cidr,
         .pod_ports = &ports->pods,

@@ -409,7 +409,7 @@ controller_options_parse(struct controller_options *o, int argc,
                   "through the external bridge: it needs --external-bridge");
     }
     if (!o->mtu) {
-        o->mtu = controller_default_mtu(o->tunnel_mode);
+        o->mtu = flows_default_mtu(o->tunnel_mode);
     }
     if (!o->ipam_file) {
         o->ipam_file = xasprintf("%s/kovs-ipam.json", ovs_dbdir());
@@ -418,20 +418,6 @@ controller_options_parse(struct controller_options *o, int argc,
         o->np_log_file = xasprintf("%s/kovs-np.log", ovs_logdir());
     }
     configure_k8s_source(o);
-}
-
-int
-controller_default_mtu(enum flows_tunnel_mode mode)
-{
-    switch (mode) {
-    case FLOWS_TUNNEL_VXLAN:
-        return CONTROLLER_MTU_VXLAN;
-    case FLOWS_TUNNEL_GENEVE:
-        return CONTROLLER_MTU_GENEVE;
-    case FLOWS_TUNNEL_NONE:
-        return CONTROLLER_MTU_ROUTED;
-    }
-    OVS_NOT_REACHED();
 }
 
 void

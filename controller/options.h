@@ -58,14 +58,4 @@ void controller_options_parse(struct controller_options *o, int argc,
                               char *argv[]);
 void controller_options_destroy(struct controller_options *);
 
-/* The MTU of pods and the gateway in each tunnel mode, over a 1500-byte
- * underlay: VXLAN over IPv4 adds 50 bytes, Geneve 50 plus room for
- * options; routed mode adds nothing. */
-#define CONTROLLER_MTU_VXLAN 1450
-#define CONTROLLER_MTU_GENEVE 1400
-#define CONTROLLER_MTU_ROUTED 1500
-
-/* Returns the default MTU of tunnel mode 'mode'. */
-int controller_default_mtu(enum flows_tunnel_mode mode);
-
 #endif /* controller/options.h */

@@ -41,6 +41,15 @@ VLOG_DEFINE_THIS_MODULE(pinctrl);
  * answers as fits in the IPv6 minimum MTU (RFC 4443, 2.4 (c)). */
 #define PINCTRL_ICMP6_MAX_LEN 1280
 
+/* ICMP "fragmentation needed and DF set" (RFC 792, RFC 1191), a code of
+ * destination unreachable; ICMPv6 "packet too big" (RFC 4443, 3.2). */
+#define PINCTRL_ICMP4_FRAG_NEEDED 4
+#define PINCTRL_ICMP6_PACKET_TOO_BIG 2
+
+/* The most an ICMP error may be: it quotes as much of the packet it
+ * answers as fits in 576 bytes (RFC 1812, 4.3.2.3). */
+#define PINCTRL_ICMP4_MAX_LEN 576
+
 static struct pinctrl_stats stats;
 
 /* A packet-in being handled. */
@@ -80,12 +89,15 @@ static bool pinctrl_neighbor(const struct pinctrl_packet_in *,
                              struct ovs_list *replies);
 static bool pinctrl_np_log(const struct pinctrl_packet_in *,
                            struct ovs_list *replies);
+static bool pinctrl_too_big(const struct pinctrl_packet_in *,
+                            struct ovs_list *replies);
 
 static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_REJECT, pinctrl_reject },
     { PINCTRL_OP_RESOLVE, pinctrl_resolve },
     { PINCTRL_OP_NEIGHBOR, pinctrl_neighbor },
     { PINCTRL_OP_NP_LOG, pinctrl_np_log },
+    { PINCTRL_OP_TOO_BIG, pinctrl_too_big },
 };
 
 /* The audit log's handler of NP_LOG, and its argument. */
@@ -470,10 +482,10 @@ pinctrl_reject_icmp(const struct pinctrl_packet_in *pi,
     return true;
 }
 
-/* Rejects the first packet of a connection to a Service without usable
- * endpoints, sending the answer back out of the port it came in on. */
-static bool
-pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+/* Returns NULL if 'pi''s packet is one that may be answered with an error
+ * (a TCP RST or an ICMP or ICMPv6 message), otherwise why not. */
+static const char *
+pinctrl_unanswerable(const struct pinctrl_packet_in *pi)
 {
     const struct flow *flow = &pi->flow;
 
@@ -481,7 +493,7 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
         /* flow_extract() sets the L4 offset only past a complete IPv6
          * header and its extension headers. */
         if (!dp_packet_l4(&pi->packet)) {
-            return pinctrl_ignore(pi, "malformed IPv6 header");
+            return "malformed IPv6 header";
         }
         /* RFC 4443 (2.4 (e)): never answer a packet sent to a multicast
          * address, or from anything but a single host. */
@@ -490,7 +502,7 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
             || ipv6_addr_is_multicast(&flow->ipv6_src)
             || ipv6_addr_is_multicast(&flow->ipv6_dst)
             || !ipv6_addr_is_set(&flow->ipv6_src)) {
-            return pinctrl_ignore(pi, "multicast or no source");
+            return "multicast or no source";
         }
     } else if (flow->dl_type == htons(ETH_TYPE_IP)) {
         /* flow_extract() sets the L4 offset only if the IPv4 header is
@@ -498,7 +510,7 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
         const struct ip_header *ip = dp_packet_l3(&pi->packet);
         if (!dp_packet_l4(&pi->packet)
             || IP_VER(ip->ip_ihl_ver) != IP_VERSION) {
-            return pinctrl_ignore(pi, "malformed IPv4 header");
+            return "malformed IPv4 header";
         }
         /* RFC 1122 (3.2.2 and 4.2.3.10): never answer a packet sent to a
          * broadcast or multicast address, or from anything but a single
@@ -510,13 +522,27 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
             || flow->nw_src == htonl(INADDR_ANY)
             || flow->nw_src == htonl(INADDR_BROADCAST)
             || flow->nw_dst == htonl(INADDR_BROADCAST)) {
-            return pinctrl_ignore(pi, "broadcast, multicast or no source");
+            return "broadcast, multicast or no source";
         }
     } else {
-        return pinctrl_ignore(pi, "not an IP packet");
+        return "not an IP packet";
     }
     if (flow->nw_frag & FLOW_NW_FRAG_LATER) {
-        return pinctrl_ignore(pi, "not the first fragment");
+        return "not the first fragment";
+    }
+    return NULL;
+}
+
+/* Rejects the first packet of a connection to a Service without usable
+ * endpoints, sending the answer back out of the port it came in on. */
+static bool
+pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+{
+    const struct flow *flow = &pi->flow;
+    const char *reason = pinctrl_unanswerable(pi);
+
+    if (reason) {
+        return pinctrl_ignore(pi, reason);
     }
 
     if (ofp_to_u16(pi->in_port) >= ofp_to_u16(OFPP_MAX)
@@ -532,6 +558,152 @@ pinctrl_reject(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
     } else {
         return pinctrl_reject_icmp(pi, replies);
     }
+}
+
+/* TOO_BIG. */
+
+/* Returns true if 'flow' is an ICMP or ICMPv6 error message, which no
+ * ICMP error ever answers (RFC 1122, 3.2.2; RFC 4443, 2.4 (e.1)). */
+static bool
+pinctrl_is_icmp_error(const struct flow *flow)
+{
+    uint8_t type = ntohs(flow->tp_src);
+
+    if (flow->nw_proto == IPPROTO_ICMP) {
+        return (type == ICMP4_DST_UNREACH || type == ICMP4_SOURCEQUENCH
+                || type == ICMP4_REDIRECT || type == ICMP4_TIME_EXCEEDED
+                || type == ICMP4_PARAM_PROB);
+    }
+    return flow->nw_proto == IPPROTO_ICMPV6 && type < 128;
+}
+
+/* Appends to 'replies' a packet-out, for 'pi''s connection, that sends
+ * 'packet' through br-int's pipeline from its first table as if it had
+ * come out of tunnel port 'tunnel_port' with the cluster's VNI.  Frees
+ * 'packet'. */
+static void
+pinctrl_put_packet_from_tunnel(const struct pinctrl_packet_in *pi,
+                               struct dp_packet *packet,
+                               ofp_port_t tunnel_port,
+                               struct ovs_list *replies)
+{
+    uint64_t ofpacts_stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    struct ofputil_packet_out po;
+
+    flows_put_load(&ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+    flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
+
+    memset(&po, 0, sizeof po);
+    po.packet = dp_packet_data(packet);
+    po.packet_len = dp_packet_size(packet);
+    po.buffer_id = UINT32_MAX;
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, tunnel_port);
+    po.ofpacts = ofpacts.data;
+    po.ofpacts_len = ofpacts.size;
+
+    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
+    ovs_list_push_back(replies, &msg->list_node);
+
+    ofpbuf_uninit(&ofpacts);
+    dp_packet_delete(packet);
+}
+
+/* Answers a packet that is larger than the tunnel it was to go into
+ * carries (the MTU in the arguments; the tunnel port in OUT_PORT) with
+ * ICMP "fragmentation needed" naming the MTU as the next hop's (IPv4 with
+ * DF set), or ICMPv6 "packet too big" (IPv6), from its destination to its
+ * source, quoting as much of it as an ICMP error may.  The answer enters
+ * the pipeline as if from that tunnel, so that conntrack finds it related
+ * to the packet's connection and un-NATs it on its way to the sender: a
+ * client of a NodePort, say, gets it from the NodePort's address, about
+ * the packet it sent.  An IPv4 packet without DF is dropped: neither
+ * kovs nor the switch fragments it. */
+static bool
+pinctrl_too_big(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+{
+    const struct flow *flow = &pi->flow;
+    struct pinctrl_too_big_args args;
+
+    if (pi->args_len != sizeof args) {
+        return pinctrl_ignore(pi, "bad too-big arguments");
+    }
+    memcpy(&args, pi->args, sizeof args);
+    uint16_t mtu = ntohs(args.mtu);
+
+    uint32_t out_port = kovs_field_get(&pi->pin->flow_metadata.flow,
+                                       KOVS_F_OUT_PORT);
+    if (!out_port || out_port >= ofp_to_u16(OFPP_MAX)) {
+        return pinctrl_ignore(pi, "no tunnel port in OUT_PORT");
+    }
+
+    const char *reason = pinctrl_unanswerable(pi);
+    if (reason) {
+        return pinctrl_ignore(pi, reason);
+    }
+    if (pinctrl_is_icmp_error(flow)) {
+        return pinctrl_ignore(pi, "an ICMP error is never answered with "
+                              "ICMP");
+    }
+
+    const struct dp_packet *request = &pi->packet;
+    bool ipv6 = pinctrl_is_ipv6(pi);
+    size_t ip_len = (char *) dp_packet_l4(request)
+                    - (char *) dp_packet_l3(request);
+    size_t packet_len = ip_len + dp_packet_l4_size(request);
+    if (packet_len <= mtu) {
+        return pinctrl_ignore(pi, "not larger than the MTU");
+    }
+    if (!ipv6) {
+        const struct ip_header *ip = dp_packet_l3(request);
+        if (!(ip->ip_frag_off & htons(IP_DONT_FRAGMENT))) {
+            stats.n_too_big_dropped++;
+            return pinctrl_ignore(pi, "IPv4 without DF, dropped: nothing "
+                                  "fragments it");
+        }
+    }
+
+    /* ICMP's and ICMPv6's headers, with the MTU field, are 8 bytes. */
+    size_t max_len = (ipv6
+                      ? PINCTRL_ICMP6_MAX_LEN - IPV6_HEADER_LEN
+                      : PINCTRL_ICMP4_MAX_LEN - IP_HEADER_LEN);
+    size_t quote_len = MIN(packet_len, max_len - ICMP_HEADER_LEN);
+    size_t l4_len = ICMP_HEADER_LEN + quote_len;
+    struct dp_packet *reply = pinctrl_compose_reply(
+        pi, ipv6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP, l4_len);
+
+    struct icmp_header *icmp = dp_packet_put_zeros(reply, ICMP_HEADER_LEN);
+    if (ipv6) {
+        icmp->icmp_type = PINCTRL_ICMP6_PACKET_TOO_BIG;
+        icmp->icmp_code = 0;
+        put_16aligned_be32(&icmp->icmp_fields.gateway, htonl(mtu));
+    } else {
+        icmp->icmp_type = ICMP4_DST_UNREACH;
+        icmp->icmp_code = PINCTRL_ICMP4_FRAG_NEEDED;
+        icmp->icmp_fields.frag.mtu = htons(mtu);
+    }
+    dp_packet_put(reply, dp_packet_l3(request), quote_len);
+    icmp = dp_packet_l4(reply);
+    icmp->icmp_csum = pinctrl_l4_csum(pi, reply, l4_len);
+
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(10, 20);
+    if (!VLOG_DROP_DBG(&rl)) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "too-big: %"PRIuSIZE"-byte IP protocol %"PRIu8" ",
+                      packet_len, flow->nw_proto);
+        pinctrl_format_endpoints(pi, &s);
+        VLOG_DBG("%s answered with %s MTU %"PRIu16" through tunnel port "
+                 "%"PRIu32, ds_cstr(&s),
+                 ipv6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed",
+                 mtu, out_port);
+        ds_destroy(&s);
+    }
+
+    pinctrl_put_packet_from_tunnel(pi, reply, u16_to_ofp(out_port),
+                                   replies);
+    stats.n_too_big++;
+    return true;
 }
 
 /* RESOLVE. */

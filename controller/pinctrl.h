@@ -29,6 +29,13 @@
  *     pinctrl hands its sender's IP and MAC to the neighbor table, which
  *     learns them if it asked for them.  No answer.
  *
+ *   - TOO_BIG: a packet larger than the tunnel it was to go into (the
+ *     tunnel port in OUT_PORT, the MTU in the userdata).  Its sender gets
+ *     ICMP "fragmentation needed" (IPv4 with DF) or ICMPv6 "packet too
+ *     big", naming the MTU, which enters br-int's pipeline as if from that
+ *     tunnel, so that conntrack un-NATs it as related to the packet's
+ *     connection.  The packet itself is dropped, IPv4 without DF too.
+ *
  *   - NP_LOG: a NetworkPolicy verdict of a pod whose verdicts are logged
  *     (flows/policy.h).  pinctrl decodes its arguments and hands the
  *     packet's headers, the cookie of the flow that decided and the
@@ -87,6 +94,13 @@ struct pinctrl_stats {
                                      * confirmed a neighbor (NEIGHBOR). */
     uint64_t n_np_logs;             /* Verdicts handed to the audit log
                                      * (NP_LOG). */
+    uint64_t n_too_big;             /* Packets too large for a tunnel,
+                                     * answered with ICMP fragmentation
+                                     * needed or ICMPv6 packet too big
+                                     * (TOO_BIG). */
+    uint64_t n_too_big_dropped;     /* IPv4 packets too large for a tunnel
+                                     * without DF, dropped (also counted
+                                     * as ignored). */
     uint64_t n_ignored;             /* Packet-ins not handled: malformed,
                                      * not answerable, or unsolicited. */
 };

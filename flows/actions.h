@@ -161,6 +161,21 @@ flows_put_output_field(struct ofpbuf *ofpacts, enum kovs_field f)
     output->src = flows_field(f);
 }
 
+/* check_pkt_larger(LEN)->F: sets the one-bit pipeline field 'f' to 1 if
+ * the packet, its Ethernet header included, is longer than 'len' bytes,
+ * and to 0 otherwise. */
+static inline void
+flows_put_check_pkt_larger(struct ofpbuf *ofpacts, uint16_t len,
+                           enum kovs_field f)
+{
+    struct ofpact_check_pkt_larger *check
+        = ofpact_put_CHECK_PKT_LARGER(ofpacts);
+
+    ovs_assert(kovs_field_def(f).n_bits == 1);
+    check->dst = flows_field(f);
+    check->pkt_len = len;
+}
+
 /* dec_ttl, telling the controller (id 0) when the TTL expires. */
 static inline void
 flows_put_dec_ttl(struct ofpbuf *ofpacts)

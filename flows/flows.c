@@ -26,6 +26,32 @@ flows_tunnel_mode_name(enum flows_tunnel_mode mode)
     OVS_NOT_REACHED();
 }
 
+int
+flows_default_mtu(enum flows_tunnel_mode mode)
+{
+    switch (mode) {
+    case FLOWS_TUNNEL_VXLAN:
+        return FLOWS_MTU_VXLAN;
+    case FLOWS_TUNNEL_GENEVE:
+        return FLOWS_MTU_GENEVE;
+    case FLOWS_TUNNEL_NONE:
+        return FLOWS_MTU_ROUTED;
+    }
+    OVS_NOT_REACHED();
+}
+
+int
+flows_tunnel_mtu(const struct flows_input *in)
+{
+    return in->mtu ? in->mtu : flows_default_mtu(in->tunnel_mode);
+}
+
+uint16_t
+flows_tunnel_frame_max(const struct flows_input *in)
+{
+    return MIN(flows_tunnel_mtu(in) + ETH_HEADER_LEN, UINT16_MAX);
+}
+
 void
 flows_local_init(const struct flows_input *in, struct flows_local *local)
 {

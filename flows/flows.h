@@ -106,11 +106,40 @@ enum flows_tunnel_mode {
 /* Returns the name of 'mode' as --tunnel-type spells it ("vxlan"). */
 const char *flows_tunnel_mode_name(enum flows_tunnel_mode mode);
 
+/* The MTU of pods and the gateway in each tunnel mode, over a 1500-byte
+ * underlay: VXLAN over IPv4 adds 50 bytes, Geneve 50 plus room for
+ * options; routed mode adds nothing.  It is also the largest IP packet
+ * that kovs sends into a tunnel (see flows_input's 'mtu'). */
+#define FLOWS_MTU_VXLAN 1450
+#define FLOWS_MTU_GENEVE 1400
+#define FLOWS_MTU_ROUTED 1500
+
+/* Returns the default MTU of tunnel mode 'mode'. */
+int flows_default_mtu(enum flows_tunnel_mode mode);
+
+struct flows_input;
+
+/* Returns the largest IP packet that goes into a tunnel: 'in''s MTU, or
+ * its tunnel mode's default. */
+int flows_tunnel_mtu(const struct flows_input *in);
+
+/* Returns the largest Ethernet frame that goes into a tunnel, as
+ * check_pkt_larger counts it: flows_tunnel_mtu() plus the Ethernet header
+ * (br-int's packets carry no VLAN tag), at most 65535. */
+uint16_t flows_tunnel_frame_max(const struct flows_input *in);
+
 /* What the flows depend on besides the cluster model. */
 struct flows_input {
     const struct k8s_cluster *cluster;
     const char *node_name;          /* This node. */
     enum flows_tunnel_mode tunnel_mode;
+    int mtu;                        /* The pods' MTU (--mtu), 0 for the
+                                     * tunnel mode's default: also the
+                                     * largest IP packet that goes into a
+                                     * tunnel.  A larger one goes to the
+                                     * controller, which answers its sender
+                                     * with "fragmentation needed" or
+                                     * "packet too big". */
 
     struct k8s_dual_cidr cluster_cidr;  /* --cluster-cidr, per family. */
     struct k8s_dual_cidr service_cidr;  /* --service-cidr, per family. */

@@ -25,7 +25,8 @@ struct node_path {
 /* Puts the actions that route a packet of family 'ipv6' to the peer along
  * 'path': MACs rewritten (through a tunnel, to the virtual router's;
  * routed, the destination MAC is the next hop's, set by NEIGHBOR), TTL
- * decremented. */
+ * decremented; through a tunnel, FLAG_PKT_LARGER set if the packet is
+ * larger than the tunnel carries (OUTPUT sends it to the controller). */
 static void
 put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
                const struct flows_local *local, const struct node_path *path,
@@ -48,6 +49,8 @@ put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
         flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
         flows_put_dec_ttl(ofpacts);
         flows_put_load(ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+        flows_put_check_pkt_larger(ofpacts, flows_tunnel_frame_max(in),
+                                   KOVS_F_FLAG_PKT_LARGER);
     }
     flows_put_load_field(ofpacts, KOVS_F_OUT_PORT,
                          ofp_to_u16(path->out_port));

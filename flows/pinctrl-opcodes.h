@@ -44,7 +44,14 @@
      * userdata's arguments are a "struct pinctrl_np_log_args"; the        \
      * packet-in's cookie is the owner of the flow that decided.  An       \
      * allowed packet goes on through the pipeline. */                     \
-    PINCTRL_OPCODE(NP_LOG, 4, "np-log", KOVS_METER_NP_LOG)
+    PINCTRL_OPCODE(NP_LOG, 4, "np-log", KOVS_METER_NP_LOG)           \
+    /* The packet is larger than the tunnel it was to go into (OUT_PORT)   \
+     * carries: answer its sender, through the pipeline as if the answer   \
+     * came out of that tunnel (so that conntrack un-NATs it as related    \
+     * to the connection), with ICMP "fragmentation needed" (IPv4 with     \
+     * DF) or ICMPv6 "packet too big", naming the MTU in the userdata's    \
+     * "struct pinctrl_too_big_args".  The packet itself is dropped. */    \
+    PINCTRL_OPCODE(TOO_BIG, 5, "too-big", KOVS_METER_TOO_BIG)
 
 enum pinctrl_opcode {
 #define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) PINCTRL_OP_##ENUM = VALUE,
@@ -95,6 +102,14 @@ struct pinctrl_np_log_args {
                                      * PINCTRL_NP_LOG_NO_RULE for a drop. */
 };
 BUILD_ASSERT_DECL(sizeof(struct pinctrl_np_log_args) == 4);
+
+/* The arguments of TOO_BIG, after the opcode in the userdata. */
+struct pinctrl_too_big_args {
+    ovs_be16 mtu;                   /* The largest IP packet (without its
+                                     * Ethernet header) the tunnel
+                                     * carries. */
+};
+BUILD_ASSERT_DECL(sizeof(struct pinctrl_too_big_args) == 2);
 
 /* controller(userdata=OP ARGS,meter_id=M): as flows_put_controller(), with
  * 'args_len' bytes of 'args' after the opcode in the userdata. */

@@ -56,9 +56,10 @@ struct flow_table;
     KOVS_TABLE(EGRESS_POLICY, 50)                                          \
     /* Routing: a local pod gets its MACs rewritten and its TTL            \
      * decremented, a peer node's podCIDR and IP go to that node's         \
-     * tunnel (routed mode: out through br-ex, to the peer's IP), this     \
-     * node's IP to its stack, anything else leaves through br-ex to its   \
-     * next hop (without br-ex: through the gateway). */                   \
+     * tunnel (routed mode: out through br-ex, to the peer's IP), with     \
+     * FLAG_PKT_LARGER set if the packet is larger than the tunnel         \
+     * carries, this node's IP to its stack, anything else leaves through  \
+     * br-ex to its next hop (without br-ex: through the gateway). */      \
     KOVS_TABLE(L3_FORWARDING, 60)                                          \
     /* Packets leaving through br-ex get the MAC of their next hop (the    \
      * address in the NEXTHOP field, for IPv6 in KOVS_NEXTHOP6_FIELD); an  \
@@ -73,7 +74,10 @@ struct flow_table;
     KOVS_TABLE(INGRESS_POLICY, 70)                                         \
     /* Commits new allowed connections to conntrack. */                    \
     KOVS_TABLE(CT_COMMIT, 80)                                              \
-    /* Outputs to the port L3_FORWARDING chose, kept in OUT_PORT. */       \
+    /* Outputs to the port L3_FORWARDING chose, kept in OUT_PORT; a        \
+     * packet too large for its tunnel (FLAG_PKT_LARGER) goes to the       \
+     * controller instead, which answers its sender with ICMP              \
+     * "fragmentation needed" or ICMPv6 "packet too big". */               \
     KOVS_TABLE(OUTPUT, 90)
 
 enum kovs_table {
@@ -112,6 +116,9 @@ uint8_t kovs_table_next(uint8_t table);
      * resubmitted it to ARP, where a flow that matches an Advertisement   \
      * (as the switch requires) sets its target link-layer address. */     \
     KOVS_FIELD(FLAG_ND_REPLY, MFF_REG0, 8, 1)                              \
+    /* L3_FORWARDING found the packet larger than the tunnel it goes       \
+     * into carries (check_pkt_larger), for OUTPUT. */                     \
+    KOVS_FIELD(FLAG_PKT_LARGER, MFF_REG0, 9, 1)                            \
     /* The OpenFlow port the packet leaves through, chosen by              \
      * L3_FORWARDING and used by OUTPUT. */                                \
     KOVS_FIELD(OUT_PORT, MFF_REG1, 0, 32)                                  \
@@ -412,6 +419,9 @@ void kovs_pipeline_summary(const struct flow_table *br_int,
     /* NetworkPolicy verdicts for the audit log (kovs-controller's         \
      * --np-log-rate sets the rate and the burst). */                      \
     KOVS_METER(NP_LOG, 4, 100, 100)                                         \
+    /* Packets too large for a tunnel, whose senders get an ICMP or        \
+     * ICMPv6 error. */                                                    \
+    KOVS_METER(TOO_BIG, 5, 100, 100)                                        \
     /* Any other packet-in: OpenFlow's "controller" meter. */              \
     KOVS_METER(OTHER, KOVS_METER_ID_CONTROLLER, 100, 100)
 
@@ -603,10 +613,12 @@ enum kovs_ct_commit_prio {
     KOVS_PRIO_CT_COMMIT_SVC_DNAT = 110,
 };
 
-/* OUTPUT: to the output port, except a pod's hairpin (and, in routed
- * mode, br-ex's traffic to a peer node), above, to in_port. */
+/* OUTPUT: to the output port, except a packet too large for its tunnel,
+ * above, to the controller, and a pod's hairpin (and, in routed mode,
+ * br-ex's traffic to a peer node), above both, to in_port. */
 enum kovs_output_prio {
     KOVS_PRIO_OUTPUT = 100,
+    KOVS_PRIO_OUTPUT_TOO_BIG = 150,
     KOVS_PRIO_OUTPUT_HAIRPIN = 200,
 };
 

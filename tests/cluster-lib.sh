@@ -45,7 +45,9 @@
 #             cl_http_get FROM URL,
 #             cl_tcp_probe FROM IP PORT, cl_tcp_state FROM IP PORT,
 #             cl_udp_serve WHO PORT, cl_udp_stop WHO PORT,
-#             cl_udp_get FROM IP PORT [MESSAGE]
+#             cl_udp_get FROM IP PORT [MESSAGE],
+#             cl_bulk_serve WHO PORT, cl_bulk_stop WHO PORT,
+#             cl_bulk_xfer FROM IP PORT BYTES
 #
 # Conventions:
 #   - POSIX sh plus "local": works in bash and in dash (Debian's /bin/sh,
@@ -1271,6 +1273,81 @@ for _ in range(tries):
 sys.stderr.write("cl_udp_get: %s:%d: no answer\n" % (ip, port))
 sys.exit(1)
 ' "$2" "$3" "${4:-hello}" "$tries"
+}
+
+# The bulk server of cl_bulk_serve: reads what a client sends until the
+# client shuts its side down, then sends back as many bytes and closes.
+_cl_py_bulk='
+import socket, sys, threading
+name, port, ready = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def serve(conn):
+    n = 0
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            break
+        n += len(data)
+    conn.sendall(bytes(i % 251 for i in range(n)))
+    conn.close()
+try:
+    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("::", port))
+except OSError:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+s.listen(16)
+open(ready, "w").close()
+while True:
+    conn, _ = s.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+'
+
+# cl_bulk_serve WHO PORT: starts a TCP server on PORT in WHO (both families
+# where WHO has IPv6) that reads everything a client sends and then sends
+# back as many bytes.  Stop it with cl_bulk_stop or cl_cleanup.
+cl_bulk_serve() {
+    _cl_serve bulk "$_cl_py_bulk" "$1" "$2"
+}
+
+# cl_bulk_stop WHO PORT: stops the server cl_bulk_serve started.
+cl_bulk_stop() {
+    cl_bg_stop "bulk-$(_cl_key "$1")-$2"
+}
+
+# cl_bulk_xfer FROM IP PORT BYTES: connects from FROM to the cl_bulk_serve
+# server at IP:PORT, sends BYTES bytes, and reads what comes back, all
+# within CL_TIMEOUT seconds; prints "sent N received M" and succeeds if M
+# is BYTES.
+cl_bulk_xfer() {
+    local ns t="${CL_TIMEOUT:-3}"
+    ns=$(_cl_ns "$1") || return 1
+    timeout $((t + 10)) ip netns exec "$ns" python3 -I -S -c '
+import socket, sys, time
+ip, port, size, timeout = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \
+    float(sys.argv[4])
+deadline = time.monotonic() + timeout
+sent = received = 0
+try:
+    s = socket.create_connection((ip, port), timeout=timeout)
+    data = bytes(i % 253 for i in range(size))
+    while sent < size:
+        s.settimeout(max(deadline - time.monotonic(), 0.01))
+        sent += s.send(data[sent:])
+    s.shutdown(socket.SHUT_WR)
+    while True:
+        s.settimeout(max(deadline - time.monotonic(), 0.01))
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        received += len(chunk)
+except OSError as e:
+    sys.stderr.write("cl_bulk_xfer: %s:%d: %s\n" % (ip, port, e))
+print("sent %d received %d" % (sent, received))
+sys.exit(0 if received == size else 1)
+' "$2" "$3" "$4" "$t"
 }
 
 # cl_wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds

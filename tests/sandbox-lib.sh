@@ -394,6 +394,16 @@ trace () {
     return $status
 }
 
+# trace_packet FLOW HEX: ofproto/trace through br-int of the packet HEX
+# (an Ethernet frame in hex, see udp_packet_hex) with metadata FLOW
+# ("in_port=p1"), kept in trace.out as by trace.
+trace_packet () {
+    ovs-appctl ofproto/trace br-int "$1" "$2" > trace.out 2>&1
+    local status=$?
+    cat trace.out >> traces.log
+    return $status
+}
+
 # trace_output FLOW: the OpenFlow ports the packet leaves through, one per
 # line ("drop" if none).
 trace_output () {
@@ -640,4 +650,90 @@ s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3)
 s.sendall(b"ping\n")
 print(s.makefile("rb").readline().decode().strip())
 ' "$2" "$3"
+}
+
+# udp_packet_hex SRC-MAC DST-MAC SRC-IP DST-IP SPORT DPORT SIZE [DF]: the
+# hex of an Ethernet frame carrying a UDP datagram from SRC-IP to DST-IP
+# (both IPv4 or both IPv6) whose IP packet is SIZE bytes long, with valid
+# checksums; an IPv4 one has DF set if DF is "df".  For
+# "netdev-dummy/receive PORT HEX", whose flow syntax can neither set DF
+# nor make a packet this large.
+udp_packet_hex () {
+    python3 -I -S -c '
+import socket, struct, sys
+smac, dmac, src, dst, sport, dport, size = sys.argv[1:8]
+df = len(sys.argv) > 8 and sys.argv[8] == "df"
+sport, dport, size = int(sport), int(dport), int(size)
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+v6 = ":" in src
+fam = socket.AF_INET6 if v6 else socket.AF_INET
+s, d = socket.inet_pton(fam, src), socket.inet_pton(fam, dst)
+ip_len = 40 if v6 else 20
+udp_len = size - ip_len
+payload = bytes(i % 256 for i in range(udp_len - 8))
+udp = struct.pack("!HHHH", sport, dport, udp_len, 0) + payload
+pseudo = s + d + (struct.pack("!IxxxB", udp_len, 17) if v6
+                  else struct.pack("!xBH", 17, udp_len))
+udp = udp[:6] + struct.pack("!H", csum(pseudo + udp) or 0xffff) + udp[8:]
+if v6:
+    ip = struct.pack("!IHBB", 6 << 28, udp_len, 17, 64) + s + d
+    ethertype = 0x86dd
+else:
+    ip = struct.pack("!BBHHHBBH", 0x45, 0, size, 0x1234,
+                     0x4000 if df else 0, 64, 17, 0) + s + d
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    ethertype = 0x0800
+frame = mac(dmac) + mac(smac) + struct.pack("!H", ethertype) + ip + udp
+print(frame.hex())
+' "$@"
+}
+
+# icmp_error_summary PCAP: one line per ICMP or ICMPv6 error in PCAP: its
+# addresses, type, code, the MTU field (of "fragmentation needed" and
+# "packet too big"), its IP length, and the addresses, ports and length of
+# the UDP or TCP packet it quotes.
+icmp_error_summary () {
+    python3 -I -S -c '
+import socket, struct, sys
+def addr(b):
+    return socket.inet_ntop(socket.AF_INET6 if len(b) == 16 else
+                            socket.AF_INET, b)
+def ip_header(p):
+    if p[0] >> 4 == 6:
+        return p[6], 40, addr(p[8:24]), addr(p[24:40]), 40 + struct.unpack("!H", p[4:6])[0]
+    ihl = (p[0] & 15) * 4
+    return p[9], ihl, addr(p[12:16]), addr(p[16:20]), struct.unpack("!H", p[2:4])[0]
+data = open(sys.argv[1], "rb").read()
+ofs = 24
+while ofs + 16 <= len(data):
+    caplen = struct.unpack("<I", data[ofs + 8:ofs + 12])[0]
+    frame = data[ofs + 16:ofs + 16 + caplen]
+    ofs += 16 + caplen
+    ethertype = struct.unpack("!H", frame[12:14])[0]
+    if ethertype not in (0x0800, 0x86dd):
+        continue
+    p = frame[14:]
+    proto, hlen, src, dst, length = ip_header(p)
+    if proto not in (1, 58):
+        continue
+    icmp = p[hlen:]
+    mtu = (struct.unpack("!H", icmp[6:8])[0] if proto == 1
+           else struct.unpack("!I", icmp[4:8])[0])
+    q = icmp[8:]
+    qproto, qhlen, qsrc, qdst, qlen = ip_header(q)
+    sport, dport = struct.unpack("!HH", q[qhlen:qhlen + 4])
+    print("%s %s > %s type %d code %d mtu %d len %d quoting %s %s:%d > %s:%d "
+          "len %d" % ("ICMP" if proto == 1 else "ICMPv6", src, dst, icmp[0],
+                      icmp[1], mtu, length,
+                      {6: "TCP", 17: "UDP"}.get(qproto, str(qproto)),
+                      qsrc, sport, qdst, dport, qlen))
+' "$1"
 }

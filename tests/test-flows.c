@@ -208,7 +208,8 @@ test_small_cluster(void)
     s = format_flows(&f.ft, n2);
     CHECK(strstr(s, "table=60 priority=200 ip,nw_dst=10.244.2.0/24 actions="
                  "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:"
-                 "ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0x3"
+                 "ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,"
+                 "check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x3"
                  "->reg1,goto_table:62"), "tunnel route missing in\n%s", s);
     CHECK(strstr(s, "table=0 priority=200 tun_id=0x1,in_port=3 actions="
                  "set_field:0x3/0xf->reg0,goto_table:30"),
@@ -1999,11 +2000,13 @@ test_external_node_snat(void)
     CHECK_TEXT(s,
         "table=60 priority=200 ip,nw_dst=10.244.2.0/24 actions="
         "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
-        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0x3->reg1,"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x3->reg1,"
         "goto_table:62\n"
         "table=60 priority=200 ip,nw_dst=198.18.0.12 actions="
         "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
-        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0x3->reg1,"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x3->reg1,"
         "goto_table:62\n",
         "n2's routes");
     free(s);
@@ -2503,7 +2506,9 @@ test_pod_ipv6(void)
         "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
         "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
         "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,"
-        "set_field:0x1->tun_id,set_field:0x3->reg1,goto_table:62\n",
+        "set_field:0x1->tun_id,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x3->reg1,"
+        "goto_table:62\n",
         "IPv6 flows of a dual-stack peer");
     free(s);
     free(n2_all);
@@ -2766,7 +2771,9 @@ test_ipv6_only_node(void)
         "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
         "actions=set_field:0a:58:ff:44:00:10->eth_src,"
         "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,"
-        "set_field:0x1->tun_id,set_field:0x3->reg1,goto_table:62\n",
+        "set_field:0x1->tun_id,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x3->reg1,"
+        "goto_table:62\n",
         "table=60 priority=200 ipv6,ipv6_dst=fd00:198:18::12 ",
         "table=0 priority=200 tun_id=0x1,in_port=3 ",
         "ipv6_dst=fd00:10:96::10,tp_dst=80 ",
@@ -2942,10 +2949,20 @@ test_tunnel_geneve_flows(void)
     uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
     char *vxlan = format_flows(&f.ft, n2);
 
+    /* Geneve's default MTU is smaller: with VXLAN's, its flows are
+     * VXLAN's. */
     f.in.tunnel_mode = FLOWS_TUNNEL_GENEVE;
+    f.in.mtu = FLOWS_MTU_VXLAN;
     flows_compute_all(&f.in, &f.ft, f.ex_table);
     char *geneve = format_flows(&f.ft, n2);
     CHECK_TEXT(geneve, vxlan, "n2's flows with Geneve (as with VXLAN)");
+    f.in.mtu = 0;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    free(geneve);
+    geneve = format_flows(&f.ft, n2);
+    CHECK(strstr(geneve, ",check_pkt_larger(1414)->NXM_NX_REG0[9],"),
+          "Geneve's routes do not check for packets above its MTU, 1400:"
+          "\n%s", geneve);
     CHECK(strstr(geneve, "table=0 priority=200 tun_id=0x1,in_port=3 "),
           "no tunnel classifier in\n%s", geneve);
     free(vxlan);
@@ -3542,10 +3559,12 @@ test_external_ipv6_flows(void)
         "table=60 priority=200 ipv6,ipv6_dst=2001:db8:1::c "
         "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
         "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],"
         "set_field:0x3->reg1,goto_table:62\n"
         "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:2::/64 "
         "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
         "set_field:aa:bb:cc:dd:ee:ff->eth_dst,dec_ttl,set_field:0x1->tun_id,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],"
         "set_field:0x3->reg1,goto_table:62\n"
         "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
         "reg0=0x3/0xf,reg1=0x3 "

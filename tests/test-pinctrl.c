@@ -2624,6 +2624,274 @@ test_resolve_ipv6(void)
     neighbor_destroy(&nt);
 }
 
+/* TOO_BIG. */
+
+/* The tunnel port that OUTPUT was to send the packet to, in OUT_PORT, and
+ * the MTU of the tunnel. */
+#define TUNNEL_PORT 3
+#define TUNNEL_MTU 1450
+
+/* Hands pinctrl a TOO_BIG packet-in of 'packet', received on IN_PORT, as
+ * OUTPUT's flow sends it with 'out_port' in OUT_PORT and 'mtu' in the
+ * userdata.  Returns the number of replies, which it moves to
+ * 'replies'. */
+static size_t
+too_big_packet_in(const struct dp_packet *packet, uint32_t out_port,
+                  uint16_t mtu, struct ovs_list *replies)
+{
+    uint64_t stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(stub);
+    struct pinctrl_too_big_args args = { .mtu = htons(mtu) };
+    flows_put_controller_args(&ofpacts, PINCTRL_OP_TOO_BIG, &args,
+                              sizeof args);
+    const struct ofpact_controller *oc = ofpact_get_CONTROLLER(ofpacts.data);
+
+    struct match metadata;
+    match_init_catchall(&metadata);
+    match_set_in_port(&metadata, u16_to_ofp(IN_PORT));
+    kovs_match_field(&metadata, KOVS_F_FLAG_PKT_LARGER, 1);
+    if (out_port) {
+        kovs_match_field(&metadata, KOVS_F_OUT_PORT, out_port);
+    }
+    struct ofpbuf *msg = encode_packet_in__(
+        dp_packet_data(packet), dp_packet_size(packet), oc->userdata,
+        oc->userdata_len, &metadata, KOVS_T_OUTPUT, OFP15_VERSION,
+        OFPUTIL_PACKET_IN_NXT2);
+    ofpbuf_uninit(&ofpacts);
+    return run_pinctrl(msg, OFP15_VERSION, replies);
+}
+
+/* Expects 'replies' to hold exactly one message, a packet-out that sends
+ * its packet into br-int's pipeline as if from the tunnel: in_port
+ * TUNNEL_PORT, actions "set_field:1->tun_id,resubmit(,0)".  Decodes it
+ * into 'r' (the caller frees it with reply_uninit()) and returns true, or
+ * reports the failure and returns false. */
+static bool
+expect_reply_from_tunnel(struct ovs_list *replies, struct reply *r)
+{
+    size_t n = ovs_list_size(replies);
+    CHECK_EQ("number of replies", 1, n);
+    if (n != 1) {
+        free_replies(replies);
+        return false;
+    }
+    struct ofpbuf *msg = CONTAINER_OF(ovs_list_pop_front(replies),
+                                      struct ofpbuf, list_node);
+    char *text = ofp_to_string(msg->data, msg->size, NULL, NULL, 2);
+    printf("reply: %s\n", text);
+
+    memset(r, 0, sizeof *r);
+    r->msg = msg;
+    ofpbuf_use_stub(&r->ofpacts, r->ofpacts_stub, sizeof r->ofpacts_stub);
+    enum ofperr error = ofputil_decode_packet_out(&r->po, msg->data, NULL,
+                                                  &r->ofpacts);
+    if (error) {
+        CHECK(!error, "cannot decode packet-out: %s",
+              ofperr_to_string(error));
+        free(text);
+        ofpbuf_uninit(&r->ofpacts);
+        ofpbuf_delete(msg);
+        return false;
+    }
+    CHECK_EQ("packet-out in_port (the tunnel)", TUNNEL_PORT,
+             ofp_to_u16(r->po.flow_metadata.flow.in_port.ofp_port));
+    struct ds actions = DS_EMPTY_INITIALIZER;
+    struct ofpact_format_params fp = { .s = &actions };
+    ofpacts_format(r->po.ofpacts, r->po.ofpacts_len, &fp);
+    CHECK(!strcmp(ds_cstr(&actions), "set_field:0x1->tun_id,resubmit(,0)"),
+          "packet-out actions: expected "
+          "\"set_field:0x1->tun_id,resubmit(,0)\", got \"%s\"",
+          ds_cstr(&actions));
+    ds_destroy(&actions);
+    free(text);
+
+    dp_packet_use_const(&r->packet, r->po.packet, r->po.packet_len);
+    flow_extract(&r->packet, &r->flow);
+    return true;
+}
+
+/* Checks pinctrl's TOO_BIG statistics. */
+static void
+check_too_big_stats(uint64_t n_too_big, uint64_t n_dropped,
+                    uint64_t n_ignored)
+{
+    struct pinctrl_stats s;
+
+    pinctrl_get_stats(&s);
+    CHECK_EQ("too big answered", n_too_big, s.n_too_big);
+    CHECK_EQ("too big dropped without DF", n_dropped, s.n_too_big_dropped);
+    CHECK_EQ("ignored packet-ins", n_ignored, s.n_ignored);
+}
+
+/* Composes a 'len'-byte IPv4 TCP segment (an ACK with data) from the
+ * client to the VIP, with 'frag_off' in its IP header. */
+static struct dp_packet *
+compose_big_ipv4(size_t len, ovs_be16 frag_off)
+{
+    static uint8_t tcp[2048];
+    size_t l4_len = len - IP_HEADER_LEN;
+    ovs_assert(l4_len <= sizeof tcp);
+    compose_tcp(tcp, sizeof tcp, TCP_ACK, 1000, 2000, 0,
+                l4_len - TCP_HEADER_LEN);
+    struct request req = request_ipv4(IPPROTO_TCP, tcp, l4_len);
+    req.frag_off = frag_off;
+    return compose_request(&req);
+}
+
+/* A 1500-byte IPv4 segment with DF set, too large for a 1450-byte tunnel,
+ * gets ICMP "fragmentation needed" with next-hop MTU 1450, from its
+ * destination to its sender, quoting as much of it as fits in 576 bytes,
+ * and the answer enters the pipeline as if from the tunnel. */
+static void
+test_too_big_ipv4(void)
+{
+    struct dp_packet *packet = compose_big_ipv4(1500,
+                                                htons(IP_DONT_FRAGMENT));
+    struct ovs_list replies;
+    struct reply r;
+    struct flow flow;
+
+    flow_extract(packet, &flow);    /* Finds the request's IP header. */
+    too_big_packet_in(packet, TUNNEL_PORT, TUNNEL_MTU, &replies);
+    if (expect_reply_from_tunnel(&replies, &r)) {
+        size_t quote_len = 576 - IP_HEADER_LEN - ICMP_HEADER_LEN;
+        check_reply_ipv4(&r, 0, IPPROTO_ICMP, ICMP_HEADER_LEN + quote_len);
+        const struct icmp_header *icmp = dp_packet_l4(&r.packet);
+        size_t l4_size = dp_packet_l4_size(&r.packet);
+        if (icmp && l4_size == ICMP_HEADER_LEN + quote_len) {
+            CHECK_EQ("icmp type (destination unreachable)", 3,
+                     icmp->icmp_type);
+            CHECK_EQ("icmp code (fragmentation needed)", 4,
+                     icmp->icmp_code);
+            CHECK_EQ("icmp unused field", 0,
+                     ntohs(icmp->icmp_fields.frag.empty));
+            CHECK_EQ("icmp next-hop MTU", TUNNEL_MTU,
+                     ntohs(icmp->icmp_fields.frag.mtu));
+            CHECK_EQ("icmp checksum (0 if valid)", 0, csum(icmp, l4_size));
+            CHECK(!memcmp(icmp + 1, dp_packet_l3(packet), quote_len),
+                  "the ICMP message does not quote the segment");
+        } else {
+            CHECK(false, "reply's ICMP message has %"PRIuSIZE" bytes, "
+                  "expected %"PRIuSIZE, l4_size, ICMP_HEADER_LEN + quote_len);
+        }
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+
+    /* --mtu's value is what the answer names. */
+    packet = compose_big_ipv4(1300, htons(IP_DONT_FRAGMENT));
+    flow_extract(packet, &flow);
+    too_big_packet_in(packet, TUNNEL_PORT, 1280, &replies);
+    if (expect_reply_from_tunnel(&replies, &r)) {
+        const struct icmp_header *icmp = dp_packet_l4(&r.packet);
+        CHECK(icmp && ntohs(icmp->icmp_fields.frag.mtu) == 1280,
+              "the answer does not name MTU 1280");
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+    check_too_big_stats(2, 0, 0);
+}
+
+/* A 1500-byte IPv6 packet gets ICMPv6 "packet too big" with MTU 1450,
+ * quoting as much of it as fits in 1280 bytes. */
+static void
+test_too_big_ipv6(void)
+{
+    struct in6_addr client = client_ip6(), vip = vip6();
+    static uint8_t udp[UDP_HEADER_LEN + 1452];
+    size_t udp_len = compose_udp(udp, sizeof udp, 1452);
+    static uint8_t buf[IPV6_HEADER_LEN + sizeof udp];
+    size_t len = compose_ip6_packet(buf, sizeof buf, &client, &vip,
+                                    IPPROTO_UDP, udp, udp_len,
+                                    offsetof(struct udp_header, udp_csum));
+    ovs_assert(len == 1500);
+    struct request req = request_ipv6(buf, len);
+    struct dp_packet *packet = compose_request(&req);
+    struct ovs_list replies;
+    struct reply r;
+
+    too_big_packet_in(packet, TUNNEL_PORT, TUNNEL_MTU, &replies);
+    if (expect_reply_from_tunnel(&replies, &r)) {
+        size_t quote_len = 1280 - IPV6_HEADER_LEN - ICMP_HEADER_LEN;
+        check_reply_ipv6(&r, IPPROTO_ICMPV6, ICMP_HEADER_LEN + quote_len);
+        const struct icmp6_data_header *icmp6 = dp_packet_l4(&r.packet);
+        if (icmp6 && (dp_packet_l4_size(&r.packet)
+                      == ICMP_HEADER_LEN + quote_len)) {
+            CHECK_EQ("icmpv6 type (packet too big)", 2,
+                     icmp6->icmp6_base.icmp6_type);
+            CHECK_EQ("icmpv6 code", 0, icmp6->icmp6_base.icmp6_code);
+            CHECK_EQ("icmpv6 MTU", TUNNEL_MTU,
+                     ntohl(get_16aligned_be32(&icmp6->icmp6_data.be32[0])));
+            CHECK(!memcmp(icmp6 + 1, buf, quote_len),
+                  "the ICMPv6 message does not quote the packet");
+        } else {
+            CHECK(false, "reply's ICMPv6 message has %"PRIuSIZE" bytes, "
+                  "expected %"PRIuSIZE, dp_packet_l4_size(&r.packet),
+                  ICMP_HEADER_LEN + quote_len);
+        }
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+    check_too_big_stats(1, 0, 0);
+}
+
+/* Hands 'packet' to TOO_BIG, checks that it gets no answer, and frees
+ * it. */
+static void
+check_too_big_ignored(struct dp_packet *packet, uint32_t out_port,
+                      const char *what)
+{
+    struct ovs_list replies;
+
+    too_big_packet_in(packet, out_port, TUNNEL_MTU, &replies);
+    expect_no_reply(&replies, what);
+    dp_packet_delete(packet);
+}
+
+/* What TOO_BIG never answers: IPv4 without DF (dropped, counted), a
+ * packet no larger than the MTU, a later fragment, an ICMP error, and a
+ * packet-in without the tunnel port. */
+static void
+test_too_big_not_answered(void)
+{
+    check_too_big_ignored(compose_big_ipv4(1500, 0), TUNNEL_PORT,
+                          "IPv4 without DF");
+    check_too_big_ignored(compose_big_ipv4(TUNNEL_MTU,
+                                           htons(IP_DONT_FRAGMENT)),
+                          TUNNEL_PORT, "a packet of the MTU");
+    check_too_big_ignored(compose_big_ipv4(1500, htons(IP_DONT_FRAGMENT)),
+                          0, "no OUT_PORT");
+    check_too_big_ignored(compose_big_ipv4(1500, htons(185)), TUNNEL_PORT,
+                          "a later fragment");
+
+    /* An ICMP error (fragmentation needed itself, say) is never answered;
+     * an echo request is. */
+    static uint8_t icmp[1480];
+    struct icmp_header *ih = (struct icmp_header *) icmp;
+    ih->icmp_type = ICMP4_DST_UNREACH;
+    ih->icmp_code = 4;
+    ih->icmp_csum = csum(icmp, sizeof icmp);
+    struct request req = request_ipv4(IPPROTO_ICMP, icmp, sizeof icmp);
+    req.frag_off = htons(IP_DONT_FRAGMENT);
+    check_too_big_ignored(compose_request(&req), TUNNEL_PORT,
+                          "an ICMP error");
+    check_too_big_stats(0, 1, 5);
+
+    ih->icmp_type = ICMP4_ECHO_REQUEST;
+    ih->icmp_code = 0;
+    ih->icmp_csum = 0;
+    ih->icmp_csum = csum(icmp, sizeof icmp);
+    struct dp_packet *packet = compose_request(&req);
+    struct ovs_list replies;
+    struct reply r;
+    too_big_packet_in(packet, TUNNEL_PORT, TUNNEL_MTU, &replies);
+    if (expect_reply_from_tunnel(&replies, &r)) {
+        reply_uninit(&r);
+    }
+    dp_packet_delete(packet);
+    check_too_big_stats(1, 1, 5);
+}
+
 static const struct unit_test tests[] = {
     { "tcp-syn-refused", test_tcp_syn_refused },
     { "tcp-sequence-space", test_tcp_sequence_space },
@@ -2660,6 +2928,9 @@ static const struct unit_test tests[] = {
     { "kernel-ipv6-neighbor", test_kernel_ipv6_neighbor },
     { "configure-flushes", test_configure_flushes },
     { "table-full", test_table_full },
+    { "too-big-ipv4", test_too_big_ipv4 },
+    { "too-big-ipv6", test_too_big_ipv6 },
+    { "too-big-not-answered", test_too_big_not_answered },
 };
 
 int
