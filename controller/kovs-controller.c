@@ -158,9 +158,12 @@ main(int argc, char *argv[])
         if (c.state) {
             k8s_state_file_run(c.state, &c.cluster);
         } else {
+            struct k8s_client_input_stats is;
+            long long int wall = time_wall_usec();
             long long int start = time_usec();
             k8s_client_run(c.client, &c.cluster);
-            sync_log_note_read(&sync_log, time_usec() - start);
+            k8s_client_get_input_stats(c.client, &is);
+            sync_log_note_read(&sync_log, &is, wall, time_usec() - start);
         }
 
         engine_read_k8s(&c.engine);

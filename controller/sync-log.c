@@ -24,6 +24,7 @@ struct sync_log_entry {
     bool sent;                      /* A bundle of its own. */
     uint64_t flow_mods, group_mods;
     long long int receive_usec, decode_usec, compute_usec, put_usec;
+    long long int read_wall_usec;   /* See "read at" in sync-log.h. */
     long long int put_done_usec;    /* time_usec() after the put. */
 };
 
@@ -46,9 +47,17 @@ sync_log_destroy(struct sync_log *sl)
 }
 
 void
-sync_log_note_read(struct sync_log *sl, long long int usec)
+sync_log_note_read(struct sync_log *sl,
+                   const struct k8s_client_input_stats *stats,
+                   long long int wall_usec, long long int usec)
 {
     sl->read_usec += usec;
+    if (stats->applied_rv != sl->read_rv) {
+        sl->read_rv = stats->applied_rv;
+        if (!sl->read_wall_usec) {
+            sl->read_wall_usec = wall_usec;
+        }
+    }
 }
 
 void
@@ -59,6 +68,11 @@ sync_log_note_computed(struct sync_log *sl,
     long long int decode = stats->decode_usec - sl->decode_total_usec;
 
     sl->decode_total_usec = stats->decode_usec;
+    if (!sl->computed) {
+        sl->first_read_wall_usec = (sl->read_wall_usec ? sl->read_wall_usec
+                                    : time_wall_usec() - usec);
+    }
+    sl->read_wall_usec = 0;
     sl->computed = true;
     sl->rv = MAX(sl->rv, stats->applied_rv);
     sl->decode_usec += decode;
@@ -87,11 +101,13 @@ sync_log_note_put(struct sync_log *sl, uint64_t seqno, bool sent,
         .decode_usec = sl->decode_usec,
         .compute_usec = sl->compute_usec,
         .put_usec = usec,
+        .read_wall_usec = sl->first_read_wall_usec,
         .put_done_usec = time_usec(),
     };
     ovs_list_push_back(&sl->entries, &e->list_node);
 
     sl->computed = false;
+    sl->first_read_wall_usec = 0;
     sl->receive_usec = sl->decode_usec = sl->compute_usec = 0;
 }
 
@@ -126,9 +142,11 @@ sync_log_run(struct sync_log *sl, const struct ofctrl *of)
                 ds_put_cstr(&what, "no flow change");
             }
             VLOG_DBG("resourceVersion %"PRIu64" in the switch at "
-                     "%lld.%06lld: %s; receive %lld us, decode %lld us, "
-                     "compute %lld us, put %lld us, barrier reply %lld us",
+                     "%lld.%06lld: %s; read at %lld.%06lld, receive %lld "
+                     "us, decode %lld us, compute %lld us, put %lld us, "
+                     "barrier reply %lld us",
                      e->rv, wall / 1000000, wall % 1000000, ds_cstr(&what),
+                     e->read_wall_usec / 1000000, e->read_wall_usec % 1000000,
                      e->receive_usec, e->decode_usec, e->compute_usec,
                      e->put_usec, now - e->put_done_usec);
             ds_destroy(&what);

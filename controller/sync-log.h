@@ -18,10 +18,12 @@
  * debug line per computation then:
  *
  *     resourceVersion R in the switch at SECONDS.MICROSECONDS: bundle S
- *     (F flow-mods, G group-mods); receive A us, decode B us, compute C
- *     us, put D us, barrier reply E us
+ *     (F flow-mods, G group-mods); read at SECONDS.MICROSECONDS, receive
+ *     A us, decode B us, compute C us, put D us, barrier reply E us
  *
- * (on one line).  A computation that changed no flow sends nothing: its
+ * (on one line).  "read at" is the wall clock time of the main loop's
+ * first pass that read a change of this computation (or of the
+ * computation's start, if no API change is in it).  A computation that changed no flow sends nothing: its
  * line says "no flow change" instead of the bundle, and is logged as soon
  * as every bundle sent before it is acknowledged (at once, usually), since
  * only then does the switch hold what the input at R asks for.  Lines come
@@ -37,14 +39,17 @@ struct k8s_client_input_stats;
 struct ofctrl;
 
 struct sync_log {
-    /* Since the last computation given to ofctrl_put(). */
+    /* Since the last computation. */
     long long int read_usec;        /* In the API client's run function. */
+    long long int read_wall_usec;   /* First read of a change, or 0. */
+    uint64_t read_rv;               /* The client's last applied_rv. */
     unsigned long long int decode_total_usec;   /* The client's counter at
                                                  * the last computation. */
 
     /* A computation not yet given to ofctrl_put(). */
     bool computed;
     uint64_t rv;
+    long long int first_read_wall_usec;
     long long int receive_usec, decode_usec, compute_usec;
 
     struct ovs_list entries;        /* "struct sync_log_entry"s, oldest
@@ -54,8 +59,11 @@ struct sync_log {
 void sync_log_init(struct sync_log *);
 void sync_log_destroy(struct sync_log *);
 
-/* The API client's run function took 'usec' microseconds. */
-void sync_log_note_read(struct sync_log *, long long int usec);
+/* The API client's run function, called at wall clock time 'wall_usec',
+ * took 'usec' microseconds, and left the client as 'stats' says. */
+void sync_log_note_read(struct sync_log *,
+                        const struct k8s_client_input_stats *stats,
+                        long long int wall_usec, long long int usec);
 
 /* Flows were computed, in 'usec' microseconds, from the API input that
  * 'stats' describes. */

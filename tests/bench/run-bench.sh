@@ -53,9 +53,10 @@
 #      change, the time from the server writing its watch event to the
 #      first barrier reply that covers its resourceVersion (the
 #      controller's sync_log debug lines); median, 99th percentile and
-#      maximum per kind, and where the time went (receive, decode,
-#      compute, put, barrier reply, and the rest: the event on its way
-#      and waiting for the main loop).  A change that alters no flow is
+#      maximum per kind, and where the time went (the event on its way
+#      to the controller's main loop, then receiving, decoding,
+#      computing, putting, the bundle to its barrier reply, and the
+#      rest).  A change that alters no flow is
 #      covered when its computation finds nothing to send (and every
 #      bundle sent before it is acknowledged);
 #   c. the controller's CPU time per change over both streams (from
@@ -855,8 +856,10 @@ print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
 # the first barrier reply whose resourceVersion covers it) as
 # "KIND-latency MEDIAN P99 MAX" in ms, how many events, how many of them
 # altered no flow, in how many computations, and the median and 99th
-# percentile over the events of each part of the time of the computation
-# that covered it, in ms.
+# percentile over the events of each part of their latency, in ms: from
+# the server writing the event to the main loop's pass that read it (or
+# the first change of the same computation), then the parts of the
+# computation that covered it, then the rest.
 api_latencies () {
     python3 -c "$_api_latencies_py" "$@"
 }
@@ -866,15 +869,16 @@ events_log, controller_log = sys.argv[1], sys.argv[2]
 start_rv, n_first = int(sys.argv[3]), int(sys.argv[4])
 line_re = re.compile(
     r"sync_log\|DBG\|resourceVersion (\d+) in the switch at ([\d.]+): "
-    r"(no flow change|bundle \d+ [^;]*); receive (\d+) us, decode (\d+) us, "
-    r"compute (\d+) us, put (\d+) us, barrier reply (\d+) us")
+    r"(no flow change|bundle \d+ [^;]*); read at ([\d.]+), receive (\d+) us, "
+    r"decode (\d+) us, compute (\d+) us, put (\d+) us, "
+    r"barrier reply (\d+) us")
 synced = []
 for line in open(controller_log):
     m = line_re.search(line)
     if m:
         synced.append((int(m.group(1)), float(m.group(2)),
-                       m.group(3) == "no flow change",
-                       [int(m.group(i)) / 1000.0 for i in range(4, 9)]))
+                       m.group(3) == "no flow change", float(m.group(4)),
+                       [int(m.group(i)) / 1000.0 for i in range(5, 10)]))
 sent = {}
 for line in open(events_log):
     t, rv, kind = line.split()
@@ -896,9 +900,10 @@ def median(values):
     return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
 
 parts = ["receive", "decode", "compute", "put", "barrier"]
+all_parts = ["way"] + parts + ["other"]
 for name, rvs in groups:
     lat, nochange, covering = [], 0, set()
-    part_values = {p: [] for p in parts + ["other"]}
+    part_values = {p: [] for p in all_parts}
     i = 0
     for rv in rvs:
         while i < len(synced) and synced[i][0] < rv:
@@ -907,14 +912,16 @@ for name, rvs in groups:
             sys.stderr.write("%s: resourceVersion %d never synced\n"
                              % (name, rv))
             sys.exit(1)
-        srv, t, no_change, times = synced[i]
+        srv, t, no_change, read_at, times = synced[i]
         latency = (t - sent[rv]) * 1000.0
         lat.append(latency)
         nochange += no_change
         covering.add(i)
+        way = max(0.0, (read_at - sent[rv]) * 1000.0)
+        part_values["way"].append(way)
         for p, v in zip(parts, times):
             part_values[p].append(v)
-        part_values["other"].append(latency - sum(times))
+        part_values["other"].append(latency - way - sum(times))
     print("%s-latency %.1f %.1f %.1f" % (name, median(lat), pct(lat, 99),
                                          max(lat) if lat else float("nan")))
     print("%s-count %d" % (name, len(lat)))
@@ -922,7 +929,7 @@ for name, rvs in groups:
     print("%s-computations %d" % (name, len(covering)))
     for label, f in (("parts", median), ("parts-p99", lambda v: pct(v, 99))):
         print("%s-%s %s" % (name, label, " ".join(
-            "%.2f" % f(part_values[p]) for p in parts + ["other"])))
+            "%.2f" % f(part_values[p]) for p in all_parts)))
 '
 
 # parts KEY: the six parts of values KEY, " / "-separated.
@@ -944,9 +951,11 @@ report_api_size () {
 Node $NODE: $N_LOCAL_PODS local pods, $((N_NODES - 1)) tunnels; $(values flows) flows, $(values groups) groups.
 Lists in pages of 500 items ($(values lists) list requests); changes played at $API_RATE a second.
 Latency: from the fake API server writing a watch event to the barrier reply
-that covers its resourceVersion.  Parts of the computation that covered each
-change: receive / decode / compute / put into a bundle / bundle to barrier
-reply / the rest (on the way, waiting for the main loop), in ms.
+that covers its resourceVersion.  Parts of each change's latency: on its way
+(from the server's write to the controller's main loop reading it, or the
+first change of its computation) / then, of the computation that covered it,
+receiving / decoding / computing / putting it into a bundle / the bundle to
+the barrier reply / the rest (the main loop's other work), in ms.
 
 | measurement | result | target |
 | --- | --- | --- |
