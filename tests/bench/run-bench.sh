@@ -59,7 +59,7 @@
 #      rest).  A change that alters no flow is
 #      covered when its computation finds nothing to send (and every
 #      bundle sent before it is acknowledged);
-#   c. the controller's CPU time per change over both streams (from
+#   c. the controller's CPU time per change of each stream (from
 #      /proc/PID/stat; it includes bookmarks and the status polls), and
 #      its peak RSS at the end.
 #
@@ -825,8 +825,8 @@ print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
 
     # b, c. The streams of changes.
     local cpu0 kind file out last
-    cpu0=$(proc_cpu_ms "$pid")
     for kind in endpoints labels; do
+        cpu0=$(proc_cpu_ms "$pid")
         file=$dir/$kind.json
         log "$size: playing $(wc -l < "$file") $kind changes at $API_RATE/s"
         out=$(cd "$dir/api" && api_ctl play "$file" "$API_RATE") ||
@@ -834,9 +834,9 @@ print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
         last=${out##* }
         kovs_wait_until grep -q "resourceVersion $last in the switch at" \
             kovs-controller.log || die "resourceVersion $last never synced"
+        wait_for status_in_sync
+        echo "api_${kind}_cpu $(( $(proc_cpu_ms "$pid") - cpu0 ))" >> "$R"
     done
-    wait_for status_in_sync
-    echo "api_changes_cpu $(( $(proc_cpu_ms "$pid") - cpu0 ))" >> "$R"
     echo "api_changes_rss $(proc_peak_rss_kb "$pid")" >> "$R"
     api_latencies "$dir/api/watch-events.log" kovs-controller.log \
         "$synced_rv" "$(wc -l < "$dir/endpoints.json")" >> "$R" ||
@@ -932,16 +932,20 @@ for name, rvs in groups:
             "%.2f" % f(part_values[p]) for p in all_parts)))
 '
 
-# parts KEY: the six parts of values KEY, " / "-separated.
+# per_change CPU-MS N: CPU-MS / N, in ms with two decimals.
+per_change () {
+    awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f", n ? c / n : 0 }'
+}
+
+# parts KEY: the parts of values KEY, " / "-separated.
 parts () {
     values "$1" | sed 's| | / |g'
 }
 
 report_api_size () {
-    local size=$1 summary=$2 n_changes per_event
-    n_changes=$(( $(values endpoint-count) + $(values label-count) ))
-    per_event=$(awk -v c="$(values api_changes_cpu)" -v n="$n_changes" \
-                'BEGIN { printf "%.2f", n ? c / n : 0 }')
+    local size=$1 summary=$2 ep_cpu lb_cpu
+    ep_cpu=$(per_change "$(values api_endpoints_cpu)" "$(values endpoint-count)")
+    lb_cpu=$(per_change "$(values api_labels_cpu)" "$(values label-count)")
     local ep lb
     ep=$(values endpoint-latency) lb=$(values label-latency)
     cat <<EOF
@@ -969,7 +973,7 @@ the barrier reply / the rest (the main loop's other work), in ms.
 | pod label change: computations; changes that altered no flow | $(values label-computations); $(values label-nochange) | |
 | pod label change: parts, ms (median) | $(parts label-parts) | |
 | pod label change: parts, ms (p99) | $(parts label-parts-p99) | |
-| controller CPU per change (both streams) | $per_event ms | |
+| controller CPU per change: endpoint / pod label | $ep_cpu ms / $lb_cpu ms | |
 | controller peak RSS at the end | $(fmt_mb "$(values api_changes_rss)") | |
 EOF
 }
