@@ -43,6 +43,8 @@ controller_kovs_controller_SOURCES = \
 	controller/policy-stats.h \
 	controller/recompute-check.c \
 	controller/recompute-check.h \
+	controller/sync-log.c \
+	controller/sync-log.h \
 	controller/trace-live.c \
 	controller/trace-live.h \
 	controller/uplink.c \

@@ -18,6 +18,7 @@
 #include "controller/options.h"
 #include "controller/pinctrl.h"
 #include "controller/recompute-check.h"
+#include "controller/sync-log.h"
 #include "k8s/k8s-decode.h"
 #include "controller/vswitch.h"
 #include "daemon.h"
@@ -152,11 +153,18 @@ main(int argc, char *argv[])
               opts.state_file ? opts.state_file : opts.client_cfg.server);
 
     long long int sync_usec = -1;   /* A computation not yet put. */
+    struct sync_log sync_log;
+    sync_log_init(&sync_log);
     while (!c.exiting) {
         if (c.state) {
             k8s_state_file_run(c.state, &c.cluster);
         } else {
+            struct k8s_client_input_stats is;
+            long long int wall = time_wall_usec();
+            long long int start = time_usec();
             k8s_client_run(c.client, &c.cluster);
+            k8s_client_get_input_stats(c.client, &is);
+            sync_log_note_read(&sync_log, &is, wall, time_usec() - start);
         }
 
         engine_read_k8s(&c.engine);
@@ -213,11 +221,18 @@ main(int argc, char *argv[])
             controller_metrics_note_changes(&c);
             long long int start = time_usec();
             engine_run(&c.engine, &outs);
-            sync_usec = MAX(sync_usec, 0) + (time_usec() - start);
+            long long int compute_usec = time_usec() - start;
+            sync_usec = MAX(sync_usec, 0) + compute_usec;
+            if (c.client) {
+                struct k8s_client_input_stats is;
+                k8s_client_get_input_stats(c.client, &is);
+                sync_log_note_computed(&sync_log, &is, compute_usec);
+            }
             log_flow_warnings(&c);
         }
 
         bool ofctrl_ready = ofctrl_run(c.br_int);
+        sync_log_run(&sync_log, c.br_int);
         if (ofctrl_take_datapath_purge(c.br_int)) {
             /* A NetworkPolicy change is in the tables: no packet may keep
              * a verdict the datapath cached from the old ones (see
@@ -247,6 +262,14 @@ main(int argc, char *argv[])
             flows_ct_flushes_destroy(&ct_flushes);
             ofctrl_get_stats(c.br_int, &after);
             if (put_done) {
+                sync_log_note_put(&sync_log, ofctrl_get_sent_seqno(c.br_int),
+                                  after.n_bundles != before.n_bundles,
+                                  (after.total_flow_mods
+                                   - before.total_flow_mods),
+                                  (after.total_group_mods
+                                   - before.total_group_mods),
+                                  time_usec() - start);
+                sync_log_run(&sync_log, c.br_int);
                 if (sync_usec >= 0) {
                     controller_metrics_note_sync(
                         &c, sync_usec + (time_usec() - start));
@@ -312,6 +335,7 @@ main(int argc, char *argv[])
      * its error reply while its unixctl connection is open, and the metrics
      * endpoint learns that its request for the policy counters is over. */
     ofctrl_destroy(c.br_int);
+    sync_log_destroy(&sync_log);
     controller_metrics_destroy(metrics);
     controller_metrics_uninit(&c);
     pinctrl_set_np_log_handler(NULL, NULL);

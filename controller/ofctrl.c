@@ -164,18 +164,15 @@ struct ofctrl {
     bool meters_supported;          /* The switch has pktps meters. */
     uint32_t next_bundle_id;
 
-    /* The bundle awaiting its barrier reply, if any. */
-    ovs_be32 barrier_xid;
-    bool barrier_pending;
-    bool barrier_purges;            /* The bundle changed a table of
-                                     * flows_table_change_purges_datapath(). */
-    uint64_t barrier_seqno;         /* The 'sent_seqno' it acknowledges. */
+    /* The bundles awaiting their barrier replies, oldest first: a bundle
+     * may follow another before the switch acknowledged it, and the switch
+     * answers barriers in order. */
+    struct ovs_list barriers;       /* Contains "struct ofctrl_barrier"s. */
 
     /* Bundles sent, and the number of the last one the switch is known to
      * have committed. */
     uint64_t sent_seqno;
     uint64_t acked_seqno;
-    long long int bundle_sent_msec;
     bool purge_datapath;            /* Such a bundle is installed; see
                                      * ofctrl_take_datapath_purge(). */
 
@@ -189,6 +186,34 @@ struct ofctrl {
     long long int retry_at;
     int backoff_ms;
 };
+
+/* A bundle sent to the switch, awaiting its barrier reply. */
+struct ofctrl_barrier {
+    struct ovs_list list_node;      /* In ofctrl's 'barriers'. */
+    ovs_be32 xid;                   /* The barrier request's. */
+    uint64_t seqno;                 /* The 'sent_seqno' it acknowledges. */
+    bool purges;                    /* The bundle changed a table of
+                                     * flows_table_change_purges_datapath(). */
+    long long int sent_msec;
+};
+
+static bool
+ofctrl_barrier_pending(const struct ofctrl *of)
+{
+    return !ovs_list_is_empty(&of->barriers);
+}
+
+/* Forgets every bundle awaiting its barrier reply: they acknowledge
+ * nothing now. */
+static void
+ofctrl_barriers_clear(struct ofctrl *of)
+{
+    struct ofctrl_barrier *b;
+
+    LIST_FOR_EACH_POP (b, list_node, &of->barriers) {
+        free(b);
+    }
+}
 
 /* Calls 'req''s callback with what it collected, or with 'error', and
  * frees it. */
@@ -375,6 +400,7 @@ ofctrl_create(const char *name, const char *target,
     hmap_init(&of->installed_groups);
     hmap_init(&of->installed_meters);
     ovs_list_init(&of->stats_requests);
+    ovs_list_init(&of->barriers);
     hmap_init(&of->check.flows);
     hmap_init(&of->check.groups);
     of->next_bundle_id = 1;
@@ -417,6 +443,7 @@ ofctrl_destroy(struct ofctrl *of)
         free(of->target);
         free(of->socket_path);
         installed_clear(of);
+        ofctrl_barriers_clear(of);
         hmap_destroy(&of->check.flows);
         hmap_destroy(&of->check.groups);
         hmap_destroy(&of->installed);
@@ -888,11 +915,48 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
     free(s);
     /* The barrier of a bundle that failed acknowledges nothing; the
      * resynchronization will tell what the switch has. */
-    if (of->barrier_pending) {
+    if (ofctrl_barrier_pending(of)) {
         of->stats.n_bundle_errors++;
     }
-    of->barrier_pending = false;
+    ofctrl_barriers_clear(of);
     ofctrl_force_resync(of);
+}
+
+/* The switch acknowledged the barrier with 'xid': the bundle it follows,
+ * and every one before, is installed. */
+static void
+ofctrl_handle_barrier_reply(struct ofctrl *of, ovs_be32 xid)
+{
+    struct ofctrl_barrier *b;
+
+    LIST_FOR_EACH (b, list_node, &of->barriers) {
+        if (b->xid == xid) {
+            break;
+        }
+    }
+    if (&b->list_node == &of->barriers) {
+        return;
+    }
+
+    long long int now = time_msec();
+    struct ofctrl_barrier *done;
+    LIST_FOR_EACH_POP (done, list_node, &of->barriers) {
+        of->purge_datapath |= done->purges;
+        of->acked_seqno = done->seqno;
+        long long int latency = now - done->sent_msec;
+        of->stats.last_latency_ms = latency;
+        of->stats.max_latency_ms = MAX(of->stats.max_latency_ms, latency);
+        VLOG_DBG("%s: bundle %"PRIu64" installed in %lld ms", of->name,
+                 done->seqno, latency);
+        bool last = done == b;
+        free(done);
+        if (last) {
+            break;
+        }
+    }
+    if (now >= of->retry_at) {
+        of->backoff_ms = 0;
+    }
 }
 
 static void
@@ -950,19 +1014,7 @@ ofctrl_recv(struct ofctrl *of, const struct ofp_header *oh,
         break;
 
     case OFPTYPE_BARRIER_REPLY:
-        if (of->barrier_pending && oh->xid == of->barrier_xid) {
-            of->barrier_pending = false;
-            of->purge_datapath |= of->barrier_purges;
-            of->acked_seqno = of->barrier_seqno;
-            if (time_msec() >= of->retry_at) {
-                of->backoff_ms = 0;
-            }
-            long long int latency = time_msec() - of->bundle_sent_msec;
-            of->stats.last_latency_ms = latency;
-            of->stats.max_latency_ms = MAX(of->stats.max_latency_ms,
-                                           latency);
-            VLOG_DBG("%s: bundle installed in %lld ms", of->name, latency);
-        }
+        ofctrl_handle_barrier_reply(of, oh->xid);
         break;
 
     case OFPTYPE_ERROR:
@@ -1014,7 +1066,7 @@ ofctrl_run(struct ofctrl *of)
 
     if (of->seqno != rconn_get_connection_seqno(of->swconn)) {
         of->seqno = rconn_get_connection_seqno(of->swconn);
-        of->barrier_pending = false;
+        ofctrl_barriers_clear(of);
         stats_requests_fail(of, "the connection to the switch was lost");
         meter_stats_request_finish(of, "the connection to the switch was "
                                    "lost");
@@ -1195,11 +1247,12 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     }
 
     struct ofpbuf *barrier = ofputil_encode_barrier_request(bundle->version);
-    of->barrier_xid = ((struct ofp_header *) barrier->data)->xid;
-    of->barrier_pending = true;
-    of->barrier_purges = bundle->purges;
-    of->barrier_seqno = ++of->sent_seqno;
-    of->bundle_sent_msec = time_msec();
+    struct ofctrl_barrier *b = xmalloc(sizeof *b);
+    b->xid = ((struct ofp_header *) barrier->data)->xid;
+    b->seqno = ++of->sent_seqno;
+    b->purges = bundle->purges;
+    b->sent_msec = time_msec();
+    ovs_list_push_back(&of->barriers, &b->list_node);
     ofctrl_send(of, barrier);
     VLOG_DBG("%s: sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods "
              "in bundle %"PRIu32" and %"PRIuSIZE" meter-mods around it",
@@ -1532,7 +1585,7 @@ ofctrl_put(struct ofctrl *of, struct flow_table *ft,
     if (of->need_full_sync || flow_table_has_tracked(ft)) {
         ofctrl_put__(of, ft, ct_flushes);
     }
-    if (!of->barrier_pending) {
+    if (!ofctrl_barrier_pending(of)) {
         /* Every bundle was acknowledged, or the switch's flows were dumped
          * since and found to be the desired ones. */
         of->acked_seqno = of->sent_seqno;
@@ -1639,7 +1692,7 @@ ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *s)
     s->n_installed_groups = hmap_count(&of->installed_groups);
     s->n_desired_meters = of->meters_supported ? of->n_meters : 0;
     s->n_installed_meters = hmap_count(&of->installed_meters);
-    s->in_flight = of->barrier_pending;
+    s->in_flight = ofctrl_barrier_pending(of);
 }
 
 void
@@ -1669,7 +1722,7 @@ bool
 ofctrl_is_idle(const struct ofctrl *of)
 {
     return (rconn_is_connected(of->swconn) && of->state == S_READY
-            && !of->need_full_sync && !of->barrier_pending
+            && !of->need_full_sync && !ofctrl_barrier_pending(of)
             && of->acked_seqno == of->sent_seqno);
 }
 

@@ -155,6 +155,11 @@ struct k8s_client {
 
     long long int last_change_msec;
 
+    /* For measurements (k8s_client_get_input_stats()). */
+    uint64_t applied_rv;        /* Highest numeric resourceVersion of an
+                                 * event or complete list applied. */
+    unsigned long long int decode_usec; /* Spent decoding and applying. */
+
     struct watcher watchers[K8S_N_KINDS];
 };
 
@@ -438,6 +443,30 @@ long long int
 k8s_client_last_change_msec(const struct k8s_client *client)
 {
     return client->last_change_msec;
+}
+
+void
+k8s_client_get_input_stats(const struct k8s_client *client,
+                           struct k8s_client_input_stats *stats)
+{
+    stats->applied_rv = client->applied_rv;
+    stats->decode_usec = client->decode_usec;
+}
+
+/* Notes that what the client applied is at resourceVersion 'rv' (as the
+ * API server sent it), if it is a number. */
+static void
+client_note_applied_rv(struct k8s_client *client, const char *rv)
+{
+    char *end;
+
+    if (rv && rv[0] >= '0' && rv[0] <= '9') {
+        errno = 0;
+        unsigned long long int n = strtoull(rv, &end, 10);
+        if (!errno && !*end) {
+            client->applied_rv = MAX(client->applied_rv, n);
+        }
+    }
 }
 
 static const char *
@@ -947,6 +976,7 @@ watcher_list_complete(struct watcher *w, const char *resource_version)
                  resource_version);
     }
 
+    client_note_applied_rv(w->client, resource_version);
     watcher_discard_list(w);
     free(w->resource_version);
     w->resource_version = xstrdup(resource_version);
@@ -964,6 +994,7 @@ watcher_list_complete(struct watcher *w, const char *resource_version)
 static char *
 watcher_list_page(struct watcher *w)
 {
+    long long int start = time_usec();
     struct k8s_list_meta meta;
     char *error;
 
@@ -972,11 +1003,14 @@ watcher_list_page(struct watcher *w)
         return xasprintf("list: larger than %llu bytes in all pages",
                          (unsigned long long) K8S_MAX_LIST_BYTES);
     }
-    if (k8s_decode_list_page(w->body.string ? w->body.string : "",
-                             w->body.length, k8s_kind_name(w->kind),
-                             w->snapshot, &w->warnings, &meta, &error)) {
+    int retval = k8s_decode_list_page(w->body.string ? w->body.string : "",
+                                      w->body.length, k8s_kind_name(w->kind),
+                                      w->snapshot, &w->warnings, &meta,
+                                      &error);
+    if (retval) {
         char *message = xasprintf("list: malformed response: %s", error);
         free(error);
+        w->client->decode_usec += time_usec() - start;
         return message;
     }
 
@@ -992,6 +1026,7 @@ watcher_list_page(struct watcher *w)
         watcher_list_complete(w, rv);
     }
     k8s_list_meta_destroy(&meta);
+    w->client->decode_usec += time_usec() - start;
     return error;
 }
 
@@ -1083,7 +1118,7 @@ watcher_set_resource_version(struct watcher *w, const json_t *object)
 /* Handles one line of a watch stream.  Returns false to end the watch,
  * with 'w->expired' or 'w->abort_reason' set. */
 static bool
-watcher_handle_line(struct watcher *w, const char *line, size_t len)
+watcher_handle_line__(struct watcher *w, const char *line, size_t len)
 {
     size_t i;
 
@@ -1154,6 +1189,7 @@ watcher_handle_line(struct watcher *w, const char *line, size_t len)
         VLOG_DBG("%s: %s event%s", watcher_name(w), type,
                  changed ? "" : " (no change)");
         watcher_set_resource_version(w, object);
+        client_note_applied_rv(w->client, w->resource_version);
         w->n_events++;
         w->n_stream_events++;
         watcher_succeeded(w);
@@ -1164,6 +1200,16 @@ watcher_handle_line(struct watcher *w, const char *line, size_t len)
         w->n_errors++;
     }
     json_decref(event);
+    return ok;
+}
+
+/* watcher_handle_line__(), timed. */
+static bool
+watcher_handle_line(struct watcher *w, const char *line, size_t len)
+{
+    long long int start = time_usec();
+    bool ok = watcher_handle_line__(w, line, len);
+    w->client->decode_usec += time_usec() - start;
     return ok;
 }
 

@@ -36,6 +36,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "k8s/k8s-model.h"
 
 struct ds;
@@ -149,6 +150,24 @@ bool k8s_client_is_synced(const struct k8s_client *client);
  * that changed the cluster, 0 if never, so that the caller can tell how long
  * a change takes from being read to taking effect. */
 long long int k8s_client_last_change_msec(const struct k8s_client *client);
+
+/* What the client has applied to the cluster, for measurements of how
+ * long a change takes from the API server to the switch. */
+struct k8s_client_input_stats {
+    /* The highest resourceVersion, read as a number, of the watch events
+     * and complete lists applied so far (0 if none).  ResourceVersions are
+     * opaque to clients; an etcd-backed API server's (and the fake one's
+     * of the tests) come from one counter for all kinds, so the number
+     * tells which changes the cluster holds, as long as each kind's
+     * changes arrive in order (they do, on one watch). */
+    uint64_t applied_rv;
+
+    /* Microseconds spent so far decoding list pages and watch events and
+     * applying them to the cluster. */
+    unsigned long long int decode_usec;
+};
+void k8s_client_get_input_stats(const struct k8s_client *client,
+                                struct k8s_client_input_stats *stats);
 
 /* Applies the 'n' bytes at 'data', the body of a watch of 'kind' (one JSON
  * event per line: ADDED, MODIFIED, DELETED, BOOKMARK or ERROR), to

@@ -43,7 +43,18 @@ loopback only) changes objects and injects faults.
         malformed-list N     answer the next N lists with broken JSON
         expire-continue N    answer the next N continued lists with 410
         bookmark             send every open watch a bookmark now
+        play FILE RATE       put the objects in FILE (one JSON object a
+                             line), in order, at RATE objects a second,
+                             paced by the monotonic clock; answers, once
+                             the last is put, how many it put and the last
+                             resourceVersion
         stats                print counters as JSON
+
+    Every ADDED, MODIFIED and DELETED event written to a watch is logged to
+    DIR/watch-events.log as "TIME RESOURCEVERSION KIND", TIME being the
+    wall clock (seconds, with microseconds) right before the event's bytes
+    were written (and flushed, before the line is logged).  ResourceVersions come from one counter
+    for all kinds, as etcd's do.
 """
 
 import argparse
@@ -384,6 +395,7 @@ class ApiHandler(BaseHTTPRequestHandler):
         next_bookmark = time.monotonic() + args.bookmark_interval
         while True:
             lines = []
+            sent_rvs = []
             end = False
             with st.lock:
                 while True:
@@ -405,6 +417,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                     for rv, kind, type_, obj in st.history:
                         if rv > w.sent_rv and kind == w.kind:
                             lines.append(self.event(type_, obj))
+                            sent_rvs.append(rv)
                     w.sent_rv = max(w.sent_rv, st.rv)
                     if w.expire:
                         lines.append(self.event("ERROR", status(
@@ -425,7 +438,15 @@ class ApiHandler(BaseHTTPRequestHandler):
             if w.stall:
                 self.stall()
                 raise OSError("stalled")
+            # The time the events leave is taken just before their first
+            # byte is written: taken after the write, it can be later than
+            # the client's reaction to them, when this thread waits for
+            # the interpreter while the client reads, computes and is done.
+            sent_time = time.time()
             self.write_lines(lines)
+            if sent_rvs:
+                self.wfile.flush()
+                self.server.log_events(sent_time, sent_rvs, w.kind)
             if end:
                 return
 
@@ -467,6 +488,9 @@ class ApiServer(ThreadingHTTPServer):
         self.args = args
         self.log = log
         self.stopping = False
+        self.event_log = open(os.path.join(args.dir, "watch-events.log"),
+                              "a", buffering=1)
+        self.event_log_lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), ApiHandler)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.cert, args.key)
@@ -488,6 +512,13 @@ class ApiServer(ThreadingHTTPServer):
                 self.state.stats["refused"] += 1
                 return False
         return True
+
+    def log_events(self, t, rvs, kind):
+        """Logs that the events with resourceVersions 'rvs', of 'kind',
+        were written to a watch at wall clock time 't'."""
+        text = "".join("%.6f %d %s\n" % (t, rv, kind) for rv in rvs)
+        with self.event_log_lock:
+            self.event_log.write(text)
 
     def handle_error(self, request, client_address):
         self.log("connection from port %d: %s"
@@ -515,7 +546,7 @@ class ControlHandler(BaseHTTPRequestHandler):
             self.reply(200, self.server.command(request["command"],
                                                 request.get("args", []),
                                                 request.get("input", "")))
-        except (ValueError, KeyError, IndexError) as e:
+        except (ValueError, KeyError, IndexError, OSError) as e:
             self.reply(400, "error: %s" % e)
 
 
@@ -533,8 +564,33 @@ class ControlServer(ThreadingHTTPServer):
             f(w)
         self.state.lock.notify_all()
 
+    def play(self, path, rate):
+        """Puts the objects in the file at 'path', one JSON object a line,
+        at 'rate' a second: the i-th (from 0) at i / rate seconds after the
+        first, by the monotonic clock.  Returns how many it put and the
+        last resourceVersion."""
+        rate = float(rate)
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        with open(path) as f:
+            objs = [json.loads(line) for line in f if line.strip()]
+        st = self.state
+        start = time.monotonic()
+        rv = 0
+        for i, obj in enumerate(objs):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            with st.lock:
+                rv = st.put(obj)
+        self.log("control: played %d objects from %s at %g/s in %.3f s"
+                 % (len(objs), path, rate, time.monotonic() - start))
+        return "played %d objects, last resourceVersion %d" % (len(objs), rv)
+
     def command(self, cmd, args, input_):
         st = self.state
+        if cmd == "play":
+            return self.play(args[0], args[1])
         with st.lock:
             if cmd == "put":
                 doc = json.loads(input_)
@@ -630,14 +686,19 @@ def ctl(args):
     with open(os.path.join(args.dir, "control-port")) as f:
         port = int(f.read())
     input_ = sys.stdin.read() if args.command == "put" else ""
+    if args.command == "play" and args.args:
+        # The server's working directory is not ours.
+        args.args[0] = os.path.abspath(args.args[0])
     request = json.dumps({"command": args.command, "args": args.args,
                           "input": input_}).encode()
     req = urllib.request.Request("http://127.0.0.1:%d/" % port,
                                  data=request, method="POST")
     # The control port is on the loopback: never through a proxy.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    # A play takes as long as its objects at their rate.
+    timeout = None if args.command == "play" else 10
     try:
-        with opener.open(req, timeout=10) as resp:
+        with opener.open(req, timeout=timeout) as resp:
             sys.stdout.write(resp.read().decode())
             return 0
     except urllib.error.HTTPError as e:

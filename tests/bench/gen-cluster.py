@@ -23,6 +23,17 @@ the change: which object changed, and for a pod label change how many
 NetworkPolicies select or reference the pod.  Changes accumulate; a
 different Service, pod or policy is picked each time.
 
+    gen-cluster.py stream [--seed=N] [--dual-stack] SIZE ENDPOINTS N LABELS M
+
+generates the same cluster in memory and writes streams of changes for the
+fake API server to play (tests/fake-apiserver.py 'ctl play'): N
+EndpointSlice changes to file ENDPOINTS, each of which removes one
+endpoint of a Service or adds back one removed before (about half each),
+and M pod label changes, as the 'label' change above, to file LABELS, one
+changed object (JSON) a line.  The pods' labels change after all the
+endpoint changes, and the Services cycle through, so that N may exceed
+their number.
+
 The cluster (node-N has podCIDR 10.(244+N/256).(N%256).0/24, so the cluster
 CIDR is 10.244.0.0/14; Services are in 10.96.0.0/12):
 
@@ -628,6 +639,7 @@ class Cluster:
         before = [np for np in self.policies if self.policy_concerns(np, pod)]
         old = labels["role"]
         labels["role"] = "frontend" if old != "frontend" else "backend"
+        self.last_labelled = pod
         after = [np for np in self.policies if self.policy_concerns(np, pod)]
         self.touch(pod)
         names = set("%s/%s" % (np["metadata"]["namespace"],
@@ -658,6 +670,30 @@ class Cluster:
         self.touch(np)
         return "policy %s/%s %s" % (np["metadata"]["namespace"],
                                    np["metadata"]["name"], what)
+
+    def stream_endpoint_changes(self, n):
+        """Yields 'n' EndpointSlices, each changed from what it was by one
+        endpoint, removed or added back."""
+        rng = random.Random(self.rng.random())
+        services = [s for s in self.services if len(s[1]["endpoints"]) > 1]
+        rng.shuffle(services)
+        removed = []            # (slice, endpoint)
+        next_service = 0
+        for _ in range(n):
+            if removed and rng.random() < 0.5:
+                eps, ep = removed.pop(rng.randrange(len(removed)))
+                eps["endpoints"].append(ep)
+            else:
+                while True:
+                    _, eps = services[next_service % len(services)]
+                    next_service += 1
+                    if len(eps["endpoints"]) > 1:
+                        break
+                ep = eps["endpoints"].pop(
+                    rng.randrange(len(eps["endpoints"])))
+                removed.append((eps, ep))
+            self.touch(eps)
+            yield eps
 
     def prepare_changes(self):
         rng = random.Random(self.rng.random())
@@ -699,6 +735,23 @@ def main():
     opts = parser.parse_args()
 
     args = opts.args
+    if args and args[0] == "stream":
+        if len(args) != 6 or args[1] not in SIZES:
+            parser.error("expected stream {%s} ENDPOINTS N LABELS M"
+                         % ",".join(SIZES))
+        cluster = Cluster(args[1], opts.seed)
+        if opts.dual_stack:
+            cluster.make_dual_stack()
+        cluster.prepare_changes()
+        with open(args[2], "w") as f:
+            for eps in cluster.stream_endpoint_changes(int(args[3])):
+                f.write(json.dumps(eps, separators=(",", ":")) + "\n")
+        with open(args[4], "w") as f:
+            for _ in range(int(args[5])):
+                cluster.change_label()
+                f.write(json.dumps(cluster.last_labelled,
+                                   separators=(",", ":")) + "\n")
+        return 0
     changes = args and args[0] == "changes"
     if changes:
         args = args[1:]

@@ -5,7 +5,8 @@
 #
 # The kovs scale benchmark.
 #
-#     tests/bench/run-bench.sh [-o FILE] [--dual-stack] [small|medium|large|all]...
+#     tests/bench/run-bench.sh [-o FILE] [--dual-stack] [--apiserver]
+#                              [small|medium|large|all]...
 #
 # (default: small and medium).  With --dual-stack, the clusters have both
 # families (gen-cluster.py --dual-stack: every pod and Service also has an
@@ -35,6 +36,34 @@
 #      the switch being in sync;
 #   4. restart: kovs-controller restarted on the fully installed switch:
 #      flow-mods sent and time to being in sync.
+#
+# With --apiserver, the cluster comes from the fake API server instead
+# (tests/fake-apiserver.py: TLS, a bearer token, lists in pages of 500
+# items, then watches with bookmarks), and for each size the benchmark
+# measures, on a fresh switch like the cold install's:
+#
+#   a. kovs-controller's start (--kubeconfig) to the barrier reply of a
+#      fully installed br-int, its CPU time and peak RSS then;
+#   b. the server playing KOVS_BENCH_API_ENDPOINT_CHANGES (1000)
+#      EndpointSlice changes, each removing one endpoint of a Service or
+#      adding one back, then KOVS_BENCH_API_LABEL_CHANGES (100) pod label
+#      changes that policies select on, each stream at
+#      KOVS_BENCH_API_RATE (100) changes a second
+#      (gen-cluster.py stream, fake-apiserver.py 'ctl play'): for each
+#      change, the time from the server writing its watch event to the
+#      first barrier reply that covers its resourceVersion (the
+#      controller's sync_log debug lines); median, 99th percentile and
+#      maximum per kind, and where the time went (the event on its way
+#      to the controller's main loop, then receiving, decoding,
+#      computing, putting, the bundle to its barrier reply, and the
+#      rest).  A change that alters no flow is
+#      covered when its computation finds nothing to send (and every
+#      bundle sent before it is acknowledged);
+#   c. the controller's CPU time per change of each stream (from
+#      /proc/PID/stat; it includes bookmarks and the status polls), and
+#      its peak RSS at the end.
+#
+# One table per size is appended to FILE.
 #
 # Cold compute, cold install, the baseline and restart run KOVS_BENCH_RUNS
 # times (default 3) and report the median; incremental changes report the
@@ -75,6 +104,11 @@ NODE=node-0
 CLUSTER_CIDR=10.244.0.0/14
 SERVICE_CIDR=10.96.0.0/12
 DUAL_STACK=
+APISERVER=false
+N_API_ENDPOINT=${KOVS_BENCH_API_ENDPOINT_CHANGES:-1000}
+N_API_LABEL=${KOVS_BENCH_API_LABEL_CHANGES:-100}
+API_RATE=${KOVS_BENCH_API_RATE:-100}
+KUBECONFIG_FILE=
 
 output=$builddir/bench-results.md
 sizes=()
@@ -87,6 +121,7 @@ while [ $# -gt 0 ]; do
         CLUSTER_CIDR=10.244.0.0/14,fd00:10::/32
         SERVICE_CIDR=10.96.0.0/12,fd00:10:96::/112
         shift ;;
+    --apiserver) APISERVER=true; shift ;;
     -h|--help) sed -n '/^# The kovs/,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
     small|medium|large) sizes+=("$1"); shift ;;
     all) sizes+=(small medium large); shift ;;
@@ -107,6 +142,8 @@ for prog in ovsdb-tool ovsdb-server ovsdb-client ovs-vswitchd ovs-vsctl \
 done
 
 . "$srcdir/tests/sandbox-lib.sh"
+abs_top_srcdir=$srcdir
+. "$srcdir/tests/apiserver-lib.sh"
 KOVS_WAIT=$TIMEOUT
 
 WORK=$(mktemp -d /tmp/kovs-bench.XXXXXX)
@@ -128,6 +165,7 @@ cleanup () {
         kill "$gen_pid" 2>/dev/null
     fi
     for pidfile in $(find "$WORK" -name kovs-controller.pid) \
+                   $(find "$WORK" -name fake-apiserver.pid) \
                    $(find "$WORK" -name ovs-vswitchd.pid) \
                    $(find "$WORK" -name ovsdb-server.pid); do
         kill_pidfile "$pidfile"
@@ -307,9 +345,16 @@ fully_installed () {
         { [ -z "$EXPECT_FLOWS" ] || [ "$S_DESIRED" = "$EXPECT_FLOWS" ]; }
 }
 
+# Starts kovs-controller on the state file $STATE or, if KUBECONFIG_FILE is
+# set, on the API server it names, with the sync log's debug lines.
 start_controller () {
-    "$KOVS_CONTROLLER" --detach --no-chdir --pidfile --log-file \
-        -vconsole:off --node-name=$NODE --k8s-state="$STATE" \
+    local source=(--k8s-state="$STATE")
+    if [ -n "$KUBECONFIG_FILE" ]; then
+        source=(--kubeconfig="$KUBECONFIG_FILE" -vsync_log:file:dbg
+                --metrics-address=off)
+    fi
+    api_env "$KOVS_CONTROLLER" --detach --no-chdir --pidfile --log-file \
+        -vconsole:off --node-name=$NODE "${source[@]}" \
         --cluster-cidr=$CLUSTER_CIDR --service-cidr=$SERVICE_CIDR \
         --cni-conf-dir="$PWD/net.d" \
         ${KOVS_BENCH_CONTROLLER_ARGS:-} 2>>daemons.stderr ||
@@ -723,6 +768,216 @@ Medians of $RUNS runs; incremental figures over the changes $triple.
 EOF
 }
 
+# The API server path of one size (--apiserver).
+bench_api_size () {
+    local size=$1 dir=$WORK/api-$size
+    mkdir -p "$dir"
+    local R=$dir/results
+    : > "$R"
+
+    log "$size: generating the cluster and the streams of changes"
+    STATE=$dir/state.json
+    python3 "$GEN" --seed="$SEED" --local-pods="$dir/local-pods" $DUAL_STACK \
+        "$size" "$STATE" || die "gen-cluster.py failed"
+    python3 "$GEN" --seed="$SEED" $DUAL_STACK stream "$size" \
+        "$dir/endpoints.json" "$N_API_ENDPOINT" \
+        "$dir/labels.json" "$N_API_LABEL" || die "gen-cluster.py failed"
+    N_LOCAL_PODS=$(wc -l < "$dir/local-pods")
+    local summary
+    summary=$(python3 -c '
+import collections, json, sys
+items = json.load(open(sys.argv[1]))["items"]
+kinds = collections.Counter(o["kind"] for o in items)
+print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
+    N_NODES=$(echo "$summary" | sed -n 's/.*Node: \([0-9]*\).*/\1/p')
+
+    log "$size: making the template switch"
+    make_template "$dir/local-pods" "$dir/template" ||
+        die "cannot make the template switch"
+
+    log "$size: loading the fake API server"
+    mkdir -p "$dir/api" && cd "$dir/api" || die "no $dir/api"
+    api_start --max-page=500 || die "the fake API server did not start"
+    api_ctl put < "$STATE" > /dev/null || die "cannot load the API server"
+    api_ctl compact > /dev/null
+    api_kubeconfig kubeconfig "    token: $(cat token)"
+    KUBECONFIG_FILE=$dir/api/kubeconfig
+
+    # a. Start to full sync.
+    log "$size: kovs-controller start to full sync from the API server"
+    sandbox_up "$dir/run" "$dir/template.db" || die "cannot start the switch"
+    wait_ports "$((N_LOCAL_PODS + 2))" || die "ports did not appear"
+    local t0 t1 pid
+    EXPECT_FLOWS=
+    t0=$(now_us)
+    start_controller
+    wait_for fully_installed
+    t1=$(now_us)
+    pid=$(cat kovs-controller.pid)
+    echo "api_install_ms $(ms_between "$t0" "$t1")" >> "$R"
+    echo "api_install_cpu $(proc_cpu_ms "$pid")" >> "$R"
+    echo "api_install_rss $(proc_peak_rss_kb "$pid")" >> "$R"
+    echo "flows $S_DESIRED" >> "$R"
+    echo "groups $S_DESIRED_GROUPS" >> "$R"
+    echo "lists $(cd "$dir/api" && api_stat lists)" >> "$R"
+    local synced_rv
+    synced_rv=$(cd "$dir/api" && api_stat rv)
+
+    # b, c. The streams of changes.
+    local cpu0 kind file out last
+    for kind in endpoints labels; do
+        cpu0=$(proc_cpu_ms "$pid")
+        file=$dir/$kind.json
+        log "$size: playing $(wc -l < "$file") $kind changes at $API_RATE/s"
+        out=$(cd "$dir/api" && api_ctl play "$file" "$API_RATE") ||
+            die "cannot play $file"
+        last=${out##* }
+        kovs_wait_until grep -q "resourceVersion $last in the switch at" \
+            kovs-controller.log || die "resourceVersion $last never synced"
+        wait_for status_in_sync
+        echo "api_${kind}_cpu $(( $(proc_cpu_ms "$pid") - cpu0 ))" >> "$R"
+    done
+    echo "api_changes_rss $(proc_peak_rss_kb "$pid")" >> "$R"
+    api_latencies "$dir/api/watch-events.log" kovs-controller.log \
+        "$synced_rv" "$(wc -l < "$dir/endpoints.json")" >> "$R" ||
+        die "cannot compute the latencies"
+    sandbox_down
+    kill_pidfile "$dir/api/fake-apiserver.pid"
+    KUBECONFIG_FILE=
+    cd "$WORK"
+
+    report_api_size "$size" "$summary" >> "$output"
+}
+
+# api_latencies EVENTS-LOG CONTROLLER-LOG RV N: from the fake API server's
+# log of the events it sent and the controller's sync log, for the events
+# after resourceVersion RV, the first N of them ("endpoint") and the rest
+# ("label"), prints: the latencies (from the server writing the event to
+# the first barrier reply whose resourceVersion covers it) as
+# "KIND-latency MEDIAN P99 MAX" in ms, how many events, how many of them
+# altered no flow, in how many computations, and the median and 99th
+# percentile over the events of each part of their latency, in ms: from
+# the server writing the event to the main loop's pass that read it (or
+# the first change of the same computation), then the parts of the
+# computation that covered it, then the rest.
+api_latencies () {
+    python3 -c "$_api_latencies_py" "$@"
+}
+_api_latencies_py='
+import re, sys
+events_log, controller_log = sys.argv[1], sys.argv[2]
+start_rv, n_first = int(sys.argv[3]), int(sys.argv[4])
+line_re = re.compile(
+    r"sync_log\|DBG\|resourceVersion (\d+) in the switch at ([\d.]+): "
+    r"(no flow change|bundle \d+ [^;]*); read at ([\d.]+), receive (\d+) us, "
+    r"decode (\d+) us, compute (\d+) us, put (\d+) us, "
+    r"barrier reply (\d+) us")
+synced = []
+for line in open(controller_log):
+    m = line_re.search(line)
+    if m:
+        synced.append((int(m.group(1)), float(m.group(2)),
+                       m.group(3) == "no flow change", float(m.group(4)),
+                       [int(m.group(i)) / 1000.0 for i in range(5, 10)]))
+sent = {}
+for line in open(events_log):
+    t, rv, kind = line.split()
+    sent.setdefault(int(rv), float(t))
+played = sorted(rv for rv in sent if rv > start_rv)
+groups = [("endpoint", played[:n_first]), ("label", played[n_first:])]
+
+def pct(values, p):
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    return v[min(len(v) - 1, max(0, -(-len(v) * p // 100) - 1))]
+
+def median(values):
+    v = sorted(values)
+    n = len(v)
+    if not n:
+        return float("nan")
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+parts = ["receive", "decode", "compute", "put", "barrier"]
+all_parts = ["way"] + parts + ["other"]
+for name, rvs in groups:
+    lat, nochange, covering = [], 0, set()
+    part_values = {p: [] for p in all_parts}
+    i = 0
+    for rv in rvs:
+        while i < len(synced) and synced[i][0] < rv:
+            i += 1
+        if i == len(synced):
+            sys.stderr.write("%s: resourceVersion %d never synced\n"
+                             % (name, rv))
+            sys.exit(1)
+        srv, t, no_change, read_at, times = synced[i]
+        latency = (t - sent[rv]) * 1000.0
+        lat.append(latency)
+        nochange += no_change
+        covering.add(i)
+        way = max(0.0, (read_at - sent[rv]) * 1000.0)
+        part_values["way"].append(way)
+        for p, v in zip(parts, times):
+            part_values[p].append(v)
+        part_values["other"].append(latency - way - sum(times))
+    print("%s-latency %.1f %.1f %.1f" % (name, median(lat), pct(lat, 99),
+                                         max(lat) if lat else float("nan")))
+    print("%s-count %d" % (name, len(lat)))
+    print("%s-nochange %d" % (name, nochange))
+    print("%s-computations %d" % (name, len(covering)))
+    for label, f in (("parts", median), ("parts-p99", lambda v: pct(v, 99))):
+        print("%s-%s %s" % (name, label, " ".join(
+            "%.2f" % f(part_values[p]) for p in all_parts)))
+'
+
+# per_change CPU-MS N: CPU-MS / N, in ms with two decimals.
+per_change () {
+    awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f", n ? c / n : 0 }'
+}
+
+# parts KEY: the parts of values KEY, " / "-separated.
+parts () {
+    values "$1" | sed 's| | / |g'
+}
+
+report_api_size () {
+    local size=$1 summary=$2 ep_cpu lb_cpu
+    ep_cpu=$(per_change "$(values api_endpoints_cpu)" "$(values endpoint-count)")
+    lb_cpu=$(per_change "$(values api_labels_cpu)" "$(values label-count)")
+    local ep lb
+    ep=$(values endpoint-latency) lb=$(values label-latency)
+    cat <<EOF
+
+### $size${DUAL_STACK:+ (dual-stack)}, from the API server: $summary
+
+Node $NODE: $N_LOCAL_PODS local pods, $((N_NODES - 1)) tunnels; $(values flows) flows, $(values groups) groups.
+Lists in pages of 500 items ($(values lists) list requests); changes played at $API_RATE a second.
+Latency: from the fake API server writing a watch event to the barrier reply
+that covers its resourceVersion.  Parts of each change's latency: on its way
+(from the server's write to the controller's main loop reading it, or the
+first change of its computation) / then, of the computation that covered it,
+receiving / decoding / computing / putting it into a bundle / the bundle to
+the barrier reply / the rest (the main loop's other work), in ms.
+
+| measurement | result | target |
+| --- | --- | --- |
+| start to full sync (barrier reply of the full br-int) | $(values api_install_ms) ms | |
+| controller CPU / peak RSS at full sync | $(values api_install_cpu) ms / $(fmt_mb "$(values api_install_rss)") | |
+| endpoint change ($(values endpoint-count)): latency, ms (median / p99 / max) | ${ep// / \/ } | p99 < 20 ms |
+| endpoint change: computations; changes that altered no flow | $(values endpoint-computations); $(values endpoint-nochange) | |
+| endpoint change: parts, ms (median) | $(parts endpoint-parts) | |
+| endpoint change: parts, ms (p99) | $(parts endpoint-parts-p99) | |
+| pod label change ($(values label-count)): latency, ms (median / p99 / max) | ${lb// / \/ } | p99 < 20 ms |
+| pod label change: computations; changes that altered no flow | $(values label-computations); $(values label-nochange) | |
+| pod label change: parts, ms (median) | $(parts label-parts) | |
+| pod label change: parts, ms (p99) | $(parts label-parts-p99) | |
+| controller CPU per change: endpoint / pod label | $ep_cpu ms / $lb_cpu ms | |
+| controller peak RSS at the end | $(fmt_mb "$(values api_changes_rss)") | |
+EOF
+}
+
 machine () {
     local cpu mem
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
@@ -737,14 +992,25 @@ machine () {
     fi
 }
 
-{
-    echo "## kovs scale benchmark"
-    echo
-    machine
-} > "$output"
-
-for size in "${sizes[@]}"; do
-    bench_size "$size"
-done
+if $APISERVER; then
+    {
+        echo
+        echo "## kovs API server benchmark"
+        echo
+        machine
+    } >> "$output"
+    for size in "${sizes[@]}"; do
+        bench_api_size "$size"
+    done
+else
+    {
+        echo "## kovs scale benchmark"
+        echo
+        machine
+    } > "$output"
+    for size in "${sizes[@]}"; do
+        bench_size "$size"
+    done
+fi
 cat "$output"
 log "results written to $output"
