@@ -860,6 +860,14 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
                                  * the bridge the packet entered, not the
                                  * one that recirculated it, which is the
                                  * one we were in. */
+    /* check_pkt_larger: ofproto/trace translates what follows it twice,
+     * first for a packet larger than the limit, then for one that is not.
+     * The trace follows a packet of ordinary size: the stages of the first
+     * pass are skipped, up to the second stage of the table that the first
+     * pass began with. */
+    bool larger_armed = false;  /* check_pkt_larger seen, no stage since. */
+    int larger_table = -1;      /* Skipping the first pass, which began in
+                                 * this table. */
     for (char *line = strtok_r(copy, "\n", &save_ptr); line;
          line = strtok_r(NULL, "\n", &save_ptr)) {
         size_t indent = strspn(line, " ");
@@ -920,6 +928,17 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
             st = NULL;          /* What br-ex's NORMAL flooded. */
         } else if (parse_stage_line(s, &table, &priority, &cookie,
                                     &match)) {
+            if (larger_armed || (larger_table >= 0 && table != larger_table)) {
+                /* A stage of the pass for a larger packet. */
+                if (larger_armed) {
+                    larger_armed = false;
+                    larger_table = table;
+                }
+                free(match);
+                st = NULL;
+                continue;
+            }
+            larger_table = -1;
             st = add_stage(ctx, tn->name);
             st->ex = in_ex;
             st->table = table;
@@ -942,6 +961,9 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
                 }
             } else if (strncmp(s, "->", 2)) {
                 svec_add(&st->actions, s);
+                if (!strncmp(s, "check_pkt_larger(", 17)) {
+                    larger_armed = true;
+                }
                 if (st->ex && !strcmp(s, "NORMAL")) {
                     ex_normal = true;
                 }
