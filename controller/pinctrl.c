@@ -135,9 +135,31 @@ pinctrl_ignore(const struct pinctrl_packet_in *pi, const char *reason)
     return false;
 }
 
-/* Appends to 'replies' a packet-out, for 'pi''s connection, that sends
- * 'packet' out of 'port' without going through the pipeline.  Frees
- * 'packet'. */
+/* Appends to 'replies' a packet-out, for 'pi''s connection, of 'packet'
+ * as if it entered on 'in_port', with 'ofpacts'.  Frees 'packet'. */
+static void
+pinctrl_put_packet_out__(const struct pinctrl_packet_in *pi,
+                         struct dp_packet *packet, ofp_port_t in_port,
+                         const struct ofpbuf *ofpacts,
+                         struct ovs_list *replies)
+{
+    struct ofputil_packet_out po;
+    memset(&po, 0, sizeof po);
+    po.packet = dp_packet_data(packet);
+    po.packet_len = dp_packet_size(packet);
+    po.buffer_id = UINT32_MAX;
+    match_init_catchall(&po.flow_metadata);
+    match_set_in_port(&po.flow_metadata, in_port);
+    po.ofpacts = ofpacts->data;
+    po.ofpacts_len = ofpacts->size;
+
+    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
+    ovs_list_push_back(replies, &msg->list_node);
+    dp_packet_delete(packet);
+}
+
+/* Appends to 'replies' a packet-out that sends 'packet' out of 'port'
+ * without going through the pipeline.  Frees 'packet'. */
 static void
 pinctrl_put_packet_out(const struct pinctrl_packet_in *pi,
                        struct dp_packet *packet, ofp_port_t port,
@@ -145,24 +167,9 @@ pinctrl_put_packet_out(const struct pinctrl_packet_in *pi,
 {
     uint64_t ofpacts_stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
-    struct ofputil_packet_out po;
-
     flows_put_output(&ofpacts, port);
-
-    memset(&po, 0, sizeof po);
-    po.packet = dp_packet_data(packet);
-    po.packet_len = dp_packet_size(packet);
-    po.buffer_id = UINT32_MAX;
-    match_init_catchall(&po.flow_metadata);
-    match_set_in_port(&po.flow_metadata, OFPP_CONTROLLER);
-    po.ofpacts = ofpacts.data;
-    po.ofpacts_len = ofpacts.size;
-
-    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
-    ovs_list_push_back(replies, &msg->list_node);
-
+    pinctrl_put_packet_out__(pi, packet, OFPP_CONTROLLER, &ofpacts, replies);
     ofpbuf_uninit(&ofpacts);
-    dp_packet_delete(packet);
 }
 
 /* Decodes packet-in 'oh' and runs its opcode's handler.  Returns true if the
@@ -589,25 +596,10 @@ pinctrl_put_packet_from_tunnel(const struct pinctrl_packet_in *pi,
 {
     uint64_t ofpacts_stub[64 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
-    struct ofputil_packet_out po;
-
     flows_put_load(&ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
     flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
-
-    memset(&po, 0, sizeof po);
-    po.packet = dp_packet_data(packet);
-    po.packet_len = dp_packet_size(packet);
-    po.buffer_id = UINT32_MAX;
-    match_init_catchall(&po.flow_metadata);
-    match_set_in_port(&po.flow_metadata, tunnel_port);
-    po.ofpacts = ofpacts.data;
-    po.ofpacts_len = ofpacts.size;
-
-    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
-    ovs_list_push_back(replies, &msg->list_node);
-
+    pinctrl_put_packet_out__(pi, packet, tunnel_port, &ofpacts, replies);
     ofpbuf_uninit(&ofpacts);
-    dp_packet_delete(packet);
 }
 
 /* Answers a packet that is larger than the tunnel it was to go into
