@@ -162,6 +162,22 @@ format_trace_groups(const struct flow_table *ft, uint8_t proto,
 
 /* Adds a bridge for 'on' to the private switch, with its ports, and loads
  * its flows and groups into it.  Returns NULL or an error message. */
+/* Appends to 'args' the ovs-vsctl commands that add 'bridge' as the
+ * trace's switches have it: the dummy datapath, secure, OpenFlow 1.5. */
+static void
+put_vsctl_bridge(struct svec *args, const char *bridge)
+{
+    svec_add(args, "add-br");
+    svec_add(args, bridge);
+    svec_add(args, "--");
+    svec_add(args, "set");
+    svec_add(args, "Bridge");
+    svec_add(args, bridge);
+    svec_add(args, "datapath_type=dummy");
+    svec_add(args, "fail_mode=secure");
+    svec_add(args, "protocols=OpenFlow15");
+}
+
 static char *
 offline_node_load(struct offline_backend *ob, struct offline_node *on,
                   uint8_t proto)
@@ -170,15 +186,7 @@ offline_node_load(struct offline_backend *ob, struct offline_node *on,
     const char *bridge = on->up.bridge;
     struct svec args = SVEC_EMPTY_INITIALIZER;
     svec_add(&args, "ovs-vsctl");
-    svec_add(&args, "add-br");
-    svec_add(&args, bridge);
-    svec_add(&args, "--");
-    svec_add(&args, "set");
-    svec_add(&args, "Bridge");
-    svec_add(&args, bridge);
-    svec_add(&args, "datapath_type=dummy");
-    svec_add(&args, "fail_mode=secure");
-    svec_add(&args, "protocols=OpenFlow15");
+    put_vsctl_bridge(&args, bridge);
     size_t index = ob->n_bridges - 1;
     char *iface = xasprintf("n%"PRIuSIZE"-gw", index);
     put_vsctl_port(&args, bridge, iface, u16_to_ofp(TRACE_GATEWAY_OFPORT));
@@ -205,15 +213,7 @@ offline_node_load(struct offline_backend *ob, struct offline_node *on,
         char *ex_patch = xasprintf("n%"PRIuSIZE"-to-int", index);
         char *uplink = xasprintf("n%"PRIuSIZE"-uplink", index);
         svec_add(&args, "--");
-        svec_add(&args, "add-br");
-        svec_add(&args, ex_bridge);
-        svec_add(&args, "--");
-        svec_add(&args, "set");
-        svec_add(&args, "Bridge");
-        svec_add(&args, ex_bridge);
-        svec_add(&args, "datapath_type=dummy");
-        svec_add(&args, "fail_mode=secure");
-        svec_add(&args, "protocols=OpenFlow15");
+        put_vsctl_bridge(&args, ex_bridge);
         put_vsctl_port(&args, ex_bridge, uplink,
                        u16_to_ofp(TRACE_EX_UPLINK_OFPORT));
         put_vsctl_patch(&args, bridge, int_patch, ex_patch,
