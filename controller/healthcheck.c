@@ -6,9 +6,13 @@
 
 #include "controller/healthcheck.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include "controller/http-server.h"
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
@@ -243,12 +247,53 @@ healthcheck_handle(struct http_request *req, void *s_)
     ds_destroy(&body);
 }
 
+/* Returns the wildcard address the listeners bind to when no address is
+ * given: "::", which accepts IPv4 as well (as IPv4-mapped addresses), on a
+ * node with IPv6 whose net.ipv6.bindv6only is 0 (the kernel's default, read
+ * from the caller's network namespace); otherwise "0.0.0.0", and a node
+ * that disabled IPv6 sockets or made them IPv6-only gets its health check
+ * ports over IPv4 alone, with one log line saying why. */
+static const char *
+healthcheck_wildcard(void)
+{
+    static bool logged;
+    const char *reason = NULL;
+
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0) {
+        reason = ovs_strerror(errno);
+    } else {
+        close(fd);
+
+        char value = '0';
+        FILE *file = fopen("/proc/sys/net/ipv6/bindv6only", "r");
+        if (file) {
+            if (fscanf(file, " %c", &value) != 1) {
+                value = '0';
+            }
+            fclose(file);
+        }
+        if (value != '0') {
+            reason = "net.ipv6.bindv6only is set, so a socket on :: would "
+                     "not accept IPv4";
+        }
+    }
+    if (!reason) {
+        return "::";
+    }
+    if (!logged) {
+        logged = true;
+        VLOG_INFO("health check ports listen on IPv4 only: %s", reason);
+    }
+    return "0.0.0.0";
+}
+
 /* Returns the address, "IP:PORT", of 's''s listener, in memory the caller
  * frees. */
 static char *
 healthcheck_address(const struct healthcheck_service *s)
 {
-    const char *ip = s->hc->bind_ip ? s->hc->bind_ip : "0.0.0.0";
+    const char *ip = s->hc->bind_ip ? s->hc->bind_ip : healthcheck_wildcard();
     return xasprintf(strchr(ip, ':') ? "[%s]:%"PRIu16 : "%s:%"PRIu16,
                      ip, s->port);
 }

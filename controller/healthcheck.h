@@ -62,7 +62,7 @@ struct healthcheck {
     struct hmap services;           /* "struct healthcheck_service"s, by
                                      * port. */
     bool serving;                   /* Should the listeners be open? */
-    char *bind_ip;                  /* Where they bind; NULL for all. */
+    char *bind_ip;                  /* Where they bind; NULL for any. */
 
     /* Requests answered, since the server was initialized: with 200, with
      * 503, and with 400 (malformed). */
@@ -74,7 +74,8 @@ struct healthcheck {
 void healthcheck_init(struct healthcheck *hc);
 
 /* Starts serving, with listeners bound to 'bind_ip' (an IPv4 or IPv6
- * address), or to all IPv4 addresses if 'bind_ip' is NULL or "".  Calling
+ * address), or to every address of both families if 'bind_ip' is NULL or
+ * "" (IPv4 alone on a node without IPv6 sockets).  Calling
  * it again with another address reopens the existing listeners on that
  * address.  Services may be set before the server starts; their listeners
  * open when it does. */

@@ -876,11 +876,49 @@ flows_service_compute(const struct flows_input *in,
 }
 
 static int
-compare_be32(const void *a_, const void *b_)
+compare_in6(const void *a, const void *b)
 {
-    uint32_t a = ntohl(*(const ovs_be32 *) a_);
-    uint32_t b = ntohl(*(const ovs_be32 *) b_);
-    return a < b ? -1 : a > b;
+    return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+/* Returns the number of distinct addresses among the ready endpoints of
+ * 'slices' on node 'node_name' in slices of one family ('ipv6'). */
+static size_t
+count_local_ready(const struct k8s_endpoint_slice **slices, size_t n_slices,
+                  const char *node_name, bool ipv6)
+{
+    struct in6_addr *ips = NULL;
+    size_t n = 0, allocated = 0;
+    for (size_t i = 0; i < n_slices; i++) {
+        const struct k8s_endpoint_slice *slice = slices[i];
+        for (size_t j = 0; slice->ipv6 == ipv6 && j < slice->n_endpoints;
+             j++) {
+            const struct k8s_endpoint *ep = &slice->endpoints[j];
+            if (!ep->ready || strcmp(ep->node_name, node_name)) {
+                continue;
+            }
+            for (size_t k = 0; k < ep->n_addresses; k++) {
+                if (k8s_addr_is_ipv4(&ep->addresses[k]) != ipv6) {
+                    if (n >= allocated) {
+                        ips = x2nrealloc(ips, &allocated, sizeof *ips);
+                    }
+                    ips[n++] = ep->addresses[k];
+                }
+            }
+        }
+    }
+
+    /* An address in two slices counts once.  ('ips' is NULL if 'n' is
+     * 0.) */
+    if (n) {
+        qsort(ips, n, sizeof *ips, compare_in6);
+    }
+    size_t n_unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        n_unique += !i || !ipv6_addr_equals(&ips[i], &ips[i - 1]);
+    }
+    free(ips);
+    return n_unique;
 }
 
 size_t
@@ -892,36 +930,10 @@ service_count_local_ready(const struct k8s_cluster *cluster,
     const struct k8s_endpoint_slice **slices = k8s_cluster_service_slices(
         cluster, svc->obj.namespace, svc->obj.name, &n_slices);
 
-    ovs_be32 *ips = NULL;
-    size_t n = 0, allocated = 0;
-    for (size_t i = 0; i < n_slices; i++) {
-        const struct k8s_endpoint_slice *slice = slices[i];
-        for (size_t j = 0; !slice->ipv6 && j < slice->n_endpoints; j++) {
-            const struct k8s_endpoint *ep = &slice->endpoints[j];
-            if (!ep->ready || strcmp(ep->node_name, node_name)) {
-                continue;
-            }
-            for (size_t k = 0; k < ep->n_addresses; k++) {
-                if (k8s_addr_is_ipv4(&ep->addresses[k])) {
-                    if (n >= allocated) {
-                        ips = x2nrealloc(ips, &allocated, sizeof *ips);
-                    }
-                    ips[n++] = in6_addr_get_mapped_ipv4(&ep->addresses[k]);
-                }
-            }
-        }
-    }
+    /* A dual-stack pod is an endpoint in a slice of each family: the
+     * family with more of them counts. */
+    size_t n4 = count_local_ready(slices, n_slices, node_name, false);
+    size_t n6 = count_local_ready(slices, n_slices, node_name, true);
     free(slices);
-
-    /* An address in two slices counts once.  ('ips' is NULL if 'n' is
-     * 0.) */
-    if (n) {
-        qsort(ips, n, sizeof *ips, compare_be32);
-    }
-    size_t n_unique = 0;
-    for (size_t i = 0; i < n; i++) {
-        n_unique += !i || ips[i] != ips[i - 1];
-    }
-    free(ips);
-    return n_unique;
+    return MAX(n4, n6);
 }

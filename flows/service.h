@@ -52,8 +52,9 @@ size_t service_select_endpoints(const struct k8s_cluster *,
  * and those labelled for another proxy. */
 bool service_is_proxied(const struct k8s_service *);
 
-/* Returns the number of distinct ready IPv4 endpoints of 'svc' on node
- * 'node_name', what its health check node port reports. */
+/* Returns the number of distinct ready endpoints of 'svc' on node
+ * 'node_name', what its health check node port reports: of the family with
+ * more of them, so that a dual-stack pod counts once. */
 size_t service_count_local_ready(const struct k8s_cluster *,
                                  const struct k8s_service *,
                                  const char *node_name);

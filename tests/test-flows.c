@@ -3021,6 +3021,37 @@ check_incremental_is_full(struct fixture *f, const char *what)
     "'addressType':'IPv6','ports':[" PORT("http", 8080)                 \
     PORT_PROTO("dns", 5353, "UDP") "],'endpoints':[" ENDPOINTS "]},"
 
+/* A health check node port reports the node's ready endpoints: IPv4 or
+ * IPv6 alone, and a dual-stack pod once although it is in a slice of each
+ * family. */
+static void
+test_service_count_local_ready(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        "{'kind':'Service','metadata':{'namespace':'default','name':'web'},"
+        "'spec':{" WEB_SPEC("'10.96.0.10','fd00:10:96::10'", "") "}},"
+        WEB_SLICE4
+        SLICE6("web-6", EP("fd00:10:244:1::a", "n1", "")
+                        EP("fd00:10:244:2::a", "n2", "")
+                        EP("fd00:10:244:2::b", "n2", "")
+                        EP("fd00:10:244:2::c", "n2", "'ready':false")));
+    const struct k8s_service *svc = k8s_service_cast(
+        k8s_cluster_find(&f.cluster, K8S_SERVICE, "default", "web"));
+    CHECK(svc, "no Service default/web");
+    if (svc) {
+        size_t n1 = service_count_local_ready(&f.cluster, svc, "n1");
+        size_t n2 = service_count_local_ready(&f.cluster, svc, "n2");
+        size_t n3 = service_count_local_ready(&f.cluster, svc, "n3");
+        CHECK(n1 == 1, "n1: expected 1 local endpoint, got %"PRIuSIZE, n1);
+        CHECK(n2 == 2, "n2: expected 2 local endpoints (its IPv6 slice's "
+              "ready ones), got %"PRIuSIZE, n2);
+        CHECK(n3 == 0, "n3: expected no local endpoint, got %"PRIuSIZE, n3);
+    }
+    fixture_destroy(&f);
+}
+
 /* A dual-stack Service: its IPv6 ClusterIP is load-balanced over the IPv6
  * slices' endpoints in groups of its own, with ENDPOINT_DNAT to IPv6
  * addresses; its IPv4 flows and groups are exactly a single-stack
@@ -4005,6 +4036,7 @@ static const struct unit_test tests[] = {
     { "tunnel-geneve-flows", test_tunnel_geneve_flows },
     { "tunnel-incremental", test_tunnel_incremental },
     { "service-dual-stack", test_service_dual_stack },
+    { "service-count-local-ready", test_service_count_local_ready },
     { "service-affinity-ipv6", test_service_affinity_ipv6 },
     { "service-ipv6-frontends-warned", test_service_ipv6_frontends_warned },
     { "service-ipv6-frontends", test_service_ipv6_frontends },

@@ -134,6 +134,29 @@ client_connect_to(uint32_t ip, uint16_t port)
     return fd;
 }
 
+/* Connects to [::1]:'port', like client_connect_to(). */
+static int
+client_connect6(uint16_t port)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0) {
+        ovs_fatal(errno, "socket");
+    }
+
+    struct sockaddr_in6 sin6 = {
+        .sin6_family = AF_INET6,
+        .sin6_port = htons(port),
+        .sin6_addr = IN6ADDR_LOOPBACK_INIT,
+    };
+    if (connect(fd, (struct sockaddr *) &sin6, sizeof sin6) < 0) {
+        int error = errno;
+        close(fd);
+        return -error;
+    }
+    set_nonblocking(fd);
+    return fd;
+}
+
 /* Connects to 127.0.0.1:'port', like client_connect_to(). */
 static int
 client_connect(uint16_t port)
@@ -1100,6 +1123,40 @@ test_bind_address_change(void)
     healthcheck_destroy(&hc);
 }
 
+/* Sends a GET on 'fd' (connected, or a negative errno value) and checks
+ * that 'what' is answered 200 for one local endpoint. */
+static void
+check_get_on(int fd, const char *what)
+{
+    CHECK(fd >= 0, "connect to %s: %s", what, ovs_strerror(-fd));
+    if (fd < 0) {
+        return;
+    }
+    static const char request[] = "GET / HTTP/1.1\r\n\r\n";
+    CHECK(!client_send(fd, request, strlen(request)), "send failed");
+    struct ds got = DS_EMPTY_INITIALIZER;
+    run_until_closed(fd, &got, ANSWER_WAIT_MS);
+    char *expected = expected_answer("200 OK", WEB_BODY(1), 1);
+    CHECK_TEXT(what, expected, ds_cstr(&got));
+    free(expected);
+    ds_destroy(&got);
+    close(fd);
+}
+
+/* Without a bind address, as kovs-controller starts it, a health check
+ * port answers over both families. */
+static void
+test_default_address_both_families(void)
+{
+    uint16_t port = free_port();
+
+    healthcheck_start(&hc, NULL);
+    set_web(port, 1);
+    check_get_on(client_connect(port), "127.0.0.1");
+    check_get_on(client_connect6(port), "::1");
+    healthcheck_destroy(&hc);
+}
+
 static const struct unit_test tests[] = {
     { "local-endpoints-ok", test_local_endpoints_ok },
     { "no-endpoints-unavailable", test_no_endpoints_unavailable },
@@ -1118,6 +1175,8 @@ static const struct unit_test tests[] = {
       test_idle_connections_do_not_starve },
     { "set-before-init", test_set_before_init },
     { "bind-address-change", test_bind_address_change },
+    { "default-address-both-families",
+      test_default_address_both_families },
 };
 
 int
