@@ -310,7 +310,8 @@ flows_put_to_node(struct ofpbuf *ofpacts, const struct flows_input *in,
  *   CT_COMMIT  commits new connections (Service ones are already committed,
  *              with their DNAT, by ENDPOINT_DNAT) */
 static void
-flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
+flows_pipeline_conntrack(const struct flows_input *in, struct flow_table *ft,
+                         struct ofpbuf *ofpacts)
 {
     const uint64_t cookie = KOVS_COOKIE_PIPELINE;
     struct match match;
@@ -322,9 +323,12 @@ flows_pipeline_conntrack(struct flow_table *ft, struct ofpbuf *ofpacts)
     flow_table_add(ft, cookie, KOVS_T_CT_ZONE, KOVS_PRIO_CT_ZONE_POD, &match,
                    ofpacts);
 
-    struct in6_addr hairpin;
-    in6_addr_set_mapped_ipv4(&hairpin, htonl(KOVS_HAIRPIN_IP));
-    flows_add_unsnat(ft, cookie, &hairpin, ofpacts);
+    /* (The IPv6 one is with the rest of IPv6's pipeline.) */
+    if (in->cluster_cidr.has_ipv4) {
+        struct in6_addr hairpin;
+        in6_addr_set_mapped_ipv4(&hairpin, htonl(KOVS_HAIRPIN_IP));
+        flows_add_unsnat(ft, cookie, &hairpin, ofpacts);
+    }
 
     match_init_catchall(&match);
     match_set_ct_state_masked(&match, CS_INVALID | CS_TRACKED,
@@ -641,12 +645,14 @@ flows_pipeline_ipv4(const struct flows_input *in,
 
     /* L3_FORWARDING: the hairpin address is nobody's: only replies to it
      * exist, and CT_ZONE un-SNATs those. */
-    match_init_catchall(&match);
-    match_set_dl_type(&match, htons(ETH_TYPE_IP));
-    match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
-    ofpbuf_clear(ofpacts);
-    flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
-                   &match, ofpacts);
+    if (in->cluster_cidr.has_ipv4) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IP));
+        match_set_nw_dst(&match, htonl(KOVS_HAIRPIN_IP));
+        ofpbuf_clear(ofpacts);
+        flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_NOBODY,
+                       &match, ofpacts);
+    }
 
     /* L3_FORWARDING: a Service address that no Service port took in
      * SERVICE_LB goes nowhere (the node would route it straight back). */
@@ -726,7 +732,7 @@ flows_pipeline_compute(const struct flows_input *in,
     KOVS_TABLES
 #undef KOVS_TABLE
 
-    flows_pipeline_conntrack(ft, &ofpacts);
+    flows_pipeline_conntrack(in, ft, &ofpacts);
 
     /* ARP that no flow answers is dropped, never flooded. */
     match_init_catchall(&match);

@@ -2676,9 +2676,7 @@ ipv4_address_lines(const char *text)
         const char *nl = strchr(line, '\n');
         size_t len = nl ? nl - line + 1 : strlen(line);
         char *l = xmemdup0(line, len);
-        if (strstr(l, "nw_dst=169.254.169.252 ")) {
-            /* The skeleton's hairpin un-SNAT. */
-        } else if (strstr(l, "nw_src") || strstr(l, "nw_dst")
+        if (strstr(l, "nw_src") || strstr(l, "nw_dst")
             || strstr(l, "arp_spa") || strstr(l, "arp_tpa")
             || strstr(l, "->ip_") || strstr(l, "nat(")) {
             ds_put_buffer(&out, line, len);
