@@ -177,7 +177,7 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "packet-ins: %"PRIu64" (rejected with TCP RST %"
                   PRIu64", with ICMP port unreachable %"PRIu64
                   ", next hops to resolve %"PRIu64", ARP learned %"PRIu64
-                  ", too big for a tunnel %"PRIu64" answered and %"PRIu64
+                  ", too big for a tunnel or a pod %"PRIu64" answered and %"PRIu64
                   " dropped without DF, ignored %"PRIu64")\n",
                   ps.n_packet_ins, ps.n_tcp_resets, ps.n_icmp_unreachables,
                   ps.n_resolves, ps.n_arp_learned, ps.n_too_big,

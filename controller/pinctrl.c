@@ -91,6 +91,8 @@ static bool pinctrl_np_log(const struct pinctrl_packet_in *,
                            struct ovs_list *replies);
 static bool pinctrl_too_big(const struct pinctrl_packet_in *,
                             struct ovs_list *replies);
+static bool pinctrl_too_big_pod(const struct pinctrl_packet_in *,
+                                struct ovs_list *replies);
 
 static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_REJECT, pinctrl_reject },
@@ -98,6 +100,7 @@ static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_NEIGHBOR, pinctrl_neighbor },
     { PINCTRL_OP_NP_LOG, pinctrl_np_log },
     { PINCTRL_OP_TOO_BIG, pinctrl_too_big },
+    { PINCTRL_OP_TOO_BIG_POD, pinctrl_too_big_pod },
 };
 
 /* The audit log's handler of NP_LOG, and its argument. */
@@ -603,17 +606,19 @@ pinctrl_put_packet_from_tunnel(const struct pinctrl_packet_in *pi,
 }
 
 /* Answers a packet that is larger than the tunnel it was to go into
- * carries (the MTU in the arguments; the tunnel port in OUT_PORT) with
- * ICMP "fragmentation needed" naming the MTU as the next hop's (IPv4 with
- * DF set), or ICMPv6 "packet too big" (IPv6), from its destination to its
- * source, quoting as much of it as an ICMP error may.  The answer enters
- * the pipeline as if from that tunnel, so that conntrack finds it related
- * to the packet's connection and un-NATs it on its way to the sender: a
+ * carries, or than the local pod it was to go to takes ('to_pod'), (the
+ * MTU in the arguments; the port in OUT_PORT) with ICMP "fragmentation
+ * needed" naming the MTU as the next hop's (IPv4 with DF set), or ICMPv6
+ * "packet too big" (IPv6), from its destination to its source, quoting as
+ * much of it as an ICMP error may.  The answer enters the pipeline as if
+ * from that tunnel, or from that pod, so that conntrack finds it related to
+ * the packet's connection and un-NATs it on its way to the sender: a
  * client of a NodePort, say, gets it from the NodePort's address, about
- * the packet it sent.  An IPv4 packet without DF is dropped: neither
- * kovs nor the switch fragments it. */
+ * the packet it sent.  An IPv4 packet without DF is dropped: neither kovs
+ * nor the switch fragments it. */
 static bool
-pinctrl_too_big(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+pinctrl_too_big__(const struct pinctrl_packet_in *pi, bool to_pod,
+                  struct ovs_list *replies)
 {
     const struct flow *flow = &pi->flow;
     struct pinctrl_too_big_args args;
@@ -627,7 +632,7 @@ pinctrl_too_big(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
     uint32_t out_port = kovs_field_get(&pi->pin->flow_metadata.flow,
                                        KOVS_F_OUT_PORT);
     if (!out_port || out_port >= ofp_to_u16(OFPP_MAX)) {
-        return pinctrl_ignore(pi, "no tunnel port in OUT_PORT");
+        return pinctrl_ignore(pi, "no port in OUT_PORT");
     }
 
     const char *reason = pinctrl_unanswerable(pi);
@@ -685,18 +690,41 @@ pinctrl_too_big(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
         ds_put_format(&s, "too-big: %"PRIuSIZE"-byte IP protocol %"PRIu8" ",
                       packet_len, flow->nw_proto);
         pinctrl_format_endpoints(pi, &s);
-        VLOG_DBG("%s answered with %s MTU %"PRIu16" through tunnel port "
+        VLOG_DBG("%s answered with %s MTU %"PRIu16" through %s port "
                  "%"PRIu32, ds_cstr(&s),
                  ipv6 ? "ICMPv6 packet too big" : "ICMP fragmentation needed",
-                 mtu, out_port);
+                 mtu, to_pod ? "pod" : "tunnel", out_port);
         ds_destroy(&s);
     }
 
-    pinctrl_put_packet_from_tunnel(pi, reply, u16_to_ofp(out_port),
-                                   replies);
+    if (to_pod) {
+        uint64_t ofpacts_stub[64 / 8];
+        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+        flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
+        pinctrl_put_packet_out__(pi, reply, u16_to_ofp(out_port), &ofpacts,
+                                 replies);
+        ofpbuf_uninit(&ofpacts);
+    } else {
+        pinctrl_put_packet_from_tunnel(pi, reply, u16_to_ofp(out_port),
+                                       replies);
+    }
     stats.n_too_big++;
     return true;
 }
+
+static bool
+pinctrl_too_big(const struct pinctrl_packet_in *pi, struct ovs_list *replies)
+{
+    return pinctrl_too_big__(pi, false, replies);
+}
+
+static bool
+pinctrl_too_big_pod(const struct pinctrl_packet_in *pi,
+                    struct ovs_list *replies)
+{
+    return pinctrl_too_big__(pi, true, replies);
+}
+
 
 /* RESOLVE. */
 

@@ -56,6 +56,7 @@ void
 flows_local_init(const struct flows_input *in, struct flows_local *local)
 {
     memset(local, 0, sizeof *local);
+    local->pod_frame_max = flows_tunnel_frame_max(in);
 
     const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_NODE,
                                                     "", in->node_name);

@@ -174,6 +174,9 @@ struct flows_local {
     struct k8s_cidr pod_cidr6;      /* Of length 126 or less. */
     struct in6_addr pod_mask6;
     struct in6_addr gateway_ip6;
+
+    uint16_t pod_frame_max;         /* The largest frame a pod takes:
+                                     * flows_tunnel_frame_max(). */
 };
 
 void flows_local_init(const struct flows_input *, struct flows_local *);

@@ -51,7 +51,11 @@
      * to the connection), with ICMP "fragmentation needed" (IPv4 with     \
      * DF) or ICMPv6 "packet too big", naming the MTU in the userdata's    \
      * "struct pinctrl_too_big_args".  The packet itself is dropped. */    \
-    PINCTRL_OPCODE(TOO_BIG, 5, "too-big", KOVS_METER_TOO_BIG)
+    PINCTRL_OPCODE(TOO_BIG, 5, "too-big", KOVS_METER_TOO_BIG)          \
+    /* As TOO_BIG, for a packet larger than the local pod it goes to      \
+     * (OUT_PORT) takes: the answer enters the pipeline as if that pod     \
+     * had sent it. */                                                     \
+    PINCTRL_OPCODE(TOO_BIG_POD, 6, "too-big-pod", KOVS_METER_TOO_BIG)
 
 enum pinctrl_opcode {
 #define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) PINCTRL_OP_##ENUM = VALUE,

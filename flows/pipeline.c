@@ -748,13 +748,13 @@ flows_pipeline_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT, &match,
                    &ofpacts);
 
-    /* OUTPUT: a packet larger than its tunnel carries goes to the
-     * controller, which answers its sender (an IPv4 one only if it set
-     * DF) and drops it. */
+    /* OUTPUT: a packet larger than its tunnel carries, or than the local
+     * pod it goes to takes, goes to the controller, which answers its
+     * sender (an IPv4 one only if it set DF) and drops it. */
+    struct pinctrl_too_big_args args = {
+        .mtu = htons(MIN(flows_tunnel_mtu(in), UINT16_MAX)),
+    };
     if (in->tunnel_mode != FLOWS_TUNNEL_NONE) {
-        struct pinctrl_too_big_args args = {
-            .mtu = htons(MIN(flows_tunnel_mtu(in), UINT16_MAX)),
-        };
         match_init_catchall(&match);
         kovs_match_field(&match, KOVS_F_FLAG_PKT_LARGER, 1);
         ofpbuf_clear(&ofpacts);
@@ -763,6 +763,13 @@ flows_pipeline_compute(const struct flows_input *in,
         flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_TOO_BIG,
                        &match, &ofpacts);
     }
+    match_init_catchall(&match);
+    kovs_match_field(&match, KOVS_F_FLAG_POD_LARGER, 1);
+    ofpbuf_clear(&ofpacts);
+    flows_put_controller_args(&ofpacts, PINCTRL_OP_TOO_BIG_POD, &args,
+                              sizeof args);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_TOO_BIG,
+                   &match, &ofpacts);
 
     if (!local->valid || !in->gateway_ofport) {
         /* Without this node's podCIDR or its gateway port, only the

@@ -119,6 +119,10 @@ uint8_t kovs_table_next(uint8_t table);
     /* L3_FORWARDING found the packet larger than the tunnel it goes       \
      * into carries (check_pkt_larger), for OUTPUT. */                     \
     KOVS_FIELD(FLAG_PKT_LARGER, MFF_REG0, 9, 1)                            \
+    /* L3_FORWARDING found the packet larger than the local pod it goes to \
+     * takes (check_pkt_larger), for OUTPUT: only a packet from br-ex's    \
+     * uplink can be. */                                                   \
+    KOVS_FIELD(FLAG_POD_LARGER, MFF_REG0, 10, 1)                           \
     /* The OpenFlow port the packet leaves through, chosen by              \
      * L3_FORWARDING and used by OUTPUT. */                                \
     KOVS_FIELD(OUT_PORT, MFF_REG1, 0, 32)                                  \
@@ -613,8 +617,8 @@ enum kovs_ct_commit_prio {
     KOVS_PRIO_CT_COMMIT_SVC_DNAT = 110,
 };
 
-/* OUTPUT: to the output port, except a packet too large for its tunnel,
- * above, to the controller, and a pod's hairpin (and, in routed mode,
+/* OUTPUT: to the output port, except a packet too large for its tunnel or
+ * for the local pod it goes to, above, to the controller, and a pod's hairpin (and, in routed mode,
  * br-ex's traffic to a peer node), above both, to in_port. */
 enum kovs_output_prio {
     KOVS_PRIO_OUTPUT = 100,

@@ -89,8 +89,10 @@ match_nd_from(struct match *match, uint8_t type, const struct in6_addr *src)
  *   L3_FORWARDING  switched (the sender already addressed the pod's MAC: a
  *                  pod or the node on the same subnet), or routed (from
  *                  another node's pod through a tunnel, or sent to the
- *                  gateway's MAC), with the MACs rewritten and the TTL
- *                  decremented
+ *                  gateway's MAC), with the MACs rewritten, the TTL
+ *                  decremented and FLAG_POD_LARGER set if the packet is
+ *                  larger than the pod's MTU (from br-ex's uplink, whose
+ *                  MTU may be larger; OUTPUT answers it)
  *   SNAT           hairpin: a pod that reaches itself through a Service.
  *                  Its packets to the Service leave by the port they came
  *                  in on, source-NATed to the family's hairpin address in
@@ -121,6 +123,8 @@ pod_forwarding_flows(const struct flows_local *local, uint64_t cookie,
     flows_put_set_mac(ofpacts, MFF_ETH_SRC, local->gateway_mac);
     flows_put_set_mac(ofpacts, MFF_ETH_DST, port->mac);
     flows_put_dec_ttl(ofpacts);
+    flows_put_check_pkt_larger(ofpacts, local->pod_frame_max,
+                               KOVS_F_FLAG_POD_LARGER);
     flows_put_load_field(ofpacts, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
     flows_put_goto(ofpacts, kovs_table_next(KOVS_T_L3_FORWARDING));
     flow_table_add(ft, cookie, KOVS_T_L3_FORWARDING, KOVS_PRIO_L3_ROUTE,

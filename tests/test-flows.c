@@ -197,7 +197,8 @@ test_small_cluster(void)
         " actions=set_field:0x4->reg1,goto_table:62",
         "table=60 priority=200 ip,nw_dst=10.244.1.10 actions=set_field:"
         "0a:58:0a:f4:01:01->eth_src,set_field:0a:00:00:00:01:0a->eth_dst,"
-        "dec_ttl,set_field:0x4->reg1,goto_table:62",
+        "dec_ttl,check_pkt_larger(1464)->NXM_NX_REG0[10],set_field:0x4->reg1,"
+        "goto_table:62",
     };
     for (size_t i = 0; i < ARRAY_SIZE(expected_a); i++) {
         CHECK(strstr(s, expected_a[i]), "expected flow\n    %s\n  in\n%s",
@@ -2542,7 +2543,8 @@ test_pod_ipv6(void)
         "goto_table:62\n",
         "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:1::a "
         "actions=set_field:0a:58:0a:f4:01:01->eth_src,"
-        "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,set_field:0x4->reg1,"
+        "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[10],set_field:0x4->reg1,"
         "goto_table:62\n",
         "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ipv6,"
         "reg1=0x4,in_port=4 actions=ct(commit,table=70,zone=2,"
@@ -2762,7 +2764,8 @@ test_ipv6_only_node(void)
         "goto_table:62\n",
         "table=60 priority=200 ipv6,ipv6_dst=fd00:10:244:1::a "
         "actions=set_field:0a:58:ff:44:00:10->eth_src,"
-        "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,set_field:0x4->reg1,"
+        "set_field:0a:00:00:00:01:0a->eth_dst,dec_ttl,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[10],set_field:0x4->reg1,"
         "goto_table:62\n",
         "table=0 priority=200 in_port=4 "
         "actions=set_field:0x1/0xf->reg0,goto_table:10\n",

@@ -834,6 +834,28 @@ parse_output_action(const char *action)
     return -1;
 }
 
+/* Returns true if 'flow', a flow as ofproto/trace prints it, has a flag
+ * that check_pkt_larger sets (FLAG_PKT_LARGER or FLAG_POD_LARGER): it is
+ * the packet of the pass for a larger packet. */
+static bool
+trace_flow_is_larger(const char *flow)
+{
+    static const enum kovs_field flags[] = {
+        KOVS_F_FLAG_PKT_LARGER, KOVS_F_FLAG_POD_LARGER,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+        struct kovs_field_def def = kovs_field_def(flags[i]);
+        char *name = xasprintf(",reg%d=", (int) (def.id - MFF_REG0));
+        const char *p = strstr(flow, name);
+        bool set = p && (strtoul(p + strlen(name), NULL, 0) >> def.ofs) & 1;
+        free(name);
+        if (set) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* Adds to 'ctx' the stages of 'text', the output of ofproto/trace on node
  * 'tn' (on its br-ex if 'on_ex', otherwise on its br-int), and stores in
  * 'hop' how it ended. */
@@ -866,6 +888,9 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
      * pass are skipped, up to the second stage of the table that the first
      * pass began with. */
     bool larger_armed = false;  /* check_pkt_larger seen, no stage since. */
+    bool larger_thawed = false; /* In a recirculation of the pass for a
+                                 * larger packet (which has its own, as
+                                 * after a ct action): skipped whole. */
     int larger_table = -1;      /* Skipping the first pass, which began in
                                  * this table. */
     for (char *line = strtok_r(copy, "\n", &save_ptr); line;
@@ -885,8 +910,12 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
          * (ofproto/trace indents the last item of a list no more than its
          * parent): those are no stages of the trace.  A header of ours,
          * as after a recirculation, or a line indented less, ends them. */
+        if (larger_thawed && strncmp(line, "recirc(0x", 9)) {
+            continue;
+        }
         if (!strncmp(line, "recirc(0x", 9)) {
             thawed = true;
+            larger_thawed = false;
             foreign_indent = SIZE_MAX;
             st = NULL;
             continue;
@@ -914,7 +943,10 @@ parse_trace(struct trace_ctx *ctx, const struct trace_node *tn, bool on_ex,
             continue;
         }
 
-        if (!strncmp(line, "Flow: ", 6)) {
+        if (!strncmp(line, "Flow: ", 6) && thawed
+            && trace_flow_is_larger(line + 6)) {
+            larger_thawed = true;
+        } else if (!strncmp(line, "Flow: ", 6)) {
             free(hop->final_flow);
             hop->final_flow = xstrdup(line + 6);
             st = NULL;
