@@ -16,6 +16,7 @@
 #include "flows/pipeline.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
+#include "openvswitch/meta-flow.h"
 #include "openvswitch/ofp-errors.h"
 #include "openvswitch/ofp-msgs.h"
 #include "openvswitch/ofp-packet.h"
@@ -93,6 +94,10 @@ static bool pinctrl_too_big(const struct pinctrl_packet_in *,
                             struct ovs_list *replies);
 static bool pinctrl_too_big_pod(const struct pinctrl_packet_in *,
                                 struct ovs_list *replies);
+static bool pinctrl_icmp6_stash(const struct pinctrl_packet_in *,
+                                struct ovs_list *replies);
+static bool pinctrl_icmp6_restore(const struct pinctrl_packet_in *,
+                                  struct ovs_list *replies);
 
 static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_REJECT, pinctrl_reject },
@@ -101,6 +106,8 @@ static const struct pinctrl_handler handlers[] = {
     { PINCTRL_OP_NP_LOG, pinctrl_np_log },
     { PINCTRL_OP_TOO_BIG, pinctrl_too_big },
     { PINCTRL_OP_TOO_BIG_POD, pinctrl_too_big_pod },
+    { PINCTRL_OP_ICMP6_STASH, pinctrl_icmp6_stash },
+    { PINCTRL_OP_ICMP6_RESTORE, pinctrl_icmp6_restore },
 };
 
 /* The audit log's handler of NP_LOG, and its argument. */
@@ -139,6 +146,29 @@ pinctrl_ignore(const struct pinctrl_packet_in *pi, const char *reason)
 }
 
 /* Appends to 'replies' a packet-out, for 'pi''s connection, of 'packet'
+ * with the metadata 'md' (in_port, registers, tunnel fields), with
+ * 'ofpacts'.  Frees 'packet'. */
+static void
+pinctrl_put_packet_out_md(const struct pinctrl_packet_in *pi,
+                          struct dp_packet *packet, const struct match *md,
+                          const struct ofpbuf *ofpacts,
+                          struct ovs_list *replies)
+{
+    struct ofputil_packet_out po;
+    memset(&po, 0, sizeof po);
+    po.packet = dp_packet_data(packet);
+    po.packet_len = dp_packet_size(packet);
+    po.buffer_id = UINT32_MAX;
+    po.flow_metadata = *md;
+    po.ofpacts = ofpacts->data;
+    po.ofpacts_len = ofpacts->size;
+
+    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
+    ovs_list_push_back(replies, &msg->list_node);
+    dp_packet_delete(packet);
+}
+
+/* Appends to 'replies' a packet-out, for 'pi''s connection, of 'packet'
  * as if it entered on 'in_port', with 'ofpacts'.  Frees 'packet'. */
 static void
 pinctrl_put_packet_out__(const struct pinctrl_packet_in *pi,
@@ -146,19 +176,10 @@ pinctrl_put_packet_out__(const struct pinctrl_packet_in *pi,
                          const struct ofpbuf *ofpacts,
                          struct ovs_list *replies)
 {
-    struct ofputil_packet_out po;
-    memset(&po, 0, sizeof po);
-    po.packet = dp_packet_data(packet);
-    po.packet_len = dp_packet_size(packet);
-    po.buffer_id = UINT32_MAX;
-    match_init_catchall(&po.flow_metadata);
-    match_set_in_port(&po.flow_metadata, in_port);
-    po.ofpacts = ofpacts->data;
-    po.ofpacts_len = ofpacts->size;
-
-    struct ofpbuf *msg = ofputil_encode_packet_out(&po, pi->protocol);
-    ovs_list_push_back(replies, &msg->list_node);
-    dp_packet_delete(packet);
+    struct match md;
+    match_init_catchall(&md);
+    match_set_in_port(&md, in_port);
+    pinctrl_put_packet_out_md(pi, packet, &md, ofpacts, replies);
 }
 
 /* Appends to 'replies' a packet-out that sends 'packet' out of 'port'
@@ -587,24 +608,6 @@ pinctrl_is_icmp_error(const struct flow *flow)
     return flow->nw_proto == IPPROTO_ICMPV6 && type < 128;
 }
 
-/* Appends to 'replies' a packet-out, for 'pi''s connection, that sends
- * 'packet' through br-int's pipeline from its first table as if it had
- * come out of tunnel port 'tunnel_port' with the cluster's VNI.  Frees
- * 'packet'. */
-static void
-pinctrl_put_packet_from_tunnel(const struct pinctrl_packet_in *pi,
-                               struct dp_packet *packet,
-                               ofp_port_t tunnel_port,
-                               struct ovs_list *replies)
-{
-    uint64_t ofpacts_stub[64 / 8];
-    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
-    flows_put_load(&ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
-    flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
-    pinctrl_put_packet_out__(pi, packet, tunnel_port, &ofpacts, replies);
-    ofpbuf_uninit(&ofpacts);
-}
-
 /* Answers a packet that is larger than the tunnel it was to go into
  * carries, or than the local pod it was to go to takes ('to_pod'), (the
  * MTU in the arguments; the port in OUT_PORT) with ICMP "fragmentation
@@ -697,17 +700,24 @@ pinctrl_too_big__(const struct pinctrl_packet_in *pi, bool to_pod,
         ds_destroy(&s);
     }
 
-    if (to_pod) {
-        uint64_t ofpacts_stub[64 / 8];
-        struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
-        flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
-        pinctrl_put_packet_out__(pi, reply, u16_to_ofp(out_port), &ofpacts,
-                                 replies);
-        ofpbuf_uninit(&ofpacts);
-    } else {
-        pinctrl_put_packet_from_tunnel(pi, reply, u16_to_ofp(out_port),
-                                       replies);
+    /* The answer goes through br-int's pipeline from its first table as
+     * if it came out of the tunnel port, with the cluster's VNI, or out
+     * of the pod's port.  An ICMPv6 answer comes with its MTU stashed,
+     * as CT_ZONE would stash it, for OUTPUT to restore once conntrack
+     * has un-NATed it. */
+    uint64_t ofpacts_stub[128 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    if (ipv6) {
+        flows_put_load_field(&ofpacts, KOVS_F_ICMP6_STASH, mtu);
+        flows_put_load_field(&ofpacts, KOVS_F_FLAG_ICMP6_STASHED, 1);
     }
+    if (!to_pod) {
+        flows_put_load(&ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+    }
+    flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
+    pinctrl_put_packet_out__(pi, reply, u16_to_ofp(out_port), &ofpacts,
+                             replies);
+    ofpbuf_uninit(&ofpacts);
     stats.n_too_big++;
     return true;
 }
@@ -725,6 +735,110 @@ pinctrl_too_big_pod(const struct pinctrl_packet_in *pi,
     return pinctrl_too_big__(pi, true, replies);
 }
 
+
+/* ICMP6_STASH and ICMP6_RESTORE. */
+
+/* Stores in 'md' the pipeline fields of 'pi''s packet-in metadata (its
+ * in_port, registers and tunnel fields), which a packet-out carries so
+ * that the packet goes on where it left the pipeline. */
+static void
+pinctrl_pipeline_metadata(const struct pinctrl_packet_in *pi,
+                          struct match *md)
+{
+    const struct match *pin_md = &pi->pin->flow_metadata;
+
+    match_init_catchall(md);
+    for (enum mf_field_id id = 0; id < MFF_N_IDS; id++) {
+        const struct mf_field *mf = mf_from_id(id);
+        if (mf_is_pipeline_field(mf) && !mf_is_tun_metadata(mf)
+            && !mf_is_all_wild(mf, &pin_md->wc)) {
+            union mf_value value, mask;
+            mf_get(mf, pin_md, &value, &mask);
+            mf_set(mf, &value, &mask, md, NULL);
+        }
+    }
+}
+
+/* Returns the ICMPv6 header of 'packet', an ICMPv6 message at least as
+ * long as ICMPv6's 8-byte header, or NULL. */
+static uint8_t *
+pinctrl_icmp6_header(const struct pinctrl_packet_in *pi,
+                     const struct dp_packet *packet)
+{
+    if (!pinctrl_is_ipv6(pi) || pi->flow.nw_proto != IPPROTO_ICMPV6
+        || !dp_packet_l4(packet) || dp_packet_l4_size(packet) < 8) {
+        return NULL;
+    }
+    return dp_packet_l4(packet);
+}
+
+/* Keeps the second word of an ICMPv6 error's header in ICMP6_STASH, with
+ * FLAG_ICMP6_STASHED, and sends the error on into CT_ZONE.  Conntrack may
+ * damage it there (see PINCTRL_OP_ICMP6_STASH); ICMP6_RESTORE mends it. */
+static bool
+pinctrl_icmp6_stash(const struct pinctrl_packet_in *pi,
+                    struct ovs_list *replies)
+{
+    const uint8_t *icmp6 = pinctrl_icmp6_header(pi, &pi->packet);
+    if (!icmp6) {
+        return pinctrl_ignore(pi, "not an ICMPv6 message");
+    }
+    ovs_be32 word;
+    memcpy(&word, icmp6 + 4, sizeof word);
+
+    struct match md;
+    pinctrl_pipeline_metadata(pi, &md);
+    uint64_t ofpacts_stub[128 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    flows_put_load_field(&ofpacts, KOVS_F_ICMP6_STASH, ntohl(word));
+    flows_put_load_field(&ofpacts, KOVS_F_FLAG_ICMP6_STASHED, 1);
+    flows_put_resubmit(&ofpacts, KOVS_T_CT_ZONE);
+    pinctrl_put_packet_out_md(pi, dp_packet_clone(&pi->packet), &md,
+                              &ofpacts, replies);
+    ofpbuf_uninit(&ofpacts);
+    return true;
+}
+
+/* Mends an ICMPv6 error that conntrack may have damaged while it NATed it
+ * (tests/repro/icmp6-related-nat.sh): the second word of its header is
+ * ICMP6_STASH's again, and the quoted packet's source address is the
+ * error's destination, since an ICMP error goes to the sender of the
+ * packet it quotes (and conntrack NATs the two alike).  The checksum is
+ * recomputed, and the error goes on from OUTPUT. */
+static bool
+pinctrl_icmp6_restore(const struct pinctrl_packet_in *pi,
+                      struct ovs_list *replies)
+{
+    if (!pinctrl_icmp6_header(pi, &pi->packet)) {
+        return pinctrl_ignore(pi, "not an ICMPv6 message");
+    }
+    struct dp_packet *packet = dp_packet_clone(&pi->packet);
+    struct ovs_16aligned_ip6_hdr *ip6 = dp_packet_l3(packet);
+    uint8_t *icmp6 = dp_packet_l4(packet);
+    size_t l4_len = dp_packet_l4_size(packet);
+
+    ovs_be32 word = htonl(kovs_field_get(&pi->pin->flow_metadata.flow,
+                                         KOVS_F_ICMP6_STASH));
+    memcpy(icmp6 + 4, &word, sizeof word);
+    if (l4_len >= 8 + IPV6_HEADER_LEN && icmp6[8] >> 4 == 6) {
+        struct ovs_16aligned_ip6_hdr *quoted = (void *) (icmp6 + 8);
+        memcpy(&quoted->ip6_src, &ip6->ip6_dst, sizeof quoted->ip6_src);
+    }
+    struct icmp6_header *h = (struct icmp6_header *) icmp6;
+    h->icmp6_cksum = 0;
+    h->icmp6_cksum = csum_finish(csum_continue(packet_csum_pseudoheader6(ip6),
+                                               icmp6, l4_len));
+
+    struct match md;
+    pinctrl_pipeline_metadata(pi, &md);
+    uint64_t ofpacts_stub[64 / 8];
+    struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
+    flows_put_load_field(&ofpacts, KOVS_F_FLAG_ICMP6_STASHED, 0);
+    flows_put_resubmit(&ofpacts, KOVS_T_OUTPUT);
+    pinctrl_put_packet_out_md(pi, packet, &md, &ofpacts, replies);
+    ofpbuf_uninit(&ofpacts);
+    return true;
+}
 
 /* RESOLVE. */
 

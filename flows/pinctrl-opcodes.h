@@ -55,7 +55,20 @@
     /* As TOO_BIG, for a packet larger than the local pod it goes to      \
      * (OUT_PORT) takes: the answer enters the pipeline as if that pod     \
      * had sent it. */                                                     \
-    PINCTRL_OPCODE(TOO_BIG_POD, 6, "too-big-pod", KOVS_METER_TOO_BIG)
+    PINCTRL_OPCODE(TOO_BIG_POD, 6, "too-big-pod", KOVS_METER_TOO_BIG)  \
+    /* An ICMPv6 error (types 1 to 4) about to go through conntrack.       \
+     * Open vSwitch 3.1's userspace conntrack damages an ICMPv6 error it   \
+     * NATs as related to a connection (tests/repro/icmp6-related-nat.sh): \
+     * the second word of the ICMPv6 header (a "packet too big" MTU) for   \
+     * a UDP connection, the quoted packet's source address for TCP.  The  \
+     * controller keeps the word in ICMP6_STASH, sets FLAG_ICMP6_STASHED   \
+     * and sends the packet on from CT_ZONE. */                            \
+    PINCTRL_OPCODE(ICMP6_STASH, 7, "icmp6-stash", KOVS_METER_ICMP6)     \
+    /* An ICMPv6 error with FLAG_ICMP6_STASHED, about to leave: the        \
+     * controller puts ICMP6_STASH back, makes the quoted source address   \
+     * the error's destination (which is whom an ICMP error is for),       \
+     * recomputes the checksum and sends it on from OUTPUT. */             \
+    PINCTRL_OPCODE(ICMP6_RESTORE, 8, "icmp6-restore", KOVS_METER_ICMP6)
 
 enum pinctrl_opcode {
 #define PINCTRL_OPCODE(ENUM, VALUE, NAME, METER) PINCTRL_OP_##ENUM = VALUE,

@@ -6,6 +6,7 @@
 
 #include "flows/pipeline.h"
 
+#include <netinet/icmp6.h>
 #include <string.h>
 #include "flows/actions.h"
 #include "flows/flow-table.h"
@@ -450,6 +451,33 @@ flows_pipeline_ipv6(const struct flows_input *in,
     /* Replies to the IPv6 hairpin address are un-SNATed first. */
     struct in6_addr hairpin = kovs_hairpin_ip6();
     flows_add_unsnat(ft, cookie, &hairpin, ofpacts);
+
+    /* ICMPv6 errors pass the controller before CT_ZONE and again at
+     * OUTPUT, which keeps what the switch's userspace conntrack damages
+     * when it NATs them (see PINCTRL_OP_ICMP6_STASH). */
+    static const uint8_t error_types[] = {
+        ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG, ICMP6_TIME_EXCEEDED,
+        ICMP6_PARAM_PROB,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(error_types); i++) {
+        match_init_catchall(&match);
+        match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+        match_set_nw_proto(&match, IPPROTO_ICMPV6);
+        match_set_icmp_type(&match, error_types[i]);
+        kovs_match_field(&match, KOVS_F_FLAG_ICMP6_STASHED, 0);
+        ofpbuf_clear(ofpacts);
+        flows_put_controller(ofpacts, PINCTRL_OP_ICMP6_STASH);
+        flow_table_add(ft, cookie, KOVS_T_CT_ZONE,
+                       KOVS_PRIO_CT_ZONE_ICMP6_STASH, &match, ofpacts);
+    }
+    match_init_catchall(&match);
+    match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+    match_set_nw_proto(&match, IPPROTO_ICMPV6);
+    kovs_match_field(&match, KOVS_F_FLAG_ICMP6_STASHED, 1);
+    ofpbuf_clear(ofpacts);
+    flows_put_controller(ofpacts, PINCTRL_OP_ICMP6_RESTORE);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_ICMP6_RESTORE,
+                   &match, ofpacts);
 
     /* SPOOFGUARD: a pod's neighbour discovery passes only where its own
      * flows vouch for it (see flows/pod.c). */

@@ -123,6 +123,10 @@ uint8_t kovs_table_next(uint8_t table);
      * takes (check_pkt_larger), for OUTPUT: only a packet from br-ex's    \
      * uplink can be. */                                                   \
     KOVS_FIELD(FLAG_POD_LARGER, MFF_REG0, 10, 1)                           \
+    /* An ICMPv6 error whose ICMPv6 header's second word is in            \
+     * ICMP6_STASH, for OUTPUT to restore after conntrack (see            \
+     * PINCTRL_OP_ICMP6_STASH). */                                         \
+    KOVS_FIELD(FLAG_ICMP6_STASHED, MFF_REG0, 11, 1)                        \
     /* The OpenFlow port the packet leaves through, chosen by              \
      * L3_FORWARDING and used by OUTPUT. */                                \
     KOVS_FIELD(OUT_PORT, MFF_REG1, 0, 32)                                  \
@@ -138,7 +142,10 @@ uint8_t kovs_table_next(uint8_t table);
     /* The IPv4 address of the next hop of a packet that leaves through    \
      * br-ex, chosen by L3_FORWARDING and resolved to a MAC by NEIGHBOR    \
      * (IPv6: KOVS_NEXTHOP6_FIELD, below). */                              \
-    KOVS_FIELD(NEXTHOP, MFF_REG5, 0, 32)
+    KOVS_FIELD(NEXTHOP, MFF_REG5, 0, 32)                                   \
+    /* The second 32-bit word of an ICMPv6 error's header (the MTU of a    \
+     * "packet too big"), kept while conntrack NATs the error. */          \
+    KOVS_FIELD(ICMP6_STASH, MFF_REG6, 0, 32)
 
 enum kovs_field {
 #define KOVS_FIELD(NAME, MFF_ID, OFS, N_BITS) KOVS_F_##NAME,
@@ -426,6 +433,9 @@ void kovs_pipeline_summary(const struct flow_table *br_int,
     /* Packets too large for a tunnel, whose senders get an ICMP or        \
      * ICMPv6 error. */                                                    \
     KOVS_METER(TOO_BIG, 5, 100, 100)                                        \
+    /* ICMPv6 errors, which pass the controller before and after           \
+     * conntrack (PINCTRL_OP_ICMP6_STASH). */                              \
+    KOVS_METER(ICMP6, 6, 200, 200)                                          \
     /* Any other packet-in: OpenFlow's "controller" meter. */              \
     KOVS_METER(OTHER, KOVS_METER_ID_CONTROLLER, 100, 100)
 
@@ -510,6 +520,7 @@ enum kovs_arp_prio {
 enum kovs_ct_zone_prio {
     KOVS_PRIO_CT_ZONE_POD = 100,
     KOVS_PRIO_CT_ZONE_UNSNAT = 200,
+    KOVS_PRIO_CT_ZONE_ICMP6_STASH = 300,
 };
 
 /* CT_STATE: invalid drops, above established and related, which skip load
@@ -624,6 +635,7 @@ enum kovs_output_prio {
     KOVS_PRIO_OUTPUT = 100,
     KOVS_PRIO_OUTPUT_TOO_BIG = 150,
     KOVS_PRIO_OUTPUT_HAIRPIN = 200,
+    KOVS_PRIO_OUTPUT_ICMP6_RESTORE = 250,
 };
 
 /* EX_IN (br-ex).  The miss is NORMAL; packets to the node IP (of either

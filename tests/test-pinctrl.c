@@ -2663,11 +2663,12 @@ too_big_packet_in(const struct dp_packet *packet, uint32_t out_port,
 
 /* Expects 'replies' to hold exactly one message, a packet-out that sends
  * its packet into br-int's pipeline as if from the tunnel: in_port
- * TUNNEL_PORT, actions "set_field:1->tun_id,resubmit(,0)".  Decodes it
- * into 'r' (the caller frees it with reply_uninit()) and returns true, or
- * reports the failure and returns false. */
+ * TUNNEL_PORT, actions "set_field:1->tun_id,resubmit(,0)", for ICMPv6
+ * ('ipv6') after stashing the MTU 1450 (0x5aa) for OUTPUT to restore.
+ * Decodes it into 'r' (the caller frees it with reply_uninit()) and
+ * returns true, or reports the failure and returns false. */
 static bool
-expect_reply_from_tunnel(struct ovs_list *replies, struct reply *r)
+expect_reply_from_tunnel(struct ovs_list *replies, bool ipv6, struct reply *r)
 {
     size_t n = ovs_list_size(replies);
     CHECK_EQ("number of replies", 1, n);
@@ -2698,10 +2699,14 @@ expect_reply_from_tunnel(struct ovs_list *replies, struct reply *r)
     struct ds actions = DS_EMPTY_INITIALIZER;
     struct ofpact_format_params fp = { .s = &actions };
     ofpacts_format(r->po.ofpacts, r->po.ofpacts_len, &fp);
-    CHECK(!strcmp(ds_cstr(&actions), "set_field:0x1->tun_id,resubmit(,0)"),
-          "packet-out actions: expected "
-          "\"set_field:0x1->tun_id,resubmit(,0)\", got \"%s\"",
-          ds_cstr(&actions));
+    const char *expected = (ipv6
+                            ? "set_field:0x5aa->reg6,"
+                              "set_field:0x800/0x800->reg0,"
+                              "set_field:0x1->tun_id,resubmit(,0)"
+                            : "set_field:0x1->tun_id,resubmit(,0)");
+    CHECK(!strcmp(ds_cstr(&actions), expected),
+          "packet-out actions: expected \"%s\", got \"%s\"",
+          expected, ds_cstr(&actions));
     ds_destroy(&actions);
     free(text);
 
@@ -2753,7 +2758,7 @@ test_too_big_ipv4(void)
 
     flow_extract(packet, &flow);    /* Finds the request's IP header. */
     too_big_packet_in(packet, TUNNEL_PORT, TUNNEL_MTU, &replies);
-    if (expect_reply_from_tunnel(&replies, &r)) {
+    if (expect_reply_from_tunnel(&replies, false, &r)) {
         size_t quote_len = 576 - IP_HEADER_LEN - ICMP_HEADER_LEN;
         check_reply_ipv4(&r, 0, IPPROTO_ICMP, ICMP_HEADER_LEN + quote_len);
         const struct icmp_header *icmp = dp_packet_l4(&r.packet);
@@ -2782,7 +2787,7 @@ test_too_big_ipv4(void)
     packet = compose_big_ipv4(1300, htons(IP_DONT_FRAGMENT));
     flow_extract(packet, &flow);
     too_big_packet_in(packet, TUNNEL_PORT, 1280, &replies);
-    if (expect_reply_from_tunnel(&replies, &r)) {
+    if (expect_reply_from_tunnel(&replies, false, &r)) {
         const struct icmp_header *icmp = dp_packet_l4(&r.packet);
         CHECK(icmp && ntohs(icmp->icmp_fields.frag.mtu) == 1280,
               "the answer does not name MTU 1280");
@@ -2811,7 +2816,7 @@ test_too_big_ipv6(void)
     struct reply r;
 
     too_big_packet_in(packet, TUNNEL_PORT, TUNNEL_MTU, &replies);
-    if (expect_reply_from_tunnel(&replies, &r)) {
+    if (expect_reply_from_tunnel(&replies, true, &r)) {
         size_t quote_len = 1280 - IPV6_HEADER_LEN - ICMP_HEADER_LEN;
         check_reply_ipv6(&r, IPPROTO_ICMPV6, ICMP_HEADER_LEN + quote_len);
         const struct icmp6_data_header *icmp6 = dp_packet_l4(&r.packet);
@@ -2885,7 +2890,7 @@ test_too_big_not_answered(void)
     struct ovs_list replies;
     struct reply r;
     too_big_packet_in(packet, TUNNEL_PORT, TUNNEL_MTU, &replies);
-    if (expect_reply_from_tunnel(&replies, &r)) {
+    if (expect_reply_from_tunnel(&replies, false, &r)) {
         reply_uninit(&r);
     }
     dp_packet_delete(packet);
