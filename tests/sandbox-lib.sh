@@ -696,6 +696,46 @@ print(frame.hex())
 ' "$@"
 }
 
+# icmp6_error_hex SRC-MAC DST-MAC SRC-IP DST-IP TYPE CODE WORD QSRC QDST
+#                 QPROTO QSPORT QDPORT: the hex of an Ethernet frame carrying
+# an ICMPv6 error (TYPE, CODE, WORD the second 32-bit word of its header,
+# the MTU of a "packet too big") from SRC-IP to DST-IP, quoting a whole
+# packet from QSRC to QDST: a 200-byte UDP datagram (QPROTO udp) or a TCP
+# SYN (tcp) between ports QSPORT and QDPORT, with valid checksums.
+icmp6_error_hex () {
+    python3 -I -S -c '
+import socket, struct, sys
+(smac, dmac, src, dst, typ, code, word, qsrc, qdst, qproto, qsport,
+ qdport) = sys.argv[1:13]
+def mac(s):
+    return bytes(int(x, 16) for x in s.split(":"))
+def a6(s):
+    return socket.inet_pton(socket.AF_INET6, s)
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def ip6(s, d, proto, l4, csum_ofs):
+    pseudo = a6(s) + a6(d) + struct.pack("!IxxxB", len(l4), proto)
+    l4 = (l4[:csum_ofs] + struct.pack("!H", csum(pseudo + l4) or 0xffff)
+          + l4[csum_ofs + 2:])
+    return struct.pack("!IHBB", 6 << 28, len(l4), proto, 64) + a6(s) + a6(d) + l4
+sport, dport = int(qsport), int(qdport)
+if qproto == "udp":
+    l4 = struct.pack("!HHHH", sport, dport, 160, 0) + bytes(152)
+    quoted = ip6(qsrc, qdst, 17, l4, 6)
+else:
+    l4 = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4, 2, 65535, 0, 0)
+    quoted = ip6(qsrc, qdst, 6, l4, 16)
+icmp = struct.pack("!BBHI", int(typ), int(code), 0, int(word)) + quoted
+frame = mac(dmac) + mac(smac) + b"\x86\xdd" + ip6(src, dst, 58, icmp, 2)
+print(frame.hex())
+' "$@"
+}
+
 # icmp_error_summary PCAP: one line per ICMP or ICMPv6 error in PCAP: its
 # addresses, type, code, the MTU field (of "fragmentation needed" and
 # "packet too big"), its IP length, and the addresses, ports and length of
