@@ -170,6 +170,11 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
                   s.last_latency_ms, s.max_latency_ms,
                   s.in_flight ? " (a bundle is in flight)" : "");
+    ds_put_format(&ds, "bundle streaming: %s, at most %"PRIuSIZE" bytes "
+                  "queued, %"PRIu64" waits for the switch, %"PRIu64
+                  " abandoned\n", s.streaming ? "yes" : "no",
+                  s.max_stream_queue_bytes, s.n_stream_waits,
+                  s.n_streams_abandoned);
     dpcache_format_status(&ds);
 
     struct pinctrl_stats ps;

@@ -377,32 +377,6 @@ proc_peak_rss_kb () {
     awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
 }
 
-# The switch's flows and groups in 'ovs-ofctl bundle' syntax.
-dump_bundle () {
-    ovs-ofctl -O OpenFlow15 dump-groups br-int |
-        sed -n 's/^ *\(group_id=.*\)/group add \1/p'
-    ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int |
-        sed -n 's/ reset_counts,/ /; s/, reset_counts / /; s/^ *\(cookie=.*\)/flow add \1/p'
-}
-
-# br-int's ports as a kovs-ctl ports file (and kovs-gw0's port on stdout).
-ports_file () {
-    ovs-vsctl --format=json --columns=name,ofport,external_ids \
-        list Interface | python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-out = open(sys.argv[1], "w")
-for name, ofport, ids in doc["data"]:
-    ids = dict(ids[1])
-    if name == "kovs-gw0":
-        print(ofport)
-    elif "iface-id" in ids and "attached-mac" in ids:
-        out.write("%s %d %s\n" % (ids["iface-id"], ofport, ids["attached-mac"]))
-    elif "kovs-node" in ids:
-        out.write("%s %d\n" % (ids["kovs-node"], ofport))
-' "$1"
-}
-
 # The switch's tunnel ports (those kovs made, with external_ids:kovs-node)
 # as 'ovs-vsctl' arguments, one per line, that add them all in one
 # transaction.
@@ -421,13 +395,6 @@ for name, type_, options, ids in doc["data"]:
     args += ["external_ids:%s=\"%s\"" % kv for kv in ids.items()]
     print("\n".join(args))
 '
-}
-
-# Flows and groups as one normalized line each, sorted, for comparisons
-# (ovs-ofctl leaves out "table=0").
-normalize_flows () {
-    sed -e 's/^flow add //; s/ reset_counts,/ /; s/, reset_counts / /' \
-        -e 's/^ *//; s/, table=0,/,/' | sort
 }
 
 fmt_mb () {
