@@ -6,6 +6,7 @@
 
 #include "controller/ofctrl.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "flows/flow-table.h"
@@ -2007,6 +2008,65 @@ ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *s)
     s->n_desired_meters = of->meters_supported ? of->n_meters : 0;
     s->n_installed_meters = hmap_count(&of->installed_meters);
     s->in_flight = ofctrl_barrier_pending(of);
+}
+
+/* The heap a block from malloc() takes: what it can hold, and the size
+ * word that glibc's allocator keeps before it. */
+static size_t
+heap_block_bytes(const void *p)
+{
+    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
+             : 0;
+}
+
+static size_t
+hmap_buckets_bytes(const struct hmap *map)
+{
+    return map->buckets != &map->one ? heap_block_bytes(map->buckets) : 0;
+}
+
+static size_t
+installed_flow_bytes(const struct installed_flow *f)
+{
+    return (heap_block_bytes(f) + heap_block_bytes(f->match.flow)
+            + heap_block_bytes(f->match.tun_md) + heap_block_bytes(f->text));
+}
+
+void
+ofctrl_get_memory(const struct ofctrl *of, struct ofctrl_memory *m)
+{
+    memset(m, 0, sizeof *m);
+
+    m->installed_flow_bytes = hmap_buckets_bytes(&of->installed);
+    const struct installed_flow *f;
+    HMAP_FOR_EACH (f, hmap_node, &of->installed) {
+        m->installed_flow_bytes += installed_flow_bytes(f);
+    }
+
+    m->installed_group_bytes = hmap_buckets_bytes(&of->installed_groups);
+    const struct installed_group *g;
+    HMAP_FOR_EACH (g, hmap_node, &of->installed_groups) {
+        m->installed_group_bytes += (heap_block_bytes(g)
+                                     + heap_block_bytes(g->text));
+    }
+
+    const struct ofctrl_bundle *b = of->stream;
+    if (b) {
+        m->bundle_bytes = (heap_block_bytes(b)
+                           + heap_block_bytes(b->flow_ops)
+                           + heap_block_bytes(b->group_adds)
+                           + heap_block_bytes(b->group_dels));
+        for (size_t i = 0; i < b->n_flow_ops; i++) {
+            const struct ofctrl_flow_op *op = &b->flow_ops[i];
+            if (op->owns_ofpacts) {
+                m->bundle_bytes += heap_block_bytes(op->ofpacts);
+            }
+            if (op->command == OFPFC_DELETE_STRICT) {
+                m->bundle_bytes += installed_flow_bytes(op->flow);
+            }
+        }
+    }
+    m->queued_bytes = rconn_packet_counter_n_bytes(of->stream_bytes);
 }
 
 void

@@ -147,6 +147,16 @@ struct ofctrl_stats {
 };
 void ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *);
 
+/* The heap that an ofctrl holds, in bytes, each block counted as glibc's
+ * allocator takes it (its usable size and its size word). */
+struct ofctrl_memory {
+    size_t installed_flow_bytes;    /* The flows it believes installed. */
+    size_t installed_group_bytes;   /* The groups it believes installed. */
+    size_t bundle_bytes;            /* The bundle being streamed. */
+    size_t queued_bytes;            /* Its messages in rconn's queue. */
+};
+void ofctrl_get_memory(const struct ofctrl *, struct ofctrl_memory *);
+
 /* Stores in 'counts[T]' the number of flows that 'of' believes installed
  * in table T. */
 void ofctrl_count_installed_flows(const struct ofctrl *of,
