@@ -280,7 +280,7 @@ main(int argc, char *argv[])
                 controller_metrics_note_put(&c,
                                             ofctrl_get_sent_seqno(c.br_int));
             }
-            if (c.event_computed) {
+            if (c.event_computed && put_done) {
                 /* A change that altered no flow has nothing to wait for. */
                 c.event_computed = false;
                 c.event_in_flight = after.n_bundles != before.n_bundles;

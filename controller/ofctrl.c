@@ -1891,12 +1891,15 @@ bool
 ofctrl_put(struct ofctrl *of, struct flow_table *ft,
            const struct ovs_list *ct_flushes)
 {
-    if (of->state != S_READY || time_msec() < of->retry_at || of->stream) {
-        /* While a bundle streams, the next diff waits for its commit (see
-         * struct ofctrl_bundle). */
+    if (of->state != S_READY || time_msec() < of->retry_at) {
         return false;
     }
     if (of->need_full_sync || flow_table_has_tracked(ft)) {
+        if (of->stream) {
+            /* While a bundle streams, the next diff waits for its commit
+             * (see struct ofctrl_bundle). */
+            return false;
+        }
         ofctrl_put__(of, ft, ct_flushes);
     }
     if (!ofctrl_barrier_pending(of)) {

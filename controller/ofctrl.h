@@ -62,12 +62,14 @@ void ofctrl_wait(struct ofctrl *of);
  * 'ft' (or a full diff after a reconnection) as one bundle, then clears
  * 'ft''s tracking, and returns true: once ofctrl_get_acked_seqno() reaches
  * ofctrl_get_sent_seqno(), the switch has all of 'ft'.  Does nothing
- * (keeping the tracking) and returns false while not ready, and while the
- * previous bundle is still being sent: its messages are encoded as the
- * switch reads them (from ofctrl_run()), from the installed flows and the
- * actions and groups of 'ft', which must therefore stay until then: the
- * caller may change 'ft' meanwhile (entries it removes stay in its
- * tracking), but not clear its tracking or destroy it.
+ * (keeping the tracking) and returns false while not ready, and, if 'ft'
+ * has changes, while the previous bundle is still being sent (they go in
+ * the next bundle, after that one's commit).  A bundle's messages are
+ * encoded as the switch reads them (from ofctrl_run()), from the
+ * installed flows and the actions and groups of 'ft', which must
+ * therefore stay until then: the caller may change 'ft' meanwhile (the
+ * entries it removes stay in its tracking), but not clear its tracking or
+ * destroy it.
  *
  * 'ct_flushes' (a list of "struct flows_ct_flush"s, or NULL) are the
  * conntrack flushes that the tracked changes call for
