@@ -397,6 +397,31 @@ for name, type_, options, ids in doc["data"]:
 '
 }
 
+# memory_parts FILE: the heap per part in FILE (what 'memory/show' printed),
+# as "Pod 24.6 MB (833 B/object), ..., desired flows 87.1 MB (919 B/flow),
+# ...".
+memory_parts () {
+    tr ' ' '\n' < "$1" | awk -F: '
+        { v[$1] = $2 }
+        END {
+            n = split("Node Namespace Pod Service EndpointSlice NetworkPolicy", kinds, " ")
+            for (i = 1; i <= n; i++) {
+                part(kinds[i], v[kinds[i] "-bytes"], v[kinds[i]], "object")
+            }
+            part("desired flows", v["desired-flow-bytes"], v["desired-flows"], "flow")
+            part("desired groups", v["desired-group-bytes"], v["desired-groups"], "group")
+            part("installed flows", v["installed-flow-bytes"], v["installed-flows"], "flow")
+            part("installed groups", v["installed-group-bytes"], v["installed-groups"], "group")
+            print out
+        }
+        function part(name, bytes, n, unit) {
+            out = out (out == "" ? "" : ", ") sprintf("%s %.1f MB", name, bytes / 1048576)
+            if (n > 0) {
+                out = out sprintf(" (%d B/%s)", bytes / n, unit)
+            }
+        }'
+}
+
 fmt_mb () {
     awk -v k="$1" 'BEGIN { printf "%.0f MB", k / 1024 }'
 }
@@ -467,6 +492,8 @@ bench_size () {
             EXPECT_FLOWS=$S_DESIRED
             echo "flows $S_DESIRED" >> "$R"
             echo "groups $S_DESIRED_GROUPS" >> "$R"
+            ovs-appctl -t kovs-controller memory/show > "$dir/memory-show" ||
+                die "memory/show failed"
             dump_bundle > "$dir/baseline.bundle"
             tunnel_ports_vsctl > "$dir/tunnels.vsctl"
             ovsdb-client backup unix:"$PWD/db.sock" > "$dir/installed.db"
@@ -717,6 +744,7 @@ Medians of $RUNS runs; incremental figures over the changes $triple.
 | cold install, fair baseline: ovs-vsctl adding the $((N_NODES - 1)) tunnel ports in one transaction, then the same bundle | $fair ms | |
 | cold install, ratio to the fair baseline | $fair_ratio | <= 1.2 |
 | cold install, controller CPU / peak RSS | $(values install_ctl_cpu | median) ms / $(fmt_mb "$(values install_ctl_rss | median)") | |
+| cold install, controller heap per part (memory/show, installed) | $(memory_parts "$dir/memory-show") | |
 | cold install, ovs-vswitchd CPU: kovs / baseline / fair baseline | $(values install_vs_cpu | median) ms / $(values baseline_vs_cpu | median) ms / $(values fair_vs_cpu | median) ms | |
 | cold install, flow-mods + group-mods (bundles) | $(values install_flow_mods | median) + $(values install_group_mods | median) ($(values install_bundles | median)) | |
 | kovs-ctl compute --dump equals the installed flows | $(values ctl_matches | head -1) | |
