@@ -21,6 +21,7 @@
 #include "controller/trace-live.h"
 #include "controller/vswitch.h"
 #include "flow.h"
+#include "flows/flow-table.h"
 #include "flows/pipeline.h"
 #include "k8s/k8s-client.h"
 #include "k8s/k8s-state.h"
@@ -28,6 +29,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
 #include "packets.h"
+#include "simap.h"
 #include "svec.h"
 #include "unixctl.h"
 #include "util.h"
@@ -170,6 +172,11 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "install latency: last %lld ms, max %lld ms%s\n",
                   s.last_latency_ms, s.max_latency_ms,
                   s.in_flight ? " (a bundle is in flight)" : "");
+    ds_put_format(&ds, "bundle streaming: %s, at most %"PRIuSIZE" bytes "
+                  "queued, %"PRIu64" waits for the switch, %"PRIu64
+                  " abandoned\n", s.streaming ? "yes" : "no",
+                  s.max_stream_queue_bytes, s.n_stream_waits,
+                  s.n_streams_abandoned);
     dpcache_format_status(&ds);
 
     struct pinctrl_stats ps;
@@ -188,6 +195,66 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
     unixctl_command_reply(conn, ds_cstr(&ds));
     ds_destroy(&ds);
+}
+
+static void
+memory_usage_put(struct simap *usage, const char *name, size_t value)
+{
+    simap_put(usage, name, MIN(value, UINT_MAX));
+}
+
+/* The memory usage of one bridge's desired table 'ft' and ofctrl 'of', with
+ * names that start with 'prefix'. */
+static void
+bridge_memory_usage(const char *prefix, const struct flow_table *ft,
+                    const struct ofctrl *of, struct simap *usage)
+{
+    size_t flow_bytes, group_bytes;
+    flow_table_memory(ft, &flow_bytes, &group_bytes);
+
+    struct ofctrl_stats s;
+    struct ofctrl_memory m;
+    ofctrl_get_stats(of, &s);
+    ofctrl_get_memory(of, &m);
+
+    const struct {
+        const char *name;
+        size_t value;
+    } items[] = {
+        { "desired-flows", flow_table_count(ft) },
+        { "desired-flow-bytes", flow_bytes },
+        { "desired-groups", flow_table_group_count(ft) },
+        { "desired-group-bytes", group_bytes },
+        { "installed-flows", s.n_installed },
+        { "installed-flow-bytes", m.installed_flow_bytes },
+        { "installed-groups", s.n_installed_groups },
+        { "installed-group-bytes", m.installed_group_bytes },
+        { "bundle-bytes", m.bundle_bytes },
+        { "bundle-queued-bytes", m.queued_bytes },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(items); i++) {
+        char *name = xasprintf("%s%s", prefix, items[i].name);
+        memory_usage_put(usage, name, items[i].value);
+        free(name);
+    }
+}
+
+void
+controller_memory_usage(const struct controller *c, struct simap *usage)
+{
+    for (int kind = 0; kind < K8S_N_KINDS; kind++) {
+        const char *name = k8s_kind_name(kind);
+        char *bytes = xasprintf("%s-bytes", name);
+        memory_usage_put(usage, name, k8s_cluster_count(&c->cluster, kind));
+        memory_usage_put(usage, bytes,
+                         k8s_cluster_memory(&c->cluster, kind));
+        free(bytes);
+    }
+    bridge_memory_usage("", &c->flows, c->br_int, usage);
+    if (c->br_ex) {
+        bridge_memory_usage("br-ex-", &c->br_ex->flows, c->br_ex->ofctrl,
+                            usage);
+    }
 }
 
 /* "neighbors": the next hops on the external network and their MACs. */

@@ -76,6 +76,16 @@ struct controller_trigger {
  * complete picture of the cluster. */
 bool controller_k8s_ready(const struct controller *c);
 
+/* Adds to 'usage' what 'c' holds, for libopenvswitch's memory reports
+ * ("ovs-appctl -t kovs-controller memory/show", and the log line when the
+ * peak RSS grows): for each kind of Kubernetes object, their number
+ * ("Pod") and the heap bytes they hold ("Pod-bytes"); the same for each
+ * bridge's desired flows and groups and the flows and groups it believes
+ * installed, and the bundle being streamed and its messages queued. */
+struct simap;
+void controller_memory_usage(const struct controller *c,
+                             struct simap *usage);
+
 /* Registers kovs-controller's unixctl commands, which work on 'c'. */
 void controller_commands_register(struct controller *c);
 

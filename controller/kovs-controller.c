@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "dirs.h"
 #include "fatal-signal.h"
+#include "memory.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
@@ -35,6 +36,7 @@
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "packets.h"
+#include "simap.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -278,7 +280,7 @@ main(int argc, char *argv[])
                 controller_metrics_note_put(&c,
                                             ofctrl_get_sent_seqno(c.br_int));
             }
-            if (c.event_computed) {
+            if (c.event_computed && put_done) {
                 /* A change that altered no flow has nothing to wait for. */
                 c.event_computed = false;
                 c.event_in_flight = after.n_bundles != before.n_bundles;
@@ -302,6 +304,13 @@ main(int argc, char *argv[])
         cniserver_run(&cin);
 
         unixctl_server_run(unixctl);
+        memory_run();
+        if (memory_should_report()) {
+            struct simap usage = SIMAP_INITIALIZER(&usage);
+            controller_memory_usage(&c, &usage);
+            memory_report(&usage);
+            simap_destroy(&usage);
+        }
         if (metrics) {
             controller_metrics_run(metrics);
         }
@@ -322,6 +331,7 @@ main(int argc, char *argv[])
         }
         cniserver_wait();
         unixctl_server_wait(unixctl);
+        memory_wait();
         if (metrics) {
             controller_metrics_wait(metrics);
         }

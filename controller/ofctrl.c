@@ -6,6 +6,7 @@
 
 #include "controller/ofctrl.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include "flows/flow-table.h"
@@ -168,6 +169,13 @@ struct ofctrl {
      * may follow another before the switch acknowledged it, and the switch
      * answers barriers in order. */
     struct ovs_list barriers;       /* Contains "struct ofctrl_barrier"s. */
+
+    /* The bundle being streamed, if any (see struct ofctrl_bundle), the
+     * bytes of its messages in rconn's send queue, and the transaction id
+     * of the last request to discard an abandoned bundle. */
+    struct ofctrl_bundle *stream;
+    struct rconn_packet_counter *stream_bytes;
+    ovs_be32 discard_xid;
 
     /* Bundles sent, and the number of the last one the switch is known to
      * have committed. */
@@ -370,6 +378,8 @@ stats_request_handle_reply(struct flow_stats_request *req,
 }
 
 static void installed_clear(struct ofctrl *);
+static void ofctrl_stream_abandon(struct ofctrl *);
+static void ofctrl_stream_run(struct ofctrl *);
 static void ofctrl_put__(struct ofctrl *, struct flow_table *,
                          const struct ovs_list *ct_flushes);
 static void check_finish(struct ofctrl *, const char *error);
@@ -385,6 +395,7 @@ ofctrl_create(const char *name, const char *target,
     of->packet_in = packet_in;
     of->packet_in_aux = aux;
     of->swconn = rconn_create(0, 8, 0, 1u << OFP15_VERSION);
+    of->stream_bytes = rconn_packet_counter_create();
     of->target = xstrdup(target);
     if (!strncmp(target, "unix:", 5)) {
         /* The bridge's socket: connect once it is there. */
@@ -439,7 +450,9 @@ ofctrl_destroy(struct ofctrl *of)
         meter_stats_request_finish(of, "the connection to the switch was "
                                    "closed");
         check_finish(of, "the connection to the switch was closed");
+        ofctrl_stream_abandon(of);
         rconn_destroy(of->swconn);
+        rconn_packet_counter_destroy(of->stream_bytes);
         free(of->target);
         free(of->socket_path);
         installed_clear(of);
@@ -687,6 +700,9 @@ installed_find(const struct ofctrl *of, uint8_t table_id, uint16_t priority,
 static void
 ofctrl_start_dump(struct ofctrl *of)
 {
+    /* A bundle still streaming refers to installed flows, and the dump
+     * tells afresh what the switch has. */
+    ofctrl_stream_abandon(of);
     installed_clear(of);
     of->state = S_DUMPING;
     of->flows_dumped = of->groups_dumped = false;
@@ -905,6 +921,11 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
         return;
     }
 
+    if (oh->xid == of->discard_xid) {
+        /* The switch no longer had a bundle kovs abandoned. */
+        return;
+    }
+
     char *s = ofp_to_string(oh, ntohs(oh->length), NULL, NULL, 2);
 
     of->backoff_ms = (!of->backoff_ms ? OFCTRL_BACKOFF_MIN_MS
@@ -918,6 +939,7 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
     if (ofctrl_barrier_pending(of)) {
         of->stats.n_bundle_errors++;
     }
+    ofctrl_stream_abandon(of);
     ofctrl_barriers_clear(of);
     ofctrl_force_resync(of);
 }
@@ -1065,6 +1087,8 @@ ofctrl_run(struct ofctrl *of)
     rconn_run(of->swconn);
 
     if (of->seqno != rconn_get_connection_seqno(of->swconn)) {
+        /* The switch discarded the bundle that was streaming, if any. */
+        ofctrl_stream_abandon(of);
         of->seqno = rconn_get_connection_seqno(of->swconn);
         ofctrl_barriers_clear(of);
         stats_requests_fail(of, "the connection to the switch was lost");
@@ -1112,6 +1136,9 @@ ofctrl_run(struct ofctrl *of)
         }
         ofpbuf_delete(msg);
     }
+    if (of->state == S_READY) {
+        ofctrl_stream_run(of);
+    }
     return of->state == S_READY;
 }
 
@@ -1139,17 +1166,66 @@ ofctrl_force_resync(struct ofctrl *of)
     }
 }
 
-/* A bundle being built: the flow-mods are collected first, so that a diff
- * that finds nothing to change sends nothing at all. */
+/* A bundle is built by a diff (ofctrl_put__()) as a list of operations,
+ * and streamed: each operation is encoded as a bundle-add message only when
+ * rconn's send queue holds less than OFCTRL_STREAM_MAX_BYTES, from
+ * ofctrl_run() as the switch reads what came before, and the commit and
+ * its barrier follow the last add.  A cold install of 100,000 flows and
+ * 20,000 groups, encoded at once, would hold about 40 MB of messages.
+ *
+ * An operation refers to what it sends instead of holding a copy: to an
+ * installed flow (its key and cookie), to the actions of the desired flow
+ * in the flow table, to a desired group.  Both stay as they are while the
+ * bundle streams, because ofctrl_put() takes no new diff until the bundle
+ * is committed: ofctrl's installed flows change only through a diff, and
+ * the flow table frees a desired flow or group only when its tracking is
+ * cleared, which only a diff does (a removed entry stays in the tracked
+ * list until then, and an owner's entries are never changed in place once
+ * its computation is over: recomputing an owner removes its entries and
+ * adds new ones).  A reconnection, a resynchronization or an error from
+ * the switch abandons the bundle: the switch discards an uncommitted
+ * bundle, and the dump that follows tells what it has. */
+#define OFCTRL_STREAM_MAX_BYTES (1024 * 1024)
+
+/* A flow-mod to send. */
+struct ofctrl_flow_op {
+    /* The flow's key and cookie: for an add or a modify, the flow in
+     * 'installed' (which no diff changes while the bundle streams); for a
+     * delete, the flow taken out of 'installed', owned by the op. */
+    struct installed_flow *flow;
+    const struct ofpact *ofpacts;   /* Add or modify: the actions. */
+    uint32_t ofpacts_len;
+    uint16_t command;               /* OFPFC_*. */
+    bool owns_ofpacts;              /* 'ofpacts' is a copy the op frees (the
+                                     * merged actions of a shared key). */
+};
+
+/* A group-mod (or several, see ofctrl_put_group_mods()) to send. */
+struct ofctrl_group_op {
+    const struct desired_group *group; /* NULL for a delete. */
+    uint32_t group_id;
+    uint16_t command;               /* OFPGC15_ADD, _MODIFY or _DELETE. */
+};
+
 struct ofctrl_bundle {
-    struct ovs_list ct_flushes;     /* Sent after the bundle. */
+    uint32_t id;
     enum ofp_version version;
     enum ofputil_protocol protocol;
     struct ovs_list meter_adds;     /* Meter adds and modifies, before. */
-    struct ovs_list group_adds;     /* Group adds and modifies, first. */
-    struct ovs_list msgs;           /* Flow-mods, as "struct ofpbuf"s. */
-    struct ovs_list group_dels;     /* Group deletions, last. */
     struct ovs_list meter_dels;     /* Meter deletions, after. */
+    struct ovs_list ct_flushes;     /* Sent after the bundle. */
+
+    /* In the bundle, in this order: group adds and modifies, flow-mods,
+     * group deletions.  'next' counts the operations sent, over the three
+     * in turn. */
+    struct ofctrl_group_op *group_adds;
+    size_t n_group_adds, allocated_group_adds;
+    struct ofctrl_flow_op *flow_ops;
+    size_t n_flow_ops, allocated_flow_ops;
+    struct ofctrl_group_op *group_dels;
+    size_t n_group_dels, allocated_group_dels;
+    size_t next;
+
     size_t n_msgs;                  /* Flow-mods. */
     size_t n_group_msgs;            /* Group-mods. */
     size_t n_meter_msgs;            /* Meter-mods. */
@@ -1161,51 +1237,177 @@ struct ofctrl_bundle {
      * binds a flow to its meter only when it installs the flow. */
     uint32_t *added_meters;
     size_t n_added_meters;
+
+    /* While streaming: the barrier to send after the commit, and its entry
+     * in ofctrl's 'barriers'. */
+    struct ofpbuf *barrier_msg;
+    struct ofctrl_barrier *barrier;
 };
 
-static void
-ofctrl_bundle_init(const struct ofctrl *of, struct ofctrl_bundle *bundle)
+static struct ofctrl_bundle *
+ofctrl_bundle_create(const struct ofctrl *of)
 {
+    struct ofctrl_bundle *bundle = xzalloc(sizeof *bundle);
+
     bundle->version = rconn_get_version(of->swconn);
     bundle->protocol = ofctrl_protocol(of);
     ovs_list_init(&bundle->ct_flushes);
     ovs_list_init(&bundle->meter_adds);
-    ovs_list_init(&bundle->group_adds);
-    ovs_list_init(&bundle->msgs);
-    ovs_list_init(&bundle->group_dels);
     ovs_list_init(&bundle->meter_dels);
-    bundle->n_msgs = 0;
-    bundle->n_group_msgs = 0;
-    bundle->n_meter_msgs = 0;
-    bundle->added_meters = NULL;
-    bundle->n_added_meters = 0;
-    bundle->purges = false;
+    return bundle;
 }
 
+static void
+ofpbuf_list_delete_all(struct ovs_list *list)
+{
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, list) {
+        ofpbuf_delete(msg);
+    }
+}
+
+/* Frees 'bundle' with whatever it has not sent.  Accepts NULL. */
 static void
 ofctrl_bundle_destroy(struct ofctrl_bundle *bundle)
 {
-    struct ofpbuf *flush;
-    LIST_FOR_EACH_POP (flush, list_node, &bundle->ct_flushes) {
-        ofpbuf_delete(flush);
+    if (!bundle) {
+        return;
     }
+    ofpbuf_list_delete_all(&bundle->ct_flushes);
+    ofpbuf_list_delete_all(&bundle->meter_adds);
+    ofpbuf_list_delete_all(&bundle->meter_dels);
+    for (size_t i = 0; i < bundle->n_flow_ops; i++) {
+        struct ofctrl_flow_op *op = &bundle->flow_ops[i];
+        if (op->owns_ofpacts) {
+            free(CONST_CAST(struct ofpact *, op->ofpacts));
+        }
+        if (op->command == OFPFC_DELETE_STRICT) {
+            installed_flow_free(op->flow);
+        }
+    }
+    free(bundle->flow_ops);
+    free(bundle->group_adds);
+    free(bundle->group_dels);
     free(bundle->added_meters);
+    ofpbuf_delete(bundle->barrier_msg);
+    free(bundle);
 }
 
 static void
-ofctrl_bundle_add(struct ofctrl_bundle *bundle, struct ofpbuf *msg)
+ofctrl_bundle_add_group_op(struct ofctrl_group_op **ops, size_t *n,
+                           size_t *allocated,
+                           const struct desired_group *group,
+                           uint32_t group_id, uint16_t command)
 {
-    ovs_list_push_back(&bundle->msgs, &msg->list_node);
-    bundle->n_msgs++;
+    if (*n >= *allocated) {
+        *ops = x2nrealloc(*ops, allocated, sizeof **ops);
+    }
+    (*ops)[(*n)++] = (struct ofctrl_group_op) {
+        .group = group,
+        .group_id = group_id,
+        .command = command,
+    };
 }
 
-/* Sends the collected flow-mods as one atomic, ordered bundle, then a
- * barrier whose reply tells that the switch has it all. */
+/* Sends 'msg', a message of 'bundle', wrapped in a bundle-add message, and
+ * frees it. */
 static void
-ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
+ofctrl_bundle_send_add(struct ofctrl *of, const struct ofctrl_bundle *bundle,
+                       struct ofpbuf *msg)
 {
-    const uint16_t flags = OFPBF_ATOMIC | OFPBF_ORDERED;
-    uint32_t id = of->next_bundle_id++;
+    struct ofputil_bundle_add_msg bam = {
+        .bundle_id = bundle->id,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+        .msg = msg->data,
+    };
+    rconn_send(of->swconn, ofputil_encode_bundle_add(bundle->version, &bam),
+               of->stream_bytes);
+    ofpbuf_delete(msg);
+}
+
+static void ofctrl_put_group_mods(const struct ofctrl_bundle *,
+                                  uint16_t command,
+                                  const struct desired_group *,
+                                  struct ovs_list *);
+static struct ofpbuf *ofctrl_encode_flow_mod(
+    const struct ofctrl_bundle *, uint16_t command,
+    const struct installed_flow *, const struct ofpact *, size_t);
+
+/* Sends the group-mods of 'op'. */
+static void
+ofctrl_bundle_send_group_op(struct ofctrl *of,
+                            const struct ofctrl_bundle *bundle,
+                            const struct ofctrl_group_op *op)
+{
+    struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
+
+    if (op->group) {
+        ofctrl_put_group_mods(bundle, op->command, op->group, &msgs);
+    } else {
+        struct ofputil_group_mod gm;
+        memset(&gm, 0, sizeof gm);
+        gm.command = OFPGC15_DELETE;
+        gm.type = OFPGT11_SELECT;
+        gm.group_id = op->group_id;
+        gm.command_bucket_id = OFPG15_BUCKET_ALL;
+        ovs_list_init(&gm.buckets);
+        struct ofpbuf *msg = ofputil_encode_group_mod(bundle->version, &gm,
+                                                      NULL, -1);
+        ovs_list_push_back(&msgs, &msg->list_node);
+    }
+
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &msgs) {
+        ofctrl_bundle_send_add(of, bundle, msg);
+    }
+}
+
+/* Sends the next operation of 'bundle', which must have one. */
+static void
+ofctrl_bundle_send_next(struct ofctrl *of, struct ofctrl_bundle *bundle)
+{
+    size_t k = bundle->next++;
+
+    if (k < bundle->n_group_adds) {
+        ofctrl_bundle_send_group_op(of, bundle, &bundle->group_adds[k]);
+        return;
+    }
+    k -= bundle->n_group_adds;
+    if (k < bundle->n_flow_ops) {
+        struct ofctrl_flow_op *op = &bundle->flow_ops[k];
+        struct ofpbuf *msg = ofctrl_encode_flow_mod(bundle, op->command,
+                                                    op->flow, op->ofpacts,
+                                                    op->ofpacts_len);
+        if (op->owns_ofpacts) {
+            free(CONST_CAST(struct ofpact *, op->ofpacts));
+            op->owns_ofpacts = false;
+        }
+        op->ofpacts = NULL;
+        if (op->command == OFPFC_DELETE_STRICT) {
+            installed_flow_free(op->flow);
+            op->command = OFPFC_DELETE;   /* Nothing left to free. */
+        }
+        op->flow = NULL;
+        ofctrl_bundle_send_add(of, bundle, msg);
+        return;
+    }
+    k -= bundle->n_flow_ops;
+    ofctrl_bundle_send_group_op(of, bundle, &bundle->group_dels[k]);
+}
+
+static size_t
+ofctrl_bundle_n_ops(const struct ofctrl_bundle *bundle)
+{
+    return bundle->n_group_adds + bundle->n_flow_ops + bundle->n_group_dels;
+}
+
+/* Starts sending 'bundle', which 'of' takes: the meter adds and the
+ * bundle's opening now, its operations as ofctrl_stream_run() finds room
+ * for them. */
+static void
+ofctrl_bundle_start(struct ofctrl *of, struct ofctrl_bundle *bundle)
+{
+    bundle->id = of->next_bundle_id++;
 
     struct ofpbuf *msg;
     LIST_FOR_EACH_POP (msg, list_node, &bundle->meter_adds) {
@@ -1213,58 +1415,126 @@ ofctrl_bundle_send(struct ofctrl *of, struct ofctrl_bundle *bundle)
     }
 
     struct ofputil_bundle_ctrl_msg bc = {
-        .bundle_id = id,
+        .bundle_id = bundle->id,
         .type = OFPBCT_OPEN_REQUEST,
-        .flags = flags,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
     };
     ofctrl_send(of, ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
 
-    struct ovs_list *lists[] = {
-        &bundle->group_adds, &bundle->msgs, &bundle->group_dels,
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
-        LIST_FOR_EACH_POP (msg, list_node, lists[i]) {
-            struct ofputil_bundle_add_msg bam = {
-                .bundle_id = id,
-                .flags = flags,
-                .msg = msg->data,
-            };
-            ofctrl_send(of, ofputil_encode_bundle_add(bundle->version, &bam));
-            ofpbuf_delete(msg);
-        }
-    }
-
-    bc.type = OFPBCT_COMMIT_REQUEST;
-    ofctrl_send(of, ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
-
-    LIST_FOR_EACH_POP (msg, list_node, &bundle->meter_dels) {
-        ofctrl_send(of, msg);
-    }
-
-    struct ofpbuf *flush;
-    LIST_FOR_EACH_POP (flush, list_node, &bundle->ct_flushes) {
-        ofctrl_send(of, flush);
-    }
-
-    struct ofpbuf *barrier = ofputil_encode_barrier_request(bundle->version);
+    /* The barrier is counted from now: the bundle is sent, as far as
+     * ofctrl_get_sent_seqno() and the install latency are concerned. */
+    bundle->barrier_msg = ofputil_encode_barrier_request(bundle->version);
     struct ofctrl_barrier *b = xmalloc(sizeof *b);
-    b->xid = ((struct ofp_header *) barrier->data)->xid;
+    b->xid = ((struct ofp_header *) bundle->barrier_msg->data)->xid;
     b->seqno = ++of->sent_seqno;
     b->purges = bundle->purges;
     b->sent_msec = time_msec();
     ovs_list_push_back(&of->barriers, &b->list_node);
-    ofctrl_send(of, barrier);
+    bundle->barrier = b;
+
+    of->stream = bundle;
+    of->stats.streaming = true;
+}
+
+/* Sends the commit of the streaming bundle, whose operations are all
+ * sent, with what follows it, and frees the bundle. */
+static void
+ofctrl_bundle_finish(struct ofctrl *of)
+{
+    struct ofctrl_bundle *bundle = of->stream;
+
+    struct ofputil_bundle_ctrl_msg bc = {
+        .bundle_id = bundle->id,
+        .type = OFPBCT_COMMIT_REQUEST,
+        .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+    };
+    ofctrl_send(of, ofputil_encode_bundle_ctrl_request(bundle->version, &bc));
+
+    struct ofpbuf *msg;
+    LIST_FOR_EACH_POP (msg, list_node, &bundle->meter_dels) {
+        ofctrl_send(of, msg);
+    }
+    LIST_FOR_EACH_POP (msg, list_node, &bundle->ct_flushes) {
+        ofctrl_send(of, msg);
+    }
+    ofctrl_send(of, bundle->barrier_msg);
+    bundle->barrier_msg = NULL;
+
     VLOG_DBG("%s: sent %"PRIuSIZE" flow-mods and %"PRIuSIZE" group-mods "
              "in bundle %"PRIu32" and %"PRIuSIZE" meter-mods around it",
-             of->name, bundle->n_msgs, bundle->n_group_msgs, id,
+             of->name, bundle->n_msgs, bundle->n_group_msgs, bundle->id,
              bundle->n_meter_msgs);
+    of->stream = NULL;
+    of->stats.streaming = false;
+    ofctrl_bundle_destroy(bundle);
+}
+
+/* Sends as much of the streaming bundle as rconn's queue has room for, and
+ * its commit after its last operation. */
+static void
+ofctrl_stream_run(struct ofctrl *of)
+{
+    struct ofctrl_bundle *bundle = of->stream;
+    if (!bundle) {
+        return;
+    }
+
+    size_t n_ops = ofctrl_bundle_n_ops(bundle);
+    while (bundle->next < n_ops
+           && (rconn_packet_counter_n_bytes(of->stream_bytes)
+               < OFCTRL_STREAM_MAX_BYTES)) {
+        ofctrl_bundle_send_next(of, bundle);
+    }
+    of->stats.max_stream_queue_bytes
+        = MAX(of->stats.max_stream_queue_bytes,
+              rconn_packet_counter_n_bytes(of->stream_bytes));
+    if (bundle->next >= n_ops) {
+        ofctrl_bundle_finish(of);
+    } else {
+        of->stats.n_stream_waits++;
+    }
+}
+
+/* Abandons the streaming bundle, if any: on a connection that is still up,
+ * asks the switch to discard it.  Its barrier acknowledges nothing. */
+static void
+ofctrl_stream_abandon(struct ofctrl *of)
+{
+    struct ofctrl_bundle *bundle = of->stream;
+    if (!bundle) {
+        return;
+    }
+
+    VLOG_INFO("%s: bundle %"PRIu32" abandoned after %"PRIuSIZE" of its %"
+              PRIuSIZE" operations", of->name, bundle->id, bundle->next,
+              ofctrl_bundle_n_ops(bundle));
+    if (rconn_is_connected(of->swconn)
+        && of->seqno == rconn_get_connection_seqno(of->swconn)) {
+        struct ofputil_bundle_ctrl_msg bc = {
+            .bundle_id = bundle->id,
+            .type = OFPBCT_DISCARD_REQUEST,
+            .flags = OFPBF_ATOMIC | OFPBF_ORDERED,
+        };
+        struct ofpbuf *msg = ofputil_encode_bundle_ctrl_request(
+            bundle->version, &bc);
+        /* The switch may have dropped the bundle already (after an error
+         * in it): its error about the discard is no news. */
+        of->discard_xid = ((struct ofp_header *) msg->data)->xid;
+        ofctrl_send(of, msg);
+    }
+    ovs_list_remove(&bundle->barrier->list_node);
+    free(bundle->barrier);
+    of->stream = NULL;
+    of->stats.streaming = false;
+    of->stats.n_streams_abandoned++;
+    ofctrl_bundle_destroy(bundle);
 }
 
 /* Appends to 'list' the group-mods that give group 'g' its buckets with
  * 'command' (OFPGC15_ADD or OFPGC15_MODIFY): the first message carries up
  * to OFCTRL_BUCKETS_PER_MSG buckets, insert-bucket messages the rest. */
 static void
-ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
+ofctrl_put_group_mods(const struct ofctrl_bundle *bundle, uint16_t command,
                       const struct desired_group *g, struct ovs_list *list)
 {
     size_t start = 0;
@@ -1298,9 +1568,16 @@ ofctrl_put_group_mods(struct ofctrl_bundle *bundle, uint16_t command,
         ofputil_group_properties_destroy(&gm.props);
         free(buckets);
         ovs_list_push_back(list, &msg->list_node);
-        bundle->n_group_msgs++;
         start = end;
     } while (start < g->n_buckets);
+}
+
+/* The number of group-mods that give 'g' its buckets (see
+ * ofctrl_put_group_mods()). */
+static size_t
+group_n_msgs(const struct desired_group *g)
+{
+    return MAX(1, DIV_ROUND_UP(g->n_buckets, OFCTRL_BUCKETS_PER_MSG));
 }
 
 /* Makes the switch's group 'group_id' match the desired one. */
@@ -1314,23 +1591,21 @@ ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
     if (d) {
         char *text = desired_group_text(d);
         if (!i || !ovs_u128_equals(i->digest, group_digest(text))) {
-            ofctrl_put_group_mods(bundle, i ? OFPGC15_MODIFY : OFPGC15_ADD,
-                                  d, &bundle->group_adds);
+            ofctrl_bundle_add_group_op(&bundle->group_adds,
+                                       &bundle->n_group_adds,
+                                       &bundle->allocated_group_adds, d,
+                                       group_id,
+                                       i ? OFPGC15_MODIFY : OFPGC15_ADD);
+            bundle->n_group_msgs += group_n_msgs(d);
             installed_group_set(of, group_id, text);
         } else {
             free(text);
         }
     } else if (i) {
-        struct ofputil_group_mod gm;
-        memset(&gm, 0, sizeof gm);
-        gm.command = OFPGC15_DELETE;
-        gm.type = OFPGT11_SELECT;
-        gm.group_id = group_id;
-        gm.command_bucket_id = OFPG15_BUCKET_ALL;
-        ovs_list_init(&gm.buckets);
-        struct ofpbuf *msg = ofputil_encode_group_mod(bundle->version, &gm,
-                                                      NULL, -1);
-        ovs_list_push_back(&bundle->group_dels, &msg->list_node);
+        ofctrl_bundle_add_group_op(&bundle->group_dels,
+                                   &bundle->n_group_dels,
+                                   &bundle->allocated_group_dels, NULL,
+                                   group_id, OFPGC15_DELETE);
         bundle->n_group_msgs++;
         hmap_remove(&of->installed_groups, &i->hmap_node);
         installed_group_free(i);
@@ -1419,18 +1694,19 @@ ofpacts_use_added_meter(const struct ofctrl_bundle *bundle,
     return false;
 }
 
-static void
-ofctrl_add_flow_mod(struct ofctrl_bundle *bundle, uint16_t command,
-                    uint8_t table_id, uint16_t priority,
-                    const struct minimatch *match, uint64_t cookie,
-                    const struct ofpact *ofpacts, size_t ofpacts_len)
+/* Encodes the flow-mod 'command' for the flow with the key and cookie of
+ * 'f' and actions 'ofpacts'. */
+static struct ofpbuf *
+ofctrl_encode_flow_mod(const struct ofctrl_bundle *bundle, uint16_t command,
+                       const struct installed_flow *f,
+                       const struct ofpact *ofpacts, size_t ofpacts_len)
 {
     struct ofputil_flow_mod fm = {
-        .match = *match,
-        .priority = priority,
-        .new_cookie = htonll(cookie),
+        .match = f->match,
+        .priority = f->priority,
+        .new_cookie = htonll(f->cookie),
         .modify_cookie = command == OFPFC_MODIFY_STRICT,
-        .table_id = table_id,
+        .table_id = f->table_id,
         .command = command,
         .buffer_id = UINT32_MAX,
         .out_port = OFPP_ANY,
@@ -1442,13 +1718,46 @@ ofctrl_add_flow_mod(struct ofctrl_bundle *bundle, uint16_t command,
         fm.new_cookie = OVS_BE64_MAX;
     }
     struct ofpbuf *msg = ofputil_encode_flow_mod(&fm, bundle->protocol);
-    bundle->purges |= flows_table_change_purges_datapath(table_id);
     if (VLOG_IS_DBG_ENABLED()) {
         char *s = ofp_to_string(msg->data, msg->size, NULL, NULL, 1);
         VLOG_DBG("%s", s);
         free(s);
     }
-    ofctrl_bundle_add(bundle, msg);
+    return msg;
+}
+
+/* Adds to 'bundle' the flow-mod 'command' for the flow 'f' (see struct
+ * ofctrl_flow_op for who owns it) with the actions in 'ofpacts', which are
+ * those of the desired flow 'd' in the flow table unless the flow table
+ * merged several entries' actions for the key, in which case the op keeps
+ * a copy. */
+static void
+ofctrl_add_flow_op(struct ofctrl_bundle *bundle, uint16_t command,
+                   struct installed_flow *f, const struct desired_flow *d,
+                   const struct ofpbuf *ofpacts)
+{
+    if (bundle->n_flow_ops >= bundle->allocated_flow_ops) {
+        bundle->flow_ops = x2nrealloc(bundle->flow_ops,
+                                      &bundle->allocated_flow_ops,
+                                      sizeof *bundle->flow_ops);
+    }
+    struct ofctrl_flow_op *op = &bundle->flow_ops[bundle->n_flow_ops++];
+    *op = (struct ofctrl_flow_op) {
+        .flow = f,
+        .command = command,
+    };
+    if (ofpacts) {
+        op->ofpacts_len = ofpacts->size;
+        if (d && d->ofpacts_len == ofpacts->size
+            && !memcmp(d->ofpacts, ofpacts->data, ofpacts->size)) {
+            op->ofpacts = d->ofpacts;
+        } else {
+            op->ofpacts = xmemdup(ofpacts->data, ofpacts->size);
+            op->owns_ofpacts = true;
+        }
+    }
+    bundle->n_msgs++;
+    bundle->purges |= flows_table_change_purges_datapath(f->table_id);
 }
 
 /* Returns true if the installed flow 'i' has the actions 'ofpacts'. */
@@ -1529,8 +1838,6 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
     struct installed_flow *i = installed_find(of, table_id, priority, match,
                                               hash);
     if (desired && !i) {
-        ofctrl_add_flow_mod(bundle, OFPFC_ADD, table_id, priority, match,
-                            cookie, ofpacts.data, ofpacts.size);
         i = xzalloc(sizeof *i);
         i->table_id = table_id;
         i->priority = priority;
@@ -1538,9 +1845,11 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
         i->cookie = cookie;
         hash_bytes128(ofpacts.data, ofpacts.size, 0, &i->actions_digest);
         hmap_insert(&of->installed, &i->hmap_node, hash);
+        ofctrl_add_flow_op(bundle, OFPFC_ADD, i,
+                           flow_table_lookup(ft, table_id, priority, match,
+                                             hash),
+                           &ofpacts);
     } else if (!desired && i) {
-        ofctrl_add_flow_mod(bundle, OFPFC_DELETE_STRICT, table_id, priority,
-                            match, i->cookie, NULL, 0);
         struct flows_ct_flush flush;
         if (of->need_full_sync && of->stale_flow_flush
             && of->stale_flow_flush(table_id, match, &flush)) {
@@ -1548,8 +1857,9 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
              * of a previous kovs-controller, that no list names. */
             ofctrl_queue_ct_flush(bundle, &flush);
         }
+        /* The op takes 'i', whose key the delete needs. */
         hmap_remove(&of->installed, &i->hmap_node);
-        installed_flow_free(i);
+        ofctrl_add_flow_op(bundle, OFPFC_DELETE_STRICT, i, NULL, NULL);
     } else if (desired && i && (cookie != i->cookie
                                 || !installed_actions_equal(i, &ofpacts)
                                 || ofpacts_use_added_meter(bundle,
@@ -1557,13 +1867,15 @@ ofctrl_sync_key(struct ofctrl *of, struct ofctrl_bundle *bundle,
         /* A modify keeps the flow's counters but, in OpenFlow 1.5, cannot
          * change its cookie: a new owner (a shared flow whose first owner
          * went away) takes an add, which replaces the flow whole. */
-        ofctrl_add_flow_mod(bundle, (cookie != i->cookie ? OFPFC_ADD
-                                     : OFPFC_MODIFY_STRICT),
-                            table_id, priority, match, cookie, ofpacts.data,
-                            ofpacts.size);
+        uint16_t command = (cookie != i->cookie ? OFPFC_ADD
+                            : OFPFC_MODIFY_STRICT);
         i->cookie = cookie;
         hash_bytes128(ofpacts.data, ofpacts.size, 0, &i->actions_digest);
         i->wire = false;
+        ofctrl_add_flow_op(bundle, command, i,
+                           flow_table_lookup(ft, table_id, priority, match,
+                                             hash),
+                           &ofpacts);
     }
     ofpbuf_uninit(&ofpacts);
 }
@@ -1583,6 +1895,11 @@ ofctrl_put(struct ofctrl *of, struct flow_table *ft,
         return false;
     }
     if (of->need_full_sync || flow_table_has_tracked(ft)) {
+        if (of->stream) {
+            /* While a bundle streams, the next diff waits for its commit
+             * (see struct ofctrl_bundle). */
+            return false;
+        }
         ofctrl_put__(of, ft, ct_flushes);
     }
     if (!ofctrl_barrier_pending(of)) {
@@ -1609,27 +1926,26 @@ static void
 ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
              const struct ovs_list *ct_flushes)
 {
-    struct ofctrl_bundle bundle;
-    ofctrl_bundle_init(of, &bundle);
+    struct ofctrl_bundle *bundle = ofctrl_bundle_create(of);
 
     if (!of->need_full_sync && ct_flushes) {
         /* A full diff derives the flushes from the flows it removes. */
         const struct flows_ct_flush *flush;
         LIST_FOR_EACH (flush, list_node, ct_flushes) {
-            ofctrl_queue_ct_flush(&bundle, flush);
+            ofctrl_queue_ct_flush(bundle, flush);
         }
     }
 
     if (of->need_full_sync) {
-        ofctrl_sync_meters(of, &bundle);
+        ofctrl_sync_meters(of, bundle);
         const struct desired_group *dg;
         FLOW_TABLE_FOR_EACH_GROUP (dg, ft) {
-            ofctrl_sync_group(of, &bundle, ft, dg->group_id);
+            ofctrl_sync_group(of, bundle, ft, dg->group_id);
         }
         struct installed_group *ig;
         HMAP_FOR_EACH_SAFE (ig, hmap_node, &of->installed_groups) {
             if (!flow_table_find_group(ft, ig->group_id)) {
-                ofctrl_sync_group(of, &bundle, ft, ig->group_id);
+                ofctrl_sync_group(of, bundle, ft, ig->group_id);
             }
         }
 
@@ -1639,13 +1955,13 @@ ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
         HMAP_FOR_EACH_SAFE (i, hmap_node, &of->installed) {
             if (!flow_table_lookup(ft, i->table_id, i->priority, &i->match,
                                    i->hmap_node.hash)) {
-                ofctrl_sync_key(of, &bundle, ft, i->table_id, i->priority,
+                ofctrl_sync_key(of, bundle, ft, i->table_id, i->priority,
                                 &i->match);
             }
         }
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH (d, ft) {
-            ofctrl_sync_key(of, &bundle, ft, d->table_id, d->priority,
+            ofctrl_sync_key(of, bundle, ft, d->table_id, d->priority,
                             &d->match);
         }
         of->need_full_sync = false;
@@ -1653,26 +1969,28 @@ ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
     } else {
         const struct desired_group *dg;
         FLOW_TABLE_FOR_EACH_TRACKED_GROUP (dg, ft) {
-            ofctrl_sync_group(of, &bundle, ft, dg->group_id);
+            ofctrl_sync_group(of, bundle, ft, dg->group_id);
         }
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
-            ofctrl_sync_key(of, &bundle, ft, d->table_id, d->priority,
+            ofctrl_sync_key(of, bundle, ft, d->table_id, d->priority,
                             &d->match);
         }
     }
     flow_table_clear_tracked(ft);
 
-    of->stats.last_flow_mods = bundle.n_msgs;
-    of->stats.last_group_mods = bundle.n_group_msgs;
-    if (bundle.n_msgs || bundle.n_group_msgs || bundle.n_meter_msgs) {
-        ofctrl_bundle_send(of, &bundle);
-        of->stats.total_flow_mods += bundle.n_msgs;
-        of->stats.total_group_mods += bundle.n_group_msgs;
-        of->stats.total_meter_mods += bundle.n_meter_msgs;
+    of->stats.last_flow_mods = bundle->n_msgs;
+    of->stats.last_group_mods = bundle->n_group_msgs;
+    if (bundle->n_msgs || bundle->n_group_msgs || bundle->n_meter_msgs) {
+        of->stats.total_flow_mods += bundle->n_msgs;
+        of->stats.total_group_mods += bundle->n_group_msgs;
+        of->stats.total_meter_mods += bundle->n_meter_msgs;
         of->stats.n_bundles++;
+        ofctrl_bundle_start(of, bundle);
+        ofctrl_stream_run(of);
+    } else {
+        ofctrl_bundle_destroy(bundle);
     }
-    ofctrl_bundle_destroy(&bundle);
 }
 
 bool
@@ -1693,6 +2011,65 @@ ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *s)
     s->n_desired_meters = of->meters_supported ? of->n_meters : 0;
     s->n_installed_meters = hmap_count(&of->installed_meters);
     s->in_flight = ofctrl_barrier_pending(of);
+}
+
+/* The heap a block from malloc() takes: what it can hold, and the size
+ * word that glibc's allocator keeps before it. */
+static size_t
+heap_block_bytes(const void *p)
+{
+    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
+             : 0;
+}
+
+static size_t
+hmap_buckets_bytes(const struct hmap *map)
+{
+    return map->buckets != &map->one ? heap_block_bytes(map->buckets) : 0;
+}
+
+static size_t
+installed_flow_bytes(const struct installed_flow *f)
+{
+    return (heap_block_bytes(f) + heap_block_bytes(f->match.flow)
+            + heap_block_bytes(f->match.tun_md) + heap_block_bytes(f->text));
+}
+
+void
+ofctrl_get_memory(const struct ofctrl *of, struct ofctrl_memory *m)
+{
+    memset(m, 0, sizeof *m);
+
+    m->installed_flow_bytes = hmap_buckets_bytes(&of->installed);
+    const struct installed_flow *f;
+    HMAP_FOR_EACH (f, hmap_node, &of->installed) {
+        m->installed_flow_bytes += installed_flow_bytes(f);
+    }
+
+    m->installed_group_bytes = hmap_buckets_bytes(&of->installed_groups);
+    const struct installed_group *g;
+    HMAP_FOR_EACH (g, hmap_node, &of->installed_groups) {
+        m->installed_group_bytes += (heap_block_bytes(g)
+                                     + heap_block_bytes(g->text));
+    }
+
+    const struct ofctrl_bundle *b = of->stream;
+    if (b) {
+        m->bundle_bytes = (heap_block_bytes(b)
+                           + heap_block_bytes(b->flow_ops)
+                           + heap_block_bytes(b->group_adds)
+                           + heap_block_bytes(b->group_dels));
+        for (size_t i = 0; i < b->n_flow_ops; i++) {
+            const struct ofctrl_flow_op *op = &b->flow_ops[i];
+            if (op->owns_ofpacts) {
+                m->bundle_bytes += heap_block_bytes(op->ofpacts);
+            }
+            if (op->command == OFPFC_DELETE_STRICT) {
+                m->bundle_bytes += installed_flow_bytes(op->flow);
+            }
+        }
+    }
+    m->queued_bytes = rconn_packet_counter_n_bytes(of->stream_bytes);
 }
 
 void

@@ -62,7 +62,14 @@ void ofctrl_wait(struct ofctrl *of);
  * 'ft' (or a full diff after a reconnection) as one bundle, then clears
  * 'ft''s tracking, and returns true: once ofctrl_get_acked_seqno() reaches
  * ofctrl_get_sent_seqno(), the switch has all of 'ft'.  Does nothing
- * (keeping the tracking) and returns false while not ready.
+ * (keeping the tracking) and returns false while not ready, and, if 'ft'
+ * has changes, while the previous bundle is still being sent (they go in
+ * the next bundle, after that one's commit).  A bundle's messages are
+ * encoded as the switch reads them (from ofctrl_run()), from the
+ * installed flows and the actions and groups of 'ft', which must
+ * therefore stay until then: the caller may change 'ft' meanwhile (the
+ * entries it removes stay in its tracking), but not clear its tracking or
+ * destroy it.
  *
  * 'ct_flushes' (a list of "struct flows_ct_flush"s, or NULL) are the
  * conntrack flushes that the tracked changes call for
@@ -130,8 +137,27 @@ struct ofctrl_stats {
     long long int last_latency_ms;  /* Bundle sent to barrier reply. */
     long long int max_latency_ms;
     bool in_flight;                 /* A bundle awaits its barrier. */
+
+    /* Bundles are streamed: their messages are encoded as rconn's send
+     * queue drains, with at most about a megabyte of them queued. */
+    bool streaming;                 /* A bundle is being sent. */
+    size_t max_stream_queue_bytes;  /* The most bytes of a bundle queued. */
+    uint64_t n_stream_waits;        /* Times a bundle waited for room. */
+    uint64_t n_streams_abandoned;   /* Bundles given up before their
+                                     * commit (reconnection, error or
+                                     * resynchronization). */
 };
 void ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *);
+
+/* The heap that an ofctrl holds, in bytes, each block counted as glibc's
+ * allocator takes it (its usable size and its size word). */
+struct ofctrl_memory {
+    size_t installed_flow_bytes;    /* The flows it believes installed. */
+    size_t installed_group_bytes;   /* The groups it believes installed. */
+    size_t bundle_bytes;            /* The bundle being streamed. */
+    size_t queued_bytes;            /* Its messages in rconn's queue. */
+};
+void ofctrl_get_memory(const struct ofctrl *, struct ofctrl_memory *);
 
 /* Stores in 'counts[T]' the number of flows that 'of' believes installed
  * in table T. */

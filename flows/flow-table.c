@@ -6,6 +6,7 @@
 
 #include "flows/flow-table.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 
 #include "bitmap.h"
@@ -629,6 +630,87 @@ size_t
 flow_table_group_count(const struct flow_table *ft)
 {
     return hmap_count(&ft->groups);
+}
+
+/* The heap a block from malloc() takes: what it can hold, and the size
+ * word that glibc's allocator keeps before it. */
+static size_t
+heap_block_bytes(const void *p)
+{
+    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
+             : 0;
+}
+
+static size_t
+hmap_buckets_bytes(const struct hmap *map)
+{
+    return map->buckets != &map->one ? heap_block_bytes(map->buckets) : 0;
+}
+
+static size_t
+desired_flow_bytes(const struct desired_flow *f)
+{
+    return (heap_block_bytes(f) + heap_block_bytes(f->match.flow)
+            + heap_block_bytes(f->match.tun_md)
+            + heap_block_bytes(f->ofpacts));
+}
+
+static size_t
+desired_group_bytes(const struct desired_group *g)
+{
+    size_t bytes = (heap_block_bytes(g) + heap_block_bytes(g->key)
+                    + heap_block_bytes(g->buckets));
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        bytes += heap_block_bytes(g->buckets[i].ofpacts);
+    }
+    return bytes;
+}
+
+void
+flow_table_memory(const struct flow_table *ft, size_t *flow_bytes,
+                  size_t *group_bytes)
+{
+    size_t flows = hmap_buckets_bytes(&ft->flows);
+    const struct desired_flow *f;
+    HMAP_FOR_EACH (f, key_node, &ft->flows) {
+        flows += desired_flow_bytes(f);
+    }
+    LIST_FOR_EACH (f, track_node, &ft->tracked) {
+        if (f->removed) {
+            flows += desired_flow_bytes(f);
+        }
+    }
+
+    /* The owners (and their conjunction ids and warnings) go with the
+     * flows. */
+    flows += hmap_buckets_bytes(&ft->owners) + hmap_buckets_bytes(
+        &ft->conj_ids);
+    const struct flow_owner *owner;
+    HMAP_FOR_EACH (owner, hmap_node, &ft->owners) {
+        flows += heap_block_bytes(owner) + heap_block_bytes(
+            owner->warnings.names);
+        for (size_t i = 0; i < owner->warnings.n; i++) {
+            flows += heap_block_bytes(owner->warnings.names[i]);
+        }
+    }
+    const struct conj_id_entry *c;
+    HMAP_FOR_EACH (c, hmap_node, &ft->conj_ids) {
+        flows += heap_block_bytes(c) + heap_block_bytes(c->key);
+    }
+
+    size_t groups = hmap_buckets_bytes(&ft->groups);
+    const struct desired_group *g;
+    HMAP_FOR_EACH (g, id_node, &ft->groups) {
+        groups += desired_group_bytes(g);
+    }
+    LIST_FOR_EACH (g, track_node, &ft->tracked_groups) {
+        if (g->removed) {
+            groups += desired_group_bytes(g);
+        }
+    }
+
+    *flow_bytes = flows;
+    *group_bytes = groups;
 }
 
 bool

@@ -244,6 +244,13 @@ size_t flow_table_group_count(const struct flow_table *);
 #define FLOW_TABLE_FOR_EACH(FLOW, FT) \
     HMAP_FOR_EACH (FLOW, key_node, &(FT)->flows)
 
+/* Stores in '*flow_bytes' the heap bytes that the flows of 'ft' hold (with
+ * their owners, conjunction ids and warnings, and the removed flows still
+ * tracked), and in '*group_bytes' what its groups hold, each block counted
+ * as glibc's allocator takes it (its usable size and its size word). */
+void flow_table_memory(const struct flow_table *, size_t *flow_bytes,
+                       size_t *group_bytes);
+
 bool flow_table_has_tracked(const struct flow_table *);
 
 /* Forgets what was tracked (flows and groups) and frees the removed

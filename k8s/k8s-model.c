@@ -6,6 +6,7 @@
 
 #include "k8s-model.h"
 
+#include <malloc.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -143,24 +144,89 @@ k8s_selector_is_empty(const struct k8s_selector *selector)
     return smap_is_empty(&selector->match_labels) && !selector->n_reqs;
 }
 
-/* Frees what 'selector' holds, but not 'selector' itself. */
-static void
-selector_destroy(struct k8s_selector *selector)
+/* Destroying an object, or counting its heap: the functions that follow
+ * walk what an object holds and give every block to release(), which frees
+ * it or adds up its size, so that what is counted is what destroying
+ * frees. */
+struct heap_walk {
+    bool count;                 /* Count instead of freeing. */
+    size_t bytes;               /* What was counted. */
+};
+
+/* The heap a block from malloc() takes: what it can hold, and the size
+ * word that glibc's allocator keeps before it. */
+static size_t
+heap_block_bytes(const void *p)
 {
-    smap_destroy(&selector->match_labels);
-    for (size_t i = 0; i < selector->n_reqs; i++) {
-        free(selector->reqs[i].key);
-        sset_destroy(&selector->reqs[i].values);
-    }
-    free(selector->reqs);
+    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
+             : 0;
 }
 
 static void
-selector_free(struct k8s_selector *selector)
+release(struct heap_walk *w, void *p)
+{
+    if (w->count) {
+        w->bytes += heap_block_bytes(p);
+    } else {
+        free(p);
+    }
+}
+
+static void
+release_hmap_buckets(struct heap_walk *w, const struct hmap *map)
+{
+    if (w->count && map->buckets != &map->one) {
+        w->bytes += heap_block_bytes(map->buckets);
+    }
+}
+
+static void
+release_smap(struct heap_walk *w, struct smap *smap)
+{
+    if (!w->count) {
+        smap_destroy(smap);
+        return;
+    }
+    const struct smap_node *node;
+    SMAP_FOR_EACH (node, smap) {
+        w->bytes += (heap_block_bytes(node) + heap_block_bytes(node->key)
+                     + heap_block_bytes(node->value));
+    }
+    release_hmap_buckets(w, &smap->map);
+}
+
+static void
+release_sset(struct heap_walk *w, struct sset *sset)
+{
+    if (!w->count) {
+        sset_destroy(sset);
+        return;
+    }
+    const struct sset_node *node;
+    HMAP_FOR_EACH (node, hmap_node, &sset->map) {
+        w->bytes += heap_block_bytes(node);
+    }
+    release_hmap_buckets(w, &sset->map);
+}
+
+/* Releases what 'selector' holds, but not 'selector' itself. */
+static void
+selector_release(struct heap_walk *w, struct k8s_selector *selector)
+{
+    release_smap(w, &selector->match_labels);
+    for (size_t i = 0; i < selector->n_reqs; i++) {
+        release(w, selector->reqs[i].key);
+        release_sset(w, &selector->reqs[i].values);
+    }
+    release(w, selector->reqs);
+}
+
+static void
+selector_release_ptr(struct heap_walk *w, struct k8s_selector *selector)
 {
     if (selector) {
-        selector_destroy(selector);
-        free(selector);
+        selector_release(w, selector);
+        release(w, selector);
     }
 }
 
@@ -181,82 +247,83 @@ K8S_DEFINE_CAST(k8s_service, K8S_SERVICE)
 K8S_DEFINE_CAST(k8s_endpoint_slice, K8S_ENDPOINT_SLICE)
 K8S_DEFINE_CAST(k8s_network_policy, K8S_NETWORK_POLICY)
 
-/* Destruction.
+/* Destruction, and counting (see struct heap_walk).
  *
  * Every destructor copes with an object that the decoder gave up on half
  * way: pointers still NULL, counts covering only the elements that were
  * initialized. */
 
 static void
-node_destroy(struct k8s_object *obj)
+node_release(struct heap_walk *w, struct k8s_object *obj)
 {
     struct k8s_node *node = CONTAINER_OF(obj, struct k8s_node, obj);
 
-    free(node->internal_ips);
-    free(node->pod_cidrs);
+    release(w, node->internal_ips);
+    release(w, node->pod_cidrs);
 }
 
 static void
-namespace_destroy(struct k8s_object *obj)
+namespace_release(struct heap_walk *w, struct k8s_object *obj)
 {
     struct k8s_namespace *ns = CONTAINER_OF(obj, struct k8s_namespace, obj);
-    free(ns->np_logging_value);
+    release(w, ns->np_logging_value);
 }
 
 static void
-pod_destroy(struct k8s_object *obj)
+pod_release(struct heap_walk *w, struct k8s_object *obj)
 {
     struct k8s_pod *pod = CONTAINER_OF(obj, struct k8s_pod, obj);
 
-    free(pod->node_name);
-    free(pod->phase);
-    free(pod->ips);
+    release(w, pod->node_name);
+    release(w, pod->phase);
+    release(w, pod->ips);
     for (size_t i = 0; i < pod->n_ports; i++) {
-        free(pod->ports[i].name);
+        release(w, pod->ports[i].name);
     }
-    free(pod->ports);
+    release(w, pod->ports);
 }
 
 static void
-service_destroy(struct k8s_object *obj)
+service_release(struct heap_walk *w, struct k8s_object *obj)
 {
     struct k8s_service *svc = CONTAINER_OF(obj, struct k8s_service, obj);
 
-    free(svc->cluster_ips);
+    release(w, svc->cluster_ips);
     for (size_t i = 0; i < svc->n_ports; i++) {
-        free(svc->ports[i].name);
-        free(svc->ports[i].target_port_name);
+        release(w, svc->ports[i].name);
+        release(w, svc->ports[i].target_port_name);
     }
-    free(svc->ports);
-    free(svc->external_ips);
-    free(svc->lb_ingress);
-    free(svc->lb_source_ranges);
+    release(w, svc->ports);
+    release(w, svc->external_ips);
+    release(w, svc->lb_ingress);
+    release(w, svc->lb_source_ranges);
 }
 
 static void
-endpoint_slice_destroy(struct k8s_object *obj)
+endpoint_slice_release(struct heap_walk *w, struct k8s_object *obj)
 {
     struct k8s_endpoint_slice *slice
         = CONTAINER_OF(obj, struct k8s_endpoint_slice, obj);
 
-    free(slice->service_name);
+    release(w, slice->service_name);
     for (size_t i = 0; i < slice->n_ports; i++) {
-        free(slice->ports[i].name);
+        release(w, slice->ports[i].name);
     }
-    free(slice->ports);
+    release(w, slice->ports);
     for (size_t i = 0; i < slice->n_endpoints; i++) {
         struct k8s_endpoint *ep = &slice->endpoints[i];
 
-        free(ep->addresses);
-        free(ep->node_name);
-        free(ep->target_namespace);
-        free(ep->target_name);
+        release(w, ep->addresses);
+        release(w, ep->node_name);
+        release(w, ep->target_namespace);
+        release(w, ep->target_name);
     }
-    free(slice->endpoints);
+    release(w, slice->endpoints);
 }
 
 static void
-policy_rules_destroy(struct k8s_policy_rule *rules, size_t n_rules)
+policy_rules_release(struct heap_walk *w, struct k8s_policy_rule *rules,
+                     size_t n_rules)
 {
     for (size_t i = 0; i < n_rules; i++) {
         struct k8s_policy_rule *rule = &rules[i];
@@ -264,55 +331,84 @@ policy_rules_destroy(struct k8s_policy_rule *rules, size_t n_rules)
         for (size_t j = 0; j < rule->n_peers; j++) {
             struct k8s_policy_peer *peer = &rule->peers[j];
 
-            selector_free(peer->pod_selector);
-            selector_free(peer->namespace_selector);
+            selector_release_ptr(w, peer->pod_selector);
+            selector_release_ptr(w, peer->namespace_selector);
             if (peer->ip_block) {
-                free(peer->ip_block->except);
-                free(peer->ip_block);
+                release(w, peer->ip_block->except);
+                release(w, peer->ip_block);
             }
         }
-        free(rule->peers);
+        release(w, rule->peers);
         for (size_t j = 0; j < rule->n_ports; j++) {
-            free(rule->ports[j].port_name);
+            release(w, rule->ports[j].port_name);
         }
-        free(rule->ports);
+        release(w, rule->ports);
     }
-    free(rules);
+    release(w, rules);
 }
 
 static void
-network_policy_destroy(struct k8s_object *obj)
+network_policy_release(struct heap_walk *w, struct k8s_object *obj)
 {
     struct k8s_network_policy *np
         = CONTAINER_OF(obj, struct k8s_network_policy, obj);
 
-    selector_destroy(&np->pod_selector);
-    policy_rules_destroy(np->ingress, np->n_ingress);
-    policy_rules_destroy(np->egress, np->n_egress);
+    selector_release(w, &np->pod_selector);
+    policy_rules_release(w, np->ingress, np->n_ingress);
+    policy_rules_release(w, np->egress, np->n_egress);
 }
 
-static void (*const kind_destructors[K8S_N_KINDS])(struct k8s_object *) = {
-    [K8S_NODE] = node_destroy,
-    [K8S_NAMESPACE] = namespace_destroy,
-    [K8S_POD] = pod_destroy,
-    [K8S_SERVICE] = service_destroy,
-    [K8S_ENDPOINT_SLICE] = endpoint_slice_destroy,
-    [K8S_NETWORK_POLICY] = network_policy_destroy,
+static void (*const kind_releasers[K8S_N_KINDS])(struct heap_walk *,
+                                                 struct k8s_object *) = {
+    [K8S_NODE] = node_release,
+    [K8S_NAMESPACE] = namespace_release,
+    [K8S_POD] = pod_release,
+    [K8S_SERVICE] = service_release,
+    [K8S_ENDPOINT_SLICE] = endpoint_slice_release,
+    [K8S_NETWORK_POLICY] = network_policy_release,
 };
+
+static void
+object_release(struct heap_walk *w, struct k8s_object *obj)
+{
+    ovs_assert(obj->kind < K8S_N_KINDS);
+    kind_releasers[obj->kind](w, obj);
+    release(w, obj->namespace);
+    release(w, obj->name);
+    release(w, obj->uid);
+    release(w, obj->resource_version);
+    release_smap(w, &obj->labels);
+    release(w, obj);
+}
 
 void
 k8s_object_destroy(struct k8s_object *obj)
 {
     if (obj) {
-        ovs_assert(obj->kind < K8S_N_KINDS);
-        kind_destructors[obj->kind](obj);
-        free(obj->namespace);
-        free(obj->name);
-        free(obj->uid);
-        free(obj->resource_version);
-        smap_destroy(&obj->labels);
-        free(obj);
+        struct heap_walk w = { .count = false };
+        object_release(&w, obj);
     }
+}
+
+size_t
+k8s_object_memory(const struct k8s_object *obj)
+{
+    struct heap_walk w = { .count = true };
+    object_release(&w, CONST_CAST(struct k8s_object *, obj));
+    return w.bytes;
+}
+
+size_t
+k8s_cluster_memory(const struct k8s_cluster *cluster, enum k8s_kind kind)
+{
+    struct heap_walk w = { .count = true };
+    const struct k8s_object *obj;
+
+    HMAP_FOR_EACH (obj, hmap_node, &cluster->objects[kind]) {
+        object_release(&w, CONST_CAST(struct k8s_object *, obj));
+    }
+    release_hmap_buckets(&w, &cluster->objects[kind]);
+    return w.bytes;
 }
 
 /* The cluster. */

@@ -371,6 +371,11 @@ const struct k8s_network_policy *k8s_network_policy_cast(
 /* Frees 'obj' (of any kind).  Accepts NULL. */
 void k8s_object_destroy(struct k8s_object *obj);
 
+/* Returns the heap bytes that 'obj' holds: what k8s_object_destroy() would
+ * free, each block counted as glibc's allocator takes it (its usable size
+ * and its size word). */
+size_t k8s_object_memory(const struct k8s_object *obj);
+
 /* A change to the cluster, kept until k8s_cluster_clear_changes().
  *
  * There is at most one pending change per object: later changes to the same
@@ -466,6 +471,11 @@ const struct k8s_object *k8s_cluster_find_named(const struct k8s_cluster *,
                                                 enum k8s_kind,
                                                 const char *s);
 size_t k8s_cluster_count(const struct k8s_cluster *, enum k8s_kind);
+
+/* Returns the heap bytes that the objects of kind 'kind' hold (see
+ * k8s_object_memory()), with the table that holds them, but not the
+ * cluster's indexes and change records. */
+size_t k8s_cluster_memory(const struct k8s_cluster *, enum k8s_kind);
 
 /* Returns the pods of namespace 'namespace' in a new array that the caller
  * frees, and their number in '*n'. */

@@ -385,6 +385,104 @@ write_state () {
     k8s_list "$@" > "$file.tmp" && mv "$file.tmp" "$file"
 }
 
+# The switch's flows and groups in 'ovs-ofctl bundle' syntax.
+dump_bundle () {
+    ovs-ofctl -O OpenFlow15 dump-groups br-int |
+        sed -n 's/^ *\(group_id=.*\)/group add \1/p'
+    ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int |
+        sed -n 's/ reset_counts,/ /; s/, reset_counts / /; s/^ *\(cookie=.*\)/flow add \1/p'
+}
+
+# br-int's ports as a kovs-ctl ports file (and kovs-gw0's port on stdout).
+ports_file () {
+    ovs-vsctl --format=json --columns=name,ofport,external_ids \
+        list Interface | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+out = open(sys.argv[1], "w")
+for name, ofport, ids in doc["data"]:
+    ids = dict(ids[1])
+    if name == "kovs-gw0":
+        print(ofport)
+    elif "iface-id" in ids and "attached-mac" in ids:
+        out.write("%s %d %s\n" % (ids["iface-id"], ofport, ids["attached-mac"]))
+    elif "kovs-node" in ids:
+        out.write("%s %d\n" % (ids["kovs-node"], ofport))
+' "$1"
+}
+
+# Flows and groups as one normalized line each, sorted, for comparisons
+# (ovs-ofctl leaves out "table=0").
+normalize_flows () {
+    sed -e 's/^flow add //; s/ reset_counts,/ /; s/, reset_counts / /' \
+        -e 's/^ *//; s/, table=0,/,/' | sort
+}
+
+# write_state_many_services FILE N: writes to FILE the state of
+# KOVS_SANDBOX_TWO_NODES plus node n3 (10.244.3.0/24) and N Services
+# ns-K/svc-I (100 namespaces ns-K, ClusterIPs in 10.96.0.0/12, ports 80
+# and 8080/UDP), each with an EndpointSlice of two endpoints, on n2 and
+# n3, and pod default/a for every tenth: a cluster whose first install is
+# a bundle of several megabytes.
+write_state_many_services () {
+    python3 - "$1" "$2" <<'PYEOF'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+def node(name, ip, cidr):
+    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
+            "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
+            "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+def namespace(name):
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name}}
+def pod(name, node, ip):
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"namespace": "default", "name": name, "labels": {}},
+            "spec": {"nodeName": node, "containers": [
+                {"name": "c", "image": "x",
+                 "ports": [{"name": "http", "containerPort": 80}]}]},
+            "status": {"phase": "Running", "podIP": ip,
+                       "podIPs": [{"ip": ip}]}}
+items = [node("n1", "198.18.0.11", "10.244.1.0/24"),
+         node("n2", "198.18.0.12", "10.244.2.0/24"),
+         node("n3", "198.18.0.13", "10.244.3.0/24"),
+         namespace("default"),
+         pod("a", "n1", "10.244.1.10"), pod("b", "n1", "10.244.1.11"),
+         pod("c", "n2", "10.244.2.10")]
+items += [namespace("ns-%d" % k) for k in range(100)]
+ports = [("http", 80, "TCP"), ("dns", 8080, "UDP")]
+for i in range(n):
+    ns, name = "ns-%d" % (i % 100), "svc-%d" % i
+    ip = "10.96.%d.%d" % (i // 250, i % 250 + 1)
+    endpoints = [("10.244.2.%d" % (i % 250 + 1), "n2"),
+                 ("10.244.3.%d" % (i // 250 + 1), "n3")]
+    if i % 10 == 0:
+        endpoints.append(("10.244.1.10", "n1"))
+    items.append({"apiVersion": "v1", "kind": "Service",
+                  "metadata": {"namespace": ns, "name": name},
+                  "spec": {"type": "ClusterIP", "clusterIP": ip,
+                           "clusterIPs": [ip],
+                           "ports": [{"name": pn, "port": pp,
+                                      "targetPort": pp, "protocol": pr}
+                                     for pn, pp, pr in ports]}})
+    items.append({"apiVersion": "discovery.k8s.io/v1",
+                  "kind": "EndpointSlice",
+                  "metadata": {"namespace": ns, "name": name + "-1",
+                               "labels": {"kubernetes.io/service-name":
+                                          name}},
+                  "addressType": "IPv4",
+                  "ports": [{"name": pn, "port": pp, "protocol": pr}
+                            for pn, pp, pr in ports],
+                  "endpoints": [{"addresses": [a], "nodeName": node,
+                                 "conditions": {"ready": True}}
+                                for a, node in endpoints]})
+with open(path + ".tmp", "w") as f:
+    json.dump({"apiVersion": "v1", "kind": "List", "items": items,
+               "metadata": {"resourceVersion": ""}}, f)
+PYEOF
+    mv "$1.tmp" "$1"
+}
+
 # trace FLOW: ofproto/trace of FLOW through br-int, kept in trace.out so a
 # failing test shows it.
 trace () {

@@ -377,32 +377,6 @@ proc_peak_rss_kb () {
     awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
 }
 
-# The switch's flows and groups in 'ovs-ofctl bundle' syntax.
-dump_bundle () {
-    ovs-ofctl -O OpenFlow15 dump-groups br-int |
-        sed -n 's/^ *\(group_id=.*\)/group add \1/p'
-    ovs-ofctl -O OpenFlow15 --no-stats dump-flows br-int |
-        sed -n 's/ reset_counts,/ /; s/, reset_counts / /; s/^ *\(cookie=.*\)/flow add \1/p'
-}
-
-# br-int's ports as a kovs-ctl ports file (and kovs-gw0's port on stdout).
-ports_file () {
-    ovs-vsctl --format=json --columns=name,ofport,external_ids \
-        list Interface | python3 -c '
-import json, sys
-doc = json.load(sys.stdin)
-out = open(sys.argv[1], "w")
-for name, ofport, ids in doc["data"]:
-    ids = dict(ids[1])
-    if name == "kovs-gw0":
-        print(ofport)
-    elif "iface-id" in ids and "attached-mac" in ids:
-        out.write("%s %d %s\n" % (ids["iface-id"], ofport, ids["attached-mac"]))
-    elif "kovs-node" in ids:
-        out.write("%s %d\n" % (ids["kovs-node"], ofport))
-' "$1"
-}
-
 # The switch's tunnel ports (those kovs made, with external_ids:kovs-node)
 # as 'ovs-vsctl' arguments, one per line, that add them all in one
 # transaction.
@@ -423,11 +397,29 @@ for name, type_, options, ids in doc["data"]:
 '
 }
 
-# Flows and groups as one normalized line each, sorted, for comparisons
-# (ovs-ofctl leaves out "table=0").
-normalize_flows () {
-    sed -e 's/^flow add //; s/ reset_counts,/ /; s/, reset_counts / /' \
-        -e 's/^ *//; s/, table=0,/,/' | sort
+# memory_parts FILE: the heap per part in FILE (what 'memory/show' printed),
+# as "Pod 24.6 MB (833 B/object), ..., desired flows 87.1 MB (919 B/flow),
+# ...".
+memory_parts () {
+    tr ' ' '\n' < "$1" | awk -F: '
+        { v[$1] = $2 }
+        END {
+            n = split("Node Namespace Pod Service EndpointSlice NetworkPolicy", kinds, " ")
+            for (i = 1; i <= n; i++) {
+                part(kinds[i], v[kinds[i] "-bytes"], v[kinds[i]], "object")
+            }
+            part("desired flows", v["desired-flow-bytes"], v["desired-flows"], "flow")
+            part("desired groups", v["desired-group-bytes"], v["desired-groups"], "group")
+            part("installed flows", v["installed-flow-bytes"], v["installed-flows"], "flow")
+            part("installed groups", v["installed-group-bytes"], v["installed-groups"], "group")
+            print out
+        }
+        function part(name, bytes, n, unit) {
+            out = out (out == "" ? "" : ", ") sprintf("%s %.1f MB", name, bytes / 1048576)
+            if (n > 0) {
+                out = out sprintf(" (%d B/%s)", bytes / n, unit)
+            }
+        }'
 }
 
 fmt_mb () {
@@ -500,6 +492,8 @@ bench_size () {
             EXPECT_FLOWS=$S_DESIRED
             echo "flows $S_DESIRED" >> "$R"
             echo "groups $S_DESIRED_GROUPS" >> "$R"
+            ovs-appctl -t kovs-controller memory/show > "$dir/memory-show" ||
+                die "memory/show failed"
             dump_bundle > "$dir/baseline.bundle"
             tunnel_ports_vsctl > "$dir/tunnels.vsctl"
             ovsdb-client backup unix:"$PWD/db.sock" > "$dir/installed.db"
@@ -750,6 +744,7 @@ Medians of $RUNS runs; incremental figures over the changes $triple.
 | cold install, fair baseline: ovs-vsctl adding the $((N_NODES - 1)) tunnel ports in one transaction, then the same bundle | $fair ms | |
 | cold install, ratio to the fair baseline | $fair_ratio | <= 1.2 |
 | cold install, controller CPU / peak RSS | $(values install_ctl_cpu | median) ms / $(fmt_mb "$(values install_ctl_rss | median)") | |
+| cold install, controller heap per part (memory/show, installed) | $(memory_parts "$dir/memory-show") | |
 | cold install, ovs-vswitchd CPU: kovs / baseline / fair baseline | $(values install_vs_cpu | median) ms / $(values baseline_vs_cpu | median) ms / $(values fair_vs_cpu | median) ms | |
 | cold install, flow-mods + group-mods (bundles) | $(values install_flow_mods | median) + $(values install_group_mods | median) ($(values install_bundles | median)) | |
 | kovs-ctl compute --dump equals the installed flows | $(values ctl_matches | head -1) | |
