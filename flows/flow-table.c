@@ -24,13 +24,22 @@
 /* The flows of one owner. */
 struct flow_owner {
     struct hmap_node hmap_node;     /* In flow_table's 'owners'. */
-    uint64_t cookie;
+    uint64_t id;                    /* A cookie, or a sub-owner's id. */
     struct ovs_list flows;          /* "struct desired_flow"s. */
     size_t n_flows;
     struct ovs_list groups;         /* "struct desired_group"s. */
     struct ovs_list conj_ids;       /* "struct conj_id_entry"s. */
     struct svec warnings;           /* See flow_table_add_warning(). */
+
+    /* See flow_table_set_owner_memo(). */
+    void *memo;
+    void (*memo_destroy)(void *);
+    struct ovs_list memo_node;      /* In flow_table's 'memos', if 'memo'. */
 };
+
+/* The first id flow_table_new_owner_id() gives: its top byte is 0xff,
+ * which no cookie's kind has. */
+#define SUB_OWNER_ID_BASE UINT64_C(0xff00000000000000)
 
 /* An allocated conjunction id. */
 struct conj_id_entry {
@@ -51,6 +60,8 @@ flow_table_init(struct flow_table *ft)
     ovs_list_init(&ft->tracked_groups);
     hmap_init(&ft->conj_ids);
     sset_init(&ft->warnings);
+    ovs_list_init(&ft->memos);
+    ft->next_owner_id = SUB_OWNER_ID_BASE;
 }
 
 static void
@@ -118,6 +129,9 @@ flow_table_destroy(struct flow_table *ft)
 
     struct flow_owner *owner;
     HMAP_FOR_EACH_POP (owner, hmap_node, &ft->owners) {
+        if (owner->memo) {
+            owner->memo_destroy(owner->memo);
+        }
         svec_destroy(&owner->warnings);
         free(owner);
     }
@@ -142,12 +156,12 @@ flow_key_equals(const struct desired_flow *f, uint8_t table_id,
 }
 
 static struct flow_owner *
-flow_owner_find(const struct flow_table *ft, uint64_t cookie)
+flow_owner_find(const struct flow_table *ft, uint64_t id)
 {
     struct flow_owner *owner;
-    HMAP_FOR_EACH_WITH_HASH (owner, hmap_node, hash_uint64(cookie),
+    HMAP_FOR_EACH_WITH_HASH (owner, hmap_node, hash_uint64(id),
                              &ft->owners) {
-        if (owner->cookie == cookie) {
+        if (owner->id == id) {
             return owner;
         }
     }
@@ -155,17 +169,17 @@ flow_owner_find(const struct flow_table *ft, uint64_t cookie)
 }
 
 static struct flow_owner *
-flow_owner_get(struct flow_table *ft, uint64_t cookie)
+flow_owner_get(struct flow_table *ft, uint64_t id)
 {
-    struct flow_owner *owner = flow_owner_find(ft, cookie);
+    struct flow_owner *owner = flow_owner_find(ft, id);
     if (!owner) {
         owner = xzalloc(sizeof *owner);
-        owner->cookie = cookie;
+        owner->id = id;
         ovs_list_init(&owner->flows);
         ovs_list_init(&owner->groups);
         ovs_list_init(&owner->conj_ids);
         svec_init(&owner->warnings);
-        hmap_insert(&ft->owners, &owner->hmap_node, hash_uint64(cookie));
+        hmap_insert(&ft->owners, &owner->hmap_node, hash_uint64(id));
     }
     return owner;
 }
@@ -208,6 +222,15 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
                uint16_t priority, const struct match *match,
                const struct ofpbuf *ofpacts)
 {
+    flow_table_add_owned(ft, cookie, cookie, table_id, priority, match,
+                         ofpacts);
+}
+
+void
+flow_table_add_owned(struct flow_table *ft, uint64_t owner_id,
+                     uint64_t cookie, uint8_t table_id, uint16_t priority,
+                     const struct match *match, const struct ofpbuf *ofpacts)
+{
     /* Keys must compare equal to what the switch reports back in a flow
      * dump, which is how a restart finds nothing to change: a match on
      * dl_type comes back with packet_type=eth made explicit. */
@@ -225,7 +248,7 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
     struct desired_flow *f;
     HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
         if (flow_key_equals(f, table_id, priority, &mm)) {
-            if (f->cookie == cookie) {
+            if (f->owner == owner_id) {
                 /* The same owner again: conjunctive clauses accumulate,
                  * anything else keeps its first definition. */
                 if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)
@@ -247,12 +270,13 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
         }
     }
 
-    struct flow_owner *owner = flow_owner_get(ft, cookie);
+    struct flow_owner *owner = flow_owner_get(ft, owner_id);
 
     f = xzalloc(sizeof *f);
     f->table_id = table_id;
     f->priority = priority;
     f->match = mm;
+    f->owner = owner_id;
     f->cookie = cookie;
     f->ofpacts = xmemdup(ofpacts->data, ofpacts->size);
     f->ofpacts_len = ofpacts->size;
@@ -266,9 +290,9 @@ flow_table_add(struct flow_table *ft, uint64_t cookie, uint8_t table_id,
 }
 
 size_t
-flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
+flow_table_remove_owner(struct flow_table *ft, uint64_t id)
 {
-    struct flow_owner *owner = flow_owner_find(ft, cookie);
+    struct flow_owner *owner = flow_owner_find(ft, id);
     if (!owner) {
         return 0;
     }
@@ -304,9 +328,58 @@ flow_table_remove_owner(struct flow_table *ft, uint64_t cookie)
         sset_find_and_delete(&ft->warnings, owner->warnings.names[i]);
     }
     svec_destroy(&owner->warnings);
+    if (owner->memo) {
+        ovs_list_remove(&owner->memo_node);
+        owner->memo_destroy(owner->memo);
+    }
     hmap_remove(&ft->owners, &owner->hmap_node);
     free(owner);
     return n;
+}
+
+void
+flow_table_set_owner_memo(struct flow_table *ft, uint64_t id, void *memo,
+                          void (*memo_destroy)(void *))
+{
+    struct flow_owner *owner = flow_owner_get(ft, id);
+    if (owner->memo) {
+        ovs_list_remove(&owner->memo_node);
+        owner->memo_destroy(owner->memo);
+    }
+    owner->memo = memo;
+    owner->memo_destroy = memo_destroy;
+    if (memo) {
+        ovs_list_push_back(&ft->memos, &owner->memo_node);
+    }
+}
+
+void *
+flow_table_get_owner_memo(const struct flow_table *ft, uint64_t id)
+{
+    const struct flow_owner *owner = flow_owner_find(ft, id);
+    return owner ? owner->memo : NULL;
+}
+
+size_t
+flow_table_get_memos(const struct flow_table *ft,
+                     void (*memo_destroy)(void *), void ***memos)
+{
+    *memos = xmalloc((ovs_list_size(&ft->memos) + 1) * sizeof **memos);
+
+    size_t n = 0;
+    const struct flow_owner *owner;
+    LIST_FOR_EACH (owner, memo_node, &ft->memos) {
+        if (owner->memo_destroy == memo_destroy) {
+            (*memos)[n++] = owner->memo;
+        }
+    }
+    return n;
+}
+
+uint64_t
+flow_table_new_owner_id(struct flow_table *ft)
+{
+    return ++ft->next_owner_id;
 }
 
 void
@@ -480,14 +553,14 @@ flow_table_remove_all(struct flow_table *ft)
 {
     struct flow_owner *owner;
     HMAP_FOR_EACH_SAFE (owner, hmap_node, &ft->owners) {
-        flow_table_remove_owner(ft, owner->cookie);
+        flow_table_remove_owner(ft, owner->id);
     }
 }
 
 size_t
-flow_table_owner_count(const struct flow_table *ft, uint64_t cookie)
+flow_table_owner_count(const struct flow_table *ft, uint64_t id)
 {
-    const struct flow_owner *owner = flow_owner_find(ft, cookie);
+    const struct flow_owner *owner = flow_owner_find(ft, id);
     return owner ? owner->n_flows : 0;
 }
 

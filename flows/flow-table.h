@@ -18,7 +18,11 @@
  * flow), with the lowest cookie.
  *
  * Owners are recomputed whole: flow_table_remove_owner() drops an owner's
- * flows, the stage that owns them adds them again.  Both steps are recorded
+ * flows, the stage that owns them adds them again.  An owner is usually
+ * the object its cookie names; a stage may also split an object's flows
+ * into sub-owners (flow_table_new_owner_id()) whose flows still carry the
+ * object's cookie, so that a part of them is recomputed alone while the
+ * switch sees the same cookies (NetworkPolicy peers, flows/policy.h).  Both steps are recorded
  * as "tracked" entries, so that ofctrl can compare just those keys with what
  * is installed and send only the real difference. */
 
@@ -47,7 +51,9 @@ struct desired_flow {
     uint8_t table_id;
     uint16_t priority;
     struct minimatch match;
-    uint64_t cookie;                /* The owner. */
+    uint64_t owner;                 /* The owner: its cookie, or a
+                                     * sub-owner's id. */
+    uint64_t cookie;                /* What the switch gets. */
     struct ofpact *ofpacts;
     size_t ofpacts_len;
 };
@@ -96,6 +102,9 @@ struct flow_table {
      * the union of every present owner's warnings.  flows/ does no
      * logging; the controller reports what appears here. */
     struct sset warnings;
+
+    struct ovs_list memos;          /* Owners with a memo. */
+    uint64_t next_owner_id;         /* See flow_table_new_owner_id(). */
 };
 
 void flow_table_init(struct flow_table *);
@@ -106,6 +115,35 @@ void flow_table_destroy(struct flow_table *);
 void flow_table_add(struct flow_table *, uint64_t cookie, uint8_t table_id,
                     uint16_t priority, const struct match *,
                     const struct ofpbuf *ofpacts);
+
+/* The same, for owner 'owner_id' (a sub-owner from
+ * flow_table_new_owner_id()), with 'cookie' as the flow's cookie. */
+void flow_table_add_owned(struct flow_table *, uint64_t owner_id,
+                          uint64_t cookie, uint8_t table_id,
+                          uint16_t priority, const struct match *,
+                          const struct ofpbuf *ofpacts);
+
+/* Returns an owner id that no cookie and no other sub-owner of the table
+ * has (its top byte is 0xff). */
+uint64_t flow_table_new_owner_id(struct flow_table *);
+
+/* Attaches 'memo' to owner 'id' (created if need be), replacing (and
+ * destroying) any memo it had: what the stage that computed the owner
+ * keeps about how it did, to update a part of its flows later without
+ * recomputing them all.  'memo_destroy' frees it when the owner is removed
+ * or the table destroyed.  The memo is part of the desired state, derived
+ * from the same input as the flows. */
+void flow_table_set_owner_memo(struct flow_table *, uint64_t id, void *memo,
+                               void (*memo_destroy)(void *));
+
+/* Returns the memo of owner 'id', or NULL. */
+void *flow_table_get_owner_memo(const struct flow_table *, uint64_t id);
+
+/* Stores in '*memos' (a new array the caller frees) the memo of every owner
+ * whose memo has destructor 'memo_destroy' (so, of one stage's kind) and
+ * returns their number. */
+size_t flow_table_get_memos(const struct flow_table *,
+                            void (*memo_destroy)(void *), void ***memos);
 
 /* Adds a select group owned by 'cookie', identified by 'key', with one
  * bucket per element of 'buckets' (each a series of ofpacts, copied),
@@ -176,9 +214,10 @@ const struct desired_group *flow_table_find_group(const struct flow_table *,
 #define FLOW_TABLE_FOR_EACH_TRACKED_GROUP(GROUP, FT) \
     LIST_FOR_EACH (GROUP, track_node, &(FT)->tracked_groups)
 
-/* Removes every flow and group of the owner 'cookie'.  Returns the number
- * of flows removed. */
-size_t flow_table_remove_owner(struct flow_table *, uint64_t cookie);
+/* Removes every flow, group and conjunction id of the owner 'id' (a cookie
+ * or a sub-owner's id), and its warnings and memo.  Returns the number of
+ * flows removed. */
+size_t flow_table_remove_owner(struct flow_table *, uint64_t id);
 
 /* Records, for owner 'cookie', a warning (printf-formatted, naming the
  * object and its field) about something its object asks for that its flows
@@ -193,8 +232,9 @@ void flow_table_add_warning(struct flow_table *, uint64_t cookie,
 /* Removes every owner's flows, as the start of a full recomputation. */
 void flow_table_remove_all(struct flow_table *);
 
-/* Returns the number of flows owned by 'cookie'. */
-size_t flow_table_owner_count(const struct flow_table *, uint64_t cookie);
+/* Returns the number of flows owned by 'id' (its sub-owners' not
+ * counted). */
+size_t flow_table_owner_count(const struct flow_table *, uint64_t id);
 
 /* Returns the hash of a flow key, as used in 'flows' (and by ofctrl for its
  * own table of installed flows). */

@@ -182,6 +182,13 @@ flows_compute_changes(const struct flows_input *in,
     struct k8s_key_set dirty;
     k8s_key_set_init(&dirty);
 
+    /* The pods whose flows as peers of policies may change: their labels,
+     * their addresses, or whether they exist.  Only their own flows in the
+     * policies that have them as peers are updated (policy_update_peers()),
+     * not those policies whole. */
+    struct k8s_key_set peer_pods;
+    k8s_key_set_init(&peer_pods);
+
     const struct k8s_key *k;
     K8S_KEY_SET_FOR_EACH (k, &changes->pods) {
         k8s_key_set_add(&dirty, K8S_POD, k->namespace, k->name);
@@ -189,13 +196,16 @@ flows_compute_changes(const struct flows_input *in,
             continue;
         }
 
-        /* A pod's port is in the flows of the policies that select it. */
+        /* A pod's port is in the flows of the policies that select it, and
+         * its address (which its port may carry) in those that have it as
+         * a peer. */
         const struct k8s_object *obj = k8s_cluster_find(in->cluster, K8S_POD,
                                                         k->namespace,
                                                         k->name);
         if (obj) {
-            policy_affected_by_pod(in, k8s_pod_cast(obj), &dirty);
+            policy_selecting_local_pod(in, k8s_pod_cast(obj), &dirty);
         }
+        k8s_key_set_add(&peer_pods, K8S_POD, k->namespace, k->name);
     }
     K8S_KEY_SET_FOR_EACH (k, &changes->nodes) {
         k8s_key_set_add(&dirty, K8S_NODE, "", k->name);
@@ -223,16 +233,18 @@ flows_compute_changes(const struct flows_input *in,
         case K8S_POD:
             k8s_key_set_add(&dirty, K8S_POD, change->namespace,
                             change->name);
-            /* Policies that select it, or select it as a peer, before or
-             * after the change. */
+            /* Policies that select it on this node, before or after the
+             * change, whole; its flows as a peer alone. */
             if (change->old) {
-                policy_affected_by_pod(in, k8s_pod_cast(change->old),
-                                       &dirty);
+                policy_selecting_local_pod(in, k8s_pod_cast(change->old),
+                                           &dirty);
             }
             if (change->new) {
-                policy_affected_by_pod(in, k8s_pod_cast(change->new),
-                                       &dirty);
+                policy_selecting_local_pod(in, k8s_pod_cast(change->new),
+                                           &dirty);
             }
+            k8s_key_set_add(&peer_pods, K8S_POD, change->namespace,
+                            change->name);
             break;
         case K8S_NAMESPACE:
             if (change->old) {
@@ -311,7 +323,11 @@ flows_compute_changes(const struct flows_input *in,
             }
         }
         n = changes->neighbors + k8s_key_set_count(&dirty);
+        if (!k8s_key_set_is_empty(&peer_pods)) {
+            n += policy_update_peers(in, &local, &peer_pods, &dirty, ft);
+        }
     }
     k8s_key_set_destroy(&dirty);
+    k8s_key_set_destroy(&peer_pods);
     return n;
 }

@@ -13,7 +13,9 @@
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pinctrl-opcodes.h"
+#include "bitmap.h"
 #include "flows/pipeline.h"
+#include "hmapx.h"
 #include "k8s/k8s-decode.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/match.h"
@@ -22,8 +24,6 @@
 #include "sset.h"
 #include "svec.h"
 #include "util.h"
-
-#define NAMESPACE_NAME_LABEL "kubernetes.io/metadata.name"
 
 bool
 flows_table_change_purges_datapath(uint8_t table_id)
@@ -243,46 +243,6 @@ policy_port_range_masks(uint16_t min, uint16_t max, uint16_t **values,
 
 /* Selection. */
 
-/* Returns true if the namespace named 'ns' has labels that 'selector'
- * matches.  A namespace without its object still has its name label. */
-static bool
-namespace_matches(const struct k8s_cluster *cluster, const char *ns,
-                  const struct k8s_selector *selector)
-{
-    const struct k8s_object *obj = k8s_cluster_find(cluster, K8S_NAMESPACE,
-                                                    "", ns);
-    if (obj) {
-        return k8s_selector_matches(selector, &obj->labels);
-    }
-    struct smap labels = SMAP_INITIALIZER(&labels);
-    smap_add(&labels, NAMESPACE_NAME_LABEL, ns);
-    bool matches = k8s_selector_matches(selector, &labels);
-    smap_destroy(&labels);
-    return matches;
-}
-
-/* Returns true if 'peer' (a selector peer of a policy in 'policy_ns')
- * selects 'pod'. */
-static bool
-peer_selects_pod(const struct k8s_cluster *cluster, const char *policy_ns,
-                 const struct k8s_policy_peer *peer,
-                 const struct k8s_pod *pod)
-{
-    if (peer->ip_block) {
-        return false;
-    }
-    if (peer->namespace_selector) {
-        if (!namespace_matches(cluster, pod->obj.namespace,
-                               peer->namespace_selector)) {
-            return false;
-        }
-    } else if (strcmp(pod->obj.namespace, policy_ns)) {
-        return false;
-    }
-    return (!peer->pod_selector
-            || k8s_selector_matches(peer->pod_selector, &pod->obj.labels));
-}
-
 /* Returns true if 'addr' (IPv4-mapped for IPv4) is in 'block': in its
  * cidr and in none of its excepts. */
 static bool
@@ -342,14 +302,32 @@ pod_is_peer_candidate(const struct flows_input *in, const struct k8s_pod *pod)
 }
 
 /* The peers of a rule: the prefixes to match (IPv4 and IPv6), and the pods
- * among them (for named ports of egress rules). */
+ * that its selector peers select.
+ *
+ * In a rule whose peers are matched whole ('by_pod' false: egress rules
+ * with named ports, whose peers are grouped by how the ports resolve), the
+ * pods' addresses are in 'prefixes' and 'pods' is every candidate pod,
+ * those inside its ipBlocks included.  Otherwise 'prefixes' holds only the
+ * ipBlocks' prefixes and each pod's flows go to a sub-owner of its own
+ * (see struct policy_memo): 'pods' lists them, each once, and
+ * 'n_pod_addrs' counts their addresses. */
 struct peers {
     bool all;                       /* The rule has no peers: anyone. */
+    bool by_pod;
     struct k8s_cidr *prefixes;
     size_t n, allocated;
     const struct k8s_pod **pods;
     size_t n_pods, allocated_pods;
+    size_t n_pod_addrs;
+    struct hmapx seen_pods;         /* The pods in 'pods'. */
 };
+
+/* Returns the number of prefixes the peer clause of 'p' matches. */
+static size_t
+peers_count(const struct peers *p)
+{
+    return p->n + p->n_pod_addrs;
+}
 
 /* Adds 'prefix' to 'p', unless 'seen' (if nonnull) says it is there
  * already. */
@@ -376,6 +354,9 @@ peers_add_prefix(struct peers *p, const struct k8s_cidr *prefix,
 static void
 peers_add_pod(struct peers *p, const struct k8s_pod *pod)
 {
+    if (!hmapx_add(&p->seen_pods, CONST_CAST(struct k8s_pod *, pod))) {
+        return;
+    }
     if (p->n_pods >= p->allocated_pods) {
         p->pods = x2nrealloc(p->pods, &p->allocated_pods, sizeof *p->pods);
     }
@@ -391,6 +372,14 @@ peers_add_pod_addresses(struct peers *p, const struct flows_input *in,
 {
     struct in6_addr addrs[2];
     size_t n = pod_addresses(in, pod, ipv6, addrs);
+    if (p->by_pod) {
+        if (!hmapx_contains(&p->seen_pods,
+                            CONST_CAST(struct k8s_pod *, pod))) {
+            p->n_pod_addrs += n;
+            peers_add_pod(p, pod);
+        }
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         struct k8s_cidr prefix = {
             .addr = addrs[i],
@@ -402,10 +391,18 @@ peers_add_pod_addresses(struct peers *p, const struct flows_input *in,
 }
 
 static void
+peers_init(struct peers *p)
+{
+    memset(p, 0, sizeof *p);
+    hmapx_init(&p->seen_pods);
+}
+
+static void
 peers_destroy(struct peers *p)
 {
     free(p->prefixes);
     free(p->pods);
+    hmapx_destroy(&p->seen_pods);
 }
 
 /* Calls peers_add_pod_addresses() for each pod that selector peer 'peer'
@@ -457,13 +454,18 @@ struct policy_ctx {
     bool logged;                    /* Its verdicts go to the audit log. */
     bool ipv6;                      /* This node has IPv6 pods: IPv6
                                      * peers and ports get flows. */
+    bool limited;                   /* A limit made a peer or a rule allow
+                                     * nothing. */
+    size_t max_block;               /* The most prefixes of an ipBlock. */
+    struct policy_memo *memo;
 };
 
 /* Records a warning about field 'field' (under "spec.") of the policy. */
 static void OVS_PRINTF_FORMAT(3, 4)
-policy_warn(const struct policy_ctx *ctx, const char *field,
+policy_warn(struct policy_ctx *ctx, const char *field,
             const char *format, ...)
 {
+    ctx->limited = true;
     va_list args;
     va_start(args, format);
     char *msg = xvasprintf(format, args);
@@ -484,14 +486,15 @@ policy_warn(const struct policy_ctx *ctx, const char *field,
  * that cannot be expressed within the policy's limits adds nothing (the
  * rule allows less than it asks, never more), with a warning. */
 static void
-peers_collect(const struct policy_ctx *ctx, const struct flows_input *in,
+peers_collect(struct policy_ctx *ctx, const struct flows_input *in,
               const struct k8s_policy_rule *rule, const char *rule_field,
               const char *peers_field, bool want_block_pods, struct peers *p)
 {
     const struct k8s_cluster *cluster = in->cluster;
     const char *policy_ns = ctx->np->obj.namespace;
 
-    memset(p, 0, sizeof *p);
+    peers_init(p);
+    p->by_pod = !want_block_pods;
     if (!rule->n_peers) {
         p->all = true;
         return;
@@ -537,6 +540,7 @@ peers_collect(const struct policy_ctx *ctx, const struct flows_input *in,
         }
         free(field);
 
+        ctx->max_block = MAX(ctx->max_block, n);
         for (size_t j = 0; j < n; j++) {
             peers_add_prefix(p, &prefixes[j], &seen);
         }
@@ -742,14 +746,15 @@ static void
 emit_conjunction(struct flow_table *ft, uint64_t cookie,
                  enum policy_direction dir, const char *key,
                  const struct conj_parts *c,
-                 const struct pinctrl_np_log_args *log)
+                 const struct pinctrl_np_log_args *log,
+                 struct ofpbuf *pod_peer_conjs)
 {
     uint8_t table = (dir == POLICY_INGRESS ? KOVS_T_INGRESS_POLICY
                      : KOVS_T_EGRESS_POLICY);
     bool has_peers = !c->peers->all;
     bool has_ranges = !c->all_ranges;
 
-    if (!c->n_ports || (has_peers && !c->peers->n)
+    if (!c->n_ports || (has_peers && !peers_count(c->peers))
         || (has_ranges && !c->n_ranges)) {
         return;                 /* Allows nothing. */
     }
@@ -791,6 +796,12 @@ emit_conjunction(struct flow_table *ft, uint64_t cookie,
             match_peer_prefix(&match, dir, &c->peers->prefixes[i]);
             flow_table_add(ft, cookie, table, KOVS_PRIO_POLICY, &match,
                            &ofpacts);
+        }
+
+        /* The peer pods' own flows come later, from their sub-owners
+         * (policy_peer_emit()), with these actions. */
+        if (pod_peer_conjs) {
+            ofpbuf_put(pod_peer_conjs, ofpacts.data, ofpacts.size);
         }
     }
 
@@ -928,7 +939,7 @@ conj_n_flows(const struct conj_parts *c)
     bool has_peers = !c->peers->all;
     bool has_ranges = !c->all_ranges;
 
-    if (!c->n_ports || (has_peers && !c->peers->n)
+    if (!c->n_ports || (has_peers && !peers_count(c->peers))
         || (has_ranges && !c->n_ranges)) {
         return 0;
     }
@@ -949,8 +960,375 @@ conj_n_flows(const struct conj_parts *c)
             free(masks);
         }
     }
-    return (c->n_ports + 1 + (has_peers ? c->peers->n : 0)
+    return (c->n_ports + 1 + (has_peers ? peers_count(c->peers) : 0)
             + n_range_flows * (1 + c->ipv6));
+}
+
+/* Peer pods.
+ *
+ * A pod that a rule's selector peers select gets, in each policy, a flow
+ * per address in the rule's peer clause (conjunction(ID, 2/K) for each of
+ * the rule's conjunctions).  Those flows have a sub-owner per (policy,
+ * pod) and carry the policy's cookie, so that relabelling, adding or
+ * removing a pod that is only a peer recomputes just its flows in the
+ * policies that select it as a peer, before or after, not the policies.
+ * The policy's owner keeps a memo of what that takes: for each rule, the
+ * conjunction actions of its peer clause, and for each peer pod, its
+ * sub-owner and the rules that select it.
+ *
+ * Some changes of a pod change more than its own flows; then the policy is
+ * recomputed whole (policy_peer_update() says so):
+ *
+ *   - a rule's peers go from none to some or back (its conjunction appears
+ *     or goes);
+ *   - the pod is a peer of an egress rule with named ports, whose peers are
+ *     grouped by how the ports resolve on them;
+ *   - the policy is at one of its limits (POLICY_MAX_FLOWS, an ipBlock
+ *     that allows nothing), or the pod's flows would bring it there. */
+
+enum policy_rule_type {
+    RULE_NO_PEERS,                  /* Not isolating, or no peers: the
+                                     * rule depends on no peer. */
+    RULE_BY_POD,                    /* Its peer pods have sub-owners. */
+    RULE_WHOLE,                     /* Egress with named ports: a change of
+                                     * a peer recomputes the policy. */
+};
+
+struct policy_rule_memo {
+    enum policy_rule_type type;
+    enum policy_direction dir;
+    struct ofpbuf conjs;            /* Conjunction actions of its peer
+                                     * clause; empty if it emits none. */
+    size_t n_conjs;
+    size_t n_peers;                 /* Prefixes its peer clause matches:
+                                     * its ipBlocks' and its pods'. */
+};
+
+/* One peer pod of a policy. */
+struct policy_peer {
+    uint64_t owner;                 /* Its sub-owner. */
+    unsigned long *rules;           /* The RULE_BY_POD rules selecting it. */
+    size_t n_addrs;                 /* Its addresses that flows match. */
+    struct in6_addr addrs[2];
+};
+
+struct policy_memo {
+    char *namespace, *name;         /* The policy. */
+    uint64_t cookie;
+    bool ipv6;                      /* This node has IPv6 pods. */
+    bool limited;                   /* At a limit: no peer updates. */
+    bool every_pod;                 /* An egress rule with named ports and
+                                     * no peers depends on every pod. */
+    struct sset whole_pods;         /* "ns/name" of the pods that
+                                     * RULE_WHOLE rules depend on. */
+    size_t n_rules;                 /* Ingress rules, then egress ones. */
+    struct policy_rule_memo *rules;
+    size_t budget;                  /* What is left of POLICY_MAX_FLOWS. */
+    size_t max_block;               /* The most prefixes of an ipBlock. */
+    struct shash peers;             /* "ns/name" -> struct policy_peer. */
+};
+
+static void
+policy_memo_destroy(void *memo_)
+{
+    struct policy_memo *memo = memo_;
+    if (!memo) {
+        return;
+    }
+    for (size_t i = 0; i < memo->n_rules; i++) {
+        ofpbuf_uninit(&memo->rules[i].conjs);
+    }
+    free(memo->rules);
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &memo->peers) {
+        struct policy_peer *peer = node->data;
+        free(peer->rules);
+        free(peer);
+    }
+    shash_destroy(&memo->peers);
+    sset_destroy(&memo->whole_pods);
+    free(memo->namespace);
+    free(memo->name);
+    free(memo);
+}
+
+static size_t
+policy_memo_rule_index(const struct k8s_network_policy *np,
+                       enum policy_direction dir, size_t rule_idx)
+{
+    return dir == POLICY_INGRESS ? rule_idx : np->n_ingress + rule_idx;
+}
+
+static struct policy_memo *
+policy_memo_create(const struct k8s_network_policy *np, uint64_t cookie,
+                   bool ipv6)
+{
+    struct policy_memo *memo = xzalloc(sizeof *memo);
+    memo->namespace = xstrdup(np->obj.namespace);
+    memo->name = xstrdup(np->obj.name);
+    memo->cookie = cookie;
+    memo->ipv6 = ipv6;
+    sset_init(&memo->whole_pods);
+    shash_init(&memo->peers);
+    memo->n_rules = np->n_ingress + np->n_egress;
+    memo->rules = xcalloc(memo->n_rules + 1, sizeof *memo->rules);
+    for (size_t i = 0; i < memo->n_rules; i++) {
+        struct policy_rule_memo *rm = &memo->rules[i];
+        bool egress = i >= np->n_ingress;
+        rm->dir = egress ? POLICY_EGRESS : POLICY_INGRESS;
+        rm->type = RULE_NO_PEERS;
+        ofpbuf_init(&rm->conjs, 0);
+    }
+    return memo;
+}
+
+static char *
+pod_key(const struct k8s_pod *pod)
+{
+    return xasprintf("%s/%s", pod->obj.namespace, pod->obj.name);
+}
+
+/* Records what rule 'idx' of 'memo' depends on: the peers that rule_flows()
+ * collected into 'peers'. */
+static void
+policy_memo_add_rule_pods(const struct flows_input *in,
+                          struct policy_memo *memo, size_t idx,
+                          const struct peers *peers)
+{
+    struct policy_rule_memo *rm = &memo->rules[idx];
+    if (!peers->by_pod) {
+        rm->type = RULE_WHOLE;
+        memo->every_pod |= peers->all;
+        for (size_t i = 0; i < peers->n_pods; i++) {
+            sset_add_and_free(&memo->whole_pods, pod_key(peers->pods[i]));
+        }
+        return;
+    }
+    if (peers->all) {
+        return;
+    }
+    rm->type = RULE_BY_POD;
+    rm->n_peers = peers_count(peers);
+    for (size_t i = 0; i < peers->n_pods; i++) {
+        char *key = pod_key(peers->pods[i]);
+        struct policy_peer *peer = shash_find_data(&memo->peers, key);
+        if (!peer) {
+            peer = xzalloc(sizeof *peer);
+            peer->rules = bitmap_allocate(memo->n_rules);
+            peer->n_addrs = pod_addresses(in, peers->pods[i], memo->ipv6,
+                                          peer->addrs);
+            shash_add_nocopy(&memo->peers, key, peer);
+        } else {
+            free(key);
+        }
+        bitmap_set1(peer->rules, idx);
+    }
+}
+
+/* Adds the flows of peer 'peer' (whose addresses are 'addrs') of the
+ * policy of 'memo': in the peer clause of each rule that selects it. */
+static void
+policy_peer_emit(struct flow_table *ft, const struct policy_memo *memo,
+                 const struct policy_peer *peer)
+{
+    struct match match;
+    for (size_t i = 0; i < memo->n_rules; i++) {
+        const struct policy_rule_memo *rm = &memo->rules[i];
+        if (!bitmap_is_set(peer->rules, i) || !rm->conjs.size) {
+            continue;
+        }
+        uint8_t table = (rm->dir == POLICY_INGRESS ? KOVS_T_INGRESS_POLICY
+                         : KOVS_T_EGRESS_POLICY);
+        for (size_t j = 0; j < peer->n_addrs; j++) {
+            struct k8s_cidr prefix = {
+                .addr = peer->addrs[j],
+                .plen = k8s_addr_is_ipv4(&peer->addrs[j]) ? 32 : 128,
+            };
+            match_peer_prefix(&match, rm->dir, &prefix);
+            flow_table_add_owned(ft, peer->owner, memo->cookie, table,
+                                 KOVS_PRIO_POLICY, &match, &rm->conjs);
+        }
+    }
+}
+
+/* Returns the number of flows of POLICY_MAX_FLOWS that 'peer' takes. */
+static size_t
+policy_peer_cost(const struct policy_memo *memo,
+                 const struct policy_peer *peer)
+{
+    size_t n = 0;
+    for (size_t i = 0; peer && i < memo->n_rules; i++) {
+        if (bitmap_is_set(peer->rules, i)) {
+            n += memo->rules[i].n_conjs * peer->n_addrs;
+        }
+    }
+    return n;
+}
+
+/* Returns true if selector peer 'rule' of a policy in 'policy_ns' selects
+ * 'pod', as peers_collect_selected() collects them. */
+static bool
+rule_selects_pod(const struct flows_input *in, const char *policy_ns,
+                 const struct k8s_policy_rule *rule,
+                 const struct k8s_pod *pod)
+{
+    if (!pod_is_peer_candidate(in, pod)) {
+        return false;
+    }
+    for (size_t i = 0; i < rule->n_peers; i++) {
+        const struct k8s_policy_peer *peer = &rule->peers[i];
+        if (peer->ip_block) {
+            continue;
+        }
+        if (peer->namespace_selector) {
+            const struct k8s_object *ns = k8s_cluster_find(
+                in->cluster, K8S_NAMESPACE, "", pod->obj.namespace);
+            if (!ns || !k8s_selector_matches(peer->namespace_selector,
+                                             &ns->labels)) {
+                continue;
+            }
+        } else if (strcmp(pod->obj.namespace, policy_ns)) {
+            continue;
+        }
+        if (!peer->pod_selector
+            || k8s_selector_matches(peer->pod_selector, &pod->obj.labels)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if the RULE_WHOLE rule 'rule' depends on 'pod': it selects
+ * it, or the pod is inside one of its ipBlocks. */
+static bool
+whole_rule_depends_on_pod(const struct flows_input *in,
+                          const char *policy_ns,
+                          const struct k8s_policy_rule *rule,
+                          const struct k8s_pod *pod)
+{
+    if (rule_selects_pod(in, policy_ns, rule, pod)) {
+        return true;
+    }
+    for (size_t i = 0; i < rule->n_peers; i++) {
+        const struct k8s_ip_block *block = rule->peers[i].ip_block;
+        if (block && !pod->host_network && pod_in_ip_block(in, pod, block)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Brings the flows of pod 'namespace'/'name' (gone if 'pod' is NULL) as a
+ * peer of the policy of 'memo' up to date.  Returns false, having changed
+ * nothing, if that takes recomputing the policy. */
+static bool
+policy_peer_update(const struct flows_input *in, struct flow_table *ft,
+                   struct policy_memo *memo, const char *key,
+                   const struct k8s_pod *pod)
+{
+    const struct k8s_object *obj = k8s_cluster_find(
+        in->cluster, K8S_NETWORK_POLICY, memo->namespace, memo->name);
+    if (!obj) {
+        return false;
+    }
+    const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+    if (np->n_ingress + np->n_egress != memo->n_rules) {
+        return false;
+    }
+    if (memo->every_pod || sset_contains(&memo->whole_pods, key)) {
+        return false;
+    }
+
+    struct policy_peer *old = shash_find_data(&memo->peers, key);
+    unsigned long *rules = bitmap_allocate(memo->n_rules);
+    bool selected = false;
+    for (size_t i = 0; pod && i < memo->n_rules; i++) {
+        const struct policy_rule_memo *rm = &memo->rules[i];
+        const struct k8s_policy_rule *rule = (
+            i < np->n_ingress ? &np->ingress[i]
+            : &np->egress[i - np->n_ingress]);
+        if (rm->type == RULE_WHOLE
+            && whole_rule_depends_on_pod(in, memo->namespace, rule, pod)) {
+            free(rules);
+            return false;
+        } else if (rm->type == RULE_BY_POD
+                   && rule_selects_pod(in, memo->namespace, rule, pod)) {
+            bitmap_set1(rules, i);
+            selected = true;
+        }
+    }
+    if (!old && !selected) {
+        free(rules);
+        return true;            /* Neither before nor after. */
+    }
+
+    struct policy_peer new = { .rules = rules };
+    if (selected) {
+        new.n_addrs = pod_addresses(in, pod, memo->ipv6, new.addrs);
+    }
+
+    /* Would the change make a conjunction appear or go, or reach a
+     * limit? */
+    bool whole = memo->limited;
+    for (size_t i = 0; i < memo->n_rules && !whole; i++) {
+        size_t n = memo->rules[i].n_peers;
+        if (old && bitmap_is_set(old->rules, i)) {
+            n -= old->n_addrs;
+        }
+        if (bitmap_is_set(rules, i)) {
+            n += new.n_addrs;
+        }
+        whole = !n != !memo->rules[i].n_peers;
+    }
+    size_t old_cost = policy_peer_cost(memo, old);
+    size_t new_cost = policy_peer_cost(memo, &new);
+    if (whole || memo->budget + old_cost < new_cost + memo->max_block) {
+        free(rules);
+        return false;
+    }
+
+    memo->budget = memo->budget + old_cost - new_cost;
+    for (size_t i = 0; i < memo->n_rules; i++) {
+        if (old && bitmap_is_set(old->rules, i)) {
+            memo->rules[i].n_peers -= old->n_addrs;
+        }
+        if (bitmap_is_set(rules, i)) {
+            memo->rules[i].n_peers += new.n_addrs;
+        }
+    }
+    if (old) {
+        flow_table_remove_owner(ft, old->owner);
+        new.owner = old->owner;
+        free(old->rules);
+        free(shash_find_and_delete(&memo->peers, key));
+    }
+    if (selected) {
+        if (!new.owner) {
+            new.owner = flow_table_new_owner_id(ft);
+        }
+        struct policy_peer *peer = xmemdup(&new, sizeof new);
+        shash_add(&memo->peers, key, peer);
+        policy_peer_emit(ft, memo, peer);
+    } else {
+        free(rules);
+    }
+    return true;
+}
+
+/* Removes the flows of the policy with cookie 'cookie' and of its peers'
+ * sub-owners. */
+static void
+policy_remove_flows(struct flow_table *ft, uint64_t cookie)
+{
+    const struct policy_memo *memo = flow_table_get_owner_memo(ft, cookie);
+    if (memo) {
+        struct shash_node *node;
+        SHASH_FOR_EACH (node, &memo->peers) {
+            const struct policy_peer *peer = node->data;
+            flow_table_remove_owner(ft, peer->owner);
+        }
+    }
+    flow_table_remove_owner(ft, cookie);
 }
 
 /* Adds the flows of rule 'rule_idx' ('rule') in direction 'dir' of the
@@ -963,6 +1341,7 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
            const struct k8s_policy_rule *rule,
            const struct selected_pod *sel, size_t n_sel)
 {
+    size_t memo_idx = policy_memo_rule_index(ctx->np, dir, rule_idx);
     const struct k8s_network_policy *np = ctx->np;
     const char *dir_name = dir == POLICY_INGRESS ? "ingress" : "egress";
     char *field = xasprintf("%s[%"PRIuSIZE"]", dir_name, rule_idx);
@@ -1053,7 +1432,8 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
             free(ranges);
             struct peers *group = shash_find_data(&groups, sig);
             if (!group) {
-                group = xzalloc(sizeof *group);
+                group = xmalloc(sizeof *group);
+                peers_init(group);
                 shash_add(&groups, sig, group);
             }
             peers_add_pod_addresses(group, in, candidates[i], ctx->ipv6,
@@ -1090,14 +1470,19 @@ rule_flows(struct policy_ctx *ctx, const struct flows_input *in,
                     "per policy: this rule allows nothing", n_flows,
                     ctx->budget, POLICY_MAX_FLOWS);
     } else {
+        struct policy_rule_memo *rm = &ctx->memo->rules[memo_idx];
         struct pinctrl_np_log_args log = np_log_args(dir, rule_idx);
         for (size_t i = 0; i < plan.n_conjs; i++) {
             struct conj_parts parts = rule_plan_parts(&plan, &plan.conjs[i]);
             emit_conjunction(ctx->ft, ctx->cookie, dir, plan.conjs[i].key,
-                             &parts, ctx->logged ? &log : NULL);
+                             &parts, ctx->logged ? &log : NULL,
+                             (plan.peers.by_pod && !plan.peers.all
+                              ? &rm->conjs : NULL));
         }
+        rm->n_conjs = rm->conjs.size / sizeof(struct ofpact_conjunction);
         ctx->budget -= n_flows;
     }
+    policy_memo_add_rule_pods(in, ctx->memo, memo_idx, &plan.peers);
     rule_plan_destroy(&plan);
     free(field);
 }
@@ -1147,7 +1532,7 @@ flows_policy_compute(const struct flows_input *in,
                      struct flow_table *ft)
 {
     const uint64_t cookie = kovs_cookie(KOVS_OWNER_POLICY, namespace, name);
-    flow_table_remove_owner(ft, cookie);
+    policy_remove_flows(ft, cookie);
 
     const struct k8s_object *obj = k8s_cluster_find(
         in->cluster, K8S_NETWORK_POLICY, namespace, name);
@@ -1190,6 +1575,7 @@ flows_policy_compute(const struct flows_input *in,
         .budget = POLICY_MAX_FLOWS,
         .logged = policy_np_logged(in, namespace),
         .ipv6 = local->valid6,
+        .memo = policy_memo_create(np, cookie, local->valid6),
     };
     np_logging_warn(&ctx, in);
     struct ofpbuf ofpacts;
@@ -1232,54 +1618,81 @@ flows_policy_compute(const struct flows_input *in,
     }
     ofpbuf_uninit(&ofpacts);
     free(sel);
+
+    /* The peer pods' flows, each pod's under its own sub-owner. */
+    struct policy_memo *memo = ctx.memo;
+    memo->limited = ctx.limited;
+    memo->budget = ctx.budget;
+    memo->max_block = ctx.max_block;
+    struct shash_node *node;
+    SHASH_FOR_EACH (node, &memo->peers) {
+        struct policy_peer *peer = node->data;
+        peer->owner = flow_table_new_owner_id(ft);
+        policy_peer_emit(ft, memo, peer);
+    }
+    flow_table_set_owner_memo(ft, cookie, memo, policy_memo_destroy);
 }
 
 /* Dependencies. */
 
-static bool
-policy_may_select(const struct flows_input *in,
-                  const struct k8s_network_policy *np,
-                  const struct k8s_pod *pod)
-{
-    const struct k8s_cluster *cluster = in->cluster;
-    if (!strcmp(np->obj.namespace, pod->obj.namespace)
-        && k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
-        return true;
-    }
-    for (int d = 0; d < 2; d++) {
-        const struct k8s_policy_rule *rules = d ? np->egress : np->ingress;
-        size_t n_rules = d ? np->n_egress : np->n_ingress;
-        for (size_t i = 0; i < n_rules; i++) {
-            const struct k8s_policy_rule *rule = &rules[i];
-            if (!rule->n_peers && rule_has_named_ports(rule)) {
-                return true;    /* Named ports towards any pod. */
-            }
-            for (size_t j = 0; j < rule->n_peers; j++) {
-                const struct k8s_policy_peer *peer = &rule->peers[j];
-                if (peer->ip_block
-                    ? pod_in_ip_block(in, pod, peer->ip_block)
-                    : peer_selects_pod(cluster, np->obj.namespace, peer,
-                                       pod)) {
-                    return true;
-                }
-            }
-        }
-    }
-    return false;
-}
-
 void
-policy_affected_by_pod(const struct flows_input *in,
-                       const struct k8s_pod *pod,
-                       struct k8s_key_set *policies)
+policy_selecting_local_pod(const struct flows_input *in,
+                           const struct k8s_pod *pod,
+                           struct k8s_key_set *policies)
 {
+    if (strcmp(pod->node_name, in->node_name)) {
+        return;
+    }
     const struct k8s_object *obj;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
-        if (policy_may_select(in, k8s_network_policy_cast(obj), pod)) {
+        const struct k8s_network_policy *np = k8s_network_policy_cast(obj);
+        if (!strcmp(obj->namespace, pod->obj.namespace)
+            && k8s_selector_matches(&np->pod_selector, &pod->obj.labels)) {
             k8s_key_set_add(policies, K8S_NETWORK_POLICY, obj->namespace,
                             obj->name);
         }
     }
+}
+
+size_t
+policy_update_peers(const struct flows_input *in,
+                    const struct flows_local *local,
+                    const struct k8s_key_set *pods,
+                    struct k8s_key_set *recomputed, struct flow_table *ft)
+{
+    void **memos;
+    size_t n_memos = flow_table_get_memos(ft, policy_memo_destroy, &memos);
+    size_t n = 0;
+    for (size_t i = 0; i < n_memos; i++) {
+        struct policy_memo *memo = memos[i];
+        if (k8s_key_set_contains(recomputed, K8S_NETWORK_POLICY,
+                                 memo->namespace, memo->name)) {
+            continue;
+        }
+
+        const struct k8s_key *k;
+        K8S_KEY_SET_FOR_EACH (k, pods) {
+            const struct k8s_object *obj = k8s_cluster_find(
+                in->cluster, K8S_POD, k->namespace, k->name);
+            char *key = xasprintf("%s/%s", k->namespace, k->name);
+            bool done = policy_peer_update(in, ft, memo, key,
+                                           obj ? k8s_pod_cast(obj) : NULL);
+            free(key);
+            if (!done) {
+                /* Recomputing it replaces (frees) its memo. */
+                char *ns = xstrdup(memo->namespace);
+                char *name = xstrdup(memo->name);
+                k8s_key_set_add(recomputed, K8S_NETWORK_POLICY, ns, name);
+                flows_policy_compute(in, local, ns, name, ft);
+                free(ns);
+                free(name);
+                n++;
+                break;
+            }
+        }
+    }
+    free(memos);
+    return n;
 }
 
 void

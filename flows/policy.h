@@ -44,14 +44,28 @@ void flows_policy_compute(const struct flows_input *,
                           const char *namespace, const char *name,
                           struct flow_table *);
 
-/* Adds to 'policies' the key of every policy whose flows may
- * depend on pod 'pod' (any version of it): those that select it and those
- * with a peer that selects it, by labels or by address. */
-void policy_affected_by_pod(const struct flows_input *,
-                            const struct k8s_pod *pod,
-                            struct k8s_key_set *policies);
+/* Adds to 'policies' the key of every policy that selects 'pod' (a version
+ * of it) if it is a pod of this node: its own port is in their flows. */
+void policy_selecting_local_pod(const struct flows_input *,
+                                const struct k8s_pod *pod,
+                                struct k8s_key_set *policies);
 
-/* Same for a namespace (its labels select peers). */
+/* Brings the flows of pods 'pods' (those that still exist, and those that
+ * are gone) as peers up to date in every policy that has flows on this
+ * node, except the policies in 'recomputed': each pod's own flows in the
+ * rules whose selector peers select it now or did before (see "Peer pods"
+ * in policy.c).  A policy that this cannot update alone is recomputed
+ * whole and added to 'recomputed'.  Returns the number of policies
+ * recomputed. */
+size_t policy_update_peers(const struct flows_input *,
+                           const struct flows_local *,
+                           const struct k8s_key_set *pods,
+                           struct k8s_key_set *recomputed,
+                           struct flow_table *);
+
+/* Adds to 'policies' every policy with a namespace selector that selects
+ * namespace 'ns' (a version of it): its labels select peers, and such a
+ * change recomputes the policy whole. */
 void policy_affected_by_namespace(const struct k8s_cluster *,
                                   const struct k8s_namespace *,
                                   struct k8s_key_set *policies);

@@ -695,8 +695,10 @@ def ctl(args):
                                  data=request, method="POST")
     # The control port is on the loopback: never through a proxy.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    # A play takes as long as its objects at their rate.
-    timeout = None if args.command == "play" else 10
+    # A play takes as long as its objects at their rate, and a put as long
+    # as the server takes to parse and store them (tens of seconds for the
+    # benchmark's large cluster on a busy machine).
+    timeout = None if args.command in ("play", "put") else 10
     try:
         with opener.open(req, timeout=timeout) as resp:
             sys.stdout.write(resp.read().decode())

@@ -1225,51 +1225,421 @@ test_policy_types(void)
     fixture_destroy(&f);
 }
 
-/* A label change on a pod that no policy selects or references touches no
- * policy; one that a peer selector picks touches that policy only. */
-static void
-test_affected_policies(void)
+/* Relabelling, adding and deleting peer pods. */
+
+/* A cluster kept as the JSON of each object, so that after every change a
+ * fresh model can be decoded from the raw objects and computed whole. */
+struct peer_fixture {
+    struct shash objects;           /* "Kind/ns/name" -> JSON. */
+    struct k8s_cluster cluster;     /* Updated change by change. */
+    struct shash pod_ports;
+    struct shash tunnel_ports;
+    struct flows_input in;
+    struct flow_table ft;
+    int next_ofport;
+};
+
+static char *
+peer_fixture_list(const struct peer_fixture *f)
 {
-    struct fixture f;
-    fixture_init(&f);
-    add_pod(&f, "a", "n1", "10.244.1.10", "a", 0);
-    add_pod(&f, "z", "n2", "10.244.2.10", "unrelated", 0);
-    add_json(&f,
-        "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"x\","
-        " \"name\":\"p1\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
-        " {\"app\":\"a\"}},\"ingress\":[{\"from\":[{\"podSelector\":"
-        " {\"matchLabels\":{\"app\":\"client\"}}}]}]}}");
-    add_json(&f,
-        "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"x\","
-        " \"name\":\"p2\"},\"spec\":{\"podSelector\":{\"matchLabels\":"
-        " {\"app\":\"other\"}}}}");
-    fixture_compute(&f);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    ds_put_cstr(&s, "{\"kind\":\"List\",\"items\":[");
+    const struct shash_node **nodes = shash_sort(&f->objects);
+    for (size_t i = 0; i < shash_count(&f->objects); i++) {
+        ds_put_format(&s, "%s%s", i ? "," : "", (char *) nodes[i]->data);
+    }
+    free(nodes);
+    ds_put_cstr(&s, "]}");
+    return ds_steal_cstr(&s);
+}
 
-    const struct k8s_object *z = k8s_cluster_find(&f.cluster, K8S_POD, "x",
-                                                  "z");
-    struct k8s_key_set policies;
-    k8s_key_set_init(&policies);
-    policy_affected_by_pod(&f.in, k8s_pod_cast(z), &policies);
-    CHECK(k8s_key_set_is_empty(&policies), "an unrelated pod affects %"
-          PRIuSIZE" policies", k8s_key_set_count(&policies));
-
-    /* The same pod relabelled as a client. */
-    static const char client[] =
-        "{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"x\",\"name\":\"z\","
-        " \"labels\":{\"app\":\"client\"}},\"spec\":{\"nodeName\":\"n2\"},"
-        " \"status\":{\"podIP\":\"10.244.2.10\"}}";
+static void
+peer_fixture_decode(const struct peer_fixture *f, struct k8s_cluster *c)
+{
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
     char *error = NULL;
-    struct k8s_object *obj = k8s_decode_object(client, strlen(client),
-                                               &error);
-    ovs_assert(obj);
-    policy_affected_by_pod(&f.in, k8s_pod_cast(obj), &policies);
-    CHECK(k8s_key_set_count(&policies) == 1
-          && k8s_key_set_contains(&policies, K8S_NETWORK_POLICY, "x", "p1"),
-          "expected only x/p1, got %"PRIuSIZE" policies",
-          k8s_key_set_count(&policies));
-    k8s_object_destroy(obj);
-    k8s_key_set_destroy(&policies);
-    fixture_destroy(&f);
+    char *json = peer_fixture_list(f);
+    k8s_cluster_init(c);
+    int retval = k8s_decode_list(json, strlen(json), c, &warnings, &error);
+    ovs_assert(!retval && !warnings.n);
+    svec_destroy(&warnings);
+    k8s_cluster_clear_changes(c);
+    free(json);
+}
+
+/* Every flow the switch would get, as text, with its cookie. */
+static void
+switch_flows(const struct flow_table *ft, struct sset *flows)
+{
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH (d, ft) {
+        struct ofpbuf ofpacts;
+        uint64_t cookie;
+        ofpbuf_init(&ofpacts, 0);
+        flow_table_get_actions(ft, d->table_id, d->priority, &d->match,
+                               flow_key_hash(d->table_id, d->priority,
+                                             &d->match), &ofpacts, &cookie);
+        struct ds s = DS_EMPTY_INITIALIZER;
+        ds_put_format(&s, "cookie=%#"PRIx64" ", cookie);
+        flow_table_format_flow(d->table_id, d->priority, &d->match,
+                               ofpacts.data, ofpacts.size, &s);
+        sset_add_and_free(flows, ds_steal_cstr(&s));
+        ofpbuf_uninit(&ofpacts);
+    }
+}
+
+/* Adds or replaces object 'json' of 'kind' ns/name.  Before
+ * peer_fixture_start() it only joins the objects; after, it is also a
+ * change of the model. */
+static void
+peer_fixture_put(struct peer_fixture *f, const char *kind, const char *ns,
+                 const char *name, const char *json)
+{
+    char *key = xasprintf("%s/%s/%s", kind, ns, name);
+    free(shash_replace_nocopy(&f->objects, key, xstrdup(json)));
+    if (f->in.cluster) {
+        char *error = NULL;
+        struct k8s_object *obj = k8s_decode_object(json, strlen(json),
+                                                   &error);
+        ovs_assert(obj);
+        k8s_cluster_put(&f->cluster, obj);
+    }
+}
+
+static void
+peer_fixture_delete_pod(struct peer_fixture *f, const char *ns,
+                        const char *name)
+{
+    char *key = xasprintf("Pod/%s/%s", ns, name);
+    free(shash_find_and_delete(&f->objects, key));
+    free(key);
+    k8s_cluster_delete(&f->cluster, K8S_POD, ns, name);
+}
+
+/* A pod's JSON: ns/name on 'node' with 'ip' and labels 'labels' (JSON
+ * members).  Pods on n1 get a port. */
+static void
+peer_fixture_pod(struct peer_fixture *f, const char *ns, const char *name,
+                 const char *node, const char *ip, const char *labels)
+{
+    char *json = xasprintf(
+        "{\"kind\":\"Pod\",\"metadata\":{\"namespace\":\"%s\","
+        " \"name\":\"%s\",\"labels\":{%s}},"
+        " \"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"c\","
+        "  \"ports\":[{\"name\":\"http\",\"containerPort\":8080}]}]},"
+        " \"status\":{\"podIP\":\"%s\"}}", ns, name, labels, node, ip);
+    peer_fixture_put(f, "Pod", ns, name, json);
+    free(json);
+    char *key = xasprintf("%s/%s", ns, name);
+    if (!strcmp(node, "n1") && !shash_find(&f->pod_ports, key)) {
+        struct flows_port *p = xzalloc(sizeof *p);
+        p->ofport = u16_to_ofp(f->next_ofport++);
+        p->mac = (struct eth_addr) ETH_ADDR_C(0a, 00, 00, 00, 00, 01);
+        p->mac.ea[5] = f->next_ofport;
+        shash_add(&f->pod_ports, key, p);
+    }
+    free(key);
+}
+
+static void
+peer_fixture_namespace(struct peer_fixture *f, const char *name,
+                       const char *labels)
+{
+    char *json = xasprintf(
+        "{\"kind\":\"Namespace\",\"metadata\":{\"name\":\"%s\","
+        " \"labels\":{\"kubernetes.io/metadata.name\":\"%s\"%s%s}}}",
+        name, name, labels[0] ? "," : "", labels);
+    peer_fixture_put(f, "Namespace", "", name, json);
+    free(json);
+}
+
+static void
+peer_fixture_policy(struct peer_fixture *f, const char *ns, const char *name,
+                    const char *spec)
+{
+    char *json = xasprintf(
+        "{\"kind\":\"NetworkPolicy\",\"metadata\":{\"namespace\":\"%s\","
+        " \"name\":\"%s\"},\"spec\":%s}", ns, name, spec);
+    peer_fixture_put(f, "NetworkPolicy", ns, name, json);
+    free(json);
+}
+
+/* Nodes n1 (this one) and n2, namespaces x (team=blue) and y (team=red),
+ * web pods on n1 and clients on both nodes, and policies whose selector
+ * peers pick clients in every way kovs tells apart: by pod labels, by
+ * namespace labels, in ingress and egress, next to an ipBlock, and in an
+ * egress rule with named ports (whose peers are matched whole). */
+static void
+peer_fixture_init(struct peer_fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    shash_init(&f->objects);
+    shash_init(&f->pod_ports);
+    shash_init(&f->tunnel_ports);
+    flow_table_init(&f->ft);
+    f->next_ofport = 10;
+
+    peer_fixture_put(f, "Node", "", "n1",
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n1\"},"
+        " \"spec\":{\"podCIDRs\":[\"10.244.1.0/24\"]}}");
+    peer_fixture_put(f, "Node", "", "n2",
+        "{\"kind\":\"Node\",\"metadata\":{\"name\":\"n2\"},"
+        " \"spec\":{\"podCIDRs\":[\"10.244.2.0/24\"]}}");
+    peer_fixture_namespace(f, "x", "\"team\":\"blue\"");
+    peer_fixture_namespace(f, "y", "\"team\":\"red\"");
+
+    peer_fixture_pod(f, "x", "web", "n1", "10.244.1.10", "\"app\":\"web\"");
+    peer_fixture_pod(f, "x", "api", "n1", "10.244.1.11", "\"app\":\"api\"");
+    peer_fixture_pod(f, "x", "c1", "n2", "10.244.2.10", "\"app\":\"client\"");
+    peer_fixture_pod(f, "x", "c2", "n2", "10.244.2.11", "\"app\":\"other\"");
+    peer_fixture_pod(f, "y", "c3", "n2", "10.244.2.12", "\"app\":\"client\"");
+    peer_fixture_pod(f, "y", "c4", "n1", "10.244.1.12", "\"app\":\"client\"");
+    peer_fixture_pod(f, "y", "c6", "n2", "10.244.2.13", "\"app\":\"other\"");
+
+    /* Clients in x, and red namespaces' clients, reach web on 80. */
+    peer_fixture_policy(f, "x", "web",
+        "{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+        " \"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+        "   {\"app\":\"client\"}}},"
+        "  {\"namespaceSelector\":{\"matchLabels\":{\"team\":\"red\"}},"
+        "   \"podSelector\":{\"matchLabels\":{\"app\":\"client\"}}},"
+        "  {\"ipBlock\":{\"cidr\":\"192.0.2.0/24\"}}],"
+        "  \"ports\":[{\"port\":80}]},"
+        "  {\"from\":[{\"podSelector\":{\"matchLabels\":{\"app\":\"lonely\"}}}]}]}");
+    /* web reaches x's clients on UDP 53, anyone's "other" pods on 9000. */
+    peer_fixture_policy(f, "x", "web-out",
+        "{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+        " \"policyTypes\":[\"Egress\"],"
+        " \"egress\":[{\"to\":[{\"podSelector\":{\"matchLabels\":"
+        "   {\"app\":\"client\"}}}],"
+        "  \"ports\":[{\"protocol\":\"UDP\",\"port\":53}]},"
+        "  {\"to\":[{\"namespaceSelector\":{},\"podSelector\":{\"matchLabels\":"
+        "   {\"app\":\"other\"}}}],\"ports\":[{\"port\":9000}]}]}");
+    /* api reaches red namespaces' clients on their named port. */
+    peer_fixture_policy(f, "x", "api-out",
+        "{\"podSelector\":{\"matchLabels\":{\"app\":\"api\"}},"
+        " \"policyTypes\":[\"Egress\"],"
+        " \"egress\":[{\"to\":[{\"namespaceSelector\":{\"matchLabels\":"
+        "   {\"team\":\"red\"}}}],"
+        "  \"ports\":[{\"port\":\"http\"}]}]}");
+}
+
+static void
+peer_fixture_start(struct peer_fixture *f)
+{
+    peer_fixture_decode(f, &f->cluster);
+    f->in = (struct flows_input) {
+        .cluster = &f->cluster,
+        .node_name = "n1",
+        .gateway_ofport = u16_to_ofp(2),
+        .pod_ports = &f->pod_ports,
+        .tunnel_ports = &f->tunnel_ports,
+    };
+    flows_compute_all(&f->in, &f->ft, NULL);
+    flow_table_clear_tracked(&f->ft);
+}
+
+static void
+peer_fixture_destroy(struct peer_fixture *f)
+{
+    flow_table_destroy(&f->ft);
+    shash_destroy_free_data(&f->objects);
+    shash_destroy_free_data(&f->pod_ports);
+    shash_destroy(&f->tunnel_ports);
+    k8s_cluster_destroy(&f->cluster);
+}
+
+/* Computes the changes made since the last call incrementally, checks
+ * that they gave the flows of a full computation from the raw objects,
+ * and returns how many policies were recomputed whole. */
+static size_t
+peer_fixture_check(struct peer_fixture *f, const char *what)
+{
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.k8s = &f->cluster.changes;
+    size_t n = flows_compute_changes(&f->in, &changes, &f->ft, NULL);
+    flows_changes_destroy(&changes);
+    k8s_cluster_clear_changes(&f->cluster);
+    flow_table_clear_tracked(&f->ft);
+
+    struct k8s_cluster fresh;
+    peer_fixture_decode(f, &fresh);
+    struct flows_input in = f->in;
+    in.cluster = &fresh;
+    struct flow_table full;
+    flow_table_init(&full);
+    flows_compute_all(&in, &full, NULL);
+
+    struct sset a = SSET_INITIALIZER(&a), b = SSET_INITIALIZER(&b);
+    switch_flows(&f->ft, &a);
+    switch_flows(&full, &b);
+    struct ds diff = DS_EMPTY_INITIALIZER;
+    const char *s;
+    SSET_FOR_EACH (s, &a) {
+        if (!sset_contains(&b, s)) {
+            ds_put_format(&diff, "  incremental only: %s\n", s);
+        }
+    }
+    SSET_FOR_EACH (s, &b) {
+        if (!sset_contains(&a, s)) {
+            ds_put_format(&diff, "  full only: %s\n", s);
+        }
+    }
+    CHECK(!diff.length, "%s: incremental differs from full:\n%s", what,
+          ds_cstr(&diff));
+    CHECK(sset_count(&a) > 20, "%s: only %"PRIuSIZE" flows", what,
+          sset_count(&a));
+    ds_destroy(&diff);
+    sset_destroy(&a);
+    sset_destroy(&b);
+    flow_table_destroy(&full);
+    k8s_cluster_destroy(&fresh);
+
+    /* What a policy recomputed whole or not: the number of owners
+     * recomputed, less the changed pods themselves. */
+    return n;
+}
+
+/* Returns the number of flows that match 'ip' as a peer in the policy
+ * tables. */
+static size_t
+peer_flow_count(const struct peer_fixture *f, const char *ip)
+{
+    struct sset flows = SSET_INITIALIZER(&flows);
+    switch_flows(&f->ft, &flows);
+    char *src = xasprintf("nw_src=%s ", ip);
+    char *dst = xasprintf("nw_dst=%s ", ip);
+    size_t n = 0;
+    const char *s;
+    SSET_FOR_EACH (s, &flows) {
+        n += strstr(s, "conjunction(") && (strstr(s, src) || strstr(s, dst));
+    }
+    free(src);
+    free(dst);
+    sset_destroy(&flows);
+    return n;
+}
+
+/* A remote pod relabelled into and out of peer selectors updates its own
+ * peer flows only, and gives the flows of a full computation: selected
+ * after only, before only, both (by another rule), by pod and by
+ * namespace labels, as ingress and egress peer. */
+static void
+test_peer_relabel(void)
+{
+    struct peer_fixture f;
+    peer_fixture_init(&f);
+    peer_fixture_start(&f);
+
+    size_t before = peer_flow_count(&f, "10.244.2.11");
+    CHECK(before == 1, "c2 (other) has %"PRIuSIZE" peer flows", before);
+
+    /* c2 becomes a client: selected after only (and no longer "other"). */
+    peer_fixture_pod(&f, "x", "c2", "n2", "10.244.2.11",
+                     "\"app\":\"client\"");
+    size_t n = peer_fixture_check(&f, "c2 other->client");
+    CHECK(n == 1, "c2 other->client recomputed %"PRIuSIZE" owners, "
+          "expected 1 (the pod itself)", n);
+    CHECK(peer_flow_count(&f, "10.244.2.11") == 2,
+          "client c2 has %"PRIuSIZE" peer flows",
+          peer_flow_count(&f, "10.244.2.11"));
+
+    /* Selected before only. */
+    peer_fixture_pod(&f, "x", "c2", "n2", "10.244.2.11", "\"app\":\"none\"");
+    n = peer_fixture_check(&f, "c2 client->none");
+    CHECK(n == 1, "c2 client->none recomputed %"PRIuSIZE" owners", n);
+    CHECK(!peer_flow_count(&f, "10.244.2.11"), "c2 still has peer flows");
+
+    /* Selected before and after, by different rules, with an extra
+     * label.  c1 is the last client of x: web-out's UDP rule loses its
+     * last peer and its conjunction, so web-out is recomputed whole. */
+    peer_fixture_pod(&f, "x", "c1", "n2", "10.244.2.10",
+                     "\"app\":\"other\",\"tier\":\"a\"");
+    n = peer_fixture_check(&f, "c1 client->other");
+    CHECK(n == 2, "c1 client->other recomputed %"PRIuSIZE" owners", n);
+    peer_fixture_pod(&f, "x", "c1", "n2", "10.244.2.10",
+                     "\"app\":\"other\",\"tier\":\"b\"");
+    n = peer_fixture_check(&f, "c1 tier a->b");
+    CHECK(n == 1, "c1 tier a->b recomputed %"PRIuSIZE" owners", n);
+
+    /* A red namespace's client: selected by namespace labels in web, not
+     * by web-out (another namespace); it is a peer of api-out's named
+     * port rule, which is recomputed whole. */
+    peer_fixture_pod(&f, "y", "c3", "n2", "10.244.2.12", "\"app\":\"gone\"");
+    n = peer_fixture_check(&f, "c3 client->gone");
+    CHECK(n == 2, "c3 client->gone recomputed %"PRIuSIZE" owners, "
+          "expected the pod and api-out", n);
+
+    /* A local pod that is also a peer (c4 on n1, in y). */
+    peer_fixture_pod(&f, "y", "c4", "n1", "10.244.1.12", "\"app\":\"other\"");
+    peer_fixture_check(&f, "c4 client->other");
+
+    /* The last peer of web's second rule comes and goes: its conjunction
+     * appears and goes, so web is recomputed whole. */
+    peer_fixture_pod(&f, "x", "c2", "n2", "10.244.2.11",
+                     "\"app\":\"lonely\"");
+    n = peer_fixture_check(&f, "c2 none->lonely");
+    CHECK(n == 2, "c2 none->lonely recomputed %"PRIuSIZE" owners", n);
+    peer_fixture_pod(&f, "x", "c2", "n2", "10.244.2.11", "\"app\":\"none\"");
+    n = peer_fixture_check(&f, "c2 lonely->none");
+    CHECK(n == 2, "c2 lonely->none recomputed %"PRIuSIZE" owners", n);
+
+    /* Policies recomputed whole after peer updates keep no stale sub-owner
+     * flows: edit web, then relabel again. */
+    peer_fixture_policy(&f, "x", "web",
+        "{\"podSelector\":{\"matchLabels\":{\"app\":\"web\"}},"
+        " \"ingress\":[{\"from\":[{\"podSelector\":{\"matchLabels\":"
+        "   {\"app\":\"client\"}}}],\"ports\":[{\"port\":81}]}]}");
+    peer_fixture_check(&f, "web edited");
+    peer_fixture_pod(&f, "x", "c2", "n2", "10.244.2.11",
+                     "\"app\":\"client\"");
+    peer_fixture_check(&f, "c2 none->client after the edit");
+    peer_fixture_destroy(&f);
+}
+
+/* Namespace labels changing, pods added and deleted, and an address
+ * changing, each compared with a full computation. */
+static void
+test_peer_namespace_and_delete(void)
+{
+    struct peer_fixture f;
+    peer_fixture_init(&f);
+    peer_fixture_start(&f);
+
+    /* x turns red: its clients become namespace-selected peers of web and
+     * of api-out. */
+    peer_fixture_namespace(&f, "x", "\"team\":\"red\"");
+    peer_fixture_check(&f, "x blue->red");
+    peer_fixture_namespace(&f, "y", "\"team\":\"blue\"");
+    peer_fixture_check(&f, "y red->blue");
+
+    /* A new client, then clients deleted: a peer only, and c3, a peer of
+     * the named-port rule. */
+    peer_fixture_pod(&f, "x", "c5", "n2", "10.244.2.20",
+                     "\"app\":\"client\"");
+    size_t n = peer_fixture_check(&f, "c5 added");
+    CHECK(peer_flow_count(&f, "10.244.2.20") >= 2,
+          "new client c5 has %"PRIuSIZE" peer flows",
+          peer_flow_count(&f, "10.244.2.20"));
+    peer_fixture_delete_pod(&f, "x", "c5");
+    n = peer_fixture_check(&f, "c5 deleted");
+    CHECK(n == 2, "c5 deleted recomputed %"PRIuSIZE" owners, expected "
+          "the pod and api-out (x is red now)", n);
+    CHECK(!peer_flow_count(&f, "10.244.2.20"), "deleted c5 has flows");
+    peer_fixture_delete_pod(&f, "x", "c1");
+    peer_fixture_check(&f, "c1 deleted");
+
+    /* A pod keeps its name and changes its address. */
+    peer_fixture_pod(&f, "y", "c3", "n2", "10.244.2.30",
+                     "\"app\":\"client\"");
+    peer_fixture_check(&f, "c3 readdressed");
+
+    /* The local pod that policies select is relabelled out of them. */
+    peer_fixture_pod(&f, "x", "web", "n1", "10.244.1.10",
+                     "\"app\":\"client\"");
+    peer_fixture_check(&f, "web web->client");
+    peer_fixture_destroy(&f);
 }
 
 /* In an annotated namespace, the rule's conj_id flow logs (and still goes
@@ -1435,7 +1805,8 @@ static const struct unit_test tests[] = {
     { "named-ports", test_named_ports },
     { "named-port-without-peer-pods", test_named_port_without_peer_pods },
     { "policy-types", test_policy_types },
-    { "affected-policies", test_affected_policies },
+    { "peer-relabel", test_peer_relabel },
+    { "peer-namespace-and-delete", test_peer_namespace_and_delete },
     { "np-log-flows", test_np_log_flows },
     { "np-log-unannotated", test_np_log_unannotated },
     { "np-log-incremental", test_np_log_incremental },
