@@ -2220,7 +2220,7 @@ check_finish(struct ofctrl *of, const char *error)
         /* The desired flows that the switch lacks. */
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH (d, ft) {
-            uint32_t hash = d->key_node.hash;
+            uint32_t hash = d->key_hash;
             if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
                                   hash) != d
                 || installed_find_in(&chk->flows, d->table_id, d->priority,

@@ -172,7 +172,7 @@ compare_tables(const char *bridge,
         const struct flow_table *other = tables[!t];
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH (d, ft) {
-            uint32_t hash = d->key_node.hash;
+            uint32_t hash = d->key_hash;
             uint64_t cookie_a, cookie_b;
             if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
                                   hash) != d) {

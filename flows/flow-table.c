@@ -37,6 +37,19 @@ struct flow_owner {
     struct ovs_list memo_node;      /* In flow_table's 'memos', if 'memo'. */
 };
 
+/* The present entries of one key (table, priority, match). */
+struct desired_key {
+    struct hmap_node node;          /* In flow_table's 'keys', by
+                                     * flow_key_hash(). */
+    struct ovs_list entries;        /* "struct desired_flow"s; the key's
+                                     * match is the first one's. */
+    size_t n_entries;
+    size_t n_conj;                  /* Entries of conjunctions only. */
+    const struct desired_flow *best;/* The lowest cookie, if 'best_valid'
+                                     * (a cache: see desired_key_best()). */
+    bool best_valid;
+};
+
 /* The first id flow_table_new_owner_id() gives: its top byte is 0xff,
  * which no cookie's kind has. */
 #define SUB_OWNER_ID_BASE UINT64_C(0xff00000000000000)
@@ -53,6 +66,7 @@ void
 flow_table_init(struct flow_table *ft)
 {
     hmap_init(&ft->flows);
+    hmap_init(&ft->keys);
     hmap_init(&ft->owners);
     ovs_list_init(&ft->tracked);
     ft->n_flows = 0;
@@ -113,6 +127,11 @@ flow_table_destroy(struct flow_table *ft)
         desired_flow_free(f);
     }
     hmap_destroy(&ft->flows);
+    struct desired_key *k;
+    HMAP_FOR_EACH_POP (k, node, &ft->keys) {
+        free(k);
+    }
+    hmap_destroy(&ft->keys);
 
     struct desired_group *g;
     HMAP_FOR_EACH_POP (g, id_node, &ft->groups) {
@@ -202,19 +221,71 @@ group_track(struct flow_table *ft, struct desired_group *g)
     }
 }
 
-/* Returns true if some present entry other than 'self' has the key of
- * 'self'. */
-static bool
-flow_key_is_shared(const struct flow_table *ft, const struct desired_flow *self)
+/* Returns the present entries of the key ('table_id', 'priority', 'match',
+ * whose flow_key_hash() is 'hash'), or NULL if it has none. */
+static struct desired_key *
+desired_key_find(const struct flow_table *ft, uint8_t table_id,
+                 uint16_t priority, const struct minimatch *match,
+                 uint32_t hash)
 {
-    const struct desired_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, key_node, self->key_node.hash, &ft->flows) {
-        if (f != self && flow_key_equals(f, self->table_id, self->priority,
-                                         &self->match)) {
-            return true;
+    struct desired_key *k;
+    HMAP_FOR_EACH_WITH_HASH (k, node, hash, &ft->keys) {
+        const struct desired_flow *first = CONTAINER_OF(
+            ovs_list_front(&k->entries), struct desired_flow, key_entry_node);
+        if (flow_key_equals(first, table_id, priority, match)) {
+            return k;
         }
     }
-    return false;
+    return NULL;
+}
+
+/* Returns the entry of 'k' with the lowest cookie (the lowest owner among
+ * equal cookies), the one the switch gets.  Computed once per change of the
+ * key's entries, however often it is asked for. */
+static const struct desired_flow *
+desired_key_best(const struct desired_key *k_)
+{
+    struct desired_key *k = CONST_CAST(struct desired_key *, k_);
+    if (!k->best_valid) {
+        const struct desired_flow *f;
+        k->best = NULL;
+        LIST_FOR_EACH (f, key_entry_node, &k->entries) {
+            if (!k->best || f->cookie < k->best->cookie
+                || (f->cookie == k->best->cookie
+                    && f->owner < k->best->owner)) {
+                k->best = f;
+            }
+        }
+        k->best_valid = true;
+    }
+    return k->best;
+}
+
+/* Returns the hash of the entry of 'owner' for the key whose hash is
+ * 'key_hash', in flow_table's 'flows'. */
+static uint32_t
+desired_entry_hash(uint32_t key_hash, uint64_t owner)
+{
+    return hash_uint64_basis(owner, key_hash);
+}
+
+/* Takes present entry 'f' out of its key's entries, and the key out of
+ * 'ft' once it has none. */
+static void
+desired_key_remove_entry(struct flow_table *ft, struct desired_flow *f)
+{
+    struct desired_key *k = f->key;
+    ovs_list_remove(&f->key_entry_node);
+    k->n_entries--;
+    if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)) {
+        k->n_conj--;
+    }
+    k->best_valid = false;
+    if (!k->n_entries) {
+        hmap_remove(&ft->keys, &k->node);
+        free(k);
+    }
+    f->key = NULL;
 }
 
 void
@@ -243,31 +314,34 @@ flow_table_add_owned(struct flow_table *ft, uint64_t owner_id,
         minimatch_init(&mm, match);
     }
     uint32_t hash = flow_key_hash(table_id, priority, &mm);
+    uint32_t entry_hash = desired_entry_hash(hash, owner_id);
 
-    bool shared = false;
-    struct desired_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
-        if (flow_key_equals(f, table_id, priority, &mm)) {
-            if (f->owner == owner_id) {
-                /* The same owner again: conjunctive clauses accumulate,
-                 * anything else keeps its first definition. */
-                if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)
-                    && ofpacts_are_conjunctions(ofpacts->data,
-                                                ofpacts->size)) {
-                    struct ofpbuf merged;
-                    ofpbuf_init(&merged, f->ofpacts_len + ofpacts->size);
-                    ofpbuf_put(&merged, f->ofpacts, f->ofpacts_len);
-                    ofpbuf_put(&merged, ofpacts->data, ofpacts->size);
-                    free(f->ofpacts);
-                    f->ofpacts_len = merged.size;
-                    f->ofpacts = ofpbuf_steal_data(&merged);
-                    flow_table_track(ft, f);
-                }
-                minimatch_destroy(&mm);
-                return;
+    struct desired_key *k = desired_key_find(ft, table_id, priority, &mm,
+                                             hash);
+    struct desired_flow *f = NULL;
+    if (k) {
+        HMAP_FOR_EACH_WITH_HASH (f, key_node, entry_hash, &ft->flows) {
+            if (f->owner == owner_id && f->key == k) {
+                break;
             }
-            shared = true;
         }
+    }
+    if (f) {
+        /* The same owner again: conjunctive clauses accumulate, anything
+         * else keeps its first definition. */
+        if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)
+            && ofpacts_are_conjunctions(ofpacts->data, ofpacts->size)) {
+            struct ofpbuf merged;
+            ofpbuf_init(&merged, f->ofpacts_len + ofpacts->size);
+            ofpbuf_put(&merged, f->ofpacts, f->ofpacts_len);
+            ofpbuf_put(&merged, ofpacts->data, ofpacts->size);
+            free(f->ofpacts);
+            f->ofpacts_len = merged.size;
+            f->ofpacts = ofpbuf_steal_data(&merged);
+            flow_table_track(ft, f);
+        }
+        minimatch_destroy(&mm);
+        return;
     }
 
     struct flow_owner *owner = flow_owner_get(ft, owner_id);
@@ -280,13 +354,25 @@ flow_table_add_owned(struct flow_table *ft, uint64_t owner_id,
     f->cookie = cookie;
     f->ofpacts = xmemdup(ofpacts->data, ofpacts->size);
     f->ofpacts_len = ofpacts->size;
-    hmap_insert(&ft->flows, &f->key_node, hash);
+    f->key_hash = hash;
+    hmap_insert(&ft->flows, &f->key_node, entry_hash);
     ovs_list_push_back(&owner->flows, &f->owner_node);
     owner->n_flows++;
     flow_table_track(ft, f);
-    if (!shared) {
+
+    if (!k) {
+        k = xzalloc(sizeof *k);
+        ovs_list_init(&k->entries);
+        hmap_insert(&ft->keys, &k->node, hash);
         ft->n_flows++;
     }
+    f->key = k;
+    ovs_list_push_back(&k->entries, &f->key_entry_node);
+    k->n_entries++;
+    if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)) {
+        k->n_conj++;
+    }
+    k->best_valid = false;
 }
 
 size_t
@@ -300,9 +386,10 @@ flow_table_remove_owner(struct flow_table *ft, uint64_t id)
     size_t n = owner->n_flows;
     struct desired_flow *f;
     LIST_FOR_EACH_POP (f, owner_node, &owner->flows) {
-        if (!flow_key_is_shared(ft, f)) {
+        if (f->key->n_entries == 1) {
             ft->n_flows--;
         }
+        desired_key_remove_entry(ft, f);
         hmap_remove(&ft->flows, &f->key_node);
         f->removed = true;
         if (f->tracked) {
@@ -569,15 +656,9 @@ flow_table_lookup(const struct flow_table *ft, uint8_t table_id,
                   uint16_t priority, const struct minimatch *match,
                   uint32_t hash)
 {
-    const struct desired_flow *best = NULL;
-    const struct desired_flow *f;
-    HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
-        if (flow_key_equals(f, table_id, priority, match)
-            && (!best || f->cookie < best->cookie)) {
-            best = f;
-        }
-    }
-    return best;
+    const struct desired_key *k = desired_key_find(ft, table_id, priority,
+                                                   match, hash);
+    return k ? desired_key_best(k) : NULL;
 }
 
 static int
@@ -597,43 +678,32 @@ flow_table_get_actions(const struct flow_table *ft, uint8_t table_id,
                        uint32_t hash, struct ofpbuf *ofpacts,
                        uint64_t *cookie)
 {
-    const struct desired_flow *best = NULL;
-    bool all_conjunctions = true;
-    size_t n_conj = 0;
-    const struct desired_flow *f;
-
-    HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
-        if (flow_key_equals(f, table_id, priority, match)) {
-            if (!best || f->cookie < best->cookie) {
-                best = f;
-            }
-            if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)) {
-                n_conj += f->ofpacts_len / sizeof(struct ofpact_conjunction);
-            } else {
-                all_conjunctions = false;
-            }
-        }
-    }
-    if (!best) {
+    const struct desired_key *k = desired_key_find(ft, table_id, priority,
+                                                   match, hash);
+    if (!k) {
         return false;
     }
+    const struct desired_flow *best = desired_key_best(k);
 
     ofpbuf_clear(ofpacts);
     *cookie = best->cookie;
-    if (!all_conjunctions) {
+    if (k->n_conj != k->n_entries) {
         ofpbuf_put(ofpacts, best->ofpacts, best->ofpacts_len);
         return true;
     }
 
+    size_t n_conj = 0;
+    const struct desired_flow *f;
+    LIST_FOR_EACH (f, key_entry_node, &k->entries) {
+        n_conj += f->ofpacts_len / sizeof(struct ofpact_conjunction);
+    }
     struct ofpact_conjunction *conj = xcalloc(n_conj, sizeof *conj);
     size_t n = 0;
-    HMAP_FOR_EACH_WITH_HASH (f, key_node, hash, &ft->flows) {
-        if (flow_key_equals(f, table_id, priority, match)) {
-            const struct ofpact *a;
-            OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
-                ovs_assert(n < n_conj);
-                conj[n++] = *ofpact_get_CONJUNCTION(a);
-            }
+    LIST_FOR_EACH (f, key_entry_node, &k->entries) {
+        const struct ofpact *a;
+        OFPACT_FOR_EACH (a, f->ofpacts, f->ofpacts_len) {
+            ovs_assert(n < n_conj);
+            conj[n++] = *ofpact_get_CONJUNCTION(a);
         }
     }
     qsort(conj, n, sizeof *conj, conjunction_compare);
@@ -743,10 +813,15 @@ void
 flow_table_memory(const struct flow_table *ft, size_t *flow_bytes,
                   size_t *group_bytes)
 {
-    size_t flows = hmap_buckets_bytes(&ft->flows);
+    size_t flows = (hmap_buckets_bytes(&ft->flows)
+                    + hmap_buckets_bytes(&ft->keys));
     const struct desired_flow *f;
     HMAP_FOR_EACH (f, key_node, &ft->flows) {
         flows += desired_flow_bytes(f);
+    }
+    const struct desired_key *k;
+    HMAP_FOR_EACH (k, node, &ft->keys) {
+        flows += heap_block_bytes(k);
     }
     LIST_FOR_EACH (f, track_node, &ft->tracked) {
         if (f->removed) {

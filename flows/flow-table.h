@@ -41,8 +41,15 @@ struct ofpbuf;
 struct ofpact;
 struct ofputil_group_props;
 
+struct desired_key;
+
 struct desired_flow {
-    struct hmap_node key_node;      /* In flow_table's 'flows' by key. */
+    struct hmap_node key_node;      /* In flow_table's 'flows', by key and
+                                     * owner. */
+    uint32_t key_hash;              /* flow_key_hash() of the key. */
+    struct desired_key *key;        /* The entries of its key, or NULL once
+                                     * removed. */
+    struct ovs_list key_entry_node; /* In 'key''s 'entries'. */
     struct ovs_list owner_node;     /* In the owner's 'flows'. */
     struct ovs_list track_node;     /* In flow_table's 'tracked'. */
     bool tracked;                   /* Is 'track_node' in a list? */
@@ -87,7 +94,13 @@ struct desired_group {
 };
 
 struct flow_table {
-    struct hmap flows;              /* "struct desired_flow"s by key. */
+    struct hmap flows;              /* "struct desired_flow"s by key and
+                                     * owner. */
+    struct hmap keys;               /* "struct desired_key"s by key: the
+                                     * entries of each key, so that a key
+                                     * that thousands of owners share (an
+                                     * endpoint of thousands of Services)
+                                     * costs no more per entry than one. */
     struct hmap owners;             /* "struct flow_owner"s by cookie. */
     struct ovs_list tracked;        /* Added or removed since last cleared. */
     size_t n_flows;

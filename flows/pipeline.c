@@ -51,7 +51,7 @@ kovs_pipeline_summary__(const struct flow_table *ft, const char *prefix,
     const struct desired_flow *d;
     FLOW_TABLE_FOR_EACH (d, ft) {
         if (flow_table_lookup(ft, d->table_id, d->priority, &d->match,
-                              d->key_node.hash) == d) {
+                              d->key_hash) == d) {
             counts[d->table_id]++;
         }
     }

@@ -413,6 +413,75 @@ test_shared_keys(void)
     flow_table_destroy(&ft);
 }
 
+/* A key that thousands of owners share (one endpoint of thousands of
+ * Services): the lowest cookie's actions win as owners come and go in any
+ * order, and each owner's second add of the key keeps its first. */
+static void
+test_shared_key_many_owners(void)
+{
+    enum { N = 3000 };
+    struct flow_table ft;
+    struct match m;
+    struct ofpbuf acts[N];
+
+    flow_table_init(&ft);
+    match_init_catchall(&m);
+    match_set_reg(&m, 3, 0x0af4010a);
+    struct minimatch mm;
+    minimatch_init(&mm, &m);
+    uint32_t hash = flow_key_hash(42, 200, &mm);
+
+    /* Owner i has cookie 1000 + (i * 7919) % N, all different, added out
+     * of cookie order, each with actions that name it. */
+    uint64_t cookies[N];
+    for (size_t i = 0; i < N; i++) {
+        cookies[i] = 1000 + (i * 7919) % N;
+        ofpbuf_init(&acts[i], 0);
+        ofpact_put_GOTO_TABLE(&acts[i])->table_id = 50 + i % 100;
+        flow_table_add(&ft, cookies[i], 42, 200, &m, &acts[i]);
+        flow_table_add(&ft, cookies[i], 42, 200, &m, &acts[(i + 1) % 1]);
+    }
+    CHECK(flow_table_count(&ft) == 1, "%"PRIuSIZE" keys",
+          flow_table_count(&ft));
+
+    /* Remove them in another order, checking the winner each time. */
+    bool removed[N] = { false };
+    for (size_t n = 0; n < N; n++) {
+        size_t victim = (n * 4099) % N;
+        ovs_assert(!removed[victim]);
+        uint64_t best = UINT64_MAX;
+        size_t best_i = 0;
+        for (size_t i = 0; i < N; i++) {
+            if (!removed[i] && cookies[i] < best) {
+                best = cookies[i];
+                best_i = i;
+            }
+        }
+        uint64_t stub[64 / 8];
+        struct ofpbuf got = OFPBUF_STUB_INITIALIZER(stub);
+        uint64_t cookie;
+        bool found = flow_table_get_actions(&ft, 42, 200, &mm, hash, &got,
+                                            &cookie);
+        CHECK(found && cookie == best
+              && ofpacts_equal(got.data, got.size, acts[best_i].data,
+                               acts[best_i].size),
+              "after %"PRIuSIZE" removals: cookie %"PRIu64", expected "
+              "%"PRIu64, n, found ? cookie : 0, best);
+        ofpbuf_uninit(&got);
+        flow_table_remove_owner(&ft, cookies[victim]);
+        removed[victim] = true;
+    }
+    CHECK(!flow_table_lookup(&ft, 42, 200, &mm, hash), "flow remains");
+    CHECK(flow_table_count(&ft) == 0, "key count %"PRIuSIZE,
+          flow_table_count(&ft));
+
+    minimatch_destroy(&mm);
+    for (size_t i = 0; i < N; i++) {
+        ofpbuf_uninit(&acts[i]);
+    }
+    flow_table_destroy(&ft);
+}
+
 static void
 test_cookies(void)
 {
@@ -4040,6 +4109,7 @@ static const struct unit_test tests[] = {
     { "incremental-port-change", test_incremental_port_change },
     { "recompute-identical", test_recompute_identical },
     { "shared-keys", test_shared_keys },
+    { "shared-key-many-owners", test_shared_key_many_owners },
     { "cookies", test_cookies },
     { "service-endpoint-conditions", test_service_endpoint_conditions },
     { "service-endpoint-ready-first", test_service_endpoint_ready_first },

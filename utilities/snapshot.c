@@ -95,7 +95,7 @@ snapshot_format_flows(const struct flow_table *ft, const char *prefix,
 
     const struct desired_flow *d;
     FLOW_TABLE_FOR_EACH (d, ft) {
-        uint32_t hash = d->key_node.hash;
+        uint32_t hash = d->key_hash;
         if (flow_table_lookup(ft, d->table_id, d->priority, &d->match, hash)
             != d) {
             continue;           /* Another owner's entry stands for it. */
