@@ -41,8 +41,10 @@ struct flow_owner {
 struct desired_key {
     struct hmap_node node;          /* In flow_table's 'keys', by
                                      * flow_key_hash(). */
-    struct ovs_list entries;        /* "struct desired_flow"s; the key's
-                                     * match is the first one's. */
+    uint8_t table_id;
+    uint16_t priority;
+    const struct minimatch *match;  /* The first entry's. */
+    struct ovs_list entries;        /* "struct desired_flow"s. */
     size_t n_entries;
     size_t n_conj;                  /* Entries of conjunctions only. */
     const struct desired_flow *best;/* The lowest cookie, if 'best_valid'
@@ -165,15 +167,6 @@ flow_key_hash(uint8_t table_id, uint16_t priority,
     return minimatch_hash(match, ((uint32_t) table_id << 16) | priority);
 }
 
-static bool
-flow_key_equals(const struct desired_flow *f, uint8_t table_id,
-                uint16_t priority, const struct minimatch *match)
-{
-    return (f->table_id == table_id
-            && f->priority == priority
-            && minimatch_equal(&f->match, match));
-}
-
 static struct flow_owner *
 flow_owner_find(const struct flow_table *ft, uint64_t id)
 {
@@ -230,9 +223,8 @@ desired_key_find(const struct flow_table *ft, uint8_t table_id,
 {
     struct desired_key *k;
     HMAP_FOR_EACH_WITH_HASH (k, node, hash, &ft->keys) {
-        const struct desired_flow *first = CONTAINER_OF(
-            ovs_list_front(&k->entries), struct desired_flow, key_entry_node);
-        if (flow_key_equals(first, table_id, priority, match)) {
+        if (k->table_id == table_id && k->priority == priority
+            && minimatch_equal(k->match, match)) {
             return k;
         }
     }
@@ -276,6 +268,11 @@ desired_key_remove_entry(struct flow_table *ft, struct desired_flow *f)
 {
     struct desired_key *k = f->key;
     ovs_list_remove(&f->key_entry_node);
+    if (k->match == &f->match && !ovs_list_is_empty(&k->entries)) {
+        const struct desired_flow *first = CONTAINER_OF(
+            ovs_list_front(&k->entries), struct desired_flow, key_entry_node);
+        k->match = &first->match;
+    }
     k->n_entries--;
     if (ofpacts_are_conjunctions(f->ofpacts, f->ofpacts_len)) {
         k->n_conj--;
@@ -362,6 +359,9 @@ flow_table_add_owned(struct flow_table *ft, uint64_t owner_id,
 
     if (!k) {
         k = xzalloc(sizeof *k);
+        k->table_id = table_id;
+        k->priority = priority;
+        k->match = &f->match;
         ovs_list_init(&k->entries);
         hmap_insert(&ft->keys, &k->node, hash);
         ft->n_flows++;
