@@ -27,6 +27,7 @@
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-switch.h"
+#include "hmapx.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -1959,11 +1960,17 @@ ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
                                 &i->match);
             }
         }
+        /* A key's flow depends on all its entries: each key once. */
+        struct hmapx synced = HMAPX_INITIALIZER(&synced);
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH (d, ft) {
-            ofctrl_sync_key(of, bundle, ft, d->table_id, d->priority,
-                            &d->match);
+            const struct desired_key *key = flow_table_shared_key(d);
+            if (!key || hmapx_add(&synced, CONST_CAST(void *, key))) {
+                ofctrl_sync_key(of, bundle, ft, d->table_id, d->priority,
+                                &d->match);
+            }
         }
+        hmapx_destroy(&synced);
         of->need_full_sync = false;
         of->stats.n_full_syncs++;
     } else {
@@ -1971,11 +1978,17 @@ ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
         FLOW_TABLE_FOR_EACH_TRACKED_GROUP (dg, ft) {
             ofctrl_sync_group(of, bundle, ft, dg->group_id);
         }
+        struct hmapx synced = HMAPX_INITIALIZER(&synced);
         const struct desired_flow *d;
         FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
-            ofctrl_sync_key(of, bundle, ft, d->table_id, d->priority,
-                            &d->match);
+            const struct desired_key *key = (d->removed ? NULL
+                                             : flow_table_shared_key(d));
+            if (!key || hmapx_add(&synced, CONST_CAST(void *, key))) {
+                ofctrl_sync_key(of, bundle, ft, d->table_id, d->priority,
+                                &d->match);
+            }
         }
+        hmapx_destroy(&synced);
     }
     flow_table_clear_tracked(ft);
 

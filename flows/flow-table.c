@@ -651,6 +651,12 @@ flow_table_owner_count(const struct flow_table *ft, uint64_t id)
     return owner ? owner->n_flows : 0;
 }
 
+const struct desired_key *
+flow_table_shared_key(const struct desired_flow *f)
+{
+    return f->key && f->key->n_entries > 1 ? f->key : NULL;
+}
+
 const struct desired_flow *
 flow_table_lookup(const struct flow_table *ft, uint8_t table_id,
                   uint16_t priority, const struct minimatch *match,

@@ -256,6 +256,11 @@ uint32_t flow_key_hash(uint8_t table_id, uint16_t priority,
 
 /* Returns the flow the switch should have for the key (the entry with the
  * lowest cookie), or NULL if no owner wants that key. */
+/* Returns the key of present entry 'f' if other present entries share it,
+ * otherwise NULL: a caller that handles a key once, for all its entries,
+ * needs to remember only these. */
+const struct desired_key *flow_table_shared_key(const struct desired_flow *f);
+
 const struct desired_flow *flow_table_lookup(const struct flow_table *,
                                              uint8_t table_id,
                                              uint16_t priority,
