@@ -26,6 +26,18 @@ flows_tunnel_mode_name(enum flows_tunnel_mode mode)
     OVS_NOT_REACHED();
 }
 
+const char *
+flows_tunnel_ports_name(enum flows_tunnel_ports ports)
+{
+    switch (ports) {
+    case FLOWS_TUNNEL_PORTS_PER_NODE:
+        return "per-node";
+    case FLOWS_TUNNEL_PORTS_FLOW:
+        return "flow";
+    }
+    OVS_NOT_REACHED();
+}
+
 int
 flows_default_mtu(enum flows_tunnel_mode mode)
 {
