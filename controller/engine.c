@@ -60,8 +60,10 @@ static const struct engine_output_def {
         IN(K8S) | IN(PORTS) | IN(OPTIONS),
         KIND(NODE),
     },
-    /* One tunnel port per peer Node with an InternalIP.  (vswitch_run()
-     * also notices changes of the database itself.) */
+    /* One tunnel port per peer Node with an InternalIP, or with
+     * --tunnel-ports=flow one port for all of them and each peer with an
+     * InternalIP reached through it.  (vswitch_run() also notices changes
+     * of the database itself.) */
     [ENGINE_OUT_TUNNELS] = {
         "tunnels",
         IN(K8S) | IN(OPTIONS),
