@@ -796,9 +796,12 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
             }
         }
     }
-    if (gateway_ofport != vs->ports.gateway_ofport
-        || flow_tunnel_ofport != vs->ports.flow_tunnel_ofport) {
+    if (gateway_ofport != vs->ports.gateway_ofport) {
         changes->all = true;
+    }
+    if (flow_tunnel_ofport != vs->ports.flow_tunnel_ofport) {
+        /* Every peer's entry changed with it (swap_ports() below). */
+        changes->pipeline = true;
     }
     vs->ports.flow_tunnel_ofport = flow_tunnel_ofport;
     vs->ports.gateway_ofport = gateway_ofport;

@@ -288,6 +288,8 @@ struct flows_changes {
                                      * k8s/k8s-model.h), or NULL. */
     struct k8s_key_set pods;        /* Pods whose port changed. */
     struct k8s_key_set nodes;       /* Nodes whose tunnel port changed. */
+    bool pipeline;                  /* The shared flow-based tunnel port
+                                     * changed: the pipeline's flows. */
     bool neighbors;                 /* The resolved neighbors changed. */
 };
 

@@ -4152,6 +4152,20 @@ test_tunnel_flow_port(void)
     CHECK_TEXT(s, "table=65 priority=0  actions=goto_table:70\n",
                "SNAT without the shared port");
     free(s);
+
+    /* The shared port appears: its peers and the pipeline, recomputed
+     * incrementally, give what a full computation gives. */
+    f.in.tunnel_ofport = u16_to_ofp(7);
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.pipeline = true;
+    k8s_key_set_add(&changes.nodes, K8S_NODE, "", "n3");
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
+    flows_changes_destroy(&changes);
+    CHECK(n == 2, "%"PRIuSIZE" owners recomputed, expected 2", n);
+    CHECK(flow_table_owner_count(&f.ft, n3) == 2, "n3 has %"PRIuSIZE
+          " flows with the shared port", flow_table_owner_count(&f.ft, n3));
+    check_incremental_is_full(&f, "the shared port appeared");
     fixture_destroy(&f);
 }
 
