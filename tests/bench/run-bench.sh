@@ -11,9 +11,9 @@
 #
 # (default: small and medium; 'all' is small, medium and large: huge, 5,000
 # nodes and 150,000 pods, the largest cluster Kubernetes supports, runs
-# only when named, and takes about an hour with the default number of
-# changes; KOVS_BENCH_RUNS=1 and a few changes of each kind make it about
-# a quarter of that).  With --tunnel-ports=flow, kovs-controller
+# only when named: with the defaults it takes about 40 minutes with
+# per-node tunnel ports, 15 with --tunnel-ports=flow; KOVS_BENCH_RUNS=1
+# and a few changes of each kind make that 15 to 20 and 5).  With --tunnel-ports=flow, kovs-controller
 # and kovs-ctl use one flow-based tunnel port for all peers instead of one
 # per peer (kovs-controller --tunnel-ports).  With --dual-stack, the clusters have both
 # families (gen-cluster.py --dual-stack: every pod and Service also has an
