@@ -124,10 +124,25 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_put_format(&ds, "pod ports: %"PRIuSIZE"\n",
                   shash_count(c->input.pod_ports));
     cniserver_format_status(&ds);
-    ds_put_format(&ds, "tunnel ports: %"PRIuSIZE" (%s, MTU %d)\n",
-                  shash_count(c->input.tunnel_ports),
-                  flows_tunnel_mode_name(c->opts->tunnel_mode),
-                  c->opts->mtu);
+    if (c->opts->tunnel_ports == FLOWS_TUNNEL_PORTS_FLOW) {
+        /* One port for every peer: the peers are listed below. */
+        ds_put_format(&ds, "tunnel ports: %d (%s, flow-based",
+                      c->input.tunnel_ofport ? 1 : 0,
+                      flows_tunnel_mode_name(c->opts->tunnel_mode));
+        if (c->input.tunnel_ofport) {
+            ds_put_format(&ds, " %s port %d",
+                          VSWITCH_FLOW_TUNNEL_NAME,
+                          ofp_to_u16(c->input.tunnel_ofport));
+        }
+        ds_put_format(&ds, ", MTU %d)\n", c->opts->mtu);
+    } else {
+        ds_put_format(&ds, "tunnel ports: %"PRIuSIZE" (%s, MTU %d)\n",
+                      shash_count(c->input.tunnel_ports),
+                      flows_tunnel_mode_name(c->opts->tunnel_mode),
+                      c->opts->mtu);
+    }
+    ds_put_format(&ds, "tunnel peers: %"PRIuSIZE"\n",
+                  shash_count(c->input.tunnel_ports));
     const struct shash_node **tunnels = shash_sort(c->input.tunnel_ports);
     for (size_t i = 0; i < shash_count(c->input.tunnel_ports); i++) {
         const struct flows_port *port = tunnels[i]->data;

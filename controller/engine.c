@@ -60,8 +60,10 @@ static const struct engine_output_def {
         IN(K8S) | IN(PORTS) | IN(OPTIONS),
         KIND(NODE),
     },
-    /* One tunnel port per peer Node with an InternalIP.  (vswitch_run()
-     * also notices changes of the database itself.) */
+    /* One tunnel port per peer Node with an InternalIP, or with
+     * --tunnel-ports=flow one port for all of them and each peer with an
+     * InternalIP reached through it.  (vswitch_run() also notices changes
+     * of the database itself.) */
     [ENGINE_OUT_TUNNELS] = {
         "tunnels",
         IN(K8S) | IN(OPTIONS),
@@ -147,7 +149,8 @@ engine_input_state(const struct engine *e, enum engine_input input)
 {
     if (input == ENGINE_IN_PORTS) {
         return (e->ports.all ? ENGINE_ALL
-                : !k8s_key_set_is_empty(&e->ports.pods)
+                : e->ports.pipeline
+                  || !k8s_key_set_is_empty(&e->ports.pods)
                   || !k8s_key_set_is_empty(&e->ports.nodes) ? ENGINE_SOME
                 : ENGINE_UNCHANGED);
     }
@@ -229,6 +232,7 @@ engine_run_flows(struct engine *e, const struct engine_outputs *out)
     changes.k8s = &e->cluster->changes;
     changes.neighbors = (engine_input_state(e, ENGINE_IN_NEIGHBORS)
                          != ENGINE_UNCHANGED);
+    changes.pipeline = e->ports.pipeline;
     k8s_key_set_swap(&changes.pods, &e->ports.pods);
     k8s_key_set_swap(&changes.nodes, &e->ports.nodes);
     e->last_recomputed = flows_compute_changes(out->input, &changes,
@@ -351,6 +355,7 @@ engine_run(struct engine *e, const struct engine_outputs *out)
     }
     e->k8s_kinds = 0;
     e->ports.all = false;
+    e->ports.pipeline = false;
     k8s_key_set_clear(&e->ports.pods);
     k8s_key_set_clear(&e->ports.nodes);
 }

@@ -70,6 +70,9 @@ enum engine_change {
  * bridge). */
 struct engine_ports_change {
     bool all;
+    bool pipeline;                  /* The shared flow-based tunnel port
+                                     * changed: the pipeline's flows for
+                                     * it (the peers changed too). */
     struct k8s_key_set pods;        /* Keys of kind K8S_POD. */
     struct k8s_key_set nodes;       /* Keys of kind K8S_NODE. */
 };

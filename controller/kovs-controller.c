@@ -120,6 +120,7 @@ main(int argc, char *argv[])
         .node_name = opts.node_name,
         .tunnel_type = (opts.tunnel_mode == FLOWS_TUNNEL_NONE ? NULL
                         : flows_tunnel_mode_name(opts.tunnel_mode)),
+        .flow_tunnel = opts.tunnel_ports == FLOWS_TUNNEL_PORTS_FLOW,
         .mtu = opts.mtu,
         .external_bridge = opts.external_bridge,
     };
@@ -133,6 +134,7 @@ main(int argc, char *argv[])
         .service_cidr = opts.service_cidr,
         .pod_ports = &ports->pods,
         .tunnel_ports = &ports->tunnels,
+        .tunnel_port_mode = opts.tunnel_ports,
         .np_logging = opts.np_logging,
     };
     struct np_log *np_log = NULL;
@@ -149,8 +151,9 @@ main(int argc, char *argv[])
     }
 
     VLOG_INFO("kovs-controller for node %s, bridge %s, tunnel type %s, "
-              "MTU %d, %s %s", opts.node_name, opts.bridge_name,
-              flows_tunnel_mode_name(opts.tunnel_mode), opts.mtu,
+              "tunnel ports %s, MTU %d, %s %s", opts.node_name,
+              opts.bridge_name, flows_tunnel_mode_name(opts.tunnel_mode),
+              flows_tunnel_ports_name(opts.tunnel_ports), opts.mtu,
               opts.state_file ? "state file" : "API server",
               opts.state_file ? opts.state_file : opts.client_cfg.server);
 
@@ -180,6 +183,7 @@ main(int argc, char *argv[])
                     engine_output_stale(&c.engine, ENGINE_OUT_TUNNELS),
                     engine_ports_change(&c.engine));
         c.input.gateway_ofport = ports->gateway_ofport;
+        c.input.tunnel_ofport = ports->flow_tunnel_ofport;
 
         struct gateway_config gcfg = {
             .ifname = VSWITCH_GATEWAY_NAME,

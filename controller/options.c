@@ -69,6 +69,10 @@ usage(void)
            "                          geneve, or none (routed through"
            " --external-bridge,\n"
            "                          all nodes on one L2 network)\n"
+           "  --tunnel-ports=LAYOUT   per-node (default): a tunnel port per"
+           " peer node;\n"
+           "                          flow: one port (remote_ip=flow) for"
+           " all of them\n"
            "  --mtu=N                 MTU of pods and the gateway (default:"
            " 1450 for vxlan,\n"
            "                          1400 for geneve, 1500 for none)\n"
@@ -198,6 +202,7 @@ controller_options_parse(struct controller_options *o, int argc,
         OPT_CLUSTER_CIDR,
         OPT_SERVICE_CIDR,
         OPT_TUNNEL_TYPE,
+        OPT_TUNNEL_PORTS,
         OPT_MTU,
         OPT_EXTERNAL_BRIDGE,
         OPT_UNIXCTL,
@@ -224,6 +229,7 @@ controller_options_parse(struct controller_options *o, int argc,
         {"cluster-cidr", required_argument, NULL, OPT_CLUSTER_CIDR},
         {"service-cidr", required_argument, NULL, OPT_SERVICE_CIDR},
         {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
+        {"tunnel-ports", required_argument, NULL, OPT_TUNNEL_PORTS},
         {"mtu", required_argument, NULL, OPT_MTU},
         {"external-bridge", required_argument, NULL, OPT_EXTERNAL_BRIDGE},
         {"unixctl", required_argument, NULL, OPT_UNIXCTL},
@@ -308,6 +314,16 @@ controller_options_parse(struct controller_options *o, int argc,
             } else {
                 ovs_fatal(0, "--tunnel-type=%s: must be vxlan, geneve or "
                           "none", optarg);
+            }
+            break;
+        case OPT_TUNNEL_PORTS:
+            if (!strcmp(optarg, "per-node")) {
+                o->tunnel_ports = FLOWS_TUNNEL_PORTS_PER_NODE;
+            } else if (!strcmp(optarg, "flow")) {
+                o->tunnel_ports = FLOWS_TUNNEL_PORTS_FLOW;
+            } else {
+                ovs_fatal(0, "--tunnel-ports=%s: must be per-node or flow",
+                          optarg);
             }
             break;
         case OPT_MTU:
@@ -407,6 +423,11 @@ controller_options_parse(struct controller_options *o, int argc,
     if (o->tunnel_mode == FLOWS_TUNNEL_NONE && !o->external_bridge) {
         ovs_fatal(0, "--tunnel-type=none routes pod traffic to other nodes "
                   "through the external bridge: it needs --external-bridge");
+    }
+    if (o->tunnel_mode == FLOWS_TUNNEL_NONE
+        && o->tunnel_ports == FLOWS_TUNNEL_PORTS_FLOW) {
+        ovs_fatal(0, "--tunnel-ports=flow lays out tunnel ports: it needs "
+                  "--tunnel-type=vxlan or geneve, not none");
     }
     if (!o->mtu) {
         o->mtu = flows_default_mtu(o->tunnel_mode);

@@ -31,6 +31,7 @@ struct controller_options {
     char *bridge_name;              /* "br-int". */
     char *datapath_type;            /* For a bridge kovs creates, or NULL. */
     enum flows_tunnel_mode tunnel_mode;     /* --tunnel-type. */
+    enum flows_tunnel_ports tunnel_ports;   /* --tunnel-ports. */
     int mtu;                        /* Of pods and the gateway: --mtu, else
                                      * the tunnel mode's. */
     char *external_bridge;          /* "br-ex", or NULL for none. */

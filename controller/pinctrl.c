@@ -702,10 +702,14 @@ pinctrl_too_big__(const struct pinctrl_packet_in *pi, bool to_pod,
 
     /* The answer goes through br-int's pipeline from its first table as
      * if it came out of the tunnel port, with the cluster's VNI, or out
-     * of the pod's port.  An ICMPv6 answer comes with its MTU stashed,
-     * as CT_ZONE would stash it, for OUTPUT to restore once conntrack
-     * has un-NATed it. */
-    uint64_t ofpacts_stub[128 / 8];
+     * of the pod's port.  Through the shared flow-based tunnel port,
+     * L3_FORWARDING set the peer's underlay address as the packet's tunnel
+     * destination, and CLASSIFIER knows the peer by its tunnel source: the
+     * answer carries that address as tun_src (or tun_ipv6_src).  An ICMPv6
+     * answer comes with its MTU stashed, as CT_ZONE would stash it, for
+     * OUTPUT to restore once conntrack has un-NATed it. */
+    const struct flow_tnl *tnl = &pi->pin->flow_metadata.flow.tunnel;
+    uint64_t ofpacts_stub[256 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
     if (ipv6) {
         flows_put_load_field(&ofpacts, KOVS_F_ICMP6_STASH, mtu);
@@ -713,6 +717,14 @@ pinctrl_too_big__(const struct pinctrl_packet_in *pi, bool to_pod,
     }
     if (!to_pod) {
         flows_put_load(&ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+        if (tnl->ip_dst) {
+            flows_put_load(&ofpacts, MFF_TUN_SRC, ntohl(tnl->ip_dst));
+        } else if (ipv6_addr_is_set(&tnl->ipv6_dst)) {
+            union mf_value value;
+            memcpy(&value.ipv6, &tnl->ipv6_dst, sizeof value.ipv6);
+            flows_put_set_field(&ofpacts, mf_from_id(MFF_TUN_IPV6_SRC),
+                                &value, NULL);
+        }
     }
     flows_put_resubmit(&ofpacts, KOVS_T_CLASSIFIER);
     pinctrl_put_packet_out__(pi, reply, u16_to_ofp(out_port), &ofpacts,

@@ -95,6 +95,10 @@ live_check_options(const struct trace_options *o, const char *node_name)
         return xstrdup("--external-bridge is kovs-ctl trace's: a live trace "
                        "uses the node's own external bridge, if any");
     }
+    if (o->has_tunnel_ports) {
+        return xstrdup("--tunnel-ports is kovs-controller's own: a live "
+                       "trace uses its tunnel ports");
+    }
     if (o->has_cidr_option) {
         return xstrdup("--cluster-cidr and --service-cidr are "
                        "kovs-controller's own: a live trace uses them");
@@ -142,6 +146,7 @@ trace_live_unixctl(struct unixctl_conn *conn, int argc, const char *argv[],
                 .bridge = c->opts->bridge_name,
                 .pods = c->input.pod_ports,
                 .tunnels = c->input.tunnel_ports,
+                .flow_tunnel_ofport = c->input.tunnel_ofport,
                 .local = &c->local,
                 .ft = &c->flows,
                 .gateway_ofport = c->input.gateway_ofport,

@@ -282,17 +282,66 @@ tunnel_port_name(const char *node)
                   : xasprintf("kovs-%08"PRIx32, hash_string(node, 0));
 }
 
+/* With 'cfg->flow_tunnel', makes sure the shared tunnel port exists, of
+ * 'cfg->tunnel_type', with remote_ip=flow and key=flow; otherwise removes
+ * it. */
+static void
+ensure_flow_tunnel(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
+                   const struct vswitch_config *cfg)
+{
+    bool want = cfg->tunnel_type && cfg->flow_tunnel;
+    const struct ovsrec_interface *iface = NULL;
+
+    for (size_t i = 0; i < br->n_ports; i++) {
+        const struct ovsrec_port *port = br->ports[i];
+        if (strcmp(port->name, VSWITCH_FLOW_TUNNEL_NAME)) {
+            continue;
+        }
+        if (!want) {
+            VLOG_INFO("removing the flow-based tunnel port %s", port->name);
+            ovsrec_bridge_update_ports_delvalue(br, port);
+            return;
+        }
+        iface = port_iface(port);
+        break;
+    }
+    if (!want) {
+        return;
+    }
+    if (!iface) {
+        VLOG_INFO("adding the flow-based %s tunnel port %s (remote_ip=flow)",
+                  cfg->tunnel_type, VSWITCH_FLOW_TUNNEL_NAME);
+        iface = port_iface(add_port(txn, br, VSWITCH_FLOW_TUNNEL_NAME,
+                                    cfg->tunnel_type));
+    } else if (strcmp(iface->type, cfg->tunnel_type)) {
+        ovsrec_interface_set_type(iface, cfg->tunnel_type);
+    }
+    const char *remote = smap_get(&iface->options, "remote_ip");
+    const char *key = smap_get(&iface->options, "key");
+    if (!remote || strcmp(remote, "flow") || !key || strcmp(key, "flow")
+        || smap_count(&iface->options) != 2) {
+        struct smap options = SMAP_INITIALIZER(&options);
+        smap_add(&options, "remote_ip", "flow");
+        smap_add(&options, "key", "flow");
+        ovsrec_interface_set_options(iface, &options);
+        smap_destroy(&options);
+    }
+}
+
 /* One tunnel port per peer node with an InternalIP, whose remote_ip is the
  * peer's underlay address (its first InternalIP, IPv4 or IPv6: see
  * k8s_node_underlay_ip()); ports of nodes that are gone (or of this node)
- * are removed, and in routed mode (no 'cfg->tunnel_type') all of them. */
+ * are removed, and in routed mode (no 'cfg->tunnel_type') or with the
+ * shared flow-based port ('cfg->flow_tunnel') all of them. */
 static void
 ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
                const struct vswitch_config *cfg,
                const struct k8s_cluster *cluster)
 {
     struct sset seen = SSET_INITIALIZER(&seen);
+    const char *tunnel_type = cfg->flow_tunnel ? NULL : cfg->tunnel_type;
 
+    ensure_flow_tunnel(br, txn, cfg);
     for (size_t i = 0; i < br->n_ports; i++) {
         const struct ovsrec_port *port = br->ports[i];
         const struct ovsrec_interface *iface = port_iface(port);
@@ -305,7 +354,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
                                                         "", node_name);
         const struct in6_addr *ip
             = obj ? k8s_node_underlay_ip(k8s_node_cast(obj)) : NULL;
-        if (!ip || !cfg->tunnel_type || !strcmp(node_name, cfg->node_name)
+        if (!ip || !tunnel_type || !strcmp(node_name, cfg->node_name)
             || !sset_add(&seen, node_name)) {
             VLOG_INFO("removing tunnel port %s of node %s", port->name,
                       node_name);
@@ -315,8 +364,8 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
 
         char remote[INET6_ADDRSTRLEN];
         ipv6_string_mapped(remote, ip);
-        if (strcmp(iface->type, cfg->tunnel_type)) {
-            ovsrec_interface_set_type(iface, cfg->tunnel_type);
+        if (strcmp(iface->type, tunnel_type)) {
+            ovsrec_interface_set_type(iface, tunnel_type);
         }
         const char *cur = smap_get(&iface->options, "remote_ip");
         if (!cur || strcmp(cur, remote)
@@ -335,7 +384,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
         const struct in6_addr *ip
             = k8s_node_underlay_ip(k8s_node_cast(obj));
-        if (!ip || !cfg->tunnel_type || !strcmp(obj->name, cfg->node_name)
+        if (!ip || !tunnel_type || !strcmp(obj->name, cfg->node_name)
             || sset_contains(&seen, obj->name)) {
             continue;
         }
@@ -346,7 +395,7 @@ ensure_tunnels(const struct ovsrec_bridge *br, struct ovsdb_idl_txn *txn,
                   remote);
 
         const struct ovsrec_port *port = add_port(txn, br, name,
-                                                  cfg->tunnel_type);
+                                                  tunnel_type);
         const struct ovsrec_interface *iface = port_iface(port);
         struct smap options = SMAP_INITIALIZER(&options);
         smap_add(&options, "remote_ip", remote);
@@ -646,10 +695,13 @@ read_external(struct vswitch *vs, const struct ovsrec_bridge *ex,
     }
 }
 
-/* Reads the ports of 'br' into 'ports', recording what changed. */
+/* Reads the ports of 'br' into 'ports', recording what changed.  With the
+ * shared flow-based tunnel port, every peer Node in 'cluster' with an
+ * underlay address is reached through it. */
 static void
 read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
            const struct vswitch_config *cfg,
+           const struct k8s_cluster *cluster,
            struct engine_ports_change *changes)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
@@ -658,6 +710,7 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
     struct shash tunnels = SHASH_INITIALIZER(&tunnels);
     ofp_port_t gateway_ofport = 0;
     ofp_port_t patch_ofport = 0;
+    ofp_port_t flow_tunnel_ofport = 0;
     int gateway_ifindex = 0;
 
     for (size_t i = 0; br && i < br->n_ports; i++) {
@@ -674,6 +727,8 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
             gateway_ifindex = iface->n_ifindex ? iface->ifindex[0] : 0;
         } else if (!strcmp(iface->name, VSWITCH_PATCH_INT_NAME)) {
             patch_ofport = ofport;
+        } else if (!strcmp(iface->name, VSWITCH_FLOW_TUNNEL_NAME)) {
+            flow_tunnel_ofport = cfg->flow_tunnel ? ofport : 0;
         } else if (iface_id && ofport) {
             const char *mac_s = smap_get(&iface->external_ids,
                                          "attached-mac");
@@ -721,7 +776,7 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
                 pi->has_ip = p->ip || ipv6_addr_is_set(&p->ip6);
                 shash_add(&pod_ifaces, iface_id, pi);
             }
-        } else if (node && ofport) {
+        } else if (node && ofport && !cfg->flow_tunnel) {
             struct flows_port *p = xzalloc(sizeof *p);
             p->ofport = ofport;
             if (!shash_add_once(&tunnels, node, p)) {
@@ -730,9 +785,25 @@ read_ports(struct vswitch *vs, const struct ovsrec_bridge *br,
         }
     }
 
+    if (flow_tunnel_ofport) {
+        const struct k8s_object *obj;
+        K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
+            if (strcmp(obj->name, cfg->node_name)
+                && k8s_node_underlay_ip(k8s_node_cast(obj))) {
+                struct flows_port *p = xzalloc(sizeof *p);
+                p->ofport = flow_tunnel_ofport;
+                shash_add(&tunnels, obj->name, p);
+            }
+        }
+    }
     if (gateway_ofport != vs->ports.gateway_ofport) {
         changes->all = true;
     }
+    if (flow_tunnel_ofport != vs->ports.flow_tunnel_ofport) {
+        /* Every peer's entry changed with it (swap_ports() below). */
+        changes->pipeline = true;
+    }
+    vs->ports.flow_tunnel_ofport = flow_tunnel_ofport;
     vs->ports.gateway_ofport = gateway_ofport;
     vs->ports.gateway_ifindex = gateway_ifindex;
     swap_ports(&vs->ports.pods, &pods, K8S_POD, &changes->pods);
@@ -789,7 +860,7 @@ vswitch_run(struct vswitch *vs, const struct vswitch_config *cfg,
             }
         }
     }
-    read_ports(vs, find_bridge(vs, cfg->bridge), cfg, changes);
+    read_ports(vs, find_bridge(vs, cfg->bridge), cfg, cluster, changes);
     ovsdb_idl_loop_commit_and_wait(&vs->idl_loop);
     vs->last_seqno = ovsdb_idl_get_seqno(vs->idl_loop.idl);
     if (txn) {

@@ -9,10 +9,12 @@
  *
  * Makes sure br-int exists as kovs needs it (fail-mode secure, a stable
  * datapath id), with the gateway port kovs-gw0 and one VXLAN or Geneve port
- * per peer node (none in routed mode), and removes the tunnel ports of
- * nodes that are gone.  Reads back
+ * per peer node, or one flow-based port (remote_ip=flow) for all of them,
+ * or none in routed mode, and removes the tunnel ports of nodes that are
+ * gone (and those of the other layout).  Reads back
  * the OpenFlow port numbers of pods (external_ids:iface-id), tunnels
- * (external_ids:kovs-node) and the gateway, which the flows depend on. */
+ * (external_ids:kovs-node, or the shared port kovs-tun0) and the gateway,
+ * which the flows depend on. */
 
 #include <stdbool.h>
 #include "openvswitch/shash.h"
@@ -27,6 +29,9 @@ struct vswitch;
 
 #define VSWITCH_GATEWAY_NAME "kovs-gw0"
 
+/* The tunnel port that all peers share with --tunnel-ports=flow. */
+#define VSWITCH_FLOW_TUNNEL_NAME "kovs-tun0"
+
 /* The patch ports between br-int and the external bridge. */
 #define VSWITCH_PATCH_INT_NAME "kovs-patch-int"  /* On br-int. */
 #define VSWITCH_PATCH_EX_NAME "kovs-patch-ex"    /* On the external bridge. */
@@ -38,6 +43,9 @@ struct vswitch_config {
     const char *node_name;
     const char *tunnel_type;        /* "vxlan" or "geneve", NULL for no
                                      * tunnel ports (routed mode). */
+    bool flow_tunnel;               /* One shared port with remote_ip=flow
+                                     * (--tunnel-ports=flow) instead of one
+                                     * per peer. */
     int mtu;                        /* The gateway port's MTU. */
     const char *external_bridge;    /* "br-ex", or NULL for none. */
 
@@ -90,7 +98,12 @@ struct vswitch_ports {
     struct shash pod_ifaces;        /* "ns/name" ->
                                      * struct vswitch_pod_iface, for the
                                      * same pods. */
-    struct shash tunnels;           /* Node name -> struct flows_port. */
+    struct shash tunnels;           /* Node name -> struct flows_port; with
+                                     * the shared flow-based port, every
+                                     * peer with an underlay address, each
+                                     * with that port's number. */
+    ofp_port_t flow_tunnel_ofport;  /* The shared flow-based port, 0 if
+                                     * none. */
     struct vswitch_external external;
 };
 

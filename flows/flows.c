@@ -26,6 +26,18 @@ flows_tunnel_mode_name(enum flows_tunnel_mode mode)
     OVS_NOT_REACHED();
 }
 
+const char *
+flows_tunnel_ports_name(enum flows_tunnel_ports ports)
+{
+    switch (ports) {
+    case FLOWS_TUNNEL_PORTS_PER_NODE:
+        return "per-node";
+    case FLOWS_TUNNEL_PORTS_FLOW:
+        return "flow";
+    }
+    OVS_NOT_REACHED();
+}
+
 int
 flows_default_mtu(enum flows_tunnel_mode mode)
 {
@@ -146,6 +158,7 @@ flows_changes_init(struct flows_changes *c)
 {
     c->all = false;
     c->k8s = NULL;
+    c->pipeline = false;
     c->neighbors = false;
     k8s_key_set_init(&c->pods);
     k8s_key_set_init(&c->nodes);
@@ -156,6 +169,7 @@ flows_changes_clear(struct flows_changes *c)
 {
     c->all = false;
     c->k8s = NULL;
+    c->pipeline = false;
     c->neighbors = false;
     k8s_key_set_clear(&c->pods);
     k8s_key_set_clear(&c->nodes);
@@ -302,6 +316,9 @@ flows_compute_changes(const struct flows_input *in,
         if (changes->neighbors) {
             flows_neighbor_compute(in, ft);
         }
+        if (changes->pipeline) {
+            flows_pipeline_compute(in, &local, ft);
+        }
         K8S_KEY_SET_FOR_EACH (k, &dirty) {
             switch (k->kind) {
             case K8S_NODE:
@@ -322,7 +339,8 @@ flows_compute_changes(const struct flows_input *in,
                 OVS_NOT_REACHED();
             }
         }
-        n = changes->neighbors + k8s_key_set_count(&dirty);
+        n = (changes->neighbors + changes->pipeline
+             + k8s_key_set_count(&dirty));
         if (!k8s_key_set_is_empty(&peer_pods)) {
             n += policy_update_peers(in, &local, &peer_pods, &dirty, ft);
         }

@@ -106,6 +106,22 @@ enum flows_tunnel_mode {
 /* Returns the name of 'mode' as --tunnel-type spells it ("vxlan"). */
 const char *flows_tunnel_mode_name(enum flows_tunnel_mode mode);
 
+/* How the tunnel ports of a VXLAN or Geneve overlay are laid out
+ * (--tunnel-ports). */
+enum flows_tunnel_ports {
+    FLOWS_TUNNEL_PORTS_PER_NODE,    /* A port per peer node, its remote_ip
+                                     * the peer's underlay address. */
+    FLOWS_TUNNEL_PORTS_FLOW,        /* One port shared by every peer, with
+                                     * remote_ip=flow: the flows that send
+                                     * to a peer set tun_dst (IPv4
+                                     * underlay) or tun_ipv6_dst, and
+                                     * CLASSIFIER tells the peers apart by
+                                     * tun_src or tun_ipv6_src. */
+};
+
+/* Returns the name of 'ports' as --tunnel-ports spells it ("per-node"). */
+const char *flows_tunnel_ports_name(enum flows_tunnel_ports ports);
+
 /* The MTU of pods and the gateway in each tunnel mode, over a 1500-byte
  * underlay: VXLAN over IPv4 adds 50 bytes, Geneve 50 plus room for
  * options; routed mode adds nothing.  It is also the largest IP packet
@@ -146,7 +162,14 @@ struct flows_input {
 
     ofp_port_t gateway_ofport;      /* 0 if kovs-gw0 has no port yet. */
     const struct shash *pod_ports;      /* "ns/name" -> struct flows_port. */
-    const struct shash *tunnel_ports;   /* node name -> struct flows_port. */
+    const struct shash *tunnel_ports;   /* node name -> struct flows_port:
+                                         * with FLOWS_TUNNEL_PORTS_FLOW,
+                                         * every peer with an underlay
+                                         * address, each with the shared
+                                         * port's number. */
+    enum flows_tunnel_ports tunnel_port_mode;
+    ofp_port_t tunnel_ofport;       /* FLOWS_TUNNEL_PORTS_FLOW: the shared
+                                     * tunnel port, 0 if none yet. */
 
     /* NULL without an external bridge (or until it is ready): then there
      * is no SNAT, no NodePort and no external address, and traffic that
@@ -265,6 +288,8 @@ struct flows_changes {
                                      * k8s/k8s-model.h), or NULL. */
     struct k8s_key_set pods;        /* Pods whose port changed. */
     struct k8s_key_set nodes;       /* Nodes whose tunnel port changed. */
+    bool pipeline;                  /* The shared flow-based tunnel port
+                                     * changed: the pipeline's flows. */
     bool neighbors;                 /* The resolved neighbors changed. */
 };
 
@@ -287,6 +312,11 @@ void flows_pipeline_compute(const struct flows_input *,
 void flows_node_compute(const struct flows_input *, const struct flows_local *,
                         const char *node_name, struct flow_table *ft,
                         struct flow_table *ex_ft);
+/* With FLOWS_TUNNEL_PORTS_FLOW, adds to 'ft' the flows of the shared
+ * tunnel port that are the same for every peer, owned by 'cookie' (the
+ * pipeline's): added once rather than by each of thousands of peers. */
+void flows_node_shared_tunnel_flows(const struct flows_input *,
+                                    uint64_t cookie, struct flow_table *);
 void flows_pod_compute(const struct flows_input *, const struct flows_local *,
                        const char *namespace, const char *name,
                        struct flow_table *);

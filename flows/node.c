@@ -17,16 +17,42 @@
 struct node_path {
     ofp_port_t out_port;            /* The tunnel port, or br-int's patch
                                      * port to br-ex. */
+    const struct in6_addr *tun_dst; /* Through the shared flow-based tunnel
+                                     * port: the peer's underlay address
+                                     * (IPv4 mapped), which the flows set
+                                     * as the tunnel's destination.
+                                     * Otherwise NULL. */
     bool ipv4, ipv6;                /* The families that reach the peer. */
     ovs_be32 nexthop;               /* Routed mode: the peer's IPv4... */
     struct in6_addr nexthop6;       /* ...and IPv6 InternalIPs. */
 };
 
+/* Puts the actions that make 'dst' (IPv4 mapped) the destination of the
+ * shared flow-based tunnel port: tun_dst for an IPv4 underlay; for an
+ * IPv6 one tun_ipv6_dst, with tun_dst cleared, since the switch takes
+ * tun_dst when both are set (a packet that came from an IPv4 peer keeps
+ * its tunnel metadata). */
+static void
+flows_put_tunnel_dst(struct ofpbuf *ofpacts, const struct in6_addr *dst)
+{
+    if (IN6_IS_ADDR_V4MAPPED(dst)) {
+        flows_put_load(ofpacts, MFF_TUN_DST,
+                       ntohl(in6_addr_get_mapped_ipv4(dst)));
+    } else {
+        union mf_value value;
+        flows_put_load(ofpacts, MFF_TUN_DST, 0);
+        memcpy(&value.ipv6, dst, sizeof value.ipv6);
+        flows_put_set_field(ofpacts, mf_from_id(MFF_TUN_IPV6_DST), &value,
+                            NULL);
+    }
+}
+
 /* Puts the actions that route a packet of family 'ipv6' to the peer along
  * 'path': MACs rewritten (through a tunnel, to the virtual router's;
  * routed, the destination MAC is the next hop's, set by NEIGHBOR), TTL
- * decremented; through a tunnel, FLAG_PKT_LARGER set if the packet is
- * larger than the tunnel carries (OUTPUT sends it to the controller). */
+ * decremented; through a tunnel, the tunnel's destination set (flow-based
+ * port) and FLAG_PKT_LARGER set if the packet is larger than the tunnel
+ * carries (OUTPUT sends it to the controller). */
 static void
 put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
                const struct flows_local *local, const struct node_path *path,
@@ -49,6 +75,9 @@ put_node_route(struct ofpbuf *ofpacts, const struct flows_input *in,
         flows_put_set_mac(ofpacts, MFF_ETH_DST, KOVS_VIRTUAL_MAC);
         flows_put_dec_ttl(ofpacts);
         flows_put_load(ofpacts, MFF_TUN_ID, KOVS_TUNNEL_VNI);
+        if (path->tun_dst) {
+            flows_put_tunnel_dst(ofpacts, path->tun_dst);
+        }
         flows_put_check_pkt_larger(ofpacts, flows_tunnel_frame_max(in),
                                    KOVS_F_FLAG_PKT_LARGER);
     }
@@ -71,7 +100,8 @@ node_has_pod_family(const struct k8s_node *node, bool ipv6)
 
 /* Finds how packets reach peer 'node' (named 'node_name') in the current
  * tunnel mode and stores it in '*path'.  Returns false if they do not
- * (yet): no tunnel port, no external bridge, no InternalIP, or, routed, an
+ * (yet): no tunnel port (flow-based: no shared port, or no underlay
+ * address for the peer), no external bridge, no InternalIP, or, routed, an
  * InternalIP off this node's subnet, which is recorded as a warning.
  * IPv6 reaches the peer only from a node with IPv6 pods itself; routed,
  * only from one whose br-ex has an IPv6 address, to a peer with an IPv6
@@ -93,6 +123,12 @@ node_path_find(const struct flows_input *in, const struct flows_local *local,
             .ipv4 = local->valid4,
             .ipv6 = local->valid6,
         };
+        if (in->tunnel_port_mode == FLOWS_TUNNEL_PORTS_FLOW) {
+            path->tun_dst = k8s_node_underlay_ip(node);
+            if (!path->tun_dst || port->ofport != in->tunnel_ofport) {
+                return false;
+            }
+        }
         return true;
     }
 
@@ -323,8 +359,10 @@ node_pod_cidr_prefix(const struct flows_local *local,
 
 /* A peer node's flows, owned by its cookie:
  *
- *   CLASSIFIER     packets from its tunnel with the cluster's VNI enter the
- *                  pipeline at CT_ZONE (they were checked at the sender);
+ *   CLASSIFIER     packets from its tunnel with the cluster's VNI (through
+ *                  the shared flow-based port: and its underlay address as
+ *                  tunnel source) enter the pipeline at CT_ZONE (they were
+ *                  checked at the sender);
  *                  routed mode: packets from br-ex with its pod or node
  *                  address as source do
  *   L3_FORWARDING  packets to its podCIDRs and to its IPs (IPv6 ones on a
@@ -332,7 +370,10 @@ node_pod_cidr_prefix(const struct flows_local *local,
  *                  through br-ex with its IP of their family as next hop:
  *                  MACs rewritten, TTL decremented
  *   SNAT           Service traffic from outside sent on to it is
- *                  masqueraded to this node's IP; routed mode: the rest of
+ *                  masqueraded to this node's IP (through the shared
+ *                  flow-based port, the pipeline's flows do it for every
+ *                  peer: flows_node_shared_tunnel_flows()); routed mode:
+ *                  the rest of
  *                  the traffic to it is not
  *   EX_IN (br-ex)  routed mode: packets from its pods to this node's IP go
  *                  to br-int
@@ -376,12 +417,20 @@ flows_node_compute(const struct flows_input *in,
         match_init_catchall(&match);
         match_set_in_port(&match, path.out_port);
         match_set_tun_id(&match, htonll(KOVS_TUNNEL_VNI));
+        if (path.tun_dst && IN6_IS_ADDR_V4MAPPED(path.tun_dst)) {
+            match_set_tun_src(&match,
+                              in6_addr_get_mapped_ipv4(path.tun_dst));
+        } else if (path.tun_dst) {
+            match_set_tun_ipv6_src(&match, path.tun_dst);
+        }
         flows_put_load_field(&ofpacts, KOVS_F_PORT_KIND, KOVS_PORT_TUNNEL);
         flows_put_goto(&ofpacts, KOVS_T_CT_ZONE);
         flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
                        KOVS_PRIO_CLASSIFIER_PORT, &match, &ofpacts);
-        node_service_snat_flows(in, &path, NULL, NULL, cookie, ft,
-                                &ofpacts);
+        if (!path.tun_dst) {
+            node_service_snat_flows(in, &path, NULL, NULL, cookie, ft,
+                                    &ofpacts);
+        }
     }
 
     /* Its podCIDRs of the families that reach it. */
@@ -430,5 +479,41 @@ flows_node_compute(const struct flows_input *in,
                                     ft, &ofpacts);
         }
     }
+    ofpbuf_uninit(&ofpacts);
+}
+
+/* The flows of the shared flow-based tunnel port that are the same for
+ * every peer, owned by 'cookie':
+ *
+ *   SNAT           Service traffic from outside sent on to any peer is
+ *                  masqueraded to this node's IP, as node_service_snat_flows()
+ *                  does for a per-node port
+ *   OUTPUT         a packet from one peer routed on to another goes back
+ *                  out of the port it came in on (OpenFlow drops an output
+ *                  to the in_port otherwise)
+ */
+void
+flows_node_shared_tunnel_flows(const struct flows_input *in, uint64_t cookie,
+                               struct flow_table *ft)
+{
+    if (in->tunnel_mode == FLOWS_TUNNEL_NONE
+        || in->tunnel_port_mode != FLOWS_TUNNEL_PORTS_FLOW
+        || !in->tunnel_ofport) {
+        return;
+    }
+    const struct node_path path = { .out_port = in->tunnel_ofport };
+    struct ofpbuf ofpacts;
+    struct match match;
+
+    ofpbuf_init(&ofpacts, 256);
+    node_service_snat_flows(in, &path, NULL, NULL, cookie, ft, &ofpacts);
+
+    match_init_catchall(&match);
+    match_set_in_port(&match, in->tunnel_ofport);
+    kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(in->tunnel_ofport));
+    ofpbuf_clear(&ofpacts);
+    flows_put_output(&ofpacts, OFPP_IN_PORT);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
+                   &match, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }

@@ -815,6 +815,9 @@ flows_pipeline_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
                    &match, &ofpacts);
 
+    /* The shared flow-based tunnel port's flows for all peers. */
+    flows_node_shared_tunnel_flows(in, cookie, ft);
+
     if (local->valid4) {
         flows_pipeline_ipv4(in, local, ft, &ofpacts);
     }

@@ -526,21 +526,27 @@ trace_final_field () {
 
 # cluster_kovs_start NODE [OPTION...]: starts kovs-controller in NODE's
 # namespace, in the cluster's tunnel mode (CL_TUNNEL, see cl_tunnel in
-# tests/cluster-lib.sh); routed mode adds --external-bridge=br-ex, which it
-# needs, unless OPTIONs have it.
+# tests/cluster-lib.sh) and, if CL_TUNNEL_PORTS is set (per-node or flow),
+# with that --tunnel-ports except in routed mode, which has no tunnel
+# ports; routed mode adds --external-bridge=br-ex, which it needs, unless
+# OPTIONs have it.
 cluster_kovs_start () {
-    local node=$1 tunnel ex=
+    local node=$1 tunnel ex= ports=
     shift
     tunnel=$(cl_tunnel) || return 1
     case "$tunnel $*" in
         *--external-bridge*) ;;
         none*) ex=--external-bridge=br-ex ;;
     esac
+    if [ -n "${CL_TUNNEL_PORTS:-}" ] && [ "$tunnel" != none ]; then
+        ports=--tunnel-ports=$CL_TUNNEL_PORTS
+    fi
     cl_node_exec "$node" kovs-controller --detach --no-chdir --pidfile \
         -vconsole:off --log-file --node-name="$node" \
         --k8s-state="$PWD/state.json" --datapath-type=netdev \
         --cluster-cidr=10.244.0.0/16 --service-cidr=10.96.0.0/12 \
         --tunnel-type="$tunnel" $ex \
+        $ports \
         --cni-conf-dir="$CL_WORKDIR/$node/net.d" -vofctrl:file:dbg "$@" &&
         kovs_register "$CL_WORKDIR/$node" state
 }

@@ -4049,6 +4049,126 @@ test_service_ipv6_frontends(void)
     fixture_destroy(&f);
 }
 
+/* The shared flow-based tunnel port (--tunnel-ports=flow): each peer's
+ * routes set its underlay address as the tunnel's destination (tun_dst, or
+ * for an IPv6 underlay tun_ipv6_dst with tun_dst cleared) and its
+ * classifier flow knows it by that address as tunnel source; the SNAT of
+ * Service traffic sent on to a peer and the hairpin back out of the port
+ * are the pipeline's, once for every peer.  Without the port, or without
+ * an underlay address, a peer gets no flows. */
+static void
+test_tunnel_flow_port(void)
+{
+    struct fixture f;
+    fixture_init(&f);
+    fixture_add(&f,
+        "{'kind':'Node','metadata':{'name':'n3'},"
+        " 'spec':{'podCIDRs':['10.244.3.0/24']},"
+        " 'status':{'addresses':[{'type':'InternalIP',"
+        "  'address':'fd00:198:18::13'}]}},"
+        "{'kind':'Node','metadata':{'name':'n4'},"
+        " 'spec':{'podCIDRs':['10.244.4.0/24']}}");
+    shash_clear_free_data(&f.tunnel_ports);
+    add_port(&f.tunnel_ports, "n2", 7, NULL);
+    add_port(&f.tunnel_ports, "n3", 7, NULL);
+    f.in.tunnel_port_mode = FLOWS_TUNNEL_PORTS_FLOW;
+    f.in.tunnel_ofport = u16_to_ofp(7);
+    fixture_external(&f);
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+
+    uint64_t n2 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n2");
+    uint64_t n3 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n3");
+    uint64_t n4 = kovs_cookie(KOVS_OWNER_NODE, NULL, "n4");
+    char *s = format_flows(&f.ft, n2);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tun_id=0x1,tun_src=198.18.0.12,in_port=7 "
+        "actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=60 priority=200 ip,nw_dst=10.244.2.0/24 actions="
+        "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:198.18.0.12->"
+        "tun_dst,check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x7->reg1,"
+        "goto_table:62\n"
+        "table=60 priority=200 ip,nw_dst=198.18.0.12 actions="
+        "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:198.18.0.12->"
+        "tun_dst,check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x7->reg1,"
+        "goto_table:62\n",
+        "n2's flows (IPv4 underlay)");
+    free(s);
+    s = format_flows(&f.ft, n3);
+    CHECK_TEXT(s,
+        "table=0 priority=200 tun_id=0x1,tun_ipv6_src=fd00:198:18::13,"
+        "in_port=7 actions=set_field:0x3/0xf->reg0,goto_table:30\n"
+        "table=60 priority=200 ip,nw_dst=10.244.3.0/24 actions="
+        "set_field:0a:58:0a:f4:01:01->eth_src,set_field:aa:bb:cc:dd:ee:ff->"
+        "eth_dst,dec_ttl,set_field:0x1->tun_id,set_field:0.0.0.0->tun_dst,"
+        "set_field:fd00:198:18::13->tun_ipv6_dst,"
+        "check_pkt_larger(1464)->NXM_NX_REG0[9],set_field:0x7->reg1,"
+        "goto_table:62\n",
+        "n3's flows (IPv6 underlay)");
+    free(s);
+    s = format_table(&f.ft, KOVS_COOKIE_PIPELINE, KOVS_T_SNAT);
+    CHECK_TEXT(s,
+        "table=65 priority=0  actions=goto_table:70\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,"
+        "reg0=0x3/0xf,reg1=0x7 actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=+new+trk,ct_mark=0x1/0x1,ip,"
+        "reg0=0x4/0xf,reg1=0x7 actions=ct(commit,table=70,zone=2,"
+        "nat(src=198.18.0.11:61000-65535))\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x3/0xf,reg1=0x7 "
+        "actions=ct(table=70,zone=2,nat)\n"
+        "table=65 priority=200 ct_state=-new+trk,ip,reg0=0x4/0xf,reg1=0x7 "
+        "actions=ct(table=70,zone=2,nat)\n",
+        "the pipeline's SNAT of Service traffic sent on to a peer");
+    free(s);
+    s = format_table(&f.ft, KOVS_COOKIE_PIPELINE, KOVS_T_OUTPUT);
+    CHECK(strstr(s, "table=90 priority=200 reg1=0x7,in_port=7 "
+                 "actions=IN_PORT\n"),
+          "no hairpin back out of the shared port in\n%s", s);
+    free(s);
+    CHECK(flow_table_owner_count(&f.ft, n4) == 0, "n4, without an "
+          "underlay address, has %"PRIuSIZE" flows",
+          flow_table_owner_count(&f.ft, n4));
+
+    /* Incremental: n2 gone, its flows go, the pipeline's stay. */
+    size_t n_pipeline = flow_table_owner_count(&f.ft, KOVS_COOKIE_PIPELINE);
+    fixture_put(&f, "{'kind':'Node','metadata':{'name':'n2'},"
+                " 'spec':{'podCIDRs':['10.244.2.0/24']}}");
+    shash_find_and_delete(&f.tunnel_ports, "n2");
+    compute_changes(&f);
+    CHECK(flow_table_owner_count(&f.ft, n2) == 0
+          && flow_table_owner_count(&f.ft, KOVS_COOKIE_PIPELINE)
+             == n_pipeline, "n2 without an address keeps %"PRIuSIZE
+          " flows", flow_table_owner_count(&f.ft, n2));
+    check_incremental_is_full(&f, "n2 lost its address");
+
+    /* Without the shared port, no peer has flows. */
+    f.in.tunnel_ofport = 0;
+    flows_compute_all(&f.in, &f.ft, f.ex_table);
+    CHECK(flow_table_owner_count(&f.ft, n3) == 0, "n3 has flows without "
+          "the shared port");
+    s = format_table(&f.ft, KOVS_COOKIE_PIPELINE, KOVS_T_SNAT);
+    CHECK_TEXT(s, "table=65 priority=0  actions=goto_table:70\n",
+               "SNAT without the shared port");
+    free(s);
+
+    /* The shared port appears: its peers and the pipeline, recomputed
+     * incrementally, give what a full computation gives. */
+    f.in.tunnel_ofport = u16_to_ofp(7);
+    struct flows_changes changes;
+    flows_changes_init(&changes);
+    changes.pipeline = true;
+    k8s_key_set_add(&changes.nodes, K8S_NODE, "", "n3");
+    size_t n = flows_compute_changes(&f.in, &changes, &f.ft, f.ex_table);
+    flows_changes_destroy(&changes);
+    CHECK(n == 2, "%"PRIuSIZE" owners recomputed, expected 2", n);
+    CHECK(flow_table_owner_count(&f.ft, n3) == 2, "n3 has %"PRIuSIZE
+          " flows with the shared port", flow_table_owner_count(&f.ft, n3));
+    check_incremental_is_full(&f, "the shared port appeared");
+    fixture_destroy(&f);
+}
+
 /* In every tunnel mode, a node added, changing its InternalIP, moving off
  * the subnet and removed gives, incrementally, the flows of a full
  * computation, and so do the ports of its tunnel coming and going. */
@@ -4143,6 +4263,7 @@ static const struct unit_test tests[] = {
     { "tunnel-routed-ipv6-flows", test_tunnel_routed_ipv6_flows },
     { "tunnel-geneve-flows", test_tunnel_geneve_flows },
     { "tunnel-incremental", test_tunnel_incremental },
+    { "tunnel-flow-port", test_tunnel_flow_port },
     { "service-dual-stack", test_service_dual_stack },
     { "service-count-local-ready", test_service_count_local_ready },
     { "service-affinity-ipv6", test_service_affinity_ipv6 },

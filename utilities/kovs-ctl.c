@@ -53,6 +53,9 @@ struct compute_options {
     const char *ports_file;
     bool all_local_ports;
     int gateway_ofport;
+    enum flows_tunnel_ports tunnel_ports;
+    int tunnel_ofport;              /* --tunnel-ofport, for
+                                     * --tunnel-ports=flow. */
     bool dump;
     const char *dump_flows_file;
     const char *dump_groups_file;
@@ -180,6 +183,14 @@ compute_usage(void)
            " to a peer\n"
            "  --all-local-ports       give every pod of the node a port\n"
            "  --gateway-ofport=N      kovs-gw0's OpenFlow port (default 1)\n"
+           "  --tunnel-ports=LAYOUT   per-node (default) or flow: one"
+           " tunnel port\n"
+           "                          (remote_ip=flow) for every peer, as"
+           " kovs-controller\n"
+           "                          --tunnel-ports=flow makes it\n"
+           "  --tunnel-ofport=N       with --tunnel-ports=flow, that port's"
+           " OpenFlow\n"
+           "                          port (default %d)\n"
            "  --dump                  print the flows and groups as"
            " 'ovs-ofctl -O\n"
            "                          OpenFlow15 bundle' input (the"
@@ -194,7 +205,7 @@ compute_usage(void)
            " ports\n"
            "from %d up, by NAMESPACE/NAME.\n",
            program_name, SNAPSHOT_FIRST_TUNNEL_OFPORT,
-           SNAPSHOT_FIRST_POD_OFPORT);
+           SNAPSHOT_FIRST_TUNNEL_OFPORT, SNAPSHOT_FIRST_POD_OFPORT);
     exit(EXIT_SUCCESS);
 }
 
@@ -218,6 +229,8 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
         OPT_PORTS,
         OPT_ALL_LOCAL_PORTS,
         OPT_GATEWAY_OFPORT,
+        OPT_TUNNEL_PORTS,
+        OPT_TUNNEL_OFPORT,
         OPT_DUMP,
         OPT_DUMP_FLOWS,
         OPT_DUMP_GROUPS,
@@ -229,6 +242,8 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
         {"ports", required_argument, NULL, OPT_PORTS},
         {"all-local-ports", no_argument, NULL, OPT_ALL_LOCAL_PORTS},
         {"gateway-ofport", required_argument, NULL, OPT_GATEWAY_OFPORT},
+        {"tunnel-ports", required_argument, NULL, OPT_TUNNEL_PORTS},
+        {"tunnel-ofport", required_argument, NULL, OPT_TUNNEL_OFPORT},
         {"dump", no_argument, NULL, OPT_DUMP},
         {"dump-flows", required_argument, NULL, OPT_DUMP_FLOWS},
         {"dump-groups", required_argument, NULL, OPT_DUMP_GROUPS},
@@ -238,6 +253,7 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
 
     memset(o, 0, sizeof *o);
     o->gateway_ofport = 1;
+    o->tunnel_ofport = SNAPSHOT_FIRST_TUNNEL_OFPORT;
     optind = 1;
     for (;;) {
         int c = getopt_long(argc, argv, "h", long_options, NULL);
@@ -265,6 +281,24 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
                 || o->gateway_ofport <= 0
                 || o->gateway_ofport >= ofp_to_u16(OFPP_MAX)) {
                 ovs_fatal(0, "--gateway-ofport=%s: not a port number",
+                          optarg);
+            }
+            break;
+        case OPT_TUNNEL_PORTS:
+            if (!strcmp(optarg, "per-node")) {
+                o->tunnel_ports = FLOWS_TUNNEL_PORTS_PER_NODE;
+            } else if (!strcmp(optarg, "flow")) {
+                o->tunnel_ports = FLOWS_TUNNEL_PORTS_FLOW;
+            } else {
+                ovs_fatal(0, "--tunnel-ports=%s: must be per-node or flow",
+                          optarg);
+            }
+            break;
+        case OPT_TUNNEL_OFPORT:
+            if (!str_to_int(optarg, 10, &o->tunnel_ofport)
+                || o->tunnel_ofport <= 0
+                || o->tunnel_ofport >= ofp_to_u16(OFPP_MAX)) {
+                ovs_fatal(0, "--tunnel-ofport=%s: not a port number",
                           optarg);
             }
             break;
@@ -314,9 +348,16 @@ print_summary(FILE *out, const struct compute_options *o,
     if (n_warnings) {
         fprintf(out, "skipped objects: %"PRIuSIZE"\n", n_warnings);
     }
-    fprintf(out, "node: %s, pod ports: %"PRIuSIZE", tunnel ports: "
-            "%"PRIuSIZE"\n", o->node_name, shash_count(pods),
-            shash_count(tunnels));
+    if (o->tunnel_ports == FLOWS_TUNNEL_PORTS_FLOW) {
+        fprintf(out, "node: %s, pod ports: %"PRIuSIZE", tunnel ports: 1 "
+                "(flow-based, port %d, for %"PRIuSIZE" peers)\n",
+                o->node_name, shash_count(pods), o->tunnel_ofport,
+                shash_count(tunnels));
+    } else {
+        fprintf(out, "node: %s, pod ports: %"PRIuSIZE", tunnel ports: "
+                "%"PRIuSIZE"\n", o->node_name, shash_count(pods),
+                shash_count(tunnels));
+    }
 
     /* The addressing, per family. */
     struct ds s = DS_EMPTY_INITIALIZER;
@@ -448,7 +489,12 @@ cmd_compute(int argc, char *argv[])
     } else if (o.all_local_ports) {
         snapshot_pod_ports(&cluster, o.node_name, &pods);
     }
-    if (shash_is_empty(&tunnels)) {
+    bool flow_tunnel = o.tunnel_ports == FLOWS_TUNNEL_PORTS_FLOW;
+    if (flow_tunnel) {
+        shash_clear_free_data(&tunnels);
+        snapshot_flow_tunnel_ports(&cluster, o.node_name, o.tunnel_ofport,
+                                   &tunnels);
+    } else if (shash_is_empty(&tunnels)) {
         snapshot_tunnel_ports(&cluster, o.node_name, &tunnels);
     }
 
@@ -460,6 +506,8 @@ cmd_compute(int argc, char *argv[])
         .gateway_ofport = u16_to_ofp(o.gateway_ofport),
         .pod_ports = &pods,
         .tunnel_ports = &tunnels,
+        .tunnel_port_mode = o.tunnel_ports,
+        .tunnel_ofport = flow_tunnel ? u16_to_ofp(o.tunnel_ofport) : 0,
     };
 
     /* Compute: from the model to the desired flows. */

@@ -87,6 +87,20 @@ snapshot_tunnel_ports(const struct k8s_cluster *cluster,
 }
 
 void
+snapshot_flow_tunnel_ports(const struct k8s_cluster *cluster,
+                           const char *node_name, int ofport,
+                           struct shash *tunnels)
+{
+    const struct k8s_object *obj;
+    K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, cluster) {
+        if (strcmp(obj->name, node_name)
+            && k8s_node_underlay_ip(k8s_node_cast(obj))) {
+            snapshot_add_port(tunnels, obj->name, ofport, NULL);
+        }
+    }
+}
+
+void
 snapshot_format_flows(const struct flow_table *ft, const char *prefix,
                       struct svec *lines)
 {

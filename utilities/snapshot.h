@@ -48,6 +48,12 @@ void snapshot_pod_ports(const struct k8s_cluster *, const char *node_name,
 void snapshot_tunnel_ports(const struct k8s_cluster *, const char *node_name,
                            struct shash *tunnels);
 
+/* As the shared flow-based tunnel port (--tunnel-ports=flow) reaches them:
+ * every peer node with an underlay address gets OpenFlow port 'ofport'. */
+void snapshot_flow_tunnel_ports(const struct k8s_cluster *,
+                                const char *node_name, int ofport,
+                                struct shash *tunnels);
+
 /* Appends 'ft''s flows to 'lines' in ovs-ofctl flow syntax, one line per
  * flow the switch would get (a key that several owners want is one flow),
  * prefixed with 'prefix'. */

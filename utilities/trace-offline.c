@@ -201,9 +201,18 @@ offline_node_load(struct offline_backend *ob, struct offline_node *on,
     }
     SHASH_FOR_EACH (sn, &on->tunnels) {
         const struct flows_port *p = sn->data;
+        if (on->up.flow_tunnel_ofport) {
+            /* One port that every peer shares, below. */
+            break;
+        }
         iface = xasprintf("n%"PRIuSIZE"-t%"PRIu16, index,
                           ofp_to_u16(p->ofport));
         put_vsctl_port(&args, bridge, iface, p->ofport);
+        free(iface);
+    }
+    if (on->up.flow_tunnel_ofport) {
+        iface = xasprintf("n%"PRIuSIZE"-tun", index);
+        put_vsctl_port(&args, bridge, iface, on->up.flow_tunnel_ofport);
         free(iface);
     }
     if (on->up.ex_bridge) {
@@ -357,7 +366,14 @@ offline_node_get(struct trace_backend *backend, const char *name,
     shash_init(&on->pods);
     shash_init(&on->tunnels);
     snapshot_pod_ports(ob->cluster, name, &on->pods);
-    snapshot_tunnel_ports(ob->cluster, name, &on->tunnels);
+    if (o->flow_tunnel) {
+        snapshot_flow_tunnel_ports(ob->cluster, name,
+                                   SNAPSHOT_FIRST_TUNNEL_OFPORT,
+                                   &on->tunnels);
+        on->up.flow_tunnel_ofport = u16_to_ofp(SNAPSHOT_FIRST_TUNNEL_OFPORT);
+    } else {
+        snapshot_tunnel_ports(ob->cluster, name, &on->tunnels);
+    }
     on->in = (struct flows_input) {
         .cluster = ob->cluster,
         .node_name = on->up.name,
@@ -366,6 +382,9 @@ offline_node_get(struct trace_backend *backend, const char *name,
         .gateway_ofport = u16_to_ofp(TRACE_GATEWAY_OFPORT),
         .pod_ports = &on->pods,
         .tunnel_ports = &on->tunnels,
+        .tunnel_port_mode = (o->flow_tunnel ? FLOWS_TUNNEL_PORTS_FLOW
+                             : FLOWS_TUNNEL_PORTS_PER_NODE),
+        .tunnel_ofport = on->up.flow_tunnel_ofport,
     };
     flows_local_init(&on->in, &on->local);
     flow_table_init(&on->ft);

@@ -45,7 +45,8 @@ struct trace_packet {
     uint8_t ttl;
     uint16_t sport, dport;
     uint64_t tun_id;            /* Nonzero for a packet from a tunnel. */
-    ovs_be32 tun_src, tun_dst;
+    struct in6_addr tun_src, tun_dst;   /* Underlay addresses, IPv4
+                                         * mapped for IPv4. */
     uint32_t dp_hash;           /* Nonzero for a live trace (see
                                  * packet_dp_hash()). */
     bool on_ex;                 /* Enters on br-ex (from its uplink), not
@@ -90,6 +91,9 @@ struct trace_ctx {
                                  * NULL. */
     struct in6_addr first_src;  /* The first packet's source... */
     bool first_src_set;         /* ...if this is true. */
+    struct in6_addr hop_tun_dst;    /* The tunnel destination (IPv4 mapped)
+                                     * that the flows of the current hop
+                                     * set, or all-zeros. */
 };
 
 static char * OVS_PRINTF_FORMAT(1, 2) OVS_WARN_UNUSED_RESULT
@@ -170,11 +174,13 @@ node_ip(const struct k8s_node *node, int family)
     return in6addr_any;
 }
 
-static ovs_be32
-node_ipv4(const struct k8s_node *node)
+/* Returns the underlay address of 'node' (NULL allowed), the tunnel
+ * endpoint (IPv4 mapped), or all-zeros if it has none. */
+static struct in6_addr
+node_underlay(const struct k8s_node *node)
 {
-    struct in6_addr ip = node_ip(node, AF_INET);
-    return ipv6_addr_is_set(&ip) ? in6_addr_get_mapped_ipv4(&ip) : 0;
+    const struct in6_addr *ip = node ? k8s_node_underlay_ip(node) : NULL;
+    return ip ? *ip : in6addr_any;
 }
 
 /* Returns true if the Pod object 'pod' has address 'ip'. */
@@ -261,11 +267,31 @@ pod_key_by_ofport(const struct trace_node *tn, int ofport)
     return NULL;
 }
 
-/* Returns the peer node whose tunnel has port 'ofport' on 'tn'. */
+/* Returns the peer node whose tunnel has port 'ofport' on 'tn'; for the
+ * shared flow-based port, the peer whose underlay address is 'tun_dst'
+ * (NULL: none, or not known). */
 static const char *
-tunnel_by_ofport(const struct trace_node *tn, int ofport)
+tunnel_by_ofport(const struct trace_node *tn, int ofport,
+                 const struct k8s_cluster *cluster,
+                 const struct in6_addr *tun_dst)
 {
     const struct shash_node *sn;
+    if (tn->flow_tunnel_ofport
+        && ofport == ofp_to_u16(tn->flow_tunnel_ofport)) {
+        if (!tun_dst || !ipv6_addr_is_set(tun_dst)) {
+            return NULL;
+        }
+        SHASH_FOR_EACH (sn, tn->tunnels) {
+            const struct k8s_object *obj = k8s_cluster_find(
+                cluster, K8S_NODE, "", sn->name);
+            const struct in6_addr *ip
+                = obj ? k8s_node_underlay_ip(k8s_node_cast(obj)) : NULL;
+            if (ip && ipv6_addr_equals(ip, tun_dst)) {
+                return sn->name;
+            }
+        }
+        return NULL;
+    }
     SHASH_FOR_EACH (sn, tn->tunnels) {
         const struct flows_port *p = sn->data;
         if (ofp_to_u16(p->ofport) == ofport) {
@@ -328,6 +354,11 @@ trace_usage(struct ds *s, bool live)
             "  --from-tunnel NODE      with --node: the packet enters there"
             " through\n"
             "                          the tunnel from node NODE\n"
+            "  --tunnel-ports=LAYOUT   per-node (default) or flow: the nodes'"
+            " tunnel\n"
+            "                          ports as kovs-controller"
+            " --tunnel-ports makes\n"
+            "                          them\n"
             "  --cluster-cidr=CIDR[,CIDR]  the cluster's pod network, one"
             " prefix per\n"
             "                          family\n"
@@ -479,6 +510,13 @@ parse_option(const char *name, const char *value, int argc,
         o->has_cidr_option = true;
         return k8s_parse_dual_cidr_option("service-cidr", value,
                                           &o->service_cidr);
+    } else if (!strcmp(name, "--tunnel-ports")) {
+        if (strcmp(value, "per-node") && strcmp(value, "flow")) {
+            return trace_error("--tunnel-ports %s: per-node or flow "
+                               "expected", value);
+        }
+        o->flow_tunnel = !strcmp(value, "flow");
+        o->has_tunnel_ports = true;
     } else if (!strcmp(name, "--json")) {
         o->json = true;
     } else if (!strcmp(name, "-v") || !strcmp(name, "--verbose")) {
@@ -543,6 +581,7 @@ trace_options_parse(int argc, const char *const argv[],
     static const char *const with_value[] = {
         "--from", "--to", "--proto", "--port", "--sport", "--node",
         "--from-tunnel", "--src", "--cluster-cidr", "--service-cidr",
+        "--tunnel-ports",
     };
 
     memset(o, 0, sizeof *o);
@@ -1068,6 +1107,23 @@ flow_field_ip(const char *flow, const char *field, struct in6_addr *ip)
     return ok;
 }
 
+/* Returns the tunnel destination in 'flow' (a final flow, or NULL): its
+ * tun_dst if set, else its tun_ipv6_dst, else all-zeros.  IPv4 mapped. */
+static struct in6_addr
+flow_tun_dst(const char *flow)
+{
+    struct in6_addr ip;
+    if (flow && flow_field_ip(flow, "tun_dst", &ip)
+        && in6_addr_get_mapped_ipv4(&ip)) {
+        return ip;
+    }
+    if (flow && flow_field_ip(flow, "tun_ipv6_dst", &ip)
+        && ipv6_addr_is_set(&ip)) {
+        return ip;
+    }
+    return in6addr_any;
+}
+
 static long long int
 flow_field_int(const char *flow, const char *field, long long int dflt)
 {
@@ -1309,7 +1365,8 @@ describe_service(struct trace_ctx *ctx, const struct trace_node *tn,
 }
 
 static void
-describe_output_port(const struct trace_node *tn, int port, struct ds *s)
+describe_output_port(const struct trace_ctx *ctx, const struct trace_node *tn,
+                     int port, const struct in6_addr *tun_dst, struct ds *s)
 {
     const char *key, *peer;
     if (port == ofp_to_u16(tn->gateway_ofport)) {
@@ -1317,8 +1374,14 @@ describe_output_port(const struct trace_node *tn, int port, struct ds *s)
                       tn->name);
     } else if ((key = pod_key_by_ofport(tn, port)) != NULL) {
         ds_put_format(s, "pod %s (port %d)", key, port);
-    } else if ((peer = tunnel_by_ofport(tn, port)) != NULL) {
+    } else if ((peer = tunnel_by_ofport(tn, port, ctx->cluster,
+                                        tun_dst)) != NULL) {
         ds_put_format(s, "the tunnel to node %s", peer);
+        if (tn->flow_tunnel_ofport) {
+            ds_put_cstr(s, " (the flow-based tunnel port, tun_dst ");
+            ipv6_format_mapped(tun_dst, s);
+            ds_put_char(s, ')');
+        }
     } else {
         ds_put_format(s, "port %d", port);
     }
@@ -1616,7 +1679,8 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
             ds_put_cstr(&s, "output back to the pod it came from (hairpin)");
         } else if (st->output >= 0) {
             ds_put_cstr(&s, "output to ");
-            describe_output_port(tn, st->output, &s);
+            describe_output_port(ctx, tn, st->output, &ctx->hop_tun_dst,
+                                 &s);
         } else {
             ds_put_cstr(&s, drops ? "dropped: no output port" : "output");
         }
@@ -1651,9 +1715,21 @@ format_packet(const struct trace_packet *pkt, struct ds *s)
     ds_put_format(s, "in_port=%"PRIu16",%s", ofp_to_u16(pkt->in_port),
                   proto);
     if (pkt->tun_id) {
-        ds_put_format(s, ",tun_id=%#"PRIx64",tun_src="IP_FMT",tun_dst="
-                      IP_FMT, pkt->tun_id, IP_ARGS(pkt->tun_src),
-                      IP_ARGS(pkt->tun_dst));
+        /* The underlay's family is the sender's (a node's first
+         * InternalIP); a node without one shows as 0.0.0.0. */
+        bool tun4 = (IN6_IS_ADDR_V4MAPPED(&pkt->tun_src)
+                     || !ipv6_addr_is_set(&pkt->tun_src));
+        ds_put_format(s, ",tun_id=%#"PRIx64, pkt->tun_id);
+        if (tun4) {
+            ds_put_format(s, ",tun_src="IP_FMT",tun_dst="IP_FMT,
+                          IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->tun_src)),
+                          IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->tun_dst)));
+        } else {
+            ds_put_cstr(s, ",tun_ipv6_src=");
+            ipv6_format_addr(&pkt->tun_src, s);
+            ds_put_cstr(s, ",tun_ipv6_dst=");
+            ipv6_format_addr(&pkt->tun_dst, s);
+        }
     }
     if (pkt->dp_hash) {
         ds_put_format(s, ",dp_hash=%#"PRIx32, pkt->dp_hash);
@@ -1860,6 +1936,7 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
 
         struct trace_hop hop;
         parse_trace(ctx, tn, pkt->on_ex, ds_cstr(&output), &hop);
+        ctx->hop_tun_dst = flow_tun_dst(hop.final_flow);
         for (size_t i = hop.first_stage; i < ctx->n_stages; i++) {
             describe_stage(ctx, tn, i, pkt);
         }
@@ -1945,7 +2022,8 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
         } else if ((key = pod_key_by_ofport(tn, out)) != NULL) {
             set_verdict(ctx, "delivered", xasprintf(
                             "delivered to pod %s on node %s", key, node));
-        } else if ((peer = tunnel_by_ofport(tn, out)) != NULL) {
+        } else if ((peer = tunnel_by_ofport(tn, out, ctx->cluster,
+                                            &ctx->hop_tun_dst)) != NULL) {
             if (backend->local_node) {
                 stop_at_tunnel(ctx, node, peer, pkt);
                 free(snat);
@@ -1977,8 +2055,8 @@ trace_path(struct trace_ctx *ctx, const char *node_name,
             }
             pkt->in_port = back->ofport;
             pkt->on_ex = false;
-            pkt->tun_src = src ? node_ipv4(src) : 0;
-            pkt->tun_dst = node_ipv4(dst);
+            pkt->tun_src = node_underlay(src);
+            pkt->tun_dst = node_underlay(dst);
             if (!pkt->tun_id) {
                 pkt->tun_id = KOVS_TUNNEL_VNI;
             }
@@ -2154,8 +2232,8 @@ initial_packet(struct trace_ctx *ctx, struct trace_packet *pkt,
         pkt->dl_dst = KOVS_VIRTUAL_MAC;
         pkt->ttl--;
         pkt->tun_id = KOVS_TUNNEL_VNI;
-        pkt->tun_src = node_ipv4(peer);
-        pkt->tun_dst = node_ipv4(find_node(ctx->cluster, node));
+        pkt->tun_src = node_underlay(peer);
+        pkt->tun_dst = node_underlay(find_node(ctx->cluster, node));
     } else if (o->from_uplink) {
         /* From a client outside, to br-ex's MAC, on br-ex's uplink. */
         const struct flows_external *ex = tn->external;

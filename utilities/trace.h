@@ -41,6 +41,11 @@ struct trace_node {
     const char *bridge;             /* The bridge to trace on. */
     const struct shash *pods;       /* "ns/name" -> struct flows_port. */
     const struct shash *tunnels;    /* Peer node -> struct flows_port. */
+    ofp_port_t flow_tunnel_ofport;  /* The port all peers share
+                                     * (--tunnel-ports=flow), or 0: a packet
+                                     * output there goes to the peer whose
+                                     * underlay address is its tun_dst or
+                                     * tun_ipv6_dst. */
     const struct flows_local *local;
     const struct flow_table *ft;    /* Its desired flows (conj_id keys). */
     ofp_port_t gateway_ofport;      /* kovs-gw0. */
@@ -122,6 +127,9 @@ struct trace_options {
     struct k8s_dual_cidr cluster_cidr;  /* One prefix per family. */
     struct k8s_dual_cidr service_cidr;
     bool has_cidr_option;       /* Either was given. */
+    bool flow_tunnel;           /* --tunnel-ports=flow (offline): one
+                                 * flow-based tunnel port per node. */
+    bool has_tunnel_ports;      /* --tunnel-ports was given. */
     bool json;
     bool verbose;
     bool help;                  /* --help: print trace_usage() only. */

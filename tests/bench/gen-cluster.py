@@ -7,7 +7,7 @@
 
     gen-cluster.py [--seed=N] [--local-pods=FILE] [--dual-stack] SIZE STATE.json
 
-writes a cluster of SIZE (small, medium or large) as a state file: a List
+writes a cluster of SIZE (small, medium, large or huge) as a state file: a List
 as 'kubectl get nodes,namespaces,pods,services,endpointslices,
 networkpolicies -A -o json' prints it.  The same seed gives the same file.
 With --local-pods, also writes the pods of node-0 (the node the benchmark's
@@ -35,7 +35,9 @@ endpoint changes, and the Services cycle through, so that N may exceed
 their number.
 
 The cluster (node-N has podCIDR 10.(244+N/256).(N%256).0/24, so the cluster
-CIDR is 10.244.0.0/14; Services are in 10.96.0.0/12):
+CIDR is 10.244.0.0/14; at the huge size, whose 5,000 nodes need more than
+a /14's 1,024 podCIDRs, node-N has 10.(128+N/256).(N%256).0/24 in cluster
+CIDR 10.128.0.0/11; Services are in 10.96.0.0/12):
 
 - Nodes with podCIDRs and InternalIPs (198.18.0.0/15), a hostNetwork
   DaemonSet pod on each;
@@ -68,11 +70,22 @@ import sys
 import time
 
 SIZES = {
-    #          nodes  apps  services  policies  namespaces
-    "small":  (10,    30,   100,      10,       5),
-    "medium": (100,   300,  1000,     100,      20),
-    "large":  (1000,  3000, 10000,    1000,     100),
+    #          nodes  apps   services  policies  namespaces
+    "small":  (10,    30,    100,      10,       5),
+    "medium": (100,   300,   1000,     100,      20),
+    "large":  (1000,  3000,  10000,    1000,     100),
+    # The largest cluster Kubernetes supports (its scalability thresholds:
+    # 5,000 nodes, 150,000 pods, 10,000 Services).  Pods per node (30),
+    # apps per namespace (30) and policies per app (one per three) stay
+    # as at the large size, so that a namespace or team selector picks as
+    # many pods as there; Services stay at 10,000, Kubernetes' limit and
+    # already the large size's (so a third of the apps have none).
+    "huge":   (5000,  15000, 10000,    5000,     500),
 }
+# The second octet of node-0's podCIDR 10.X.0.0/24, per size (the default
+# for sizes not named): the podCIDRs must fit in the cluster CIDR
+# (run-bench.sh's CLUSTER_CIDR), 10.244.0.0/14 or, for huge, 10.128.0.0/11.
+POD_NET_OCTET = {"huge": 128}
 REPLICAS = 10
 LOCAL_NODE = "node-0"
 MANAGED_BY = "endpointslice-controller.k8s.io"
@@ -119,6 +132,7 @@ class Cluster:
     def __init__(self, size, seed):
         (self.n_nodes, self.n_apps, self.n_services, self.n_policies,
          self.n_namespaces) = SIZES[size]
+        self.pod_net_octet = POD_NET_OCTET.get(size, 244)
         self.rng = random.Random("%s/%d" % (size, seed))
         self.items = []
         self.encoded = []
@@ -172,7 +186,8 @@ class Cluster:
         self.nodes = []
         for i in range(self.n_nodes):
             name = "node-%d" % i
-            cidr = "10.%d.%d.0/24" % (244 + i // 256, i % 256)
+            cidr = "10.%d.%d.0/24" % (self.pod_net_octet + i // 256,
+                                      i % 256)
             ip = ip_str(ip_int("198.18.0.0") + 10 + i)
             self.nodes.append({"name": name, "cidr": cidr, "ip": ip,
                                "next": 2})
@@ -290,11 +305,16 @@ class Cluster:
 
     def system_pods(self):
         # A hostNetwork DaemonSet: one pod per node, never given flows.
+        # Names are drawn again on a collision (5,000 suffixes of five
+        # letters collide now and then; the smaller sizes never did).
         for node in self.nodes:
+            name = "node-exporter-" + self.suffix()
+            while ("Pod", "kube-system", name) in self.index:
+                name = "node-exporter-" + self.suffix()
             self.add({
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": self.metadata(
-                    "node-exporter-" + self.suffix(), "kube-system",
+                    name, "kube-system",
                     {"app": "node-exporter"}),
                 "spec": {"nodeName": node["name"], "hostNetwork": True,
                          "containers": [{"name": "exporter",

@@ -6,9 +6,16 @@
 # The kovs scale benchmark.
 #
 #     tests/bench/run-bench.sh [-o FILE] [--dual-stack] [--apiserver]
-#                              [small|medium|large|all]...
+#                              [--tunnel-ports=per-node|flow]
+#                              [small|medium|large|all|huge]...
 #
-# (default: small and medium).  With --dual-stack, the clusters have both
+# (default: small and medium; 'all' is small, medium and large: huge, 5,000
+# nodes and 150,000 pods, the largest cluster Kubernetes supports, runs
+# only when named: with the defaults it takes about 40 minutes with
+# per-node tunnel ports, 15 with --tunnel-ports=flow; KOVS_BENCH_RUNS=1
+# and a few changes of each kind make that 15 to 20 and 5).  With --tunnel-ports=flow, kovs-controller
+# and kovs-ctl use one flow-based tunnel port for all peers instead of one
+# per peer (kovs-controller --tunnel-ports).  With --dual-stack, the clusters have both
 # families (gen-cluster.py --dual-stack: every pod and Service also has an
 # IPv6 address, every Service an IPv6 EndpointSlice) and the controller
 # gets a cluster and a Service CIDR of each.  For each size it generates a synthetic
@@ -27,7 +34,12 @@
 #      baseline, which also does kovs's OVSDB work: from the same switch
 #      as kovs-controller starts on (br-int and the pods' ports, no
 #      tunnels), one 'ovs-vsctl' transaction adding every tunnel port as
-#      kovs makes them, then the same 'ovs-ofctl bundle';
+#      kovs makes them, then the same 'ovs-ofctl bundle'; and what the
+#      tunnel ports cost the switch: ovsdb-server's and ovs-vswitchd's RSS
+#      once installed, the time ovs-vsctl's transaction adding them takes
+#      until ovs-vswitchd has them all, and the time a fresh ovsdb-server
+#      and ovs-vswitchd take to start with them all (from the installed
+#      database until every port is in ovs-vswitchd);
 #   3. incremental: single-endpoint changes, pod label changes that
 #      policies select on, policy edits, each written to the state file and
 #      waited for (read, computed, installed): flow-mods and group-mods
@@ -104,6 +116,7 @@ NODE=node-0
 CLUSTER_CIDR=10.244.0.0/14
 SERVICE_CIDR=10.96.0.0/12
 DUAL_STACK=
+TUNNEL_PORTS=per-node
 APISERVER=false
 N_API_ENDPOINT=${KOVS_BENCH_API_ENDPOINT_CHANGES:-1000}
 N_API_LABEL=${KOVS_BENCH_API_LABEL_CHANGES:-100}
@@ -122,8 +135,10 @@ while [ $# -gt 0 ]; do
         SERVICE_CIDR=10.96.0.0/12,fd00:10:96::/112
         shift ;;
     --apiserver) APISERVER=true; shift ;;
+    --tunnel-ports=per-node|--tunnel-ports=flow)
+        TUNNEL_PORTS=${1#--tunnel-ports=}; shift ;;
     -h|--help) sed -n '/^# The kovs/,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    small|medium|large) sizes+=("$1"); shift ;;
+    small|medium|large|huge) sizes+=("$1"); shift ;;
     all) sizes+=(small medium large); shift ;;
     *) echo "$0: unknown argument $1 (use --help)" >&2; exit 2 ;;
     esac
@@ -258,6 +273,8 @@ make_template () {
         ovs-vsctl get interface kovs-gw0 ofport >/dev/null 2>&1' ||
         return 1
     stop_controller
+    # br-int as before any tunnel port, in either layout.
+    ovs-vsctl --if-exists del-port br-int kovs-tun0 || return 1
     while read -r key mac; do
         args+=(-- add-port br-int "pod$i" -- set interface "pod$i" type=dummy
                "external_ids:iface-id=$key" "external_ids:attached-mac=$mac")
@@ -291,6 +308,7 @@ status_read () {
         $1 == "pod ports" { print "S_POD_PORTS=" $2 }
         $1 == "tunnel ports" { split($2, a, " ")
                                print "S_TUNNEL_PORTS=" a[1] }
+        $1 == "tunnel peers" { print "S_TUNNEL_PEERS=" $2 }
         $1 == "desired flows" { print "S_DESIRED=" $2 }
         $1 == "installed flows" { print "S_INSTALLED=" $2 }
         $1 == "desired groups" { print "S_DESIRED_GROUPS=" $2 }
@@ -337,10 +355,12 @@ wait_for () {
     done
 }
 
-# The controller is fully installed: every peer has its tunnel, every pod
+# The controller is fully installed: every peer has its tunnel (the
+# shared flow-based one reaches them all), every pod
 # its port, and the switch has all the flows and groups.
 fully_installed () {
-    [ "$S_TUNNEL_PORTS" = "$((N_NODES - 1))" ] &&
+    [ "$S_TUNNEL_PEERS" = "$((N_NODES - 1))" ] &&
+        [ "$S_TUNNEL_PORTS" = "$N_TUNNEL_PORTS" ] &&
         [ "$S_POD_PORTS" = "$N_LOCAL_PODS" ] && status_in_sync &&
         { [ -z "$EXPECT_FLOWS" ] || [ "$S_DESIRED" = "$EXPECT_FLOWS" ]; }
 }
@@ -356,7 +376,7 @@ start_controller () {
     api_env "$KOVS_CONTROLLER" --detach --no-chdir --pidfile --log-file \
         -vconsole:off --node-name=$NODE "${source[@]}" \
         --cluster-cidr=$CLUSTER_CIDR --service-cidr=$SERVICE_CIDR \
-        --cni-conf-dir="$PWD/net.d" \
+        --cni-conf-dir="$PWD/net.d" --tunnel-ports=$TUNNEL_PORTS \
         ${KOVS_BENCH_CONTROLLER_ARGS:-} 2>>daemons.stderr ||
         die "kovs-controller did not start"
 }
@@ -376,8 +396,12 @@ proc_cpu_ms () {
 proc_peak_rss_kb () {
     awk '$1 == "VmHWM:" { print $2 }' "/proc/$1/status"
 }
+proc_rss_kb () {
+    awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"
+}
 
-# The switch's tunnel ports (those kovs made, with external_ids:kovs-node)
+# The switch's tunnel ports (those kovs made, with external_ids:kovs-node,
+# or the shared flow-based kovs-tun0)
 # as 'ovs-vsctl' arguments, one per line, that add them all in one
 # transaction.
 tunnel_ports_vsctl () {
@@ -387,7 +411,7 @@ import json, sys
 doc = json.load(sys.stdin)
 for name, type_, options, ids in doc["data"]:
     ids = dict(ids[1])
-    if "kovs-node" not in ids:
+    if "kovs-node" not in ids and name != "kovs-tun0":
         continue
     args = ["--", "add-port", "br-int", name, "--", "set", "interface", name,
             "type=" + type_]
@@ -426,6 +450,14 @@ fmt_mb () {
     awk -v k="$1" 'BEGIN { printf "%.0f MB", k / 1024 }'
 }
 
+# Sets CLUSTER_CIDR for size $1: the huge size's 5,000 podCIDRs (/24) need
+# a /11 (gen-cluster.py's POD_NET_OCTET).
+size_cidrs () {
+    local v4=10.244.0.0/14
+    [ "$1" = huge ] && v4=10.128.0.0/11
+    CLUSTER_CIDR=$v4${DUAL_STACK:+,fd00:10::/32}
+}
+
 # One size.
 bench_size () {
     local size=$1 dir=$WORK/$size
@@ -438,6 +470,7 @@ bench_size () {
     python3 "$GEN" --seed="$SEED" --local-pods="$dir/local-pods" $DUAL_STACK \
         "$size" "$STATE" || die "gen-cluster.py failed"
     N_LOCAL_PODS=$(wc -l < "$dir/local-pods")
+    size_cidrs "$size"
 
     # 1. Cold compute.
     local i out
@@ -445,6 +478,7 @@ bench_size () {
         log "$size: cold compute, run $i"
         out=$("$KOVS_CTL" compute --node=$NODE --all-local-ports \
               --cluster-cidr=$CLUSTER_CIDR --service-cidr=$SERVICE_CIDR \
+              --tunnel-ports=$TUNNEL_PORTS \
               "$STATE") || die "kovs-ctl compute failed"
         echo "$out" > "$dir/compute.$i.out"
         echo "$out" | awk '
@@ -454,6 +488,11 @@ bench_size () {
             /^peak rss:/ { print "peak_rss " $3 }' >> "$R"
     done
     N_NODES=$(sed -n 's/^objects Node: //p' "$dir/compute.1.out")
+    if [ "$TUNNEL_PORTS" = flow ]; then
+        N_TUNNEL_PORTS=1
+    else
+        N_TUNNEL_PORTS=$((N_NODES - 1))
+    fi
     local summary heap
     summary=$(awk '/^objects / { sub(/^objects /, ""); printf "%s%s", sep, $0; sep = ", " }' \
               "$dir/compute.1.out")
@@ -488,6 +527,8 @@ bench_size () {
         echo "install_flow_mods $S_FLOW_MODS" >> "$R"
         echo "install_group_mods $S_GROUP_MODS" >> "$R"
         echo "install_bundles $S_BUNDLES" >> "$R"
+        echo "installed_ovsdb_rss $(proc_rss_kb "$(cat ovsdb-server.pid)")" >> "$R"
+        echo "installed_vs_rss $(proc_rss_kb "$vs_pid")" >> "$R"
         if [ "$i" = 1 ]; then
             EXPECT_FLOWS=$S_DESIRED
             echo "flows $S_DESIRED" >> "$R"
@@ -500,11 +541,15 @@ bench_size () {
 
             # kovs-ctl, given this switch's ports, must want exactly what
             # the controller installed.
-            local gw
+            local gw tun=()
             gw=$(ports_file "$dir/ports")
+            if [ "$TUNNEL_PORTS" = flow ]; then
+                tun=(--tunnel-ports=flow --tunnel-ofport="$(ovs-vsctl get \
+                     interface kovs-tun0 ofport)")
+            fi
             "$KOVS_CTL" compute --node=$NODE --ports="$dir/ports" \
                 --gateway-ofport="$gw" --cluster-cidr=$CLUSTER_CIDR \
-                --service-cidr=$SERVICE_CIDR --dump "$STATE" \
+                --service-cidr=$SERVICE_CIDR "${tun[@]}" --dump "$STATE" \
                 > "$dir/kovs-ctl.bundle" 2>/dev/null
             if cmp -s <(normalize_flows < "$dir/kovs-ctl.bundle") \
                       <(normalize_flows < "$dir/baseline.bundle"); then
@@ -524,12 +569,15 @@ bench_size () {
     # The baseline: the same flows and groups, one ovs-ofctl bundle, into a
     # fresh ovs-vswitchd with the same ports.
     local n_ports
-    n_ports=$(( N_LOCAL_PODS + N_NODES - 1 + 2 ))
+    n_ports=$(( N_LOCAL_PODS + N_TUNNEL_PORTS + 2 ))
     for i in $(seq "$RUNS"); do
         log "$size: baseline (ovs-ofctl bundle), run $i"
+        t0=$(now_us)
         sandbox_up "$dir/baseline-$i" "$dir/installed.db" ||
             die "cannot start the baseline switch"
         wait_ports "$n_ports" || die "baseline ports did not appear"
+        t1=$(now_us)
+        echo "vs_start_ms $(ms_between "$t0" "$t1")" >> "$R"
         ovs-ofctl -O OpenFlow15 del-flows br-int
         vs_pid=$(cat ovs-vswitchd.pid)
         vs_cpu0=$(proc_cpu_ms "$vs_pid")
@@ -539,6 +587,7 @@ bench_size () {
         t1=$(now_us)
         echo "baseline_ms $(ms_between "$t0" "$t1")" >> "$R"
         echo "baseline_vs_cpu $(( $(proc_cpu_ms "$vs_pid") - vs_cpu0 ))" >> "$R"
+        echo "baseline_vs_rss $(proc_rss_kb "$vs_pid")" >> "$R"
         local n
         n=$(ovs-ofctl -O OpenFlow15 dump-aggregate br-int |
             sed -n 's/.*flow_count=\([0-9]*\).*/\1/p')
@@ -564,6 +613,7 @@ bench_size () {
             ovs-vsctl "${args[@]}" || die "ovs-vsctl failed"
         fi
         wait_ports "$n_ports" || die "fair baseline ports did not appear"
+        echo "ports_txn_ms $(ms_between "$t0" "$(now_us)")" >> "$R"
         ovs-ofctl -O OpenFlow15 bundle br-int "$dir/baseline.bundle" ||
             die "ovs-ofctl bundle failed"
         t1=$(now_us)
@@ -728,9 +778,9 @@ report_size () {
     local triple="(median / p90 / max)"
     cat <<EOF
 
-### $size${DUAL_STACK:+ (dual-stack)}: $summary
+### $size${DUAL_STACK:+ (dual-stack)}, tunnel ports $TUNNEL_PORTS: $summary
 
-Node $NODE: $N_LOCAL_PODS local pods, $((N_NODES - 1)) tunnels; $flows flows, $groups groups.
+Node $NODE: $N_LOCAL_PODS local pods, $((N_NODES - 1)) peers through $N_TUNNEL_PORTS tunnel port(s); $flows flows, $groups groups.
 Medians of $RUNS runs; incremental figures over the changes $triple.
 
 | measurement | result | target (large) |
@@ -741,8 +791,11 @@ Medians of $RUNS runs; incremental figures over the changes $triple.
 | cold install, kovs-controller start to barrier reply | $inst ms | |
 | cold install, ovs-ofctl bundle of the same flows and groups | $base ms | |
 | cold install, ratio | $ratio | |
-| cold install, fair baseline: ovs-vsctl adding the $((N_NODES - 1)) tunnel ports in one transaction, then the same bundle | $fair ms | |
+| cold install, fair baseline: ovs-vsctl adding the $N_TUNNEL_PORTS tunnel port(s) in one transaction, then the same bundle | $fair ms | |
 | cold install, ratio to the fair baseline | $fair_ratio | <= 1.2 |
+| ovs-vsctl transaction adding the $N_TUNNEL_PORTS tunnel port(s), until ovs-vswitchd has them | $(values ports_txn_ms | median) ms | |
+| ovsdb-server and ovs-vswitchd starting with every port (from the installed database) | $(values vs_start_ms | median) ms | |
+| RSS once installed: ovsdb-server / ovs-vswitchd (kovs) / ovs-vswitchd (baseline) | $(fmt_mb "$(values installed_ovsdb_rss | median)") / $(fmt_mb "$(values installed_vs_rss | median)") / $(fmt_mb "$(values baseline_vs_rss | median)") | |
 | cold install, controller CPU / peak RSS | $(values install_ctl_cpu | median) ms / $(fmt_mb "$(values install_ctl_rss | median)") | |
 | cold install, controller heap per part (memory/show, installed) | $(memory_parts "$dir/memory-show") | |
 | cold install, ovs-vswitchd CPU: kovs / baseline / fair baseline | $(values install_vs_cpu | median) ms / $(values baseline_vs_cpu | median) ms / $(values fair_vs_cpu | median) ms | |
@@ -785,6 +838,12 @@ items = json.load(open(sys.argv[1]))["items"]
 kinds = collections.Counter(o["kind"] for o in items)
 print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
     N_NODES=$(echo "$summary" | sed -n 's/.*Node: \([0-9]*\).*/\1/p')
+    size_cidrs "$size"
+    if [ "$TUNNEL_PORTS" = flow ]; then
+        N_TUNNEL_PORTS=1
+    else
+        N_TUNNEL_PORTS=$((N_NODES - 1))
+    fi
 
     log "$size: making the template switch"
     make_template "$dir/local-pods" "$dir/template" ||
