@@ -54,6 +54,8 @@ struct compute_options {
     bool all_local_ports;
     int gateway_ofport;
     enum flows_tunnel_ports tunnel_ports;
+    enum flows_tunnel_mode tunnel_mode;
+    int mtu;                        /* --mtu, or 0 for the mode's. */
     int tunnel_ofport;              /* --tunnel-ofport, for
                                      * --tunnel-ports=flow. */
     bool dump;
@@ -183,6 +185,11 @@ compute_usage(void)
            " to a peer\n"
            "  --all-local-ports       give every pod of the node a port\n"
            "  --gateway-ofport=N      kovs-gw0's OpenFlow port (default 1)\n"
+           "  --tunnel-type=TYPE      vxlan (default) or geneve, as"
+           " kovs-controller's\n"
+           "  --mtu=N                 the pods' MTU, as kovs-controller's"
+           " (default:\n"
+           "                          1450 for vxlan, 1400 for geneve)\n"
            "  --tunnel-ports=LAYOUT   per-node (default) or flow: one"
            " tunnel port\n"
            "                          (remote_ip=flow) for every peer, as"
@@ -229,6 +236,8 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
         OPT_PORTS,
         OPT_ALL_LOCAL_PORTS,
         OPT_GATEWAY_OFPORT,
+        OPT_TUNNEL_TYPE,
+        OPT_MTU,
         OPT_TUNNEL_PORTS,
         OPT_TUNNEL_OFPORT,
         OPT_DUMP,
@@ -242,6 +251,8 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
         {"ports", required_argument, NULL, OPT_PORTS},
         {"all-local-ports", no_argument, NULL, OPT_ALL_LOCAL_PORTS},
         {"gateway-ofport", required_argument, NULL, OPT_GATEWAY_OFPORT},
+        {"tunnel-type", required_argument, NULL, OPT_TUNNEL_TYPE},
+        {"mtu", required_argument, NULL, OPT_MTU},
         {"tunnel-ports", required_argument, NULL, OPT_TUNNEL_PORTS},
         {"tunnel-ofport", required_argument, NULL, OPT_TUNNEL_OFPORT},
         {"dump", no_argument, NULL, OPT_DUMP},
@@ -281,6 +292,24 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
                 || o->gateway_ofport <= 0
                 || o->gateway_ofport >= ofp_to_u16(OFPP_MAX)) {
                 ovs_fatal(0, "--gateway-ofport=%s: not a port number",
+                          optarg);
+            }
+            break;
+        case OPT_TUNNEL_TYPE:
+            if (!strcmp(optarg, "vxlan")) {
+                o->tunnel_mode = FLOWS_TUNNEL_VXLAN;
+            } else if (!strcmp(optarg, "geneve")) {
+                o->tunnel_mode = FLOWS_TUNNEL_GENEVE;
+            } else {
+                ovs_fatal(0, "--tunnel-type=%s: must be vxlan or geneve "
+                          "(routed mode needs br-ex, which compute does not "
+                          "model)", optarg);
+            }
+            break;
+        case OPT_MTU:
+            if (!str_to_int(optarg, 10, &o->mtu) || o->mtu < 576
+                || o->mtu > 65535) {
+                ovs_fatal(0, "--mtu=%s: expected a number from 576 to 65535",
                           optarg);
             }
             break;
@@ -506,6 +535,8 @@ cmd_compute(int argc, char *argv[])
         .gateway_ofport = u16_to_ofp(o.gateway_ofport),
         .pod_ports = &pods,
         .tunnel_ports = &tunnels,
+        .tunnel_mode = o.tunnel_mode,
+        .mtu = o.mtu,
         .tunnel_port_mode = o.tunnel_ports,
         .tunnel_ofport = flow_tunnel ? u16_to_ofp(o.tunnel_ofport) : 0,
     };
