@@ -798,8 +798,18 @@ pinctrl_icmp6_stash(const struct pinctrl_packet_in *pi,
     ovs_be32 word;
     memcpy(&word, icmp6 + 4, sizeof word);
 
+    struct pinctrl_icmp6_stash_args args = { .from_patch = 0 };
+    if (pi->args_len == sizeof args) {
+        memcpy(&args, pi->args, sizeof args);
+    } else if (pi->args_len) {
+        return pinctrl_ignore(pi, "bad icmp6-stash arguments");
+    }
+
     struct match md;
     pinctrl_pipeline_metadata(pi, &md);
+    if (args.from_patch) {
+        match_set_in_port(&md, OFPP_LOCAL);
+    }
     uint64_t ofpacts_stub[128 / 8];
     struct ofpbuf ofpacts = OFPBUF_STUB_INITIALIZER(ofpacts_stub);
     flows_put_load_field(&ofpacts, KOVS_F_ICMP6_STASH, ntohl(word));

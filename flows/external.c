@@ -6,6 +6,8 @@
 
 #include "flows/flows.h"
 
+#include <netinet/icmp6.h>
+
 #include "flows/actions.h"
 #include "flows/flow-table.h"
 #include "flows/pinctrl-opcodes.h"
@@ -293,6 +295,31 @@ external_int_flows(const struct flows_input *in,
         match_set_in_port(&match, ex->patch_ofport);
         flow_table_add(ft, cookie, KOVS_T_CLASSIFIER,
                        KOVS_PRIO_CLASSIFIER_ROUTED_NA, &match, ofpacts);
+    }
+
+    /* CT_ZONE: an ICMPv6 error from br-ex goes through the controller as
+     * every ICMPv6 error does (pipeline.c), and on from br-int's LOCAL
+     * port (see struct pinctrl_icmp6_stash_args). */
+    if (local->valid6 && flows_external_has_ipv6(ex)) {
+        static const uint8_t error_types[] = {
+            ICMP6_DST_UNREACH, ICMP6_PACKET_TOO_BIG, ICMP6_TIME_EXCEEDED,
+            ICMP6_PARAM_PROB,
+        };
+        const struct pinctrl_icmp6_stash_args args = { .from_patch = 1 };
+        for (size_t i = 0; i < ARRAY_SIZE(error_types); i++) {
+            match_init_catchall(&match);
+            match_set_in_port(&match, ex->patch_ofport);
+            match_set_dl_type(&match, htons(ETH_TYPE_IPV6));
+            match_set_nw_proto(&match, IPPROTO_ICMPV6);
+            match_set_icmp_type(&match, error_types[i]);
+            kovs_match_field(&match, KOVS_F_FLAG_ICMP6_STASHED, 0);
+            ofpbuf_clear(ofpacts);
+            flows_put_controller_args(ofpacts, PINCTRL_OP_ICMP6_STASH,
+                                      &args, sizeof args);
+            flow_table_add(ft, cookie, KOVS_T_CT_ZONE,
+                           KOVS_PRIO_CT_ZONE_ICMP6_STASH_PATCH, &match,
+                           ofpacts);
+        }
     }
 
     /* NEIGHBOR: a next hop without a MAC yet.  The packet is dropped; a

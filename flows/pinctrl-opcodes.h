@@ -120,6 +120,17 @@ struct pinctrl_np_log_args {
 };
 BUILD_ASSERT_DECL(sizeof(struct pinctrl_np_log_args) == 4);
 
+/* The arguments of ICMP6_STASH, if any, after the opcode in the userdata:
+ * the packet came from br-ex's patch port, and goes on from br-int's LOCAL
+ * port.  (ovs-vswitchd 3.1's userspace datapath loses a packet-out whose
+ * in_port is a patch port once a ct action recirculates it: a patch port
+ * has no datapath port; tests/repro/packet-out-patch-recirc.sh shows it.
+ * After CT_ZONE nothing that an ICMPv6 error from br-ex meets matches the
+ * patch port as in_port.) */
+struct pinctrl_icmp6_stash_args {
+    uint8_t from_patch;             /* 1. */
+};
+
 /* The arguments of TOO_BIG, after the opcode in the userdata. */
 struct pinctrl_too_big_args {
     ovs_be16 mtu;                   /* The largest IP packet (without its

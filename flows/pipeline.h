@@ -521,6 +521,7 @@ enum kovs_ct_zone_prio {
     KOVS_PRIO_CT_ZONE_POD = 100,
     KOVS_PRIO_CT_ZONE_UNSNAT = 200,
     KOVS_PRIO_CT_ZONE_ICMP6_STASH = 300,
+    KOVS_PRIO_CT_ZONE_ICMP6_STASH_PATCH = 310,
 };
 
 /* CT_STATE: invalid drops, above established and related, which skip load
