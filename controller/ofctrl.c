@@ -950,14 +950,16 @@ ofctrl_handle_error(struct ofctrl *of, const struct ofp_header *oh)
 static void
 ofctrl_handle_barrier_reply(struct ofctrl *of, ovs_be32 xid)
 {
-    struct ofctrl_barrier *b;
-
-    LIST_FOR_EACH (b, list_node, &of->barriers) {
-        if (b->xid == xid) {
+    /* (LIST_FOR_EACH leaves its variable NULL when it finds nothing.) */
+    struct ofctrl_barrier *b = NULL, *iter;
+    LIST_FOR_EACH (iter, list_node, &of->barriers) {
+        if (iter->xid == xid) {
+            b = iter;
             break;
         }
     }
-    if (&b->list_node == &of->barriers) {
+    if (!b) {
+        /* A barrier that an error or a reconnection cleared. */
         return;
     }
 

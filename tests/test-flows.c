@@ -702,6 +702,12 @@ test_flow_table_memory(void)
     flow_table_memory(&f.ft, &flow_bytes, &group_bytes);
     struct mallinfo2 mi = mallinfo2();
     size_t before = mi.uordblks + mi.hblkhd;
+    if (!before) {
+        /* The sanitizers' allocator keeps no glibc counts to compare
+         * with: autotest's "skipped". */
+        printf("the allocator keeps no heap counts (a sanitizer build)\n");
+        exit(77);
+    }
     flow_table_destroy(&f.ft);
     mi = mallinfo2();
     size_t freed = before - (mi.uordblks + mi.hblkhd);
@@ -4151,7 +4157,7 @@ test_tunnel_flow_port(void)
     size_t n_pipeline = flow_table_owner_count(&f.ft, KOVS_COOKIE_PIPELINE);
     fixture_put(&f, "{'kind':'Node','metadata':{'name':'n2'},"
                 " 'spec':{'podCIDRs':['10.244.2.0/24']}}");
-    shash_find_and_delete(&f.tunnel_ports, "n2");
+    free(shash_find_and_delete(&f.tunnel_ports, "n2"));
     compute_changes(&f);
     CHECK(flow_table_owner_count(&f.ft, n2) == 0
           && flow_table_owner_count(&f.ft, KOVS_COOKIE_PIPELINE)
