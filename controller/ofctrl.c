@@ -6,13 +6,14 @@
 
 #include "controller/ofctrl.h"
 
-#include <malloc.h>
 #include <unistd.h>
 
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
 #include "hash.h"
+#include "hmapx.h"
+#include "k8s/heap-bytes.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/hmap.h"
 #include "openvswitch/match.h"
@@ -27,7 +28,6 @@
 #include "openvswitch/ofp-packet.h"
 #include "openvswitch/ofp-print.h"
 #include "openvswitch/ofp-switch.h"
-#include "hmapx.h"
 #include "openvswitch/ofp-protocol.h"
 #include "openvswitch/ofp-util.h"
 #include "openvswitch/ofpbuf.h"
@@ -2026,21 +2026,6 @@ ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *s)
     s->n_desired_meters = of->meters_supported ? of->n_meters : 0;
     s->n_installed_meters = hmap_count(&of->installed_meters);
     s->in_flight = ofctrl_barrier_pending(of);
-}
-
-/* The heap a block from malloc() takes: what it can hold, and the size
- * word that glibc's allocator keeps before it. */
-static size_t
-heap_block_bytes(const void *p)
-{
-    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
-             : 0;
-}
-
-static size_t
-hmap_buckets_bytes(const struct hmap *map)
-{
-    return map->buckets != &map->one ? heap_block_bytes(map->buckets) : 0;
 }
 
 static size_t

@@ -6,11 +6,11 @@
 
 #include "flows/flow-table.h"
 
-#include <malloc.h>
 #include <stdarg.h>
 
 #include "bitmap.h"
 #include "hash.h"
+#include "k8s/heap-bytes.h"
 #include "nx-match.h"
 #include "odp-netlink.h"
 #include "openvswitch/dynamic-string.h"
@@ -779,21 +779,6 @@ size_t
 flow_table_group_count(const struct flow_table *ft)
 {
     return hmap_count(&ft->groups);
-}
-
-/* The heap a block from malloc() takes: what it can hold, and the size
- * word that glibc's allocator keeps before it. */
-static size_t
-heap_block_bytes(const void *p)
-{
-    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
-             : 0;
-}
-
-static size_t
-hmap_buckets_bytes(const struct hmap *map)
-{
-    return map->buckets != &map->one ? heap_block_bytes(map->buckets) : 0;
 }
 
 static size_t

@@ -12,6 +12,7 @@ k8s_libkovs_k8s_a_SOURCES = \
 	k8s/k8s-decode.c \
 	k8s/k8s-decode.h \
 	k8s/k8s-decode-private.h \
+	k8s/heap-bytes.h \
 	k8s/k8s-model.c \
 	k8s/k8s-model.h \
 	k8s/k8s-state.c \

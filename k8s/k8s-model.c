@@ -6,11 +6,11 @@
 
 #include "k8s-model.h"
 
-#include <malloc.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include "hash.h"
+#include "k8s/heap-bytes.h"
 #include "packets.h"
 #include "util.h"
 
@@ -153,15 +153,6 @@ struct heap_walk {
     size_t bytes;               /* What was counted. */
 };
 
-/* The heap a block from malloc() takes: what it can hold, and the size
- * word that glibc's allocator keeps before it. */
-static size_t
-heap_block_bytes(const void *p)
-{
-    return p ? malloc_usable_size(CONST_CAST(void *, p)) + sizeof(size_t)
-             : 0;
-}
-
 static void
 release(struct heap_walk *w, void *p)
 {
@@ -175,8 +166,8 @@ release(struct heap_walk *w, void *p)
 static void
 release_hmap_buckets(struct heap_walk *w, const struct hmap *map)
 {
-    if (w->count && map->buckets != &map->one) {
-        w->bytes += heap_block_bytes(map->buckets);
+    if (w->count) {
+        w->bytes += hmap_buckets_bytes(map);
     }
 }
 
