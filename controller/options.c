@@ -305,30 +305,19 @@ controller_options_parse(struct controller_options *o, int argc,
             parse_cidr_option("service-cidr", optarg, &o->service_cidr);
             break;
         case OPT_TUNNEL_TYPE:
-            if (!strcmp(optarg, "vxlan")) {
-                o->tunnel_mode = FLOWS_TUNNEL_VXLAN;
-            } else if (!strcmp(optarg, "geneve")) {
-                o->tunnel_mode = FLOWS_TUNNEL_GENEVE;
-            } else if (!strcmp(optarg, "none")) {
-                o->tunnel_mode = FLOWS_TUNNEL_NONE;
-            } else {
+            if (!flows_tunnel_mode_from_name(optarg, &o->tunnel_mode)) {
                 ovs_fatal(0, "--tunnel-type=%s: must be vxlan, geneve or "
                           "none", optarg);
             }
             break;
         case OPT_TUNNEL_PORTS:
-            if (!strcmp(optarg, "per-node")) {
-                o->tunnel_ports = FLOWS_TUNNEL_PORTS_PER_NODE;
-            } else if (!strcmp(optarg, "flow")) {
-                o->tunnel_ports = FLOWS_TUNNEL_PORTS_FLOW;
-            } else {
+            if (!flows_tunnel_ports_from_name(optarg, &o->tunnel_ports)) {
                 ovs_fatal(0, "--tunnel-ports=%s: must be per-node or flow",
                           optarg);
             }
             break;
         case OPT_MTU:
-            if (!str_to_int(optarg, 10, &o->mtu)
-                || o->mtu < 576 || o->mtu > 65535) {
+            if (!flows_mtu_from_string(optarg, &o->mtu)) {
                 ovs_fatal(0, "--mtu=%s: expected a number from 576 to "
                           "65535", optarg);
             }

@@ -6,11 +6,14 @@
 
 #include "flows/flows.h"
 
+#include <string.h>
+
 #include "flows/flow-table.h"
 #include "flows/pipeline.h"
 #include "flows/policy.h"
 #include "flows/service.h"
 #include "openvswitch/dynamic-string.h"
+#include "util.h"
 
 const char *
 flows_tunnel_mode_name(enum flows_tunnel_mode mode)
@@ -26,6 +29,21 @@ flows_tunnel_mode_name(enum flows_tunnel_mode mode)
     OVS_NOT_REACHED();
 }
 
+bool
+flows_tunnel_mode_from_name(const char *name, enum flows_tunnel_mode *mode)
+{
+    static const enum flows_tunnel_mode modes[] = {
+        FLOWS_TUNNEL_VXLAN, FLOWS_TUNNEL_GENEVE, FLOWS_TUNNEL_NONE,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
+        if (!strcmp(name, flows_tunnel_mode_name(modes[i]))) {
+            *mode = modes[i];
+            return true;
+        }
+    }
+    return false;
+}
+
 const char *
 flows_tunnel_ports_name(enum flows_tunnel_ports ports)
 {
@@ -36,6 +54,27 @@ flows_tunnel_ports_name(enum flows_tunnel_ports ports)
         return "flow";
     }
     OVS_NOT_REACHED();
+}
+
+bool
+flows_tunnel_ports_from_name(const char *name, enum flows_tunnel_ports *ports)
+{
+    static const enum flows_tunnel_ports layouts[] = {
+        FLOWS_TUNNEL_PORTS_PER_NODE, FLOWS_TUNNEL_PORTS_FLOW,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(layouts); i++) {
+        if (!strcmp(name, flows_tunnel_ports_name(layouts[i]))) {
+            *ports = layouts[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
+flows_mtu_from_string(const char *s, int *mtu)
+{
+    return str_to_int(s, 10, mtu) && *mtu >= 576 && *mtu <= 65535;
 }
 
 int

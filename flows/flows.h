@@ -106,6 +106,11 @@ enum flows_tunnel_mode {
 /* Returns the name of 'mode' as --tunnel-type spells it ("vxlan"). */
 const char *flows_tunnel_mode_name(enum flows_tunnel_mode mode);
 
+/* Stores in '*mode' the mode that flows_tunnel_mode_name() calls 'name' and
+ * returns true, or returns false if none does. */
+bool flows_tunnel_mode_from_name(const char *name,
+                                 enum flows_tunnel_mode *mode);
+
 /* How the tunnel ports of a VXLAN or Geneve overlay are laid out
  * (--tunnel-ports). */
 enum flows_tunnel_ports {
@@ -122,6 +127,10 @@ enum flows_tunnel_ports {
 /* Returns the name of 'ports' as --tunnel-ports spells it ("per-node"). */
 const char *flows_tunnel_ports_name(enum flows_tunnel_ports ports);
 
+/* As flows_tunnel_mode_from_name(), for --tunnel-ports. */
+bool flows_tunnel_ports_from_name(const char *name,
+                                  enum flows_tunnel_ports *ports);
+
 /* The MTU of pods and the gateway in each tunnel mode, over a 1500-byte
  * underlay: VXLAN over IPv4 adds 50 bytes, Geneve 50 plus room for
  * options; routed mode adds nothing.  It is also the largest IP packet
@@ -132,6 +141,10 @@ const char *flows_tunnel_ports_name(enum flows_tunnel_ports ports);
 
 /* Returns the default MTU of tunnel mode 'mode'. */
 int flows_default_mtu(enum flows_tunnel_mode mode);
+
+/* Parses 's' as an --mtu: stores it in '*mtu' and returns true if it is a
+ * number from 576 (IPv4's minimum datagram every host takes) to 65535. */
+bool flows_mtu_from_string(const char *s, int *mtu);
 
 struct flows_input;
 

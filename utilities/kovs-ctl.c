@@ -296,29 +296,21 @@ compute_parse_options(int argc, char *argv[], struct compute_options *o)
             }
             break;
         case OPT_TUNNEL_TYPE:
-            if (!strcmp(optarg, "vxlan")) {
-                o->tunnel_mode = FLOWS_TUNNEL_VXLAN;
-            } else if (!strcmp(optarg, "geneve")) {
-                o->tunnel_mode = FLOWS_TUNNEL_GENEVE;
-            } else {
+            if (!flows_tunnel_mode_from_name(optarg, &o->tunnel_mode)
+                || o->tunnel_mode == FLOWS_TUNNEL_NONE) {
                 ovs_fatal(0, "--tunnel-type=%s: must be vxlan or geneve "
                           "(routed mode needs br-ex, which compute does not "
                           "model)", optarg);
             }
             break;
         case OPT_MTU:
-            if (!str_to_int(optarg, 10, &o->mtu) || o->mtu < 576
-                || o->mtu > 65535) {
+            if (!flows_mtu_from_string(optarg, &o->mtu)) {
                 ovs_fatal(0, "--mtu=%s: expected a number from 576 to 65535",
                           optarg);
             }
             break;
         case OPT_TUNNEL_PORTS:
-            if (!strcmp(optarg, "per-node")) {
-                o->tunnel_ports = FLOWS_TUNNEL_PORTS_PER_NODE;
-            } else if (!strcmp(optarg, "flow")) {
-                o->tunnel_ports = FLOWS_TUNNEL_PORTS_FLOW;
-            } else {
+            if (!flows_tunnel_ports_from_name(optarg, &o->tunnel_ports)) {
                 ovs_fatal(0, "--tunnel-ports=%s: must be per-node or flow",
                           optarg);
             }
