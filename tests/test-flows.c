@@ -2801,6 +2801,34 @@ ipv4_address_lines(const char *text)
     return ds_steal_cstr(&out);
 }
 
+/* The IPv6-only cluster of the tests below: IPv6 cluster and Service
+ * CIDRs, and (V6ONLY_NODES_AND_POD_A, the first objects of each test's
+ * list) nodes n1 (this node) and n2 with IPv6 podCIDRs and InternalIPs, and
+ * pod a on n1. */
+#define V6ONLY_NODES_AND_POD_A                                          \
+    "{'kind':'Node','metadata':{'name':'n1'},"                          \
+    " 'spec':{'podCIDRs':['fd00:10:244:1::/64']},"                      \
+    " 'status':{'addresses':[{'type':'InternalIP',"                     \
+    "  'address':'fd00:198:18::11'}]}}",                                \
+    "{'kind':'Node','metadata':{'name':'n2'},"                          \
+    " 'spec':{'podCIDRs':['fd00:10:244:2::/64']},"                      \
+    " 'status':{'addresses':[{'type':'InternalIP',"                     \
+    "  'address':'fd00:198:18::12'}]}}",                                \
+    "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"      \
+    " 'spec':{'nodeName':'n1'},"                                        \
+    " 'status':{'podIPs':[{'ip':'fd00:10:244:1::a'}]}}",
+
+static void
+fixture_ipv6_only(struct fixture *f)
+{
+    char *error = k8s_parse_dual_cidr_option(
+        "cluster-cidr", "fd00:10:244::/56", &f->in.cluster_cidr);
+    ovs_assert(!error);
+    error = k8s_parse_dual_cidr_option(
+        "service-cidr", "fd00:10:96::/112", &f->in.service_cidr);
+    ovs_assert(!error);
+}
+
 /* An IPv6-only node (one IPv6 podCIDR, IPv6 cluster and Service CIDRs, an
  * IPv6 InternalIP) gets the gateway's IPv6 flows, its pods' IPv6 flows and
  * the routes to its IPv6-only peer, and no flow about an IPv4 address. */
@@ -2809,25 +2837,10 @@ test_ipv6_only_node(void)
 {
     struct fixture f;
     fixture_init(&f);
-    char *error = k8s_parse_dual_cidr_option(
-        "cluster-cidr", "fd00:10:244::/56", &f.in.cluster_cidr);
-    ovs_assert(!error);
-    error = k8s_parse_dual_cidr_option(
-        "service-cidr", "fd00:10:96::/112", &f.in.service_cidr);
-    ovs_assert(!error);
+    fixture_ipv6_only(&f);
 
     static const char *const v6only[] = {
-        "{'kind':'Node','metadata':{'name':'n1'},"
-        " 'spec':{'podCIDRs':['fd00:10:244:1::/64']},"
-        " 'status':{'addresses':[{'type':'InternalIP',"
-        "  'address':'fd00:198:18::11'}]}}",
-        "{'kind':'Node','metadata':{'name':'n2'},"
-        " 'spec':{'podCIDRs':['fd00:10:244:2::/64']},"
-        " 'status':{'addresses':[{'type':'InternalIP',"
-        "  'address':'fd00:198:18::12'}]}}",
-        "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"
-        " 'spec':{'nodeName':'n1'},"
-        " 'status':{'podIPs':[{'ip':'fd00:10:244:1::a'}]}}",
+        V6ONLY_NODES_AND_POD_A
         "{'kind':'Pod','metadata':{'namespace':'default','name':'b'},"
         " 'spec':{'nodeName':'n1'},"
         " 'status':{'podIPs':[{'ip':'fd00:10:244:1::b'}]}}",
@@ -3754,25 +3767,10 @@ fixture_external6_only(struct fixture *f)
     ovs_assert(ipv6_parse("fd00:198:18::11", &f->ex.node_ip6));
     f->ex.subnet6_plen = 64;
     ovs_assert(ipv6_parse("fd00:198:18::1", &f->ex.gateway_ip6));
-    char *error = k8s_parse_dual_cidr_option(
-        "cluster-cidr", "fd00:10:244::/56", &f->in.cluster_cidr);
-    ovs_assert(!error);
-    error = k8s_parse_dual_cidr_option(
-        "service-cidr", "fd00:10:96::/112", &f->in.service_cidr);
-    ovs_assert(!error);
+    fixture_ipv6_only(f);
 
     static const char *const v6only[] = {
-        "{'kind':'Node','metadata':{'name':'n1'},"
-        " 'spec':{'podCIDRs':['fd00:10:244:1::/64']},"
-        " 'status':{'addresses':[{'type':'InternalIP',"
-        "  'address':'fd00:198:18::11'}]}}",
-        "{'kind':'Node','metadata':{'name':'n2'},"
-        " 'spec':{'podCIDRs':['fd00:10:244:2::/64']},"
-        " 'status':{'addresses':[{'type':'InternalIP',"
-        "  'address':'fd00:198:18::12'}]}}",
-        "{'kind':'Pod','metadata':{'namespace':'default','name':'a'},"
-        " 'spec':{'nodeName':'n1'},"
-        " 'status':{'podIPs':[{'ip':'fd00:10:244:1::a'}]}}",
+        V6ONLY_NODES_AND_POD_A
         "{'kind':'Service','metadata':{'namespace':'default','name':'np'},"
         " 'spec':{'type':'NodePort','clusterIP':'fd00:10:96::10',"
         "  'clusterIPs':['fd00:10:96::10'],'ipFamilies':['IPv6'],"
