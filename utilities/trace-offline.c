@@ -70,9 +70,11 @@ offline_backend_cast(struct trace_backend *backend)
     return CONTAINER_OF(backend, struct offline_backend, up);
 }
 
+/* Adds to 'args' the port 'iface' of 'bridge', of interface type 'type',
+ * with OpenFlow port 'ofport'. */
 static void
-put_vsctl_port(struct svec *args, const char *bridge, const char *iface,
-               ofp_port_t ofport)
+put_vsctl_iface(struct svec *args, const char *bridge, const char *iface,
+                const char *type, ofp_port_t ofport)
 {
     svec_add(args, "--");
     svec_add(args, "add-port");
@@ -82,9 +84,16 @@ put_vsctl_port(struct svec *args, const char *bridge, const char *iface,
     svec_add(args, "set");
     svec_add(args, "Interface");
     svec_add(args, iface);
-    svec_add(args, "type=dummy");
+    svec_add_nocopy(args, xasprintf("type=%s", type));
     svec_add_nocopy(args, xasprintf("ofport_request=%"PRIu16,
                                     ofp_to_u16(ofport)));
+}
+
+static void
+put_vsctl_port(struct svec *args, const char *bridge, const char *iface,
+               ofp_port_t ofport)
+{
+    put_vsctl_iface(args, bridge, iface, "dummy", ofport);
 }
 
 /* Adds to 'args' the patch port 'iface' of 'bridge' to 'peer', with
@@ -93,18 +102,8 @@ static void
 put_vsctl_patch(struct svec *args, const char *bridge, const char *iface,
                 const char *peer, ofp_port_t ofport)
 {
-    svec_add(args, "--");
-    svec_add(args, "add-port");
-    svec_add(args, bridge);
-    svec_add(args, iface);
-    svec_add(args, "--");
-    svec_add(args, "set");
-    svec_add(args, "Interface");
-    svec_add(args, iface);
-    svec_add(args, "type=patch");
+    put_vsctl_iface(args, bridge, iface, "patch", ofport);
     svec_add_nocopy(args, xasprintf("options:peer=%s", peer));
-    svec_add_nocopy(args, xasprintf("ofport_request=%"PRIu16,
-                                    ofp_to_u16(ofport)));
 }
 
 static char *offline_load_flows(struct offline_backend *,
