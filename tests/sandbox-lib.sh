@@ -756,18 +756,10 @@ print(s.makefile("rb").readline().decode().strip())
 ' "$2" "$3"
 }
 
-# udp_packet_hex SRC-MAC DST-MAC SRC-IP DST-IP SPORT DPORT SIZE [DF]: the
-# hex of an Ethernet frame carrying a UDP datagram from SRC-IP to DST-IP
-# (both IPv4 or both IPv6) whose IP packet is SIZE bytes long, with valid
-# checksums; an IPv4 one has DF set if DF is "df".  For
-# "netdev-dummy/receive PORT HEX", whose flow syntax can neither set DF
-# nor make a packet this large.
-udp_packet_hex () {
-    python3 -I -S -c '
+# The Python that builds test frames: Ethernet addresses and the Internet
+# checksum, for the *_hex functions below.
+_sandbox_py_frames='
 import socket, struct, sys
-smac, dmac, src, dst, sport, dport, size = sys.argv[1:8]
-df = len(sys.argv) > 8 and sys.argv[8] == "df"
-sport, dport, size = int(sport), int(dport), int(size)
 def mac(s):
     return bytes(int(x, 16) for x in s.split(":"))
 def csum(data):
@@ -777,6 +769,19 @@ def csum(data):
     while s >> 16:
         s = (s & 0xffff) + (s >> 16)
     return ~s & 0xffff
+'
+
+# udp_packet_hex SRC-MAC DST-MAC SRC-IP DST-IP SPORT DPORT SIZE [DF]: the
+# hex of an Ethernet frame carrying a UDP datagram from SRC-IP to DST-IP
+# (both IPv4 or both IPv6) whose IP packet is SIZE bytes long, with valid
+# checksums; an IPv4 one has DF set if DF is "df".  For
+# "netdev-dummy/receive PORT HEX", whose flow syntax can neither set DF
+# nor make a packet this large.
+udp_packet_hex () {
+    python3 -I -S -c "$_sandbox_py_frames"'
+smac, dmac, src, dst, sport, dport, size = sys.argv[1:8]
+df = len(sys.argv) > 8 and sys.argv[8] == "df"
+sport, dport, size = int(sport), int(dport), int(size)
 v6 = ":" in src
 fam = socket.AF_INET6 if v6 else socket.AF_INET
 s, d = socket.inet_pton(fam, src), socket.inet_pton(fam, dst)
@@ -807,21 +812,11 @@ print(frame.hex())
 # packet from QSRC to QDST: a 200-byte UDP datagram (QPROTO udp) or a TCP
 # SYN (tcp) between ports QSPORT and QDPORT, with valid checksums.
 icmp6_error_hex () {
-    python3 -I -S -c '
-import socket, struct, sys
+    python3 -I -S -c "$_sandbox_py_frames"'
 (smac, dmac, src, dst, typ, code, word, qsrc, qdst, qproto, qsport,
  qdport) = sys.argv[1:13]
-def mac(s):
-    return bytes(int(x, 16) for x in s.split(":"))
 def a6(s):
     return socket.inet_pton(socket.AF_INET6, s)
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 def ip6(s, d, proto, l4, csum_ofs):
     pseudo = a6(s) + a6(d) + struct.pack("!IxxxB", len(l4), proto)
     l4 = (l4[:csum_ofs] + struct.pack("!H", csum(pseudo + l4) or 0xffff)
