@@ -65,7 +65,7 @@ EXTRA_DIST += $(TESTSUITE_AT) $(TESTSUITE) tests/atlocal.in \
 	tests/apiserver-lib.sh tests/fake-apiserver.py tests/check-manifests.py \
 	tests/policy-lib.sh tests/netpol-probe.py tests/deploy-lib.sh \
 	tests/repro/stale-megaflow.sh tests/repro/icmp6-related-nat.sh \
-	tests/repro/packet-out-patch-recirc.sh \
+	tests/repro/packet-out-patch-recirc.sh tests/repro/switch-lib.sh \
 	tests/cni-runtime.go tests/cni-lib.sh \
 	tests/e2e-lib.sh tests/metrics-http-probe.py
 DISTCLEANFILES += tests/atconfig tests/atlocal

@@ -29,20 +29,7 @@
 # outside a temporary directory.  Exits 1 if either answer is damaged (the
 # bug), 0 if both are intact.
 set -eu
-D=$(mktemp -d)
-export OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D OVS_SYSCONFDIR=$D
-cleanup() {
-    ovs-appctl -t ovs-vswitchd exit 2>/dev/null || true
-    ovs-appctl -t ovsdb-server exit 2>/dev/null || true
-    rm -rf "$D"
-}
-trap cleanup EXIT
-ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-server --detach --no-chdir --pidfile --log-file \
-    --remote="punix:$D/db.sock" "$D/conf.db" 2>/dev/null
-ovs-vsctl --no-wait init
-ovs-vswitchd --enable-dummy --disable-system --detach --no-chdir --pidfile \
-    --log-file 2>/dev/null
+. "$(dirname "$0")/switch-lib.sh"
 ovs-vsctl add-br br0 -- set bridge br0 datapath_type=dummy \
     -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
        options:tx_pcap="$D/p1.pcap" \

@@ -13,14 +13,7 @@
 # temporary directory.  Exits 1 if the packet-out from the patch port is
 # lost (the bug), 0 if it comes out.
 set -eu
-D=$(mktemp -d)
-export OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D OVS_SYSCONFDIR=$D
-cleanup() { ovs-appctl -t ovs-vswitchd exit 2>/dev/null || true; ovs-appctl -t ovsdb-server exit 2>/dev/null || true; rm -rf "$D"; }
-trap cleanup EXIT
-ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-server --detach --no-chdir --pidfile --log-file --remote="punix:$D/db.sock" "$D/conf.db" 2>/dev/null
-ovs-vsctl --no-wait init
-ovs-vswitchd --enable-dummy --disable-system --detach --no-chdir --pidfile --log-file 2>/dev/null
+. "$(dirname "$0")/switch-lib.sh"
 ovs-vsctl add-br br0 -- set bridge br0 datapath_type=dummy \
   -- add-br br1 -- set bridge br1 datapath_type=dummy \
   -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2 options:tx_pcap=$D/p2.pcap \

@@ -34,20 +34,7 @@
 # temporary directory.  Exits 1 if 10.1.2.2's packets are dropped after
 # step 4 (the bug), 0 if they are delivered.
 set -eu
-D=$(mktemp -d)
-export OVS_RUNDIR=$D OVS_LOGDIR=$D OVS_DBDIR=$D OVS_SYSCONFDIR=$D
-cleanup() {
-    ovs-appctl -t ovs-vswitchd exit 2>/dev/null || true
-    ovs-appctl -t ovsdb-server exit 2>/dev/null || true
-    rm -rf "$D"
-}
-trap cleanup EXIT
-ovsdb-tool create "$D/conf.db" /usr/share/openvswitch/vswitch.ovsschema
-ovsdb-server --detach --no-chdir --pidfile --log-file \
-    --remote="punix:$D/db.sock" "$D/conf.db"
-ovs-vsctl --no-wait init
-ovs-vswitchd --enable-dummy --disable-system --detach --no-chdir --pidfile \
-    --log-file 2>/dev/null
+. "$(dirname "$0")/switch-lib.sh"
 ovs-vsctl add-br br0 -- set bridge br0 datapath_type=dummy \
     -- add-port br0 p1 -- set interface p1 type=dummy ofport_request=1 \
     -- add-port br0 p2 -- set interface p2 type=dummy ofport_request=2
