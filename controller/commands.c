@@ -192,6 +192,9 @@ kovs_unixctl_status(struct unixctl_conn *conn, int argc OVS_UNUSED,
                   " abandoned\n", s.streaming ? "yes" : "no",
                   s.max_stream_queue_bytes, s.n_stream_waits,
                   s.n_streams_abandoned);
+    ds_put_format(&ds, "sent ahead of the computation: %"PRIu64" flow-mods, "
+                  "%"PRIu64" group-mods\n", s.ahead_flow_mods,
+                  s.ahead_group_mods);
     dpcache_format_status(&ds);
 
     struct pinctrl_stats ps;

@@ -49,6 +49,7 @@ static void set_meters(struct ofctrl *, const struct controller_options *);
 static void check_own_node(struct controller *);
 static void log_flow_warnings(struct controller *);
 static void event_latency_run(struct controller *);
+static void put_ahead(void *controller);
 
 int
 main(int argc, char *argv[])
@@ -160,7 +161,15 @@ main(int argc, char *argv[])
     long long int sync_usec = -1;   /* A computation not yet put. */
     struct sync_log sync_log;
     sync_log_init(&sync_log);
+    c.input.progress = put_ahead;
+    c.input.progress_aux = &c;
     while (!c.exiting) {
+        /* The handshakes go out before the Kubernetes input, whose first
+         * decoding can take longer than the switch waits for them. */
+        ofctrl_run_connection(c.br_int);
+        if (c.br_ex) {
+            ofctrl_run_connection(c.br_ex->ofctrl);
+        }
         if (c.state) {
             k8s_state_file_run(c.state, &c.cluster);
         } else {
@@ -263,7 +272,10 @@ main(int argc, char *argv[])
             ofctrl_get_stats(c.br_int, &before);
             long long int start = time_usec();
             struct ovs_list ct_flushes = OVS_LIST_INITIALIZER(&ct_flushes);
-            flows_ct_flushes_for_changes(&c.flows, &ct_flushes);
+            if (ofctrl_put_would_diff(c.br_int)) {
+                /* Not while a bundle streams: the changes wait. */
+                flows_ct_flushes_for_changes(&c.flows, &ct_flushes);
+            }
             put_done = ofctrl_put(c.br_int, &c.flows, &ct_flushes);
             flows_ct_flushes_destroy(&ct_flushes);
             ofctrl_get_stats(c.br_int, &after);
@@ -528,3 +540,12 @@ event_latency_run(struct controller *c)
     }
 }
 
+
+/* The flows' progress callback: while a computation goes on, the switch
+ * takes in what is computed so far. */
+static void
+put_ahead(void *c_)
+{
+    struct controller *c = c_;
+    ofctrl_put_ahead(c->br_int, &c->flows);
+}

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "bitmap.h"
 #include "flows/flow-table.h"
 #include "flows/flows.h"
 #include "flows/pipeline.h"
@@ -177,6 +178,22 @@ struct ofctrl {
     struct ofctrl_bundle *stream;
     struct rconn_packet_counter *stream_bytes;
     ovs_be32 discard_xid;
+
+    /* ofctrl_put_ahead(): the last tracked flow and group of 'ahead_ft' it
+     * looked at (NULL: none yet), until the next diff clears the
+     * tracking. */
+    const struct flow_table *ahead_ft;
+    const struct desired_flow *ahead_flow;
+    const struct desired_group *ahead_group;
+
+    /* The tables whose flows ofctrl_put_ahead() holds back, because one of
+     * their keys turned out to have several entries (owners).  The lowest
+     * cookie among a key's entries wins, so a flow sent ahead for a key
+     * that another owner joins later may have to be sent again with
+     * another cookie (in Open vSwitch, an add that replaces the flow), and
+     * where one key is shared, more usually are: a Service's endpoint
+     * that other Services share, a peer in several policies. */
+    unsigned long held_tables[BITMAP_N_LONGS(256)];
 
     /* Bundles sent, and the number of the last one the switch is known to
      * have committed. */
@@ -1083,11 +1100,17 @@ ofctrl_connect_when_socket_appears(struct ofctrl *of)
     of->socket_present = present;
 }
 
-bool
-ofctrl_run(struct ofctrl *of)
+void
+ofctrl_run_connection(struct ofctrl *of)
 {
     ofctrl_connect_when_socket_appears(of);
     rconn_run(of->swconn);
+}
+
+bool
+ofctrl_run(struct ofctrl *of)
+{
+    ofctrl_run_connection(of);
 
     if (of->seqno != rconn_get_connection_seqno(of->swconn)) {
         /* The switch discarded the bundle that was streaming, if any. */
@@ -1190,24 +1213,39 @@ ofctrl_force_resync(struct ofctrl *of)
  * bundle, and the dump that follows tells what it has. */
 #define OFCTRL_STREAM_MAX_BYTES (1024 * 1024)
 
-/* A flow-mod to send. */
+/* A flow-mod to send.  Both kinds of operation begin with 'is_group', so
+ * that a "union ofctrl_op" tells which it is. */
 struct ofctrl_flow_op {
-    /* The flow's key and cookie: for an add or a modify, the flow in
-     * 'installed' (which no diff changes while the bundle streams); for a
-     * delete, the flow taken out of 'installed', owned by the op. */
-    struct installed_flow *flow;
-    const struct ofpact *ofpacts;   /* Add or modify: the actions. */
-    uint32_t ofpacts_len;
-    uint16_t command;               /* OFPFC_*. */
+    bool is_group;                  /* False. */
     bool owns_ofpacts;              /* 'ofpacts' is a copy the op frees (the
                                      * merged actions of a shared key). */
+    uint16_t command;               /* OFPFC_*. */
+    uint32_t ofpacts_len;
+
+    /* The flow's key and cookie: for an add or a modify, the flow in
+     * 'installed' (whose key no diff changes while the bundle streams; a
+     * later diff into the same open bundle may give it another cookie, and
+     * then a flow-mod of its own after this one); for a delete, the flow
+     * taken out of 'installed', owned by the op. */
+    struct installed_flow *flow;
+    const struct ofpact *ofpacts;   /* Add or modify: the actions. */
 };
 
 /* A group-mod (or several, see ofctrl_put_group_mods()) to send. */
 struct ofctrl_group_op {
-    const struct desired_group *group; /* NULL for a delete. */
-    uint32_t group_id;
+    bool is_group;                  /* True. */
     uint16_t command;               /* OFPGC15_ADD, _MODIFY or _DELETE. */
+    uint32_t group_id;
+    const struct desired_group *group; /* NULL for a delete. */
+    struct ovs_list *msgs;          /* Or its group-mods, encoded already
+                                     * (see ofctrl_bundle_pin()). */
+};
+
+/* An operation of a bundle's 'ops'. */
+union ofctrl_op {
+    bool is_group;
+    struct ofctrl_flow_op flow;
+    struct ofctrl_group_op group;   /* An add or a modify. */
 };
 
 struct ofctrl_bundle {
@@ -1218,13 +1256,12 @@ struct ofctrl_bundle {
     struct ovs_list meter_dels;     /* Meter deletions, after. */
     struct ovs_list ct_flushes;     /* Sent after the bundle. */
 
-    /* In the bundle, in this order: group adds and modifies, flow-mods,
-     * group deletions.  'next' counts the operations sent, over the three
-     * in turn. */
-    struct ofctrl_group_op *group_adds;
-    size_t n_group_adds, allocated_group_adds;
-    struct ofctrl_flow_op *flow_ops;
-    size_t n_flow_ops, allocated_flow_ops;
+    /* In the bundle, in this order: 'ops', then the group deletions.  Each
+     * diff appends its group adds and modifies to 'ops' before its
+     * flow-mods, so that a group comes before the flows that name it.
+     * 'next' counts the operations sent, over the two in turn. */
+    union ofctrl_op *ops;
+    size_t n_ops, allocated_ops;
     struct ofctrl_group_op *group_dels;
     size_t n_group_dels, allocated_group_dels;
     size_t next;
@@ -1245,6 +1282,11 @@ struct ofctrl_bundle {
      * in ofctrl's 'barriers'. */
     struct ofpbuf *barrier_msg;
     struct ofctrl_barrier *barrier;
+
+    /* Opened by ofctrl_put_ahead() while flows are being computed: more
+     * operations are to come, and the commit waits for the diff of
+     * ofctrl_put() even once every operation is sent. */
+    bool open;
 };
 
 static struct ofctrl_bundle *
@@ -1279,8 +1321,15 @@ ofctrl_bundle_destroy(struct ofctrl_bundle *bundle)
     ofpbuf_list_delete_all(&bundle->ct_flushes);
     ofpbuf_list_delete_all(&bundle->meter_adds);
     ofpbuf_list_delete_all(&bundle->meter_dels);
-    for (size_t i = 0; i < bundle->n_flow_ops; i++) {
-        struct ofctrl_flow_op *op = &bundle->flow_ops[i];
+    for (size_t i = 0; i < bundle->n_ops; i++) {
+        struct ofctrl_flow_op *op = &bundle->ops[i].flow;
+        if (bundle->ops[i].is_group) {
+            if (bundle->ops[i].group.msgs) {
+                ofpbuf_list_delete_all(bundle->ops[i].group.msgs);
+                free(bundle->ops[i].group.msgs);
+            }
+            continue;
+        }
         if (op->owns_ofpacts) {
             free(CONST_CAST(struct ofpact *, op->ofpacts));
         }
@@ -1288,28 +1337,50 @@ ofctrl_bundle_destroy(struct ofctrl_bundle *bundle)
             installed_flow_free(op->flow);
         }
     }
-    free(bundle->flow_ops);
-    free(bundle->group_adds);
+    free(bundle->ops);
     free(bundle->group_dels);
     free(bundle->added_meters);
     ofpbuf_delete(bundle->barrier_msg);
     free(bundle);
 }
 
+/* Appends a new operation to 'bundle''s 'ops' and returns it. */
+static union ofctrl_op *
+ofctrl_bundle_new_op(struct ofctrl_bundle *bundle, bool is_group)
+{
+    if (bundle->n_ops >= bundle->allocated_ops) {
+        bundle->ops = x2nrealloc(bundle->ops, &bundle->allocated_ops,
+                                 sizeof *bundle->ops);
+    }
+    union ofctrl_op *op = &bundle->ops[bundle->n_ops++];
+    memset(op, 0, sizeof *op);
+    op->is_group = is_group;
+    return op;
+}
+
+/* Adds to 'bundle' the group-mod 'command' for group 'group_id': an add or
+ * a modify from 'group', or a delete (with a null 'group'). */
 static void
-ofctrl_bundle_add_group_op(struct ofctrl_group_op **ops, size_t *n,
-                           size_t *allocated,
+ofctrl_bundle_add_group_op(struct ofctrl_bundle *bundle,
                            const struct desired_group *group,
                            uint32_t group_id, uint16_t command)
 {
-    if (*n >= *allocated) {
-        *ops = x2nrealloc(*ops, allocated, sizeof **ops);
-    }
-    (*ops)[(*n)++] = (struct ofctrl_group_op) {
+    struct ofctrl_group_op gop = {
+        .is_group = true,
         .group = group,
         .group_id = group_id,
         .command = command,
     };
+    if (group) {
+        ofctrl_bundle_new_op(bundle, true)->group = gop;
+    } else {
+        if (bundle->n_group_dels >= bundle->allocated_group_dels) {
+            bundle->group_dels = x2nrealloc(bundle->group_dels,
+                                            &bundle->allocated_group_dels,
+                                            sizeof *bundle->group_dels);
+        }
+        bundle->group_dels[bundle->n_group_dels++] = gop;
+    }
 }
 
 /* Sends 'msg', a message of 'bundle', wrapped in a bundle-add message, and
@@ -1340,11 +1411,13 @@ static struct ofpbuf *ofctrl_encode_flow_mod(
 static void
 ofctrl_bundle_send_group_op(struct ofctrl *of,
                             const struct ofctrl_bundle *bundle,
-                            const struct ofctrl_group_op *op)
+                            struct ofctrl_group_op *op)
 {
     struct ovs_list msgs = OVS_LIST_INITIALIZER(&msgs);
 
-    if (op->group) {
+    if (op->msgs) {
+        ovs_list_push_back_all(&msgs, op->msgs);
+    } else if (op->group) {
         ofctrl_put_group_mods(bundle, op->command, op->group, &msgs);
     } else {
         struct ofputil_group_mod gm;
@@ -1359,6 +1432,10 @@ ofctrl_bundle_send_group_op(struct ofctrl *of,
         ovs_list_push_back(&msgs, &msg->list_node);
     }
 
+    free(op->msgs);
+    op->msgs = NULL;
+    op->group = NULL;
+
     struct ofpbuf *msg;
     LIST_FOR_EACH_POP (msg, list_node, &msgs) {
         ofctrl_bundle_send_add(of, bundle, msg);
@@ -1371,13 +1448,12 @@ ofctrl_bundle_send_next(struct ofctrl *of, struct ofctrl_bundle *bundle)
 {
     size_t k = bundle->next++;
 
-    if (k < bundle->n_group_adds) {
-        ofctrl_bundle_send_group_op(of, bundle, &bundle->group_adds[k]);
+    if (k < bundle->n_ops && bundle->ops[k].is_group) {
+        ofctrl_bundle_send_group_op(of, bundle, &bundle->ops[k].group);
         return;
     }
-    k -= bundle->n_group_adds;
-    if (k < bundle->n_flow_ops) {
-        struct ofctrl_flow_op *op = &bundle->flow_ops[k];
+    if (k < bundle->n_ops) {
+        struct ofctrl_flow_op *op = &bundle->ops[k].flow;
         struct ofpbuf *msg = ofctrl_encode_flow_mod(bundle, op->command,
                                                     op->flow, op->ofpacts,
                                                     op->ofpacts_len);
@@ -1394,14 +1470,14 @@ ofctrl_bundle_send_next(struct ofctrl *of, struct ofctrl_bundle *bundle)
         ofctrl_bundle_send_add(of, bundle, msg);
         return;
     }
-    k -= bundle->n_flow_ops;
+    k -= bundle->n_ops;
     ofctrl_bundle_send_group_op(of, bundle, &bundle->group_dels[k]);
 }
 
 static size_t
 ofctrl_bundle_n_ops(const struct ofctrl_bundle *bundle)
 {
-    return bundle->n_group_adds + bundle->n_flow_ops + bundle->n_group_dels;
+    return bundle->n_ops + bundle->n_group_dels;
 }
 
 /* Starts sending 'bundle', which 'of' takes: the meter adds and the
@@ -1491,10 +1567,10 @@ ofctrl_stream_run(struct ofctrl *of)
     of->stats.max_stream_queue_bytes
         = MAX(of->stats.max_stream_queue_bytes,
               rconn_packet_counter_n_bytes(of->stream_bytes));
-    if (bundle->next >= n_ops) {
-        ofctrl_bundle_finish(of);
-    } else {
+    if (bundle->next < n_ops) {
         of->stats.n_stream_waits++;
+    } else if (!bundle->open) {
+        ofctrl_bundle_finish(of);
     }
 }
 
@@ -1594,10 +1670,7 @@ ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
     if (d) {
         char *text = desired_group_text(d);
         if (!i || !ovs_u128_equals(i->digest, group_digest(text))) {
-            ofctrl_bundle_add_group_op(&bundle->group_adds,
-                                       &bundle->n_group_adds,
-                                       &bundle->allocated_group_adds, d,
-                                       group_id,
+            ofctrl_bundle_add_group_op(bundle, d, group_id,
                                        i ? OFPGC15_MODIFY : OFPGC15_ADD);
             bundle->n_group_msgs += group_n_msgs(d);
             installed_group_set(of, group_id, text);
@@ -1605,10 +1678,7 @@ ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
             free(text);
         }
     } else if (i) {
-        ofctrl_bundle_add_group_op(&bundle->group_dels,
-                                   &bundle->n_group_dels,
-                                   &bundle->allocated_group_dels, NULL,
-                                   group_id, OFPGC15_DELETE);
+        ofctrl_bundle_add_group_op(bundle, NULL, group_id, OFPGC15_DELETE);
         bundle->n_group_msgs++;
         hmap_remove(&of->installed_groups, &i->hmap_node);
         installed_group_free(i);
@@ -1739,13 +1809,9 @@ ofctrl_add_flow_op(struct ofctrl_bundle *bundle, uint16_t command,
                    struct installed_flow *f, const struct desired_flow *d,
                    const struct ofpbuf *ofpacts)
 {
-    if (bundle->n_flow_ops >= bundle->allocated_flow_ops) {
-        bundle->flow_ops = x2nrealloc(bundle->flow_ops,
-                                      &bundle->allocated_flow_ops,
-                                      sizeof *bundle->flow_ops);
-    }
-    struct ofctrl_flow_op *op = &bundle->flow_ops[bundle->n_flow_ops++];
+    struct ofctrl_flow_op *op = &ofctrl_bundle_new_op(bundle, false)->flow;
     *op = (struct ofctrl_flow_op) {
+        .is_group = false,
         .flow = f,
         .command = command,
     };
@@ -1891,14 +1957,22 @@ ofctrl_set_stale_flow_flush(struct ofctrl *of,
 }
 
 bool
+ofctrl_put_would_diff(const struct ofctrl *of)
+{
+    return (of->state == S_READY && time_msec() >= of->retry_at
+            && (!of->stream || of->stream->open));
+}
+
+bool
 ofctrl_put(struct ofctrl *of, struct flow_table *ft,
            const struct ovs_list *ct_flushes)
 {
     if (of->state != S_READY || time_msec() < of->retry_at) {
         return false;
     }
-    if (of->need_full_sync || flow_table_has_tracked(ft)) {
-        if (of->stream) {
+    bool open = of->stream && of->stream->open;
+    if (of->need_full_sync || flow_table_has_tracked(ft) || open) {
+        if (of->stream && !open) {
             /* While a bundle streams, the next diff waits for its commit
              * (see struct ofctrl_bundle). */
             return false;
@@ -1925,11 +1999,160 @@ ofctrl_get_acked_seqno(const struct ofctrl *of)
     return of->acked_seqno;
 }
 
+/* Returns true if every group that 'ofpacts' names is in the switch or in
+ * the bundle being sent. */
+static bool
+ofctrl_groups_installed(const struct ofctrl *of, const struct ofpact *ofpacts,
+                        size_t ofpacts_len)
+{
+    const struct ofpact *a;
+    OFPACT_FOR_EACH_FLATTENED (a, ofpacts, ofpacts_len) {
+        if (a->type == OFPACT_GROUP
+            && !installed_group_find(of, ofpact_get_GROUP(a)->group_id)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Returns the open bundle, opening one if there is none. */
+static struct ofctrl_bundle *
+ofctrl_open_bundle(struct ofctrl *of)
+{
+    if (!of->stream) {
+        struct ofctrl_bundle *bundle = ofctrl_bundle_create(of);
+        bundle->open = true;
+        if (of->need_full_sync) {
+            /* The flows that name a meter must find it. */
+            ofctrl_sync_meters(of, bundle);
+        }
+        ofctrl_bundle_start(of, bundle);
+    }
+    return of->stream;
+}
+
+void
+ofctrl_put_ahead(struct ofctrl *of, struct flow_table *ft)
+{
+    if (of->state != S_READY) {
+        /* On a start, the computation begins as soon as the cluster is
+         * read, before the switch has answered the handshake and the dump
+         * of its flows: both can end meanwhile.  (What the switch sends
+         * does not touch the flow table: the packet-in and statistics
+         * handlers only read.) */
+        ofctrl_run(of);
+    }
+    if (of->state != S_READY || time_msec() < of->retry_at
+        || (of->stream && !of->stream->open)) {
+        return;
+    }
+    if (of->ahead_ft != ft) {
+        of->ahead_ft = ft;
+        of->ahead_flow = NULL;
+        of->ahead_group = NULL;
+        memset(of->held_tables, 0, sizeof of->held_tables);
+    }
+
+    size_t n_msgs = of->stream ? of->stream->n_msgs : 0;
+    size_t n_group_msgs = of->stream ? of->stream->n_group_msgs : 0;
+
+    /* Groups first: a flow goes ahead only if the groups it names do. */
+    const struct desired_group *g;
+    while ((g = flow_table_tracked_group_next(ft, of->ahead_group))) {
+        of->ahead_group = g;
+        if (!g->removed && !installed_group_find(of, g->group_id)) {
+            ofctrl_sync_group(of, ofctrl_open_bundle(of), ft, g->group_id);
+        }
+    }
+
+    /* Only flows that the switch lacks: what it has, the diff of
+     * ofctrl_put() compares with all of their key's entries. */
+    const struct desired_flow *d;
+    while ((d = flow_table_tracked_next(ft, of->ahead_flow))) {
+        of->ahead_flow = d;
+        if (d->removed || bitmap_is_set(of->held_tables, d->table_id)) {
+            continue;
+        }
+        if (flow_table_shared_key(d)) {
+            bitmap_set1(of->held_tables, d->table_id);
+            continue;
+        }
+        if (!installed_find(of, d->table_id, d->priority, &d->match,
+                            d->key_hash)
+            && ofctrl_groups_installed(of, d->ofpacts, d->ofpacts_len)) {
+            ofctrl_sync_key(of, ofctrl_open_bundle(of), ft, d->table_id,
+                            d->priority, &d->match);
+        }
+    }
+
+    if (of->stream) {
+        of->stats.ahead_flow_mods += of->stream->n_msgs - n_msgs;
+        of->stats.ahead_group_mods += of->stream->n_group_msgs - n_group_msgs;
+        ofctrl_stream_run(of);
+        rconn_run(of->swconn);
+    }
+}
+
+/* Before the diff of ofctrl_put() clears the tracking of 'ft', which frees
+ * its removed entries: makes each operation of the open 'bundle' not sent
+ * yet that refers to such an entry (one that ofctrl_put_ahead() sent
+ * ahead, removed since) hold a copy of what it sends. */
+static void
+ofctrl_bundle_pin(struct ofctrl_bundle *bundle, const struct flow_table *ft)
+{
+    struct hmapx removed = HMAPX_INITIALIZER(&removed);
+    const struct desired_flow *d;
+    FLOW_TABLE_FOR_EACH_TRACKED (d, ft) {
+        if (d->removed) {
+            hmapx_add(&removed, CONST_CAST(struct ofpact *, d->ofpacts));
+        }
+    }
+    const struct desired_group *g;
+    FLOW_TABLE_FOR_EACH_TRACKED_GROUP (g, ft) {
+        if (g->removed) {
+            hmapx_add(&removed, CONST_CAST(struct desired_group *, g));
+        }
+    }
+
+    for (size_t i = bundle->next; i < bundle->n_ops && hmapx_count(&removed);
+         i++) {
+        union ofctrl_op *op = &bundle->ops[i];
+        if (op->is_group) {
+            struct ofctrl_group_op *gop = &op->group;
+            if (gop->group && !gop->msgs
+                && hmapx_contains(&removed,
+                                  CONST_CAST(struct desired_group *,
+                                             gop->group))) {
+                gop->msgs = xmalloc(sizeof *gop->msgs);
+                ovs_list_init(gop->msgs);
+                ofctrl_put_group_mods(bundle, gop->command, gop->group,
+                                      gop->msgs);
+                gop->group = NULL;
+            }
+        } else {
+            struct ofctrl_flow_op *fop = &op->flow;
+            if (fop->ofpacts && !fop->owns_ofpacts
+                && hmapx_contains(&removed,
+                                  CONST_CAST(struct ofpact *, fop->ofpacts))) {
+                fop->ofpacts = xmemdup(fop->ofpacts, fop->ofpacts_len);
+                fop->owns_ofpacts = true;
+            }
+        }
+    }
+    hmapx_destroy(&removed);
+}
+
 static void
 ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
              const struct ovs_list *ct_flushes)
 {
-    struct ofctrl_bundle *bundle = ofctrl_bundle_create(of);
+    /* The bundle that ofctrl_put_ahead() opened gets the rest. */
+    bool open = of->stream && of->stream->open;
+    struct ofctrl_bundle *bundle = (open ? of->stream
+                                    : ofctrl_bundle_create(of));
+    if (open) {
+        ofctrl_bundle_pin(bundle, ft);
+    }
 
     if (!of->need_full_sync && ct_flushes) {
         /* A full diff derives the flushes from the flows it removes. */
@@ -1993,15 +2216,28 @@ ofctrl_put__(struct ofctrl *of, struct flow_table *ft,
         hmapx_destroy(&synced);
     }
     flow_table_clear_tracked(ft);
+    of->ahead_ft = NULL;
 
     of->stats.last_flow_mods = bundle->n_msgs;
     of->stats.last_group_mods = bundle->n_group_msgs;
-    if (bundle->n_msgs || bundle->n_group_msgs || bundle->n_meter_msgs) {
+    if (open || bundle->n_msgs || bundle->n_group_msgs
+        || bundle->n_meter_msgs) {
         of->stats.total_flow_mods += bundle->n_msgs;
         of->stats.total_group_mods += bundle->n_group_msgs;
         of->stats.total_meter_mods += bundle->n_meter_msgs;
         of->stats.n_bundles++;
-        ofctrl_bundle_start(of, bundle);
+        if (open) {
+            /* Meter-mods cannot be in the bundle: any the diff added go
+             * now, still before the commit. */
+            struct ofpbuf *msg;
+            LIST_FOR_EACH_POP (msg, list_node, &bundle->meter_adds) {
+                ofctrl_send(of, msg);
+            }
+            bundle->open = false;
+            bundle->barrier->purges = bundle->purges;
+        } else {
+            ofctrl_bundle_start(of, bundle);
+        }
         ofctrl_stream_run(of);
     } else {
         ofctrl_bundle_destroy(bundle);
@@ -2056,11 +2292,13 @@ ofctrl_get_memory(const struct ofctrl *of, struct ofctrl_memory *m)
     const struct ofctrl_bundle *b = of->stream;
     if (b) {
         m->bundle_bytes = (heap_block_bytes(b)
-                           + heap_block_bytes(b->flow_ops)
-                           + heap_block_bytes(b->group_adds)
+                           + heap_block_bytes(b->ops)
                            + heap_block_bytes(b->group_dels));
-        for (size_t i = 0; i < b->n_flow_ops; i++) {
-            const struct ofctrl_flow_op *op = &b->flow_ops[i];
+        for (size_t i = 0; i < b->n_ops; i++) {
+            const struct ofctrl_flow_op *op = &b->ops[i].flow;
+            if (b->ops[i].is_group) {
+                continue;
+            }
             if (op->owns_ofpacts) {
                 m->bundle_bytes += heap_block_bytes(op->ofpacts);
             }

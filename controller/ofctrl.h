@@ -56,6 +56,13 @@ void ofctrl_destroy(struct ofctrl *of);
 /* Processes messages from the switch.  Returns true if 'of' is ready to
  * take the desired state (connected and the switch's flows dumped). */
 bool ofctrl_run(struct ofctrl *of);
+
+/* Runs only the connection: connects, and sends the OpenFlow hello and
+ * whatever is queued, without reading what the switch sent.  The main loop
+ * calls this before work that can take seconds (decoding a large cluster
+ * state), because ovs-vswitchd drops a connection whose hello has not come
+ * within a second of the connect, and rconn then backs off. */
+void ofctrl_run_connection(struct ofctrl *of);
 void ofctrl_wait(struct ofctrl *of);
 
 /* Brings the bridge to 'ft': sends the difference for the tracked entries of
@@ -64,7 +71,8 @@ void ofctrl_wait(struct ofctrl *of);
  * ofctrl_get_sent_seqno(), the switch has all of 'ft'.  Does nothing
  * (keeping the tracking) and returns false while not ready, and, if 'ft'
  * has changes, while the previous bundle is still being sent (they go in
- * the next bundle, after that one's commit).  A bundle's messages are
+ * the next bundle, after that one's commit).  A bundle that
+ * ofctrl_put_ahead() left open takes the difference, and is committed.  A bundle's messages are
  * encoded as the switch reads them (from ofctrl_run()), from the
  * installed flows and the actions and groups of 'ft', which must
  * therefore stay until then: the caller may change 'ft' meanwhile (the
@@ -78,6 +86,19 @@ void ofctrl_wait(struct ofctrl *of);
  * asks the stale flow callback instead, for each flow it removes. */
 bool ofctrl_put(struct ofctrl *of, struct flow_table *ft,
                 const struct ovs_list *ct_flushes);
+
+/* Returns true if ofctrl_put() would now make a diff of the tracked
+ * changes, false if it would keep them for later. */
+bool ofctrl_put_would_diff(const struct ofctrl *of);
+
+/* Sends ahead, while 'ft' is still being computed, the flows and groups
+ * that 'ft' added since the last call (or since ofctrl_put()) and that the
+ * switch lacks, in a bundle that stays open: the next ofctrl_put() adds the
+ * rest of the difference to the same bundle and commits it, so the switch
+ * still changes at once, while it has already taken in much of the bundle.
+ * Does nothing while not ready or while a committed bundle still streams.
+ * The same rules as for ofctrl_put() hold for 'ft' in between. */
+void ofctrl_put_ahead(struct ofctrl *of, struct flow_table *ft);
 
 /* Returns true if removing the flow with key ('table_id', 'match') from
  * the bridge must also flush conntrack entries, and then stores which ones
@@ -146,6 +167,8 @@ struct ofctrl_stats {
     uint64_t n_streams_abandoned;   /* Bundles given up before their
                                      * commit (reconnection, error or
                                      * resynchronization). */
+    uint64_t ahead_flow_mods;       /* Flow-mods and group-mods sent */
+    uint64_t ahead_group_mods;      /* ahead (ofctrl_put_ahead()). */
 };
 void ofctrl_get_stats(const struct ofctrl *of, struct ofctrl_stats *);
 

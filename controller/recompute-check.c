@@ -264,6 +264,7 @@ compare_with_full_computation(struct check_request *req)
 
     struct flows_input in = *cfg.input;
     in.cluster = cluster;
+    in.progress = NULL;             /* Nothing of this goes to a switch. */
     struct flow_table full, full_ex;
     flow_table_init(&full);
     flow_table_init(&full_ex);

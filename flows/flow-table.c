@@ -859,6 +859,26 @@ flow_table_has_tracked(const struct flow_table *ft)
             || !ovs_list_is_empty(&ft->tracked_groups));
 }
 
+const struct desired_flow *
+flow_table_tracked_next(const struct flow_table *ft,
+                        const struct desired_flow *prev)
+{
+    const struct ovs_list *next = (prev ? prev->track_node.next
+                                   : ft->tracked.next);
+    return (next == &ft->tracked ? NULL
+            : CONTAINER_OF(next, struct desired_flow, track_node));
+}
+
+const struct desired_group *
+flow_table_tracked_group_next(const struct flow_table *ft,
+                              const struct desired_group *prev)
+{
+    const struct ovs_list *next = (prev ? prev->track_node.next
+                                   : ft->tracked_groups.next);
+    return (next == &ft->tracked_groups ? NULL
+            : CONTAINER_OF(next, struct desired_group, track_node));
+}
+
 void
 flow_table_clear_tracked(struct flow_table *ft)
 {

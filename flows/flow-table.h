@@ -311,6 +311,14 @@ void flow_table_memory(const struct flow_table *, size_t *flow_bytes,
 
 bool flow_table_has_tracked(const struct flow_table *);
 
+/* The tracked flow or group after 'prev' (NULL: the first one) in the order
+ * they were tracked, or NULL.  Tracking only appends, so a consumer can
+ * resume where it stopped until the tracking is cleared. */
+const struct desired_flow *flow_table_tracked_next(
+    const struct flow_table *, const struct desired_flow *prev);
+const struct desired_group *flow_table_tracked_group_next(
+    const struct flow_table *, const struct desired_group *prev);
+
 /* Forgets what was tracked (flows and groups) and frees the removed
  * entries. */
 void flow_table_clear_tracked(struct flow_table *);

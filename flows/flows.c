@@ -159,6 +159,16 @@ flows_local_has_ipv6(const struct flows_local *local,
             && ipv6_addr_equals(&net, &local->pod_cidr6.addr));
 }
 
+/* Counts one more owner computed in '*n', calling 'in''s progress callback
+ * after every FLOWS_PROGRESS_OWNERS. */
+static void
+flows_progress(const struct flows_input *in, size_t *n)
+{
+    if (in->progress && !(++*n % FLOWS_PROGRESS_OWNERS)) {
+        in->progress(in->progress_aux);
+    }
+}
+
 void
 flows_compute_all(const struct flows_input *in, struct flow_table *ft,
                   struct flow_table *ex_ft)
@@ -178,17 +188,22 @@ flows_compute_all(const struct flows_input *in, struct flow_table *ft,
     flows_neighbor_compute(in, ft);
 
     const struct k8s_object *obj;
+    size_t n = 0;
     K8S_CLUSTER_FOR_EACH (obj, K8S_NODE, in->cluster) {
         flows_node_compute(in, &local, obj->name, ft, ex_ft);
+        flows_progress(in, &n);
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_POD, in->cluster) {
         flows_pod_compute(in, &local, obj->namespace, obj->name, ft);
+        flows_progress(in, &n);
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_SERVICE, in->cluster) {
         flows_service_compute(in, obj->namespace, obj->name, ft, ex_ft);
+        flows_progress(in, &n);
     }
     K8S_CLUSTER_FOR_EACH (obj, K8S_NETWORK_POLICY, in->cluster) {
         flows_policy_compute(in, &local, obj->namespace, obj->name, ft);
+        flows_progress(in, &n);
     }
 }
 
@@ -358,7 +373,9 @@ flows_compute_changes(const struct flows_input *in,
         if (changes->pipeline) {
             flows_pipeline_compute(in, &local, ft);
         }
+        size_t n_done = 0;
         K8S_KEY_SET_FOR_EACH (k, &dirty) {
+            flows_progress(in, &n_done);
             switch (k->kind) {
             case K8S_NODE:
                 flows_node_compute(in, &local, k->name, ft, ex_ft);

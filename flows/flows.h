@@ -190,7 +190,14 @@ struct flows_input {
     const struct flows_external *external;
 
     enum flows_np_logging np_logging;
+
+    /* Called after every FLOWS_PROGRESS_OWNERS owners computed (NULL:
+     * never), so that what is computed so far can go to the switch while
+     * the rest is computed (see ofctrl_put_ahead()). */
+    void (*progress)(void *aux);
+    void *progress_aux;
 };
+#define FLOWS_PROGRESS_OWNERS 64
 
 /* This node's addressing, derived from its Node object: its first IPv4
  * podCIDR and the gateway's address in it (its first address), its first
