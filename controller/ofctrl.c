@@ -71,7 +71,8 @@ struct installed_flow {
 struct installed_group {
     struct hmap_node hmap_node;     /* In 'installed_groups', by id. */
     uint32_t group_id;
-    ovs_u128 digest;                /* hash_bytes128() of the text. */
+    ovs_u128 digest;                /* In 'installed_groups': see struct
+                                     * group_digest. */
     char *text;                     /* In a check's dump only, else NULL. */
 };
 
@@ -638,19 +639,10 @@ group_map_find(const struct hmap *groups, uint32_t group_id)
     return NULL;
 }
 
-static ovs_u128
-group_digest(const char *text)
-{
-    ovs_u128 digest;
-    hash_bytes128(text, strlen(text), 0, &digest);
-    return digest;
-}
-
-/* Sets the text of group 'group_id' in 'groups', taking 'text', which it
- * keeps if 'keep_text' and otherwise frees once hashed. */
+/* Sets the text of group 'group_id' in a check's 'groups', taking
+ * 'text'. */
 static void
-group_map_set(struct hmap *groups, uint32_t group_id, char *text,
-              bool keep_text)
+group_map_set(struct hmap *groups, uint32_t group_id, char *text)
 {
     struct installed_group *g = group_map_find(groups, group_id);
     if (!g) {
@@ -660,13 +652,7 @@ group_map_set(struct hmap *groups, uint32_t group_id, char *text,
     } else {
         free(g->text);
     }
-    g->digest = group_digest(text);
-    if (keep_text) {
-        g->text = text;
-    } else {
-        g->text = NULL;
-        free(text);
-    }
+    g->text = text;
 }
 
 static struct installed_group *
@@ -676,9 +662,16 @@ installed_group_find(const struct ofctrl *of, uint32_t group_id)
 }
 
 static void
-installed_group_set(struct ofctrl *of, uint32_t group_id, char *text)
+installed_group_set(struct ofctrl *of, uint32_t group_id, ovs_u128 digest)
 {
-    group_map_set(&of->installed_groups, group_id, text, false);
+    struct installed_group *g = installed_group_find(of, group_id);
+    if (!g) {
+        g = xzalloc(sizeof *g);
+        g->group_id = group_id;
+        hmap_insert(&of->installed_groups, &g->hmap_node,
+                    hash_int(group_id, 0));
+    }
+    g->digest = digest;
 }
 
 /* Describes a group as text, the same way for a group kovs built and one
@@ -689,6 +682,71 @@ desired_group_text(const struct desired_group *g)
     struct ds s = DS_EMPTY_INITIALIZER;
     flow_group_format(g, &s);
     return ds_steal_cstr(&s);
+}
+
+/* The digest of a group that ofctrl compares, the same for a group kovs
+ * built and one decoded from the switch: of its header as text (its id,
+ * type and selection properties, see flow_group_format_start()) and of
+ * each bucket's id, weight and actions in OpenFlow 1.5's encoding, which
+ * costs a small part of what formatting the actions as text does. */
+struct group_digest {
+    struct ofpbuf buf;
+    uint64_t stub[1024 / 8];
+};
+
+static void
+group_digest_start(struct group_digest *gd, uint32_t group_id,
+                   const char *type, const struct ofputil_group_props *props)
+{
+    ofpbuf_use_stub(&gd->buf, gd->stub, sizeof gd->stub);
+    struct ds s = DS_EMPTY_INITIALIZER;
+    flow_group_format_start(&s, group_id, type, props);
+    ofpbuf_put(&gd->buf, s.string, s.length + 1);
+    ds_destroy(&s);
+}
+
+static void
+group_digest_bucket(struct group_digest *gd, uint32_t bucket_id,
+                    uint16_t weight, const struct ofpact *ofpacts,
+                    size_t ofpacts_len)
+{
+    struct {
+        uint32_t bucket_id;
+        uint16_t weight;
+        uint16_t pad;
+        uint32_t actions_len;
+    } head = { .bucket_id = bucket_id, .weight = weight };
+    size_t head_ofs = gd->buf.size;
+    ofpbuf_put(&gd->buf, &head, sizeof head);
+    size_t start = gd->buf.size;
+    ofpacts_put_openflow_actions(ofpacts, ofpacts_len, &gd->buf,
+                                 OFP15_VERSION);
+    head.actions_len = gd->buf.size - start;
+    memcpy((char *) gd->buf.data + head_ofs, &head, sizeof head);
+}
+
+static ovs_u128
+group_digest_finish(struct group_digest *gd)
+{
+    ovs_u128 digest;
+    hash_bytes128(gd->buf.data, gd->buf.size, 0, &digest);
+    ofpbuf_uninit(&gd->buf);
+    return digest;
+}
+
+static ovs_u128
+desired_group_digest(const struct desired_group *g)
+{
+    struct group_digest gd;
+    struct ofputil_group_props props;
+    flow_group_get_props(g, &props);
+    group_digest_start(&gd, g->group_id, "select", &props);
+    ofputil_group_properties_destroy(&props);
+    for (size_t i = 0; i < g->n_buckets; i++) {
+        group_digest_bucket(&gd, i, g->buckets[i].weight,
+                            g->buckets[i].ofpacts, g->buckets[i].ofpacts_len);
+    }
+    return group_digest_finish(&gd);
 }
 
 static struct installed_flow *
@@ -779,17 +837,25 @@ parse_group_desc(struct ofctrl *of, const struct ofp_header *oh,
             break;
         }
 
-        struct ds s = DS_EMPTY_INITIALIZER;
-        flow_group_format_start(&s, gd.group_id,
-                                gd.type == OFPGT11_SELECT ? "select" : "other",
-                                &gd.props);
+        const char *type = gd.type == OFPGT11_SELECT ? "select" : "other";
         const struct ofputil_bucket *bucket;
-        LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
-            flow_group_format_bucket(&s, bucket->bucket_id, bucket->weight,
-                                     bucket->ofpacts, bucket->ofpacts_len);
+        if (groups == &of->installed_groups) {
+            struct group_digest d;
+            group_digest_start(&d, gd.group_id, type, &gd.props);
+            LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
+                group_digest_bucket(&d, bucket->bucket_id, bucket->weight,
+                                    bucket->ofpacts, bucket->ofpacts_len);
+            }
+            installed_group_set(of, gd.group_id, group_digest_finish(&d));
+        } else {
+            struct ds s = DS_EMPTY_INITIALIZER;
+            flow_group_format_start(&s, gd.group_id, type, &gd.props);
+            LIST_FOR_EACH (bucket, list_node, &gd.buckets) {
+                flow_group_format_bucket(&s, bucket->bucket_id, bucket->weight,
+                                         bucket->ofpacts, bucket->ofpacts_len);
+            }
+            group_map_set(groups, gd.group_id, ds_steal_cstr(&s));
         }
-        group_map_set(groups, gd.group_id, ds_steal_cstr(&s),
-                      groups != &of->installed_groups);
         ofputil_uninit_group_desc(&gd);
     }
 }
@@ -1668,14 +1734,12 @@ ofctrl_sync_group(struct ofctrl *of, struct ofctrl_bundle *bundle,
     struct installed_group *i = installed_group_find(of, group_id);
 
     if (d) {
-        char *text = desired_group_text(d);
-        if (!i || !ovs_u128_equals(i->digest, group_digest(text))) {
+        ovs_u128 digest = desired_group_digest(d);
+        if (!i || !ovs_u128_equals(i->digest, digest)) {
             ofctrl_bundle_add_group_op(bundle, d, group_id,
                                        i ? OFPGC15_MODIFY : OFPGC15_ADD);
             bundle->n_group_msgs += group_n_msgs(d);
-            installed_group_set(of, group_id, text);
-        } else {
-            free(text);
+            installed_group_set(of, group_id, digest);
         }
     } else if (i) {
         ofctrl_bundle_add_group_op(bundle, NULL, group_id, OFPGC15_DELETE);
