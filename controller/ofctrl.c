@@ -45,6 +45,7 @@ VLOG_DEFINE_THIS_MODULE(ofctrl);
 struct installed_flow {
     struct hmap_node hmap_node;     /* In 'installed', by flow_key_hash(). */
     uint8_t table_id;
+    bool wire;                      /* See 'actions_digest'. */
     uint16_t priority;
     struct minimatch match;
     uint64_t cookie;
@@ -58,16 +59,26 @@ struct installed_flow {
      * are not byte-for-byte what kovs builds, but the wire format of the
      * same actions is, so that is how dumped flows are compared. */
     ovs_u128 actions_digest;
-    bool wire;
-    char *text;                     /* For a check's dump: "cookie=C
-                                     * actions=A" as the switch has it. */
 };
 
-/* A group as the switch has it, described by flow_group_format().  The
- * installed groups keep only a 128-bit hash of that text, which is what
- * tells whether a desired group changed: at 20,000 groups of 10 buckets
- * the text itself would be tens of megabytes.  A check's dump keeps the
- * text too, to print it. */
+/* A flow of a check's dump. */
+struct check_flow {
+    struct installed_flow flow;
+    char *text;                     /* "cookie=C actions=A" as the switch
+                                     * has it. */
+};
+
+static const char *
+check_flow_text(const struct installed_flow *f)
+{
+    return CONTAINER_OF(f, struct check_flow, flow)->text;
+}
+
+/* A group as the switch has it.  The installed groups keep only a 128-bit
+ * digest (see struct group_digest), which is what tells whether a desired
+ * group changed: at 20,000 groups of 10 buckets their text would be tens
+ * of megabytes.  A check's dump keeps the text (flow_group_format()), to
+ * compare and print it. */
 struct installed_group {
     struct hmap_node hmap_node;     /* In 'installed_groups', by id. */
     uint32_t group_id;
@@ -554,7 +565,6 @@ static void
 installed_flow_free(struct installed_flow *f)
 {
     minimatch_destroy(&f->match);
-    free(f->text);
     free(f);
 }
 
@@ -946,7 +956,8 @@ parse_flow_stats(struct ofctrl *of, const struct ofp_header *oh,
              * kovs's to compare or remove. */
             continue;
         }
-        struct installed_flow *f = xzalloc(sizeof *f);
+        struct check_flow *cf = text ? xzalloc(sizeof *cf) : NULL;
+        struct installed_flow *f = cf ? &cf->flow : xzalloc(sizeof *f);
         f->table_id = fs.table_id;
         f->priority = fs.priority;
         minimatch_init(&f->match, &fs.match);
@@ -962,7 +973,7 @@ parse_flow_stats(struct ofctrl *of, const struct ofp_header *oh,
             struct ofpact_format_params fp = { .s = &s };
             ds_put_format(&s, "cookie=%#"PRIx64" actions=", cookie);
             ofpacts_format(fs.ofpacts, fs.ofpacts_len, &fp);
-            f->text = ds_steal_cstr(&s);
+            cf->text = ds_steal_cstr(&s);
         }
         hmap_insert(flows, &f->hmap_node,
                     flow_key_hash(f->table_id, f->priority, &f->match));
@@ -2332,7 +2343,7 @@ static size_t
 installed_flow_bytes(const struct installed_flow *f)
 {
     return (heap_block_bytes(f) + heap_block_bytes(f->match.flow)
-            + heap_block_bytes(f->match.tun_md) + heap_block_bytes(f->text));
+            + heap_block_bytes(f->match.tun_md));
 }
 
 void
@@ -2505,7 +2516,7 @@ check_finish(struct ofctrl *of, const char *error)
                 check_add_diff(&diffs, &n, &allocated, i->cookie,
                                check_flow_key(i->table_id, i->priority,
                                               &i->match),
-                               NULL, xstrdup(i->text));
+                               NULL, xstrdup(check_flow_text(i)));
             } else if (cookie != i->cookie
                        || !installed_actions_equal(i, &ofpacts)) {
                 struct ds s = DS_EMPTY_INITIALIZER;
@@ -2515,7 +2526,8 @@ check_finish(struct ofctrl *of, const char *error)
                 check_add_diff(&diffs, &n, &allocated, cookie,
                                check_flow_key(i->table_id, i->priority,
                                               &i->match),
-                               ds_steal_cstr(&s), xstrdup(i->text));
+                               ds_steal_cstr(&s),
+                               xstrdup(check_flow_text(i)));
             }
         }
 
@@ -2579,6 +2591,7 @@ check_finish(struct ofctrl *of, const char *error)
 
     struct installed_flow *f;
     HMAP_FOR_EACH_POP (f, hmap_node, &chk->flows) {
+        free(CONTAINER_OF(f, struct check_flow, flow)->text);
         installed_flow_free(f);
     }
     struct installed_group *g;

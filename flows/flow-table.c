@@ -42,14 +42,14 @@ struct desired_key {
     struct hmap_node node;          /* In flow_table's 'keys', by
                                      * flow_key_hash(). */
     uint8_t table_id;
+    bool best_valid;                /* Is 'best' up to date? */
     uint16_t priority;
+    uint32_t n_entries;
     const struct minimatch *match;  /* The first entry's. */
     struct ovs_list entries;        /* "struct desired_flow"s. */
-    size_t n_entries;
-    size_t n_conj;                  /* Entries of conjunctions only. */
+    uint32_t n_conj;                /* Entries of conjunctions only. */
     const struct desired_flow *best;/* The lowest cookie, if 'best_valid'
                                      * (a cache: see desired_key_best()). */
-    bool best_valid;
 };
 
 /* The first id flow_table_new_owner_id() gives: its top byte is 0xff,

@@ -47,6 +47,7 @@ struct desired_flow {
     struct hmap_node key_node;      /* In flow_table's 'flows', by key and
                                      * owner. */
     uint32_t key_hash;              /* flow_key_hash() of the key. */
+    uint32_t ofpacts_len;           /* The size of 'ofpacts'. */
     struct desired_key *key;        /* The entries of its key, or NULL once
                                      * removed. */
     struct ovs_list key_entry_node; /* In 'key''s 'entries'. */
@@ -62,7 +63,6 @@ struct desired_flow {
                                      * sub-owner's id. */
     uint64_t cookie;                /* What the switch gets. */
     struct ofpact *ofpacts;
-    size_t ofpacts_len;
 };
 
 /* A group: an OpenFlow select group, owned like a flow.  Its id is derived

@@ -1619,7 +1619,7 @@ test_service_local_policy(void)
     const struct desired_flow *d;
     FLOW_TABLE_FOR_EACH (d, &f.ft) {
         if (d->cookie == remote) {
-            CHECK(!d->ofpacts_len, "the drop flow has %"PRIuSIZE" bytes of "
+            CHECK(!d->ofpacts_len, "the drop flow has %"PRIu32" bytes of "
                   "actions", d->ofpacts_len);
         }
     }
