@@ -26,6 +26,7 @@
 /* This file uses jansson, whose enum names clash with those of
  * openvswitch/json.h: nothing included here may pull that header in. */
 #include "hash.h"
+#include "ovs-thread.h"
 #include "openvswitch/dynamic-string.h"
 #include "packets.h"
 #include "svec.h"
@@ -2348,8 +2349,9 @@ list_item_kind(const json_t *item, size_t index, const char *list_kind,
  * overflowed is replaced at the next reset by one large enough for the
  * whole item.  Under AddressSanitizer, memory is poisoned until handed out
  * and again at a reset, so a value used after its item is caught as a use
- * after free would be.  Nothing else runs in between (kovs is single-threaded), so
- * no value allocated outside a List's decoding is freed inside it or the
+ * after free would be.  Nothing else uses jansson in between (only the
+ * threads that decode the List, each with an arena of its own), so no
+ * value allocated outside a List's decoding is freed inside it or the
  * other way round. */
 struct json_arena_chunk {
     struct json_arena_chunk *next;
@@ -2359,8 +2361,11 @@ struct json_arena_chunk {
 
 #define JSON_ARENA_MIN_CHUNK (256 * 1024)
 
-static struct json_arena_chunk *json_arena;
-static size_t json_arena_total;  /* Bytes in all chunks, this item. */
+/* Each thread that decodes has an arena of its own (see "Decoding a large
+ * List on two threads" below). */
+static __thread struct json_arena_chunk *json_arena;
+static __thread size_t json_arena_total;  /* Bytes in all chunks, this
+                                           * item. */
 static json_malloc_t json_arena_saved_malloc;
 static json_free_t json_arena_saved_free;
 
@@ -2414,12 +2419,31 @@ json_arena_reset(void)
     json_arena->used = 0;
 }
 
+/* Gives the calling thread its arena. */
 static void
-json_arena_begin(void)
+json_arena_thread_begin(void)
 {
     ovs_assert(!json_arena);
     json_arena = json_arena_chunk_new(JSON_ARENA_MIN_CHUNK, NULL);
     json_arena_total = JSON_ARENA_MIN_CHUNK;
+}
+
+/* Frees the calling thread's arena. */
+static void
+json_arena_thread_end(void)
+{
+    while (json_arena) {
+        struct json_arena_chunk *next = json_arena->next;
+        JSON_ARENA_UNPOISON(json_arena->data, json_arena->size);
+        free(json_arena);
+        json_arena = next;
+    }
+}
+
+static void
+json_arena_begin(void)
+{
+    json_arena_thread_begin();
     json_get_alloc_funcs(&json_arena_saved_malloc, &json_arena_saved_free);
     json_set_alloc_funcs(json_arena_malloc, json_arena_free);
 }
@@ -2428,12 +2452,7 @@ static void
 json_arena_end(void)
 {
     json_set_alloc_funcs(json_arena_saved_malloc, json_arena_saved_free);
-    while (json_arena) {
-        struct json_arena_chunk *next = json_arena->next;
-        JSON_ARENA_UNPOISON(json_arena->data, json_arena->size);
-        free(json_arena);
-        json_arena = next;
-    }
+    json_arena_thread_end();
 }
 
 /* The flags for parsing every JSON text: strings may hold "\u0000" (the
@@ -2531,33 +2550,39 @@ struct list_decoder {
 };
 
 /* Decodes List item number 'i' (its parsed 'json', which this function
- * frees, or jansson's 'error' about it) into 'd->snapshot', or adds a
- * warning: one bad item, even one that is not valid JSON, never costs the
- * others. */
-static void
-decode_list_item(struct list_decoder *d, size_t i, json_t *item,
-                 const char *error_)
+ * frees, or jansson's 'error' about it), whose kind, if it has none of its
+ * own, is 'list_kind' (or unknown, if NULL).  Returns the object, or adds
+ * a warning to 'warnings' and returns NULL: one bad item, even one that is
+ * not valid JSON, never costs the others. */
+static struct k8s_object *
+decode_list_item_object(const char *list_kind, size_t i, json_t *item,
+                        const char *error_, struct svec *warnings)
 {
     enum k8s_kind item_kind;
     char *error;
 
     if (!item) {
-        svec_add_nocopy(d->warnings, xasprintf("item %"PRIuSIZE": %s", i,
-                                               error_));
-        return;
+        svec_add_nocopy(warnings, xasprintf("item %"PRIuSIZE": %s", i,
+                                            error_));
+        return NULL;
     }
-    if (!list_item_kind(item, i, d->list_kind, d->warnings, &item_kind)) {
+    if (!list_item_kind(item, i, list_kind, warnings, &item_kind)) {
         json_decref(item);
-        return;
+        return NULL;
     }
 
     struct k8s_object *obj = decode_item(item, item_kind, i, &error);
     json_decref(item);
     if (!obj) {
-        svec_add_nocopy(d->warnings, error);
-        return;
+        svec_add_nocopy(warnings, error);
     }
+    return obj;
+}
 
+/* Puts 'obj', from List item 'i', into 'd->snapshot'. */
+static void
+list_decoder_put(struct list_decoder *d, size_t i, struct k8s_object *obj)
+{
     if (k8s_cluster_find(d->snapshot, obj->kind, obj->namespace,
                          obj->name)) {
         svec_add_nocopy(d->warnings,
@@ -2568,6 +2593,19 @@ decode_list_item(struct list_decoder *d, size_t i, json_t *item,
                                   i));
     }
     k8s_cluster_put(d->snapshot, obj);
+}
+
+/* Decodes List item number 'i' (see decode_list_item_object()) into
+ * 'd->snapshot'. */
+static void
+decode_list_item(struct list_decoder *d, size_t i, json_t *item,
+                 const char *error)
+{
+    struct k8s_object *obj = decode_list_item_object(d->list_kind, i, item,
+                                                     error, d->warnings);
+    if (obj) {
+        list_decoder_put(d, i, obj);
+    }
 }
 
 /* Decodes the deferred items, in their order. */
@@ -2636,6 +2674,164 @@ list_decoder_destroy(struct list_decoder *d)
     free(d->list_kind);
 }
 
+/* Decoding a large List on two threads.
+ *
+ * jansson's parser is most of a cold start's decoding (the large
+ * benchmark's 56 MB of objects take more than a second), and meanwhile
+ * nothing else can happen.  A List of at least LIST_HALF_MIN_BYTES of
+ * items is split at an item boundary near the middle of its items (found
+ * by matching brackets outside strings, which takes a small part of
+ * parsing), and a thread decodes the second half while the caller's
+ * thread decodes the first: each with an arena of its own (jansson's
+ * allocation functions, global, are the arena's while the List is
+ * decoded, and nothing else uses jansson then).  The second half's objects
+ * and warnings are then taken in their order, exactly as one thread would
+ * have: the same objects, the same warnings, the last of two items with
+ * the same name winning.  If the second half has an item without a kind
+ * while the List's kind is not known yet, or the first half ends with
+ * items waiting for it, the second half's work is dropped and it is
+ * decoded again after the first. */
+#define LIST_HALF_MIN_BYTES (8 * 1024 * 1024)
+
+struct list_half_item {
+    struct k8s_object *obj;         /* Or NULL. */
+    size_t n_warnings;              /* Warnings up to and with this item. */
+};
+
+struct list_half {
+    pthread_t thread;
+
+    /* Input. */
+    const char *start, *end;        /* From its first item to the end. */
+    size_t first_index;             /* The number of its first item. */
+    const char *list_kind;          /* As known when it starts, or NULL. */
+
+    /* Output. */
+    struct list_half_item *items;
+    size_t n_items, allocated_items;
+    struct svec warnings;
+    const char *next;               /* After the List's ']', or NULL if the
+                                     * text is not an array. */
+    bool needs_list_kind;           /* Gave up: see above. */
+};
+
+static void *
+list_half_main(void *half_)
+{
+    struct list_half *half = half_;
+    const char *p = half->start, *end = half->end;
+
+    json_arena_thread_begin();
+    half->next = NULL;
+    for (;;) {
+        const char *start = p;
+        char *error;
+        json_t *item = parse_value(start, end, &p, &error);
+        if (!item) {
+            p = skip_refused_value(start, end);
+            if (!p || p == start) {
+                free(error);
+                break;
+            }
+        } else if (!half->list_kind && json_is_object(item)
+                   && !json_object_get(item, "kind")) {
+            json_decref(item);
+            half->needs_list_kind = true;
+            break;
+        }
+        size_t i = half->first_index + half->n_items;
+        struct k8s_object *obj = decode_list_item_object(
+            half->list_kind, i, item, error, &half->warnings);
+        free(error);
+        json_arena_reset();
+        if (half->n_items >= half->allocated_items) {
+            half->items = x2nrealloc(half->items, &half->allocated_items,
+                                     sizeof *half->items);
+        }
+        half->items[half->n_items++] = (struct list_half_item) {
+            .obj = obj,
+            .n_warnings = half->warnings.n,
+        };
+
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+        } else {
+            if (p < end && *p == ']') {
+                half->next = p + 1;
+            }
+            break;
+        }
+    }
+    json_arena_thread_end();
+    return NULL;
+}
+
+/* Returns the start of the first item of the array whose first item starts
+ * at 'p' that begins after its middle (the array ends by 'end'), storing
+ * in '*n_before' the number of items before it, or NULL if there is none
+ * or the text does not look like an array. */
+static const char *
+list_find_half(const char *p, const char *end, size_t *n_before)
+{
+    const char *middle = p + (end - p) / 2;
+    size_t n = 0;
+
+    while (p < middle) {
+        const char *q = skip_refused_value(p, end);
+        if (!q || q == p) {
+            return NULL;
+        }
+        n++;
+        q = skip_ws(q, end);
+        if (q >= end || *q != ',') {
+            return NULL;
+        }
+        p = skip_ws(q + 1, end);
+    }
+    *n_before = n;
+    return p;
+}
+
+static void
+list_half_destroy(struct list_half *half)
+{
+    for (size_t i = 0; i < half->n_items; i++) {
+        if (half->items[i].obj) {
+            k8s_object_destroy(half->items[i].obj);
+        }
+    }
+    free(half->items);
+    svec_destroy(&half->warnings);
+}
+
+static unsigned int n_lists_halved;
+
+unsigned int
+k8s_decode_n_lists_halved(void)
+{
+    return n_lists_halved;
+}
+
+/* Takes the objects and warnings of 'half', in their order. */
+static void
+list_decoder_take_half(struct list_decoder *d, struct list_half *half)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < half->n_items; i++) {
+        struct list_half_item *item = &half->items[i];
+        for (; w < item->n_warnings; w++) {
+            svec_add_nocopy(d->warnings, half->warnings.names[w]);
+            half->warnings.names[w] = NULL;
+        }
+        if (item->obj) {
+            list_decoder_put(d, d->n_items, item->obj);
+            item->obj = NULL;
+        }
+        d->n_items++;
+    }
+}
+
 /* Decodes the items of the array that starts after its '[' at 'p'.
  * Returns the position after its ']', or NULL if the text is not an
  * array. */
@@ -2646,7 +2842,43 @@ list_decode_items(struct list_decoder *d, const char *p, const char *end)
     if (p < end && *p == ']') {
         return p + 1;
     }
-    for (;;) {
+
+    struct list_half half;
+    memset(&half, 0, sizeof half);
+    size_t n_before = SIZE_MAX;     /* Items before the half, if any. */
+    if (end - p >= LIST_HALF_MIN_BYTES && !d->n_deferred) {
+        const char *half_start = list_find_half(p, end, &n_before);
+        if (half_start) {
+            half.start = half_start;
+            half.end = end;
+            half.first_index = d->n_items + n_before;
+            half.list_kind = d->list_kind;
+            svec_init(&half.warnings);
+            half.thread = ovs_thread_create("k8s-decode", list_half_main,
+                                            &half);
+        } else {
+            n_before = SIZE_MAX;
+        }
+    }
+
+    for (size_t k = 0; ; k++) {
+        if (k == n_before) {
+            /* The first half is done: 'p' is where the second begins. */
+            xpthread_join(half.thread, NULL);
+            n_before = SIZE_MAX;
+            bool usable = (p == half.start && !half.needs_list_kind
+                           && !d->n_deferred);
+            if (usable) {
+                list_decoder_take_half(d, &half);
+                n_lists_halved++;
+            }
+            list_half_destroy(&half);
+            if (usable) {
+                return half.next;
+            }
+            /* Otherwise the second half again, here. */
+        }
+
         const char *start = p;
         char *error;
         json_t *item = parse_value(start, end, &p, &error);
@@ -2665,10 +2897,14 @@ list_decode_items(struct list_decoder *d, const char *p, const char *end)
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
             p = skip_ws(p + 1, end);
-        } else if (p < end && *p == ']') {
-            return p + 1;
         } else {
-            return NULL;
+            if (n_before != SIZE_MAX) {
+                /* Cannot happen: the half starts after an item and a
+                 * comma that this loop has not reached. */
+                xpthread_join(half.thread, NULL);
+                list_half_destroy(&half);
+            }
+            return p < end && *p == ']' ? p + 1 : NULL;
         }
     }
 }

@@ -28,6 +28,10 @@ struct svec;
 struct k8s_object *k8s_decode_object(const char *json, size_t len,
                                      char **errorp);
 
+/* The number of Lists so far whose items were decoded on two threads (a
+ * List of several megabytes: see k8s-decode.c). */
+unsigned int k8s_decode_n_lists_halved(void);
+
 /* Decodes a "List" document (what 'kubectl get ... -o json' prints) of
  * 'len' bytes into 'snapshot', an initialized cluster.  Each valid item of
  * one of the six kinds is put into 'snapshot'; each invalid item, and each

@@ -1851,6 +1851,128 @@ test_list_hostile_items(void)
     ds_destroy(&json);
 }
 
+/* Appends to 'json' a Pod item named 'name' (with kind "Pod" if
+ * 'with_kind'), with label "v" 'v' and a padding label, about 600 bytes. */
+static void
+put_big_list_pod(struct ds *json, const char *name, const char *v,
+                 bool with_kind)
+{
+    ds_put_format(json, "{%s\"metadata\":{\"name\":\"%s\","
+                  "\"namespace\":\"x\",\"labels\":{\"v\":\"%s\","
+                  "\"pad\":\"", with_kind ? "\"kind\":\"Pod\"," : "",
+                  name, v);
+    for (int i = 0; i < 50; i++) {
+        ds_put_cstr(json, "abcdefghi-");
+    }
+    ds_put_cstr(json, "z\"}},\"spec\":{\"nodeName\":\"n1\"},"
+                "\"status\":{\"podIP\":\"10.244.1.10\"}}");
+}
+
+/* Builds a List of 'n' Pods "p-I" (about 600 bytes each, so that 20,000 of
+ * them take both decoding threads), with these exceptions at item
+ * numbers: 7 and 'typo' (not 0) a misspelt kind, 'bad_json' (not 0) a
+ * number out of range, 10 and 'dup' a Pod "dup" (label v=1, then v=2),
+ * 'no_kind' (not 0) a Pod without a kind.  If 'list_kind', the List's
+ * "kind" is "PodList" and comes after its items. */
+static void
+big_list(struct ds *json, int n, int typo, int bad_json, int dup,
+         int no_kind, bool list_kind)
+{
+    ds_put_cstr(json, "{\"apiVersion\":\"v1\",\"items\":[");
+    for (int i = 0; i < n; i++) {
+        if (i) {
+            ds_put_char(json, ',');
+        }
+        char name[32];
+        snprintf(name, sizeof name, "p-%d", i);
+        if (i == 7 || (typo && i == typo)) {
+            ds_put_format(json, "{\"kind\":\"Networkpolicy\",\"metadata\":"
+                          "{\"name\":\"%s\",\"namespace\":\"x\"}}", name);
+        } else if (bad_json && i == bad_json) {
+            ds_put_format(json, "{\"kind\":\"Pod\",\"metadata\":"
+                          "{\"name\":\"%s\",\"namespace\":\"x\","
+                          "\"generation\":1e400}}", name);
+        } else if (i == 10 || (dup && i == dup)) {
+            put_big_list_pod(json, "dup", i == 10 ? "1" : "2", true);
+        } else {
+            put_big_list_pod(json, name, "0", !no_kind || i != no_kind);
+        }
+    }
+    ds_put_format(json, "]%s}", list_kind ? ",\"kind\":\"PodList\"" : "");
+}
+
+static void
+test_list_two_halves(void)
+{
+    struct svec warnings = SVEC_EMPTY_INITIALIZER;
+    struct ds json = DS_EMPTY_INITIALIZER;
+    struct k8s_cluster snapshot;
+    char *error;
+
+    /* Bad items and a duplicate in both halves: the same objects and the
+     * same warnings, in the same order, as one thread gives. */
+    big_list(&json, 20000, 15000, 15001, 16000, 0, false);
+    CHECK(json.length > 10 * 1024 * 1024);
+    unsigned int halved = k8s_decode_n_lists_halved();
+    k8s_cluster_init(&snapshot);
+    CHECK_INT(k8s_decode_list(json.string, json.length, &snapshot,
+                              &warnings, &error), 0);
+    CHECK_STR(error, NULL);
+    CHECK_INT(k8s_decode_n_lists_halved(), halved + 1);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 20000 - 4);
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "p-0"));
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "p-9999"));
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "p-19999"));
+    CHECK(!k8s_cluster_find(&snapshot, K8S_POD, "x", "p-15001"));
+    const struct k8s_object *dup = k8s_cluster_find(&snapshot, K8S_POD, "x",
+                                                    "dup");
+    CHECK(dup && !strcmp(smap_get_def(&dup->labels, "v", ""), "2"));
+    CHECK_INT(warnings.n, 4);
+    if (warnings.n == 4) {
+        CHECK_CONTAINS(warnings.names[0], "Networkpolicy x/p-7 (item 7): "
+                       "kind: kovs reads only");
+        CHECK_CONTAINS(warnings.names[1], "Networkpolicy x/p-15000 "
+                       "(item 15000): kind: kovs reads only");
+        CHECK_CONTAINS(warnings.names[2], "item 15001: not valid JSON");
+        CHECK_STR(warnings.names[3], "Pod x/dup: item 16000 appears more "
+                  "than once; the last one wins");
+    }
+    svec_destroy(&warnings);
+    k8s_cluster_destroy(&snapshot);
+
+    /* An item of the second half without a kind, in a List whose kind
+     * comes after its items: the second half is decoded again once the
+     * first is done, and the item is a Pod. */
+    ds_clear(&json);
+    big_list(&json, 20000, 0, 0, 0, 17000, true);
+    halved = k8s_decode_n_lists_halved();
+    svec_init(&warnings);
+    k8s_cluster_init(&snapshot);
+    CHECK_INT(k8s_decode_list(json.string, json.length, &snapshot,
+                              &warnings, &error), 0);
+    CHECK_STR(error, NULL);
+    CHECK_INT(k8s_decode_n_lists_halved(), halved);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 20000 - 1);
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "p-17000"));
+    CHECK_INT(warnings.n, 1);
+    svec_destroy(&warnings);
+    k8s_cluster_destroy(&snapshot);
+
+    /* The same with the kind-less item in the first half. */
+    ds_clear(&json);
+    big_list(&json, 20000, 0, 0, 0, 3, true);
+    svec_init(&warnings);
+    k8s_cluster_init(&snapshot);
+    CHECK_INT(k8s_decode_list(json.string, json.length, &snapshot,
+                              &warnings, &error), 0);
+    CHECK_INT(k8s_decode_n_lists_halved(), halved);
+    CHECK_INT(k8s_cluster_count(&snapshot, K8S_POD), 20000 - 1);
+    CHECK(k8s_cluster_find(&snapshot, K8S_POD, "x", "p-3"));
+    svec_destroy(&warnings);
+    k8s_cluster_destroy(&snapshot);
+    ds_destroy(&json);
+}
+
 static void
 test_list_typed(void)
 {
@@ -2804,6 +2926,7 @@ static const struct unit_test test_cases[] = {
     { "list-mixed-good-and-bad", test_list_mixed_good_and_bad },
     { "list-typed", test_list_typed },
     { "list-hostile-items", test_list_hostile_items },
+    { "list-two-halves", test_list_two_halves },
     { "list-rejects-bad-documents", test_list_rejects_bad_documents },
     { "selector-match-labels", test_selector_match_labels },
     { "selector-in", test_selector_in },
