@@ -2526,6 +2526,27 @@ skip_refused_value(const char *p, const char *end)
     return depth ? NULL : p;
 }
 
+/* Parses the List item that starts at '*pp' (the text ends at 'end') and
+ * moves '*pp' past it.  Stores in '*itemp' the item, or NULL and in
+ * '*errorp' jansson's message about it (the caller frees it), a refused
+ * item being skipped to its end.  Returns false if the item cannot even be
+ * skipped: the text ends first. */
+static bool
+parse_list_item(const char **pp, const char *end, json_t **itemp,
+                char **errorp)
+{
+    const char *start = *pp;
+    *itemp = parse_value(start, end, pp, errorp);
+    if (!*itemp) {
+        *pp = skip_refused_value(start, end);
+        if (!*pp || *pp == start) {
+            free(*errorp);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* One item of a List, parsed: 'json', or 'error' if jansson refused it. */
 struct list_item {
     json_t *json;
@@ -2724,16 +2745,11 @@ list_half_main(void *half_)
     json_arena_thread_begin();
     half->next = NULL;
     for (;;) {
-        const char *start = p;
+        json_t *item;
         char *error;
-        json_t *item = parse_value(start, end, &p, &error);
-        if (!item) {
-            p = skip_refused_value(start, end);
-            if (!p || p == start) {
-                free(error);
-                break;
-            }
-        } else if (!half->list_kind && json_is_object(item)
+        if (!parse_list_item(&p, end, &item, &error)) {
+            break;
+        } else if (item && !half->list_kind && json_is_object(item)
                    && !json_object_get(item, "kind")) {
             json_decref(item);
             half->needs_list_kind = true;
@@ -2879,15 +2895,10 @@ list_decode_items(struct list_decoder *d, const char *p, const char *end)
             /* Otherwise the second half again, here. */
         }
 
-        const char *start = p;
+        json_t *item;
         char *error;
-        json_t *item = parse_value(start, end, &p, &error);
-        if (!item) {
-            p = skip_refused_value(start, end);
-            if (!p || p == start) {
-                free(error);
-                return NULL;
-            }
+        if (!parse_list_item(&p, end, &item, &error)) {
+            return NULL;
         }
         list_decoder_add(d, item, error);
         if (!d->n_deferred) {
