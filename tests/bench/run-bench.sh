@@ -857,6 +857,14 @@ print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
     api_kubeconfig kubeconfig "    token: $(cat token)"
     KUBECONFIG_FILE=$dir/api/kubeconfig
 
+    # What the server alone takes to serve the lists that the controller
+    # makes at its start.
+    log "$size: the same lists, read alone"
+    local alone lists0
+    alone=$(list_alone "$(api_url)" token ca.crt) || die "cannot read the lists"
+    echo "api_lists_alone_ms $alone" >> "$R"
+    lists0=$(api_stat lists)
+
     # a. Start to full sync.
     log "$size: kovs-controller start to full sync from the API server"
     sandbox_up "$dir/run" "$dir/template.db" || die "cannot start the switch"
@@ -873,7 +881,7 @@ print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
     echo "api_install_rss $(proc_peak_rss_kb "$pid")" >> "$R"
     echo "flows $S_DESIRED" >> "$R"
     echo "groups $S_DESIRED_GROUPS" >> "$R"
-    echo "lists $(cd "$dir/api" && api_stat lists)" >> "$R"
+    echo "lists $(( $(cd "$dir/api" && api_stat lists) - lists0 ))" >> "$R"
     local synced_rv
     synced_rv=$(cd "$dir/api" && api_stat rv)
 
@@ -902,6 +910,50 @@ print(", ".join("%s: %d" % kv for kv in kinds.items()))' "$STATE")
 
     report_api_size "$size" "$summary" >> "$output"
 }
+
+# list_alone URL TOKEN-FILE CA-FILE: reads from the API server at URL the
+# lists that kovs-controller makes at its start, the six kinds at once and
+# each kind's pages of 500 one after the other (as the controller does),
+# with a client that only reads the bytes and finds the continue token;
+# prints the milliseconds it took.
+list_alone () {
+    python3 -c "$_list_alone_py" "$@"
+}
+_list_alone_py='
+import re, ssl, sys, threading, time, urllib.parse, urllib.request
+url, token = sys.argv[1], open(sys.argv[2]).read().strip()
+ctx = ssl.create_default_context(cafile=sys.argv[3])
+paths = ["/api/v1/nodes", "/api/v1/namespaces", "/api/v1/pods",
+         "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices",
+         "/apis/networking.k8s.io/v1/networkpolicies"]
+cont_re = re.compile(rb"\"continue\":\"([^\"]+)\"")
+failed = []
+def read(path):
+    cont = None
+    while True:
+        q = "?limit=500" + ("&continue=" + urllib.parse.quote(cont)
+                            if cont else "")
+        req = urllib.request.Request(url + path + q, headers={
+            "Authorization": "Bearer " + token})
+        try:
+            body = urllib.request.urlopen(req, context=ctx).read()
+        except Exception as e:
+            failed.append(str(e))
+            return
+        m = cont_re.search(body)
+        if not m:
+            return
+        cont = m.group(1).decode()
+start = time.monotonic()
+threads = [threading.Thread(target=read, args=(p,)) for p in paths]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+if failed:
+    sys.exit("list_alone: " + failed[0])
+print(round((time.monotonic() - start) * 1000))
+'
 
 # api_latencies EVENTS-LOG CONTROLLER-LOG RV N: from the fake API server's
 # log of the events it sent and the controller's sync log, for the events
@@ -1018,6 +1070,7 @@ the barrier reply / the rest (the main loop's other work), in ms.
 | measurement | result | target |
 | --- | --- | --- |
 | start to full sync (barrier reply of the full br-int) | $(values api_install_ms) ms | |
+| the same lists read alone from the server (six kinds at once, pages of 500; a client that only reads them) | $(values api_lists_alone_ms) ms | |
 | controller CPU / peak RSS at full sync | $(values api_install_cpu) ms / $(fmt_mb "$(values api_install_rss)") | |
 | endpoint change ($(values endpoint-count)): latency, ms (median / p99 / max) | ${ep// / \/ } | p99 < 20 ms |
 | endpoint change: computations; changes that altered no flow | $(values endpoint-computations); $(values endpoint-nochange) | |
