@@ -2870,6 +2870,9 @@ list_decode_items(struct list_decoder *d, const char *p, const char *end)
             half.first_index = d->n_items + n_before;
             half.list_kind = d->list_kind;
             svec_init(&half.warnings);
+            /* (jansson is thread-safe, its lazy seeding of hash tables
+             * too where the compiler has atomic builtins, as Debian's
+             * does.) */
             half.thread = ovs_thread_create("k8s-decode", list_half_main,
                                             &half);
         } else {
