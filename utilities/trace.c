@@ -1704,6 +1704,25 @@ describe_stage(struct trace_ctx *ctx, const struct trace_node *tn, size_t i,
 
 /* Tracing. */
 
+/* Appends ",PREFIXsrc=SRC,PREFIXdst=DST" to 's': the addresses as IPv4 (they
+ * are IPv4-mapped) if 'ipv4', else as IPv6. */
+static void
+put_addr_pair(struct ds *s, const char *prefix, bool ipv4,
+              const struct in6_addr *src, const struct in6_addr *dst)
+{
+    const struct in6_addr *addrs[] = { src, dst };
+    const char *names[] = { "src", "dst" };
+    for (size_t i = 0; i < ARRAY_SIZE(addrs); i++) {
+        ds_put_format(s, ",%s%s=", prefix, names[i]);
+        if (ipv4) {
+            ds_put_format(s, IP_FMT,
+                          IP_ARGS(in6_addr_get_mapped_ipv4(addrs[i])));
+        } else {
+            ipv6_format_addr(addrs[i], s);
+        }
+    }
+}
+
 static void
 format_packet(const struct trace_packet *pkt, struct ds *s)
 {
@@ -1720,16 +1739,8 @@ format_packet(const struct trace_packet *pkt, struct ds *s)
         bool tun4 = (IN6_IS_ADDR_V4MAPPED(&pkt->tun_src)
                      || !ipv6_addr_is_set(&pkt->tun_src));
         ds_put_format(s, ",tun_id=%#"PRIx64, pkt->tun_id);
-        if (tun4) {
-            ds_put_format(s, ",tun_src="IP_FMT",tun_dst="IP_FMT,
-                          IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->tun_src)),
-                          IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->tun_dst)));
-        } else {
-            ds_put_cstr(s, ",tun_ipv6_src=");
-            ipv6_format_addr(&pkt->tun_src, s);
-            ds_put_cstr(s, ",tun_ipv6_dst=");
-            ipv6_format_addr(&pkt->tun_dst, s);
-        }
+        put_addr_pair(s, tun4 ? "tun_" : "tun_ipv6_", tun4, &pkt->tun_src,
+                      &pkt->tun_dst);
     }
     if (pkt->dp_hash) {
         ds_put_format(s, ",dp_hash=%#"PRIx32, pkt->dp_hash);
@@ -1749,26 +1760,15 @@ format_packet(const struct trace_packet *pkt, struct ds *s)
          * multicast address. */
         struct in6_addr snma;
         in6_addr_solicited_node(&snma, &pkt->nw_dst);
-        ds_put_cstr(s, ",ipv6_src=");
-        ipv6_format_addr(&pkt->nw_src, s);
-        ds_put_cstr(s, ",ipv6_dst=");
-        ipv6_format_addr(&snma, s);
+        put_addr_pair(s, "ipv6_", false, &pkt->nw_src, &snma);
         ds_put_cstr(s, ",nw_ttl=255,icmpv6_type=135,icmpv6_code=0"
                     ",nd_target=");
         ipv6_format_addr(&pkt->nw_dst, s);
         ds_put_format(s, ",nd_sll="ETH_ADDR_FMT, ETH_ADDR_ARGS(pkt->dl_src));
         return;
     }
-    if (ipv4) {
-        ds_put_format(s, ",nw_src="IP_FMT",nw_dst="IP_FMT,
-                      IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->nw_src)),
-                      IP_ARGS(in6_addr_get_mapped_ipv4(&pkt->nw_dst)));
-    } else {
-        ds_put_cstr(s, ",ipv6_src=");
-        ipv6_format_addr(&pkt->nw_src, s);
-        ds_put_cstr(s, ",ipv6_dst=");
-        ipv6_format_addr(&pkt->nw_dst, s);
-    }
+    put_addr_pair(s, ipv4 ? "nw_" : "ipv6_", ipv4, &pkt->nw_src,
+                  &pkt->nw_dst);
     ds_put_format(s, ",nw_ttl=%"PRIu8, pkt->ttl);
     if (pkt->proto == IPPROTO_ICMP) {
         ds_put_cstr(s, ipv4 ? ",icmp_type=8,icmp_code=0"
