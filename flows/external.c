@@ -337,14 +337,7 @@ external_int_flows(const struct flows_input *in,
      * to a peer node: NodePort traffic sent on to an endpoint there, and
      * the replies from there to clients outside. */
     if (in->tunnel_mode == FLOWS_TUNNEL_NONE) {
-        match_init_catchall(&match);
-        match_set_in_port(&match, ex->patch_ofport);
-        kovs_match_field(&match, KOVS_F_OUT_PORT,
-                         ofp_to_u16(ex->patch_ofport));
-        ofpbuf_clear(ofpacts);
-        flows_put_output(ofpacts, OFPP_IN_PORT);
-        flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
-                       &match, ofpacts);
+        flows_add_hairpin_out(ft, cookie, ex->patch_ofport, ofpacts);
     }
 
     struct ex_family fams[2];

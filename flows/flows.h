@@ -351,6 +351,11 @@ void flows_add_established(struct flow_table *, uint64_t cookie,
  * SNAT zone, un-SNATing replies. */
 void flows_add_unsnat(struct flow_table *, uint64_t cookie,
                       const struct in6_addr *ip, struct ofpbuf *ofpacts);
+/* OUTPUT: adds the flow, owned by 'cookie', that sends a packet whose way
+ * out is the port it came in on, 'ofport', back out of it (OpenFlow drops
+ * an output to the input port). */
+void flows_add_hairpin_out(struct flow_table *, uint64_t cookie,
+                           ofp_port_t ofport, struct ofpbuf *ofpacts);
 
 /* Returns true if the external bridge 'ex' (which may be NULL) takes IPv6
  * traffic: it has a node IPv6 address ('node_ip6'). */

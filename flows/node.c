@@ -503,17 +503,9 @@ flows_node_shared_tunnel_flows(const struct flows_input *in, uint64_t cookie,
     }
     const struct node_path path = { .out_port = in->tunnel_ofport };
     struct ofpbuf ofpacts;
-    struct match match;
 
     ofpbuf_init(&ofpacts, 256);
     node_service_snat_flows(in, &path, NULL, NULL, cookie, ft, &ofpacts);
-
-    match_init_catchall(&match);
-    match_set_in_port(&match, in->tunnel_ofport);
-    kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(in->tunnel_ofport));
-    ofpbuf_clear(&ofpacts);
-    flows_put_output(&ofpacts, OFPP_IN_PORT);
-    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
-                   &match, &ofpacts);
+    flows_add_hairpin_out(ft, cookie, in->tunnel_ofport, &ofpacts);
     ofpbuf_uninit(&ofpacts);
 }

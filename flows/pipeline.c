@@ -292,6 +292,20 @@ flows_add_unsnat(struct flow_table *ft, uint64_t cookie,
 }
 
 void
+flows_add_hairpin_out(struct flow_table *ft, uint64_t cookie,
+                      ofp_port_t ofport, struct ofpbuf *ofpacts)
+{
+    struct match match;
+    match_init_catchall(&match);
+    match_set_in_port(&match, ofport);
+    kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(ofport));
+    ofpbuf_clear(ofpacts);
+    flows_put_output(ofpacts, OFPP_IN_PORT);
+    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
+                   &match, ofpacts);
+}
+
+void
 flows_put_to_node(struct ofpbuf *ofpacts, const struct flows_input *in,
                   const struct flows_local *local)
 {

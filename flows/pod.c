@@ -338,13 +338,7 @@ flows_pod_compute(const struct flows_input *in,
     flow_table_add(ft, cookie, KOVS_T_CLASSIFIER, KOVS_PRIO_CLASSIFIER_PORT,
                    &match, &ofpacts);
 
-    match_init_catchall(&match);
-    match_set_in_port(&match, port->ofport);
-    kovs_match_field(&match, KOVS_F_OUT_PORT, ofp_to_u16(port->ofport));
-    ofpbuf_clear(&ofpacts);
-    flows_put_output(&ofpacts, OFPP_IN_PORT);
-    flow_table_add(ft, cookie, KOVS_T_OUTPUT, KOVS_PRIO_OUTPUT_HAIRPIN,
-                   &match, &ofpacts);
+    flows_add_hairpin_out(ft, cookie, port->ofport, &ofpacts);
 
     if (ip) {
         pod_ipv4_flows(local, cookie, port, ip, ft, &ofpacts);
