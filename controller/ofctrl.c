@@ -649,19 +649,27 @@ group_map_find(const struct hmap *groups, uint32_t group_id)
     return NULL;
 }
 
-/* Sets the text of group 'group_id' in a check's 'groups', taking
- * 'text'. */
-static void
-group_map_set(struct hmap *groups, uint32_t group_id, char *text)
+/* Returns group 'group_id' of 'groups', adding it (zeroed) if it is not
+ * there. */
+static struct installed_group *
+group_map_get(struct hmap *groups, uint32_t group_id)
 {
     struct installed_group *g = group_map_find(groups, group_id);
     if (!g) {
         g = xzalloc(sizeof *g);
         g->group_id = group_id;
         hmap_insert(groups, &g->hmap_node, hash_int(group_id, 0));
-    } else {
-        free(g->text);
     }
+    return g;
+}
+
+/* Sets the text of group 'group_id' in a check's 'groups', taking
+ * 'text'. */
+static void
+group_map_set(struct hmap *groups, uint32_t group_id, char *text)
+{
+    struct installed_group *g = group_map_get(groups, group_id);
+    free(g->text);
     g->text = text;
 }
 
@@ -674,14 +682,7 @@ installed_group_find(const struct ofctrl *of, uint32_t group_id)
 static void
 installed_group_set(struct ofctrl *of, uint32_t group_id, ovs_u128 digest)
 {
-    struct installed_group *g = installed_group_find(of, group_id);
-    if (!g) {
-        g = xzalloc(sizeof *g);
-        g->group_id = group_id;
-        hmap_insert(&of->installed_groups, &g->hmap_node,
-                    hash_int(group_id, 0));
-    }
-    g->digest = digest;
+    group_map_get(&of->installed_groups, group_id)->digest = digest;
 }
 
 /* Describes a group as text, the same way for a group kovs built and one
